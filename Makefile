@@ -1,0 +1,47 @@
+# Parley: one non-recursive Makefile, every flag from pkg-config, out-of-tree builds.
+#   make            build/parley
+#   make check      unit + end-to-end tests (tests/run.sh prints "N passed, N failed")
+#   make asan       the same suite against an AddressSanitizer + UBSan build
+#   make fuzz       libFuzzer targets (clang) into build-fuzz/
+BUILD   ?= build
+PKGS    := libmicrohttpd jansson sqlite3 libcurl openssl
+MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(p))))
+$(if $(MISSING),$(error missing pkg-config modules: $(MISSING) (run scripts/deps.sh)))
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+           -Wformat=2 -Wno-unused-parameter -Wno-format-nonliteral -fno-common -pthread
+CPPFLAGS += -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS)) -MMD -MP
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread
+
+SRC   := $(wildcard src/*.c src/*/*.c)
+OBJ   := $(SRC:src/%.c=$(BUILD)/%.o)
+LIB   := $(filter-out $(BUILD)/main.o,$(OBJ))
+TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
+FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
+
+all: $(BUILD)/parley
+$(BUILD)/parley: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+unit: $(TESTS)
+check: all $(TESTS)
+	BUILD=$(BUILD) tests/run.sh
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" check
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" fuzz-bins
+fuzz-bins: $(FUZZ)
+clean:
+	rm -rf build build-asan build-fuzz
+.PHONY: all unit check asan fuzz fuzz-bins clean
+-include $(OBJ:.o=.d)

@@ -1,0 +1,45 @@
+/* What the resource modules in api/ share: the route table, request helpers and renderers. */
+#ifndef PARLEY_API_H
+#define PARLEY_API_H
+
+#include "api/app.h"
+#include "http/request.h"
+#include "http/router.h"
+
+struct jw;
+
+extern const struct route api_routes[];
+
+/* Authenticates, routes and runs the handler: 0 when r->status/r->out are ready, 1 when a write job
+ * was queued (r->on_complete is called once it is durable or failed). */
+int api_dispatch(struct req *r, const char *authorization);
+
+/* Queues r->apply on the writer. The handler returns what this returns. */
+int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), void *ctx);
+
+/* Starts a JSON object response with the given status; returns the writer for the body. */
+void api_json_begin(struct req *r, struct jw *w, int status);
+
+/* "<public>/v1" or "<public>/v1/Services/IS…" into out, by the request's path family. */
+void api_base_path(struct req *r, char *out, size_t n);
+/* The same without the public URL ("/v1/…"), for list paths and messages. */
+void api_rel_base(struct req *r, char *out, size_t n);
+
+/* Account bootstrap (api/services.c): the account row with its default service, used at start-up. */
+int services_create_default_account(struct app *app, const char *account_sid, const char *auth_token);
+/* Inside a write transaction: a service with its configuration and default roles. */
+int services_insert_with_defaults(struct store_conn *c, const char *account_sid, const char *friendly_name,
+                                  long long now, const char *service_sid);
+
+/* Handlers */
+int users_list(struct req *r);
+int users_create(struct req *r);
+int users_fetch(struct req *r);
+int users_update(struct req *r);
+int users_delete(struct req *r);
+int user_conversations_list(struct req *r);
+int roles_list(struct req *r);
+int roles_fetch(struct req *r);
+int configuration_fetch(struct req *r);
+
+#endif

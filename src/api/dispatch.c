@@ -1,0 +1,127 @@
+/* From a parsed request to a handler: authentication (BEHAVIOUR §6), routing, the service the path
+ * names, and the hand-off of writes to the single writer. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "http/auth_header.h"
+#include "http/response.h"
+#include "json/jw.h"
+#include "util/sid.h"
+#include "util/text.h"
+
+static int authenticate(struct req *r, const char *authorization)
+{
+    struct basic_cred cred;
+    if (!authorization || auth_basic_parse(authorization, &cred) != 0)
+        return resp_error(r, E_AUTH, "Authentication Error - No credentials provided"), -1;
+    size_t ulen = strlen(cred.user);
+    if (!sid_valid(cred.user, ulen, "AC"))
+        return resp_error(r, E_AUTH, "Authentication Error - invalid username"), -1;
+    int rc = r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
+    if (rc == ST_NOT_FOUND)
+        return resp_error(r, E_AUTH, "Authentication Error - invalid username"), -1;
+    if (rc != ST_OK)
+        return resp_store_error(r, rc), -1;
+    const char *token = r->account.auth_token;
+    if (!secret_equal(cred.pass, strlen(cred.pass), token, strlen(token)))
+        return resp_error(r, E_AUTH, "Authenticate"), -1;
+    r->credential_sid = r->account.sid;
+    return 0;
+}
+
+/* Twin routes act on a service: the account's default one, or the one in the path if it is theirs. */
+static int resolve_service(struct req *r)
+{
+    if (!r->service_path) {
+        r->service_sid = r->account.default_service_sid;
+        return 0;
+    }
+    struct service sv;
+    int rc = r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
+    if (rc == ST_NOT_FOUND)
+        return resp_not_found(r), -1;
+    if (rc != ST_OK)
+        return resp_store_error(r, rc), -1;
+    return 0;
+}
+
+int api_dispatch(struct req *r, const char *authorization)
+{
+    const struct route *rt = NULL;
+    handler_fn fn = NULL;
+    if (authenticate(r, authorization) != 0)
+        return 0;
+    switch (r->input_error) {
+    case INPUT_TOO_LARGE:
+        return resp_error_status(r, 413, E_INVALID_PARAM, "Request body too large");
+    case INPUT_BAD_QUERY:
+        return resp_error(r, E_INVALID_PARAM, "Malformed query string");
+    case INPUT_BAD_BODY:
+        return resp_error(r, E_INVALID_PARAM, "Malformed request body");
+    default:
+        break;
+    }
+    switch (router_match(api_routes, r, &rt, &fn)) {
+    case ROUTE_NOT_FOUND:
+        return resp_not_found(r);
+    case ROUTE_NO_METHOD:
+        return resp_error(r, E_METHOD, "Method not allowed");
+    default:
+        break;
+    }
+    if ((rt->flags & ROUTE_TWIN) && resolve_service(r) != 0)
+        return 0;
+    return fn(r);
+}
+
+static int job_apply(struct store_conn *c, struct write_job *job)
+{
+    struct req *r = (struct req *)((char *)job - offsetof(struct req, job));
+    return r->apply(c, r);
+}
+
+static void job_complete(struct write_job *job, int committed, int store_result)
+{
+    struct req *r = (struct req *)((char *)job - offsetof(struct req, job));
+    /* a change that did not commit must not be acknowledged */
+    if (!committed && r->status < 300)
+        resp_store_error(r, store_result);
+    r->on_complete(r);
+}
+
+int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), void *ctx)
+{
+    r->apply = apply;
+    r->ctx = ctx;
+    r->status = 0;
+    r->job.apply = job_apply;
+    r->job.complete = job_complete;
+    r->on_defer(r);
+    writer_submit(r->app->writer, &r->job);
+    return 1;
+}
+
+void api_json_begin(struct req *r, struct jw *w, int status)
+{
+    buf_reset(&r->out);
+    r->status = status;
+    jw_init(w, &r->out);
+}
+
+void api_rel_base(struct req *r, char *out, size_t n)
+{
+    if (r->service_path)
+        snprintf(out, n, "/v1/Services/%s", r->service_sid);
+    else
+        snprintf(out, n, "/v1");
+}
+
+void api_base_path(struct req *r, char *out, size_t n)
+{
+    if (r->service_path)
+        snprintf(out, n, "%s/v1/Services/%s", r->app->public_url, r->service_sid);
+    else
+        snprintf(out, n, "%s/v1", r->app->public_url);
+}

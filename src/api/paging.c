@@ -1,0 +1,123 @@
+#include "api/paging.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/params.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "json/jw.h"
+
+static const struct param_spec paging_params[] = {
+    {"PageSize", PK_INT, 0, 1, 1000000000LL, 0, NULL},
+    {"Page", PK_INT, 0, 0, 1000000000LL, 0, NULL},
+    {"PageToken", PK_STRING, 0, 0, 0, 0, NULL},
+};
+
+int paging_read(struct req *r, int max, struct paging *pg)
+{
+    struct param_value v[3];
+    memset(pg, 0, sizeof(*pg));
+    if (params_read(r, &r->query, paging_params, 3, v) != 0)
+        return -1;
+    pg->size = v[0].present ? (int)(v[0].i > max ? max : v[0].i) : (max < 50 ? max : 50);
+    pg->page = v[1].present ? v[1].i : 0;
+    pg->req.dir = 'a';
+    pg->req.limit = pg->size;
+    if (v[2].present && v[2].len > 0) {
+        if (pagetoken_decode(v[2].s, v[2].len, &pg->tok) != 0)
+            return resp_error(r, E_INVALID_PARAM, "Invalid PageToken"), -1;
+        pg->has_token = 1;
+        pg->req.dir = pg->tok.dir;
+        if (pg->tok.dir == 'b')
+            pg->req.before = pg->tok.key;
+        else
+            pg->req.after = pg->tok.key;
+    }
+    return 0;
+}
+
+void paging_row(struct paging *pg, struct jw *w, long long id)
+{
+    if (pg->rows < PAGING_MAX_ROWS) {
+        pg->id[pg->rows] = id;
+        pg->off[pg->rows] = w->b->len;
+    }
+    pg->rows++;
+}
+
+static void page_url(char *out, size_t n, struct req *r, const char *list_path, const char *filters, int size,
+                     long long page, const struct pagetoken *tok)
+{
+    char token[PAGETOKEN_MAX] = "";
+    if (tok)
+        pagetoken_encode(tok, token);
+    snprintf(out, n, "%s%s?%sPageSize=%d&Page=%lld%s%s", r->app->public_url, list_path, filters, size, page,
+             tok ? "&PageToken=" : "", token);
+}
+
+void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *list_path, const char *filters,
+                   const char *key)
+{
+    struct buf *b = w->b;
+    int shown = pg->rows;
+    long long first = 0, last = 0;
+    int has_next, has_prev;
+    if (pg->req.dir == 'b') {
+        has_next = 1;
+        has_prev = pg->rows > pg->size;
+        if (has_prev) {
+            /* drop the first (oldest) row and the comma after it */
+            size_t from = pg->off[1] + 1, to = pg->off[0];
+            memmove(b->p + to, b->p + from, b->len - from);
+            b->len -= from - to;
+            b->p[b->len] = '\0';
+            shown = pg->size;
+            first = pg->id[1];
+        } else if (pg->rows > 0) {
+            first = pg->id[0];
+        }
+        if (pg->rows > 0)
+            last = pg->id[pg->rows - 1];
+    } else {
+        has_prev = pg->has_token;
+        has_next = pg->rows > pg->size;
+        if (has_next) {
+            b->len = pg->off[pg->size];
+            b->p[b->len] = '\0';
+            shown = pg->size;
+        }
+        if (shown > 0) {
+            first = pg->id[0];
+            last = pg->id[shown - 1];
+        }
+    }
+    jw_arr_end(w);
+
+    char url[1024];
+    jw_key(w, "meta");
+    jw_obj_begin(w);
+    jw_kint(w, "page", pg->page);
+    jw_kint(w, "page_size", pg->size);
+    page_url(url, sizeof(url), r, list_path, filters, pg->size, 0, NULL);
+    jw_kstr(w, "first_page_url", url);
+    if (has_prev) {
+        struct pagetoken t = {'b', shown > 0 ? first : (pg->req.dir == 'a' ? pg->req.after + 1 : pg->req.before)};
+        page_url(url, sizeof(url), r, list_path, filters, pg->size, pg->page > 0 ? pg->page - 1 : 0, &t);
+        jw_kstr(w, "previous_page_url", url);
+    } else {
+        jw_knull(w, "previous_page_url");
+    }
+    page_url(url, sizeof(url), r, list_path, filters, pg->size, pg->page, pg->has_token ? &pg->tok : NULL);
+    jw_kstr(w, "url", url);
+    if (has_next) {
+        struct pagetoken t = {'a', shown > 0 ? last : (pg->req.before > 0 ? pg->req.before - 1 : 0)};
+        page_url(url, sizeof(url), r, list_path, filters, pg->size, pg->page + 1, &t);
+        jw_kstr(w, "next_page_url", url);
+    } else {
+        jw_knull(w, "next_page_url");
+    }
+    jw_kstr(w, "key", key);
+    jw_obj_end(w);
+}

@@ -1,0 +1,38 @@
+/* Read operations: PageSize / Page / PageToken in, the v1 `meta` envelope out. Pages are keyset pages
+ * (store/store.h struct page_req), so a page costs the same at any depth. */
+#ifndef PARLEY_PAGING_H
+#define PARLEY_PAGING_H
+#include <stddef.h>
+
+#include "store/store.h"
+#include "util/pagetoken.h"
+
+struct req;
+struct jw;
+
+#define PAGING_MAX_ROWS 101
+
+struct paging {
+    int size;            /* effective PageSize (clamped) */
+    long long page;      /* Page: client state, echoed */
+    int has_token;
+    struct pagetoken tok;
+    struct page_req req; /* what to ask the store for */
+    /* filled while rows are written */
+    int rows;
+    long long id[PAGING_MAX_ROWS];
+    size_t off[PAGING_MAX_ROWS];
+};
+
+/* Reads the paging parameters from r->query. max is the operation's largest PageSize.
+ * Returns 0, or -1 with the error response prepared. */
+int paging_read(struct req *r, int max, struct paging *pg);
+/* Call before writing each row (the store returns up to size + 1 rows; the extra one tells whether
+ * another page exists and is cut again by paging_finish). */
+void paging_row(struct paging *pg, struct jw *w, long long id);
+/* Ends the row array, drops the extra row, and writes "meta". list_path is the list's path from /v1 on
+ * (e.g. "/v1/Users"), filters a query prefix such as "Type=sms&" or "". */
+void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *list_path, const char *filters,
+                   const char *key);
+
+#endif

@@ -1,0 +1,141 @@
+#include "api/params.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/form.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "json/attrs.h"
+#include "util/sid.h"
+#include "util/text.h"
+
+static int enum_has(const char *choices, const char *s, size_t n)
+{
+    const char *p = choices;
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && memcmp(p, s, n) == 0)
+            return 1;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
+static int parse_int(const char *s, size_t n, long long *out)
+{
+    if (n == 0 || n > 18)
+        return -1;
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-') {
+        neg = 1;
+        i = 1;
+        if (n == 1)
+            return -1;
+    }
+    long long v = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
+static int check_one(struct req *r, const struct param_spec *sp, const char *s, size_t n, struct param_value *v)
+{
+    switch (sp->kind) {
+    case PK_STRING:
+        if (sp->max && utf8_len(s, n) > (size_t)sp->max) {
+            if (sp->too_long)
+                return resp_error(r, sp->too_long, "%s too long", sp->name), -1;
+            return resp_error(r, E_INVALID_PARAM, "%s must be at most %lld characters", sp->name, sp->max), -1;
+        }
+        return 0;
+    case PK_SID:
+        if (!sid_valid(s, n, sp->choices))
+            return resp_error(r, E_INVALID_SID, "Invalid SID for %s: it must match ^%s[0-9a-fA-F]{32}$", sp->name,
+                              sp->choices),
+                   -1;
+        return 0;
+    case PK_JSON:
+        switch (attrs_validate(s, n, 0)) {
+        case ATTRS_OK:
+            return 0;
+        case ATTRS_TOO_LONG:
+            return resp_error(r, E_ATTRS_TOO_LONG, "%s too long", sp->name), -1;
+        default:
+            return resp_error(r, E_ATTRS_INVALID, "%s not valid JSON", sp->name), -1;
+        }
+    case PK_BOOL:
+        if (n == 4 && memcmp(s, "true", 4) == 0)
+            v->i = 1;
+        else if (n == 5 && memcmp(s, "false", 5) == 0)
+            v->i = 0;
+        else
+            return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: expected true or false", sp->name), -1;
+        return 0;
+    case PK_INT:
+        if (parse_int(s, n, &v->i) != 0 || v->i < sp->min || v->i > sp->max)
+            return resp_error(r, E_INVALID_PARAM, "Invalid value for %s", sp->name), -1;
+        return 0;
+    case PK_ENUM:
+        if (!enum_has(sp->choices, s, n))
+            return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: expected one of %s", sp->name,
+                              sp->choices),
+                   -1;
+        return 0;
+    }
+    return 0;
+}
+
+int params_read(struct req *r, const struct form *f, const struct param_spec *spec, size_t n,
+                struct param_value *out)
+{
+    for (size_t k = 0; k < n; k++) {
+        const struct param_spec *sp = &spec[k];
+        struct param_value *v = &out[k];
+        memset(v, 0, sizeof(*v));
+        size_t count = 0;
+        for (size_t i = 0; i < f->n; i++) {
+            const struct form_pair *p = &f->pair[i];
+            if (strcmp(p->key, sp->name) != 0)
+                continue;
+            /* An empty value counts as absent for a required parameter, as Twilio's gateway does. */
+            if (p->vlen == 0 && (sp->flags & P_REQUIRED))
+                continue;
+            if (count == 0) {
+                v->s = p->val;
+                v->len = p->vlen;
+            }
+            if (count == 0 || (sp->flags & P_LIST)) {
+                if (p->vlen == 0 && sp->kind != PK_STRING) {
+                    if (sp->kind == PK_JSON)
+                        return resp_error(r, E_ATTRS_INVALID, "%s not valid JSON", sp->name), -1;
+                    return resp_error(r, E_INVALID_PARAM, "Invalid value for %s", sp->name), -1;
+                }
+                if (check_one(r, sp, p->val, p->vlen, v) != 0)
+                    return -1;
+            }
+            count++;
+        }
+        v->present = count > 0;
+        v->n = count;
+        if (!v->present && (sp->flags & P_REQUIRED))
+            return resp_error(r, E_INVALID_PARAM, "Missing required parameter %s in the post body", sp->name), -1;
+    }
+    return 0;
+}
+
+size_t params_count_present(const struct param_value *v, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += v[i].present ? 1 : 0;
+    return c;
+}

@@ -1,0 +1,45 @@
+/* Declarative request parameters: an operation names its parameters in a table, and one reader turns
+ * the decoded form into checked values or the right Twilio error. */
+#ifndef PARLEY_PARAMS_H
+#define PARLEY_PARAMS_H
+#include <stddef.h>
+
+struct req;
+struct form;
+
+enum param_kind {
+    PK_STRING,   /* free text; max is a limit in characters, too_long the error code beyond it */
+    PK_SID,      /* prefix followed by 32 hex digits; malformed: 400 / 20423 */
+    PK_JSON,     /* JSON text (Attributes): 50304 when unparsable, 50303 when too long */
+    PK_BOOL,     /* "true" | "false" */
+    PK_INT,      /* decimal integer in [min, max] */
+    PK_ENUM,     /* one of the '|'-separated values in choices */
+};
+
+#define P_REQUIRED 1u
+#define P_LIST 2u   /* repeated key: every value is checked; see param_value.n */
+
+struct param_spec {
+    const char *name;
+    enum param_kind kind;
+    unsigned flags;
+    long long min, max;   /* PK_INT range; PK_STRING max characters (0: unlimited) */
+    int too_long;         /* PK_STRING: error code when longer than max */
+    const char *choices;  /* PK_SID prefix, PK_ENUM "a|b|c" */
+};
+
+struct param_value {
+    int present;
+    const char *s;   /* NUL-terminated, decoded */
+    size_t len;
+    long long i;     /* PK_INT value, PK_BOOL 0/1 */
+    size_t n;        /* P_LIST: number of values (values via form_nth) */
+};
+
+/* Reads n specs from f into out[n]. Returns 0, or -1 after preparing the error response in r. */
+int params_read(struct req *r, const struct form *f, const struct param_spec *spec, size_t n,
+                struct param_value *out);
+/* Number of specs present; update handlers use it to refuse an empty update. */
+size_t params_count_present(const struct param_value *v, size_t n);
+
+#endif

@@ -1,0 +1,14 @@
+/* The route table: every path Parley answers, after "/v1". ROUTE_TWIN rows also answer under
+ * /v1/Services/{ChatServiceSid}. Order matters only where patterns overlap: fixed segments first. */
+#include "api/api.h"
+
+const struct route api_routes[] = {
+    /* pattern                      flags       GET                       POST           DELETE */
+    {"/Configuration", 0, configuration_fetch, NULL, NULL},
+    {"/Users", ROUTE_TWIN, users_list, users_create, NULL},
+    {"/Users/{}", ROUTE_TWIN, users_fetch, users_update, users_delete},
+    {"/Users/{}/Conversations", ROUTE_TWIN, user_conversations_list, NULL, NULL},
+    {"/Roles", ROUTE_TWIN, roles_list, NULL, NULL},
+    {"/Roles/{}", ROUTE_TWIN, roles_fetch, NULL, NULL},
+    {NULL, 0, NULL, NULL, NULL},
+};

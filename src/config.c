@@ -1,0 +1,203 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/sid.h"
+
+void config_usage(FILE *out)
+{
+    fputs("usage: parley [serve] [options]\n"
+          "\n"
+          "A Twilio Conversations REST API (v1) server.\n"
+          "\n"
+          "  --listen HOST:PORT     address to listen on (PARLEY_LISTEN; default 127.0.0.1:8080)\n"
+          "  --data FILE            SQLite data file (PARLEY_DATA; default parley.db)\n"
+          "  --public-url URL       base of every URL in responses (PARLEY_PUBLIC_URL; default http://HOST:PORT)\n"
+          "  --account-sid AC...    account to serve; created if new (PARLEY_ACCOUNT_SID)\n"
+          "  --auth-token TOKEN     its auth token (PARLEY_AUTH_TOKEN)\n"
+          "  --threads N            HTTP worker threads (default: number of CPUs)\n"
+          "  --sync full|normal     fsync every commit (full, default) or only at checkpoints\n"
+          "  --max-body BYTES       largest request body (default 65536)\n"
+          "  --max-connections N    connection limit (default 4096)\n"
+          "  --max-per-ip N         connections per client address (default 0: no limit)\n"
+          "  --idle-timeout SECONDS close idle connections (default 30)\n"
+          "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
+          "  --log FILE             log here instead of stderr (reopened on SIGHUP)\n"
+          "  --help, --version\n",
+          out);
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
+
+static int parse_listen(struct config *cfg, const char *s)
+{
+    const char *colon;
+    const char *host_start = s;
+    size_t host_len;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        host_start = s + 1;
+        host_len = (size_t)(close - host_start);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return -1;
+        host_len = (size_t)(colon - s);
+    }
+    if (host_len == 0 || host_len >= sizeof(cfg->host))
+        return -1;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || end == colon + 1)
+        return -1;
+    memcpy(cfg->host, host_start, host_len);
+    cfg->host[host_len] = '\0';
+    if (strcmp(cfg->host, "localhost") == 0)
+        strcpy(cfg->host, "127.0.0.1");
+    cfg->port = (unsigned short)port;
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || v > max || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int config_parse(struct config *cfg, int argc, char **argv)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    const char *listen = env_or("PARLEY_LISTEN", "127.0.0.1:8080");
+    const char *public_url = env_or("PARLEY_PUBLIC_URL", NULL);
+    cfg->data = env_or("PARLEY_DATA", "parley.db");
+    cfg->account_sid = env_or("PARLEY_ACCOUNT_SID", NULL);
+    cfg->auth_token = env_or("PARLEY_AUTH_TOKEN", NULL);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = ncpu > 0 ? (unsigned)ncpu : 2;
+    cfg->sync_full = 1;
+    cfg->max_body = 65536;
+    cfg->connection_limit = 4096;
+    cfg->idle_timeout = 30;
+
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long n;
+#define NEED_VALUE                                                                                           \
+    do {                                                                                                     \
+        if (!v) {                                                                                            \
+            fprintf(stderr, "parley: %s needs a value\n", a);                                                \
+            return -1;                                                                                       \
+        }                                                                                                    \
+        i++;                                                                                                 \
+    } while (0)
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            config_usage(stdout);
+            return 1;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("parley %s\n", PARLEY_VERSION);
+            return 1;
+        } else if (strcmp(a, "--listen") == 0) {
+            NEED_VALUE;
+            listen = v;
+        } else if (strcmp(a, "--data") == 0) {
+            NEED_VALUE;
+            cfg->data = v;
+        } else if (strcmp(a, "--public-url") == 0) {
+            NEED_VALUE;
+            public_url = v;
+        } else if (strcmp(a, "--account-sid") == 0) {
+            NEED_VALUE;
+            cfg->account_sid = v;
+        } else if (strcmp(a, "--auth-token") == 0) {
+            NEED_VALUE;
+            cfg->auth_token = v;
+        } else if (strcmp(a, "--sync") == 0) {
+            NEED_VALUE;
+            if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0) {
+                fprintf(stderr, "parley: --sync takes full or normal\n");
+                return -1;
+            }
+            cfg->sync_full = strcmp(v, "full") == 0;
+        } else if (strcmp(a, "--log") == 0) {
+            NEED_VALUE;
+            cfg->log_file = v;
+        } else if (strcmp(a, "--tls-cert") == 0) {
+            NEED_VALUE;
+            cfg->tls_cert = v;
+        } else if (strcmp(a, "--tls-key") == 0) {
+            NEED_VALUE;
+            cfg->tls_key = v;
+        } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--max-body") == 0 ||
+                   strcmp(a, "--max-connections") == 0 || strcmp(a, "--max-per-ip") == 0 ||
+                   strcmp(a, "--idle-timeout") == 0) {
+            NEED_VALUE;
+            if (parse_uint(v, 1UL << 30, &n) != 0 || (n == 0 && strcmp(a, "--max-per-ip") != 0 &&
+                                                      strcmp(a, "--idle-timeout") != 0)) {
+                fprintf(stderr, "parley: %s: '%s' is not a valid number\n", a, v);
+                return -1;
+            }
+            if (a[2] == 't')
+                cfg->threads = (unsigned)n;
+            else if (strcmp(a, "--max-body") == 0)
+                cfg->max_body = n;
+            else if (strcmp(a, "--max-connections") == 0)
+                cfg->connection_limit = (unsigned)n;
+            else if (strcmp(a, "--max-per-ip") == 0)
+                cfg->per_ip_limit = (unsigned)n;
+            else
+                cfg->idle_timeout = (unsigned)n;
+        } else {
+            fprintf(stderr, "parley: unknown option '%s' (see --help)\n", a);
+            return -1;
+        }
+#undef NEED_VALUE
+    }
+    if (parse_listen(cfg, listen) != 0) {
+        fprintf(stderr, "parley: --listen: expected HOST:PORT, got '%s'\n", listen);
+        return -1;
+    }
+    if (public_url) {
+        size_t n = strlen(public_url);
+        while (n && public_url[n - 1] == '/')
+            n--;
+        if ((strncmp(public_url, "http://", 7) != 0 && strncmp(public_url, "https://", 8) != 0) ||
+            n >= sizeof(cfg->public_url)) {
+            fprintf(stderr, "parley: --public-url must be an http(s) URL of at most 255 characters\n");
+            return -1;
+        }
+        memcpy(cfg->public_url, public_url, n);
+        cfg->public_url[n] = '\0';
+    } else {
+        int v6 = strchr(cfg->host, ':') != NULL;
+        snprintf(cfg->public_url, sizeof(cfg->public_url), "%s://%s%s%s:%u", cfg->tls_cert ? "https" : "http",
+                 v6 ? "[" : "", cfg->host, v6 ? "]" : "", cfg->port);
+    }
+    if (cfg->account_sid && !sid_valid(cfg->account_sid, strlen(cfg->account_sid), "AC")) {
+        fprintf(stderr, "parley: --account-sid must be AC followed by 32 hex digits\n");
+        return -1;
+    }
+    if (cfg->auth_token && (strlen(cfg->auth_token) < 8 || strlen(cfg->auth_token) > 128)) {
+        fprintf(stderr, "parley: --auth-token must be 8 to 128 characters\n");
+        return -1;
+    }
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        fprintf(stderr, "parley: --tls-cert and --tls-key go together\n");
+        return -1;
+    }
+    return 0;
+}

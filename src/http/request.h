@@ -1,0 +1,55 @@
+/* One HTTP request as handlers see it: decoded inputs, the authenticated account, the route's path
+ * parameters, and the response being built. Everything lives until the request completes. */
+#ifndef PARLEY_REQUEST_H
+#define PARLEY_REQUEST_H
+#include <stddef.h>
+
+#include "http/form.h"
+#include "store/store.h"
+#include "store/writer.h"
+#include "util/arena.h"
+#include "util/buf.h"
+
+enum http_method { HTTP_GET = 1, HTTP_POST = 2, HTTP_DELETE = 4, HTTP_OPTIONS = 8, HTTP_OTHER = 16 };
+
+#define ROUTE_MAX_PARAMS 4
+
+struct app;
+
+struct req {
+    struct app *app;
+    enum http_method method;
+    const char *path;          /* raw request path, e.g. "/v1/Users/alice" (not decoded) */
+    const char *v1_path;       /* the part after "/v1", for 20404 messages */
+    struct form query;
+    struct form body;
+    int webhook_enabled;       /* X-Twilio-Webhook-Enabled: true */
+    int body_seen;             /* the request carried a non-empty body */
+    enum { INPUT_OK, INPUT_TOO_LARGE, INPUT_BAD_QUERY, INPUT_BAD_BODY } input_error;
+
+    /* authentication */
+    struct account account;
+    const char *credential_sid;   /* AC… or SK… used to authenticate */
+
+    /* route */
+    const char *param[ROUTE_MAX_PARAMS];   /* percent-decoded path parameters, NUL-terminated */
+    size_t param_len[ROUTE_MAX_PARAMS];
+    const char *service_sid;   /* the service the path addresses (default or explicit) */
+    int service_path;          /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
+
+    /* store */
+    struct store_conn *db;     /* this thread's read connection */
+    struct write_job job;      /* for writes: see api_write() */
+    int (*apply)(struct store_conn *c, struct req *r);
+    void *ctx;                 /* handler state for apply */
+
+    /* response */
+    int status;
+    struct buf out;
+    struct arena arena;
+    void (*on_defer)(struct req *r);      /* set by the server: suspend the connection */
+    void (*on_complete)(struct req *r);   /* set by the server: resume the connection */
+    void *conn;                           /* the server's connection handle */
+};
+
+#endif

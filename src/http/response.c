@@ -1,0 +1,89 @@
+#include "http/response.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "http/request.h"
+#include "json/jw.h"
+#include "store/store.h"
+
+const struct resp_header resp_fixed_headers[] = {
+    {"Content-Type", "application/json; charset=utf-8"},
+    {"Access-Control-Allow-Origin", "*"},
+    {"Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"},
+    {"Access-Control-Allow-Headers", "Accept, Authorization, Content-Type, If-Match, If-Modified-Since, "
+                                     "If-None-Match, If-Unmodified-Since, Idempotency-Key"},
+    {"Access-Control-Allow-Credentials", "true"},
+    {"Access-Control-Expose-Headers", "ETag"},
+    {NULL, NULL},
+};
+
+static int status_of(enum twilio_code code)
+{
+    switch (code) {
+    case E_AUTH:
+        return 401;
+    case E_METHOD:
+        return 405;
+    case E_NOT_FOUND:
+        return 404;
+    case E_USER_EXISTS:
+        return 409;
+    case E_INTERNAL:
+        return 500;
+    case E_UNAVAILABLE:
+        return 503;
+    default:
+        return 400;
+    }
+}
+
+static int write_error(struct req *r, int status, enum twilio_code code, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    char more[64];
+    snprintf(more, sizeof(more), "https://www.twilio.com/docs/errors/%d", (int)code);
+    buf_reset(&r->out);
+    struct jw w;
+    jw_init(&w, &r->out);
+    jw_obj_begin(&w);
+    jw_kint(&w, "code", code);
+    jw_kstr(&w, "message", msg);
+    jw_kstr(&w, "more_info", more);
+    jw_kint(&w, "status", status);
+    jw_obj_end(&w);
+    r->status = status;
+    return 0;
+}
+
+int resp_error(struct req *r, enum twilio_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    write_error(r, status_of(code), code, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+int resp_error_status(struct req *r, int status, enum twilio_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    write_error(r, status, code, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+int resp_not_found(struct req *r)
+{
+    /* The path may be long; the message keeps its first 400 bytes. */
+    return resp_error(r, E_NOT_FOUND, "The requested resource %.400s was not found", r->v1_path);
+}
+
+int resp_store_error(struct req *r, int store_result)
+{
+    if (store_result == ST_BUSY)
+        return resp_error(r, E_UNAVAILABLE, "Service unavailable");
+    return resp_error(r, E_INTERNAL, "Internal Server Error");
+}

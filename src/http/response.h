@@ -1,0 +1,46 @@
+/* Response bodies and headers shared by every route: Twilio's error JSON and the fixed header set. */
+#ifndef PARLEY_RESPONSE_H
+#define PARLEY_RESPONSE_H
+
+struct req;
+
+/* Error codes Parley answers with; the table in response.c gives each its HTTP status. */
+enum twilio_code {
+    E_INVALID_PARAM = 20001,
+    E_AUTH = 20003,
+    E_METHOD = 20004,
+    E_NO_UPDATE_PARAMS = 20161,
+    E_NOT_FOUND = 20404,
+    E_INVALID_SID = 20423,
+    E_INTERNAL = 20500,
+    E_UNAVAILABLE = 20503,
+    E_FRIENDLY_NAME_TOO_LONG = 50003,
+    E_ROLE_NOT_FOUND = 50100,
+    E_PERMISSION_NOT_FOUND = 50104,
+    E_INVALID_ROLE_TYPE = 50105,
+    E_USER_EXISTS = 50201,
+    E_IDENTITY_LOOKS_LIKE_SID = 50206,
+    E_IDENTITY_TOO_LONG = 50207,
+    E_ATTRS_TOO_LONG = 50303,
+    E_ATTRS_INVALID = 50304,
+};
+
+/* Fills r->status and r->out with {"code","message","more_info","status"}; returns 0 so that a
+ * handler can `return resp_error(...)`. */
+int resp_error(struct req *r, enum twilio_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with an explicit HTTP status (413 for an oversized body). */
+int resp_error_status(struct req *r, int status, enum twilio_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* 404 / 20404 naming the request path after /v1. */
+int resp_not_found(struct req *r);
+/* Maps a store failure to 500 / 503. */
+int resp_store_error(struct req *r, int store_result);
+
+struct resp_header {
+    const char *name;
+    const char *value;
+};
+/* Headers every response carries (CORS and content type), NULL-terminated. */
+extern const struct resp_header resp_fixed_headers[];
+
+#endif

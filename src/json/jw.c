@@ -1,0 +1,184 @@
+#include "json/jw.h"
+
+#include <string.h>
+
+#include "util/buf.h"
+
+void jw_init(struct jw *w, struct buf *b)
+{
+    w->b = b;
+    w->depth = 0;
+    w->after_key = 0;
+    memset(w->first, 1, sizeof w->first);
+}
+
+/* Writes the comma a value needs, unless it follows a key or opens its container. */
+static void jw_sep(struct jw *w)
+{
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
+        if (!w->first[w->depth - 1])
+            buf_putc(w->b, ',');
+        w->first[w->depth - 1] = 0;
+    }
+}
+
+static void jw_open(struct jw *w, char c)
+{
+    jw_sep(w);
+    buf_putc(w->b, c);
+    /* Past the cap the output is refused, but depth still counts so the matching ends balance. */
+    if (w->depth >= JW_MAX_DEPTH)
+        w->b->err = 1;
+    else
+        w->first[w->depth] = 1;
+    w->depth++;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+    if (w->depth == 0 || w->after_key) {
+        w->b->err = 1; /* unbalanced end, or a key with no value: a caller bug, never valid output */
+        return;
+    }
+    w->depth--;
+    buf_putc(w->b, c);
+}
+
+void jw_obj_begin(struct jw *w)
+{
+    jw_open(w, '{');
+}
+
+void jw_obj_end(struct jw *w)
+{
+    jw_close(w, '}');
+}
+
+void jw_arr_begin(struct jw *w)
+{
+    jw_open(w, '[');
+}
+
+void jw_arr_end(struct jw *w)
+{
+    jw_close(w, ']');
+}
+
+void jw_key(struct jw *w, const char *k)
+{
+    jw_sep(w);
+    buf_putc(w->b, '"');
+    buf_puts(w->b, k);
+    buf_put(w->b, "\":", 2);
+    w->after_key = 1;
+}
+
+void jw_strn(struct jw *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct buf *b = w->b;
+    size_t run = 0; /* start of the pending run of bytes that need no escape */
+
+    jw_sep(w);
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t elen = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
+        }
+        buf_put(b, s + run, i - run);
+        buf_put(b, esc, elen);
+        run = i + 1;
+    }
+    buf_put(b, s + run, n - run);
+    buf_putc(b, '"');
+}
+
+void jw_str(struct jw *w, const char *s)
+{
+    if (s)
+        jw_strn(w, s, strlen(s));
+    else
+        jw_null(w);
+}
+
+void jw_int(struct jw *w, long long v)
+{
+    char tmp[24];
+    char *o = tmp + sizeof tmp;
+    /* via unsigned, so LLONG_MIN does not overflow on negation */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        *--o = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--o = '-';
+    jw_sep(w);
+    buf_put(w->b, o, (size_t)(tmp + sizeof tmp - o));
+}
+
+void jw_bool(struct jw *w, int v)
+{
+    jw_sep(w);
+    if (v)
+        buf_put(w->b, "true", 4);
+    else
+        buf_put(w->b, "false", 5);
+}
+
+void jw_null(struct jw *w)
+{
+    jw_sep(w);
+    buf_put(w->b, "null", 4);
+}
+
+void jw_kstr(struct jw *w, const char *k, const char *s)
+{
+    jw_key(w, k);
+    jw_str(w, s);
+}
+
+void jw_kint(struct jw *w, const char *k, long long v)
+{
+    jw_key(w, k);
+    jw_int(w, v);
+}
+
+void jw_kbool(struct jw *w, const char *k, int v)
+{
+    jw_key(w, k);
+    jw_bool(w, v);
+}
+
+void jw_knull(struct jw *w, const char *k)
+{
+    jw_key(w, k);
+    jw_null(w);
+}
+
+void jw_raw(struct jw *w, const char *json)
+{
+    jw_sep(w);
+    buf_puts(w->b, json);
+}

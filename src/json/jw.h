@@ -1,0 +1,38 @@
+/* A streaming JSON writer for fixed-shape responses: 11x faster than jansson's emitter here
+ * (measured, see docs/DECISIONS.md), no per-field allocation. Writes into a bounded struct buf;
+ * an overflow latches buf.err. Commas are tracked per nesting level. */
+#ifndef PARLEY_JW_H
+#define PARLEY_JW_H
+#include <stddef.h>
+
+struct buf;
+
+#define JW_MAX_DEPTH 16
+
+struct jw {
+    struct buf *b;
+    int depth;
+    unsigned char first[JW_MAX_DEPTH]; /* 1 while the container at that level is empty */
+    int after_key;
+};
+
+void jw_init(struct jw *w, struct buf *b);
+void jw_obj_begin(struct jw *w);
+void jw_obj_end(struct jw *w);
+void jw_arr_begin(struct jw *w);
+void jw_arr_end(struct jw *w);
+void jw_key(struct jw *w, const char *k);                 /* k is trusted, written unescaped */
+void jw_str(struct jw *w, const char *s);                 /* NULL writes null */
+void jw_strn(struct jw *w, const char *s, size_t n);      /* escapes ", \, and controls < 0x20 */
+void jw_int(struct jw *w, long long v);
+void jw_bool(struct jw *w, int v);
+void jw_null(struct jw *w);
+/* Writes trusted, already valid JSON text as a value (e.g. an array Parley itself stored). */
+void jw_raw(struct jw *w, const char *json);
+/* key + value shorthands */
+void jw_kstr(struct jw *w, const char *k, const char *s);
+void jw_kint(struct jw *w, const char *k, long long v);
+void jw_kbool(struct jw *w, const char *k, int v);
+void jw_knull(struct jw *w, const char *k);
+
+#endif

@@ -1,0 +1,160 @@
+/* parley: flags → config; store, writer and HTTP server started in that order and stopped in reverse;
+ * signals handled on the main thread only. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "http/server.h"
+#include "store/store.h"
+#include "store/writer.h"
+#include "util/arena.h"
+#include "util/log.h"
+#include "util/text.h"
+
+static void random_hex(char *out, size_t nbytes)
+{
+    unsigned char raw[64];
+    if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+        abort();
+    for (size_t i = 0; i < nbytes; i++)
+        sprintf(out + 2 * i, "%02x", raw[i]);
+}
+
+/* Makes sure the account to serve exists: the given one, the first stored one, or a new one. */
+static int ensure_account(struct app *app, struct store_conn *db, const struct config *cfg, char sid_out[35])
+{
+    struct arena a;
+    arena_init(&a);
+    struct account acct;
+    char sid[SID_LEN + 1], token[65];
+    int rc;
+    if (cfg->account_sid) {
+        snprintf(sid, sizeof(sid), "%s", cfg->account_sid);
+        rc = db->ops->account_get(db, sid, &a, &acct);
+    } else {
+        rc = db->ops->account_first(db, &a, &acct);
+        if (rc == ST_OK)
+            snprintf(sid, sizeof(sid), "%s", acct.sid);
+    }
+    if (rc == ST_OK) {
+        if (cfg->auth_token && strcmp(cfg->auth_token, acct.auth_token) != 0) {
+            if (db->ops->account_set_token(db, sid, cfg->auth_token) != ST_OK) {
+                arena_free(&a);
+                return -1;
+            }
+            log_info("account %s: auth token replaced by the one given at start", sid);
+        }
+        arena_free(&a);
+        memcpy(sid_out, sid, SID_LEN + 1);
+        return 0;
+    }
+    arena_free(&a);
+    if (rc != ST_NOT_FOUND)
+        return -1;
+    int generated = !cfg->auth_token;
+    if (cfg->auth_token)
+        snprintf(token, sizeof(token), "%s", cfg->auth_token);
+    else
+        random_hex(token, 16);
+    if (!cfg->account_sid) {
+        strcpy(sid, "AC");
+        random_hex(sid + 2, 16);
+    }
+    if (services_create_default_account(app, sid, token) != 0)
+        return -1;
+    if (generated)
+        printf("parley: created account %s with auth token %s (keep it; it is not shown again)\n", sid, token);
+    else
+        printf("parley: created account %s\n", sid);
+    fflush(stdout);
+    memcpy(sid_out, sid, SID_LEN + 1);
+    return 0;
+}
+
+static int serve(int argc, char **argv)
+{
+    struct config cfg;
+    int rc = config_parse(&cfg, argc, argv);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    if (cfg.log_file && log_open(cfg.log_file) != 0) {
+        fprintf(stderr, "parley: cannot open log file %s\n", cfg.log_file);
+        return 1;
+    }
+
+    /* Signals are taken synchronously by the main thread; every other thread inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct app app = {.public_url = cfg.public_url,
+                      .public_url_len = strlen(cfg.public_url),
+                      .store = store_backend_for(cfg.data),
+                      .data = cfg.data,
+                      .sync_full = cfg.sync_full};
+    struct store_conn *wdb = NULL;
+    if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
+        if (wdb)
+            wdb->ops->close(wdb);
+        return 1;
+    }
+    if (writer_start(&app.writer, wdb, 256) != 0) {
+        wdb->ops->close(wdb);
+        return 1;
+    }
+    struct store_conn *rdb = NULL;
+    char account_sid[SID_LEN + 1];
+    int status = 1;
+    struct server *srv = NULL;
+    if (app.store->open(cfg.data, 0, cfg.sync_full, &rdb) != ST_OK || ensure_account(&app, rdb, &cfg, account_sid) != 0)
+        goto out;
+
+    struct server_config scfg = {.host = cfg.host,
+                                 .port = cfg.port,
+                                 .threads = cfg.threads,
+                                 .max_body = cfg.max_body,
+                                 .connection_limit = cfg.connection_limit,
+                                 .per_ip_limit = cfg.per_ip_limit,
+                                 .idle_timeout = cfg.idle_timeout,
+                                 .tls_cert = cfg.tls_cert,
+                                 .tls_key = cfg.tls_key};
+    if (server_start(&srv, &scfg, &app) != 0)
+        goto out;
+    printf("parley %s listening on %s (store %s %s, %u threads, sync %s, account %s)\n", PARLEY_VERSION,
+           cfg.public_url, app.store->name, cfg.data, cfg.threads, cfg.sync_full ? "full" : "normal", account_sid);
+    fflush(stdout);
+
+    for (;;) {
+        int sig = 0;
+        sigwait(&set, &sig);
+        if (sig == SIGHUP) {
+            log_reopen();
+            continue;
+        }
+        log_info("signal %d: stopping; requests in flight finish first", sig);
+        break;
+    }
+    status = 0;
+out:
+    server_stop(srv, 10000);
+    writer_stop(app.writer);
+    if (rdb)
+        rdb->ops->close(rdb);
+    wdb->ops->close(wdb);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "serve") == 0)
+        return serve(argc - 2, argv + 2);
+    return serve(argc - 1, argv + 1);
+}

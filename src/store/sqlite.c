@@ -1,0 +1,679 @@
+/* SQLite backend: WAL, one connection per thread, every statement prepared once per connection. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+#define SCHEMA_VERSION 1
+
+/* Schema version 1. Migrations append; they never edit a released version. */
+static const char *const migrations[] = {
+    /* 1 */
+    "CREATE TABLE accounts("
+    "  sid TEXT PRIMARY KEY,"
+    "  auth_token TEXT NOT NULL,"
+    "  friendly_name TEXT,"
+    "  default_service_sid TEXT NOT NULL,"
+    "  default_messaging_service_sid TEXT,"
+    "  default_inactive_timer TEXT,"
+    "  default_closed_timer TEXT,"
+    "  date_created INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE services("
+    "  id INTEGER PRIMARY KEY,"
+    "  sid TEXT NOT NULL UNIQUE,"
+    "  account_sid TEXT NOT NULL REFERENCES accounts(sid) ON DELETE CASCADE,"
+    "  friendly_name TEXT NOT NULL,"
+    "  date_created INTEGER NOT NULL,"
+    "  date_updated INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX services_by_account ON services(account_sid, id);"
+    "CREATE TABLE roles("
+    "  id INTEGER PRIMARY KEY,"
+    "  sid TEXT NOT NULL UNIQUE,"
+    "  account_sid TEXT NOT NULL,"
+    "  service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
+    "  friendly_name TEXT NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  permissions TEXT NOT NULL,"
+    "  date_created INTEGER NOT NULL,"
+    "  date_updated INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX roles_by_service ON roles(service_sid, id);"
+    "CREATE TABLE service_configs("
+    "  service_sid TEXT PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"
+    "  conversation_creator_role_sid TEXT NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
+    "  conversation_role_sid TEXT NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
+    "  chat_service_role_sid TEXT NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
+    "  reachability_enabled INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE TABLE users("
+    "  id INTEGER PRIMARY KEY,"
+    "  sid TEXT NOT NULL UNIQUE,"
+    "  account_sid TEXT NOT NULL,"
+    "  service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
+    "  role_sid TEXT NOT NULL REFERENCES roles(sid),"
+    "  identity TEXT NOT NULL,"
+    "  friendly_name TEXT,"
+    "  attributes TEXT NOT NULL,"
+    "  date_created INTEGER NOT NULL,"
+    "  date_updated INTEGER NOT NULL,"
+    "  UNIQUE(service_sid, identity)) STRICT;"
+    "CREATE INDEX users_by_service ON users(service_sid, id);"
+    "CREATE INDEX users_by_role ON users(role_sid);",
+};
+
+enum stmt_id {
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_SAVEPOINT,
+    Q_SAVEPOINT_ROLLBACK,
+    Q_SAVEPOINT_RELEASE,
+    Q_ACCOUNT_GET,
+    Q_ACCOUNT_INSERT,
+    Q_ACCOUNT_COUNT,
+    Q_ACCOUNT_SET_TOKEN,
+    Q_ACCOUNT_FIRST,
+    Q_SERVICE_GET,
+    Q_SERVICE_INSERT,
+    Q_SERVICE_CONFIG_INSERT,
+    Q_SERVICE_CONFIG_GET,
+    Q_ROLE_GET,
+    Q_ROLE_INSERT,
+    Q_ROLE_LIST_AFTER,
+    Q_ROLE_LIST_BEFORE,
+    Q_USER_GET_SID,
+    Q_USER_GET_IDENTITY,
+    Q_USER_INSERT,
+    Q_USER_UPDATE,
+    Q_USER_DELETE,
+    Q_USER_LIST_AFTER,
+    Q_USER_LIST_BEFORE,
+    Q__COUNT
+};
+
+#define USER_COLS "id, sid, account_sid, service_sid, role_sid, identity, friendly_name, attributes, date_created, date_updated"
+#define ROLE_COLS "id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated"
+
+static const char *const stmt_sql[Q__COUNT] = {
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_SAVEPOINT] = "SAVEPOINT job",
+    [Q_SAVEPOINT_ROLLBACK] = "ROLLBACK TO job",
+    [Q_SAVEPOINT_RELEASE] = "RELEASE job",
+    [Q_ACCOUNT_GET] = "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
+                      " default_inactive_timer, default_closed_timer, date_created FROM accounts WHERE sid = ?1",
+    [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(sid, auth_token, friendly_name, default_service_sid,"
+                         " date_created) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_ACCOUNT_COUNT] = "SELECT count(*) FROM accounts",
+    [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = ?2 WHERE sid = ?1",
+    [Q_ACCOUNT_FIRST] = "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
+                        " default_inactive_timer, default_closed_timer, date_created FROM accounts"
+                        " ORDER BY date_created, sid LIMIT 1",
+    [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
+                      " WHERE sid = ?1 AND account_sid = ?2",
+    [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, conversation_creator_role_sid,"
+                                " conversation_role_sid, chat_service_role_sid, reachability_enabled)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_SERVICE_CONFIG_GET] = "SELECT conversation_creator_role_sid, conversation_role_sid, chat_service_role_sid,"
+                             " reachability_enabled FROM service_configs WHERE service_sid = ?1",
+    [Q_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = ?1 AND sid = ?2",
+    [Q_ROLE_INSERT] = "INSERT INTO roles(sid, account_sid, service_sid, friendly_name, type, permissions,"
+                      " date_created, date_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_ROLE_LIST_AFTER] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    [Q_ROLE_LIST_BEFORE] = "SELECT * FROM (SELECT " ROLE_COLS " FROM roles WHERE service_sid = ?1 AND id < ?2"
+                           " ORDER BY id DESC LIMIT ?3) ORDER BY id",
+    [Q_USER_GET_SID] = "SELECT " USER_COLS " FROM users WHERE service_sid = ?1 AND sid = ?2",
+    [Q_USER_GET_IDENTITY] = "SELECT " USER_COLS " FROM users WHERE service_sid = ?1 AND identity = ?2",
+    [Q_USER_INSERT] = "INSERT INTO users(sid, account_sid, service_sid, role_sid, identity, friendly_name,"
+                      " attributes, date_created, date_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [Q_USER_UPDATE] = "UPDATE users SET role_sid = ?3, friendly_name = ?4, attributes = ?5, date_updated = ?6"
+                      " WHERE service_sid = ?1 AND sid = ?2",
+    [Q_USER_DELETE] = "DELETE FROM users WHERE service_sid = ?1 AND sid = ?2",
+    [Q_USER_LIST_AFTER] = "SELECT " USER_COLS " FROM users WHERE service_sid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    [Q_USER_LIST_BEFORE] = "SELECT * FROM (SELECT " USER_COLS " FROM users WHERE service_sid = ?1 AND id < ?2"
+                           " ORDER BY id DESC LIMIT ?3) ORDER BY id",
+};
+
+struct sq_conn {
+    struct store_conn base;
+    sqlite3 *db;
+    int writer;
+    sqlite3_stmt *stmt[Q__COUNT];
+};
+
+static int map_rc(sqlite3 *db, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return ST_OK;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return ST_CONFLICT;
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return ST_IN_USE;
+        return ST_ERROR;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ST_BUSY;
+    case SQLITE_FULL:
+        return ST_FULL;
+    default:
+        log_warn("sqlite: %s (%d)", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+        return ST_ERROR;
+    }
+}
+
+/* Fetches a prepared statement, reset and unbound. */
+static sqlite3_stmt *q(struct sq_conn *c, enum stmt_id id)
+{
+    sqlite3_stmt *s = c->stmt[id];
+    if (!s) {
+        if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+            log_err("sqlite: prepare %d: %s", id, sqlite3_errmsg(c->db));
+            return NULL;
+        }
+        c->stmt[id] = s;
+    }
+    return s;
+}
+
+static void done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static char *col_dup(sqlite3_stmt *s, int i, struct arena *a)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    if (!t)
+        return NULL;
+    return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(s, i));
+}
+
+static void col_sid(sqlite3_stmt *s, int i, char out[SID_LEN + 1])
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
+    if (n > SID_LEN)
+        n = SID_LEN;
+    if (n)
+        memcpy(out, t, n);
+    out[n] = '\0';
+}
+
+/* Runs a statement that returns no rows. */
+static int exec_stmt(struct sq_conn *c, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    int r = rc == SQLITE_DONE ? ST_OK : map_rc(c->db, sqlite3_extended_errcode(c->db));
+    done(s);
+    return r;
+}
+
+static int sq_exec_id(struct store_conn *sc, enum stmt_id id)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, id);
+    return s ? exec_stmt(c, s) : ST_ERROR;
+}
+
+static int sq_open(const char *target, int writer, int sync_full, struct store_conn **out)
+{
+    struct sq_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return ST_ERROR;
+    c->base.ops = &store_sqlite_ops;
+    c->writer = writer;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(target, &c->db, flags, NULL) != SQLITE_OK) {
+        log_err("cannot open %s: %s", target, c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        sqlite3_close(c->db);
+        free(c);
+        return ST_ERROR;
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    char pragmas[256];
+    snprintf(pragmas, sizeof(pragmas),
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+             " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;%s",
+             sync_full ? "FULL" : "NORMAL", writer ? "" : " PRAGMA query_only=ON;");
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        log_err("cannot configure %s: %s", target, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(c->db);
+        free(c);
+        return ST_ERROR;
+    }
+    *out = &c->base;
+    return ST_OK;
+}
+
+static void sq_close(struct store_conn *sc)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    if (!c)
+        return;
+    for (int i = 0; i < Q__COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    if (c->writer)
+        sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static int sq_migrate(struct store_conn *sc)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s;
+    int version = 0;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return ST_ERROR;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (version > SCHEMA_VERSION) {
+        log_err("the data file has schema version %d; this build knows up to %d", version, SCHEMA_VERSION);
+        return ST_ERROR;
+    }
+    for (int v = version; v < SCHEMA_VERSION; v++) {
+        char *msg = NULL;
+        char bump[64];
+        snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
+        if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(c->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(c->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            log_err("migration to schema version %d failed: %s", v + 1, msg ? msg : "?");
+            sqlite3_free(msg);
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            return ST_ERROR;
+        }
+        log_info("store: migrated to schema version %d", v + 1);
+    }
+    return ST_OK;
+}
+
+static int sq_tx_begin(struct store_conn *c) { return sq_exec_id(c, Q_BEGIN); }
+static int sq_tx_commit(struct store_conn *c) { return sq_exec_id(c, Q_COMMIT); }
+static void sq_tx_rollback(struct store_conn *c) { sq_exec_id(c, Q_ROLLBACK); }
+static int sq_savepoint(struct store_conn *c) { return sq_exec_id(c, Q_SAVEPOINT); }
+static void sq_savepoint_rollback(struct store_conn *c) { sq_exec_id(c, Q_SAVEPOINT_ROLLBACK); }
+static int sq_savepoint_release(struct store_conn *c) { return sq_exec_id(c, Q_SAVEPOINT_RELEASE); }
+
+/* ---- accounts ---- */
+
+static void read_account(sqlite3_stmt *s, struct arena *a, struct account *out)
+{
+    col_sid(s, 0, out->sid);
+    out->auth_token = col_dup(s, 1, a);
+    out->friendly_name = col_dup(s, 2, a);
+    col_sid(s, 3, out->default_service_sid);
+    out->default_messaging_service_sid = col_dup(s, 4, a);
+    out->default_inactive_timer = col_dup(s, 5, a);
+    out->default_closed_timer = col_dup(s, 6, a);
+    out->date_created = sqlite3_column_int64(s, 7);
+}
+
+/* Steps a single-row query; fills through read() when a row exists. */
+#define STEP_ONE(c, s, read_stmt)                                                                            \
+    do {                                                                                                     \
+        int rc_ = sqlite3_step(s);                                                                           \
+        int r_;                                                                                              \
+        if (rc_ == SQLITE_ROW) {                                                                             \
+            read_stmt;                                                                                       \
+            r_ = ST_OK;                                                                                      \
+        } else if (rc_ == SQLITE_DONE) {                                                                     \
+            r_ = ST_NOT_FOUND;                                                                               \
+        } else {                                                                                             \
+            r_ = map_rc((c)->db, sqlite3_extended_errcode((c)->db));                                         \
+        }                                                                                                    \
+        done(s);                                                                                             \
+        return r_;                                                                                           \
+    } while (0)
+
+static int sq_account_get(struct store_conn *sc, const char *sid, struct arena *a, struct account *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_ACCOUNT_GET);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, sid);
+    STEP_ONE(c, s, read_account(s, a, out));
+}
+
+static int sq_account_first(struct store_conn *sc, struct arena *a, struct account *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_ACCOUNT_FIRST);
+    if (!s)
+        return ST_ERROR;
+    STEP_ONE(c, s, read_account(s, a, out));
+}
+
+static int sq_account_count(struct store_conn *sc, long long *n)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_ACCOUNT_COUNT);
+    if (!s)
+        return ST_ERROR;
+    STEP_ONE(c, s, *n = sqlite3_column_int64(s, 0));
+}
+
+static int sq_account_insert(struct store_conn *sc, const struct account *acct)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_ACCOUNT_INSERT);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, acct->sid);
+    bind_text(s, 2, acct->auth_token);
+    bind_text(s, 3, acct->friendly_name);
+    bind_text(s, 4, acct->default_service_sid);
+    sqlite3_bind_int64(s, 5, acct->date_created);
+    return exec_stmt(c, s);
+}
+
+static int sq_account_set_token(struct store_conn *sc, const char *sid, const char *token)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_ACCOUNT_SET_TOKEN);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, sid);
+    bind_text(s, 2, token);
+    return exec_stmt(c, s);
+}
+
+/* ---- services ---- */
+
+static int sq_service_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
+                          struct service *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_SERVICE_GET);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, sid);
+    bind_text(s, 2, account_sid);
+    STEP_ONE(c, s, {
+        col_sid(s, 0, out->sid);
+        col_sid(s, 1, out->account_sid);
+        out->friendly_name = col_dup(s, 2, a);
+        out->date_created = sqlite3_column_int64(s, 3);
+        out->date_updated = sqlite3_column_int64(s, 4);
+    });
+}
+
+static int sq_service_insert(struct store_conn *sc, const struct service *sv, const struct service_config *cfg)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_SERVICE_INSERT);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, sv->sid);
+    bind_text(s, 2, sv->account_sid);
+    bind_text(s, 3, sv->friendly_name);
+    sqlite3_bind_int64(s, 4, sv->date_created);
+    sqlite3_bind_int64(s, 5, sv->date_updated);
+    int r = exec_stmt(c, s);
+    if (r)
+        return r;
+    s = q(c, Q_SERVICE_CONFIG_INSERT);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, sv->sid);
+    bind_text(s, 2, cfg->conversation_creator_role_sid);
+    bind_text(s, 3, cfg->conversation_role_sid);
+    bind_text(s, 4, cfg->chat_service_role_sid);
+    sqlite3_bind_int(s, 5, cfg->reachability_enabled);
+    return exec_stmt(c, s);
+}
+
+static int sq_service_config_get(struct store_conn *sc, const char *service_sid, struct service_config *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_SERVICE_CONFIG_GET);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, service_sid);
+    snprintf(out->service_sid, sizeof(out->service_sid), "%s", service_sid);
+    STEP_ONE(c, s, {
+        col_sid(s, 0, out->conversation_creator_role_sid);
+        col_sid(s, 1, out->conversation_role_sid);
+        col_sid(s, 2, out->chat_service_role_sid);
+        out->reachability_enabled = sqlite3_column_int(s, 3);
+    });
+}
+
+/* ---- roles ---- */
+
+static void read_role(sqlite3_stmt *s, struct arena *a, struct role *out)
+{
+    out->id = sqlite3_column_int64(s, 0);
+    col_sid(s, 1, out->sid);
+    col_sid(s, 2, out->account_sid);
+    col_sid(s, 3, out->service_sid);
+    out->friendly_name = a ? col_dup(s, 4, a) : (char *)sqlite3_column_text(s, 4);
+    out->type = sqlite3_column_int(s, 5) ? ROLE_CONVERSATION : ROLE_SERVICE;
+    out->permissions = a ? col_dup(s, 6, a) : (char *)sqlite3_column_text(s, 6);
+    out->date_created = sqlite3_column_int64(s, 7);
+    out->date_updated = sqlite3_column_int64(s, 8);
+}
+
+static int sq_role_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
+                       struct role *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_ROLE_GET);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, service_sid);
+    bind_text(s, 2, sid);
+    STEP_ONE(c, s, read_role(s, a, out));
+}
+
+static int sq_role_insert(struct store_conn *sc, const struct role *r)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_ROLE_INSERT);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, r->sid);
+    bind_text(s, 2, r->account_sid);
+    bind_text(s, 3, r->service_sid);
+    bind_text(s, 4, r->friendly_name);
+    sqlite3_bind_int(s, 5, r->type);
+    bind_text(s, 6, r->permissions);
+    sqlite3_bind_int64(s, 7, r->date_created);
+    sqlite3_bind_int64(s, 8, r->date_updated);
+    return exec_stmt(c, s);
+}
+
+/* Binds a keyset page and picks the statement for its direction. */
+static sqlite3_stmt *page_stmt(struct sq_conn *c, enum stmt_id after, enum stmt_id before, const char *parent,
+                               const struct page_req *p)
+{
+    sqlite3_stmt *s = q(c, p->dir == 'b' ? before : after);
+    if (!s)
+        return NULL;
+    bind_text(s, 1, parent);
+    sqlite3_bind_int64(s, 2, p->dir == 'b' ? p->before : p->after);
+    sqlite3_bind_int(s, 3, p->limit + 1);
+    return s;
+}
+
+#define LIST_ROWS(c, s, row_decl, read_stmt, call)                                                           \
+    do {                                                                                                     \
+        int rc_;                                                                                             \
+        while ((rc_ = sqlite3_step(s)) == SQLITE_ROW) {                                                      \
+            row_decl;                                                                                        \
+            read_stmt;                                                                                       \
+            if (call)                                                                                        \
+                break;                                                                                       \
+        }                                                                                                    \
+        int r_ = (rc_ == SQLITE_ROW || rc_ == SQLITE_DONE) ? ST_OK                                           \
+                                                          : map_rc((c)->db, sqlite3_extended_errcode((c)->db)); \
+        done(s);                                                                                             \
+        return r_;                                                                                           \
+    } while (0)
+
+static int sq_role_list(struct store_conn *sc, const char *service_sid, const struct page_req *p, role_row_fn fn,
+                        void *ctx)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = page_stmt(c, Q_ROLE_LIST_AFTER, Q_ROLE_LIST_BEFORE, service_sid, p);
+    if (!s)
+        return ST_ERROR;
+    LIST_ROWS(c, s, struct role r, read_role(s, NULL, &r), fn(ctx, &r));
+}
+
+/* ---- users ---- */
+
+static void read_user(sqlite3_stmt *s, struct arena *a, struct user *out)
+{
+    out->id = sqlite3_column_int64(s, 0);
+    col_sid(s, 1, out->sid);
+    col_sid(s, 2, out->account_sid);
+    col_sid(s, 3, out->service_sid);
+    col_sid(s, 4, out->role_sid);
+    if (a) {
+        out->identity = col_dup(s, 5, a);
+        out->friendly_name = col_dup(s, 6, a);
+        out->attributes = col_dup(s, 7, a);
+    } else {
+        /* list rows: valid until the next step, which is after the callback */
+        out->identity = (char *)sqlite3_column_text(s, 5);
+        out->friendly_name = (char *)sqlite3_column_text(s, 6);
+        out->attributes = (char *)sqlite3_column_text(s, 7);
+    }
+    out->date_created = sqlite3_column_int64(s, 8);
+    out->date_updated = sqlite3_column_int64(s, 9);
+}
+
+static int sq_user_get(struct store_conn *sc, const char *service_sid, const char *key, int by_sid,
+                       struct arena *a, struct user *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, by_sid ? Q_USER_GET_SID : Q_USER_GET_IDENTITY);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, service_sid);
+    bind_text(s, 2, key);
+    STEP_ONE(c, s, read_user(s, a, out));
+}
+
+static int sq_user_insert(struct store_conn *sc, struct user *u)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_USER_INSERT);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, u->sid);
+    bind_text(s, 2, u->account_sid);
+    bind_text(s, 3, u->service_sid);
+    bind_text(s, 4, u->role_sid);
+    bind_text(s, 5, u->identity);
+    bind_text(s, 6, u->friendly_name);
+    bind_text(s, 7, u->attributes);
+    sqlite3_bind_int64(s, 8, u->date_created);
+    sqlite3_bind_int64(s, 9, u->date_updated);
+    int r = exec_stmt(c, s);
+    if (r == ST_OK)
+        u->id = sqlite3_last_insert_rowid(c->db);
+    return r;
+}
+
+static int sq_user_update(struct store_conn *sc, const struct user *u)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_USER_UPDATE);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, u->service_sid);
+    bind_text(s, 2, u->sid);
+    bind_text(s, 3, u->role_sid);
+    bind_text(s, 4, u->friendly_name);
+    bind_text(s, 5, u->attributes);
+    sqlite3_bind_int64(s, 6, u->date_updated);
+    int r = exec_stmt(c, s);
+    if (r == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_NOT_FOUND;
+    return r;
+}
+
+static int sq_user_delete(struct store_conn *sc, const char *service_sid, const char *sid)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = q(c, Q_USER_DELETE);
+    if (!s)
+        return ST_ERROR;
+    bind_text(s, 1, service_sid);
+    bind_text(s, 2, sid);
+    int r = exec_stmt(c, s);
+    if (r == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_NOT_FOUND;
+    return r;
+}
+
+static int sq_user_list(struct store_conn *sc, const char *service_sid, const struct page_req *p, user_row_fn fn,
+                        void *ctx)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = page_stmt(c, Q_USER_LIST_AFTER, Q_USER_LIST_BEFORE, service_sid, p);
+    if (!s)
+        return ST_ERROR;
+    LIST_ROWS(c, s, struct user u, read_user(s, NULL, &u), fn(ctx, &u));
+}
+
+const struct store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .tx_begin = sq_tx_begin,
+    .tx_commit = sq_tx_commit,
+    .tx_rollback = sq_tx_rollback,
+    .savepoint = sq_savepoint,
+    .savepoint_rollback = sq_savepoint_rollback,
+    .savepoint_release = sq_savepoint_release,
+    .account_get = sq_account_get,
+    .account_insert = sq_account_insert,
+    .account_count = sq_account_count,
+    .account_set_token = sq_account_set_token,
+    .account_first = sq_account_first,
+    .service_get = sq_service_get,
+    .service_insert = sq_service_insert,
+    .service_config_get = sq_service_config_get,
+    .role_get = sq_role_get,
+    .role_insert = sq_role_insert,
+    .role_list = sq_role_list,
+    .user_get = sq_user_get,
+    .user_insert = sq_user_insert,
+    .user_update = sq_user_update,
+    .user_delete = sq_user_delete,
+    .user_list = sq_user_list,
+};
+
+const struct store_ops *store_backend_for(const char *target)
+{
+    (void)target;
+    return &store_sqlite_ops;
+}

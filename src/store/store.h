@@ -1,0 +1,141 @@
+/* The store: one interface, a backend per engine (SQLite now; PostgreSQL slots in beside it).
+ * The interface speaks domain operations, never SQL. Every function returns 0 or a negative
+ * enum store_result. Strings returned in model structs live in the caller's arena.
+ *
+ * Threads: each thread owns its own struct store_conn (a connection is never shared). All writes go
+ * through the single writer (store/writer.h), which batches them into one transaction. */
+#ifndef PARLEY_STORE_H
+#define PARLEY_STORE_H
+#include <stddef.h>
+
+#include "util/sid.h"
+
+struct arena;
+
+enum store_result {
+    ST_OK = 0,
+    ST_NOT_FOUND = -1,
+    ST_CONFLICT = -2,   /* a uniqueness rule refused the write */
+    ST_IN_USE = -3,     /* a reference to the row still exists */
+    ST_BUSY = -4,
+    ST_FULL = -5,       /* disk or quota full */
+    ST_ERROR = -6,
+};
+
+struct account {
+    char sid[SID_LEN + 1];
+    char *auth_token;
+    char *friendly_name;
+    char default_service_sid[SID_LEN + 1];
+    char *default_messaging_service_sid;   /* NULL when unset */
+    char *default_inactive_timer;
+    char *default_closed_timer;
+    long long date_created;
+};
+
+struct service {
+    char sid[SID_LEN + 1];
+    char account_sid[SID_LEN + 1];
+    char *friendly_name;
+    long long date_created;
+    long long date_updated;
+};
+
+struct service_config {
+    char service_sid[SID_LEN + 1];
+    char conversation_creator_role_sid[SID_LEN + 1];
+    char conversation_role_sid[SID_LEN + 1];
+    char chat_service_role_sid[SID_LEN + 1];
+    int reachability_enabled;
+};
+
+enum role_type { ROLE_SERVICE = 0, ROLE_CONVERSATION = 1 };
+
+struct role {
+    long long id;
+    char sid[SID_LEN + 1];
+    char account_sid[SID_LEN + 1];
+    char service_sid[SID_LEN + 1];
+    char *friendly_name;
+    enum role_type type;
+    char *permissions;   /* JSON array text, e.g. ["a","b"] */
+    long long date_created;
+    long long date_updated;
+};
+
+struct user {
+    long long id;   /* keyset position: insertion order */
+    char sid[SID_LEN + 1];
+    char account_sid[SID_LEN + 1];
+    char service_sid[SID_LEN + 1];
+    char role_sid[SID_LEN + 1];
+    char *identity;
+    char *friendly_name;   /* NULL when never set */
+    char *attributes;
+    long long date_created;
+    long long date_updated;
+};
+
+/* A keyset page request: rows of one parent ordered by id. */
+struct page_req {
+    long long after;    /* rows with id > after (when dir == 'a') */
+    long long before;   /* rows with id < before (when dir == 'b'), returned in ascending order */
+    char dir;           /* 'a' or 'b'; 'a' with after = 0 is the first page */
+    int limit;          /* page size; the backend fetches limit + 1 to learn whether more exist */
+};
+
+/* Called for each listed row; pointers are valid only during the call. Return non-zero to stop. */
+typedef int (*user_row_fn)(void *ctx, const struct user *u);
+typedef int (*role_row_fn)(void *ctx, const struct role *r);
+
+struct store_conn;
+
+struct store_ops {
+    const char *name;
+    int (*open)(const char *target, int writer, int sync_full, struct store_conn **out);
+    void (*close)(struct store_conn *c);
+    int (*migrate)(struct store_conn *c);
+    /* transactions (the writer's connection only) */
+    int (*tx_begin)(struct store_conn *c);
+    int (*tx_commit)(struct store_conn *c);
+    void (*tx_rollback)(struct store_conn *c);
+    int (*savepoint)(struct store_conn *c);
+    void (*savepoint_rollback)(struct store_conn *c);
+    int (*savepoint_release)(struct store_conn *c);
+    /* accounts */
+    int (*account_get)(struct store_conn *c, const char *sid, struct arena *a, struct account *out);
+    int (*account_insert)(struct store_conn *c, const struct account *acct);
+    int (*account_count)(struct store_conn *c, long long *n);
+    int (*account_set_token)(struct store_conn *c, const char *sid, const char *token);
+    int (*account_first)(struct store_conn *c, struct arena *a, struct account *out);
+    /* services */
+    int (*service_get)(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
+                       struct service *out);
+    int (*service_insert)(struct store_conn *c, const struct service *s, const struct service_config *cfg);
+    int (*service_config_get)(struct store_conn *c, const char *service_sid, struct service_config *out);
+    /* roles */
+    int (*role_get)(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
+                    struct role *out);
+    int (*role_insert)(struct store_conn *c, const struct role *r);
+    int (*role_list)(struct store_conn *c, const char *service_sid, const struct page_req *p, role_row_fn fn,
+                     void *ctx);
+    /* users: key is a SID when by_sid, else an identity */
+    int (*user_get)(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
+                    struct arena *a, struct user *out);
+    int (*user_insert)(struct store_conn *c, struct user *u);   /* sets u->id */
+    int (*user_update)(struct store_conn *c, const struct user *u);
+    int (*user_delete)(struct store_conn *c, const char *service_sid, const char *sid);
+    int (*user_list)(struct store_conn *c, const char *service_sid, const struct page_req *p, user_row_fn fn,
+                     void *ctx);
+};
+
+struct store_conn {
+    const struct store_ops *ops;
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* Picks the backend for a --data target (a file path selects SQLite). */
+const struct store_ops *store_backend_for(const char *target);
+
+#endif

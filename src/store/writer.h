@@ -1,0 +1,36 @@
+/* The single writer: every change goes through one thread and one connection. Concurrent write
+ * jobs are batched into one transaction (group commit: one fsync for the batch), each inside its own
+ * savepoint so that one failing job does not undo the others. A job's completion is signalled only
+ * after the batch's COMMIT returned, so a 2xx is never sent for a change that is not durable. */
+#ifndef PARLEY_WRITER_H
+#define PARLEY_WRITER_H
+
+struct store_conn;
+struct writer;
+
+struct write_job {
+    /* Runs on the writer thread inside a savepoint. Returns 0 to keep its changes, non-zero to roll
+     * them back (the job has then prepared its own error response). */
+    int (*apply)(struct store_conn *c, struct write_job *job);
+    /* Runs on the writer thread after the batch ended; committed is 0 when the COMMIT failed, in which
+     * case even a job whose apply succeeded changed nothing. */
+    void (*complete)(struct write_job *job, int committed, int store_result);
+    struct write_job *next;
+};
+
+struct writer_stats {
+    unsigned long long batches;
+    unsigned long long jobs;
+    unsigned long long fsync_us_total;
+};
+
+int writer_start(struct writer **out, struct store_conn *c, int max_batch);
+/* Queues a job; it completes on the writer thread. */
+void writer_submit(struct writer *w, struct write_job *job);
+/* Runs one job synchronously from the calling thread (used at start-up and by subcommands). */
+int writer_run_sync(struct writer *w, struct write_job *job);
+/* Drains the queue, then stops the thread. */
+void writer_stop(struct writer *w);
+void writer_get_stats(struct writer *w, struct writer_stats *out);
+
+#endif

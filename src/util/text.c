@@ -1,0 +1,146 @@
+#include "util/text.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "util/buf.h"
+
+int utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + n;
+
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        /* Unicode Table 3-7: the second byte's range is what rules out overlongs (E0, F0),
+         * surrogates (ED) and code points past U+10FFFF (F4). */
+        size_t more;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            more = 1;
+        } else if (c == 0xE0) {
+            more = 2;
+            lo = 0xA0;
+        } else if (c == 0xED) {
+            more = 2;
+            hi = 0x9F;
+        } else if (c >= 0xE1 && c <= 0xEF) {
+            more = 2;
+        } else if (c == 0xF0) {
+            more = 3;
+            lo = 0x90;
+        } else if (c == 0xF4) {
+            more = 3;
+            hi = 0x8F;
+        } else if (c >= 0xF1 && c <= 0xF3) {
+            more = 3;
+        } else {
+            return 0; /* continuation byte, C0/C1 (overlong), F5..FF */
+        }
+        if ((size_t)(end - p) <= more)
+            return 0; /* truncated */
+        if (p[1] < lo || p[1] > hi)
+            return 0;
+        for (size_t i = 2; i <= more; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+        p += more + 1;
+    }
+    return 1;
+}
+
+size_t utf8_len(const char *s, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return count;
+}
+
+long pct_decode(char *s, size_t n)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            if (n - i < 3)
+                return -1;
+            int hi = hex_val((unsigned char)s[i + 1]);
+            int lo = hex_val((unsigned char)s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = (unsigned char)(hi << 4 | lo);
+            i += 2;
+        }
+        if (c == '\0')
+            return -1;
+        s[o++] = (char)c;
+    }
+    return (long)o;
+}
+
+static int is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+int pct_encode(struct buf *out, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0; /* start of the pending run of unreserved bytes */
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_unreserved(c))
+            continue;
+        char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+        if (buf_put(out, s + run, i - run) < 0 || buf_put(out, esc, 3) < 0)
+            return -1;
+        run = i + 1;
+    }
+    return buf_put(out, s + run, n - run);
+}
+
+/* Both sides go through HMAC under a key drawn once per process, so the final comparison works on
+ * two fixed-size digests an attacker cannot predict: neither a mismatch position nor a length
+ * difference changes the work done on the stored secret. */
+static unsigned char secret_key[32];
+static pthread_once_t secret_key_once = PTHREAD_ONCE_INIT;
+
+static void secret_key_init(void)
+{
+    /* On failure the key stays zero: comparisons stay correct, only less blinded. */
+    if (RAND_bytes(secret_key, sizeof secret_key) != 1)
+        memset(secret_key, 0, sizeof secret_key);
+}
+
+int secret_equal(const char *a, size_t an, const char *b, size_t bn)
+{
+    unsigned char da[EVP_MAX_MD_SIZE], db[EVP_MAX_MD_SIZE];
+    unsigned int la = 0, lb = 0;
+    static const unsigned char empty[1];
+
+    pthread_once(&secret_key_once, secret_key_init);
+    /* HMAC() wants a non-NULL pointer even for zero bytes */
+    if (!HMAC(EVP_sha256(), secret_key, sizeof secret_key, an ? (const unsigned char *)a : empty, an,
+              da, &la))
+        return 0;
+    if (!HMAC(EVP_sha256(), secret_key, sizeof secret_key, bn ? (const unsigned char *)b : empty, bn,
+              db, &lb))
+        return 0;
+    int same = CRYPTO_memcmp(da, db, la) == 0;
+    OPENSSL_cleanse(da, sizeof da);
+    OPENSSL_cleanse(db, sizeof db);
+    return same & (an == bn);
+}
