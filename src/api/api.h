@@ -8,7 +8,8 @@
 
 struct jw;
 
-extern const struct route api_routes[];
+extern const struct route api_routes[];     /* under /v1 */
+extern const struct route admin_routes[];   /* Parley's own endpoints, under /parley */
 
 /* Authenticates, routes and runs the handler: 0 when r->status/r->out are ready, 1 when a write job
  * was queued (r->on_complete is called once it is durable or failed). */

@@ -63,7 +63,8 @@ int api_dispatch(struct req *r, const char *authorization)
     default:
         break;
     }
-    switch (router_match(api_routes, r, &rt, &fn)) {
+    int admin = strncmp(r->path, "/parley/", 8) == 0;
+    switch (router_match(admin ? admin_routes : api_routes, admin ? "/parley" : "/v1", r, &rt, &fn)) {
     case ROUTE_NOT_FOUND:
         return resp_not_found(r);
     case ROUTE_NO_METHOD:

@@ -12,3 +12,7 @@ const struct route api_routes[] = {
     {"/Roles/{}", ROUTE_TWIN, roles_fetch, NULL, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };
+
+const struct route admin_routes[] = {
+    {NULL, 0, NULL, NULL, NULL},
+};

@@ -88,11 +88,13 @@ static int decode_params(struct req *r)
     return 0;
 }
 
-int router_match(const struct route *table, struct req *r, const struct route **out, handler_fn *fn)
+int router_match(const struct route *table, const char *prefix, struct req *r, const struct route **out,
+                 handler_fn *fn)
 {
-    if (strncmp(r->path, "/v1/", 4) != 0)
+    size_t plen = strlen(prefix);
+    if (strncmp(r->path, prefix, plen) != 0 || r->path[plen] != '/')
         return ROUTE_NOT_FOUND;
-    char *copy = arena_strndup(&r->arena, r->path + 3, strlen(r->path + 3));
+    char *copy = arena_strndup(&r->arena, r->path + plen, strlen(r->path + plen));
     struct segs sg;
     if (split(copy, &sg) != 0)
         return ROUTE_NOT_FOUND;

@@ -23,9 +23,11 @@ struct route {
 
 enum route_result { ROUTE_OK = 0, ROUTE_NOT_FOUND = -1, ROUTE_NO_METHOD = -2 };
 
-/* Matches r->path against table (terminated by a NULL pattern). The path is copied into r's arena
+/* Matches r->path, which must start with prefix ("/v1"), against table (terminated by a NULL pattern)
+ * whose patterns are written after the prefix. The path is copied into r's arena
  * and decoded there; fills r->param*, r->service_path and, for twin routes reached through
  * /v1/Services/{sid}, r->service_sid (not yet checked against the store). */
-int router_match(const struct route *table, struct req *r, const struct route **out, handler_fn *fn);
+int router_match(const struct route *table, const char *prefix, struct req *r, const struct route **out,
+                 handler_fn *fn);
 
 #endif

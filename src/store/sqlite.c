@@ -4,13 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/log.h"
 
-#define SCHEMA_VERSION 1
-
-/* Schema version 1. Migrations append; they never edit a released version. */
+/* Schema version N is migrations[0..N). Migrations append; they never edit a released version. */
 static const char *const migrations[] = {
     /* 1 */
     "CREATE TABLE accounts("
@@ -63,6 +62,8 @@ static const char *const migrations[] = {
     "CREATE INDEX users_by_role ON users(role_sid);",
 };
 
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
 enum stmt_id {
     Q_BEGIN,
     Q_COMMIT,
@@ -92,6 +93,7 @@ enum stmt_id {
     Q_USER_LIST_BEFORE,
     Q__COUNT
 };
+_Static_assert(Q__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
 
 #define USER_COLS "id, sid, account_sid, service_sid, role_sid, identity, friendly_name, attributes, date_created, date_updated"
 #define ROLE_COLS "id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated"
@@ -139,14 +141,8 @@ static const char *const stmt_sql[Q__COUNT] = {
                            " ORDER BY id DESC LIMIT ?3) ORDER BY id",
 };
 
-struct sq_conn {
-    struct store_conn base;
-    sqlite3 *db;
-    int writer;
-    sqlite3_stmt *stmt[Q__COUNT];
-};
 
-static int map_rc(sqlite3 *db, int rc)
+int sq_map_rc(sqlite3 *db, int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -170,27 +166,28 @@ static int map_rc(sqlite3 *db, int rc)
     }
 }
 
-/* Fetches a prepared statement, reset and unbound. */
-static sqlite3_stmt *q(struct sq_conn *c, enum stmt_id id)
+sqlite3_stmt *sq_stmt(struct sq_conn *c, sqlite3_stmt **slot, const char *sql)
 {
-    sqlite3_stmt *s = c->stmt[id];
-    if (!s) {
-        if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
-            log_err("sqlite: prepare %d: %s", id, sqlite3_errmsg(c->db));
-            return NULL;
-        }
-        c->stmt[id] = s;
+    if (!*slot && sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        log_err("sqlite: prepare \"%.60s…\": %s", sql, sqlite3_errmsg(c->db));
+        *slot = NULL;
     }
-    return s;
+    return *slot;
 }
 
-static void done(sqlite3_stmt *s)
+/* Fetches a prepared statement of this file's table. */
+static sqlite3_stmt *q(struct sq_conn *c, enum stmt_id id)
+{
+    return sq_stmt(c, &c->stmt[id], stmt_sql[id]);
+}
+
+void sq_done(sqlite3_stmt *s)
 {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -198,7 +195,7 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
-static char *col_dup(sqlite3_stmt *s, int i, struct arena *a)
+char *sq_col_dup(sqlite3_stmt *s, int i, struct arena *a)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
     if (!t)
@@ -206,7 +203,7 @@ static char *col_dup(sqlite3_stmt *s, int i, struct arena *a)
     return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(s, i));
 }
 
-static void col_sid(sqlite3_stmt *s, int i, char out[SID_LEN + 1])
+void sq_col_sid(sqlite3_stmt *s, int i, char out[SID_LEN + 1])
 {
     const unsigned char *t = sqlite3_column_text(s, i);
     size_t n = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
@@ -217,12 +214,11 @@ static void col_sid(sqlite3_stmt *s, int i, char out[SID_LEN + 1])
     out[n] = '\0';
 }
 
-/* Runs a statement that returns no rows. */
-static int exec_stmt(struct sq_conn *c, sqlite3_stmt *s)
+int sq_exec(struct sq_conn *c, sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
-    int r = rc == SQLITE_DONE ? ST_OK : map_rc(c->db, sqlite3_extended_errcode(c->db));
-    done(s);
+    int r = rc == SQLITE_DONE ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
+    sq_done(s);
     return r;
 }
 
@@ -230,7 +226,7 @@ static int sq_exec_id(struct store_conn *sc, enum stmt_id id)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = q(c, id);
-    return s ? exec_stmt(c, s) : ST_ERROR;
+    return s ? sq_exec(c, s) : ST_ERROR;
 }
 
 static int sq_open(const char *target, int writer, int sync_full, struct store_conn **out)
@@ -273,6 +269,8 @@ static void sq_close(struct store_conn *sc)
         return;
     for (int i = 0; i < Q__COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < SQ_EXTRA_STMTS; i++)
+        sqlite3_finalize(c->extra[i]);
     if (c->writer)
         sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL);
     sqlite3_close(c->db);
@@ -322,32 +320,16 @@ static int sq_savepoint_release(struct store_conn *c) { return sq_exec_id(c, Q_S
 
 static void read_account(sqlite3_stmt *s, struct arena *a, struct account *out)
 {
-    col_sid(s, 0, out->sid);
-    out->auth_token = col_dup(s, 1, a);
-    out->friendly_name = col_dup(s, 2, a);
-    col_sid(s, 3, out->default_service_sid);
-    out->default_messaging_service_sid = col_dup(s, 4, a);
-    out->default_inactive_timer = col_dup(s, 5, a);
-    out->default_closed_timer = col_dup(s, 6, a);
+    sq_col_sid(s, 0, out->sid);
+    out->auth_token = sq_col_dup(s, 1, a);
+    out->friendly_name = sq_col_dup(s, 2, a);
+    sq_col_sid(s, 3, out->default_service_sid);
+    out->default_messaging_service_sid = sq_col_dup(s, 4, a);
+    out->default_inactive_timer = sq_col_dup(s, 5, a);
+    out->default_closed_timer = sq_col_dup(s, 6, a);
     out->date_created = sqlite3_column_int64(s, 7);
 }
 
-/* Steps a single-row query; fills through read() when a row exists. */
-#define STEP_ONE(c, s, read_stmt)                                                                            \
-    do {                                                                                                     \
-        int rc_ = sqlite3_step(s);                                                                           \
-        int r_;                                                                                              \
-        if (rc_ == SQLITE_ROW) {                                                                             \
-            read_stmt;                                                                                       \
-            r_ = ST_OK;                                                                                      \
-        } else if (rc_ == SQLITE_DONE) {                                                                     \
-            r_ = ST_NOT_FOUND;                                                                               \
-        } else {                                                                                             \
-            r_ = map_rc((c)->db, sqlite3_extended_errcode((c)->db));                                         \
-        }                                                                                                    \
-        done(s);                                                                                             \
-        return r_;                                                                                           \
-    } while (0)
 
 static int sq_account_get(struct store_conn *sc, const char *sid, struct arena *a, struct account *out)
 {
@@ -355,7 +337,7 @@ static int sq_account_get(struct store_conn *sc, const char *sid, struct arena *
     sqlite3_stmt *s = q(c, Q_ACCOUNT_GET);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, sid);
+    sq_bind_text(s, 1, sid);
     STEP_ONE(c, s, read_account(s, a, out));
 }
 
@@ -383,12 +365,12 @@ static int sq_account_insert(struct store_conn *sc, const struct account *acct)
     sqlite3_stmt *s = q(c, Q_ACCOUNT_INSERT);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, acct->sid);
-    bind_text(s, 2, acct->auth_token);
-    bind_text(s, 3, acct->friendly_name);
-    bind_text(s, 4, acct->default_service_sid);
+    sq_bind_text(s, 1, acct->sid);
+    sq_bind_text(s, 2, acct->auth_token);
+    sq_bind_text(s, 3, acct->friendly_name);
+    sq_bind_text(s, 4, acct->default_service_sid);
     sqlite3_bind_int64(s, 5, acct->date_created);
-    return exec_stmt(c, s);
+    return sq_exec(c, s);
 }
 
 static int sq_account_set_token(struct store_conn *sc, const char *sid, const char *token)
@@ -397,9 +379,9 @@ static int sq_account_set_token(struct store_conn *sc, const char *sid, const ch
     sqlite3_stmt *s = q(c, Q_ACCOUNT_SET_TOKEN);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, sid);
-    bind_text(s, 2, token);
-    return exec_stmt(c, s);
+    sq_bind_text(s, 1, sid);
+    sq_bind_text(s, 2, token);
+    return sq_exec(c, s);
 }
 
 /* ---- services ---- */
@@ -411,12 +393,12 @@ static int sq_service_get(struct store_conn *sc, const char *account_sid, const 
     sqlite3_stmt *s = q(c, Q_SERVICE_GET);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, sid);
-    bind_text(s, 2, account_sid);
+    sq_bind_text(s, 1, sid);
+    sq_bind_text(s, 2, account_sid);
     STEP_ONE(c, s, {
-        col_sid(s, 0, out->sid);
-        col_sid(s, 1, out->account_sid);
-        out->friendly_name = col_dup(s, 2, a);
+        sq_col_sid(s, 0, out->sid);
+        sq_col_sid(s, 1, out->account_sid);
+        out->friendly_name = sq_col_dup(s, 2, a);
         out->date_created = sqlite3_column_int64(s, 3);
         out->date_updated = sqlite3_column_int64(s, 4);
     });
@@ -428,23 +410,23 @@ static int sq_service_insert(struct store_conn *sc, const struct service *sv, co
     sqlite3_stmt *s = q(c, Q_SERVICE_INSERT);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, sv->sid);
-    bind_text(s, 2, sv->account_sid);
-    bind_text(s, 3, sv->friendly_name);
+    sq_bind_text(s, 1, sv->sid);
+    sq_bind_text(s, 2, sv->account_sid);
+    sq_bind_text(s, 3, sv->friendly_name);
     sqlite3_bind_int64(s, 4, sv->date_created);
     sqlite3_bind_int64(s, 5, sv->date_updated);
-    int r = exec_stmt(c, s);
+    int r = sq_exec(c, s);
     if (r)
         return r;
     s = q(c, Q_SERVICE_CONFIG_INSERT);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, sv->sid);
-    bind_text(s, 2, cfg->conversation_creator_role_sid);
-    bind_text(s, 3, cfg->conversation_role_sid);
-    bind_text(s, 4, cfg->chat_service_role_sid);
+    sq_bind_text(s, 1, sv->sid);
+    sq_bind_text(s, 2, cfg->conversation_creator_role_sid);
+    sq_bind_text(s, 3, cfg->conversation_role_sid);
+    sq_bind_text(s, 4, cfg->chat_service_role_sid);
     sqlite3_bind_int(s, 5, cfg->reachability_enabled);
-    return exec_stmt(c, s);
+    return sq_exec(c, s);
 }
 
 static int sq_service_config_get(struct store_conn *sc, const char *service_sid, struct service_config *out)
@@ -453,12 +435,12 @@ static int sq_service_config_get(struct store_conn *sc, const char *service_sid,
     sqlite3_stmt *s = q(c, Q_SERVICE_CONFIG_GET);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, service_sid);
+    sq_bind_text(s, 1, service_sid);
     snprintf(out->service_sid, sizeof(out->service_sid), "%s", service_sid);
     STEP_ONE(c, s, {
-        col_sid(s, 0, out->conversation_creator_role_sid);
-        col_sid(s, 1, out->conversation_role_sid);
-        col_sid(s, 2, out->chat_service_role_sid);
+        sq_col_sid(s, 0, out->conversation_creator_role_sid);
+        sq_col_sid(s, 1, out->conversation_role_sid);
+        sq_col_sid(s, 2, out->chat_service_role_sid);
         out->reachability_enabled = sqlite3_column_int(s, 3);
     });
 }
@@ -468,12 +450,12 @@ static int sq_service_config_get(struct store_conn *sc, const char *service_sid,
 static void read_role(sqlite3_stmt *s, struct arena *a, struct role *out)
 {
     out->id = sqlite3_column_int64(s, 0);
-    col_sid(s, 1, out->sid);
-    col_sid(s, 2, out->account_sid);
-    col_sid(s, 3, out->service_sid);
-    out->friendly_name = a ? col_dup(s, 4, a) : (char *)sqlite3_column_text(s, 4);
+    sq_col_sid(s, 1, out->sid);
+    sq_col_sid(s, 2, out->account_sid);
+    sq_col_sid(s, 3, out->service_sid);
+    out->friendly_name = a ? sq_col_dup(s, 4, a) : (char *)sqlite3_column_text(s, 4);
     out->type = sqlite3_column_int(s, 5) ? ROLE_CONVERSATION : ROLE_SERVICE;
-    out->permissions = a ? col_dup(s, 6, a) : (char *)sqlite3_column_text(s, 6);
+    out->permissions = a ? sq_col_dup(s, 6, a) : (char *)sqlite3_column_text(s, 6);
     out->date_created = sqlite3_column_int64(s, 7);
     out->date_updated = sqlite3_column_int64(s, 8);
 }
@@ -485,8 +467,8 @@ static int sq_role_get(struct store_conn *sc, const char *service_sid, const cha
     sqlite3_stmt *s = q(c, Q_ROLE_GET);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, service_sid);
-    bind_text(s, 2, sid);
+    sq_bind_text(s, 1, service_sid);
+    sq_bind_text(s, 2, sid);
     STEP_ONE(c, s, read_role(s, a, out));
 }
 
@@ -496,15 +478,15 @@ static int sq_role_insert(struct store_conn *sc, const struct role *r)
     sqlite3_stmt *s = q(c, Q_ROLE_INSERT);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, r->sid);
-    bind_text(s, 2, r->account_sid);
-    bind_text(s, 3, r->service_sid);
-    bind_text(s, 4, r->friendly_name);
+    sq_bind_text(s, 1, r->sid);
+    sq_bind_text(s, 2, r->account_sid);
+    sq_bind_text(s, 3, r->service_sid);
+    sq_bind_text(s, 4, r->friendly_name);
     sqlite3_bind_int(s, 5, r->type);
-    bind_text(s, 6, r->permissions);
+    sq_bind_text(s, 6, r->permissions);
     sqlite3_bind_int64(s, 7, r->date_created);
     sqlite3_bind_int64(s, 8, r->date_updated);
-    return exec_stmt(c, s);
+    return sq_exec(c, s);
 }
 
 /* Binds a keyset page and picks the statement for its direction. */
@@ -514,26 +496,12 @@ static sqlite3_stmt *page_stmt(struct sq_conn *c, enum stmt_id after, enum stmt_
     sqlite3_stmt *s = q(c, p->dir == 'b' ? before : after);
     if (!s)
         return NULL;
-    bind_text(s, 1, parent);
+    sq_bind_text(s, 1, parent);
     sqlite3_bind_int64(s, 2, p->dir == 'b' ? p->before : p->after);
     sqlite3_bind_int(s, 3, p->limit + 1);
     return s;
 }
 
-#define LIST_ROWS(c, s, row_decl, read_stmt, call)                                                           \
-    do {                                                                                                     \
-        int rc_;                                                                                             \
-        while ((rc_ = sqlite3_step(s)) == SQLITE_ROW) {                                                      \
-            row_decl;                                                                                        \
-            read_stmt;                                                                                       \
-            if (call)                                                                                        \
-                break;                                                                                       \
-        }                                                                                                    \
-        int r_ = (rc_ == SQLITE_ROW || rc_ == SQLITE_DONE) ? ST_OK                                           \
-                                                          : map_rc((c)->db, sqlite3_extended_errcode((c)->db)); \
-        done(s);                                                                                             \
-        return r_;                                                                                           \
-    } while (0)
 
 static int sq_role_list(struct store_conn *sc, const char *service_sid, const struct page_req *p, role_row_fn fn,
                         void *ctx)
@@ -550,14 +518,14 @@ static int sq_role_list(struct store_conn *sc, const char *service_sid, const st
 static void read_user(sqlite3_stmt *s, struct arena *a, struct user *out)
 {
     out->id = sqlite3_column_int64(s, 0);
-    col_sid(s, 1, out->sid);
-    col_sid(s, 2, out->account_sid);
-    col_sid(s, 3, out->service_sid);
-    col_sid(s, 4, out->role_sid);
+    sq_col_sid(s, 1, out->sid);
+    sq_col_sid(s, 2, out->account_sid);
+    sq_col_sid(s, 3, out->service_sid);
+    sq_col_sid(s, 4, out->role_sid);
     if (a) {
-        out->identity = col_dup(s, 5, a);
-        out->friendly_name = col_dup(s, 6, a);
-        out->attributes = col_dup(s, 7, a);
+        out->identity = sq_col_dup(s, 5, a);
+        out->friendly_name = sq_col_dup(s, 6, a);
+        out->attributes = sq_col_dup(s, 7, a);
     } else {
         /* list rows: valid until the next step, which is after the callback */
         out->identity = (char *)sqlite3_column_text(s, 5);
@@ -575,8 +543,8 @@ static int sq_user_get(struct store_conn *sc, const char *service_sid, const cha
     sqlite3_stmt *s = q(c, by_sid ? Q_USER_GET_SID : Q_USER_GET_IDENTITY);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, service_sid);
-    bind_text(s, 2, key);
+    sq_bind_text(s, 1, service_sid);
+    sq_bind_text(s, 2, key);
     STEP_ONE(c, s, read_user(s, a, out));
 }
 
@@ -586,16 +554,16 @@ static int sq_user_insert(struct store_conn *sc, struct user *u)
     sqlite3_stmt *s = q(c, Q_USER_INSERT);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, u->sid);
-    bind_text(s, 2, u->account_sid);
-    bind_text(s, 3, u->service_sid);
-    bind_text(s, 4, u->role_sid);
-    bind_text(s, 5, u->identity);
-    bind_text(s, 6, u->friendly_name);
-    bind_text(s, 7, u->attributes);
+    sq_bind_text(s, 1, u->sid);
+    sq_bind_text(s, 2, u->account_sid);
+    sq_bind_text(s, 3, u->service_sid);
+    sq_bind_text(s, 4, u->role_sid);
+    sq_bind_text(s, 5, u->identity);
+    sq_bind_text(s, 6, u->friendly_name);
+    sq_bind_text(s, 7, u->attributes);
     sqlite3_bind_int64(s, 8, u->date_created);
     sqlite3_bind_int64(s, 9, u->date_updated);
-    int r = exec_stmt(c, s);
+    int r = sq_exec(c, s);
     if (r == ST_OK)
         u->id = sqlite3_last_insert_rowid(c->db);
     return r;
@@ -607,13 +575,13 @@ static int sq_user_update(struct store_conn *sc, const struct user *u)
     sqlite3_stmt *s = q(c, Q_USER_UPDATE);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, u->service_sid);
-    bind_text(s, 2, u->sid);
-    bind_text(s, 3, u->role_sid);
-    bind_text(s, 4, u->friendly_name);
-    bind_text(s, 5, u->attributes);
+    sq_bind_text(s, 1, u->service_sid);
+    sq_bind_text(s, 2, u->sid);
+    sq_bind_text(s, 3, u->role_sid);
+    sq_bind_text(s, 4, u->friendly_name);
+    sq_bind_text(s, 5, u->attributes);
     sqlite3_bind_int64(s, 6, u->date_updated);
-    int r = exec_stmt(c, s);
+    int r = sq_exec(c, s);
     if (r == ST_OK && sqlite3_changes(c->db) == 0)
         return ST_NOT_FOUND;
     return r;
@@ -625,9 +593,9 @@ static int sq_user_delete(struct store_conn *sc, const char *service_sid, const 
     sqlite3_stmt *s = q(c, Q_USER_DELETE);
     if (!s)
         return ST_ERROR;
-    bind_text(s, 1, service_sid);
-    bind_text(s, 2, sid);
-    int r = exec_stmt(c, s);
+    sq_bind_text(s, 1, service_sid);
+    sq_bind_text(s, 2, sid);
+    int r = sq_exec(c, s);
     if (r == ST_OK && sqlite3_changes(c->db) == 0)
         return ST_NOT_FOUND;
     return r;
