@@ -26,6 +26,11 @@ void config_usage(FILE *out)
           "  --idle-timeout SECONDS close idle connections (default 30)\n"
           "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
           "  --log FILE             log here instead of stderr (reopened on SIGHUP)\n"
+          "  --pre-webhook-timeout MS        wait for a pre-event webhook (default 5000)\n"
+          "  --pre-webhook-failure proceed|reject   when it times out or fails (default proceed)\n"
+          "  --rest-pre-webhooks on|off      pre-event hooks for REST calls with the header (default on)\n"
+          "  --veto-status N        HTTP status of a call a pre-event hook refused (default 400)\n"
+          "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
           "  --help, --version\n",
           out);
 }
@@ -92,6 +97,10 @@ int config_parse(struct config *cfg, int argc, char **argv)
     cfg->max_body = 65536;
     cfg->connection_limit = 4096;
     cfg->idle_timeout = 30;
+    cfg->pre_timeout_ms = 5000;
+    cfg->rest_pre_hooks = 1;
+    cfg->veto_status = 400;
+    cfg->webhook_max_attempts = 50;
 
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -142,6 +151,34 @@ int config_parse(struct config *cfg, int argc, char **argv)
         } else if (strcmp(a, "--tls-key") == 0) {
             NEED_VALUE;
             cfg->tls_key = v;
+        } else if (strcmp(a, "--pre-webhook-failure") == 0) {
+            NEED_VALUE;
+            if (strcmp(v, "proceed") != 0 && strcmp(v, "reject") != 0) {
+                fprintf(stderr, "parley: --pre-webhook-failure takes proceed or reject\n");
+                return -1;
+            }
+            cfg->pre_failure_reject = strcmp(v, "reject") == 0;
+        } else if (strcmp(a, "--rest-pre-webhooks") == 0) {
+            NEED_VALUE;
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+                fprintf(stderr, "parley: --rest-pre-webhooks takes on or off\n");
+                return -1;
+            }
+            cfg->rest_pre_hooks = strcmp(v, "on") == 0;
+        } else if (strcmp(a, "--pre-webhook-timeout") == 0 || strcmp(a, "--veto-status") == 0 ||
+                   strcmp(a, "--webhook-max-attempts") == 0) {
+            NEED_VALUE;
+            if (parse_uint(v, 600000, &n) != 0 || n == 0 ||
+                (strcmp(a, "--veto-status") == 0 && (n < 400 || n > 599))) {
+                fprintf(stderr, "parley: %s: '%s' is out of range\n", a, v);
+                return -1;
+            }
+            if (strcmp(a, "--pre-webhook-timeout") == 0)
+                cfg->pre_timeout_ms = (unsigned)n;
+            else if (strcmp(a, "--veto-status") == 0)
+                cfg->veto_status = (unsigned)n;
+            else
+                cfg->webhook_max_attempts = (unsigned)n;
         } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--max-body") == 0 ||
                    strcmp(a, "--max-connections") == 0 || strcmp(a, "--max-per-ip") == 0 ||
                    strcmp(a, "--idle-timeout") == 0) {

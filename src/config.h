@@ -23,6 +23,12 @@ struct config {
     const char *log_file;
     const char *tls_cert;
     const char *tls_key;
+    /* webhooks */
+    unsigned pre_timeout_ms;
+    int pre_failure_reject;
+    int rest_pre_hooks;
+    unsigned veto_status;
+    unsigned webhook_max_attempts;
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

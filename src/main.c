@@ -1,5 +1,6 @@
 /* parley: flags → config; store, writer and HTTP server started in that order and stopped in reverse;
  * signals handled on the main thread only. */
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "webhook/client.h"
 
 static void random_hex(char *out, size_t nbytes)
 {
@@ -99,7 +101,10 @@ static int serve(int argc, char **argv)
                       .public_url_len = strlen(cfg.public_url),
                       .store = store_backend_for(cfg.data),
                       .data = cfg.data,
-                      .sync_full = cfg.sync_full};
+                      .sync_full = cfg.sync_full,
+                      .pre_hooks_for_rest = cfg.rest_pre_hooks,
+                      .pre_failure = cfg.pre_failure_reject ? PRE_FAILURE_REJECT : PRE_FAILURE_PROCEED,
+                      .veto_status = (int)cfg.veto_status};
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
         if (wdb)
@@ -116,6 +121,16 @@ static int serve(int argc, char **argv)
     struct server *srv = NULL;
     if (app.store->open(cfg.data, 0, cfg.sync_full, &rdb) != ST_OK || ensure_account(&app, rdb, &cfg, account_sid) != 0)
         goto out;
+    struct hook_client_config hcfg = {.pre_timeout_ms = (int)cfg.pre_timeout_ms,
+                                      .post_timeout_ms = 5000,
+                                      .max_attempts = (int)cfg.webhook_max_attempts,
+                                      .backoff_base_ms = 500,
+                                      .backoff_max_ms = 30000,
+                                      .max_in_flight = 32};
+    if (hook_client_start(&app.hooks, &app, &hcfg) != 0) {
+        log_err("cannot start the webhook client");
+        goto out;
+    }
 
     struct server_config scfg = {.host = cfg.host,
                                  .port = cfg.port,
@@ -145,6 +160,7 @@ static int serve(int argc, char **argv)
     status = 0;
 out:
     server_stop(srv, 10000);
+    hook_client_stop(app.hooks);
     writer_stop(app.writer);
     if (rdb)
         rdb->ops->close(rdb);
@@ -154,6 +170,8 @@ out:
 
 int main(int argc, char **argv)
 {
+    curl_global_init(CURL_GLOBAL_DEFAULT);   /* once, before any thread */
+    atexit(curl_global_cleanup);
     if (argc > 1 && strcmp(argv[1], "serve") == 0)
         return serve(argc - 2, argv + 2);
     return serve(argc - 1, argv + 1);

@@ -42,5 +42,10 @@ int user_conversations_list(struct req *r);
 int roles_list(struct req *r);
 int roles_fetch(struct req *r);
 int configuration_fetch(struct req *r);
+int account_webhooks_fetch(struct req *r);
+int account_webhooks_update(struct req *r);
+int service_webhooks_fetch(struct req *r);
+int service_webhooks_update(struct req *r);
+int webhooks_log(struct req *r);
 
 #endif

@@ -5,6 +5,10 @@
 
 struct writer;
 struct store_ops;
+struct hook_client;
+
+/* What a pre-event webhook's silence or failure means (BEHAVIOUR §10.1.1: Twilio proceeds). */
+enum pre_failure_policy { PRE_FAILURE_PROCEED, PRE_FAILURE_REJECT };
 
 struct app {
     const char *public_url;        /* no trailing slash */
@@ -13,6 +17,10 @@ struct app {
     const char *data;              /* backend target */
     int sync_full;
     struct writer *writer;
+    struct hook_client *hooks;
+    int pre_hooks_for_rest;        /* fire pre-event hooks for REST calls carrying the header (default 1) */
+    enum pre_failure_policy pre_failure;
+    int veto_status;               /* HTTP status of a vetoed REST call (default 400, code 50056) */
 };
 
 #endif

@@ -10,6 +10,7 @@
 #include "json/jw.h"
 #include "util/sid.h"
 #include "util/text.h"
+#include "webhook/client.h"
 
 static int authenticate(struct req *r, const char *authorization)
 {
@@ -89,6 +90,8 @@ static void job_complete(struct write_job *job, int committed, int store_result)
     /* a change that did not commit must not be acknowledged */
     if (!committed && r->status < 300)
         resp_store_error(r, store_result);
+    if (committed && r->events_queued && r->app->hooks)
+        hook_client_kick(r->app->hooks);
     r->on_complete(r);
 }
 

@@ -5,6 +5,8 @@
 const struct route api_routes[] = {
     /* pattern                      flags       GET                       POST           DELETE */
     {"/Configuration", 0, configuration_fetch, NULL, NULL},
+    {"/Configuration/Webhooks", 0, account_webhooks_fetch, account_webhooks_update, NULL},
+    {"/Services/{}/Configuration/Webhooks", 0, service_webhooks_fetch, service_webhooks_update, NULL},
     {"/Users", ROUTE_TWIN, users_list, users_create, NULL},
     {"/Users/{}", ROUTE_TWIN, users_fetch, users_update, users_delete},
     {"/Users/{}/Conversations", ROUTE_TWIN, user_conversations_list, NULL, NULL},
@@ -14,5 +16,6 @@ const struct route api_routes[] = {
 };
 
 const struct route admin_routes[] = {
+    {"/webhooks/log", 0, webhooks_log, NULL, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };

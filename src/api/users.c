@@ -5,10 +5,12 @@
 #include "api/api.h"
 #include "api/paging.h"
 #include "api/params.h"
+#include "api/pre_event.h"
 #include "http/response.h"
 #include "json/jw.h"
 #include "util/sid.h"
 #include "util/timefmt.h"
+#include "webhook/events.h"
 
 #define IDENTITY_MAX 256
 #define FRIENDLY_NAME_MAX 256
@@ -87,6 +89,19 @@ static int lookup_key(struct req *r, const char **key, int *by_sid)
     return 0;
 }
 
+/* Post-event deliveries join the change's transaction: both commit or neither (BEHAVIOUR §2.4). */
+static int queue_event(struct store_conn *c, struct req *r, enum user_event ev, const struct user *u)
+{
+    if (!r->webhook_enabled)
+        return 0;
+    int n = webhook_queue_user_event(c, ev, u, &r->arena);
+    if (n < 0)
+        return resp_store_error(r, n), -1;
+    if (n > 0)
+        r->events_queued = 1;
+    return 0;
+}
+
 /* ---- create ---- */
 
 static int apply_create(struct store_conn *c, struct req *r)
@@ -117,6 +132,8 @@ static int apply_create(struct store_conn *c, struct req *r)
         return resp_error(r, E_USER_EXISTS, "User already exists"), -1;
     if (rc != ST_OK)
         return resp_store_error(r, rc), -1;
+    if (queue_event(c, r, EV_USER_ADDED, &u) != 0)
+        return -1;
     respond_user(r, 201, &u);
     return 0;
 }
@@ -175,8 +192,58 @@ static int apply_update(struct store_conn *c, struct req *r)
     rc = c->ops->user_update(c, &u);
     if (rc != ST_OK)
         return resp_store_error(r, rc), -1;
+    if (queue_event(c, r, EV_USER_UPDATED, &u) != 0)
+        return -1;
     respond_user(r, 200, &u);
     return 0;
+}
+
+/* onUserUpdate allows no field to be modified (BEHAVIOUR §10.1.2): the hook can only allow or veto. */
+static int proceed_update(struct req *r, const char *const value[PRE_MAX_FIELDS])
+{
+    return api_write(r, apply_update, r->ctx);
+}
+
+/* Runs the onUserUpdate pre-event hooks, if any match, with the proposed values. Returns -1 when there
+ * are none (go straight to the write), 0 when an error was answered, 1 when the hooks are running. */
+static int run_pre_update(struct req *r, struct user_write *uw)
+{
+    if (!r->webhook_enabled || !r->app->pre_hooks_for_rest)
+        return -1;
+    struct webhook_target *t = arena_alloc(&r->arena, sizeof(*t) * WEBHOOK_MAX_TARGETS);
+    int n = webhook_targets(r->db, r->account.sid, r->service_sid, "onUserUpdate", 1, &r->arena, t);
+    if (n < 0)
+        return resp_store_error(r, n);
+    if (n == 0)
+        return -1;
+    /* the checks a write would make come before the hook (validation order, docs/DECISIONS.md) */
+    const struct param_value *v = &uw->v[1];
+    struct user u;
+    int rc = r->db->ops->user_get(r->db, r->service_sid, uw->key, uw->by_sid, &r->arena, &u);
+    if (rc == ST_NOT_FOUND)
+        return resp_not_found(r);
+    if (rc != ST_OK)
+        return resp_store_error(r, rc);
+    if (v[U_ROLE_SID - 1].present) {
+        if (check_role(r->db, r, &v[U_ROLE_SID - 1]) != 0)
+            return 0;
+        snprintf(u.role_sid, sizeof(u.role_sid), "%s", v[U_ROLE_SID - 1].s);
+    }
+    if (v[U_FRIENDLY_NAME - 1].present)
+        u.friendly_name = (char *)v[U_FRIENDLY_NAME - 1].s;
+    if (v[U_ATTRIBUTES - 1].present)
+        u.attributes = (char *)v[U_ATTRIBUTES - 1].s;
+    u.date_updated = time_now_ms();
+    struct buf params;
+    buf_init(&params, 256 * 1024);
+    webhook_user_params(&params, EV_USER_UPDATE, &u);
+    char *p = arena_strndup(&r->arena, params.p ? params.p : "", params.len);
+    int err = params.err;
+    buf_free(&params);
+    if (err)
+        return resp_store_error(r, ST_ERROR);
+    r->ctx = uw;
+    return pre_event_run(r, "onUserUpdate", t, n, p, NULL, proceed_update);
 }
 
 int users_update(struct req *r)
@@ -188,6 +255,9 @@ int users_update(struct req *r)
     if (params_count_present(&uw->v[1], UPDATE_COUNT) == 0)
         return resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
     lookup_key(r, &uw->key, &uw->by_sid);
+    int pre = run_pre_update(r, uw);
+    if (pre >= 0)
+        return pre;
     return api_write(r, apply_update, uw);
 }
 

@@ -42,6 +42,7 @@ struct req {
     struct write_job job;      /* for writes: see api_write() */
     int (*apply)(struct store_conn *c, struct req *r);
     void *ctx;                 /* handler state for apply */
+    int events_queued;         /* apply queued webhook deliveries: wake the client after commit */
 
     /* response */
     int status;

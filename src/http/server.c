@@ -253,6 +253,8 @@ static void on_write_complete(struct req *r)
 static void on_defer(struct req *r)
 {
     struct conn_state *st = (struct conn_state *)r;
+    if (st->phase == PH_WAITING)
+        return;   /* already suspended (a pre-event hook ran first) */
     st->phase = PH_WAITING;
     MHD_suspend_connection(st->conn);
 }

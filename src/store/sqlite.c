@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/sqlite_internal.h"
+#include "store/webhook_store.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -60,6 +61,8 @@ static const char *const migrations[] = {
     "  UNIQUE(service_sid, identity)) STRICT;"
     "CREATE INDEX users_by_service ON users(service_sid, id);"
     "CREATE INDEX users_by_role ON users(role_sid);",
+    /* webhook configuration, the outbox of post-event deliveries and the delivery log */
+    SQLITE_WEBHOOKS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -613,6 +616,7 @@ static int sq_user_list(struct store_conn *sc, const char *service_sid, const st
 
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
+    .webhooks = &sqlite_webhook_ops,
     .open = sq_open,
     .close = sq_close,
     .migrate = sq_migrate,

@@ -31,6 +31,41 @@ void sq_col_sid(sqlite3_stmt *s, int i, char out[SID_LEN + 1]);
 int sq_exec(struct sq_conn *c, sqlite3_stmt *s);     /* a statement without rows; store_result */
 int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> store_result */
 
+/* Schema and operations of the webhook tables (store/sqlite_webhooks.c). */
+#define SQLITE_WEBHOOKS_MIGRATION                                                                            \
+    "CREATE TABLE account_webhooks("                                                                         \
+    "  account_sid TEXT PRIMARY KEY REFERENCES accounts(sid) ON DELETE CASCADE,"                             \
+    "  method TEXT, filters TEXT, pre_webhook_url TEXT, post_webhook_url TEXT,"                             \
+    "  target TEXT NOT NULL DEFAULT 'webhook') STRICT;"                                                      \
+    "CREATE TABLE service_webhooks("                                                                         \
+    "  service_sid TEXT PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"                             \
+    "  account_sid TEXT NOT NULL,"                                                                           \
+    "  method TEXT, filters TEXT, pre_webhook_url TEXT, post_webhook_url TEXT) STRICT;"                     \
+    "CREATE TABLE webhook_outbox("                                                                           \
+    "  id INTEGER PRIMARY KEY,"                                                                              \
+    "  account_sid TEXT NOT NULL,"                                                                           \
+    "  event_type TEXT NOT NULL,"                                                                            \
+    "  url TEXT NOT NULL,"                                                                                   \
+    "  method TEXT NOT NULL,"                                                                                \
+    "  params TEXT NOT NULL,"                                                                                \
+    "  order_key TEXT NOT NULL,"                                                                             \
+    "  idempotency_token TEXT NOT NULL,"                                                                     \
+    "  attempts INTEGER NOT NULL DEFAULT 0,"                                                                 \
+    "  next_attempt_at INTEGER NOT NULL,"                                                                    \
+    "  last_status INTEGER, last_error TEXT, last_latency_ms INTEGER,"                                       \
+    "  created_at INTEGER NOT NULL) STRICT;"                                                                 \
+    "CREATE TABLE webhook_log("                                                                              \
+    "  id INTEGER PRIMARY KEY,"                                                                              \
+    "  account_sid TEXT NOT NULL,"                                                                           \
+    "  kind TEXT NOT NULL,"                                                                                  \
+    "  event_type TEXT NOT NULL,"                                                                            \
+    "  url TEXT NOT NULL,"                                                                                   \
+    "  method TEXT NOT NULL,"                                                                                \
+    "  outcome TEXT NOT NULL,"                                                                               \
+    "  status INTEGER, attempts INTEGER NOT NULL, latency_ms INTEGER, last_error TEXT,"                      \
+    "  idempotency_token TEXT, created_at INTEGER NOT NULL, completed_at INTEGER NOT NULL) STRICT;"          \
+    "CREATE INDEX webhook_log_by_account ON webhook_log(account_sid, id);"
+
 /* Steps a single-row query: read_stmt runs when a row exists; returns ST_OK, ST_NOT_FOUND or a failure. */
 #define STEP_ONE(c, s, read_stmt)                                                                            \
     do {                                                                                                     \

@@ -89,9 +89,11 @@ typedef int (*user_row_fn)(void *ctx, const struct user *u);
 typedef int (*role_row_fn)(void *ctx, const struct role *r);
 
 struct store_conn;
+struct store_webhook_ops;
 
 struct store_ops {
     const char *name;
+    const struct store_webhook_ops *webhooks;   /* store/webhook_store.h */
     int (*open)(const char *target, int writer, int sync_full, struct store_conn **out);
     void (*close)(struct store_conn *c);
     int (*migrate)(struct store_conn *c);

@@ -1,0 +1,275 @@
+/* SQLite: webhook configuration, outbox and delivery log. */
+#include <string.h>
+
+#include "store/sqlite_internal.h"
+#include "store/webhook_store.h"
+#include "util/arena.h"
+
+enum wq_id {
+    WQ_ACCOUNT_GET,
+    WQ_ACCOUNT_PUT,
+    WQ_SERVICE_GET,
+    WQ_SERVICE_PUT,
+    WQ_OUTBOX_INSERT,
+    WQ_OUTBOX_SCAN,
+    WQ_OUTBOX_DELETE,
+    WQ_OUTBOX_RETRY,
+    WQ_LOG_INSERT,
+    WQ_LOG_PRUNE,
+    WQ_PENDING_LIST,
+    WQ_LOG_LIST,
+    WQ__COUNT
+};
+_Static_assert(WQ__COUNT <= 32, "webhook statements overflow their slots");
+
+/* The log keeps the last 10,000 rows per account (WQ_LOG_PRUNE). */
+
+static const char *const wq_sql[WQ__COUNT] = {
+    [WQ_ACCOUNT_GET] = "SELECT method, filters, pre_webhook_url, post_webhook_url, target FROM account_webhooks"
+                       " WHERE account_sid = ?1",
+    [WQ_ACCOUNT_PUT] = "INSERT INTO account_webhooks(account_sid, method, filters, pre_webhook_url, post_webhook_url,"
+                       " target) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(account_sid) DO UPDATE SET"
+                       " method = ?2, filters = ?3, pre_webhook_url = ?4, post_webhook_url = ?5, target = ?6",
+    [WQ_SERVICE_GET] = "SELECT method, filters, pre_webhook_url, post_webhook_url FROM service_webhooks"
+                       " WHERE service_sid = ?1 AND account_sid = ?2",
+    [WQ_SERVICE_PUT] = "INSERT INTO service_webhooks(service_sid, account_sid, method, filters, pre_webhook_url,"
+                       " post_webhook_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(service_sid) DO UPDATE SET"
+                       " method = ?3, filters = ?4, pre_webhook_url = ?5, post_webhook_url = ?6",
+    [WQ_OUTBOX_INSERT] = "INSERT INTO webhook_outbox(account_sid, event_type, url, method, params, order_key,"
+                         " idempotency_token, attempts, next_attempt_at, created_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
+    [WQ_OUTBOX_SCAN] = "SELECT id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
+                       " attempts, next_attempt_at, created_at FROM webhook_outbox ORDER BY id LIMIT ?1",
+    [WQ_OUTBOX_DELETE] = "DELETE FROM webhook_outbox WHERE id = ?1",
+    [WQ_OUTBOX_RETRY] = "UPDATE webhook_outbox SET attempts = ?2, next_attempt_at = ?3, last_status = ?4,"
+                        " last_error = ?5, last_latency_ms = ?6 WHERE id = ?1",
+    [WQ_LOG_INSERT] = "INSERT INTO webhook_log(account_sid, kind, event_type, url, method, outcome, status, attempts,"
+                      " latency_ms, last_error, idempotency_token, created_at, completed_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [WQ_LOG_PRUNE] = "DELETE FROM webhook_log WHERE account_sid = ?1 AND id <= ?2 - 10000",
+    [WQ_PENDING_LIST] = "SELECT id, event_type, url, method, last_status, attempts, last_latency_ms, last_error,"
+                        " idempotency_token, created_at FROM webhook_outbox WHERE account_sid = ?1"
+                        " ORDER BY id DESC LIMIT ?2",
+    [WQ_LOG_LIST] = "SELECT id, kind, event_type, url, method, outcome, status, attempts, latency_ms, last_error,"
+                    " idempotency_token, created_at, completed_at FROM webhook_log WHERE account_sid = ?1"
+                    " ORDER BY id DESC LIMIT ?2",
+};
+
+static sqlite3_stmt *wq(struct sq_conn *c, enum wq_id id)
+{
+    return sq_stmt(c, &c->extra[SQ_EXTRA_WEBHOOKS + id], wq_sql[id]);
+}
+
+static int config_get(struct store_conn *sc, const char *account_sid, const char *service_sid, struct arena *a,
+                      struct webhook_config *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, service_sid ? WQ_SERVICE_GET : WQ_ACCOUNT_GET);
+    if (!s)
+        return ST_ERROR;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->account_sid, account_sid, SID_LEN);
+    if (service_sid) {
+        memcpy(out->service_sid, service_sid, SID_LEN);
+        sq_bind_text(s, 1, service_sid);
+        sq_bind_text(s, 2, account_sid);
+    } else {
+        sq_bind_text(s, 1, account_sid);
+    }
+    STEP_ONE(c, s, {
+        out->method = sq_col_dup(s, 0, a);
+        out->filters = sq_col_dup(s, 1, a);
+        out->pre_url = sq_col_dup(s, 2, a);
+        out->post_url = sq_col_dup(s, 3, a);
+        if (!service_sid)
+            out->target = sq_col_dup(s, 4, a);
+    });
+}
+
+static int config_put(struct store_conn *sc, const struct webhook_config *cfg)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    int svc = cfg->service_sid[0] != '\0';
+    sqlite3_stmt *s = wq(c, svc ? WQ_SERVICE_PUT : WQ_ACCOUNT_PUT);
+    if (!s)
+        return ST_ERROR;
+    int i = 1;
+    if (svc)
+        sq_bind_text(s, i++, cfg->service_sid);
+    sq_bind_text(s, i++, cfg->account_sid);
+    sq_bind_text(s, i++, cfg->method);
+    sq_bind_text(s, i++, cfg->filters);
+    sq_bind_text(s, i++, cfg->pre_url);
+    sq_bind_text(s, i++, cfg->post_url);
+    if (!svc)
+        sq_bind_text(s, i++, cfg->target ? cfg->target : "webhook");
+    return sq_exec(c, s);
+}
+
+static int outbox_insert(struct store_conn *sc, const struct outbox_row *row)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_OUTBOX_INSERT);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, row->account_sid);
+    sq_bind_text(s, 2, row->event_type);
+    sq_bind_text(s, 3, row->url);
+    sq_bind_text(s, 4, row->method);
+    sq_bind_text(s, 5, row->params);
+    sq_bind_text(s, 6, row->order_key);
+    sq_bind_text(s, 7, row->idempotency_token);
+    sqlite3_bind_int64(s, 8, row->created_at);
+    return sq_exec(c, s);
+}
+
+static int outbox_scan(struct store_conn *sc, int limit, outbox_row_fn fn, void *ctx)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_OUTBOX_SCAN);
+    if (!s)
+        return ST_ERROR;
+    sqlite3_bind_int(s, 1, limit);
+    LIST_ROWS(c, s, struct outbox_row row,
+              {
+                  row.id = sqlite3_column_int64(s, 0);
+                  sq_col_sid(s, 1, row.account_sid);
+                  row.event_type = (char *)sqlite3_column_text(s, 2);
+                  row.url = (char *)sqlite3_column_text(s, 3);
+                  row.method = (char *)sqlite3_column_text(s, 4);
+                  row.params = (char *)sqlite3_column_text(s, 5);
+                  row.order_key = (char *)sqlite3_column_text(s, 6);
+                  row.idempotency_token = (char *)sqlite3_column_text(s, 7);
+                  row.attempts = sqlite3_column_int(s, 8);
+                  row.next_attempt_at = sqlite3_column_int64(s, 9);
+                  row.created_at = sqlite3_column_int64(s, 10);
+              },
+              fn(ctx, &row));
+}
+
+static int log_insert(struct store_conn *sc, const struct webhook_log_entry *e)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_LOG_INSERT);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, e->account_sid);
+    sq_bind_text(s, 2, e->kind);
+    sq_bind_text(s, 3, e->event_type);
+    sq_bind_text(s, 4, e->url);
+    sq_bind_text(s, 5, e->method);
+    sq_bind_text(s, 6, e->outcome);
+    if (e->status)
+        sqlite3_bind_int(s, 7, e->status);
+    sqlite3_bind_int(s, 8, e->attempts);
+    sqlite3_bind_int64(s, 9, e->latency_ms);
+    sq_bind_text(s, 10, e->last_error);
+    sq_bind_text(s, 11, e->idempotency_token);
+    sqlite3_bind_int64(s, 12, e->created_at);
+    sqlite3_bind_int64(s, 13, e->completed_at);
+    int r = sq_exec(c, s);
+    if (r != ST_OK)
+        return r;
+    /* keep the log bounded: every insert trims what fell out of the window */
+    s = wq(c, WQ_LOG_PRUNE);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, e->account_sid);
+    sqlite3_bind_int64(s, 2, sqlite3_last_insert_rowid(c->db));
+    return sq_exec(c, s);
+}
+
+static int outbox_finish(struct store_conn *sc, long long id, const struct webhook_log_entry *e)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_OUTBOX_DELETE);
+    if (!s)
+        return ST_ERROR;
+    sqlite3_bind_int64(s, 1, id);
+    int r = sq_exec(c, s);
+    return r == ST_OK ? log_insert(sc, e) : r;
+}
+
+static int outbox_retry(struct store_conn *sc, long long id, int attempts, long long next_attempt_at, int status,
+                        const char *error, long long latency_ms)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_OUTBOX_RETRY);
+    if (!s)
+        return ST_ERROR;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, attempts);
+    sqlite3_bind_int64(s, 3, next_attempt_at);
+    if (status)
+        sqlite3_bind_int(s, 4, status);
+    sq_bind_text(s, 5, error);
+    sqlite3_bind_int64(s, 6, latency_ms);
+    return sq_exec(c, s);
+}
+
+static int log_list(struct store_conn *sc, const char *account_sid, int limit, webhook_log_fn fn, void *ctx)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_PENDING_LIST);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, account_sid);
+    sqlite3_bind_int(s, 2, limit);
+    int seen = 0, rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct webhook_log_entry e = {0};
+        e.id = sqlite3_column_int64(s, 0);
+        memcpy(e.account_sid, account_sid, SID_LEN);
+        e.kind = "post";
+        e.event_type = (const char *)sqlite3_column_text(s, 1);
+        e.url = (const char *)sqlite3_column_text(s, 2);
+        e.method = (const char *)sqlite3_column_text(s, 3);
+        e.outcome = "pending";
+        e.status = sqlite3_column_int(s, 4);
+        e.attempts = sqlite3_column_int(s, 5);
+        e.latency_ms = sqlite3_column_int64(s, 6);
+        e.last_error = (const char *)sqlite3_column_text(s, 7);
+        e.idempotency_token = (const char *)sqlite3_column_text(s, 8);
+        e.created_at = sqlite3_column_int64(s, 9);
+        seen++;
+        stop = fn(ctx, &e);
+    }
+    sq_done(s);
+    if (stop || seen >= limit)
+        return ST_OK;
+    s = wq(c, WQ_LOG_LIST);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, account_sid);
+    sqlite3_bind_int(s, 2, limit - seen);
+    LIST_ROWS(c, s, struct webhook_log_entry e,
+              {
+                  memset(&e, 0, sizeof(e));
+                  e.id = sqlite3_column_int64(s, 0);
+                  memcpy(e.account_sid, account_sid, SID_LEN);
+                  e.kind = (const char *)sqlite3_column_text(s, 1);
+                  e.event_type = (const char *)sqlite3_column_text(s, 2);
+                  e.url = (const char *)sqlite3_column_text(s, 3);
+                  e.method = (const char *)sqlite3_column_text(s, 4);
+                  e.outcome = (const char *)sqlite3_column_text(s, 5);
+                  e.status = sqlite3_column_int(s, 6);
+                  e.attempts = sqlite3_column_int(s, 7);
+                  e.latency_ms = sqlite3_column_int64(s, 8);
+                  e.last_error = (const char *)sqlite3_column_text(s, 9);
+                  e.idempotency_token = (const char *)sqlite3_column_text(s, 10);
+                  e.created_at = sqlite3_column_int64(s, 11);
+                  e.completed_at = sqlite3_column_int64(s, 12);
+              },
+              fn(ctx, &e));
+}
+
+const struct store_webhook_ops sqlite_webhook_ops = {
+    .config_get = config_get,
+    .config_put = config_put,
+    .outbox_insert = outbox_insert,
+    .outbox_scan = outbox_scan,
+    .outbox_finish = outbox_finish,
+    .outbox_retry = outbox_retry,
+    .log_insert = log_insert,
+    .log_list = log_list,
+};

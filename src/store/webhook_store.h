@@ -1,0 +1,71 @@
+/* Store operations for webhooks: configuration (account and service level), the outbox of post-event
+ * deliveries (written in the same transaction as the change that causes them) and the delivery log. */
+#ifndef PARLEY_WEBHOOK_STORE_H
+#define PARLEY_WEBHOOK_STORE_H
+
+#include "store/store.h"
+
+struct webhook_config {
+    char account_sid[SID_LEN + 1];
+    char service_sid[SID_LEN + 1];   /* "" at account level */
+    char *method;      /* "GET" | "POST" | NULL */
+    char *filters;     /* JSON array of event names, or NULL */
+    char *pre_url;
+    char *post_url;
+    char *target;      /* account level: "webhook" | "flex" */
+};
+
+struct outbox_row {
+    long long id;
+    char account_sid[SID_LEN + 1];
+    char *event_type;
+    char *url;
+    char *method;
+    char *params;              /* form-encoded, without RetryCount */
+    char *order_key;           /* deliveries with one key go out in id order */
+    char *idempotency_token;
+    int attempts;
+    long long next_attempt_at; /* ms */
+    long long created_at;
+};
+
+struct webhook_log_entry {
+    long long id;
+    char account_sid[SID_LEN + 1];
+    const char *kind;      /* "pre" | "post" */
+    const char *event_type;
+    const char *url;
+    const char *method;
+    const char *outcome;   /* delivered | failed | pending | vetoed | proceeded | modified */
+    int status;            /* last HTTP status, 0 when none */
+    int attempts;
+    long long latency_ms;
+    const char *last_error;
+    const char *idempotency_token;
+    long long created_at;
+    long long completed_at;  /* 0 while pending */
+};
+
+typedef int (*outbox_row_fn)(void *ctx, const struct outbox_row *row);
+typedef int (*webhook_log_fn)(void *ctx, const struct webhook_log_entry *e);
+
+struct store_webhook_ops {
+    /* service_sid NULL: the account-level configuration. ST_NOT_FOUND when never set. */
+    int (*config_get)(struct store_conn *c, const char *account_sid, const char *service_sid, struct arena *a,
+                      struct webhook_config *out);
+    int (*config_put)(struct store_conn *c, const struct webhook_config *cfg);
+    int (*outbox_insert)(struct store_conn *c, const struct outbox_row *row);
+    /* The oldest rows first; pointers valid during the call. */
+    int (*outbox_scan)(struct store_conn *c, int limit, outbox_row_fn fn, void *ctx);
+    /* Delivered or given up: the row leaves the outbox and its outcome enters the log. */
+    int (*outbox_finish)(struct store_conn *c, long long id, const struct webhook_log_entry *e);
+    int (*outbox_retry)(struct store_conn *c, long long id, int attempts, long long next_attempt_at, int status,
+                        const char *error, long long latency_ms);
+    int (*log_insert)(struct store_conn *c, const struct webhook_log_entry *e);
+    /* Pending deliveries, then the log, newest first, at most limit rows in all. */
+    int (*log_list)(struct store_conn *c, const char *account_sid, int limit, webhook_log_fn fn, void *ctx);
+};
+
+extern const struct store_webhook_ops sqlite_webhook_ops;
+
+#endif

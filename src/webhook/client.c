@@ -1,0 +1,630 @@
+#include "webhook/client.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/app.h"
+#include "http/form.h"
+#include "store/store.h"
+#include "store/webhook_store.h"
+#include "store/writer.h"
+#include "util/arena.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "webhook/sign.h"
+
+#define USER_AGENT "TwilioProxy/1.1"
+#define PRE_BODY_MAX (64 * 1024)
+#define SCAN_LIMIT 256
+#define KEY_MAX 64
+
+enum transfer_kind { T_PRE, T_POST };
+
+/* One HTTP request in flight. */
+struct transfer {
+    enum transfer_kind kind;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *url;     /* as sent (GET: with the parameters) */
+    char *body;    /* POST body */
+    struct buf resp;
+    long long t0;
+    struct pre_call *pc;   /* T_PRE */
+    /* T_POST: a copy of the outbox row */
+    long long id;
+    char account_sid[SID_LEN + 1];
+    char order_key[KEY_MAX];
+    char *event_type, *target_url, *method, *idem;
+    int attempts;
+    long long created_at;
+    struct transfer *prev, *next;   /* the client's list of active transfers */
+};
+
+struct inflight {
+    long long id;
+    char order_key[KEY_MAX];
+};
+
+struct hook_client {
+    struct app *app;
+    struct hook_client_config cfg;
+    CURLM *multi;
+    struct store_conn *db;   /* the client's own read connection */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t idle;
+    struct pre_call **pre_queue;   /* calls waiting to start */
+    size_t npre, cappre;
+    int kicked;
+    int stopping;
+    /* outbox rows being delivered or whose outcome is being written */
+    struct inflight *inflight;
+    size_t ninflight;
+    int pending_jobs;          /* outcome jobs queued on the writer */
+    atomic_ullong outbox_depth;
+    struct transfer *active;   /* client thread only */
+};
+
+static void active_add(struct hook_client *h, struct transfer *t)
+{
+    t->prev = NULL;
+    t->next = h->active;
+    if (h->active)
+        h->active->prev = t;
+    h->active = t;
+}
+
+static void active_remove(struct hook_client *h, struct transfer *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        h->active = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+}
+
+static long long now_ms(void) { return time_now_ms(); }
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct transfer *t = ud;
+    size_t len = size * n;
+    if (t->kind == T_PRE)
+        buf_put(&t->resp, p, len);   /* past the ceiling the rest is dropped (buf.err) */
+    return len;
+}
+
+/* Twilio signs the URL and, for POST, the sorted parameters (webhook/sign.h). */
+static int prepare(struct transfer *t, const char *url, const char *method, const char *params, int retry_count,
+                   const char *token, const char *idem, int timeout_ms)
+{
+    /* a fragment is a Twilio connection override, never sent (BEHAVIOUR §7.5) */
+    size_t ulen = strcspn(url, "#");
+    struct buf all;
+    buf_init(&all, 1 << 20);
+    buf_puts(&all, params);
+    buf_printf(&all, "%sRetryCount=%d", all.len ? "&" : "", retry_count);
+    if (all.err) {
+        buf_free(&all);
+        return -1;
+    }
+    int get = strcmp(method, "GET") == 0;
+    struct buf u;
+    buf_init(&u, 2 << 20);
+    buf_put(&u, url, ulen);
+    if (get) {
+        buf_putc(&u, memchr(url, '?', ulen) ? '&' : '?');
+        buf_put(&u, all.p, all.len);
+    }
+    char sig[SIGNATURE_LEN + 1];
+    int rc;
+    if (get) {
+        rc = sign_twilio(token, u.p, NULL, 0, sig);
+    } else {
+        /* decode a copy to get the pairs the signature covers */
+        char *copy = strndup(all.p, all.len);
+        struct form *f = malloc(sizeof(*f));
+        rc = (copy && f && form_decode(copy, all.len, f) == FORM_OK) ? sign_twilio(token, u.p, f->pair, f->n, sig) : -1;
+        free(copy);
+        free(f);
+    }
+    if (rc != 0 || u.err) {
+        buf_free(&all);
+        buf_free(&u);
+        return -1;
+    }
+    t->url = u.p;
+    t->body = get ? NULL : all.p;
+    if (get)
+        buf_free(&all);
+
+    char h[256];
+    snprintf(h, sizeof(h), "X-Twilio-Signature: %s", sig);
+    t->headers = curl_slist_append(t->headers, h);
+    snprintf(h, sizeof(h), "I-Twilio-Idempotency-Token: %s", idem);
+    t->headers = curl_slist_append(t->headers, h);
+    t->headers = curl_slist_append(t->headers, "Accept: */*");
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    if (!get)
+        t->headers = curl_slist_append(t->headers, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
+
+    t->easy = curl_easy_init();
+    if (!t->easy)
+        return -1;
+    curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(t->easy, CURLOPT_USERAGENT, USER_AGENT);
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    if (!get) {
+        curl_easy_setopt(t->easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
+        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(t->body));
+    }
+    t->t0 = now_ms();
+    return 0;
+}
+
+static void transfer_free(struct transfer *t)
+{
+    if (t->easy)
+        curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    free(t->url);
+    free(t->body);
+    buf_free(&t->resp);
+    free(t->event_type);
+    free(t->target_url);
+    free(t->method);
+    free(t->idem);
+    free(t);
+}
+
+/* ---- pre-event calls ---- */
+
+static void start_pre(struct hook_client *h, struct pre_call *pc)
+{
+    struct transfer *t = calloc(1, sizeof(*t));
+    char idem[37];
+    uuid4_new(idem);
+    buf_init(&pc->body, PRE_BODY_MAX);
+    if (!t) {
+        pc->outcome = PRE_FAILED;
+        snprintf(pc->error, sizeof(pc->error), "out of memory");
+        pc->done(pc);
+        return;
+    }
+    t->kind = T_PRE;
+    t->pc = pc;
+    buf_init(&t->resp, PRE_BODY_MAX);
+    if (prepare(t, pc->url, pc->method, pc->params, 0, pc->token, idem, h->cfg.pre_timeout_ms) != 0 ||
+        curl_multi_add_handle(h->multi, t->easy) != CURLM_OK) {
+        pc->outcome = PRE_FAILED;
+        snprintf(pc->error, sizeof(pc->error), "cannot build the request");
+        transfer_free(t);
+        pc->done(pc);
+        return;
+    }
+    active_add(h, t);
+}
+
+static void finish_pre(struct transfer *t, CURLcode res)
+{
+    struct pre_call *pc = t->pc;
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    pc->latency_ms = now_ms() - t->t0;
+    pc->status = (int)status;
+    if (res == CURLE_OPERATION_TIMEDOUT) {
+        pc->outcome = PRE_TIMEOUT;
+        snprintf(pc->error, sizeof(pc->error), "no answer within the timeout");
+    } else if (res != CURLE_OK) {
+        pc->outcome = PRE_FAILED;
+        snprintf(pc->error, sizeof(pc->error), "%s", curl_easy_strerror(res));
+    } else {
+        pc->outcome = status == 200 ? PRE_OK : PRE_HTTP_STATUS;
+        buf_put(&pc->body, t->resp.p ? t->resp.p : "", t->resp.len);
+    }
+    pc->done(pc);
+}
+
+/* ---- post-event outbox ---- */
+
+struct outcome_job {
+    struct write_job job;
+    struct hook_client *h;
+    long long id;
+    int finish;   /* 1: leaves the outbox; 0: retry later */
+    struct webhook_log_entry e;
+    long long next_at;
+    char error[128];
+    struct transfer *t;   /* owns the strings e points into */
+};
+
+static void inflight_remove(struct hook_client *h, long long id)
+{
+    for (size_t i = 0; i < h->ninflight; i++)
+        if (h->inflight[i].id == id) {
+            h->inflight[i] = h->inflight[--h->ninflight];
+            return;
+        }
+}
+
+static int outcome_apply(struct store_conn *c, struct write_job *job)
+{
+    struct outcome_job *oj = (struct outcome_job *)job;
+    const struct store_webhook_ops *ops = c->ops->webhooks;
+    if (oj->finish)
+        return ops->outbox_finish(c, oj->id, &oj->e) != ST_OK;
+    return ops->outbox_retry(c, oj->id, oj->e.attempts, oj->next_at, oj->e.status, oj->e.last_error,
+                             oj->e.latency_ms) != ST_OK;
+}
+
+static void outcome_complete(struct write_job *job, int committed, int store_result)
+{
+    struct outcome_job *oj = (struct outcome_job *)job;
+    struct hook_client *h = oj->h;
+    if (!committed)
+        log_warn("webhook: cannot record the outcome of delivery %lld (%d); it will be sent again", oj->id,
+                 store_result);
+    pthread_mutex_lock(&h->lock);
+    inflight_remove(h, oj->id);
+    h->pending_jobs--;
+    h->kicked = 1;
+    pthread_cond_broadcast(&h->idle);
+    pthread_mutex_unlock(&h->lock);
+    curl_multi_wakeup(h->multi);
+    transfer_free(oj->t);
+    free(oj);
+}
+
+static int retryable(CURLcode res, long status)
+{
+    if (res != CURLE_OK)
+        return 1;   /* connection refused, reset, timeout, DNS */
+    return status == 429 || status >= 500;
+}
+
+static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
+{
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    struct outcome_job *oj = calloc(1, sizeof(*oj));
+    if (!oj)
+        abort();
+    oj->h = h;
+    oj->id = t->id;
+    oj->t = t;
+    int attempts = t->attempts + 1;
+    long long now = now_ms();
+    struct webhook_log_entry *e = &oj->e;
+    memcpy(e->account_sid, t->account_sid, sizeof(e->account_sid));
+    e->kind = "post";
+    e->event_type = t->event_type;
+    e->url = t->target_url;
+    e->method = t->method;
+    e->status = (int)status;
+    e->attempts = attempts;
+    e->latency_ms = now - t->t0;
+    e->idempotency_token = t->idem;
+    e->created_at = t->created_at;
+    e->completed_at = now;
+    if (res != CURLE_OK)
+        snprintf(oj->error, sizeof(oj->error), "%s", curl_easy_strerror(res));
+    else if (status < 200 || status > 299)
+        snprintf(oj->error, sizeof(oj->error), "HTTP %ld", status);
+    e->last_error = oj->error[0] ? oj->error : NULL;
+    if (res == CURLE_OK && status >= 200 && status <= 299) {
+        oj->finish = 1;
+        e->outcome = "delivered";
+    } else if (retryable(res, status) && attempts < h->cfg.max_attempts) {
+        long long delay = h->cfg.backoff_base_ms;
+        for (int i = 1; i < attempts && delay < h->cfg.backoff_max_ms; i++)
+            delay *= 2;
+        if (delay > h->cfg.backoff_max_ms)
+            delay = h->cfg.backoff_max_ms;
+        oj->next_at = now + delay;
+    } else {
+        oj->finish = 1;
+        e->outcome = "failed";
+        log_warn("webhook: %s to %s failed after %d attempt(s): %s", t->event_type, t->target_url, attempts,
+                 oj->error);
+    }
+    oj->job.apply = outcome_apply;
+    oj->job.complete = outcome_complete;
+    /* the curl handle is done with; the strings stay until the outcome is written */
+    curl_multi_remove_handle(h->multi, t->easy);
+    curl_easy_cleanup(t->easy);
+    t->easy = NULL;
+    pthread_mutex_lock(&h->lock);
+    h->pending_jobs++;
+    pthread_mutex_unlock(&h->lock);
+    writer_submit(h->app->writer, &oj->job);
+}
+
+struct scan_ctx {
+    struct hook_client *h;
+    struct arena *a;
+    long long now;
+    long long next_due;   /* earliest retry time seen, 0 if none */
+    char blocked[SCAN_LIMIT][KEY_MAX];
+    int nblocked;
+    int room;             /* deliveries that may still start */
+    unsigned long long depth;
+};
+
+static int key_blocked(struct scan_ctx *sc, const char *key)
+{
+    for (int i = 0; i < sc->nblocked; i++)
+        if (strcmp(sc->blocked[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+static void block_key(struct scan_ctx *sc, const char *key)
+{
+    if (sc->nblocked < SCAN_LIMIT && !key_blocked(sc, key))
+        snprintf(sc->blocked[sc->nblocked++], KEY_MAX, "%s", key);
+}
+
+static int start_post(struct hook_client *h, const struct outbox_row *row, const char *token)
+{
+    struct transfer *t = calloc(1, sizeof(*t));
+    if (!t)
+        return -1;
+    t->kind = T_POST;
+    t->id = row->id;
+    memcpy(t->account_sid, row->account_sid, sizeof(t->account_sid));
+    snprintf(t->order_key, sizeof(t->order_key), "%s", row->order_key);
+    t->event_type = strdup(row->event_type);
+    t->target_url = strdup(row->url);
+    t->method = strdup(row->method);
+    t->idem = strdup(row->idempotency_token);
+    t->attempts = row->attempts;
+    t->created_at = row->created_at;
+    buf_init(&t->resp, 0);
+    if (!t->event_type || !t->target_url || !t->method || !t->idem ||
+        prepare(t, row->url, row->method, row->params, row->attempts, token, row->idempotency_token,
+                h->cfg.post_timeout_ms) != 0 ||
+        curl_multi_add_handle(h->multi, t->easy) != CURLM_OK) {
+        transfer_free(t);
+        return -1;
+    }
+    active_add(h, t);
+    pthread_mutex_lock(&h->lock);
+    h->inflight[h->ninflight].id = row->id;
+    snprintf(h->inflight[h->ninflight].order_key, KEY_MAX, "%s", row->order_key);
+    h->ninflight++;
+    pthread_mutex_unlock(&h->lock);
+    return 0;
+}
+
+static int scan_row(void *ctx, const struct outbox_row *row)
+{
+    struct scan_ctx *sc = ctx;
+    struct hook_client *h = sc->h;
+    sc->depth++;
+    int busy = 0;
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < h->ninflight && !busy; i++)
+        busy = h->inflight[i].id == row->id || strcmp(h->inflight[i].order_key, row->order_key) == 0;
+    pthread_mutex_unlock(&h->lock);
+    /* one delivery at a time per key, in id order: a busy or waiting row holds back the later ones */
+    if (busy || key_blocked(sc, row->order_key)) {
+        block_key(sc, row->order_key);
+        return 0;
+    }
+    block_key(sc, row->order_key);
+    if (row->next_attempt_at > sc->now) {
+        if (!sc->next_due || row->next_attempt_at < sc->next_due)
+            sc->next_due = row->next_attempt_at;
+        return 0;
+    }
+    if (sc->room <= 0)
+        return 0;
+    struct account acct;
+    if (h->db->ops->account_get(h->db, row->account_sid, sc->a, &acct) != ST_OK) {
+        log_warn("webhook: delivery %lld: account %s is gone; left in the outbox", row->id, row->account_sid);
+        return 0;
+    }
+    if (start_post(h, row, acct.auth_token) == 0)
+        sc->room--;
+    return 0;
+}
+
+/* Starts what is due; returns when the next retry falls due (ms since epoch), 0 if unknown. */
+static long long scan_outbox(struct hook_client *h)
+{
+    struct arena a;
+    arena_init(&a);
+    struct scan_ctx *sc = calloc(1, sizeof(*sc));
+    if (!sc)
+        return 0;
+    sc->h = h;
+    sc->a = &a;
+    sc->now = now_ms();
+    pthread_mutex_lock(&h->lock);
+    sc->room = h->cfg.max_in_flight - (int)h->ninflight;
+    pthread_mutex_unlock(&h->lock);
+    h->db->ops->webhooks->outbox_scan(h->db, SCAN_LIMIT, scan_row, sc);
+    atomic_store(&h->outbox_depth, sc->depth);
+    long long due = sc->next_due;
+    free(sc);
+    arena_free(&a);
+    return due;
+}
+
+static void *client_main(void *arg)
+{
+    struct hook_client *h = arg;
+    long long next_scan = 0;   /* scan at once: a restart finds what the last run left */
+    for (;;) {
+        pthread_mutex_lock(&h->lock);
+        int stopping = h->stopping;
+        int kicked = h->kicked;
+        h->kicked = 0;
+        size_t npre = h->npre;
+        struct pre_call *batch[64];
+        if (npre > 64)
+            npre = 64;
+        memcpy(batch, h->pre_queue, npre * sizeof(*batch));
+        memmove(h->pre_queue, h->pre_queue + npre, (h->npre - npre) * sizeof(*batch));
+        h->npre -= npre;
+        pthread_mutex_unlock(&h->lock);
+        if (stopping)
+            break;
+        for (size_t i = 0; i < npre; i++)
+            start_pre(h, batch[i]);
+        long long now = now_ms();
+        if (kicked || now >= next_scan) {
+            long long due = scan_outbox(h);
+            next_scan = now + 1000;   /* a periodic look as a safety net */
+            if (due && due < next_scan)
+                next_scan = due;
+        }
+        int running = 0;
+        curl_multi_perform(h->multi, &running);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(h->multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            struct transfer *t = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+            CURLcode res = m->data.result;
+            active_remove(h, t);
+            if (t->kind == T_PRE) {
+                curl_multi_remove_handle(h->multi, t->easy);
+                finish_pre(t, res);
+                transfer_free(t);
+            } else {
+                finish_post(h, t, res);
+            }
+            next_scan = 0;   /* a key may be free now */
+        }
+        long long wait = next_scan - now_ms();
+        if (wait < 0)
+            wait = 0;
+        if (wait > 1000)
+            wait = 1000;
+        curl_multi_poll(h->multi, NULL, 0, (int)wait, NULL);
+    }
+    /* abandon what is in flight: pre calls answer as failures, post rows stay in the outbox */
+    pthread_mutex_lock(&h->lock);
+    size_t npre = h->npre;
+    h->npre = 0;
+    pthread_mutex_unlock(&h->lock);
+    for (size_t i = 0; i < npre; i++) {
+        h->pre_queue[i]->outcome = PRE_FAILED;
+        snprintf(h->pre_queue[i]->error, sizeof(h->pre_queue[i]->error), "server stopping");
+        buf_init(&h->pre_queue[i]->body, 0);
+        h->pre_queue[i]->done(h->pre_queue[i]);
+    }
+    while (h->active) {
+        struct transfer *t = h->active;
+        active_remove(h, t);
+        curl_multi_remove_handle(h->multi, t->easy);
+        if (t->kind == T_PRE) {
+            t->pc->outcome = PRE_FAILED;
+            snprintf(t->pc->error, sizeof(t->pc->error), "server stopping");
+            t->pc->done(t->pc);
+        }
+        transfer_free(t);
+    }
+    return NULL;
+}
+
+int hook_client_start(struct hook_client **out, struct app *app, const struct hook_client_config *cfg)
+{
+    struct hook_client *h = calloc(1, sizeof(*h));
+    if (!h)
+        return -1;
+    h->app = app;
+    h->cfg = *cfg;
+    if (h->cfg.max_in_flight <= 0)
+        h->cfg.max_in_flight = 32;
+    h->inflight = calloc((size_t)h->cfg.max_in_flight, sizeof(*h->inflight));
+    h->multi = curl_multi_init();
+    if (!h->inflight || !h->multi || app->store->open(app->data, 0, app->sync_full, &h->db) != ST_OK) {
+        if (h->multi)
+            curl_multi_cleanup(h->multi);
+        free(h->inflight);
+        free(h);
+        return -1;
+    }
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->idle, NULL);
+    if (pthread_create(&h->thread, NULL, client_main, h) != 0) {
+        h->db->ops->close(h->db);
+        curl_multi_cleanup(h->multi);
+        free(h->inflight);
+        free(h);
+        return -1;
+    }
+    *out = h;
+    return 0;
+}
+
+void hook_client_pre(struct hook_client *h, struct pre_call *pc)
+{
+    pthread_mutex_lock(&h->lock);
+    if (h->npre == h->cappre) {
+        size_t cap = h->cappre ? h->cappre * 2 : 64;
+        struct pre_call **p = realloc(h->pre_queue, cap * sizeof(*p));
+        if (!p)
+            abort();
+        h->pre_queue = p;
+        h->cappre = cap;
+    }
+    h->pre_queue[h->npre++] = pc;
+    pthread_mutex_unlock(&h->lock);
+    curl_multi_wakeup(h->multi);
+}
+
+void hook_client_kick(struct hook_client *h)
+{
+    pthread_mutex_lock(&h->lock);
+    h->kicked = 1;
+    pthread_mutex_unlock(&h->lock);
+    curl_multi_wakeup(h->multi);
+}
+
+unsigned long long hook_client_outbox_depth(struct hook_client *h)
+{
+    return atomic_load(&h->outbox_depth);
+}
+
+void hook_client_stop(struct hook_client *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->stopping = 1;
+    pthread_mutex_unlock(&h->lock);
+    curl_multi_wakeup(h->multi);
+    pthread_join(h->thread, NULL);
+    /* outcome jobs still queued on the writer point at us: wait for them */
+    pthread_mutex_lock(&h->lock);
+    while (h->pending_jobs > 0)
+        pthread_cond_wait(&h->idle, &h->lock);
+    pthread_mutex_unlock(&h->lock);
+    h->db->ops->close(h->db);
+    curl_multi_cleanup(h->multi);
+    pthread_cond_destroy(&h->idle);
+    pthread_mutex_destroy(&h->lock);
+    free(h->pre_queue);
+    free(h->inflight);
+    free(h);
+}

@@ -1,0 +1,51 @@
+/* The webhook client: one thread running libcurl's multi interface (connection reuse across requests).
+ * It makes the synchronous-looking pre-event calls for handlers (each completes through a callback) and
+ * delivers the durable post-event outbox: oldest first, one at a time per order key, retried with
+ * backoff on connection failures, timeouts, 429 and 5xx, each retry carrying RetryCount. */
+#ifndef PARLEY_CLIENT_H
+#define PARLEY_CLIENT_H
+
+#include "util/buf.h"
+
+struct app;
+struct hook_client;
+
+struct hook_client_config {
+    int pre_timeout_ms;    /* default 5000, as Twilio */
+    int post_timeout_ms;   /* default 5000 */
+    int max_attempts;      /* post-event deliveries: attempts before giving up (default 50) */
+    int backoff_base_ms;   /* first retry delay, doubled each time (default 500) */
+    int backoff_max_ms;    /* ceiling of the delay (default 30000) */
+    int max_in_flight;     /* concurrent post-event deliveries (default 32) */
+};
+
+enum pre_outcome { PRE_OK, PRE_HTTP_STATUS, PRE_TIMEOUT, PRE_FAILED };
+
+struct pre_call {
+    /* in: all strings must stay valid until done() */
+    const char *account_sid;
+    const char *event_type;
+    const char *url;
+    const char *method;   /* GET or POST */
+    const char *params;   /* form-encoded, without RetryCount */
+    const char *token;    /* the account's auth token: the signing key */
+    /* out */
+    enum pre_outcome outcome;   /* PRE_OK: 200; PRE_HTTP_STATUS: another status */
+    int status;
+    struct buf body;            /* the response body (bounded) */
+    long long latency_ms;
+    char error[128];
+    void (*done)(struct pre_call *pc);   /* on the client thread */
+    void *ctx;
+};
+
+int hook_client_start(struct hook_client **out, struct app *app, const struct hook_client_config *cfg);
+/* Thread-safe: queues a pre-event call. */
+void hook_client_pre(struct hook_client *h, struct pre_call *pc);
+/* Thread-safe: new outbox rows were committed. */
+void hook_client_kick(struct hook_client *h);
+/* Queued and pending deliveries stay in the outbox for the next start. */
+void hook_client_stop(struct hook_client *h);
+unsigned long long hook_client_outbox_depth(struct hook_client *h);
+
+#endif
