@@ -15,17 +15,14 @@ static long form_unescape(char *s, size_t n)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            if (n - i < 3)
-                return FORM_EBADESC;
+            if (n - i < 3) return FORM_EBADESC;
             int hi = hex_val((unsigned char)s[i + 1]);
             int lo = hex_val((unsigned char)s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return FORM_EBADESC;
+            if (hi < 0 || lo < 0) return FORM_EBADESC;
             c = (unsigned char)(hi << 4 | lo);
             i += 2;
         }
-        if (c == '\0')
-            return FORM_ENUL;
+        if (c == '\0') return FORM_ENUL;
         s[o++] = (char)c;
     }
     return (long)o;
@@ -36,11 +33,9 @@ static long form_unescape(char *s, size_t n)
 static long form_field(char *s, size_t n)
 {
     long len = form_unescape(s, n);
-    if (len < 0)
-        return len;
+    if (len < 0) return len;
     s[len] = '\0';
-    if (!utf8_valid(s, (size_t)len))
-        return FORM_EUTF8;
+    if (!utf8_valid(s, (size_t)len)) return FORM_EUTF8;
     return len;
 }
 
@@ -56,8 +51,7 @@ int form_decode(char *buf, size_t len, struct form *f)
         size_t start = i;
         size_t end = amp ? (size_t)(amp - buf) : len;
         i = end + 1;
-        if (end == start)
-            continue;
+        if (end == start) continue;
         if (f->n == FORM_MAX_PAIRS) {
             rc = FORM_ETOOMANY;
             goto fail;
@@ -68,13 +62,11 @@ int form_decode(char *buf, size_t len, struct form *f)
         size_t vstart = eq ? kend + 1 : end;
         struct form_pair *p = &f->pair[f->n];
 
-        if ((rc = form_field(buf + start, kend - start)) < 0)
-            goto fail;
+        if ((rc = form_field(buf + start, kend - start)) < 0) goto fail;
         p->key = buf + start;
         p->klen = (size_t)rc;
         /* with no '=' the value is the empty string at buf[end], NUL-terminated by this call too */
-        if ((rc = form_field(buf + vstart, end - vstart)) < 0)
-            goto fail;
+        if ((rc = form_field(buf + vstart, end - vstart)) < 0) goto fail;
         p->val = buf + vstart;
         p->vlen = (size_t)rc;
         f->n++;
@@ -93,8 +85,7 @@ const char *form_get(const struct form *f, const char *key, size_t *vlen)
     for (size_t i = 0; i < f->n; i++) {
         const struct form_pair *p = &f->pair[i];
         if (p->klen == kl && memcmp(p->key, key, kl) == 0) {
-            if (vlen)
-                *vlen = p->vlen;
+            if (vlen) *vlen = p->vlen;
             return p->val;
         }
     }

@@ -1,6 +1,6 @@
-/* Validation of untrusted JSON strings (Attributes) with jansson: strict RFC 8259, duplicate keys
- * rejected, NUL escapes rejected, nesting bounded by jansson's depth cap. The text itself is stored
- * verbatim by the caller; no tree is kept. */
+/* Validation of untrusted JSON strings (Attributes) with jansson: RFC 8259 text (duplicate names and
+ * \u0000 escapes are valid JSON and pass), no raw NUL, nesting bounded by jansson's depth cap. The text
+ * itself is stored verbatim by the caller; no tree is kept. */
 #ifndef PARLEY_ATTRS_H
 #define PARLEY_ATTRS_H
 #include <stddef.h>

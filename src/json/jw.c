@@ -20,8 +20,7 @@ static void jw_sep(struct jw *w)
         return;
     }
     if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
-        if (!w->first[w->depth - 1])
-            buf_putc(w->b, ',');
+        if (!w->first[w->depth - 1]) buf_putc(w->b, ',');
         w->first[w->depth - 1] = 0;
     }
 }
@@ -80,6 +79,8 @@ void jw_key(struct jw *w, const char *k)
 void jw_strn(struct jw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    static const char short_esc[0x20] = {
+        ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
     struct buf *b = w->b;
     size_t run = 0; /* start of the pending run of bytes that need no escape */
 
@@ -87,23 +88,18 @@ void jw_strn(struct jw *w, const char *s, size_t n)
     buf_putc(b, '"');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        char esc[6] = {'\\', (char)c};
         size_t elen = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            elen = 6;
+        if (c < 0x20) {
+            if (short_esc[c]) {
+                esc[1] = short_esc[c];
+            } else {
+                memcpy(esc + 1, "u00", 3);
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                elen = 6;
+            }
         }
         buf_put(b, s + run, i - run);
         buf_put(b, esc, elen);
@@ -132,8 +128,7 @@ void jw_int(struct jw *w, long long v)
         *--o = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (v < 0)
-        *--o = '-';
+    if (v < 0) *--o = '-';
     jw_sep(w);
     buf_put(w->b, o, (size_t)(tmp + sizeof tmp - o));
 }

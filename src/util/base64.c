@@ -27,8 +27,7 @@ static size_t b64_encode_with(const unsigned char *in, size_t n, char *out, cons
         out[o++] = alpha[v >> 18];
         out[o++] = alpha[(v >> 12) & 63];
         out[o++] = alpha[(v >> 6) & 63];
-        if (pad)
-            out[o++] = '=';
+        if (pad) out[o++] = '=';
     }
     out[o] = '\0';
     return o;
@@ -47,16 +46,11 @@ size_t b64url_encode(const unsigned char *in, size_t n, char *out)
 /* Value of c in the alphabet, or -1. */
 static int b64_val(unsigned char c, int url)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == (url ? '-' : '+'))
-        return 62;
-    if (c == (url ? '_' : '/'))
-        return 63;
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == (url ? '-' : '+')) return 62;
+    if (c == (url ? '_' : '/')) return 63;
     return -1;
 }
 
@@ -65,28 +59,24 @@ static long b64_decode_with(const char *in, size_t n, unsigned char *out, int ur
 {
     size_t o = 0, i = 0;
 
-    if (n % 4 == 1)
-        return -1;
+    if (n % 4 == 1) return -1;
     for (; i < n; i += 4) {
         size_t k = n - i < 4 ? n - i : 4;
         unsigned v = 0;
         for (size_t j = 0; j < 4; j++) {
             int d = j < k ? b64_val((unsigned char)in[i + j], url) : 0;
-            if (d < 0)
-                return -1;
+            if (d < 0) return -1;
             v = v << 6 | (unsigned)d;
         }
         out[o++] = (unsigned char)(v >> 16);
         if (k == 2) {
             /* the unused low 4 bits must be zero, or two inputs would decode to the same bytes */
-            if (v & 0xffff)
-                return -1;
+            if (v & 0xffff) return -1;
             continue;
         }
         out[o++] = (unsigned char)(v >> 8);
         if (k == 3) {
-            if (v & 0xff)
-                return -1;
+            if (v & 0xff) return -1;
             continue;
         }
         out[o++] = (unsigned char)v;
@@ -96,13 +86,11 @@ static long b64_decode_with(const char *in, size_t n, unsigned char *out, int ur
 
 long b64_decode(const char *in, size_t n, unsigned char *out)
 {
-    if (n % 4 != 0)
-        return -1;
+    if (n % 4 != 0) return -1;
     /* padding only at the very end: "xx==" or "xxx=" */
     if (n && in[n - 1] == '=') {
         n--;
-        if (in[n - 1] == '=')
-            n--;
+        if (in[n - 1] == '=') n--;
     }
     return b64_decode_with(in, n, out, 0);
 }

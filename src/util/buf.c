@@ -21,8 +21,7 @@ void buf_reset(struct buf *b)
 {
     b->len = 0;
     b->err = 0;
-    if (b->p)
-        b->p[0] = '\0';
+    if (b->p) b->p[0] = '\0';
 }
 
 void buf_free(struct buf *b)
@@ -35,21 +34,18 @@ void buf_free(struct buf *b)
  * half-written value never appears in the output. */
 static int buf_reserve(struct buf *b, size_t n)
 {
-    if (b->err)
-        return -1;
+    if (b->err) return -1;
     if (n > b->max - b->len) {
         b->err = 1;
         return -1;
     }
     size_t need = b->len + n + 1;
-    if (need <= b->cap)
-        return 0;
+    if (need <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : BUF_MIN_CAP;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
     /* never allocate more than the ceiling can use */
-    if (cap - 1 > b->max)
-        cap = b->max + 1;
+    if (cap - 1 > b->max) cap = b->max + 1;
     char *p = realloc(b->p, cap);
     if (!p) {
         b->err = 1;
@@ -62,10 +58,8 @@ static int buf_reserve(struct buf *b, size_t n)
 
 int buf_put(struct buf *b, const void *p, size_t n)
 {
-    if (buf_reserve(b, n) < 0)
-        return -1;
-    if (n)
-        memcpy(b->p + b->len, p, n);
+    if (buf_reserve(b, n) < 0) return -1;
+    if (n) memcpy(b->p + b->len, p, n);
     b->len += n;
     b->p[b->len] = '\0';
     return 0;
@@ -75,8 +69,7 @@ int buf_putc(struct buf *b, char c)
 {
     /* fast path: room for the byte and the NUL (cap never exceeds max + 1) */
     if (b->err || b->cap - b->len < 2) {
-        if (buf_reserve(b, 1) < 0)
-            return -1;
+        if (buf_reserve(b, 1) < 0) return -1;
     }
     b->p[b->len++] = c;
     b->p[b->len] = '\0';
@@ -101,11 +94,9 @@ int buf_printf(struct buf *b, const char *fmt, ...)
         b->err = 1;
         return -1;
     }
-    if ((size_t)n < sizeof small)
-        return buf_put(b, small, (size_t)n);
+    if ((size_t)n < sizeof small) return buf_put(b, small, (size_t)n);
 
-    if (buf_reserve(b, (size_t)n) < 0)
-        return -1;
+    if (buf_reserve(b, (size_t)n) < 0) return -1;
     va_start(ap, fmt);
     vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);

@@ -54,16 +54,12 @@ int pagetoken_decode(const char *s, size_t n, struct pagetoken *t)
 {
     unsigned char raw[PT_RAW], check[PT_CHECK];
 
-    if (!s || n != PT_TOTAL || s[0] != 'P' || s[1] != 'T')
-        return -1;
+    if (!s || n != PT_TOTAL || s[0] != 'P' || s[1] != 'T') return -1;
     /* strict decoding: one token has exactly one spelling */
-    if (b64url_decode(s + 2, PT_B64, raw) != PT_RAW)
-        return -1;
-    if (raw[0] != PT_VERSION || (raw[1] != 'a' && raw[1] != 'b') || (raw[2] & 0x80))
-        return -1;
+    if (b64url_decode(s + 2, PT_B64, raw) != PT_RAW) return -1;
+    if (raw[0] != PT_VERSION || (raw[1] != 'a' && raw[1] != 'b') || (raw[2] & 0x80)) return -1;
     pt_check(raw, check);
-    if (memcmp(check, raw + PT_BODY, PT_CHECK) != 0)
-        return -1;
+    if (memcmp(check, raw + PT_BODY, PT_CHECK) != 0) return -1;
     unsigned long long k = 0;
     for (int i = 0; i < 8; i++)
         k = k << 8 | raw[2 + i];

@@ -18,8 +18,7 @@ static void random_fill(void *p, size_t n)
     while (n > 0) {
         ssize_t r = getrandom(c, n, 0);
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             perror("getrandom");
             abort();
         }
@@ -50,18 +49,15 @@ void sid_new(char out[SID_LEN + 1], const char *prefix)
 
 int sid_valid(const char *s, size_t n, const char *prefix)
 {
-    if (n != SID_LEN)
-        return 0;
+    if (n != SID_LEN) return 0;
     if (prefix) {
-        if (s[0] != prefix[0] || s[1] != prefix[1])
-            return 0;
+        if (s[0] != prefix[0] || s[1] != prefix[1]) return 0;
     } else if (s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z') {
         return 0;
     }
     for (size_t i = 2; i < SID_LEN; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return 0;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return 0;
     }
     return 1;
 }
@@ -124,8 +120,7 @@ void uuid4_new(char out[37])
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     char *o = out;
     for (size_t i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
+        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
         *o++ = hex_lower[r[i] >> 4];
         *o++ = hex_lower[r[i] & 15];
     }

@@ -29,9 +29,8 @@ static inline int hex_val(unsigned char c)
     return -1;
 }
 
-/* Constant-time equality of two secrets of any lengths (the time does not depend on where they
- * differ, nor on the length of a while a is under 56 bytes; past that only its count of 64-byte
- * hash blocks shows). Pass the stored secret as a and the presented one as b. Returns 1 when equal. */
+/* Constant-time equality of a presented secret a and a stored secret b: the time depends only on bn,
+ * never on the bytes of either nor on where they differ. Returns 1 when equal. */
 int secret_equal(const char *a, size_t an, const char *b, size_t bn);
 
 #endif

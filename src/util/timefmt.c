@@ -63,10 +63,8 @@ static void time_write(char *out, long long ms, int with_ms)
 {
     const long long lo = days_from_civil(0, 1, 1) * MS_PER_DAY;
     const long long hi = days_from_civil(10000, 1, 1) * MS_PER_DAY - 1;
-    if (ms < lo)
-        ms = lo;
-    if (ms > hi)
-        ms = hi;
+    if (ms < lo) ms = lo;
+    if (ms > hi) ms = hi;
 
     /* floor division: -1 ms is 1969-12-31T23:59:59.999 */
     long long days = ms / MS_PER_DAY;
@@ -114,8 +112,7 @@ static long read_digits(const char *s, int width)
 {
     long v = 0;
     for (int i = 0; i < width; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
+        if (s[i] < '0' || s[i] > '9') return -1;
         v = v * 10 + (s[i] - '0');
     }
     return v;
@@ -124,21 +121,18 @@ static long read_digits(const char *s, int width)
 int time_parse_iso(const char *s, long long *ms)
 {
     size_t n = strlen(s);
-    if (n != TIME_ISO_LEN && n != TIME_ISO_MS_LEN)
-        return -1;
+    if (n != TIME_ISO_LEN && n != TIME_ISO_MS_LEN) return -1;
     if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[n - 1] != 'Z')
         return -1;
-    if (n == TIME_ISO_MS_LEN && s[19] != '.')
-        return -1;
+    if (n == TIME_ISO_MS_LEN && s[19] != '.') return -1;
 
     long y = read_digits(s, 4), mo = read_digits(s + 5, 2), d = read_digits(s + 8, 2);
     long h = read_digits(s + 11, 2), mi = read_digits(s + 14, 2), sec = read_digits(s + 17, 2);
     long frac = n == TIME_ISO_MS_LEN ? read_digits(s + 20, 3) : 0;
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
-        sec > 59 || frac < 0)
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 ||
+        frac < 0)
         return -1;
-    if ((unsigned long)d > days_in_month(y, (unsigned)mo))
-        return -1;
+    if ((unsigned long)d > days_in_month(y, (unsigned)mo)) return -1;
 
     long long days = days_from_civil(y, (unsigned)mo, (unsigned)d);
     *ms = days * MS_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1000LL + frac;

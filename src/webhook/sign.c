@@ -19,8 +19,7 @@
 static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
     int c = memcmp(a, b, an < bn ? an : bn);
-    if (c)
-        return c;
+    if (c) return c;
     return (an > bn) - (an < bn);
 }
 
@@ -42,11 +41,9 @@ int sign_twilio(const char *token, const char *url, const struct form_pair *para
     int rc = -1;
 
     buf_init(&msg, SIGN_MESSAGE_MAX);
-    if (!token || !url || (n && !params))
-        return -1;
+    if (!token || !url || (n && !params)) return -1;
     if (n) {
-        if (n > SIZE_MAX / sizeof *sorted || !(sorted = malloc(n * sizeof *sorted)))
-            return -1;
+        if (n > SIZE_MAX / sizeof *sorted || !(sorted = malloc(n * sizeof *sorted))) return -1;
         for (size_t i = 0; i < n; i++)
             sorted[i] = &params[i];
         /* sorting by (name, value) gives Twilio's order and puts repeats side by side */
@@ -60,8 +57,7 @@ int sign_twilio(const char *token, const char *url, const struct form_pair *para
         buf_put(&msg, sorted[i]->key, sorted[i]->klen);
         buf_put(&msg, sorted[i]->val, sorted[i]->vlen);
     }
-    if (msg.err || !msg.p)
-        goto done;
+    if (msg.err || !msg.p) goto done;
 
     if (!HMAC(EVP_sha1(), token, (int)strlen(token), (const unsigned char *)msg.p, msg.len, md, &mdlen) ||
         mdlen != 20)

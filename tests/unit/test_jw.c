@@ -1,0 +1,257 @@
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "util/buf.h"
+#include "json/jw.h"
+
+struct fixture {
+    struct buf b;
+    struct jw w;
+};
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    buf_init(&f.b, 1 << 20);
+    jw_init(&f.w, &f.b);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    buf_free(&f->b);
+    return 0;
+}
+
+/* Parses the output with jansson (strict) and returns the tree; fails the test if it does not parse. */
+static json_t *parse_back(const struct buf *b)
+{
+    json_error_t err;
+    json_t *v = json_loadb(b->p, b->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+    if (!v) fail_msg("jansson: %s at %d in %s", err.text, err.position, b->p);
+    return v;
+}
+
+static void test_resource_shape(void **state)
+{
+    struct fixture *f = *state;
+    struct jw *w = &f->w;
+    jw_obj_begin(w);
+    jw_kstr(w, "sid", "CH123");
+    jw_kstr(w, "friendly_name", NULL);
+    jw_kint(w, "index", 7);
+    jw_kbool(w, "t", 1);
+    jw_kbool(w, "f", 0);
+    jw_knull(w, "n");
+    jw_key(w, "links");
+    jw_obj_begin(w);
+    jw_kstr(w, "self", "https://x.test/v1/a/b");
+    jw_obj_end(w);
+    jw_obj_end(w);
+    assert_int_equal(f->b.err, 0);
+    assert_string_equal(f->b.p,
+                        "{\"sid\":\"CH123\",\"friendly_name\":null,\"index\":7,\"t\":true,\"f\":false,"
+                        "\"n\":null,\"links\":{\"self\":\"https://x.test/v1/a/b\"}}");
+    json_t *v = parse_back(&f->b);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(v, "links"), "self")),
+                        "https://x.test/v1/a/b");
+    json_decref(v);
+}
+
+static void test_nesting_and_commas(void **state)
+{
+    struct fixture *f = *state;
+    struct jw *w = &f->w;
+    jw_obj_begin(w);
+    jw_key(w, "a");
+    jw_arr_begin(w);
+    jw_int(w, 1);
+    jw_obj_begin(w);
+    jw_key(w, "b");
+    jw_arr_begin(w);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    jw_arr_begin(w);
+    jw_arr_end(w);
+    jw_str(w, "x");
+    jw_null(w);
+    jw_arr_end(w);
+    jw_key(w, "c");
+    jw_obj_begin(w);
+    jw_obj_end(w);
+    jw_key(w, "d");
+    jw_arr_begin(w);
+    jw_arr_begin(w);
+    jw_arr_begin(w);
+    jw_bool(w, 0);
+    jw_arr_end(w);
+    jw_arr_end(w);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    assert_int_equal(f->b.err, 0);
+    assert_string_equal(f->b.p, "{\"a\":[1,{\"b\":[]},[],\"x\",null],\"c\":{},\"d\":[[[false]]]}");
+    json_decref(parse_back(&f->b));
+}
+
+static void test_top_level_scalars(void **state)
+{
+    struct fixture *f = *state;
+    jw_str(&f->w, "x");
+    assert_string_equal(f->b.p, "\"x\"");
+    buf_reset(&f->b);
+    jw_init(&f->w, &f->b);
+    jw_arr_begin(&f->w);
+    jw_arr_end(&f->w);
+    assert_string_equal(f->b.p, "[]");
+}
+
+static void test_escapes(void **state)
+{
+    struct fixture *f = *state;
+    static const char in[] = "q\"b\\s/n\nr\rt\tB\bF\fz\x01\x1f\x7f\xc3\xa9\xff";
+    jw_strn(&f->w, in, sizeof in - 1);
+    assert_string_equal(f->b.p, "\"q\\\"b\\\\s/n\\nr\\rt\\tB\\bF\\fz\\u0001\\u001f\x7f\xc3\xa9\xff\"");
+}
+
+static void test_every_control_char(void **state)
+{
+    struct fixture *f = *state;
+    char in[32];
+    for (int i = 0; i < 32; i++)
+        in[i] = (char)i;
+    jw_strn(&f->w, in, 32);
+    assert_string_equal(f->b.p,
+                        "\"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n\\u000b\\f\\r"
+                        "\\u000e\\u000f\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018"
+                        "\\u0019\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f\"");
+    /* jansson reads it back to the same bytes when allowed to hold the NUL */
+    json_error_t err;
+    json_t *v = json_loadb(f->b.p, f->b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    assert_non_null(v);
+    assert_int_equal(json_string_length(v), 32);
+    assert_memory_equal(json_string_value(v), in, 32);
+    json_decref(v);
+}
+
+static void test_round_trip_text(void **state)
+{
+    struct fixture *f = *state;
+    /* every byte 1..127 plus multibyte UTF-8 */
+    char in[127 + 16];
+    size_t n = 0;
+    for (int i = 1; i < 128; i++)
+        in[n++] = (char)i;
+    memcpy(in + n, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9);
+    n += 9;
+    jw_obj_begin(&f->w);
+    jw_key(&f->w, "s");
+    jw_strn(&f->w, in, n);
+    jw_obj_end(&f->w);
+    json_t *v = parse_back(&f->b);
+    json_t *s = json_object_get(v, "s");
+    assert_int_equal(json_string_length(s), n);
+    assert_memory_equal(json_string_value(s), in, n);
+    json_decref(v);
+}
+
+static void test_ints(void **state)
+{
+    struct fixture *f = *state;
+    jw_arr_begin(&f->w);
+    jw_int(&f->w, 0);
+    jw_int(&f->w, -1);
+    jw_int(&f->w, 1234567890123LL);
+    jw_int(&f->w, LLONG_MAX);
+    jw_int(&f->w, LLONG_MIN);
+    jw_arr_end(&f->w);
+    assert_string_equal(f->b.p, "[0,-1,1234567890123,9223372036854775807,-9223372036854775808]");
+    json_t *v = parse_back(&f->b);
+    assert_int_equal(json_integer_value(json_array_get(v, 4)), LLONG_MIN);
+    json_decref(v);
+}
+
+static void test_str_null_and_empty(void **state)
+{
+    struct fixture *f = *state;
+    jw_arr_begin(&f->w);
+    jw_str(&f->w, NULL);
+    jw_str(&f->w, "");
+    jw_strn(&f->w, "abc", 0);
+    jw_arr_end(&f->w);
+    assert_string_equal(f->b.p, "[null,\"\",\"\"]");
+}
+
+static void test_depth_cap(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < JW_MAX_DEPTH; i++)
+        jw_arr_begin(&f->w);
+    for (int i = 0; i < JW_MAX_DEPTH; i++)
+        jw_arr_end(&f->w);
+    assert_int_equal(f->b.err, 0);
+    json_decref(parse_back(&f->b));
+
+    buf_reset(&f->b);
+    jw_init(&f->w, &f->b);
+    for (int i = 0; i < JW_MAX_DEPTH + 3; i++)
+        jw_obj_begin(&f->w);
+    assert_int_equal(f->b.err, 1);
+    for (int i = 0; i < JW_MAX_DEPTH + 3; i++)
+        jw_obj_end(&f->w);
+    assert_int_equal(f->w.depth, 0);
+}
+
+static void test_misuse_latches(void **state)
+{
+    struct fixture *f = *state;
+    jw_obj_end(&f->w); /* nothing open */
+    assert_int_equal(f->b.err, 1);
+
+    buf_reset(&f->b);
+    jw_init(&f->w, &f->b);
+    jw_obj_begin(&f->w);
+    jw_key(&f->w, "dangling");
+    jw_obj_end(&f->w); /* key without a value */
+    assert_int_equal(f->b.err, 1);
+}
+
+static void test_ceiling(void **state)
+{
+    struct buf b;
+    struct jw w;
+    buf_init(&b, 10);
+    jw_init(&w, &b);
+    jw_obj_begin(&w);
+    jw_kstr(&w, "key", "a long value");
+    jw_obj_end(&w);
+    assert_int_equal(b.err, 1);
+    assert_true(b.len <= 10);
+    buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_resource_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nesting_and_commas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_top_level_scalars, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_control_char, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_str_null_and_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_depth_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_misuse_latches, setup, teardown),
+        cmocka_unit_test(test_ceiling),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
