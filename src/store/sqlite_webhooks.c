@@ -11,7 +11,13 @@ enum wq_id {
     WQ_SERVICE_GET,
     WQ_SERVICE_PUT,
     WQ_OUTBOX_INSERT,
-    WQ_OUTBOX_SCAN,
+    WQ_OUTBOX_CLAIM,
+    WQ_OUTBOX_NEXT_DUE,
+    WQ_OUTBOX_RELEASE_ALL,
+    WQ_OUTBOX_COUNT,
+    WQ_BEGIN,
+    WQ_COMMIT,
+    WQ_ROLLBACK,
     WQ_OUTBOX_DELETE,
     WQ_OUTBOX_RETRY,
     WQ_LOG_INSERT,
@@ -38,11 +44,25 @@ static const char *const wq_sql[WQ__COUNT] = {
     [WQ_OUTBOX_INSERT] = "INSERT INTO webhook_outbox(account_sid, event_type, url, method, params, order_key,"
                          " idempotency_token, attempts, next_attempt_at, created_at)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
-    [WQ_OUTBOX_SCAN] = "SELECT id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
-                       " attempts, next_attempt_at, created_at FROM webhook_outbox ORDER BY id LIMIT ?1",
+    [WQ_OUTBOX_CLAIM] = "UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
+                        " SELECT o.id FROM webhook_outbox o WHERE o.next_attempt_at <= ?2"
+                        " AND (o.claimed_until IS NULL OR o.claimed_until < ?2)"
+                        " AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key AND p.id < o.id)"
+                        " ORDER BY o.id LIMIT ?4)"
+                        " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
+                        " attempts, next_attempt_at, created_at",
+    [WQ_OUTBOX_NEXT_DUE] = "SELECT min(max(next_attempt_at, coalesce(claimed_until, 0))) FROM webhook_outbox o"
+                           " WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key"
+                           " AND p.id < o.id)",
+    [WQ_OUTBOX_RELEASE_ALL] = "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL"
+                              " WHERE claimed_by IS NOT NULL",
+    [WQ_OUTBOX_COUNT] = "SELECT count(*) FROM webhook_outbox",
+    [WQ_BEGIN] = "BEGIN IMMEDIATE",
+    [WQ_COMMIT] = "COMMIT",
+    [WQ_ROLLBACK] = "ROLLBACK",
     [WQ_OUTBOX_DELETE] = "DELETE FROM webhook_outbox WHERE id = ?1",
     [WQ_OUTBOX_RETRY] = "UPDATE webhook_outbox SET attempts = ?2, next_attempt_at = ?3, last_status = ?4,"
-                        " last_error = ?5, last_latency_ms = ?6 WHERE id = ?1",
+                        " last_error = ?5, last_latency_ms = ?6, claimed_by = NULL, claimed_until = NULL WHERE id = ?1",
     [WQ_LOG_INSERT] = "INSERT INTO webhook_log(account_sid, kind, event_type, url, method, outcome, status, attempts,"
                       " latency_ms, last_error, idempotency_token, created_at, completed_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -123,28 +143,74 @@ static int outbox_insert(struct store_conn *sc, const struct outbox_row *row)
     return sq_exec(c, s);
 }
 
-static int outbox_scan(struct store_conn *sc, int limit, outbox_row_fn fn, void *ctx)
+static int run(struct sq_conn *c, enum wq_id id)
+{
+    sqlite3_stmt *s = wq(c, id);
+    return s ? sq_exec(c, s) : ST_ERROR;
+}
+
+static int outbox_claim(struct store_conn *sc, const char *owner, long long now, long long lease_ms, int limit,
+                        outbox_row_fn fn, void *ctx, long long *next_due)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = wq(c, WQ_OUTBOX_SCAN);
+    *next_due = 0;
+    int r = run(c, WQ_BEGIN);
+    if (r != ST_OK)
+        return r;
+    sqlite3_stmt *s = wq(c, WQ_OUTBOX_CLAIM);
+    if (!s) {
+        run(c, WQ_ROLLBACK);
+        return ST_ERROR;
+    }
+    sq_bind_text(s, 1, owner);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int64(s, 3, lease_ms);
+    sqlite3_bind_int(s, 4, limit);
+    /* RETURNING rows are all produced before the first is handed out; fn only starts transfers */
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct outbox_row row;
+        row.id = sqlite3_column_int64(s, 0);
+        sq_col_sid(s, 1, row.account_sid);
+        row.event_type = (char *)sqlite3_column_text(s, 2);
+        row.url = (char *)sqlite3_column_text(s, 3);
+        row.method = (char *)sqlite3_column_text(s, 4);
+        row.params = (char *)sqlite3_column_text(s, 5);
+        row.order_key = (char *)sqlite3_column_text(s, 6);
+        row.idempotency_token = (char *)sqlite3_column_text(s, 7);
+        row.attempts = sqlite3_column_int(s, 8);
+        row.next_attempt_at = sqlite3_column_int64(s, 9);
+        row.created_at = sqlite3_column_int64(s, 10);
+        fn(ctx, &row);
+    }
+    r = rc == SQLITE_DONE ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
+    sq_done(s);
+    if (r == ST_OK) {
+        s = wq(c, WQ_OUTBOX_NEXT_DUE);
+        if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+            *next_due = sqlite3_column_int64(s, 0);
+        if (s)
+            sq_done(s);
+    }
+    if (r == ST_OK)
+        r = run(c, WQ_COMMIT);
+    if (r != ST_OK)
+        run(c, WQ_ROLLBACK);
+    return r;
+}
+
+static int outbox_release_all(struct store_conn *sc)
+{
+    return run((struct sq_conn *)sc, WQ_OUTBOX_RELEASE_ALL);
+}
+
+static int outbox_count(struct store_conn *sc, long long *n)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_OUTBOX_COUNT);
     if (!s)
         return ST_ERROR;
-    sqlite3_bind_int(s, 1, limit);
-    LIST_ROWS(c, s, struct outbox_row row,
-              {
-                  row.id = sqlite3_column_int64(s, 0);
-                  sq_col_sid(s, 1, row.account_sid);
-                  row.event_type = (char *)sqlite3_column_text(s, 2);
-                  row.url = (char *)sqlite3_column_text(s, 3);
-                  row.method = (char *)sqlite3_column_text(s, 4);
-                  row.params = (char *)sqlite3_column_text(s, 5);
-                  row.order_key = (char *)sqlite3_column_text(s, 6);
-                  row.idempotency_token = (char *)sqlite3_column_text(s, 7);
-                  row.attempts = sqlite3_column_int(s, 8);
-                  row.next_attempt_at = sqlite3_column_int64(s, 9);
-                  row.created_at = sqlite3_column_int64(s, 10);
-              },
-              fn(ctx, &row));
+    STEP_ONE(c, s, *n = sqlite3_column_int64(s, 0));
 }
 
 static int log_insert(struct store_conn *sc, const struct webhook_log_entry *e)
@@ -267,7 +333,9 @@ const struct store_webhook_ops sqlite_webhook_ops = {
     .config_get = config_get,
     .config_put = config_put,
     .outbox_insert = outbox_insert,
-    .outbox_scan = outbox_scan,
+    .outbox_claim = outbox_claim,
+    .outbox_release_all = outbox_release_all,
+    .outbox_count = outbox_count,
     .outbox_finish = outbox_finish,
     .outbox_retry = outbox_retry,
     .log_insert = log_insert,

@@ -55,10 +55,20 @@ struct store_webhook_ops {
                       struct webhook_config *out);
     int (*config_put)(struct store_conn *c, const struct webhook_config *cfg);
     int (*outbox_insert)(struct store_conn *c, const struct outbox_row *row);
-    /* The oldest rows first; pointers valid during the call. */
-    int (*outbox_scan)(struct store_conn *c, int limit, outbox_row_fn fn, void *ctx);
+    /* Claims up to limit deliveries for owner until now + lease_ms and passes each to fn (pointers valid
+     * during the call): rows that are due, not claimed by anyone else (or whose claim expired), and
+     * the oldest of their order key (so that one key's deliveries go out one at a time, in order).
+     * Safe with several servers on one database. *next_due receives the earliest time another row
+     * falls due (0: none). Runs its own short transaction on c, which must not be a read-only one. */
+    int (*outbox_claim)(struct store_conn *c, const char *owner, long long now, long long lease_ms, int limit,
+                        outbox_row_fn fn, void *ctx, long long *next_due);
+    /* Drops every claim (a single server starting: what it had claimed before a crash is due again). */
+    int (*outbox_release_all)(struct store_conn *c);
+    /* Rows waiting in the outbox. */
+    int (*outbox_count)(struct store_conn *c, long long *n);
     /* Delivered or given up: the row leaves the outbox and its outcome enters the log. */
     int (*outbox_finish)(struct store_conn *c, long long id, const struct webhook_log_entry *e);
+    /* Not delivered yet: unclaimed, due again at next_attempt_at. */
     int (*outbox_retry)(struct store_conn *c, long long id, int attempts, long long next_attempt_at, int status,
                         const char *error, long long latency_ms);
     int (*log_insert)(struct store_conn *c, const struct webhook_log_entry *e);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/app.h"
 #include "http/form.h"
@@ -20,8 +21,6 @@
 
 #define USER_AGENT "TwilioProxy/1.1"
 #define PRE_BODY_MAX (64 * 1024)
-#define SCAN_LIMIT 256
-#define KEY_MAX 64
 
 enum transfer_kind { T_PRE, T_POST };
 
@@ -38,16 +37,10 @@ struct transfer {
     /* T_POST: a copy of the outbox row */
     long long id;
     char account_sid[SID_LEN + 1];
-    char order_key[KEY_MAX];
     char *event_type, *target_url, *method, *idem;
     int attempts;
     long long created_at;
     struct transfer *prev, *next;   /* the client's list of active transfers */
-};
-
-struct inflight {
-    long long id;
-    char order_key[KEY_MAX];
 };
 
 struct hook_client {
@@ -62,10 +55,9 @@ struct hook_client {
     size_t npre, cappre;
     int kicked;
     int stopping;
-    /* outbox rows being delivered or whose outcome is being written */
-    struct inflight *inflight;
-    size_t ninflight;
+    int in_flight;             /* post-event deliveries started and not yet recorded */
     int pending_jobs;          /* outcome jobs queued on the writer */
+    char owner[64];            /* this process's name on its outbox claims */
     atomic_ullong outbox_depth;
     struct transfer *active;   /* client thread only */
 };
@@ -252,15 +244,6 @@ struct outcome_job {
     struct transfer *t;   /* owns the strings e points into */
 };
 
-static void inflight_remove(struct hook_client *h, long long id)
-{
-    for (size_t i = 0; i < h->ninflight; i++)
-        if (h->inflight[i].id == id) {
-            h->inflight[i] = h->inflight[--h->ninflight];
-            return;
-        }
-}
-
 static int outcome_apply(struct store_conn *c, struct write_job *job)
 {
     struct outcome_job *oj = (struct outcome_job *)job;
@@ -279,7 +262,7 @@ static void outcome_complete(struct write_job *job, int committed, int store_res
         log_warn("webhook: cannot record the outcome of delivery %lld (%d); it will be sent again", oj->id,
                  store_result);
     pthread_mutex_lock(&h->lock);
-    inflight_remove(h, oj->id);
+    h->in_flight--;
     h->pending_jobs--;
     h->kicked = 1;
     pthread_cond_broadcast(&h->idle);
@@ -353,30 +336,9 @@ static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
     writer_submit(h->app->writer, &oj->job);
 }
 
-struct scan_ctx {
-    struct hook_client *h;
-    struct arena *a;
-    long long now;
-    long long next_due;   /* earliest retry time seen, 0 if none */
-    char blocked[SCAN_LIMIT][KEY_MAX];
-    int nblocked;
-    int room;             /* deliveries that may still start */
-    unsigned long long depth;
-};
-
-static int key_blocked(struct scan_ctx *sc, const char *key)
-{
-    for (int i = 0; i < sc->nblocked; i++)
-        if (strcmp(sc->blocked[i], key) == 0)
-            return 1;
-    return 0;
-}
-
-static void block_key(struct scan_ctx *sc, const char *key)
-{
-    if (sc->nblocked < SCAN_LIMIT && !key_blocked(sc, key))
-        snprintf(sc->blocked[sc->nblocked++], KEY_MAX, "%s", key);
-}
+/* A claimed row has a lease longer than any delivery takes; a server that dies holding it lets another
+ * (or its own restart, for SQLite) deliver the row once the lease ends. */
+#define CLAIM_LEASE_MS 30000
 
 static int start_post(struct hook_client *h, const struct outbox_row *row, const char *token)
 {
@@ -386,7 +348,6 @@ static int start_post(struct hook_client *h, const struct outbox_row *row, const
     t->kind = T_POST;
     t->id = row->id;
     memcpy(t->account_sid, row->account_sid, sizeof(t->account_sid));
-    snprintf(t->order_key, sizeof(t->order_key), "%s", row->order_key);
     t->event_type = strdup(row->event_type);
     t->target_url = strdup(row->url);
     t->method = strdup(row->method);
@@ -403,64 +364,49 @@ static int start_post(struct hook_client *h, const struct outbox_row *row, const
     }
     active_add(h, t);
     pthread_mutex_lock(&h->lock);
-    h->inflight[h->ninflight].id = row->id;
-    snprintf(h->inflight[h->ninflight].order_key, KEY_MAX, "%s", row->order_key);
-    h->ninflight++;
+    h->in_flight++;
     pthread_mutex_unlock(&h->lock);
     return 0;
 }
 
-static int scan_row(void *ctx, const struct outbox_row *row)
+struct claim_ctx {
+    struct hook_client *h;
+    struct arena *a;
+};
+
+static int claimed_row(void *ctx, const struct outbox_row *row)
 {
-    struct scan_ctx *sc = ctx;
-    struct hook_client *h = sc->h;
-    sc->depth++;
-    int busy = 0;
-    pthread_mutex_lock(&h->lock);
-    for (size_t i = 0; i < h->ninflight && !busy; i++)
-        busy = h->inflight[i].id == row->id || strcmp(h->inflight[i].order_key, row->order_key) == 0;
-    pthread_mutex_unlock(&h->lock);
-    /* one delivery at a time per key, in id order: a busy or waiting row holds back the later ones */
-    if (busy || key_blocked(sc, row->order_key)) {
-        block_key(sc, row->order_key);
-        return 0;
-    }
-    block_key(sc, row->order_key);
-    if (row->next_attempt_at > sc->now) {
-        if (!sc->next_due || row->next_attempt_at < sc->next_due)
-            sc->next_due = row->next_attempt_at;
-        return 0;
-    }
-    if (sc->room <= 0)
-        return 0;
+    struct claim_ctx *cc = ctx;
+    struct hook_client *h = cc->h;
     struct account acct;
-    if (h->db->ops->account_get(h->db, row->account_sid, sc->a, &acct) != ST_OK) {
-        log_warn("webhook: delivery %lld: account %s is gone; left in the outbox", row->id, row->account_sid);
+    /* the signing key is the account's current auth token */
+    if (h->db->ops->account_get(h->db, row->account_sid, cc->a, &acct) != ST_OK) {
+        log_warn("webhook: delivery %lld: account %s is gone; its claim lapses", row->id, row->account_sid);
         return 0;
     }
-    if (start_post(h, row, acct.auth_token) == 0)
-        sc->room--;
+    if (start_post(h, row, acct.auth_token) != 0)
+        log_warn("webhook: delivery %lld could not start; its claim lapses", row->id);
     return 0;
 }
 
-/* Starts what is due; returns when the next retry falls due (ms since epoch), 0 if unknown. */
+/* Starts what is due; returns when the next row falls due (ms since epoch), 0 if unknown. */
 static long long scan_outbox(struct hook_client *h)
 {
+    pthread_mutex_lock(&h->lock);
+    int room = h->cfg.max_in_flight - h->in_flight;
+    pthread_mutex_unlock(&h->lock);
+    if (room <= 0)
+        return 0;
     struct arena a;
     arena_init(&a);
-    struct scan_ctx *sc = calloc(1, sizeof(*sc));
-    if (!sc)
-        return 0;
-    sc->h = h;
-    sc->a = &a;
-    sc->now = now_ms();
-    pthread_mutex_lock(&h->lock);
-    sc->room = h->cfg.max_in_flight - (int)h->ninflight;
-    pthread_mutex_unlock(&h->lock);
-    h->db->ops->webhooks->outbox_scan(h->db, SCAN_LIMIT, scan_row, sc);
-    atomic_store(&h->outbox_depth, sc->depth);
-    long long due = sc->next_due;
-    free(sc);
+    struct claim_ctx cc = {h, &a};
+    long long due = 0;
+    int rc = h->db->ops->webhooks->outbox_claim(h->db, h->owner, now_ms(), CLAIM_LEASE_MS, room, claimed_row, &cc, &due);
+    if (rc != ST_OK && rc != ST_BUSY)
+        log_warn("webhook: cannot read the outbox (%d)", rc);
+    long long n = 0;
+    if (h->db->ops->webhooks->outbox_count(h->db, &n) == ST_OK)
+        atomic_store(&h->outbox_depth, (unsigned long long)n);
     arena_free(&a);
     return due;
 }
@@ -554,22 +500,23 @@ int hook_client_start(struct hook_client **out, struct app *app, const struct ho
     h->cfg = *cfg;
     if (h->cfg.max_in_flight <= 0)
         h->cfg.max_in_flight = 32;
-    h->inflight = calloc((size_t)h->cfg.max_in_flight, sizeof(*h->inflight));
+    snprintf(h->owner, sizeof(h->owner), "%ld-%lld", (long)getpid(), now_ms());
     h->multi = curl_multi_init();
-    if (!h->inflight || !h->multi || app->store->open(app->data, 0, app->sync_full, &h->db) != ST_OK) {
+    /* its own connection, writable for claims; claims need no fsync (a lost one is delivered again) */
+    if (!h->multi || app->store->open(app->data, 1, 0, &h->db) != ST_OK) {
         if (h->multi)
             curl_multi_cleanup(h->multi);
-        free(h->inflight);
         free(h);
         return -1;
     }
+    if (cfg->release_claims_at_start && h->db->ops->webhooks->outbox_release_all(h->db) != ST_OK)
+        log_warn("webhook: cannot release old outbox claims");
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->idle, NULL);
     if (pthread_create(&h->thread, NULL, client_main, h) != 0) {
         h->db->ops->close(h->db);
         curl_multi_cleanup(h->multi);
-        free(h->inflight);
         free(h);
         return -1;
     }
@@ -625,6 +572,5 @@ void hook_client_stop(struct hook_client *h)
     pthread_cond_destroy(&h->idle);
     pthread_mutex_destroy(&h->lock);
     free(h->pre_queue);
-    free(h->inflight);
     free(h);
 }

@@ -1,7 +1,8 @@
 /* The webhook client: one thread running libcurl's multi interface (connection reuse across requests).
  * It makes the synchronous-looking pre-event calls for handlers (each completes through a callback) and
  * delivers the durable post-event outbox: oldest first, one at a time per order key, retried with
- * backoff on connection failures, timeouts, 429 and 5xx, each retry carrying RetryCount. */
+ * backoff on connection failures, timeouts, 429 and 5xx, each retry carrying RetryCount. Rows are
+ * claimed in the store with a lease, so several servers can share one outbox. */
 #ifndef PARLEY_CLIENT_H
 #define PARLEY_CLIENT_H
 
@@ -17,6 +18,7 @@ struct hook_client_config {
     int backoff_base_ms;   /* first retry delay, doubled each time (default 500) */
     int backoff_max_ms;    /* ceiling of the delay (default 30000) */
     int max_in_flight;     /* concurrent post-event deliveries (default 32) */
+    int release_claims_at_start;   /* the only server on its store: what a crash left claimed is due */
 };
 
 enum pre_outcome { PRE_OK, PRE_HTTP_STATUS, PRE_TIMEOUT, PRE_FAILED };
