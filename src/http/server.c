@@ -308,7 +308,7 @@ static enum MHD_Result handle(struct conn_state *st, const char *method)
         return send_response(st);
     }
     if (st->bad_request) {
-        resp_error(r, E_INVALID_PARAM, "Repeated Content-Length header");
+        resp_error(r, E_INVALID_PARAM, "Ambiguous request length (repeated Content-Length, or Content-Length with Transfer-Encoding)");
         return send_response(st);
     }
     r->db = thread_db(s);
@@ -352,7 +352,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* Never answer on the first call: MHD would close the connection (STACK.md §1.3). */
         struct cl_count cc = {0};
         MHD_get_connection_values(conn, MHD_HEADER_KIND, count_cl, &cc);
-        if (cc.differ)
+        /* Content-Length beside Transfer-Encoding is the classic request smuggling shape: refuse it */
+        if (cc.differ || (cc.n && MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding")))
             st->bad_request = 1;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > st->srv->max_body)

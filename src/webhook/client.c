@@ -424,9 +424,11 @@ static void *client_main(void *arg)
         struct pre_call *batch[64];
         if (npre > 64)
             npre = 64;
-        memcpy(batch, h->pre_queue, npre * sizeof(*batch));
-        memmove(h->pre_queue, h->pre_queue + npre, (h->npre - npre) * sizeof(*batch));
-        h->npre -= npre;
+        if (npre) {
+            memcpy(batch, h->pre_queue, npre * sizeof(*batch));
+            memmove(h->pre_queue, h->pre_queue + npre, (h->npre - npre) * sizeof(*batch));
+            h->npre -= npre;
+        }
         pthread_mutex_unlock(&h->lock);
         if (stopping)
             break;
