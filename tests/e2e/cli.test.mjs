@@ -1,0 +1,115 @@
+// Command line and environment: --help, --version, the PARLEY_* twins of the flags, --public-url in every
+// absolute URL, and the account generated (and then kept) when none is given.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { parleyBin, start } from './harness.mjs';
+
+/** Run one server for fn; always clean up; require exit status 0 at the end. */
+async function withServer(opts, fn) {
+  const h = await start(opts);
+  try {
+    await fn(h);
+    await h.stop();
+  } catch (e) {
+    process.stderr.write(`\n${h.tail()}\n`);
+    throw e;
+  } finally {
+    await h.cleanup();
+  }
+}
+
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARLEY_')));
+
+describe('cli', { concurrency: false }, () => {
+  test('--version prints a version and exits 0', () => {
+    const r = spawnSync(parleyBin(), ['--version'], { encoding: 'utf8', env: cleanEnv(), timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /\d+\.\d+\.\d+/);
+  });
+
+  test('--help lists the options and exits 0', () => {
+    const r = spawnSync(parleyBin(), ['--help'], { encoding: 'utf8', env: cleanEnv(), timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout + r.stderr;
+    for (const opt of ['--listen', '--data', '--public-url', '--account-sid', '--auth-token', '--help', '--version']) {
+      assert.ok(out.includes(opt), `--help mentions ${opt}`);
+    }
+    for (const env of ['PARLEY_LISTEN', 'PARLEY_DATA', 'PARLEY_PUBLIC_URL', 'PARLEY_ACCOUNT_SID', 'PARLEY_AUTH_TOKEN']) {
+      assert.ok(out.includes(env), `--help mentions ${env}`);
+    }
+  });
+
+  test('PARLEY_* environment variables stand in for the flags', async () => {
+    await withServer({ viaEnv: true }, async (h) => {
+      const cfg = await h.client.conversations.v1.configuration().fetch();
+      assert.equal(cfg.accountSid, h.accountSid);
+      assert.equal(cfg.url, `${h.url}/v1/Configuration`);
+      const u = await h.client.conversations.v1.users.create({ identity: 'env' });
+      assert.equal(u.url, `${h.url}/v1/Users/${u.sid}`);
+      await h.restart();
+      assert.equal((await h.client.conversations.v1.users('env').fetch()).sid, u.sid, 'same data file after restart');
+    });
+  });
+
+  test('--public-url (not the Host header) is the base of every absolute URL', async () => {
+    const pub = 'https://parley.example.test:8443';
+    await withServer({ publicUrl: pub }, async (h) => {
+      const c = await h.raw('POST', '/v1/Users', { body: { Identity: 'pub' } });
+      assert.equal(c.status, 201, c.body);
+      assert.equal(c.json.url, `${pub}/v1/Users/${c.json.sid}`);
+      assert.equal(c.json.links.user_conversations, `${pub}/v1/Users/${c.json.sid}/Conversations`);
+      const cfg = await h.raw('GET', '/v1/Configuration');
+      assert.equal(cfg.json.url, `${pub}/v1/Configuration`);
+      assert.equal(cfg.json.links.webhooks, `${pub}/v1/Configuration/Webhooks`);
+      await h.raw('POST', '/v1/Users', { body: { Identity: 'pub2' } });
+      const list = await h.raw('GET', '/v1/Users?PageSize=1', { headers: { host: 'evil.example.com' } });
+      assert.equal(list.json.meta.url, `${pub}/v1/Users?PageSize=1&Page=0`);
+      assert.equal(list.json.meta.first_page_url, `${pub}/v1/Users?PageSize=1&Page=0`);
+      assert.ok(list.json.meta.next_page_url.startsWith(`${pub}/v1/Users?PageSize=1&Page=1&PageToken=`), list.json.meta.next_page_url);
+      const roles = await h.raw('GET', '/v1/Roles');
+      for (const r of roles.json.roles) assert.ok(r.url.startsWith(`${pub}/v1/Roles/RL`), r.url);
+    });
+  });
+
+  test('no account given and none stored: one is generated, printed, and kept across restarts', async () => {
+    await withServer({ account: false }, async (h) => {
+      const sids = [...new Set(h.log.match(/AC[0-9a-f]{32}/g) ?? [])];
+      assert.equal(sids.length, 1, `exactly one account SID in the banner:\n${h.log}`);
+      const [sid] = sids;
+      // The token is printed too: one word of the output authenticates.
+      const words = [...new Set(h.log.split(/[\s,;:()"'=]+/).filter((w) => /^[0-9A-Za-z_-]{16,}$/.test(w) && w !== sid))];
+      let token = null;
+      for (const w of words) {
+        if ((await h.raw('GET', '/v1/Users', { auth: [sid, w] })).status === 200) {
+          token = w;
+          break;
+        }
+      }
+      assert.ok(token, `no printed word authenticates as ${sid}:\n${h.log}`);
+      h.accountSid = sid;
+      h.authToken = token;
+      h.makeClient();
+      const u = await h.client.conversations.v1.users.create({ identity: 'generated' });
+      assert.equal(u.accountSid, sid);
+
+      const logBefore = h.log.length;
+      await h.restart();
+      const secondRun = h.log.slice(logBefore);
+      const newSids = [...new Set(secondRun.match(/AC[0-9a-f]{32}/g) ?? [])].filter((s) => s !== sid);
+      assert.deepEqual(newSids, [], 'no new account generated on the second start');
+      assert.ok(!secondRun.includes(token), 'the stored token is not printed again');
+      assert.equal((await h.client.conversations.v1.users('generated').fetch()).sid, u.sid);
+    });
+  });
+
+  test('an explicit account is created on first start and its token checked afterwards', async () => {
+    await withServer({}, async (h) => {
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
+      assert.equal((await h.raw('GET', '/v1/Users', { auth: [h.accountSid, 'not-the-token'] })).status, 401);
+      await h.restart();
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
+    });
+  });
+});
