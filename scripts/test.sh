@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Parley's test command: from a fresh clone, install what is missing, build, and run everything.
+#
+#   scripts/test.sh
+#
+#   1. scripts/deps.sh --bench          Debian + npm packages (only what is missing)
+#   2. make -j2 && make -j2 unit        build/parley and the cmocka unit binaries
+#   3. BUILD=build tests/run.sh         unit + end-to-end suite
+#   4. make -j2 asan                    the same suite, built with ASan + UBSan (build-asan/)
+#   5. make -j2 fuzz                    (when clang is there) each libFuzzer target for FUZZ_SECONDS
+#                                       (default 10) on tests/fuzz/corpus/<target>/
+#   6. bench/run.sh --tiny              the benchmark in a few seconds, so that it cannot rot
+#
+# Every count is added up; the last line is `N passed, N failed`; the exit status is non-zero on
+# any failure. Environment: FUZZ_SECONDS (default 10), SKIP_ASAN=1, SKIP_FUZZ=1, SKIP_BENCH=1.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+JOBS=${JOBS:-2}
+
+passed=0
+failed=0
+problems=()
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/parley-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+step() { printf '\n##### %s\n' "$*"; }
+fail() { # fail WHAT: one failure
+    failed=$((failed + 1))
+    problems+=("$1")
+    echo "test.sh: FAILED: $1"
+}
+finish() {
+    step "total"
+    for m in "${problems[@]}"; do echo "  FAILED: $m"; done
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ] && exit 0
+    exit 1
+}
+# add_counts LOG WHAT: add the last `N passed, N failed` line of LOG; none at all is one failure.
+add_counts() {
+    local line p f
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+    if [ -z "$line" ]; then
+        fail "$2 (no summary line)"
+        return
+    fi
+    p=${line%% passed*}
+    f=${line#*, }
+    f=${f%% failed*}
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$f" -gt 0 ] && problems+=("$2: $f failed")
+    return 0
+}
+
+step "dependencies (scripts/deps.sh --bench)"
+if ! bash scripts/deps.sh --bench; then
+    fail "scripts/deps.sh"
+    finish
+fi
+
+step "build (make -j$JOBS)"
+if ! make -j"$JOBS"; then
+    fail "make"
+    finish
+fi
+step "unit test binaries (make -j$JOBS unit)"
+# -k: build every unit binary that compiles, so one broken file does not hide the others.
+make -j"$JOBS" -k unit || fail "make unit"
+
+step "unit + e2e (BUILD=build tests/run.sh)"
+BUILD=build bash tests/run.sh 2>&1 | tee "$tmp/run.log"
+add_counts "$tmp/run.log" "tests/run.sh (build)"
+
+if [ "${SKIP_ASAN:-0}" != 1 ]; then
+    step "unit + e2e under ASan + UBSan (make -j$JOBS asan)"
+    # The Makefile's asan target builds build-asan/ with its sanitizer CFLAGS and runs tests/run.sh.
+    make -j"$JOBS" asan 2>&1 | tee "$tmp/asan.log"
+    add_counts "$tmp/asan.log" "tests/run.sh (build-asan)"
+fi
+
+if [ "${SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null 2>&1; then
+    shopt -s nullglob
+    fuzz_src=(tests/fuzz/*.c)
+    shopt -u nullglob
+    if [ "${#fuzz_src[@]}" -eq 0 ]; then
+        step "fuzz: no targets in tests/fuzz/"
+    else
+        step "fuzz targets (make -j$JOBS fuzz; ${FUZZ_SECONDS}s each)"
+        if ! make -j"$JOBS" -k fuzz >"$tmp/fuzz-build.log" 2>&1; then
+            cat "$tmp/fuzz-build.log"
+            fail "make fuzz"
+        fi
+        for src in "${fuzz_src[@]}"; do
+            name=$(basename "$src" .c)
+            bin=build-fuzz/fuzz/$name
+            if [ ! -x "$bin" ]; then
+                fail "fuzz/$name (not built)"
+                continue
+            fi
+            # New inputs go to a scratch corpus (first directory); the committed seeds are read only.
+            work=$tmp/fuzz-$name
+            mkdir -p "$work/corpus"
+            dirs=("$work/corpus")
+            [ -d "tests/fuzz/corpus/$name" ] && dirs+=("tests/fuzz/corpus/$name")
+            timeout -k 10 $((FUZZ_SECONDS * 2 + 120)) "$bin" -max_total_time="$FUZZ_SECONDS" \
+                -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/" "${dirs[@]}" \
+                </dev/null >"$work/log" 2>&1
+            rc=$?
+            if [ "$rc" -eq 0 ]; then
+                runs=$(grep -oE '^Done [0-9]+ runs' "$work/log" | tail -n 1)
+                echo "fuzz/$name: ok (${runs:-finished} in ${FUZZ_SECONDS}s)"
+                passed=$((passed + 1))
+            else
+                tail -n 60 "$work/log"
+                for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+                    [ -f "$a" ] || continue
+                    echo "fuzz/$name: reproducer ($(basename "$a")), base64:"
+                    head -c 4096 "$a" | base64 -w 76
+                done
+                fail "fuzz/$name (exit status $rc)"
+            fi
+        done
+    fi
+fi
+
+if [ "${SKIP_BENCH:-0}" != 1 ]; then
+    step "benchmark, tiny configuration (bench/run.sh --tiny)"
+    if timeout -k 10 600 bash bench/run.sh --tiny </dev/null; then
+        passed=$((passed + 1))
+    else
+        fail "bench/run.sh --tiny"
+    fi
+fi
+
+finish
