@@ -4,6 +4,7 @@
 #   scripts/deps.sh            build + test dependencies (Debian packages, then `npm ci`)
 #   scripts/deps.sh --bench    also wrk, nginx-light, gnuplot-nox, curl (bench/run.sh)
 #   scripts/deps.sh --pg       also postgresql, libpq-dev (the PostgreSQL store)
+#   scripts/deps.sh --no-npm   only what building and running the server needs (no node, no npm ci)
 #
 # Idempotent and quiet: when everything is present it makes no network call and prints nothing.
 # `apt-get update` runs at most once, and only when a package is missing. Works as root; otherwise
@@ -13,12 +14,14 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-want=(libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev
+no_npm=0
+want=(libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libssl-dev
       libcmocka-dev pkg-config make gcc clang libclang-rt-14-dev)
 for arg in "$@"; do
     case "$arg" in
     --bench) want+=(wrk nginx-light gnuplot-nox curl) ;;
     --pg) want+=(postgresql libpq-dev) ;;
+    --no-npm) no_npm=1 ;;
     -h | --help)
         sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
@@ -31,7 +34,7 @@ for arg in "$@"; do
 done
 # Node.js: any node on PATH will do (the machine image ships one that bundles npm); Debian's
 # nodejs and npm only when there is none, so a newer node is never shadowed or conflicted.
-command -v node >/dev/null 2>&1 || want+=(nodejs npm)
+[ "$no_npm" = 1 ] || command -v node >/dev/null 2>&1 || want+=(nodejs npm)
 
 log=$(mktemp "${TMPDIR:-/tmp}/parley-deps.XXXXXX")
 policy_created=0
@@ -93,7 +96,7 @@ fi
 
 # npm packages for the end-to-end tests: `npm ci` when node_modules is missing or older than the lock
 # file. npm rewrites node_modules/.package-lock.json on every install, so that is the stamp compared.
-if [ -f package.json ]; then
+if [ "$no_npm" = 0 ] && [ -f package.json ]; then
     if ! command -v npm >/dev/null 2>&1; then
         echo "deps.sh: node is installed but npm is not; install npm for this node" >&2
         exit 1
