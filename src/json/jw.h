@@ -23,7 +23,9 @@ void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
 void jw_key(struct jw *w, const char *k);                 /* k is trusted, written unescaped */
 void jw_str(struct jw *w, const char *s);                 /* NULL writes null */
-void jw_strn(struct jw *w, const char *s, size_t n);      /* escapes ", \, and controls < 0x20 */
+/* Escapes ", \, and controls < 0x20; bytes that are not well-formed UTF-8 become U+FFFD, so the output
+ * is valid JSON whatever s holds (a path echoed in a 404 message may hold anything). */
+void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, long long v);
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
