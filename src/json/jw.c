@@ -1,5 +1,7 @@
 #include "json/jw.h"
 
+#include <stdint.h>
+
 #include <string.h>
 
 #include "util/buf.h"
@@ -118,6 +120,19 @@ void jw_strn(struct jw *w, const char *s, size_t n)
     jw_sep(w);
     buf_putc(b, '"');
     for (size_t i = 0; i < n; i++) {
+        /* eight plain bytes at a time: none below 0x20, none 0x80 or above, no '"' and no '\\' */
+        while (i + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+            uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+            uint64_t special = (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high;
+            if (special)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
             /* output is always valid JSON: a byte that does not start well-formed UTF-8 becomes U+FFFD */

@@ -56,7 +56,7 @@ static int buf_reserve(struct buf *b, size_t n)
     return 0;
 }
 
-int buf_put(struct buf *b, const void *p, size_t n)
+int buf_put_slow(struct buf *b, const void *p, size_t n)
 {
     if (buf_reserve(b, n) < 0) return -1;
     if (n) memcpy(b->p + b->len, p, n);
@@ -65,7 +65,7 @@ int buf_put(struct buf *b, const void *p, size_t n)
     return 0;
 }
 
-int buf_putc(struct buf *b, char c)
+int buf_putc_slow(struct buf *b, char c)
 {
     /* fast path: room for the byte and the NUL (cap never exceeds max + 1) */
     if (b->err || b->cap - b->len < 2) {

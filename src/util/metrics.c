@@ -1,0 +1,160 @@
+#include "util/metrics.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+/* methods: GET, POST, DELETE, OPTIONS, other */
+#define NMETHODS 5
+static const char *const method_names[NMETHODS] = {"GET", "POST", "DELETE", "OPTIONS", "other"};
+/* statuses tracked one by one; the rest fold into "other" */
+static const int status_codes[] = {200, 201, 204, 400, 401, 404, 405, 409, 413, 414, 431, 500, 503};
+#define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]) + 1)
+/* latency buckets, microseconds */
+static const long long lat_bounds[] = {250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+#define NLAT (sizeof(lat_bounds) / sizeof(lat_bounds[0]))
+static const int batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+#define NBATCH (sizeof(batch_bounds) / sizeof(batch_bounds[0]))
+
+#define ROUTE_SLOTS (METRICS_MAX_ROUTES + 1) /* the last slot: "other" */
+
+static const char *const *route_names;
+static int nroutes;
+static atomic_ullong req_count[ROUTE_SLOTS][NMETHODS][NSTATUS];
+static atomic_ullong lat_bucket[ROUTE_SLOTS][NLAT + 1];
+static atomic_ullong lat_sum_us[ROUTE_SLOTS];
+static atomic_ullong batch_bucket[NBATCH + 1];
+static atomic_ullong batch_sum, batch_count;
+static atomic_ullong commit_bucket[NLAT + 1];
+static atomic_ullong commit_sum_us;
+
+void metrics_init(const char *const *names, int n)
+{
+    route_names = names;
+    nroutes = n < METRICS_MAX_ROUTES ? n : METRICS_MAX_ROUTES;
+}
+
+static int status_slot(int status)
+{
+    for (size_t i = 0; i < NSTATUS - 1; i++)
+        if (status_codes[i] == status)
+            return (int)i;
+    return NSTATUS - 1;
+}
+
+static void inc(atomic_ullong *c, unsigned long long by) { atomic_fetch_add_explicit(c, by, memory_order_relaxed); }
+
+static int lat_slot(long long us)
+{
+    size_t i = 0;
+    while (i < NLAT && us > lat_bounds[i])
+        i++;
+    return (int)i;
+}
+
+void metrics_request(int route, int method, int status, long long duration_us)
+{
+    int r = route >= 0 && route < nroutes ? route : METRICS_MAX_ROUTES;
+    if (method < 0 || method >= NMETHODS)
+        method = NMETHODS - 1;
+    if (duration_us < 0)
+        duration_us = 0;
+    inc(&req_count[r][method][status_slot(status)], 1);
+    inc(&lat_bucket[r][lat_slot(duration_us)], 1);
+    inc(&lat_sum_us[r], (unsigned long long)duration_us);
+}
+
+void metrics_commit(int batch_size, long long commit_us)
+{
+    size_t i = 0;
+    while (i < NBATCH && batch_size > batch_bounds[i])
+        i++;
+    inc(&batch_bucket[i], 1);
+    inc(&batch_sum, (unsigned long long)batch_size);
+    inc(&batch_count, 1);
+    inc(&commit_bucket[lat_slot(commit_us)], 1);
+    inc(&commit_sum_us, (unsigned long long)(commit_us > 0 ? commit_us : 0));
+}
+
+static unsigned long long get(atomic_ullong *c) { return atomic_load_explicit(c, memory_order_relaxed); }
+
+/* "other": unrouted paths, OPTIONS, /healthz and /metrics */
+static const char *route_label(int r) { return r == METRICS_MAX_ROUTES ? "other" : route_names[r]; }
+
+/* A histogram in seconds from microsecond buckets. */
+static void histogram_us(struct buf *b, const char *name, const char *labels, atomic_ullong *buckets,
+                         atomic_ullong *sum_us)
+{
+    unsigned long long cum = 0;
+    for (size_t i = 0; i <= NLAT; i++) {
+        cum += get(&buckets[i]);
+        if (i < NLAT)
+            buf_printf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, *labels ? "," : "",
+                       (double)lat_bounds[i] / 1e6, cum);
+        else
+            buf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "", cum);
+    }
+    buf_printf(b, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, (double)get(sum_us) / 1e6, name, labels, cum);
+}
+
+void metrics_render(struct buf *b, long long outbox_depth, long long in_flight)
+{
+    buf_puts(b, "# HELP parley_http_requests_total HTTP requests by route, method and status.\n"
+                "# TYPE parley_http_requests_total counter\n");
+    for (int r = 0; r < ROUTE_SLOTS; r++) {
+        if (r >= nroutes && r != METRICS_MAX_ROUTES)
+            continue;
+        for (int m = 0; m < NMETHODS; m++)
+            for (size_t s = 0; s < NSTATUS; s++) {
+                unsigned long long v = get(&req_count[r][m][s]);
+                if (!v)
+                    continue;
+                if (s < NSTATUS - 1)
+                    buf_printf(b, "parley_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+                               route_label(r), method_names[m], status_codes[s], v);
+                else
+                    buf_printf(b, "parley_http_requests_total{route=\"%s\",method=\"%s\",status=\"other\"} %llu\n",
+                               route_label(r), method_names[m], v);
+            }
+    }
+    buf_puts(b, "# HELP parley_http_request_duration_seconds Time from the request line to the response, by route.\n"
+                "# TYPE parley_http_request_duration_seconds histogram\n");
+    for (int r = 0; r < ROUTE_SLOTS; r++) {
+        if ((r >= nroutes && r != METRICS_MAX_ROUTES))
+            continue;
+        unsigned long long any = 0;
+        for (size_t i = 0; i <= NLAT; i++)
+            any += get(&lat_bucket[r][i]);
+        if (!any)
+            continue;
+        char labels[160];
+        size_t n = strlen(route_label(r));
+        if (n > 120)
+            n = 120;
+        memcpy(labels, "route=\"", 7);
+        memcpy(labels + 7, route_label(r), n);
+        memcpy(labels + 7 + n, "\"", 2);
+        histogram_us(b, "parley_http_request_duration_seconds", labels, lat_bucket[r], &lat_sum_us[r]);
+    }
+    buf_puts(b, "# HELP parley_store_commit_batch_size Write jobs per committed transaction (group commit).\n"
+                "# TYPE parley_store_commit_batch_size histogram\n");
+    unsigned long long cum = 0;
+    for (size_t i = 0; i <= NBATCH; i++) {
+        cum += get(&batch_bucket[i]);
+        if (i < NBATCH)
+            buf_printf(b, "parley_store_commit_batch_size_bucket{le=\"%d\"} %llu\n", batch_bounds[i], cum);
+        else
+            buf_printf(b, "parley_store_commit_batch_size_bucket{le=\"+Inf\"} %llu\n", cum);
+    }
+    buf_printf(b, "parley_store_commit_batch_size_sum %llu\nparley_store_commit_batch_size_count %llu\n", get(&batch_sum),
+               get(&batch_count));
+    buf_puts(b, "# HELP parley_store_commit_seconds Time of COMMIT, the fsync included.\n"
+                "# TYPE parley_store_commit_seconds histogram\n");
+    histogram_us(b, "parley_store_commit_seconds", "", commit_bucket, &commit_sum_us);
+    buf_printf(b, "# HELP parley_webhook_outbox_depth Post-event deliveries waiting in the outbox.\n"
+                  "# TYPE parley_webhook_outbox_depth gauge\nparley_webhook_outbox_depth %lld\n"
+                  "# HELP parley_http_requests_in_flight Requests being handled.\n"
+                  "# TYPE parley_http_requests_in_flight gauge\nparley_http_requests_in_flight %lld\n",
+               outbox_depth, in_flight);
+}
