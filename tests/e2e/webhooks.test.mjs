@@ -5,9 +5,22 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import { execFileSync } from 'node:child_process';
 import twilio from 'twilio';
 import { before, after } from 'node:test';
 import { e2eSuite, defaults, rejectsRest, sleep, SID_RE } from './harness.mjs';
+
+/** twilio-python's RequestValidator (Debian's python3-twilio) on the same request: true when it accepts. */
+function pythonValidates(token, url, params, signature) {
+  const script = [
+    'import json, sys',
+    'from twilio.request_validator import RequestValidator',
+    'd = json.load(sys.stdin)',
+    'print("yes" if RequestValidator(d["token"]).validate(d["url"], d["params"], d["sig"]) else "no")',
+  ].join('\n');
+  const out = execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ token, url, params, sig: signature }), encoding: 'utf8' });
+  return out.trim() === 'yes';
+}
 
 /** A webhook receiver on loopback: records every request; answers per path from `rules`. */
 class Receiver {
@@ -104,8 +117,11 @@ e2eSuite('webhooks', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) => {
       assert.equal(req.headers['content-type'], 'application/x-www-form-urlencoded; charset=utf-8');
       assert.ok(twilio.validateRequest(ctx.h.authToken, sig, req.url, req.params), `signature of ${req.url} ${req.raw}`);
       assert.ok(!twilio.validateRequest('wrong-token-123', sig, req.url, req.params), 'a wrong token must not validate');
+      assert.ok(pythonValidates(ctx.h.authToken, req.url, req.params, sig), `twilio-python: ${req.url} ${req.raw}`);
+      assert.ok(!pythonValidates('wrong-token-123', req.url, req.params, sig), 'twilio-python with a wrong token');
     } else {
       assert.ok(twilio.validateRequest(ctx.h.authToken, sig, req.url, {}), `signature of ${req.url}`);
+      assert.ok(pythonValidates(ctx.h.authToken, req.url, {}, sig), `twilio-python: ${req.url}`);
     }
   }
 
