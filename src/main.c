@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 
+#include "api/accounts.h"
 #include "api/api.h"
 #include "config.h"
 #include "http/server.h"
@@ -16,6 +18,7 @@
 #include "util/log.h"
 #include "util/text.h"
 #include "webhook/client.h"
+#include "webhook/log_cli.h"
 
 static void random_hex(char *out, size_t nbytes)
 {
@@ -24,6 +27,16 @@ static void random_hex(char *out, size_t nbytes)
         abort();
     for (size_t i = 0; i < nbytes; i++)
         sprintf(out + 2 * i, "%02x", raw[i]);
+}
+
+/* Every connection is a file descriptor: take the hard limit, so that --max-connections is what binds. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 /* Makes sure the account to serve exists: the given one, the first stored one, or a new one. */
@@ -96,6 +109,9 @@ static int serve(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* past a file size limit writes fail with EFBIG (a 5xx) instead of killing the process */
+    signal(SIGXFSZ, SIG_IGN);
+    raise_fd_limit();
 
     struct app app = {.public_url = cfg.public_url,
                       .public_url_len = strlen(cfg.public_url),
@@ -104,7 +120,8 @@ static int serve(int argc, char **argv)
                       .sync_full = cfg.sync_full,
                       .pre_hooks_for_rest = cfg.rest_pre_hooks,
                       .pre_failure = cfg.pre_failure_reject ? PRE_FAILURE_REJECT : PRE_FAILURE_PROCEED,
-                      .veto_status = (int)cfg.veto_status};
+                      .veto_status = (int)cfg.veto_status,
+                      .metrics_public = cfg.metrics_public};
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
         if (wdb)
@@ -119,14 +136,17 @@ static int serve(int argc, char **argv)
     char account_sid[SID_LEN + 1];
     int status = 1;
     struct server *srv = NULL;
-    if (app.store->open(cfg.data, 0, cfg.sync_full, &rdb) != ST_OK || ensure_account(&app, rdb, &cfg, account_sid) != 0)
+    /* a second look when the first fails: another server on the same database may have just created it */
+    if (app.store->open(cfg.data, 0, cfg.sync_full, &rdb) != ST_OK ||
+        (ensure_account(&app, rdb, &cfg, account_sid) != 0 && ensure_account(&app, rdb, &cfg, account_sid) != 0))
         goto out;
     struct hook_client_config hcfg = {.pre_timeout_ms = (int)cfg.pre_timeout_ms,
                                       .post_timeout_ms = 5000,
                                       .max_attempts = (int)cfg.webhook_max_attempts,
                                       .backoff_base_ms = 500,
                                       .backoff_max_ms = 30000,
-                                      .max_in_flight = 32};
+                                      .max_in_flight = 32,
+                                      .release_claims_at_start = strcmp(app.store->name, "sqlite") == 0};
     if (hook_client_start(&app.hooks, &app, &hcfg) != 0) {
         log_err("cannot start the webhook client");
         goto out;
@@ -143,8 +163,10 @@ static int serve(int argc, char **argv)
                                  .tls_key = cfg.tls_key};
     if (server_start(&srv, &scfg, &app) != 0)
         goto out;
+    char shown[512];
+    store_target_redact(cfg.data, shown, sizeof(shown));
     printf("parley %s listening on %s (store %s %s, %u threads, sync %s, account %s)\n", PARLEY_VERSION,
-           cfg.public_url, app.store->name, cfg.data, cfg.threads, cfg.sync_full ? "full" : "normal", account_sid);
+           cfg.public_url, app.store->name, shown, cfg.threads, cfg.sync_full ? "full" : "normal", account_sid);
     fflush(stdout);
 
     for (;;) {
@@ -152,6 +174,7 @@ static int serve(int argc, char **argv)
         sigwait(&set, &sig);
         if (sig == SIGHUP) {
             log_reopen();
+            log_info("SIGHUP: log file reopened");
             continue;
         }
         log_info("signal %d: stopping; requests in flight finish first", sig);
@@ -174,5 +197,9 @@ int main(int argc, char **argv)
     atexit(curl_global_cleanup);
     if (argc > 1 && strcmp(argv[1], "serve") == 0)
         return serve(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "webhooks") == 0)
+        return webhooks_cli_main(argc - 1, argv + 1);
+    if (argc > 1 && (strcmp(argv[1], "account") == 0 || strcmp(argv[1], "key") == 0))
+        return accounts_main(argc - 1, argv + 1);
     return serve(argc - 1, argv + 1);
 }

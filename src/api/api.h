@@ -11,6 +11,11 @@ struct jw;
 extern const struct route api_routes[];     /* under /v1 */
 extern const struct route admin_routes[];   /* Parley's own endpoints, under /parley */
 
+/* Route labels for metrics ("/v1/Users/{}", "/parley/webhooks/log"); returns how many. */
+int api_route_names(const char **out, int max);
+/* GET /metrics (Prometheus text): behind credentials unless public. */
+int api_metrics(struct req *r, const char *authorization);
+
 /* Authenticates, routes and runs the handler: 0 when r->status/r->out are ready, 1 when a write job
  * was queued (r->on_complete is called once it is durable or failed). */
 int api_dispatch(struct req *r, const char *authorization);
@@ -21,6 +26,9 @@ int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), 
 /* Starts a JSON object response with the given status; returns the writer for the body. */
 void api_json_begin(struct req *r, struct jw *w, int status);
 
+/* "<public>/v1" or "<public>/v1/Services/IS…" by the request's path family, computed once per request
+ * (rendering a list page asks 50 times); its length in *len. */
+const char *api_base(struct req *r, size_t *len);
 /* "<public>/v1" or "<public>/v1/Services/IS…" into out, by the request's path family. */
 void api_base_path(struct req *r, char *out, size_t n);
 /* The same without the public URL ("/v1/…"), for list paths and messages. */
@@ -28,7 +36,10 @@ void api_rel_base(struct req *r, char *out, size_t n);
 
 /* Account bootstrap (api/services.c): the account row with its default service, used at start-up. */
 int services_create_default_account(struct app *app, const char *account_sid, const char *auth_token);
-/* Inside a write transaction: a service with its configuration and default roles. */
+/* The same with a friendly name (NULL: none), for `parley account create`. */
+int services_create_account(struct app *app, const char *account_sid, const char *auth_token,
+                            const char *friendly_name);
+/* Inside a write transaction: a service with its configuration, notifications and default roles. */
 int services_insert_with_defaults(struct store_conn *c, const char *account_sid, const char *friendly_name,
                                   long long now, const char *service_sid);
 
@@ -41,7 +52,27 @@ int users_delete(struct req *r);
 int user_conversations_list(struct req *r);
 int roles_list(struct req *r);
 int roles_fetch(struct req *r);
+int roles_create(struct req *r);
+int roles_update(struct req *r);
+int roles_delete(struct req *r);
 int configuration_fetch(struct req *r);
+int configuration_update(struct req *r);
+int services_list(struct req *r);
+int services_create(struct req *r);
+int services_fetch(struct req *r);
+int services_delete(struct req *r);
+int service_config_fetch(struct req *r);
+int service_config_update(struct req *r);
+int notifications_fetch(struct req *r);
+int notifications_update(struct req *r);
+int credentials_list(struct req *r);
+int credentials_create(struct req *r);
+int credentials_fetch(struct req *r);
+int credentials_update(struct req *r);
+int credentials_delete(struct req *r);
+int bindings_list(struct req *r);
+int bindings_fetch(struct req *r);
+int bindings_delete(struct req *r);
 int account_webhooks_fetch(struct req *r);
 int account_webhooks_update(struct req *r);
 int service_webhooks_fetch(struct req *r);

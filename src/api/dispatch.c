@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/accounts.h"
 #include "api/api.h"
 #include "http/auth_header.h"
 #include "http/response.h"
 #include "json/jw.h"
 #include "util/sid.h"
+#include "util/metrics.h"
 #include "util/text.h"
 #include "webhook/client.h"
 
@@ -18,6 +20,8 @@ static int authenticate(struct req *r, const char *authorization)
     if (!authorization || auth_basic_parse(authorization, &cred) != 0)
         return resp_error(r, E_AUTH, "Authentication Error - No credentials provided"), -1;
     size_t ulen = strlen(cred.user);
+    if (sid_valid(cred.user, ulen, "SK"))
+        return apikey_authenticate(r, cred.user, cred.pass);
     if (!sid_valid(cred.user, ulen, "AC"))
         return resp_error(r, E_AUTH, "Authentication Error - invalid username"), -1;
     int rc = r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
@@ -48,6 +52,14 @@ static int resolve_service(struct req *r)
     return 0;
 }
 
+static int api_route_count(void)
+{
+    int n = 0;
+    while (api_routes[n].pattern)
+        n++;
+    return n;
+}
+
 int api_dispatch(struct req *r, const char *authorization)
 {
     const struct route *rt = NULL;
@@ -73,9 +85,45 @@ int api_dispatch(struct req *r, const char *authorization)
     default:
         break;
     }
+    r->route_idx = (int)(rt - (admin ? admin_routes : api_routes)) + (admin ? api_route_count() : 0);
     if ((rt->flags & ROUTE_TWIN) && resolve_service(r) != 0)
         return 0;
+    if (rt->flags & ROUTE_SERVICE) {
+        if (!sid_valid(r->param[0], r->param_len[0], "IS"))
+            return resp_not_found(r);
+        r->service_path = 1;
+        r->service_sid = r->param[0];
+        if (resolve_service(r) != 0)
+            return 0;
+    }
     return fn(r);
+}
+
+
+int api_route_names(const char **out, int max)
+{
+    static char names[64][96];
+    int n = 0;
+    for (int t = 0; t < 2; t++) {
+        const struct route *table = t ? admin_routes : api_routes;
+        for (const struct route *rt = table; rt->pattern && n < max && n < 64; rt++, n++) {
+            snprintf(names[n], sizeof(names[n]), "%s%s", t ? "/parley" : "/v1", rt->pattern);
+            out[n] = names[n];
+        }
+    }
+    return n;
+}
+
+int api_metrics(struct req *r, const char *authorization)
+{
+    if (!r->app->metrics_public && authenticate(r, authorization) != 0)
+        return 0;
+    buf_reset(&r->out);
+    metrics_render(&r->out, r->app->hooks ? (long long)hook_client_outbox_depth(r->app->hooks) : 0,
+                   r->app->in_flight ? r->app->in_flight() : 0);
+    r->status = 200;
+    r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return 0;
 }
 
 static int job_apply(struct store_conn *c, struct write_job *job)
@@ -120,6 +168,16 @@ void api_rel_base(struct req *r, char *out, size_t n)
         snprintf(out, n, "/v1/Services/%s", r->service_sid);
     else
         snprintf(out, n, "/v1");
+}
+
+const char *api_base(struct req *r, size_t *len)
+{
+    if (!r->base_len) {
+        api_base_path(r, r->base, sizeof(r->base));
+        r->base_len = strlen(r->base);
+    }
+    *len = r->base_len;
+    return r->base;
 }
 
 void api_base_path(struct req *r, char *out, size_t n)

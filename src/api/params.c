@@ -53,7 +53,7 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
     case PK_STRING:
         if (sp->max && utf8_len(s, n) > (size_t)sp->max) {
             if (sp->too_long)
-                return resp_error(r, sp->too_long, "%s too long", sp->name), -1;
+                return resp_error(r, sp->too_long, "%s", resp_title(sp->too_long)), -1;
             return resp_error(r, E_INVALID_PARAM, "%s must be at most %lld characters", sp->name, sp->max), -1;
         }
         return 0;
@@ -68,9 +68,9 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
         case ATTRS_OK:
             return 0;
         case ATTRS_TOO_LONG:
-            return resp_error(r, E_ATTRS_TOO_LONG, "%s too long", sp->name), -1;
+            return resp_error(r, E_ATTRS_TOO_LONG, "%s", resp_title(E_ATTRS_TOO_LONG)), -1;
         default:
-            return resp_error(r, E_ATTRS_INVALID, "%s not valid JSON", sp->name), -1;
+            return resp_error(r, E_ATTRS_INVALID, "%s", resp_title(E_ATTRS_INVALID)), -1;
         }
     case PK_BOOL:
         if (n == 4 && memcmp(s, "true", 4) == 0)
@@ -116,7 +116,7 @@ int params_read(struct req *r, const struct form *f, const struct param_spec *sp
             if (count == 0 || (sp->flags & P_LIST)) {
                 if (p->vlen == 0 && sp->kind != PK_STRING) {
                     if (sp->kind == PK_JSON)
-                        return resp_error(r, E_ATTRS_INVALID, "%s not valid JSON", sp->name), -1;
+                        return resp_error(r, E_ATTRS_INVALID, "%s", resp_title(E_ATTRS_INVALID)), -1;
                     return resp_error(r, E_INVALID_PARAM, "Invalid value for %s", sp->name), -1;
                 }
                 if (check_one(r, sp, p->val, p->vlen, v) != 0)

@@ -1,17 +1,27 @@
 /* The route table: every path Parley answers, after "/v1". ROUTE_TWIN rows also answer under
- * /v1/Services/{ChatServiceSid}. Order matters only where patterns overlap: fixed segments first. */
+ * /v1/Services/{ChatServiceSid}; ROUTE_SERVICE rows take a service of the caller's account as their first
+ * parameter (resolved before the handler, 404 otherwise). Order matters only where patterns overlap: fixed
+ * segments first. */
 #include "api/api.h"
 
 const struct route api_routes[] = {
     /* pattern                      flags       GET                       POST           DELETE */
-    {"/Configuration", 0, configuration_fetch, NULL, NULL},
+    {"/Configuration", 0, configuration_fetch, configuration_update, NULL},
     {"/Configuration/Webhooks", 0, account_webhooks_fetch, account_webhooks_update, NULL},
     {"/Services/{}/Configuration/Webhooks", 0, service_webhooks_fetch, service_webhooks_update, NULL},
     {"/Users", ROUTE_TWIN, users_list, users_create, NULL},
     {"/Users/{}", ROUTE_TWIN, users_fetch, users_update, users_delete},
     {"/Users/{}/Conversations", ROUTE_TWIN, user_conversations_list, NULL, NULL},
-    {"/Roles", ROUTE_TWIN, roles_list, NULL, NULL},
-    {"/Roles/{}", ROUTE_TWIN, roles_fetch, NULL, NULL},
+    {"/Roles", ROUTE_TWIN, roles_list, roles_create, NULL},
+    {"/Roles/{}", ROUTE_TWIN, roles_fetch, roles_update, roles_delete},
+    {"/Services", 0, services_list, services_create, NULL},
+    {"/Services/{}", ROUTE_SERVICE, services_fetch, NULL, services_delete},
+    {"/Services/{}/Configuration", ROUTE_SERVICE, service_config_fetch, service_config_update, NULL},
+    {"/Services/{}/Configuration/Notifications", ROUTE_SERVICE, notifications_fetch, notifications_update, NULL},
+    {"/Services/{}/Bindings", ROUTE_SERVICE, bindings_list, NULL, NULL},
+    {"/Services/{}/Bindings/{}", ROUTE_SERVICE, bindings_fetch, NULL, bindings_delete},
+    {"/Credentials", 0, credentials_list, credentials_create, NULL},
+    {"/Credentials/{}", 0, credentials_fetch, credentials_update, credentials_delete},
     {NULL, 0, NULL, NULL, NULL},
 };
 

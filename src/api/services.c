@@ -1,8 +1,14 @@
-/* Conversation Services: creation with everything a new service owns (BEHAVIOUR §3.2, §3.3, §10.3). */
+/* Conversation Services: /v1/Services[/{Sid}] (create, fetch, list, delete), creation with everything a
+ * new service owns, and account bootstrap (BEHAVIOUR §3.2, §3.3, §10.3). */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/paging.h"
+#include "api/params.h"
+#include "http/response.h"
+#include "json/jw.h"
+#include "store/account_store.h"
 #include "store/writer.h"
 #include "util/log.h"
 #include "util/sid.h"
@@ -59,9 +65,17 @@ int services_insert_with_defaults(struct store_conn *c, const char *account_sid,
     memcpy(cfg.conversation_creator_role_sid, roles[2].sid, sizeof(cfg.conversation_creator_role_sid));
     memcpy(cfg.conversation_role_sid, roles[3].sid, sizeof(cfg.conversation_role_sid));
 
+    /* every notification off, templates and sounds unset [SPEC "default is false"] */
+    struct notifications nt;
+    memset(&nt, 0, sizeof(nt));
+    memcpy(nt.service_sid, sv.sid, sizeof(sv.sid));
+    memcpy(nt.account_sid, sv.account_sid, sizeof(sv.account_sid));
+
     int rc = c->ops->service_insert(c, &sv, &cfg);
     for (int i = 0; i < 4 && rc == ST_OK; i++)
         rc = c->ops->role_insert(c, &roles[i]);
+    if (rc == ST_OK)
+        rc = c->ops->model->notifications_put(c, &nt);
     return rc;
 }
 
@@ -69,6 +83,7 @@ struct account_job {
     struct write_job job;
     const char *sid;
     const char *token;
+    const char *friendly_name;
     int rc;
 };
 
@@ -79,6 +94,7 @@ static int apply_account(struct store_conn *c, struct write_job *job)
     memset(&a, 0, sizeof(a));
     snprintf(a.sid, sizeof(a.sid), "%s", aj->sid);
     a.auth_token = (char *)aj->token;
+    a.friendly_name = (char *)aj->friendly_name;
     a.date_created = time_now_ms();
     /* the account row first: its default service references it */
     sid_new(a.default_service_sid, "IS");
@@ -96,14 +112,168 @@ static void complete_account(struct write_job *job, int committed, int store_res
         aj->rc = store_result ? store_result : ST_ERROR;
 }
 
-int services_create_default_account(struct app *app, const char *account_sid, const char *auth_token)
+int services_create_account(struct app *app, const char *account_sid, const char *auth_token,
+                            const char *friendly_name)
 {
     struct account_job aj = {.job = {.apply = apply_account, .complete = complete_account},
                              .sid = account_sid,
-                             .token = auth_token};
+                             .token = auth_token,
+                             .friendly_name = friendly_name};
     if (writer_run_sync(app->writer, &aj.job) != 0 || aj.rc != ST_OK) {
         log_err("cannot create account %s (%d)", account_sid, aj.rc);
         return -1;
     }
+    return 0;
+}
+
+int services_create_default_account(struct app *app, const char *account_sid, const char *auth_token)
+{
+    return services_create_account(app, account_sid, auth_token, NULL);
+}
+
+/* ---- REST: /v1/Services[/{Sid}] ---- */
+
+#define SERVICE_NAME_MAX 256   /* [SPEC] "limited to 256 characters" */
+
+static const struct param_spec create_params[] = {
+    {"FriendlyName", PK_STRING, P_REQUIRED, 0, SERVICE_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL},
+};
+
+static void render_service(struct jw *w, struct req *r, const struct service *sv)
+{
+    static const char *const links[][2] = {
+        {"conversations", "Conversations"},
+        {"users", "Users"},
+        {"roles", "Roles"},
+        {"bindings", "Bindings"},
+        {"configuration", "Configuration"},
+        {"participant_conversations", "ParticipantConversations"},
+        {"conversation_with_participants", "ConversationWithParticipants"},
+    };
+    char url[400], link[480];
+    char created[TIME_ISO_LEN + 1], updated[TIME_ISO_LEN + 1];
+    snprintf(url, sizeof(url), "%s/v1/Services/%s", r->app->public_url, sv->sid);
+    time_iso(created, sv->date_created);
+    time_iso(updated, sv->date_updated);
+    jw_obj_begin(w);
+    jw_kstr(w, "account_sid", sv->account_sid);
+    jw_kstr(w, "sid", sv->sid);
+    jw_kstr(w, "friendly_name", sv->friendly_name);
+    jw_kstr(w, "date_created", created);
+    jw_kstr(w, "date_updated", updated);
+    jw_kstr(w, "url", url);
+    jw_key(w, "links");
+    jw_obj_begin(w);
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        snprintf(link, sizeof(link), "%s/%s", url, links[i][1]);
+        jw_kstr(w, links[i][0], link);
+    }
+    jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+static void respond_service(struct req *r, int status, const struct service *sv)
+{
+    struct jw w;
+    api_json_begin(r, &w, status);
+    render_service(&w, r, sv);
+}
+
+static int apply_create(struct store_conn *c, struct req *r)
+{
+    struct service *sv = r->ctx;
+    sv->date_created = sv->date_updated = time_now_ms();
+    int rc = services_insert_with_defaults(c, sv->account_sid, sv->friendly_name, sv->date_created, sv->sid);
+    if (rc != ST_OK)
+        return resp_store_error(r, rc), -1;
+    respond_service(r, 201, sv);
+    return 0;
+}
+
+int services_create(struct req *r)
+{
+    struct param_value v[1];
+    if (params_read(r, &r->body, create_params, 1, v) != 0)
+        return 0;
+    struct service *sv = arena_alloc(&r->arena, sizeof(*sv));
+    memset(sv, 0, sizeof(*sv));
+    sid_new(sv->sid, "IS");
+    snprintf(sv->account_sid, sizeof(sv->account_sid), "%s", r->account.sid);
+    sv->friendly_name = (char *)v[0].s;
+    return api_write(r, apply_create, sv);
+}
+
+/* The route (ROUTE_SERVICE) has already found the service among the caller's. */
+int services_fetch(struct req *r)
+{
+    struct service sv;
+    int rc = r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
+    if (rc == ST_NOT_FOUND)
+        return resp_not_found(r);
+    if (rc != ST_OK)
+        return resp_store_error(r, rc);
+    respond_service(r, 200, &sv);
+    return 0;
+}
+
+/* Everything the service owns goes with it, in this one job's savepoint. The account's default
+ * service is refused: short paths would lose their target (docs/DECISIONS.md). */
+static int apply_delete(struct store_conn *c, struct req *r)
+{
+    struct account acct;
+    int rc = c->ops->account_get(c, r->account.sid, &r->arena, &acct);
+    if (rc != ST_OK)
+        return resp_store_error(r, rc), -1;
+    if (strcmp(acct.default_service_sid, r->service_sid) == 0)
+        return resp_error(r, E_INVALID_PARAM,
+                          "Cannot delete the default Conversation Service %s: make another service the "
+                          "DefaultChatServiceSid in /v1/Configuration first",
+                          r->service_sid),
+               -1;
+    rc = c->ops->model->service_delete(c, r->account.sid, r->service_sid);
+    if (rc == ST_NOT_FOUND)
+        return resp_not_found(r), -1;
+    if (rc != ST_OK)
+        return resp_store_error(r, rc), -1;
+    r->status = 204;
+    buf_reset(&r->out);
+    return 0;
+}
+
+int services_delete(struct req *r)
+{
+    return api_write(r, apply_delete, NULL);
+}
+
+struct list_ctx {
+    struct req *r;
+    struct jw *w;
+    struct paging *pg;
+};
+
+static int list_row(void *ctx, long long id, const struct service *sv)
+{
+    struct list_ctx *lc = ctx;
+    paging_row(lc->pg, lc->w, id);
+    render_service(lc->w, lc->r, sv);
+    return 0;
+}
+
+int services_list(struct req *r)
+{
+    struct paging pg;
+    if (paging_read(r, 100, &pg) != 0)
+        return 0;
+    struct jw w;
+    api_json_begin(r, &w, 200);
+    jw_obj_begin(&w);
+    jw_key(&w, "services");
+    jw_arr_begin(&w);
+    struct list_ctx lc = {r, &w, &pg};
+    int rc = r->db->ops->model->service_list(r->db, r->account.sid, &pg.req, list_row, &lc);
+    if (rc != ST_OK)
+        return resp_store_error(r, rc);
+    paging_finish(&pg, &w, r, "/v1/Services", "", "services");
+    jw_obj_end(&w);
     return 0;
 }

@@ -28,6 +28,7 @@ static int status_of(enum twilio_code code)
     case E_NOT_FOUND:
         return 404;
     case E_USER_EXISTS:
+    case E_CONFLICT:
         return 409;
     case E_INTERNAL:
         return 500;
@@ -35,6 +36,34 @@ static int status_of(enum twilio_code code)
         return 503;
     default:
         return 400;
+    }
+}
+
+const char *resp_title(enum twilio_code code)
+{
+    switch (code) {
+    case E_FRIENDLY_NAME_TOO_LONG:
+        return "Friendly name too long";
+    case E_IDENTITY_TOO_LONG:
+        return "Identity too long";
+    case E_ATTRS_TOO_LONG:
+        return "Attributes too long";
+    case E_ATTRS_INVALID:
+        return "Attributes not valid JSON";
+    case E_USER_EXISTS:
+        return "User already exists";
+    case E_ROLE_NOT_FOUND:
+        return "Role not found";
+    case E_SERVICE_NOT_FOUND:
+        return "Service Instance not found";
+    case E_PERMISSION_NOT_FOUND:
+        return "Permission not found";
+    case E_INVALID_ROLE_TYPE:
+        return "Invalid role type";
+    case E_CONVERSATION_ROLE_NOT_FOUND:
+        return "Conversation role not found";
+    default:
+        return NULL;
     }
 }
 

@@ -11,21 +11,28 @@ enum twilio_code {
     E_METHOD = 20004,
     E_NO_UPDATE_PARAMS = 20161,
     E_NOT_FOUND = 20404,
+    E_CONFLICT = 20409,
     E_INVALID_SID = 20423,
     E_INTERNAL = 20500,
     E_UNAVAILABLE = 20503,
     E_FRIENDLY_NAME_TOO_LONG = 50003,
+    E_SERVICE_NOT_FOUND = 50050,
     E_WEBHOOK_FORMAT = 50054,
     E_WEBHOOK_VETO = 50056,
     E_ROLE_NOT_FOUND = 50100,
     E_PERMISSION_NOT_FOUND = 50104,
     E_INVALID_ROLE_TYPE = 50105,
+    E_CONVERSATION_ROLE_NOT_FOUND = 50109,
     E_USER_EXISTS = 50201,
     E_IDENTITY_LOOKS_LIKE_SID = 50206,
     E_IDENTITY_TOO_LONG = 50207,
     E_ATTRS_TOO_LONG = 50303,
     E_ATTRS_INVALID = 50304,
 };
+
+/* The error dictionary's title for code, without its product prefix (BEHAVIOUR §10.4.3), for the codes
+ * whose message is always the title; NULL for the others. */
+const char *resp_title(enum twilio_code code);
 
 /* Fills r->status and r->out with {"code","message","more_info","status"}; returns 0 so that a
  * handler can `return resp_error(...)`. */

@@ -12,6 +12,9 @@ typedef int (*handler_fn)(struct req *r);
 
 #define ROUTE_TWIN 1u
 #define ROUTE_NO_AUTH 2u
+/* The first path parameter is a Conversation Service of the caller's account; it is resolved like a
+ * twin route's (r->service_sid, r->service_path = 1) and anything else answers 404. */
+#define ROUTE_SERVICE 4u
 
 struct route {
     const char *pattern;

@@ -1,11 +1,14 @@
 /* SQLite backend: WAL, one connection per thread, every statement prepared once per connection. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/sqlite_internal.h"
 #include "store/webhook_store.h"
+#include "store/account_store.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -63,6 +66,8 @@ static const char *const migrations[] = {
     "CREATE INDEX users_by_role ON users(role_sid);",
     /* webhook configuration, the outbox of post-event deliveries and the delivery log */
     SQLITE_WEBHOOKS_MIGRATION,
+    /* API keys, service notifications, push credentials and bindings */
+    SQLITE_ACCOUNT_MODEL_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -232,6 +237,82 @@ static int sq_exec_id(struct store_conn *sc, enum stmt_id id)
     return s ? sq_exec(c, s) : ST_ERROR;
 }
 
+/* Checkpoints run on their own thread and connection, so that a commit (and the request waiting for it)
+ * never pays for copying the WAL back into the database: the writer's autocheckpoint is off. PASSIVE
+ * checkpoints take no lock that the writer or the readers wait for. */
+struct sq_checkpointer {
+    pthread_t thread;
+    sqlite3 *db;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stop;
+};
+
+#define CHECKPOINT_EVERY_MS 100
+
+static void *checkpoint_main(void *arg)
+{
+    struct sq_checkpointer *k = arg;
+    pthread_setname_np(pthread_self(), "parley-ckpt");
+    pthread_mutex_lock(&k->lock);
+    while (!k->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CHECKPOINT_EVERY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&k->cond, &k->lock, &until);
+        if (k->stop)
+            break;
+        pthread_mutex_unlock(&k->lock);
+        int nlog = 0, nckpt = 0;
+        int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(k->db));
+        pthread_mutex_lock(&k->lock);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+static struct sq_checkpointer *checkpointer_start(const char *target)
+{
+    struct sq_checkpointer *k = calloc(1, sizeof(*k));
+    if (!k)
+        return NULL;
+    if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        sqlite3_close(k->db);
+        free(k);
+        return NULL;
+    }
+    sqlite3_busy_timeout(k->db, 1000);
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->cond, NULL);
+    if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0) {
+        sqlite3_close(k->db);
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+static void checkpointer_stop(struct sq_checkpointer *k)
+{
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->lock);
+    k->stop = 1;
+    pthread_cond_signal(&k->cond);
+    pthread_mutex_unlock(&k->lock);
+    pthread_join(k->thread, NULL);
+    sqlite3_close(k->db);
+    pthread_cond_destroy(&k->cond);
+    pthread_mutex_destroy(&k->lock);
+    free(k);
+}
+
 static int sq_open(const char *target, int writer, int sync_full, struct store_conn **out)
 {
     struct sq_conn *c = calloc(1, sizeof(*c));
@@ -252,7 +333,7 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
              " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;%s",
-             sync_full ? "FULL" : "NORMAL", writer ? "" : " PRAGMA query_only=ON;");
+             sync_full ? "FULL" : "NORMAL", writer ? " PRAGMA wal_autocheckpoint=0;" : " PRAGMA query_only=ON;");
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         log_err("cannot configure %s: %s", target, msg ? msg : "?");
@@ -261,6 +342,8 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
         free(c);
         return ST_ERROR;
     }
+    if (writer && !(c->ckpt = checkpointer_start(target)))
+        log_warn("sqlite: no background checkpoints; the WAL is checkpointed at close only");
     *out = &c->base;
     return ST_OK;
 }
@@ -270,12 +353,16 @@ static void sq_close(struct store_conn *sc)
     struct sq_conn *c = (struct sq_conn *)sc;
     if (!c)
         return;
+    checkpointer_stop(c->ckpt);
     for (int i = 0; i < Q__COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_EXTRA_STMTS; i++)
         sqlite3_finalize(c->extra[i]);
-    if (c->writer)
+    if (c->writer) {
         sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL);
+        /* leave a short WAL behind: the next start reads less */
+        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
     sqlite3_close(c->db);
     free(c);
 }
@@ -617,6 +704,7 @@ static int sq_user_list(struct store_conn *sc, const char *service_sid, const st
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .webhooks = &sqlite_webhook_ops,
+    .model = &sqlite_account_ops,
     .open = sq_open,
     .close = sq_close,
     .migrate = sq_migrate,
@@ -643,9 +731,3 @@ const struct store_ops store_sqlite_ops = {
     .user_delete = sq_user_delete,
     .user_list = sq_user_list,
 };
-
-const struct store_ops *store_backend_for(const char *target)
-{
-    (void)target;
-    return &store_sqlite_ops;
-}

@@ -14,10 +14,13 @@ struct arena;
 #define SQ_EXTRA_WEBHOOKS 0      /* store/sqlite_webhooks.c: 32 slots */
 #define SQ_EXTRA_ACCOUNT 32      /* the account model (services, configuration, credentials, keys): 96 */
 
+struct sq_checkpointer;
+
 struct sq_conn {
     struct store_conn base;
     sqlite3 *db;
     int writer;
+    struct sq_checkpointer *ckpt;   /* the writer's background checkpoints (store/sqlite.c) */
     sqlite3_stmt *stmt[SQ_MAIN_STMTS];
     sqlite3_stmt *extra[SQ_EXTRA_STMTS];
 };
@@ -53,7 +56,9 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
     "  attempts INTEGER NOT NULL DEFAULT 0,"                                                                 \
     "  next_attempt_at INTEGER NOT NULL,"                                                                    \
     "  last_status INTEGER, last_error TEXT, last_latency_ms INTEGER,"                                       \
+    "  claimed_by TEXT, claimed_until INTEGER,"                                                              \
     "  created_at INTEGER NOT NULL) STRICT;"                                                                 \
+    "CREATE INDEX webhook_outbox_by_key ON webhook_outbox(order_key, id);"                                   \
     "CREATE TABLE webhook_log("                                                                              \
     "  id INTEGER PRIMARY KEY,"                                                                              \
     "  account_sid TEXT NOT NULL,"                                                                           \
@@ -65,6 +70,56 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
     "  status INTEGER, attempts INTEGER NOT NULL, latency_ms INTEGER, last_error TEXT,"                      \
     "  idempotency_token TEXT, created_at INTEGER NOT NULL, completed_at INTEGER NOT NULL) STRICT;"          \
     "CREATE INDEX webhook_log_by_account ON webhook_log(account_sid, id);"
+
+/* Schema of the account model tables (store/sqlite_account_model.c); existing services get their
+ * notifications row here, new ones from services_insert_with_defaults(). */
+#define SQLITE_ACCOUNT_MODEL_MIGRATION                                                                       \
+    "CREATE TABLE api_keys("                                                                                 \
+    "  sid TEXT PRIMARY KEY,"                                                                                \
+    "  account_sid TEXT NOT NULL REFERENCES accounts(sid) ON DELETE CASCADE,"                                \
+    "  friendly_name TEXT,"                                                                                  \
+    "  salt TEXT NOT NULL,"                                                                                  \
+    "  secret_hash TEXT NOT NULL,"                                                                           \
+    "  date_created INTEGER NOT NULL,"                                                                       \
+    "  date_revoked INTEGER) STRICT;"                                                                        \
+    "CREATE INDEX api_keys_by_account ON api_keys(account_sid, date_created);"                               \
+    "CREATE TABLE service_notifications("                                                                    \
+    "  service_sid TEXT PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"                             \
+    "  account_sid TEXT NOT NULL,"                                                                           \
+    "  log_enabled INTEGER NOT NULL DEFAULT 0,"                                                              \
+    "  new_message_enabled INTEGER NOT NULL DEFAULT 0,"                                                      \
+    "  new_message_template TEXT, new_message_sound TEXT,"                                                   \
+    "  new_message_badge_count_enabled INTEGER NOT NULL DEFAULT 0,"                                          \
+    "  new_message_with_media_enabled INTEGER NOT NULL DEFAULT 0, new_message_with_media_template TEXT,"     \
+    "  added_enabled INTEGER NOT NULL DEFAULT 0, added_template TEXT, added_sound TEXT,"                     \
+    "  removed_enabled INTEGER NOT NULL DEFAULT 0, removed_template TEXT, removed_sound TEXT) STRICT;"       \
+    "INSERT INTO service_notifications(service_sid, account_sid) SELECT sid, account_sid FROM services;"     \
+    "CREATE TABLE credentials("                                                                              \
+    "  id INTEGER PRIMARY KEY,"                                                                              \
+    "  sid TEXT NOT NULL UNIQUE,"                                                                            \
+    "  account_sid TEXT NOT NULL REFERENCES accounts(sid) ON DELETE CASCADE,"                                \
+    "  friendly_name TEXT,"                                                                                  \
+    "  type TEXT NOT NULL,"                                                                                  \
+    "  sandbox INTEGER NOT NULL DEFAULT 0,"                                                                  \
+    "  certificate TEXT, private_key TEXT, api_key TEXT, secret TEXT,"                                       \
+    "  date_created INTEGER NOT NULL,"                                                                       \
+    "  date_updated INTEGER NOT NULL) STRICT;"                                                               \
+    "CREATE INDEX credentials_by_account ON credentials(account_sid, id);"                                   \
+    "CREATE TABLE bindings("                                                                                 \
+    "  id INTEGER PRIMARY KEY,"                                                                              \
+    "  sid TEXT NOT NULL UNIQUE,"                                                                            \
+    "  account_sid TEXT NOT NULL,"                                                                           \
+    "  service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"                                \
+    "  credential_sid TEXT REFERENCES credentials(sid) ON DELETE CASCADE,"                                   \
+    "  endpoint TEXT,"                                                                                       \
+    "  identity TEXT,"                                                                                       \
+    "  binding_type TEXT NOT NULL,"                                                                          \
+    "  message_types TEXT NOT NULL DEFAULT '[]',"                                                            \
+    "  date_created INTEGER NOT NULL,"                                                                       \
+    "  date_updated INTEGER NOT NULL) STRICT;"                                                               \
+    "CREATE INDEX bindings_by_service ON bindings(service_sid, id);"                                         \
+    "CREATE INDEX bindings_by_identity ON bindings(service_sid, identity);"                                  \
+    "CREATE INDEX bindings_by_credential ON bindings(credential_sid);"
 
 /* Steps a single-row query: read_stmt runs when a row exists; returns ST_OK, ST_NOT_FOUND or a failure. */
 #define STEP_ONE(c, s, read_stmt)                                                                            \

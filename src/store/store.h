@@ -90,10 +90,12 @@ typedef int (*role_row_fn)(void *ctx, const struct role *r);
 
 struct store_conn;
 struct store_webhook_ops;
+struct store_account_ops;
 
 struct store_ops {
     const char *name;
     const struct store_webhook_ops *webhooks;   /* store/webhook_store.h */
+    const struct store_account_ops *model;      /* store/account_store.h */
     int (*open)(const char *target, int writer, int sync_full, struct store_conn **out);
     void (*close)(struct store_conn *c);
     int (*migrate)(struct store_conn *c);
@@ -136,8 +138,12 @@ struct store_conn {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;   /* store/pg.c; a stub that refuses to open when built STORE_PG=0 */
 
-/* Picks the backend for a --data target (a file path selects SQLite). */
+/* Picks the backend for a --data target (store/store.c): postgres://..., postgresql://... or a libpq
+ * keyword string (it contains '=') selects PostgreSQL; anything else is a SQLite file path. */
 const struct store_ops *store_backend_for(const char *target);
+/* The target as it may be shown: a password in it is replaced by "***". */
+void store_target_redact(const char *target, char *out, size_t n);
 
 #endif

@@ -1,0 +1,452 @@
+/* Accounts and API keys (BEHAVIOUR §6): HTTP Basic with SK…:secret, secrets kept only as salted
+ * SHA-256 hashes, and the subcommands that manage accounts and keys on a data file:
+ *
+ *   parley account create [--friendly-name NAME] [--auth-token TOKEN] [--data FILE]
+ *   parley account list [--data FILE]
+ *   parley key create --account AC… [--friendly-name NAME] [--data FILE]
+ *   parley key list [--account AC…] [--data FILE]
+ *   parley key revoke SK… [--data FILE]
+ *
+ * They work beside a running server on the same file (SQLite WAL; every request re-reads credentials,
+ * so a new key works and a revoked one fails at once). A new secret is printed once, on stdout. */
+#include "api/accounts.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "store/account_store.h"
+#include "store/writer.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/sid.h"
+#include "util/text.h"
+#include "util/timefmt.h"
+
+#define SECRET_LEN 32         /* API key secrets: 32 characters of [0-9A-Za-z], like Twilio's */
+#define TOKEN_BYTES 16        /* generated auth tokens: 32 hex digits, like Twilio's */
+#define TOKEN_MAX 128         /* a given one: 8 to 128 characters, as serve's --auth-token */
+#define NAME_MAX_CHARS 64
+
+/* ---- hashing ---- */
+
+static void random_bytes(unsigned char *out, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom(out + got, n - got, 0);
+        if (r <= 0)
+            abort();   /* secrets must be unguessable */
+        got += (size_t)r;
+    }
+}
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int from_hex(const char *s, size_t want, unsigned char *out)
+{
+    if (!s || strlen(s) != 2 * want)
+        return -1;
+    for (size_t i = 0; i < want; i++) {
+        int hi = hex_val((unsigned char)s[2 * i]), lo = hex_val((unsigned char)s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+static int digest(const char *salt_hex, const char *secret, size_t n, unsigned char out[32])
+{
+    unsigned char salt[APIKEY_SALT_HEX / 2];
+    if (from_hex(salt_hex, sizeof(salt), salt) != 0)
+        return -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(ctx, salt, sizeof(salt)) == 1 && EVP_DigestUpdate(ctx, secret, n) == 1 &&
+             EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
+    EVP_MD_CTX_free(ctx);
+    return ok ? 0 : -1;
+}
+
+int apikey_hash(const char *salt_hex, const char *secret, size_t n, char out[APIKEY_HASH_HEX + 1])
+{
+    unsigned char d[32];
+    if (digest(salt_hex, secret, n, d) != 0)
+        return -1;
+    to_hex(d, sizeof(d), out);
+    OPENSSL_cleanse(d, sizeof(d));
+    return 0;
+}
+
+int apikey_verify(const char *salt_hex, const char *hash_hex, const char *secret, size_t n)
+{
+    unsigned char want[32], got[32];
+    if (from_hex(hash_hex, sizeof(want), want) != 0 || digest(salt_hex, secret, n, got) != 0)
+        return 0;
+    int same = CRYPTO_memcmp(want, got, sizeof(want)) == 0;
+    OPENSSL_cleanse(got, sizeof(got));
+    return same;
+}
+
+/* ---- HTTP Basic with an API key ---- */
+
+int apikey_authenticate(struct req *r, const char *sid, const char *secret)
+{
+    struct api_key k;
+    int rc = r->db->ops->model->key_get(r->db, sid, &r->arena, &k);
+    if (rc == ST_NOT_FOUND)
+        return resp_error(r, E_AUTH, "Authentication Error - invalid username"), -1;
+    if (rc != ST_OK)
+        return resp_store_error(r, rc), -1;
+    /* the hash is checked before the revocation, so both failures take the same time */
+    int ok = apikey_verify(k.salt, k.secret_hash, secret, strlen(secret));
+    if (!ok || k.date_revoked)
+        return resp_error(r, E_AUTH, "Authenticate"), -1;
+    rc = r->db->ops->account_get(r->db, k.account_sid, &r->arena, &r->account);
+    if (rc == ST_NOT_FOUND)
+        return resp_error(r, E_AUTH, "Authentication Error - invalid username"), -1;
+    if (rc != ST_OK)
+        return resp_store_error(r, rc), -1;
+    r->credential_sid = arena_strndup(&r->arena, k.sid, SID_LEN);
+    return 0;
+}
+
+/* ---- subcommands ---- */
+
+struct cli {
+    const char *data;
+    const char *account;         /* --account */
+    const char *friendly_name;   /* --friendly-name */
+    const char *auth_token;      /* --auth-token */
+    const char *target;          /* positional: SK… for revoke */
+    struct app app;
+    struct store_conn *db;
+};
+
+/* A job run synchronously on the writer; out collects what is printed after the commit. */
+struct cli_job {
+    struct write_job job;
+    int (*fn)(struct store_conn *c, struct cli_job *j);
+    struct cli *cli;
+    struct arena arena;
+    struct buf out;
+    int rc;   /* exit status */
+};
+
+static int job_apply(struct store_conn *c, struct write_job *job)
+{
+    struct cli_job *j = (struct cli_job *)job;
+    j->rc = j->fn(c, j);
+    return j->rc != 0;
+}
+
+static void job_complete(struct write_job *job, int committed, int store_result)
+{
+    struct cli_job *j = (struct cli_job *)job;
+    if (!committed && j->rc == 0) {
+        fprintf(stderr, "parley: the change was not saved (store error %d)\n", store_result);
+        j->rc = 1;
+    }
+}
+
+static int run_job(struct cli *cli, int (*fn)(struct store_conn *c, struct cli_job *j))
+{
+    struct cli_job j = {.job = {.apply = job_apply, .complete = job_complete}, .fn = fn, .cli = cli};
+    arena_init(&j.arena);
+    buf_init(&j.out, 16u << 20);
+    if (writer_run_sync(cli->app.writer, &j.job) != 0 && j.rc == 0)
+        j.rc = 1;
+    if (j.rc == 0 && j.out.len)
+        fwrite(j.out.p, 1, j.out.len, stdout);
+    fflush(stdout);
+    buf_free(&j.out);
+    arena_free(&j.arena);
+    return j.rc;
+}
+
+static void print_date(struct buf *b, long long ms)
+{
+    char t[TIME_ISO_LEN + 1];
+    time_iso(t, ms);
+    buf_puts(b, t);
+}
+
+static int account_list_row(void *ctx, const struct account *a)
+{
+    struct buf *b = ctx;
+    buf_printf(b, "%s ", a->sid);
+    print_date(b, a->date_created);
+    buf_printf(b, " %s %s\n", a->default_service_sid, a->friendly_name ? a->friendly_name : "-");
+    return 0;
+}
+
+static int do_account_list(struct store_conn *c, struct cli_job *j)
+{
+    int rc = c->ops->model->account_list(c, account_list_row, &j->out);
+    if (rc != ST_OK) {
+        fprintf(stderr, "parley: cannot list accounts (store error %d)\n", rc);
+        return 1;
+    }
+    return 0;
+}
+
+static int key_list_row(void *ctx, const struct api_key *k)
+{
+    struct buf *b = ctx;
+    buf_printf(b, "%s %s %s ", k->sid, k->account_sid, k->date_revoked ? "revoked" : "active");
+    print_date(b, k->date_created);
+    buf_printf(b, " %s\n", k->friendly_name ? k->friendly_name : "-");
+    return 0;
+}
+
+static int do_key_list(struct store_conn *c, struct cli_job *j)
+{
+    int rc = c->ops->model->key_list(c, j->cli->account, key_list_row, &j->out);
+    if (rc != ST_OK) {
+        fprintf(stderr, "parley: cannot list API keys (store error %d)\n", rc);
+        return 1;
+    }
+    return 0;
+}
+
+static int do_key_create(struct store_conn *c, struct cli_job *j)
+{
+    struct account a;
+    int rc = c->ops->account_get(c, j->cli->account, &j->arena, &a);
+    if (rc == ST_NOT_FOUND) {
+        fprintf(stderr, "parley: no account %s in this data file\n", j->cli->account);
+        return 1;
+    }
+    if (rc != ST_OK) {
+        fprintf(stderr, "parley: cannot read account %s (store error %d)\n", j->cli->account, rc);
+        return 1;
+    }
+    static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    unsigned char raw[SECRET_LEN], salt[APIKEY_SALT_HEX / 2];
+    char secret[SECRET_LEN + 1], salt_hex[APIKEY_SALT_HEX + 1], hash[APIKEY_HASH_HEX + 1];
+    /* 248 is a multiple of 62: rejection keeps every character equally likely */
+    for (size_t i = 0; i < SECRET_LEN;) {
+        random_bytes(raw, 1);
+        if (raw[0] < 248)
+            secret[i++] = alphabet[raw[0] % 62];
+    }
+    secret[SECRET_LEN] = '\0';
+    random_bytes(salt, sizeof(salt));
+    to_hex(salt, sizeof(salt), salt_hex);
+    if (apikey_hash(salt_hex, secret, SECRET_LEN, hash) != 0) {
+        OPENSSL_cleanse(secret, sizeof(secret));
+        fprintf(stderr, "parley: cannot hash the new secret\n");
+        return 1;
+    }
+    struct api_key k;
+    memset(&k, 0, sizeof(k));
+    sid_new(k.sid, "SK");
+    memcpy(k.account_sid, a.sid, sizeof(k.account_sid));
+    k.friendly_name = (char *)j->cli->friendly_name;
+    k.salt = salt_hex;
+    k.secret_hash = hash;
+    k.date_created = time_now_ms();
+    rc = c->ops->model->key_insert(c, &k);
+    if (rc != ST_OK) {
+        OPENSSL_cleanse(secret, sizeof(secret));
+        fprintf(stderr, "parley: cannot store the API key (store error %d)\n", rc);
+        return 1;
+    }
+    buf_printf(&j->out, "sid %s\nsecret %s\naccount_sid %s\n", k.sid, secret, k.account_sid);
+    OPENSSL_cleanse(secret, sizeof(secret));
+    return 0;
+}
+
+static int do_key_revoke(struct store_conn *c, struct cli_job *j)
+{
+    int rc = c->ops->model->key_revoke(c, j->cli->target, time_now_ms());
+    if (rc == ST_NOT_FOUND) {
+        fprintf(stderr, "parley: no API key %s in this data file\n", j->cli->target);
+        return 1;
+    }
+    if (rc != ST_OK) {
+        fprintf(stderr, "parley: cannot revoke %s (store error %d)\n", j->cli->target, rc);
+        return 1;
+    }
+    buf_printf(&j->out, "revoked %s\n", j->cli->target);
+    return 0;
+}
+
+static int account_create(struct cli *cli)
+{
+    char sid[SID_LEN + 1], token[TOKEN_MAX + 1];
+    sid_new(sid, "AC");
+    if (cli->auth_token) {
+        snprintf(token, sizeof(token), "%s", cli->auth_token);
+    } else {
+        unsigned char raw[TOKEN_BYTES];
+        random_bytes(raw, sizeof(raw));
+        to_hex(raw, sizeof(raw), token);
+    }
+    if (services_create_account(&cli->app, sid, token, cli->friendly_name) != 0)
+        return 1;
+    printf("account_sid %s\nauth_token %s\n", sid, token);
+    fflush(stdout);
+    fprintf(stderr, "parley: created account %s; keep its auth token, it is not shown again\n", sid);
+    OPENSSL_cleanse(token, sizeof(token));
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: parley account create [--friendly-name NAME] [--auth-token TOKEN] [--data FILE]\n"
+          "       parley account list [--data FILE]\n"
+          "       parley key create --account AC... [--friendly-name NAME] [--data FILE]\n"
+          "       parley key list [--account AC...] [--data FILE]\n"
+          "       parley key revoke SK... [--data FILE]\n"
+          "\n"
+          "Accounts and API keys on a Parley data file (PARLEY_DATA; default parley.db), also while a\n"
+          "server runs on it. A new auth token or key secret is printed once; keys authenticate as\n"
+          "HTTP Basic SK...:secret and act for their account.\n",
+          out);
+}
+
+/* Parses the flags after "account <verb>" / "key <verb>". Returns 0, or 2 after a message. */
+static int parse_flags(struct cli *cli, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char **slot = NULL;
+        if (strcmp(a, "--data") == 0)
+            slot = &cli->data;
+        else if (strcmp(a, "--account") == 0)
+            slot = &cli->account;
+        else if (strcmp(a, "--friendly-name") == 0)
+            slot = &cli->friendly_name;
+        else if (strcmp(a, "--auth-token") == 0)
+            slot = &cli->auth_token;
+        if (slot) {
+            if (!v) {
+                fprintf(stderr, "parley: %s needs a value\n", a);
+                return 2;
+            }
+            *slot = v;
+            i++;
+        } else if (a[0] != '-' && !cli->target) {
+            cli->target = a;
+        } else {
+            fprintf(stderr, "parley: unexpected argument '%s' (see --help)\n", a);
+            return 2;
+        }
+    }
+    if (cli->account && !sid_valid(cli->account, strlen(cli->account), "AC")) {
+        fprintf(stderr, "parley: --account must be AC followed by 32 hex digits\n");
+        return 2;
+    }
+    if (cli->friendly_name && utf8_len(cli->friendly_name, strlen(cli->friendly_name)) > NAME_MAX_CHARS) {
+        fprintf(stderr, "parley: --friendly-name takes at most %d characters\n", NAME_MAX_CHARS);
+        return 2;
+    }
+    if (cli->friendly_name && !utf8_valid(cli->friendly_name, strlen(cli->friendly_name))) {
+        fprintf(stderr, "parley: --friendly-name must be UTF-8\n");
+        return 2;
+    }
+    /* the same rule as serve's --auth-token */
+    if (cli->auth_token && (strlen(cli->auth_token) < 8 || strlen(cli->auth_token) > TOKEN_MAX)) {
+        fprintf(stderr, "parley: --auth-token must be 8 to %d characters\n", TOKEN_MAX);
+        return 2;
+    }
+    return 0;
+}
+
+static int open_store(struct cli *cli)
+{
+    cli->app.store = store_backend_for(cli->data);
+    cli->app.data = cli->data;
+    cli->app.sync_full = 1;
+    cli->app.public_url = "";
+    if (cli->app.store->open(cli->data, 1, 1, &cli->db) != ST_OK)
+        return -1;
+    if (cli->db->ops->migrate(cli->db) != ST_OK || writer_start(&cli->app.writer, cli->db, 1) != 0) {
+        cli->db->ops->close(cli->db);
+        cli->db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void close_store(struct cli *cli)
+{
+    writer_stop(cli->app.writer);
+    if (cli->db)
+        cli->db->ops->close(cli->db);
+}
+
+int accounts_main(int argc, char **argv)
+{
+    const char *what = argv[0];
+    const char *verb = argc > 1 ? argv[1] : NULL;
+    if (!verb || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+        usage(verb ? stdout : stderr);
+        return verb ? 0 : 2;
+    }
+    struct cli cli;
+    memset(&cli, 0, sizeof(cli));
+    const char *env = getenv("PARLEY_DATA");
+    cli.data = env && *env ? env : "parley.db";
+    int rc = parse_flags(&cli, argc - 2, argv + 2);
+    if (rc != 0)
+        return rc;
+
+    int account = strcmp(what, "account") == 0;
+    int (*job)(struct store_conn *, struct cli_job *) = NULL;
+    int create_account = 0;
+    if (account && strcmp(verb, "create") == 0 && !cli.account && !cli.target)
+        create_account = 1;
+    else if (account && strcmp(verb, "list") == 0 && !cli.account && !cli.target && !cli.friendly_name &&
+             !cli.auth_token)
+        job = do_account_list;
+    else if (!account && strcmp(verb, "create") == 0 && cli.account && !cli.target && !cli.auth_token)
+        job = do_key_create;
+    else if (!account && strcmp(verb, "list") == 0 && !cli.target && !cli.friendly_name && !cli.auth_token)
+        job = do_key_list;
+    else if (!account && strcmp(verb, "revoke") == 0 && cli.target && !cli.account && !cli.friendly_name &&
+             !cli.auth_token)
+        job = do_key_revoke;
+    if (!job && !create_account) {
+        usage(stderr);
+        return 2;
+    }
+    if (job == do_key_revoke && !sid_valid(cli.target, strlen(cli.target), "SK")) {
+        fprintf(stderr, "parley: key revoke takes an API key SID (SK followed by 32 hex digits)\n");
+        return 2;
+    }
+    char shown[256];   /* a PostgreSQL target may hold a password */
+    store_target_redact(cli.data, shown, sizeof(shown));
+    /* only account create may start a new SQLite data file */
+    if (!create_account && store_backend_for(cli.data) == &store_sqlite_ops && access(cli.data, F_OK) != 0) {
+        fprintf(stderr, "parley: no data file %s\n", shown);
+        return 1;
+    }
+    if (open_store(&cli) != 0) {
+        fprintf(stderr, "parley: cannot open the data file %s\n", shown);
+        return 1;
+    }
+    rc = create_account ? account_create(&cli) : run_job(&cli, job);
+    close_store(&cli);
+    return rc;
+}

@@ -1,0 +1,134 @@
+/* Store operations of the account model around Users: accounts and API keys, services with everything
+ * they own, roles, service configuration and notifications, push credentials and bindings.
+ * Reached through store_ops.model. Conventions as in store/store.h: 0 or a negative store_result,
+ * strings of returned structs in the caller's arena, list rows valid only during the callback. */
+#ifndef PARLEY_ACCOUNT_STORE_H
+#define PARLEY_ACCOUNT_STORE_H
+
+#include "store/store.h"
+
+struct api_key {
+    char sid[SID_LEN + 1];
+    char account_sid[SID_LEN + 1];
+    char *friendly_name;   /* NULL when not given */
+    char *salt;            /* hex */
+    char *secret_hash;     /* hex SHA-256 of salt bytes followed by the secret */
+    long long date_created;
+    long long date_revoked;   /* 0 while the key is active */
+};
+
+/* Push notification settings of a service (one row per service). Strings are NULL when never set. */
+struct notifications {
+    char service_sid[SID_LEN + 1];
+    char account_sid[SID_LEN + 1];
+    int log_enabled;
+    int new_message_enabled;
+    char *new_message_template;
+    char *new_message_sound;
+    int new_message_badge_count_enabled;
+    int new_message_with_media_enabled;
+    char *new_message_with_media_template;
+    int added_enabled;
+    char *added_template;
+    char *added_sound;
+    int removed_enabled;
+    char *removed_template;
+    char *removed_sound;
+};
+
+/* A push credential. The secret fields (certificate, private_key, api_key, secret) are write-only:
+ * credential_get never reads them back. */
+struct credential {
+    long long id;
+    char sid[SID_LEN + 1];
+    char account_sid[SID_LEN + 1];
+    char *friendly_name;   /* NULL when not given */
+    char *type;            /* apn | gcm | fcm */
+    int sandbox;           /* credential_update: -1 leaves it unchanged */
+    char *certificate;
+    char *private_key;
+    char *api_key;
+    char *secret;
+    long long date_created;
+    long long date_updated;
+};
+
+struct binding {
+    long long id;
+    char sid[SID_LEN + 1];
+    char account_sid[SID_LEN + 1];
+    char service_sid[SID_LEN + 1];
+    char credential_sid[SID_LEN + 1];   /* "" when none (twilsock) */
+    char *endpoint;
+    char *identity;
+    char *binding_type;    /* apn | gcm | fcm | twilsock */
+    char *message_types;   /* JSON array text */
+    long long date_created;
+    long long date_updated;
+};
+
+/* List filters of bindings: each a JSON array of strings, or NULL for "any". */
+struct binding_filter {
+    const char *types;
+    const char *identities;
+};
+
+typedef int (*account_row_fn)(void *ctx, const struct account *a);
+typedef int (*api_key_row_fn)(void *ctx, const struct api_key *k);
+typedef int (*service_row_fn)(void *ctx, long long id, const struct service *s);
+typedef int (*credential_row_fn)(void *ctx, const struct credential *cr);
+typedef int (*binding_row_fn)(void *ctx, const struct binding *b);
+
+struct store_account_ops {
+    /* accounts: every account, oldest first (auth_token is not read) */
+    int (*account_list)(struct store_conn *c, account_row_fn fn, void *ctx);
+    /* default_service_sid, default_messaging_service_sid and the two timers of a->sid */
+    int (*account_update_config)(struct store_conn *c, const struct account *a);
+
+    /* API keys */
+    int (*key_insert)(struct store_conn *c, const struct api_key *k);
+    int (*key_get)(struct store_conn *c, const char *sid, struct arena *a, struct api_key *out);
+    /* account_sid NULL: the keys of every account */
+    int (*key_list)(struct store_conn *c, const char *account_sid, api_key_row_fn fn, void *ctx);
+    /* ST_NOT_FOUND when unknown; revoking a revoked key keeps its first revocation time */
+    int (*key_revoke)(struct store_conn *c, const char *sid, long long now);
+
+    /* services */
+    int (*service_list)(struct store_conn *c, const char *account_sid, const struct page_req *p,
+                        service_row_fn fn, void *ctx);
+    /* the service with its users, roles, configuration, notifications, bindings and webhook
+     * configuration; ST_NOT_FOUND when the account has no such service */
+    int (*service_delete)(struct store_conn *c, const char *account_sid, const char *sid);
+    int (*service_config_update)(struct store_conn *c, const struct service_config *cfg);
+
+    /* roles */
+    int (*role_update)(struct store_conn *c, const struct role *r);   /* permissions, date_updated */
+    /* ST_IN_USE (nothing deleted) while a user or the service configuration refers to the role */
+    int (*role_delete)(struct store_conn *c, const char *service_sid, const char *sid);
+
+    /* notifications: put inserts or replaces the service's row */
+    int (*notifications_get)(struct store_conn *c, const char *service_sid, struct arena *a,
+                             struct notifications *out);
+    int (*notifications_put)(struct store_conn *c, const struct notifications *n);
+
+    /* credentials */
+    int (*credential_get)(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
+                          struct credential *out);
+    int (*credential_insert)(struct store_conn *c, struct credential *cr);   /* sets cr->id */
+    /* NULL strings and sandbox -1 leave the stored value; date_updated is always written */
+    int (*credential_update)(struct store_conn *c, const struct credential *cr);
+    int (*credential_delete)(struct store_conn *c, const char *account_sid, const char *sid);
+    int (*credential_list)(struct store_conn *c, const char *account_sid, const struct page_req *p,
+                           credential_row_fn fn, void *ctx);
+
+    /* bindings */
+    int (*binding_get)(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
+                       struct binding *out);
+    int (*binding_delete)(struct store_conn *c, const char *service_sid, const char *sid);
+    int (*binding_list)(struct store_conn *c, const char *service_sid, const struct binding_filter *f,
+                        const struct page_req *p, binding_row_fn fn, void *ctx);
+};
+
+extern const struct store_account_ops sqlite_account_ops;
+
+#endif

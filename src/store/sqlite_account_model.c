@@ -1,0 +1,569 @@
+/* SQLite: the account model around Users (store/account_store.h): accounts and API keys, services and
+ * their deletion, roles, service configuration and notifications, push credentials and bindings. */
+#include <string.h>
+
+#include "store/account_store.h"
+#include "store/sqlite_internal.h"
+#include "util/arena.h"
+
+enum aq_id {
+    AQ_ACCOUNT_LIST,
+    AQ_ACCOUNT_UPDATE_CONFIG,
+    AQ_KEY_INSERT,
+    AQ_KEY_GET,
+    AQ_KEY_LIST,
+    AQ_KEY_LIST_ACCOUNT,
+    AQ_KEY_REVOKE,
+    AQ_SERVICE_LIST_AFTER,
+    AQ_SERVICE_LIST_BEFORE,
+    AQ_SERVICE_EXISTS,
+    AQ_SERVICE_DELETE_USERS,
+    AQ_SERVICE_DELETE,
+    AQ_SERVICE_CONFIG_UPDATE,
+    AQ_ROLE_UPDATE,
+    AQ_ROLE_IN_USE,
+    AQ_ROLE_DELETE,
+    AQ_NOTIFICATIONS_GET,
+    AQ_NOTIFICATIONS_PUT,
+    AQ_CREDENTIAL_GET,
+    AQ_CREDENTIAL_INSERT,
+    AQ_CREDENTIAL_UPDATE,
+    AQ_CREDENTIAL_DELETE,
+    AQ_CREDENTIAL_LIST_AFTER,
+    AQ_CREDENTIAL_LIST_BEFORE,
+    AQ_BINDING_GET,
+    AQ_BINDING_DELETE,
+    AQ_BINDING_LIST_AFTER,
+    AQ_BINDING_LIST_BEFORE,
+    AQ__COUNT
+};
+_Static_assert(AQ__COUNT <= 96, "account model statements overflow their slots");
+
+#define SERVICE_COLS "id, sid, account_sid, friendly_name, date_created, date_updated"
+/* never the secret columns */
+#define CREDENTIAL_COLS "id, sid, account_sid, friendly_name, type, sandbox, date_created, date_updated"
+#define BINDING_COLS                                                                                         \
+    "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types,"    \
+    " date_created, date_updated"
+#define NOTIFICATION_COLS                                                                                    \
+    "account_sid, log_enabled, new_message_enabled, new_message_template, new_message_sound,"                \
+    " new_message_badge_count_enabled, new_message_with_media_enabled, new_message_with_media_template,"     \
+    " added_enabled, added_template, added_sound, removed_enabled, removed_template, removed_sound"
+/* ?4: JSON array of binding types or NULL, ?5: JSON array of identities or NULL */
+#define BINDING_FILTER                                                                                       \
+    " AND (?4 IS NULL OR binding_type IN (SELECT value FROM json_each(?4)))"                                \
+    " AND (?5 IS NULL OR identity IN (SELECT value FROM json_each(?5)))"
+
+static const char *const aq_sql[AQ__COUNT] = {
+    [AQ_ACCOUNT_LIST] = "SELECT sid, friendly_name, default_service_sid, default_messaging_service_sid,"
+                        " default_inactive_timer, default_closed_timer, date_created FROM accounts"
+                        " ORDER BY date_created, sid",
+    [AQ_ACCOUNT_UPDATE_CONFIG] = "UPDATE accounts SET default_service_sid = ?2, default_messaging_service_sid = ?3,"
+                                 " default_inactive_timer = ?4, default_closed_timer = ?5 WHERE sid = ?1",
+    [AQ_KEY_INSERT] = "INSERT INTO api_keys(sid, account_sid, friendly_name, salt, secret_hash, date_created)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [AQ_KEY_GET] = "SELECT sid, account_sid, friendly_name, salt, secret_hash, date_created, date_revoked"
+                   " FROM api_keys WHERE sid = ?1",
+    [AQ_KEY_LIST] = "SELECT sid, account_sid, friendly_name, date_created, date_revoked FROM api_keys"
+                    " ORDER BY date_created, sid",
+    [AQ_KEY_LIST_ACCOUNT] = "SELECT sid, account_sid, friendly_name, date_created, date_revoked FROM api_keys"
+                            " WHERE account_sid = ?1 ORDER BY date_created, sid",
+    [AQ_KEY_REVOKE] = "UPDATE api_keys SET date_revoked = coalesce(date_revoked, ?2) WHERE sid = ?1",
+    [AQ_SERVICE_LIST_AFTER] = "SELECT " SERVICE_COLS " FROM services WHERE account_sid = ?1 AND id > ?2"
+                              " ORDER BY id LIMIT ?3",
+    [AQ_SERVICE_LIST_BEFORE] = "SELECT * FROM (SELECT " SERVICE_COLS " FROM services WHERE account_sid = ?1"
+                               " AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
+    [AQ_SERVICE_EXISTS] = "SELECT 1 FROM services WHERE sid = ?1 AND account_sid = ?2",
+    /* users first: their role references are immediate constraints; the rest goes by ON DELETE CASCADE */
+    [AQ_SERVICE_DELETE_USERS] = "DELETE FROM users WHERE service_sid = ?1",
+    [AQ_SERVICE_DELETE] = "DELETE FROM services WHERE sid = ?1 AND account_sid = ?2",
+    [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = ?2,"
+                                 " conversation_role_sid = ?3, chat_service_role_sid = ?4, reachability_enabled = ?5"
+                                 " WHERE service_sid = ?1",
+    [AQ_ROLE_UPDATE] = "UPDATE roles SET permissions = ?3, date_updated = ?4 WHERE service_sid = ?1 AND sid = ?2",
+    /* existence in this service first: a role of another service or account must not look "in use" */
+    [AQ_ROLE_IN_USE] = "SELECT EXISTS(SELECT 1 FROM roles WHERE service_sid = ?1 AND sid = ?2),"
+                       " EXISTS(SELECT 1 FROM users WHERE role_sid = ?2)"
+                       " OR EXISTS(SELECT 1 FROM service_configs WHERE conversation_creator_role_sid = ?2"
+                       " OR conversation_role_sid = ?2 OR chat_service_role_sid = ?2)",
+    [AQ_ROLE_DELETE] = "DELETE FROM roles WHERE service_sid = ?1 AND sid = ?2",
+    [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = ?1",
+    [AQ_NOTIFICATIONS_PUT] = "INSERT OR REPLACE INTO service_notifications(service_sid, " NOTIFICATION_COLS ")"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [AQ_CREDENTIAL_GET] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = ?1 AND sid = ?2",
+    [AQ_CREDENTIAL_INSERT] = "INSERT INTO credentials(sid, account_sid, friendly_name, type, sandbox, certificate,"
+                             " private_key, api_key, secret, date_created, date_updated)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [AQ_CREDENTIAL_UPDATE] = "UPDATE credentials SET friendly_name = coalesce(?3, friendly_name),"
+                             " type = coalesce(?4, type), sandbox = coalesce(?5, sandbox),"
+                             " certificate = coalesce(?6, certificate), private_key = coalesce(?7, private_key),"
+                             " api_key = coalesce(?8, api_key), secret = coalesce(?9, secret), date_updated = ?10"
+                             " WHERE account_sid = ?1 AND sid = ?2",
+    [AQ_CREDENTIAL_DELETE] = "DELETE FROM credentials WHERE account_sid = ?1 AND sid = ?2",
+    [AQ_CREDENTIAL_LIST_AFTER] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = ?1 AND id > ?2"
+                                 " ORDER BY id LIMIT ?3",
+    [AQ_CREDENTIAL_LIST_BEFORE] = "SELECT * FROM (SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = ?1"
+                                  " AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
+    [AQ_BINDING_GET] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1 AND sid = ?2",
+    [AQ_BINDING_DELETE] = "DELETE FROM bindings WHERE service_sid = ?1 AND sid = ?2",
+    [AQ_BINDING_LIST_AFTER] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1 AND id > ?2"
+                              BINDING_FILTER " ORDER BY id LIMIT ?3",
+    [AQ_BINDING_LIST_BEFORE] = "SELECT * FROM (SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1"
+                               " AND id < ?2" BINDING_FILTER " ORDER BY id DESC LIMIT ?3) ORDER BY id",
+};
+
+static sqlite3_stmt *aq(struct sq_conn *c, enum aq_id id)
+{
+    return sq_stmt(c, &c->extra[SQ_EXTRA_ACCOUNT + id], aq_sql[id]);
+}
+
+/* Binds the parent and keyset position of a page and picks the statement for its direction. */
+static sqlite3_stmt *aq_page(struct sq_conn *c, enum aq_id after, enum aq_id before, const char *parent,
+                             const struct page_req *p)
+{
+    sqlite3_stmt *s = aq(c, p->dir == 'b' ? before : after);
+    if (!s)
+        return NULL;
+    sq_bind_text(s, 1, parent);
+    sqlite3_bind_int64(s, 2, p->dir == 'b' ? p->before : p->after);
+    sqlite3_bind_int(s, 3, p->limit + 1);
+    return s;
+}
+
+/* A statement that changes one row: ST_NOT_FOUND when it changed none. */
+static int exec_one(struct sq_conn *c, sqlite3_stmt *s)
+{
+    int r = sq_exec(c, s);
+    if (r == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_NOT_FOUND;
+    return r;
+}
+
+/* Column text valid until the next step (list rows), or a copy in a. */
+static char *col_text(sqlite3_stmt *s, int i, struct arena *a)
+{
+    return a ? sq_col_dup(s, i, a) : (char *)sqlite3_column_text(s, i);
+}
+
+/* ---- accounts ---- */
+
+static int account_list(struct store_conn *sc, account_row_fn fn, void *ctx)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_ACCOUNT_LIST);
+    if (!s)
+        return ST_ERROR;
+    LIST_ROWS(c, s, struct account acct,
+              {
+                  memset(&acct, 0, sizeof(acct));
+                  sq_col_sid(s, 0, acct.sid);
+                  acct.friendly_name = (char *)sqlite3_column_text(s, 1);
+                  sq_col_sid(s, 2, acct.default_service_sid);
+                  acct.default_messaging_service_sid = (char *)sqlite3_column_text(s, 3);
+                  acct.default_inactive_timer = (char *)sqlite3_column_text(s, 4);
+                  acct.default_closed_timer = (char *)sqlite3_column_text(s, 5);
+                  acct.date_created = sqlite3_column_int64(s, 6);
+              },
+              fn(ctx, &acct));
+}
+
+static int account_update_config(struct store_conn *sc, const struct account *a)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_ACCOUNT_UPDATE_CONFIG);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, a->sid);
+    sq_bind_text(s, 2, a->default_service_sid);
+    sq_bind_text(s, 3, a->default_messaging_service_sid);
+    sq_bind_text(s, 4, a->default_inactive_timer);
+    sq_bind_text(s, 5, a->default_closed_timer);
+    return exec_one(c, s);
+}
+
+/* ---- API keys ---- */
+
+static int key_insert(struct store_conn *sc, const struct api_key *k)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_KEY_INSERT);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, k->sid);
+    sq_bind_text(s, 2, k->account_sid);
+    sq_bind_text(s, 3, k->friendly_name);
+    sq_bind_text(s, 4, k->salt);
+    sq_bind_text(s, 5, k->secret_hash);
+    sqlite3_bind_int64(s, 6, k->date_created);
+    return sq_exec(c, s);
+}
+
+static int key_get(struct store_conn *sc, const char *sid, struct arena *a, struct api_key *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_KEY_GET);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, sid);
+    STEP_ONE(c, s, {
+        sq_col_sid(s, 0, out->sid);
+        sq_col_sid(s, 1, out->account_sid);
+        out->friendly_name = sq_col_dup(s, 2, a);
+        out->salt = sq_col_dup(s, 3, a);
+        out->secret_hash = sq_col_dup(s, 4, a);
+        out->date_created = sqlite3_column_int64(s, 5);
+        out->date_revoked = sqlite3_column_int64(s, 6);
+    });
+}
+
+static int key_list(struct store_conn *sc, const char *account_sid, api_key_row_fn fn, void *ctx)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, account_sid ? AQ_KEY_LIST_ACCOUNT : AQ_KEY_LIST);
+    if (!s)
+        return ST_ERROR;
+    if (account_sid)
+        sq_bind_text(s, 1, account_sid);
+    LIST_ROWS(c, s, struct api_key k,
+              {
+                  memset(&k, 0, sizeof(k));
+                  sq_col_sid(s, 0, k.sid);
+                  sq_col_sid(s, 1, k.account_sid);
+                  k.friendly_name = (char *)sqlite3_column_text(s, 2);
+                  k.date_created = sqlite3_column_int64(s, 3);
+                  k.date_revoked = sqlite3_column_int64(s, 4);
+              },
+              fn(ctx, &k));
+}
+
+static int key_revoke(struct store_conn *sc, const char *sid, long long now)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_KEY_REVOKE);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, sid);
+    sqlite3_bind_int64(s, 2, now);
+    return exec_one(c, s);
+}
+
+/* ---- services ---- */
+
+static int service_list(struct store_conn *sc, const char *account_sid, const struct page_req *p, service_row_fn fn,
+                        void *ctx)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq_page(c, AQ_SERVICE_LIST_AFTER, AQ_SERVICE_LIST_BEFORE, account_sid, p);
+    if (!s)
+        return ST_ERROR;
+    LIST_ROWS(c, s, struct service sv; long long id,
+              {
+                  id = sqlite3_column_int64(s, 0);
+                  sq_col_sid(s, 1, sv.sid);
+                  sq_col_sid(s, 2, sv.account_sid);
+                  sv.friendly_name = (char *)sqlite3_column_text(s, 3);
+                  sv.date_created = sqlite3_column_int64(s, 4);
+                  sv.date_updated = sqlite3_column_int64(s, 5);
+              },
+              fn(ctx, id, &sv));
+}
+
+static int service_delete(struct store_conn *sc, const char *account_sid, const char *sid)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_SERVICE_EXISTS);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, sid);
+    sq_bind_text(s, 2, account_sid);
+    int rc = sqlite3_step(s);
+    int r = rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
+    sq_done(s);
+    if (r != ST_OK)
+        return r;
+    if (!(s = aq(c, AQ_SERVICE_DELETE_USERS)))
+        return ST_ERROR;
+    sq_bind_text(s, 1, sid);
+    if ((r = sq_exec(c, s)) != ST_OK)
+        return r;
+    if (!(s = aq(c, AQ_SERVICE_DELETE)))
+        return ST_ERROR;
+    sq_bind_text(s, 1, sid);
+    sq_bind_text(s, 2, account_sid);
+    return exec_one(c, s);
+}
+
+static int service_config_update(struct store_conn *sc, const struct service_config *cfg)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_SERVICE_CONFIG_UPDATE);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, cfg->service_sid);
+    sq_bind_text(s, 2, cfg->conversation_creator_role_sid);
+    sq_bind_text(s, 3, cfg->conversation_role_sid);
+    sq_bind_text(s, 4, cfg->chat_service_role_sid);
+    sqlite3_bind_int(s, 5, cfg->reachability_enabled ? 1 : 0);
+    return exec_one(c, s);
+}
+
+/* ---- roles ---- */
+
+static int role_update(struct store_conn *sc, const struct role *ro)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_ROLE_UPDATE);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, ro->service_sid);
+    sq_bind_text(s, 2, ro->sid);
+    sq_bind_text(s, 3, ro->permissions);
+    sqlite3_bind_int64(s, 4, ro->date_updated);
+    return exec_one(c, s);
+}
+
+static int role_delete(struct store_conn *sc, const char *service_sid, const char *sid)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_ROLE_IN_USE);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, service_sid);
+    sq_bind_text(s, 2, sid);
+    int rc = sqlite3_step(s);
+    int r = rc != SQLITE_ROW               ? sq_map_rc(c->db, sqlite3_extended_errcode(c->db))
+            : !sqlite3_column_int(s, 0) ? ST_NOT_FOUND
+            : sqlite3_column_int(s, 1)  ? ST_IN_USE
+                                        : ST_OK;
+    sq_done(s);
+    if (r != ST_OK)
+        return r;
+    if (!(s = aq(c, AQ_ROLE_DELETE)))
+        return ST_ERROR;
+    sq_bind_text(s, 1, service_sid);
+    sq_bind_text(s, 2, sid);
+    return exec_one(c, s);
+}
+
+/* ---- notifications ---- */
+
+static int notifications_get(struct store_conn *sc, const char *service_sid, struct arena *a,
+                             struct notifications *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_NOTIFICATIONS_GET);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, service_sid);
+    memset(out, 0, sizeof(*out));
+    memcpy(out->service_sid, service_sid, SID_LEN);
+    STEP_ONE(c, s, {
+        sq_col_sid(s, 0, out->account_sid);
+        out->log_enabled = sqlite3_column_int(s, 1);
+        out->new_message_enabled = sqlite3_column_int(s, 2);
+        out->new_message_template = sq_col_dup(s, 3, a);
+        out->new_message_sound = sq_col_dup(s, 4, a);
+        out->new_message_badge_count_enabled = sqlite3_column_int(s, 5);
+        out->new_message_with_media_enabled = sqlite3_column_int(s, 6);
+        out->new_message_with_media_template = sq_col_dup(s, 7, a);
+        out->added_enabled = sqlite3_column_int(s, 8);
+        out->added_template = sq_col_dup(s, 9, a);
+        out->added_sound = sq_col_dup(s, 10, a);
+        out->removed_enabled = sqlite3_column_int(s, 11);
+        out->removed_template = sq_col_dup(s, 12, a);
+        out->removed_sound = sq_col_dup(s, 13, a);
+    });
+}
+
+static int notifications_put(struct store_conn *sc, const struct notifications *n)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_NOTIFICATIONS_PUT);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, n->service_sid);
+    sq_bind_text(s, 2, n->account_sid);
+    sqlite3_bind_int(s, 3, n->log_enabled);
+    sqlite3_bind_int(s, 4, n->new_message_enabled);
+    sq_bind_text(s, 5, n->new_message_template);
+    sq_bind_text(s, 6, n->new_message_sound);
+    sqlite3_bind_int(s, 7, n->new_message_badge_count_enabled);
+    sqlite3_bind_int(s, 8, n->new_message_with_media_enabled);
+    sq_bind_text(s, 9, n->new_message_with_media_template);
+    sqlite3_bind_int(s, 10, n->added_enabled);
+    sq_bind_text(s, 11, n->added_template);
+    sq_bind_text(s, 12, n->added_sound);
+    sqlite3_bind_int(s, 13, n->removed_enabled);
+    sq_bind_text(s, 14, n->removed_template);
+    sq_bind_text(s, 15, n->removed_sound);
+    return sq_exec(c, s);
+}
+
+/* ---- credentials ---- */
+
+static void read_credential(sqlite3_stmt *s, struct arena *a, struct credential *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = sqlite3_column_int64(s, 0);
+    sq_col_sid(s, 1, out->sid);
+    sq_col_sid(s, 2, out->account_sid);
+    out->friendly_name = col_text(s, 3, a);
+    out->type = col_text(s, 4, a);
+    out->sandbox = sqlite3_column_int(s, 5);
+    out->date_created = sqlite3_column_int64(s, 6);
+    out->date_updated = sqlite3_column_int64(s, 7);
+}
+
+static int credential_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
+                          struct credential *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_GET);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, account_sid);
+    sq_bind_text(s, 2, sid);
+    STEP_ONE(c, s, read_credential(s, a, out));
+}
+
+static int credential_insert(struct store_conn *sc, struct credential *cr)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_INSERT);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, cr->sid);
+    sq_bind_text(s, 2, cr->account_sid);
+    sq_bind_text(s, 3, cr->friendly_name);
+    sq_bind_text(s, 4, cr->type);
+    sqlite3_bind_int(s, 5, cr->sandbox > 0);
+    sq_bind_text(s, 6, cr->certificate);
+    sq_bind_text(s, 7, cr->private_key);
+    sq_bind_text(s, 8, cr->api_key);
+    sq_bind_text(s, 9, cr->secret);
+    sqlite3_bind_int64(s, 10, cr->date_created);
+    sqlite3_bind_int64(s, 11, cr->date_updated);
+    int r = sq_exec(c, s);
+    if (r == ST_OK)
+        cr->id = sqlite3_last_insert_rowid(c->db);
+    return r;
+}
+
+static int credential_update(struct store_conn *sc, const struct credential *cr)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_UPDATE);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, cr->account_sid);
+    sq_bind_text(s, 2, cr->sid);
+    sq_bind_text(s, 3, cr->friendly_name);
+    sq_bind_text(s, 4, cr->type);
+    if (cr->sandbox >= 0)
+        sqlite3_bind_int(s, 5, cr->sandbox > 0);
+    else
+        sqlite3_bind_null(s, 5);
+    sq_bind_text(s, 6, cr->certificate);
+    sq_bind_text(s, 7, cr->private_key);
+    sq_bind_text(s, 8, cr->api_key);
+    sq_bind_text(s, 9, cr->secret);
+    sqlite3_bind_int64(s, 10, cr->date_updated);
+    return exec_one(c, s);
+}
+
+static int credential_delete(struct store_conn *sc, const char *account_sid, const char *sid)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_DELETE);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, account_sid);
+    sq_bind_text(s, 2, sid);
+    return exec_one(c, s);
+}
+
+static int credential_list(struct store_conn *sc, const char *account_sid, const struct page_req *p,
+                           credential_row_fn fn, void *ctx)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq_page(c, AQ_CREDENTIAL_LIST_AFTER, AQ_CREDENTIAL_LIST_BEFORE, account_sid, p);
+    if (!s)
+        return ST_ERROR;
+    LIST_ROWS(c, s, struct credential cr, read_credential(s, NULL, &cr), fn(ctx, &cr));
+}
+
+/* ---- bindings ---- */
+
+static void read_binding(sqlite3_stmt *s, struct arena *a, struct binding *out)
+{
+    out->id = sqlite3_column_int64(s, 0);
+    sq_col_sid(s, 1, out->sid);
+    sq_col_sid(s, 2, out->account_sid);
+    sq_col_sid(s, 3, out->service_sid);
+    sq_col_sid(s, 4, out->credential_sid);
+    out->endpoint = col_text(s, 5, a);
+    out->identity = col_text(s, 6, a);
+    out->binding_type = col_text(s, 7, a);
+    out->message_types = col_text(s, 8, a);
+    out->date_created = sqlite3_column_int64(s, 9);
+    out->date_updated = sqlite3_column_int64(s, 10);
+}
+
+static int binding_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
+                       struct binding *out)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_BINDING_GET);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, service_sid);
+    sq_bind_text(s, 2, sid);
+    STEP_ONE(c, s, read_binding(s, a, out));
+}
+
+static int binding_delete(struct store_conn *sc, const char *service_sid, const char *sid)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq(c, AQ_BINDING_DELETE);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, service_sid);
+    sq_bind_text(s, 2, sid);
+    return exec_one(c, s);
+}
+
+static int binding_list(struct store_conn *sc, const char *service_sid, const struct binding_filter *f,
+                        const struct page_req *p, binding_row_fn fn, void *ctx)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = aq_page(c, AQ_BINDING_LIST_AFTER, AQ_BINDING_LIST_BEFORE, service_sid, p);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 4, f ? f->types : NULL);
+    sq_bind_text(s, 5, f ? f->identities : NULL);
+    LIST_ROWS(c, s, struct binding b, read_binding(s, NULL, &b), fn(ctx, &b));
+}
+
+const struct store_account_ops sqlite_account_ops = {
+    .account_list = account_list,
+    .account_update_config = account_update_config,
+    .key_insert = key_insert,
+    .key_get = key_get,
+    .key_list = key_list,
+    .key_revoke = key_revoke,
+    .service_list = service_list,
+    .service_delete = service_delete,
+    .service_config_update = service_config_update,
+    .role_update = role_update,
+    .role_delete = role_delete,
+    .notifications_get = notifications_get,
+    .notifications_put = notifications_put,
+    .credential_get = credential_get,
+    .credential_insert = credential_insert,
+    .credential_update = credential_update,
+    .credential_delete = credential_delete,
+    .credential_list = credential_list,
+    .binding_get = binding_get,
+    .binding_delete = binding_delete,
+    .binding_list = binding_list,
+};
