@@ -10,6 +10,8 @@
 void config_usage(FILE *out)
 {
     fputs("usage: parley [serve] [options]\n"
+          "       parley account create|list ...      accounts on the data file (parley account --help)\n"
+          "       parley key create|list|revoke ...   API keys on the data file (parley key --help)\n"
           "\n"
           "A Twilio Conversations REST API (v1) server.\n"
           "\n"
@@ -31,6 +33,7 @@ void config_usage(FILE *out)
           "  --rest-pre-webhooks on|off      pre-event hooks for REST calls with the header (default on)\n"
           "  --veto-status N        HTTP status of a call a pre-event hook refused (default 400)\n"
           "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
+          "  --metrics-public       serve /metrics without credentials (for a Prometheus scraper)\n"
           "  --help, --version\n",
           out);
 }
@@ -151,6 +154,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
         } else if (strcmp(a, "--tls-key") == 0) {
             NEED_VALUE;
             cfg->tls_key = v;
+        } else if (strcmp(a, "--metrics-public") == 0) {
+            cfg->metrics_public = 1;
         } else if (strcmp(a, "--pre-webhook-failure") == 0) {
             NEED_VALUE;
             if (strcmp(v, "proceed") != 0 && strcmp(v, "reject") != 0) {

@@ -29,6 +29,7 @@ struct config {
     int rest_pre_hooks;
     unsigned veto_status;
     unsigned webhook_max_attempts;
+    int metrics_public;
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

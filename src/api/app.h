@@ -20,7 +20,9 @@ struct app {
     struct hook_client *hooks;
     int pre_hooks_for_rest;        /* fire pre-event hooks for REST calls carrying the header (default 1) */
     enum pre_failure_policy pre_failure;
-    int veto_status;               /* HTTP status of a vetoed REST call (default 400, code 50056) */
+    int veto_status;
+    int metrics_public;            /* serve /metrics without credentials */
+    long long (*in_flight)(void);  /* requests being handled (the HTTP server's count) */               /* HTTP status of a vetoed REST call (default 400, code 50056) */
 };
 
 #endif

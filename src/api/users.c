@@ -36,11 +36,17 @@ struct user_write {
 
 static void render_user(struct jw *w, struct req *r, const struct user *u)
 {
-    char base[512], url[600], links[640];
+    /* url = <base>/Users/<sid>, links.user_conversations = <url>/Conversations: built by copying */
+    char url[sizeof(r->base) + 64], links[sizeof(url) + 16];
     char created[TIME_ISO_LEN + 1], updated[TIME_ISO_LEN + 1];
-    api_base_path(r, base, sizeof(base));
-    snprintf(url, sizeof(url), "%s/Users/%s", base, u->sid);
-    snprintf(links, sizeof(links), "%s/Conversations", url);
+    size_t n;
+    const char *base = api_base(r, &n);
+    memcpy(url, base, n);
+    memcpy(url + n, "/Users/", 7);
+    memcpy(url + n + 7, u->sid, SID_LEN + 1);
+    size_t ulen = n + 7 + SID_LEN;
+    memcpy(links, url, ulen);
+    memcpy(links + ulen, "/Conversations", sizeof("/Conversations"));
     time_iso(created, u->date_created);
     time_iso(updated, u->date_updated);
     jw_obj_begin(w);
@@ -76,7 +82,7 @@ static int check_role(struct store_conn *c, struct req *r, const struct param_va
     struct role role;
     int rc = c->ops->role_get(c, r->service_sid, v->s, &r->arena, &role);
     if (rc == ST_NOT_FOUND || (rc == ST_OK && role.type != ROLE_SERVICE))
-        return resp_error(r, E_ROLE_NOT_FOUND, "Role not found"), -1;
+        return resp_error(r, E_ROLE_NOT_FOUND, "%s", resp_title(E_ROLE_NOT_FOUND)), -1;
     if (rc != ST_OK)
         return resp_store_error(r, rc), -1;
     return 0;
@@ -129,7 +135,7 @@ static int apply_create(struct store_conn *c, struct req *r)
     u.date_created = u.date_updated = time_now_ms();
     int rc = c->ops->user_insert(c, &u);
     if (rc == ST_CONFLICT)
-        return resp_error(r, E_USER_EXISTS, "User already exists"), -1;
+        return resp_error(r, E_USER_EXISTS, "%s", resp_title(E_USER_EXISTS)), -1;
     if (rc != ST_OK)
         return resp_store_error(r, rc), -1;
     if (queue_event(c, r, EV_USER_ADDED, &u) != 0)
@@ -246,14 +252,29 @@ static int run_pre_update(struct req *r, struct user_write *uw)
     return pre_event_run(r, "onUserUpdate", t, n, p, NULL, proceed_update);
 }
 
+/* A missing user outranks any parameter error (validation order, docs/DECISIONS.md). Checked only once a
+ * parameter error is known, so that a valid update pays nothing for it. */
+static int not_found_first(struct req *r)
+{
+    const char *key;
+    int by_sid;
+    lookup_key(r, &key, &by_sid);
+    struct user u;
+    if (r->db->ops->user_get(r->db, r->service_sid, key, by_sid, &r->arena, &u) == ST_NOT_FOUND)
+        return resp_not_found(r);
+    return 0;
+}
+
 int users_update(struct req *r)
 {
     struct user_write *uw = arena_alloc(&r->arena, sizeof(*uw));
     memset(uw, 0, sizeof(*uw));
     if (params_read(r, &r->body, update_params, UPDATE_COUNT, &uw->v[1]) != 0)
-        return 0;
-    if (params_count_present(&uw->v[1], UPDATE_COUNT) == 0)
-        return resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
+        return not_found_first(r);
+    if (params_count_present(&uw->v[1], UPDATE_COUNT) == 0) {
+        resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
+        return not_found_first(r);
+    }
     lookup_key(r, &uw->key, &uw->by_sid);
     int pre = run_pre_update(r, uw);
     if (pre >= 0)

@@ -35,6 +35,9 @@ struct req {
     const char *param[ROUTE_MAX_PARAMS];   /* percent-decoded path parameters, NUL-terminated */
     size_t param_len[ROUTE_MAX_PARAMS];
     const char *service_sid;   /* the service the path addresses (default or explicit) */
+    int route_idx;             /* for metrics: api_route_index(), -1 when no route handled it */
+    size_t base_len;           /* api_base(): 0 until computed */
+    char base[320];
     int service_path;          /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
 
     /* store */
@@ -46,6 +49,7 @@ struct req {
 
     /* response */
     int status;
+    const char *content_type;  /* NULL: application/json; charset=utf-8 */
     struct buf out;
     struct arena arena;
     void (*on_defer)(struct req *r);      /* set by the server: suspend the connection */

@@ -19,6 +19,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/sid.h"
 
 #define URI_MAX 8192
@@ -125,6 +126,7 @@ static struct conn_state *state_new(struct server *s)
     r->query.n = 0;
     r->body.n = 0;
     memset(&r->webhook_enabled, 0, sizeof(*r) - offsetof(struct req, webhook_enabled));
+    r->route_idx = -1;
     r->out = out;
     r->arena = arena;
     buf_reset(&r->out);
@@ -230,17 +232,20 @@ static enum MHD_Result send_response(struct conn_state *st)
     struct req *r = &st->req;
     int status = r->status ? r->status : 500;
     size_t len = status == 204 ? 0 : r->out.len;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, len ? r->out.p : (void *)"", MHD_RESPMEM_MUST_COPY);
+    /* the body stays in r->out, untouched, until MHD reports the request completed: no copy */
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, len ? r->out.p : (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     for (const struct resp_header *h = resp_fixed_headers; h->name; h++)
-        MHD_add_response_header(resp, h->name, h->value);
+        MHD_add_response_header(resp, h->name, r->content_type && h == resp_fixed_headers ? r->content_type : h->value);
     char rid[SID_LEN + 1];
     request_id_new(rid);
     MHD_add_response_header(resp, "Twilio-Request-Id", rid);
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    long long ms = (t1.tv_sec - st->t0.tv_sec) * 1000LL + (t1.tv_nsec - st->t0.tv_nsec) / 1000000;
+    long long us = (t1.tv_sec - st->t0.tv_sec) * 1000000LL + (t1.tv_nsec - st->t0.tv_nsec) / 1000;
+    long long ms = us / 1000;
+    metrics_request(r->route_idx, r->method ? __builtin_ctz((unsigned)r->method) : 4, status, us);
     char dur[32];
     snprintf(dur, sizeof(dur), "%lld.%03lld", ms / 1000, ms % 1000);
     MHD_add_response_header(resp, "Twilio-Request-Duration", dur);
@@ -301,6 +306,14 @@ static enum MHD_Result handle(struct conn_state *st, const char *method)
     if (strcmp(r->path, "/healthz") == 0 && r->method == HTTP_GET) {
         r->status = 200;
         buf_puts(&r->out, "{\"status\":\"ok\"}");
+        return send_response(st);
+    }
+    if (strcmp(r->path, "/metrics") == 0 && r->method == HTTP_GET) {
+        r->db = thread_db(s);
+        if (!r->db)
+            resp_error(r, E_UNAVAILABLE, "Service unavailable");
+        else
+            api_metrics(r, MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
         return send_response(st);
     }
     if (st->uri_too_long) {
@@ -406,6 +419,14 @@ static char *read_file(const char *path)
     return b.p;
 }
 
+/* The running server, for the in-flight gauge (one server per process). */
+static struct server *the_server;
+
+static long long in_flight_now(void)
+{
+    return the_server ? atomic_load(&the_server->in_flight) : 0;
+}
+
 int server_start(struct server **out, const struct server_config *cfg, struct app *app)
 {
     struct server *s = calloc(1, sizeof(*s));
@@ -471,6 +492,10 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
         free(s);
         return -1;
     }
+    the_server = s;
+    app->in_flight = in_flight_now;
+    static const char *route_names[METRICS_MAX_ROUTES];
+    metrics_init(route_names, api_route_names(route_names, METRICS_MAX_ROUTES));
     *out = s;
     return 0;
 fail_addr:

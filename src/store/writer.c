@@ -6,6 +6,7 @@
 
 #include "store/store.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 struct writer {
     struct store_conn *conn;
@@ -15,7 +16,6 @@ struct writer {
     struct write_job *head, *tail;
     int stopping;
     pthread_t thread;
-    struct writer_stats stats;
 };
 
 static long long now_us(void)
@@ -25,20 +25,16 @@ static long long now_us(void)
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* One batch: BEGIN, a savepoint per job, COMMIT, then completions. */
-static void run_batch(struct writer *w, struct write_job *batch)
+/* One transaction over the jobs from first up to (not including) end: BEGIN, a savepoint per job,
+ * COMMIT. Returns its store_result; the completions are the caller's. */
+static int attempt(struct writer *w, struct write_job *first, struct write_job *end)
 {
     struct store_conn *c = w->conn;
     int r = c->ops->tx_begin(c);
-    if (r != ST_OK) {
-        for (struct write_job *j = batch, *next; j; j = next) {
-            next = j->next;
-            j->complete(j, 0, r);
-        }
-        return;
-    }
+    if (r != ST_OK)
+        return r;
     int n = 0;
-    for (struct write_job *j = batch; j && r == ST_OK; j = j->next) {
+    for (struct write_job *j = first; j != end && r == ST_OK; j = j->next) {
         n++;
         r = c->ops->savepoint(c);
         if (r != ST_OK)
@@ -51,15 +47,36 @@ static void run_batch(struct writer *w, struct write_job *batch)
     if (r == ST_OK)
         r = c->ops->tx_commit(c);
     long long t1 = now_us();
-    if (r != ST_OK) {
-        log_err("store: commit of a batch of %d failed (%d); the batch is rolled back", n, r);
+    if (r != ST_OK)
         c->ops->tx_rollback(c);
+    metrics_commit(n, t1 - t0);
+    return r;
+}
+
+/* One batch, then its completions (a completion may free its job).
+ *
+ * ST_BUSY means the transaction did not commit and may well commit if tried again: with PostgreSQL, a
+ * deadlock, serialization failure or lock timeout against another server on the same database, or a
+ * connection that was reset before COMMIT (store/pg.c); with SQLite, a lock that outlasted the busy
+ * timeout. The batch then runs once more, each job in its own transaction: apply functions are
+ * re-runnable (they read again and render their response again), and a one-job transaction cannot
+ * deadlock with another server over the order in which a batch locks its rows. A job that fails
+ * again is answered with its error (503 for ST_BUSY). Any other failure is not retried: a COMMIT
+ * whose outcome is unknown must not be repeated. */
+static void run_batch(struct writer *w, struct write_job *batch)
+{
+    int r = attempt(w, batch, NULL);
+    if (r == ST_BUSY) {
+        log_info("store: a batch met a transient conflict; its jobs run again, one transaction each");
+        for (struct write_job *j = batch, *next; j; j = next) {
+            next = j->next;
+            int rj = attempt(w, j, next);
+            j->complete(j, rj == ST_OK, rj);
+        }
+        return;
     }
-    pthread_mutex_lock(&w->lock);
-    w->stats.batches++;
-    w->stats.jobs += (unsigned long long)n;
-    w->stats.fsync_us_total += (unsigned long long)(t1 - t0);
-    pthread_mutex_unlock(&w->lock);
+    if (r != ST_OK)
+        log_err("store: a batch failed (%d); it is rolled back", r);
     for (struct write_job *j = batch, *next; j; j = next) {
         next = j->next;
         j->complete(j, r == ST_OK, r);
@@ -69,6 +86,7 @@ static void run_batch(struct writer *w, struct write_job *batch)
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
+    pthread_setname_np(pthread_self(), "parley-writer");
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (!w->head && !w->stopping)
@@ -178,11 +196,4 @@ void writer_stop(struct writer *w)
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);
     free(w);
-}
-
-void writer_get_stats(struct writer *w, struct writer_stats *out)
-{
-    pthread_mutex_lock(&w->lock);
-    *out = w->stats;
-    pthread_mutex_unlock(&w->lock);
 }

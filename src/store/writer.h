@@ -18,11 +18,6 @@ struct write_job {
     struct write_job *next;
 };
 
-struct writer_stats {
-    unsigned long long batches;
-    unsigned long long jobs;
-    unsigned long long fsync_us_total;
-};
 
 int writer_start(struct writer **out, struct store_conn *c, int max_batch);
 /* Queues a job; it completes on the writer thread. */
@@ -31,6 +26,5 @@ void writer_submit(struct writer *w, struct write_job *job);
 int writer_run_sync(struct writer *w, struct write_job *job);
 /* Drains the queue, then stops the thread. */
 void writer_stop(struct writer *w);
-void writer_get_stats(struct writer *w, struct writer_stats *out);
 
 #endif
