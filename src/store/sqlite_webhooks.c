@@ -15,9 +15,6 @@ enum wq_id {
     WQ_OUTBOX_NEXT_DUE,
     WQ_OUTBOX_RELEASE_ALL,
     WQ_OUTBOX_COUNT,
-    WQ_BEGIN,
-    WQ_COMMIT,
-    WQ_ROLLBACK,
     WQ_OUTBOX_DELETE,
     WQ_OUTBOX_RETRY,
     WQ_LOG_INSERT,
@@ -29,6 +26,8 @@ enum wq_id {
 _Static_assert(WQ__COUNT <= 32, "webhook statements overflow their slots");
 
 /* The log keeps the last 10,000 rows per account (WQ_LOG_PRUNE). */
+
+#define OUTBOX_WINDOW "256"
 
 static const char *const wq_sql[WQ__COUNT] = {
     [WQ_ACCOUNT_GET] = "SELECT method, filters, pre_webhook_url, post_webhook_url, target FROM account_webhooks"
@@ -44,22 +43,22 @@ static const char *const wq_sql[WQ__COUNT] = {
     [WQ_OUTBOX_INSERT] = "INSERT INTO webhook_outbox(account_sid, event_type, url, method, params, order_key,"
                          " idempotency_token, attempts, next_attempt_at, created_at)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
+    /* Only the oldest OUTBOX_WINDOW rows are looked at: a claim costs the same with a million rows
+     * waiting (behind a receiver that is down) as with ten; later rows move up as these go. */
     [WQ_OUTBOX_CLAIM] = "UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
-                        " SELECT o.id FROM webhook_outbox o WHERE o.next_attempt_at <= ?2"
-                        " AND (o.claimed_until IS NULL OR o.claimed_until < ?2)"
+                        " SELECT o.id FROM (SELECT * FROM webhook_outbox ORDER BY id LIMIT " OUTBOX_WINDOW ") o"
+                        " WHERE o.next_attempt_at <= ?2 AND (o.claimed_until IS NULL OR o.claimed_until < ?2)"
                         " AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key AND p.id < o.id)"
                         " ORDER BY o.id LIMIT ?4)"
                         " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
                         " attempts, next_attempt_at, created_at",
-    [WQ_OUTBOX_NEXT_DUE] = "SELECT min(max(next_attempt_at, coalesce(claimed_until, 0))) FROM webhook_outbox o"
+    [WQ_OUTBOX_NEXT_DUE] = "SELECT min(max(next_attempt_at, coalesce(claimed_until, 0)))"
+                           " FROM (SELECT * FROM webhook_outbox ORDER BY id LIMIT " OUTBOX_WINDOW ") o"
                            " WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key"
                            " AND p.id < o.id)",
     [WQ_OUTBOX_RELEASE_ALL] = "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL"
                               " WHERE claimed_by IS NOT NULL",
     [WQ_OUTBOX_COUNT] = "SELECT count(*) FROM webhook_outbox",
-    [WQ_BEGIN] = "BEGIN IMMEDIATE",
-    [WQ_COMMIT] = "COMMIT",
-    [WQ_ROLLBACK] = "ROLLBACK",
     [WQ_OUTBOX_DELETE] = "DELETE FROM webhook_outbox WHERE id = ?1",
     [WQ_OUTBOX_RETRY] = "UPDATE webhook_outbox SET attempts = ?2, next_attempt_at = ?3, last_status = ?4,"
                         " last_error = ?5, last_latency_ms = ?6, claimed_by = NULL, claimed_until = NULL WHERE id = ?1",
@@ -154,19 +153,13 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     *next_due = 0;
-    int r = run(c, WQ_BEGIN);
-    if (r != ST_OK)
-        return r;
     sqlite3_stmt *s = wq(c, WQ_OUTBOX_CLAIM);
-    if (!s) {
-        run(c, WQ_ROLLBACK);
+    if (!s)
         return ST_ERROR;
-    }
     sq_bind_text(s, 1, owner);
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_int64(s, 3, lease_ms);
     sqlite3_bind_int(s, 4, limit);
-    /* RETURNING rows are all produced before the first is handed out; fn only starts transfers */
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct outbox_row row;
@@ -183,20 +176,17 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
         row.created_at = sqlite3_column_int64(s, 10);
         fn(ctx, &row);
     }
-    r = rc == SQLITE_DONE ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
+    int r = rc == SQLITE_DONE ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
     sq_done(s);
-    if (r == ST_OK) {
-        s = wq(c, WQ_OUTBOX_NEXT_DUE);
-        if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-            *next_due = sqlite3_column_int64(s, 0);
-        if (s)
-            sq_done(s);
-    }
-    if (r == ST_OK)
-        r = run(c, WQ_COMMIT);
     if (r != ST_OK)
-        run(c, WQ_ROLLBACK);
-    return r;
+        return r;
+    s = wq(c, WQ_OUTBOX_NEXT_DUE);
+    if (!s)
+        return ST_ERROR;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        *next_due = sqlite3_column_int64(s, 0);
+    sq_done(s);
+    return ST_OK;
 }
 
 static int outbox_release_all(struct store_conn *sc)

@@ -59,7 +59,8 @@ struct store_webhook_ops {
      * during the call): rows that are due, not claimed by anyone else (or whose claim expired), and
      * the oldest of their order key (so that one key's deliveries go out one at a time, in order).
      * Safe with several servers on one database. *next_due receives the earliest time another row
-     * falls due (0: none). Runs its own short transaction on c, which must not be a read-only one. */
+     * falls due (0: none). Runs inside the caller's transaction: the writer's (webhook/client.c sends
+     * it as a write job, so that claims never contend with the writer for the database). */
     int (*outbox_claim)(struct store_conn *c, const char *owner, long long now, long long lease_ms, int limit,
                         outbox_row_fn fn, void *ctx, long long *next_due);
     /* Drops every claim (a single server starting: what it had claimed before a crash is due again). */

@@ -369,24 +369,71 @@ static int start_post(struct hook_client *h, const struct outbox_row *row, const
     return 0;
 }
 
-struct claim_ctx {
+/* A claim runs as a write job: inside the writer's transaction, so it never contends with the writer
+ * for the database. The claimed rows are copied out for the client thread. */
+struct claim_job {
+    struct write_job job;
     struct hook_client *h;
-    struct arena *a;
+    int room;
+    long long now, due;
+    struct outbox_row *rows;
+    int n;
+    int committed;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int finished;
 };
 
-static int claimed_row(void *ctx, const struct outbox_row *row)
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+
+static int copy_row(void *ctx, const struct outbox_row *row)
 {
-    struct claim_ctx *cc = ctx;
-    struct hook_client *h = cc->h;
-    struct account acct;
-    /* the signing key is the account's current auth token */
-    if (h->db->ops->account_get(h->db, row->account_sid, cc->a, &acct) != ST_OK) {
-        log_warn("webhook: delivery %lld: account %s is gone; its claim lapses", row->id, row->account_sid);
-        return 0;
-    }
-    if (start_post(h, row, acct.auth_token) != 0)
-        log_warn("webhook: delivery %lld could not start; its claim lapses", row->id);
+    struct claim_job *cj = ctx;
+    if (cj->n >= cj->room)
+        return 1;
+    struct outbox_row *o = &cj->rows[cj->n++];
+    *o = *row;
+    o->event_type = dup_or_empty(row->event_type);
+    o->url = dup_or_empty(row->url);
+    o->method = dup_or_empty(row->method);
+    o->params = dup_or_empty(row->params);
+    o->order_key = dup_or_empty(row->order_key);
+    o->idempotency_token = dup_or_empty(row->idempotency_token);
     return 0;
+}
+
+static void free_rows(struct claim_job *cj)
+{
+    for (int i = 0; i < cj->n; i++) {
+        struct outbox_row *o = &cj->rows[i];
+        free(o->event_type);
+        free(o->url);
+        free(o->method);
+        free(o->params);
+        free(o->order_key);
+        free(o->idempotency_token);
+    }
+    cj->n = 0;
+}
+
+static int claim_apply(struct store_conn *c, struct write_job *job)
+{
+    struct claim_job *cj = (struct claim_job *)job;
+    free_rows(cj);   /* a retried batch claims again */
+    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, CLAIM_LEASE_MS, cj->room, copy_row, cj, &cj->due);
+    if (rc != ST_OK && rc != ST_BUSY)
+        log_warn("webhook: cannot claim from the outbox (%d)", rc);
+    return rc != ST_OK;
+}
+
+static void claim_complete(struct write_job *job, int committed, int store_result)
+{
+    struct claim_job *cj = (struct claim_job *)job;
+    pthread_mutex_lock(&cj->lock);
+    cj->committed = committed;
+    cj->finished = 1;
+    pthread_cond_signal(&cj->cond);
+    pthread_mutex_unlock(&cj->lock);
 }
 
 /* Starts what is due; returns when the next row falls due (ms since epoch), 0 if unknown. */
@@ -397,24 +444,44 @@ static long long scan_outbox(struct hook_client *h)
     pthread_mutex_unlock(&h->lock);
     if (room <= 0)
         return 0;
+    struct claim_job cj = {.job = {.apply = claim_apply, .complete = claim_complete}, .h = h, .room = room,
+                           .now = now_ms()};
+    cj.rows = calloc((size_t)room, sizeof(*cj.rows));
+    if (!cj.rows)
+        return 0;
+    pthread_mutex_init(&cj.lock, NULL);
+    pthread_cond_init(&cj.cond, NULL);
+    writer_submit(h->app->writer, &cj.job);
+    pthread_mutex_lock(&cj.lock);
+    while (!cj.finished)
+        pthread_cond_wait(&cj.cond, &cj.lock);
+    pthread_mutex_unlock(&cj.lock);
+    pthread_cond_destroy(&cj.cond);
+    pthread_mutex_destroy(&cj.lock);
+
     struct arena a;
     arena_init(&a);
-    struct claim_ctx cc = {h, &a};
-    long long due = 0;
-    int rc = h->db->ops->webhooks->outbox_claim(h->db, h->owner, now_ms(), CLAIM_LEASE_MS, room, claimed_row, &cc, &due);
-    if (rc != ST_OK && rc != ST_BUSY)
-        log_warn("webhook: cannot read the outbox (%d)", rc);
-    long long n = 0;
-    if (h->db->ops->webhooks->outbox_count(h->db, &n) == ST_OK)
-        atomic_store(&h->outbox_depth, (unsigned long long)n);
+    for (int i = 0; cj.committed && i < cj.n; i++) {
+        const struct outbox_row *row = &cj.rows[i];
+        struct account acct;
+        /* the signing key is the account's current auth token */
+        if (h->db->ops->account_get(h->db, row->account_sid, &a, &acct) != ST_OK)
+            log_warn("webhook: delivery %lld: account %s is gone; its claim lapses", row->id, row->account_sid);
+        else if (start_post(h, row, acct.auth_token) != 0)
+            log_warn("webhook: delivery %lld could not start; its claim lapses", row->id);
+    }
     arena_free(&a);
-    return due;
+    free_rows(&cj);
+    free(cj.rows);
+    return cj.committed ? cj.due : 0;
 }
 
 static void *client_main(void *arg)
 {
     struct hook_client *h = arg;
+    pthread_setname_np(pthread_self(), "parley-webhooks");
     long long next_scan = 0;   /* scan at once: a restart finds what the last run left */
+    long long next_depth = 0;
     for (;;) {
         pthread_mutex_lock(&h->lock);
         int stopping = h->stopping;
@@ -435,6 +502,13 @@ static void *client_main(void *arg)
         for (size_t i = 0; i < npre; i++)
             start_pre(h, batch[i]);
         long long now = now_ms();
+        if (now >= next_depth) {
+            /* the gauge for /metrics: a count is a scan, so once a second */
+            long long n = 0;
+            if (h->db->ops->webhooks->outbox_count(h->db, &n) == ST_OK)
+                atomic_store(&h->outbox_depth, (unsigned long long)n);
+            next_depth = now + 1000;
+        }
         if (kicked || now >= next_scan) {
             long long due = scan_outbox(h);
             next_scan = now + 1000;   /* a periodic look as a safety net */
@@ -493,6 +567,26 @@ static void *client_main(void *arg)
     return NULL;
 }
 
+struct release_job {
+    struct write_job job;
+    int rc;
+};
+
+static int release_apply(struct store_conn *c, struct write_job *job)
+{
+    struct release_job *rj = (struct release_job *)job;
+    rj->rc = c->ops->webhooks->outbox_release_all(c);
+    return rj->rc != ST_OK;
+}
+
+static void release_complete(struct write_job *job, int committed, int store_result) {}
+
+static int release_all(struct app *app)
+{
+    struct release_job rj = {.job = {.apply = release_apply, .complete = release_complete}};
+    return writer_run_sync(app->writer, &rj.job) != 0 || rj.rc != ST_OK ? -1 : 0;
+}
+
 int hook_client_start(struct hook_client **out, struct app *app, const struct hook_client_config *cfg)
 {
     struct hook_client *h = calloc(1, sizeof(*h));
@@ -504,14 +598,14 @@ int hook_client_start(struct hook_client **out, struct app *app, const struct ho
         h->cfg.max_in_flight = 32;
     snprintf(h->owner, sizeof(h->owner), "%ld-%lld", (long)getpid(), now_ms());
     h->multi = curl_multi_init();
-    /* its own connection, writable for claims; claims need no fsync (a lost one is delivered again) */
-    if (!h->multi || app->store->open(app->data, 1, 0, &h->db) != ST_OK) {
+    /* its own connection for reads; claims and outcomes go through the writer */
+    if (!h->multi || app->store->open(app->data, 0, app->sync_full, &h->db) != ST_OK) {
         if (h->multi)
             curl_multi_cleanup(h->multi);
         free(h);
         return -1;
     }
-    if (cfg->release_claims_at_start && h->db->ops->webhooks->outbox_release_all(h->db) != ST_OK)
+    if (cfg->release_claims_at_start && release_all(app) != 0)
         log_warn("webhook: cannot release old outbox claims");
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
     pthread_mutex_init(&h->lock, NULL);

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import twilio from 'twilio';
 import { before, after } from 'node:test';
-import { e2eSuite, defaults, rejectsRest, sleep, SID_RE } from './harness.mjs';
+import { e2eSuite, defaults, parleyBin, rejectsRest, sleep, SID_RE } from './harness.mjs';
 
 /** twilio-python's RequestValidator (Debian's python3-twilio) on the same request: true when it accepts. */
 function pythonValidates(token, url, params, signature) {
@@ -440,6 +440,11 @@ e2eSuite('webhooks', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) => {
     assert.match(res.json.deliveries[0].event_type, /^onUser/);
     const bad = await ctx.h.raw('GET', '/parley/webhooks/log?Limit=0');
     assert.equal(bad.status, 400);
+    // the same log from the command line, on the data file
+    const out = execFileSync(parleyBin(), ['webhooks', 'log', '--data', ctx.h.dataFile, '--account', ctx.h.accountSid, '--limit', '500'], { encoding: 'utf8' });
+    assert.match(out, /post onUserAdded\s+delivered\s+200/);
+    assert.match(out, /pre\s+onUserUpdate\s+vetoed\s+403/);
+    assert.ok(!out.includes(ctx.h.authToken));
   });
 });
 
