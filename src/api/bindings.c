@@ -116,27 +116,24 @@ static int filter_of(struct req *r, const char *key, int present, char **json, s
     return err || query->err ? -1 : 0;
 }
 
-struct list_ctx {
-    struct req *r;
-    struct jw *w;
-    struct paging *pg;
-};
-
 static int list_row(void *ctx, const struct binding *b)
 {
     struct list_ctx *lc = ctx;
-    paging_row(lc->pg, lc->w, b->id);
+    list_row_begin(lc, b->id);
     render_binding(lc->w, lc->r, b);
     return 0;
+}
+
+static int fetch_bindings(struct list_ctx *lc)
+{
+    struct req *r = lc->r;
+    return r->db->ops->model->binding_list(r->db, r->service_sid, lc->extra, &lc->pg->req, list_row, lc);
 }
 
 int bindings_list(struct req *r)
 {
     struct param_value v[B__COUNT];
     if (params_read(r, &r->query, filter_params, B__COUNT, v) != 0)
-        return 0;
-    struct paging pg;
-    if (paging_read(r, 100, &pg) != 0)
         return 0;
     /* filters in spec order, as they go into the meta URLs */
     struct buf query;
@@ -151,19 +148,7 @@ int bindings_list(struct req *r)
         return resp_error(r, E_INVALID_PARAM, "BindingType and Identity filters too long (at most %d bytes)", FILTER_MAX);
     f.types = types;
     f.identities = identities;
-
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    jw_obj_begin(&w);
-    jw_key(&w, "bindings");
-    jw_arr_begin(&w);
-    struct list_ctx lc = {r, &w, &pg};
-    int rc = r->db->ops->model->binding_list(r->db, r->service_sid, &f, &pg.req, list_row, &lc);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
     char path[128];
     snprintf(path, sizeof(path), "/v1/Services/%s/Bindings", r->service_sid);
-    paging_finish(&pg, &w, r, path, filters, "bindings");
-    jw_obj_end(&w);
-    return 0;
+    return paging_list(r, 100, "bindings", path, filters, fetch_bindings, &f);
 }

@@ -196,35 +196,21 @@ int credentials_delete(struct req *r)
 
 /* ---- list ---- */
 
-struct list_ctx {
-    struct req *r;
-    struct jw *w;
-    struct paging *pg;
-};
-
 static int list_row(void *ctx, const struct credential *cr)
 {
     struct list_ctx *lc = ctx;
-    paging_row(lc->pg, lc->w, cr->id);
+    list_row_begin(lc, cr->id);
     render_credential(lc->w, lc->r, cr);
     return 0;
 }
 
+static int fetch_credentials(struct list_ctx *lc)
+{
+    struct req *r = lc->r;
+    return r->db->ops->model->credential_list(r->db, r->account.sid, &lc->pg->req, list_row, lc);
+}
+
 int credentials_list(struct req *r)
 {
-    struct paging pg;
-    if (paging_read(r, 100, &pg) != 0)
-        return 0;
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    jw_obj_begin(&w);
-    jw_key(&w, "credentials");
-    jw_arr_begin(&w);
-    struct list_ctx lc = {r, &w, &pg};
-    int rc = r->db->ops->model->credential_list(r->db, r->account.sid, &pg.req, list_row, &lc);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
-    paging_finish(&pg, &w, r, "/v1/Credentials", "", "credentials");
-    jw_obj_end(&w);
-    return 0;
+    return paging_list(r, 100, "credentials", "/v1/Credentials", "", fetch_credentials, NULL);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "api/app.h"
 #include "api/params.h"
 #include "http/request.h"
@@ -120,4 +121,24 @@ void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *l
     }
     jw_kstr(w, "key", key);
     jw_obj_end(w);
+}
+
+int paging_list(struct req *r, int max, const char *key, const char *list_path, const char *filters,
+                int (*fetch)(struct list_ctx *lc), void *extra)
+{
+    struct paging pg;
+    if (paging_read(r, max, &pg) != 0)
+        return 0;
+    struct jw w;
+    api_json_begin(r, &w, 200);
+    jw_obj_begin(&w);
+    jw_key(&w, key);
+    jw_arr_begin(&w);
+    struct list_ctx lc = {r, &w, &pg, extra};
+    int rc = fetch(&lc);
+    if (rc != ST_OK)
+        return resp_store_error(r, rc);
+    paging_finish(&pg, &w, r, list_path, filters, key);
+    jw_obj_end(&w);
+    return 0;
 }

@@ -35,4 +35,21 @@ void paging_row(struct paging *pg, struct jw *w, long long id);
 void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *list_path, const char *filters,
                    const char *key);
 
+/* What a list's row callback gets (the store's typed row callbacks take it as their ctx). */
+struct list_ctx {
+    struct req *r;
+    struct jw *w;
+    struct paging *pg;
+    void *extra;   /* the handler's own state (filters) */
+};
+
+/* Call first in each row callback: records the row's position for paging_finish. */
+static inline void list_row_begin(struct list_ctx *lc, long long id) { paging_row(lc->pg, lc->w, id); }
+
+/* A whole Read operation: reads the paging parameters (max: the operation's largest PageSize), writes
+ * {"<key>": [rows...], "meta": {...}} with fetch asking the store for the page, and the meta URLs on
+ * list_path ("/v1/Users") with filters ("Type=sms&" or ""). Returns 0 (the response is ready). */
+int paging_list(struct req *r, int max, const char *key, const char *list_path, const char *filters,
+                int (*fetch)(struct list_ctx *lc), void *extra);
+
 #endif

@@ -64,40 +64,26 @@ int roles_fetch(struct req *r)
     return 0;
 }
 
-struct list_ctx {
-    struct req *r;
-    struct jw *w;
-    struct paging *pg;
-};
-
 static int list_row(void *ctx, const struct role *ro)
 {
     struct list_ctx *lc = ctx;
-    paging_row(lc->pg, lc->w, ro->id);
+    list_row_begin(lc, ro->id);
     render_role(lc->w, lc->r, ro);
     return 0;
 }
 
+static int fetch_roles(struct list_ctx *lc)
+{
+    struct req *r = lc->r;
+    return r->db->ops->role_list(r->db, r->service_sid, &lc->pg->req, list_row, lc);
+}
+
 int roles_list(struct req *r)
 {
-    struct paging pg;
-    if (paging_read(r, 50, &pg) != 0)
-        return 0;
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    jw_obj_begin(&w);
-    jw_key(&w, "roles");
-    jw_arr_begin(&w);
-    struct list_ctx lc = {r, &w, &pg};
-    int rc = r->db->ops->role_list(r->db, r->service_sid, &pg.req, list_row, &lc);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
     char path[256];
     api_rel_base(r, path, sizeof(path) - 8);
     strcat(path, "/Roles");
-    paging_finish(&pg, &w, r, path, "", "roles");
-    jw_obj_end(&w);
-    return 0;
+    return paging_list(r, 50, "roles", path, "", fetch_roles, NULL);
 }
 
 static void respond_role(struct req *r, int status, const struct role *ro)

@@ -245,35 +245,21 @@ int services_delete(struct req *r)
     return api_write(r, apply_delete, NULL);
 }
 
-struct list_ctx {
-    struct req *r;
-    struct jw *w;
-    struct paging *pg;
-};
-
 static int list_row(void *ctx, long long id, const struct service *sv)
 {
     struct list_ctx *lc = ctx;
-    paging_row(lc->pg, lc->w, id);
+    list_row_begin(lc, id);
     render_service(lc->w, lc->r, sv);
     return 0;
 }
 
+static int fetch_services(struct list_ctx *lc)
+{
+    struct req *r = lc->r;
+    return r->db->ops->model->service_list(r->db, r->account.sid, &lc->pg->req, list_row, lc);
+}
+
 int services_list(struct req *r)
 {
-    struct paging pg;
-    if (paging_read(r, 100, &pg) != 0)
-        return 0;
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    jw_obj_begin(&w);
-    jw_key(&w, "services");
-    jw_arr_begin(&w);
-    struct list_ctx lc = {r, &w, &pg};
-    int rc = r->db->ops->model->service_list(r->db, r->account.sid, &pg.req, list_row, &lc);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
-    paging_finish(&pg, &w, r, "/v1/Services", "", "services");
-    jw_obj_end(&w);
-    return 0;
+    return paging_list(r, 100, "services", "/v1/Services", "", fetch_services, NULL);
 }

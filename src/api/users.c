@@ -309,43 +309,35 @@ int users_delete(struct req *r)
 
 /* ---- list ---- */
 
-struct list_ctx {
-    struct req *r;
-    struct jw *w;
-    struct paging *pg;
-};
-
 static int list_row(void *ctx, const struct user *u)
 {
     struct list_ctx *lc = ctx;
-    paging_row(lc->pg, lc->w, u->id);
+    list_row_begin(lc, u->id);
     render_user(lc->w, lc->r, u);
     return 0;
 }
 
+static int fetch_users(struct list_ctx *lc)
+{
+    struct req *r = lc->r;
+    return r->db->ops->user_list(r->db, r->service_sid, &lc->pg->req, list_row, lc);
+}
+
 int users_list(struct req *r)
 {
-    struct paging pg;
-    if (paging_read(r, 50, &pg) != 0)
-        return 0;
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    jw_obj_begin(&w);
-    jw_key(&w, "users");
-    jw_arr_begin(&w);
-    struct list_ctx lc = {r, &w, &pg};
-    int rc = r->db->ops->user_list(r->db, r->service_sid, &pg.req, list_row, &lc);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
     char path[256];
     api_rel_base(r, path, sizeof(path) - 8);
     strcat(path, "/Users");
-    paging_finish(&pg, &w, r, path, "", "users");
-    jw_obj_end(&w);
-    return 0;
+    return paging_list(r, 50, "users", path, "", fetch_users, NULL);
 }
 
 /* ---- /Users/{Sid}/Conversations: a view over participants; empty until conversations exist ---- */
+
+/* No conversations exist yet: every page is empty (the view will join participants). */
+static int no_conversations(struct list_ctx *lc)
+{
+    return ST_OK;
+}
 
 int user_conversations_list(struct req *r)
 {
@@ -358,19 +350,9 @@ int user_conversations_list(struct req *r)
         return resp_not_found(r);
     if (rc != ST_OK)
         return resp_store_error(r, rc);
-    struct paging pg;
-    if (paging_read(r, 50, &pg) != 0)
-        return 0;
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    jw_obj_begin(&w);
-    jw_key(&w, "conversations");
-    jw_arr_begin(&w);
     char path[320];
     char base[256];
     api_rel_base(r, base, sizeof(base));
     snprintf(path, sizeof(path), "%s/Users/%s/Conversations", base, u.sid);
-    paging_finish(&pg, &w, r, path, "", "conversations");
-    jw_obj_end(&w);
-    return 0;
+    return paging_list(r, 50, "conversations", path, "", no_conversations, NULL);
 }
