@@ -6,13 +6,16 @@
 #   1. scripts/deps.sh --bench          Debian + npm packages (only what is missing)
 #   2. make -j2 && make -j2 unit        build/parley and the cmocka unit binaries
 #   3. BUILD=build tests/run.sh         unit + end-to-end suite
+#   3b. the end-to-end suite again on PostgreSQL, when scripts/deps.sh --pg can install it: a throwaway
+#      cluster (scripts/pg.sh) on loopback, every server on a fresh database (PARLEY_TEST_PG), plus the
+#      multi-instance test (two servers, one database)
 #   4. make -j2 asan                    the same suite, built with ASan + UBSan (build-asan/)
 #   5. make -j2 fuzz                    (when clang is there) each libFuzzer target for FUZZ_SECONDS
 #                                       (default 10) on tests/fuzz/corpus/<target>/
-#   6. bench/run.sh --tiny              the benchmark in a few seconds, so that it cannot rot
+#   6. bench/run.sh --tiny [--pg]       the benchmark in a few seconds, so that it cannot rot
 #
 # Every count is added up; the last line is `N passed, N failed`; the exit status is non-zero on
-# any failure. Environment: FUZZ_SECONDS (default 10), SKIP_ASAN=1, SKIP_FUZZ=1, SKIP_BENCH=1.
+# any failure. Environment: FUZZ_SECONDS (default 10), SKIP_ASAN=1, SKIP_FUZZ=1, SKIP_BENCH=1, SKIP_PG=1.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -23,7 +26,8 @@ passed=0
 failed=0
 problems=()
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/parley-test.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+pgdir=
+trap 'rm -rf "$tmp"; [ -z "$pgdir" ] || bash scripts/pg.sh stop "$pgdir"' EXIT
 
 step() { printf '\n##### %s\n' "$*"; }
 fail() { # fail WHAT: one failure
@@ -73,6 +77,38 @@ make -j"$JOBS" -k unit || fail "make unit"
 step "unit + e2e (BUILD=build tests/run.sh)"
 BUILD=build bash tests/run.sh 2>&1 | tee "$tmp/run.log"
 add_counts "$tmp/run.log" "tests/run.sh (build)"
+
+have_pg=0
+if [ "${SKIP_PG:-0}" != 1 ]; then
+    step "e2e on PostgreSQL (scripts/deps.sh --pg, scripts/pg.sh, PARLEY_TEST_PG)"
+    if ! bash scripts/deps.sh --pg; then
+        echo "test.sh: PostgreSQL cannot be installed here: the PostgreSQL run is skipped"
+    else
+        # the cluster's folder must be reachable by the postgres user: not inside the 0700 $tmp
+        pgdir=$(mktemp -d "${TMPDIR:-/tmp}/parley-test-pg.XXXXXX")
+        rmdir "$pgdir"
+        if ! pg_url=$(bash scripts/pg.sh start "$pgdir"); then
+            fail "scripts/pg.sh start"
+        else
+            have_pg=1
+            PARLEY_TEST_PG=$pg_url PARLEY_BIN=$PWD/build/parley timeout -k 10 "${E2E_TIMEOUT:-900}" \
+                node --test --test-concurrency=1 --test-reporter=tap tests/e2e/ </dev/null 2>&1 | tee "$tmp/pg.log"
+            rc=${PIPESTATUS[0]}
+            # node:test's counts, as tests/run.sh reads them (cancelled counts as failed)
+            p=$(sed -nE 's/^# pass ([0-9]+).*/\1/p' "$tmp/pg.log" | tail -n 1)
+            f=$(sed -nE 's/^# fail ([0-9]+).*/\1/p' "$tmp/pg.log" | tail -n 1)
+            c=$(sed -nE 's/^# cancelled ([0-9]+).*/\1/p' "$tmp/pg.log" | tail -n 1)
+            # a failed before/after hook fails its suite without counting as a failed test
+            h=$(grep -c "failureType: 'hookFailed'" "$tmp/pg.log")
+            f=$((${f:-0} + ${c:-0} + h))
+            if [ -z "$p" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then f=$((f + 1)); fi
+            echo "${p:-0} passed, $f failed" >"$tmp/pg.count"
+            add_counts "$tmp/pg.count" "e2e on PostgreSQL"
+        fi
+        bash scripts/pg.sh stop "$pgdir"
+        pgdir=
+    fi
+fi
 
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
     step "unit + e2e under ASan + UBSan (make -j$JOBS asan)"
@@ -127,8 +163,10 @@ if [ "${SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null 2>&1; then
 fi
 
 if [ "${SKIP_BENCH:-0}" != 1 ]; then
-    step "benchmark, tiny configuration (bench/run.sh --tiny)"
-    if timeout -k 10 600 bash bench/run.sh --tiny </dev/null; then
+    bench_args=(--tiny)
+    [ "$have_pg" = 1 ] && bench_args+=(--pg)
+    step "benchmark, tiny configuration (bench/run.sh ${bench_args[*]})"
+    if timeout -k 10 600 bash bench/run.sh "${bench_args[@]}" </dev/null; then
         passed=$((passed + 1))
     else
         fail "bench/run.sh --tiny"

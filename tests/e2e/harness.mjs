@@ -52,8 +52,21 @@ export function pgCreateDatabase() {
   return { name, url: u.toString() };
 }
 
+/** Drops a database of pgCreateDatabase; a failure (an autovacuum worker in the way) only warns: the cluster is
+ * a throwaway one. */
 export function pgDropDatabase(name) {
-  pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      return;
+    } catch (e) {
+      if (attempt >= 3) {
+        process.stderr.write(`# warning: database ${name} left behind: ${e.message}\n`);
+        return;
+      }
+      spawnSync('sleep', ['0.5']);
+    }
+  }
 }
 
 // The suites check stored rows with the sqlite3 shell on h.dataFile. With PostgreSQL the "file" is a URL: a

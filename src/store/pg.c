@@ -1,0 +1,1189 @@
+/* PostgreSQL backend (libpq): one PGconn per store_conn, every statement prepared once per session,
+ * integer milliseconds for times and a bigserial id per table for keyset paging, as in SQLite.
+ *
+ * Several Parley servers may share one database. What keeps them correct is in the database:
+ * uniqueness by constraints (23505 -> ST_CONFLICT), references by foreign keys (23503 -> ST_IN_USE,
+ * cascades by ON DELETE CASCADE), row locks taken by the writer's reads (pg_internal.h), migrations
+ * under an advisory lock, and the webhook outbox claimed with FOR UPDATE SKIP LOCKED.
+ *
+ * Failures: a deadlock, serialization failure or lock timeout (40P01, 40001, 55P03) dooms the writer's
+ * transaction, whose COMMIT then answers ST_BUSY so that the writer runs the batch again
+ * (store/writer.c). A lost connection is reset once (PQreset, then the session is set up and the
+ * statements prepared again): a statement outside a transaction is then run again (every one is a
+ * read or an idempotent write); inside a transaction the transaction is lost, so it is doomed the
+ * same way. A COMMIT whose answer was lost is not retried: its outcome is unknown, so the request
+ * gets a 5xx, and nothing is acknowledged that did not commit. */
+#ifndef NO_STORE_PG
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/account_store.h"
+#include "store/pg_internal.h"
+#include "store/store.h"
+#include "store/webhook_store.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+/* Session settings. The writer's lock wait is short on purpose: a lock held longer than this by
+ * another server is most likely a deadlock between two batches (deadlock_timeout is 1 s by default
+ * and needs a superuser to lower), and the writer's retry runs each job alone, which cannot deadlock
+ * over the order of rows. */
+#define STATEMENT_TIMEOUT_MS 30000
+#define IDLE_IN_TX_TIMEOUT_MS 60000
+#define WRITER_LOCK_TIMEOUT_MS 200
+/* pg_advisory_lock key of migrations: "parley" in ASCII */
+#define MIGRATE_LOCK_KEY 0x7061726c6579LL
+
+/* Schema version N is migrations[0..N). Versions match the SQLite backend's (store/sqlite.c):
+ * append only, never edit a released version. */
+static const char *const migrations[] = {
+    /* 1: accounts, services, roles, service configuration, users */
+    "CREATE TABLE accounts("
+    "  sid text PRIMARY KEY,"
+    "  auth_token text NOT NULL,"
+    "  friendly_name text,"
+    "  default_service_sid text NOT NULL,"
+    "  default_messaging_service_sid text,"
+    "  default_inactive_timer text,"
+    "  default_closed_timer text,"
+    "  date_created bigint NOT NULL);"
+    "CREATE TABLE services("
+    "  id bigserial PRIMARY KEY,"
+    "  sid text NOT NULL UNIQUE,"
+    "  account_sid text NOT NULL REFERENCES accounts(sid) ON DELETE CASCADE,"
+    "  friendly_name text NOT NULL,"
+    "  date_created bigint NOT NULL,"
+    "  date_updated bigint NOT NULL);"
+    "CREATE INDEX services_by_account ON services(account_sid, id);"
+    "CREATE TABLE roles("
+    "  id bigserial PRIMARY KEY,"
+    "  sid text NOT NULL UNIQUE,"
+    "  account_sid text NOT NULL,"
+    "  service_sid text NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
+    "  friendly_name text NOT NULL,"
+    "  type integer NOT NULL,"
+    "  permissions text NOT NULL,"
+    "  date_created bigint NOT NULL,"
+    "  date_updated bigint NOT NULL);"
+    "CREATE INDEX roles_by_service ON roles(service_sid, id);"
+    "CREATE TABLE service_configs("
+    "  service_sid text PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"
+    "  conversation_creator_role_sid text NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
+    "  conversation_role_sid text NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
+    "  chat_service_role_sid text NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
+    "  reachability_enabled integer NOT NULL DEFAULT 0);"
+    "CREATE TABLE users("
+    "  id bigserial PRIMARY KEY,"
+    "  sid text NOT NULL UNIQUE,"
+    "  account_sid text NOT NULL,"
+    "  service_sid text NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
+    "  role_sid text NOT NULL REFERENCES roles(sid),"
+    "  identity text NOT NULL,"
+    "  friendly_name text,"
+    "  attributes text NOT NULL,"
+    "  date_created bigint NOT NULL,"
+    "  date_updated bigint NOT NULL,"
+    "  UNIQUE(service_sid, identity));"
+    "CREATE INDEX users_by_service ON users(service_sid, id);"
+    "CREATE INDEX users_by_role ON users(role_sid);",
+    /* 2: webhook configuration, the outbox of post-event deliveries and the delivery log */
+    PG_WEBHOOKS_MIGRATION,
+    /* 3: API keys, service notifications, push credentials and bindings */
+    PG_ACCOUNT_MODEL_MIGRATION,
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt_id {
+    Q_ACCOUNT_GET,
+    Q_ACCOUNT_GET_LOCK,
+    Q_ACCOUNT_INSERT,
+    Q_ACCOUNT_COUNT,
+    Q_ACCOUNT_SET_TOKEN,
+    Q_ACCOUNT_FIRST,
+    Q_SERVICE_GET,
+    Q_SERVICE_GET_LOCK,
+    Q_SERVICE_INSERT,
+    Q_SERVICE_CONFIG_INSERT,
+    Q_SERVICE_CONFIG_GET,
+    Q_SERVICE_CONFIG_GET_LOCK,
+    Q_ROLE_GET,
+    Q_ROLE_GET_LOCK,
+    Q_ROLE_INSERT,
+    Q_ROLE_LIST_AFTER,
+    Q_ROLE_LIST_BEFORE,
+    Q_USER_GET_SID,
+    Q_USER_GET_SID_LOCK,
+    Q_USER_GET_IDENTITY,
+    Q_USER_GET_IDENTITY_LOCK,
+    Q_USER_INSERT,
+    Q_USER_UPDATE,
+    Q_USER_DELETE,
+    Q_USER_LIST_AFTER,
+    Q_USER_LIST_BEFORE,
+    Q__COUNT
+};
+
+#define ACCOUNT_COLS                                                                                         \
+    "sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"                    \
+    " default_inactive_timer, default_closed_timer, date_created"
+#define USER_COLS                                                                                            \
+    "id, sid, account_sid, service_sid, role_sid, identity, friendly_name, attributes, date_created, date_updated"
+#define ROLE_COLS "id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated"
+#define SERVICE_CONFIG_COLS                                                                                  \
+    "conversation_creator_role_sid, conversation_role_sid, chat_service_role_sid, reachability_enabled"
+
+static const char *const stmt_sql[Q__COUNT] = {
+    [Q_ACCOUNT_GET] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE sid = $1",
+    [Q_ACCOUNT_GET_LOCK] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE sid = $1 FOR NO KEY UPDATE",
+    [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(sid, auth_token, friendly_name, default_service_sid, date_created)"
+                         " VALUES ($1, $2, $3, $4, $5::bigint)",
+    [Q_ACCOUNT_COUNT] = "SELECT count(*) FROM accounts",
+    [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = $2 WHERE sid = $1",
+    [Q_ACCOUNT_FIRST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY date_created, sid LIMIT 1",
+    [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
+                      " WHERE sid = $1 AND account_sid = $2",
+    [Q_SERVICE_GET_LOCK] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
+                           " WHERE sid = $1 AND account_sid = $2 FOR SHARE",
+    [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
+                         " VALUES ($1, $2, $3, $4::bigint, $5::bigint)",
+    [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, " SERVICE_CONFIG_COLS ")"
+                                " VALUES ($1, $2, $3, $4, $5::integer)",
+    [Q_SERVICE_CONFIG_GET] = "SELECT " SERVICE_CONFIG_COLS " FROM service_configs WHERE service_sid = $1",
+    [Q_SERVICE_CONFIG_GET_LOCK] = "SELECT " SERVICE_CONFIG_COLS " FROM service_configs WHERE service_sid = $1"
+                                  " FOR SHARE",
+    [Q_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1 AND sid = $2",
+    [Q_ROLE_GET_LOCK] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1 AND sid = $2 FOR SHARE",
+    [Q_ROLE_INSERT] = "INSERT INTO roles(sid, account_sid, service_sid, friendly_name, type, permissions,"
+                      " date_created, date_updated) VALUES ($1, $2, $3, $4, $5::integer, $6, $7::bigint, $8::bigint)",
+    [Q_ROLE_LIST_AFTER] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1 AND id > $2::bigint"
+                          " ORDER BY id LIMIT $3::bigint",
+    [Q_ROLE_LIST_BEFORE] = "SELECT * FROM (SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1"
+                           " AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint) page ORDER BY id",
+    [Q_USER_GET_SID] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND sid = $2",
+    [Q_USER_GET_SID_LOCK] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND sid = $2 FOR NO KEY UPDATE",
+    [Q_USER_GET_IDENTITY] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND identity = $2",
+    [Q_USER_GET_IDENTITY_LOCK] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND identity = $2"
+                                 " FOR NO KEY UPDATE",
+    [Q_USER_INSERT] = "INSERT INTO users(sid, account_sid, service_sid, role_sid, identity, friendly_name,"
+                      " attributes, date_created, date_updated)"
+                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint) RETURNING id",
+    [Q_USER_UPDATE] = "UPDATE users SET role_sid = $3, friendly_name = $4, attributes = $5, date_updated = $6::bigint"
+                      " WHERE service_sid = $1 AND sid = $2",
+    [Q_USER_DELETE] = "DELETE FROM users WHERE service_sid = $1 AND sid = $2",
+    [Q_USER_LIST_AFTER] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND id > $2::bigint"
+                          " ORDER BY id LIMIT $3::bigint",
+    [Q_USER_LIST_BEFORE] = "SELECT * FROM (SELECT " USER_COLS " FROM users WHERE service_sid = $1"
+                           " AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint) page ORDER BY id",
+};
+
+static const struct pg_sql_table pg_main_sql = {'m', Q__COUNT, stmt_sql};
+
+static const struct pg_sql_table *table_of(enum pg_table t)
+{
+    switch (t) {
+    case PGT_WEBHOOKS:
+        return &pg_webhook_sql;
+    case PGT_ACCOUNT:
+        return &pg_account_sql;
+    default:
+        return &pg_main_sql;
+    }
+}
+
+/* ---- parameters and columns ---- */
+
+void pp_int(struct pg_params *p, long long x)
+{
+    snprintf(p->num[p->n], sizeof(p->num[p->n]), "%lld", x);
+    p->v[p->n] = p->num[p->n];
+    p->n++;
+}
+
+void pp_bool(struct pg_params *p, int b)
+{
+    p->v[p->n++] = b ? "1" : "0";
+}
+
+char *pg_col(PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+char *pg_col_dup(PGresult *r, int row, int col, struct arena *a)
+{
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    return arena_strndup(a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+char *pg_col_text(PGresult *r, int row, int col, struct arena *a)
+{
+    return a ? pg_col_dup(r, row, col, a) : pg_col(r, row, col);
+}
+
+long long pg_col_i64(PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1])
+{
+    const char *v = pg_col(r, row, col);
+    snprintf(out, SID_LEN + 1, "%s", v ? v : "");
+}
+
+/* ---- errors ---- */
+
+static int is_busy_state(const char *st)
+{
+    return st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strcmp(st, "55P03") == 0 ||
+                  strcmp(st, "57014") == 0 || strcmp(st, "53300") == 0);
+}
+
+/* SQLSTATE -> store_result. */
+static int map_state(const char *st, const char *msg)
+{
+    if (st) {
+        if (strcmp(st, "23505") == 0)
+            return ST_CONFLICT;
+        if (strcmp(st, "23503") == 0)
+            return ST_IN_USE;
+        if (is_busy_state(st))
+            return ST_BUSY;
+        if (strcmp(st, "53100") == 0)
+            return ST_FULL;
+    }
+    log_warn("postgres: %s (SQLSTATE %s)", msg ? msg : "?", st ? st : "none");
+    return ST_ERROR;
+}
+
+/* ---- sessions ---- */
+
+/* Settings of a new or reset session. */
+static int session_setup(struct pg_conn *c)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SET statement_timeout = %d; SET idle_in_transaction_session_timeout = %d;"
+             " SET lock_timeout = %d; SET synchronous_commit = %s; SET default_transaction_read_only = %s;"
+             " SET application_name = 'parley'",
+             STATEMENT_TIMEOUT_MS, IDLE_IN_TX_TIMEOUT_MS, c->writer ? WRITER_LOCK_TIMEOUT_MS : 0,
+             c->sync_full ? "on" : "off", c->writer ? "off" : "on");
+    PGresult *r = PQexec(c->db, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        log_err("postgres: cannot set up the session: %s", PQerrorMessage(c->db));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* Prepares every statement of every table in one pipelined round trip. Fails (and leaves
+ * c->prepared 0) while the schema is older than this build: the writer migrates, then prepares. */
+static int prepare_all(struct pg_conn *c)
+{
+    PGresult *r = PQexec(c->db, "DEALLOCATE ALL");
+    PQclear(r);
+    if (!PQenterPipelineMode(c->db))
+        return -1;
+    int sent = 0, failed = 0;
+    char name[16];
+    for (int t = 0; t < PGT__COUNT; t++) {
+        const struct pg_sql_table *tab = table_of((enum pg_table)t);
+        for (int i = 0; i < tab->n; i++) {
+            snprintf(name, sizeof(name), "%c%d", tab->letter, i);
+            if (!PQsendPrepare(c->db, name, tab->sql[i], 0, NULL)) {
+                failed = 1;
+                break;
+            }
+            sent++;
+        }
+    }
+    PQpipelineSync(c->db);
+    const char *first_error = NULL;
+    char errbuf[256] = "";
+    /* one result (then NULL) per prepare, then the sync */
+    for (;;) {
+        r = PQgetResult(c->db);
+        if (!r) {
+            if (PQstatus(c->db) == CONNECTION_BAD)
+                break;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st != PGRES_COMMAND_OK) {
+            failed = 1;
+            if (!first_error && st == PGRES_FATAL_ERROR) {
+                snprintf(errbuf, sizeof(errbuf), "%s", PQresultErrorMessage(r));
+                first_error = errbuf;
+            }
+        }
+        PQclear(r);
+    }
+    PQexitPipelineMode(c->db);
+    c->prepared = !failed && sent > 0;
+    if (failed && first_error)
+        log_debug("postgres: statements not prepared yet: %s", first_error);
+    return c->prepared ? 0 : -1;
+}
+
+/* One PQreset; the session is set up again and its statements prepared again. */
+static int reconnect(struct pg_conn *c)
+{
+    c->prepared = 0;
+    c->claim_locked = 0;   /* session locks died with the session */
+    PQreset(c->db);
+    if (PQstatus(c->db) != CONNECTION_OK) {
+        log_err("postgres: connection lost and not re-established: %s", PQerrorMessage(c->db));
+        return -1;
+    }
+    if (session_setup(c) != 0)
+        return -1;
+    prepare_all(c);
+    log_warn("postgres: connection lost; reconnected");
+    return 0;
+}
+
+/* The session is gone: libpq says so, or the server said it was ending it (class 08, 57P01-57P03). */
+static int session_lost(struct pg_conn *c, PGresult *r)
+{
+    if (PQstatus(c->db) == CONNECTION_BAD)
+        return 1;
+    const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!st)
+        return r == NULL || PQresultStatus(r) == PGRES_FATAL_ERROR;
+    return strncmp(st, "08", 2) == 0 || strcmp(st, "57P01") == 0 || strcmp(st, "57P02") == 0 ||
+           strcmp(st, "57P03") == 0;
+}
+
+/* The error of a failed statement (r may be NULL). A failure inside a transaction leaves the job
+ * unkeepable, and a transient one dooms the whole transaction (the writer retries it). */
+static int statement_failed(struct pg_conn *c, PGresult *r, int *lost)
+{
+    *lost = session_lost(c, r);
+    int rc;
+    if (*lost) {
+        rc = ST_ERROR;
+    } else {
+        const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        rc = map_state(st, PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+    }
+    if (c->in_tx) {
+        c->sp_failed = 1;
+        if (*lost || rc == ST_BUSY)
+            c->tx_doomed = 1;
+    }
+    return rc;
+}
+
+/* Runs a simple command string outside pipeline mode (ROLLBACK). */
+static int simple(struct pg_conn *c, const char *sql)
+{
+    PGresult *r = PQexec(c->db, sql);
+    int lost, rc = PQresultStatus(r) == PGRES_COMMAND_OK ? ST_OK : statement_failed(c, r, &lost);
+    PQclear(r);
+    return rc;
+}
+
+/* ---- the writer's transaction, pipelined ----
+ * Between tx_begin and the end of the transaction the writer's session is in libpq pipeline mode.
+ * BEGIN, SAVEPOINT, RELEASE and ROLLBACK TO are queued without waiting; they go out with the next
+ * statement, and their results are read before its own. A job thus costs one round trip per statement
+ * it runs, and the batch one more for COMMIT. After a failure the pipeline is synced (PostgreSQL skips
+ * what follows an error until a sync), which leaves the transaction in its aborted state until the
+ * job's savepoint is rolled back: the same states as without a pipeline. */
+
+static int pipe_queue(struct pg_conn *c, const char *sql)
+{
+    if (!PQsendQueryParams(c->db, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+        int lost;
+        statement_failed(c, NULL, &lost);
+        c->tx_doomed = 1;
+        return ST_BUSY;
+    }
+    c->queued++;
+    return ST_OK;
+}
+
+/* The next result of the pipeline, with the NULL that ends it consumed; NULL when the session is gone.
+ * Only call it once what is waited for has been flushed (a flush request or a sync). */
+static PGresult *pipe_next(struct pg_conn *c)
+{
+    PGresult *r = PQgetResult(c->db);
+    if (!r || PQresultStatus(r) == PGRES_PIPELINE_SYNC)
+        return r;
+    PGresult *end;
+    while ((end = PQgetResult(c->db)) != NULL)
+        PQclear(end);
+    return r;
+}
+
+/* Reads the results of the queued utility commands: any failure dooms the transaction. Returns
+ * ST_OK or the first failure; *lost when the session is gone. */
+static int pipe_drain(struct pg_conn *c, int *lost)
+{
+    int rc = ST_OK;
+    *lost = 0;
+    while (c->queued > 0 && !*lost) {
+        PGresult *q = pipe_next(c);
+        c->queued--;
+        if (!q || PQresultStatus(q) != PGRES_COMMAND_OK) {
+            /* skipped after an earlier failure: that one tells */
+            if (!q || PQresultStatus(q) != PGRES_PIPELINE_ABORTED) {
+                int l, frc = statement_failed(c, q, &l);
+                if (rc == ST_OK)
+                    rc = frc;
+                *lost = l;
+            } else if (rc == ST_OK) {
+                rc = ST_BUSY;
+            }
+            c->tx_doomed = 1;
+        }
+        PQclear(q);
+    }
+    if (*lost)
+        c->queued = 0;
+    return rc;
+}
+
+/* A sync, and every result up to it: the pipeline takes commands again after a failure. */
+static void pipe_sync(struct pg_conn *c)
+{
+    c->queued = 0;
+    if (PQstatus(c->db) == CONNECTION_BAD || !PQpipelineSync(c->db))
+        return;
+    for (;;) {
+        PGresult *r = PQgetResult(c->db);
+        if (!r) {
+            if (PQstatus(c->db) == CONNECTION_BAD)
+                return;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC)
+            return;
+    }
+}
+
+/* Leaves pipeline mode; the session stays usable for statements outside a transaction. */
+static void pipe_end(struct pg_conn *c)
+{
+    if (PQpipelineStatus(c->db) != PQ_PIPELINE_OFF && PQstatus(c->db) == CONNECTION_OK) {
+        if (c->queued > 0)
+            pipe_sync(c);
+        if (!PQexitPipelineMode(c->db)) {
+            pipe_sync(c);
+            PQexitPipelineMode(c->db);
+        }
+    }
+    c->queued = 0;
+}
+
+/* Starts (or starts again, on a new session) the transaction of the job that is running: BEGIN and
+ * its savepoint. */
+static int pipe_begin(struct pg_conn *c, int with_savepoint)
+{
+    if (!c->prepared && prepare_all(c) != 0) {
+        log_err("postgres: cannot prepare statements (is the schema migrated?)");
+        return ST_ERROR;
+    }
+    if (!PQenterPipelineMode(c->db))
+        return ST_ERROR;
+    int rc = pipe_queue(c, "BEGIN");
+    if (rc == ST_OK && with_savepoint)
+        rc = pipe_queue(c, "SAVEPOINT job");
+    return rc;
+}
+
+static int exec_in_tx(struct pg_conn *c, const char *name, const struct pg_params *p, PGresult **res)
+{
+    for (int attempt = 0;; attempt++) {
+        /* nothing of this transaction has been answered: if the session turns out to be gone, nothing
+         * of it happened, and it can start again on a new session */
+        int fresh = !c->tx_answered;
+        int lost = 0, rc;
+        if (!PQsendQueryPrepared(c->db, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0) ||
+            !PQsendFlushRequest(c->db) || PQflush(c->db) != 0) {
+            rc = statement_failed(c, NULL, &lost);
+            lost = 1;
+        } else {
+            rc = pipe_drain(c, &lost);
+            if (!lost) {
+                PGresult *r = pipe_next(c);
+                ExecStatusType st = PQresultStatus(r);
+                if (rc == ST_OK && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+                    c->tx_answered = 1;
+                    *res = r;
+                    return ST_OK;
+                }
+                if (rc == ST_OK)
+                    rc = statement_failed(c, r, &lost);   /* else it was skipped after that failure */
+                PQclear(r);
+            }
+        }
+        if (lost) {
+            c->queued = 0;
+            if (fresh && attempt == 0 && reconnect(c) == 0 && pipe_begin(c, 1) == ST_OK) {
+                c->tx_doomed = c->sp_failed = 0;
+                continue;
+            }
+            c->tx_doomed = 1;
+            return ST_ERROR;
+        }
+        pipe_sync(c);
+        return rc;
+    }
+}
+
+int pg_exec(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, PGresult **res)
+{
+    *res = NULL;
+    const struct pg_sql_table *tab = table_of(t);
+    char name[16];
+    snprintf(name, sizeof(name), "%c%d", tab->letter, id);
+    if (c->in_tx) {
+        if (c->tx_doomed)
+            return ST_BUSY;
+        return exec_in_tx(c, name, p, res);
+    }
+    if (PQstatus(c->db) == CONNECTION_BAD && reconnect(c) != 0)
+        return ST_ERROR;
+    if (!c->prepared && prepare_all(c) != 0) {
+        log_err("postgres: cannot prepare statements (is the schema migrated?)");
+        return ST_ERROR;
+    }
+    for (int attempt = 0;; attempt++) {
+        PGresult *r = PQexecPrepared(c->db, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            *res = r;
+            return ST_OK;
+        }
+        int lost;
+        int rc = statement_failed(c, r, &lost);
+        PQclear(r);
+        /* outside a transaction every statement is a read or an idempotent write: run it again once */
+        if (!lost || attempt > 0 || reconnect(c) != 0)
+            return rc;
+    }
+}
+
+int pg_cmd(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, long long *changed)
+{
+    PGresult *r;
+    int rc = pg_exec(c, t, id, p, &r);
+    if (rc != ST_OK)
+        return rc;
+    if (changed)
+        *changed = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return ST_OK;
+}
+
+int pg_cmd_one(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p)
+{
+    long long n = 0;
+    int rc = pg_cmd(c, t, id, p, &n);
+    return rc == ST_OK && n == 0 ? ST_NOT_FOUND : rc;
+}
+
+int pg_row(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, PGresult **res)
+{
+    int rc = pg_exec(c, t, id, p, res);
+    if (rc == ST_OK && PQntuples(*res) == 0) {
+        PQclear(*res);
+        *res = NULL;
+        return ST_NOT_FOUND;
+    }
+    return rc;
+}
+
+static void quiet_notices(void *arg, const PGresult *r)
+{
+    (void)arg;
+    (void)r;
+}
+
+static int pg_open(const char *target, int writer, int sync_full, struct store_conn **out)
+{
+    struct pg_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return ST_ERROR;
+    c->base.ops = &store_pg_ops;
+    c->writer = writer;
+    c->sync_full = sync_full;
+    /* our defaults first, the target last: what the URL or keyword string says wins */
+    const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
+    const char *const vals[] = {"parley", "10", target, NULL};
+    c->db = PQconnectdbParams(keys, vals, 1);
+    if (!c->db || PQstatus(c->db) != CONNECTION_OK) {
+        log_err("postgres: cannot connect: %s", c->db ? PQerrorMessage(c->db) : "out of memory");
+        PQfinish(c->db);
+        free(c);
+        return ST_ERROR;
+    }
+    PQsetNoticeReceiver(c->db, quiet_notices, NULL);
+    if (session_setup(c) != 0) {
+        PQfinish(c->db);
+        free(c);
+        return ST_ERROR;
+    }
+    /* the writer's statements are prepared by migrate (which runs first on a new database) or by
+     * its first statement; other sessions open on a migrated schema */
+    if (!writer)
+        prepare_all(c);
+    *out = &c->base;
+    return ST_OK;
+}
+
+static void pg_close(struct store_conn *sc)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    if (!c)
+        return;
+    PQfinish(c->db);
+    free(c);
+}
+
+/* ---- migrations ---- */
+
+static int exec_simple_logged(struct pg_conn *c, const char *sql, const char *what)
+{
+    PGresult *r = PQexec(c->db, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok)
+        log_err("postgres: %s failed: %s", what, PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static int schema_version(struct pg_conn *c, int *version)
+{
+    PGresult *r = PQexec(c->db, "SELECT version FROM schema_version");
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (ok)
+        *version = atoi(PQgetvalue(r, 0, 0));
+    else
+        log_err("postgres: cannot read the schema version: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* Brings the schema to SCHEMA_VERSION, each version in its own transaction, under a session
+ * advisory lock: a second server starting at the same time waits, then finds nothing to do. */
+static int pg_migrate(struct store_conn *sc)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%lld)", MIGRATE_LOCK_KEY);
+    /* the lock may be waited for longer than a statement may take */
+    if (exec_simple_logged(c, "SET statement_timeout = 0", "migration set-up") != 0 ||
+        exec_simple_logged(c, sql, "the migration lock") != 0)
+        return ST_ERROR;
+    int rc = ST_ERROR, version = 0;
+    if (exec_simple_logged(c,
+                           "CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL);"
+                           "INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
+                           "creating schema_version") != 0 ||
+        schema_version(c, &version) != 0)
+        goto out;
+    if (version > SCHEMA_VERSION) {
+        log_err("the database has schema version %d; this build knows up to %d", version, SCHEMA_VERSION);
+        goto out;
+    }
+    for (int v = version; v < SCHEMA_VERSION; v++) {
+        char bump[64];
+        snprintf(bump, sizeof(bump), "UPDATE schema_version SET version = %d", v + 1);
+        if (exec_simple_logged(c, "BEGIN", "BEGIN") != 0 ||
+            exec_simple_logged(c, migrations[v], "a migration") != 0 ||
+            exec_simple_logged(c, bump, "the version bump") != 0 ||
+            exec_simple_logged(c, "COMMIT", "COMMIT") != 0) {
+            log_err("migration to schema version %d failed", v + 1);
+            exec_simple_logged(c, "ROLLBACK", "ROLLBACK");
+            goto out;
+        }
+        log_info("store: migrated to schema version %d", v + 1);
+    }
+    rc = ST_OK;
+out:
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%lld)", MIGRATE_LOCK_KEY);
+    exec_simple_logged(c, sql, "the migration unlock");
+    if (session_setup(c) != 0)
+        rc = ST_ERROR;
+    if (rc == ST_OK && prepare_all(c) != 0) {
+        log_err("postgres: cannot prepare statements after migrating");
+        rc = ST_ERROR;
+    }
+    return rc;
+}
+
+/* ---- transactions (the writer's connection; see "the writer's transaction, pipelined") ---- */
+
+static void tx_reset(struct pg_conn *c)
+{
+    c->in_tx = c->tx_doomed = c->sp_failed = c->tx_answered = 0;
+    c->queued = 0;
+}
+
+static int pg_tx_begin(struct store_conn *sc)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    tx_reset(c);
+    if (PQstatus(c->db) == CONNECTION_BAD && reconnect(c) != 0)
+        return ST_ERROR;
+    int rc = pipe_begin(c, 0);
+    if (rc != ST_OK) {
+        pipe_end(c);
+        return rc == ST_ERROR && PQstatus(c->db) == CONNECTION_BAD ? ST_BUSY : rc;
+    }
+    c->in_tx = 1;
+    return ST_OK;
+}
+
+static int pg_savepoint(struct store_conn *sc)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    if (c->tx_doomed)
+        return ST_BUSY;
+    c->sp_failed = 0;
+    return pipe_queue(c, "SAVEPOINT job");
+}
+
+static void pg_savepoint_rollback(struct store_conn *sc)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    if (c->tx_doomed)
+        return;   /* the whole transaction goes */
+    pipe_queue(c, "ROLLBACK TO SAVEPOINT job");
+    c->sp_failed = 0;
+}
+
+static int pg_savepoint_release(struct store_conn *sc)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    if (c->tx_doomed)
+        return ST_BUSY;
+    if (c->sp_failed) {
+        /* a statement of this job failed but the job kept its changes: PostgreSQL cannot keep part of a
+         * failed subtransaction (SQLite would keep the job's other statements). The job must not be
+         * acknowledged: the batch is doomed, and its retry runs this job alone, where it fails. */
+        log_warn("store: a job kept its changes after a failed statement; it fails");
+        c->tx_doomed = 1;
+        return ST_BUSY;
+    }
+    return pipe_queue(c, "RELEASE SAVEPOINT job");
+}
+
+/* Whatever is open is rolled back; the session leaves pipeline mode. */
+static void tx_abort(struct pg_conn *c)
+{
+    pipe_sync(c);
+    pipe_end(c);
+    if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE)
+        simple(c, "ROLLBACK");
+    tx_reset(c);
+}
+
+static int pg_tx_commit(struct store_conn *sc)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    if (!c->in_tx)
+        return ST_ERROR;
+    if (c->tx_doomed) {
+        tx_abort(c);
+        return ST_BUSY;
+    }
+    int fresh = !c->tx_answered, lost = 0, rc;
+    if (!PQsendQueryParams(c->db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->db)) {
+        rc = statement_failed(c, NULL, &lost);
+        lost = 1;
+    } else {
+        rc = pipe_drain(c, &lost);
+        if (!lost) {
+            PGresult *r = pipe_next(c);
+            if (rc == ST_OK) {
+                if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                    int l;
+                    rc = statement_failed(c, r, &l);
+                    lost = l;
+                } else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+                    /* a transaction in the aborted state "commits" as ROLLBACK */
+                    log_err("postgres: COMMIT answered %s", PQcmdStatus(r));
+                    rc = ST_ERROR;
+                }
+            }
+            PQclear(r);
+            if (!lost) {
+                /* the sync's own result */
+                PGresult *s = pipe_next(c);
+                PQclear(s);
+            }
+        }
+    }
+    if (lost && rc == ST_OK)
+        rc = ST_ERROR;
+    if (lost) {
+        if (fresh) {
+            rc = ST_BUSY;   /* no statement had been answered: nothing of it can have committed */
+        } else {
+            /* the COMMIT may or may not have happened: no retry, the requests get a 5xx */
+            log_err("postgres: connection lost around COMMIT; its outcome is unknown");
+        }
+        c->queued = 0;
+    }
+    if (rc == ST_OK) {
+        pipe_end(c);
+        tx_reset(c);
+        return ST_OK;
+    }
+    tx_abort(c);
+    return rc;
+}
+
+static void pg_tx_rollback(struct store_conn *sc)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    if (c->in_tx)
+        tx_abort(c);
+}
+
+/* ---- accounts ---- */
+
+static void read_account(PGresult *r, struct arena *a, struct account *out)
+{
+    pg_col_sid(r, 0, 0, out->sid);
+    out->auth_token = pg_col_dup(r, 0, 1, a);
+    out->friendly_name = pg_col_dup(r, 0, 2, a);
+    pg_col_sid(r, 0, 3, out->default_service_sid);
+    out->default_messaging_service_sid = pg_col_dup(r, 0, 4, a);
+    out->default_inactive_timer = pg_col_dup(r, 0, 5, a);
+    out->default_closed_timer = pg_col_dup(r, 0, 6, a);
+    out->date_created = pg_col_i64(r, 0, 7);
+}
+
+static int pg_account_get(struct store_conn *sc, const char *sid, struct arena *a, struct account *out)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    struct pg_params p = {0};
+    pp_text(&p, sid);
+    PGresult *r;
+    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_ACCOUNT_GET_LOCK : Q_ACCOUNT_GET, &p, &r);
+    if (rc == ST_OK) {
+        read_account(r, a, out);
+        PQclear(r);
+    }
+    return rc;
+}
+
+static int pg_account_first(struct store_conn *sc, struct arena *a, struct account *out)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    PGresult *r;
+    int rc = pg_row(c, PGT_MAIN, Q_ACCOUNT_FIRST, NULL, &r);
+    if (rc == ST_OK) {
+        read_account(r, a, out);
+        PQclear(r);
+    }
+    return rc;
+}
+
+static int pg_account_count(struct store_conn *sc, long long *n)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    PGresult *r;
+    int rc = pg_row(c, PGT_MAIN, Q_ACCOUNT_COUNT, NULL, &r);
+    if (rc == ST_OK) {
+        *n = pg_col_i64(r, 0, 0);
+        PQclear(r);
+    }
+    return rc;
+}
+
+static int pg_account_insert(struct store_conn *sc, const struct account *acct)
+{
+    struct pg_params p = {0};
+    pp_text(&p, acct->sid);
+    pp_text(&p, acct->auth_token);
+    pp_text(&p, acct->friendly_name);
+    pp_text(&p, acct->default_service_sid);
+    pp_int(&p, acct->date_created);
+    return pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_INSERT, &p, NULL);
+}
+
+static int pg_account_set_token(struct store_conn *sc, const char *sid, const char *token)
+{
+    struct pg_params p = {0};
+    pp_text(&p, sid);
+    pp_text(&p, token);
+    return pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_SET_TOKEN, &p, NULL);
+}
+
+/* ---- services ---- */
+
+static int pg_service_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
+                          struct service *out)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    struct pg_params p = {0};
+    pp_text(&p, sid);
+    pp_text(&p, account_sid);
+    PGresult *r;
+    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_SERVICE_GET_LOCK : Q_SERVICE_GET, &p, &r);
+    if (rc == ST_OK) {
+        pg_col_sid(r, 0, 0, out->sid);
+        pg_col_sid(r, 0, 1, out->account_sid);
+        out->friendly_name = pg_col_dup(r, 0, 2, a);
+        out->date_created = pg_col_i64(r, 0, 3);
+        out->date_updated = pg_col_i64(r, 0, 4);
+        PQclear(r);
+    }
+    return rc;
+}
+
+static int pg_service_insert(struct store_conn *sc, const struct service *sv, const struct service_config *cfg)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    struct pg_params p = {0};
+    pp_text(&p, sv->sid);
+    pp_text(&p, sv->account_sid);
+    pp_text(&p, sv->friendly_name);
+    pp_int(&p, sv->date_created);
+    pp_int(&p, sv->date_updated);
+    int rc = pg_cmd(c, PGT_MAIN, Q_SERVICE_INSERT, &p, NULL);
+    if (rc != ST_OK)
+        return rc;
+    struct pg_params q = {0};
+    pp_text(&q, sv->sid);
+    pp_text(&q, cfg->conversation_creator_role_sid);
+    pp_text(&q, cfg->conversation_role_sid);
+    pp_text(&q, cfg->chat_service_role_sid);
+    pp_bool(&q, cfg->reachability_enabled);
+    return pg_cmd(c, PGT_MAIN, Q_SERVICE_CONFIG_INSERT, &q, NULL);
+}
+
+static int pg_service_config_get(struct store_conn *sc, const char *service_sid, struct service_config *out)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    struct pg_params p = {0};
+    pp_text(&p, service_sid);
+    snprintf(out->service_sid, sizeof(out->service_sid), "%s", service_sid);
+    PGresult *r;
+    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_SERVICE_CONFIG_GET_LOCK : Q_SERVICE_CONFIG_GET, &p, &r);
+    if (rc == ST_OK) {
+        pg_col_sid(r, 0, 0, out->conversation_creator_role_sid);
+        pg_col_sid(r, 0, 1, out->conversation_role_sid);
+        pg_col_sid(r, 0, 2, out->chat_service_role_sid);
+        out->reachability_enabled = (int)pg_col_i64(r, 0, 3);
+        PQclear(r);
+    }
+    return rc;
+}
+
+/* ---- roles ---- */
+
+static void read_role(PGresult *r, int row, struct arena *a, struct role *out)
+{
+    out->id = pg_col_i64(r, row, 0);
+    pg_col_sid(r, row, 1, out->sid);
+    pg_col_sid(r, row, 2, out->account_sid);
+    pg_col_sid(r, row, 3, out->service_sid);
+    out->friendly_name = pg_col_text(r, row, 4, a);
+    out->type = pg_col_i64(r, row, 5) ? ROLE_CONVERSATION : ROLE_SERVICE;
+    out->permissions = pg_col_text(r, row, 6, a);
+    out->date_created = pg_col_i64(r, row, 7);
+    out->date_updated = pg_col_i64(r, row, 8);
+}
+
+static int pg_role_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
+                       struct role *out)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    struct pg_params p = {0};
+    pp_text(&p, service_sid);
+    pp_text(&p, sid);
+    PGresult *r;
+    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_ROLE_GET_LOCK : Q_ROLE_GET, &p, &r);
+    if (rc == ST_OK) {
+        read_role(r, 0, a, out);
+        PQclear(r);
+    }
+    return rc;
+}
+
+static int pg_role_insert(struct store_conn *sc, const struct role *ro)
+{
+    struct pg_params p = {0};
+    pp_text(&p, ro->sid);
+    pp_text(&p, ro->account_sid);
+    pp_text(&p, ro->service_sid);
+    pp_text(&p, ro->friendly_name);
+    pp_int(&p, ro->type);
+    pp_text(&p, ro->permissions);
+    pp_int(&p, ro->date_created);
+    pp_int(&p, ro->date_updated);
+    return pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ROLE_INSERT, &p, NULL);
+}
+
+int pg_page(struct pg_conn *c, enum pg_table t, int after, int before, const char *parent,
+            const struct page_req *pr, const struct pg_params *extra, PGresult **res)
+{
+    struct pg_params q = {0};
+    pp_text(&q, parent);
+    pp_int(&q, pr->dir == 'b' ? pr->before : pr->after);
+    pp_int(&q, pr->limit + 1);
+    for (int i = 0; extra && i < extra->n; i++)
+        pp_text(&q, extra->v[i]);
+    return pg_exec(c, t, pr->dir == 'b' ? before : after, &q, res);
+}
+
+static int pg_role_list(struct store_conn *sc, const char *service_sid, const struct page_req *pr, role_row_fn fn,
+                        void *ctx)
+{
+    PGresult *r;
+    int rc = pg_page((struct pg_conn *)sc, PGT_MAIN, Q_ROLE_LIST_AFTER, Q_ROLE_LIST_BEFORE, service_sid, pr, NULL, &r);
+    if (rc != ST_OK)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        struct role ro;
+        read_role(r, i, NULL, &ro);
+        if (fn(ctx, &ro))
+            break;
+    }
+    PQclear(r);
+    return ST_OK;
+}
+
+/* ---- users ---- */
+
+static void read_user(PGresult *r, int row, struct arena *a, struct user *out)
+{
+    out->id = pg_col_i64(r, row, 0);
+    pg_col_sid(r, row, 1, out->sid);
+    pg_col_sid(r, row, 2, out->account_sid);
+    pg_col_sid(r, row, 3, out->service_sid);
+    pg_col_sid(r, row, 4, out->role_sid);
+    out->identity = pg_col_text(r, row, 5, a);
+    out->friendly_name = pg_col_text(r, row, 6, a);
+    out->attributes = pg_col_text(r, row, 7, a);
+    out->date_created = pg_col_i64(r, row, 8);
+    out->date_updated = pg_col_i64(r, row, 9);
+}
+
+static int pg_user_get(struct store_conn *sc, const char *service_sid, const char *key, int by_sid,
+                       struct arena *a, struct user *out)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    struct pg_params p = {0};
+    pp_text(&p, service_sid);
+    pp_text(&p, key);
+    int lock = pg_locking(c);
+    int id = by_sid ? (lock ? Q_USER_GET_SID_LOCK : Q_USER_GET_SID) : (lock ? Q_USER_GET_IDENTITY_LOCK : Q_USER_GET_IDENTITY);
+    PGresult *r;
+    int rc = pg_row(c, PGT_MAIN, id, &p, &r);
+    if (rc == ST_OK) {
+        read_user(r, 0, a, out);
+        PQclear(r);
+    }
+    return rc;
+}
+
+static int pg_user_insert(struct store_conn *sc, struct user *u)
+{
+    struct pg_params p = {0};
+    pp_text(&p, u->sid);
+    pp_text(&p, u->account_sid);
+    pp_text(&p, u->service_sid);
+    pp_text(&p, u->role_sid);
+    pp_text(&p, u->identity);
+    pp_text(&p, u->friendly_name);
+    pp_text(&p, u->attributes);
+    pp_int(&p, u->date_created);
+    pp_int(&p, u->date_updated);
+    PGresult *r;
+    int rc = pg_row((struct pg_conn *)sc, PGT_MAIN, Q_USER_INSERT, &p, &r);
+    if (rc == ST_OK) {
+        u->id = pg_col_i64(r, 0, 0);
+        PQclear(r);
+    }
+    return rc;
+}
+
+static int pg_user_update(struct store_conn *sc, const struct user *u)
+{
+    struct pg_params p = {0};
+    pp_text(&p, u->service_sid);
+    pp_text(&p, u->sid);
+    pp_text(&p, u->role_sid);
+    pp_text(&p, u->friendly_name);
+    pp_text(&p, u->attributes);
+    pp_int(&p, u->date_updated);
+    return pg_cmd_one((struct pg_conn *)sc, PGT_MAIN, Q_USER_UPDATE, &p);
+}
+
+static int pg_user_delete(struct store_conn *sc, const char *service_sid, const char *sid)
+{
+    struct pg_params p = {0};
+    pp_text(&p, service_sid);
+    pp_text(&p, sid);
+    return pg_cmd_one((struct pg_conn *)sc, PGT_MAIN, Q_USER_DELETE, &p);
+}
+
+static int pg_user_list(struct store_conn *sc, const char *service_sid, const struct page_req *pr, user_row_fn fn,
+                        void *ctx)
+{
+    PGresult *r;
+    int rc = pg_page((struct pg_conn *)sc, PGT_MAIN, Q_USER_LIST_AFTER, Q_USER_LIST_BEFORE, service_sid, pr, NULL, &r);
+    if (rc != ST_OK)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        struct user u;
+        read_user(r, i, NULL, &u);
+        if (fn(ctx, &u))
+            break;
+    }
+    PQclear(r);
+    return ST_OK;
+}
+
+const struct store_ops store_pg_ops = {
+    .name = "postgres",
+    .webhooks = &pg_webhook_ops,
+    .model = &pg_account_ops,
+    .open = pg_open,
+    .close = pg_close,
+    .migrate = pg_migrate,
+    .tx_begin = pg_tx_begin,
+    .tx_commit = pg_tx_commit,
+    .tx_rollback = pg_tx_rollback,
+    .savepoint = pg_savepoint,
+    .savepoint_rollback = pg_savepoint_rollback,
+    .savepoint_release = pg_savepoint_release,
+    .account_get = pg_account_get,
+    .account_insert = pg_account_insert,
+    .account_count = pg_account_count,
+    .account_set_token = pg_account_set_token,
+    .account_first = pg_account_first,
+    .service_get = pg_service_get,
+    .service_insert = pg_service_insert,
+    .service_config_get = pg_service_config_get,
+    .role_get = pg_role_get,
+    .role_insert = pg_role_insert,
+    .role_list = pg_role_list,
+    .user_get = pg_user_get,
+    .user_insert = pg_user_insert,
+    .user_update = pg_user_update,
+    .user_delete = pg_user_delete,
+    .user_list = pg_user_list,
+};
+
+#else
+typedef int pg_not_built; /* an empty file is not ISO C */
+#endif /* NO_STORE_PG */
