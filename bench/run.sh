@@ -4,10 +4,13 @@
 #   bench/run.sh                 100,000 users, 10 s per operation, 32 connections
 #   bench/run.sh --scaling       also fetch and update at 1,2,4,8,16,32,64,256 connections
 #   bench/run.sh --tiny          200 users, 1 s per run, no scaling (CI runs this so it cannot rot)
+#   bench/run.sh --pg            also the PostgreSQL store: fetch and update with one server, then two
+#                                servers on one database (wrk on each, in parallel), beside SQLite
 #   bench/run.sh --users N --duration S
 #
 # Environment: USERS, DURATION (seconds per run), THREADS (wrk -t, default 2), CONNS (default 32),
-# BENCH_OUT (default bench/out), SEED_TIMEOUT (default 1800 s), BENCH_SKIP_DEPS=1, BENCH_KEEP_TMP=1.
+# BENCH_OUT (default bench/out), SEED_TIMEOUT (default 1800 s), BENCH_SKIP_DEPS=1, BENCH_KEEP_TMP=1,
+# PG_THREADS (--threads of the PostgreSQL servers, default 4: their threads wait on the database).
 #
 # What it does, all on 127.0.0.1 and each step bounded in time:
 #   1. scripts/deps.sh --bench, then `make` (build/parley, the default -O2 build).
@@ -21,7 +24,11 @@
 #      `return 200`, under the same wrk command and the same request headers.
 #   5. wrk -t2 -c32 -dDURATION --latency on each operation (bench/lua/*.lua), recording requests/s,
 #      p50/p99, non-2xx answers, socket errors, and Parley's VmHWM (peak RSS) after each run.
-#   6. Writes BENCH_OUT/results.md, results.csv and bench.png (gnuplot), and prints the table.
+#   6. With --pg: a throwaway cluster (scripts/pg.sh) on loopback, Parley on it seeded the same way,
+#      fetch by SID and update (distinct users) with one server, then with a second server on the same
+#      database and two wrk runs in parallel (half the connections each, disjoint users); requests/s
+#      add up, p50/p99 are the worse of the two.
+#   7. Writes BENCH_OUT/results.md, results.csv and bench.png (gnuplot), and prints the table.
 # Exit status: 0 when every run completed with only 2xx answers; non-zero otherwise.
 set -euo pipefail
 
@@ -32,10 +39,12 @@ usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 TINY=0
 SCALING=0
+PG=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --tiny) TINY=1 ;;
     --scaling) SCALING=1 ;;
+    --pg) PG=1 ;;
     --users) USERS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -64,6 +73,7 @@ die() { say "ERROR: $*"; exit 1; }
 # ---- dependencies and build -------------------------------------------------------------------
 if [ "${BENCH_SKIP_DEPS:-0}" != 1 ]; then
     bash scripts/deps.sh --bench || die "scripts/deps.sh --bench failed"
+    if [ "$PG" = 1 ]; then bash scripts/deps.sh --pg || die "scripts/deps.sh --pg failed"; fi
 fi
 for tool in wrk nginx curl node make; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (scripts/deps.sh --bench)"
@@ -74,6 +84,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/parley-bench.XXXXXX")
 PARLEY_PID=
 NGINX_PID=
 CHILD=
+PG_PIDS=()
+PGDIR=
 stop_pid() { # stop_pid PID: TERM, wait up to 5 s, then KILL
     local pid=$1
     [ -n "$pid" ] || return 0
@@ -90,6 +102,8 @@ cleanup() {
     stop_pid "$CHILD"
     stop_pid "$NGINX_PID"
     stop_pid "$PARLEY_PID"
+    for pid in "${PG_PIDS[@]}"; do stop_pid "$pid"; done
+    [ -z "$PGDIR" ] || bash scripts/pg.sh stop "$PGDIR" || true
     if [ "$rc" -ne 0 ] && [ -s "$tmp/parley.log" ]; then
         say "last lines of the Parley log:"
         tail -n 20 "$tmp/parley.log" >&2 || true
@@ -254,6 +268,48 @@ measure() {
         "$label" "$rps" "$p50" "$p99" "${pct:--}" "$non2xx" >&2
 }
 
+# measure_pair MODE OP LABEL CONNS SCRIPT [VAR=VALUE...]: two wrk runs at once, one per server of PG_URLS,
+# each with half the connections and its own slice of the users; one row with the sum of requests/s and
+# the worse p50/p99 of the two.
+measure_pair() {
+    local mode=$1 op=$2 label=$3 conns=$4 script=$5
+    shift 5
+    local half=$((conns / 2)) threads=$(((THREADS + 1) / 2)) pids=() k logs=()
+    [ "$half" -lt "$threads" ] && threads=$half
+    for k in 0 1; do
+        local log=$tmp/wrk-$mode-$op-$conns-$k.txt
+        logs+=("$log")
+        local envs=(BENCH_AUTH="$AUTH_B64" BENCH_THREADS="$threads" BENCH_LUA_DIR="$ROOT/bench/lua" BENCH_SLICES=2 BENCH_SLICE=$k "$@")
+        local cmd=(wrk -t"$threads" -c"$half" -d"${DURATION}s" --timeout 5s --latency -s "bench/lua/$script" "${PG_URLS[$k]}")
+        COMMANDS+=("$(printf '%q ' BENCH_SLICES=2 BENCH_SLICE=$k "$@")${cmd[*]} &")
+        env "${envs[@]}" timeout -k 5 $((DURATION + 60)) "${cmd[@]}" >"$log" 2>&1 &
+        pids+=($!)
+    done
+    for k in 0 1; do wait "${pids[$k]}" || { cat "${logs[$k]}" >&2; BAD+=("$label: wrk $k failed"); }; done
+    local rps=0 p50=0 p99=0 non2xx=0 sockerr=0 r a b n e
+    for k in 0 1; do
+        r=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "${logs[$k]}")
+        a=$(awk '$1 == "50%" { print $2 }' "${logs[$k]}")
+        b=$(awk '$1 == "99%" { print $2 }' "${logs[$k]}")
+        [ -n "$r" ] && [ -n "$a" ] && [ -n "$b" ] || { cat "${logs[$k]}" >&2; BAD+=("$label: no wrk result"); r=0; a=0; b=0; }
+        n=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "${logs[$k]}")
+        e=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/\1 \2 \3 \4/p' "${logs[$k]}" |
+            awk '{ print $1 + $2 + $3 + $4 }')
+        rps=$((rps + r))
+        p50=$(awk -v x="$p50" -v y="$(to_ms "$a")" 'BEGIN { printf "%.3f", (y > x ? y : x) }')
+        p99=$(awk -v x="$p99" -v y="$(to_ms "$b")" 'BEGIN { printf "%.3f", (y > x ? y : x) }')
+        non2xx=$((non2xx + ${n:-0}))
+        sockerr=$((sockerr + ${e:-0}))
+    done
+    for pid in "${PG_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || die "a PostgreSQL-backed Parley died during '$label'"; done
+    [ "$non2xx" = 0 ] || BAD+=("$label: $non2xx non-2xx answers")
+    local pct=""
+    [ -n "$CEILING_RPS" ] && [ "$CEILING_RPS" != 0 ] && pct=$(awk -v a="$rps" -v b="$CEILING_RPS" 'BEGIN { printf "%.1f", 100 * a / b }')
+    CSV_ROWS+=("$mode,$op,$conns,$rps,$p50,$p99,$pct,$non2xx,$sockerr,")
+    printf 'bench: %-34s %9s req/s  p50 %8s ms  p99 %8s ms  %6s%%  non-2xx %s\n' \
+        "$label" "$rps" "$p50" "$p99" "${pct:--}" "$non2xx" >&2
+}
+
 label_of() {
     case "$1" in
     ceiling) echo "ceiling: nginx return 200" ;;
@@ -264,6 +320,7 @@ label_of() {
     list_deep) echo "list, deep page (PageToken)" ;;
     update_distinct) echo "update, distinct users" ;;
     update_hot) echo "update, one hot user" ;;
+    update_webhook) echo "update, with a post-event webhook" ;;
     create) echo "create user" ;;
     *) echo "$1" ;;
     esac
@@ -274,8 +331,6 @@ say "measuring: $USERS users, wrk -t$THREADS -c$CONNS -d${DURATION}s, each opera
 # then the same ceiling with paths built per request in Lua, to show what the client itself costs.
 measure main ceiling "$(label_of ceiling)" "$NGINX_BASE" "$CONNS" get.lua BENCH_PATH="/v1/Users/$FIRST_SID"
 measure main ceiling_lua "$(label_of ceiling_lua)" "$NGINX_BASE" "$CONNS" fetch_sid.lua BENCH_SIDS="$tmp/sids.txt"
-stop_pid "$NGINX_PID"
-NGINX_PID=
 measure main fetch_sid "$(label_of fetch_sid)" "$BASE" "$CONNS" fetch_sid.lua BENCH_SIDS="$tmp/sids.txt"
 measure main fetch_identity "$(label_of fetch_identity)" "$BASE" "$CONNS" fetch_identity.lua \
     BENCH_PREFIX="$PREFIX" BENCH_USERS="$USERS"
@@ -283,6 +338,15 @@ measure main list_first "$(label_of list_first)" "$BASE" "$CONNS" get.lua BENCH_
 measure main list_deep "$(label_of list_deep)" "$BASE" "$CONNS" get.lua BENCH_PATH="$DEEP_PATH"
 measure main update_distinct "$(label_of update_distinct)" "$BASE" "$CONNS" update.lua BENCH_SIDS="$tmp/sids.txt"
 measure main update_hot "$(label_of update_hot)" "$BASE" "$CONNS" update.lua BENCH_HOT_SID="$HOT_SID"
+# Issue 4: the same updates with X-Twilio-Webhook-Enabled and an onUserUpdated post-event target (nginx,
+# answering 200): the delivery is asynchronous, so the update's own latency should barely move.
+curl -fs -u "$ACCOUNT:$TOKEN" "$BASE/v1/Configuration/Webhooks" -d Filters=onUserUpdated \
+    -d "PostWebhookUrl=$NGINX_BASE/hook" -d Method=POST >/dev/null || die "cannot configure the webhook target"
+measure main update_webhook "$(label_of update_webhook)" "$BASE" "$CONNS" update.lua BENCH_SIDS="$tmp/sids.txt" \
+    BENCH_WEBHOOK=1
+curl -fs -u "$ACCOUNT:$TOKEN" "$BASE/v1/Configuration/Webhooks" -d PostWebhookUrl= -d Filters= >/dev/null || true
+stop_pid "$NGINX_PID"
+NGINX_PID=
 measure main create "$(label_of create)" "$BASE" "$CONNS" create.lua BENCH_RUN="$RUN_ID"
 
 if [ "$SCALING" = 1 ]; then
@@ -310,6 +374,54 @@ for _ in $(seq 100); do
 done
 [ -z "$PARLEY_PID" ] || BAD+=("Parley $SHUTDOWN")
 
+# ---- PostgreSQL: one server, then two on one database -------------------------------------------
+if [ "$PG" = 1 ]; then
+    PG_THREADS=${PG_THREADS:-4}
+    # the cluster's folder must be reachable by the postgres user: not inside our 0700 temp dir
+    PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/parley-bench-pg.XXXXXX")
+    rmdir "$PGDIR"
+    say "starting a throwaway PostgreSQL cluster (scripts/pg.sh start)"
+    PG_URL=$(bash scripts/pg.sh start "$PGDIR") || die "scripts/pg.sh start failed"
+    PG_URLS=()
+    for k in 0 1; do
+        port=$(free_port)
+        PG_URLS+=("http://127.0.0.1:$port")
+        cmd=(build/parley --listen "127.0.0.1:$port" --data "$PG_URL" --public-url "http://127.0.0.1:$port"
+             --threads "$PG_THREADS" --account-sid "$ACCOUNT" --auth-token "$TOKEN")
+        [ "$k" = 0 ] && PG_CMD=("${cmd[@]}")
+        "${cmd[@]}" </dev/null >"$tmp/parley-pg-$k.log" 2>&1 &
+        PG_PIDS+=($!)
+        wait_http "http://127.0.0.1:$port/healthz" 30 || die "Parley on PostgreSQL did not answer GET /healthz (log: $tmp/parley-pg-$k.log)"
+        if [ "$k" = 0 ]; then
+            PARLEY_PID=${PG_PIDS[0]}   # alive/rss of measure() follow this server now
+            say "seeding $USERS users through the PostgreSQL-backed server"
+            mkdir -p "$tmp/pg"
+            run_child timeout -k 5 "$SEED_TIMEOUT" node bench/seed.mjs --url "${PG_URLS[0]}" --account "$ACCOUNT" \
+                --token "$TOKEN" --users "$USERS" --prefix "$PREFIX" --out "$tmp/pg" --concurrency "$CONNS" \
+                --timeout "$SEED_TIMEOUT" </dev/null || die "seeding the PostgreSQL store failed"
+            PG_SEED_RATE=$(sed -nE 's/.*"per_second":([0-9]+).*/\1/p' "$tmp/pg/seed.json")
+            measure pg1 fetch_sid "PostgreSQL, 1 server: $(label_of fetch_sid)" "${PG_URLS[0]}" "$CONNS" fetch_sid.lua \
+                BENCH_SIDS="$tmp/pg/sids.txt"
+            measure pg1 update_distinct "PostgreSQL, 1 server: $(label_of update_distinct)" "${PG_URLS[0]}" "$CONNS" \
+                update.lua BENCH_SIDS="$tmp/pg/sids.txt"
+        fi
+    done
+    measure_pair pg2 fetch_sid "PostgreSQL, 2 servers: $(label_of fetch_sid)" "$CONNS" fetch_sid.lua BENCH_SIDS="$tmp/pg/sids.txt"
+    measure_pair pg2 update_distinct "PostgreSQL, 2 servers: $(label_of update_distinct)" "$CONNS" update.lua \
+        BENCH_SIDS="$tmp/pg/sids.txt"
+    for k in 1 0; do
+        kill -TERM "${PG_PIDS[$k]}" 2>/dev/null || true
+        rc=0
+        timeout 15 tail --pid="${PG_PIDS[$k]}" -f /dev/null || rc=1
+        wait "${PG_PIDS[$k]}" 2>/dev/null || rc=$?
+        [ "$rc" = 0 ] || BAD+=("Parley on PostgreSQL (server $k) did not exit cleanly on SIGTERM ($rc)")
+    done
+    PG_PIDS=()
+    PARLEY_PID=
+    bash scripts/pg.sh stop "$PGDIR" || true
+    PGDIR=
+fi
+
 # ---- results ------------------------------------------------------------------------------------
 CSV=$OUT/results.csv
 {
@@ -323,7 +435,12 @@ table() { # table MODE: markdown rows of that mode
         IFS=, read -r mode op conns rps p50 p99 pct non2xx sockerr rss <<<"$row"
         [ "$mode" = "$1" ] || continue
         local name
-        if [ "$mode" = main ]; then name=$(label_of "$op"); else name="$(label_of "$op") @ $conns"; fi
+        case "$mode" in
+        main) name=$(label_of "$op") ;;
+        pg1) name="PostgreSQL, 1 server: $(label_of "$op")" ;;
+        pg2) name="PostgreSQL, 2 servers: $(label_of "$op")" ;;
+        *) name="$(label_of "$op") @ $conns" ;;
+        esac
         printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$conns" "$rps" "$p50" "$p99" \
             "${pct:+$pct %}" "${rss:--}" "$non2xx / $sockerr"
     done
@@ -353,6 +470,22 @@ MD=$OUT/results.md
     echo "$HEAD"
     echo "$SEP"
     table main
+    if [ "$PG" = 1 ]; then
+        echo
+        echo "## PostgreSQL store, one and two servers"
+        echo
+        echo "The same build on a throwaway PostgreSQL $(psql --version 2>/dev/null | awk '{ print $3 }') cluster on this machine"
+        echo "(scripts/pg.sh: TCP on 127.0.0.1, fsync on, synchronous_commit on), $USERS users seeded through the API"
+        echo "(${PG_SEED_RATE:-?} users/s), Parley with --threads ${PG_THREADS}. \"2 servers\": a second Parley on the same database,"
+        echo "wrk against each at once with half the connections and disjoint users; requests/s add up, p50/p99 are"
+        echo "the worse of the two. Everything (wrk, PostgreSQL, one or two Parleys) shares the $(nproc) cores. SQLite rows"
+        echo "for comparison: $(label_of fetch_sid) and $(label_of update_distinct) in the table above."
+        echo
+        echo "$HEAD"
+        echo "$SEP"
+        table pg1
+        table pg2
+    fi
     if [ "$SCALING" = 1 ]; then
         echo
         echo "## Scaling (connections)"
@@ -376,6 +509,7 @@ MD=$OUT/results.md
     echo
     echo '```'
     echo "${PARLEY_CMD[*]}"
+    [ "$PG" = 1 ] && echo "${PG_CMD[*]/$PG_URL/postgres://…}   # and a second one on another port, same --data"
     echo "$NGINX -p $tmp/nginx/ -c $tmp/nginx/nginx.conf   # conf: see bench/run.sh"
     echo "node bench/seed.mjs --url $BASE --account $ACCOUNT --token $TOKEN --users $USERS --prefix $PREFIX --out $tmp --concurrency $CONNS"
     printf '%s\n' "${COMMANDS[@]}"
@@ -448,7 +582,9 @@ printf "$fmt" operation conns req/s "p50 ms" "p99 ms" "of ceiling" "peak RSS MB"
 for row in "${CSV_ROWS[@]}"; do
     IFS=, read -r mode op conns rps p50 p99 pct non2xx sockerr rss <<<"$row"
     # shellcheck disable=SC2059
-    printf "$fmt" "$(label_of "$op")" "$conns" "$rps" "$p50" "$p99" "${pct:+$pct%}" "${rss:--}" "$non2xx"
+    name=$(label_of "$op")
+    case "$mode" in pg1) name="pg, 1 server: $name" ;; pg2) name="pg, 2 servers: $name" ;; esac
+    printf "$fmt" "$name" "$conns" "$rps" "$p50" "$p99" "${pct:+$pct%}" "${rss:--}" "$non2xx"
 done
 echo
 echo "written: $MD, $CSV$([ "$CHART_OK" = 1 ] && echo ", $OUT/bench.png")"

@@ -22,8 +22,11 @@ function load_lines(path)
    return t
 end
 
--- Where this thread starts in a rotation over n items: threads take disjoint slices.
+-- Where this thread starts in a rotation over n items: threads take disjoint slices. BENCH_SLICES and
+-- BENCH_SLICE (default 1 and 0) split the items further between wrk processes run at once.
 function start_offset(n)
    local threads = tonumber(os.getenv("BENCH_THREADS") or "1")
-   return math.floor(n / threads) * (tid or 0)
+   local slices = tonumber(os.getenv("BENCH_SLICES") or "1")
+   local slice = tonumber(os.getenv("BENCH_SLICE") or "0")
+   return math.floor(n / (threads * slices)) * (slice * threads + (tid or 0))
 end

@@ -4,6 +4,10 @@
 dofile((os.getenv("BENCH_LUA_DIR") or "bench/lua") .. "/common.lua")
 
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+-- BENCH_WEBHOOK=1: ask for webhooks (X-Twilio-Webhook-Enabled), to compare with and without a target
+if os.getenv("BENCH_WEBHOOK") == "1" then
+   wrk.headers["X-Twilio-Webhook-Enabled"] = "true"
+end
 
 local sids, n, i, t
 

@@ -11,8 +11,11 @@
  * (store/writer.c). A lost connection is reset once (PQreset, then the session is set up and the
  * statements prepared again): a statement outside a transaction is then run again (every one is a
  * read or an idempotent write); inside a transaction the transaction is lost, so it is doomed the
- * same way. A COMMIT whose answer was lost is not retried: its outcome is unknown, so the request
- * gets a 5xx, and nothing is acknowledged that did not commit. */
+ * same way (unless nothing of it had been answered yet: it then starts again on the new session). A
+ * COMMIT whose answer was lost is not retried: its outcome is unknown, so the request gets a 5xx, and
+ * nothing is acknowledged that did not commit.
+ *
+ * Round trips: the writer's transactions are pipelined (see "the writer's transaction, pipelined"). */
 #ifndef NO_STORE_PG
 #include <libpq-fe.h>
 #include <stdio.h>
