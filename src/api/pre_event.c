@@ -67,6 +67,7 @@ static void log_call(struct pre_run *pr, const char *outcome)
     e->created_at = e->completed_at - pc->latency_ms;
     lj->job.apply = pre_log_apply;
     lj->job.complete = pre_log_complete;
+    lj->job.lazy = 1;
     writer_submit(pr->r->app->writer, &lj->job);
 }
 

@@ -225,8 +225,9 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
         row.created_at = pg_col_i64(r, i, 10);
         fn(ctx, &row);
     }
+    int claimed = PQntuples(r);
     PQclear(r);
-    if (pg_exec(c, PGT_WEBHOOKS, WQ_OUTBOX_NEXT_DUE, NULL, &r) == ST_OK) {
+    if (claimed < limit && pg_exec(c, PGT_WEBHOOKS, WQ_OUTBOX_NEXT_DUE, NULL, &r) == ST_OK) {
         if (PQntuples(r) == 1)
             *next_due = pg_col_i64(r, 0, 0);
         PQclear(r);

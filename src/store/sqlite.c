@@ -320,6 +320,7 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
         return ST_ERROR;
     c->base.ops = &store_sqlite_ops;
     c->writer = writer;
+    c->sync_full = sync_full;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(target, &c->db, flags, NULL) != SQLITE_OK) {
         log_err("cannot open %s: %s", target, c->db ? sqlite3_errmsg(c->db) : "out of memory");
@@ -401,6 +402,17 @@ static int sq_migrate(struct store_conn *sc)
 
 static int sq_tx_begin(struct store_conn *c) { return sq_exec_id(c, Q_BEGIN); }
 static int sq_tx_commit(struct store_conn *c) { return sq_exec_id(c, Q_COMMIT); }
+
+/* synchronous=OFF for this one COMMIT: the WAL frames are written but not fsynced; the next commit at
+ * the configured level fsyncs the WAL, and them with it. */
+static int sq_tx_commit_lazy(struct store_conn *sc)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_exec(c->db, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
+    int r = sq_exec_id(sc, Q_COMMIT);
+    sqlite3_exec(c->db, c->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    return r;
+}
 static void sq_tx_rollback(struct store_conn *c) { sq_exec_id(c, Q_ROLLBACK); }
 static int sq_savepoint(struct store_conn *c) { return sq_exec_id(c, Q_SAVEPOINT); }
 static void sq_savepoint_rollback(struct store_conn *c) { sq_exec_id(c, Q_SAVEPOINT_ROLLBACK); }
@@ -710,6 +722,7 @@ const struct store_ops store_sqlite_ops = {
     .migrate = sq_migrate,
     .tx_begin = sq_tx_begin,
     .tx_commit = sq_tx_commit,
+    .tx_commit_lazy = sq_tx_commit_lazy,
     .tx_rollback = sq_tx_rollback,
     .savepoint = sq_savepoint,
     .savepoint_rollback = sq_savepoint_rollback,

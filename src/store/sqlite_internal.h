@@ -20,6 +20,7 @@ struct sq_conn {
     struct store_conn base;
     sqlite3 *db;
     int writer;
+    int sync_full;
     struct sq_checkpointer *ckpt;   /* the writer's background checkpoints (store/sqlite.c) */
     sqlite3_stmt *stmt[SQ_MAIN_STMTS];
     sqlite3_stmt *extra[SQ_EXTRA_STMTS];

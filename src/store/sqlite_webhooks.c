@@ -160,8 +160,9 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_int64(s, 3, lease_ms);
     sqlite3_bind_int(s, 4, limit);
-    int rc;
+    int rc, claimed = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        claimed++;
         struct outbox_row row;
         row.id = sqlite3_column_int64(s, 0);
         sq_col_sid(s, 1, row.account_sid);
@@ -178,7 +179,7 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
     }
     int r = rc == SQLITE_DONE ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
     sq_done(s);
-    if (r != ST_OK)
+    if (r != ST_OK || claimed == limit)
         return r;
     s = wq(c, WQ_OUTBOX_NEXT_DUE);
     if (!s)

@@ -102,6 +102,8 @@ struct store_ops {
     /* transactions (the writer's connection only) */
     int (*tx_begin)(struct store_conn *c);
     int (*tx_commit)(struct store_conn *c);
+    /* COMMIT without waiting for durability (may be NULL: tx_commit is used) */
+    int (*tx_commit_lazy)(struct store_conn *c);
     void (*tx_rollback)(struct store_conn *c);
     int (*savepoint)(struct store_conn *c);
     void (*savepoint_rollback)(struct store_conn *c);

@@ -58,8 +58,9 @@ struct store_webhook_ops {
     /* Claims up to limit deliveries for owner until now + lease_ms and passes each to fn (pointers valid
      * during the call): rows that are due, not claimed by anyone else (or whose claim expired), and
      * the oldest of their order key (so that one key's deliveries go out one at a time, in order).
-     * Safe with several servers on one database. *next_due receives the earliest time another row
-     * falls due (0: none). Runs inside the caller's transaction: the writer's (webhook/client.c sends
+     * Safe with several servers on one database. When fewer than limit rows were claimed, *next_due
+     * receives the earliest time another row falls due (0: none); when limit rows were, it is 0 (the
+     * caller claims again soon anyway). Runs inside the caller's transaction: the writer's (webhook/client.c sends
      * it as a write job, so that claims never contend with the writer for the database). */
     int (*outbox_claim)(struct store_conn *c, const char *owner, long long now, long long lease_ms, int limit,
                         outbox_row_fn fn, void *ctx, long long *next_due);

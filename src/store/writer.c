@@ -43,9 +43,12 @@ static int attempt(struct writer *w, struct write_job *first, struct write_job *
             c->ops->savepoint_rollback(c);
         r = c->ops->savepoint_release(c);
     }
+    int lazy = c->ops->tx_commit_lazy != NULL;
+    for (struct write_job *j = first; j != end && lazy; j = j->next)
+        lazy = j->lazy;
     long long t0 = now_us();
     if (r == ST_OK)
-        r = c->ops->tx_commit(c);
+        r = lazy ? c->ops->tx_commit_lazy(c) : c->ops->tx_commit(c);
     long long t1 = now_us();
     if (r != ST_OK)
         c->ops->tx_rollback(c);
