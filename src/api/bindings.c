@@ -70,13 +70,7 @@ int bindings_fetch(struct req *r)
 static int apply_delete(struct store_conn *c, struct req *r)
 {
     int rc = c->ops->model->binding_delete(c, r->service_sid, r->param[1]);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    r->status = 204;
-    buf_reset(&r->out);
-    return 0;
+    return api_deleted(r, rc);
 }
 
 int bindings_delete(struct req *r)

@@ -178,13 +178,7 @@ int credentials_update(struct req *r)
 static int apply_delete(struct store_conn *c, struct req *r)
 {
     int rc = c->ops->model->credential_delete(c, r->account.sid, r->param[0]);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    r->status = 204;
-    buf_reset(&r->out);
-    return 0;
+    return api_deleted(r, rc);
 }
 
 int credentials_delete(struct req *r)

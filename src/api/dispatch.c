@@ -155,6 +155,17 @@ int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), 
     return 1;
 }
 
+int api_deleted(struct req *r, int store_result)
+{
+    if (store_result == ST_NOT_FOUND)
+        return resp_not_found(r), -1;
+    if (store_result != ST_OK)
+        return resp_store_error(r, store_result), -1;
+    r->status = 204;
+    buf_reset(&r->out);
+    return 0;
+}
+
 void api_json_begin(struct req *r, struct jw *w, int status)
 {
     buf_reset(&r->out);

@@ -179,17 +179,11 @@ int roles_update(struct req *r)
 static int apply_delete(struct store_conn *c, struct req *r)
 {
     int rc = c->ops->model->role_delete(c, r->service_sid, r->param[0]);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
     if (rc == ST_IN_USE)
         return resp_error(r, E_CONFLICT,
                           "Conflict: the role is assigned to a user or is a default role of the service configuration"),
                -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    r->status = 204;
-    buf_reset(&r->out);
-    return 0;
+    return api_deleted(r, rc);
 }
 
 int roles_delete(struct req *r)

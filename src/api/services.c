@@ -231,13 +231,7 @@ static int apply_delete(struct store_conn *c, struct req *r)
                           r->service_sid),
                -1;
     rc = c->ops->model->service_delete(c, r->account.sid, r->service_sid);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    r->status = 204;
-    buf_reset(&r->out);
-    return 0;
+    return api_deleted(r, rc);
 }
 
 int services_delete(struct req *r)

@@ -291,13 +291,7 @@ static int apply_delete(struct store_conn *c, struct req *r)
     int rc = c->ops->user_get(c, r->service_sid, uw->key, uw->by_sid, &r->arena, &u);
     if (rc == ST_OK)
         rc = c->ops->user_delete(c, r->service_sid, u.sid);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    r->status = 204;
-    buf_reset(&r->out);
-    return 0;
+    return api_deleted(r, rc);
 }
 
 int users_delete(struct req *r)
