@@ -26,6 +26,7 @@ void config_usage(FILE *out)
           "  --max-connections N    connection limit (default 4096)\n"
           "  --max-per-ip N         connections per client address (default 0: no limit)\n"
           "  --idle-timeout SECONDS close idle connections (default 30)\n"
+          "  --connection-memory BYTES   per-connection memory: request line and headers must fit (default 16384)\n"
           "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
           "  --log FILE             log here instead of stderr (reopened on SIGHUP)\n"
           "  --pre-webhook-timeout MS        wait for a pre-event webhook (default 5000)\n"
@@ -100,6 +101,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
     cfg->max_body = 65536;
     cfg->connection_limit = 4096;
     cfg->idle_timeout = 30;
+    cfg->connection_memory = 16384;
     cfg->pre_timeout_ms = 5000;
     cfg->rest_pre_hooks = 1;
     cfg->veto_status = 400;
@@ -186,7 +188,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
                 cfg->webhook_max_attempts = (unsigned)n;
         } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--max-body") == 0 ||
                    strcmp(a, "--max-connections") == 0 || strcmp(a, "--max-per-ip") == 0 ||
-                   strcmp(a, "--idle-timeout") == 0) {
+                   strcmp(a, "--idle-timeout") == 0 || strcmp(a, "--connection-memory") == 0) {
             NEED_VALUE;
             if (parse_uint(v, 1UL << 30, &n) != 0 || (n == 0 && strcmp(a, "--max-per-ip") != 0 &&
                                                       strcmp(a, "--idle-timeout") != 0)) {
@@ -201,6 +203,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
                 cfg->connection_limit = (unsigned)n;
             else if (strcmp(a, "--max-per-ip") == 0)
                 cfg->per_ip_limit = (unsigned)n;
+            else if (strcmp(a, "--connection-memory") == 0)
+                cfg->connection_memory = n < 4096 ? 4096 : n;
             else
                 cfg->idle_timeout = (unsigned)n;
         } else {

@@ -433,6 +433,7 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
     if (!s)
         return -1;
     s->app = app;
+    /* MHD zeroes this pool on every request: 64 KiB cost 15 % of a fetch's CPU (bench/RESULTS.md) */
     s->max_body = cfg->max_body;
     pthread_mutex_init(&s->conns_lock, NULL);
 
@@ -478,7 +479,7 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
