@@ -7,44 +7,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
-import { e2eSuite, basic, form, sleep } from './harness.mjs';
+import { e2eSuite, sendOn, sleep } from './harness.mjs';
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 20);
 const WORKERS = 8;
 
 function integrity(file) {
   return execFileSync('sqlite3', [file, 'PRAGMA integrity_check; PRAGMA foreign_key_check;'], { encoding: 'utf8' }).trim();
-}
-
-/** One HTTP request on a keep-alive agent; resolves {status, json} or {error}. */
-function send(h, agent, method, path, body) {
-  return new Promise((resolve) => {
-    const data = body ? Buffer.from(form(body)) : null;
-    const req = http.request(
-      {
-        host: '127.0.0.1', port: h.port, method, path, agent,
-        headers: {
-          authorization: basic(h.accountSid, h.authToken),
-          ...(data ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': data.length } : {}),
-        },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          let json;
-          try {
-            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {}
-          resolve({ status: res.statusCode, json });
-        });
-        res.on('error', (error) => resolve({ error }));
-      },
-    );
-    req.on('error', (error) => resolve({ error }));
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.end(data ?? undefined);
-  });
 }
 
 e2eSuite('crashes under load', {}, (ctx, it) => {
@@ -64,7 +33,7 @@ e2eSuite('crashes under load', {}, (ctx, it) => {
         while (!stop) {
           if (mine.length === 0 || Math.random() < 0.5) {
             const id = `c${round}-${w}-${++seq}`;
-            const res = await send(ctx.h, agent, 'POST', '/v1/Users', { Identity: id, FriendlyName: 'v0' });
+            const res = await sendOn(ctx.h, agent, 'POST', '/v1/Users', { Identity: id, FriendlyName: 'v0' }, 10_000);
             if (res.error) {
               stats.lost++;
               continue; // unknown outcome: either is fine
@@ -82,7 +51,7 @@ e2eSuite('crashes under load', {}, (ctx, it) => {
             const id = mine[Math.floor(Math.random() * mine.length)];
             const next = acked.get(id) + 1;
             inflightUpdate.set(id, next);
-            const res = await send(ctx.h, agent, 'POST', `/v1/Users/${encodeURIComponent(id)}`, { FriendlyName: `v${next}` });
+            const res = await sendOn(ctx.h, agent, 'POST', `/v1/Users/${encodeURIComponent(id)}`, { FriendlyName: `v${next}` }, 10_000);
             if (res.error) {
               stats.lost++;
               mine.splice(mine.indexOf(id), 1); // its state is now one of two values: leave it alone

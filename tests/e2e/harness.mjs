@@ -600,3 +600,41 @@ export async function defaults(h) {
   for (const r of await h.client.conversations.v1.roles.list()) roles[r.friendlyName] = r;
   return { serviceSid: cfg.defaultChatServiceSid, roles };
 }
+
+/**
+ * One request with the account's credentials on a caller's keep-alive agent, for load loops. Never throws:
+ * resolves {status, json} or {error} (a connection cut by a kill is an outcome, not a failure).
+ */
+export function sendOn(h, agent, method, path, body, timeoutMs = 30_000) {
+  return new Promise((resolve) => {
+    const data = body ? Buffer.from(form(body)) : null;
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: h.port,
+        method,
+        path,
+        agent,
+        headers: {
+          authorization: basic(h.accountSid, h.authToken),
+          ...(data ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': data.length } : {}),
+        },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          let json;
+          try {
+            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {}
+          resolve({ status: res.statusCode, json });
+        });
+        res.on('error', (error) => resolve({ error }));
+      },
+    );
+    req.on('error', (error) => resolve({ error }));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+    req.end(data ?? undefined);
+  });
+}

@@ -9,44 +9,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { PG_BASE, basic, form, pgAdmin, sleep, start } from './harness.mjs';
+import { PG_BASE, pgAdmin, sendOn, sleep, start } from './harness.mjs';
 
 const CLIENTS = 16;
-
-/** One HTTP request on a keep-alive agent; resolves {status, json} or {error} (never rejects). */
-function send(h, agent, method, path, body) {
-  return new Promise((resolve) => {
-    const data = body ? Buffer.from(form(body)) : null;
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: h.port,
-        method,
-        path,
-        agent,
-        headers: {
-          authorization: basic(h.accountSid, h.authToken),
-          ...(data ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': data.length } : {}),
-        },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          let json;
-          try {
-            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {}
-          resolve({ status: res.statusCode, json });
-        });
-        res.on('error', (error) => resolve({ error }));
-      },
-    );
-    req.on('error', (error) => resolve({ error }));
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.end(data ?? undefined);
-  });
-}
 
 /** Every user of the default service through server h, following next_page_url with the given page size. */
 async function listAll(h, pageSize = 50) {
@@ -148,7 +113,7 @@ describe('several servers on one PostgreSQL database', { skip: !PG_BASE && 'PARL
         // each client walks the identities from a different start, so that creates collide in every order
         for (let k = 0; k < IDS; k++) {
           const i = (k + c) % IDS;
-          const res = await send(h, ag, 'POST', '/v1/Users', { Identity: `dup-${i}`, FriendlyName: `by-${c}` });
+          const res = await sendOn(h, ag, 'POST', '/v1/Users', { Identity: `dup-${i}`, FriendlyName: `by-${c}` });
           assert.ok(!res.error, `client ${c}: ${res.error}`);
           mine.push({ i, c, status: res.status, json: res.json });
         }
@@ -192,7 +157,7 @@ describe('several servers on one PostgreSQL database', { skip: !PG_BASE && 'PARL
           const n = c * 1000 + r;
           // by SID or by identity: both paths lock the same row
           const key = r % 2 ? users[k].sid : users[k].identity;
-          const res = await send(h, ag, 'POST', `/v1/Users/${key}`, { FriendlyName: `n${n}`, Attributes: `{"n":${n}}` });
+          const res = await sendOn(h, ag, 'POST', `/v1/Users/${key}`, { FriendlyName: `n${n}`, Attributes: `{"n":${n}}` });
           assert.ok(!res.error, String(res.error));
           if (res.status !== 200) {
             assert.ok(res.status === 503, `update answered ${res.status}: ${JSON.stringify(res.json)}`);
@@ -238,7 +203,7 @@ describe('several servers on one PostgreSQL database', { skip: !PG_BASE && 'PARL
         let other = 0; // the other field never goes backwards in what we are shown
         for (let v = 1; v <= ROUNDS; v++) {
           const body = field === 'FriendlyName' ? { FriendlyName: `f${v}` } : { Attributes: `{"t":${v}}` };
-          const res = await send(h, ag, 'POST', `/v1/Users/${users[k].sid}`, body);
+          const res = await sendOn(h, ag, 'POST', `/v1/Users/${users[k].sid}`, body);
           assert.ok(!res.error, String(res.error));
           if (res.status === 503) continue;
           assert.equal(res.status, 200, JSON.stringify(res.json));
@@ -276,7 +241,7 @@ describe('several servers on one PostgreSQL database', { skip: !PG_BASE && 'PARL
       const ag = agent();
       while (!stop) {
         const id = `k9-${c}-${++seq}`;
-        const res = await send(h, ag, 'POST', '/v1/Users', { Identity: id });
+        const res = await sendOn(h, ag, 'POST', '/v1/Users', { Identity: id });
         if (res.error) {
           if (h === a) {
             // A is gone: its clients stop; an unanswered create may or may not be there
@@ -316,7 +281,7 @@ describe('several servers on one PostgreSQL database', { skip: !PG_BASE && 'PARL
       const ag = agent();
       while (!stop) {
         const id = `cut-${c}-${++seq}`;
-        const res = await send(h, ag, 'POST', '/v1/Users', { Identity: id });
+        const res = await sendOn(h, ag, 'POST', '/v1/Users', { Identity: id });
         assert.ok(!res.error, `the server stopped answering: ${res.error}`);
         if (res.status === 201) acked.set(id, res.json.sid);
         else {
