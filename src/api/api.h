@@ -20,6 +20,9 @@ int api_metrics(struct req *r, const char *authorization);
  * was queued (r->on_complete is called once it is durable or failed). */
 int api_dispatch(struct req *r, const char *authorization);
 
+/* An account row changed (its default service, settings or token): cached copies are stale. */
+void api_accounts_changed(void);
+
 /* Queues r->apply on the writer. The handler returns what this returns. */
 int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), void *ctx);
 

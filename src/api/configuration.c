@@ -102,6 +102,7 @@ static int apply_update(struct store_conn *c, struct req *r)
     rc = c->ops->model->account_update_config(c, &a);
     if (rc != ST_OK)
         return resp_store_error(r, rc), -1;
+    r->accounts_changed = 1;
     respond_config(r, &a);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* From a parsed request to a handler: authentication (BEHAVIOUR §6), routing, the service the path
  * names, and the hand-off of writes to the single writer. */
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,70 @@
 #include "util/text.h"
 #include "webhook/client.h"
 
+/* Each HTTP thread keeps the account it last authenticated, so that a request reads one row, not two.
+ * Only where this process is the store's only writer (SQLite: one server per data file): then every
+ * change to an account commits through this process's writer, which bumps the generation before the
+ * change is answered, and no thread can use a stale copy after that. API keys are not cached. */
+static atomic_uint account_generation;
+
+struct account_cache {
+    unsigned generation;
+    int valid;
+    struct account a;
+    char strings[4][160];   /* auth_token, messaging service, the two timers */
+};
+
+static __thread struct account_cache tl_account;
+
+static int cache_string(char *dst, size_t n, const char *s, char **out)
+{
+    if (!s) {
+        *out = NULL;
+        return 0;
+    }
+    if (strlen(s) >= n)
+        return -1;
+    strcpy(dst, s);
+    *out = dst;
+    return 0;
+}
+
+static void cache_put(const struct account *a)
+{
+    struct account_cache *c = &tl_account;
+    c->valid = 0;
+    c->a = *a;
+    c->a.friendly_name = NULL;   /* not used by handlers */
+    if (cache_string(c->strings[0], sizeof(c->strings[0]), a->auth_token, &c->a.auth_token) != 0 ||
+        cache_string(c->strings[1], sizeof(c->strings[1]), a->default_messaging_service_sid,
+                     &c->a.default_messaging_service_sid) != 0 ||
+        cache_string(c->strings[2], sizeof(c->strings[2]), a->default_inactive_timer, &c->a.default_inactive_timer) != 0 ||
+        cache_string(c->strings[3], sizeof(c->strings[3]), a->default_closed_timer, &c->a.default_closed_timer) != 0)
+        return;
+    c->generation = atomic_load(&account_generation);
+    c->valid = 1;
+}
+
+/* The cached account for sid, its strings copied into r's arena (the writer thread may read them). */
+static int cache_get(struct req *r, const char *sid)
+{
+    struct account_cache *c = &tl_account;
+    if (!c->valid || c->generation != atomic_load(&account_generation) || strcmp(c->a.sid, sid) != 0)
+        return 0;
+    r->account = c->a;
+    char **fields[] = {&r->account.auth_token, &r->account.default_messaging_service_sid,
+                       &r->account.default_inactive_timer, &r->account.default_closed_timer};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (*fields[i])
+            *fields[i] = arena_strndup(&r->arena, *fields[i], strlen(*fields[i]));
+    return 1;
+}
+
+void api_accounts_changed(void)
+{
+    atomic_fetch_add(&account_generation, 1);
+}
+
 static int authenticate(struct req *r, const char *authorization)
 {
     struct basic_cred cred;
@@ -24,11 +89,14 @@ static int authenticate(struct req *r, const char *authorization)
         return apikey_authenticate(r, cred.user, cred.pass);
     if (!sid_valid(cred.user, ulen, "AC"))
         return resp_error(r, E_AUTH, "Authentication Error - invalid username"), -1;
-    int rc = r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
+    int cached = r->app->cache_accounts && cache_get(r, cred.user);
+    int rc = cached ? ST_OK : r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
     if (rc == ST_NOT_FOUND)
         return resp_error(r, E_AUTH, "Authentication Error - invalid username"), -1;
     if (rc != ST_OK)
         return resp_store_error(r, rc), -1;
+    if (!cached && r->app->cache_accounts)
+        cache_put(&r->account);
     const char *token = r->account.auth_token;
     if (!secret_equal(cred.pass, strlen(cred.pass), token, strlen(token)))
         return resp_error(r, E_AUTH, "Authenticate"), -1;
@@ -138,6 +206,8 @@ static void job_complete(struct write_job *job, int committed, int store_result)
     /* a change that did not commit must not be acknowledged */
     if (!committed && r->status < 300)
         resp_store_error(r, store_result);
+    if (committed && r->accounts_changed)
+        api_accounts_changed();
     if (committed && r->events_queued && r->app->hooks)
         hook_client_kick(r->app->hooks);
     r->on_complete(r);

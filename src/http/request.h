@@ -46,6 +46,7 @@ struct req {
     int (*apply)(struct store_conn *c, struct req *r);
     void *ctx;                 /* handler state for apply */
     int events_queued;         /* apply queued webhook deliveries: wake the client after commit */
+    int accounts_changed;      /* apply changed an account row: drop cached copies after commit */
 
     /* response */
     int status;
