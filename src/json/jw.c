@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/text.h"
 
 void jw_init(struct jw *w, struct buf *b)
 {
@@ -78,37 +79,6 @@ void jw_key(struct jw *w, const char *k)
     w->after_key = 1;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at most
- * U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
 void jw_strn(struct jw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -136,7 +106,7 @@ void jw_strn(struct jw *w, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
             /* output is always valid JSON: a byte that does not start well-formed UTF-8 becomes U+FFFD */
-            size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+            size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
             if (len) {
                 i += len - 1;
                 continue;

@@ -4,47 +4,56 @@
 
 #include "util/buf.h"
 
+size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    /* Unicode Table 3-7: the second byte's range is what rules out overlongs (E0, F0),
+     * surrogates (ED) and code points past U+10FFFF (F4). */
+    size_t more;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        more = 1;
+    } else if (c == 0xE0) {
+        more = 2;
+        lo = 0xA0;
+    } else if (c == 0xED) {
+        more = 2;
+        hi = 0x9F;
+    } else if (c >= 0xE1 && c <= 0xEF) {
+        more = 2;
+    } else if (c == 0xF0) {
+        more = 3;
+        lo = 0x90;
+    } else if (c == 0xF4) {
+        more = 3;
+        hi = 0x8F;
+    } else if (c >= 0xF1 && c <= 0xF3) {
+        more = 3;
+    } else {
+        return 0; /* continuation byte, C0/C1 (overlong), F5..FF */
+    }
+    if (n <= more) return 0; /* truncated */
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i <= more; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    return more + 1;
+}
+
 int utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *end = p + n;
 
     while (p < end) {
-        unsigned c = *p;
-        if (c < 0x80) {
+        if (*p < 0x80) {
             p++;
             continue;
         }
-        /* Unicode Table 3-7: the second byte's range is what rules out overlongs (E0, F0),
-         * surrogates (ED) and code points past U+10FFFF (F4). */
-        size_t more;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            more = 1;
-        } else if (c == 0xE0) {
-            more = 2;
-            lo = 0xA0;
-        } else if (c == 0xED) {
-            more = 2;
-            hi = 0x9F;
-        } else if (c >= 0xE1 && c <= 0xEF) {
-            more = 2;
-        } else if (c == 0xF0) {
-            more = 3;
-            lo = 0x90;
-        } else if (c == 0xF4) {
-            more = 3;
-            hi = 0x8F;
-        } else if (c >= 0xF1 && c <= 0xF3) {
-            more = 3;
-        } else {
-            return 0; /* continuation byte, C0/C1 (overlong), F5..FF */
-        }
-        if ((size_t)(end - p) <= more) return 0; /* truncated */
-        if (p[1] < lo || p[1] > hi) return 0;
-        for (size_t i = 2; i <= more; i++)
-            if ((p[i] & 0xC0) != 0x80) return 0;
-        p += more + 1;
+        size_t len = utf8_seq_len(p, (size_t)(end - p));
+        if (!len) return 0;
+        p += len;
     }
     return 1;
 }

@@ -5,6 +5,8 @@
 
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF), else 0. */
 int utf8_valid(const char *s, size_t n);
+/* Length (1 to 4) of the well-formed UTF-8 sequence at p[0..n), n >= 1; 0 when it is not one. */
+size_t utf8_seq_len(const unsigned char *p, size_t n);
 /* Number of code points in well-formed UTF-8. */
 size_t utf8_len(const char *s, size_t n);
 
