@@ -7,6 +7,8 @@
 #include "util/buf.h"
 #include "util/text.h"
 
+#include "../utf8_ref.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int ref_hex(unsigned char c)
@@ -36,46 +38,10 @@ static long ref_pct(const uint8_t *s, size_t n, uint8_t *out)
     return (long)o;
 }
 
-/* Decodes each code point and applies the rules (shortest form, no surrogates, <= U+10FFFF). */
-static int ref_utf8(const uint8_t *s, size_t n, size_t *count)
-{
-    size_t i = 0;
-    *count = 0;
-    while (i < n) {
-        uint32_t c = s[i], cp;
-        size_t len;
-        if (c < 0x80) {
-            len = 1;
-            cp = c;
-        } else if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i < len) return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if ((len > 1 && cp < min[len]) || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return 0;
-        i += len;
-        (*count)++;
-    }
-    return 1;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t count;
-    int valid = ref_utf8(data, size, &count);
+    int valid = utf8_ref_valid(data, size, &count);
     if (utf8_valid((const char *)data, size) != valid) abort();
     if (valid && utf8_len((const char *)data, size) != count) abort();
 

@@ -9,6 +9,8 @@
 #include "util/buf.h"
 #include "util/text.h"
 
+#include "../utf8_ref.h"
+
 #define VALID(lit) assert_int_equal(utf8_valid(lit, sizeof(lit) - 1), 1)
 #define INVALID(lit) assert_int_equal(utf8_valid(lit, sizeof(lit) - 1), 0)
 
@@ -62,40 +64,6 @@ static void test_utf8_valid_cases(void **state)
     INVALID("\xc3\xc3");
 }
 
-/* Reference: decode the code point the naive way, then apply the three rules. */
-static int ref_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i], cp, len;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i < len) return 0;
-        for (unsigned k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        unsigned min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-        if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return 0;
-        i += len;
-    }
-    return 1;
-}
-
 static void test_utf8_valid_exhaustive(void **state)
 {
     unsigned char s[4];
@@ -104,9 +72,9 @@ static void test_utf8_valid_exhaustive(void **state)
         s[0] = (unsigned char)(v >> 16);
         s[1] = (unsigned char)(v >> 8);
         s[2] = (unsigned char)v;
-        if (v < 0x100 && utf8_valid((char *)s + 2, 1) != ref_valid(s + 2, 1)) fail_msg("1 byte %02x", v);
-        if (v < 0x10000 && utf8_valid((char *)s + 1, 2) != ref_valid(s + 1, 2)) fail_msg("2 bytes %04x", v);
-        if (utf8_valid((char *)s, 3) != ref_valid(s, 3)) fail_msg("3 bytes %06x", v);
+        if (v < 0x100 && utf8_valid((char *)s + 2, 1) != utf8_ref_valid(s + 2, 1, NULL)) fail_msg("1 byte %02x", v);
+        if (v < 0x10000 && utf8_valid((char *)s + 1, 2) != utf8_ref_valid(s + 1, 2, NULL)) fail_msg("2 bytes %04x", v);
+        if (utf8_valid((char *)s, 3) != utf8_ref_valid(s, 3, NULL)) fail_msg("3 bytes %06x", v);
     }
     /* 4-byte leads with every second byte and boundary tails */
     static const unsigned char tail[] = {0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xff};
@@ -118,7 +86,7 @@ static void test_utf8_valid_exhaustive(void **state)
                     s[1] = (unsigned char)b1;
                     s[2] = tail[t2];
                     s[3] = tail[t3];
-                    if (utf8_valid((char *)s, 4) != ref_valid(s, 4))
+                    if (utf8_valid((char *)s, 4) != utf8_ref_valid(s, 4, NULL))
                         fail_msg("4 bytes %02x%02x%02x%02x", s[0], s[1], s[2], s[3]);
                 }
 }
