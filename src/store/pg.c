@@ -1054,14 +1054,7 @@ static int pg_role_list(struct store_conn *sc, const char *service_sid, const st
     int rc = pg_page((struct pg_conn *)sc, PGT_MAIN, Q_ROLE_LIST_AFTER, Q_ROLE_LIST_BEFORE, service_sid, pr, NULL, &r);
     if (rc != ST_OK)
         return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct role ro;
-        read_role(r, i, NULL, &ro);
-        if (fn(ctx, &ro))
-            break;
-    }
-    PQclear(r);
-    return ST_OK;
+    PG_LIST_ROWS(r, i, struct role ro, read_role(r, i, NULL, &ro), fn(ctx, &ro));
 }
 
 /* ---- users ---- */
@@ -1146,14 +1139,7 @@ static int pg_user_list(struct store_conn *sc, const char *service_sid, const st
     int rc = pg_page((struct pg_conn *)sc, PGT_MAIN, Q_USER_LIST_AFTER, Q_USER_LIST_BEFORE, service_sid, pr, NULL, &r);
     if (rc != ST_OK)
         return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct user u;
-        read_user(r, i, NULL, &u);
-        if (fn(ctx, &u))
-            break;
-    }
-    PQclear(r);
-    return ST_OK;
+    PG_LIST_ROWS(r, i, struct user u, read_user(r, i, NULL, &u), fn(ctx, &u));
 }
 
 const struct store_ops store_pg_ops = {

@@ -456,14 +456,7 @@ static int credential_list(struct store_conn *sc, const char *account_sid, const
                      NULL, &r);
     if (rc != ST_OK)
         return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct credential cr;
-        read_credential(r, i, NULL, &cr);
-        if (fn(ctx, &cr))
-            break;
-    }
-    PQclear(r);
-    return ST_OK;
+    PG_LIST_ROWS(r, i, struct credential cr, read_credential(r, i, NULL, &cr), fn(ctx, &cr));
 }
 
 /* ---- bindings ---- */
@@ -517,14 +510,7 @@ static int binding_list(struct store_conn *sc, const char *service_sid, const st
                      &r);
     if (rc != ST_OK)
         return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct binding b;
-        read_binding(r, i, NULL, &b);
-        if (fn(ctx, &b))
-            break;
-    }
-    PQclear(r);
-    return ST_OK;
+    PG_LIST_ROWS(r, i, struct binding b, read_binding(r, i, NULL, &b), fn(ctx, &b));
 }
 
 const struct store_account_ops pg_account_ops = {

@@ -171,4 +171,18 @@ void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1]); /* "" for
     "CREATE INDEX bindings_by_identity ON bindings(service_sid, identity);"                                  \
     "CREATE INDEX bindings_by_credential ON bindings(credential_sid);"
 
+/* The rows of a list result: for each row index i, declare the row, read it, hand it over (a non-zero
+ * call stops); then frees r and returns ST_OK from the enclosing function (as LIST_ROWS does for SQLite). */
+#define PG_LIST_ROWS(r, i, row_decl, read_stmt, call)                                                       \
+    do {                                                                                                     \
+        for (int i = 0, n_ = PQntuples(r); i < n_; i++) {                                                    \
+            row_decl;                                                                                        \
+            read_stmt;                                                                                       \
+            if (call)                                                                                        \
+                break;                                                                                       \
+        }                                                                                                    \
+        PQclear(r);                                                                                          \
+        return ST_OK;                                                                                        \
+    } while (0)
+
 #endif
