@@ -36,8 +36,6 @@ void api_json_begin(struct req *r, struct jw *w, int status);
 /* "<public>/v1" or "<public>/v1/Services/IS…" by the request's path family, computed once per request
  * (rendering a list page asks 50 times); its length in *len. */
 const char *api_base(struct req *r, size_t *len);
-/* "<public>/v1" or "<public>/v1/Services/IS…" into out, by the request's path family. */
-void api_base_path(struct req *r, char *out, size_t n);
 /* The same without the public URL ("/v1/…"), for list paths and messages. */
 void api_rel_base(struct req *r, char *out, size_t n);
 

@@ -251,6 +251,15 @@ void api_rel_base(struct req *r, char *out, size_t n)
         snprintf(out, n, "/v1");
 }
 
+/* "<public>/v1" or "<public>/v1/Services/IS…" into out, by the request's path family. */
+static void api_base_path(struct req *r, char *out, size_t n)
+{
+    if (r->service_path)
+        snprintf(out, n, "%s/v1/Services/%s", r->app->public_url, r->service_sid);
+    else
+        snprintf(out, n, "%s/v1", r->app->public_url);
+}
+
 const char *api_base(struct req *r, size_t *len)
 {
     if (!r->base_len) {
@@ -261,10 +270,3 @@ const char *api_base(struct req *r, size_t *len)
     return r->base;
 }
 
-void api_base_path(struct req *r, char *out, size_t n)
-{
-    if (r->service_path)
-        snprintf(out, n, "%s/v1/Services/%s", r->app->public_url, r->service_sid);
-    else
-        snprintf(out, n, "%s/v1", r->app->public_url);
-}

@@ -27,10 +27,11 @@ static const struct param_spec *const update_params = &create_params[R_PERMISSIO
 
 static void render_role(struct jw *w, struct req *r, const struct role *ro)
 {
-    char base[512], url[600];
+    char url[sizeof(r->base) + 64];
     char created[TIME_ISO_LEN + 1], updated[TIME_ISO_LEN + 1];
-    api_base_path(r, base, sizeof(base));
-    snprintf(url, sizeof(url), "%s/Roles/%s", base, ro->sid);
+    size_t n;
+    const char *base = api_base(r, &n);
+    snprintf(url, sizeof(url), "%.*s/Roles/%s", (int)n, base, ro->sid);
     time_iso(created, ro->date_created);
     time_iso(updated, ro->date_updated);
     jw_obj_begin(w);
