@@ -397,7 +397,8 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(line);
     while (n && line[n - 1] == '\n')
         line[--n] = '\0';
-    log_warn("http: %s", line);
+    /* MHD reports what any client can provoke (a closed half request, a bad line): rate-limited */
+    log_limited(LOG_WARN, "http: %s", line);
 }
 
 static char *read_file(const char *path)
