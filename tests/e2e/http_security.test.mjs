@@ -60,6 +60,15 @@ function firstBody(text) {
 
 const lines = (...l) => l.join('\r\n') + '\r\n';
 
+e2eSuite('HTTP layer: one 401 message', {}, (ctx, it) => {
+  it('unknown account and wrong token: the same 401 message', async () => {
+    const a = await ctx.h.raw('GET', '/v1/Users', { auth: ['AC' + 'f'.repeat(32), 'some-token'] });
+    const b = await ctx.h.raw('GET', '/v1/Users', { auth: [ctx.h.accountSid, 'some-token'] });
+    const c = await ctx.h.raw('GET', '/v1/Users', { auth: ['SK' + 'f'.repeat(32), 'some-secret'] });
+    for (const r of [a, b, c]) assertErrorBody(r, { status: 401, code: 20003, message: 'Authenticate' });
+  });
+});
+
 e2eSuite('HTTP layer: core dumps', {}, (ctx, it) => {
   it('the server runs with core dumps off and is not dumpable', async () => {
     const limits = fs.readFileSync(`/proc/${ctx.h.proc.pid}/limits`, 'utf8');
