@@ -60,6 +60,86 @@ function firstBody(text) {
 
 const lines = (...l) => l.join('\r\n') + '\r\n';
 
+e2eSuite('HTTP layer: request smuggling', {}, (ctx, it) => {
+  const auth = () => basic(ctx.h.accountSid, ctx.h.authToken);
+  let n = 0;
+
+  /** A complete request that would create a user: the payload a smuggler hides behind the first request. */
+  function smuggled(identity) {
+    const body = `Identity=${identity}`;
+    return lines('POST /v1/Users HTTP/1.1', 'Host: x', `Authorization: ${auth()}`,
+      'Content-Type: application/x-www-form-urlencoded', `Content-Length: ${body.length}`, '') + body;
+  }
+
+  /** Sends a request with the given framing headers; its body is an empty chunk followed by a smuggled
+   * request. Requires a 400 with a Twilio body, a closed connection, and no trace of the smuggled request. */
+  async function refused(name, framing, { withLength = true } = {}) {
+    const identity = `smuggled-${++n}`;
+    const tail = '0\r\n\r\n' + smuggled(identity);
+    const head = ['POST /v1/Users HTTP/1.1', 'Host: x', `Authorization: ${auth()}`,
+      'Content-Type: application/x-www-form-urlencoded', ...framing];
+    if (withLength) head.push(`Content-Length: ${tail.length}`);
+    const res = await exchange(ctx.h.port, lines(...head, '') + tail);
+    assert.equal(res.statuses[0], 400, `${name}: ${JSON.stringify(res.text)}`);
+    assert.equal(res.statuses.length, 1, `${name}: one answer only, got ${res.statuses}`);
+    assert.equal(firstBody(res.text).code, 20001, name);
+    assert.match(res.text, /\r\nConnection: close\r\n/i, `${name}: Connection: close`);
+    assert.ok(res.closed, `${name}: the connection must be closed`);
+    assert.equal((await ctx.h.raw('GET', `/v1/Users/${identity}`)).status, 404, `${name}: the smuggled request ran`);
+  }
+
+  it('Content-Length with Transfer-Encoding: 400, closed, the smuggled request never runs', async () => {
+    await refused('CL+TE', ['Transfer-Encoding: chunked']);
+    await refused('TE+CL order', ['Transfer-Encoding: chunked'], { withLength: true });
+  });
+
+  it('Transfer-Encoding folded onto a continuation line (obs-fold): refused', async () => {
+    await refused('obs-fold SP', ['Transfer-Encoding:', ' chunked']);
+    await refused('obs-fold HTAB', ['Transfer-Encoding:', '\tchunked']);
+    await refused('obs-fold, no CL', ['Transfer-Encoding:', ' chunked'], { withLength: false });
+    await refused('fold of another header', ['X-Note: a', ' b', 'Transfer-Encoding: chunked'], { withLength: false });
+  });
+
+  it('whitespace in or around a header name: refused', async () => {
+    await refused('SP before colon', ['Transfer-Encoding : chunked']);
+    await refused('HTAB before colon', ['Transfer-Encoding\t: chunked']);
+    await refused('SP before colon, no CL', ['Transfer-Encoding : chunked'], { withLength: false });
+    await refused('leading SP (a fold of the line before)', [' Transfer-Encoding: chunked']);
+    await refused('SP inside the name', ['Transfer Encoding: chunked']);
+    await refused('Content-Length with SP before colon', ['Content-Length : 5'], { withLength: false });
+  });
+
+  it('repeated Transfer-Encoding, and values other than chunked: refused', async () => {
+    await refused('TE twice', ['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked'], { withLength: false });
+    await refused('TE chunked + identity', ['Transfer-Encoding: chunked', 'Transfer-Encoding: identity'], { withLength: false });
+    for (const v of ['gzip, chunked', 'chunked, identity', 'identity', 'xchunked', 'chunked;q=1', '"chunked"', '']) {
+      await refused(`TE "${v}"`, [`Transfer-Encoding: ${v}`], { withLength: false });
+      await refused(`TE "${v}" with CL`, [`Transfer-Encoding: ${v}`]);
+    }
+  });
+
+  it('two Content-Lengths (equal or not): 400 and closed', async () => {
+    const body = 'Identity=dup-cl';
+    for (const second of [body.length, body.length + 5]) {
+      const res = await exchange(ctx.h.port, lines('POST /v1/Users HTTP/1.1', 'Host: x', `Authorization: ${auth()}`,
+        'Content-Type: application/x-www-form-urlencoded', `Content-Length: ${body.length}`, `Content-Length: ${second}`, '') + body + 'xxxxx');
+      assert.equal(res.statuses[0], 400);
+      assert.ok(res.closed);
+    }
+    assert.equal((await ctx.h.raw('GET', '/v1/Users/dup-cl')).status, 404);
+  });
+
+  it('a plain chunked body and a keep-alive pair still work', async () => {
+    const body = 'Identity=chunky';
+    const res = await exchange(ctx.h.port, lines('POST /v1/Users HTTP/1.1', 'Host: x', `Authorization: ${auth()}`,
+      'Content-Type: application/x-www-form-urlencoded', 'Transfer-Encoding: chunked', '') +
+      `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` +
+      lines('GET /v1/Users/chunky HTTP/1.1', 'Host: x', `Authorization: ${auth()}`, ''), { timeoutMs: 1500 });
+    assert.deepEqual(res.statuses, [201, 200], res.text);
+    assert.ok(!res.closed, 'a good request keeps its connection');
+  });
+});
+
 e2eSuite('HTTP layer: one 401 message', {}, (ctx, it) => {
   it('unknown account and wrong token: the same 401 message', async () => {
     const a = await ctx.h.raw('GET', '/v1/Users', { auth: ['AC' + 'f'.repeat(32), 'some-token'] });
