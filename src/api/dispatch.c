@@ -118,6 +118,11 @@ static int authenticate(struct req *r, const char *authorization)
     return 0;
 }
 
+int api_authenticate(struct req *r, const char *authorization)
+{
+    return authenticate(r, authorization);
+}
+
 /* Twin routes act on a service: the account's default one, or the one in the path if it is theirs. */
 static int resolve_service(struct req *r)
 {
@@ -146,7 +151,7 @@ int api_dispatch(struct req *r, const char *authorization)
 {
     const struct route *rt = NULL;
     handler_fn fn = NULL;
-    if (authenticate(r, authorization) != 0)
+    if (!r->authenticated && authenticate(r, authorization) != 0)
         return 0;
     switch (r->input_error) {
     case INPUT_TOO_LARGE:

@@ -24,6 +24,9 @@
 
 #define URI_MAX 8192
 #define OUT_MAX (8u * 1024 * 1024)
+/* MHD's pool holds the request head and, after it, our response headers: the room beyond the header
+ * limit lets a head of up to the limit (a 16 KiB URI) still get a Twilio error instead of a silent close */
+#define POOL_HEADROOM 8192
 /* the most bytes between a header name's end and its value in MHD's buffer: the colon and the blanks MHD
  * skipped (more is refused as a malformed header) */
 #define HEADER_GAP_MAX 256
@@ -32,6 +35,7 @@ struct server {
     struct MHD_Daemon *d;
     struct app *app;
     size_t max_body;
+    size_t header_max;          /* request line and headers, bytes (431 beyond) */
     atomic_int in_flight;
     pthread_mutex_t conns_lock;
     struct store_conn **conns;   /* every per-thread read connection, closed at stop */
@@ -52,6 +56,7 @@ struct conn_state {
     int uri_too_long;
     struct buf body;
     int too_large;
+    int refused;                 /* the 401 is in req already (authentication ran on the headers) */
     enum phase phase;
     struct timespec t0;
     struct conn_state *next_free;
@@ -116,6 +121,7 @@ static struct conn_state *state_new(struct server *s)
     st->uri_len = 0;
     st->uri_too_long = 0;
     st->too_large = 0;
+    st->refused = 0;
     st->phase = PH_HEADERS;
     buf_reset(&st->body);
     st->body.max = s->max_body;
@@ -340,16 +346,89 @@ static int decode_query(struct req *r, char *q)
     return form_decode(q, strlen(q), &r->query);
 }
 
-/* Everything that happens once the whole request is in. */
-static enum MHD_Result handle(struct conn_state *st, const char *method)
+static enum MHD_Result handle(struct conn_state *st);
+
+/* Paths answered without credentials: preflights, the health check, and /metrics (which authenticates
+ * itself, unless it is public). */
+static int is_open_path(const struct conn_state *st, enum http_method m)
+{
+    if (m == HTTP_OPTIONS)
+        return 1;
+    size_t n = strcspn(st->uri, "?");
+    return m == HTTP_GET && ((n == 8 && memcmp(st->uri, "/healthz", 8) == 0) ||
+                             (n == 8 && memcmp(st->uri, "/metrics", 8) == 0));
+}
+
+/* The first call: only the headers are in. Framing, the URI, the credentials and the announced length are
+ * checked here, so that a refused request is answered without reading (or a 100 Continue inviting) its
+ * body. */
+static enum MHD_Result on_headers(struct conn_state *st, struct MHD_Connection *conn, const char *method)
 {
     struct server *s = st->srv;
     struct req *r = &st->req;
     r->app = s->app;
     r->method = method_of(method);
+    r->conn = conn;
+    const char *why = framing_error(conn);
+    if (why) {
+        log_limited(LOG_WARN, "http: refused a request: %s", why);
+        resp_error(r, E_INVALID_PARAM, "%s", why);
+        return answer_early(st);
+    }
+    if (st->uri_too_long) {
+        resp_error_status(r, 414, E_INVALID_PARAM, "Request URI too long");
+        return answer_early(st);
+    }
+    const union MHD_ConnectionInfo *hi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (hi && hi->header_size > s->header_max) {
+        resp_error_status(r, 431, E_INVALID_PARAM, "Request header fields too large");
+        return answer_early(st);
+    }
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int has_body = (cl && strcmp(cl, "0") != 0) ||
+                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (cl && strtoull(cl, NULL, 10) > s->max_body)
+        st->too_large = 1;
+    if (is_open_path(st, r->method)) {
+        /* none of them takes a body: answer now rather than read one from a client without credentials */
+        if (has_body) {
+            st->phase = PH_ANSWERED;
+            return handle(st);
+        }
+    } else {
+        r->db = thread_db(s);
+        if (!r->db) {
+            resp_error(r, E_UNAVAILABLE, "Service unavailable");
+            return answer_early(st);
+        }
+        const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (api_authenticate(r, auth) != 0) {
+            /* without a body the answer can wait for the final call and keep the connection */
+            if (has_body)
+                return answer_early(st);
+            st->refused = 1;
+        } else {
+            r->authenticated = 1;
+            if (st->too_large) {
+                resp_error_status(r, 413, E_INVALID_PARAM, "Request body too large");
+                return answer_early(st);
+            }
+        }
+    }
+    /* Never answer an accepted request on this call: MHD would close the connection (STACK.md §1.3). */
+    st->phase = PH_BODY;
+    return MHD_YES;
+}
+
+/* Everything that happens once the whole request is in. */
+static enum MHD_Result handle(struct conn_state *st)
+{
+    struct server *s = st->srv;
+    struct req *r = &st->req;
+    if (st->refused)
+        return send_response(st);
     r->on_complete = on_write_complete;
     r->on_defer = on_defer;
-    r->conn = st->conn;
 
     char *q = strchr(st->uri, '?');
     if (q)
@@ -374,21 +453,11 @@ static enum MHD_Result handle(struct conn_state *st, const char *method)
             api_metrics(r, MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
         return send_response(st);
     }
-    if (st->uri_too_long) {
-        resp_error_status(r, 414, E_INVALID_PARAM, "Request URI too long");
-        return send_response(st);
-    }
-    r->db = thread_db(s);
-    if (!r->db) {
-        resp_error(r, E_UNAVAILABLE, "Service unavailable");
-        return send_response(st);
-    }
-    const char *auth = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *hook = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "X-Twilio-Webhook-Enabled");
     r->webhook_enabled = hook && strcmp(hook, "true") == 0;
 
-    /* Body and query are decoded before authentication only to know whether they are well-formed;
-     * nothing is acted on before the credentials are checked. */
+    /* Body and query are decoded only once the credentials were accepted (on the headers), and decoded
+     * before routing only to know whether they are well-formed. */
     int form_rc = 0, query_rc = decode_query(r, q);
     if (st->too_large) {
         form_rc = 1;
@@ -402,7 +471,7 @@ static enum MHD_Result handle(struct conn_state *st, const char *method)
         r->input_error = INPUT_BAD_QUERY;
     else if (form_rc != 0)
         r->input_error = INPUT_BAD_BODY;
-    if (api_dispatch(r, auth))
+    if (api_dispatch(r, NULL))
         return MHD_YES;   /* suspended in on_defer; the writer resumes us */
     return send_response(st);
 }
@@ -415,31 +484,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st)
         return MHD_NO;
     switch (st->phase) {
-    case PH_HEADERS: {
-        const char *why = framing_error(conn);
-        if (why) {
-            /* answered on the headers: the connection is closed, nothing after the headers is read */
-            log_limited(LOG_WARN, "http: refused a request: %s", why);
-            st->req.app = st->srv->app;
-            st->req.method = method_of(method);
-            resp_error(&st->req, E_INVALID_PARAM, "%s", why);
-            return answer_early(st);
-        }
-        /* Never answer an accepted request on this call: MHD would close the connection (STACK.md §1.3). */
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > st->srv->max_body)
-            st->too_large = 1;
-        st->phase = PH_BODY;
-        return MHD_YES;
-    }
+    case PH_HEADERS:
+        return on_headers(st, conn, method);
     case PH_BODY:
         if (*upload_data_size) {
-            if (!st->too_large && buf_put(&st->body, upload_data, *upload_data_size) != 0)
+            if (!st->too_large && !st->refused && buf_put(&st->body, upload_data, *upload_data_size) != 0)
                 st->too_large = 1;
             *upload_data_size = 0;
             return MHD_YES;
         }
-        return handle(st, method);
+        return handle(st);
     case PH_WAITING:
         return MHD_YES;
     case PH_READY:
@@ -497,6 +551,7 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
     s->app = app;
     /* MHD zeroes this pool on every request: 64 KiB cost 15 % of a fetch's CPU (bench/RESULTS.md) */
     s->max_body = cfg->max_body;
+    s->header_max = cfg->connection_memory;
     pthread_mutex_init(&s->conns_lock, NULL);
 
     struct sockaddr_storage ss;
@@ -541,7 +596,7 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory + POOL_HEADROOM,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,

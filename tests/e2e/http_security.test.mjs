@@ -140,12 +140,95 @@ e2eSuite('HTTP layer: request smuggling', {}, (ctx, it) => {
   });
 });
 
+e2eSuite('HTTP layer: authentication before the body', { args: ['--max-body', '65536'] }, (ctx, it) => {
+  const good = () => basic(ctx.h.accountSid, ctx.h.authToken);
+
+  it('Expect: 100-continue with bad credentials: 401 at once, no 100, connection closed, body never read', async () => {
+    for (const authz of [basic(ctx.h.accountSid, 'wrong-token'), null]) {
+      const head = ['POST /v1/Users HTTP/1.1', 'Host: x', 'Content-Type: application/x-www-form-urlencoded',
+        'Content-Length: 5000', 'Expect: 100-continue'];
+      if (authz) head.push(`Authorization: ${authz}`);
+      const t0 = Date.now();
+      const res = await exchange(ctx.h.port, lines(...head, ''), { timeoutMs: 3000 });
+      assert.deepEqual(res.statuses, [401], res.text);
+      assert.ok(res.closed, 'closed after the 401');
+      assert.ok(Date.now() - t0 < 2000, `answered without waiting for a body (${Date.now() - t0} ms)`);
+      assert.match(res.text, /\r\nConnection: close\r\n/i);
+      assert.equal(firstBody(res.text).code, 20003);
+    }
+  });
+
+  it('Expect: 100-continue with good credentials: 100, then the request runs', async () => {
+    const body = 'Identity=continued';
+    const res = await exchange(ctx.h.port, null, {
+      timeoutMs: 2000,
+      writes: [lines('POST /v1/Users HTTP/1.1', 'Host: x', `Authorization: ${good()}`, 'Content-Type: application/x-www-form-urlencoded',
+        `Content-Length: ${body.length}`, 'Expect: 100-continue', ''), 300, body],
+    });
+    assert.deepEqual(res.statuses, [100, 201], res.text);
+  });
+
+  it('a large body with bad credentials: 401 before the body is read, connection closed', async () => {
+    // 10 MB announced, 64 KB sent: a server that reads the body would wait for the rest
+    const res = await exchange(ctx.h.port, null, {
+      timeoutMs: 3000,
+      writes: [lines('POST /v1/Users HTTP/1.1', 'Host: x', `Authorization: ${basic(ctx.h.accountSid, 'nope-nope')}`,
+        'Content-Type: application/x-www-form-urlencoded', 'Content-Length: 10000000', ''), 'a'.repeat(65536)],
+    });
+    assert.equal(res.statuses[0], 401, res.text);
+    assert.ok(res.closed);
+  });
+
+  it('an oversized body with good credentials: 413 at once, closed', async () => {
+    const res = await exchange(ctx.h.port, lines('POST /v1/Users HTTP/1.1', 'Host: x', `Authorization: ${good()}`,
+      'Content-Type: application/x-www-form-urlencoded', 'Content-Length: 10000000', ''), { timeoutMs: 3000 });
+    assert.equal(res.statuses[0], 413, res.text);
+    assert.equal(firstBody(res.text).code, 20001);
+    assert.ok(res.closed);
+  });
+
+  it('paths open without credentials answer at once when a body is announced, without reading it', async () => {
+    for (const start of ['OPTIONS /v1/Users HTTP/1.1', 'GET /healthz HTTP/1.1']) {
+      const t0 = Date.now();
+      const res = await exchange(ctx.h.port, lines(start, 'Host: x', 'Content-Length: 10000000', ''), { timeoutMs: 3000 });
+      assert.ok(res.statuses[0] === 204 || res.statuses[0] === 200, res.text);
+      assert.ok(res.closed && Date.now() - t0 < 2000, `${start}: closed at once`);
+    }
+  });
+
+  it('a bad-credential request without a body keeps its connection', async () => {
+    const req = lines('GET /v1/Users HTTP/1.1', 'Host: x', `Authorization: ${basic(ctx.h.accountSid, 'wrong-token')}`, '');
+    const res = await exchange(ctx.h.port, req + lines('GET /v1/Users HTTP/1.1', 'Host: x', `Authorization: ${good()}`, ''), { timeoutMs: 1000 });
+    assert.deepEqual(res.statuses, [401, 200], res.text);
+  });
+});
+
 e2eSuite('HTTP layer: one 401 message', {}, (ctx, it) => {
   it('unknown account and wrong token: the same 401 message', async () => {
     const a = await ctx.h.raw('GET', '/v1/Users', { auth: ['AC' + 'f'.repeat(32), 'some-token'] });
     const b = await ctx.h.raw('GET', '/v1/Users', { auth: [ctx.h.accountSid, 'some-token'] });
     const c = await ctx.h.raw('GET', '/v1/Users', { auth: ['SK' + 'f'.repeat(32), 'some-secret'] });
     for (const r of [a, b, c]) assertErrorBody(r, { status: 401, code: 20003, message: 'Authenticate' });
+  });
+});
+
+e2eSuite('HTTP layer: over-long URIs', {}, (ctx, it) => {
+  const auth = () => basic(ctx.h.accountSid, ctx.h.authToken);
+  for (const kb of [9, 15, 16]) {
+    it(`a ${kb} KB URI: 414 with a Twilio error body`, async () => {
+      const uri = '/v1/Users/' + 'a'.repeat(kb * 1024 - 10);
+      const res = await exchange(ctx.h.port, lines(`GET ${uri} HTTP/1.1`, 'Host: x', `Authorization: ${auth()}`, ''));
+      assert.equal(res.statuses[0], 414, JSON.stringify(res.text.slice(0, 300)));
+      const body = firstBody(res.text);
+      assert.equal(body.status, 414);
+      assert.equal(body.code, 20001);
+      assert.equal(body.more_info, 'https://www.twilio.com/docs/errors/20001');
+      assert.ok(body.message);
+    });
+  }
+  it('a URI just under the limit is served', async () => {
+    const res = await ctx.h.raw('GET', '/v1/Users/' + 'a'.repeat(8000));
+    assert.equal(res.status, 404);
   });
 });
 
