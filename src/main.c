@@ -172,6 +172,7 @@ static int serve(int argc, char **argv)
                                  .connection_limit = cfg.connection_limit,
                                  .per_ip_limit = cfg.per_ip_limit,
                                  .idle_timeout = cfg.idle_timeout,
+                                 .read_timeout = cfg.read_timeout,
                                  .connection_memory = cfg.connection_memory,
                                  .tls_cert = cfg.tls_cert,
                                  .tls_key = cfg.tls_key};

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,15 +28,36 @@
 /* MHD's pool holds the request head and, after it, our response headers: the room beyond the header
  * limit lets a head of up to the limit (a 16 KiB URI) still get a Twilio error instead of a silent close */
 #define POOL_HEADROOM 8192
+/* how often the watchdog looks for connections past their read deadline */
+#define WATCHDOG_PERIOD_MS 250
 /* the most bytes between a header name's end and its value in MHD's buffer: the colon and the blanks MHD
  * skipped (more is refused as a malformed header) */
 #define HEADER_GAP_MAX 256
+
+/* One accepted connection, for the read deadline. deadline_ms is 0 while the server, not the client, has
+ * the next move (a request being handled, a response being sent). */
+struct conn_track {
+    MHD_socket fd;
+    atomic_llong deadline_ms;
+    int cut;      /* shut down by the watchdog (under track_lock) */
+    int listed;   /* in the server's list (set and read by the connection's own thread) */
+    struct conn_track *prev, *next;
+};
 
 struct server {
     struct MHD_Daemon *d;
     struct app *app;
     size_t max_body;
     size_t header_max;          /* request line and headers, bytes (431 beyond) */
+    long long read_ms;          /* a request must be read within this (0: no deadline) */
+    long long idle_ms;          /* MHD's idle timeout, the grace of a keep-alive connection between requests */
+    /* the watchdog: tracks is every open connection; track_lock is also taken by the close notification,
+     * so a tracked fd is never shut down after MHD closed it (and the number was reused) */
+    pthread_mutex_t track_lock;
+    struct conn_track *tracks;
+    pthread_t watchdog;
+    pthread_cond_t watchdog_wake;
+    int watchdog_running, watchdog_stop;
     atomic_int in_flight;
     pthread_mutex_t conns_lock;
     struct store_conn **conns;   /* every per-thread read connection, closed at stop */
@@ -57,6 +79,7 @@ struct conn_state {
     struct buf body;
     int too_large;
     int refused;                 /* the 401 is in req already (authentication ran on the headers) */
+    struct conn_track *track;
     enum phase phase;
     struct timespec t0;
     struct conn_state *next_free;
@@ -181,8 +204,102 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     memcpy(st->uri, uri, n);
     st->uri[n] = '\0';
     st->uri_len = n;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    st->track = ci ? ci->socket_context : NULL;
     atomic_fetch_add(&s->in_flight, 1);
     return st;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    /* a deadline in seconds needs no better than the coarse clock, which costs no syscall */
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The whole request is in (or answered): the client owes nothing until the response is out. */
+static void track_request_read(struct conn_state *st)
+{
+    if (st->track)
+        atomic_store_explicit(&st->track->deadline_ms, 0, memory_order_relaxed);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn_track *t = calloc(1, sizeof(*t));
+        *socket_context = t;
+        if (!t || !ci)
+            return;   /* untracked: only MHD's idle timeout applies to it */
+        t->fd = ci->connect_fd;
+        atomic_init(&t->deadline_ms, s->read_ms ? now_ms() + s->read_ms : 0);
+        t->listed = 1;
+        pthread_mutex_lock(&s->track_lock);
+        t->next = s->tracks;
+        if (s->tracks)
+            s->tracks->prev = t;
+        s->tracks = t;
+        pthread_mutex_unlock(&s->track_lock);
+        return;
+    }
+    struct conn_track *t = *socket_context;
+    if (!t)
+        return;
+    *socket_context = NULL;
+    if (t->listed) {
+        pthread_mutex_lock(&s->track_lock);
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            s->tracks = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        pthread_mutex_unlock(&s->track_lock);
+    }
+    free(t);
+}
+
+/* Shuts down every connection still reading its request past its deadline: MHD's own timeout only
+ * measures inactivity, so a client sending a byte now and then would otherwise keep its slot. */
+static void *watchdog_main(void *arg)
+{
+    struct server *s = arg;
+    pthread_setname_np(pthread_self(), "parley-watchdog");
+    long long next_flush = 0;
+    unsigned long long cuts = 0;
+    pthread_mutex_lock(&s->track_lock);
+    while (!s->watchdog_stop) {
+        long long now = now_ms();
+        for (struct conn_track *t = s->tracks; t; t = t->next) {
+            long long d = atomic_load_explicit(&t->deadline_ms, memory_order_relaxed);
+            if (d && now > d && !t->cut) {
+                t->cut = 1;
+                shutdown(t->fd, SHUT_RDWR);   /* MHD sees the end of the stream and frees the slot */
+                cuts++;
+            }
+        }
+        if (now >= next_flush) {
+            if (cuts)
+                log_limited(LOG_WARN, "http: %llu connections cut: request not read within the read timeout", cuts);
+            cuts = 0;
+            log_limited_flush();
+            next_flush = now + 1000;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += WATCHDOG_PERIOD_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->watchdog_wake, &s->track_lock, &ts);
+    }
+    pthread_mutex_unlock(&s->track_lock);
+    return NULL;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -192,6 +309,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!st)
         return;
     *con_cls = NULL;
+    /* the next request on a kept-alive connection may take the idle timeout to start, then must be read
+     * within the read timeout (a closing connection is untracked just after this) */
+    if (st->track && s->read_ms)
+        atomic_store_explicit(&st->track->deadline_ms, s->idle_ms ? now_ms() + s->idle_ms + s->read_ms : 0,
+                              memory_order_relaxed);
     state_release(st);
     atomic_fetch_sub(&s->in_flight, 1);
 }
@@ -317,6 +439,7 @@ static enum MHD_Result send_response(struct conn_state *st)
 static enum MHD_Result answer_early(struct conn_state *st)
 {
     st->phase = PH_ANSWERED;
+    track_request_read(st);
     return send_response(st);
 }
 
@@ -393,6 +516,7 @@ static enum MHD_Result on_headers(struct conn_state *st, struct MHD_Connection *
         /* none of them takes a body: answer now rather than read one from a client without credentials */
         if (has_body) {
             st->phase = PH_ANSWERED;
+            track_request_read(st);
             return handle(st);
         }
     } else {
@@ -425,6 +549,7 @@ static enum MHD_Result handle(struct conn_state *st)
 {
     struct server *s = st->srv;
     struct req *r = &st->req;
+    track_request_read(st);
     if (st->refused)
         return send_response(st);
     r->on_complete = on_write_complete;
@@ -552,7 +677,11 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
     /* MHD zeroes this pool on every request: 64 KiB cost 15 % of a fetch's CPU (bench/RESULTS.md) */
     s->max_body = cfg->max_body;
     s->header_max = cfg->connection_memory;
+    s->read_ms = cfg->read_timeout * 1000LL;
+    s->idle_ms = cfg->idle_timeout * 1000LL;
     pthread_mutex_init(&s->conns_lock, NULL);
+    pthread_mutex_init(&s->track_lock, NULL);
+    pthread_cond_init(&s->watchdog_wake, NULL);
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -600,6 +729,7 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                             MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
                             MHD_OPTION_ARRAY, tls_opts,
                             MHD_OPTION_END);
@@ -609,6 +739,15 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
         log_err("cannot listen on %s:%u", cfg->host, cfg->port);
         free(s);
         return -1;
+    }
+    if (s->read_ms) {
+        if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0) {
+            log_err("cannot start the connection watchdog");
+            MHD_stop_daemon(s->d);
+            free(s);
+            return -1;
+        }
+        s->watchdog_running = 1;
     }
     the_server = s;
     app->in_flight = in_flight_now;
@@ -639,12 +778,22 @@ void server_stop(struct server *s, int grace_ms)
     MHD_stop_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    if (s->watchdog_running) {
+        pthread_mutex_lock(&s->track_lock);
+        s->watchdog_stop = 1;
+        pthread_cond_signal(&s->watchdog_wake);
+        pthread_mutex_unlock(&s->track_lock);
+        pthread_join(s->watchdog, NULL);
+    }
+    log_limited_flush();
     for (size_t i = 0; i < s->nconns; i++)
         s->conns[i]->ops->close(s->conns[i]);
     free(s->conns);
     for (size_t i = 0; i < s->nstates; i++)
         state_free(s->states[i]);
     free(s->states);
+    pthread_cond_destroy(&s->watchdog_wake);
+    pthread_mutex_destroy(&s->track_lock);
     pthread_mutex_destroy(&s->conns_lock);
     free(s);
 }

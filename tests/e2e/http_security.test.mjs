@@ -232,6 +232,136 @@ e2eSuite('HTTP layer: over-long URIs', {}, (ctx, it) => {
   });
 });
 
+e2eSuite('HTTP layer: connection exhaustion', { args: ['--read-timeout', '2', '--idle-timeout', '30', '--max-connections', '300', '--max-per-ip', '0'] }, (ctx, it) => {
+  it('half-sent requests are cut at the read deadline; normal clients keep getting answers', { timeout: 60_000 }, async () => {
+    const socks = [];
+    let closed = 0;
+    for (let i = 0; i < 250; i++) {
+      const s = net.connect(ctx.h.port, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('close', () => closed++);
+      // half a request, then a byte now and then so that the idle timeout never fires
+      s.write(i % 2 ? 'GET /v1/Users HTTP/1.1\r\nHost: x\r\n' : 'POST /v1/Users HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nIdent');
+      socks.push(s);
+    }
+    const trickle = setInterval(() => {
+      for (const s of socks) if (!s.destroyed) s.write(s.remotePort % 2 ? 'X-a: b\r\n' : 'i');
+    }, 300);
+    try {
+      await sleep(300);
+      const t0 = Date.now();
+      for (let i = 0; i < 20; i++) assert.equal((await ctx.h.raw('GET', '/v1/Users?PageSize=1')).status, 200);
+      // every slot comes back within the deadline (2 s) plus the watchdog's period
+      while (closed < socks.length && Date.now() - t0 < 8000) await sleep(100);
+      assert.equal(closed, socks.length, `${closed} of ${socks.length} trickling connections closed by the server`);
+      // and the freed slots serve again: 250 more connections fit under --max-connections 300
+      const again = await Promise.all(Array.from({ length: 250 }, () => exchange(ctx.h.port,
+        lines('GET /healthz HTTP/1.1', 'Host: x', 'Connection: close', ''), { timeoutMs: 5000 })));
+      assert.ok(again.every((r) => r.statuses[0] === 200), 'all 250 answered');
+    } finally {
+      clearInterval(trickle);
+      for (const s of socks) s.destroy();
+    }
+  });
+
+  it('a connection that never sends a request is cut at the read deadline', async () => {
+    const t0 = Date.now();
+    const res = await exchange(ctx.h.port, '', { timeoutMs: 8000 });
+    assert.ok(res.closed);
+    const took = Date.now() - t0;
+    assert.ok(took >= 1500 && took < 5000, `closed after ${took} ms`);
+  });
+
+  it('a keep-alive connection may idle between requests beyond the read deadline', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal((await ctx.h.raw('GET', '/v1/Users', { agent })).status, 200);
+      await sleep(3000);
+      let reused = false;
+      agent.once('free', () => {});
+      const res = await new Promise((resolve, reject) => {
+        const r = http.get({ host: '127.0.0.1', port: ctx.h.port, path: '/healthz', agent }, (m) => {
+          reused = r.reusedSocket;
+          m.resume();
+          m.on('end', () => resolve(m.statusCode));
+        });
+        r.on('error', reject);
+      });
+      assert.equal(res, 200);
+      assert.ok(reused, 'the idle connection was kept');
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('a client that aborts mid-request frees its slot at once', async () => {
+    const before = ctx.h.log.length;
+    for (let i = 0; i < 50; i++) {
+      const s = net.connect(ctx.h.port, '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise((resolve) => s.on('connect', resolve));
+      s.write('POST /v1/Users HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab');
+      s.destroy();
+    }
+    // 300 connections fit right away: the 50 aborted ones hold nothing
+    const socks = [];
+    try {
+      await sleep(200);
+      for (let i = 0; i < 290; i++) {
+        const s = net.connect(ctx.h.port, '127.0.0.1');
+        s.on('error', () => {});
+        socks.push(s);
+      }
+      await sleep(300);
+      socks.at(-1).destroy();
+      socks.pop();
+      assert.equal((await ctx.h.raw('GET', '/healthz', { auth: false })).status, 200);
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+    assert.ok(ctx.h.log.length >= before);
+  });
+});
+
+e2eSuite('HTTP layer: per-address limit by default', {}, (ctx, it) => {
+  it('one address cannot take every slot: beyond the default per-address limit connections are refused', async () => {
+    const socks = [];
+    try {
+      for (let i = 0; i < 300; i++) {
+        const s = net.connect(ctx.h.port, '127.0.0.1');
+        s.on('error', () => {});
+        socks.push(s);
+        if (i % 100 === 99) await sleep(20);
+      }
+      await sleep(500);
+      const res = await exchange(ctx.h.port, lines('GET /healthz HTTP/1.1', 'Host: x', ''), { timeoutMs: 2000 });
+      assert.ok(res.closed && res.statuses.length === 0, `refused beyond the limit, got ${JSON.stringify(res.text)}`);
+    } finally {
+      for (const s of socks) s.destroy();
+    }
+    await sleep(300);
+    assert.equal((await ctx.h.raw('GET', '/healthz', { auth: false })).status, 200);
+  });
+});
+
+e2eSuite('HTTP layer: log flooding', {}, (ctx, it) => {
+  it('thousands of broken requests write a bounded number of log lines, with a suppressed count', async () => {
+    const before = ctx.h.log.length;
+    const bad = lines('GET /v1/Users HTTP/1.1', 'Host: x', 'Content-Length: 1', 'Content-Length: 2', '');
+    for (let round = 0; round < 20; round++)
+      await Promise.all(Array.from({ length: 100 }, () => exchange(ctx.h.port, bad + 'ab', { timeoutMs: 2000 })));
+    await sleep(1200);
+    await exchange(ctx.h.port, bad + 'ab', { timeoutMs: 2000 });
+    await sleep(200);
+    const logged = ctx.h.log.slice(before).split('\n').filter((l) => / (warn|info|error) /.test(l));
+    assert.ok(logged.some((l) => /refused a request/.test(l)), 'refusals are logged');
+    // a burst of 20, then 5 a second, plus the summaries: far fewer than one line per refusal
+    assert.ok(logged.length < 200, `${logged.length} log lines for 2,000 refusals`);
+    const suppressed = logged.map((l) => /(\d+) lines suppressed/.exec(l)).filter(Boolean).reduce((a, m) => a + Number(m[1]), 0);
+    assert.ok(suppressed >= 1500, `the summaries count ${suppressed} suppressed lines`);
+  });
+});
+
 e2eSuite('HTTP layer: core dumps', {}, (ctx, it) => {
   it('the server runs with core dumps off and is not dumpable', async () => {
     const limits = fs.readFileSync(`/proc/${ctx.h.proc.pid}/limits`, 'utf8');
