@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/sid.h"
+#include "webhook/client.h"
 
 #define URI_MAX 8192
 #define OUT_MAX (8u * 1024 * 1024)
@@ -767,14 +768,36 @@ unsigned short server_port(const struct server *s)
     return i ? i->port : 0;
 }
 
+static int wait_in_flight(struct server *s, int ms)
+{
+    for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < ms; waited += 10)
+        usleep(10000);
+    return atomic_load(&s->in_flight) == 0;
+}
+
 void server_stop(struct server *s, int grace_ms)
 {
     if (!s)
         return;
     /* stop accepting, let requests in flight finish, then close everything */
     MHD_socket fd = MHD_quiesce_daemon(s->d);
-    for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10)
-        usleep(10000);
+    if (!wait_in_flight(s, grace_ms) && s->app->hooks) {
+        /* What is left after the grace is suspended, most likely on a pre-event webhook that does not
+         * answer (its timeout may be long): end those waits now, as failures (--pre-webhook-failure
+         * decides), so that the requests are answered and no connection is still suspended when MHD
+         * stops, which it does not allow. */
+        log_warn("stopping: %lld requests still in flight after %d ms; ending their pre-event webhook waits",
+                 (long long)atomic_load(&s->in_flight), grace_ms);
+        hook_client_cancel_pre(s->app->hooks);
+        wait_in_flight(s, grace_ms);
+    }
+    if (atomic_load(&s->in_flight) > 0) {
+        /* a write that does not complete (a store that hangs): stopping MHD would abort on the suspended
+         * connection, so leave the daemon to the process's exit */
+        log_err("stopping: %lld requests still in flight; exiting without closing their connections",
+                (long long)atomic_load(&s->in_flight));
+        return;
+    }
     MHD_stop_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

@@ -371,3 +371,30 @@ e2eSuite('HTTP layer: core dumps', {}, (ctx, it) => {
     if (process.getuid() !== 0) assert.equal(st.uid, 0);
   });
 });
+
+describe('HTTP layer: stop with a suspended request', () => {
+  test('SIGTERM while a request waits on a silent pre-event webhook beyond the grace: the request is answered, exit 0', { timeout: 60_000 }, async () => {
+    const held = [];
+    const rx = http.createServer((req) => held.push(req)); // never answers
+    await new Promise((resolve) => rx.listen(0, '127.0.0.1', resolve));
+    const h = await start({ args: ['--pre-webhook-timeout', '60000'] });
+    try {
+      const hook = await h.raw('POST', '/v1/Configuration/Webhooks', {
+        body: { Method: 'POST', Filters: 'onUserUpdate', PreWebhookUrl: `http://127.0.0.1:${rx.address().port}/pre`, Target: 'webhook' },
+      });
+      assert.equal(hook.status, 200, hook.body);
+      assert.equal((await h.raw('POST', '/v1/Users', { body: { Identity: 'waiting' } })).status, 201);
+      const update = h.raw('POST', '/v1/Users/waiting', { body: { FriendlyName: 'after' }, headers: { 'X-Twilio-Webhook-Enabled': 'true' } });
+      const t0 = Date.now();
+      while (held.length === 0 && Date.now() - t0 < 5000) await sleep(20);
+      assert.equal(held.length, 1, 'the pre-event webhook was called');
+      await h.stop(); // throws unless the exit status is 0
+      const res = await update;
+      assert.ok(res.status === 200 || res.status === 400, `the suspended request got an answer: ${res.status} ${res.body}`);
+    } finally {
+      await h.cleanup();
+      rx.closeAllConnections?.();
+      rx.close();
+    }
+  });
+});
