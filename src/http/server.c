@@ -28,7 +28,7 @@
 #define OUT_MAX (8u * 1024 * 1024)
 /* MHD's pool holds the request head and, after it, our response headers: the room beyond the header
  * limit lets a head of up to the limit (a 16 KiB URI) still get a Twilio error instead of a silent close */
-#define POOL_HEADROOM 8192
+#define POOL_HEADROOM 2048
 /* how often the watchdog looks for connections past their read deadline */
 #define WATCHDOG_PERIOD_MS 250
 /* the most bytes between a header name's end and its value in MHD's buffer: the colon and the blanks MHD

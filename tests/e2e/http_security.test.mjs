@@ -226,6 +226,21 @@ e2eSuite('HTTP layer: over-long URIs', {}, (ctx, it) => {
       assert.ok(body.message);
     });
   }
+  it('every request head up to the 16 KiB limit with a long URI gets a Twilio answer', async () => {
+    const missing = [];
+    for (let total = 14_000; total <= 16_384; total += 97) {
+      for (const uriLen of [8_200, 12_000, total - 200]) {
+        const uri = '/v1/Users/' + 'a'.repeat(uriLen - 10);
+        let head = lines(`GET ${uri} HTTP/1.1`, 'Host: x', `Authorization: ${auth()}`);
+        head += `X-Pad: ${'p'.repeat(Math.max(0, total - head.length - 11))}\r\n\r\n`;
+        if (head.length > 16_384) continue;
+        const res = await exchange(ctx.h.port, head, { timeoutMs: 2000 });
+        if (res.statuses[0] !== 414 || !res.text.includes('"code":20001')) missing.push(`${head.length}/${uriLen}: ${res.statuses}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
   it('a URI just under the limit is served', async () => {
     const res = await ctx.h.raw('GET', '/v1/Users/' + 'a'.repeat(8000));
     assert.equal(res.status, 404);
