@@ -5,7 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "http/auth_header.h"
 #include "util/sid.h"
+
+_Static_assert(CONFIG_TOKEN_MAX <= AUTH_PASS_MAX, "a token the auth header parser cuts could never authenticate");
 
 void config_usage(FILE *out)
 {
@@ -237,8 +240,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
         fprintf(stderr, "parley: --account-sid must be AC followed by 32 hex digits\n");
         return -1;
     }
-    if (cfg->auth_token && (strlen(cfg->auth_token) < 8 || strlen(cfg->auth_token) > 128)) {
-        fprintf(stderr, "parley: --auth-token must be 8 to 128 characters\n");
+    if (cfg->auth_token && (strlen(cfg->auth_token) < CONFIG_TOKEN_MIN || strlen(cfg->auth_token) > CONFIG_TOKEN_MAX)) {
+        fprintf(stderr, "parley: --auth-token must be %d to %d characters\n", CONFIG_TOKEN_MIN, CONFIG_TOKEN_MAX);
         return -1;
     }
     if (!cfg->tls_cert != !cfg->tls_key) {

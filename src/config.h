@@ -7,6 +7,11 @@
 
 #define PARLEY_VERSION "0.1.0"
 
+/* A token longer than the Basic auth parser's password limit (AUTH_PASS_MAX) could never
+ * authenticate, so that is the limit, refused beyond. */
+#define CONFIG_TOKEN_MIN 8
+#define CONFIG_TOKEN_MAX 128
+
 struct config {
     char host[64];
     unsigned short port;

@@ -45,7 +45,7 @@ static int ensure_account(struct app *app, struct store_conn *db, const struct c
     struct arena a;
     arena_init(&a);
     struct account acct;
-    char sid[SID_LEN + 1], token[65];
+    char sid[SID_LEN + 1], token[CONFIG_TOKEN_MAX + 1];   /* config_parse refuses a longer one */
     int rc;
     if (cfg->account_sid) {
         snprintf(sid, sizeof(sid), "%s", cfg->account_sid);

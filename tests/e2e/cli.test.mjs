@@ -3,8 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parleyBin, start } from './harness.mjs';
+import { newAccountSid, parleyBin, randomHex, start } from './harness.mjs';
 
 /** Run one server for fn; always clean up; require exit status 0 at the end. */
 async function withServer(opts, fn) {
@@ -111,5 +114,23 @@ describe('cli', { concurrency: false }, () => {
       await h.restart();
       assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
     });
+  });
+
+  test('an --auth-token of 65 to 128 characters is kept whole; a longer one is refused', async () => {
+    const token = randomHex(100);
+    await withServer({ authToken: token }, async (h) => {
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200, 'the whole 100-character token authenticates');
+      assert.equal((await h.raw('GET', '/v1/Users', { auth: [h.accountSid, token.slice(0, 64)] })).status, 401);
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-cli-'));
+    try {
+      const r = spawnSync(parleyBin(), ['--listen', '127.0.0.1:0', '--data', path.join(dir, 'p.db'), '--account-sid', newAccountSid(),
+        '--auth-token', randomHex(129)], { encoding: 'utf8', env: cleanEnv(), timeout: 20_000 });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /--auth-token must be 8 to 128 characters/);
+      assert.ok(!fs.existsSync(path.join(dir, 'p.db')), 'nothing created');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
