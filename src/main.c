@@ -100,6 +100,8 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "parley: cannot open log file %s\n", cfg.log_file);
         return 1;
     }
+    for (int i = 0; i < cfg.nwarnings; i++)
+        log_warn("%s", cfg.warning[i]);
 
     /* Signals are taken synchronously by the main thread; every other thread inherits the mask. */
     sigset_t set;
