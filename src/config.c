@@ -44,6 +44,8 @@ void config_usage(FILE *out)
           "  --veto-status N        HTTP status of a call a pre-event hook refused (default 400)\n"
           "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
           "  --metrics-public       serve /metrics without credentials (for a Prometheus scraper)\n"
+          "  --admin-token-file FILE   credential for the server-wide /metrics (PARLEY_ADMIN_TOKEN,\n"
+          "                         PARLEY_ADMIN_TOKEN_FILE); an account's credentials see its own counters\n"
           "  --help, --version\n",
           out);
 }
@@ -184,7 +186,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
     const char *listen = env_or("PARLEY_LISTEN", "127.0.0.1:8080");
     const char *public_url = env_or("PARLEY_PUBLIC_URL", NULL);
     /* secrets: flags and files first, the environment after the loop (resolve_secret) */
-    const char *data_arg = NULL, *data_file_arg = NULL, *token_arg = NULL, *token_file_arg = NULL;
+    const char *data_arg = NULL, *data_file_arg = NULL, *token_arg = NULL, *token_file_arg = NULL,
+               *admin_file_arg = NULL;
     cfg->account_sid = env_or("PARLEY_ACCOUNT_SID", NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = ncpu > 0 ? (unsigned)ncpu : 2;
@@ -237,6 +240,9 @@ int config_parse(struct config *cfg, int argc, char **argv)
         } else if (strcmp(a, "--auth-token-file") == 0) {
             NEED_VALUE;
             token_file_arg = v;
+        } else if (strcmp(a, "--admin-token-file") == 0) {
+            NEED_VALUE;
+            admin_file_arg = v;
         } else if (strcmp(a, "--sync") == 0) {
             NEED_VALUE;
             if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0) {
@@ -313,7 +319,9 @@ int config_parse(struct config *cfg, int argc, char **argv)
     if (resolve_secret(cfg, "--data", "--data-file", data_arg, data_file_arg, "PARLEY_DATA", cfg->data_buf,
                        CONFIG_DATA_MAX, &cfg->data) != 0 ||
         resolve_secret(cfg, "--auth-token", "--auth-token-file", token_arg, token_file_arg, "PARLEY_AUTH_TOKEN",
-                       cfg->auth_token_buf, CONFIG_TOKEN_MAX, &cfg->auth_token) != 0)
+                       cfg->auth_token_buf, CONFIG_TOKEN_MAX, &cfg->auth_token) != 0 ||
+        resolve_secret(cfg, "--admin-token", "--admin-token-file", NULL, admin_file_arg, "PARLEY_ADMIN_TOKEN",
+                       cfg->admin_token_buf, CONFIG_TOKEN_MAX, &cfg->admin_token) != 0)
         return -1;
     if (!cfg->data)
         cfg->data = "parley.db";
@@ -356,6 +364,12 @@ int config_parse(struct config *cfg, int argc, char **argv)
                             !text_printable(cfg->auth_token))) {
         fprintf(stderr, "parley: --auth-token must be %d to %d characters, no control characters\n", CONFIG_TOKEN_MIN,
                 CONFIG_TOKEN_MAX);
+        return -1;
+    }
+    if (cfg->admin_token && (strlen(cfg->admin_token) < CONFIG_ADMIN_TOKEN_MIN ||
+                             strlen(cfg->admin_token) > CONFIG_TOKEN_MAX || !text_printable(cfg->admin_token))) {
+        fprintf(stderr, "parley: the admin token must be %d to %d characters, no control characters\n",
+                CONFIG_ADMIN_TOKEN_MIN, CONFIG_TOKEN_MAX);
         return -1;
     }
     if (!cfg->tls_cert != !cfg->tls_key) {

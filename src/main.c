@@ -123,7 +123,8 @@ static int serve(int argc, char **argv)
                       .pre_hooks_for_rest = cfg.rest_pre_hooks,
                       .pre_failure = cfg.pre_failure_reject ? PRE_FAILURE_REJECT : PRE_FAILURE_PROCEED,
                       .veto_status = (int)cfg.veto_status,
-                      .metrics_public = cfg.metrics_public};
+                      .metrics_public = cfg.metrics_public,
+                      .admin_token = cfg.admin_token};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
