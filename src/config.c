@@ -43,7 +43,7 @@ void config_usage(FILE *out)
           "  --rest-pre-webhooks on|off      pre-event hooks for REST calls with the header (default on)\n"
           "  --veto-status N        HTTP status of a call a pre-event hook refused (default 400)\n"
           "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
-          "  --metrics-public       serve /metrics without credentials (for a Prometheus scraper)\n"
+          "  --metrics-public       serve the server-wide /metrics without credentials (for a Prometheus scraper)\n"
           "  --admin-token-file FILE   credential for the server-wide /metrics (PARLEY_ADMIN_TOKEN,\n"
           "                         PARLEY_ADMIN_TOKEN_FILE); an account's credentials see its own counters\n"
           "  --help, --version\n",
