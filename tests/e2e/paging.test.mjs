@@ -2,8 +2,11 @@
 // both path families, keyset stability.
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { before } from 'node:test';
-import { defaults, e2eSuite } from './harness.mjs';
+import { defaults, e2eSuite, REPO_ROOT } from './harness.mjs';
 
 const META_KEYS = ['first_page_url', 'key', 'next_page_url', 'page', 'page_size', 'previous_page_url', 'url'];
 const N = 120;
@@ -200,5 +203,66 @@ e2eSuite('paging', {}, (ctx, it) => {
     assert.deepEqual(rest, [...sids.slice(20), extra.sid]);
     const all = (await users.list()).map((u) => u.sid);
     assert.deepEqual(all, [...sids.slice(0, 3), ...sids.slice(4), extra.sid]);
+  });
+});
+
+// Page tokens carry an unkeyed check (docs/DECISIONS.md), so anyone can mint one for any position: the extremes
+// in both directions must give a clean page, never a crash, on every list route of the route table.
+function mintToken(dir, key) {
+  const body = Buffer.alloc(10);
+  body[0] = 1;
+  body[1] = dir.charCodeAt(0);
+  body.writeBigUInt64BE(key, 2);
+  const check = crypto.createHash('sha256').update('parley pagetoken v1').update(body).digest().subarray(0, 6);
+  return 'PT' + Buffer.concat([body, check]).toString('base64url');
+}
+
+/** Every list (GET handler named *_list) of src/api/routes.c, both path families of twin routes. */
+function listRoutes(IS, user) {
+  const src = fs.readFileSync(path.join(REPO_ROOT, 'src/api/routes.c'), 'utf8');
+  const table = src.slice(src.indexOf('api_routes[] = {'));
+  const re = /\{"([^"]+)",\s*([^,]+),\s*(\w+),/g;
+  const out = [];
+  let m;
+  while ((m = re.exec(table.slice(0, table.indexOf('};'))))) {
+    const [, pattern, flags, get] = m;
+    if (!get.endsWith('_list')) continue;
+    const filled = pattern.replace('/Services/{}', `/Services/${IS}`).replace('{}', user);
+    out.push(`/v1${filled}`);
+    if (flags.includes('ROUTE_TWIN')) out.push(`/v1/Services/${IS}${filled}`);
+  }
+  return out;
+}
+
+e2eSuite('paging, forged tokens', {}, (ctx, it) => {
+  const MAX = (1n << 63n) - 1n;
+  it('the issue\'s token is what mintToken writes for "after 2^63-1"', () => {
+    assert.equal(mintToken('a', MAX), 'PTAWF__________8tGa6QTRg');
+  });
+
+  it('tokens at both ends, in both directions, give a page with followable meta URLs on every list route', async () => {
+    const { serviceSid: IS } = await defaults(ctx.h);
+    await ctx.h.client.conversations.v1.users.create({ identity: 'forger' });
+    const routes = listRoutes(IS, 'forger');
+    assert.ok(routes.length >= 9, `list routes: ${routes}`);
+    const tokens = [['a', MAX], ['b', MAX], ['a', 0n], ['b', 0n], ['a', MAX - 1n], ['b', 1n]].map(([d, k]) => mintToken(d, k));
+    for (const route of routes) {
+      for (const tok of tokens) {
+        const res = await ctx.h.raw('GET', `${route}?PageSize=2&Page=3&PageToken=${tok}`);
+        assert.equal(res.status, 200, `${route} ${tok}: ${res.body}`);
+        const meta = res.json.meta;
+        assert.ok(meta.url.endsWith(`&PageToken=${tok}`), meta.url);
+        for (const next of [meta.next_page_url, meta.previous_page_url]) {
+          if (next === null) continue;
+          const n = await ctx.h.raw('GET', next);
+          assert.equal(n.status, 200, `${next}: ${n.body}`);
+        }
+      }
+      // and a token with a wrong check is refused, not acted on
+      const bad = await ctx.h.raw('GET', `${route}?PageToken=PTAWF__________8tGa6QTRh`);
+      assert.equal(bad.status, 400, bad.body);
+      assert.equal(bad.json.message, 'Invalid PageToken');
+    }
+    assert.equal((await ctx.h.raw('GET', '/healthz', { auth: false })).status, 200);
   });
 });
