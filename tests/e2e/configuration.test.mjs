@@ -214,7 +214,7 @@ e2eSuite('configuration', {}, (ctx, it) => {
       assertErrorBody(await h().raw('POST', `/v1/Services/${second.sid}/Configuration`, { body: { [name]: 'RLxyz' } }), invalidSid(name));
       assertErrorBody(await h().raw('POST', `/v1/Services/${second.sid}/Configuration`, { body: { [name]: 'US' + randomHex(32) } }), invalidSid(name));
     }
-    for (const v of ['yes', '1', 'TRUE', '']) {
+    for (const v of ['yes', '1', 'on', '']) {
       assertErrorBody(await h().raw('POST', `/v1/Services/${second.sid}/Configuration`, { body: { ReachabilityEnabled: v } }), badValue('ReachabilityEnabled'));
     }
     assertErrorBody(await h().raw('POST', `/v1/Services/${second.sid}/Configuration`, { body: {} }), NO_PARAMS);
@@ -292,7 +292,7 @@ e2eSuite('configuration', {}, (ctx, it) => {
   it('notifications: bad booleans -> 400 20001, empty update -> 400 20161, nothing changes', async () => {
     const before = JSON.stringify((await h().raw('GET', `/v1/Services/${second.sid}/Configuration/Notifications`)).json);
     for (const name of ['LogEnabled', 'NewMessage.Enabled', 'NewMessage.BadgeCountEnabled', 'NewMessage.WithMedia.Enabled', 'AddedToConversation.Enabled', 'RemovedFromConversation.Enabled']) {
-      for (const v of ['yes', 'True', '']) {
+      for (const v of ['yes', '1', '']) {
         assertErrorBody(
           await h().raw('POST', `/v1/Services/${second.sid}/Configuration/Notifications`, { body: { 'NewMessage.Sound': 'changed', [name]: v } }),
           badValue(name),
