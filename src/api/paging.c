@@ -96,25 +96,27 @@ void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *l
     }
     jw_arr_end(w);
 
-    char url[1024];
+    /* the filters repeat whatever the request carried (bindings: any number of identities) */
+    size_t url_max = strlen(r->app->public_url) + strlen(list_path) + strlen(filters) + PAGETOKEN_MAX + 64;
+    char *url = arena_alloc(&r->arena, url_max);
     jw_key(w, "meta");
     jw_obj_begin(w);
     jw_kint(w, "page", pg->page);
     jw_kint(w, "page_size", pg->size);
-    page_url(url, sizeof(url), r, list_path, filters, pg->size, 0, NULL);
+    page_url(url, url_max, r, list_path, filters, pg->size, 0, NULL);
     jw_kstr(w, "first_page_url", url);
     if (has_prev) {
         struct pagetoken t = {'b', shown > 0 ? first : (pg->req.dir == 'a' ? pg->req.after + 1 : pg->req.before)};
-        page_url(url, sizeof(url), r, list_path, filters, pg->size, pg->page > 0 ? pg->page - 1 : 0, &t);
+        page_url(url, url_max, r, list_path, filters, pg->size, pg->page > 0 ? pg->page - 1 : 0, &t);
         jw_kstr(w, "previous_page_url", url);
     } else {
         jw_knull(w, "previous_page_url");
     }
-    page_url(url, sizeof(url), r, list_path, filters, pg->size, pg->page, pg->has_token ? &pg->tok : NULL);
+    page_url(url, url_max, r, list_path, filters, pg->size, pg->page, pg->has_token ? &pg->tok : NULL);
     jw_kstr(w, "url", url);
     if (has_next) {
         struct pagetoken t = {'a', shown > 0 ? last : (pg->req.before > 0 ? pg->req.before - 1 : 0)};
-        page_url(url, sizeof(url), r, list_path, filters, pg->size, pg->page + 1, &t);
+        page_url(url, url_max, r, list_path, filters, pg->size, pg->page + 1, &t);
         jw_kstr(w, "next_page_url", url);
     } else {
         jw_knull(w, "next_page_url");
