@@ -62,6 +62,26 @@ const char *resp_title(enum twilio_code code)
         return "Invalid role type";
     case E_CONVERSATION_ROLE_NOT_FOUND:
         return "Conversation role not found";
+    case E_CONFLICT:
+        return "Conflict";
+    case E_WEBHOOK_METHOD:
+        return "Invalid webhook method";
+    case E_NOTIFICATION_TEMPLATE_TOO_LONG:
+        return "Notification template too long";
+    case E_NOTIFICATION_SOUND_TOO_LONG:
+        return "Notification sound name too long";
+    case E_INVALID_MESSAGING_SERVICE_SID:
+        return "Invalid messaging service SID";
+    case E_INACTIVE_TIMER_TOO_SHORT:
+        return "TimeToInactive should be greater or equal to 1 minute";
+    case E_CLOSED_TIMER_TOO_SHORT:
+        return "TimeToClosed should be greater or equal to 10 minutes";
+    case E_INACTIVE_TIMER_FORMAT:
+        return "TimeToInactive format is invalid";
+    case E_CLOSED_TIMER_FORMAT:
+        return "TimeToClosed format is invalid";
+    case E_PAGE_TOKEN_REQUIRED:
+        return "Paged requests must include a PageToken";
     default:
         return NULL;
     }

@@ -48,4 +48,100 @@ e2eSuite('fidelity', {}, (ctx, it) => {
       assertErrorBody(await h().raw('POST', `/v1/Services/${IS}/Configuration`, { body: { ReachabilityEnabled: v } }), badValue('ReachabilityEnabled'));
     }
   });
+
+  // ---- webhook configurations ------------------------------------------------------------------------------------
+
+  const EVENTS = [
+    'onMessageAdded', 'onMessageUpdated', 'onMessageRemoved', 'onMessageAdd', 'onMessageUpdate', 'onMessageRemove',
+    'onConversationUpdated', 'onConversationRemoved', 'onConversationAdd', 'onConversationAdded', 'onConversationRemove',
+    'onConversationUpdate', 'onConversationStateUpdated', 'onParticipantAdded', 'onParticipantUpdated', 'onParticipantRemoved',
+    'onParticipantAdd', 'onParticipantRemove', 'onParticipantUpdate', 'onDeliveryUpdated', 'onUserAdded', 'onUserUpdate', 'onUserUpdated',
+  ];
+  const SERVICE_HOOK_KEYS = ['account_sid', 'chat_service_sid', 'pre_webhook_url', 'post_webhook_url', 'filters', 'method', 'url'];
+  const NO_PARAMS = { status: 400, code: 20161, message: 'Parameters are not specified for update request' };
+  const BAD_METHOD = { status: 400, code: 50055, message: 'Invalid webhook method' };
+
+  it('account webhook configuration never set: filters [], method POST, target webhook; clearing Filters gives [] again', async () => {
+    const raw = await h().raw('GET', '/v1/Configuration/Webhooks');
+    assert.equal(raw.status, 200, raw.body);
+    assert.deepEqual(raw.json.filters, []);
+    assert.equal(raw.json.method, 'POST');
+    assert.equal(raw.json.target, 'webhook');
+    assert.deepEqual((await v1().configuration.webhooks().fetch()).filters, []);
+    const set = await v1().configuration.webhooks().update({ filters: ['onUserAdded'] });
+    assert.deepEqual(set.filters, ['onUserAdded']);
+    const cleared = await h().raw('POST', '/v1/Configuration/Webhooks', { body: { Filters: '' } });
+    assert.equal(cleared.status, 200, cleared.body);
+    assert.deepEqual(cleared.json.filters, []);
+  });
+
+  it('service webhook configuration: keys in schema order; a URL without Method renders POST, what delivery uses', async () => {
+    const svc = await v1().services.create({ friendlyName: 'fidelity: hooks' });
+    const hooks = () => v1().services(svc.sid).configuration.webhooks();
+    const empty = await h().raw('GET', `/v1/Services/${svc.sid}/Configuration/Webhooks`);
+    assert.deepEqual(Object.keys(empty.json), SERVICE_HOOK_KEYS);
+    assert.equal(empty.json.method, null, 'nothing set: the spec\'s fetchEmpty');
+    assert.equal(empty.json.filters, null);
+    const set = await hooks().update({ postWebhookUrl: 'https://example.com/post', filters: ['onMessageAdded'] });
+    assert.equal(set.method, 'POST');
+    const raw = await h().raw('GET', `/v1/Services/${svc.sid}/Configuration/Webhooks`);
+    assert.deepEqual(Object.keys(raw.json), SERVICE_HOOK_KEYS);
+    assert.deepEqual(raw.json, {
+      account_sid: h().accountSid,
+      chat_service_sid: svc.sid,
+      pre_webhook_url: null,
+      post_webhook_url: 'https://example.com/post',
+      filters: ['onMessageAdded'],
+      method: 'POST',
+      url: `${h().url}/v1/Services/${svc.sid}/Configuration/Webhooks`,
+    });
+    assert.equal((await hooks().update({ method: 'get' })).method, 'GET');
+  });
+
+  it('Filters: every event of the catalogue is accepted; other event-shaped names (onMessageSend) are kept; other text 400/50054', async () => {
+    const all = await v1().configuration.webhooks().update({ filters: EVENTS });
+    assert.deepEqual(all.filters, EVENTS);
+    const svc = await v1().services(IS).configuration.webhooks().update({ filters: EVENTS });
+    assert.deepEqual(svc.filters, EVENTS);
+    // the spec's own example returns onMessageSend
+    const odd = await v1().configuration.webhooks().update({ filters: ['onMessageSend', 'onUserAdded', 'onConversationDestroyed'] });
+    assert.deepEqual(odd.filters, ['onMessageSend', 'onUserAdded', 'onConversationDestroyed']);
+    const before = (await h().raw('GET', '/v1/Configuration/Webhooks')).body;
+    for (const bad of ['foo', 'onmessageAdded', 'on', 'on Message', 'onMessage1', 'onUser_Added']) {
+      await rejectsRest(v1().configuration.webhooks().update({ filters: ['onUserAdded', bad] }), { status: 400, code: 50054, message: /Invalid webhook format/ });
+      await rejectsRest(v1().services(IS).configuration.webhooks().update({ filters: [bad] }), { status: 400, code: 50054 });
+    }
+    assert.equal((await h().raw('GET', '/v1/Configuration/Webhooks')).body, before);
+  });
+
+  it('webhook Method other than GET/POST: 400/50055 at both levels, nothing changes', async () => {
+    const before = (await h().raw('GET', '/v1/Configuration/Webhooks')).body;
+    for (const m of ['PUT', 'get ', 'DELETE', 'x']) {
+      assertErrorBody(await h().raw('POST', '/v1/Configuration/Webhooks', { body: { Method: m } }), BAD_METHOD);
+      assertErrorBody(await h().raw('POST', `/v1/Services/${IS}/Configuration/Webhooks`, { body: { Method: m } }), BAD_METHOD);
+    }
+    await rejectsRest(v1().configuration.webhooks().update({ method: 'PATCH' }), BAD_METHOD);
+    await rejectsRest(v1().services(IS).configuration.webhooks().update({ method: 'PATCH' }), BAD_METHOD);
+    assert.equal((await h().raw('GET', '/v1/Configuration/Webhooks')).body, before);
+  });
+
+  it('empty updates: every singleton update (and credential update) answers 400/20161 and changes nothing', async () => {
+    const cred = await v1().credentials.create({ type: 'fcm', secret: 'k' });
+    const paths = [
+      '/v1/Configuration',
+      '/v1/Configuration/Webhooks',
+      `/v1/Services/${IS}/Configuration`,
+      `/v1/Services/${IS}/Configuration/Notifications`,
+      `/v1/Services/${IS}/Configuration/Webhooks`,
+      `/v1/Credentials/${cred.sid}`,
+    ];
+    for (const p of paths) {
+      const before = (await h().raw('GET', p)).body;
+      assertErrorBody(await h().raw('POST', p, { body: {} }), NO_PARAMS);
+      assertErrorBody(await h().raw('POST', p, { body: { Unknown: 'x' } }), NO_PARAMS);
+      assert.equal((await h().raw('GET', p)).body, before, p);
+    }
+    await rejectsRest(v1().configuration.webhooks().update({}), NO_PARAMS);
+    await rejectsRest(v1().services(IS).configuration.webhooks().update({}), NO_PARAMS);
+  });
 });
