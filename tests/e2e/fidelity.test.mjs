@@ -144,4 +144,46 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     await rejectsRest(v1().configuration.webhooks().update({}), NO_PARAMS);
     await rejectsRest(v1().services(IS).configuration.webhooks().update({}), NO_PARAMS);
   });
+
+  // ---- notifications ---------------------------------------------------------------------------------------------
+
+  it('a fresh service renders each notification kind as {"enabled": false}; set keys appear, through both views', async () => {
+    const svc = await v1().services.create({ friendlyName: 'fidelity: notifications' });
+    const p = `/v1/Services/${svc.sid}/Configuration/Notifications`;
+    const fresh = await h().raw('GET', p);
+    assert.equal(fresh.status, 200, fresh.body);
+    assert.deepEqual(fresh.json.new_message, { enabled: false });
+    assert.deepEqual(fresh.json.added_to_conversation, { enabled: false });
+    assert.deepEqual(fresh.json.removed_from_conversation, { enabled: false });
+    const n = await v1().services(svc.sid).configuration.notifications().fetch();
+    assert.deepEqual(n.newMessage, { enabled: false });
+    const set = await v1().services(svc.sid).configuration.notifications().update({ 'newMessage.sound': 'ding', 'newMessage.withMedia.enabled': true, 'addedToConversation.template': 'hi' });
+    assert.deepEqual(set.newMessage, { enabled: false, sound: 'ding', with_media: { enabled: true } });
+    assert.deepEqual(set.addedToConversation, { enabled: false, template: 'hi' });
+    assert.deepEqual(set.removedFromConversation, { enabled: false });
+  });
+
+  it('notification templates over 1024 characters: 400/50058; sounds over 256: 400/50059; nothing changes', async () => {
+    const p = `/v1/Services/${IS}/Configuration/Notifications`;
+    const TOO_LONG_TEMPLATE = { status: 400, code: 50058, message: 'Notification template too long' };
+    const TOO_LONG_SOUND = { status: 400, code: 50059, message: 'Notification sound name too long' };
+    const templates = ['NewMessage.Template', 'NewMessage.WithMedia.Template', 'AddedToConversation.Template', 'RemovedFromConversation.Template'];
+    const sounds = ['NewMessage.Sound', 'AddedToConversation.Sound', 'RemovedFromConversation.Sound'];
+    const before = (await h().raw('GET', p)).body;
+    for (const name of templates) {
+      assertErrorBody(await h().raw('POST', p, { body: { LogEnabled: 'true', [name]: 't'.repeat(1025) } }), TOO_LONG_TEMPLATE);
+      assertErrorBody(await h().raw('POST', p, { body: { [name]: 'é'.repeat(1025) } }), TOO_LONG_TEMPLATE);
+    }
+    for (const name of sounds) {
+      assertErrorBody(await h().raw('POST', p, { body: { LogEnabled: 'true', [name]: 's'.repeat(257) } }), TOO_LONG_SOUND);
+    }
+    await rejectsRest(v1().services(IS).configuration.notifications().update({ 'newMessage.template': 'x'.repeat(2000) }), TOO_LONG_TEMPLATE);
+    await rejectsRest(v1().services(IS).configuration.notifications().update({ 'removedFromConversation.sound': 'x'.repeat(300) }), TOO_LONG_SOUND);
+    assert.equal((await h().raw('GET', p)).body, before);
+    // at the limits, counted in characters
+    const ok = await h().raw('POST', p, { body: Object.fromEntries([...templates.map((t) => [t, 'é'.repeat(1024)]), ...sounds.map((t) => [t, 's'.repeat(256)])]) });
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(ok.json.new_message.template, 'é'.repeat(1024));
+    assert.equal(ok.json.removed_from_conversation.sound, 's'.repeat(256));
+  });
 });
