@@ -186,4 +186,29 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     assert.equal(ok.json.new_message.template, 'é'.repeat(1024));
     assert.equal(ok.json.removed_from_conversation.sound, 's'.repeat(256));
   });
+
+  // ---- smaller ones ----------------------------------------------------------------------------------------------
+
+  it('sandbox is [APN only]: a credential that is not (or no longer) APN shows "False"', async () => {
+    const c = await v1().credentials.create({ type: 'apn', sandbox: true });
+    assert.equal(c.sandbox, 'True');
+    const fcm = await v1().credentials(c.sid).update({ type: 'fcm', secret: 'k' });
+    assert.equal(fcm.type, 'fcm');
+    assert.equal(fcm.sandbox, 'False');
+    assert.equal((await h().raw('GET', `/v1/Credentials/${c.sid}`)).json.sandbox, 'False');
+    const listed = (await v1().credentials.list()).find((x) => x.sid === c.sid);
+    assert.equal(listed.sandbox, 'False');
+    const direct = await h().raw('POST', '/v1/Credentials', { body: { Type: 'gcm', Sandbox: 'true', ApiKey: 'k' } });
+    assert.equal(direct.status, 201, direct.body);
+    assert.equal(direct.json.sandbox, 'False');
+    // back to apn: the stored flag shows again
+    assert.equal((await v1().credentials(c.sid).update({ type: 'apn' })).sandbox, 'True');
+  });
+
+  it('deleting a role in use: 409/20409 with the dictionary title "Conflict"', async () => {
+    const role = await v1().roles.create({ friendlyName: 'fidelity: held', type: 'service', permission: ['joinConversation'] });
+    await v1().users.create({ identity: `holder-${randomHex(8)}`, roleSid: role.sid });
+    await rejectsRest(v1().roles(role.sid).remove(), { status: 409, code: 20409, message: 'Conflict' });
+    assertErrorBody(await h().raw('DELETE', `/v1/Roles/${role.sid}`), { status: 409, code: 20409, message: 'Conflict' });
+  });
 });
