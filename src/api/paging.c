@@ -36,6 +36,9 @@ int paging_read(struct req *r, int max, struct paging *pg)
         else
             pg->req.after = pg->tok.key;
     }
+    /* Page alone cannot position a keyset page: refuse it as Twilio does rather than label page 0 as N */
+    if (pg->page > 0 && !pg->has_token)
+        return resp_error(r, E_PAGE_TOKEN_REQUIRED, "%s", resp_title(E_PAGE_TOKEN_REQUIRED)), -1;
     return 0;
 }
 
