@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "http/request.h"
 #include "json/jw.h"
@@ -15,8 +16,20 @@ const struct resp_header resp_fixed_headers[] = {
                                      "If-None-Match, If-Unmodified-Since, Idempotency-Key"},
     {"Access-Control-Allow-Credentials", "true"},
     {"Access-Control-Expose-Headers", "ETag"},
+    /* what conversations.twilio.com sends (BEHAVIOUR §10.6); no client depends on them */
+    {"X-Powered-By", "AT-5000"},
+    {"X-Shenanigans", "none"},
+    {"X-Home-Region", "us1"},
     {NULL, NULL},
 };
+
+void resp_api_domain(const char *public_url, char *out, size_t n)
+{
+    const char *host = strstr(public_url, "://");
+    host = host ? host + 3 : public_url;
+    size_t len = strcspn(host, "/?#");
+    snprintf(out, n, "%.*s", (int)len, host);
+}
 
 static int status_of(enum twilio_code code)
 {

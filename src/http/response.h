@@ -1,6 +1,7 @@
 /* Response bodies and headers shared by every route: Twilio's error JSON and the fixed header set. */
 #ifndef PARLEY_RESPONSE_H
 #define PARLEY_RESPONSE_H
+#include <stddef.h>
 
 struct req;
 
@@ -58,7 +59,14 @@ struct resp_header {
     const char *name;
     const char *value;
 };
-/* Headers every response carries (CORS and content type), NULL-terminated. */
+/* Headers every response carries (content type, CORS, Twilio's fixed ones), NULL-terminated. The server
+ * adds the per-request ones: Twilio-Request-Id, Twilio-Request-Duration, Twilio-Concurrent-Requests,
+ * X-API-Domain, and Strict-Transport-Security (RESP_HSTS) over TLS. */
 extern const struct resp_header resp_fixed_headers[];
+
+#define RESP_HSTS "max-age=31536000"
+#define RESP_API_DOMAIN_MAX 256
+/* X-API-Domain: the host (and port) of the public URL, as Twilio names its own host there. */
+void resp_api_domain(const char *public_url, char *out, size_t n);
 
 #endif

@@ -2,8 +2,25 @@
 // twilio-python's booleans are in python_sdk.test.mjs.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { before } from 'node:test';
-import { assertErrorBody, defaults, e2eSuite, randomHex, rejectsRest } from './harness.mjs';
+import { assertErrorBody, defaults, e2eSuite, randomHex, rejectsRest, REPO_ROOT } from './harness.mjs';
+
+/** The GET patterns of the route table, from its source (src/api/routes.c): [prefix + pattern, twin]. */
+function getRoutes() {
+  const src = fs.readFileSync(path.join(REPO_ROOT, 'src/api/routes.c'), 'utf8');
+  const out = [];
+  for (const [table, prefix] of [['api_routes', '/v1'], ['admin_routes', '/parley']]) {
+    const body = src.slice(src.indexOf(`${table}[] = {`));
+    const re = /\{"([^"]+)",\s*([^,]+),\s*(\w+),\s*(\w+),\s*(\w+)\}/g;
+    let m;
+    while ((m = re.exec(body.slice(0, body.indexOf('};'))))) {
+      if (m[3] !== 'NULL') out.push([prefix + m[1], m[2].includes('ROUTE_TWIN')]);
+    }
+  }
+  return out;
+}
 
 const badValue = (name) => ({ status: 400, code: 20001, message: new RegExp(`^Invalid value for ${name.replace(/\./g, '\\.')}`) });
 
@@ -210,5 +227,38 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     await v1().users.create({ identity: `holder-${randomHex(8)}`, roleSid: role.sid });
     await rejectsRest(v1().roles(role.sid).remove(), { status: 409, code: 20409, message: 'Conflict' });
     assertErrorBody(await h().raw('DELETE', `/v1/Roles/${role.sid}`), { status: 409, code: 20409, message: 'Conflict' });
+  });
+
+  // ---- HTTP ------------------------------------------------------------------------------------------------------
+
+  it('HEAD on every GET path answers like GET (status, headers, Content-Length) without a body', async () => {
+    const user = await v1().users.create({ identity: `head-${randomHex(8)}` });
+    const role = (await v1().roles.list())[0];
+    const cred = await v1().credentials.create({ type: 'fcm', secret: 'k' });
+    const fill = { Users: user.sid, Roles: role.sid, Services: IS, Credentials: cred.sid, Bindings: 'BS' + '0'.repeat(32) };
+    const paths = ['/healthz', '/metrics', '/v1/Nope', `/v1/Users/${user.sid}?PageSize=0`];
+    const routes = getRoutes();
+    assert.ok(routes.length >= 15, `GET routes read from routes.c: ${routes.length}`);
+    for (const [pattern, twin] of routes) {
+      const segs = pattern.split('/');
+      const filled = segs.map((seg, i) => (seg === '{}' ? fill[segs[i - 1]] : seg)).join('/');
+      paths.push(filled);
+      if (twin) paths.push(filled.replace(/^\/v1/, `/v1/Services/${IS}`));
+    }
+    for (const p of paths) {
+      const get = await h().raw('GET', p);
+      const head = await h().raw('HEAD', p);
+      assert.equal(head.status, get.status, `HEAD ${p}: ${get.body}`);
+      assert.notEqual(head.status, 405, `HEAD ${p}`);
+      assert.equal(head.body, '', `HEAD ${p}: no body`);
+      assert.equal(head.headers['content-type'], get.headers['content-type'], `HEAD ${p}`);
+      assert.equal(head.headers['content-length'], String(get.buffer.length), `HEAD ${p}: Content-Length of the GET body`);
+      assert.match(head.headers['twilio-request-id'] ?? '', /^RQ[0-9a-f]{32}$/);
+      assert.equal(head.headers['x-home-region'], 'us1');
+    }
+    // HEAD needs credentials as GET does
+    const anon = await h().raw('HEAD', '/v1/Users', { auth: false });
+    assert.equal(anon.status, 401);
+    assert.equal(anon.body, '');
   });
 });
