@@ -117,10 +117,12 @@ int configuration_update(struct req *r)
         return resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
     const struct param_value *mg = &cw->v[C_MESSAGING_SERVICE];
     if (mg->present && mg->len && !sid_valid(mg->s, mg->len, "MG"))
-        return resp_error(r, E_INVALID_MESSAGING_SERVICE_SID, "%s", resp_title(E_INVALID_MESSAGING_SERVICE_SID));
+        return resp_error(r, E_INVALID_MESSAGING_SERVICE_SID, "%s",
+                          resp_title(E_INVALID_MESSAGING_SERVICE_SID));
     if (check_timer(r, &cw->v[C_INACTIVE_TIMER], INACTIVE_TIMER_MIN, E_INACTIVE_TIMER_FORMAT,
                     E_INACTIVE_TIMER_TOO_SHORT) != 0 ||
-        check_timer(r, &cw->v[C_CLOSED_TIMER], CLOSED_TIMER_MIN, E_CLOSED_TIMER_FORMAT, E_CLOSED_TIMER_TOO_SHORT) != 0)
+        check_timer(r, &cw->v[C_CLOSED_TIMER], CLOSED_TIMER_MIN, E_CLOSED_TIMER_FORMAT,
+                    E_CLOSED_TIMER_TOO_SHORT) != 0)
         return 0;
     return api_write(r, apply_update, cw);
 }

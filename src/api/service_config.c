@@ -113,6 +113,9 @@ int service_config_update(struct req *r)
  * text in a 4 KiB APNs/FCM payload, and a sound is a file name in the app (docs/DECISIONS.md). */
 #define NOTIFICATION_TEMPLATE_MAX 1024
 #define NOTIFICATION_SOUND_MAX 256
+#define TEMPLATE_PARAM(name) \
+    {name, PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL}
+#define SOUND_PARAM(name) {name, PK_STRING, 0, 0, NOTIFICATION_SOUND_MAX, E_NOTIFICATION_SOUND_TOO_LONG, NULL}
 
 enum {
     N_LOG_ENABLED,
@@ -134,17 +137,17 @@ enum {
 static const struct param_spec notification_params[N__COUNT] = {
     [N_LOG_ENABLED] = {"LogEnabled", PK_BOOL, 0, 0, 0, 0, NULL},
     [N_NEW_ENABLED] = {"NewMessage.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_NEW_TEMPLATE] = {"NewMessage.Template", PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL},
-    [N_NEW_SOUND] = {"NewMessage.Sound", PK_STRING, 0, 0, NOTIFICATION_SOUND_MAX, E_NOTIFICATION_SOUND_TOO_LONG, NULL},
+    [N_NEW_TEMPLATE] = TEMPLATE_PARAM("NewMessage.Template"),
+    [N_NEW_SOUND] = SOUND_PARAM("NewMessage.Sound"),
     [N_NEW_BADGE] = {"NewMessage.BadgeCountEnabled", PK_BOOL, 0, 0, 0, 0, NULL},
     [N_ADDED_ENABLED] = {"AddedToConversation.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_ADDED_TEMPLATE] = {"AddedToConversation.Template", PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL},
-    [N_ADDED_SOUND] = {"AddedToConversation.Sound", PK_STRING, 0, 0, NOTIFICATION_SOUND_MAX, E_NOTIFICATION_SOUND_TOO_LONG, NULL},
+    [N_ADDED_TEMPLATE] = TEMPLATE_PARAM("AddedToConversation.Template"),
+    [N_ADDED_SOUND] = SOUND_PARAM("AddedToConversation.Sound"),
     [N_REMOVED_ENABLED] = {"RemovedFromConversation.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_REMOVED_TEMPLATE] = {"RemovedFromConversation.Template", PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL},
-    [N_REMOVED_SOUND] = {"RemovedFromConversation.Sound", PK_STRING, 0, 0, NOTIFICATION_SOUND_MAX, E_NOTIFICATION_SOUND_TOO_LONG, NULL},
+    [N_REMOVED_TEMPLATE] = TEMPLATE_PARAM("RemovedFromConversation.Template"),
+    [N_REMOVED_SOUND] = SOUND_PARAM("RemovedFromConversation.Sound"),
     [N_MEDIA_ENABLED] = {"NewMessage.WithMedia.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_MEDIA_TEMPLATE] = {"NewMessage.WithMedia.Template", PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL},
+    [N_MEDIA_TEMPLATE] = TEMPLATE_PARAM("NewMessage.WithMedia.Template"),
 };
 
 struct notification_write {
@@ -160,7 +163,8 @@ static void notification_text(struct jw *w, const char *key, const char *value)
         jw_kstr(w, key, value);
 }
 
-static void notification_kind(struct jw *w, const char *key, int enabled, const char *template, const char *sound)
+static void notification_kind(struct jw *w, const char *key, int enabled, const char *template,
+                              const char *sound)
 {
     jw_key(w, key);
     jw_obj_begin(w);
@@ -196,7 +200,8 @@ static void respond_notifications(struct req *r, const struct notifications *n)
     }
     jw_obj_end(&w);
     notification_kind(&w, "added_to_conversation", n->added_enabled, n->added_template, n->added_sound);
-    notification_kind(&w, "removed_from_conversation", n->removed_enabled, n->removed_template, n->removed_sound);
+    notification_kind(&w, "removed_from_conversation", n->removed_enabled, n->removed_template,
+                      n->removed_sound);
     jw_kbool(&w, "log_enabled", n->log_enabled);
     jw_kstr(&w, "url", url);
     jw_obj_end(&w);
