@@ -37,6 +37,9 @@ int paging_read(struct req *r, int max, struct paging *pg)
         else
             pg->req.after = pg->tok.key;
     }
+    /* Page alone cannot position a keyset page: refuse it as Twilio does rather than label page 0 as N */
+    if (pg->page > 0 && !pg->has_token)
+        return resp_error(r, E_PAGE_TOKEN_REQUIRED, "%s", resp_title(E_PAGE_TOKEN_REQUIRED)), -1;
     return 0;
 }
 
@@ -70,8 +73,10 @@ static long long key_pred(long long k) { return k > 0 ? k - 1 : 0; }
 static void meta_url(struct jw *w, const char *name, struct req *r, const char *list_path, const char *filters,
                      int size, long long page, const struct pagetoken *tok)
 {
-    char url[1024];
-    if (page_url(url, sizeof(url), r, list_path, filters, size, page, tok) == 0)
+    /* the filters repeat whatever the request carried (bindings: any number of identities) */
+    size_t url_max = strlen(r->app->public_url) + strlen(list_path) + strlen(filters) + PAGETOKEN_MAX + 64;
+    char *url = arena_alloc(&r->arena, url_max);
+    if (page_url(url, url_max, r, list_path, filters, size, page, tok) == 0)
         jw_kstr(w, name, url);
     else
         jw_knull(w, name);

@@ -29,6 +29,8 @@ struct server {
     struct MHD_Daemon *d;
     struct app *app;
     size_t max_body;
+    int tls;
+    char api_domain[RESP_API_DOMAIN_MAX];
     atomic_int in_flight;
     pthread_mutex_t conns_lock;
     struct store_conn **conns;   /* every per-thread read connection, closed at stop */
@@ -197,7 +199,8 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 
 static enum http_method method_of(const char *m)
 {
-    if (strcmp(m, "GET") == 0)
+    /* HEAD answers as GET; libmicrohttpd sends the headers (Content-Length included) without the body */
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
         return HTTP_GET;
     if (strcmp(m, "POST") == 0)
         return HTTP_POST;
@@ -249,6 +252,12 @@ static enum MHD_Result send_response(struct conn_state *st)
     char dur[32];
     snprintf(dur, sizeof(dur), "%lld.%03lld", ms / 1000, ms % 1000);
     MHD_add_response_header(resp, "Twilio-Request-Duration", dur);
+    char concurrent[16];
+    snprintf(concurrent, sizeof(concurrent), "%d", atomic_load(&st->srv->in_flight));
+    MHD_add_response_header(resp, "Twilio-Concurrent-Requests", concurrent);
+    MHD_add_response_header(resp, "X-API-Domain", st->srv->api_domain);
+    if (st->srv->tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", RESP_HSTS);
     if (status == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
     enum MHD_Result ret = MHD_queue_response(st->conn, (unsigned)status, resp);
@@ -435,6 +444,8 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
     s->app = app;
     /* MHD zeroes this pool on every request: 64 KiB cost 15 % of a fetch's CPU (bench/RESULTS.md) */
     s->max_body = cfg->max_body;
+    s->tls = cfg->tls_cert && cfg->tls_key;
+    resp_api_domain(app->public_url, s->api_domain, sizeof(s->api_domain));
     pthread_mutex_init(&s->conns_lock, NULL);
 
     struct sockaddr_storage ss;

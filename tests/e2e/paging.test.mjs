@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before } from 'node:test';
-import { defaults, e2eSuite, REPO_ROOT } from './harness.mjs';
+import { assertErrorBody, defaults, e2eSuite, listAllRaw, REPO_ROOT, rejectsRest } from './harness.mjs';
 
 const META_KEYS = ['first_page_url', 'key', 'next_page_url', 'page', 'page_size', 'previous_page_url', 'url'];
 const N = 120;
@@ -176,12 +176,30 @@ e2eSuite('paging', {}, (ctx, it) => {
     assert.deepEqual(res.json.users.map((u) => u.sid), sids.slice(0, 50));
   });
 
-  it('Page echoes the client state in meta.page', async () => {
-    const res = await h().raw('GET', '/v1/Users?PageSize=5&Page=3');
+  it('Page echoes the client state in meta.page beside its PageToken; Page>0 without one is 400/70002, never page 0 relabelled', async () => {
+    const p0 = await h().raw('GET', '/v1/Users?PageSize=5');
+    const token = new URL(p0.json.meta.next_page_url).searchParams.get('PageToken');
+    const res = await h().raw('GET', `/v1/Users?PageSize=5&Page=3&PageToken=${token}`);
     assert.equal(res.status, 200, res.body);
     assert.equal(res.json.meta.page, 3);
     assert.equal(res.json.meta.page_size, 5);
-    assert.ok(res.json.meta.url.startsWith(`${h().url}/v1/Users?PageSize=5&Page=3`), res.json.meta.url);
+    assert.ok(res.json.meta.url.startsWith(`${h().url}/v1/Users?PageSize=5&Page=3&PageToken=`), res.json.meta.url);
+    const NEED_TOKEN = { status: 400, code: 70002, message: 'Paged requests must include a PageToken' };
+    for (const q of ['PageSize=5&Page=3', 'Page=1', 'Page=2&PageToken=']) {
+      assertErrorBody(await h().raw('GET', `/v1/Users?${q}`), NEED_TOKEN);
+    }
+    await rejectsRest(() => h().client.conversations.v1.users.page({ pageNumber: 2, pageSize: 5 }), NEED_TOKEN);
+    assert.equal((await h().raw('GET', '/v1/Users?PageSize=5&Page=0')).status, 200);
+  });
+
+  it('PageSize above 1000 is clamped like any size above the maximum: list({limit: 5000}) works through twilio-node', async () => {
+    const res = await h().raw('GET', '/v1/Users?PageSize=5000');
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.json.meta.page_size, 50);
+    const before = h().requests.length;
+    const all = await h().client.conversations.v1.users.list({ limit: 5000 });
+    assert.ok(h().requests.slice(before).some((q) => q.params?.PageSize === 5000), 'twilio-node sent PageSize=5000');
+    assert.deepEqual(all.map((u) => u.sid), (await listAllRaw(h())).map((u) => u.sid));
   });
 
   it('keyset paging: deleting an already-seen user does not shift the next page; a new user appears at the end', async () => {
