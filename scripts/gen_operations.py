@@ -134,6 +134,8 @@ class Gen:
 
     def param_def(self, name, where, raw, required):
         kind, choices, prefix, lo, hi = self.param_kind(raw)
+        if choices is not None and (not choices or not all(isinstance(c, str) for c in choices)):
+            raise SpecError("parameter %s: enum values %r are not strings" % (name, choices))
         return {"name": name, "in": where, "kind": kind, "required": bool(required), "prefix": prefix,
                 "choices": choices, "min": lo, "max": hi}
 
@@ -197,6 +199,9 @@ class Gen:
             path_type = item.get("x-twilio", {}).get("pathType")
             if path_type is None:
                 path_type = "instance" if path.endswith("}") else "list"
+            other = [m for m in item if m in ("put", "patch", "head", "options", "trace")]
+            if other:
+                raise SpecError("%s: method %s is not in the table's enum op_method" % (path, other[0]))
             for method in (m for m in item if m in METHODS):
                 op = item[method]
                 oid = op["operationId"]
