@@ -5,6 +5,7 @@
 #   make fuzz       libFuzzer targets (clang) into build-fuzz/
 #   make check-hard   everything at full strength: 10,000 idle connections, 50 kill -9 rounds, 60 s per fuzz target
 #   make STORE_PG=0 without libpq (the PostgreSQL store refuses to open)
+#   make gen        regenerate the operation table from the spec (Python 3; SPEC=path to override)
 BUILD   ?= build
 PKGS    := libmicrohttpd jansson sqlite3 libpq libcurl openssl
 # make STORE_PG=0: no libpq; a --data postgres://... target is then refused with a message
@@ -52,7 +53,10 @@ asan:
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" fuzz-bins
 fuzz-bins: $(FUZZ)
+# The operation table's generated files are checked in: a normal build needs neither Python nor the spec.
+gen:
+	python3 scripts/gen_operations.py
 clean:
 	rm -rf build build-asan build-fuzz
-.PHONY: all unit check check-hard asan fuzz fuzz-bins clean
+.PHONY: all unit check check-hard asan fuzz fuzz-bins gen clean
 -include $(OBJ:.o=.d)

@@ -17,7 +17,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 no_npm=0
 want=(libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libssl-dev
       libcmocka-dev pkg-config make gcc clang libclang-rt-14-dev)
-# the tests: twilio-python's RequestValidator checks webhook signatures; openssl makes TLS test certificates;
+# the tests: twilio-python checks webhook signatures (RequestValidator) and sends booleans as its users do
+# (tests/py); openssl makes TLS test certificates;
 # prlimit (util-linux) fills the disk in the disk-full test
 [ "$no_npm" = 1 ] || want+=(python3-twilio openssl util-linux)
 for arg in "$@"; do

@@ -4,6 +4,9 @@
 #   scripts/test.sh
 #
 #   1. scripts/deps.sh --bench          Debian + npm packages (only what is missing)
+#   1b. the operation table             scripts/gen_operations.py regenerates it into a scratch folder and
+#                                       each generated file must equal the checked-in one (one pass or one
+#                                       failure; the spec is ../shared/spec, SPEC=path overrides)
 #   2. make -j2 && make -j2 unit        build/parley and the cmocka unit binaries
 #   3. BUILD=build tests/run.sh         unit + end-to-end suite
 #   3b. the end-to-end suite again on PostgreSQL, when scripts/deps.sh --pg can install it: a throwaway
@@ -15,7 +18,8 @@
 #   6. bench/run.sh --tiny [--pg]       the benchmark in a few seconds, so that it cannot rot
 #
 # Every count is added up; the last line is `N passed, N failed`; the exit status is non-zero on
-# any failure. Environment: FUZZ_SECONDS (default 10), SKIP_ASAN=1, SKIP_FUZZ=1, SKIP_BENCH=1, SKIP_PG=1.
+# any failure. Environment: FUZZ_SECONDS (default 10), SKIP_ASAN=1, SKIP_FUZZ=1, SKIP_BENCH=1, SKIP_PG=1,
+# SKIP_GEN=1.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -63,6 +67,27 @@ step "dependencies (scripts/deps.sh --bench)"
 if ! bash scripts/deps.sh --bench; then
     fail "scripts/deps.sh"
     finish
+fi
+
+if [ "${SKIP_GEN:-0}" != 1 ]; then
+    step "operation table (scripts/gen_operations.py --out, diff against the checked-in files)"
+    # A hand edit of a generated file, or a generator change without `make gen`, shows here as a diff.
+    if ! command -v python3 >/dev/null 2>&1; then
+        fail "operation table: python3 is not installed"
+    elif ! python3 scripts/gen_operations.py --out "$tmp/gen"; then
+        fail "operation table: scripts/gen_operations.py failed"
+    else
+        same=1
+        for f in src/api/operations.gen.h src/api/operations.gen.c tests/operations.gen.json; do
+            diff -u "$f" "$tmp/gen/$f" || same=0
+        done
+        if [ "$same" = 1 ]; then
+            echo "operation table: the checked-in files are what make gen writes"
+            passed=$((passed + 1))
+        else
+            fail "operation table: the checked-in files differ from what make gen writes (run make gen)"
+        fi
+    fi
 fi
 
 step "build (make -j$JOBS)"

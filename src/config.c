@@ -1,11 +1,18 @@
 #include "config.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "http/auth_header.h"
+#include "store/store.h"
 #include "util/sid.h"
+
+_Static_assert(CONFIG_TOKEN_MAX <= AUTH_PASS_MAX, "a token the auth header parser cuts could never authenticate");
 
 void config_usage(FILE *out)
 {
@@ -17,9 +24,11 @@ void config_usage(FILE *out)
           "\n"
           "  --listen HOST:PORT     address to listen on (PARLEY_LISTEN; default 127.0.0.1:8080)\n"
           "  --data FILE            SQLite data file (PARLEY_DATA; default parley.db)\n"
+          "  --data-file FILE       read --data from FILE, for a PostgreSQL URL with a password (PARLEY_DATA_FILE)\n"
           "  --public-url URL       base of every URL in responses (PARLEY_PUBLIC_URL; default http://HOST:PORT)\n"
           "  --account-sid AC...    account to serve; created if new (PARLEY_ACCOUNT_SID)\n"
-          "  --auth-token TOKEN     its auth token (PARLEY_AUTH_TOKEN)\n"
+          "  --auth-token TOKEN     its auth token, 8 to 128 characters (PARLEY_AUTH_TOKEN); visible in ps:\n"
+          "                         prefer --auth-token-file FILE (PARLEY_AUTH_TOKEN_FILE) or the variable\n"
           "  --threads N            HTTP worker threads (default: number of CPUs)\n"
           "  --sync full|normal     fsync every commit (full, default) or only at checkpoints\n"
           "  --max-body BYTES       largest request body (default 65536)\n"
@@ -35,7 +44,9 @@ void config_usage(FILE *out)
           "  --rest-pre-webhooks on|off      pre-event hooks for REST calls with the header (default on)\n"
           "  --veto-status N        HTTP status of a call a pre-event hook refused (default 400)\n"
           "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
-          "  --metrics-public       serve /metrics without credentials (for a Prometheus scraper)\n"
+          "  --metrics-public       serve the server-wide /metrics without credentials (for a Prometheus scraper)\n"
+          "  --admin-token-file FILE   credential for the server-wide /metrics (PARLEY_ADMIN_TOKEN,\n"
+          "                         PARLEY_ADMIN_TOKEN_FILE); an account's credentials see its own counters\n"
           "  --help, --version\n",
           out);
 }
@@ -44,6 +55,88 @@ static const char *env_or(const char *name, const char *def)
 {
     const char *v = getenv(name);
     return v && *v ? v : def;
+}
+
+static void config_warn(struct config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void config_warn(struct config *cfg, const char *fmt, ...)
+{
+    if (cfg->nwarnings >= CONFIG_WARNINGS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cfg->warning[cfg->nwarnings++], CONFIG_WARNING_LEN, fmt, ap);
+    va_end(ap);
+}
+
+/* Reads a one-line secret from path into out[max + 1]: trailing newlines dropped, and nothing else
+ * changed. Refuses an empty file, a longer one, and NUL or other control bytes (a value with them
+ * could not be typed as a flag either). Returns 0, or -1 after printing why (never the contents). */
+static int read_secret_file(struct config *cfg, const char *what, const char *path, char *out, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "parley: %s: cannot open %s: %s\n", what, path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+        config_warn(cfg, "%s: %s is readable by other users (chmod 600 it)", what, path);
+    /* room for the value, a CRLF and one byte more, to tell "too long" from "ends in a newline" */
+    char tmp[CONFIG_DATA_MAX + 3];
+    if (max > CONFIG_DATA_MAX)
+        max = CONFIG_DATA_MAX;
+    size_t n = fread(tmp, 1, max + 3, f);
+    int err = ferror(f) || (n == max + 3 && fgetc(f) != EOF);
+    fclose(f);
+    while (n > 0 && (tmp[n - 1] == '\n' || tmp[n - 1] == '\r'))
+        n--;
+    if (err || n == 0 || n > max) {
+        fprintf(stderr, "parley: %s: %s must hold one line of 1 to %zu characters\n", what, path, max);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)tmp[i] < 0x20 || tmp[i] == 0x7f) {
+            fprintf(stderr, "parley: %s: %s holds a control character\n", what, path);
+            return -1;
+        }
+    memcpy(out, tmp, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* One secret from, in this order: the flag's value or its file flag, then NAME or NAME_FILE. Both forms
+ * at one level is a mistake, not a precedence question. Returns 0 (value or NULL in *out), or -1. */
+static int resolve_secret(struct config *cfg, const char *flag, const char *flag_file, const char *arg,
+                          const char *arg_file, const char *env, char *buf, size_t max, const char **out)
+{
+    char env_file[64];
+    snprintf(env_file, sizeof(env_file), "%s_FILE", env);
+    const char *ev = env_or(env, NULL), *ef = env_or(env_file, NULL);
+    if (arg && arg_file) {
+        fprintf(stderr, "parley: give %s or %s, not both\n", flag, flag_file);
+        return -1;
+    }
+    if (!arg && !arg_file && ev && ef) {
+        fprintf(stderr, "parley: set %s or %s, not both\n", env, env_file);
+        return -1;
+    }
+    const char *file = arg_file ? arg_file : arg ? NULL : ef;
+    if (file) {
+        if (read_secret_file(cfg, arg_file ? flag_file : env_file, file, buf, max) != 0)
+            return -1;
+        *out = buf;
+        return 0;
+    }
+    *out = arg ? arg : ev;
+    return 0;
+}
+
+static int text_printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
 }
 
 static int parse_listen(struct config *cfg, const char *s)
@@ -93,9 +186,10 @@ int config_parse(struct config *cfg, int argc, char **argv)
     memset(cfg, 0, sizeof(*cfg));
     const char *listen = env_or("PARLEY_LISTEN", "127.0.0.1:8080");
     const char *public_url = env_or("PARLEY_PUBLIC_URL", NULL);
-    cfg->data = env_or("PARLEY_DATA", "parley.db");
+    /* secrets: flags and files first, the environment after the loop (resolve_secret) */
+    const char *data_arg = NULL, *data_file_arg = NULL, *token_arg = NULL, *token_file_arg = NULL,
+               *admin_file_arg = NULL;
     cfg->account_sid = env_or("PARLEY_ACCOUNT_SID", NULL);
-    cfg->auth_token = env_or("PARLEY_AUTH_TOKEN", NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = ncpu > 0 ? (unsigned)ncpu : 2;
     cfg->sync_full = 1;
@@ -133,7 +227,10 @@ int config_parse(struct config *cfg, int argc, char **argv)
             listen = v;
         } else if (strcmp(a, "--data") == 0) {
             NEED_VALUE;
-            cfg->data = v;
+            data_arg = v;
+        } else if (strcmp(a, "--data-file") == 0) {
+            NEED_VALUE;
+            data_file_arg = v;
         } else if (strcmp(a, "--public-url") == 0) {
             NEED_VALUE;
             public_url = v;
@@ -142,7 +239,13 @@ int config_parse(struct config *cfg, int argc, char **argv)
             cfg->account_sid = v;
         } else if (strcmp(a, "--auth-token") == 0) {
             NEED_VALUE;
-            cfg->auth_token = v;
+            token_arg = v;
+        } else if (strcmp(a, "--auth-token-file") == 0) {
+            NEED_VALUE;
+            token_file_arg = v;
+        } else if (strcmp(a, "--admin-token-file") == 0) {
+            NEED_VALUE;
+            admin_file_arg = v;
         } else if (strcmp(a, "--sync") == 0) {
             NEED_VALUE;
             if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0) {
@@ -220,6 +323,26 @@ int config_parse(struct config *cfg, int argc, char **argv)
         }
 #undef NEED_VALUE
     }
+    if (resolve_secret(cfg, "--data", "--data-file", data_arg, data_file_arg, "PARLEY_DATA", cfg->data_buf,
+                       CONFIG_DATA_MAX, &cfg->data) != 0 ||
+        resolve_secret(cfg, "--auth-token", "--auth-token-file", token_arg, token_file_arg, "PARLEY_AUTH_TOKEN",
+                       cfg->auth_token_buf, CONFIG_TOKEN_MAX, &cfg->auth_token) != 0 ||
+        resolve_secret(cfg, "--admin-token", "--admin-token-file", NULL, admin_file_arg, "PARLEY_ADMIN_TOKEN",
+                       cfg->admin_token_buf, CONFIG_TOKEN_MAX, &cfg->admin_token) != 0)
+        return -1;
+    if (!cfg->data)
+        cfg->data = "parley.db";
+    /* what ps shows every local user */
+    if (token_arg)
+        config_warn(cfg, "--auth-token on the command line is visible to other users of this machine (ps); "
+                         "use --auth-token-file or PARLEY_AUTH_TOKEN");
+    if (data_arg) {
+        char shown[CONFIG_DATA_MAX + 8];
+        store_target_redact(data_arg, shown, sizeof(shown));
+        if (strlen(data_arg) <= CONFIG_DATA_MAX && strcmp(shown, data_arg) != 0)
+            config_warn(cfg, "--data on the command line holds a password visible to other users of this machine "
+                             "(ps); use --data-file, PARLEY_DATA or PGPASSWORD");
+    }
     if (parse_listen(cfg, listen) != 0) {
         fprintf(stderr, "parley: --listen: expected HOST:PORT, got '%s'\n", listen);
         return -1;
@@ -244,8 +367,16 @@ int config_parse(struct config *cfg, int argc, char **argv)
         fprintf(stderr, "parley: --account-sid must be AC followed by 32 hex digits\n");
         return -1;
     }
-    if (cfg->auth_token && (strlen(cfg->auth_token) < 8 || strlen(cfg->auth_token) > 128)) {
-        fprintf(stderr, "parley: --auth-token must be 8 to 128 characters\n");
+    if (cfg->auth_token && (strlen(cfg->auth_token) < CONFIG_TOKEN_MIN || strlen(cfg->auth_token) > CONFIG_TOKEN_MAX ||
+                            !text_printable(cfg->auth_token))) {
+        fprintf(stderr, "parley: --auth-token must be %d to %d characters, no control characters\n", CONFIG_TOKEN_MIN,
+                CONFIG_TOKEN_MAX);
+        return -1;
+    }
+    if (cfg->admin_token && (strlen(cfg->admin_token) < CONFIG_ADMIN_TOKEN_MIN ||
+                             strlen(cfg->admin_token) > CONFIG_TOKEN_MAX || !text_printable(cfg->admin_token))) {
+        fprintf(stderr, "parley: the admin token must be %d to %d characters, no control characters\n",
+                CONFIG_ADMIN_TOKEN_MIN, CONFIG_TOKEN_MAX);
         return -1;
     }
     if (!cfg->tls_cert != !cfg->tls_key) {

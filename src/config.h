@@ -7,6 +7,15 @@
 
 #define PARLEY_VERSION "0.1.0"
 
+/* Secrets given by file or environment (kept out of ps). A token longer than the Basic auth parser's
+ * password limit (AUTH_PASS_MAX) could never authenticate, so that is the limit, refused beyond. */
+#define CONFIG_TOKEN_MIN 8
+#define CONFIG_TOKEN_MAX 128
+#define CONFIG_ADMIN_TOKEN_MIN 16
+#define CONFIG_DATA_MAX 4096        /* a --data-file: a URL or libpq keyword string */
+#define CONFIG_WARNINGS 4
+#define CONFIG_WARNING_LEN 256
+
 struct config {
     char host[64];
     unsigned short port;
@@ -32,6 +41,14 @@ struct config {
     unsigned veto_status;
     unsigned webhook_max_attempts;
     int metrics_public;
+    /* secrets read from files (--auth-token-file, --data-file, --admin-token-file, PARLEY_*_FILE) */
+    char auth_token_buf[CONFIG_TOKEN_MAX + 1];
+    char data_buf[CONFIG_DATA_MAX + 1];
+    char admin_token_buf[CONFIG_TOKEN_MAX + 1];
+    const char *admin_token;        /* server-wide /metrics credential; NULL: none */
+    /* for the log, once it is open: secrets on the command line, loosely readable secret files */
+    char warning[CONFIG_WARNINGS][CONFIG_WARNING_LEN];
+    int nwarnings;
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

@@ -56,7 +56,7 @@ static int ensure_account(struct app *app, struct store_conn *db, const struct c
     struct arena a;
     arena_init(&a);
     struct account acct;
-    char sid[SID_LEN + 1], token[65];
+    char sid[SID_LEN + 1], token[CONFIG_TOKEN_MAX + 1];   /* config_parse refuses a longer one */
     int rc;
     if (cfg->account_sid) {
         snprintf(sid, sizeof(sid), "%s", cfg->account_sid);
@@ -111,6 +111,8 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "parley: cannot open log file %s\n", cfg.log_file);
         return 1;
     }
+    for (int i = 0; i < cfg.nwarnings; i++)
+        log_warn("%s", cfg.warning[i]);
 
     /* Signals are taken synchronously by the main thread; every other thread inherits the mask. */
     sigset_t set;
@@ -133,7 +135,8 @@ static int serve(int argc, char **argv)
                       .pre_hooks_for_rest = cfg.rest_pre_hooks,
                       .pre_failure = cfg.pre_failure_reject ? PRE_FAILURE_REJECT : PRE_FAILURE_PROCEED,
                       .veto_status = (int)cfg.veto_status,
-                      .metrics_public = cfg.metrics_public};
+                      .metrics_public = cfg.metrics_public,
+                      .admin_token = cfg.admin_token};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {

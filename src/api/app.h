@@ -22,6 +22,7 @@ struct app {
     enum pre_failure_policy pre_failure;
     int veto_status;
     int metrics_public;            /* serve /metrics without credentials */
+    const char *admin_token;       /* credential for the server-wide /metrics; NULL: none */
     int cache_accounts;            /* this process is the store's only writer (SQLite) */
     long long (*in_flight)(void);  /* requests being handled (the HTTP server's count) */               /* HTTP status of a vetoed REST call (default 400, code 50056) */
 };

@@ -16,9 +16,11 @@
 #include "util/text.h"
 #include "util/timefmt.h"
 
-/* Bytes of filter text (as JSON, and again as query text) one list request may carry: the meta URLs
- * that repeat the filters must stay within paging's URL buffer. */
-#define FILTER_MAX 512
+/* Ceiling of the filter text built from one request (as JSON, and again as query text for the meta
+ * URLs). The spec's filters are unbounded arrays, so only the request limits bound them: a request target
+ * of at most 8 KiB (http/server.c) whose decoded bytes take at most 6 bytes each as JSON (\u00XX) and 3
+ * as percent-encoded query text. Never reached by a request the server accepted. */
+#define FILTER_MAX (6 * 8192 + 64)
 
 enum { B_BINDING_TYPE, B_IDENTITY, B__COUNT };
 

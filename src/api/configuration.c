@@ -57,17 +57,18 @@ int configuration_fetch(struct req *r)
     return 0;
 }
 
-/* An ISO 8601 duration of at least min seconds, or empty (clears the timer). */
-static int check_timer(struct req *r, const struct param_value *v, const char *name, long long min,
-                       const char *min_text)
+/* An ISO 8601 duration of at least min seconds, or empty (clears the timer); each timer has its own codes
+ * for a malformed and a too short value (BEHAVIOUR-conversations §1.2). */
+static int check_timer(struct req *r, const struct param_value *v, long long min, enum twilio_code malformed,
+                       enum twilio_code too_short)
 {
     long long seconds;
     if (!v->present || v->len == 0)
         return 0;
-    if (duration_parse(v->s, v->len, &seconds) != 0 || seconds < min)
-        return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: expected an ISO 8601 duration of at least %s",
-                          name, min_text),
-               -1;
+    if (duration_parse(v->s, v->len, &seconds) != 0)
+        return resp_error(r, malformed, "%s", resp_title(malformed)), -1;
+    if (seconds < min)
+        return resp_error(r, too_short, "%s", resp_title(too_short)), -1;
     return 0;
 }
 
@@ -116,10 +117,12 @@ int configuration_update(struct req *r)
         return resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
     const struct param_value *mg = &cw->v[C_MESSAGING_SERVICE];
     if (mg->present && mg->len && !sid_valid(mg->s, mg->len, "MG"))
-        return resp_error(r, E_INVALID_SID,
-                          "Invalid SID for DefaultMessagingServiceSid: it must match ^MG[0-9a-fA-F]{32}$");
-    if (check_timer(r, &cw->v[C_INACTIVE_TIMER], "DefaultInactiveTimer", INACTIVE_TIMER_MIN, "PT1M") != 0 ||
-        check_timer(r, &cw->v[C_CLOSED_TIMER], "DefaultClosedTimer", CLOSED_TIMER_MIN, "PT10M") != 0)
+        return resp_error(r, E_INVALID_MESSAGING_SERVICE_SID, "%s",
+                          resp_title(E_INVALID_MESSAGING_SERVICE_SID));
+    if (check_timer(r, &cw->v[C_INACTIVE_TIMER], INACTIVE_TIMER_MIN, E_INACTIVE_TIMER_FORMAT,
+                    E_INACTIVE_TIMER_TOO_SHORT) != 0 ||
+        check_timer(r, &cw->v[C_CLOSED_TIMER], CLOSED_TIMER_MIN, E_CLOSED_TIMER_FORMAT,
+                    E_CLOSED_TIMER_TOO_SHORT) != 0)
         return 0;
     return api_write(r, apply_update, cw);
 }

@@ -50,8 +50,10 @@ static void render_credential(struct jw *w, struct req *r, const struct credenti
     jw_kstr(w, "account_sid", cr->account_sid);
     jw_kstr(w, "friendly_name", cr->friendly_name);
     jw_kstr(w, "type", cr->type);
-    /* a string in the schema; the spec's examples spell it "False" */
-    jw_kstr(w, "sandbox", cr->sandbox > 0 ? "True" : "False");
+    /* a string in the schema; the spec's examples spell it "False". [APN only]: another type shows "False"
+     * (the stored flag is kept and shows again if the type goes back to apn) */
+    int sandbox = cr->sandbox > 0 && cr->type && strcmp(cr->type, "apn") == 0;
+    jw_kstr(w, "sandbox", sandbox ? "True" : "False");
     jw_kstr(w, "date_created", created);
     jw_kstr(w, "date_updated", updated);
     jw_kstr(w, "url", url);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/accounts.h"
 #include "api/api.h"
@@ -147,7 +148,7 @@ static int api_route_count(void)
     return n;
 }
 
-int api_dispatch(struct req *r, const char *authorization)
+static int dispatch_request(struct req *r, const char *authorization)
 {
     const struct route *rt = NULL;
     handler_fn fn = NULL;
@@ -186,6 +187,34 @@ int api_dispatch(struct req *r, const char *authorization)
     return fn(r);
 }
 
+/* The account's own request counter (its view of /metrics), once the answer is final. */
+static void count_account_request(struct req *r)
+{
+    if (!r->credential_sid)
+        return;   /* not authenticated: server-wide counters only */
+    metrics_account_request(metrics_account_slot(r->account.sid), r->route_idx,
+                            r->method ? __builtin_ctz((unsigned)r->method) : 4, r->status ? r->status : 500);
+}
+
+static void counted_complete(struct req *r)
+{
+    count_account_request(r);
+    r->on_complete_next(r);
+}
+
+int api_dispatch(struct req *r, const char *authorization)
+{
+    /* a deferred answer (writer, pre-event hook) completes through on_complete, maybe before
+     * dispatch_request returns: wrap it first */
+    if (r->on_complete != counted_complete) {
+        r->on_complete_next = r->on_complete;
+        r->on_complete = counted_complete;
+    }
+    int deferred = dispatch_request(r, authorization);
+    if (!deferred)
+        count_account_request(r);
+    return deferred;
+}
 
 int api_route_names(const char **out, int max)
 {
@@ -201,13 +230,45 @@ int api_route_names(const char **out, int max)
     return n;
 }
 
+/* An admin credential: "Bearer <token>" or Basic "admin:<token>". 1 for one (*token set), else 0. */
+static int admin_credential(const char *authorization, struct basic_cred *cred, const char **token)
+{
+    if (!authorization)
+        return 0;
+    if (strncasecmp(authorization, "Bearer ", 7) == 0) {
+        const char *t = authorization + 7;
+        while (*t == ' ')
+            t++;
+        *token = t;
+        return 1;
+    }
+    if (auth_basic_parse(authorization, cred) == 0 && strcmp(cred->user, "admin") == 0) {
+        *token = cred->pass;
+        return 1;
+    }
+    return 0;
+}
+
 int api_metrics(struct req *r, const char *authorization)
 {
-    if (!r->app->metrics_public && authenticate(r, authorization) != 0)
+    /* server-wide: --metrics-public, or the admin token; an account's credentials: its own counters */
+    int server_wide = r->app->metrics_public;
+    struct basic_cred cred;
+    const char *token;
+    if (!server_wide && admin_credential(authorization, &cred, &token)) {
+        const char *want = r->app->admin_token;
+        if (!want || !secret_equal(token, strlen(token), want, strlen(want)))
+            return resp_error(r, E_AUTH, "Authenticate");
+        server_wide = 1;
+    }
+    if (!server_wide && authenticate(r, authorization) != 0)
         return 0;
     buf_reset(&r->out);
-    metrics_render(&r->out, r->app->hooks ? (long long)hook_client_outbox_depth(r->app->hooks) : 0,
-                   r->app->in_flight ? r->app->in_flight() : 0);
+    if (server_wide)
+        metrics_render(&r->out, r->app->hooks ? (long long)hook_client_outbox_depth(r->app->hooks) : 0,
+                       r->app->in_flight ? r->app->in_flight() : 0);
+    else
+        metrics_render_account(&r->out, metrics_account_slot(r->account.sid));
     r->status = 200;
     r->content_type = "text/plain; version=0.0.4; charset=utf-8";
     return 0;

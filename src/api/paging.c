@@ -1,5 +1,6 @@
 #include "api/paging.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,9 @@ int paging_read(struct req *r, int max, struct paging *pg)
         else
             pg->req.after = pg->tok.key;
     }
+    /* Page alone cannot position a keyset page: refuse it as Twilio does rather than label page 0 as N */
+    if (pg->page > 0 && !pg->has_token)
+        return resp_error(r, E_PAGE_TOKEN_REQUIRED, "%s", resp_title(E_PAGE_TOKEN_REQUIRED)), -1;
     return 0;
 }
 
@@ -48,14 +52,34 @@ void paging_row(struct paging *pg, struct jw *w, long long id)
     pg->rows++;
 }
 
-static void page_url(char *out, size_t n, struct req *r, const char *list_path, const char *filters, int size,
-                     long long page, const struct pagetoken *tok)
+/* 0, or -1 when tok names no position (the caller writes null instead of a URL). */
+static int page_url(char *out, size_t n, struct req *r, const char *list_path, const char *filters, int size,
+                    long long page, const struct pagetoken *tok)
 {
     char token[PAGETOKEN_MAX] = "";
-    if (tok)
-        pagetoken_encode(tok, token);
+    if (tok && pagetoken_encode(tok, token) != 0)
+        return -1;
     snprintf(out, n, "%s%s?%sPageSize=%d&Page=%lld%s%s", r->app->public_url, list_path, filters, size, page,
              tok ? "&PageToken=" : "", token);
+    return 0;
+}
+
+/* The neighbours of an empty page, from its own token alone. Any key 0..2^63-1 can arrive in a token
+ * (the check is not a secret), so both ends saturate: "before 2^63-1" and "after 0" already reach every
+ * row, since ids start at 1 and never come near the top. */
+static long long key_succ(long long k) { return k < LLONG_MAX ? k + 1 : LLONG_MAX; }
+static long long key_pred(long long k) { return k > 0 ? k - 1 : 0; }
+
+static void meta_url(struct jw *w, const char *name, struct req *r, const char *list_path, const char *filters,
+                     int size, long long page, const struct pagetoken *tok)
+{
+    /* the filters repeat whatever the request carried (bindings: any number of identities) */
+    size_t url_max = strlen(r->app->public_url) + strlen(list_path) + strlen(filters) + PAGETOKEN_MAX + 64;
+    char *url = arena_alloc(&r->arena, url_max);
+    if (page_url(url, url_max, r, list_path, filters, size, page, tok) == 0)
+        jw_kstr(w, name, url);
+    else
+        jw_knull(w, name);
 }
 
 void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *list_path, const char *filters,
@@ -96,26 +120,21 @@ void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *l
     }
     jw_arr_end(w);
 
-    char url[1024];
     jw_key(w, "meta");
     jw_obj_begin(w);
     jw_kint(w, "page", pg->page);
     jw_kint(w, "page_size", pg->size);
-    page_url(url, sizeof(url), r, list_path, filters, pg->size, 0, NULL);
-    jw_kstr(w, "first_page_url", url);
+    meta_url(w, "first_page_url", r, list_path, filters, pg->size, 0, NULL);
     if (has_prev) {
-        struct pagetoken t = {'b', shown > 0 ? first : (pg->req.dir == 'a' ? pg->req.after + 1 : pg->req.before)};
-        page_url(url, sizeof(url), r, list_path, filters, pg->size, pg->page > 0 ? pg->page - 1 : 0, &t);
-        jw_kstr(w, "previous_page_url", url);
+        struct pagetoken t = {'b', shown > 0 ? first : (pg->req.dir == 'a' ? key_succ(pg->req.after) : pg->req.before)};
+        meta_url(w, "previous_page_url", r, list_path, filters, pg->size, pg->page > 0 ? pg->page - 1 : 0, &t);
     } else {
         jw_knull(w, "previous_page_url");
     }
-    page_url(url, sizeof(url), r, list_path, filters, pg->size, pg->page, pg->has_token ? &pg->tok : NULL);
-    jw_kstr(w, "url", url);
+    meta_url(w, "url", r, list_path, filters, pg->size, pg->page, pg->has_token ? &pg->tok : NULL);
     if (has_next) {
-        struct pagetoken t = {'a', shown > 0 ? last : (pg->req.before > 0 ? pg->req.before - 1 : 0)};
-        page_url(url, sizeof(url), r, list_path, filters, pg->size, pg->page + 1, &t);
-        jw_kstr(w, "next_page_url", url);
+        struct pagetoken t = {'a', shown > 0 ? last : key_pred(pg->req.before)};
+        meta_url(w, "next_page_url", r, list_path, filters, pg->size, pg->page + 1, &t);
     } else {
         jw_knull(w, "next_page_url");
     }

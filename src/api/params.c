@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/form.h"
 #include "http/request.h"
@@ -73,9 +74,10 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
             return resp_error(r, E_ATTRS_INVALID, "%s", resp_title(E_ATTRS_INVALID)), -1;
         }
     case PK_BOOL:
-        if (n == 4 && memcmp(s, "true", 4) == 0)
+        /* any case: twilio-python 7.x sends Python's True/False as they print (docs/DECISIONS.md) */
+        if (n == 4 && strncasecmp(s, "true", 4) == 0)
             v->i = 1;
-        else if (n == 5 && memcmp(s, "false", 5) == 0)
+        else if (n == 5 && strncasecmp(s, "false", 5) == 0)
             v->i = 0;
         else
             return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: expected true or false", sp->name), -1;

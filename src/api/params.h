@@ -11,7 +11,7 @@ enum param_kind {
     PK_STRING,   /* free text; max is a limit in characters, too_long the error code beyond it */
     PK_SID,      /* prefix followed by 32 hex digits; malformed: 400 / 20423 */
     PK_JSON,     /* JSON text (Attributes): 50304 when unparsable, 50303 when too long */
-    PK_BOOL,     /* "true" | "false" */
+    PK_BOOL,     /* "true" | "false", in any case */
     PK_INT,      /* decimal integer in [min, max] */
     PK_ENUM,     /* one of the '|'-separated values in choices */
 };

@@ -73,10 +73,10 @@ char *permissions_json(const struct form *f, const char *key, enum role_type t, 
     out[len++] = '[';
     for (size_t i = 0; i < f->n; i++) {
         const struct form_pair *p = &f->pair[i];
-        /* an empty value counts as absent, as params_read treats a required parameter */
-        if (strcmp(p->key, key) != 0 || p->vlen == 0)
+        if (strcmp(p->key, key) != 0)
             continue;
-        if (!permission_valid(p->val, p->vlen, t)) {
+        /* an empty value beside others names no permission: refused like any other unknown name */
+        if (p->vlen == 0 || !permission_valid(p->val, p->vlen, t)) {
             *bad = p->val;
             return NULL;
         }

@@ -180,10 +180,9 @@ int roles_update(struct req *r)
 static int apply_delete(struct store_conn *c, struct req *r)
 {
     int rc = c->ops->model->role_delete(c, r->service_sid, r->param[0]);
+    /* held by a user or a default of the service configuration; the message is the dictionary title */
     if (rc == ST_IN_USE)
-        return resp_error(r, E_CONFLICT,
-                          "Conflict: the role is assigned to a user or is a default role of the service configuration"),
-               -1;
+        return resp_error(r, E_CONFLICT, "%s", resp_title(E_CONFLICT)), -1;
     return api_deleted(r, rc);
 }
 

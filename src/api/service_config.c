@@ -109,6 +109,14 @@ int service_config_update(struct req *r)
 
 /* ---- notifications ---- */
 
+/* Twilio documents no limits (only the codes 50058 / 50059): a template must leave room for the message
+ * text in a 4 KiB APNs/FCM payload, and a sound is a file name in the app (docs/DECISIONS.md). */
+#define NOTIFICATION_TEMPLATE_MAX 1024
+#define NOTIFICATION_SOUND_MAX 256
+#define TEMPLATE_PARAM(name) \
+    {name, PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL}
+#define SOUND_PARAM(name) {name, PK_STRING, 0, 0, NOTIFICATION_SOUND_MAX, E_NOTIFICATION_SOUND_TOO_LONG, NULL}
+
 enum {
     N_LOG_ENABLED,
     N_NEW_ENABLED,
@@ -129,24 +137,43 @@ enum {
 static const struct param_spec notification_params[N__COUNT] = {
     [N_LOG_ENABLED] = {"LogEnabled", PK_BOOL, 0, 0, 0, 0, NULL},
     [N_NEW_ENABLED] = {"NewMessage.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_NEW_TEMPLATE] = {"NewMessage.Template", PK_STRING, 0, 0, 0, 0, NULL},
-    [N_NEW_SOUND] = {"NewMessage.Sound", PK_STRING, 0, 0, 0, 0, NULL},
+    [N_NEW_TEMPLATE] = TEMPLATE_PARAM("NewMessage.Template"),
+    [N_NEW_SOUND] = SOUND_PARAM("NewMessage.Sound"),
     [N_NEW_BADGE] = {"NewMessage.BadgeCountEnabled", PK_BOOL, 0, 0, 0, 0, NULL},
     [N_ADDED_ENABLED] = {"AddedToConversation.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_ADDED_TEMPLATE] = {"AddedToConversation.Template", PK_STRING, 0, 0, 0, 0, NULL},
-    [N_ADDED_SOUND] = {"AddedToConversation.Sound", PK_STRING, 0, 0, 0, 0, NULL},
+    [N_ADDED_TEMPLATE] = TEMPLATE_PARAM("AddedToConversation.Template"),
+    [N_ADDED_SOUND] = SOUND_PARAM("AddedToConversation.Sound"),
     [N_REMOVED_ENABLED] = {"RemovedFromConversation.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_REMOVED_TEMPLATE] = {"RemovedFromConversation.Template", PK_STRING, 0, 0, 0, 0, NULL},
-    [N_REMOVED_SOUND] = {"RemovedFromConversation.Sound", PK_STRING, 0, 0, 0, 0, NULL},
+    [N_REMOVED_TEMPLATE] = TEMPLATE_PARAM("RemovedFromConversation.Template"),
+    [N_REMOVED_SOUND] = SOUND_PARAM("RemovedFromConversation.Sound"),
     [N_MEDIA_ENABLED] = {"NewMessage.WithMedia.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_MEDIA_TEMPLATE] = {"NewMessage.WithMedia.Template", PK_STRING, 0, 0, 0, 0, NULL},
+    [N_MEDIA_TEMPLATE] = TEMPLATE_PARAM("NewMessage.WithMedia.Template"),
 };
 
 struct notification_write {
     struct param_value v[N__COUNT];
 };
 
-/* Nested as the spec's example shows; unset templates and sounds are null. */
+/* A key of a nested object is rendered once it holds something: `enabled` always, a template or sound once
+ * set, badge_count_enabled once true, with_media once it is enabled or has a template; so a fresh service
+ * shows {"enabled": false}, as Twilio renders it (docs/DECISIONS.md). */
+static void notification_text(struct jw *w, const char *key, const char *value)
+{
+    if (value)
+        jw_kstr(w, key, value);
+}
+
+static void notification_kind(struct jw *w, const char *key, int enabled, const char *template,
+                              const char *sound)
+{
+    jw_key(w, key);
+    jw_obj_begin(w);
+    jw_kbool(w, "enabled", enabled);
+    notification_text(w, "template", template);
+    notification_text(w, "sound", sound);
+    jw_obj_end(w);
+}
+
 static void respond_notifications(struct req *r, const struct notifications *n)
 {
     char url[480];
@@ -160,27 +187,21 @@ static void respond_notifications(struct req *r, const struct notifications *n)
     jw_key(&w, "new_message");
     jw_obj_begin(&w);
     jw_kbool(&w, "enabled", n->new_message_enabled);
-    jw_kstr(&w, "template", n->new_message_template);
-    jw_kbool(&w, "badge_count_enabled", n->new_message_badge_count_enabled);
-    jw_kstr(&w, "sound", n->new_message_sound);
-    jw_key(&w, "with_media");
-    jw_obj_begin(&w);
-    jw_kbool(&w, "enabled", n->new_message_with_media_enabled);
-    jw_kstr(&w, "template", n->new_message_with_media_template);
+    notification_text(&w, "template", n->new_message_template);
+    if (n->new_message_badge_count_enabled)
+        jw_kbool(&w, "badge_count_enabled", 1);
+    notification_text(&w, "sound", n->new_message_sound);
+    if (n->new_message_with_media_enabled || n->new_message_with_media_template) {
+        jw_key(&w, "with_media");
+        jw_obj_begin(&w);
+        jw_kbool(&w, "enabled", n->new_message_with_media_enabled);
+        notification_text(&w, "template", n->new_message_with_media_template);
+        jw_obj_end(&w);
+    }
     jw_obj_end(&w);
-    jw_obj_end(&w);
-    jw_key(&w, "added_to_conversation");
-    jw_obj_begin(&w);
-    jw_kbool(&w, "enabled", n->added_enabled);
-    jw_kstr(&w, "template", n->added_template);
-    jw_kstr(&w, "sound", n->added_sound);
-    jw_obj_end(&w);
-    jw_key(&w, "removed_from_conversation");
-    jw_obj_begin(&w);
-    jw_kbool(&w, "enabled", n->removed_enabled);
-    jw_kstr(&w, "template", n->removed_template);
-    jw_kstr(&w, "sound", n->removed_sound);
-    jw_obj_end(&w);
+    notification_kind(&w, "added_to_conversation", n->added_enabled, n->added_template, n->added_sound);
+    notification_kind(&w, "removed_from_conversation", n->removed_enabled, n->removed_template,
+                      n->removed_sound);
     jw_kbool(&w, "log_enabled", n->log_enabled);
     jw_kstr(&w, "url", url);
     jw_obj_end(&w);

@@ -33,6 +33,8 @@ struct hook_update {
     char *filters;             /* JSON array text, or NULL to clear */
 };
 
+/* Keys in each schema's order. What is rendered is what delivery uses: a target with a URL and no Method
+ * is called with POST, and the account level's filters are a list ([] when none, as Twilio shows them). */
 static void render(struct req *r, const struct webhook_config *cfg, int service_level)
 {
     char url[512];
@@ -40,22 +42,34 @@ static void render(struct req *r, const struct webhook_config *cfg, int service_
         snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration/Webhooks", r->app->public_url, cfg->service_sid);
     else
         snprintf(url, sizeof(url), "%s/v1/Configuration/Webhooks", r->app->public_url);
+    const char *method = cfg->method;
+    if (!method && (!service_level || cfg->pre_url || cfg->post_url))
+        method = "POST";
     struct jw w;
     api_json_begin(r, &w, 200);
     jw_obj_begin(&w);
     jw_kstr(&w, "account_sid", cfg->account_sid);
-    if (service_level)
+    if (service_level) {
         jw_kstr(&w, "chat_service_sid", cfg->service_sid);
-    jw_kstr(&w, "method", cfg->method ? cfg->method : (service_level ? NULL : "POST"));
+        jw_kstr(&w, "pre_webhook_url", cfg->pre_url);
+        jw_kstr(&w, "post_webhook_url", cfg->post_url);
+    } else {
+        jw_kstr(&w, "method", method);
+    }
     jw_key(&w, "filters");
     if (cfg->filters)
         jw_raw(&w, cfg->filters);
+    else if (service_level)
+        jw_null(&w);   /* the spec's fetchEmpty */
     else
-        jw_null(&w);
-    jw_kstr(&w, "pre_webhook_url", cfg->pre_url);
-    jw_kstr(&w, "post_webhook_url", cfg->post_url);
-    if (!service_level)
+        jw_raw(&w, "[]");
+    if (service_level) {
+        jw_kstr(&w, "method", method);
+    } else {
+        jw_kstr(&w, "pre_webhook_url", cfg->pre_url);
+        jw_kstr(&w, "post_webhook_url", cfg->post_url);
         jw_kstr(&w, "target", cfg->target ? cfg->target : "webhook");
+    }
     jw_kstr(&w, "url", url);
     jw_obj_end(&w);
 }
@@ -95,7 +109,7 @@ static int check(struct req *r, struct hook_update *hu, size_t count)
     struct param_value *v = hu->v;
     if (v[W_METHOD].present) {
         if (strcasecmp(v[W_METHOD].s, "GET") != 0 && strcasecmp(v[W_METHOD].s, "POST") != 0)
-            return resp_error(r, E_INVALID_PARAM, "Invalid value for Method: expected GET or POST"), -1;
+            return resp_error(r, E_WEBHOOK_METHOD, "%s", resp_title(E_WEBHOOK_METHOD)), -1;
         hu->method = strcasecmp(v[W_METHOD].s, "GET") == 0 ? "GET" : "POST";
     }
     for (int k = W_PRE_URL; k <= W_POST_URL; k++)
@@ -169,6 +183,9 @@ static int update(struct req *r, const char *service_sid)
     size_t count = service_sid ? SERVICE_PARAM_COUNT : W__COUNT;
     if (params_read(r, &r->body, account_params, count, hu->v) != 0 || check(r, hu, count) != 0)
         return 0;
+    /* the same rule as every other singleton update (docs/DECISIONS.md) */
+    if (params_count_present(hu->v, count) == 0)
+        return resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
     hu->service_sid = service_sid;
     return api_write(r, apply_update, hu);
 }

@@ -56,6 +56,7 @@ struct req {
     struct arena arena;
     void (*on_defer)(struct req *r);      /* set by the server: suspend the connection */
     void (*on_complete)(struct req *r);   /* set by the server: resume the connection */
+    void (*on_complete_next)(struct req *r);   /* api_dispatch counts the account's request, then calls this */
     void *conn;                           /* the server's connection handle */
 };
 

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "http/request.h"
 #include "json/jw.h"
@@ -15,8 +16,20 @@ const struct resp_header resp_fixed_headers[] = {
                                      "If-None-Match, If-Unmodified-Since, Idempotency-Key"},
     {"Access-Control-Allow-Credentials", "true"},
     {"Access-Control-Expose-Headers", "ETag"},
+    /* what conversations.twilio.com sends (BEHAVIOUR §10.6); no client depends on them */
+    {"X-Powered-By", "AT-5000"},
+    {"X-Shenanigans", "none"},
+    {"X-Home-Region", "us1"},
     {NULL, NULL},
 };
+
+void resp_api_domain(const char *public_url, char *out, size_t n)
+{
+    const char *host = strstr(public_url, "://");
+    host = host ? host + 3 : public_url;
+    size_t len = strcspn(host, "/?#");
+    snprintf(out, n, "%.*s", (int)len, host);
+}
 
 static int status_of(enum twilio_code code)
 {
@@ -62,6 +75,26 @@ const char *resp_title(enum twilio_code code)
         return "Invalid role type";
     case E_CONVERSATION_ROLE_NOT_FOUND:
         return "Conversation role not found";
+    case E_CONFLICT:
+        return "Conflict";
+    case E_WEBHOOK_METHOD:
+        return "Invalid webhook method";
+    case E_NOTIFICATION_TEMPLATE_TOO_LONG:
+        return "Notification template too long";
+    case E_NOTIFICATION_SOUND_TOO_LONG:
+        return "Notification sound name too long";
+    case E_INVALID_MESSAGING_SERVICE_SID:
+        return "Invalid messaging service SID";
+    case E_INACTIVE_TIMER_TOO_SHORT:
+        return "TimeToInactive should be greater or equal to 1 minute";
+    case E_CLOSED_TIMER_TOO_SHORT:
+        return "TimeToClosed should be greater or equal to 10 minutes";
+    case E_INACTIVE_TIMER_FORMAT:
+        return "TimeToInactive format is invalid";
+    case E_CLOSED_TIMER_FORMAT:
+        return "TimeToClosed format is invalid";
+    case E_PAGE_TOKEN_REQUIRED:
+        return "Paged requests must include a PageToken";
     default:
         return NULL;
     }

@@ -1,6 +1,7 @@
 /* Response bodies and headers shared by every route: Twilio's error JSON and the fixed header set. */
 #ifndef PARLEY_RESPONSE_H
 #define PARLEY_RESPONSE_H
+#include <stddef.h>
 
 struct req;
 
@@ -18,7 +19,10 @@ enum twilio_code {
     E_FRIENDLY_NAME_TOO_LONG = 50003,
     E_SERVICE_NOT_FOUND = 50050,
     E_WEBHOOK_FORMAT = 50054,
+    E_WEBHOOK_METHOD = 50055,
     E_WEBHOOK_VETO = 50056,
+    E_NOTIFICATION_TEMPLATE_TOO_LONG = 50058,
+    E_NOTIFICATION_SOUND_TOO_LONG = 50059,
     E_ROLE_NOT_FOUND = 50100,
     E_PERMISSION_NOT_FOUND = 50104,
     E_INVALID_ROLE_TYPE = 50105,
@@ -28,6 +32,12 @@ enum twilio_code {
     E_IDENTITY_TOO_LONG = 50207,
     E_ATTRS_TOO_LONG = 50303,
     E_ATTRS_INVALID = 50304,
+    E_INVALID_MESSAGING_SERVICE_SID = 50341,
+    E_INACTIVE_TIMER_TOO_SHORT = 50375,
+    E_CLOSED_TIMER_TOO_SHORT = 50376,
+    E_INACTIVE_TIMER_FORMAT = 50379,
+    E_CLOSED_TIMER_FORMAT = 50380,
+    E_PAGE_TOKEN_REQUIRED = 70002,
 };
 
 /* The error dictionary's title for code, without its product prefix (BEHAVIOUR §10.4.3), for the codes
@@ -49,7 +59,14 @@ struct resp_header {
     const char *name;
     const char *value;
 };
-/* Headers every response carries (CORS and content type), NULL-terminated. */
+/* Headers every response carries (content type, CORS, Twilio's fixed ones), NULL-terminated. The server
+ * adds the per-request ones: Twilio-Request-Id, Twilio-Request-Duration, Twilio-Concurrent-Requests,
+ * X-API-Domain, and Strict-Transport-Security (RESP_HSTS) over TLS. */
 extern const struct resp_header resp_fixed_headers[];
+
+#define RESP_HSTS "max-age=31536000"
+#define RESP_API_DOMAIN_MAX 256
+/* X-API-Domain: the host (and port) of the public URL, as Twilio names its own host there. */
+void resp_api_domain(const char *public_url, char *out, size_t n);
 
 #endif

@@ -59,6 +59,8 @@ struct server {
     pthread_t watchdog;
     pthread_cond_t watchdog_wake;
     int watchdog_running, watchdog_stop;
+    int tls;
+    char api_domain[RESP_API_DOMAIN_MAX];
     atomic_int in_flight;
     pthread_mutex_t conns_lock;
     struct store_conn **conns;   /* every per-thread read connection, closed at stop */
@@ -327,7 +329,8 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 
 static enum http_method method_of(const char *m)
 {
-    if (strcmp(m, "GET") == 0)
+    /* HEAD answers as GET; libmicrohttpd sends the headers (Content-Length included) without the body */
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
         return HTTP_GET;
     if (strcmp(m, "POST") == 0)
         return HTTP_POST;
@@ -425,6 +428,12 @@ static enum MHD_Result send_response(struct conn_state *st)
     char dur[32];
     snprintf(dur, sizeof(dur), "%lld.%03lld", ms / 1000, ms % 1000);
     MHD_add_response_header(resp, "Twilio-Request-Duration", dur);
+    char concurrent[16];
+    snprintf(concurrent, sizeof(concurrent), "%d", atomic_load(&st->srv->in_flight));
+    MHD_add_response_header(resp, "Twilio-Concurrent-Requests", concurrent);
+    MHD_add_response_header(resp, "X-API-Domain", st->srv->api_domain);
+    if (st->srv->tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", RESP_HSTS);
     if (status == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
     /* an answer given on the headers closes the connection (MHD does so): the header tells the client */
@@ -680,6 +689,8 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
     s->header_max = cfg->connection_memory;
     s->read_ms = cfg->read_timeout * 1000LL;
     s->idle_ms = cfg->idle_timeout * 1000LL;
+    s->tls = cfg->tls_cert && cfg->tls_key;
+    resp_api_domain(app->public_url, s->api_domain, sizeof(s->api_domain));
     pthread_mutex_init(&s->conns_lock, NULL);
     pthread_mutex_init(&s->track_lock, NULL);
     pthread_cond_init(&s->watchdog_wake, NULL);

@@ -1,9 +1,12 @@
 #include "util/metrics.h"
 
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/sid.h"
 
 /* methods: GET, POST, DELETE, OPTIONS, other */
 #define NMETHODS 5
@@ -28,6 +31,18 @@ static atomic_ullong batch_bucket[NBATCH + 1];
 static atomic_ullong batch_sum, batch_count;
 static atomic_ullong commit_bucket[NLAT + 1];
 static atomic_ullong commit_sum_us;
+
+/* Per-account counters. state: 0 free, 1 being claimed (the SID is being copied in), 2 ready. */
+#define ACCOUNT_ROUTE_SLOTS (METRICS_ACCOUNT_ROUTES + 1) /* the last slot: "other" */
+_Static_assert((METRICS_ACCOUNTS & (METRICS_ACCOUNTS - 1)) == 0, "the probe masks with METRICS_ACCOUNTS - 1");
+
+struct account_counters {
+    atomic_int state;
+    char sid[SID_LEN + 1];
+    atomic_ullong count[ACCOUNT_ROUTE_SLOTS][NMETHODS][NSTATUS];
+};
+
+static struct account_counters accounts[METRICS_ACCOUNTS];
 
 void metrics_init(const char *const *names, int n)
 {
@@ -65,6 +80,55 @@ void metrics_request(int route, int method, int status, long long duration_us)
     inc(&lat_sum_us[r], (unsigned long long)duration_us);
 }
 
+/* FNV-1a over the SID's hex digits: they are random, any mix spreads them. */
+static unsigned sid_hash(const char *sid)
+{
+    unsigned h = 2166136261u;
+    for (int i = 2; i < SID_LEN; i++)
+        h = (h ^ (unsigned char)sid[i]) * 16777619u;
+    return h;
+}
+
+int metrics_account_slot(const char *sid)
+{
+    if (strnlen(sid, SID_LEN + 1) != SID_LEN)
+        return -1;
+    unsigned h = sid_hash(sid);
+    for (unsigned i = 0; i < METRICS_ACCOUNTS; i++) {
+        unsigned at = (h + i) & (METRICS_ACCOUNTS - 1);
+        struct account_counters *a = &accounts[at];
+        int st = atomic_load_explicit(&a->state, memory_order_acquire);
+        if (st == 0) {
+            int expect = 0;
+            if (atomic_compare_exchange_strong_explicit(&a->state, &expect, 1, memory_order_acquire,
+                                                        memory_order_acquire)) {
+                memcpy(a->sid, sid, SID_LEN + 1);
+                atomic_store_explicit(&a->state, 2, memory_order_release);
+                return (int)at;
+            }
+            st = expect;
+        }
+        /* another thread is copying a SID in: a few instructions, once per account and process */
+        while (st == 1) {
+            sched_yield();
+            st = atomic_load_explicit(&a->state, memory_order_acquire);
+        }
+        if (memcmp(a->sid, sid, SID_LEN) == 0)
+            return (int)at;
+    }
+    return -1;
+}
+
+void metrics_account_request(int slot, int route, int method, int status)
+{
+    if (slot < 0 || slot >= METRICS_ACCOUNTS)
+        return;
+    int r = route >= 0 && route < nroutes && route < METRICS_ACCOUNT_ROUTES ? route : METRICS_ACCOUNT_ROUTES;
+    if (method < 0 || method >= NMETHODS)
+        method = NMETHODS - 1;
+    inc(&accounts[slot].count[r][method][status_slot(status)], 1);
+}
+
 void metrics_commit(int batch_size, long long commit_us)
 {
     size_t i = 0;
@@ -81,6 +145,51 @@ static unsigned long long get(atomic_ullong *c) { return atomic_load_explicit(c,
 
 /* "other": unrouted paths, OPTIONS, /healthz and /metrics */
 static const char *route_label(int r) { return r == METRICS_MAX_ROUTES ? "other" : route_names[r]; }
+static const char *account_route_label(int r) { return r == METRICS_ACCOUNT_ROUTES ? "other" : route_names[r]; }
+
+static void status_label(char *out, size_t n, size_t s)
+{
+    if (s < NSTATUS - 1)
+        snprintf(out, n, "%d", status_codes[s]);
+    else
+        snprintf(out, n, "other");
+}
+
+static const char account_help[] =
+    "# HELP parley_account_http_requests_total HTTP requests of one account by route, method and status.\n"
+    "# TYPE parley_account_http_requests_total counter\n";
+
+static void account_samples(struct buf *b, int slot)
+{
+    struct account_counters *a = &accounts[slot];
+    for (int r = 0; r < ACCOUNT_ROUTE_SLOTS; r++) {
+        if (r >= nroutes && r != METRICS_ACCOUNT_ROUTES)
+            continue;
+        for (int m = 0; m < NMETHODS; m++)
+            for (size_t s = 0; s < NSTATUS; s++) {
+                unsigned long long v = get(&a->count[r][m][s]);
+                if (!v)
+                    continue;
+                char st[8];
+                status_label(st, sizeof(st), s);
+                buf_printf(b,
+                           "parley_account_http_requests_total{account_sid=\"%s\",route=\"%s\",method=\"%s\","
+                           "status=\"%s\"} %llu\n",
+                           a->sid, account_route_label(r), method_names[m], st, v);
+            }
+    }
+}
+
+void metrics_render_account(struct buf *b, int slot)
+{
+    buf_puts(b, account_help);
+    if (slot < 0 || slot >= METRICS_ACCOUNTS ||
+        atomic_load_explicit(&accounts[slot].state, memory_order_acquire) != 2) {
+        buf_puts(b, "# this account's requests are not counted: the per-account table is full\n");
+        return;
+    }
+    account_samples(b, slot);
+}
 
 /* A histogram in seconds from microsecond buckets. */
 static void histogram_us(struct buf *b, const char *name, const char *labels, atomic_ullong *buckets,
@@ -157,4 +266,8 @@ void metrics_render(struct buf *b, long long outbox_depth, long long in_flight)
                   "# HELP parley_http_requests_in_flight Requests being handled.\n"
                   "# TYPE parley_http_requests_in_flight gauge\nparley_http_requests_in_flight %lld\n",
                outbox_depth, in_flight);
+    buf_puts(b, account_help);
+    for (int i = 0; i < METRICS_ACCOUNTS; i++)
+        if (atomic_load_explicit(&accounts[i].state, memory_order_acquire) == 2)
+            account_samples(b, i);
 }

@@ -13,7 +13,22 @@ void metrics_init(const char *const *names, int n);
 /* route: an index into the names, or -1 ("other") for requests no route handled. method: "GET"... status: HTTP. */
 void metrics_request(int route, int method, int status, long long duration_us);
 void metrics_commit(int batch_size, long long commit_us);
-/* Writes the text exposition format; gauges are passed in by the caller. */
+/* Writes the text exposition format; gauges are passed in by the caller. The server-wide view: it
+ * ends with every account's own request counters. */
 void metrics_render(struct buf *out, long long outbox_depth, long long in_flight);
+
+/* Per-account request counters, for an account's own view of /metrics. A fixed table of
+ * METRICS_ACCOUNTS slots keyed by account SID: a slot is claimed the first time its account is seen
+ * and never given back; counting is a relaxed atomic add, as above. Routes from METRICS_ACCOUNT_ROUTES
+ * on are counted as "other". */
+#define METRICS_ACCOUNTS 256
+#define METRICS_ACCOUNT_ROUTES 32
+
+/* The slot of account sid ("AC" + 32 hex), claimed on first sight; -1 when the table is full or sid is
+ * not a SID's length. Lock-free. */
+int metrics_account_slot(const char *sid);
+void metrics_account_request(int slot, int route, int method, int status);
+/* Writes the account's own counters only (slot -1: none, and a comment saying why). */
+void metrics_render_account(struct buf *out, int slot);
 
 #endif

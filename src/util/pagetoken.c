@@ -1,6 +1,5 @@
 #include "util/pagetoken.h"
 
-#include <assert.h>
 #include <string.h>
 
 #include <openssl/sha.h>
@@ -12,7 +11,8 @@
  * The check is SHA-256 over a fixed label and the payload, not a secret MAC: it turns typos,
  * truncation and hand-edited tokens into "Invalid PageToken", and tokens survive restarts and work
  * across instances. Forging one gains nothing, since the key only says where a page starts and the
- * store still filters by account. */
+ * store still filters by account; so every key 0..2^63-1 in either direction must be safe to act on
+ * (paging.c saturates at both ends), and encode refuses what it cannot write instead of asserting. */
 #define PT_VERSION 1
 #define PT_BODY 10
 #define PT_CHECK 6
@@ -34,12 +34,14 @@ static void pt_check(const unsigned char body[PT_BODY], unsigned char check[PT_C
     memcpy(check, md, PT_CHECK);
 }
 
-void pagetoken_encode(const struct pagetoken *t, char out[PAGETOKEN_MAX])
+int pagetoken_encode(const struct pagetoken *t, char out[PAGETOKEN_MAX])
 {
     unsigned char raw[PT_RAW];
     unsigned long long k = (unsigned long long)t->key;
 
-    assert(t->key >= 0 && (t->dir == 'a' || t->dir == 'b'));
+    out[0] = '\0';
+    if (t->key < 0 || (t->dir != 'a' && t->dir != 'b'))
+        return -1;
     raw[0] = PT_VERSION;
     raw[1] = (unsigned char)t->dir;
     for (int i = 0; i < 8; i++)
@@ -48,6 +50,7 @@ void pagetoken_encode(const struct pagetoken *t, char out[PAGETOKEN_MAX])
     out[0] = 'P';
     out[1] = 'T';
     b64url_encode(raw, sizeof raw, out + 2);
+    return 0;
 }
 
 int pagetoken_decode(const char *s, size_t n, struct pagetoken *t)

@@ -11,8 +11,9 @@ struct pagetoken {
     long long key;   /* >= 0 */
 };
 
-/* Writes the token (NUL-terminated) to out[PAGETOKEN_MAX]. */
-void pagetoken_encode(const struct pagetoken *t, char out[PAGETOKEN_MAX]);
+/* Writes the token (NUL-terminated) to out[PAGETOKEN_MAX] and returns 0; for a position no token can
+ * name (dir other than 'a'/'b', key < 0) writes "" and returns -1. */
+int pagetoken_encode(const struct pagetoken *t, char out[PAGETOKEN_MAX]);
 /* 0, or -1 for anything this server did not issue. */
 int pagetoken_decode(const char *s, size_t n, struct pagetoken *t);
 

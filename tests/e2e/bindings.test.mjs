@@ -144,6 +144,20 @@ e2eSuite('bindings', {}, (ctx, it) => {
     assert.deepEqual(sids(await bindings(other.sid).list({ identity: ['alice'] })), [B.other_apn]);
   });
 
+  it('Identity and BindingType filters take any list that fits the request (20 and 120 identities)', { skip: !haveSqlite && 'sqlite3 shell not installed' }, async () => {
+    for (const count of [20, 120]) {
+      const identities = ['alice', ...Array.from({ length: count - 2 }, (_, i) => `someone-${i}-${randomHex(8)}@example.com`), 'bob'];
+      assert.deepEqual(sids(await bindings().list({ identity: identities })), [B.alice_apn, B.alice_fcm, B.bob_gcm], `${count} identities`);
+      assert.deepEqual(sids(await bindings().list({ identity: identities, bindingType: ['gcm', 'fcm'], pageSize: 1 })), [B.alice_fcm, B.bob_gcm]);
+      const query = identities.map((i) => `Identity=${encodeURIComponent(i)}`).join('&');
+      const res = await h().raw('GET', `${path()}?${query}&BindingType=apn&BindingType=fcm&PageSize=1`);
+      assert.equal(res.status, 200, res.body);
+      assert.deepEqual(sids(res.json.bindings), [B.alice_apn]);
+      assert.equal(res.json.meta.url, `${h().url}${path()}?BindingType=apn&BindingType=fcm&${query}&PageSize=1&Page=0`);
+      assert.ok(res.json.meta.next_page_url.startsWith(`${h().url}${path()}?BindingType=apn&BindingType=fcm&${query}&PageSize=1&Page=1&PageToken=`));
+    }
+  });
+
   it('paging keeps the filters in next_page_url and previous_page_url', { skip: !haveSqlite && 'sqlite3 shell not installed' }, async () => {
     const first = await h().raw('GET', `${path()}?Identity=alice&Identity=bob&PageSize=1`);
     assert.equal(first.status, 200, first.body);

@@ -22,7 +22,6 @@ const SERVICE_NOT_FOUND = { status: 400, code: 50050, message: 'Service Instance
 const ROLE_NOT_FOUND = { status: 400, code: 50100, message: 'Role not found' };
 const CONV_ROLE_NOT_FOUND = { status: 400, code: 50109, message: 'Conversation role not found' };
 const invalidSid = (name) => ({ status: 400, code: 20423, message: new RegExp(`^Invalid SID for ${name}`) });
-const badTimer = (name, min) => ({ status: 400, code: 20001, message: `Invalid value for ${name}: expected an ISO 8601 duration of at least ${min}` });
 const badValue = (name) => ({ status: 400, code: 20001, message: new RegExp(`^Invalid value for ${name.replace(/\./g, '\\.')}`) });
 const notFound = (p) => ({ status: 404, code: 20404, message: `The requested resource ${p} was not found` });
 
@@ -75,19 +74,27 @@ e2eSuite('configuration', {}, (ctx, it) => {
     assert.equal(c.defaultInactiveTimer, null);
   });
 
-  it('timers: ISO 8601 durations of at least PT1M (inactive) and PT10M (closed); anything else -> 400 20001', async () => {
+  it('timers: ISO 8601 durations of at least PT1M (inactive) and PT10M (closed); too short 50375/50376, malformed 50379/50380', async () => {
     const before = await snapshot();
-    const inactive = badTimer('DefaultInactiveTimer', 'PT1M');
-    const closed = badTimer('DefaultClosedTimer', 'PT10M');
-    for (const v of ['PT59S', 'PT0S', 'PT0M', '1 minute', '60', 'pt1m', 'PT1.5M', 'P', 'PT', '-PT1M', 'PT1M ', 'P1H', 'PT1M1M']) {
-      await rejectsRest(() => conf().update({ defaultInactiveTimer: v }), inactive);
+    const inactiveShort = { status: 400, code: 50375, message: 'TimeToInactive should be greater or equal to 1 minute' };
+    const closedShort = { status: 400, code: 50376, message: 'TimeToClosed should be greater or equal to 10 minutes' };
+    const inactiveBad = { status: 400, code: 50379, message: 'TimeToInactive format is invalid' };
+    const closedBad = { status: 400, code: 50380, message: 'TimeToClosed format is invalid' };
+    for (const v of ['PT59S', 'PT0S', 'PT0M']) {
+      await rejectsRest(() => conf().update({ defaultInactiveTimer: v }), inactiveShort);
     }
-    for (const v of ['PT9M', 'PT599S', 'PT9M59S', 'ten minutes', 'P0D']) {
-      await rejectsRest(() => conf().update({ defaultClosedTimer: v }), closed);
+    for (const v of ['1 minute', '60', 'pt1m', 'PT1.5M', 'P', 'PT', '-PT1M', 'PT1M ', 'P1H', 'PT1M1M']) {
+      await rejectsRest(() => conf().update({ defaultInactiveTimer: v }), inactiveBad);
+    }
+    for (const v of ['PT9M', 'PT599S', 'PT9M59S', 'P0D']) {
+      await rejectsRest(() => conf().update({ defaultClosedTimer: v }), closedShort);
+    }
+    for (const v of ['ten minutes', 'P1H', '600']) {
+      await rejectsRest(() => conf().update({ defaultClosedTimer: v }), closedBad);
     }
     // one bad timer fails the whole update
-    await rejectsRest(() => conf().update({ defaultInactiveTimer: 'PT2M', defaultClosedTimer: 'PT5M' }), closed);
-    assertErrorBody(await h().raw('POST', '/v1/Configuration', { body: { DefaultInactiveTimer: 'x'.repeat(65) } }), badValue('DefaultInactiveTimer'));
+    await rejectsRest(() => conf().update({ defaultInactiveTimer: 'PT2M', defaultClosedTimer: 'PT5M' }), closedShort);
+    assertErrorBody(await h().raw('POST', '/v1/Configuration', { body: { DefaultInactiveTimer: 'x'.repeat(65) } }), inactiveBad);
     assert.equal(await snapshot(), before);
     for (const [a, b] of [['PT60S', 'PT600S'], ['PT1H', 'P1D'], ['P1Y', 'P1M'], ['PT1M0S', 'PT10M0S']]) {
       const c = await conf().update({ defaultInactiveTimer: a, defaultClosedTimer: b });
@@ -96,10 +103,11 @@ e2eSuite('configuration', {}, (ctx, it) => {
     }
   });
 
-  it('malformed SIDs -> 400 20423; an unknown service -> 400 50050; an empty update -> 400 20161', async () => {
+  it('malformed SIDs -> 400 20423 (messaging service: 50341); an unknown service -> 400 50050; an empty update -> 400 20161', async () => {
     const before = await snapshot();
-    await rejectsRest(() => conf().update({ defaultMessagingServiceSid: 'MGxyz' }), invalidSid('DefaultMessagingServiceSid'));
-    await rejectsRest(() => conf().update({ defaultMessagingServiceSid: 'IS' + randomHex(32) }), invalidSid('DefaultMessagingServiceSid'));
+    const badMessagingService = { status: 400, code: 50341, message: 'Invalid messaging service SID' };
+    await rejectsRest(() => conf().update({ defaultMessagingServiceSid: 'MGxyz' }), badMessagingService);
+    await rejectsRest(() => conf().update({ defaultMessagingServiceSid: 'IS' + randomHex(32) }), badMessagingService);
     await rejectsRest(() => conf().update({ defaultChatServiceSid: 'ISxyz' }), invalidSid('DefaultChatServiceSid'));
     await rejectsRest(() => conf().update({ defaultChatServiceSid: 'MG' + randomHex(32) }), invalidSid('DefaultChatServiceSid'));
     assertErrorBody(await h().raw('POST', '/v1/Configuration', { body: { DefaultChatServiceSid: '' } }), badValue('DefaultChatServiceSid'));
@@ -214,7 +222,7 @@ e2eSuite('configuration', {}, (ctx, it) => {
       assertErrorBody(await h().raw('POST', `/v1/Services/${second.sid}/Configuration`, { body: { [name]: 'RLxyz' } }), invalidSid(name));
       assertErrorBody(await h().raw('POST', `/v1/Services/${second.sid}/Configuration`, { body: { [name]: 'US' + randomHex(32) } }), invalidSid(name));
     }
-    for (const v of ['yes', '1', 'TRUE', '']) {
+    for (const v of ['yes', '1', 'on', '']) {
       assertErrorBody(await h().raw('POST', `/v1/Services/${second.sid}/Configuration`, { body: { ReachabilityEnabled: v } }), badValue('ReachabilityEnabled'));
     }
     assertErrorBody(await h().raw('POST', `/v1/Services/${second.sid}/Configuration`, { body: {} }), NO_PARAMS);
@@ -226,16 +234,16 @@ e2eSuite('configuration', {}, (ctx, it) => {
 
   const notes = (sid) => h().client.conversations.v1.services(sid).configuration.notifications();
 
-  it('notifications fetch: everything off and unset, nested as the spec shows', async () => {
+  it('notifications fetch: everything off and unset, each kind {"enabled": false} as Twilio renders a fresh service', async () => {
     const raw = await h().raw('GET', `/v1/Services/${IS}/Configuration/Notifications`);
     assert.equal(raw.status, 200, raw.body);
     assert.deepEqual(Object.keys(raw.json), NOTIFICATION_KEYS);
     assert.deepEqual(raw.json, {
       account_sid: h().accountSid,
       chat_service_sid: IS,
-      new_message: { enabled: false, template: null, badge_count_enabled: false, sound: null, with_media: { enabled: false, template: null } },
-      added_to_conversation: { enabled: false, template: null, sound: null },
-      removed_from_conversation: { enabled: false, template: null, sound: null },
+      new_message: { enabled: false },
+      added_to_conversation: { enabled: false },
+      removed_from_conversation: { enabled: false },
       log_enabled: false,
       url: `${h().url}/v1/Services/${IS}/Configuration/Notifications`,
     });
@@ -292,7 +300,7 @@ e2eSuite('configuration', {}, (ctx, it) => {
   it('notifications: bad booleans -> 400 20001, empty update -> 400 20161, nothing changes', async () => {
     const before = JSON.stringify((await h().raw('GET', `/v1/Services/${second.sid}/Configuration/Notifications`)).json);
     for (const name of ['LogEnabled', 'NewMessage.Enabled', 'NewMessage.BadgeCountEnabled', 'NewMessage.WithMedia.Enabled', 'AddedToConversation.Enabled', 'RemovedFromConversation.Enabled']) {
-      for (const v of ['yes', 'True', '']) {
+      for (const v of ['yes', '1', '']) {
         assertErrorBody(
           await h().raw('POST', `/v1/Services/${second.sid}/Configuration/Notifications`, { body: { 'NewMessage.Sound': 'changed', [name]: v } }),
           badValue(name),

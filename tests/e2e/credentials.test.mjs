@@ -121,7 +121,7 @@ e2eSuite('credentials', {}, (ctx, it) => {
       await rejectsRest(() => creds().create({ type, secret: secret('x') }), badValue('Type'));
     }
     await rejectsRest(() => creds().create({ type: 'apn', friendlyName: 'n'.repeat(65) }), NAME_LONG);
-    for (const v of ['yes', 'True', '1', '']) {
+    for (const v of ['yes', 'T', '1', '']) {
       assertErrorBody(await h().raw('POST', '/v1/Credentials', { body: { Type: 'apn', Sandbox: v } }), badValue('Sandbox'));
     }
     assert.equal(JSON.stringify(await listAllRaw(h(), '/v1/Credentials', 'credentials')), before);

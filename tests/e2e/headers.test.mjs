@@ -14,6 +14,9 @@ const COMMON = {
     'Accept, Authorization, Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since, Idempotency-Key',
   'access-control-allow-credentials': 'true',
   'access-control-expose-headers': 'ETag',
+  'x-powered-by': 'AT-5000',
+  'x-shenanigans': 'none',
+  'x-home-region': 'us1',
 };
 
 const USER_KEYS = [
@@ -49,6 +52,9 @@ e2eSuite('headers', {}, (ctx, it) => {
     assert.ok(!seenRequestIds.has(rq), `${what}: twilio-request-id ${rq} repeated`);
     seenRequestIds.add(rq);
     assert.match(res.headers['twilio-request-duration'] ?? '', /^\d+(\.\d+)?$/, `${what}: twilio-request-duration`);
+    assert.match(res.headers['twilio-concurrent-requests'] ?? '', /^[1-9]\d*$/, `${what}: twilio-concurrent-requests`);
+    assert.equal(res.headers['x-api-domain'], new URL(h().url).host, `${what}: x-api-domain`);
+    assert.equal(res.headers['strict-transport-security'], undefined, `${what}: no HSTS over plain HTTP`);
   }
 
   function assertUserJson(u, { base, identity }) {

@@ -2,8 +2,11 @@
 // both path families, keyset stability.
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { before } from 'node:test';
-import { defaults, e2eSuite } from './harness.mjs';
+import { assertErrorBody, defaults, e2eSuite, listAllRaw, REPO_ROOT, rejectsRest } from './harness.mjs';
 
 const META_KEYS = ['first_page_url', 'key', 'next_page_url', 'page', 'page_size', 'previous_page_url', 'url'];
 const N = 120;
@@ -173,12 +176,30 @@ e2eSuite('paging', {}, (ctx, it) => {
     assert.deepEqual(res.json.users.map((u) => u.sid), sids.slice(0, 50));
   });
 
-  it('Page echoes the client state in meta.page', async () => {
-    const res = await h().raw('GET', '/v1/Users?PageSize=5&Page=3');
+  it('Page echoes the client state in meta.page beside its PageToken; Page>0 without one is 400/70002, never page 0 relabelled', async () => {
+    const p0 = await h().raw('GET', '/v1/Users?PageSize=5');
+    const token = new URL(p0.json.meta.next_page_url).searchParams.get('PageToken');
+    const res = await h().raw('GET', `/v1/Users?PageSize=5&Page=3&PageToken=${token}`);
     assert.equal(res.status, 200, res.body);
     assert.equal(res.json.meta.page, 3);
     assert.equal(res.json.meta.page_size, 5);
-    assert.ok(res.json.meta.url.startsWith(`${h().url}/v1/Users?PageSize=5&Page=3`), res.json.meta.url);
+    assert.ok(res.json.meta.url.startsWith(`${h().url}/v1/Users?PageSize=5&Page=3&PageToken=`), res.json.meta.url);
+    const NEED_TOKEN = { status: 400, code: 70002, message: 'Paged requests must include a PageToken' };
+    for (const q of ['PageSize=5&Page=3', 'Page=1', 'Page=2&PageToken=']) {
+      assertErrorBody(await h().raw('GET', `/v1/Users?${q}`), NEED_TOKEN);
+    }
+    await rejectsRest(() => h().client.conversations.v1.users.page({ pageNumber: 2, pageSize: 5 }), NEED_TOKEN);
+    assert.equal((await h().raw('GET', '/v1/Users?PageSize=5&Page=0')).status, 200);
+  });
+
+  it('PageSize above 1000 is clamped like any size above the maximum: list({limit: 5000}) works through twilio-node', async () => {
+    const res = await h().raw('GET', '/v1/Users?PageSize=5000');
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.json.meta.page_size, 50);
+    const before = h().requests.length;
+    const all = await h().client.conversations.v1.users.list({ limit: 5000 });
+    assert.ok(h().requests.slice(before).some((q) => q.params?.PageSize === 5000), 'twilio-node sent PageSize=5000');
+    assert.deepEqual(all.map((u) => u.sid), (await listAllRaw(h())).map((u) => u.sid));
   });
 
   it('keyset paging: deleting an already-seen user does not shift the next page; a new user appears at the end', async () => {
@@ -200,5 +221,66 @@ e2eSuite('paging', {}, (ctx, it) => {
     assert.deepEqual(rest, [...sids.slice(20), extra.sid]);
     const all = (await users.list()).map((u) => u.sid);
     assert.deepEqual(all, [...sids.slice(0, 3), ...sids.slice(4), extra.sid]);
+  });
+});
+
+// Page tokens carry an unkeyed check (docs/DECISIONS.md), so anyone can mint one for any position: the extremes
+// in both directions must give a clean page, never a crash, on every list route of the route table.
+function mintToken(dir, key) {
+  const body = Buffer.alloc(10);
+  body[0] = 1;
+  body[1] = dir.charCodeAt(0);
+  body.writeBigUInt64BE(key, 2);
+  const check = crypto.createHash('sha256').update('parley pagetoken v1').update(body).digest().subarray(0, 6);
+  return 'PT' + Buffer.concat([body, check]).toString('base64url');
+}
+
+/** Every list (GET handler named *_list) of src/api/routes.c, both path families of twin routes. */
+function listRoutes(IS, user) {
+  const src = fs.readFileSync(path.join(REPO_ROOT, 'src/api/routes.c'), 'utf8');
+  const table = src.slice(src.indexOf('api_routes[] = {'));
+  const re = /\{"([^"]+)",\s*([^,]+),\s*(\w+),/g;
+  const out = [];
+  let m;
+  while ((m = re.exec(table.slice(0, table.indexOf('};'))))) {
+    const [, pattern, flags, get] = m;
+    if (!get.endsWith('_list')) continue;
+    const filled = pattern.replace('/Services/{}', `/Services/${IS}`).replace('{}', user);
+    out.push(`/v1${filled}`);
+    if (flags.includes('ROUTE_TWIN')) out.push(`/v1/Services/${IS}${filled}`);
+  }
+  return out;
+}
+
+e2eSuite('paging, forged tokens', {}, (ctx, it) => {
+  const MAX = (1n << 63n) - 1n;
+  it('the issue\'s token is what mintToken writes for "after 2^63-1"', () => {
+    assert.equal(mintToken('a', MAX), 'PTAWF__________8tGa6QTRg');
+  });
+
+  it('tokens at both ends, in both directions, give a page with followable meta URLs on every list route', async () => {
+    const { serviceSid: IS } = await defaults(ctx.h);
+    await ctx.h.client.conversations.v1.users.create({ identity: 'forger' });
+    const routes = listRoutes(IS, 'forger');
+    assert.ok(routes.length >= 9, `list routes: ${routes}`);
+    const tokens = [['a', MAX], ['b', MAX], ['a', 0n], ['b', 0n], ['a', MAX - 1n], ['b', 1n]].map(([d, k]) => mintToken(d, k));
+    for (const route of routes) {
+      for (const tok of tokens) {
+        const res = await ctx.h.raw('GET', `${route}?PageSize=2&Page=3&PageToken=${tok}`);
+        assert.equal(res.status, 200, `${route} ${tok}: ${res.body}`);
+        const meta = res.json.meta;
+        assert.ok(meta.url.endsWith(`&PageToken=${tok}`), meta.url);
+        for (const next of [meta.next_page_url, meta.previous_page_url]) {
+          if (next === null) continue;
+          const n = await ctx.h.raw('GET', next);
+          assert.equal(n.status, 200, `${next}: ${n.body}`);
+        }
+      }
+      // and a token with a wrong check is refused, not acted on
+      const bad = await ctx.h.raw('GET', `${route}?PageToken=PTAWF__________8tGa6QTRh`);
+      assert.equal(bad.status, 400, bad.body);
+      assert.equal(bad.json.message, 'Invalid PageToken');
+    }
+    assert.equal((await ctx.h.raw('GET', '/healthz', { auth: false })).status, 200);
   });
 });

@@ -118,7 +118,7 @@ e2eSuite('tls', { account: false }, (ctx, it) => {
         const req = https.get({ host: '127.0.0.1', port, path: p, rejectUnauthorized: false, headers: auth ? { authorization: basic(sid, token) } : {} }, (res) => {
           let body = '';
           res.on('data', (c) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode, body }));
+          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
         });
         req.on('error', (e) => resolve({ error: e }));
       });
@@ -133,6 +133,9 @@ e2eSuite('tls', { account: false }, (ctx, it) => {
       const cfg = await get('/v1/Configuration', true);
       assert.equal(cfg.status, 200);
       assert.equal(JSON.parse(cfg.body).url, `https://127.0.0.1:${port}/v1/Configuration`);
+      // over TLS, as conversations.twilio.com does (BEHAVIOUR §10.6)
+      assert.equal(cfg.headers['strict-transport-security'], 'max-age=31536000');
+      assert.equal(cfg.headers['x-api-domain'], `127.0.0.1:${port}`);
       assert.equal((await get('/v1/Configuration', false)).status, 401);
     } finally {
       proc.kill('SIGTERM');

@@ -144,7 +144,7 @@ e2eSuite('webhooks', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) => {
     const empty = await accountHooks().fetch();
     assert.equal(empty.accountSid, ctx.h.accountSid);
     assert.equal(empty.method, 'POST');
-    assert.equal(empty.filters, null);
+    assert.deepEqual(empty.filters, []);
     assert.equal(empty.preWebhookUrl, null);
     assert.equal(empty.postWebhookUrl, null);
     assert.equal(empty.target, 'webhook');
@@ -182,7 +182,7 @@ e2eSuite('webhooks', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) => {
     assert.equal(empty.method, null);
     assert.equal(empty.url, `${ctx.h.url}/v1/Services/${IS}/Configuration/Webhooks`);
     const raw = await ctx.h.raw('GET', `/v1/Services/${IS}/Configuration/Webhooks`);
-    assert.deepEqual(Object.keys(raw.json), ['account_sid', 'chat_service_sid', 'method', 'filters', 'pre_webhook_url', 'post_webhook_url', 'url']);
+    assert.deepEqual(Object.keys(raw.json), ['account_sid', 'chat_service_sid', 'pre_webhook_url', 'post_webhook_url', 'filters', 'method', 'url']);
     const set = await serviceHooks().update({ method: 'post', filters: ['onMessageAdded'], postWebhookUrl: 'http://example.com/p' });
     assert.equal(set.method, 'POST');
     assert.deepEqual(set.filters, ['onMessageAdded']);
@@ -196,14 +196,14 @@ e2eSuite('webhooks', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) => {
 
   it('invalid webhook configuration is refused and changes nothing', async () => {
     const before = (await accountHooks().fetch()).toJSON();
-    await rejectsRest(accountHooks().update({ filters: ['onUserAdded', 'onSomethingElse'] }), {
+    await rejectsRest(accountHooks().update({ filters: ['onUserAdded', 'on-something-else'] }), {
       status: 400,
       code: 50054,
-      message: /onSomethingElse/,
+      message: /on-something-else/,
     });
     await rejectsRest(accountHooks().update({ postWebhookUrl: 'ftp://example.com/x' }), { status: 400, code: 20001 });
     await rejectsRest(accountHooks().update({ preWebhookUrl: '/relative' }), { status: 400, code: 20001 });
-    await rejectsRest(accountHooks().update({ method: 'PUT' }), { status: 400, code: 20001 });
+    await rejectsRest(accountHooks().update({ method: 'PUT' }), { status: 400, code: 50055, message: 'Invalid webhook method' });
     await rejectsRest(accountHooks().update({ target: 'studio' }), { status: 400, code: 20001 });
     await rejectsRest(serviceHooks().update({ postWebhookUrl: 'not a url' }), { status: 400, code: 20001 });
     assert.deepEqual((await accountHooks().fetch()).toJSON(), before);

@@ -21,7 +21,7 @@ static void test_round_trip(void **state)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         for (int d = 0; d < 2; d++) {
             struct pagetoken in = {.dir = d ? 'b' : 'a', .key = keys[i]}, out = {0, -1};
-            pagetoken_encode(&in, tok);
+            assert_int_equal(pagetoken_encode(&in, tok), 0);
             assert_int_equal(strlen(tok), 24);
             assert_memory_equal(tok, "PT", 2);
             assert_int_equal(strspn(tok + 2, alphabet), 22); /* safe in a query string as is */
@@ -148,6 +148,39 @@ static void test_forged(void **state)
     assert_int_equal(pagetoken_decode(tok, 24, &out), -1); /* negative key */
 }
 
+/* Encode is total: a position no token can name is refused with "", not an assertion. */
+static void test_encode_refuses(void **state)
+{
+    static const struct pagetoken bad[] = {{'a', -1}, {'b', -1}, {'a', LLONG_MIN}, {'b', LLONG_MIN}, {'c', 5},
+                                           {0, 0}, {'A', 1}};
+    char tok[PAGETOKEN_MAX];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(tok, 'x', sizeof tok);
+        assert_int_equal(pagetoken_encode(&bad[i], tok), -1);
+        assert_string_equal(tok, "");
+    }
+}
+
+/* The issue's forged token (key 2^63-1, next page) and its siblings at both ends decode: they are
+ * valid positions, which paging must then handle (test_paging.c). */
+static void test_extreme_keys(void **state)
+{
+    struct pagetoken out;
+    char tok[PAGETOKEN_MAX];
+    assert_int_equal(pagetoken_decode("PTAWF__________8tGa6QTRg", 24, &out), 0);
+    assert_int_equal(out.dir, 'a');
+    assert_true(out.key == LLONG_MAX);
+    static const struct pagetoken ends[] = {{'a', 0}, {'b', 0}, {'a', LLONG_MAX}, {'b', LLONG_MAX}};
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        assert_int_equal(pagetoken_encode(&ends[i], tok), 0);
+        assert_int_equal(pagetoken_decode(tok, strlen(tok), &out), 0);
+        assert_int_equal(out.dir, ends[i].dir);
+        assert_true(out.key == ends[i].key);
+    }
+    pagetoken_encode(&ends[2], tok);
+    assert_string_equal(tok, "PTAWF__________8tGa6QTRg");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +190,8 @@ int main(void)
         cmocka_unit_test(test_length_and_prefix),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_forged),
+        cmocka_unit_test(test_encode_refuses),
+        cmocka_unit_test(test_extreme_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,12 +85,15 @@ static void test_json_list(void **state)
     arena_init(&a);
     const char *bad;
     assert_string_equal(list_of(&a, "Permission=sendMessage", ROLE_CONVERSATION, &bad), "[\"sendMessage\"]");
-    /* order kept, later duplicates dropped, other keys and empty values ignored */
+    /* order kept, later duplicates dropped, other keys ignored */
     assert_string_equal(list_of(&a,
                                 "Permission=sendMessage&FriendlyName=x&Permission=leaveConversation&"
-                                "Permission=sendMessage&Permission=&Permission=addParticipant",
+                                "Permission=sendMessage&Permission=addParticipant",
                                 ROLE_CONVERSATION, &bad),
                         "[\"sendMessage\",\"leaveConversation\",\"addParticipant\"]");
+    /* an empty value is no permission: refused, not dropped */
+    assert_null(list_of(&a, "Permission=sendMessage&Permission=&Permission=addParticipant", ROLE_CONVERSATION, &bad));
+    assert_string_equal(bad, "");
     assert_string_equal(list_of(&a, "FriendlyName=x", ROLE_SERVICE, &bad), "[]");
     /* the first invalid name is reported */
     assert_null(list_of(&a, "Permission=joinConversation&Permission=sendMessage&Permission=nope", ROLE_SERVICE,

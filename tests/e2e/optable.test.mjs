@@ -1,0 +1,191 @@
+// The generated operation table (tests/operations.gen.json, from the spec by scripts/gen_operations.py) against
+// the running server. Which operations Parley implements is read from the server itself: no route answers PATCH,
+// so PATCH on a path answers 405 when the router knows the path and 404 when it does not; the operation's own
+// method then answers anything but 405 exactly when the route has a handler for it. For every implemented
+// operation, the test then runs it on seeded resources (both path families are operations of their own) and
+// requires the table's success status and, for a body, exactly the spec's fields in the spec's order.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before } from 'node:test';
+import { e2eSuite, randomHex, REPO_ROOT } from './harness.mjs';
+
+const TABLE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tests', 'operations.gen.json'), 'utf8')).operations;
+const haveSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+
+// Values for parameters whose meaning the spec's kind does not give (a role's permissions, a webhook method).
+const VALUES = {
+  Permission: ['sendMessage'],
+  Method: 'POST',
+  Attributes: '{"optable":true}',
+  DefaultInactiveTimer: 'PT5M',
+  DefaultClosedTimer: 'PT10M',
+};
+const FAMILY = /^\/v1\/Services\/\{ChatServiceSid\}\//;
+
+let serial = 0;
+function value(p) {
+  if (p.name in VALUES) return VALUES[p.name];
+  switch (p.kind) {
+    case 'bool':
+      return 'false';
+    case 'enum':
+      return p.choices[0];
+    case 'enum-array':
+      return [p.choices[0]];
+    case 'int':
+      return String(p.min ?? 1);
+    case 'uri':
+      return 'https://example.com/optable';
+    case 'array':
+      return ['optable'];
+    default:
+      return `optable-${++serial}`;
+  }
+}
+
+// Body: the required body parameters, plus for an update the first optional one that needs no other resource.
+function body(entry) {
+  const out = [];
+  const params = entry.params.filter((p) => p.in === 'body');
+  for (const p of params.filter((q) => q.required)) out.push([p.name, value(p)]);
+  if (entry.op.kind === 'update') {
+    const opt = params.filter((p) => !p.required && p.kind !== 'sid' && p.kind !== 'date-time');
+    const pick = opt.find((p) => p.kind === 'bool') ?? opt.find((p) => p.name === 'FriendlyName') ?? opt[0];
+    if (pick) out.push([pick.name, value(pick)]);
+  }
+  return out.flatMap(([k, v]) => (Array.isArray(v) ? v.map((one) => [k, one]) : [[k, v]]));
+}
+
+const fill = (pattern, f) => pattern.replace(/\{([A-Za-z]+)\}/g, (_, name) => encodeURIComponent(f(name)));
+const isFamily = (op) => FAMILY.test(op.path);
+const keys = (o) => Object.keys(o ?? {});
+const fieldNames = (entry) => entry.fields.map((f) => f.name);
+
+e2eSuite('operation table', {}, (ctx, it) => {
+  const h = () => ctx.h;
+  let implemented = [];
+  // resources by path family ('short' or 'service') and SID prefix: [0] for reads and updates, [1] for deletes
+  const made = { short: {}, service: {} };
+  let service; // the service whose paths the service family uses
+
+  function sidFor(op, name, slot) {
+    if (name === 'ChatServiceSid') {
+      assert.ok(service, `${op.id}: no service was created`);
+      return service;
+    }
+    const family = isFamily(op) ? 'service' : 'short';
+    // {Sid} is the operation's own resource; {UserSid} a user of the path's family
+    const prefix = name === 'Sid' ? op.prefix : name === 'UserSid' ? 'US' : null;
+    if (op.path === '/v1/Services/{Sid}') return made.short.IS?.[slot];
+    const sid = prefix && made[family][prefix]?.[slot];
+    assert.ok(sid, `${op.id}: no seeded resource for {${name}} (prefix ${prefix})`);
+    return sid;
+  }
+
+  before(async () => {
+    for (const entry of TABLE) {
+      const probe = fill(entry.op.path, (name) => {
+        const p = entry.params.find((q) => q.name === name);
+        return (p?.prefix || 'ZZ') + randomHex(32);
+      });
+      const patch = await ctx.h.raw('PATCH', probe);
+      if (patch.status === 404) continue;
+      assert.equal(patch.status, 405, `PATCH ${probe}: ${patch.body}`);
+      const own = await ctx.h.raw(entry.op.method, probe);
+      if (own.status !== 405) implemented.push(entry);
+    }
+  });
+
+  it('the probe tells an unknown path from a known one', async (t) => {
+    assert.equal((await h().raw('PATCH', '/v1/Optable')).status, 404);
+    assert.equal((await h().raw('PATCH', '/v1/Users')).status, 405);
+    assert.equal((await h().raw('DELETE', '/v1/Users')).status, 405);
+    assert.ok(implemented.some((e) => e.op.id === 'FetchUser'), 'FetchUser is implemented');
+    assert.ok(implemented.some((e) => e.op.id === 'FetchServiceUser'), 'FetchServiceUser is implemented');
+    t.diagnostic(`${implemented.length} of ${TABLE.length} operations implemented`);
+  });
+
+  it('creates answer the table status with the spec fields, on both path families', async () => {
+    // parents first: the service before what lives under it
+    const creates = implemented.filter((e) => e.op.kind === 'create');
+    creates.sort((a, b) => a.op.path.split('/').length - b.op.path.split('/').length);
+    assert.ok(creates.length > 0);
+    for (const entry of creates) {
+      const family = isFamily(entry.op) ? 'service' : 'short';
+      for (let slot = 0; slot < 2; slot++) {
+        const p = fill(entry.op.path, (name) => sidFor(entry.op, name, slot));
+        const res = await h().raw('POST', p, { body: body(entry) });
+        assert.equal(res.status, entry.op.status, `${entry.op.id} POST ${p}: ${res.body}`);
+        assert.deepEqual(keys(res.json), fieldNames(entry), `${entry.op.id}: response keys`);
+        assert.ok(res.json.sid.startsWith(entry.op.prefix), `${entry.op.id}: sid ${res.json.sid}`);
+        (made[family][entry.op.prefix] ??= []).push(res.json.sid);
+      }
+      if (entry.op.id === 'CreateService') service = made.short.IS[0];
+    }
+    assert.ok(service, 'a service was created');
+  });
+
+  it('seeded bindings (REST cannot create them)', { skip: !haveSqlite && 'sqlite3 shell not installed' }, async () => {
+    const cr = made.short.CR?.[0] ?? null;
+    for (let slot = 0; slot < 2; slot++) {
+      const sid = 'BS' + randomHex(32);
+      const sql =
+        `INSERT INTO bindings(sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types, date_created, date_updated)` +
+        ` VALUES ('${sid}', '${h().accountSid}', '${service}', ${cr ? `'${cr}'` : 'NULL'}, 'optable-${slot}', 'optable', 'apn', '["new_message"]', 1476968223000, 1476968224000)`;
+      const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', h().dataFile, sql], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `sqlite3: ${r.stderr}`);
+      (made.service.BS ??= []).push(sid);
+    }
+  });
+
+  // Runs a fetch, list or update and compares it with the table; false when there was nothing to compare.
+  async function readOrUpdate(entry) {
+    const { op } = entry;
+    const p = fill(op.path, (name) => sidFor(op, name, 0));
+    const res = await h().raw(op.method, p, op.kind === 'update' ? { body: body(entry) } : {});
+    assert.equal(res.status, op.status, `${op.id} ${op.method} ${p}: ${res.body}`);
+    if (op.kind !== 'list') {
+      assert.deepEqual(keys(res.json), fieldNames(entry), `${op.id}: response keys`);
+      return true;
+    }
+    // every v1 list schema is {<list key>: [...], meta: {...}} in that order
+    assert.deepEqual(keys(res.json), [op.list_key, 'meta'], `${op.id}: page keys`);
+    assert.equal(res.json.meta.key, op.list_key);
+    assert.equal(res.json.meta.page_size, Math.min(50, op.page_max));
+    const items = res.json[op.list_key];
+    // user conversations stay empty until conversations exist: nothing to compare there yet
+    if (items.length === 0 && op.prefix === '') return false;
+    assert.ok(items.length > 0, `${op.id}: the list of seeded resources is empty`);
+    for (const item of items) assert.deepEqual(keys(item), fieldNames(entry), `${op.id}: item keys`);
+    return true;
+  }
+
+  it('fetches, lists and updates answer the table status with exactly the spec fields in order', async (t) => {
+    let checked = 0;
+    for (const entry of implemented.filter((e) => ['fetch', 'list', 'update'].includes(e.op.kind))) {
+      const { op } = entry;
+      if (op.prefix === 'BS' && !made.service.BS) continue; // bindings not seeded (no sqlite3 shell)
+      if (await readOrUpdate(entry)) checked++;
+    }
+    assert.ok(checked > 0);
+    t.diagnostic(`${checked} operations compared`);
+  });
+
+  it('deletes answer the table status with no body', async () => {
+    // children before parents: the second service goes last
+    const deletes = implemented.filter((e) => e.op.kind === 'delete');
+    deletes.sort((a, b) => b.op.path.split('/').length - a.op.path.split('/').length);
+    assert.ok(deletes.length > 0);
+    for (const entry of deletes) {
+      const { op } = entry;
+      if (op.prefix === 'BS' && !made.service.BS) continue;
+      const p = fill(op.path, (name) => sidFor(op, name, 1));
+      const res = await h().raw('DELETE', p);
+      assert.equal(res.status, op.status, `${op.id} DELETE ${p}: ${res.body}`);
+      assert.equal(res.body, '');
+    }
+  });
+});
