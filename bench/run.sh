@@ -150,8 +150,9 @@ rss_mb() { # peak RSS (VmHWM) of Parley, in MB
 # ---- Parley on a fresh store --------------------------------------------------------------------
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
+# every load generator connects from loopback: no per-address limit
 PARLEY_CMD=(build/parley --listen "127.0.0.1:$PORT" --data "$tmp/parley.db" --public-url "$BASE"
-            --account-sid "$ACCOUNT" --auth-token "$TOKEN")
+            --account-sid "$ACCOUNT" --auth-token "$TOKEN" --max-per-ip 0)
 say "starting Parley on $BASE (data $tmp/parley.db)"
 t0=$(now_ms)
 "${PARLEY_CMD[@]}" </dev/null >"$tmp/parley.log" 2>&1 &
@@ -387,7 +388,7 @@ if [ "$PG" = 1 ]; then
         port=$(free_port)
         PG_URLS+=("http://127.0.0.1:$port")
         cmd=(build/parley --listen "127.0.0.1:$port" --data "$PG_URL" --public-url "http://127.0.0.1:$port"
-             --threads "$PG_THREADS" --account-sid "$ACCOUNT" --auth-token "$TOKEN")
+             --threads "$PG_THREADS" --account-sid "$ACCOUNT" --auth-token "$TOKEN" --max-per-ip 0)
         [ "$k" = 0 ] && PG_CMD=("${cmd[@]}")
         "${cmd[@]}" </dev/null >"$tmp/parley-pg-$k.log" 2>&1 &
         PG_PIDS+=($!)

@@ -33,8 +33,9 @@ void config_usage(FILE *out)
           "  --sync full|normal     fsync every commit (full, default) or only at checkpoints\n"
           "  --max-body BYTES       largest request body (default 65536)\n"
           "  --max-connections N    connection limit (default 4096)\n"
-          "  --max-per-ip N         connections per client address (default 0: no limit)\n"
+          "  --max-per-ip N         connections per client address (default 256; 0: no limit)\n"
           "  --idle-timeout SECONDS close idle connections (default 30)\n"
+          "  --read-timeout SECONDS a request must be read whole within this (default 10; 0: no deadline)\n"
           "  --connection-memory BYTES   per-connection memory: request line and headers must fit (default 16384)\n"
           "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
           "  --log FILE             log here instead of stderr (reopened on SIGHUP)\n"
@@ -195,6 +196,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
     cfg->max_body = 65536;
     cfg->connection_limit = 4096;
     cfg->idle_timeout = 30;
+    cfg->per_ip_limit = 256;
+    cfg->read_timeout = 10;
     cfg->connection_memory = 16384;
     cfg->pre_timeout_ms = 5000;
     cfg->rest_pre_hooks = 1;
@@ -291,10 +294,12 @@ int config_parse(struct config *cfg, int argc, char **argv)
                 cfg->webhook_max_attempts = (unsigned)n;
         } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--max-body") == 0 ||
                    strcmp(a, "--max-connections") == 0 || strcmp(a, "--max-per-ip") == 0 ||
-                   strcmp(a, "--idle-timeout") == 0 || strcmp(a, "--connection-memory") == 0) {
+                   strcmp(a, "--idle-timeout") == 0 || strcmp(a, "--connection-memory") == 0 ||
+                   strcmp(a, "--read-timeout") == 0) {
             NEED_VALUE;
             if (parse_uint(v, 1UL << 30, &n) != 0 || (n == 0 && strcmp(a, "--max-per-ip") != 0 &&
-                                                      strcmp(a, "--idle-timeout") != 0)) {
+                                                      strcmp(a, "--idle-timeout") != 0 &&
+                                                      strcmp(a, "--read-timeout") != 0)) {
                 fprintf(stderr, "parley: %s: '%s' is not a valid number\n", a, v);
                 return -1;
             }
@@ -308,6 +313,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
                 cfg->per_ip_limit = (unsigned)n;
             else if (strcmp(a, "--connection-memory") == 0)
                 cfg->connection_memory = n < 4096 ? 4096 : n;
+            else if (strcmp(a, "--read-timeout") == 0)
+                cfg->read_timeout = (unsigned)n;
             else
                 cfg->idle_timeout = (unsigned)n;
         } else {

@@ -29,6 +29,7 @@ struct config {
     unsigned connection_limit;
     unsigned per_ip_limit;
     unsigned idle_timeout;
+    unsigned read_timeout;   /* seconds to read a whole request; 0: no deadline */
     size_t connection_memory;
     const char *log_file;
     const char *tls_cert;

@@ -1,10 +1,12 @@
 /* parley: flags → config; store, writer and HTTP server started in that order and stopped in reverse;
  * signals handled on the main thread only. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 
@@ -37,6 +39,15 @@ static void raise_fd_limit(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+/* Memory holds auth tokens and key secrets: no core file, and no ptrace or /proc/PID/mem by the same
+ * user. */
+static void disable_core_dumps(void)
+{
+    struct rlimit rl = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &rl) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        log_warn("cannot disable core dumps: %s", strerror(errno));
 }
 
 /* Makes sure the account to serve exists: the given one, the first stored one, or a new one. */
@@ -114,6 +125,7 @@ static int serve(int argc, char **argv)
     /* past a file size limit writes fail with EFBIG (a 5xx) instead of killing the process */
     signal(SIGXFSZ, SIG_IGN);
     raise_fd_limit();
+    disable_core_dumps();
 
     struct app app = {.public_url = cfg.public_url,
                       .public_url_len = strlen(cfg.public_url),
@@ -163,6 +175,7 @@ static int serve(int argc, char **argv)
                                  .connection_limit = cfg.connection_limit,
                                  .per_ip_limit = cfg.per_ip_limit,
                                  .idle_timeout = cfg.idle_timeout,
+                                 .read_timeout = cfg.read_timeout,
                                  .connection_memory = cfg.connection_memory,
                                  .tls_cert = cfg.tls_cert,
                                  .tls_key = cfg.tls_key};

@@ -108,12 +108,19 @@ int apikey_verify(const char *salt_hex, const char *hash_hex, const char *secret
 
 /* ---- HTTP Basic with an API key ---- */
 
+/* A salt and digest no secret matches, hashed against for unknown keys (32 hex digits, 64 hex digits). */
+static const char no_key_salt[] = "00000000000000000000000000000000";
+static const char no_key_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
 int apikey_authenticate(struct req *r, const char *sid, const char *secret)
 {
     struct api_key k;
     int rc = r->db->ops->model->key_get(r->db, sid, &r->arena, &k);
-    if (rc == ST_NOT_FOUND)
-        return resp_error(r, E_AUTH, "Authentication Error - invalid username"), -1;
+    if (rc == ST_NOT_FOUND) {
+        /* hash the secret all the same: an unknown key must cost what a wrong secret costs */
+        (void)apikey_verify(no_key_salt, no_key_hash, secret, strlen(secret));
+        return resp_error(r, E_AUTH, "Authenticate"), -1;
+    }
     if (rc != ST_OK)
         return resp_store_error(r, rc), -1;
     /* the hash is checked before the revocation, so both failures take the same time */
@@ -122,7 +129,7 @@ int apikey_authenticate(struct req *r, const char *sid, const char *secret)
         return resp_error(r, E_AUTH, "Authenticate"), -1;
     rc = r->db->ops->account_get(r->db, k.account_sid, &r->arena, &r->account);
     if (rc == ST_NOT_FOUND)
-        return resp_error(r, E_AUTH, "Authentication Error - invalid username"), -1;
+        return resp_error(r, E_AUTH, "Authenticate"), -1;
     if (rc != ST_OK)
         return resp_store_error(r, rc), -1;
     r->credential_sid = arena_strndup(&r->arena, k.sid, SID_LEN);

@@ -16,7 +16,11 @@ int api_route_names(const char **out, int max);
 /* GET /metrics (Prometheus text): behind credentials unless public. */
 int api_metrics(struct req *r, const char *authorization);
 
-/* Authenticates, routes and runs the handler: 0 when r->status/r->out are ready, 1 when a write job
+/* HTTP Basic against the store (BEHAVIOUR §6): 0 with r->account set, or -1 with a 401 (or a store
+ * error) in r->status/r->out. The server calls it on the headers, before any body is read. */
+int api_authenticate(struct req *r, const char *authorization);
+
+/* Authenticates (unless r->authenticated), routes and runs the handler: 0 when r->status/r->out are ready, 1 when a write job
  * was queued (r->on_complete is called once it is durable or failed). */
 int api_dispatch(struct req *r, const char *authorization);
 

@@ -30,6 +30,7 @@ struct req {
     /* authentication */
     struct account account;
     const char *credential_sid;   /* AC… or SK… used to authenticate */
+    int authenticated;            /* api_authenticate() already succeeded (on the headers) */
 
     /* route */
     const char *param[ROUTE_MAX_PARAMS];   /* percent-decoded path parameters, NUL-terminated */

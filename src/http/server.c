@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,14 +22,43 @@
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/sid.h"
+#include "webhook/client.h"
 
 #define URI_MAX 8192
 #define OUT_MAX (8u * 1024 * 1024)
+/* MHD's pool holds the request head and, after it, our response headers: the room beyond the header
+ * limit lets a head of up to the limit (a 16 KiB URI) still get a Twilio error instead of a silent close */
+#define POOL_HEADROOM 2048
+/* how often the watchdog looks for connections past their read deadline */
+#define WATCHDOG_PERIOD_MS 250
+/* the most bytes between a header name's end and its value in MHD's buffer: the colon and the blanks MHD
+ * skipped (more is refused as a malformed header) */
+#define HEADER_GAP_MAX 256
+
+/* One accepted connection, for the read deadline. deadline_ms is 0 while the server, not the client, has
+ * the next move (a request being handled, a response being sent). */
+struct conn_track {
+    MHD_socket fd;
+    atomic_llong deadline_ms;
+    int cut;      /* shut down by the watchdog (under track_lock) */
+    int listed;   /* in the server's list (set and read by the connection's own thread) */
+    struct conn_track *prev, *next;
+};
 
 struct server {
     struct MHD_Daemon *d;
     struct app *app;
     size_t max_body;
+    size_t header_max;          /* request line and headers, bytes (431 beyond) */
+    long long read_ms;          /* a request must be read within this (0: no deadline) */
+    long long idle_ms;          /* MHD's idle timeout, the grace of a keep-alive connection between requests */
+    /* the watchdog: tracks is every open connection; track_lock is also taken by the close notification,
+     * so a tracked fd is never shut down after MHD closed it (and the number was reused) */
+    pthread_mutex_t track_lock;
+    struct conn_track *tracks;
+    pthread_t watchdog;
+    pthread_cond_t watchdog_wake;
+    int watchdog_running, watchdog_stop;
     int tls;
     char api_domain[RESP_API_DOMAIN_MAX];
     atomic_int in_flight;
@@ -39,7 +69,7 @@ struct server {
     size_t nstates, capstates;
 };
 
-enum phase { PH_HEADERS, PH_BODY, PH_WAITING, PH_READY };
+enum phase { PH_HEADERS, PH_BODY, PH_WAITING, PH_READY, PH_ANSWERED };
 
 /* Per-request state, recycled per thread so that a request costs no malloc in the steady state. */
 struct conn_state {
@@ -51,7 +81,8 @@ struct conn_state {
     int uri_too_long;
     struct buf body;
     int too_large;
-    int bad_request;
+    int refused;                 /* the 401 is in req already (authentication ran on the headers) */
+    struct conn_track *track;
     enum phase phase;
     struct timespec t0;
     struct conn_state *next_free;
@@ -116,7 +147,7 @@ static struct conn_state *state_new(struct server *s)
     st->uri_len = 0;
     st->uri_too_long = 0;
     st->too_large = 0;
-    st->bad_request = 0;
+    st->refused = 0;
     st->phase = PH_HEADERS;
     buf_reset(&st->body);
     st->body.max = s->max_body;
@@ -176,8 +207,102 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     memcpy(st->uri, uri, n);
     st->uri[n] = '\0';
     st->uri_len = n;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    st->track = ci ? ci->socket_context : NULL;
     atomic_fetch_add(&s->in_flight, 1);
     return st;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    /* a deadline in seconds needs no better than the coarse clock, which costs no syscall */
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The whole request is in (or answered): the client owes nothing until the response is out. */
+static void track_request_read(struct conn_state *st)
+{
+    if (st->track)
+        atomic_store_explicit(&st->track->deadline_ms, 0, memory_order_relaxed);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn_track *t = calloc(1, sizeof(*t));
+        *socket_context = t;
+        if (!t || !ci)
+            return;   /* untracked: only MHD's idle timeout applies to it */
+        t->fd = ci->connect_fd;
+        atomic_init(&t->deadline_ms, s->read_ms ? now_ms() + s->read_ms : 0);
+        t->listed = 1;
+        pthread_mutex_lock(&s->track_lock);
+        t->next = s->tracks;
+        if (s->tracks)
+            s->tracks->prev = t;
+        s->tracks = t;
+        pthread_mutex_unlock(&s->track_lock);
+        return;
+    }
+    struct conn_track *t = *socket_context;
+    if (!t)
+        return;
+    *socket_context = NULL;
+    if (t->listed) {
+        pthread_mutex_lock(&s->track_lock);
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            s->tracks = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        pthread_mutex_unlock(&s->track_lock);
+    }
+    free(t);
+}
+
+/* Shuts down every connection still reading its request past its deadline: MHD's own timeout only
+ * measures inactivity, so a client sending a byte now and then would otherwise keep its slot. */
+static void *watchdog_main(void *arg)
+{
+    struct server *s = arg;
+    pthread_setname_np(pthread_self(), "parley-watchdog");
+    long long next_flush = 0;
+    unsigned long long cuts = 0;
+    pthread_mutex_lock(&s->track_lock);
+    while (!s->watchdog_stop) {
+        long long now = now_ms();
+        for (struct conn_track *t = s->tracks; t; t = t->next) {
+            long long d = atomic_load_explicit(&t->deadline_ms, memory_order_relaxed);
+            if (d && now > d && !t->cut) {
+                t->cut = 1;
+                shutdown(t->fd, SHUT_RDWR);   /* MHD sees the end of the stream and frees the slot */
+                cuts++;
+            }
+        }
+        if (now >= next_flush) {
+            if (cuts)
+                log_limited(LOG_WARN, "http: %llu connections cut: request not read within the read timeout", cuts);
+            cuts = 0;
+            log_limited_flush();
+            next_flush = now + 1000;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += WATCHDOG_PERIOD_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->watchdog_wake, &s->track_lock, &ts);
+    }
+    pthread_mutex_unlock(&s->track_lock);
+    return NULL;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -187,6 +312,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!st)
         return;
     *con_cls = NULL;
+    /* the next request on a kept-alive connection may take the idle timeout to start, then must be read
+     * within the read timeout (a closing connection is untracked just after this) */
+    if (st->track && s->read_ms)
+        atomic_store_explicit(&st->track->deadline_ms, s->idle_ms ? now_ms() + s->idle_ms + s->read_ms : 0,
+                              memory_order_relaxed);
     state_release(st);
     atomic_fetch_sub(&s->in_flight, 1);
 }
@@ -211,23 +341,69 @@ static enum http_method method_of(const char *m)
     return HTTP_OTHER;
 }
 
-struct cl_count {
-    int n;
-    const char *first;
-    int differ;
+/* What the headers say about the request's framing, gathered in one pass. */
+struct head_scan {
+    int n_cl, n_te;
+    const char *te;
+    int bad;   /* a header name that is not a token, or a folded (obs-fold) header */
 };
 
-static enum MHD_Result count_cl(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static int is_tchar(unsigned char c)
 {
-    struct cl_count *c = cls;
-    if (strcasecmp(key, "Content-Length") != 0)
-        return MHD_YES;
-    /* a repeated Content-Length is a request smuggling shape even when the values agree */
-    if (c->n++ == 0)
-        c->first = value;
-    else
-        c->differ = 1;
+    /* RFC 9110 §5.6.2 token characters */
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && memchr(extra, c, sizeof(extra) - 1));
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct head_scan *h = cls;
+    size_t klen = 0;
+    while (is_tchar((unsigned char)key[klen]))
+        klen++;
+    /* whitespace before the colon or inside the name (RFC 9112 §5.1: such a request must be refused);
+     * MHD keeps it in the name */
+    if (klen == 0 || key[klen]) {
+        h->bad = 1;
+        return MHD_NO;
+    }
+    /* MHD 0.9.75 parses the name and value in place, so a value starts right after "name:" and optional
+     * blanks. A folded line (obs-fold) is appended to a copy of the name made elsewhere in the pool, so the
+     * two are no longer adjacent: that is how a fold shows (tests/e2e/http_security.test.mjs checks it). */
+    uintptr_t k = (uintptr_t)key, v = (uintptr_t)value;
+    if (v <= k + klen || v - (k + klen) > HEADER_GAP_MAX) {
+        h->bad = 1;
+        return MHD_NO;
+    }
+    for (const char *p = key + klen + 1; p < value; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\0') {
+            h->bad = 1;
+            return MHD_NO;
+        }
+    if (klen == 14 && strcasecmp(key, "Content-Length") == 0)
+        h->n_cl++;
+    else if (klen == 17 && strcasecmp(key, "Transfer-Encoding") == 0) {
+        h->n_te++;
+        h->te = value;
+    }
     return MHD_YES;
+}
+
+/* Request smuggling shapes (a front proxy and Parley could disagree on where the request ends): a repeated
+ * Content-Length or Transfer-Encoding, both together, a coding other than chunked, whitespace in a header
+ * name, a folded header. Returns the reason, or NULL when the framing is unambiguous. */
+static const char *framing_error(struct MHD_Connection *conn)
+{
+    struct head_scan h = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
+    if (h.bad)
+        return "Malformed header (whitespace in a header name, or a folded header line)";
+    if (h.n_cl > 1 || h.n_te > 1 || (h.n_cl && h.n_te))
+        return "Ambiguous request length (repeated Content-Length or Transfer-Encoding, or both)";
+    if (h.n_te && strcasecmp(h.te, "chunked") != 0)
+        return "Unsupported Transfer-Encoding (only chunked is accepted)";
+    return NULL;
 }
 
 static enum MHD_Result send_response(struct conn_state *st)
@@ -260,9 +436,21 @@ static enum MHD_Result send_response(struct conn_state *st)
         MHD_add_response_header(resp, "Strict-Transport-Security", RESP_HSTS);
     if (status == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
+    /* an answer given on the headers closes the connection (MHD does so): the header tells the client */
+    if (st->phase == PH_ANSWERED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(st->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* An answer on the headers, before any body is read: MHD closes the connection after it (STACK.md §1.3),
+ * which is what a refused request needs. */
+static enum MHD_Result answer_early(struct conn_state *st)
+{
+    st->phase = PH_ANSWERED;
+    track_request_read(st);
+    return send_response(st);
 }
 
 /* Called on the writer thread once a write job is durable (or failed): wake the connection up. */
@@ -291,16 +479,91 @@ static int decode_query(struct req *r, char *q)
     return form_decode(q, strlen(q), &r->query);
 }
 
-/* Everything that happens once the whole request is in. */
-static enum MHD_Result handle(struct conn_state *st, const char *method)
+static enum MHD_Result handle(struct conn_state *st);
+
+/* Paths answered without credentials: preflights, the health check, and /metrics (which authenticates
+ * itself, unless it is public). */
+static int is_open_path(const struct conn_state *st, enum http_method m)
+{
+    if (m == HTTP_OPTIONS)
+        return 1;
+    size_t n = strcspn(st->uri, "?");
+    return m == HTTP_GET && ((n == 8 && memcmp(st->uri, "/healthz", 8) == 0) ||
+                             (n == 8 && memcmp(st->uri, "/metrics", 8) == 0));
+}
+
+/* The first call: only the headers are in. Framing, the URI, the credentials and the announced length are
+ * checked here, so that a refused request is answered without reading (or a 100 Continue inviting) its
+ * body. */
+static enum MHD_Result on_headers(struct conn_state *st, struct MHD_Connection *conn, const char *method)
 {
     struct server *s = st->srv;
     struct req *r = &st->req;
     r->app = s->app;
     r->method = method_of(method);
+    r->conn = conn;
+    const char *why = framing_error(conn);
+    if (why) {
+        log_limited(LOG_WARN, "http: refused a request: %s", why);
+        resp_error(r, E_INVALID_PARAM, "%s", why);
+        return answer_early(st);
+    }
+    if (st->uri_too_long) {
+        resp_error_status(r, 414, E_INVALID_PARAM, "Request URI too long");
+        return answer_early(st);
+    }
+    const union MHD_ConnectionInfo *hi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (hi && hi->header_size > s->header_max) {
+        resp_error_status(r, 431, E_INVALID_PARAM, "Request header fields too large");
+        return answer_early(st);
+    }
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int has_body = (cl && strcmp(cl, "0") != 0) ||
+                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (cl && strtoull(cl, NULL, 10) > s->max_body)
+        st->too_large = 1;
+    if (is_open_path(st, r->method)) {
+        /* none of them takes a body: answer now rather than read one from a client without credentials */
+        if (has_body) {
+            st->phase = PH_ANSWERED;
+            track_request_read(st);
+            return handle(st);
+        }
+    } else {
+        r->db = thread_db(s);
+        if (!r->db) {
+            resp_error(r, E_UNAVAILABLE, "Service unavailable");
+            return answer_early(st);
+        }
+        const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (api_authenticate(r, auth) != 0) {
+            /* without a body the answer can wait for the final call and keep the connection */
+            if (has_body)
+                return answer_early(st);
+            st->refused = 1;
+        } else {
+            r->authenticated = 1;
+            if (st->too_large) {
+                resp_error_status(r, 413, E_INVALID_PARAM, "Request body too large");
+                return answer_early(st);
+            }
+        }
+    }
+    /* Never answer an accepted request on this call: MHD would close the connection (STACK.md §1.3). */
+    st->phase = PH_BODY;
+    return MHD_YES;
+}
+
+/* Everything that happens once the whole request is in. */
+static enum MHD_Result handle(struct conn_state *st)
+{
+    struct server *s = st->srv;
+    struct req *r = &st->req;
+    track_request_read(st);
+    if (st->refused)
+        return send_response(st);
     r->on_complete = on_write_complete;
     r->on_defer = on_defer;
-    r->conn = st->conn;
 
     char *q = strchr(st->uri, '?');
     if (q)
@@ -325,25 +588,11 @@ static enum MHD_Result handle(struct conn_state *st, const char *method)
             api_metrics(r, MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
         return send_response(st);
     }
-    if (st->uri_too_long) {
-        resp_error_status(r, 414, E_INVALID_PARAM, "Request URI too long");
-        return send_response(st);
-    }
-    if (st->bad_request) {
-        resp_error(r, E_INVALID_PARAM, "Ambiguous request length (repeated Content-Length, or Content-Length with Transfer-Encoding)");
-        return send_response(st);
-    }
-    r->db = thread_db(s);
-    if (!r->db) {
-        resp_error(r, E_UNAVAILABLE, "Service unavailable");
-        return send_response(st);
-    }
-    const char *auth = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *hook = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "X-Twilio-Webhook-Enabled");
     r->webhook_enabled = hook && strcmp(hook, "true") == 0;
 
-    /* Body and query are decoded before authentication only to know whether they are well-formed;
-     * nothing is acted on before the credentials are checked. */
+    /* Body and query are decoded only once the credentials were accepted (on the headers), and decoded
+     * before routing only to know whether they are well-formed. */
     int form_rc = 0, query_rc = decode_query(r, q);
     if (st->too_large) {
         form_rc = 1;
@@ -357,7 +606,7 @@ static enum MHD_Result handle(struct conn_state *st, const char *method)
         r->input_error = INPUT_BAD_QUERY;
     else if (form_rc != 0)
         r->input_error = INPUT_BAD_BODY;
-    if (api_dispatch(r, auth))
+    if (api_dispatch(r, NULL))
         return MHD_YES;   /* suspended in on_defer; the writer resumes us */
     return send_response(st);
 }
@@ -370,31 +619,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st)
         return MHD_NO;
     switch (st->phase) {
-    case PH_HEADERS: {
-        /* Never answer on the first call: MHD would close the connection (STACK.md §1.3). */
-        struct cl_count cc = {0};
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_cl, &cc);
-        /* Content-Length beside Transfer-Encoding is the classic request smuggling shape: refuse it */
-        if (cc.differ || (cc.n && MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding")))
-            st->bad_request = 1;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > st->srv->max_body)
-            st->too_large = 1;
-        st->phase = PH_BODY;
-        return MHD_YES;
-    }
+    case PH_HEADERS:
+        return on_headers(st, conn, method);
     case PH_BODY:
         if (*upload_data_size) {
-            if (!st->too_large && buf_put(&st->body, upload_data, *upload_data_size) != 0)
+            if (!st->too_large && !st->refused && buf_put(&st->body, upload_data, *upload_data_size) != 0)
                 st->too_large = 1;
             *upload_data_size = 0;
             return MHD_YES;
         }
-        return handle(st, method);
+        return handle(st);
     case PH_WAITING:
         return MHD_YES;
     case PH_READY:
         return send_response(st);
+    case PH_ANSWERED:
+        *upload_data_size = 0;
+        return MHD_YES;
     }
     return MHD_NO;
 }
@@ -406,7 +647,8 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(line);
     while (n && line[n - 1] == '\n')
         line[--n] = '\0';
-    log_warn("http: %s", line);
+    /* MHD reports what any client can provoke (a closed half request, a bad line): rate-limited */
+    log_limited(LOG_WARN, "http: %s", line);
 }
 
 static char *read_file(const char *path)
@@ -444,9 +686,14 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
     s->app = app;
     /* MHD zeroes this pool on every request: 64 KiB cost 15 % of a fetch's CPU (bench/RESULTS.md) */
     s->max_body = cfg->max_body;
+    s->header_max = cfg->connection_memory;
+    s->read_ms = cfg->read_timeout * 1000LL;
+    s->idle_ms = cfg->idle_timeout * 1000LL;
     s->tls = cfg->tls_cert && cfg->tls_key;
     resp_api_domain(app->public_url, s->api_domain, sizeof(s->api_domain));
     pthread_mutex_init(&s->conns_lock, NULL);
+    pthread_mutex_init(&s->track_lock, NULL);
+    pthread_cond_init(&s->watchdog_wake, NULL);
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -490,10 +737,11 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory + POOL_HEADROOM,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                             MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
                             MHD_OPTION_ARRAY, tls_opts,
                             MHD_OPTION_END);
@@ -503,6 +751,15 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
         log_err("cannot listen on %s:%u", cfg->host, cfg->port);
         free(s);
         return -1;
+    }
+    if (s->read_ms) {
+        if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0) {
+            log_err("cannot start the connection watchdog");
+            MHD_stop_daemon(s->d);
+            free(s);
+            return -1;
+        }
+        s->watchdog_running = 1;
     }
     the_server = s;
     app->in_flight = in_flight_now;
@@ -522,23 +779,55 @@ unsigned short server_port(const struct server *s)
     return i ? i->port : 0;
 }
 
+static int wait_in_flight(struct server *s, int ms)
+{
+    for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < ms; waited += 10)
+        usleep(10000);
+    return atomic_load(&s->in_flight) == 0;
+}
+
 void server_stop(struct server *s, int grace_ms)
 {
     if (!s)
         return;
     /* stop accepting, let requests in flight finish, then close everything */
     MHD_socket fd = MHD_quiesce_daemon(s->d);
-    for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10)
-        usleep(10000);
+    if (!wait_in_flight(s, grace_ms) && s->app->hooks) {
+        /* What is left after the grace is suspended, most likely on a pre-event webhook that does not
+         * answer (its timeout may be long): end those waits now, as failures (--pre-webhook-failure
+         * decides), so that the requests are answered and no connection is still suspended when MHD
+         * stops, which it does not allow. */
+        log_warn("stopping: %lld requests still in flight after %d ms; ending their pre-event webhook waits",
+                 (long long)atomic_load(&s->in_flight), grace_ms);
+        hook_client_cancel_pre(s->app->hooks);
+        wait_in_flight(s, grace_ms);
+    }
+    if (atomic_load(&s->in_flight) > 0) {
+        /* a write that does not complete (a store that hangs): stopping MHD would abort on the suspended
+         * connection, so leave the daemon to the process's exit */
+        log_err("stopping: %lld requests still in flight; exiting without closing their connections",
+                (long long)atomic_load(&s->in_flight));
+        return;
+    }
     MHD_stop_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    if (s->watchdog_running) {
+        pthread_mutex_lock(&s->track_lock);
+        s->watchdog_stop = 1;
+        pthread_cond_signal(&s->watchdog_wake);
+        pthread_mutex_unlock(&s->track_lock);
+        pthread_join(s->watchdog, NULL);
+    }
+    log_limited_flush();
     for (size_t i = 0; i < s->nconns; i++)
         s->conns[i]->ops->close(s->conns[i]);
     free(s->conns);
     for (size_t i = 0; i < s->nstates; i++)
         state_free(s->states[i]);
     free(s->states);
+    pthread_cond_destroy(&s->watchdog_wake);
+    pthread_mutex_destroy(&s->track_lock);
     pthread_mutex_destroy(&s->conns_lock);
     free(s);
 }

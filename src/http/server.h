@@ -16,6 +16,7 @@ struct server_config {
     unsigned connection_limit;
     unsigned per_ip_limit;      /* 0: none */
     unsigned idle_timeout;      /* seconds */
+    unsigned read_timeout;      /* seconds to read a whole request (head and body); 0: no deadline */
     size_t connection_memory;   /* bytes per connection: the request line and headers must fit */
     const char *tls_cert;       /* PEM file paths, both or neither */
     const char *tls_key;

@@ -55,6 +55,7 @@ struct hook_client {
     size_t npre, cappre;
     int kicked;
     int stopping;
+    int cancel_pre;            /* hook_client_cancel_pre(): pre-event calls fail at once from now on */
     int in_flight;             /* post-event deliveries started and not yet recorded */
     int pending_jobs;          /* outcome jobs queued on the writer */
     char owner[64];            /* this process's name on its outbox claims */
@@ -488,6 +489,30 @@ static int claim_worthwhile(struct hook_client *h)
     return in_flight == 0 || max - in_flight >= (max + 3) / 4;
 }
 
+/* Ends every pre-event call in flight as a failure ("server stopping"); post-event transfers go on. */
+static void abandon_active_pre(struct hook_client *h)
+{
+    for (struct transfer *t = h->active, *next; t; t = next) {
+        next = t->next;
+        if (t->kind != T_PRE)
+            continue;
+        active_remove(h, t);
+        curl_multi_remove_handle(h->multi, t->easy);
+        t->pc->outcome = PRE_FAILED;
+        snprintf(t->pc->error, sizeof(t->pc->error), "server stopping");
+        t->pc->done(t->pc);
+        transfer_free(t);
+    }
+}
+
+static void fail_pre(struct pre_call *pc)
+{
+    pc->outcome = PRE_FAILED;
+    snprintf(pc->error, sizeof(pc->error), "server stopping");
+    buf_init(&pc->body, 0);
+    pc->done(pc);
+}
+
 static void *client_main(void *arg)
 {
     struct hook_client *h = arg;
@@ -498,6 +523,7 @@ static void *client_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&h->lock);
         int stopping = h->stopping;
+        int cancel_pre = h->cancel_pre;
         int kicked = h->kicked;
         h->kicked = 0;
         size_t npre = h->npre;
@@ -512,8 +538,14 @@ static void *client_main(void *arg)
         pthread_mutex_unlock(&h->lock);
         if (stopping)
             break;
-        for (size_t i = 0; i < npre; i++)
-            start_pre(h, batch[i]);
+        if (cancel_pre)
+            abandon_active_pre(h);
+        for (size_t i = 0; i < npre; i++) {
+            if (cancel_pre)
+                fail_pre(batch[i]);   /* done() may queue the next target's call: failed next round */
+            else
+                start_pre(h, batch[i]);
+        }
         long long now = now_ms();
         if (now >= next_depth) {
             /* the gauge for /metrics: a count is a scan, so once a second */
@@ -651,6 +683,14 @@ void hook_client_pre(struct hook_client *h, struct pre_call *pc)
         h->cappre = cap;
     }
     h->pre_queue[h->npre++] = pc;
+    pthread_mutex_unlock(&h->lock);
+    curl_multi_wakeup(h->multi);
+}
+
+void hook_client_cancel_pre(struct hook_client *h)
+{
+    pthread_mutex_lock(&h->lock);
+    h->cancel_pre = 1;
     pthread_mutex_unlock(&h->lock);
     curl_multi_wakeup(h->multi);
 }

@@ -44,6 +44,9 @@ struct pre_call {
 int hook_client_start(struct hook_client **out, struct app *app, const struct hook_client_config *cfg);
 /* Thread-safe: queues a pre-event call. */
 void hook_client_pre(struct hook_client *h, struct pre_call *pc);
+/* Thread-safe: every pre-event call waiting or to come fails at once (as "server stopping"), for a stop
+ * that cannot wait for their timeout. Post-event delivery goes on. */
+void hook_client_cancel_pre(struct hook_client *h);
 /* Thread-safe: new outbox rows were committed. */
 void hook_client_kick(struct hook_client *h);
 /* Queued and pending deliveries stay in the outbox for the next start. */

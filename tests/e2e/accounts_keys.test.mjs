@@ -8,7 +8,8 @@ import { before } from 'node:test';
 import { assertErrorBody, e2eSuite, randomHex, rejectsRest, SID_RE } from './harness.mjs';
 
 const AUTHENTICATE = { status: 401, code: 20003, message: 'Authenticate' };
-const INVALID_USERNAME = { status: 401, code: 20003, message: 'Authentication Error - invalid username' };
+// one message for an unknown username and a wrong secret: a 401 must not tell which SIDs exist (DECISIONS.md)
+const INVALID_USERNAME = { status: 401, code: 20003, message: 'Authenticate' };
 const SERVICE_NOT_FOUND = { status: 400, code: 50050, message: 'Service Instance not found' };
 const ROLE_NOT_FOUND = { status: 400, code: 50100, message: 'Role not found' };
 const CONV_ROLE_NOT_FOUND = { status: 400, code: 50109, message: 'Conversation role not found' };

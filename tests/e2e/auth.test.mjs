@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { assertErrorBody, basic, e2eSuite, newAccountSid, randomHex, rejectsRest, unchanged } from './harness.mjs';
 
 const NO_CREDENTIALS = { status: 401, code: 20003, message: 'Authentication Error - No credentials provided' };
-const INVALID_USERNAME = { status: 401, code: 20003, message: 'Authentication Error - invalid username' };
+// one message for an unknown username and a wrong secret: a 401 must not tell which SIDs exist (DECISIONS.md)
+const INVALID_USERNAME = { status: 401, code: 20003, message: 'Authenticate' };
 const AUTHENTICATE = { status: 401, code: 20003, message: 'Authenticate' };
 
 const CORS = {
@@ -54,7 +55,7 @@ e2eSuite('auth', {}, (ctx, it) => {
     });
   });
 
-  it('unknown username -> 401 20003 "Authentication Error - invalid username"', async () => {
+  it('unknown username -> 401 20003 "Authenticate", as a wrong token', async () => {
     await unchanged(h(), async () => {
       for (const user of [newAccountSid(), 'SK' + randomHex(32), 'not-a-sid', h().accountSid.toUpperCase().replace(/^AC/, 'AD')]) {
         for (const [m, p, body] of targets()) {
