@@ -31,7 +31,8 @@ enum wq_id {
     WQ_OUTBOX_DELETE,
     WQ_OUTBOX_RETRY,
     WQ_LOG_INSERT,
-    WQ_LOG_PRUNE,
+    WQ_LOG_COUNT,
+    WQ_LOG_TRIM,
     WQ_PENDING_LIST,
     WQ_LOG_LIST,
     WQ__COUNT
@@ -95,7 +96,12 @@ static const char *const wq_sql[WQ__COUNT] = {
                       " latency_ms, last_error, idempotency_token, created_at, completed_at)"
                       " VALUES ($1, $2, $3, $4, $5, $6, $7::integer, $8::integer, $9::bigint, $10, $11, $12::bigint,"
                       " $13::bigint) RETURNING id",
-    [WQ_LOG_PRUNE] = "DELETE FROM webhook_log WHERE account_sid = $1 AND id <= $2::bigint - 10000",
+    /* the last LOG_KEEP rows per account, as in SQLite: the count row also serialises two servers' trims */
+    [WQ_LOG_COUNT] = "INSERT INTO webhook_log_counts(account_sid, n) VALUES ($1, 1) ON CONFLICT (account_sid)"
+                     " DO UPDATE SET n = webhook_log_counts.n + 1 RETURNING n",
+    [WQ_LOG_TRIM] = "WITH gone AS (DELETE FROM webhook_log WHERE id IN (SELECT id FROM webhook_log"
+                    " WHERE account_sid = $1 ORDER BY id LIMIT $2::bigint) RETURNING 1)"
+                    " UPDATE webhook_log_counts SET n = n - (SELECT count(*) FROM gone) WHERE account_sid = $1",
     [WQ_PENDING_LIST] = "SELECT id, event_type, url, method, last_status, attempts, last_latency_ms, last_error,"
                         " idempotency_token, created_at FROM webhook_outbox WHERE account_sid = $1"
                         " ORDER BY id DESC LIMIT $2::bigint",
@@ -103,6 +109,8 @@ static const char *const wq_sql[WQ__COUNT] = {
                     " idempotency_token, created_at, completed_at FROM webhook_log WHERE account_sid = $1"
                     " ORDER BY id DESC LIMIT $2::bigint",
 };
+
+#define LOG_KEEP 10000
 
 const struct pg_sql_table pg_webhook_sql = {'w', WQ__COUNT, wq_sql};
 
@@ -275,13 +283,19 @@ static int log_insert(struct store_conn *sc, const struct webhook_log_entry *e)
     int rc = pg_row(c, PGT_WEBHOOKS, WQ_LOG_INSERT, &p, &r);
     if (rc != ST_OK)
         return rc;
-    long long id = pg_col_i64(r, 0, 0);
     PQclear(r);
-    /* keep the log bounded: every insert trims what fell out of the window */
+    /* keep the log bounded per account: past LOG_KEEP rows, the account's oldest go */
     struct pg_params q = {0};
     pp_text(&q, e->account_sid);
-    pp_int(&q, id);
-    return pg_cmd(c, PGT_WEBHOOKS, WQ_LOG_PRUNE, &q, NULL);
+    rc = pg_row(c, PGT_WEBHOOKS, WQ_LOG_COUNT, &q, &r);
+    if (rc != ST_OK)
+        return rc;
+    long long n = pg_col_i64(r, 0, 0);
+    PQclear(r);
+    if (n <= LOG_KEEP)
+        return ST_OK;
+    pp_int(&q, n - LOG_KEEP);
+    return pg_cmd(c, PGT_WEBHOOKS, WQ_LOG_TRIM, &q, NULL);
 }
 
 static int outbox_finish(struct store_conn *sc, long long id, const struct webhook_log_entry *e)

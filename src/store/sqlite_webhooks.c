@@ -18,14 +18,18 @@ enum wq_id {
     WQ_OUTBOX_DELETE,
     WQ_OUTBOX_RETRY,
     WQ_LOG_INSERT,
-    WQ_LOG_PRUNE,
+    WQ_LOG_COUNT,
+    WQ_LOG_TRIM,
+    WQ_LOG_UNCOUNT,
     WQ_PENDING_LIST,
     WQ_LOG_LIST,
     WQ__COUNT
 };
 _Static_assert(WQ__COUNT <= 32, "webhook statements overflow their slots");
 
-/* The log keeps the last 10,000 rows per account (WQ_LOG_PRUNE). */
+/* The log keeps the last LOG_KEEP rows per account: a count per account says when an insert pushes the
+ * oldest out, so one tenant's deliveries never trim another's log and no insert counts rows. */
+#define LOG_KEEP 10000
 
 #define OUTBOX_WINDOW "256"
 
@@ -65,7 +69,11 @@ static const char *const wq_sql[WQ__COUNT] = {
     [WQ_LOG_INSERT] = "INSERT INTO webhook_log(account_sid, kind, event_type, url, method, outcome, status, attempts,"
                       " latency_ms, last_error, idempotency_token, created_at, completed_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    [WQ_LOG_PRUNE] = "DELETE FROM webhook_log WHERE account_sid = ?1 AND id <= ?2 - 10000",
+    [WQ_LOG_COUNT] = "INSERT INTO webhook_log_counts(account_sid, n) VALUES (?1, 1) ON CONFLICT(account_sid)"
+                     " DO UPDATE SET n = n + 1 RETURNING n",
+    [WQ_LOG_TRIM] = "DELETE FROM webhook_log WHERE id IN (SELECT id FROM webhook_log WHERE account_sid = ?1"
+                    " ORDER BY id LIMIT ?2)",
+    [WQ_LOG_UNCOUNT] = "UPDATE webhook_log_counts SET n = n - ?2 WHERE account_sid = ?1",
     [WQ_PENDING_LIST] = "SELECT id, event_type, url, method, last_status, attempts, last_latency_ms, last_error,"
                         " idempotency_token, created_at FROM webhook_outbox WHERE account_sid = ?1"
                         " ORDER BY id DESC LIMIT ?2",
@@ -227,12 +235,32 @@ static int log_insert(struct store_conn *sc, const struct webhook_log_entry *e)
     int r = sq_exec(c, s);
     if (r != ST_OK)
         return r;
-    /* keep the log bounded: every insert trims what fell out of the window */
-    s = wq(c, WQ_LOG_PRUNE);
+    /* keep the log bounded per account: past LOG_KEEP rows, the account's oldest go */
+    s = wq(c, WQ_LOG_COUNT);
     if (!s)
         return ST_ERROR;
     sq_bind_text(s, 1, e->account_sid);
-    sqlite3_bind_int64(s, 2, sqlite3_last_insert_rowid(c->db));
+    long long n = 0;
+    int rc = sqlite3_step(s);   /* RETURNING: the upsert is done at the first step */
+    if (rc == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    r = rc == SQLITE_ROW ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
+    sq_done(s);
+    if (r != ST_OK || n <= LOG_KEEP)
+        return r;
+    s = wq(c, WQ_LOG_TRIM);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, e->account_sid);
+    sqlite3_bind_int64(s, 2, n - LOG_KEEP);
+    r = sq_exec(c, s);
+    if (r != ST_OK)
+        return r;
+    s = wq(c, WQ_LOG_UNCOUNT);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, e->account_sid);
+    sqlite3_bind_int64(s, 2, sqlite3_changes(c->db));
     return sq_exec(c, s);
 }
 

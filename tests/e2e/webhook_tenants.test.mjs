@@ -1,0 +1,78 @@
+// Webhooks and tenants (issue 10, findings 4 and 10): one account's deliveries must neither trim another's
+// delivery log nor hold up another's webhooks. Runs on SQLite and, with PARLEY_TEST_PG, on PostgreSQL.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { before, after } from 'node:test';
+import { e2eSuite, sleep } from './harness.mjs';
+import { Receiver } from './receiver.mjs';
+
+const haveSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+function sql(h, query) {
+  const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', h.dataFile, query], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `sqlite3: ${r.stderr}`);
+  return r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((l) => l.split('|'));
+}
+
+/** `parley account create` on the server's data: a second tenant with its own client. */
+function createAccount(h, name) {
+  const r = h.cli(['account', 'create', '--friendly-name', name]);
+  assert.equal(r.status, 0, r.stderr);
+  const f = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(' ')));
+  return { sid: f.account_sid, token: f.auth_token, client: h.newClient(f.account_sid, f.auth_token) };
+}
+
+const hdr = { xTwilioWebhookEnabled: 'true' };
+
+async function logOf(h, t, limit = 1000) {
+  const res = await h.raw('GET', `/parley/webhooks/log?Limit=${limit}`, { auth: [t.sid, t.token] });
+  assert.equal(res.status, 200);
+  return res.json.deliveries;
+}
+
+e2eSuite('webhooks across tenants', {}, (ctx, it) => {
+  let A;
+  let B;
+  let rx;
+  before(async () => {
+    A = { sid: ctx.h.accountSid, token: ctx.h.authToken, client: ctx.h.client };
+    B = createAccount(ctx.h, 'Tenant B');
+    rx = await new Receiver().listen();
+  });
+  after(async () => rx?.close());
+
+  it('log pruning is per account: 10,000 rows of one tenant leave another tenant\'s log whole', { skip: !haveSqlite && 'needs sqlite3' }, async () => {
+    await A.client.conversations.v1.configuration.webhooks().update({ filters: ['onUserAdded'], postWebhookUrl: rx.url('/a-log') });
+    for (let i = 0; i < 3; i++) await A.client.conversations.v1.users.create({ identity: `a-log-${i}`, ...hdr });
+    await rx.waitFor('/a-log', 3);
+    await sleep(300); // the outcomes are written lazily
+    assert.equal((await logOf(ctx.h, A)).filter((d) => d.url.endsWith('/a-log')).length, 3);
+    // 10,005 deliveries of tenant B (written straight into the log: the same rows its webhooks would leave)
+    sql(ctx.h, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10005)
+      INSERT INTO webhook_log(account_sid, kind, event_type, url, method, outcome, status, attempts, latency_ms,
+        last_error, idempotency_token, created_at, completed_at)
+      SELECT '${B.sid}', 'post', 'onUserAdded', 'http://127.0.0.1:9/b', 'POST', 'delivered', 200, 1, 1, NULL, NULL, 1, 1 FROM n`);
+    // one more delivery of A: its insert used to trim every row of A older than the last 10,000 ids
+    await A.client.conversations.v1.users.create({ identity: 'a-log-3', ...hdr });
+    await rx.waitFor('/a-log', 4);
+    await sleep(300);
+    const mine = (await logOf(ctx.h, A)).filter((d) => d.url.endsWith('/a-log'));
+    assert.equal(mine.length, 4, 'tenant A keeps its whole log');
+  });
+
+  it('each tenant keeps its own last 10,000 rows', { skip: !haveSqlite && 'needs sqlite3' }, async () => {
+    // B's counter as its 10,005 deliveries would have left it
+    sql(ctx.h, `INSERT INTO webhook_log_counts(account_sid, n) VALUES ('${B.sid}', 10005)
+      ON CONFLICT (account_sid) DO UPDATE SET n = excluded.n`);
+    await B.client.conversations.v1.configuration.webhooks().update({ filters: ['onUserAdded'], postWebhookUrl: rx.url('/b-log') });
+    for (let i = 0; i < 2; i++) await B.client.conversations.v1.users.create({ identity: `b-log-${i}`, ...hdr });
+    await rx.waitFor('/b-log', 2);
+    await sleep(300);
+    const [[nb]] = sql(ctx.h, `SELECT count(*) FROM webhook_log WHERE account_sid = '${B.sid}'`);
+    assert.equal(Number(nb), 10000, 'B is trimmed to its last 10,000');
+    const [[oldest]] = sql(ctx.h, `SELECT count(*) FROM webhook_log WHERE account_sid = '${B.sid}' AND url LIKE '%/b-log'`);
+    assert.equal(Number(oldest), 2, 'the newest rows stay');
+    const [[na]] = sql(ctx.h, `SELECT count(*) FROM webhook_log WHERE account_sid = '${A.sid}'`);
+    assert.equal(Number(na), 4, 'A untouched');
+  });
+});
