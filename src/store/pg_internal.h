@@ -129,6 +129,7 @@ void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1]); /* "" for
     "INSERT INTO webhook_log_counts SELECT account_sid, count(*) FROM webhook_log GROUP BY account_sid;"    \
     "CREATE TABLE webhook_targets(url text PRIMARY KEY, failures integer NOT NULL, blocked_until bigint NOT NULL);" \
     "CREATE INDEX webhook_outbox_due ON webhook_outbox(account_sid, next_attempt_at, id);"                  \
+    "CREATE INDEX webhook_outbox_next ON webhook_outbox(next_attempt_at);"                                  \
     "CREATE INDEX webhook_outbox_claimed ON webhook_outbox(claimed_until) WHERE claimed_until IS NOT NULL;"
 
 #define PG_ACCOUNT_MODEL_MIGRATION                                                                           \

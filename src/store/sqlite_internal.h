@@ -81,6 +81,7 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
     "CREATE TABLE webhook_targets(url TEXT PRIMARY KEY, failures INTEGER NOT NULL,"                         \
     "  blocked_until INTEGER NOT NULL) STRICT;"                                                              \
     "CREATE INDEX webhook_outbox_due ON webhook_outbox(account_sid, next_attempt_at, id);"                  \
+    "CREATE INDEX webhook_outbox_next ON webhook_outbox(next_attempt_at);"                                  \
     "CREATE INDEX webhook_outbox_claimed ON webhook_outbox(claimed_until) WHERE claimed_until IS NOT NULL;"
 
 /* Schema of the account model tables (store/sqlite_account_model.c); existing services get their

@@ -17,6 +17,8 @@ enum wq_id {
     WQ_OUTBOX_COUNT,
     WQ_OUTBOX_DELETE,
     WQ_OUTBOX_RETRY,
+    WQ_TARGET_FAILED,
+    WQ_TARGET_OK,
     WQ_LOG_INSERT,
     WQ_LOG_COUNT,
     WQ_LOG_TRIM,
@@ -47,17 +49,36 @@ static const char *const wq_sql[WQ__COUNT] = {
     [WQ_OUTBOX_INSERT] = "INSERT INTO webhook_outbox(account_sid, event_type, url, method, params, order_key,"
                          " idempotency_token, attempts, next_attempt_at, created_at)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
-    /* Only the oldest OUTBOX_WINDOW rows are looked at: a claim costs the same with a million rows
-     * waiting (behind a receiver that is down) as with ten; later rows move up as these go. */
-    [WQ_OUTBOX_CLAIM] = "UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
-                        " SELECT o.id FROM (SELECT * FROM webhook_outbox ORDER BY id LIMIT " OUTBOX_WINDOW ") o"
-                        " WHERE o.next_attempt_at <= ?2 AND (o.claimed_until IS NULL OR o.claimed_until < ?2)"
-                        " AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key AND p.id < o.id)"
-                        " ORDER BY o.id LIMIT ?4)"
-                        " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
-                        " attempts, next_attempt_at, created_at",
-    [WQ_OUTBOX_NEXT_DUE] = "SELECT min(max(next_attempt_at, coalesce(claimed_until, 0)))"
-                           " FROM (SELECT * FROM webhook_outbox ORDER BY id LIMIT " OUTBOX_WINDOW ") o"
+    /* Fair claim: the accounts with rows (a skip scan, one index probe each), then per account its
+     * OUTBOX_WINDOW earliest-due rows (index webhook_outbox_due: a claim costs the same with a million
+     * rows waiting behind a receiver that is down as with ten) filtered to claimable heads of their
+     * order key; ranked within the account and within the URL after what is already claimed, capped
+     * (?5 per account, ?6 per URL) and taken round-robin across accounts. */
+    [WQ_OUTBOX_CLAIM] =
+        "WITH RECURSIVE acc(a) AS (SELECT (SELECT min(account_sid) FROM webhook_outbox) UNION ALL"
+        " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc WHERE acc.a IS NOT NULL),"
+        " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2),"
+        " cand AS (SELECT x.id, x.account_sid, x.url, x.next_attempt_at FROM acc JOIN webhook_outbox x ON x.id IN ("
+        "  SELECT y.id FROM (SELECT * FROM webhook_outbox w WHERE w.account_sid = acc.a AND w.next_attempt_at <= ?2"
+        "   ORDER BY w.next_attempt_at, w.id LIMIT " OUTBOX_WINDOW ") y"
+        "  WHERE (y.claimed_until IS NULL OR y.claimed_until < ?2)"
+        "  AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = y.order_key AND p.id < y.id)"
+        "  AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.url = y.url AND t.blocked_until > ?2)"
+        "  ORDER BY y.next_attempt_at, y.id LIMIT ?5)),"
+        " ranked AS (SELECT c.id, c.next_attempt_at,"
+        "  row_number() OVER (PARTITION BY c.account_sid ORDER BY c.next_attempt_at, c.id)"
+        "   + (SELECT count(*) FROM busy b WHERE b.account_sid = c.account_sid) AS ra,"
+        "  row_number() OVER (PARTITION BY c.url ORDER BY c.next_attempt_at, c.id)"
+        "   + (SELECT count(*) FROM busy b WHERE b.url = c.url) AS rt FROM cand c)"
+        " UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
+        "  SELECT id FROM ranked WHERE ra <= ?5 AND rt <= ?6 ORDER BY ra, next_attempt_at, id LIMIT ?4)"
+        " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
+        " attempts, next_attempt_at, created_at",
+    /* the earliest time a head row may be claimed, from the OUTBOX_WINDOW earliest-due rows (index
+     * webhook_outbox_next) */
+    [WQ_OUTBOX_NEXT_DUE] = "SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0), coalesce(t.blocked_until, 0)))"
+                           " FROM (SELECT * FROM webhook_outbox ORDER BY next_attempt_at LIMIT " OUTBOX_WINDOW ") o"
+                           " LEFT JOIN webhook_targets t ON t.url = o.url"
                            " WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key"
                            " AND p.id < o.id)",
     [WQ_OUTBOX_RELEASE_ALL] = "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL"
@@ -66,6 +87,13 @@ static const char *const wq_sql[WQ__COUNT] = {
     [WQ_OUTBOX_DELETE] = "DELETE FROM webhook_outbox WHERE id = ?1",
     [WQ_OUTBOX_RETRY] = "UPDATE webhook_outbox SET attempts = ?2, next_attempt_at = ?3, last_status = ?4,"
                         " last_error = ?5, last_latency_ms = ?6, claimed_by = NULL, claimed_until = NULL WHERE id = ?1",
+    /* failures while the target already waits (deliveries that were in flight) count once */
+    [WQ_TARGET_FAILED] = "INSERT INTO webhook_targets(url, failures, blocked_until) VALUES (?1, 1, ?2 + ?3)"
+                         " ON CONFLICT(url) DO UPDATE SET"
+                         " failures = failures + (blocked_until <= ?2),"
+                         " blocked_until = CASE WHEN blocked_until > ?2 THEN blocked_until"
+                         " ELSE ?2 + min(?4, ?3 << min(failures, 20)) END",
+    [WQ_TARGET_OK] = "DELETE FROM webhook_targets WHERE url = ?1",
     [WQ_LOG_INSERT] = "INSERT INTO webhook_log(account_sid, kind, event_type, url, method, outcome, status, attempts,"
                       " latency_ms, last_error, idempotency_token, created_at, completed_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -157,7 +185,7 @@ static int run(struct sq_conn *c, enum wq_id id)
 }
 
 static int outbox_claim(struct store_conn *sc, const char *owner, long long now, long long lease_ms, int limit,
-                        outbox_row_fn fn, void *ctx, long long *next_due)
+                        const struct outbox_claim_limits *lim, outbox_row_fn fn, void *ctx, long long *next_due)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     *next_due = 0;
@@ -168,6 +196,8 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_int64(s, 3, lease_ms);
     sqlite3_bind_int(s, 4, limit);
+    sqlite3_bind_int(s, 5, lim->per_account);
+    sqlite3_bind_int(s, 6, lim->per_target);
     int rc, claimed = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         claimed++;
@@ -196,6 +226,29 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
         *next_due = sqlite3_column_int64(s, 0);
     sq_done(s);
     return ST_OK;
+}
+
+static int target_failed(struct store_conn *sc, const char *url, long long now, long long base_ms, long long max_ms)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_TARGET_FAILED);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, url);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int64(s, 3, base_ms);
+    sqlite3_bind_int64(s, 4, max_ms);
+    return sq_exec(c, s);
+}
+
+static int target_ok(struct store_conn *sc, const char *url)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_TARGET_OK);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, url);
+    return sq_exec(c, s);
 }
 
 static int outbox_release_all(struct store_conn *sc)
@@ -354,6 +407,8 @@ const struct store_webhook_ops sqlite_webhook_ops = {
     .outbox_insert = outbox_insert,
     .outbox_claim = outbox_claim,
     .outbox_release_all = outbox_release_all,
+    .target_failed = target_failed,
+    .target_ok = target_ok,
     .outbox_count = outbox_count,
     .outbox_finish = outbox_finish,
     .outbox_retry = outbox_retry,

@@ -233,11 +233,15 @@ static void finish_pre(struct transfer *t, CURLcode res)
 
 /* ---- post-event outbox ---- */
 
+enum target_news { TARGET_SAME, TARGET_OK, TARGET_FAILED };
+
 struct outcome_job {
     struct write_job job;
     struct hook_client *h;
     long long id;
     int finish;   /* 1: leaves the outbox; 0: retry later */
+    enum target_news target;   /* what the attempt says about its URL */
+    long long now;
     struct webhook_log_entry e;
     long long next_at;
     char error[128];
@@ -248,6 +252,14 @@ static int outcome_apply(struct store_conn *c, struct write_job *job)
 {
     struct outcome_job *oj = (struct outcome_job *)job;
     const struct store_webhook_ops *ops = c->ops->webhooks;
+    const struct hook_client_config *cfg = &oj->h->cfg;
+    int rc = ST_OK;
+    if (oj->target == TARGET_OK)
+        rc = ops->target_ok(c, oj->e.url);
+    else if (oj->target == TARGET_FAILED)
+        rc = ops->target_failed(c, oj->e.url, oj->now, cfg->backoff_base_ms, cfg->backoff_max_ms);
+    if (rc != ST_OK)
+        return 1;
     if (oj->finish)
         return ops->outbox_finish(c, oj->id, &oj->e) != ST_OK;
     return ops->outbox_retry(c, oj->id, oj->e.attempts, oj->next_at, oj->e.status, oj->e.last_error,
@@ -308,6 +320,11 @@ static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
     else if (status < 200 || status > 299)
         snprintf(oj->error, sizeof(oj->error), "HTTP %ld", status);
     e->last_error = oj->error[0] ? oj->error : NULL;
+    oj->now = now;
+    if (res == CURLE_OK && status >= 200 && status <= 299)
+        oj->target = TARGET_OK;
+    else if (retryable(res, status))
+        oj->target = TARGET_FAILED;   /* the target as a whole waits, not only this row */
     if (res == CURLE_OK && status >= 200 && status <= 299) {
         oj->finish = 1;
         e->outcome = "delivered";
@@ -421,7 +438,9 @@ static int claim_apply(struct store_conn *c, struct write_job *job)
 {
     struct claim_job *cj = (struct claim_job *)job;
     free_rows(cj);   /* a retried batch claims again */
-    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, CLAIM_LEASE_MS, cj->room, copy_row, cj, &cj->due);
+    struct outbox_claim_limits lim = {cj->h->cfg.per_account_max, cj->h->cfg.per_target_max};
+    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, CLAIM_LEASE_MS, cj->room, &lim, copy_row, cj,
+                                            &cj->due);
     if (rc != ST_OK && rc != ST_BUSY)
         log_warn("webhook: cannot claim from the outbox (%d)", rc);
     return rc != ST_OK;
@@ -478,6 +497,7 @@ static long long scan_outbox(struct hook_client *h)
 }
 
 #define CLAIM_SPACING_MS 2
+#define CAPPED_RESCAN_MS 50
 
 /* Worth a claim: nothing in flight (a lone event goes out at once), or a quarter of the slots free. */
 static int claim_worthwhile(struct hook_client *h)
@@ -533,6 +553,10 @@ static void *client_main(void *arg)
             next_scan = now + 1000;   /* a periodic look as a safety net */
             if (due && due < next_scan)
                 next_scan = due;
+            /* due already but not claimed: held back by a cap (a completion kicks) or locked by another
+             * server's claim; look again soon, not at once */
+            if (due && due <= now)
+                next_scan = now + CAPPED_RESCAN_MS;
         }
         int running = 0;
         curl_multi_perform(h->multi, &running);
@@ -615,6 +639,11 @@ int hook_client_start(struct hook_client **out, struct app *app, const struct ho
     h->cfg = *cfg;
     if (h->cfg.max_in_flight <= 0)
         h->cfg.max_in_flight = 32;
+    /* one account, or one URL, can never take every slot: the others always find some free */
+    if (h->cfg.per_account_max <= 0)
+        h->cfg.per_account_max = h->cfg.max_in_flight * 3 / 4 > 0 ? h->cfg.max_in_flight * 3 / 4 : 1;
+    if (h->cfg.per_target_max <= 0)
+        h->cfg.per_target_max = h->cfg.max_in_flight / 2 > 0 ? h->cfg.max_in_flight / 2 : 1;
     snprintf(h->owner, sizeof(h->owner), "%ld-%lld", (long)getpid(), now_ms());
     h->multi = curl_multi_init();
     /* its own connection for reads; claims and outcomes go through the writer */

@@ -75,4 +75,34 @@ e2eSuite('webhooks across tenants', {}, (ctx, it) => {
     const [[na]] = sql(ctx.h, `SELECT count(*) FROM webhook_log WHERE account_sid = '${A.sid}'`);
     assert.equal(Number(na), 4, 'A untouched');
   });
+
+  it('300 events of one tenant to a black hole do not hold up another tenant: its event goes out within a second', async () => {
+    const hole = await new Receiver().listen();
+    hole.rules['/hole'] = { hang: true }; // accepts, reads the request, never answers
+    try {
+      await B.client.conversations.v1.configuration.webhooks().update({ filters: ['onUserAdded'], postWebhookUrl: hole.url('/hole') });
+      await A.client.conversations.v1.configuration.webhooks().update({ filters: ['onUserAdded'], postWebhookUrl: rx.url('/a-fast') });
+      for (let i = 0; i < 300; i += 20) {
+        await Promise.all(Array.from({ length: 20 }, (_, k) => B.client.conversations.v1.users.create({ identity: `b-flood-${i + k}`, ...hdr })));
+      }
+      await hole.waitFor('/hole', 1, 5000);
+      await sleep(500); // B's deliveries hang in their slots
+      for (let round = 0; round < 3; round++) {
+        const t0 = Date.now();
+        await A.client.conversations.v1.users.create({ identity: `a-fast-${round}`, ...hdr });
+        const got = await rx.waitFor('/a-fast', round + 1, 10_000);
+        const ms = got[round].at - t0;
+        assert.ok(ms < 1000, `tenant A's webhook took ${ms} ms behind tenant B's black hole`);
+        await sleep(round === 0 ? 5500 : 300); // the second round runs after B's first attempts timed out
+      }
+      // B holds at most its share of the slots at any time
+      const inFlight = hole.at('/hole').length;
+      assert.ok(inFlight >= 1 && inFlight <= 32, `${inFlight} requests reached the black hole`);
+      const log = await logOf(ctx.h, B, 1000);
+      assert.equal(log.filter((d) => d.outcome === 'pending').length, 300, 'B\'s events wait, none lost');
+    } finally {
+      await B.client.conversations.v1.configuration.webhooks().update({ filters: [''], postWebhookUrl: '' });
+      await hole.close();
+    }
+  });
 });
