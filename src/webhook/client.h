@@ -21,6 +21,8 @@ struct hook_client_config {
     int max_in_flight;     /* concurrent post-event deliveries (default 32) */
     int per_account_max;   /* of which one account's (default three quarters of max_in_flight) */
     int per_target_max;    /* of which to one URL (default half of max_in_flight) */
+    int target_policy;     /* enum target_policy (webhook/addr_policy.h): which addresses a webhook may reach */
+    int allow_link_local;  /* under TARGETS_OPEN, link-local and metadata addresses too */
     int release_claims_at_start;   /* the only server on its store: what a crash left claimed is due */
 };
 
