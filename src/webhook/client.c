@@ -335,9 +335,10 @@ static void outcome_complete(struct write_job *job, int committed, int store_res
     h->in_flight--;
     h->pending_jobs--;
     h->kicked = 1;
+    /* under the lock: once the last job is counted out, hook_client_stop() may free h */
+    curl_multi_wakeup(h->multi);
     pthread_cond_broadcast(&h->idle);
     pthread_mutex_unlock(&h->lock);
-    curl_multi_wakeup(h->multi);
     transfer_free(oj->t);
     free(oj);
 }
