@@ -45,8 +45,8 @@ enum wq_id {
     "SELECT (l.classid::bigint << 32) | l.objid::bigint FROM pg_locks l"                                    \
     " WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted"
 
-/* Per account, only its OUTBOX_WINDOW earliest-due rows are looked at (as in SQLite): a claim costs the
- * same with a million rows waiting behind a receiver that is down as with ten. */
+/* Per account, only its OUTBOX_WINDOW oldest rows are looked at (as in SQLite): a claim costs the same
+ * with a million rows waiting behind a receiver that is down as with ten. */
 #define OUTBOX_WINDOW "256"
 
 /* a row nobody live holds: never claimed, lease over, or its server's session is gone ($2 now) */
@@ -78,7 +78,7 @@ static const char *const wq_sql[WQ__COUNT] = {
                          " VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8::bigint, $8::bigint)",
     [WQ_CLAIM_LOCK] = "SELECT pg_advisory_lock($1::bigint)",
     /* $1 owner, $2 now, $3 lease, $4 limit, $5 this session's claim key, $6 per account, $7 per URL.
-     * Fair as in SQLite (accounts by a skip scan, each one's earliest-due rows, ranked after what live
+     * Fair as in SQLite (accounts by a skip scan, each one's oldest rows, ranked after what live
      * sessions hold, round-robin); the rows are then locked SKIP LOCKED with the claimability checked
      * again at that level, so a row another server claimed meanwhile is re-read and left alone. */
     [WQ_OUTBOX_CLAIM] =
@@ -86,30 +86,34 @@ static const char *const wq_sql[WQ__COUNT] = {
         " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc WHERE acc.a IS NOT NULL),"
         " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= $2::bigint"
         "  AND claim_session IN (" LIVE_CLAIM_KEYS ")),"
-        " cand AS (SELECT y.id, y.account_sid, y.url, y.next_attempt_at FROM acc CROSS JOIN LATERAL ("
+        " cand AS (SELECT y.id, y.account_sid, y.url FROM acc CROSS JOIN LATERAL ("
         "  SELECT z.* FROM (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
-        "   AND w.next_attempt_at <= $2::bigint ORDER BY w.next_attempt_at, w.id LIMIT " OUTBOX_WINDOW ") z"
-        "  WHERE " CLAIM_FREE("z") " AND " IS_HEAD("z")
+        "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") z"
+        "  WHERE z.next_attempt_at <= $2::bigint AND " CLAIM_FREE("z") " AND " IS_HEAD("z")
         "  AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.url = z.url AND t.blocked_until > $2::bigint)"
-        "  ORDER BY z.next_attempt_at, z.id LIMIT $6::bigint) y WHERE acc.a IS NOT NULL),"
-        " ranked AS (SELECT c.id, c.next_attempt_at,"
-        "  row_number() OVER (PARTITION BY c.account_sid ORDER BY c.next_attempt_at, c.id)"
+        "  ORDER BY z.id LIMIT $6::bigint) y WHERE acc.a IS NOT NULL),"
+        " ranked AS (SELECT c.id,"
+        "  row_number() OVER (PARTITION BY c.account_sid ORDER BY c.id)"
         "   + (SELECT count(*) FROM busy b WHERE b.account_sid = c.account_sid) AS ra,"
-        "  row_number() OVER (PARTITION BY c.url ORDER BY c.next_attempt_at, c.id)"
+        "  row_number() OVER (PARTITION BY c.url ORDER BY c.id)"
         "   + (SELECT count(*) FROM busy b WHERE b.url = c.url) AS rt FROM cand c)"
         " UPDATE webhook_outbox SET claimed_by = $1, claimed_until = $2::bigint + $3::bigint,"
         " claim_session = $5::bigint WHERE id IN ("
         "  SELECT l.id FROM webhook_outbox l WHERE l.id IN (SELECT id FROM ranked WHERE ra <= $6::bigint"
-        "   AND rt <= $7::bigint ORDER BY ra, next_attempt_at, id LIMIT $4::bigint)"
+        "   AND rt <= $7::bigint ORDER BY ra, id LIMIT $4::bigint)"
         "  AND l.next_attempt_at <= $2::bigint AND " CLAIM_FREE("l") " AND " IS_HEAD("l")
         "  FOR UPDATE SKIP LOCKED)"
         " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
         " attempts, next_attempt_at, created_at",
     /* a claim of a dead session does not delay the row; a target backing off does */
-    [WQ_OUTBOX_NEXT_DUE] = "SELECT min(greatest(o.next_attempt_at, CASE WHEN o.claim_session IN (" LIVE_CLAIM_KEYS ")"
-                           " THEN o.claimed_until ELSE 0 END, t.blocked_until))"
-                           " FROM (SELECT * FROM webhook_outbox ORDER BY next_attempt_at LIMIT " OUTBOX_WINDOW ") o"
-                           " LEFT JOIN webhook_targets t ON t.url = o.url WHERE " IS_HEAD("o"),
+    [WQ_OUTBOX_NEXT_DUE] =
+        "WITH RECURSIVE acc(a) AS (SELECT (SELECT min(account_sid) FROM webhook_outbox) UNION ALL"
+        " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc WHERE acc.a IS NOT NULL)"
+        " SELECT min(greatest(o.next_attempt_at, CASE WHEN o.claim_session IN (" LIVE_CLAIM_KEYS ")"
+        " THEN o.claimed_until ELSE 0 END, t.blocked_until))"
+        " FROM acc CROSS JOIN LATERAL (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
+        "  ORDER BY w.id LIMIT " OUTBOX_WINDOW ") o"
+        " LEFT JOIN webhook_targets t ON t.url = o.url WHERE acc.a IS NOT NULL AND " IS_HEAD("o"),
     [WQ_OUTBOX_RELEASE_ALL] = "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL, claim_session = NULL"
                               " WHERE claimed_by IS NOT NULL",
     [WQ_OUTBOX_COUNT] = "SELECT count(*) FROM webhook_outbox",

@@ -50,37 +50,41 @@ static const char *const wq_sql[WQ__COUNT] = {
                          " idempotency_token, attempts, next_attempt_at, created_at)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
     /* Fair claim: the accounts with rows (a skip scan, one index probe each), then per account its
-     * OUTBOX_WINDOW earliest-due rows (index webhook_outbox_due: a claim costs the same with a million
-     * rows waiting behind a receiver that is down as with ten) filtered to claimable heads of their
+     * OUTBOX_WINDOW oldest rows (index webhook_outbox_by_account: a claim costs the same with a million
+     * rows waiting behind a receiver that is down as with ten) filtered to due, claimable heads of their
      * order key; ranked within the account and within the URL after what is already claimed, capped
-     * (?5 per account, ?6 per URL) and taken round-robin across accounts. */
+     * (?5 per account, ?6 per URL) and taken round-robin across accounts. The window goes by id, not by
+     * attempt time: an account's oldest row is always the head of its key, so each account progresses,
+     * whereas a retrying head would sort behind its own queued (and long due) successors. */
     [WQ_OUTBOX_CLAIM] =
         "WITH RECURSIVE acc(a) AS (SELECT (SELECT min(account_sid) FROM webhook_outbox) UNION ALL"
         " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc WHERE acc.a IS NOT NULL),"
         " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2),"
-        " cand AS (SELECT x.id, x.account_sid, x.url, x.next_attempt_at FROM acc JOIN webhook_outbox x ON x.id IN ("
-        "  SELECT y.id FROM (SELECT * FROM webhook_outbox w WHERE w.account_sid = acc.a AND w.next_attempt_at <= ?2"
-        "   ORDER BY w.next_attempt_at, w.id LIMIT " OUTBOX_WINDOW ") y"
-        "  WHERE (y.claimed_until IS NULL OR y.claimed_until < ?2)"
+        " cand AS (SELECT x.id, x.account_sid, x.url FROM acc JOIN webhook_outbox x ON x.id IN ("
+        "  SELECT y.id FROM (SELECT * FROM webhook_outbox w WHERE w.account_sid = acc.a"
+        "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") y"
+        "  WHERE y.next_attempt_at <= ?2 AND (y.claimed_until IS NULL OR y.claimed_until < ?2)"
         "  AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = y.order_key AND p.id < y.id)"
         "  AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.url = y.url AND t.blocked_until > ?2)"
-        "  ORDER BY y.next_attempt_at, y.id LIMIT ?5)),"
-        " ranked AS (SELECT c.id, c.next_attempt_at,"
-        "  row_number() OVER (PARTITION BY c.account_sid ORDER BY c.next_attempt_at, c.id)"
+        "  ORDER BY y.id LIMIT ?5)),"
+        " ranked AS (SELECT c.id,"
+        "  row_number() OVER (PARTITION BY c.account_sid ORDER BY c.id)"
         "   + (SELECT count(*) FROM busy b WHERE b.account_sid = c.account_sid) AS ra,"
-        "  row_number() OVER (PARTITION BY c.url ORDER BY c.next_attempt_at, c.id)"
+        "  row_number() OVER (PARTITION BY c.url ORDER BY c.id)"
         "   + (SELECT count(*) FROM busy b WHERE b.url = c.url) AS rt FROM cand c)"
         " UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
-        "  SELECT id FROM ranked WHERE ra <= ?5 AND rt <= ?6 ORDER BY ra, next_attempt_at, id LIMIT ?4)"
+        "  SELECT id FROM ranked WHERE ra <= ?5 AND rt <= ?6 ORDER BY ra, id LIMIT ?4)"
         " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
         " attempts, next_attempt_at, created_at",
-    /* the earliest time a head row may be claimed, from the OUTBOX_WINDOW earliest-due rows (index
-     * webhook_outbox_next) */
-    [WQ_OUTBOX_NEXT_DUE] = "SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0), coalesce(t.blocked_until, 0)))"
-                           " FROM (SELECT * FROM webhook_outbox ORDER BY next_attempt_at LIMIT " OUTBOX_WINDOW ") o"
-                           " LEFT JOIN webhook_targets t ON t.url = o.url"
-                           " WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key"
-                           " AND p.id < o.id)",
+    /* the earliest time a head row in an account's window may be claimed (a target's backoff included) */
+    [WQ_OUTBOX_NEXT_DUE] =
+        "WITH RECURSIVE acc(a) AS (SELECT (SELECT min(account_sid) FROM webhook_outbox) UNION ALL"
+        " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc WHERE acc.a IS NOT NULL)"
+        " SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0), coalesce(t.blocked_until, 0)))"
+        " FROM acc JOIN webhook_outbox o ON o.id IN (SELECT w.id FROM webhook_outbox w WHERE w.account_sid = acc.a"
+        "  ORDER BY w.id LIMIT " OUTBOX_WINDOW ")"
+        " LEFT JOIN webhook_targets t ON t.url = o.url"
+        " WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key AND p.id < o.id)",
     [WQ_OUTBOX_RELEASE_ALL] = "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL"
                               " WHERE claimed_by IS NOT NULL",
     [WQ_OUTBOX_COUNT] = "SELECT count(*) FROM webhook_outbox",
