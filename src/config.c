@@ -33,11 +33,11 @@ void config_usage(FILE *out)
           "  --pre-webhook-failure proceed|reject   when it times out or fails (default proceed)\n"
           "  --rest-pre-webhooks on|off      pre-event hooks for REST calls with the header (default on)\n"
           "  --veto-status N        HTTP status of a call a pre-event hook refused (default 400)\n"
-          "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
           "  --webhook-targets open|public   addresses webhooks may reach: open (default, for local use) refuses\n"
           "                                  link-local and cloud metadata; public refuses loopback, private,\n"
           "                                  link-local, unique-local, multicast and 0.0.0.0/8 (Internet-facing)\n"
           "  --webhook-allow-link-local      under open, let webhooks reach link-local and metadata addresses\n"
+          "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
           "  --metrics-public       serve /metrics without credentials (for a Prometheus scraper)\n"
           "  --help, --version\n",
           out);
