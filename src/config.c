@@ -43,6 +43,10 @@ void config_usage(FILE *out)
           "  --pre-webhook-failure proceed|reject   when it times out or fails (default proceed)\n"
           "  --rest-pre-webhooks on|off      pre-event hooks for REST calls with the header (default on)\n"
           "  --veto-status N        HTTP status of a call a pre-event hook refused (default 400)\n"
+          "  --webhook-targets open|public   addresses webhooks may reach: open (default, for local use) refuses\n"
+          "                                  link-local and cloud metadata; public refuses loopback, private,\n"
+          "                                  link-local, unique-local, multicast and 0.0.0.0/8 (Internet-facing)\n"
+          "  --webhook-allow-link-local      under open, let webhooks reach link-local and metadata addresses\n"
           "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
           "  --metrics-public       serve the server-wide /metrics without credentials (for a Prometheus scraper)\n"
           "  --admin-token-file FILE   credential for the server-wide /metrics (PARLEY_ADMIN_TOKEN,\n"
@@ -271,6 +275,15 @@ int config_parse(struct config *cfg, int argc, char **argv)
                 return -1;
             }
             cfg->pre_failure_reject = strcmp(v, "reject") == 0;
+        } else if (strcmp(a, "--webhook-targets") == 0) {
+            NEED_VALUE;
+            if (strcmp(v, "open") != 0 && strcmp(v, "public") != 0) {
+                fprintf(stderr, "parley: --webhook-targets takes open or public\n");
+                return -1;
+            }
+            cfg->webhook_targets_public = strcmp(v, "public") == 0;
+        } else if (strcmp(a, "--webhook-allow-link-local") == 0) {
+            cfg->webhook_allow_link_local = 1;
         } else if (strcmp(a, "--rest-pre-webhooks") == 0) {
             NEED_VALUE;
             if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {

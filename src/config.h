@@ -40,6 +40,8 @@ struct config {
     int rest_pre_hooks;
     unsigned veto_status;
     unsigned webhook_max_attempts;
+    int webhook_targets_public;       /* --webhook-targets public: public unicast addresses only */
+    int webhook_allow_link_local;     /* --webhook-allow-link-local: under open, link-local and metadata too */
     int metrics_public;
     /* secrets read from files (--auth-token-file, --data-file, --admin-token-file, PARLEY_*_FILE) */
     char auth_token_buf[CONFIG_TOKEN_MAX + 1];

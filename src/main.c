@@ -19,6 +19,7 @@
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "webhook/addr_policy.h"
 #include "webhook/client.h"
 #include "webhook/log_cli.h"
 
@@ -162,6 +163,8 @@ static int serve(int argc, char **argv)
                                       .backoff_base_ms = 500,
                                       .backoff_max_ms = 30000,
                                       .max_in_flight = 32,
+                                      .target_policy = cfg.webhook_targets_public ? TARGETS_PUBLIC : TARGETS_OPEN,
+                                      .allow_link_local = cfg.webhook_allow_link_local,
                                       .release_claims_at_start = strcmp(app.store->name, "sqlite") == 0};
     if (hook_client_start(&app.hooks, &app, &hcfg) != 0) {
         log_err("cannot start the webhook client");

@@ -8,6 +8,7 @@
 #include "http/response.h"
 #include "store/webhook_store.h"
 #include "store/writer.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "webhook/client.h"
@@ -28,8 +29,12 @@ struct pre_run {
 struct pre_log_job {
     struct write_job job;
     struct webhook_log_entry e;
-    char strings[2048];
+    struct buf strings;   /* the URL, NUL, the error, NUL: e points into it */
 };
+
+/* Room for the longest stored URL (2,048 bytes today; a row written before the byte limit may hold
+ * 2,048 four-byte characters) and the error; past it the line is not logged rather than cut. */
+#define PRE_LOG_STRINGS_MAX (64 * 1024)
 
 static int pre_log_apply(struct store_conn *c, struct write_job *job)
 {
@@ -39,7 +44,9 @@ static int pre_log_apply(struct store_conn *c, struct write_job *job)
 
 static void pre_log_complete(struct write_job *job, int committed, int store_result)
 {
-    free(job);
+    struct pre_log_job *lj = (struct pre_log_job *)job;
+    buf_free(&lj->strings);
+    free(lj);
 }
 
 static void log_call(struct pre_run *pr, const char *outcome)
@@ -48,21 +55,27 @@ static void log_call(struct pre_run *pr, const char *outcome)
     if (!lj)
         return;
     const struct pre_call *pc = &pr->call;
-    int a = snprintf(lj->strings, sizeof(lj->strings), "%s", pc->url) + 1;
-    int b = a + snprintf(lj->strings + a, sizeof(lj->strings) - (size_t)a, "%s", pc->error) + 1;
-    if (b > (int)sizeof(lj->strings))
-        b = (int)sizeof(lj->strings);
+    size_t ulen = strlen(pc->url), elen = strlen(pc->error);
+    buf_init(&lj->strings, PRE_LOG_STRINGS_MAX);
+    buf_put(&lj->strings, pc->url, ulen + 1);
+    buf_put(&lj->strings, pc->error, elen + 1);
+    if (lj->strings.err) {
+        log_warn("pre-event webhook: a %zu-byte URL is too long to log", ulen);
+        buf_free(&lj->strings);
+        free(lj);
+        return;
+    }
     struct webhook_log_entry *e = &lj->e;
     memcpy(e->account_sid, pc->account_sid, SID_LEN);
     e->kind = "pre";
     e->event_type = pr->event;
-    e->url = lj->strings;
+    e->url = lj->strings.p;
     e->method = pc->method;
     e->outcome = outcome;
     e->status = pc->status;
     e->attempts = 1;
     e->latency_ms = pc->latency_ms;
-    e->last_error = pc->error[0] && a < (int)sizeof(lj->strings) ? lj->strings + a : NULL;
+    e->last_error = elen ? lj->strings.p + ulen + 1 : NULL;
     e->completed_at = time_now_ms();
     e->created_at = e->completed_at - pc->latency_ms;
     lj->job.apply = pre_log_apply;

@@ -112,11 +112,15 @@ static int check(struct req *r, struct hook_update *hu, size_t count)
             return resp_error(r, E_WEBHOOK_METHOD, "%s", resp_title(E_WEBHOOK_METHOD)), -1;
         hu->method = strcasecmp(v[W_METHOD].s, "GET") == 0 ? "GET" : "POST";
     }
-    for (int k = W_PRE_URL; k <= W_POST_URL; k++)
+    for (int k = W_PRE_URL; k <= W_POST_URL; k++) {
+        /* the limit counts bytes: what is stored, logged and sent is bounded whatever the characters */
+        if (v[k].present && v[k].len > URL_MAX)
+            return resp_error(r, E_INVALID_PARAM, "%s must be at most %d bytes", account_params[k].name, URL_MAX), -1;
         if (v[k].present && v[k].len && !valid_url(v[k].s, v[k].len))
             return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: an absolute http or https URL is required",
                               account_params[k].name),
                    -1;
+    }
     if (v[W_FILTERS].present) {
         struct buf b;
         buf_init(&b, 4096);

@@ -95,6 +95,8 @@ static const char *const migrations[] = {
     PG_WEBHOOKS_MIGRATION,
     /* 3: API keys, service notifications, push credentials and bindings */
     PG_ACCOUNT_MODEL_MIGRATION,
+    /* 4: webhook log counts, target backoff, fair-claim indexes */
+    PG_WEBHOOKS_FAIR_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -123,6 +123,13 @@ void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1]); /* "" for
     "  idempotency_token text, created_at bigint NOT NULL, completed_at bigint NOT NULL);"                   \
     "CREATE INDEX webhook_log_by_account ON webhook_log(account_sid, id);"
 
+/* Webhook safety (issue 10): as SQLITE_WEBHOOKS_FAIR_MIGRATION (webhook_outbox_by_account exists since 2). */
+#define PG_WEBHOOKS_FAIR_MIGRATION                                                                           \
+    "CREATE TABLE webhook_log_counts(account_sid text PRIMARY KEY, n bigint NOT NULL);"                     \
+    "INSERT INTO webhook_log_counts SELECT account_sid, count(*) FROM webhook_log GROUP BY account_sid;"    \
+    "CREATE TABLE webhook_targets(url text PRIMARY KEY, failures integer NOT NULL, blocked_until bigint NOT NULL);" \
+    "CREATE INDEX webhook_outbox_claimed ON webhook_outbox(claimed_until) WHERE claimed_until IS NOT NULL;"
+
 #define PG_ACCOUNT_MODEL_MIGRATION                                                                           \
     "CREATE TABLE api_keys("                                                                                 \
     "  sid text PRIMARY KEY,"                                                                                \

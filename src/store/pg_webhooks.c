@@ -30,8 +30,11 @@ enum wq_id {
     WQ_OUTBOX_COUNT,
     WQ_OUTBOX_DELETE,
     WQ_OUTBOX_RETRY,
+    WQ_TARGET_FAILED,
+    WQ_TARGET_OK,
     WQ_LOG_INSERT,
-    WQ_LOG_PRUNE,
+    WQ_LOG_COUNT,
+    WQ_LOG_TRIM,
     WQ_PENDING_LIST,
     WQ_LOG_LIST,
     WQ__COUNT
@@ -42,9 +45,15 @@ enum wq_id {
     "SELECT (l.classid::bigint << 32) | l.objid::bigint FROM pg_locks l"                                    \
     " WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted"
 
-/* Only the oldest OUTBOX_WINDOW rows are looked at (as in SQLite): a claim costs the same with a million
- * rows waiting behind a receiver that is down as with ten; later rows move up as these go. */
-#define OUTBOX_WINDOW "(SELECT w.id FROM webhook_outbox w ORDER BY w.id LIMIT 256)"
+/* Per account, only its OUTBOX_WINDOW oldest rows are looked at (as in SQLite): a claim costs the same
+ * with a million rows waiting behind a receiver that is down as with ten. */
+#define OUTBOX_WINDOW "256"
+
+/* a row nobody live holds: never claimed, lease over, or its server's session is gone ($2 now) */
+#define CLAIM_FREE(t)                                                                                        \
+    "(" t ".claimed_until IS NULL OR " t ".claimed_until < $2::bigint OR " t ".claim_session IS NULL OR "    \
+    t ".claim_session NOT IN (" LIVE_CLAIM_KEYS "))"
+#define IS_HEAD(t) "NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = " t ".order_key AND p.id < " t ".id)"
 
 static const char *const wq_sql[WQ__COUNT] = {
     [WQ_ACCOUNT_GET] = "SELECT method, filters, pre_webhook_url, post_webhook_url, target FROM account_webhooks"
@@ -68,22 +77,43 @@ static const char *const wq_sql[WQ__COUNT] = {
                          " idempotency_token, attempts, next_attempt_at, created_at)"
                          " VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8::bigint, $8::bigint)",
     [WQ_CLAIM_LOCK] = "SELECT pg_advisory_lock($1::bigint)",
-    /* $1 owner, $2 now, $3 lease, $4 limit, $5 this session's claim key */
-    [WQ_OUTBOX_CLAIM] = "UPDATE webhook_outbox SET claimed_by = $1, claimed_until = $2::bigint + $3::bigint,"
-                        " claim_session = $5::bigint WHERE id IN ("
-                        " SELECT o.id FROM webhook_outbox o WHERE o.id IN " OUTBOX_WINDOW
-                        " AND o.next_attempt_at <= $2::bigint"
-                        " AND (o.claimed_until IS NULL OR o.claimed_until < $2::bigint OR o.claim_session IS NULL"
-                        " OR o.claim_session NOT IN (" LIVE_CLAIM_KEYS "))"
-                        " AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key AND p.id < o.id)"
-                        " ORDER BY o.id LIMIT $4::bigint FOR UPDATE SKIP LOCKED)"
-                        " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
-                        " attempts, next_attempt_at, created_at",
-    /* a claim of a dead session does not delay the row */
-    [WQ_OUTBOX_NEXT_DUE] = "SELECT min(greatest(next_attempt_at, CASE WHEN claim_session IN (" LIVE_CLAIM_KEYS ")"
-                           " THEN claimed_until ELSE 0 END)) FROM webhook_outbox o"
-                           " WHERE o.id IN " OUTBOX_WINDOW " AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key"
-                           " AND p.id < o.id)",
+    /* $1 owner, $2 now, $3 lease, $4 limit, $5 this session's claim key, $6 per account, $7 per URL.
+     * Fair as in SQLite (accounts by a skip scan, each one's oldest rows, ranked after what live
+     * sessions hold, round-robin); the rows are then locked SKIP LOCKED with the claimability checked
+     * again at that level, so a row another server claimed meanwhile is re-read and left alone. */
+    [WQ_OUTBOX_CLAIM] =
+        "WITH RECURSIVE acc(a) AS (SELECT (SELECT min(account_sid) FROM webhook_outbox) UNION ALL"
+        " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc WHERE acc.a IS NOT NULL),"
+        " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= $2::bigint"
+        "  AND claim_session IN (" LIVE_CLAIM_KEYS ")),"
+        " cand AS (SELECT y.id, y.account_sid, y.url FROM acc CROSS JOIN LATERAL ("
+        "  SELECT z.* FROM (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
+        "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") z"
+        "  WHERE z.next_attempt_at <= $2::bigint AND " CLAIM_FREE("z") " AND " IS_HEAD("z")
+        "  AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.url = z.url AND t.blocked_until > $2::bigint)"
+        "  ORDER BY z.id LIMIT $6::bigint) y WHERE acc.a IS NOT NULL),"
+        " ranked AS (SELECT c.id,"
+        "  row_number() OVER (PARTITION BY c.account_sid ORDER BY c.id)"
+        "   + (SELECT count(*) FROM busy b WHERE b.account_sid = c.account_sid) AS ra,"
+        "  row_number() OVER (PARTITION BY c.url ORDER BY c.id)"
+        "   + (SELECT count(*) FROM busy b WHERE b.url = c.url) AS rt FROM cand c)"
+        " UPDATE webhook_outbox SET claimed_by = $1, claimed_until = $2::bigint + $3::bigint,"
+        " claim_session = $5::bigint WHERE id IN ("
+        "  SELECT l.id FROM webhook_outbox l WHERE l.id IN (SELECT id FROM ranked WHERE ra <= $6::bigint"
+        "   AND rt <= $7::bigint ORDER BY ra, id LIMIT $4::bigint)"
+        "  AND l.next_attempt_at <= $2::bigint AND " CLAIM_FREE("l") " AND " IS_HEAD("l")
+        "  FOR UPDATE SKIP LOCKED)"
+        " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
+        " attempts, next_attempt_at, created_at",
+    /* a claim of a dead session does not delay the row; a target backing off does */
+    [WQ_OUTBOX_NEXT_DUE] =
+        "WITH RECURSIVE acc(a) AS (SELECT (SELECT min(account_sid) FROM webhook_outbox) UNION ALL"
+        " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc WHERE acc.a IS NOT NULL)"
+        " SELECT min(greatest(o.next_attempt_at, CASE WHEN o.claim_session IN (" LIVE_CLAIM_KEYS ")"
+        " THEN o.claimed_until ELSE 0 END, t.blocked_until))"
+        " FROM acc CROSS JOIN LATERAL (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
+        "  ORDER BY w.id LIMIT " OUTBOX_WINDOW ") o"
+        " LEFT JOIN webhook_targets t ON t.url = o.url WHERE acc.a IS NOT NULL AND " IS_HEAD("o"),
     [WQ_OUTBOX_RELEASE_ALL] = "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL, claim_session = NULL"
                               " WHERE claimed_by IS NOT NULL",
     [WQ_OUTBOX_COUNT] = "SELECT count(*) FROM webhook_outbox",
@@ -91,11 +121,24 @@ static const char *const wq_sql[WQ__COUNT] = {
     [WQ_OUTBOX_RETRY] = "UPDATE webhook_outbox SET attempts = $2::integer, next_attempt_at = $3::bigint,"
                         " last_status = $4::integer, last_error = $5, last_latency_ms = $6::bigint,"
                         " claimed_by = NULL, claimed_until = NULL, claim_session = NULL WHERE id = $1::bigint",
+    /* failures while the target already waits (deliveries that were in flight) count once */
+    [WQ_TARGET_FAILED] = "INSERT INTO webhook_targets(url, failures, blocked_until) VALUES ($1, 1, $2::bigint + $3::bigint)"
+                         " ON CONFLICT (url) DO UPDATE SET failures = webhook_targets.failures"
+                         " + CASE WHEN webhook_targets.blocked_until <= $2::bigint THEN 1 ELSE 0 END,"
+                         " blocked_until = CASE WHEN webhook_targets.blocked_until > $2::bigint"
+                         " THEN webhook_targets.blocked_until"
+                         " ELSE $2::bigint + least($4::bigint, $3::bigint << least(webhook_targets.failures, 20)) END",
+    [WQ_TARGET_OK] = "DELETE FROM webhook_targets WHERE url = $1",
     [WQ_LOG_INSERT] = "INSERT INTO webhook_log(account_sid, kind, event_type, url, method, outcome, status, attempts,"
                       " latency_ms, last_error, idempotency_token, created_at, completed_at)"
                       " VALUES ($1, $2, $3, $4, $5, $6, $7::integer, $8::integer, $9::bigint, $10, $11, $12::bigint,"
                       " $13::bigint) RETURNING id",
-    [WQ_LOG_PRUNE] = "DELETE FROM webhook_log WHERE account_sid = $1 AND id <= $2::bigint - 10000",
+    /* the last LOG_KEEP rows per account, as in SQLite: the count row also serialises two servers' trims */
+    [WQ_LOG_COUNT] = "INSERT INTO webhook_log_counts(account_sid, n) VALUES ($1, 1) ON CONFLICT (account_sid)"
+                     " DO UPDATE SET n = webhook_log_counts.n + 1 RETURNING n",
+    [WQ_LOG_TRIM] = "WITH gone AS (DELETE FROM webhook_log WHERE id IN (SELECT id FROM webhook_log"
+                    " WHERE account_sid = $1 ORDER BY id LIMIT $2::bigint) RETURNING 1)"
+                    " UPDATE webhook_log_counts SET n = n - (SELECT count(*) FROM gone) WHERE account_sid = $1",
     [WQ_PENDING_LIST] = "SELECT id, event_type, url, method, last_status, attempts, last_latency_ms, last_error,"
                         " idempotency_token, created_at FROM webhook_outbox WHERE account_sid = $1"
                         " ORDER BY id DESC LIMIT $2::bigint",
@@ -103,6 +146,8 @@ static const char *const wq_sql[WQ__COUNT] = {
                     " idempotency_token, created_at, completed_at FROM webhook_log WHERE account_sid = $1"
                     " ORDER BY id DESC LIMIT $2::bigint",
 };
+
+#define LOG_KEEP 10000
 
 const struct pg_sql_table pg_webhook_sql = {'w', WQ__COUNT, wq_sql};
 
@@ -193,7 +238,7 @@ static int claim_lock(struct pg_conn *c)
 /* One statement in the caller's transaction (the writer's): the rows stay locked until it commits, so
  * other servers skip them meanwhile. */
 static int outbox_claim(struct store_conn *sc, const char *owner, long long now, long long lease_ms, int limit,
-                        outbox_row_fn fn, void *ctx, long long *next_due)
+                        const struct outbox_claim_limits *lim, outbox_row_fn fn, void *ctx, long long *next_due)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     *next_due = 0;
@@ -206,6 +251,8 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
     pp_int(&p, lease_ms);
     pp_int(&p, limit);
     pp_int(&p, c->claim_key);
+    pp_int(&p, lim->per_account);
+    pp_int(&p, lim->per_target);
     PGresult *r;
     rc = pg_exec(c, PGT_WEBHOOKS, WQ_OUTBOX_CLAIM, &p, &r);
     if (rc != ST_OK)
@@ -233,6 +280,23 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
         PQclear(r);
     }
     return ST_OK;
+}
+
+static int target_failed(struct store_conn *sc, const char *url, long long now, long long base_ms, long long max_ms)
+{
+    struct pg_params p = {0};
+    pp_text(&p, url);
+    pp_int(&p, now);
+    pp_int(&p, base_ms);
+    pp_int(&p, max_ms);
+    return pg_cmd((struct pg_conn *)sc, PGT_WEBHOOKS, WQ_TARGET_FAILED, &p, NULL);
+}
+
+static int target_ok(struct store_conn *sc, const char *url)
+{
+    struct pg_params p = {0};
+    pp_text(&p, url);
+    return pg_cmd((struct pg_conn *)sc, PGT_WEBHOOKS, WQ_TARGET_OK, &p, NULL);
 }
 
 static int outbox_release_all(struct store_conn *sc)
@@ -275,13 +339,19 @@ static int log_insert(struct store_conn *sc, const struct webhook_log_entry *e)
     int rc = pg_row(c, PGT_WEBHOOKS, WQ_LOG_INSERT, &p, &r);
     if (rc != ST_OK)
         return rc;
-    long long id = pg_col_i64(r, 0, 0);
     PQclear(r);
-    /* keep the log bounded: every insert trims what fell out of the window */
+    /* keep the log bounded per account: past LOG_KEEP rows, the account's oldest go */
     struct pg_params q = {0};
     pp_text(&q, e->account_sid);
-    pp_int(&q, id);
-    return pg_cmd(c, PGT_WEBHOOKS, WQ_LOG_PRUNE, &q, NULL);
+    rc = pg_row(c, PGT_WEBHOOKS, WQ_LOG_COUNT, &q, &r);
+    if (rc != ST_OK)
+        return rc;
+    long long n = pg_col_i64(r, 0, 0);
+    PQclear(r);
+    if (n <= LOG_KEEP)
+        return ST_OK;
+    pp_int(&q, n - LOG_KEEP);
+    return pg_cmd(c, PGT_WEBHOOKS, WQ_LOG_TRIM, &q, NULL);
 }
 
 static int outbox_finish(struct store_conn *sc, long long id, const struct webhook_log_entry *e)
@@ -375,6 +445,8 @@ const struct store_webhook_ops pg_webhook_ops = {
     .outbox_insert = outbox_insert,
     .outbox_claim = outbox_claim,
     .outbox_release_all = outbox_release_all,
+    .target_failed = target_failed,
+    .target_ok = target_ok,
     .outbox_count = outbox_count,
     .outbox_finish = outbox_finish,
     .outbox_retry = outbox_retry,

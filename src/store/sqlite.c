@@ -68,6 +68,8 @@ static const char *const migrations[] = {
     SQLITE_WEBHOOKS_MIGRATION,
     /* API keys, service notifications, push credentials and bindings */
     SQLITE_ACCOUNT_MODEL_MIGRATION,
+    /* webhook log counts, target backoff, fair-claim indexes */
+    SQLITE_WEBHOOKS_FAIR_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -72,6 +72,17 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
     "  idempotency_token TEXT, created_at INTEGER NOT NULL, completed_at INTEGER NOT NULL) STRICT;"          \
     "CREATE INDEX webhook_log_by_account ON webhook_log(account_sid, id);"
 
+/* Webhook safety (issue 10): a per-account count of log rows (pruning per account without counting),
+ * the failing-target backoff, and indexes for the fair claim (each account's oldest rows; the few
+ * claimed rows). */
+#define SQLITE_WEBHOOKS_FAIR_MIGRATION                                                                       \
+    "CREATE TABLE webhook_log_counts(account_sid TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;"             \
+    "INSERT INTO webhook_log_counts SELECT account_sid, count(*) FROM webhook_log GROUP BY account_sid;"    \
+    "CREATE TABLE webhook_targets(url TEXT PRIMARY KEY, failures INTEGER NOT NULL,"                         \
+    "  blocked_until INTEGER NOT NULL) STRICT;"                                                              \
+    "CREATE INDEX webhook_outbox_by_account ON webhook_outbox(account_sid, id);"                             \
+    "CREATE INDEX webhook_outbox_claimed ON webhook_outbox(claimed_until) WHERE claimed_until IS NOT NULL;"
+
 /* Schema of the account model tables (store/sqlite_account_model.c); existing services get their
  * notifications row here, new ones from services_insert_with_defaults(). */
 #define SQLITE_ACCOUNT_MODEL_MIGRATION                                                                       \

@@ -17,15 +17,21 @@ enum wq_id {
     WQ_OUTBOX_COUNT,
     WQ_OUTBOX_DELETE,
     WQ_OUTBOX_RETRY,
+    WQ_TARGET_FAILED,
+    WQ_TARGET_OK,
     WQ_LOG_INSERT,
-    WQ_LOG_PRUNE,
+    WQ_LOG_COUNT,
+    WQ_LOG_TRIM,
+    WQ_LOG_UNCOUNT,
     WQ_PENDING_LIST,
     WQ_LOG_LIST,
     WQ__COUNT
 };
 _Static_assert(WQ__COUNT <= 32, "webhook statements overflow their slots");
 
-/* The log keeps the last 10,000 rows per account (WQ_LOG_PRUNE). */
+/* The log keeps the last LOG_KEEP rows per account: a count per account says when an insert pushes the
+ * oldest out, so one tenant's deliveries never trim another's log and no insert counts rows. */
+#define LOG_KEEP 10000
 
 #define OUTBOX_WINDOW "256"
 
@@ -43,29 +49,63 @@ static const char *const wq_sql[WQ__COUNT] = {
     [WQ_OUTBOX_INSERT] = "INSERT INTO webhook_outbox(account_sid, event_type, url, method, params, order_key,"
                          " idempotency_token, attempts, next_attempt_at, created_at)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
-    /* Only the oldest OUTBOX_WINDOW rows are looked at: a claim costs the same with a million rows
-     * waiting (behind a receiver that is down) as with ten; later rows move up as these go. */
-    [WQ_OUTBOX_CLAIM] = "UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
-                        " SELECT o.id FROM (SELECT * FROM webhook_outbox ORDER BY id LIMIT " OUTBOX_WINDOW ") o"
-                        " WHERE o.next_attempt_at <= ?2 AND (o.claimed_until IS NULL OR o.claimed_until < ?2)"
-                        " AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key AND p.id < o.id)"
-                        " ORDER BY o.id LIMIT ?4)"
-                        " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
-                        " attempts, next_attempt_at, created_at",
-    [WQ_OUTBOX_NEXT_DUE] = "SELECT min(max(next_attempt_at, coalesce(claimed_until, 0)))"
-                           " FROM (SELECT * FROM webhook_outbox ORDER BY id LIMIT " OUTBOX_WINDOW ") o"
-                           " WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key"
-                           " AND p.id < o.id)",
+    /* Fair claim: the accounts with rows (a skip scan, one index probe each), then per account its
+     * OUTBOX_WINDOW oldest rows (index webhook_outbox_by_account: a claim costs the same with a million
+     * rows waiting behind a receiver that is down as with ten) filtered to due, claimable heads of their
+     * order key; ranked within the account and within the URL after what is already claimed, capped
+     * (?5 per account, ?6 per URL) and taken round-robin across accounts. The window goes by id, not by
+     * attempt time: an account's oldest row is always the head of its key, so each account progresses,
+     * whereas a retrying head would sort behind its own queued (and long due) successors. */
+    [WQ_OUTBOX_CLAIM] =
+        "WITH RECURSIVE acc(a) AS (SELECT (SELECT min(account_sid) FROM webhook_outbox) UNION ALL"
+        " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc WHERE acc.a IS NOT NULL),"
+        " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2),"
+        " cand AS (SELECT x.id, x.account_sid, x.url FROM acc JOIN webhook_outbox x ON x.id IN ("
+        "  SELECT y.id FROM (SELECT * FROM webhook_outbox w WHERE w.account_sid = acc.a"
+        "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") y"
+        "  WHERE y.next_attempt_at <= ?2 AND (y.claimed_until IS NULL OR y.claimed_until < ?2)"
+        "  AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = y.order_key AND p.id < y.id)"
+        "  AND NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.url = y.url AND t.blocked_until > ?2)"
+        "  ORDER BY y.id LIMIT ?5)),"
+        " ranked AS (SELECT c.id,"
+        "  row_number() OVER (PARTITION BY c.account_sid ORDER BY c.id)"
+        "   + (SELECT count(*) FROM busy b WHERE b.account_sid = c.account_sid) AS ra,"
+        "  row_number() OVER (PARTITION BY c.url ORDER BY c.id)"
+        "   + (SELECT count(*) FROM busy b WHERE b.url = c.url) AS rt FROM cand c)"
+        " UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
+        "  SELECT id FROM ranked WHERE ra <= ?5 AND rt <= ?6 ORDER BY ra, id LIMIT ?4)"
+        " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"
+        " attempts, next_attempt_at, created_at",
+    /* the earliest time a head row in an account's window may be claimed (a target's backoff included) */
+    [WQ_OUTBOX_NEXT_DUE] =
+        "WITH RECURSIVE acc(a) AS (SELECT (SELECT min(account_sid) FROM webhook_outbox) UNION ALL"
+        " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc WHERE acc.a IS NOT NULL)"
+        " SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0), coalesce(t.blocked_until, 0)))"
+        " FROM acc JOIN webhook_outbox o ON o.id IN (SELECT w.id FROM webhook_outbox w WHERE w.account_sid = acc.a"
+        "  ORDER BY w.id LIMIT " OUTBOX_WINDOW ")"
+        " LEFT JOIN webhook_targets t ON t.url = o.url"
+        " WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = o.order_key AND p.id < o.id)",
     [WQ_OUTBOX_RELEASE_ALL] = "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL"
                               " WHERE claimed_by IS NOT NULL",
     [WQ_OUTBOX_COUNT] = "SELECT count(*) FROM webhook_outbox",
     [WQ_OUTBOX_DELETE] = "DELETE FROM webhook_outbox WHERE id = ?1",
     [WQ_OUTBOX_RETRY] = "UPDATE webhook_outbox SET attempts = ?2, next_attempt_at = ?3, last_status = ?4,"
                         " last_error = ?5, last_latency_ms = ?6, claimed_by = NULL, claimed_until = NULL WHERE id = ?1",
+    /* failures while the target already waits (deliveries that were in flight) count once */
+    [WQ_TARGET_FAILED] = "INSERT INTO webhook_targets(url, failures, blocked_until) VALUES (?1, 1, ?2 + ?3)"
+                         " ON CONFLICT(url) DO UPDATE SET"
+                         " failures = failures + (blocked_until <= ?2),"
+                         " blocked_until = CASE WHEN blocked_until > ?2 THEN blocked_until"
+                         " ELSE ?2 + min(?4, ?3 << min(failures, 20)) END",
+    [WQ_TARGET_OK] = "DELETE FROM webhook_targets WHERE url = ?1",
     [WQ_LOG_INSERT] = "INSERT INTO webhook_log(account_sid, kind, event_type, url, method, outcome, status, attempts,"
                       " latency_ms, last_error, idempotency_token, created_at, completed_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    [WQ_LOG_PRUNE] = "DELETE FROM webhook_log WHERE account_sid = ?1 AND id <= ?2 - 10000",
+    [WQ_LOG_COUNT] = "INSERT INTO webhook_log_counts(account_sid, n) VALUES (?1, 1) ON CONFLICT(account_sid)"
+                     " DO UPDATE SET n = n + 1 RETURNING n",
+    [WQ_LOG_TRIM] = "DELETE FROM webhook_log WHERE id IN (SELECT id FROM webhook_log WHERE account_sid = ?1"
+                    " ORDER BY id LIMIT ?2)",
+    [WQ_LOG_UNCOUNT] = "UPDATE webhook_log_counts SET n = n - ?2 WHERE account_sid = ?1",
     [WQ_PENDING_LIST] = "SELECT id, event_type, url, method, last_status, attempts, last_latency_ms, last_error,"
                         " idempotency_token, created_at FROM webhook_outbox WHERE account_sid = ?1"
                         " ORDER BY id DESC LIMIT ?2",
@@ -149,7 +189,7 @@ static int run(struct sq_conn *c, enum wq_id id)
 }
 
 static int outbox_claim(struct store_conn *sc, const char *owner, long long now, long long lease_ms, int limit,
-                        outbox_row_fn fn, void *ctx, long long *next_due)
+                        const struct outbox_claim_limits *lim, outbox_row_fn fn, void *ctx, long long *next_due)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     *next_due = 0;
@@ -160,6 +200,8 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_int64(s, 3, lease_ms);
     sqlite3_bind_int(s, 4, limit);
+    sqlite3_bind_int(s, 5, lim->per_account);
+    sqlite3_bind_int(s, 6, lim->per_target);
     int rc, claimed = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         claimed++;
@@ -188,6 +230,29 @@ static int outbox_claim(struct store_conn *sc, const char *owner, long long now,
         *next_due = sqlite3_column_int64(s, 0);
     sq_done(s);
     return ST_OK;
+}
+
+static int target_failed(struct store_conn *sc, const char *url, long long now, long long base_ms, long long max_ms)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_TARGET_FAILED);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, url);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int64(s, 3, base_ms);
+    sqlite3_bind_int64(s, 4, max_ms);
+    return sq_exec(c, s);
+}
+
+static int target_ok(struct store_conn *sc, const char *url)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = wq(c, WQ_TARGET_OK);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, url);
+    return sq_exec(c, s);
 }
 
 static int outbox_release_all(struct store_conn *sc)
@@ -227,12 +292,32 @@ static int log_insert(struct store_conn *sc, const struct webhook_log_entry *e)
     int r = sq_exec(c, s);
     if (r != ST_OK)
         return r;
-    /* keep the log bounded: every insert trims what fell out of the window */
-    s = wq(c, WQ_LOG_PRUNE);
+    /* keep the log bounded per account: past LOG_KEEP rows, the account's oldest go */
+    s = wq(c, WQ_LOG_COUNT);
     if (!s)
         return ST_ERROR;
     sq_bind_text(s, 1, e->account_sid);
-    sqlite3_bind_int64(s, 2, sqlite3_last_insert_rowid(c->db));
+    long long n = 0;
+    int rc = sqlite3_step(s);   /* RETURNING: the upsert is done at the first step */
+    if (rc == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    r = rc == SQLITE_ROW ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
+    sq_done(s);
+    if (r != ST_OK || n <= LOG_KEEP)
+        return r;
+    s = wq(c, WQ_LOG_TRIM);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, e->account_sid);
+    sqlite3_bind_int64(s, 2, n - LOG_KEEP);
+    r = sq_exec(c, s);
+    if (r != ST_OK)
+        return r;
+    s = wq(c, WQ_LOG_UNCOUNT);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, e->account_sid);
+    sqlite3_bind_int64(s, 2, sqlite3_changes(c->db));
     return sq_exec(c, s);
 }
 
@@ -326,6 +411,8 @@ const struct store_webhook_ops sqlite_webhook_ops = {
     .outbox_insert = outbox_insert,
     .outbox_claim = outbox_claim,
     .outbox_release_all = outbox_release_all,
+    .target_failed = target_failed,
+    .target_ok = target_ok,
     .outbox_count = outbox_count,
     .outbox_finish = outbox_finish,
     .outbox_retry = outbox_retry,

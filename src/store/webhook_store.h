@@ -46,6 +46,12 @@ struct webhook_log_entry {
     long long completed_at;  /* 0 while pending */
 };
 
+/* Fair sharing of the delivery slots (issue 10): claimed rows count as in flight on every server. */
+struct outbox_claim_limits {
+    int per_account;   /* in-flight deliveries of one account */
+    int per_target;    /* in-flight deliveries to one URL */
+};
+
 typedef int (*outbox_row_fn)(void *ctx, const struct outbox_row *row);
 typedef int (*webhook_log_fn)(void *ctx, const struct webhook_log_entry *e);
 
@@ -57,13 +63,20 @@ struct store_webhook_ops {
     int (*outbox_insert)(struct store_conn *c, const struct outbox_row *row);
     /* Claims up to limit deliveries for owner until now + lease_ms and passes each to fn (pointers valid
      * during the call): rows that are due, not claimed by anyone else (or whose claim expired), and
-     * the oldest of their order key (so that one key's deliveries go out one at a time, in order).
+     * the oldest of their order key (so that one key's deliveries go out one at a time, in order),
+     * whose target is not backing off. Fair: each account's earliest-due rows, taken round-robin across
+     * accounts, with at most lim->per_account claimed rows per account and lim->per_target per URL.
      * Safe with several servers on one database. When fewer than limit rows were claimed, *next_due
      * receives the earliest time another row falls due (0: none); when limit rows were, it is 0 (the
      * caller claims again soon anyway). Runs inside the caller's transaction: the writer's (webhook/client.c sends
      * it as a write job, so that claims never contend with the writer for the database). */
     int (*outbox_claim)(struct store_conn *c, const char *owner, long long now, long long lease_ms, int limit,
-                        outbox_row_fn fn, void *ctx, long long *next_due);
+                        const struct outbox_claim_limits *lim, outbox_row_fn fn, void *ctx, long long *next_due);
+    /* A delivery to url failed in a way worth retrying: the whole target waits base_ms, doubled for
+     * each failure since it last answered (at most max_ms). Failures while it waits count once. */
+    int (*target_failed)(struct store_conn *c, const char *url, long long now, long long base_ms, long long max_ms);
+    /* A delivery to url succeeded: the target's backoff ends. */
+    int (*target_ok)(struct store_conn *c, const char *url);
     /* Drops every claim (a single server starting: what it had claimed before a crash is due again). */
     int (*outbox_release_all)(struct store_conn *c);
     /* Rows waiting in the outbox. */

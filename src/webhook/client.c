@@ -1,6 +1,7 @@
 #include "webhook/client.h"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "webhook/addr_policy.h"
 #include "webhook/sign.h"
 
 #define USER_AGENT "TwilioProxy/1.1"
@@ -33,6 +35,9 @@ struct transfer {
     char *body;    /* POST body */
     struct buf resp;
     long long t0;
+    enum target_policy policy;
+    int allow_link_local;
+    int blocked;           /* the policy refused an address the target resolved to */
     struct pre_call *pc;   /* T_PRE */
     /* T_POST: a copy of the outbox row */
     long long id;
@@ -91,6 +96,50 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     if (t->kind == T_PRE)
         buf_put(&t->resp, p, len);   /* past the ceiling the rest is dropped (buf.err) */
     return len;
+}
+
+/* libcurl calls this with each address it is about to connect to, after DNS: the policy sees what is
+ * really reached, whatever the URL's host says or a rebinding DNS answers later. */
+static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct transfer *t = ud;
+    size_t need = a->family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (purpose != CURLSOCKTYPE_IPCXN || a->addrlen < need ||
+        !addr_policy_allows(t->policy, t->allow_link_local, &a->addr)) {
+        t->blocked = 1;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+/* What the log says about a failed attempt: a coarse class, not curl's text, so that the log of a
+ * webhook aimed at an internal address does not describe that network. */
+static const char *error_class(const struct transfer *t, CURLcode res)
+{
+    switch (res) {
+    case CURLE_OK:
+        return "";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "timeout";
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "dns";
+    case CURLE_COULDNT_CONNECT:
+        return t->blocked ? "blocked" : "connect";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+        return "tls";
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+        return "connection";
+    default:
+        return "error";
+    }
 }
 
 /* Twilio signs the URL and, for POST, the sorted parameters (webhook/sign.h). */
@@ -157,6 +206,11 @@ static int prepare(struct transfer *t, const char *url, const char *method, cons
     curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* what the policy checks is what is reached: no proxy from the environment, no redirects */
+    curl_easy_setopt(t->easy, CURLOPT_PROXY, "");
+    curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
@@ -200,6 +254,8 @@ static void start_pre(struct hook_client *h, struct pre_call *pc)
     }
     t->kind = T_PRE;
     t->pc = pc;
+    t->policy = (enum target_policy)h->cfg.target_policy;
+    t->allow_link_local = h->cfg.allow_link_local;
     buf_init(&t->resp, PRE_BODY_MAX);
     if (prepare(t, pc->url, pc->method, pc->params, 0, pc->token, idem, h->cfg.pre_timeout_ms) != 0 ||
         curl_multi_add_handle(h->multi, t->easy) != CURLM_OK) {
@@ -221,10 +277,12 @@ static void finish_pre(struct transfer *t, CURLcode res)
     pc->status = (int)status;
     if (res == CURLE_OPERATION_TIMEDOUT) {
         pc->outcome = PRE_TIMEOUT;
-        snprintf(pc->error, sizeof(pc->error), "no answer within the timeout");
+        snprintf(pc->error, sizeof(pc->error), "timeout");
     } else if (res != CURLE_OK) {
         pc->outcome = PRE_FAILED;
-        snprintf(pc->error, sizeof(pc->error), "%s", curl_easy_strerror(res));
+        snprintf(pc->error, sizeof(pc->error), "%s", error_class(t, res));
+        if (t->blocked)
+            pc->latency_ms = 0;
     } else {
         pc->outcome = status == 200 ? PRE_OK : PRE_HTTP_STATUS;
         buf_put(&pc->body, t->resp.p ? t->resp.p : "", t->resp.len);
@@ -234,11 +292,15 @@ static void finish_pre(struct transfer *t, CURLcode res)
 
 /* ---- post-event outbox ---- */
 
+enum target_news { TARGET_SAME, TARGET_OK, TARGET_FAILED };
+
 struct outcome_job {
     struct write_job job;
     struct hook_client *h;
     long long id;
     int finish;   /* 1: leaves the outbox; 0: retry later */
+    enum target_news target;   /* what the attempt says about its URL */
+    long long now;
     struct webhook_log_entry e;
     long long next_at;
     char error[128];
@@ -249,6 +311,14 @@ static int outcome_apply(struct store_conn *c, struct write_job *job)
 {
     struct outcome_job *oj = (struct outcome_job *)job;
     const struct store_webhook_ops *ops = c->ops->webhooks;
+    const struct hook_client_config *cfg = &oj->h->cfg;
+    int rc = ST_OK;
+    if (oj->target == TARGET_OK)
+        rc = ops->target_ok(c, oj->e.url);
+    else if (oj->target == TARGET_FAILED)
+        rc = ops->target_failed(c, oj->e.url, oj->now, cfg->backoff_base_ms, cfg->backoff_max_ms);
+    if (rc != ST_OK)
+        return 1;
     if (oj->finish)
         return ops->outbox_finish(c, oj->id, &oj->e) != ST_OK;
     return ops->outbox_retry(c, oj->id, oj->e.attempts, oj->next_at, oj->e.status, oj->e.last_error,
@@ -266,9 +336,10 @@ static void outcome_complete(struct write_job *job, int committed, int store_res
     h->in_flight--;
     h->pending_jobs--;
     h->kicked = 1;
+    /* under the lock: once the last job is counted out, hook_client_stop() may free h */
+    curl_multi_wakeup(h->multi);
     pthread_cond_broadcast(&h->idle);
     pthread_mutex_unlock(&h->lock);
-    curl_multi_wakeup(h->multi);
     transfer_free(oj->t);
     free(oj);
 }
@@ -304,12 +375,24 @@ static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
     e->idempotency_token = t->idem;
     e->created_at = t->created_at;
     e->completed_at = now;
+    int blocked = res != CURLE_OK && t->blocked;
     if (res != CURLE_OK)
-        snprintf(oj->error, sizeof(oj->error), "%s", curl_easy_strerror(res));
+        snprintf(oj->error, sizeof(oj->error), "%s", error_class(t, res));
     else if (status < 200 || status > 299)
         snprintf(oj->error, sizeof(oj->error), "HTTP %ld", status);
     e->last_error = oj->error[0] ? oj->error : NULL;
-    if (res == CURLE_OK && status >= 200 && status <= 299) {
+    oj->now = now;
+    if (res == CURLE_OK && status >= 200 && status <= 299)
+        oj->target = TARGET_OK;
+    else if (retryable(res, status) && !blocked)
+        oj->target = TARGET_FAILED;   /* the target as a whole waits, not only this row */
+    if (blocked) {
+        /* the policy will refuse it again: final at once, and no timing of the network in the log */
+        oj->finish = 1;
+        e->outcome = "failed";
+        e->latency_ms = 0;
+        log_warn("webhook: %s to %s refused by the target policy", t->event_type, t->target_url);
+    } else if (res == CURLE_OK && status >= 200 && status <= 299) {
         oj->finish = 1;
         e->outcome = "delivered";
     } else if (retryable(res, status) && attempts < h->cfg.max_attempts) {
@@ -349,6 +432,8 @@ static int start_post(struct hook_client *h, const struct outbox_row *row, const
         return -1;
     t->kind = T_POST;
     t->id = row->id;
+    t->policy = (enum target_policy)h->cfg.target_policy;
+    t->allow_link_local = h->cfg.allow_link_local;
     memcpy(t->account_sid, row->account_sid, sizeof(t->account_sid));
     t->event_type = strdup(row->event_type);
     t->target_url = strdup(row->url);
@@ -422,7 +507,9 @@ static int claim_apply(struct store_conn *c, struct write_job *job)
 {
     struct claim_job *cj = (struct claim_job *)job;
     free_rows(cj);   /* a retried batch claims again */
-    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, CLAIM_LEASE_MS, cj->room, copy_row, cj, &cj->due);
+    struct outbox_claim_limits lim = {cj->h->cfg.per_account_max, cj->h->cfg.per_target_max};
+    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, CLAIM_LEASE_MS, cj->room, &lim, copy_row, cj,
+                                            &cj->due);
     if (rc != ST_OK && rc != ST_BUSY)
         log_warn("webhook: cannot claim from the outbox (%d)", rc);
     return rc != ST_OK;
@@ -479,6 +566,7 @@ static long long scan_outbox(struct hook_client *h)
 }
 
 #define CLAIM_SPACING_MS 2
+#define CAPPED_RESCAN_MS 50
 
 /* Worth a claim: nothing in flight (a lone event goes out at once), or a quarter of the slots free. */
 static int claim_worthwhile(struct hook_client *h)
@@ -565,6 +653,10 @@ static void *client_main(void *arg)
             next_scan = now + 1000;   /* a periodic look as a safety net */
             if (due && due < next_scan)
                 next_scan = due;
+            /* due already but not claimed: held back by a cap (a completion kicks) or locked by another
+             * server's claim; look again soon, not at once */
+            if (due && due <= now)
+                next_scan = now + CAPPED_RESCAN_MS;
         }
         int running = 0;
         curl_multi_perform(h->multi, &running);
@@ -647,6 +739,11 @@ int hook_client_start(struct hook_client **out, struct app *app, const struct ho
     h->cfg = *cfg;
     if (h->cfg.max_in_flight <= 0)
         h->cfg.max_in_flight = 32;
+    /* one account, or one URL, can never take every slot: the others always find some free */
+    if (h->cfg.per_account_max <= 0)
+        h->cfg.per_account_max = h->cfg.max_in_flight * 3 / 4 > 0 ? h->cfg.max_in_flight * 3 / 4 : 1;
+    if (h->cfg.per_target_max <= 0)
+        h->cfg.per_target_max = h->cfg.max_in_flight / 2 > 0 ? h->cfg.max_in_flight / 2 : 1;
     snprintf(h->owner, sizeof(h->owner), "%ld-%lld", (long)getpid(), now_ms());
     h->multi = curl_multi_init();
     /* its own connection for reads; claims and outcomes go through the writer */

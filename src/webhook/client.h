@@ -2,7 +2,8 @@
  * It makes the synchronous-looking pre-event calls for handlers (each completes through a callback) and
  * delivers the durable post-event outbox: oldest first, one at a time per order key, retried with
  * backoff on connection failures, timeouts, 429 and 5xx, each retry carrying RetryCount. Rows are
- * claimed in the store with a lease, so several servers can share one outbox. */
+ * claimed in the store with a lease, so several servers can share one outbox; claims share the slots
+ * fairly between accounts and targets, and a failing target backs off as a whole. */
 #ifndef PARLEY_CLIENT_H
 #define PARLEY_CLIENT_H
 
@@ -18,6 +19,10 @@ struct hook_client_config {
     int backoff_base_ms;   /* first retry delay, doubled each time (default 500) */
     int backoff_max_ms;    /* ceiling of the delay (default 30000) */
     int max_in_flight;     /* concurrent post-event deliveries (default 32) */
+    int per_account_max;   /* of which one account's (default three quarters of max_in_flight) */
+    int per_target_max;    /* of which to one URL (default half of max_in_flight) */
+    int target_policy;     /* enum target_policy (webhook/addr_policy.h): which addresses a webhook may reach */
+    int allow_link_local;  /* under TARGETS_OPEN, link-local and metadata addresses too */
     int release_claims_at_start;   /* the only server on its store: what a crash left claimed is due */
 };
 
