@@ -241,16 +241,26 @@ static int sq_exec_id(struct store_conn *sc, enum stmt_id id)
 
 /* Checkpoints run on their own thread and connection, so that a commit (and the request waiting for it)
  * never pays for copying the WAL back into the database: the writer's autocheckpoint is off. PASSIVE
- * checkpoints take no lock that the writer or the readers wait for. */
+ * checkpoints take no lock that the writer or the readers wait for.
+ *
+ * A PASSIVE checkpoint copies the frames that were committed when it began; the WAL only starts over
+ * (and journal_size_limit only shrinks it) when the writer begins a transaction while every frame has
+ * been copied. A writer that never pauses would outrun that, so the writer's WAL hook wakes the
+ * checkpointer once CHECKPOINT_WAKE_PAGES frames are waiting, and past CHECKPOINT_WRITER_PAGES the writer
+ * checkpoints itself between two transactions: nothing can be appended meanwhile, and the background
+ * checkpoints have already copied most of the frames, so it copies few. */
 struct sq_checkpointer {
     pthread_t thread;
     sqlite3 *db;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int stop;
+    int due;   /* the writer asked for a checkpoint now */
 };
 
 #define CHECKPOINT_EVERY_MS 100
+#define CHECKPOINT_WAKE_PAGES 1000
+#define CHECKPOINT_WRITER_PAGES 4000   /* ~16 MB of 4 KiB pages: the WAL stays around this size */
 
 static void *checkpoint_main(void *arg)
 {
@@ -265,9 +275,11 @@ static void *checkpoint_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&k->cond, &k->lock, &until);
+        if (!k->due)
+            pthread_cond_timedwait(&k->cond, &k->lock, &until);
         if (k->stop)
             break;
+        k->due = 0;
         pthread_mutex_unlock(&k->lock);
         int nlog = 0, nckpt = 0;
         int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
@@ -279,12 +291,31 @@ static void *checkpoint_main(void *arg)
     return NULL;
 }
 
+static int writer_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    struct sq_conn *c = arg;
+    if (frames >= CHECKPOINT_WRITER_PAGES) {
+        int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
+    } else if (frames >= CHECKPOINT_WAKE_PAGES && c->ckpt) {
+        pthread_mutex_lock(&c->ckpt->lock);
+        c->ckpt->due = 1;
+        pthread_cond_signal(&c->ckpt->cond);
+        pthread_mutex_unlock(&c->ckpt->lock);
+    }
+    return SQLITE_OK;
+}
+
 static struct sq_checkpointer *checkpointer_start(const char *target)
 {
     struct sq_checkpointer *k = calloc(1, sizeof(*k));
     if (!k)
         return NULL;
-    if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    /* A connection checkpoints only once it has read the database and so opened its WAL; before that
+     * sqlite3_wal_checkpoint_v2 is a silent no-op. */
+    if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(k->db);
         free(k);
         return NULL;
@@ -346,7 +377,9 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
         return ST_ERROR;
     }
     if (writer && !(c->ckpt = checkpointer_start(target)))
-        log_warn("sqlite: no background checkpoints; the WAL is checkpointed at close only");
+        log_warn("sqlite: no background checkpoints; the writer checkpoints between its transactions");
+    if (writer)
+        sqlite3_wal_hook(c->db, writer_wal_hook, c);   /* after the pragma, which resets the hook */
     *out = &c->base;
     return ST_OK;
 }
