@@ -14,6 +14,7 @@
 #include "api/api.h"
 #include "config.h"
 #include "http/server.h"
+#include "store/datalock.h"
 #include "store/store.h"
 #include "store/writer.h"
 #include "util/arena.h"
@@ -69,7 +70,8 @@ static int ensure_account(struct app *app, struct store_conn *db, const struct c
     }
     if (rc == ST_OK) {
         if (cfg->auth_token && strcmp(cfg->auth_token, acct.auth_token) != 0) {
-            if (db->ops->account_set_token(db, sid, cfg->auth_token) != ST_OK) {
+            /* through the writer: db is a reader, and the change must reach every thread's cache */
+            if (accounts_set_token(app, sid, cfg->auth_token) != 0) {
                 arena_free(&a);
                 return -1;
             }
@@ -139,10 +141,15 @@ static int serve(int argc, char **argv)
                       .metrics_public = cfg.metrics_public,
                       .admin_token = cfg.admin_token};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
+    int sqlite = app.store == &store_sqlite_ops;
+    /* one server per SQLite file; the lock goes with the process, also when it is killed */
+    if (sqlite && datalock_open(cfg.data, 1) != DATALOCK_OK)
+        return 1;
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
         if (wdb)
             wdb->ops->close(wdb);
+        datalock_close();
         return 1;
     }
     if (writer_start(&app.writer, wdb, 256) != 0) {
@@ -209,6 +216,7 @@ out:
     if (rdb)
         rdb->ops->close(rdb);
     wdb->ops->close(wdb);
+    datalock_close();
     return status;
 }
 

@@ -928,7 +928,9 @@ static int pg_account_set_token(struct store_conn *sc, const char *sid, const ch
     struct pg_params p = {0};
     pp_text(&p, sid);
     pp_text(&p, token);
-    return pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_SET_TOKEN, &p, NULL);
+    long long changed = 0;
+    int rc = pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_SET_TOKEN, &p, &changed);
+    return rc == ST_OK && changed == 0 ? ST_NOT_FOUND : rc;
 }
 
 /* ---- services ---- */

@@ -518,7 +518,10 @@ static int sq_account_set_token(struct store_conn *sc, const char *sid, const ch
         return ST_ERROR;
     sq_bind_text(s, 1, sid);
     sq_bind_text(s, 2, token);
-    return sq_exec(c, s);
+    int r = sq_exec(c, s);
+    if (r == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_NOT_FOUND;
+    return r;
 }
 
 /* ---- services ---- */

@@ -58,6 +58,53 @@ function refusedStart(h, extra) {
 }
 
 describe('store security', { concurrency: false }, () => {
+  test('--auth-token replaces the stored token at start: the old one fails, the new one works', async () => {
+    await withServer({}, async (h) => {
+      const old = h.authToken;
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
+      h.authToken = `rotated-${randomHex(24)}`;
+      await h.restart();
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200, 'the new token');
+      assert.equal((await h.raw('GET', '/v1/Users', { auth: [h.accountSid, old] })).status, 401, 'the old token');
+      await h.restart();
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200, 'the new token is kept');
+    });
+  });
+
+  test('parley account rotate-token on a running server: the old token fails at once on every thread', async () => {
+    await withServer({ args: ['--threads', '4'] }, async (h) => {
+      const old = h.authToken;
+      // every HTTP thread caches the account after its first request
+      await Promise.all(Array.from({ length: 32 }, () => h.raw('GET', '/v1/Users')));
+      const r = h.cli(['account', 'rotate-token', h.accountSid]);
+      assert.equal(r.status, 0, r.stderr);
+      const f = fields(r.stdout);
+      assert.equal(f.account_sid, h.accountSid);
+      assert.match(f.auth_token, /^[0-9a-f]{32}$/);
+      const oldAnswers = await Promise.all(Array.from({ length: 32 }, () => h.raw('GET', '/v1/Users', { auth: [h.accountSid, old] })));
+      assert.deepEqual([...new Set(oldAnswers.map((x) => x.status))], [401], 'the old token is refused on every thread');
+      const newAnswers = await Promise.all(Array.from({ length: 32 }, () => h.raw('GET', '/v1/Users', { auth: [h.accountSid, f.auth_token] })));
+      assert.deepEqual([...new Set(newAnswers.map((x) => x.status))], [200]);
+
+      // a token from a file (not on the command line), then the same restart-proofness
+      const file = path.join(h.dir, 'token.txt');
+      const given = `from-file-${randomHex(20)}`;
+      fs.writeFileSync(file, given + '\n', { mode: 0o600 });
+      const r2 = h.cli(['account', 'rotate-token', h.accountSid, '--auth-token-file', file]);
+      assert.equal(r2.status, 0, r2.stderr);
+      assert.equal(fields(r2.stdout).auth_token, given);
+      assert.equal((await h.raw('GET', '/v1/Users', { auth: [h.accountSid, f.auth_token] })).status, 401);
+      assert.equal((await h.raw('GET', '/v1/Users', { auth: [h.accountSid, given] })).status, 200);
+      // the server's own --auth-token would put the first one back at the next start: keep the harness in step
+      h.authToken = given;
+
+      const bad = h.cli(['account', 'rotate-token', 'AC' + '0'.repeat(32)]);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /no account/);
+      assert.equal(h.cli(['account', 'rotate-token', 'nope']).status, 2);
+    });
+  });
+
   test('creates racing the delete of their service answer 201 or 404, never 500', async () => {
     await withServer({}, async (h) => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -92,6 +139,19 @@ describe('store security', { concurrency: false }, () => {
         agent.destroy();
       }
       assert.ok(seen.get(404) > 0 && (seen.get(201) ?? 0) + (seen.get(200) ?? 0) > 0, `both outcomes occur: ${JSON.stringify([...seen])}`);
+    });
+  });
+
+  test('a second server on the same SQLite file is refused; the subcommands still work beside the first', { skip: SQLITE_ONLY }, async () => {
+    await withServer({}, async (h) => {
+      assert.match(refusedStart(h, []), /another parley server is running on/);
+      assert.equal(h.cli(['account', 'list']).status, 0);
+      assert.equal(h.cli(['key', 'create', '--account', h.accountSid]).status, 0);
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200, 'the first server is unharmed');
+      // the lock goes with the process: after a kill -9 a new server starts
+      await h.kill9();
+      await h.restart();
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
     });
   });
 });
