@@ -15,6 +15,7 @@
 #include "config.h"
 #include "http/server.h"
 #include "store/datalock.h"
+#include "store/secret.h"
 #include "store/store.h"
 #include "store/writer.h"
 #include "util/arena.h"
@@ -145,6 +146,12 @@ static int serve(int argc, char **argv)
     /* one server per SQLite file; the lock goes with the process, also when it is killed */
     if (sqlite && datalock_open(cfg.data, 1) != DATALOCK_OK)
         return 1;
+    if (secret_key_setup(cfg.secret_key_file, cfg.data, sqlite) != 0) {
+        datalock_close();
+        return 1;
+    }
+    if (!secret_have_key())
+        log_warn("no --secret-key-file: auth tokens and credential secrets are stored in clear text");
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
         if (wdb)

@@ -10,8 +10,8 @@
  *
  * They work beside a running server on the same file (SQLite WAL; every request re-reads API keys, so a
  * new key works and a revoked one fails at once, and a rotated auth token bumps the count that the
- * server's account copies are checked against, store/datalock.h). A new secret is printed once, on
- * stdout. */
+ * server's account copies are checked against, store/datalock.h). Every command takes
+ * --secret-key-file (default DATA.key for SQLite). A new secret is printed once, on stdout. */
 #include "api/accounts.h"
 
 #include <openssl/crypto.h>
@@ -28,6 +28,7 @@
 #include "http/response.h"
 #include "store/account_store.h"
 #include "store/datalock.h"
+#include "store/secret.h"
 #include "store/writer.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -181,6 +182,7 @@ struct cli {
     const char *friendly_name;   /* --friendly-name */
     const char *auth_token;      /* --auth-token */
     const char *auth_token_file; /* --auth-token-file */
+    const char *secret_key_file; /* --secret-key-file */
     const char *target;          /* positional: SK… for revoke */
     struct app app;
     struct store_conn *db;
@@ -419,7 +421,8 @@ static void usage(FILE *out)
           "Accounts and API keys on a Parley data file (PARLEY_DATA; default parley.db), also while a\n"
           "server runs on it. A new auth token or key secret is printed once; keys authenticate as\n"
           "HTTP Basic SK...:secret and act for their account. rotate-token replaces an auth token (a\n"
-          "new random one unless given) and prints it; the old one stops working at once.\n",
+          "new random one unless given) and prints it; the old one stops working at once. Every command\n"
+          "takes --secret-key-file FILE (PARLEY_SECRET_KEY_FILE; default DATA.key for SQLite).\n",
           out);
 }
 
@@ -440,6 +443,8 @@ static int parse_flags(struct cli *cli, int argc, char **argv)
             slot = &cli->auth_token;
         else if (strcmp(a, "--auth-token-file") == 0)
             slot = &cli->auth_token_file;
+        else if (strcmp(a, "--secret-key-file") == 0)
+            slot = &cli->secret_key_file;
         if (slot) {
             if (!v) {
                 fprintf(stderr, "parley: %s needs a value\n", a);
@@ -479,8 +484,11 @@ static int open_store(struct cli *cli)
     cli->app.store = store_backend_for(cli->data);
     int sqlite = cli->app.store == &store_sqlite_ops;
     /* without the server's lock: the subcommands work beside a running server */
-    if (sqlite && datalock_open(cli->data, 0) != DATALOCK_OK)
+    if ((sqlite && datalock_open(cli->data, 0) != DATALOCK_OK) ||
+        secret_key_setup(cli->secret_key_file, cli->data, sqlite) != 0) {
+        datalock_close();
         return -1;
+    }
     cli->app.data = cli->data;
     cli->app.sync_full = 1;
     cli->app.public_url = "";
@@ -515,6 +523,8 @@ int accounts_main(int argc, char **argv)
     memset(&cli, 0, sizeof(cli));
     const char *env = getenv("PARLEY_DATA");
     cli.data = env && *env ? env : "parley.db";
+    const char *key_env = getenv("PARLEY_SECRET_KEY_FILE");
+    cli.secret_key_file = key_env && *key_env ? key_env : NULL;
     int rc = parse_flags(&cli, argc - 2, argv + 2);
     if (rc != 0)
         return rc;

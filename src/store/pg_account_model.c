@@ -7,6 +7,7 @@
 
 #include "store/account_store.h"
 #include "store/pg_internal.h"
+#include "store/secret.h"
 #include "util/arena.h"
 
 enum aq_id {
@@ -398,6 +399,19 @@ static int credential_get(struct store_conn *sc, const char *account_sid, const 
     return ST_OK;
 }
 
+/* The four secret fields, sealed (store/secret.h), as the next parameters; NULL stays NULL. */
+static int push_sealed(struct pg_params *p, const struct credential *cr, struct arena *a)
+{
+    const char *v[] = {cr->certificate, cr->private_key, cr->api_key, cr->secret};
+    for (int i = 0; i < 4; i++) {
+        char *sealed = secret_seal(a, v[i], cr->sid);
+        if (v[i] && !sealed)
+            return -1;
+        pp_text(p, sealed);
+    }
+    return 0;
+}
+
 static int credential_insert(struct store_conn *sc, struct credential *cr)
 {
     struct pg_params p = {0};
@@ -406,14 +420,17 @@ static int credential_insert(struct store_conn *sc, struct credential *cr)
     pp_text(&p, cr->friendly_name);
     pp_text(&p, cr->type);
     pp_bool(&p, cr->sandbox > 0);
-    pp_text(&p, cr->certificate);
-    pp_text(&p, cr->private_key);
-    pp_text(&p, cr->api_key);
-    pp_text(&p, cr->secret);
+    struct arena a;
+    arena_init(&a);
+    if (push_sealed(&p, cr, &a) != 0) {
+        arena_free(&a);
+        return ST_ERROR;
+    }
     pp_int(&p, cr->date_created);
     pp_int(&p, cr->date_updated);
     PGresult *r;
     int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_INSERT, &p, &r);
+    arena_free(&a);
     if (rc != ST_OK)
         return rc;
     cr->id = pg_col_i64(r, 0, 0);
@@ -432,12 +449,16 @@ static int credential_update(struct store_conn *sc, const struct credential *cr)
         pp_bool(&p, cr->sandbox > 0);
     else
         pp_text(&p, NULL);
-    pp_text(&p, cr->certificate);
-    pp_text(&p, cr->private_key);
-    pp_text(&p, cr->api_key);
-    pp_text(&p, cr->secret);
+    struct arena a;
+    arena_init(&a);
+    if (push_sealed(&p, cr, &a) != 0) {
+        arena_free(&a);
+        return ST_ERROR;
+    }
     pp_int(&p, cr->date_updated);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_UPDATE, &p);
+    int rc = pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_UPDATE, &p);
+    arena_free(&a);
+    return rc;
 }
 
 static int credential_delete(struct store_conn *sc, const char *account_sid, const char *sid)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "store/account_store.h"
+#include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "util/arena.h"
 
@@ -426,6 +427,19 @@ static int credential_get(struct store_conn *sc, const char *account_sid, const 
     STEP_ONE(c, s, read_credential(s, a, out));
 }
 
+/* The four secret fields, sealed (store/secret.h), as parameters first..first+3; NULL stays NULL. */
+static int bind_sealed(sqlite3_stmt *s, int first, const struct credential *cr, struct arena *a)
+{
+    const char *v[] = {cr->certificate, cr->private_key, cr->api_key, cr->secret};
+    for (int i = 0; i < 4; i++) {
+        char *sealed = secret_seal(a, v[i], cr->sid);
+        if (v[i] && !sealed)
+            return -1;
+        sq_bind_text(s, first + i, sealed);
+    }
+    return 0;
+}
+
 static int credential_insert(struct store_conn *sc, struct credential *cr)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
@@ -437,13 +451,17 @@ static int credential_insert(struct store_conn *sc, struct credential *cr)
     sq_bind_text(s, 3, cr->friendly_name);
     sq_bind_text(s, 4, cr->type);
     sqlite3_bind_int(s, 5, cr->sandbox > 0);
-    sq_bind_text(s, 6, cr->certificate);
-    sq_bind_text(s, 7, cr->private_key);
-    sq_bind_text(s, 8, cr->api_key);
-    sq_bind_text(s, 9, cr->secret);
+    struct arena a;
+    arena_init(&a);
+    if (bind_sealed(s, 6, cr, &a) != 0) {
+        sq_done(s);
+        arena_free(&a);
+        return ST_ERROR;
+    }
     sqlite3_bind_int64(s, 10, cr->date_created);
     sqlite3_bind_int64(s, 11, cr->date_updated);
     int r = sq_exec(c, s);
+    arena_free(&a);
     if (r == ST_OK)
         cr->id = sqlite3_last_insert_rowid(c->db);
     return r;
@@ -463,12 +481,17 @@ static int credential_update(struct store_conn *sc, const struct credential *cr)
         sqlite3_bind_int(s, 5, cr->sandbox > 0);
     else
         sqlite3_bind_null(s, 5);
-    sq_bind_text(s, 6, cr->certificate);
-    sq_bind_text(s, 7, cr->private_key);
-    sq_bind_text(s, 8, cr->api_key);
-    sq_bind_text(s, 9, cr->secret);
+    struct arena a;
+    arena_init(&a);
+    if (bind_sealed(s, 6, cr, &a) != 0) {
+        sq_done(s);
+        arena_free(&a);
+        return ST_ERROR;
+    }
     sqlite3_bind_int64(s, 10, cr->date_updated);
-    return exec_one(c, s);
+    int r = exec_one(c, s);
+    arena_free(&a);
+    return r;
 }
 
 static int credential_delete(struct store_conn *sc, const char *account_sid, const char *sid)

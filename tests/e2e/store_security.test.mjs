@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parleyBin, PG_BASE, randomHex, start } from './harness.mjs';
@@ -58,6 +59,113 @@ function refusedStart(h, extra) {
 }
 
 describe('store security', { concurrency: false }, () => {
+  test('the data file, its -wal and -shm, the key file and the lock file are 0600', { skip: SQLITE_ONLY }, async () => {
+    await withServer({}, async (h) => {
+      assert.equal((await h.raw('POST', '/v1/Users', { body: { Identity: 'modes' } })).status, 201);
+      for (const suffix of ['', '-wal', '-shm', '.key', '.lock']) {
+        const st = fs.statSync(h.dataFile + suffix);
+        assert.equal((st.mode & 0o777).toString(8), '600', `mode of ${path.basename(h.dataFile + suffix)}`);
+      }
+    });
+  });
+
+  test('a data file left 0644 by an older version is narrowed to 0600 on start', { skip: SQLITE_ONLY }, async () => {
+    await withServer({}, async (h) => {
+      await h.stop();
+      for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(h.dataFile + suffix)) fs.chmodSync(h.dataFile + suffix, 0o644);
+      await h.restart();
+      assert.equal((await h.raw('POST', '/v1/Users', { body: { Identity: 'narrowed' } })).status, 201);
+      for (const suffix of ['', '-wal', '-shm']) {
+        assert.equal((fs.statSync(h.dataFile + suffix).mode & 0o777).toString(8), '600', `mode of ${suffix || 'the data file'}`);
+      }
+    });
+  });
+
+  test('no auth token nor credential secret is in the data file or its WAL; the token survives a restart', { skip: SQLITE_ONLY }, async () => {
+    await withServer({}, async (h) => {
+      const created = h.cli(['account', 'create', '--friendly-name', 'second']);
+      assert.equal(created.status, 0, created.stderr);
+      const second = fields(created.stdout);
+      const privateKey = `-----BEGIN RSA PRIVATE KEY-----${randomHex(40)}`;
+      const fcmSecret = `fcm-secret-${randomHex(24)}`;
+      assert.equal((await h.raw('POST', '/v1/Credentials', { body: { Type: 'apn', PrivateKey: privateKey, Certificate: 'cert' } })).status, 201);
+      assert.equal((await h.raw('POST', '/v1/Credentials', { body: { Type: 'fcm', Secret: fcmSecret } })).status, 201);
+      const secrets = [h.authToken, second.auth_token, privateKey, fcmSecret];
+      const check = (when) => {
+        const bytes = fileBytes(h);
+        for (const s of secrets) assert.ok(!bytes.includes(s), `${when}: ${s.slice(0, 12)}… is in the data file`);
+      };
+      check('while running');
+      await h.restart();
+      check('after a restart');
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200, 'the token survives the restart');
+      assert.equal((await h.raw('GET', '/v1/Users', { auth: [second.account_sid, second.auth_token] })).status, 200);
+      if (haveSqlite) assert.match(sql(h, `SELECT auth_token FROM accounts WHERE sid = '${h.accountSid}'`), /^enc1:/);
+    });
+  });
+
+  test('a wrong or malformed key file is a clear start-up error, and the right one still works', { skip: SQLITE_ONLY }, async () => {
+    await withServer({}, async (h) => {
+      await h.stop();
+      const other = path.join(h.dir, 'other.key');
+      fs.writeFileSync(other, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+      assert.match(refusedStart(h, ['--secret-key-file', other]), /secret key does not match this data file/);
+      fs.writeFileSync(other, 'not a key\n', { mode: 0o600 });
+      assert.match(refusedStart(h, ['--secret-key-file', other]), /must hold 64 hex digits/);
+      // the default key file moved away: the server must not make a new key and lose the tokens
+      fs.renameSync(h.dataFile + '.key', other);
+      assert.match(refusedStart(h, []), /secret key does not match this data file/);
+      fs.renameSync(other, h.dataFile + '.key');
+      await h.restart();
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
+    });
+  });
+
+  test('clear-text tokens written by an older version are sealed on start and keep working', { skip: (SQLITE_ONLY || (!haveSqlite && 'sqlite3 shell not installed')) }, async () => {
+    await withServer({}, async (h) => {
+      await h.stop();
+      const clear = `clear-${randomHex(24)}`;
+      sql(h, `UPDATE accounts SET auth_token = '${clear}' WHERE sid = '${h.accountSid}'`);
+      h.authToken = clear; // the same token on the command line: nothing to replace
+      await h.restart();
+      assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
+      assert.match(sql(h, `SELECT auth_token FROM accounts WHERE sid = '${h.accountSid}'`), /^enc1:/);
+      await h.stop();
+      assert.ok(!fileBytes(h).includes(clear), 'the clear token is gone from the file');
+      await h.restart();
+    });
+  });
+
+  test('--secret-key-file (both stores): tokens and credential secrets are sealed, a wrong key refuses to start', { skip: !haveSqlite && 'sqlite3 shell not installed' }, async () => {
+    const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-key-'));
+    const keyFile = path.join(keyDir, 'shared.key');
+    fs.writeFileSync(keyFile, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    try {
+      await withServer({ args: ['--secret-key-file', keyFile] }, async (h) => {
+        const secret = `fcm-${randomHex(24)}`;
+        assert.equal((await h.raw('POST', '/v1/Credentials', { body: { Type: 'fcm', Secret: secret } })).status, 201);
+        assert.match(sql(h, `SELECT auth_token FROM accounts WHERE sid = '${h.accountSid}'`), /^enc1:/);
+        const stored = sql(h, "SELECT secret FROM credentials WHERE type = 'fcm'");
+        assert.match(stored, /^enc1:/);
+        assert.ok(!stored.includes(secret));
+        const rotated = h.cli(['account', 'rotate-token', h.accountSid, '--secret-key-file', keyFile]);
+        assert.equal(rotated.status, 0, rotated.stderr);
+        h.authToken = fields(rotated.stdout).auth_token;
+        assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
+        await h.stop();
+        const wrong = path.join(keyDir, 'wrong.key');
+        fs.writeFileSync(wrong, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+        assert.match(refusedStart(h, ['--secret-key-file', wrong]), /secret key does not match/);
+        const cli = h.cli(['account', 'list', '--secret-key-file', wrong]);
+        assert.notEqual(cli.status, 0, 'a subcommand with the wrong key is refused too');
+        await h.restart();
+        assert.equal((await h.raw('GET', '/v1/Users')).status, 200, 'the right key still opens the token');
+      });
+    } finally {
+      fs.rmSync(keyDir, { recursive: true, force: true });
+    }
+  });
+
   test('--auth-token replaces the stored token at start: the old one fails, the new one works', async () => {
     await withServer({}, async (h) => {
       const old = h.authToken;
