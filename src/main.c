@@ -180,6 +180,10 @@ static int serve(int argc, char **argv)
                                       .target_policy = cfg.webhook_targets_public ? TARGETS_PUBLIC : TARGETS_OPEN,
                                       .allow_link_local = cfg.webhook_allow_link_local,
                                       .release_claims_at_start = strcmp(app.store->name, "sqlite") == 0};
+    if (services_reaper_start(&app) != 0) {
+        log_err("cannot start the reaper of deleted services");
+        goto out;
+    }
     if (hook_client_start(&app.hooks, &app, &hcfg) != 0) {
         log_err("cannot start the webhook client");
         goto out;
@@ -219,6 +223,7 @@ static int serve(int argc, char **argv)
 out:
     server_stop(srv, 10000);
     hook_client_stop(app.hooks);
+    services_reaper_stop(&app);
     writer_stop(app.writer);
     if (rdb)
         rdb->ops->close(rdb);

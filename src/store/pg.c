@@ -100,6 +100,8 @@ static const char *const migrations[] = {
     PG_WEBHOOKS_FAIR_MIGRATION,
     /* 5: the store's own facts: the check value of the secret key (store/secret.h) */
     "CREATE TABLE store_meta(name text PRIMARY KEY, value text NOT NULL);",
+    /* 5: deleted services are reaped in bounded batches */
+    PG_SERVICE_REAP_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -152,9 +154,9 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = $2 WHERE sid = $1",
     [Q_ACCOUNT_FIRST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY date_created, sid LIMIT 1",
     [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                      " WHERE sid = $1 AND account_sid = $2",
+                      " WHERE sid = $1 AND account_sid = $2 AND deleted_at IS NULL",
     [Q_SERVICE_GET_LOCK] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                           " WHERE sid = $1 AND account_sid = $2 FOR SHARE",
+                           " WHERE sid = $1 AND account_sid = $2 AND deleted_at IS NULL FOR SHARE",
     [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
                          " VALUES ($1, $2, $3, $4::bigint, $5::bigint)",
     [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, " SERVICE_CONFIG_COLS ")"

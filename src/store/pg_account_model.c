@@ -9,6 +9,7 @@
 #include "store/pg_internal.h"
 #include "store/secret.h"
 #include "util/arena.h"
+#include "util/timefmt.h"
 
 enum aq_id {
     AQ_ACCOUNT_LIST,
@@ -20,7 +21,12 @@ enum aq_id {
     AQ_KEY_REVOKE,
     AQ_SERVICE_LIST_AFTER,
     AQ_SERVICE_LIST_BEFORE,
-    AQ_SERVICE_DELETE,
+    AQ_SERVICE_MARK,
+    AQ_REAP_NEXT,
+    AQ_REAP_BINDINGS,
+    AQ_REAP_USERS,
+    AQ_REAP_ROLES,
+    AQ_REAP_SERVICE,
     AQ_SERVICE_CONFIG_UPDATE,
     AQ_ROLE_UPDATE,
     AQ_ROLE_LOCK,
@@ -74,11 +80,25 @@ static const char *const aq_sql[AQ__COUNT] = {
                             " WHERE account_sid = $1 ORDER BY date_created, sid",
     [AQ_KEY_REVOKE] = "UPDATE api_keys SET date_revoked = coalesce(date_revoked, $2::bigint) WHERE sid = $1",
     [AQ_SERVICE_LIST_AFTER] = "SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1 AND id > $2::bigint"
-                              " ORDER BY id LIMIT $3::bigint",
+                              " AND deleted_at IS NULL ORDER BY id LIMIT $3::bigint",
     [AQ_SERVICE_LIST_BEFORE] = "SELECT * FROM (SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1"
-                               " AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint) page ORDER BY id",
-    /* users, roles, configuration, notifications, bindings and webhooks go by ON DELETE CASCADE */
-    [AQ_SERVICE_DELETE] = "DELETE FROM services WHERE sid = $1 AND account_sid = $2",
+                               " AND id < $2::bigint AND deleted_at IS NULL ORDER BY id DESC LIMIT $3::bigint) page"
+                               " ORDER BY id",
+    [AQ_SERVICE_MARK] = "UPDATE services SET deleted_at = $3::bigint WHERE sid = $1 AND account_sid = $2"
+                        " AND deleted_at IS NULL",
+    /* SKIP LOCKED: servers reaping at once take different services */
+    [AQ_REAP_NEXT] = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1"
+                     " FOR UPDATE SKIP LOCKED",
+    /* bindings and users first, then the roles the configuration does not name; the service row takes
+     * the few rows left by ON DELETE CASCADE */
+    [AQ_REAP_BINDINGS] = "DELETE FROM bindings WHERE id IN (SELECT id FROM bindings WHERE service_sid = $1"
+                         " LIMIT $2::bigint)",
+    [AQ_REAP_USERS] = "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE service_sid = $1 LIMIT $2::bigint)",
+    [AQ_REAP_ROLES] = "DELETE FROM roles WHERE id IN (SELECT id FROM roles WHERE service_sid = $1"
+                      " AND sid NOT IN (SELECT conversation_creator_role_sid FROM service_configs WHERE service_sid = $1"
+                      " UNION ALL SELECT conversation_role_sid FROM service_configs WHERE service_sid = $1"
+                      " UNION ALL SELECT chat_service_role_sid FROM service_configs WHERE service_sid = $1) LIMIT $2::bigint)",
+    [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = $1",
     [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = $2,"
                                  " conversation_role_sid = $3, chat_service_role_sid = $4,"
                                  " reachability_enabled = $5::integer WHERE service_sid = $1",
@@ -264,7 +284,38 @@ static int service_delete(struct store_conn *sc, const char *account_sid, const 
     struct pg_params p = {0};
     pp_text(&p, sid);
     pp_text(&p, account_sid);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_SERVICE_DELETE, &p);
+    pp_int(&p, time_now_ms());
+    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_SERVICE_MARK, &p);
+}
+
+static int service_reap(struct store_conn *sc, int max_rows, int *more)
+{
+    *more = 0;
+    PGresult *r;
+    int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_REAP_NEXT, NULL, &r);
+    if (rc == ST_NOT_FOUND)
+        return ST_OK;
+    if (rc != ST_OK)
+        return rc;
+    char sid[SID_LEN + 1];
+    pg_col_sid(r, 0, 0, sid);
+    PQclear(r);
+    *more = 1;
+    static const int steps[] = {AQ_REAP_BINDINGS, AQ_REAP_USERS, AQ_REAP_ROLES};
+    long long budget = max_rows;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        struct pg_params p = {0};
+        pp_text(&p, sid);
+        pp_int(&p, budget);
+        long long n = 0;
+        if ((rc = pg_cmd(CONN(sc), PGT_ACCOUNT, steps[i], &p, &n)) != ST_OK)
+            return rc;
+        if ((budget -= n) <= 0)
+            return ST_OK;
+    }
+    struct pg_params p = {0};
+    pp_text(&p, sid);
+    return pg_cmd(CONN(sc), PGT_ACCOUNT, AQ_REAP_SERVICE, &p, NULL);
 }
 
 static int service_config_update(struct store_conn *sc, const struct service_config *cfg)
@@ -543,6 +594,7 @@ const struct store_account_ops pg_account_ops = {
     .key_revoke = key_revoke,
     .service_list = service_list,
     .service_delete = service_delete,
+    .service_reap = service_reap,
     .service_config_update = service_config_update,
     .role_update = role_update,
     .role_delete = role_delete,

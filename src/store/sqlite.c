@@ -77,6 +77,8 @@ static const char *const migrations[] = {
     SQLITE_WEBHOOKS_FAIR_MIGRATION,
     /* the store's own facts: the check value of the secret key (store/secret.h) */
     "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
+    /* deleted services are reaped in bounded batches */
+    SQLITE_SERVICE_REAP_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -132,7 +134,7 @@ static const char *const stmt_sql[Q__COUNT] = {
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
                         " ORDER BY date_created, sid LIMIT 1",
     [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                      " WHERE sid = ?1 AND account_sid = ?2",
+                      " WHERE sid = ?1 AND account_sid = ?2 AND deleted_at IS NULL",
     [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
                          " VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, conversation_creator_role_sid,"
@@ -169,7 +171,8 @@ int sq_map_rc(sqlite3 *db, int rc)
     case SQLITE_CONSTRAINT:
         if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
             return ST_CONFLICT;
-        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        /* a trigger refuses writes into a deleted service (SQLITE_SERVICE_REAP_MIGRATION) */
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER)
             return ST_IN_USE;
         return ST_ERROR;
     case SQLITE_BUSY:

@@ -250,6 +250,66 @@ describe('store security', { concurrency: false }, () => {
     });
   });
 
+  test('deleting a service with 50,000 users answers at once and reaps its rows in bounded batches, also after a kill -9', { skip: SQLITE_ONLY || (!haveSqlite && 'sqlite3 shell not installed') }, async () => {
+    await withServer({}, async (h) => {
+      const N = 50000;
+      const seed = async (name) => {
+        const sv = await h.raw('POST', '/v1/Services', { body: { FriendlyName: name } });
+        assert.equal(sv.status, 201, sv.body);
+        const sid = sv.json.sid;
+        sql(h, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${N})
+          INSERT INTO users(sid, account_sid, service_sid, role_sid, identity, attributes, date_created, date_updated)
+          SELECT printf('US%032x', i + ${name.length * 1000000}), '${h.accountSid}', '${sid}',
+                 (SELECT chat_service_role_sid FROM service_configs WHERE service_sid = '${sid}'), 'bulk-' || i, '{}', 0, 0 FROM n`);
+        assert.equal((await h.raw('POST', `/v1/Services/${sid}/Roles`, { body: { FriendlyName: 'extra', Type: 'conversation', Permission: 'sendMessage' } })).status, 201);
+        assert.equal(sql(h, `SELECT count(*) FROM users WHERE service_sid = '${sid}'`), String(N));
+        return sid;
+      };
+      const left = (sid) => Number(sql(h, `SELECT (SELECT count(*) FROM users WHERE service_sid = '${sid}') + (SELECT count(*) FROM roles WHERE service_sid = '${sid}') + (SELECT count(*) FROM services WHERE sid = '${sid}')`));
+      const waitReaped = async (sid) => {
+        const deadline = Date.now() + 60_000;
+        while (left(sid) > 0) {
+          assert.ok(Date.now() < deadline, `rows of ${sid} left: ${left(sid)}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+
+      const sid = await seed('big');
+      const t0 = process.hrtime.bigint();
+      const del = await h.raw('DELETE', `/v1/Services/${sid}`);
+      const deleteMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      assert.equal(del.status, 204, del.body);
+      // gone at once for every reader and writer, while its rows are still being reaped
+      assert.equal((await h.raw('GET', `/v1/Services/${sid}`)).status, 404);
+      assert.equal((await h.raw('GET', `/v1/Services/${sid}/Users/bulk-1`)).status, 404);
+      assert.equal((await h.raw('POST', `/v1/Services/${sid}/Users`, { body: { Identity: 'late' } })).status, 404);
+      assert.equal((await h.raw('DELETE', `/v1/Services/${sid}`)).status, 404);
+      const listed = await h.raw('GET', '/v1/Services?PageSize=50');
+      assert.ok(!listed.json.services.some((x) => x.sid === sid), 'not listed');
+      // other writes keep flowing while it is reaped
+      let worst = 0;
+      for (let i = 0; left(sid) > 0 && i < 200; i++) {
+        const w0 = process.hrtime.bigint();
+        assert.equal((await h.raw('POST', '/v1/Users', { body: { Identity: `during-${i}` } })).status, 201);
+        worst = Math.max(worst, Number(process.hrtime.bigint() - w0) / 1e6);
+      }
+      await waitReaped(sid);
+      process.stdout.write(`# delete of ${N} users answered in ${deleteMs.toFixed(1)} ms; slowest create while reaping ${worst.toFixed(1)} ms\n`);
+      assert.ok(deleteMs < 200, `the DELETE took ${deleteMs} ms (a delete of every row at once takes ~400 ms)`);
+
+      // a kill -9 right after the 204: the next start finishes the job
+      const sid2 = await seed('crash');
+      assert.equal((await h.raw('DELETE', `/v1/Services/${sid2}`)).status, 204);
+      await h.kill9();
+      assert.ok(left(sid2) > 0, 'rows left to reap after the kill');
+      assert.equal(sql(h, `SELECT deleted_at IS NOT NULL FROM services WHERE sid = '${sid2}'`), '1', 'the mark is durable');
+      await h.restart();
+      assert.equal((await h.raw('GET', `/v1/Services/${sid2}`)).status, 404);
+      await waitReaped(sid2);
+      assert.equal(sql(h, "SELECT count(*) FROM users WHERE identity LIKE 'bulk-%'"), '0');
+    });
+  });
+
   test('a second server on the same SQLite file is refused; the subcommands still work beside the first', { skip: SQLITE_ONLY }, async () => {
     await withServer({}, async (h) => {
       assert.match(refusedStart(h, []), /another parley server is running on/);
