@@ -14,13 +14,13 @@
  * --secret-key-file (default DATA.key for SQLite). A new secret is printed once, on stdout. */
 #include "api/accounts.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <errno.h>
 #include <unistd.h>
 
 #include "api/api.h"

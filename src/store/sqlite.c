@@ -424,7 +424,11 @@ static void sq_close(struct store_conn *sc)
     struct sq_conn *c = (struct sq_conn *)sc;
     if (!c)
         return;
+    /* the hook must not wake a checkpointer that is gone (PRAGMA optimize below may commit) */
+    if (c->writer)
+        sqlite3_wal_hook(c->db, NULL, NULL);
     checkpointer_stop(c->ckpt);
+    c->ckpt = NULL;
     for (int i = 0; i < Q__COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_EXTRA_STMTS; i++)

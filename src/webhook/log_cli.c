@@ -77,11 +77,13 @@ int webhooks_cli_main(int argc, char **argv)
     }
     const struct store_ops *ops = store_backend_for(data);
     struct store_conn *c;
-    /* the account row is read, and its auth token is sealed */
-    if (secret_key_setup(key_file && *key_file ? key_file : NULL, data, ops == &store_sqlite_ops) != 0)
-        return 1;
     if (ops->open(data, 0, 0, &c) != ST_OK) {
         fprintf(stderr, "parley: cannot open %s\n", data);
+        return 1;
+    }
+    /* the account row is read, and its auth token is sealed */
+    if (secret_key_setup(key_file && *key_file ? key_file : NULL, data, ops == &store_sqlite_ops) != 0) {
+        c->ops->close(c);
         return 1;
     }
     struct arena a;
