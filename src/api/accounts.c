@@ -169,7 +169,8 @@ static void complete_token(struct write_job *job, int committed, int store_resul
 
 int accounts_set_token(struct app *app, const char *sid, const char *token)
 {
-    struct token_job t = {.job = {.apply = apply_token, .complete = complete_token}, .sid = sid, .token = token};
+    struct token_job t = {.job = {.apply = apply_token, .complete = complete_token}, .sid = sid,
+                          .token = token};
     writer_run_sync(app->writer, &t.job);
     return t.rc;
 }
@@ -372,6 +373,12 @@ static int read_token_file(const char *path, char token[TOKEN_MAX + 2])
         return 2;
     }
     token[strcspn(token, "\r\n")] = '\0';
+    for (const char *p = token; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            OPENSSL_cleanse(token, TOKEN_MAX + 2);
+            fprintf(stderr, "parley: %s holds a control character\n", path);
+            return 2;
+        }
     return 0;
 }
 
@@ -399,7 +406,8 @@ static int account_rotate(struct cli *cli)
     if (rc == ST_OK) {
         printf("account_sid %s\nauth_token %s\n", cli->target, token);
         fflush(stdout);
-        fprintf(stderr, "parley: the auth token of %s is replaced; the old one no longer works\n", cli->target);
+        fprintf(stderr, "parley: the auth token of %s is replaced; the old one no longer works\n",
+                cli->target);
     } else if (rc == ST_NOT_FOUND) {
         fprintf(stderr, "parley: no account %s in this data file\n", cli->target);
     } else {
@@ -413,7 +421,8 @@ static void usage(FILE *out)
 {
     fputs("usage: parley account create [--friendly-name NAME] [--auth-token TOKEN] [--data FILE]\n"
           "       parley account list [--data FILE]\n"
-          "       parley account rotate-token AC... [--auth-token TOKEN | --auth-token-file FILE] [--data FILE]\n"
+          "       parley account rotate-token AC... [--auth-token TOKEN | --auth-token-file FILE]\n"
+          "                                  [--data FILE]\n"
           "       parley key create --account AC... [--friendly-name NAME] [--data FILE]\n"
           "       parley key list [--account AC...] [--data FILE]\n"
           "       parley key revoke SK... [--data FILE]\n"
@@ -534,8 +543,8 @@ int accounts_main(int argc, char **argv)
     int create_account = 0, rotate = 0;
     if (account && strcmp(verb, "create") == 0 && !cli.account && !cli.target && !cli.auth_token_file)
         create_account = 1;
-    else if (account && strcmp(verb, "rotate-token") == 0 && cli.target && !cli.account && !cli.friendly_name &&
-             !(cli.auth_token && cli.auth_token_file))
+    else if (account && strcmp(verb, "rotate-token") == 0 && cli.target && !cli.account &&
+             !cli.friendly_name && !(cli.auth_token && cli.auth_token_file))
         rotate = 1;
     else if (account && strcmp(verb, "list") == 0 && !cli.account && !cli.target && !cli.friendly_name &&
              !cli.auth_token)

@@ -696,8 +696,8 @@ static int schema_version(struct pg_conn *c, int *version)
 static int seal_column(struct pg_conn *c, const char *table, const char *col)
 {
     char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND left(%s, %d) <> '%s' FOR UPDATE",
-             col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
+    snprintf(sql, sizeof(sql), "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND left(%s, %d) <> '%s'"
+             " FOR UPDATE", col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
     PGresult *r = PQexec(c->db, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         log_err("postgres: reading clear-text secrets failed: %s", PQresultErrorMessage(r));
@@ -738,7 +738,8 @@ static int secrets_migrate(struct pg_conn *c)
     } else if (PQntuples(r) == 1) {
         char *plain = NULL;
         if (!secret_have_key()) {
-            log_err("this database holds sealed secrets: start with the --secret-key-file they were sealed with");
+            log_err("this database holds sealed secrets: start with the --secret-key-file they were"
+                    " sealed with");
             ok = 0;
         } else if (secret_open(&a, PQgetvalue(r, 0, 0), KEY_CHECK_NAME, &plain) != 0 ||
                    strcmp(plain, KEY_CHECK_PLAIN) != 0) {
@@ -748,9 +749,8 @@ static int secrets_migrate(struct pg_conn *c)
         }
     } else if (secret_have_key()) {
         const char *v[1] = {secret_seal(&a, KEY_CHECK_PLAIN, KEY_CHECK_NAME)};
-        PGresult *u = v[0] ? PQexecParams(c->db, "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', $1)",
-                                          1, NULL, v, NULL, NULL, 0)
-                           : NULL;
+        static const char insert[] = "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', $1)";
+        PGresult *u = v[0] ? PQexecParams(c->db, insert, 1, NULL, v, NULL, NULL, 0) : NULL;
         ok = u && PQresultStatus(u) == PGRES_COMMAND_OK;
         PQclear(u);
     }

@@ -82,8 +82,8 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_SERVICE_LIST_AFTER] = "SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1 AND id > $2::bigint"
                               " AND deleted_at IS NULL ORDER BY id LIMIT $3::bigint",
     [AQ_SERVICE_LIST_BEFORE] = "SELECT * FROM (SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1"
-                               " AND id < $2::bigint AND deleted_at IS NULL ORDER BY id DESC LIMIT $3::bigint) page"
-                               " ORDER BY id",
+                               " AND id < $2::bigint AND deleted_at IS NULL ORDER BY id DESC"
+                               " LIMIT $3::bigint) page ORDER BY id",
     [AQ_SERVICE_MARK] = "UPDATE services SET deleted_at = $3::bigint WHERE sid = $1 AND account_sid = $2"
                         " AND deleted_at IS NULL",
     /* SKIP LOCKED: servers reaping at once take different services */
@@ -93,11 +93,12 @@ static const char *const aq_sql[AQ__COUNT] = {
      * the few rows left by ON DELETE CASCADE */
     [AQ_REAP_BINDINGS] = "DELETE FROM bindings WHERE id IN (SELECT id FROM bindings WHERE service_sid = $1"
                          " LIMIT $2::bigint)",
-    [AQ_REAP_USERS] = "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE service_sid = $1 LIMIT $2::bigint)",
-    [AQ_REAP_ROLES] = "DELETE FROM roles WHERE id IN (SELECT id FROM roles WHERE service_sid = $1"
-                      " AND sid NOT IN (SELECT conversation_creator_role_sid FROM service_configs WHERE service_sid = $1"
-                      " UNION ALL SELECT conversation_role_sid FROM service_configs WHERE service_sid = $1"
-                      " UNION ALL SELECT chat_service_role_sid FROM service_configs WHERE service_sid = $1) LIMIT $2::bigint)",
+    [AQ_REAP_USERS] = "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE service_sid = $1"
+                      " LIMIT $2::bigint)",
+    [AQ_REAP_ROLES] = "DELETE FROM roles WHERE id IN (SELECT r.id FROM roles r"
+                      " JOIN service_configs c ON c.service_sid = r.service_sid WHERE r.service_sid = $1"
+                      " AND r.sid NOT IN (c.conversation_creator_role_sid, c.conversation_role_sid,"
+                      " c.chat_service_role_sid) LIMIT $2::bigint)",
     [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = $1",
     [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = $2,"
                                  " conversation_role_sid = $3, chat_service_role_sid = $4,"

@@ -200,22 +200,22 @@ void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1]); /* "" for
     "CREATE INDEX services_deleted ON services(deleted_at) WHERE deleted_at IS NOT NULL;"                    \
     "CREATE FUNCTION parley_live_service() RETURNS trigger LANGUAGE plpgsql AS $f$"                          \
     "BEGIN"                                                                                                  \
-    "  IF (SELECT deleted_at FROM services WHERE sid = NEW.service_sid FOR SHARE) IS NOT NULL THEN"         \
-    "    RAISE EXCEPTION 'the service is deleted' USING ERRCODE = 'foreign_key_violation';"                 \
+    "  IF (SELECT deleted_at FROM services WHERE sid = NEW.service_sid FOR SHARE) IS NOT NULL THEN"          \
+    "    RAISE EXCEPTION 'the service is deleted' USING ERRCODE = 'foreign_key_violation';"                  \
     "  END IF;"                                                                                              \
     "  RETURN NEW;"                                                                                          \
     "END $f$;"                                                                                               \
-    "CREATE TRIGGER users_live_service BEFORE INSERT OR UPDATE ON users"                                    \
+    "CREATE TRIGGER users_live_service BEFORE INSERT OR UPDATE ON users"                                     \
     "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
-    "CREATE TRIGGER roles_live_service BEFORE INSERT OR UPDATE ON roles"                                    \
+    "CREATE TRIGGER roles_live_service BEFORE INSERT OR UPDATE ON roles"                                     \
     "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
-    "CREATE TRIGGER service_configs_live_service BEFORE INSERT OR UPDATE ON service_configs"                                    \
+    "CREATE TRIGGER service_configs_live_service BEFORE INSERT OR UPDATE ON service_configs"                 \
     "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
-    "CREATE TRIGGER service_notifications_live_service BEFORE INSERT OR UPDATE ON service_notifications"                                    \
+    "CREATE TRIGGER service_notifications_live_service BEFORE INSERT OR UPDATE ON service_notifications"     \
     "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
-    "CREATE TRIGGER service_webhooks_live_service BEFORE INSERT OR UPDATE ON service_webhooks"                                    \
+    "CREATE TRIGGER service_webhooks_live_service BEFORE INSERT OR UPDATE ON service_webhooks"               \
     "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
-    "CREATE TRIGGER bindings_live_service BEFORE INSERT OR UPDATE ON bindings"                                    \
+    "CREATE TRIGGER bindings_live_service BEFORE INSERT OR UPDATE ON bindings"                               \
     "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"
 
 #endif

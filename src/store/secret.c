@@ -154,9 +154,9 @@ char *secret_seal(struct arena *a, const char *plain, const char *aad)
     if (fill_random(nonce, NONCE_BYTES) != 0)
         return NULL;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    int len = 0, fin = 0;
+    int len = 0, fin = 0, aad_len = aad ? (int)strlen(aad) : 0;
     int ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
-             (!aad || EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) == 1) &&
+             (!aad || EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, aad_len) == 1) &&
              EVP_EncryptUpdate(ctx, ct, &len, (const unsigned char *)plain, (int)n) == 1 &&
              EVP_EncryptFinal_ex(ctx, ct + len, &fin) == 1 &&
              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, tag) == 1;
@@ -200,9 +200,9 @@ int secret_open(struct arena *a, const char *stored, const char *aad, char **out
     if (!plain)
         return -1;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    int len = 0, fin = 0;
+    int len = 0, fin = 0, aad_len = aad ? (int)strlen(aad) : 0;
     int ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) == 1 &&
-             (!aad || EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) == 1) &&
+             (!aad || EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, aad_len) == 1) &&
              EVP_DecryptUpdate(ctx, (unsigned char *)plain, &len, raw + NONCE_BYTES, (int)n) == 1 &&
              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, raw + NONCE_BYTES + n) == 1 &&
              EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + len, &fin) == 1;

@@ -452,8 +452,8 @@ static void sq_close(struct store_conn *sc)
 static int seal_column(struct sq_conn *c, const char *table, const char *col)
 {
     char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND substr(%s, 1, %d) <> '%s'", col,
-             table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
+    snprintf(sql, sizeof(sql), "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND substr(%s, 1, %d) <> '%s'",
+             col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
     sqlite3_stmt *sel = NULL, *upd = NULL;
     if (sqlite3_prepare_v2(c->db, sql, -1, &sel, NULL) != SQLITE_OK)
         return -1;
@@ -499,7 +499,8 @@ static int sq_secrets_migrate(struct sq_conn *c)
     if (rc == SQLITE_ROW) {
         char *plain = NULL;
         if (!secret_have_key()) {
-            log_err("this data file holds sealed secrets: start with the --secret-key-file they were sealed with");
+            log_err("this data file holds sealed secrets: start with the --secret-key-file they were"
+                    " sealed with");
             r = ST_ERROR;
         } else if (secret_open(&a, (const char *)sqlite3_column_text(s, 0), KEY_CHECK_NAME, &plain) != 0 ||
                    strcmp(plain, KEY_CHECK_PLAIN) != 0) {
@@ -509,9 +510,8 @@ static int sq_secrets_migrate(struct sq_conn *c)
         }
     } else if (rc == SQLITE_DONE && secret_have_key()) {
         char *check = secret_seal(&a, KEY_CHECK_PLAIN, KEY_CHECK_NAME);
-        char *sql = check ? sqlite3_mprintf("INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', %Q)",
-                                            check)
-                          : NULL;
+        static const char insert[] = "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', %Q)";
+        char *sql = check ? sqlite3_mprintf(insert, check) : NULL;
         if (!sql || sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
             r = ST_ERROR;
         sqlite3_free(sql);

@@ -139,40 +139,40 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
 #define SQLITE_SERVICE_REAP_MIGRATION                                                                        \
     "ALTER TABLE services ADD COLUMN deleted_at INTEGER;"                                                    \
     "CREATE INDEX services_deleted ON services(deleted_at) WHERE deleted_at IS NOT NULL;"                    \
-    "CREATE TRIGGER users_live_service_i BEFORE INSERT ON users"                                          \
+    "CREATE TRIGGER users_live_service_i BEFORE INSERT ON users"                                             \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER users_live_service_u BEFORE UPDATE ON users"                                          \
+    "CREATE TRIGGER users_live_service_u BEFORE UPDATE ON users"                                             \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER roles_live_service_i BEFORE INSERT ON roles"                                          \
+    "CREATE TRIGGER roles_live_service_i BEFORE INSERT ON roles"                                             \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER roles_live_service_u BEFORE UPDATE ON roles"                                          \
+    "CREATE TRIGGER roles_live_service_u BEFORE UPDATE ON roles"                                             \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER service_configs_live_service_i BEFORE INSERT ON service_configs"                                          \
+    "CREATE TRIGGER service_configs_live_service_i BEFORE INSERT ON service_configs"                         \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER service_configs_live_service_u BEFORE UPDATE ON service_configs"                                          \
+    "CREATE TRIGGER service_configs_live_service_u BEFORE UPDATE ON service_configs"                         \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER service_notifications_live_service_i BEFORE INSERT ON service_notifications"                                          \
+    "CREATE TRIGGER service_notifications_live_service_i BEFORE INSERT ON service_notifications"             \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER service_notifications_live_service_u BEFORE UPDATE ON service_notifications"                                          \
+    "CREATE TRIGGER service_notifications_live_service_u BEFORE UPDATE ON service_notifications"             \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER service_webhooks_live_service_i BEFORE INSERT ON service_webhooks"                                          \
+    "CREATE TRIGGER service_webhooks_live_service_i BEFORE INSERT ON service_webhooks"                       \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER service_webhooks_live_service_u BEFORE UPDATE ON service_webhooks"                                          \
+    "CREATE TRIGGER service_webhooks_live_service_u BEFORE UPDATE ON service_webhooks"                       \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER bindings_live_service_i BEFORE INSERT ON bindings"                                          \
+    "CREATE TRIGGER bindings_live_service_i BEFORE INSERT ON bindings"                                       \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
-    "CREATE TRIGGER bindings_live_service_u BEFORE UPDATE ON bindings"                                          \
+    "CREATE TRIGGER bindings_live_service_u BEFORE UPDATE ON bindings"                                       \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"
 
