@@ -166,6 +166,31 @@ describe('store security', { concurrency: false }, () => {
     }
   });
 
+  test('PostgreSQL: clear-text secrets are sealed once a key is given, and then the key is required', { skip: !PG_BASE && 'PostgreSQL only (PARLEY_TEST_PG)' }, async () => {
+    const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-key-'));
+    const keyFile = path.join(keyDir, 'shared.key');
+    fs.writeFileSync(keyFile, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    try {
+      await withServer({}, async (h) => {
+        const secret = `apn-${randomHex(24)}`;
+        assert.equal((await h.raw('POST', '/v1/Credentials', { body: { Type: 'apn', PrivateKey: secret } })).status, 201);
+        assert.equal(sql(h, `SELECT auth_token FROM accounts WHERE sid = '${h.accountSid}'`), h.authToken, 'clear without a key');
+        await h.stop();
+        h.opts.args = ['--secret-key-file', keyFile];
+        await h.restart();
+        assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
+        assert.match(sql(h, `SELECT auth_token FROM accounts WHERE sid = '${h.accountSid}'`), /^enc1:/);
+        assert.match(sql(h, "SELECT private_key FROM credentials WHERE type = 'apn'"), /^enc1:/);
+        await h.stop();
+        assert.match(refusedStart(h, []), /holds sealed secrets/);
+        await h.restart();
+        assert.equal((await h.raw('GET', '/v1/Users')).status, 200);
+      });
+    } finally {
+      fs.rmSync(keyDir, { recursive: true, force: true });
+    }
+  });
+
   test('--auth-token replaces the stored token at start: the old one fails, the new one works', async () => {
     await withServer({}, async (h) => {
       const old = h.authToken;
