@@ -100,7 +100,7 @@ static const char *const migrations[] = {
     PG_WEBHOOKS_FAIR_MIGRATION,
     /* 5: the store's own facts: the check value of the secret key (store/secret.h) */
     "CREATE TABLE store_meta(name text PRIMARY KEY, value text NOT NULL);",
-    /* 5: deleted services are reaped in bounded batches */
+    /* 6: deleted services are reaped in bounded batches */
     PG_SERVICE_REAP_MIGRATION,
 };
 

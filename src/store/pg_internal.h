@@ -192,7 +192,7 @@ void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1]); /* "" for
         return ST_OK;                                                                                        \
     } while (0)
 
-/* Schema version 5 (the twin of SQLITE_SERVICE_REAP_MIGRATION): deleted services are marked and reaped in
+/* Schema version 6 (the twin of SQLITE_SERVICE_REAP_MIGRATION): deleted services are marked and reaped in
  * bounded batches; the triggers refuse writes into a marked service with 23503 (ST_IN_USE). FOR SHARE
  * waits for a DELETE that is marking the service on another server, and then sees the mark. */
 #define PG_SERVICE_REAP_MIGRATION                                                                            \

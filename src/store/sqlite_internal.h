@@ -133,7 +133,7 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
     "CREATE INDEX bindings_by_identity ON bindings(service_sid, identity);"                                  \
     "CREATE INDEX bindings_by_credential ON bindings(credential_sid);"
 
-/* Schema version 5: a deleted service is marked (deleted_at) in the DELETE's short transaction and its rows
+/* Schema version 6: a deleted service is marked (deleted_at) in the DELETE's short transaction and its rows
  * are reaped later in bounded batches (service_reap); the triggers refuse writes into a marked service,
  * which the API answers as for a missing one. */
 #define SQLITE_SERVICE_REAP_MIGRATION                                                                        \
