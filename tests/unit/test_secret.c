@@ -14,19 +14,21 @@
 #include "store/secret.h"
 #include "util/arena.h"
 
-static char dir[] = "/tmp/parley-secret-XXXXXX";
+static char dir[512];
 
 static int setup(void **state)
 {
     (void)state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/parley-secret-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     return mkdtemp(dir) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -43,7 +45,7 @@ static void write_file(const char *path, const char *text)
 static void test_key_file_created_0600_and_reloaded(void **state)
 {
     (void)state;
-    char p[128];
+    char p[600];
     path_of(p, sizeof(p), "new.key");
     secret_key_forget();
     assert_int_equal(secret_key_load(p, 0), -1);   /* not created without create */
@@ -69,7 +71,7 @@ static void test_key_file_created_0600_and_reloaded(void **state)
 static void test_seal_open(void **state)
 {
     (void)state;
-    char p[128];
+    char p[600];
     path_of(p, sizeof(p), "k1.key");
     write_file(p, "  000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
     assert_int_equal(secret_key_load(p, 0), 0);
@@ -103,7 +105,7 @@ static void test_seal_open(void **state)
     assert_string_equal(out, "");
 
     /* another key does not open it */
-    char p2[128];
+    char p2[600];
     path_of(p2, sizeof(p2), "k2.key");
     write_file(p2, "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
     assert_int_equal(secret_key_load(p2, 0), 0);
@@ -118,7 +120,7 @@ static void test_seal_open(void **state)
 static void test_bad_key_files(void **state)
 {
     (void)state;
-    char p[128];
+    char p[600];
     path_of(p, sizeof(p), "bad.key");
     const char *bad[] = {"", "abc", "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
                          "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00"};
@@ -132,7 +134,7 @@ static void test_bad_key_files(void **state)
 static void test_large_secret(void **state)
 {
     (void)state;
-    char p[128];
+    char p[600];
     path_of(p, sizeof(p), "k1.key");
     assert_int_equal(secret_key_load(p, 0), 0);
     struct arena a;

@@ -30,9 +30,11 @@ static long long file_size(const char *path)
 static void test_wal_bounded(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/parley-wal-XXXXXX";
+    char dir[512];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/parley-wal-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     assert_non_null(mkdtemp(dir));
-    char db[128], wal[160];
+    char db[600], wal[640];
     snprintf(db, sizeof(db), "%s/t.db", dir);
     snprintf(wal, sizeof(wal), "%s-wal", db);
 
@@ -92,7 +94,7 @@ static void test_wal_bounded(void **state)
     assert_true(max_wal > 0);
     assert_true(max_wal <= WAL_LIMIT);
     c->ops->close(c);
-    char extra[160];
+    char extra[640];
     unlink(db);
     unlink(wal);
     snprintf(extra, sizeof(extra), "%s-shm", db);
