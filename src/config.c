@@ -51,6 +51,8 @@ void config_usage(FILE *out)
           "  --metrics-public       serve the server-wide /metrics without credentials (for a Prometheus scraper)\n"
           "  --admin-token-file FILE   credential for the server-wide /metrics (PARLEY_ADMIN_TOKEN,\n"
           "                         PARLEY_ADMIN_TOKEN_FILE); an account's credentials see its own counters\n"
+          "  --secret-key-file FILE key sealing auth tokens and credential secrets (PARLEY_SECRET_KEY_FILE;\n"
+          "                         default DATA.key for SQLite, created on first start)\n"
           "  --help, --version\n",
           out);
 }
@@ -194,6 +196,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
     const char *data_arg = NULL, *data_file_arg = NULL, *token_arg = NULL, *token_file_arg = NULL,
                *admin_file_arg = NULL;
     cfg->account_sid = env_or("PARLEY_ACCOUNT_SID", NULL);
+    cfg->secret_key_file = env_or("PARLEY_SECRET_KEY_FILE", NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = ncpu > 0 ? (unsigned)ncpu : 2;
     cfg->sync_full = 1;
@@ -250,6 +253,9 @@ int config_parse(struct config *cfg, int argc, char **argv)
         } else if (strcmp(a, "--admin-token-file") == 0) {
             NEED_VALUE;
             admin_file_arg = v;
+        } else if (strcmp(a, "--secret-key-file") == 0) {
+            NEED_VALUE;
+            cfg->secret_key_file = v;
         } else if (strcmp(a, "--sync") == 0) {
             NEED_VALUE;
             if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0) {

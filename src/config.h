@@ -51,6 +51,7 @@ struct config {
     /* for the log, once it is open: secrets on the command line, loosely readable secret files */
     char warning[CONFIG_WARNINGS][CONFIG_WARNING_LEN];
     int nwarnings;
+    const char *secret_key_file;   /* NULL: DATA.key for SQLite, none for PostgreSQL */
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

@@ -14,6 +14,8 @@
 #include "api/api.h"
 #include "config.h"
 #include "http/server.h"
+#include "store/datalock.h"
+#include "store/secret.h"
 #include "store/store.h"
 #include "store/writer.h"
 #include "util/arena.h"
@@ -69,7 +71,8 @@ static int ensure_account(struct app *app, struct store_conn *db, const struct c
     }
     if (rc == ST_OK) {
         if (cfg->auth_token && strcmp(cfg->auth_token, acct.auth_token) != 0) {
-            if (db->ops->account_set_token(db, sid, cfg->auth_token) != ST_OK) {
+            /* through the writer: db is a reader, and the change must reach every thread's cache */
+            if (accounts_set_token(app, sid, cfg->auth_token) != 0) {
                 arena_free(&a);
                 return -1;
             }
@@ -139,10 +142,21 @@ static int serve(int argc, char **argv)
                       .metrics_public = cfg.metrics_public,
                       .admin_token = cfg.admin_token};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
+    int sqlite = app.store == &store_sqlite_ops;
+    /* one server per SQLite file; the lock goes with the process, also when it is killed */
+    if (sqlite && datalock_open(cfg.data, 1) != DATALOCK_OK)
+        return 1;
+    if (secret_key_setup(cfg.secret_key_file, cfg.data, sqlite) != 0) {
+        datalock_close();
+        return 1;
+    }
+    if (!secret_have_key())
+        log_warn("no --secret-key-file: auth tokens and credential secrets are stored in clear text");
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
         if (wdb)
             wdb->ops->close(wdb);
+        datalock_close();
         return 1;
     }
     if (writer_start(&app.writer, wdb, 256) != 0) {
@@ -166,6 +180,10 @@ static int serve(int argc, char **argv)
                                       .target_policy = cfg.webhook_targets_public ? TARGETS_PUBLIC : TARGETS_OPEN,
                                       .allow_link_local = cfg.webhook_allow_link_local,
                                       .release_claims_at_start = strcmp(app.store->name, "sqlite") == 0};
+    if (services_reaper_start(&app) != 0) {
+        log_err("cannot start the reaper of deleted services");
+        goto out;
+    }
     if (hook_client_start(&app.hooks, &app, &hcfg) != 0) {
         log_err("cannot start the webhook client");
         goto out;
@@ -205,10 +223,12 @@ static int serve(int argc, char **argv)
 out:
     server_stop(srv, 10000);
     hook_client_stop(app.hooks);
+    services_reaper_stop(&app);
     writer_stop(app.writer);
     if (rdb)
         rdb->ops->close(rdb);
     wdb->ops->close(wdb);
+    datalock_close();
     return status;
 }
 

@@ -3,14 +3,18 @@
  *
  *   parley account create [--friendly-name NAME] [--auth-token TOKEN] [--data FILE]
  *   parley account list [--data FILE]
+ *   parley account rotate-token AC… [--auth-token TOKEN | --auth-token-file FILE] [--data FILE]
  *   parley key create --account AC… [--friendly-name NAME] [--data FILE]
  *   parley key list [--account AC…] [--data FILE]
  *   parley key revoke SK… [--data FILE]
  *
- * They work beside a running server on the same file (SQLite WAL; every request re-reads credentials,
- * so a new key works and a revoked one fails at once). A new secret is printed once, on stdout. */
+ * They work beside a running server on the same file (SQLite WAL; every request re-reads API keys, so a
+ * new key works and a revoked one fails at once, and a rotated auth token bumps the count that the
+ * server's account copies are checked against, store/datalock.h). Every command takes
+ * --secret-key-file (default DATA.key for SQLite). A new secret is printed once, on stdout. */
 #include "api/accounts.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -23,6 +27,8 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "store/account_store.h"
+#include "store/datalock.h"
+#include "store/secret.h"
 #include "store/writer.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -136,6 +142,39 @@ int apikey_authenticate(struct req *r, const char *sid, const char *secret)
     return 0;
 }
 
+/* ---- rotating an auth token ---- */
+
+struct token_job {
+    struct write_job job;
+    const char *sid;
+    const char *token;
+    int rc;
+};
+
+static int apply_token(struct store_conn *c, struct write_job *job)
+{
+    struct token_job *t = (struct token_job *)job;
+    t->rc = c->ops->account_set_token(c, t->sid, t->token);
+    return t->rc != ST_OK;
+}
+
+static void complete_token(struct write_job *job, int committed, int store_result)
+{
+    struct token_job *t = (struct token_job *)job;
+    if (!committed && t->rc == ST_OK)
+        t->rc = store_result ? store_result : ST_ERROR;
+    if (t->rc == ST_OK)
+        api_accounts_changed();   /* before anyone hears of the new token */
+}
+
+int accounts_set_token(struct app *app, const char *sid, const char *token)
+{
+    struct token_job t = {.job = {.apply = apply_token, .complete = complete_token}, .sid = sid,
+                          .token = token};
+    writer_run_sync(app->writer, &t.job);
+    return t.rc;
+}
+
 /* ---- subcommands ---- */
 
 struct cli {
@@ -143,6 +182,8 @@ struct cli {
     const char *account;         /* --account */
     const char *friendly_name;   /* --friendly-name */
     const char *auth_token;      /* --auth-token */
+    const char *auth_token_file; /* --auth-token-file */
+    const char *secret_key_file; /* --secret-key-file */
     const char *target;          /* positional: SK… for revoke */
     struct app app;
     struct store_conn *db;
@@ -317,17 +358,80 @@ static int account_create(struct cli *cli)
     return 0;
 }
 
+/* The token in a file: its first line, without the line end. Returns 0, or 2 after a message. */
+static int read_token_file(const char *path, char token[TOKEN_MAX + 2])
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "parley: cannot open %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    int ok = fgets(token, TOKEN_MAX + 2, f) != NULL;
+    fclose(f);
+    if (!ok) {
+        fprintf(stderr, "parley: %s is empty\n", path);
+        return 2;
+    }
+    token[strcspn(token, "\r\n")] = '\0';
+    for (const char *p = token; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            OPENSSL_cleanse(token, TOKEN_MAX + 2);
+            fprintf(stderr, "parley: %s holds a control character\n", path);
+            return 2;
+        }
+    return 0;
+}
+
+static int account_rotate(struct cli *cli)
+{
+    char token[TOKEN_MAX + 2];
+    if (cli->auth_token_file) {
+        int rc = read_token_file(cli->auth_token_file, token);
+        if (rc != 0)
+            return rc;
+        if (strlen(token) < 8 || strlen(token) > TOKEN_MAX) {
+            OPENSSL_cleanse(token, sizeof(token));
+            fprintf(stderr, "parley: the token in %s must be 8 to %d characters\n", cli->auth_token_file,
+                    TOKEN_MAX);
+            return 2;
+        }
+    } else if (cli->auth_token) {
+        snprintf(token, sizeof(token), "%s", cli->auth_token);
+    } else {
+        unsigned char raw[TOKEN_BYTES];
+        random_bytes(raw, sizeof(raw));
+        to_hex(raw, sizeof(raw), token);
+    }
+    int rc = accounts_set_token(&cli->app, cli->target, token);
+    if (rc == ST_OK) {
+        printf("account_sid %s\nauth_token %s\n", cli->target, token);
+        fflush(stdout);
+        fprintf(stderr, "parley: the auth token of %s is replaced; the old one no longer works\n",
+                cli->target);
+    } else if (rc == ST_NOT_FOUND) {
+        fprintf(stderr, "parley: no account %s in this data file\n", cli->target);
+    } else {
+        fprintf(stderr, "parley: cannot replace the auth token of %s (store error %d)\n", cli->target, rc);
+    }
+    OPENSSL_cleanse(token, sizeof(token));
+    return rc == ST_OK ? 0 : 1;
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: parley account create [--friendly-name NAME] [--auth-token TOKEN] [--data FILE]\n"
           "       parley account list [--data FILE]\n"
+          "       parley account rotate-token AC... [--auth-token TOKEN | --auth-token-file FILE]\n"
+          "                                  [--data FILE]\n"
           "       parley key create --account AC... [--friendly-name NAME] [--data FILE]\n"
           "       parley key list [--account AC...] [--data FILE]\n"
           "       parley key revoke SK... [--data FILE]\n"
           "\n"
           "Accounts and API keys on a Parley data file (PARLEY_DATA; default parley.db), also while a\n"
           "server runs on it. A new auth token or key secret is printed once; keys authenticate as\n"
-          "HTTP Basic SK...:secret and act for their account.\n",
+          "HTTP Basic SK...:secret and act for their account. rotate-token replaces an auth token (a\n"
+          "new random one unless given) and prints it; the old one stops working at once. Every command\n"
+          "takes --secret-key-file FILE (PARLEY_SECRET_KEY_FILE; default DATA.key for SQLite).\n",
           out);
 }
 
@@ -346,6 +450,10 @@ static int parse_flags(struct cli *cli, int argc, char **argv)
             slot = &cli->friendly_name;
         else if (strcmp(a, "--auth-token") == 0)
             slot = &cli->auth_token;
+        else if (strcmp(a, "--auth-token-file") == 0)
+            slot = &cli->auth_token_file;
+        else if (strcmp(a, "--secret-key-file") == 0)
+            slot = &cli->secret_key_file;
         if (slot) {
             if (!v) {
                 fprintf(stderr, "parley: %s needs a value\n", a);
@@ -383,6 +491,13 @@ static int parse_flags(struct cli *cli, int argc, char **argv)
 static int open_store(struct cli *cli)
 {
     cli->app.store = store_backend_for(cli->data);
+    int sqlite = cli->app.store == &store_sqlite_ops;
+    /* without the server's lock: the subcommands work beside a running server */
+    if ((sqlite && datalock_open(cli->data, 0) != DATALOCK_OK) ||
+        secret_key_setup(cli->secret_key_file, cli->data, sqlite) != 0) {
+        datalock_close();
+        return -1;
+    }
     cli->app.data = cli->data;
     cli->app.sync_full = 1;
     cli->app.public_url = "";
@@ -391,6 +506,7 @@ static int open_store(struct cli *cli)
     if (cli->db->ops->migrate(cli->db) != ST_OK || writer_start(&cli->app.writer, cli->db, 1) != 0) {
         cli->db->ops->close(cli->db);
         cli->db = NULL;
+        datalock_close();
         return -1;
     }
     return 0;
@@ -401,6 +517,7 @@ static void close_store(struct cli *cli)
     writer_stop(cli->app.writer);
     if (cli->db)
         cli->db->ops->close(cli->db);
+    datalock_close();
 }
 
 int accounts_main(int argc, char **argv)
@@ -415,15 +532,20 @@ int accounts_main(int argc, char **argv)
     memset(&cli, 0, sizeof(cli));
     const char *env = getenv("PARLEY_DATA");
     cli.data = env && *env ? env : "parley.db";
+    const char *key_env = getenv("PARLEY_SECRET_KEY_FILE");
+    cli.secret_key_file = key_env && *key_env ? key_env : NULL;
     int rc = parse_flags(&cli, argc - 2, argv + 2);
     if (rc != 0)
         return rc;
 
     int account = strcmp(what, "account") == 0;
     int (*job)(struct store_conn *, struct cli_job *) = NULL;
-    int create_account = 0;
-    if (account && strcmp(verb, "create") == 0 && !cli.account && !cli.target)
+    int create_account = 0, rotate = 0;
+    if (account && strcmp(verb, "create") == 0 && !cli.account && !cli.target && !cli.auth_token_file)
         create_account = 1;
+    else if (account && strcmp(verb, "rotate-token") == 0 && cli.target && !cli.account &&
+             !cli.friendly_name && !(cli.auth_token && cli.auth_token_file))
+        rotate = 1;
     else if (account && strcmp(verb, "list") == 0 && !cli.account && !cli.target && !cli.friendly_name &&
              !cli.auth_token)
         job = do_account_list;
@@ -434,8 +556,14 @@ int accounts_main(int argc, char **argv)
     else if (!account && strcmp(verb, "revoke") == 0 && cli.target && !cli.account && !cli.friendly_name &&
              !cli.auth_token)
         job = do_key_revoke;
-    if (!job && !create_account) {
+    if (cli.auth_token_file && !rotate)
+        job = NULL;
+    if (!job && !create_account && !rotate) {
         usage(stderr);
+        return 2;
+    }
+    if (rotate && !sid_valid(cli.target, strlen(cli.target), "AC")) {
+        fprintf(stderr, "parley: account rotate-token takes an account SID (AC followed by 32 hex digits)\n");
         return 2;
     }
     if (job == do_key_revoke && !sid_valid(cli.target, strlen(cli.target), "SK")) {
@@ -453,7 +581,7 @@ int accounts_main(int argc, char **argv)
         fprintf(stderr, "parley: cannot open the data file %s\n", shown);
         return 1;
     }
-    rc = create_account ? account_create(&cli) : run_job(&cli, job);
+    rc = create_account ? account_create(&cli) : rotate ? account_rotate(&cli) : run_job(&cli, job);
     close_store(&cli);
     return rc;
 }

@@ -4,6 +4,7 @@
 #define PARLEY_ACCOUNTS_H
 #include <stddef.h>
 
+struct app;
 struct req;
 
 #define APIKEY_SALT_HEX 32   /* 16 random bytes */
@@ -19,6 +20,10 @@ int apikey_verify(const char *salt_hex, const char *hash_hex, const char *secret
  * r->credential_sid the key. Returns 0, or -1 with the 401 (or store error) prepared. Revoked keys
  * and wrong secrets answer "Authenticate"; unknown keys "Authentication Error - invalid username". */
 int apikey_authenticate(struct req *r, const char *sid, const char *secret);
+
+/* Replaces the auth token of account sid through app's writer; once committed, every cached copy of
+ * the account is stale (this process's and, with SQLite, a running server's). Returns a store_result. */
+int accounts_set_token(struct app *app, const char *sid, const char *token);
 
 /* `parley account …` and `parley key …`: argv[0] is "account" or "key". Returns the exit status. */
 int accounts_main(int argc, char **argv);

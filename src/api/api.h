@@ -48,6 +48,11 @@ int services_create_default_account(struct app *app, const char *account_sid, co
 /* The same with a friendly name (NULL: none), for `parley account create`. */
 int services_create_account(struct app *app, const char *account_sid, const char *auth_token,
                             const char *friendly_name);
+/* The background reaper of deleted services' rows (bounded batches through the writer, resumed at start
+ * and polled for, so that a batch another server left behind is finished too). */
+int services_reaper_start(struct app *app);
+void services_reaper_stop(struct app *app);
+
 /* Inside a write transaction: a service with its configuration, notifications and default roles. */
 int services_insert_with_defaults(struct store_conn *c, const char *account_sid, const char *friendly_name,
                                   long long now, const char *service_sid);

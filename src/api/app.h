@@ -6,6 +6,7 @@
 struct writer;
 struct store_ops;
 struct hook_client;
+struct reaper;
 
 /* What a pre-event webhook's silence or failure means (BEHAVIOUR §10.1.1: Twilio proceeds). */
 enum pre_failure_policy { PRE_FAILURE_PROCEED, PRE_FAILURE_REJECT };
@@ -24,6 +25,7 @@ struct app {
     int metrics_public;            /* serve /metrics without credentials */
     const char *admin_token;       /* credential for the server-wide /metrics; NULL: none */
     int cache_accounts;            /* this process is the store's only writer (SQLite) */
+    struct reaper *reaper;         /* reaps deleted services (api/services.c); NULL in subcommands */
     long long (*in_flight)(void);  /* requests being handled (the HTTP server's count) */               /* HTTP status of a vetoed REST call (default 400, code 50056) */
 };
 

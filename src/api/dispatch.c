@@ -11,19 +11,22 @@
 #include "http/auth_header.h"
 #include "http/response.h"
 #include "json/jw.h"
+#include "store/datalock.h"
 #include "util/sid.h"
 #include "util/metrics.h"
 #include "util/text.h"
 #include "webhook/client.h"
 
 /* Each HTTP thread keeps the account it last authenticated, so that a request reads one row, not two.
- * Only where this process is the store's only writer (SQLite: one server per data file): then every
- * change to an account commits through this process's writer, which bumps the generation before the
- * change is answered, and no thread can use a stale copy after that. API keys are not cached. */
+ * Only with SQLite, where one server runs per data file (store/datalock.h): every change to an account
+ * commits through this process's writer, which bumps the generation before the change is answered, or
+ * through a subcommand in another process (parley account rotate-token), which bumps the data file's
+ * shared count after its commit; no thread uses a copy taken before either. API keys are not cached. */
 static atomic_uint account_generation;
 
 struct account_cache {
     unsigned generation;
+    unsigned long long shared_generation;   /* datalock_generation() when taken */
     int valid;
     struct account a;
     char strings[4][160];   /* auth_token, messaging service, the two timers */
@@ -57,6 +60,7 @@ static void cache_put(const struct account *a)
         cache_string(c->strings[3], sizeof(c->strings[3]), a->default_closed_timer, &c->a.default_closed_timer) != 0)
         return;
     c->generation = atomic_load(&account_generation);
+    c->shared_generation = datalock_generation();
     c->valid = 1;
 }
 
@@ -64,7 +68,8 @@ static void cache_put(const struct account *a)
 static int cache_get(struct req *r, const char *sid)
 {
     struct account_cache *c = &tl_account;
-    if (!c->valid || c->generation != atomic_load(&account_generation) || strcmp(c->a.sid, sid) != 0)
+    if (!c->valid || c->generation != atomic_load(&account_generation) ||
+        c->shared_generation != datalock_generation() || strcmp(c->a.sid, sid) != 0)
         return 0;
     r->account = c->a;
     char **fields[] = {&r->account.auth_token, &r->account.default_messaging_service_sid,
@@ -78,6 +83,7 @@ static int cache_get(struct req *r, const char *sid)
 void api_accounts_changed(void)
 {
     atomic_fetch_add(&account_generation, 1);
+    datalock_bump();
 }
 
 /* One message for an unknown username and a wrong secret, so that a 401 does not tell which SIDs exist
@@ -280,6 +286,21 @@ static int job_apply(struct store_conn *c, struct write_job *job)
     return r->apply(c, r);
 }
 
+/* A write on a service that was deleted after the route found it (a create racing the service's
+ * delete) fails on a missing row or a foreign key; it is answered as the route would answer now: 404. */
+static void job_undone(struct store_conn *c, struct write_job *job)
+{
+    struct req *r = (struct req *)((char *)job - offsetof(struct req, job));
+    if (!r->service_sid)
+        return;
+    struct service sv;
+    struct arena a;
+    arena_init(&a);
+    if (c->ops->service_get(c, r->account.sid, r->service_sid, &a, &sv) == ST_NOT_FOUND)
+        resp_not_found(r);
+    arena_free(&a);
+}
+
 static void job_complete(struct write_job *job, int committed, int store_result)
 {
     struct req *r = (struct req *)((char *)job - offsetof(struct req, job));
@@ -300,6 +321,7 @@ int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), 
     r->status = 0;
     r->job.apply = job_apply;
     r->job.complete = job_complete;
+    r->job.undone = job_undone;
     r->on_defer(r);
     writer_submit(r->app->writer, &r->job);
     return 1;

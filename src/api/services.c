@@ -1,7 +1,10 @@
 /* Conversation Services: /v1/Services[/{Sid}] (create, fetch, list, delete), creation with everything a
  * new service owns, and account bootstrap (BEHAVIOUR §3.2, §3.3, §10.3). */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/paging.h"
@@ -216,8 +219,136 @@ int services_fetch(struct req *r)
     return 0;
 }
 
-/* Everything the service owns goes with it, in this one job's savepoint. The account's default
- * service is refused: short paths would lose their target (docs/DECISIONS.md). */
+/* ---- reaping deleted services ----
+ *
+ * A DELETE only marks the service: one short write, after which it is not found anywhere and writes into
+ * it are refused. Its rows go afterwards, REAP_ROWS at a time, each batch a writer job queued behind the
+ * requests already waiting, so a service with 100,000 users does not stall the writer for everyone. */
+
+#define REAP_ROWS 500          /* rows per batch: a few ms of the writer */
+#define REAP_POLL_MS 5000      /* a look for work without a kick: another server's, or left by a crash */
+
+struct reaper {
+    struct app *app;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stop;
+    int kicked;
+};
+
+struct reap_job {
+    struct write_job job;
+    int more;
+    int rc;
+};
+
+static int apply_reap(struct store_conn *c, struct write_job *job)
+{
+    struct reap_job *j = (struct reap_job *)job;
+    j->rc = c->ops->model->service_reap(c, REAP_ROWS, &j->more);
+    return j->rc != ST_OK;
+}
+
+static void complete_reap(struct write_job *job, int committed, int store_result)
+{
+    struct reap_job *j = (struct reap_job *)job;
+    if (!committed && j->rc == ST_OK)
+        j->rc = store_result ? store_result : ST_ERROR;
+}
+
+static int reaper_stopping(struct reaper *k)
+{
+    pthread_mutex_lock(&k->lock);
+    int stop = k->stop;
+    pthread_mutex_unlock(&k->lock);
+    return stop;
+}
+
+static void *reaper_main(void *arg)
+{
+    struct reaper *k = arg;
+    pthread_setname_np(pthread_self(), "parley-reaper");
+    pthread_mutex_lock(&k->lock);
+    while (!k->stop) {
+        if (!k->kicked) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += REAP_POLL_MS / 1000;
+            pthread_cond_timedwait(&k->cond, &k->lock, &until);
+        }
+        k->kicked = 0;
+        pthread_mutex_unlock(&k->lock);
+        long long batches = 0;
+        for (;;) {
+            struct reap_job j = {.job = {.apply = apply_reap, .complete = complete_reap}};
+            writer_run_sync(k->app->writer, &j.job);
+            if (j.rc != ST_OK) {
+                if (j.rc != ST_BUSY)
+                    log_warn("store: reaping a deleted service failed (%d); it is tried again later", j.rc);
+                break;
+            }
+            if (!j.more || reaper_stopping(k))
+                break;
+            batches++;
+        }
+        if (batches)
+            log_info("store: reaped deleted services' rows in %lld batches", batches);
+        pthread_mutex_lock(&k->lock);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+int services_reaper_start(struct app *app)
+{
+    struct reaper *k = calloc(1, sizeof(*k));
+    if (!k)
+        return -1;
+    k->app = app;
+    k->kicked = 1;   /* resume what a previous run left */
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->cond, NULL);
+    if (pthread_create(&k->thread, NULL, reaper_main, k) != 0) {
+        pthread_cond_destroy(&k->cond);
+        pthread_mutex_destroy(&k->lock);
+        free(k);
+        return -1;
+    }
+    app->reaper = k;
+    return 0;
+}
+
+static void reaper_kick(struct reaper *k)
+{
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->lock);
+    k->kicked = 1;
+    pthread_cond_signal(&k->cond);
+    pthread_mutex_unlock(&k->lock);
+}
+
+/* The reaper finishes its batch, then stops; the rest is resumed at the next start. */
+void services_reaper_stop(struct app *app)
+{
+    struct reaper *k = app->reaper;
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->lock);
+    k->stop = 1;
+    pthread_cond_signal(&k->cond);
+    pthread_mutex_unlock(&k->lock);
+    pthread_join(k->thread, NULL);
+    pthread_cond_destroy(&k->cond);
+    pthread_mutex_destroy(&k->lock);
+    free(k);
+    app->reaper = NULL;
+}
+
+/* The service is marked deleted in this one job (store service_delete); the reaper, kicked here, runs
+ * in a later batch and so sees the mark committed. The account's default service is refused: short
+ * paths would lose their target (docs/DECISIONS.md). */
 static int apply_delete(struct store_conn *c, struct req *r)
 {
     struct account acct;
@@ -231,6 +362,8 @@ static int apply_delete(struct store_conn *c, struct req *r)
                           r->service_sid),
                -1;
     rc = c->ops->model->service_delete(c, r->account.sid, r->service_sid);
+    if (rc == ST_OK)
+        reaper_kick(r->app->reaper);
     return api_deleted(r, rc);
 }
 

@@ -208,7 +208,7 @@ static int service_of(struct req *r, const char **sid)
         return resp_not_found(r), -1;
     if (rc != ST_OK)
         return resp_store_error(r, rc), -1;
-    *sid = r->param[0];
+    *sid = r->service_sid = r->param[0];   /* a write re-checks it in the writer (api/dispatch.c) */
     return 0;
 }
 

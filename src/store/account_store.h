@@ -97,8 +97,12 @@ struct store_account_ops {
     int (*service_list)(struct store_conn *c, const char *account_sid, const struct page_req *p,
                         service_row_fn fn, void *ctx);
     /* the service with its users, roles, configuration, notifications, bindings and webhook
-     * configuration; ST_NOT_FOUND when the account has no such service */
+     * configuration (see service_reap); ST_NOT_FOUND when the account has no such service */
     int (*service_delete)(struct store_conn *c, const char *account_sid, const char *sid);
+    /* A deleted service is only marked (it is then not found, and writes into it are refused as
+     * ST_IN_USE); its rows go here, at most max_rows (and the few its row takes along) per call, in
+     * the caller's transaction. *more is 0 when no deleted service was left to reap. */
+    int (*service_reap)(struct store_conn *c, int max_rows, int *more);
     int (*service_config_update)(struct store_conn *c, const struct service_config *cfg);
 
     /* roles */

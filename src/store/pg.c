@@ -24,6 +24,7 @@
 
 #include "store/account_store.h"
 #include "store/pg_internal.h"
+#include "store/secret.h"
 #include "store/store.h"
 #include "store/webhook_store.h"
 #include "util/arena.h"
@@ -97,6 +98,10 @@ static const char *const migrations[] = {
     PG_ACCOUNT_MODEL_MIGRATION,
     /* 4: webhook log counts, target backoff, fair-claim indexes */
     PG_WEBHOOKS_FAIR_MIGRATION,
+    /* 5: the store's own facts: the check value of the secret key (store/secret.h) */
+    "CREATE TABLE store_meta(name text PRIMARY KEY, value text NOT NULL);",
+    /* 6: deleted services are reaped in bounded batches */
+    PG_SERVICE_REAP_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -149,9 +154,9 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = $2 WHERE sid = $1",
     [Q_ACCOUNT_FIRST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY date_created, sid LIMIT 1",
     [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                      " WHERE sid = $1 AND account_sid = $2",
+                      " WHERE sid = $1 AND account_sid = $2 AND deleted_at IS NULL",
     [Q_SERVICE_GET_LOCK] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                           " WHERE sid = $1 AND account_sid = $2 FOR SHARE",
+                           " WHERE sid = $1 AND account_sid = $2 AND deleted_at IS NULL FOR SHARE",
     [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
                          " VALUES ($1, $2, $3, $4::bigint, $5::bigint)",
     [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, " SERVICE_CONFIG_COLS ")"
@@ -682,6 +687,92 @@ static int schema_version(struct pg_conn *c, int *version)
     return ok ? 0 : -1;
 }
 
+/* ---- secrets at rest (the twin of store/sqlite.c's) ---- */
+
+#define KEY_CHECK_NAME "secret_key_check"
+#define KEY_CHECK_PLAIN "parley secret key check"
+
+/* Seals the clear-text values of table.col in place. Returns the number sealed, or -1. */
+static int seal_column(struct pg_conn *c, const char *table, const char *col)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND left(%s, %d) <> '%s'"
+             " FOR UPDATE", col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
+    PGresult *r = PQexec(c->db, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_err("postgres: reading clear-text secrets failed: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    snprintf(sql, sizeof(sql), "UPDATE %s SET %s = $2 WHERE sid = $1", table, col);
+    int n = 0;
+    for (int i = 0; i < PQntuples(r) && n >= 0; i++) {
+        struct arena a;
+        arena_init(&a);
+        const char *sid = PQgetvalue(r, i, 0);
+        const char *v[2] = {sid, secret_seal(&a, PQgetvalue(r, i, 1), sid)};
+        PGresult *u = v[1] ? PQexecParams(c->db, sql, 2, NULL, v, NULL, NULL, 0) : NULL;
+        n = u && PQresultStatus(u) == PGRES_COMMAND_OK ? n + 1 : -1;
+        if (n < 0)
+            log_err("postgres: sealing a secret failed: %s", u ? PQresultErrorMessage(u) : "no key");
+        PQclear(u);
+        arena_free(&a);
+    }
+    PQclear(r);
+    return n;
+}
+
+/* The key must be the one the data was sealed with; clear-text secrets are sealed. Runs under the
+ * migration lock, so servers starting at once agree on one check value. */
+static int secrets_migrate(struct pg_conn *c)
+{
+    if (exec_simple_logged(c, "BEGIN", "BEGIN") != 0)
+        return -1;
+    int ok = 1, sealed = 0;
+    struct arena a;
+    arena_init(&a);
+    PGresult *r = PQexec(c->db, "SELECT value FROM store_meta WHERE name = '" KEY_CHECK_NAME "'");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_err("postgres: reading the key check failed: %s", PQresultErrorMessage(r));
+        ok = 0;
+    } else if (PQntuples(r) == 1) {
+        char *plain = NULL;
+        if (!secret_have_key()) {
+            log_err("this database holds sealed secrets: start with the --secret-key-file they were"
+                    " sealed with");
+            ok = 0;
+        } else if (secret_open(&a, PQgetvalue(r, 0, 0), KEY_CHECK_NAME, &plain) != 0 ||
+                   strcmp(plain, KEY_CHECK_PLAIN) != 0) {
+            log_err("the secret key does not match this database (its secrets were sealed with another key):"
+                    " give the right --secret-key-file");
+            ok = 0;
+        }
+    } else if (secret_have_key()) {
+        const char *v[1] = {secret_seal(&a, KEY_CHECK_PLAIN, KEY_CHECK_NAME)};
+        static const char insert[] = "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', $1)";
+        PGresult *u = v[0] ? PQexecParams(c->db, insert, 1, NULL, v, NULL, NULL, 0) : NULL;
+        ok = u && PQresultStatus(u) == PGRES_COMMAND_OK;
+        PQclear(u);
+    }
+    PQclear(r);
+    arena_free(&a);
+    static const char *const columns[][2] = {{"accounts", "auth_token"}, {"credentials", "certificate"},
+                                             {"credentials", "private_key"}, {"credentials", "api_key"},
+                                             {"credentials", "secret"}};
+    for (size_t i = 0; ok && secret_have_key() && i < sizeof(columns) / sizeof(columns[0]); i++) {
+        int n = seal_column(c, columns[i][0], columns[i][1]);
+        ok = n >= 0;
+        sealed += ok ? n : 0;
+    }
+    if (!ok || exec_simple_logged(c, "COMMIT", "COMMIT") != 0) {
+        exec_simple_logged(c, "ROLLBACK", "ROLLBACK");
+        return -1;
+    }
+    if (sealed)
+        log_info("store: sealed %d clear-text secrets with the secret key", sealed);
+    return 0;
+}
+
 /* Brings the schema to SCHEMA_VERSION, each version in its own transaction, under a session
  * advisory lock: a second server starting at the same time waits, then finds nothing to do. */
 static int pg_migrate(struct store_conn *sc)
@@ -717,6 +808,8 @@ static int pg_migrate(struct store_conn *sc)
         }
         log_info("store: migrated to schema version %d", v + 1);
     }
+    if (secrets_migrate(c) != 0)
+        goto out;
     rc = ST_OK;
 out:
     snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%lld)", MIGRATE_LOCK_KEY);
@@ -862,16 +955,21 @@ static void pg_tx_rollback(struct store_conn *sc)
 
 /* ---- accounts ---- */
 
-static void read_account(PGresult *r, struct arena *a, struct account *out)
+/* Returns ST_OK, or ST_ERROR when the stored token does not open with this key (logged). */
+static int read_account(PGresult *r, struct arena *a, struct account *out)
 {
     pg_col_sid(r, 0, 0, out->sid);
-    out->auth_token = pg_col_dup(r, 0, 1, a);
+    if (secret_open(a, PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1), out->sid, &out->auth_token) != 0) {
+        log_err("account %s: its auth token does not open with this secret key", out->sid);
+        return ST_ERROR;
+    }
     out->friendly_name = pg_col_dup(r, 0, 2, a);
     pg_col_sid(r, 0, 3, out->default_service_sid);
     out->default_messaging_service_sid = pg_col_dup(r, 0, 4, a);
     out->default_inactive_timer = pg_col_dup(r, 0, 5, a);
     out->default_closed_timer = pg_col_dup(r, 0, 6, a);
     out->date_created = pg_col_i64(r, 0, 7);
+    return ST_OK;
 }
 
 static int pg_account_get(struct store_conn *sc, const char *sid, struct arena *a, struct account *out)
@@ -882,7 +980,7 @@ static int pg_account_get(struct store_conn *sc, const char *sid, struct arena *
     PGresult *r;
     int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_ACCOUNT_GET_LOCK : Q_ACCOUNT_GET, &p, &r);
     if (rc == ST_OK) {
-        read_account(r, a, out);
+        rc = read_account(r, a, out);
         PQclear(r);
     }
     return rc;
@@ -894,7 +992,7 @@ static int pg_account_first(struct store_conn *sc, struct arena *a, struct accou
     PGresult *r;
     int rc = pg_row(c, PGT_MAIN, Q_ACCOUNT_FIRST, NULL, &r);
     if (rc == ST_OK) {
-        read_account(r, a, out);
+        rc = read_account(r, a, out);
         PQclear(r);
     }
     return rc;
@@ -914,21 +1012,32 @@ static int pg_account_count(struct store_conn *sc, long long *n)
 
 static int pg_account_insert(struct store_conn *sc, const struct account *acct)
 {
+    struct arena a;
+    arena_init(&a);
+    char *sealed = secret_seal(&a, acct->auth_token, acct->sid);
     struct pg_params p = {0};
     pp_text(&p, acct->sid);
-    pp_text(&p, acct->auth_token);
+    pp_text(&p, sealed);
     pp_text(&p, acct->friendly_name);
     pp_text(&p, acct->default_service_sid);
     pp_int(&p, acct->date_created);
-    return pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_INSERT, &p, NULL);
+    int rc = sealed ? pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_INSERT, &p, NULL) : ST_ERROR;
+    arena_free(&a);
+    return rc;
 }
 
 static int pg_account_set_token(struct store_conn *sc, const char *sid, const char *token)
 {
+    struct arena a;
+    arena_init(&a);
+    char *sealed = secret_seal(&a, token, sid);
     struct pg_params p = {0};
     pp_text(&p, sid);
-    pp_text(&p, token);
-    return pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_SET_TOKEN, &p, NULL);
+    pp_text(&p, sealed);
+    long long changed = 0;
+    int rc = sealed ? pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_SET_TOKEN, &p, &changed) : ST_ERROR;
+    arena_free(&a);
+    return rc == ST_OK && changed == 0 ? ST_NOT_FOUND : rc;
 }
 
 /* ---- services ---- */

@@ -7,7 +7,9 @@
 
 #include "store/account_store.h"
 #include "store/pg_internal.h"
+#include "store/secret.h"
 #include "util/arena.h"
+#include "util/timefmt.h"
 
 enum aq_id {
     AQ_ACCOUNT_LIST,
@@ -19,7 +21,12 @@ enum aq_id {
     AQ_KEY_REVOKE,
     AQ_SERVICE_LIST_AFTER,
     AQ_SERVICE_LIST_BEFORE,
-    AQ_SERVICE_DELETE,
+    AQ_SERVICE_MARK,
+    AQ_REAP_NEXT,
+    AQ_REAP_BINDINGS,
+    AQ_REAP_USERS,
+    AQ_REAP_ROLES,
+    AQ_REAP_SERVICE,
     AQ_SERVICE_CONFIG_UPDATE,
     AQ_ROLE_UPDATE,
     AQ_ROLE_LOCK,
@@ -73,11 +80,26 @@ static const char *const aq_sql[AQ__COUNT] = {
                             " WHERE account_sid = $1 ORDER BY date_created, sid",
     [AQ_KEY_REVOKE] = "UPDATE api_keys SET date_revoked = coalesce(date_revoked, $2::bigint) WHERE sid = $1",
     [AQ_SERVICE_LIST_AFTER] = "SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1 AND id > $2::bigint"
-                              " ORDER BY id LIMIT $3::bigint",
+                              " AND deleted_at IS NULL ORDER BY id LIMIT $3::bigint",
     [AQ_SERVICE_LIST_BEFORE] = "SELECT * FROM (SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1"
-                               " AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint) page ORDER BY id",
-    /* users, roles, configuration, notifications, bindings and webhooks go by ON DELETE CASCADE */
-    [AQ_SERVICE_DELETE] = "DELETE FROM services WHERE sid = $1 AND account_sid = $2",
+                               " AND id < $2::bigint AND deleted_at IS NULL ORDER BY id DESC"
+                               " LIMIT $3::bigint) page ORDER BY id",
+    [AQ_SERVICE_MARK] = "UPDATE services SET deleted_at = $3::bigint WHERE sid = $1 AND account_sid = $2"
+                        " AND deleted_at IS NULL",
+    /* SKIP LOCKED: servers reaping at once take different services */
+    [AQ_REAP_NEXT] = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1"
+                     " FOR UPDATE SKIP LOCKED",
+    /* bindings and users first, then the roles the configuration does not name; the service row takes
+     * the few rows left by ON DELETE CASCADE */
+    [AQ_REAP_BINDINGS] = "DELETE FROM bindings WHERE id IN (SELECT id FROM bindings WHERE service_sid = $1"
+                         " LIMIT $2::bigint)",
+    [AQ_REAP_USERS] = "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE service_sid = $1"
+                      " LIMIT $2::bigint)",
+    [AQ_REAP_ROLES] = "DELETE FROM roles WHERE id IN (SELECT r.id FROM roles r"
+                      " JOIN service_configs c ON c.service_sid = r.service_sid WHERE r.service_sid = $1"
+                      " AND r.sid NOT IN (c.conversation_creator_role_sid, c.conversation_role_sid,"
+                      " c.chat_service_role_sid) LIMIT $2::bigint)",
+    [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = $1",
     [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = $2,"
                                  " conversation_role_sid = $3, chat_service_role_sid = $4,"
                                  " reachability_enabled = $5::integer WHERE service_sid = $1",
@@ -263,7 +285,38 @@ static int service_delete(struct store_conn *sc, const char *account_sid, const 
     struct pg_params p = {0};
     pp_text(&p, sid);
     pp_text(&p, account_sid);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_SERVICE_DELETE, &p);
+    pp_int(&p, time_now_ms());
+    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_SERVICE_MARK, &p);
+}
+
+static int service_reap(struct store_conn *sc, int max_rows, int *more)
+{
+    *more = 0;
+    PGresult *r;
+    int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_REAP_NEXT, NULL, &r);
+    if (rc == ST_NOT_FOUND)
+        return ST_OK;
+    if (rc != ST_OK)
+        return rc;
+    char sid[SID_LEN + 1];
+    pg_col_sid(r, 0, 0, sid);
+    PQclear(r);
+    *more = 1;
+    static const int steps[] = {AQ_REAP_BINDINGS, AQ_REAP_USERS, AQ_REAP_ROLES};
+    long long budget = max_rows;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        struct pg_params p = {0};
+        pp_text(&p, sid);
+        pp_int(&p, budget);
+        long long n = 0;
+        if ((rc = pg_cmd(CONN(sc), PGT_ACCOUNT, steps[i], &p, &n)) != ST_OK)
+            return rc;
+        if ((budget -= n) <= 0)
+            return ST_OK;
+    }
+    struct pg_params p = {0};
+    pp_text(&p, sid);
+    return pg_cmd(CONN(sc), PGT_ACCOUNT, AQ_REAP_SERVICE, &p, NULL);
 }
 
 static int service_config_update(struct store_conn *sc, const struct service_config *cfg)
@@ -398,6 +451,19 @@ static int credential_get(struct store_conn *sc, const char *account_sid, const 
     return ST_OK;
 }
 
+/* The four secret fields, sealed (store/secret.h), as the next parameters; NULL stays NULL. */
+static int push_sealed(struct pg_params *p, const struct credential *cr, struct arena *a)
+{
+    const char *v[] = {cr->certificate, cr->private_key, cr->api_key, cr->secret};
+    for (int i = 0; i < 4; i++) {
+        char *sealed = secret_seal(a, v[i], cr->sid);
+        if (v[i] && !sealed)
+            return -1;
+        pp_text(p, sealed);
+    }
+    return 0;
+}
+
 static int credential_insert(struct store_conn *sc, struct credential *cr)
 {
     struct pg_params p = {0};
@@ -406,14 +472,17 @@ static int credential_insert(struct store_conn *sc, struct credential *cr)
     pp_text(&p, cr->friendly_name);
     pp_text(&p, cr->type);
     pp_bool(&p, cr->sandbox > 0);
-    pp_text(&p, cr->certificate);
-    pp_text(&p, cr->private_key);
-    pp_text(&p, cr->api_key);
-    pp_text(&p, cr->secret);
+    struct arena a;
+    arena_init(&a);
+    if (push_sealed(&p, cr, &a) != 0) {
+        arena_free(&a);
+        return ST_ERROR;
+    }
     pp_int(&p, cr->date_created);
     pp_int(&p, cr->date_updated);
     PGresult *r;
     int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_INSERT, &p, &r);
+    arena_free(&a);
     if (rc != ST_OK)
         return rc;
     cr->id = pg_col_i64(r, 0, 0);
@@ -432,12 +501,16 @@ static int credential_update(struct store_conn *sc, const struct credential *cr)
         pp_bool(&p, cr->sandbox > 0);
     else
         pp_text(&p, NULL);
-    pp_text(&p, cr->certificate);
-    pp_text(&p, cr->private_key);
-    pp_text(&p, cr->api_key);
-    pp_text(&p, cr->secret);
+    struct arena a;
+    arena_init(&a);
+    if (push_sealed(&p, cr, &a) != 0) {
+        arena_free(&a);
+        return ST_ERROR;
+    }
     pp_int(&p, cr->date_updated);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_UPDATE, &p);
+    int rc = pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_UPDATE, &p);
+    arena_free(&a);
+    return rc;
 }
 
 static int credential_delete(struct store_conn *sc, const char *account_sid, const char *sid)
@@ -522,6 +595,7 @@ const struct store_account_ops pg_account_ops = {
     .key_revoke = key_revoke,
     .service_list = service_list,
     .service_delete = service_delete,
+    .service_reap = service_reap,
     .service_config_update = service_config_update,
     .role_update = role_update,
     .role_delete = role_delete,

@@ -192,4 +192,30 @@ void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1]); /* "" for
         return ST_OK;                                                                                        \
     } while (0)
 
+/* Schema version 6 (the twin of SQLITE_SERVICE_REAP_MIGRATION): deleted services are marked and reaped in
+ * bounded batches; the triggers refuse writes into a marked service with 23503 (ST_IN_USE). FOR SHARE
+ * waits for a DELETE that is marking the service on another server, and then sees the mark. */
+#define PG_SERVICE_REAP_MIGRATION                                                                            \
+    "ALTER TABLE services ADD COLUMN deleted_at bigint;"                                                     \
+    "CREATE INDEX services_deleted ON services(deleted_at) WHERE deleted_at IS NOT NULL;"                    \
+    "CREATE FUNCTION parley_live_service() RETURNS trigger LANGUAGE plpgsql AS $f$"                          \
+    "BEGIN"                                                                                                  \
+    "  IF (SELECT deleted_at FROM services WHERE sid = NEW.service_sid FOR SHARE) IS NOT NULL THEN"          \
+    "    RAISE EXCEPTION 'the service is deleted' USING ERRCODE = 'foreign_key_violation';"                  \
+    "  END IF;"                                                                                              \
+    "  RETURN NEW;"                                                                                          \
+    "END $f$;"                                                                                               \
+    "CREATE TRIGGER users_live_service BEFORE INSERT OR UPDATE ON users"                                     \
+    "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
+    "CREATE TRIGGER roles_live_service BEFORE INSERT OR UPDATE ON roles"                                     \
+    "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
+    "CREATE TRIGGER service_configs_live_service BEFORE INSERT OR UPDATE ON service_configs"                 \
+    "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
+    "CREATE TRIGGER service_notifications_live_service BEFORE INSERT OR UPDATE ON service_notifications"     \
+    "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
+    "CREATE TRIGGER service_webhooks_live_service BEFORE INSERT OR UPDATE ON service_webhooks"               \
+    "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"                                                 \
+    "CREATE TRIGGER bindings_live_service BEFORE INSERT OR UPDATE ON bindings"                               \
+    "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"
+
 #endif

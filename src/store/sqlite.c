@@ -1,11 +1,16 @@
 /* SQLite backend: WAL, one connection per thread, every statement prepared once per connection. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "store/webhook_store.h"
 #include "store/account_store.h"
@@ -70,6 +75,10 @@ static const char *const migrations[] = {
     SQLITE_ACCOUNT_MODEL_MIGRATION,
     /* webhook log counts, target backoff, fair-claim indexes */
     SQLITE_WEBHOOKS_FAIR_MIGRATION,
+    /* the store's own facts: the check value of the secret key (store/secret.h) */
+    "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
+    /* deleted services are reaped in bounded batches */
+    SQLITE_SERVICE_REAP_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -125,7 +134,7 @@ static const char *const stmt_sql[Q__COUNT] = {
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
                         " ORDER BY date_created, sid LIMIT 1",
     [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                      " WHERE sid = ?1 AND account_sid = ?2",
+                      " WHERE sid = ?1 AND account_sid = ?2 AND deleted_at IS NULL",
     [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
                          " VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, conversation_creator_role_sid,"
@@ -162,7 +171,8 @@ int sq_map_rc(sqlite3 *db, int rc)
     case SQLITE_CONSTRAINT:
         if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
             return ST_CONFLICT;
-        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        /* a trigger refuses writes into a deleted service (SQLITE_SERVICE_REAP_MIGRATION) */
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER)
             return ST_IN_USE;
         return ST_ERROR;
     case SQLITE_BUSY:
@@ -241,16 +251,26 @@ static int sq_exec_id(struct store_conn *sc, enum stmt_id id)
 
 /* Checkpoints run on their own thread and connection, so that a commit (and the request waiting for it)
  * never pays for copying the WAL back into the database: the writer's autocheckpoint is off. PASSIVE
- * checkpoints take no lock that the writer or the readers wait for. */
+ * checkpoints take no lock that the writer or the readers wait for.
+ *
+ * A PASSIVE checkpoint copies the frames that were committed when it began; the WAL only starts over
+ * (and journal_size_limit only shrinks it) when the writer begins a transaction while every frame has
+ * been copied. A writer that never pauses would outrun that, so the writer's WAL hook wakes the
+ * checkpointer once CHECKPOINT_WAKE_PAGES frames are waiting, and past CHECKPOINT_WRITER_PAGES the writer
+ * checkpoints itself between two transactions: nothing can be appended meanwhile, and the background
+ * checkpoints have already copied most of the frames, so it copies few. */
 struct sq_checkpointer {
     pthread_t thread;
     sqlite3 *db;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int stop;
+    int due;   /* the writer asked for a checkpoint now */
 };
 
 #define CHECKPOINT_EVERY_MS 100
+#define CHECKPOINT_WAKE_PAGES 1000
+#define CHECKPOINT_WRITER_PAGES 4000   /* ~16 MB of 4 KiB pages: the WAL stays around this size */
 
 static void *checkpoint_main(void *arg)
 {
@@ -265,9 +285,11 @@ static void *checkpoint_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&k->cond, &k->lock, &until);
+        if (!k->due)
+            pthread_cond_timedwait(&k->cond, &k->lock, &until);
         if (k->stop)
             break;
+        k->due = 0;
         pthread_mutex_unlock(&k->lock);
         int nlog = 0, nckpt = 0;
         int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
@@ -279,12 +301,31 @@ static void *checkpoint_main(void *arg)
     return NULL;
 }
 
+static int writer_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    struct sq_conn *c = arg;
+    if (frames >= CHECKPOINT_WRITER_PAGES) {
+        int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
+    } else if (frames >= CHECKPOINT_WAKE_PAGES && c->ckpt) {
+        pthread_mutex_lock(&c->ckpt->lock);
+        c->ckpt->due = 1;
+        pthread_cond_signal(&c->ckpt->cond);
+        pthread_mutex_unlock(&c->ckpt->lock);
+    }
+    return SQLITE_OK;
+}
+
 static struct sq_checkpointer *checkpointer_start(const char *target)
 {
     struct sq_checkpointer *k = calloc(1, sizeof(*k));
     if (!k)
         return NULL;
-    if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    /* A connection checkpoints only once it has read the database and so opened its WAL; before that
+     * sqlite3_wal_checkpoint_v2 is a silent no-op. */
+    if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(k->db);
         free(k);
         return NULL;
@@ -315,8 +356,33 @@ static void checkpointer_stop(struct sq_checkpointer *k)
     free(k);
 }
 
+/* The data file and its -wal and -shm hold the account's data: only the owner may read them. SQLite
+ * gives the -wal and -shm the mode of the data file, so creating that one 0600 is enough; files left
+ * readable by an older version are narrowed. */
+static int restrict_modes(const char *target)
+{
+    int fd = open(target, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        log_err("cannot open %s: %s", target, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char path[4096];
+        struct stat st;
+        if (snprintf(path, sizeof(path), "%s%s", target, suffixes[i]) >= (int)sizeof(path))
+            return -1;
+        if (stat(path, &st) == 0 && (st.st_mode & 077) && chmod(path, st.st_mode & 0700) != 0)
+            log_warn("cannot narrow the mode of %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
 static int sq_open(const char *target, int writer, int sync_full, struct store_conn **out)
 {
+    if (writer && restrict_modes(target) != 0)
+        return ST_ERROR;
     struct sq_conn *c = calloc(1, sizeof(*c));
     if (!c)
         return ST_ERROR;
@@ -346,7 +412,9 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
         return ST_ERROR;
     }
     if (writer && !(c->ckpt = checkpointer_start(target)))
-        log_warn("sqlite: no background checkpoints; the WAL is checkpointed at close only");
+        log_warn("sqlite: no background checkpoints; the writer checkpoints between its transactions");
+    if (writer)
+        sqlite3_wal_hook(c->db, writer_wal_hook, c);   /* after the pragma, which resets the hook */
     *out = &c->base;
     return ST_OK;
 }
@@ -356,7 +424,11 @@ static void sq_close(struct store_conn *sc)
     struct sq_conn *c = (struct sq_conn *)sc;
     if (!c)
         return;
+    /* the hook must not wake a checkpointer that is gone (PRAGMA optimize below may commit) */
+    if (c->writer)
+        sqlite3_wal_hook(c->db, NULL, NULL);
     checkpointer_stop(c->ckpt);
+    c->ckpt = NULL;
     for (int i = 0; i < Q__COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_EXTRA_STMTS; i++)
@@ -368,6 +440,109 @@ static void sq_close(struct store_conn *sc)
     }
     sqlite3_close(c->db);
     free(c);
+}
+
+/* ---- secrets at rest ---- */
+
+#define KEY_CHECK_NAME "secret_key_check"
+#define KEY_CHECK_PLAIN "parley secret key check"
+
+/* Column c of table t for the rows whose value is still clear text: sealed in place, bound to the row's
+ * SID. Returns the number of rows sealed, or -1. */
+static int seal_column(struct sq_conn *c, const char *table, const char *col)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND substr(%s, 1, %d) <> '%s'",
+             col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &sel, NULL) != SQLITE_OK)
+        return -1;
+    snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?2 WHERE sid = ?1", table, col);
+    if (sqlite3_prepare_v2(c->db, sql, -1, &upd, NULL) != SQLITE_OK) {
+        sqlite3_finalize(sel);
+        return -1;
+    }
+    int n = 0, rc;
+    while (n >= 0 && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        struct arena a;
+        arena_init(&a);
+        const char *sid = (const char *)sqlite3_column_text(sel, 0);
+        char *sealed = secret_seal(&a, (const char *)sqlite3_column_text(sel, 1), sid);
+        sqlite3_bind_text(upd, 1, sid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(upd, 2, sealed, -1, SQLITE_TRANSIENT);
+        n = sealed && sqlite3_step(upd) == SQLITE_DONE ? n + 1 : -1;
+        sqlite3_reset(upd);
+        arena_free(&a);
+    }
+    if (n >= 0 && rc != SQLITE_DONE)
+        n = -1;
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    return n;
+}
+
+/* The key must be the one the data was sealed with (a check value says so), and clear-text secrets left
+ * by older versions are sealed now, with secure_delete so that their old bytes are zeroed in the file,
+ * and a truncating checkpoint so that no copy stays in the WAL. */
+static int sq_secrets_migrate(struct sq_conn *c)
+{
+    if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return ST_ERROR;
+    int r = ST_OK, sealed = 0;
+    sqlite3_stmt *s = NULL;
+    struct arena a;
+    arena_init(&a);
+    if (sqlite3_prepare_v2(c->db, "SELECT value FROM store_meta WHERE name = '" KEY_CHECK_NAME "'", -1, &s,
+                           NULL) != SQLITE_OK)
+        r = ST_ERROR;
+    int rc = r == ST_OK ? sqlite3_step(s) : SQLITE_ERROR;
+    if (rc == SQLITE_ROW) {
+        char *plain = NULL;
+        if (!secret_have_key()) {
+            log_err("this data file holds sealed secrets: start with the --secret-key-file they were"
+                    " sealed with");
+            r = ST_ERROR;
+        } else if (secret_open(&a, (const char *)sqlite3_column_text(s, 0), KEY_CHECK_NAME, &plain) != 0 ||
+                   strcmp(plain, KEY_CHECK_PLAIN) != 0) {
+            log_err("the secret key does not match this data file (its secrets were sealed with another key):"
+                    " give the right --secret-key-file");
+            r = ST_ERROR;
+        }
+    } else if (rc == SQLITE_DONE && secret_have_key()) {
+        char *check = secret_seal(&a, KEY_CHECK_PLAIN, KEY_CHECK_NAME);
+        static const char insert[] = "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', %Q)";
+        char *sql = check ? sqlite3_mprintf(insert, check) : NULL;
+        if (!sql || sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            r = ST_ERROR;
+        sqlite3_free(sql);
+    } else if (rc != SQLITE_DONE) {
+        r = ST_ERROR;
+    }
+    sqlite3_finalize(s);
+    arena_free(&a);
+    static const char *const columns[][2] = {{"accounts", "auth_token"}, {"credentials", "certificate"},
+                                             {"credentials", "private_key"}, {"credentials", "api_key"},
+                                             {"credentials", "secret"}};
+    if (r == ST_OK && secret_have_key()) {
+        sqlite3_exec(c->db, "PRAGMA secure_delete=ON", NULL, NULL, NULL);
+        for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]) && r == ST_OK; i++) {
+            int n = seal_column(c, columns[i][0], columns[i][1]);
+            if (n < 0)
+                r = ST_ERROR;
+            else
+                sealed += n;
+        }
+    }
+    if (r == ST_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        r = ST_ERROR;
+    if (r != ST_OK)
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    if (r == ST_OK && sealed) {
+        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        log_info("store: sealed %d clear-text secrets with the secret key", sealed);
+    }
+    sqlite3_exec(c->db, "PRAGMA secure_delete=OFF", NULL, NULL, NULL);
+    return r;
 }
 
 static int sq_migrate(struct store_conn *sc)
@@ -399,7 +574,7 @@ static int sq_migrate(struct store_conn *sc)
         }
         log_info("store: migrated to schema version %d", v + 1);
     }
-    return ST_OK;
+    return sq_secrets_migrate(c);
 }
 
 static int sq_tx_begin(struct store_conn *c) { return sq_exec_id(c, Q_BEGIN); }
@@ -422,17 +597,36 @@ static int sq_savepoint_release(struct store_conn *c) { return sq_exec_id(c, Q_S
 
 /* ---- accounts ---- */
 
-static void read_account(sqlite3_stmt *s, struct arena *a, struct account *out)
+/* Returns ST_OK, or ST_ERROR when the stored token does not open with this key (logged). */
+static int read_account(sqlite3_stmt *s, struct arena *a, struct account *out)
 {
     sq_col_sid(s, 0, out->sid);
-    out->auth_token = sq_col_dup(s, 1, a);
+    if (secret_open(a, (const char *)sqlite3_column_text(s, 1), out->sid, &out->auth_token) != 0) {
+        log_err("account %s: its auth token does not open with this secret key", out->sid);
+        return ST_ERROR;
+    }
     out->friendly_name = sq_col_dup(s, 2, a);
     sq_col_sid(s, 3, out->default_service_sid);
     out->default_messaging_service_sid = sq_col_dup(s, 4, a);
     out->default_inactive_timer = sq_col_dup(s, 5, a);
     out->default_closed_timer = sq_col_dup(s, 6, a);
     out->date_created = sqlite3_column_int64(s, 7);
+    return ST_OK;
 }
+
+/* STEP_ONE whose row reader may fail */
+#define STEP_ONE_CHECKED(c, s, read_expr)                                                                    \
+    do {                                                                                                     \
+        int rc_ = sqlite3_step(s), r_;                                                                       \
+        if (rc_ == SQLITE_ROW)                                                                               \
+            r_ = (read_expr);                                                                                \
+        else if (rc_ == SQLITE_DONE)                                                                         \
+            r_ = ST_NOT_FOUND;                                                                               \
+        else                                                                                                 \
+            r_ = sq_map_rc((c)->db, sqlite3_extended_errcode((c)->db));                                      \
+        sq_done(s);                                                                                          \
+        return r_;                                                                                           \
+    } while (0)
 
 
 static int sq_account_get(struct store_conn *sc, const char *sid, struct arena *a, struct account *out)
@@ -442,7 +636,7 @@ static int sq_account_get(struct store_conn *sc, const char *sid, struct arena *
     if (!s)
         return ST_ERROR;
     sq_bind_text(s, 1, sid);
-    STEP_ONE(c, s, read_account(s, a, out));
+    STEP_ONE_CHECKED(c, s, read_account(s, a, out));
 }
 
 static int sq_account_first(struct store_conn *sc, struct arena *a, struct account *out)
@@ -451,7 +645,7 @@ static int sq_account_first(struct store_conn *sc, struct arena *a, struct accou
     sqlite3_stmt *s = q(c, Q_ACCOUNT_FIRST);
     if (!s)
         return ST_ERROR;
-    STEP_ONE(c, s, read_account(s, a, out));
+    STEP_ONE_CHECKED(c, s, read_account(s, a, out));
 }
 
 static int sq_account_count(struct store_conn *sc, long long *n)
@@ -469,12 +663,21 @@ static int sq_account_insert(struct store_conn *sc, const struct account *acct)
     sqlite3_stmt *s = q(c, Q_ACCOUNT_INSERT);
     if (!s)
         return ST_ERROR;
+    struct arena a;
+    arena_init(&a);
+    char *sealed = secret_seal(&a, acct->auth_token, acct->sid);
+    if (!sealed) {
+        arena_free(&a);
+        return ST_ERROR;
+    }
     sq_bind_text(s, 1, acct->sid);
-    sq_bind_text(s, 2, acct->auth_token);
+    sq_bind_text(s, 2, sealed);
     sq_bind_text(s, 3, acct->friendly_name);
     sq_bind_text(s, 4, acct->default_service_sid);
     sqlite3_bind_int64(s, 5, acct->date_created);
-    return sq_exec(c, s);
+    int r = sq_exec(c, s);
+    arena_free(&a);
+    return r;
 }
 
 static int sq_account_set_token(struct store_conn *sc, const char *sid, const char *token)
@@ -483,9 +686,20 @@ static int sq_account_set_token(struct store_conn *sc, const char *sid, const ch
     sqlite3_stmt *s = q(c, Q_ACCOUNT_SET_TOKEN);
     if (!s)
         return ST_ERROR;
+    struct arena a;
+    arena_init(&a);
+    char *sealed = secret_seal(&a, token, sid);
+    if (!sealed) {
+        arena_free(&a);
+        return ST_ERROR;
+    }
     sq_bind_text(s, 1, sid);
-    sq_bind_text(s, 2, token);
-    return sq_exec(c, s);
+    sq_bind_text(s, 2, sealed);
+    int r = sq_exec(c, s);
+    arena_free(&a);
+    if (r == ST_OK && sqlite3_changes(c->db) == 0)
+        return ST_NOT_FOUND;
+    return r;
 }
 
 /* ---- services ---- */

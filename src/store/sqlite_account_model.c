@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include "store/account_store.h"
+#include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "util/arena.h"
+#include "util/timefmt.h"
 
 enum aq_id {
     AQ_ACCOUNT_LIST,
@@ -16,9 +18,12 @@ enum aq_id {
     AQ_KEY_REVOKE,
     AQ_SERVICE_LIST_AFTER,
     AQ_SERVICE_LIST_BEFORE,
-    AQ_SERVICE_EXISTS,
-    AQ_SERVICE_DELETE_USERS,
-    AQ_SERVICE_DELETE,
+    AQ_SERVICE_MARK,
+    AQ_REAP_NEXT,
+    AQ_REAP_BINDINGS,
+    AQ_REAP_USERS,
+    AQ_REAP_ROLES,
+    AQ_REAP_SERVICE,
     AQ_SERVICE_CONFIG_UPDATE,
     AQ_ROLE_UPDATE,
     AQ_ROLE_IN_USE,
@@ -70,13 +75,22 @@ static const char *const aq_sql[AQ__COUNT] = {
                             " WHERE account_sid = ?1 ORDER BY date_created, sid",
     [AQ_KEY_REVOKE] = "UPDATE api_keys SET date_revoked = coalesce(date_revoked, ?2) WHERE sid = ?1",
     [AQ_SERVICE_LIST_AFTER] = "SELECT " SERVICE_COLS " FROM services WHERE account_sid = ?1 AND id > ?2"
-                              " ORDER BY id LIMIT ?3",
+                              " AND deleted_at IS NULL ORDER BY id LIMIT ?3",
     [AQ_SERVICE_LIST_BEFORE] = "SELECT * FROM (SELECT " SERVICE_COLS " FROM services WHERE account_sid = ?1"
-                               " AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
-    [AQ_SERVICE_EXISTS] = "SELECT 1 FROM services WHERE sid = ?1 AND account_sid = ?2",
-    /* users first: their role references are immediate constraints; the rest goes by ON DELETE CASCADE */
-    [AQ_SERVICE_DELETE_USERS] = "DELETE FROM users WHERE service_sid = ?1",
-    [AQ_SERVICE_DELETE] = "DELETE FROM services WHERE sid = ?1 AND account_sid = ?2",
+                               " AND id < ?2 AND deleted_at IS NULL ORDER BY id DESC LIMIT ?3) ORDER BY id",
+    [AQ_SERVICE_MARK] = "UPDATE services SET deleted_at = ?3 WHERE sid = ?1 AND account_sid = ?2"
+                        " AND deleted_at IS NULL",
+    [AQ_REAP_NEXT] = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1",
+    /* bindings and users first (users' role references are immediate constraints), then the roles the
+     * configuration does not name; the service row takes the few rows left by ON DELETE CASCADE */
+    [AQ_REAP_BINDINGS] = "DELETE FROM bindings WHERE id IN (SELECT id FROM bindings WHERE service_sid = ?1"
+                         " LIMIT ?2)",
+    [AQ_REAP_USERS] = "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE service_sid = ?1 LIMIT ?2)",
+    [AQ_REAP_ROLES] = "DELETE FROM roles WHERE id IN (SELECT r.id FROM roles r"
+                      " JOIN service_configs c ON c.service_sid = r.service_sid WHERE r.service_sid = ?1"
+                      " AND r.sid NOT IN (c.conversation_creator_role_sid, c.conversation_role_sid,"
+                      " c.chat_service_role_sid) LIMIT ?2)",
+    [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = ?1",
     [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = ?2,"
                                  " conversation_role_sid = ?3, chat_service_role_sid = ?4, reachability_enabled = ?5"
                                  " WHERE service_sid = ?1",
@@ -271,26 +285,57 @@ static int service_list(struct store_conn *sc, const char *account_sid, const st
 static int service_delete(struct store_conn *sc, const char *account_sid, const char *sid)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_SERVICE_EXISTS);
+    sqlite3_stmt *s = aq(c, AQ_SERVICE_MARK);
     if (!s)
         return ST_ERROR;
     sq_bind_text(s, 1, sid);
     sq_bind_text(s, 2, account_sid);
-    int rc = sqlite3_step(s);
-    int r = rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
-    sq_done(s);
-    if (r != ST_OK)
-        return r;
-    if (!(s = aq(c, AQ_SERVICE_DELETE_USERS)))
-        return ST_ERROR;
-    sq_bind_text(s, 1, sid);
-    if ((r = sq_exec(c, s)) != ST_OK)
-        return r;
-    if (!(s = aq(c, AQ_SERVICE_DELETE)))
-        return ST_ERROR;
-    sq_bind_text(s, 1, sid);
-    sq_bind_text(s, 2, account_sid);
+    sqlite3_bind_int64(s, 3, time_now_ms());
     return exec_one(c, s);
+}
+
+/* One bounded batch of a deleted service's rows: ?1 the service, ?2 the rows left in the budget.
+ * Returns the rows deleted, or a store_result. */
+static int reap_step(struct sq_conn *c, int id, const char *sid, int budget)
+{
+    sqlite3_stmt *s = aq(c, id);
+    if (!s)
+        return ST_ERROR;
+    sq_bind_text(s, 1, sid);
+    sqlite3_bind_int(s, 2, budget);
+    int r = sq_exec(c, s);
+    return r == ST_OK ? sqlite3_changes(c->db) : r;
+}
+
+static int service_reap(struct store_conn *sc, int max_rows, int *more)
+{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    *more = 0;
+    sqlite3_stmt *s = aq(c, AQ_REAP_NEXT);
+    if (!s)
+        return ST_ERROR;
+    char sid[SID_LEN + 1];
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        sq_col_sid(s, 0, sid);
+    int r = rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
+    sq_done(s);
+    if (r != ST_OK || rc == SQLITE_DONE)
+        return r;
+    *more = 1;
+    static const int steps[] = {AQ_REAP_BINDINGS, AQ_REAP_USERS, AQ_REAP_ROLES};
+    int budget = max_rows;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        int n = reap_step(c, steps[i], sid, budget);
+        if (n < 0)
+            return n;
+        if ((budget -= n) <= 0)
+            return ST_OK;
+    }
+    if (!(s = aq(c, AQ_REAP_SERVICE)))
+        return ST_ERROR;
+    sq_bind_text(s, 1, sid);
+    return sq_exec(c, s);
 }
 
 static int service_config_update(struct store_conn *sc, const struct service_config *cfg)
@@ -426,6 +471,19 @@ static int credential_get(struct store_conn *sc, const char *account_sid, const 
     STEP_ONE(c, s, read_credential(s, a, out));
 }
 
+/* The four secret fields, sealed (store/secret.h), as parameters first..first+3; NULL stays NULL. */
+static int bind_sealed(sqlite3_stmt *s, int first, const struct credential *cr, struct arena *a)
+{
+    const char *v[] = {cr->certificate, cr->private_key, cr->api_key, cr->secret};
+    for (int i = 0; i < 4; i++) {
+        char *sealed = secret_seal(a, v[i], cr->sid);
+        if (v[i] && !sealed)
+            return -1;
+        sq_bind_text(s, first + i, sealed);
+    }
+    return 0;
+}
+
 static int credential_insert(struct store_conn *sc, struct credential *cr)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
@@ -437,13 +495,17 @@ static int credential_insert(struct store_conn *sc, struct credential *cr)
     sq_bind_text(s, 3, cr->friendly_name);
     sq_bind_text(s, 4, cr->type);
     sqlite3_bind_int(s, 5, cr->sandbox > 0);
-    sq_bind_text(s, 6, cr->certificate);
-    sq_bind_text(s, 7, cr->private_key);
-    sq_bind_text(s, 8, cr->api_key);
-    sq_bind_text(s, 9, cr->secret);
+    struct arena a;
+    arena_init(&a);
+    if (bind_sealed(s, 6, cr, &a) != 0) {
+        sq_done(s);
+        arena_free(&a);
+        return ST_ERROR;
+    }
     sqlite3_bind_int64(s, 10, cr->date_created);
     sqlite3_bind_int64(s, 11, cr->date_updated);
     int r = sq_exec(c, s);
+    arena_free(&a);
     if (r == ST_OK)
         cr->id = sqlite3_last_insert_rowid(c->db);
     return r;
@@ -463,12 +525,17 @@ static int credential_update(struct store_conn *sc, const struct credential *cr)
         sqlite3_bind_int(s, 5, cr->sandbox > 0);
     else
         sqlite3_bind_null(s, 5);
-    sq_bind_text(s, 6, cr->certificate);
-    sq_bind_text(s, 7, cr->private_key);
-    sq_bind_text(s, 8, cr->api_key);
-    sq_bind_text(s, 9, cr->secret);
+    struct arena a;
+    arena_init(&a);
+    if (bind_sealed(s, 6, cr, &a) != 0) {
+        sq_done(s);
+        arena_free(&a);
+        return ST_ERROR;
+    }
     sqlite3_bind_int64(s, 10, cr->date_updated);
-    return exec_one(c, s);
+    int r = exec_one(c, s);
+    arena_free(&a);
+    return r;
 }
 
 static int credential_delete(struct store_conn *sc, const char *account_sid, const char *sid)
@@ -553,6 +620,7 @@ const struct store_account_ops sqlite_account_ops = {
     .key_revoke = key_revoke,
     .service_list = service_list,
     .service_delete = service_delete,
+    .service_reap = service_reap,
     .service_config_update = service_config_update,
     .role_update = role_update,
     .role_delete = role_delete,

@@ -133,6 +133,49 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
     "CREATE INDEX bindings_by_identity ON bindings(service_sid, identity);"                                  \
     "CREATE INDEX bindings_by_credential ON bindings(credential_sid);"
 
+/* Schema version 6: a deleted service is marked (deleted_at) in the DELETE's short transaction and its rows
+ * are reaped later in bounded batches (service_reap); the triggers refuse writes into a marked service,
+ * which the API answers as for a missing one. */
+#define SQLITE_SERVICE_REAP_MIGRATION                                                                        \
+    "ALTER TABLE services ADD COLUMN deleted_at INTEGER;"                                                    \
+    "CREATE INDEX services_deleted ON services(deleted_at) WHERE deleted_at IS NOT NULL;"                    \
+    "CREATE TRIGGER users_live_service_i BEFORE INSERT ON users"                                             \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER users_live_service_u BEFORE UPDATE ON users"                                             \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER roles_live_service_i BEFORE INSERT ON roles"                                             \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER roles_live_service_u BEFORE UPDATE ON roles"                                             \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER service_configs_live_service_i BEFORE INSERT ON service_configs"                         \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER service_configs_live_service_u BEFORE UPDATE ON service_configs"                         \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER service_notifications_live_service_i BEFORE INSERT ON service_notifications"             \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER service_notifications_live_service_u BEFORE UPDATE ON service_notifications"             \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER service_webhooks_live_service_i BEFORE INSERT ON service_webhooks"                       \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER service_webhooks_live_service_u BEFORE UPDATE ON service_webhooks"                       \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER bindings_live_service_i BEFORE INSERT ON bindings"                                       \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"                                            \
+    "CREATE TRIGGER bindings_live_service_u BEFORE UPDATE ON bindings"                                       \
+    "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
+    "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"
+
 /* Steps a single-row query: read_stmt runs when a row exists; returns ST_OK, ST_NOT_FOUND or a failure. */
 #define STEP_ONE(c, s, read_stmt)                                                                            \
     do {                                                                                                     \

@@ -39,8 +39,11 @@ static int attempt(struct writer *w, struct write_job *first, struct write_job *
         r = c->ops->savepoint(c);
         if (r != ST_OK)
             break;
-        if (j->apply(c, j) != 0)
+        if (j->apply(c, j) != 0) {
             c->ops->savepoint_rollback(c);
+            if (j->undone)
+                j->undone(c, j);
+        }
         r = c->ops->savepoint_release(c);
     }
     int lazy = c->ops->tx_commit_lazy != NULL;

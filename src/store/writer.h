@@ -15,6 +15,10 @@ struct write_job {
     /* Runs on the writer thread after the batch ended; committed is 0 when the COMMIT failed, in which
      * case even a job whose apply succeeded changed nothing. */
     void (*complete)(struct write_job *job, int committed, int store_result);
+    /* Optional: runs after a failed apply's changes were rolled back, still inside the batch's
+     * transaction, so that the job may read what made it fail (a row deleted since its request was
+     * routed) and answer for that instead. */
+    void (*undone)(struct store_conn *c, struct write_job *job);
     /* Bookkeeping that a crash may lose (outbox claims and delivery outcomes: the event is then
      * delivered again). A batch of only such jobs commits without waiting for the disk; the next
      * durable commit makes it durable too. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/secret.h"
 #include "store/store.h"
 #include "store/webhook_store.h"
 #include "util/arena.h"
@@ -13,7 +14,7 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: parley webhooks log [--data FILE] [--account AC...] [--limit N]\n"
+    fputs("usage: parley webhooks log [--data FILE] [--account AC...] [--limit N] [--secret-key-file FILE]\n"
           "  the account's webhook calls, newest first (pending deliveries first); --data defaults to\n"
           "  PARLEY_DATA or parley.db, --account to the first account, --limit to 50\n",
           out);
@@ -36,6 +37,7 @@ int webhooks_cli_main(int argc, char **argv)
 {
     const char *data = getenv("PARLEY_DATA");
     const char *account = NULL;
+    const char *key_file = getenv("PARLEY_SECRET_KEY_FILE");
     int limit = 50;
     if (argc < 2 || strcmp(argv[1], "log") != 0) {
         usage(stderr);
@@ -48,6 +50,9 @@ int webhooks_cli_main(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--data") == 0 && v) {
             data = v;
+            i++;
+        } else if (strcmp(argv[i], "--secret-key-file") == 0 && v) {
+            key_file = v;
             i++;
         } else if (strcmp(argv[i], "--account") == 0 && v) {
             account = v;
@@ -74,6 +79,11 @@ int webhooks_cli_main(int argc, char **argv)
     struct store_conn *c;
     if (ops->open(data, 0, 0, &c) != ST_OK) {
         fprintf(stderr, "parley: cannot open %s\n", data);
+        return 1;
+    }
+    /* the account row is read, and its auth token is sealed */
+    if (secret_key_setup(key_file && *key_file ? key_file : NULL, data, ops == &store_sqlite_ops) != 0) {
+        c->ops->close(c);
         return 1;
     }
     struct arena a;

@@ -1,5 +1,5 @@
 // Conversation Services through twilio-node: create (with its default roles, configuration and notifications),
-// fetch, list (paged), delete with everything it owns in one transaction; the account's default service is
+// fetch, list (paged), delete with everything it owns (gone at once, its rows reaped in batches afterwards); the account's default service is
 // refused until another one is the default.
 
 import assert from 'node:assert/strict';
