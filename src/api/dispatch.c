@@ -8,6 +8,7 @@
 
 #include "api/accounts.h"
 #include "api/api.h"
+#include "api/runner.h"
 #include "http/auth_header.h"
 #include "http/response.h"
 #include "json/jw.h"
@@ -130,22 +131,6 @@ int api_authenticate(struct req *r, const char *authorization)
     return authenticate(r, authorization);
 }
 
-/* Twin routes act on a service: the account's default one, or the one in the path if it is theirs. */
-static int resolve_service(struct req *r)
-{
-    if (!r->service_path) {
-        r->service_sid = r->account.default_service_sid;
-        return 0;
-    }
-    struct service sv;
-    int rc = r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    return 0;
-}
-
 static int api_route_count(void)
 {
     int n = 0;
@@ -180,15 +165,17 @@ static int dispatch_request(struct req *r, const char *authorization)
         break;
     }
     r->route_idx = (int)(rt - (admin ? admin_routes : api_routes)) + (admin ? api_route_count() : 0);
-    if ((rt->flags & ROUTE_TWIN) && resolve_service(r) != 0)
-        return 0;
-    if (rt->flags & ROUTE_SERVICE) {
-        if (!sid_valid(r->param[0], r->param_len[0], "IS"))
+    /* routes not yet run from a family descriptor resolve their service here (api/runner.c) */
+    if (rt->flags & (ROUTE_TWIN | ROUTE_SERVICE)) {
+        if (rt->flags & ROUTE_SERVICE) {
+            r->service_path = 1;
+            r->service_sid = r->param[0];
+        }
+        int err = runner_resolve_service(r);
+        if (err == ST_NOT_FOUND || err == E_NOT_FOUND)
             return resp_not_found(r);
-        r->service_path = 1;
-        r->service_sid = r->param[0];
-        if (resolve_service(r) != 0)
-            return 0;
+        if (err)
+            return resp_store_error(r, err);
     }
     return fn(r);
 }

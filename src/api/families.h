@@ -1,0 +1,9 @@
+/* The resource families that api/runner.c runs from their descriptors, one per api/<family>.c. */
+#ifndef PARLEY_FAMILIES_H
+#define PARLEY_FAMILIES_H
+
+#include "api/runner.h"
+
+extern const struct family credentials_family;
+
+#endif
