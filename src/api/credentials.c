@@ -78,11 +78,11 @@ const struct family credentials_family = {
     .n_fields = sizeof(fields) / sizeof(fields[0]),
     .params = params,
     .n_params = sizeof(params) / sizeof(params[0]),
-    .op_fetch = OPID_FETCH_CREDENTIAL,
-    .op_list = OPID_LIST_CREDENTIAL,
-    .op_create = OPID_CREATE_CREDENTIAL,
-    .op_update = OPID_UPDATE_CREDENTIAL,
-    .op_delete = OPID_DELETE_CREDENTIAL,
+    .op_fetch = &ops_table[OPID_FETCH_CREDENTIAL],
+    .op_list = &ops_table[OPID_LIST_CREDENTIAL],
+    .op_create = &ops_table[OPID_CREATE_CREDENTIAL],
+    .op_update = &ops_table[OPID_UPDATE_CREDENTIAL],
+    .op_delete = &ops_table[OPID_DELETE_CREDENTIAL],
     .store = {get, insert, update, del, list},
 };
 

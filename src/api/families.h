@@ -5,5 +5,6 @@
 #include "api/runner.h"
 
 extern const struct family credentials_family;
+extern const struct family bindings_family;
 
 #endif

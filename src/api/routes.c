@@ -1,6 +1,7 @@
 /* The route table: every path Parley answers, after "/v1". ROUTE_TWIN rows also answer under
  * /v1/Services/{ChatServiceSid}; ROUTE_SERVICE rows take a service of the caller's account as their first
- * parameter (resolved before the handler, 404 otherwise). Order matters only where patterns overlap: fixed
+ * parameter (resolved before the handler, 404 otherwise). Rows of a family run by api/runner.c carry no
+ * flag: the runner resolves their parents itself. Order matters only where patterns overlap: fixed
  * segments first. */
 #include "api/api.h"
 
@@ -18,8 +19,8 @@ const struct route api_routes[] = {
     {"/Services/{}", ROUTE_SERVICE, services_fetch, NULL, services_delete},
     {"/Services/{}/Configuration", ROUTE_SERVICE, service_config_fetch, service_config_update, NULL},
     {"/Services/{}/Configuration/Notifications", ROUTE_SERVICE, notifications_fetch, notifications_update, NULL},
-    {"/Services/{}/Bindings", ROUTE_SERVICE, bindings_list, NULL, NULL},
-    {"/Services/{}/Bindings/{}", ROUTE_SERVICE, bindings_fetch, NULL, bindings_delete},
+    {"/Services/{}/Bindings", 0, bindings_list, NULL, NULL},
+    {"/Services/{}/Bindings/{}", 0, bindings_fetch, NULL, bindings_delete},
     {"/Credentials", 0, credentials_list, credentials_create, NULL},
     {"/Credentials/{}", 0, credentials_fetch, credentials_update, credentials_delete},
     {NULL, 0, NULL, NULL, NULL},

@@ -104,10 +104,10 @@ void runner_render(struct jw *w, struct req *r, const struct family *f, const vo
     jw_obj_end(w);
 }
 
-static void respond(struct req *r, const struct family *f, enum op_id op, const void *row)
+static void respond(struct req *r, const struct family *f, const struct op_def *op, const void *row)
 {
     struct jw w;
-    api_json_begin(r, &w, ops_table[op].status);
+    api_json_begin(r, &w, op->status);
     runner_render(&w, r, f, row);
 }
 
@@ -313,7 +313,7 @@ int run_list(struct req *r, const struct family *f)
         }
         if (params_read(r, &r->query, f->list_params, f->n_list_params, v) != 0)
             return 0;
-        err = (int)f->list_filter(r, v, &rl.filter);
+        err = f->list_filter(r, v, &rl.filter);
         if (err) {
             fail(r, err);
             return 0;
@@ -324,6 +324,6 @@ int run_list(struct req *r, const struct family *f)
         snprintf(path, sizeof(path), "/v1/Services/%s/%s", r->service_sid, f->segment);
     else
         snprintf(path, sizeof(path), "/v1/%s", f->segment);
-    const struct op_def *op = &ops_table[f->op_list];
+    const struct op_def *op = f->op_list;
     return paging_list(r, op->page_max, op->list_key, path, rl.filter.query, fetch_page, &rl);
 }

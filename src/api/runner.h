@@ -73,14 +73,15 @@ struct family {
      * int (-1 when absent: the store leaves it unchanged on update). */
     const struct param_spec *params;
     size_t n_params;
-    /* the family's operations in the generated table, OPID_COUNT for one it does not serve */
-    enum op_id op_fetch, op_list, op_create, op_update, op_delete;
+    /* the family's rows of the generated table (&ops_table[OPID_…]); NULL for one it does not serve */
+    const struct op_def *op_fetch, *op_list, *op_create, *op_update, *op_delete;
     struct family_store store;
     /* a list's query filters, read before list_filter turns their values into the store's filter */
     const struct param_spec *list_params;
     size_t n_list_params;
-    /* hooks, NULL when the family has none; each returns 0 or the Twilio code the request fails with */
-    enum twilio_code (*list_filter)(struct req *r, const struct param_value *v, struct list_filter *out);
+    /* hooks, NULL when the family has none; each returns 0 or the failure value (a Twilio code, or a
+     * store result) that the runner answers with */
+    int (*list_filter)(struct req *r, const struct param_value *v, struct list_filter *out);
 };
 
 /* 0 once r->service_sid is a Conversation Service of the caller's account: the one the path names when

@@ -12,7 +12,7 @@
 
 #include "api/families.h"
 
-static const struct family *const families[] = {&credentials_family};
+static const struct family *const families[] = {&credentials_family, &bindings_family};
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* 1 when the family's fields are exactly the schema's names, in order; 0 otherwise. */
@@ -26,12 +26,11 @@ static int fields_match(const struct family *f, const struct op_schema *s)
     return 1;
 }
 
-static void check_op(const struct family *f, enum op_id id, enum op_kind kind)
+static void check_op(const struct family *f, const struct op_def *op, enum op_kind kind)
 {
-    if (id == OPID_COUNT)
+    if (!op)
         return;
-    assert_true(id >= 0 && id < OPID_COUNT);
-    const struct op_def *op = &ops_table[id];
+    assert_true(op >= ops_table && op < ops_table + OPID_COUNT);
     if (op->kind != kind)
         fail_msg("%s: %s is not of kind %d", f->segment, op->id, (int)kind);
     assert_string_equal(op->prefix, f->prefix);
@@ -43,12 +42,11 @@ static void check_op(const struct family *f, enum op_id id, enum op_kind kind)
     }
 }
 
-/* 1 when name is a body parameter of the operation id. */
-static int body_param(enum op_id id, const char *name)
+/* 1 when name is a body parameter of op. */
+static int body_param(const struct op_def *op, const char *name)
 {
-    if (id == OPID_COUNT)
+    if (!op)
         return 0;
-    const struct op_def *op = &ops_table[id];
     for (int k = 0; k < op->n_params; k++)
         if (op->params[k].in == PIN_BODY && strcmp(op->params[k].name, name) == 0)
             return 1;
@@ -72,6 +70,14 @@ static void test_descriptors_follow_the_spec(void **state)
                 fail_msg("%s: %s is no body parameter of its operations", f->segment, p->name);
             assert_true(p->off + sizeof(void *) <= f->row_size);
         }
+        for (size_t k = 0; k < f->n_list_params; k++) {
+            const struct op_def *op = f->op_list;
+            int found = 0;
+            for (int j = 0; op && j < op->n_params; j++)
+                found |= op->params[j].in == PIN_QUERY && strcmp(op->params[j].name, f->list_params[k].name) == 0;
+            if (!found)
+                fail_msg("%s: filter %s is no query parameter of its list", f->segment, f->list_params[k].name);
+        }
         for (size_t k = 0; k < f->n_fields; k++)
             assert_true(f->fields[k].kind == FK_FN ? f->fields[k].fn != NULL : f->fields[k].off < f->row_size);
     }
@@ -81,7 +87,7 @@ static void test_descriptors_follow_the_spec(void **state)
 static void test_a_drift_is_caught(void **state)
 {
     const struct family *f = &credentials_family;
-    const struct op_schema *s = ops_table[f->op_fetch].schema;
+    const struct op_schema *s = f->op_fetch->schema;
     struct op_field swapped[32];
     assert_true(s->n_fields <= 32 && s->n_fields >= 2);
     memcpy(swapped, s->fields, s->n_fields * sizeof(swapped[0]));
