@@ -166,7 +166,7 @@ static int dispatch_request(struct req *r, const char *authorization)
     }
     r->route_idx = (int)(rt - (admin ? admin_routes : api_routes)) + (admin ? api_route_count() : 0);
     /* routes not yet run from a family descriptor resolve their service here (api/runner.c) */
-    if (rt->flags & (ROUTE_TWIN | ROUTE_SERVICE)) {
+    if ((rt->flags & (ROUTE_TWIN | ROUTE_SERVICE)) && !(rt->flags & ROUTE_RUNNER)) {
         if (rt->flags & ROUTE_SERVICE) {
             r->service_path = 1;
             r->service_sid = r->param[0];

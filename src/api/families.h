@@ -6,5 +6,6 @@
 
 extern const struct family credentials_family;
 extern const struct family bindings_family;
+extern const struct family roles_family;
 
 #endif

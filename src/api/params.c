@@ -104,6 +104,8 @@ int params_read_op(struct req *r, const struct form *f, const struct param_spec 
         struct param_value *v = &out[k];
         int required = (sp->flags & P_REQUIRED) || (create && (sp->flags & P_CREATE_REQUIRED));
         memset(v, 0, sizeof(*v));
+        if (!create && (sp->flags & P_CREATE_ONLY))
+            continue;
         size_t count = 0;
         for (size_t i = 0; i < f->n; i++) {
             const struct form_pair *p = &f->pair[i];

@@ -20,6 +20,8 @@ enum param_kind {
 #define P_LIST 2u   /* repeated key: every value is checked; see param_value.n */
 /* Required when read for a create only (params_read_op): one table serves create and update. */
 #define P_CREATE_REQUIRED 4u
+#define P_CREATE_ONLY 8u   /* params_read_op: not read for an update */
+#define P_NO_SLOT 16u      /* a family's table (api/runner.h): checked here, used by a hook, no slot */
 
 struct param_spec {
     const char *name;

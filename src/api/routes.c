@@ -1,7 +1,7 @@
 /* The route table: every path Parley answers, after "/v1". ROUTE_TWIN rows also answer under
  * /v1/Services/{ChatServiceSid}; ROUTE_SERVICE rows take a service of the caller's account as their first
- * parameter (resolved before the handler, 404 otherwise). Rows of a family run by api/runner.c carry no
- * flag: the runner resolves their parents itself. Order matters only where patterns overlap: fixed
+ * parameter (resolved before the handler, 404 otherwise). ROUTE_RUNNER rows run a family descriptor
+ * (api/runner.c), which resolves their parents itself. Order matters only where patterns overlap: fixed
  * segments first. */
 #include "api/api.h"
 
@@ -13,16 +13,16 @@ const struct route api_routes[] = {
     {"/Users", ROUTE_TWIN, users_list, users_create, NULL},
     {"/Users/{}", ROUTE_TWIN, users_fetch, users_update, users_delete},
     {"/Users/{}/Conversations", ROUTE_TWIN, user_conversations_list, NULL, NULL},
-    {"/Roles", ROUTE_TWIN, roles_list, roles_create, NULL},
-    {"/Roles/{}", ROUTE_TWIN, roles_fetch, roles_update, roles_delete},
+    {"/Roles", ROUTE_TWIN | ROUTE_RUNNER, roles_list, roles_create, NULL},
+    {"/Roles/{}", ROUTE_TWIN | ROUTE_RUNNER, roles_fetch, roles_update, roles_delete},
     {"/Services", 0, services_list, services_create, NULL},
     {"/Services/{}", ROUTE_SERVICE, services_fetch, NULL, services_delete},
     {"/Services/{}/Configuration", ROUTE_SERVICE, service_config_fetch, service_config_update, NULL},
     {"/Services/{}/Configuration/Notifications", ROUTE_SERVICE, notifications_fetch, notifications_update, NULL},
-    {"/Services/{}/Bindings", 0, bindings_list, NULL, NULL},
-    {"/Services/{}/Bindings/{}", 0, bindings_fetch, NULL, bindings_delete},
-    {"/Credentials", 0, credentials_list, credentials_create, NULL},
-    {"/Credentials/{}", 0, credentials_fetch, credentials_update, credentials_delete},
+    {"/Services/{}/Bindings", ROUTE_RUNNER, bindings_list, NULL, NULL},
+    {"/Services/{}/Bindings/{}", ROUTE_RUNNER, bindings_fetch, NULL, bindings_delete},
+    {"/Credentials", ROUTE_RUNNER, credentials_list, credentials_create, NULL},
+    {"/Credentials/{}", ROUTE_RUNNER, credentials_fetch, credentials_update, credentials_delete},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -49,10 +49,12 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
     if (f->parent == PARENT_SERVICE) {
         r->service_path = 1;
         r->service_sid = r->param[0];
+        at = 1;
+    }
+    if (f->parent != PARENT_ACCOUNT) {
         int err = runner_resolve_service(r);
         if (err)
             return err;
-        at = 1;
     }
     *sid = r->param[at];
     if (*sid && !sid_valid(*sid, r->param_len[at], f->prefix))
@@ -63,7 +65,12 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
 static void url_of(struct req *r, const struct family *f, const void *row, char *out, size_t n)
 {
     const char *sid = AT(row, f->sid_off);
-    if (f->parent == PARENT_SERVICE)
+    size_t n_base;
+    const char *base;
+    if (f->parent == PARENT_TWIN) {
+        base = api_base(r, &n_base);
+        snprintf(out, n, "%.*s/%s/%s", (int)n_base, base, f->segment, sid);
+    } else if (f->parent == PARENT_SERVICE)
         snprintf(out, n, "%s/v1/Services/%s/%s/%s", r->app->public_url, AT(row, f->service_off), f->segment,
                  sid);
     else
@@ -87,6 +94,9 @@ void runner_render(struct jw *w, struct req *r, const struct family *f, const vo
             break;
         case FK_STR:
             jw_str(w, *(char *const *)at);
+            break;
+        case FK_RAW:
+            jw_raw(w, *(char *const *)at);
             break;
         case FK_DATE:
             time_iso(text, *(const long long *)at);
@@ -125,6 +135,8 @@ static struct runner_job *job_new(struct req *r, const struct family *f, void *r
     return job;
 }
 
+static int int_slot(const struct param_spec *sp) { return sp->kind == PK_BOOL || sp->kind == PK_INT; }
+
 /* The present parameters into their slots; absent strings stay NULL, absent numbers -1. */
 static void *row_from(struct req *r, const struct family *f, const struct param_value *v)
 {
@@ -132,13 +144,15 @@ static void *row_from(struct req *r, const struct family *f, const struct param_
     memset(row, 0, f->row_size);
     for (size_t i = 0; i < f->n_params; i++) {
         const struct param_spec *sp = &f->params[i];
-        if (sp->kind == PK_BOOL || sp->kind == PK_INT)
+        if (sp->flags & P_NO_SLOT)
+            continue;
+        if (int_slot(sp))
             *(int *)AT(row, sp->off) = v[i].present ? (int)v[i].i : -1;
         else
             *(const char **)AT(row, sp->off) = v[i].present ? v[i].s : NULL;
     }
     snprintf(AT(row, f->account_off), SID_LEN + 1, "%s", r->account.sid);
-    if (f->parent == PARENT_SERVICE)
+    if (f->parent != PARENT_ACCOUNT)
         snprintf(AT(row, f->service_off), SID_LEN + 1, "%s", r->service_sid);
     return row;
 }
@@ -179,6 +193,8 @@ static int apply_create(struct store_conn *c, struct req *r)
     *(long long *)AT(row, f->created_off) = now;
     *(long long *)AT(row, f->updated_off) = now;
     int err = f->store.insert(c, r, row);
+    if (err == ST_IN_USE && f->parent != PARENT_ACCOUNT)
+        err = E_NOT_FOUND;   /* the service was deleted after the parent chain found it */
     if (err)
         return fail(r, err);
     respond(r, f, f->op_create, row);
@@ -197,28 +213,48 @@ int run_create(struct req *r, const struct family *f)
     if (read_params(r, f, 1, v) != 0)
         return 0;
     void *row = row_from(r, f, v);
+    err = f->check_create ? f->check_create(r, row, v) : 0;
+    if (err) {
+        fail(r, err);
+        return 0;
+    }
     sid_new(AT(row, f->sid_off), f->prefix);
     return api_write(r, apply_create, job_new(r, f, row));
 }
 
 /* ---- update ---- */
 
+/* The present values of row (the request's) into stored (the row as it is). */
+static void merge(const struct family *f, const void *row, void *stored)
+{
+    for (size_t i = 0; i < f->n_params; i++) {
+        const struct param_spec *sp = &f->params[i];
+        if (sp->flags & P_NO_SLOT)
+            continue;
+        if (int_slot(sp)) {
+            if (*(const int *)AT(row, sp->off) >= 0)
+                *(int *)AT(stored, sp->off) = *(const int *)AT(row, sp->off);
+        } else if (*(char *const *)AT(row, sp->off)) {
+            *(char **)AT(stored, sp->off) = *(char *const *)AT(row, sp->off);
+        }
+    }
+}
+
 static int apply_update(struct store_conn *c, struct req *r)
 {
     const struct runner_job *job = r->ctx;
     const struct family *f = job->f;
-    void *row = job->row;
     void *stored = arena_alloc(&r->arena, f->row_size);
-    const char *sid = AT(row, f->sid_off);
-    int err = f->store.get(c, r, sid, stored);
+    int err = f->store.get(c, r, AT(job->row, f->sid_off), stored);
     if (err)
         return fail(r, err);
+    merge(f, job->row, stored);
+    if (f->before_update && (err = f->before_update(c, r, stored)) != 0)
+        return fail(r, err);
     /* date_updated only moves forward, even when two updates fall in one millisecond */
-    long long t = time_now_ms(), before = *(long long *)AT(stored, f->updated_off);
-    *(long long *)AT(row, f->updated_off) = t > before ? t : before + 1;
-    err = f->store.update(c, r, row);
-    if (!err)
-        err = f->store.get(c, r, sid, stored);
+    long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
+    *updated = t > *updated ? t : *updated + 1;
+    err = f->store.update(c, r, stored);
     if (err)
         return fail(r, err);
     respond(r, f, f->op_update, stored);
@@ -257,7 +293,11 @@ int run_update(struct req *r, const struct family *f)
 static int apply_delete(struct store_conn *c, struct req *r)
 {
     const struct runner_job *job = r->ctx;
-    return api_deleted(r, job->f->store.del(c, r, job->row));
+    int err = job->f->store.del(c, r, job->row);
+    /* still referenced (a role held by a user); the message is the dictionary title */
+    if (err == ST_IN_USE)
+        return fail(r, E_CONFLICT);
+    return api_deleted(r, err);
 }
 
 int run_delete(struct req *r, const struct family *f)
@@ -320,7 +360,11 @@ int run_list(struct req *r, const struct family *f)
         }
     }
     char path[LIST_PATH_MAX];
-    if (f->parent == PARENT_SERVICE)
+    if (f->parent == PARENT_TWIN) {
+        api_rel_base(r, path, sizeof(path));
+        size_t used = strlen(path);
+        snprintf(path + used, sizeof(path) - used, "/%s", f->segment);
+    } else if (f->parent == PARENT_SERVICE)
         snprintf(path, sizeof(path), "/v1/Services/%s/%s", r->service_sid, f->segment);
     else
         snprintf(path, sizeof(path), "/v1/%s", f->segment);

@@ -22,6 +22,7 @@ enum field_kind {
     FK_CHARS,       /* an inline char array (a SID): always a string */
     FK_CHARS_NULL,  /* the same, "" rendered as null */
     FK_STR,         /* char *: NULL rendered as null */
+    FK_RAW,         /* char *: JSON text Parley wrote itself, copied as is */
     FK_DATE,        /* long long milliseconds: ISO 8601 */
     FK_URL,         /* the resource's own absolute URL (off unused) */
     FK_FN,          /* the odd one: fn writes the value (the key is already written) */
@@ -34,9 +35,11 @@ struct field {
     void (*fn)(struct jw *w, const void *row, struct req *r);
 };
 
-/* Where the family hangs: the account (/v1/Credentials) or a Conversation Service of the account, named in
- * the path (/v1/Services/{IS}/Bindings). The runner resolves the service, 404 when it is not the caller's. */
-enum family_parent { PARENT_ACCOUNT, PARENT_SERVICE };
+/* Where the family hangs: the account (/v1/Credentials); a Conversation Service of the account, named in
+ * the path (/v1/Services/{IS}/Bindings); or a service reached by both path families (/v1/Roles for the
+ * default service, /v1/Services/{IS}/Roles: the router says which). The runner resolves the service, 404
+ * when it is not the caller's, and renders url on the family the request used. */
+enum family_parent { PARENT_ACCOUNT, PARENT_SERVICE, PARENT_TWIN };
 
 /* The list hook's answer: the store's filter (NULL: none) and the filters' query text for the meta URLs
  * ("BindingType=apn&" or ""). */
@@ -82,6 +85,10 @@ struct family {
     /* hooks, NULL when the family has none; each returns 0 or the failure value (a Twilio code, or a
      * store result) that the runner answers with */
     int (*list_filter)(struct req *r, const struct param_value *v, struct list_filter *out);
+    /* create, on the request thread after the parameters: rules no table states, values of P_NO_SLOT */
+    int (*check_create)(struct req *r, void *row, const struct param_value *v);
+    /* update, in the write transaction on the merged stored row, before it is written back */
+    int (*before_update)(struct store_conn *c, struct req *r, void *stored);
 };
 
 /* 0 once r->service_sid is a Conversation Service of the caller's account: the one the path names when
