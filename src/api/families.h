@@ -7,5 +7,6 @@
 extern const struct family credentials_family;
 extern const struct family bindings_family;
 extern const struct family roles_family;
+extern const struct family users_family;
 
 #endif

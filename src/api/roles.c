@@ -57,7 +57,10 @@ static int check_create(struct req *r, void *row, const struct param_value *v)
     return permissions_of(r, ro);
 }
 
-static int before_update(struct store_conn *c, struct req *r, void *stored) { return permissions_of(r, stored); }
+static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
+{
+    return permissions_of(r, stored);
+}
 
 /* ---- store calls ---- */
 

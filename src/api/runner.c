@@ -57,7 +57,7 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
             return err;
     }
     *sid = r->param[at];
-    if (*sid && !sid_valid(*sid, r->param_len[at], f->prefix))
+    if (*sid && !f->alt_key && !sid_valid(*sid, r->param_len[at], f->prefix))
         return E_NOT_FOUND;
     return 0;
 }
@@ -102,6 +102,9 @@ void runner_render(struct jw *w, struct req *r, const struct family *f, const vo
             time_iso(text, *(const long long *)at);
             jw_str(w, text);
             break;
+        case FK_NULL:
+            jw_null(w);
+            break;
         case FK_URL:
             url_of(r, f, row, text, sizeof(text));
             jw_str(w, text);
@@ -121,17 +124,25 @@ static void respond(struct req *r, const struct family *f, const struct op_def *
     runner_render(&w, r, f, row);
 }
 
-/* What a queued write carries to the writer thread (r->ctx): the family and the row or path SID. */
+/* What a queued write carries to the writer thread (r->ctx): the family, the request's row, the path key
+ * (a SID or an alternate key) and the parameters as read, for the hooks. */
 struct runner_job {
     const struct family *f;
     void *row;
+    const char *key;
+    struct param_value v[];
 };
 
-static struct runner_job *job_new(struct req *r, const struct family *f, void *row)
+static struct runner_job *job_new(struct req *r, const struct family *f, void *row, const char *key,
+                                  const struct param_value *v)
 {
-    struct runner_job *job = arena_alloc(&r->arena, sizeof(*job));
+    size_t n = v ? f->n_params : 0;
+    struct runner_job *job = arena_alloc(&r->arena, sizeof(*job) + n * sizeof(job->v[0]));
     job->f = f;
     job->row = row;
+    job->key = key;
+    if (n)
+        memcpy(job->v, v, n * sizeof(job->v[0]));
     return job;
 }
 
@@ -192,9 +203,15 @@ static int apply_create(struct store_conn *c, struct req *r)
     long long now = time_now_ms();
     *(long long *)AT(row, f->created_off) = now;
     *(long long *)AT(row, f->updated_off) = now;
-    int err = f->store.insert(c, r, row);
+    int err = f->before_insert ? f->before_insert(c, r, row, job->v) : 0;
+    if (!err)
+        err = f->store.insert(c, r, row);
     if (err == ST_IN_USE && f->parent != PARENT_ACCOUNT)
         err = E_NOT_FOUND;   /* the service was deleted after the parent chain found it */
+    if (err == ST_CONFLICT && f->conflict)
+        err = f->conflict;
+    if (!err && f->post_event)
+        err = f->post_event(c, r, OPK_CREATE, row);
     if (err)
         return fail(r, err);
     respond(r, f, f->op_create, row);
@@ -219,7 +236,7 @@ int run_create(struct req *r, const struct family *f)
         return 0;
     }
     sid_new(AT(row, f->sid_off), f->prefix);
-    return api_write(r, apply_create, job_new(r, f, row));
+    return api_write(r, apply_create, job_new(r, f, row, NULL, v));
 }
 
 /* ---- update ---- */
@@ -240,26 +257,51 @@ static void merge(const struct family *f, const void *row, void *stored)
     }
 }
 
+/* The stored row for the job's key with the update applied (before_update run), into *out. */
+static int proposal(struct store_conn *c, struct req *r, const struct runner_job *job, void **out)
+{
+    const struct family *f = job->f;
+    void *stored = arena_alloc(&r->arena, f->row_size);
+    int err = f->store.get(c, r, job->key, stored);
+    if (err)
+        return err;
+    merge(f, job->row, stored);
+    if (f->before_update && (err = f->before_update(c, r, stored, job->v)) != 0)
+        return err;
+    *out = stored;
+    return 0;
+}
+
 static int apply_update(struct store_conn *c, struct req *r)
 {
     const struct runner_job *job = r->ctx;
     const struct family *f = job->f;
-    void *stored = arena_alloc(&r->arena, f->row_size);
-    int err = f->store.get(c, r, AT(job->row, f->sid_off), stored);
+    void *stored;
+    int err = proposal(c, r, job, &stored);
     if (err)
-        return fail(r, err);
-    merge(f, job->row, stored);
-    if (f->before_update && (err = f->before_update(c, r, stored)) != 0)
         return fail(r, err);
     /* date_updated only moves forward, even when two updates fall in one millisecond */
     long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
     *updated = t > *updated ? t : *updated + 1;
     err = f->store.update(c, r, stored);
+    if (!err && f->post_event)
+        err = f->post_event(c, r, OPK_UPDATE, stored);
     if (err)
         return fail(r, err);
     respond(r, f, f->op_update, stored);
     return 0;
 }
+
+int runner_update_proposal(struct req *r, void **out)
+{
+    const struct runner_job *job = r->ctx;
+    int err = proposal(r->db, r, job, out);
+    if (!err)
+        *(long long *)AT(*out, job->f->updated_off) = time_now_ms();
+    return err;
+}
+
+int runner_update_write(struct req *r) { return api_write(r, apply_update, r->ctx); }
 
 int run_update(struct req *r, const struct family *f)
 {
@@ -283,9 +325,15 @@ int run_update(struct req *r, const struct family *f)
             resp_not_found(r);
         return 0;
     }
-    void *row = row_from(r, f, v);
-    snprintf(AT(row, f->sid_off), SID_LEN + 1, "%s", sid);
-    return api_write(r, apply_update, job_new(r, f, row));
+    r->ctx = job_new(r, f, row_from(r, f, v), sid, v);
+    err = f->pre_update ? f->pre_update(r) : 0;
+    if (err == RUNNER_SUSPENDED)
+        return 1;
+    if (err) {
+        fail(r, err);
+        return 0;
+    }
+    return runner_update_write(r);
 }
 
 /* ---- delete ---- */
@@ -293,7 +341,7 @@ int run_update(struct req *r, const struct family *f)
 static int apply_delete(struct store_conn *c, struct req *r)
 {
     const struct runner_job *job = r->ctx;
-    int err = job->f->store.del(c, r, job->row);
+    int err = job->f->store.del(c, r, job->key);
     /* still referenced (a role held by a user); the message is the dictionary title */
     if (err == ST_IN_USE)
         return fail(r, E_CONFLICT);
@@ -308,7 +356,7 @@ int run_delete(struct req *r, const struct family *f)
         fail(r, err);
         return 0;
     }
-    return api_write(r, apply_delete, job_new(r, f, (void *)sid));
+    return api_write(r, apply_delete, job_new(r, f, NULL, sid, NULL));
 }
 
 /* ---- list ---- */

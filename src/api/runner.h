@@ -24,6 +24,7 @@ enum field_kind {
     FK_STR,         /* char *: NULL rendered as null */
     FK_RAW,         /* char *: JSON text Parley wrote itself, copied as is */
     FK_DATE,        /* long long milliseconds: ISO 8601 */
+    FK_NULL,        /* always null (off unused): is_online where no SDK connections exist */
     FK_URL,         /* the resource's own absolute URL (off unused) */
     FK_FN,          /* the odd one: fn writes the value (the key is already written) */
 };
@@ -64,7 +65,8 @@ struct family_store {
 
 struct family {
     const char *segment;           /* "Credentials": the path segment after the parent */
-    char prefix[3];                /* "CR": a path SID of another shape is no such resource */
+    char prefix[3];                /* "CR": a path SID of another shape is no such resource... */
+    int alt_key;                   /* ...unless 1: the key may be an identity, which store.get resolves */
     enum family_parent parent;
     size_t row_size;               /* sizeof the model struct */
     size_t sid_off, account_off;   /* offsetof the model's sid and account_sid (char arrays) */
@@ -82,19 +84,37 @@ struct family {
     /* a list's query filters, read before list_filter turns their values into the store's filter */
     const struct param_spec *list_params;
     size_t n_list_params;
+    int conflict;                  /* the Twilio code of an insert a uniqueness rule refuses; 0: a store error */
     /* hooks, NULL when the family has none; each returns 0 or the failure value (a Twilio code, or a
-     * store result) that the runner answers with */
+     * store result) that the runner answers with. v holds the parameters as read (P_NO_SLOT ones too). */
     int (*list_filter)(struct req *r, const struct param_value *v, struct list_filter *out);
-    /* create, on the request thread after the parameters: rules no table states, values of P_NO_SLOT */
+    /* create, on the request thread after the parameters: rules no table states */
     int (*check_create)(struct req *r, void *row, const struct param_value *v);
-    /* update, in the write transaction on the merged stored row, before it is written back */
-    int (*before_update)(struct store_conn *c, struct req *r, void *stored);
+    /* create, in the write transaction before the insert: referenced resources, defaults from the store */
+    int (*before_insert)(struct store_conn *c, struct req *r, void *row, const struct param_value *v);
+    /* update, on the merged stored row before it is written back (in the write transaction, and on the
+     * read connection when a pre-event hook is shown the proposed row) */
+    int (*before_update)(struct store_conn *c, struct req *r, void *stored, const struct param_value *v);
+    /* after an insert (OPK_CREATE) or update (OPK_UPDATE), in the same transaction: post-events */
+    int (*post_event)(struct store_conn *c, struct req *r, enum op_kind kind, const void *row);
+    /* update, before the write: a pre-event webhook. 0 to write now, RUNNER_SUSPENDED when it took the
+     * request over (it calls runner_update_write once the hooks allow the change), else a failure value */
+    int (*pre_update)(struct req *r);
 };
 
 /* 0 once r->service_sid is a Conversation Service of the caller's account: the one the path names when
  * r->service_path, else the account's default. Otherwise 20404 or a store result, for the caller to fail
  * with. The parent chain's first step, shared with the routes that are not yet families. */
 int runner_resolve_service(struct req *r);
+
+/* A pre_update hook's answer: the request is suspended (pre_event_run) and completes later. */
+#define RUNNER_SUSPENDED 1
+
+/* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,
+ * before_update run, date_updated now) into *out. Returns 0 or a failure value. */
+int runner_update_proposal(struct req *r, void **out);
+/* Queues the update the runner prepared (a pre_update hook's proceed). Returns what api_write returns. */
+int runner_update_write(struct req *r);
 
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);
