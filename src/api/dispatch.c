@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/accounts.h"
+#include "api/apikeys.h"
 #include "api/api.h"
 #include "api/runner.h"
 #include "http/auth_header.h"
