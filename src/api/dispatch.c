@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -209,17 +210,33 @@ int api_dispatch(struct req *r, const char *authorization)
     return deferred;
 }
 
-int api_route_names(const char **out, int max)
+int api_route_names(const char *const **out)
 {
-    static char names[64][96];
-    int n = 0;
-    for (int t = 0; t < 2; t++) {
-        const struct route *table = t ? admin_routes : api_routes;
-        for (const struct route *rt = table; rt->pattern && n < max && n < 64; rt++, n++) {
-            snprintf(names[n], sizeof(names[n]), "%s%s", t ? "/parley" : "/v1", rt->pattern);
-            out[n] = names[n];
+    static const char **names;   /* built once, at start-up, for the process's life */
+    static int n;
+    if (!names) {
+        int count = 0;
+        for (int t = 0; t < 2; t++)
+            for (const struct route *rt = t ? admin_routes : api_routes; rt->pattern; rt++)
+                count++;
+        const char **built = calloc((size_t)count, sizeof(*built));
+        for (int t = 0, i = 0; built && t < 2; t++) {
+            const char *prefix = t ? "/parley" : "/v1";
+            for (const struct route *rt = t ? admin_routes : api_routes; rt->pattern; rt++, i++) {
+                size_t len = strlen(prefix) + strlen(rt->pattern) + 1;
+                char *name = malloc(len);
+                if (!name)
+                    return -1;   /* start-up is failing: the few bytes built so far go with the process */
+                snprintf(name, len, "%s%s", prefix, rt->pattern);
+                built[i] = name;
+            }
         }
+        if (!built)
+            return -1;
+        names = built;
+        n = count;
     }
+    *out = names;
     return n;
 }
 
