@@ -157,7 +157,8 @@ static int dispatch_request(struct req *r, const char *authorization)
         break;
     }
     int admin = strncmp(r->path, "/parley/", 8) == 0;
-    switch (router_match(admin ? admin_routes : api_routes, admin ? "/parley" : "/v1", r, &rt, &fn)) {
+    const struct route_mount *mount = admin ? NULL : &api_mount;
+    switch (router_match(admin ? admin_routes : api_routes, admin ? "/parley" : "/v1", mount, r, &rt, &fn)) {
     case ROUTE_NOT_FOUND:
         return resp_not_found(r);
     case ROUTE_NO_METHOD:

@@ -4,6 +4,13 @@
  * (api/runner.c), which resolves their parents itself. Order matters only where patterns overlap: fixed
  * segments first. */
 #include "api/api.h"
+#include "util/sid.h"
+
+/* /v1/Services/{ChatServiceSid}/X is X of that service: the twin of each ROUTE_TWIN row. A segment that is
+ * no service SID is no route (404); whether the service is the caller's is the runner's parent chain. */
+static int service_segment(const char *s, size_t n) { return sid_valid(s, n, "IS"); }
+
+const struct route_mount api_mount = {"/Services/{}", service_segment};
 
 const struct route api_routes[] = {
     /* pattern                      flags       GET                       POST           DELETE */

@@ -2,7 +2,6 @@
 
 #include <string.h>
 
-#include "util/sid.h"
 #include "util/text.h"
 
 #define MAX_SEGMENTS 10
@@ -61,6 +60,29 @@ static int match_pattern(const char *pattern, const struct segs *sg, int from, s
     return i == sg->n;
 }
 
+/* Matches the mount's pattern against the first segments; returns how many it spans (its one "{}" segment
+ * in *captured), or 0 when the path does not start with it. */
+static int match_mount(const char *pattern, const struct segs *sg, const char **captured)
+{
+    int i = 0;
+    const char *p = pattern;
+    *captured = NULL;
+    while (*p == '/') {
+        p++;
+        const char *end = strchr(p, '/');
+        size_t plen = end ? (size_t)(end - p) : strlen(p);
+        if (i >= sg->n)
+            return 0;
+        if (plen == 2 && p[0] == '{' && p[1] == '}')
+            *captured = sg->s[i];
+        else if (plen != sg->len[i] || memcmp(p, sg->s[i], plen) != 0)
+            return 0;
+        i++;
+        p += plen;
+    }
+    return *captured ? i : 0;
+}
+
 static handler_fn pick(const struct route *rt, enum http_method m)
 {
     switch (m) {
@@ -88,8 +110,8 @@ static int decode_params(struct req *r)
     return 0;
 }
 
-int router_match(const struct route *table, const char *prefix, struct req *r, const struct route **out,
-                 handler_fn *fn)
+int router_match(const struct route *table, const char *prefix, const struct route_mount *mount, struct req *r,
+                 const struct route **out, handler_fn *fn)
 {
     size_t plen = strlen(prefix);
     if (strncmp(r->path, prefix, plen) != 0 || r->path[plen] != '/')
@@ -99,24 +121,25 @@ int router_match(const struct route *table, const char *prefix, struct req *r, c
     if (split(copy, &sg) != 0)
         return ROUTE_NOT_FOUND;
 
+    const char *mounted = NULL;
+    int skip = mount ? match_mount(mount->pattern, &sg, &mounted) : 0;
     const struct route *hit = NULL;
     for (const struct route *rt = table; rt->pattern && !hit; rt++) {
         memset(r->param, 0, sizeof(r->param));
         if (match_pattern(rt->pattern, &sg, 0, r)) {
             hit = rt;
             r->service_path = 0;
-        } else if ((rt->flags & ROUTE_TWIN) && sg.n >= 3 && strcmp(sg.s[0], "Services") == 0 &&
-                   match_pattern(rt->pattern, &sg, 2, r)) {
+        } else if ((rt->flags & ROUTE_TWIN) && skip && match_pattern(rt->pattern, &sg, skip, r)) {
             hit = rt;
             r->service_path = 1;
-            r->service_sid = sg.s[1];
+            r->service_sid = mounted;
         }
     }
     if (!hit)
         return ROUTE_NOT_FOUND;
     if (decode_params(r) != 0)
         return ROUTE_NOT_FOUND;
-    if (r->service_path && !sid_valid(r->service_sid, strlen(r->service_sid), "IS"))
+    if (r->service_path && !mount->accept(r->service_sid, strlen(r->service_sid)))
         return ROUTE_NOT_FOUND;
     *out = hit;
     *fn = pick(hit, r->method);
