@@ -8,5 +8,7 @@ extern const struct family credentials_family;
 extern const struct family bindings_family;
 extern const struct family roles_family;
 extern const struct family users_family;
+extern const struct family service_config_family;
+extern const struct family notifications_family;
 
 #endif

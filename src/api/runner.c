@@ -56,7 +56,7 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
         if (err)
             return err;
     }
-    *sid = r->param[at];
+    *sid = f->singleton ? NULL : r->param[at];
     if (*sid && !f->alt_key && !sid_valid(*sid, r->param_len[at], f->prefix))
         return E_NOT_FOUND;
     return 0;
@@ -64,17 +64,19 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
 
 static void url_of(struct req *r, const struct family *f, const void *row, char *out, size_t n)
 {
-    const char *sid = AT(row, f->sid_off);
+    /* a singleton's url is its parent's and its segment: .../Services/IS…/Configuration */
+    const char *sid = f->singleton ? "" : AT(row, f->sid_off);
+    const char *slash = f->singleton ? "" : "/";
     size_t n_base;
     const char *base;
     if (f->parent == PARENT_TWIN) {
         base = api_base(r, &n_base);
-        snprintf(out, n, "%.*s/%s/%s", (int)n_base, base, f->segment, sid);
+        snprintf(out, n, "%.*s/%s%s%s", (int)n_base, base, f->segment, slash, sid);
     } else if (f->parent == PARENT_SERVICE)
-        snprintf(out, n, "%s/v1/Services/%s/%s/%s", r->app->public_url, AT(row, f->service_off), f->segment,
-                 sid);
+        snprintf(out, n, "%s/v1/Services/%s/%s%s%s", r->app->public_url, AT(row, f->service_off), f->segment,
+                 slash, sid);
     else
-        snprintf(out, n, "%s/v1/%s/%s", r->app->public_url, f->segment, sid);
+        snprintf(out, n, "%s/v1/%s%s%s", r->app->public_url, f->segment, slash, sid);
 }
 
 void runner_render(struct jw *w, struct req *r, const struct family *f, const void *row)
@@ -104,6 +106,9 @@ void runner_render(struct jw *w, struct req *r, const struct family *f, const vo
             break;
         case FK_NULL:
             jw_null(w);
+            break;
+        case FK_BOOL:
+            jw_bool(w, *(const int *)at);
             break;
         case FK_URL:
             url_of(r, f, row, text, sizeof(text));
@@ -162,6 +167,8 @@ static void *row_from(struct req *r, const struct family *f, const struct param_
         else
             *(const char **)AT(row, sp->off) = v[i].present ? v[i].s : NULL;
     }
+    if (f->singleton)
+        return row;   /* only the parameters: an update merges them into the stored row */
     snprintf(AT(row, f->account_off), SID_LEN + 1, "%s", r->account.sid);
     if (f->parent != PARENT_ACCOUNT)
         snprintf(AT(row, f->service_off), SID_LEN + 1, "%s", r->service_sid);
@@ -281,8 +288,10 @@ static int apply_update(struct store_conn *c, struct req *r)
     if (err)
         return fail(r, err);
     /* date_updated only moves forward, even when two updates fall in one millisecond */
-    long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
-    *updated = t > *updated ? t : *updated + 1;
+    if (!f->singleton) {
+        long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
+        *updated = t > *updated ? t : *updated + 1;
+    }
     err = f->store.update(c, r, stored);
     if (!err && f->post_event)
         err = f->post_event(c, r, OPK_UPDATE, stored);
@@ -296,7 +305,7 @@ int runner_update_proposal(struct req *r, void **out)
 {
     const struct runner_job *job = r->ctx;
     int err = proposal(r->db, r, job, out);
-    if (!err)
+    if (!err && !job->f->singleton)
         *(long long *)AT(*out, job->f->updated_off) = time_now_ms();
     return err;
 }

@@ -25,6 +25,7 @@ enum field_kind {
     FK_RAW,         /* char *: JSON text Parley wrote itself, copied as is */
     FK_DATE,        /* long long milliseconds: ISO 8601 */
     FK_NULL,        /* always null (off unused): is_online where no SDK connections exist */
+    FK_BOOL,        /* int: true or false */
     FK_URL,         /* the resource's own absolute URL (off unused) */
     FK_FN,          /* the odd one: fn writes the value (the key is already written) */
 };
@@ -67,6 +68,8 @@ struct family {
     const char *segment;           /* "Credentials": the path segment after the parent */
     char prefix[3];                /* "CR": a path SID of another shape is no such resource... */
     int alt_key;                   /* ...unless 1: the key may be an identity, which store.get resolves */
+    int singleton;                 /* 1: no SID of its own, the parent's one row of settings (fetch and
+                                    * update only; store.get gets a NULL key); it has no dates */
     enum family_parent parent;
     size_t row_size;               /* sizeof the model struct */
     size_t sid_off, account_off;   /* offsetof the model's sid and account_sid (char arrays) */
