@@ -14,7 +14,7 @@ const struct route_mount api_mount = {"/Services/{}", service_segment};
 
 const struct route api_routes[] = {
     /* pattern                      flags       GET                       POST           DELETE */
-    {"/Configuration", 0, configuration_fetch, configuration_update, NULL},
+    {"/Configuration", ROUTE_RUNNER, configuration_fetch, configuration_update, NULL},
     {"/Configuration/Webhooks", 0, account_webhooks_fetch, account_webhooks_update, NULL},
     {"/Services/{}/Configuration/Webhooks", 0, service_webhooks_fetch, service_webhooks_update, NULL},
     {"/Users", ROUTE_TWIN | ROUTE_RUNNER, users_list, users_create, NULL},

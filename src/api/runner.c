@@ -334,6 +334,11 @@ int run_update(struct req *r, const struct family *f)
             resp_not_found(r);
         return 0;
     }
+    err = f->check_update ? f->check_update(r, v) : 0;
+    if (err) {
+        fail(r, err);
+        return 0;
+    }
     r->ctx = job_new(r, f, row_from(r, f, v), sid, v);
     err = f->pre_update ? f->pre_update(r) : 0;
     if (err == RUNNER_SUSPENDED)

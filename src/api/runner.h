@@ -93,6 +93,8 @@ struct family {
     int (*list_filter)(struct req *r, const struct param_value *v, struct list_filter *out);
     /* create, on the request thread after the parameters: rules no table states */
     int (*check_create)(struct req *r, void *row, const struct param_value *v);
+    /* update, on the request thread after the parameters: rules no table states */
+    int (*check_update)(struct req *r, const struct param_value *v);
     /* create, in the write transaction before the insert: referenced resources, defaults from the store */
     int (*before_insert)(struct store_conn *c, struct req *r, void *row, const struct param_value *v);
     /* update, on the merged stored row before it is written back (in the write transaction, and on the
