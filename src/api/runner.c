@@ -14,9 +14,7 @@
 
 #define AT(row, off) ((char *)(row) + (off))
 
-/* Writes the answer for err (a Twilio code or a store result); returns -1, what an apply returns for a
- * change that must not commit. */
-static int fail(struct req *r, int err)
+static void answer(struct req *r, int err)
 {
     if (err == E_NOT_FOUND || err == ST_NOT_FOUND)
         resp_not_found(r);
@@ -24,7 +22,21 @@ static int fail(struct req *r, int err)
         resp_store_error(r, err);
     else
         resp_error(r, (enum twilio_code)err, "%s", resp_title((enum twilio_code)err));
+}
+
+/* In the write transaction: answers err (a Twilio code or a store result) and returns -1, what an apply
+ * returns for a change that must not commit. */
+static int fail(struct req *r, int err)
+{
+    answer(r, err);
     return -1;
+}
+
+/* On the request thread: answers err and returns 0, what a handler returns once the response is ready. */
+static int refuse(struct req *r, int err)
+{
+    answer(r, err);
+    return 0;
 }
 
 /* 0 once r->service_sid is a Conversation Service of the caller's account (named in the path, or the
@@ -192,10 +204,8 @@ int run_fetch(struct req *r, const struct family *f)
     void *row = err ? NULL : arena_alloc(&r->arena, f->row_size);
     if (!err)
         err = f->store.get(r->db, r, sid, row);
-    if (err) {
-        fail(r, err);
-        return 0;
-    }
+    if (err)
+        return refuse(r, err);
     respond(r, f, f->op_fetch, row);
     return 0;
 }
@@ -230,18 +240,14 @@ int run_create(struct req *r, const struct family *f)
     const char *sid;
     struct param_value v[RUNNER_MAX_PARAMS];
     int err = resolve_parents(r, f, &sid);
-    if (err) {
-        fail(r, err);
-        return 0;
-    }
+    if (err)
+        return refuse(r, err);
     if (read_params(r, f, 1, v) != 0)
         return 0;
     void *row = row_from(r, f, v);
     err = f->check_create ? f->check_create(r, row, v) : 0;
-    if (err) {
-        fail(r, err);
-        return 0;
-    }
+    if (err)
+        return refuse(r, err);
     sid_new(AT(row, f->sid_off), f->prefix);
     return api_write(r, apply_create, job_new(r, f, row, NULL, v));
 }
@@ -317,10 +323,8 @@ int run_update(struct req *r, const struct family *f)
     const char *sid;
     struct param_value v[RUNNER_MAX_PARAMS];
     int err = resolve_parents(r, f, &sid);
-    if (err) {
-        fail(r, err);
-        return 0;
-    }
+    if (err)
+        return refuse(r, err);
     int bad = read_params(r, f, 0, v) != 0;
     if (!bad && params_count_present(v, f->n_params) == 0) {
         resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
@@ -335,18 +339,14 @@ int run_update(struct req *r, const struct family *f)
         return 0;
     }
     err = f->check_update ? f->check_update(r, v) : 0;
-    if (err) {
-        fail(r, err);
-        return 0;
-    }
+    if (err)
+        return refuse(r, err);
     r->ctx = job_new(r, f, row_from(r, f, v), sid, v);
     err = f->pre_update ? f->pre_update(r) : 0;
     if (err == RUNNER_SUSPENDED)
         return 1;
-    if (err) {
-        fail(r, err);
-        return 0;
-    }
+    if (err)
+        return refuse(r, err);
     return runner_update_write(r);
 }
 
@@ -366,10 +366,8 @@ int run_delete(struct req *r, const struct family *f)
 {
     const char *sid;
     int err = resolve_parents(r, f, &sid);
-    if (err) {
-        fail(r, err);
-        return 0;
-    }
+    if (err)
+        return refuse(r, err);
     return api_write(r, apply_delete, job_new(r, f, NULL, sid, NULL));
 }
 
@@ -402,24 +400,18 @@ int run_list(struct req *r, const struct family *f)
 {
     const char *sid;
     int err = resolve_parents(r, f, &sid);
-    if (err) {
-        fail(r, err);
-        return 0;
-    }
+    if (err)
+        return refuse(r, err);
     struct run_list_ctx rl = {f, {NULL, ""}};
     if (f->list_filter) {
         struct param_value v[RUNNER_MAX_PARAMS];
-        if (f->n_list_params > RUNNER_MAX_PARAMS) {
-            fail(r, ST_ERROR);
-            return 0;
-        }
+        if (f->n_list_params > RUNNER_MAX_PARAMS)
+            return refuse(r, ST_ERROR);
         if (params_read(r, &r->query, f->list_params, f->n_list_params, v) != 0)
             return 0;
         err = f->list_filter(r, v, &rl.filter);
-        if (err) {
-            fail(r, err);
-            return 0;
-        }
+        if (err)
+            return refuse(r, err);
     }
     char path[LIST_PATH_MAX];
     if (f->parent == PARENT_TWIN) {

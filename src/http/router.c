@@ -34,53 +34,50 @@ static int split(char *p, struct segs *sg)
     return 0;
 }
 
-/* Matches pattern against segments [from, n); path parameters are captured raw into r. */
-static int match_pattern(const char *pattern, const struct segs *sg, int from, struct req *r)
+/* Matches pattern against the segments from `from` on, capturing each "{}" segment (raw) into cap[], at
+ * most max of them; *ncap says how many. Returns the index after the last segment it matched, or -1. */
+static int match_segments(const char *pattern, const struct segs *sg, int from, const char **cap, size_t *cap_len,
+                          int max, int *ncap)
 {
-    int i = from, np = 0;
+    int i = from;
+    *ncap = 0;
     const char *p = pattern;
     while (*p == '/') {
         p++;
         const char *end = strchr(p, '/');
         size_t plen = end ? (size_t)(end - p) : strlen(p);
         if (i >= sg->n)
-            return 0;
+            return -1;
         if (plen == 2 && p[0] == '{' && p[1] == '}') {
-            if (np == ROUTE_MAX_PARAMS)
-                return 0;
-            r->param[np] = sg->s[i];
-            r->param_len[np] = sg->len[i];
-            np++;
+            if (*ncap == max)
+                return -1;
+            cap[*ncap] = sg->s[i];
+            cap_len[*ncap] = sg->len[i];
+            (*ncap)++;
         } else if (plen != sg->len[i] || memcmp(p, sg->s[i], plen) != 0) {
-            return 0;
+            return -1;
         }
         i++;
         p += plen;
     }
-    return i == sg->n;
+    return i;
 }
 
-/* Matches the mount's pattern against the first segments; returns how many it spans (its one "{}" segment
- * in *captured), or 0 when the path does not start with it. */
+/* A route's pattern against segments [from, n): all of them, parameters into r. */
+static int match_pattern(const char *pattern, const struct segs *sg, int from, struct req *r)
+{
+    int n;
+    return match_segments(pattern, sg, from, r->param, r->param_len, ROUTE_MAX_PARAMS, &n) == sg->n;
+}
+
+/* The mount's pattern against the first segments: how many it spans (its one "{}" segment in
+ * *captured), or 0 when the path does not start with it. */
 static int match_mount(const char *pattern, const struct segs *sg, const char **captured)
 {
-    int i = 0;
-    const char *p = pattern;
-    *captured = NULL;
-    while (*p == '/') {
-        p++;
-        const char *end = strchr(p, '/');
-        size_t plen = end ? (size_t)(end - p) : strlen(p);
-        if (i >= sg->n)
-            return 0;
-        if (plen == 2 && p[0] == '{' && p[1] == '}')
-            *captured = sg->s[i];
-        else if (plen != sg->len[i] || memcmp(p, sg->s[i], plen) != 0)
-            return 0;
-        i++;
-        p += plen;
-    }
-    return *captured ? i : 0;
+    size_t len;
+    int n;
+    int end = match_segments(pattern, sg, 0, captured, &len, 1, &n);
+    return end > 0 && n == 1 ? end : 0;
 }
 
 static handler_fn pick(const struct route *rt, enum http_method m)
