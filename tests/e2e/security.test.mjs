@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { e2eSuite, REPO_ROOT, assertErrorBody, basic, newAccountSid, parleyBin, randomHex, sleep } from './harness.mjs';
+import { e2eSuite, REPO_ROOT, assertErrorBody, basic, freePort, newAccountSid, parleyBin, randomHex, sleep } from './harness.mjs';
 
 /** Every (method, path) the router answers, with sample path parameters, from the route table's source. */
 function routeCases() {
@@ -109,18 +109,20 @@ e2eSuite('tls', { account: false }, (ctx, it) => {
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    // a port known to be free: a random one could belong to a listener that never answers a TLS hello
+    const port = await freePort();
     const sid = newAccountSid();
     const token = randomHex(32);
     const proc = spawn(parleyBin(), ['--listen', `127.0.0.1:${port}`, '--data', path.join(dir, 'p.db'), '--tls-cert', cert, '--tls-key', key, '--account-sid', sid, '--auth-token', token], { stdio: 'ignore' });
     const get = (p, auth) =>
       new Promise((resolve) => {
-        const req = https.get({ host: '127.0.0.1', port, path: p, rejectUnauthorized: false, headers: auth ? { authorization: basic(sid, token) } : {} }, (res) => {
+        const req = https.get({ host: '127.0.0.1', port, path: p, rejectUnauthorized: false, timeout: 5000, headers: auth ? { authorization: basic(sid, token) } : {} }, (res) => {
           let body = '';
           res.on('data', (c) => (body += c));
           res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
         });
         req.on('error', (e) => resolve({ error: e }));
+        req.on('timeout', () => req.destroy(new Error('timed out')));
       });
     try {
       let res;
