@@ -4,7 +4,8 @@
 // method, a parameter left out, a malformed path SID). Every refusal must be the full Twilio error body and must
 // change nothing (the resource's GET, and its collection's, read the same before and after). Successful answers
 // must carry exactly the spec's fields in order, `url`, `links` and list `meta` URLs absolute on --public-url
-// (set to a host that is not the listen address), and the two path families must answer alike.
+// (set to a host that is not the listen address), a delete must leave nothing behind, and the two path families
+// must answer alike.
 //
 // Expected codes are those of docs/DECISIONS.md ("Errors" and the per-resource sections); CODES below holds the
 // few parameters that have a documented code of their own.
@@ -336,6 +337,34 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
     }
     assert.ok(checked >= 30, `${checked} operations`);
     t.diagnostic(`${checked} operations, ${followed.size} URLs followed`);
+  });
+
+  it('deletes: 204 with no body, then 404 on a fetch (twilio-node) and on a second delete, gone from the list', async () => {
+    let checked = 0;
+    for (const entry of ops.filter((e) => e.op.kind === 'delete' && canSeed(e))) {
+      const collection = entry.op.path.replace(/\/\{Sid\}$/, '');
+      const create = ops.find((e) => e.op.kind === 'create' && e.op.path === collection);
+      if (!create) continue; // bindings: REST cannot create them (optable.test.mjs deletes seeded ones)
+      const made1 = await h().raw('POST', pathOf(create), { body: body(create) });
+      assert.equal(made1.status, create.op.status, `${create.op.id}: ${made1.body}`);
+      const sid = made1.json.sid;
+      const f = (n) => (n === 'Sid' ? sid : seeded(entry, n));
+      const p = pathOf(entry, f);
+      const del = await h().raw('DELETE', p);
+      assert.equal(del.status, entry.op.status, `${entry.op.id} ${p}: ${del.body}`);
+      assert.equal(del.body, '');
+      const message = `The requested resource ${p.slice(3)} was not found`;
+      const fetch = ops.find((e) => e.op.kind === 'fetch' && e.op.path === entry.op.path);
+      if (fetch) await rejectsRest(sdkCall(v1(), fetch, f)(), { status: 404, code: 20404, message });
+      assertErrorBody(await h().raw('DELETE', p), { status: 404, code: 20404, message });
+      const list = ops.find((e) => e.op.kind === 'list' && e.op.path === collection);
+      if (list) {
+        const res = await h().raw('GET', `${pathOf(list)}?PageSize=1000`);
+        assert.ok(!res.json[list.op.list_key].some((x) => x.sid === sid), `${entry.op.id}: ${sid} still listed`);
+      }
+      checked++;
+    }
+    assert.ok(checked >= 6, `${checked} deletes`);
   });
 
   /** A body with the service family's URLs and paths written as the short family's. */
