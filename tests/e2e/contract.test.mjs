@@ -333,6 +333,16 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
     for (const entry of ops.filter((e) => canSeed(e) && e.op.kind !== 'delete')) {
       const res = await h().raw(entry.op.method, pathOf(entry), { body: entry.op.method === 'POST' ? body(entry) : undefined });
       await answer(entry, res, followed);
+      // and twilio-node reads the same resource (a page of the same list)
+      if (entry.op.kind === 'fetch' || entry.op.kind === 'list') {
+        const got = await sdkCall(v1(), entry, (n) => seeded(entry, n))();
+        if (entry.op.kind === 'list') {
+          assert.deepEqual(got.instances.map((x) => x.sid ?? x.conversationSid), res.json[entry.op.list_key].map((x) => x.sid ?? x.conversation_sid), entry.op.id);
+        } else {
+          assert.equal(got.url, res.json.url, `${entry.op.id}: twilio-node's url`);
+          if ('sid' in res.json) assert.equal(got.sid, res.json.sid, entry.op.id);
+        }
+      }
       checked++;
     }
     assert.ok(checked >= 30, `${checked} operations`);
