@@ -99,7 +99,7 @@ static int setup_sqlite(void **state)
     struct engine *e = &sqlite_engine;
     e->ops = &store_sqlite_ops;
     const char *tmp = getenv("TMPDIR");
-    int n = snprintf(e->dir, sizeof(e->dir), "%s/parley-store-contract-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int n = snprintf(e->dir, sizeof(e->dir), "%s/parley-store-contract-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     if (n < 0 || (size_t)n >= sizeof(e->dir) || !mkdtemp(e->dir))
         return -1;
     n = snprintf(e->target, sizeof(e->target), "%s/store.db", e->dir);
