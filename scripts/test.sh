@@ -11,7 +11,8 @@
 #   3. BUILD=build tests/run.sh         unit + end-to-end suite
 #   3b. the end-to-end suite again on PostgreSQL, when scripts/deps.sh --pg can install it: a throwaway
 #      cluster (scripts/pg.sh) on loopback, every server on a fresh database (PARLEY_TEST_PG), plus the
-#      multi-instance test (two servers, one database)
+#      multi-instance test (two servers, one database), and the store contract's PostgreSQL group
+#      (build/tests/test_store_contract on a fresh database of the same cluster)
 #   4. make -j2 asan                    the same suite, built with ASan + UBSan (build-asan/)
 #   5. make -j2 fuzz                    (when clang is there) each libFuzzer target for FUZZ_SECONDS
 #                                       (default 10) on tests/fuzz/corpus/<target>/
@@ -129,6 +130,14 @@ if [ "${SKIP_PG:-0}" != 1 ]; then
             if [ -z "$p" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then f=$((f + 1)); fi
             echo "${p:-0} passed, $f failed" >"$tmp/pg.count"
             add_counts "$tmp/pg.count" "e2e on PostgreSQL"
+            # the store contract's PostgreSQL group (skipped without PARLEY_TEST_PG in tests/run.sh)
+            PARLEY_TEST_PG=$pg_url timeout -k 10 300 build/tests/test_store_contract </dev/null 2>&1 | tee "$tmp/store.log"
+            rc=${PIPESTATUS[0]}
+            p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$tmp/store.log" | awk '{ s += $1 } END { print s + 0 }')
+            f=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$tmp/store.log" | awk '{ s += $1 } END { print s + 0 }')
+            if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+            echo "$p passed, $f failed" >"$tmp/store.count"
+            add_counts "$tmp/store.count" "store contract on PostgreSQL"
         fi
         bash scripts/pg.sh stop "$pgdir"
         pgdir=

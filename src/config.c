@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +173,7 @@ static int parse_listen(struct config *cfg, const char *s)
     memcpy(cfg->host, host_start, host_len);
     cfg->host[host_len] = '\0';
     if (strcmp(cfg->host, "localhost") == 0)
-        strcpy(cfg->host, "127.0.0.1");
+        memcpy(cfg->host, "127.0.0.1", sizeof("127.0.0.1"));
     cfg->port = (unsigned short)port;
     return 0;
 }
@@ -187,14 +188,122 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* The flags as data (nginx's ngx_command_t idea): each row says where its value goes and how it is
+ * checked; one loop reads them all. Secrets and the listen address land in struct args first, because
+ * they are resolved against the environment and checked after the loop. */
+struct args {
+    const char *listen, *public_url, *data, *data_file, *token, *token_file, *admin_file;
+};
+
+enum flag_kind {
+    FLAG_TEXT,     /* const char * */
+    FLAG_UINT,     /* unsigned, in [min, max] */
+    FLAG_SIZE,     /* size_t, in [min, max] */
+    FLAG_CHOICE,   /* int: 1 when the value is `truth`, 0 for the other word of `choices` */
+    FLAG_SET,      /* int set to 1; takes no value */
+};
+
+struct flag {
+    const char *name;
+    enum flag_kind kind;
+    int in_args;   /* the slot is in struct args, not struct config */
+    size_t off;
+    unsigned long min, max;
+    const char *choices, *truth;   /* FLAG_CHOICE: "a|b" and the word that means 1 */
+};
+
+#define CFG(field) 0, offsetof(struct config, field)
+#define ARG(field) 1, offsetof(struct args, field)
+#define NUM_MAX (1UL << 30)
+
+static const struct flag flags[] = {
+    {"--listen", FLAG_TEXT, ARG(listen), 0, 0, NULL, NULL},
+    {"--data", FLAG_TEXT, ARG(data), 0, 0, NULL, NULL},
+    {"--data-file", FLAG_TEXT, ARG(data_file), 0, 0, NULL, NULL},
+    {"--public-url", FLAG_TEXT, ARG(public_url), 0, 0, NULL, NULL},
+    {"--account-sid", FLAG_TEXT, CFG(account_sid), 0, 0, NULL, NULL},
+    {"--auth-token", FLAG_TEXT, ARG(token), 0, 0, NULL, NULL},
+    {"--auth-token-file", FLAG_TEXT, ARG(token_file), 0, 0, NULL, NULL},
+    {"--admin-token-file", FLAG_TEXT, ARG(admin_file), 0, 0, NULL, NULL},
+    {"--secret-key-file", FLAG_TEXT, CFG(secret_key_file), 0, 0, NULL, NULL},
+    {"--log", FLAG_TEXT, CFG(log_file), 0, 0, NULL, NULL},
+    {"--tls-cert", FLAG_TEXT, CFG(tls_cert), 0, 0, NULL, NULL},
+    {"--tls-key", FLAG_TEXT, CFG(tls_key), 0, 0, NULL, NULL},
+    {"--sync", FLAG_CHOICE, CFG(sync_full), 0, 0, "full|normal", "full"},
+    {"--pre-webhook-failure", FLAG_CHOICE, CFG(pre_failure_reject), 0, 0, "proceed|reject", "reject"},
+    {"--webhook-targets", FLAG_CHOICE, CFG(webhook_targets_public), 0, 0, "open|public", "public"},
+    {"--rest-pre-webhooks", FLAG_CHOICE, CFG(rest_pre_hooks), 0, 0, "on|off", "on"},
+    {"--metrics-public", FLAG_SET, CFG(metrics_public), 0, 0, NULL, NULL},
+    {"--webhook-allow-link-local", FLAG_SET, CFG(webhook_allow_link_local), 0, 0, NULL, NULL},
+    {"--pre-webhook-timeout", FLAG_UINT, CFG(pre_timeout_ms), 1, 600000, NULL, NULL},
+    {"--veto-status", FLAG_UINT, CFG(veto_status), 400, 599, NULL, NULL},
+    {"--webhook-max-attempts", FLAG_UINT, CFG(webhook_max_attempts), 1, 600000, NULL, NULL},
+    {"--threads", FLAG_UINT, CFG(threads), 1, NUM_MAX, NULL, NULL},
+    {"--max-body", FLAG_SIZE, CFG(max_body), 1, NUM_MAX, NULL, NULL},
+    {"--max-connections", FLAG_UINT, CFG(connection_limit), 1, NUM_MAX, NULL, NULL},
+    {"--max-per-ip", FLAG_UINT, CFG(per_ip_limit), 0, NUM_MAX, NULL, NULL},
+    {"--idle-timeout", FLAG_UINT, CFG(idle_timeout), 0, NUM_MAX, NULL, NULL},
+    {"--read-timeout", FLAG_UINT, CFG(read_timeout), 0, NUM_MAX, NULL, NULL},
+    {"--connection-memory", FLAG_SIZE, CFG(connection_memory), 1, NUM_MAX, NULL, NULL},
+};
+
+/* "full" in "full|normal": 0 for the first word, 1 for the second, -1 for neither. */
+static int choice_index(const char *choices, const char *v)
+{
+    const char *bar = strchr(choices, '|');
+    size_t n = strlen(v);
+    if (n == (size_t)(bar - choices) && memcmp(choices, v, n) == 0)
+        return 0;
+    return strcmp(bar + 1, v) == 0 ? 1 : -1;
+}
+
+/* Stores v (NULL for a FLAG_SET) in the slot of f. Returns 0, or -1 after printing why. */
+static int flag_set(const struct flag *f, struct config *cfg, struct args *args, const char *v)
+{
+    char *slot = (f->in_args ? (char *)args : (char *)cfg) + f->off;
+    unsigned long n;
+    switch (f->kind) {
+    case FLAG_TEXT:
+        *(const char **)slot = v;
+        return 0;
+    case FLAG_SET:
+        *(int *)slot = 1;
+        return 0;
+    case FLAG_CHOICE: {
+        int i = choice_index(f->choices, v);
+        if (i < 0) {
+            const char *bar = strchr(f->choices, '|');
+            fprintf(stderr, "parley: %s takes %.*s or %s\n", f->name, (int)(bar - f->choices), f->choices, bar + 1);
+            return -1;
+        }
+        *(int *)slot = strcmp(v, f->truth) == 0;
+        return 0;
+    }
+    case FLAG_UINT:
+    case FLAG_SIZE:
+        if (parse_uint(v, NUM_MAX, &n) != 0) {
+            fprintf(stderr, "parley: %s: '%s' is not a valid number\n", f->name, v);
+            return -1;
+        }
+        if (n < f->min || n > f->max) {
+            fprintf(stderr, "parley: %s: '%s' is out of range (%lu to %lu)\n", f->name, v, f->min, f->max);
+            return -1;
+        }
+        if (f->kind == FLAG_UINT)
+            *(unsigned *)slot = (unsigned)n;
+        else
+            *(size_t *)slot = n;
+        return 0;
+    }
+    return -1;
+}
+
 int config_parse(struct config *cfg, int argc, char **argv)
 {
     memset(cfg, 0, sizeof(*cfg));
-    const char *listen = env_or("PARLEY_LISTEN", "127.0.0.1:8080");
-    const char *public_url = env_or("PARLEY_PUBLIC_URL", NULL);
     /* secrets: flags and files first, the environment after the loop (resolve_secret) */
-    const char *data_arg = NULL, *data_file_arg = NULL, *token_arg = NULL, *token_file_arg = NULL,
-               *admin_file_arg = NULL;
+    struct args args = {.listen = env_or("PARLEY_LISTEN", "127.0.0.1:8080"),
+                        .public_url = env_or("PARLEY_PUBLIC_URL", NULL)};
     cfg->account_sid = env_or("PARLEY_ACCOUNT_SID", NULL);
     cfg->secret_key_file = env_or("PARLEY_SECRET_KEY_FILE", NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -213,169 +322,70 @@ int config_parse(struct config *cfg, int argc, char **argv)
 
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        unsigned long n;
-#define NEED_VALUE                                                                                           \
-    do {                                                                                                     \
-        if (!v) {                                                                                            \
-            fprintf(stderr, "parley: %s needs a value\n", a);                                                \
-            return -1;                                                                                       \
-        }                                                                                                    \
-        i++;                                                                                                 \
-    } while (0)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             config_usage(stdout);
             return 1;
-        } else if (strcmp(a, "--version") == 0) {
+        }
+        if (strcmp(a, "--version") == 0) {
             printf("parley %s\n", PARLEY_VERSION);
             return 1;
-        } else if (strcmp(a, "--listen") == 0) {
-            NEED_VALUE;
-            listen = v;
-        } else if (strcmp(a, "--data") == 0) {
-            NEED_VALUE;
-            data_arg = v;
-        } else if (strcmp(a, "--data-file") == 0) {
-            NEED_VALUE;
-            data_file_arg = v;
-        } else if (strcmp(a, "--public-url") == 0) {
-            NEED_VALUE;
-            public_url = v;
-        } else if (strcmp(a, "--account-sid") == 0) {
-            NEED_VALUE;
-            cfg->account_sid = v;
-        } else if (strcmp(a, "--auth-token") == 0) {
-            NEED_VALUE;
-            token_arg = v;
-        } else if (strcmp(a, "--auth-token-file") == 0) {
-            NEED_VALUE;
-            token_file_arg = v;
-        } else if (strcmp(a, "--admin-token-file") == 0) {
-            NEED_VALUE;
-            admin_file_arg = v;
-        } else if (strcmp(a, "--secret-key-file") == 0) {
-            NEED_VALUE;
-            cfg->secret_key_file = v;
-        } else if (strcmp(a, "--sync") == 0) {
-            NEED_VALUE;
-            if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0) {
-                fprintf(stderr, "parley: --sync takes full or normal\n");
-                return -1;
-            }
-            cfg->sync_full = strcmp(v, "full") == 0;
-        } else if (strcmp(a, "--log") == 0) {
-            NEED_VALUE;
-            cfg->log_file = v;
-        } else if (strcmp(a, "--tls-cert") == 0) {
-            NEED_VALUE;
-            cfg->tls_cert = v;
-        } else if (strcmp(a, "--tls-key") == 0) {
-            NEED_VALUE;
-            cfg->tls_key = v;
-        } else if (strcmp(a, "--metrics-public") == 0) {
-            cfg->metrics_public = 1;
-        } else if (strcmp(a, "--pre-webhook-failure") == 0) {
-            NEED_VALUE;
-            if (strcmp(v, "proceed") != 0 && strcmp(v, "reject") != 0) {
-                fprintf(stderr, "parley: --pre-webhook-failure takes proceed or reject\n");
-                return -1;
-            }
-            cfg->pre_failure_reject = strcmp(v, "reject") == 0;
-        } else if (strcmp(a, "--webhook-targets") == 0) {
-            NEED_VALUE;
-            if (strcmp(v, "open") != 0 && strcmp(v, "public") != 0) {
-                fprintf(stderr, "parley: --webhook-targets takes open or public\n");
-                return -1;
-            }
-            cfg->webhook_targets_public = strcmp(v, "public") == 0;
-        } else if (strcmp(a, "--webhook-allow-link-local") == 0) {
-            cfg->webhook_allow_link_local = 1;
-        } else if (strcmp(a, "--rest-pre-webhooks") == 0) {
-            NEED_VALUE;
-            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
-                fprintf(stderr, "parley: --rest-pre-webhooks takes on or off\n");
-                return -1;
-            }
-            cfg->rest_pre_hooks = strcmp(v, "on") == 0;
-        } else if (strcmp(a, "--pre-webhook-timeout") == 0 || strcmp(a, "--veto-status") == 0 ||
-                   strcmp(a, "--webhook-max-attempts") == 0) {
-            NEED_VALUE;
-            if (parse_uint(v, 600000, &n) != 0 || n == 0 ||
-                (strcmp(a, "--veto-status") == 0 && (n < 400 || n > 599))) {
-                fprintf(stderr, "parley: %s: '%s' is out of range\n", a, v);
-                return -1;
-            }
-            if (strcmp(a, "--pre-webhook-timeout") == 0)
-                cfg->pre_timeout_ms = (unsigned)n;
-            else if (strcmp(a, "--veto-status") == 0)
-                cfg->veto_status = (unsigned)n;
-            else
-                cfg->webhook_max_attempts = (unsigned)n;
-        } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--max-body") == 0 ||
-                   strcmp(a, "--max-connections") == 0 || strcmp(a, "--max-per-ip") == 0 ||
-                   strcmp(a, "--idle-timeout") == 0 || strcmp(a, "--connection-memory") == 0 ||
-                   strcmp(a, "--read-timeout") == 0) {
-            NEED_VALUE;
-            if (parse_uint(v, 1UL << 30, &n) != 0 || (n == 0 && strcmp(a, "--max-per-ip") != 0 &&
-                                                      strcmp(a, "--idle-timeout") != 0 &&
-                                                      strcmp(a, "--read-timeout") != 0)) {
-                fprintf(stderr, "parley: %s: '%s' is not a valid number\n", a, v);
-                return -1;
-            }
-            if (a[2] == 't')
-                cfg->threads = (unsigned)n;
-            else if (strcmp(a, "--max-body") == 0)
-                cfg->max_body = n;
-            else if (strcmp(a, "--max-connections") == 0)
-                cfg->connection_limit = (unsigned)n;
-            else if (strcmp(a, "--max-per-ip") == 0)
-                cfg->per_ip_limit = (unsigned)n;
-            else if (strcmp(a, "--connection-memory") == 0)
-                cfg->connection_memory = n < 4096 ? 4096 : n;
-            else if (strcmp(a, "--read-timeout") == 0)
-                cfg->read_timeout = (unsigned)n;
-            else
-                cfg->idle_timeout = (unsigned)n;
-        } else {
+        }
+        const struct flag *f = NULL;
+        for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]) && !f; k++)
+            if (strcmp(a, flags[k].name) == 0)
+                f = &flags[k];
+        if (!f) {
             fprintf(stderr, "parley: unknown option '%s' (see --help)\n", a);
             return -1;
         }
-#undef NEED_VALUE
+        const char *v = NULL;
+        if (f->kind != FLAG_SET) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "parley: %s needs a value\n", a);
+                return -1;
+            }
+            v = argv[++i];
+        }
+        if (flag_set(f, cfg, &args, v) != 0)
+            return -1;
     }
-    if (resolve_secret(cfg, "--data", "--data-file", data_arg, data_file_arg, "PARLEY_DATA", cfg->data_buf,
+    /* a smaller per-connection pool could not hold a request line and its headers */
+    if (cfg->connection_memory < 4096)
+        cfg->connection_memory = 4096;
+    if (resolve_secret(cfg, "--data", "--data-file", args.data, args.data_file, "PARLEY_DATA", cfg->data_buf,
                        CONFIG_DATA_MAX, &cfg->data) != 0 ||
-        resolve_secret(cfg, "--auth-token", "--auth-token-file", token_arg, token_file_arg, "PARLEY_AUTH_TOKEN",
+        resolve_secret(cfg, "--auth-token", "--auth-token-file", args.token, args.token_file, "PARLEY_AUTH_TOKEN",
                        cfg->auth_token_buf, CONFIG_TOKEN_MAX, &cfg->auth_token) != 0 ||
-        resolve_secret(cfg, "--admin-token", "--admin-token-file", NULL, admin_file_arg, "PARLEY_ADMIN_TOKEN",
+        resolve_secret(cfg, "--admin-token", "--admin-token-file", NULL, args.admin_file, "PARLEY_ADMIN_TOKEN",
                        cfg->admin_token_buf, CONFIG_TOKEN_MAX, &cfg->admin_token) != 0)
         return -1;
     if (!cfg->data)
         cfg->data = "parley.db";
     /* what ps shows every local user */
-    if (token_arg)
+    if (args.token)
         config_warn(cfg, "--auth-token on the command line is visible to other users of this machine (ps); "
                          "use --auth-token-file or PARLEY_AUTH_TOKEN");
-    if (data_arg) {
+    if (args.data) {
         char shown[CONFIG_DATA_MAX + 8];
-        store_target_redact(data_arg, shown, sizeof(shown));
-        if (strlen(data_arg) <= CONFIG_DATA_MAX && strcmp(shown, data_arg) != 0)
+        store_target_redact(args.data, shown, sizeof(shown));
+        if (strlen(args.data) <= CONFIG_DATA_MAX && strcmp(shown, args.data) != 0)
             config_warn(cfg, "--data on the command line holds a password visible to other users of this machine "
                              "(ps); use --data-file, PARLEY_DATA or PGPASSWORD");
     }
-    if (parse_listen(cfg, listen) != 0) {
-        fprintf(stderr, "parley: --listen: expected HOST:PORT, got '%s'\n", listen);
+    if (parse_listen(cfg, args.listen) != 0) {
+        fprintf(stderr, "parley: --listen: expected HOST:PORT, got '%s'\n", args.listen);
         return -1;
     }
-    if (public_url) {
-        size_t n = strlen(public_url);
-        while (n && public_url[n - 1] == '/')
+    if (args.public_url) {
+        size_t n = strlen(args.public_url);
+        while (n && args.public_url[n - 1] == '/')
             n--;
-        if ((strncmp(public_url, "http://", 7) != 0 && strncmp(public_url, "https://", 8) != 0) ||
+        if ((strncmp(args.public_url, "http://", 7) != 0 && strncmp(args.public_url, "https://", 8) != 0) ||
             n >= sizeof(cfg->public_url)) {
             fprintf(stderr, "parley: --public-url must be an http(s) URL of at most 255 characters\n");
             return -1;
         }
-        memcpy(cfg->public_url, public_url, n);
+        memcpy(cfg->public_url, args.public_url, n);
         cfg->public_url[n] = '\0';
     } else {
         int v6 = strchr(cfg->host, ':') != NULL;

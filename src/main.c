@@ -30,8 +30,12 @@ static void random_hex(char *out, size_t nbytes)
     unsigned char raw[64];
     if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
         abort();
-    for (size_t i = 0; i < nbytes; i++)
-        sprintf(out + 2 * i, "%02x", raw[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < nbytes; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[2 * nbytes] = '\0';
 }
 
 /* Every connection is a file descriptor: take the hard limit, so that --max-connections is what binds. */
@@ -91,7 +95,7 @@ static int ensure_account(struct app *app, struct store_conn *db, const struct c
     else
         random_hex(token, 16);
     if (!cfg->account_sid) {
-        strcpy(sid, "AC");
+        memcpy(sid, "AC", 2);
         random_hex(sid + 2, 16);
     }
     if (services_create_default_account(app, sid, token) != 0)

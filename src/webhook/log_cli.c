@@ -58,9 +58,11 @@ int webhooks_cli_main(int argc, char **argv)
             account = v;
             i++;
         } else if (strcmp(argv[i], "--limit") == 0 && v) {
-            limit = atoi(v);
+            char *end;
+            long n = strtol(v, &end, 10);
             i++;
-            if (limit < 1 || limit > 100000) {
+            limit = *v && !*end && n >= 1 && n <= 100000 ? (int)n : 0;
+            if (limit < 1) {
                 fprintf(stderr, "parley: --limit takes 1 to 100000\n");
                 return 2;
             }

@@ -2,25 +2,12 @@
 // twilio-python's booleans are in python_sdk.test.mjs.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { before } from 'node:test';
-import { assertErrorBody, defaults, e2eSuite, randomHex, rejectsRest, REPO_ROOT } from './harness.mjs';
+import { assertErrorBody, defaults, e2eSuite, randomHex, rejectsRest } from './harness.mjs';
+import { fill, implementedOps } from './optable.mjs';
 
-/** The GET patterns of the route table, from its source (src/api/routes.c): [prefix + pattern, twin]. */
-function getRoutes() {
-  const src = fs.readFileSync(path.join(REPO_ROOT, 'src/api/routes.c'), 'utf8');
-  const out = [];
-  for (const [table, prefix] of [['api_routes', '/v1'], ['admin_routes', '/parley']]) {
-    const body = src.slice(src.indexOf(`${table}[] = {`));
-    const re = /\{"([^"]+)",\s*([^,]+),\s*(\w+),\s*(\w+),\s*(\w+)\}/g;
-    let m;
-    while ((m = re.exec(body.slice(0, body.indexOf('};'))))) {
-      if (m[3] !== 'NULL') out.push([prefix + m[1], m[2].includes('ROUTE_TWIN')]);
-    }
-  }
-  return out;
-}
+// Parley's own GET routes under /parley (not in the Twilio spec, so not in the operation table).
+const ADMIN_GETS = ['/parley/webhooks/log'];
 
 const badValue = (name) => ({ status: 400, code: 20001, message: new RegExp(`^Invalid value for ${name.replace(/\./g, '\\.')}`) });
 
@@ -232,15 +219,19 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     const user = await v1().users.create({ identity: `head-${randomHex(8)}` });
     const role = (await v1().roles.list())[0];
     const cred = await v1().credentials.create({ type: 'fcm', secret: 'k' });
-    const fill = { Users: user.sid, Roles: role.sid, Services: IS, Credentials: cred.sid, Bindings: 'BS' + '0'.repeat(32) };
-    const paths = ['/healthz', '/metrics', '/v1/Nope', `/v1/Users/${user.sid}?PageSize=0`];
-    const routes = getRoutes();
-    assert.ok(routes.length >= 15, `GET routes read from routes.c: ${routes.length}`);
-    for (const [pattern, twin] of routes) {
-      const segs = pattern.split('/');
-      const filled = segs.map((seg, i) => (seg === '{}' ? fill[segs[i - 1]] : seg)).join('/');
-      paths.push(filled);
-      if (twin) paths.push(filled.replace(/^\/v1/, `/v1/Services/${IS}`));
+    const bySid = { US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32) };
+    const paths = ['/healthz', '/metrics', '/v1/Nope', `/v1/Users/${user.sid}?PageSize=0`, ...ADMIN_GETS];
+    // every GET the server implements (the operation table and the probe), both path families
+    const gets = (await implementedOps(h())).filter((e) => e.op.method === 'GET');
+    assert.ok(gets.length >= 15, `implemented GET operations: ${gets.length}`);
+    for (const e of gets) {
+      paths.push(
+        fill(e.op.path, (name) => {
+          const sid = name === 'ChatServiceSid' ? IS : name === 'UserSid' ? user.sid : name === 'Sid' ? bySid[e.op.prefix] : undefined;
+          assert.ok(sid, `${e.op.id}: no value for {${name}}`);
+          return sid;
+        }),
+      );
     }
     for (const p of paths) {
       const get = await h().raw('GET', p);

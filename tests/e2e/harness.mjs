@@ -128,7 +128,7 @@ export function form(data) {
   return out.join('&');
 }
 
-async function freePort() {
+export async function freePort() {
   const srv = net.createServer();
   await new Promise((resolve, reject) => {
     srv.once('error', reject);

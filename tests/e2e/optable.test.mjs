@@ -1,68 +1,16 @@
 // The generated operation table (tests/operations.gen.json, from the spec by scripts/gen_operations.py) against
-// the running server. Which operations Parley implements is read from the server itself: no route answers PATCH,
-// so PATCH on a path answers 405 when the router knows the path and 404 when it does not; the operation's own
-// method then answers anything but 405 exactly when the route has a handler for it. For every implemented
-// operation, the test then runs it on seeded resources (both path families are operations of their own) and
-// requires the table's success status and, for a body, exactly the spec's fields in the spec's order.
+// the running server. Which operations Parley implements is read from the server itself (tests/e2e/optable.mjs
+// tells how). For every implemented operation, the test then runs it on seeded resources (both path families are
+// operations of their own) and requires the table's success status and, for a body, exactly the spec's fields in the spec's order.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { before } from 'node:test';
-import { e2eSuite, randomHex, REPO_ROOT } from './harness.mjs';
+import { e2eSuite, randomHex } from './harness.mjs';
+import { body, fieldNames, fill, implementedOps, isFamily, TABLE } from './optable.mjs';
 
-const TABLE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tests', 'operations.gen.json'), 'utf8')).operations;
 const haveSqlite = spawnSync('sqlite3', ['-version']).status === 0;
-
-// Values for parameters whose meaning the spec's kind does not give (a role's permissions, a webhook method).
-const VALUES = {
-  Permission: ['sendMessage'],
-  Method: 'POST',
-  Attributes: '{"optable":true}',
-  DefaultInactiveTimer: 'PT5M',
-  DefaultClosedTimer: 'PT10M',
-};
-const FAMILY = /^\/v1\/Services\/\{ChatServiceSid\}\//;
-
-let serial = 0;
-function value(p) {
-  if (p.name in VALUES) return VALUES[p.name];
-  switch (p.kind) {
-    case 'bool':
-      return 'false';
-    case 'enum':
-      return p.choices[0];
-    case 'enum-array':
-      return [p.choices[0]];
-    case 'int':
-      return String(p.min ?? 1);
-    case 'uri':
-      return 'https://example.com/optable';
-    case 'array':
-      return ['optable'];
-    default:
-      return `optable-${++serial}`;
-  }
-}
-
-// Body: the required body parameters, plus for an update the first optional one that needs no other resource.
-function body(entry) {
-  const out = [];
-  const params = entry.params.filter((p) => p.in === 'body');
-  for (const p of params.filter((q) => q.required)) out.push([p.name, value(p)]);
-  if (entry.op.kind === 'update') {
-    const opt = params.filter((p) => !p.required && p.kind !== 'sid' && p.kind !== 'date-time');
-    const pick = opt.find((p) => p.kind === 'bool') ?? opt.find((p) => p.name === 'FriendlyName') ?? opt[0];
-    if (pick) out.push([pick.name, value(pick)]);
-  }
-  return out.flatMap(([k, v]) => (Array.isArray(v) ? v.map((one) => [k, one]) : [[k, v]]));
-}
-
-const fill = (pattern, f) => pattern.replace(/\{([A-Za-z]+)\}/g, (_, name) => encodeURIComponent(f(name)));
-const isFamily = (op) => FAMILY.test(op.path);
 const keys = (o) => Object.keys(o ?? {});
-const fieldNames = (entry) => entry.fields.map((f) => f.name);
 
 e2eSuite('operation table', {}, (ctx, it) => {
   const h = () => ctx.h;
@@ -86,17 +34,7 @@ e2eSuite('operation table', {}, (ctx, it) => {
   }
 
   before(async () => {
-    for (const entry of TABLE) {
-      const probe = fill(entry.op.path, (name) => {
-        const p = entry.params.find((q) => q.name === name);
-        return (p?.prefix || 'ZZ') + randomHex(32);
-      });
-      const patch = await ctx.h.raw('PATCH', probe);
-      if (patch.status === 404) continue;
-      assert.equal(patch.status, 405, `PATCH ${probe}: ${patch.body}`);
-      const own = await ctx.h.raw(entry.op.method, probe);
-      if (own.status !== 405) implemented.push(entry);
-    }
+    implemented = await implementedOps(ctx.h);
   });
 
   it('the probe tells an unknown path from a known one', async (t) => {

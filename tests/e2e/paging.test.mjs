@@ -3,10 +3,9 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { before } from 'node:test';
-import { assertErrorBody, defaults, e2eSuite, listAllRaw, REPO_ROOT, rejectsRest } from './harness.mjs';
+import { assertErrorBody, defaults, e2eSuite, listAllRaw, rejectsRest } from './harness.mjs';
+import { fill, implementedOps } from './optable.mjs';
 
 const META_KEYS = ['first_page_url', 'key', 'next_page_url', 'page', 'page_size', 'previous_page_url', 'url'];
 const N = 120;
@@ -235,21 +234,16 @@ function mintToken(dir, key) {
   return 'PT' + Buffer.concat([body, check]).toString('base64url');
 }
 
-/** Every list (GET handler named *_list) of src/api/routes.c, both path families of twin routes. */
-function listRoutes(IS, user) {
-  const src = fs.readFileSync(path.join(REPO_ROOT, 'src/api/routes.c'), 'utf8');
-  const table = src.slice(src.indexOf('api_routes[] = {'));
-  const re = /\{"([^"]+)",\s*([^,]+),\s*(\w+),/g;
-  const out = [];
-  let m;
-  while ((m = re.exec(table.slice(0, table.indexOf('};'))))) {
-    const [, pattern, flags, get] = m;
-    if (!get.endsWith('_list')) continue;
-    const filled = pattern.replace('/Services/{}', `/Services/${IS}`).replace('{}', user);
-    out.push(`/v1${filled}`);
-    if (flags.includes('ROUTE_TWIN')) out.push(`/v1/Services/${IS}${filled}`);
-  }
-  return out;
+/** Every list operation the server implements (operation table + probe), both path families; {ChatServiceSid} is
+ * IS and {UserSid} the user. */
+async function listRoutes(h, IS, user) {
+  const lists = (await implementedOps(h)).filter((e) => e.op.kind === 'list');
+  return lists.map((e) =>
+    fill(e.op.path, (name) => {
+      assert.ok(name === 'ChatServiceSid' || name === 'UserSid', `${e.op.id}: no value for {${name}}`);
+      return name === 'ChatServiceSid' ? IS : user;
+    }),
+  );
 }
 
 e2eSuite('paging, forged tokens', {}, (ctx, it) => {
@@ -261,7 +255,7 @@ e2eSuite('paging, forged tokens', {}, (ctx, it) => {
   it('tokens at both ends, in both directions, give a page with followable meta URLs on every list route', async () => {
     const { serviceSid: IS } = await defaults(ctx.h);
     await ctx.h.client.conversations.v1.users.create({ identity: 'forger' });
-    const routes = listRoutes(IS, 'forger');
+    const routes = await listRoutes(ctx.h, IS, 'forger');
     assert.ok(routes.length >= 9, `list routes: ${routes}`);
     const tokens = [['a', MAX], ['b', MAX], ['a', 0n], ['b', 0n], ['a', MAX - 1n], ['b', 1n]].map(([d, k]) => mintToken(d, k));
     for (const route of routes) {

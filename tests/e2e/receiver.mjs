@@ -1,5 +1,5 @@
-// A webhook receiver on loopback for the webhook safety suites: records every request and answers per path
-// from `rules` ({status, delayMs, hang}); `hang` never answers (a black hole that accepted the connection).
+// A webhook receiver on loopback for the webhook suites: records every request and answers per path from
+// `rules` ({status, body, delayMs, hang}); `hang` never answers (a black hole that accepted the connection).
 
 import http from 'node:http';
 import net from 'node:net';
@@ -8,29 +8,32 @@ import { sleep } from './harness.mjs';
 export class Receiver {
   constructor() {
     this.requests = [];
-    this.rules = {};
+    this.rules = {}; // path -> {status, body, delayMs, hang}
     this.server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
       const chunks = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', async () => {
         const u = new URL(req.url, 'http://receiver');
         const raw = Buffer.concat(chunks).toString('utf8');
-        const rec = { method: req.method, path: u.pathname, rawUrl: req.url, headers: req.headers, at: Date.now(),
+        const rec = { method: req.method, path: u.pathname, rawUrl: req.url, url: `http://${req.headers.host}${req.url}`,
+          headers: req.headers, raw, at: Date.now(), answered: false,
           params: Object.fromEntries(new URLSearchParams(req.method === 'GET' ? u.search : raw)) };
         this.requests.push(rec);
         const rule = this.rules[u.pathname] ?? {};
         if (rule.hang) return;
         if (rule.delayMs) await sleep(rule.delayMs);
-        res.writeHead(rule.status ?? 200, { 'content-length': 0 });
-        res.end();
+        rec.answered = true;
+        const body = rule.body ?? '';
+        res.writeHead(rule.status ?? 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
       });
     });
   }
 
-  async listen() {
+  async listen(port = 0) {
     await new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', resolve);
+      this.server.listen(port, '127.0.0.1', resolve);
     });
     this.port = this.server.address().port;
     return this;

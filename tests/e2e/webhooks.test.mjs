@@ -3,12 +3,11 @@
 // vetoes and timeouts, and post-event delivery that survives a receiver outage and a kill -9.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import twilio from 'twilio';
 import { before, after } from 'node:test';
-import { e2eSuite, defaults, parleyBin, rejectsRest, sleep, SID_RE } from './harness.mjs';
+import { e2eSuite, defaults, freePort, parleyBin, rejectsRest, sleep, SID_RE } from './harness.mjs';
+import { Receiver } from './receiver.mjs';
 
 /** twilio-python's RequestValidator (Debian's python3-twilio) on the same request: true when it accepts. */
 function pythonValidates(token, url, params, signature) {
@@ -20,77 +19,6 @@ function pythonValidates(token, url, params, signature) {
   ].join('\n');
   const out = execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ token, url, params, sig: signature }), encoding: 'utf8' });
   return out.trim() === 'yes';
-}
-
-/** A webhook receiver on loopback: records every request; answers per path from `rules`. */
-class Receiver {
-  constructor() {
-    this.requests = [];
-    this.rules = {}; // path -> {status, body, delayMs}
-    this.server = http.createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', async () => {
-        const u = new URL(req.url, `http://${req.headers.host}`);
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const rec = {
-          method: req.method,
-          path: u.pathname,
-          url: `http://${req.headers.host}${req.url}`,
-          headers: req.headers,
-          raw,
-          params: Object.fromEntries(new URLSearchParams(req.method === 'GET' ? u.search : raw)),
-          answered: false,
-        };
-        this.requests.push(rec);
-        const rule = this.rules[u.pathname] ?? {};
-        if (rule.delayMs) await sleep(rule.delayMs);
-        rec.answered = true;
-        const body = rule.body ?? '';
-        res.writeHead(rule.status ?? 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-      });
-    });
-  }
-
-  async listen(port = 0) {
-    await new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', resolve);
-    });
-    this.port = this.server.address().port;
-    return this;
-  }
-
-  async close() {
-    this.server.closeAllConnections?.();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  url(path) {
-    return `http://127.0.0.1:${this.port}${path}`;
-  }
-
-  at(path) {
-    return this.requests.filter((r) => r.path === path);
-  }
-
-  async waitFor(path, n, timeoutMs = 30_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (this.at(path).length < n) {
-      if (Date.now() > deadline) throw new Error(`receiver: ${this.at(path).length} of ${n} requests at ${path}`);
-      await sleep(25);
-    }
-    return this.at(path);
-  }
-}
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 const MS_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

@@ -1,5 +1,7 @@
 /* paging_list end to end over a fake keyset store: any PageToken the decoder accepts, extreme keys in
- * both directions included, gives a page and meta URLs that can be followed, never an overflow. */
+ * both directions included, gives a page and meta URLs that can be followed, never an overflow; and the
+ * ordinary contract: PageSize defaults and clamping, refused parameters, the meta envelope, walks in
+ * both directions, exact and empty last pages. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,20 +24,23 @@
 static struct app app = {.public_url = "http://h", .public_url_len = 8};
 static struct req rq;
 static char query[256];
+static long long nrows = NROWS;   /* rows the fake store holds: ids 1..nrows */
+static int list_max = 3;          /* the operation's largest PageSize */
+static const char *list_filters = "";
 
 /* The store's contract (store.h struct page_req): 'a' rows id > after ascending, 'b' the last rows
  * id < before, ascending; limit + 1 of them. */
 static int fake_fetch(struct list_ctx *lc)
 {
     const struct page_req *p = &lc->pg->req;
-    long long lo = 1, hi = NROWS;
+    long long lo = 1, hi = nrows;
     if (p->dir == 'a') {
         if (p->after >= lo)
-            lo = p->after >= NROWS ? NROWS + 1 : p->after + 1;
+            lo = p->after >= nrows ? nrows + 1 : p->after + 1;
         if (hi - lo + 1 > p->limit + 1)
             hi = lo + p->limit;
     } else {
-        if (p->before <= NROWS)
+        if (p->before <= nrows)
             hi = p->before - 1;
         if (hi - lo + 1 > p->limit + 1)
             lo = hi - p->limit;
@@ -57,7 +62,7 @@ static json_t *list(const char *q, int *status)
     rq.status = 0;
     snprintf(query, sizeof(query), "%s", q);
     assert_int_equal(form_decode(query, strlen(query), &rq.query), 0);
-    paging_list(&rq, 3, "rows", "/v1/Rows", "", fake_fetch, NULL);
+    paging_list(&rq, list_max, "rows", "/v1/Rows", list_filters, fake_fetch, NULL);
     *status = rq.status;
     json_error_t err;
     json_t *j = json_loadb(rq.out.p, rq.out.len, 0, &err);
@@ -206,6 +211,194 @@ static void test_invalid_token(void **state)
     json_decref(body);
 }
 
+/* Restores the default fake store and operation after a test that changed them. */
+static int reset_fake(void **state)
+{
+    nrows = NROWS;
+    list_max = 3;
+    list_filters = "";
+    return 0;
+}
+
+static const char *meta_str(json_t *body, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(body, "meta"), name));
+}
+
+static long long meta_int(json_t *body, const char *name)
+{
+    return json_integer_value(json_object_get(json_object_get(body, "meta"), name));
+}
+
+static size_t row_count(json_t *body) { return json_array_size(json_object_get(body, "rows")); }
+
+/* The error a query gets: status, code and message. */
+static void assert_refused(const char *q, int code, const char *message)
+{
+    int status;
+    json_t *body = list(q, &status);
+    assert_int_equal(status, 400);
+    assert_int_equal(json_integer_value(json_object_get(body, "code")), code);
+    assert_string_equal(json_string_value(json_object_get(body, "message")), message);
+    json_decref(body);
+}
+
+/* PageSize defaults to 50 or the operation's maximum when that is lower, and is clamped to it. */
+static void test_size_default_and_clamp(void **state)
+{
+    int status;
+    json_t *body = list("", &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(meta_int(body, "page_size"), 3);
+    assert_int_equal(row_count(body), 3);
+    json_decref(body);
+
+    list_max = 100;
+    nrows = 60;
+    body = list("", &status);
+    assert_int_equal(meta_int(body, "page_size"), 50);
+    assert_int_equal(row_count(body), 50);
+    assert_string_equal(meta_str(body, "url"), "http://h/v1/Rows?PageSize=50&Page=0");
+    json_decref(body);
+    /* above the maximum, above 1000 too: clamped, never refused */
+    const char *big[] = {"PageSize=101", "PageSize=5000", "PageSize=1000000000"};
+    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+        body = list(big[i], &status);
+        assert_int_equal(status, 200);
+        assert_int_equal(meta_int(body, "page_size"), 100);
+        assert_int_equal(row_count(body), 60);
+        assert_true(json_is_null(json_object_get(json_object_get(body, "meta"), "next_page_url")));
+        json_decref(body);
+    }
+    body = list("PageSize=1", &status);
+    assert_int_equal(meta_int(body, "page_size"), 1);
+    assert_int_equal(row_count(body), 1);
+    json_decref(body);
+}
+
+static void test_bad_parameters(void **state)
+{
+    assert_refused("PageSize=0", 20001, "Invalid value for PageSize");
+    assert_refused("PageSize=-3", 20001, "Invalid value for PageSize");
+    assert_refused("PageSize=x", 20001, "Invalid value for PageSize");
+    assert_refused("PageSize=", 20001, "Invalid value for PageSize");
+    assert_refused("PageSize=1000000001", 20001, "Invalid value for PageSize");
+    assert_refused("Page=-1", 20001, "Invalid value for Page");
+    assert_refused("Page=1.0", 20001, "Invalid value for Page");
+    /* a later page needs its token */
+    assert_refused("Page=1", 70002, "Paged requests must include a PageToken");
+    assert_refused("Page=2&PageToken=", 70002, "Paged requests must include a PageToken");
+    assert_refused("PageToken=PT", 20001, "Invalid PageToken");
+    assert_refused("PageToken=garbage", 20001, "Invalid PageToken");
+    /* Page=0 and an empty token are the first page */
+    int status;
+    json_t *body = list("Page=0&PageToken=", &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(first_id(body), 1);
+    assert_true(json_is_null(json_object_get(json_object_get(body, "meta"), "previous_page_url")));
+    json_decref(body);
+}
+
+/* meta holds the keys of Twilio's answers in their order, the URLs absolute with the filters first. */
+static void test_meta_shape(void **state)
+{
+    int status;
+    list_filters = "Type=x&";
+    json_t *body = list("PageSize=2", &status);
+    json_t *meta = json_object_get(body, "meta");
+    const char *want[] = {"page", "page_size", "first_page_url", "previous_page_url", "url", "next_page_url", "key"};
+    size_t k = 0;
+    for (void *it = json_object_iter(meta); it; it = json_object_iter_next(meta, it), k++) {
+        assert_true(k < sizeof(want) / sizeof(want[0]));
+        assert_string_equal(json_object_iter_key(it), want[k]);
+    }
+    assert_int_equal(k, sizeof(want) / sizeof(want[0]));
+    /* the body is {"rows": [...], "meta": {...}} in that order */
+    void *first = json_object_iter(body);
+    assert_string_equal(json_object_iter_key(first), "rows");
+    assert_string_equal(json_object_iter_key(json_object_iter_next(body, first)), "meta");
+    assert_string_equal(meta_str(body, "key"), "rows");
+    assert_int_equal(meta_int(body, "page"), 0);
+    assert_string_equal(meta_str(body, "url"), "http://h/v1/Rows?Type=x&PageSize=2&Page=0");
+    assert_string_equal(meta_str(body, "first_page_url"), "http://h/v1/Rows?Type=x&PageSize=2&Page=0");
+    assert_true(json_is_null(json_object_get(meta, "previous_page_url")));
+    const char *next = meta_str(body, "next_page_url");
+    assert_non_null(next);
+    assert_int_equal(strncmp(next, "http://h/v1/Rows?Type=x&PageSize=2&Page=1&PageToken=PT", 54), 0);
+    json_decref(body);
+}
+
+/* Forward with next_page_url and back with previous_page_url: every row once, pages numbered, both ends null. */
+static void test_walk_both_ways(void **state)
+{
+    static const long long want[][2] = {{1, 2}, {3, 4}, {5, 6}, {7, 0}};
+    char urls[4][256];
+    char q[256] = "PageSize=2";
+    int status;
+    for (int page = 0; page < 4; page++) {
+        json_t *body = list(q, &status);
+        assert_int_equal(status, 200);
+        assert_int_equal(meta_int(body, "page"), page);
+        assert_int_equal(row_count(body), want[page][1] ? 2 : 1);
+        assert_int_equal(first_id(body), want[page][0]);
+        snprintf(urls[page], sizeof(urls[page]), "%s", q);
+        const char *prev = url_query(body, "previous_page_url");
+        assert_true(page == 0 ? prev == NULL : prev != NULL);
+        const char *next = url_query(body, "next_page_url");
+        if (page == 3) {
+            assert_null(next);
+        } else {
+            assert_non_null(next);
+            snprintf(q, sizeof(q), "%s", next);
+        }
+        json_decref(body);
+    }
+    /* back from the last page */
+    snprintf(q, sizeof(q), "%s", urls[3]);
+    for (int page = 3; page > 0; page--) {
+        json_t *body = list(q, &status);
+        const char *prev = url_query(body, "previous_page_url");
+        assert_non_null(prev);
+        snprintf(q, sizeof(q), "%s", prev);
+        json_decref(body);
+        body = list(q, &status);
+        assert_int_equal(status, 200);
+        assert_int_equal(meta_int(body, "page"), page - 1);
+        assert_int_equal(first_id(body), want[page - 1][0]);
+        assert_int_equal(row_count(body), 2);
+        json_decref(body);
+    }
+    /* the first page reached backwards has no previous page but a next one */
+    json_t *body = list(q, &status);
+    assert_null(url_query(body, "previous_page_url"));
+    assert_non_null(url_query(body, "next_page_url"));
+    json_decref(body);
+}
+
+/* A page that ends exactly at the last row has no next page; an empty list is one empty page. */
+static void test_exact_and_empty(void **state)
+{
+    int status;
+    list_max = 50;
+    json_t *body = list("PageSize=7", &status);
+    assert_int_equal(row_count(body), 7);
+    assert_null(url_query(body, "next_page_url"));
+    json_decref(body);
+    body = list("PageSize=6", &status);
+    assert_int_equal(row_count(body), 6);
+    assert_non_null(url_query(body, "next_page_url"));
+    json_decref(body);
+
+    nrows = 0;
+    body = list("", &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(row_count(body), 0);
+    assert_null(url_query(body, "next_page_url"));
+    assert_null(url_query(body, "previous_page_url"));
+    assert_int_equal(meta_int(body, "page_size"), 50);
+    json_decref(body);
+}
+
 int main(void)
 {
     buf_init(&rq.out, 1 << 16);
@@ -216,6 +409,11 @@ int main(void)
         cmocka_unit_test(test_before_zero),
         cmocka_unit_test(test_before_max),
         cmocka_unit_test(test_invalid_token),
+        cmocka_unit_test_teardown(test_size_default_and_clamp, reset_fake),
+        cmocka_unit_test_teardown(test_bad_parameters, reset_fake),
+        cmocka_unit_test_teardown(test_meta_shape, reset_fake),
+        cmocka_unit_test_teardown(test_walk_both_ways, reset_fake),
+        cmocka_unit_test_teardown(test_exact_and_empty, reset_fake),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
