@@ -8,7 +8,8 @@
 #                                servers on one database (wrk on each, in parallel), beside SQLite
 #   bench/run.sh --users N --duration S
 #
-# Environment: USERS, DURATION (seconds per run), THREADS (wrk -t, default 2), CONNS (default 32),
+# Environment: PARLEY_BIN (the binary to measure, e.g. an old build copied aside; default build/parley,
+# built by make), USERS, DURATION (seconds per run), THREADS (wrk -t, default 2), CONNS (default 32),
 # BENCH_OUT (default bench/out), SEED_TIMEOUT (default 1800 s), BENCH_SKIP_DEPS=1, BENCH_KEEP_TMP=1,
 # PG_THREADS (--threads of the PostgreSQL servers, default 4: their threads wait on the database).
 #
@@ -125,9 +126,13 @@ run_child() {
     return "$rc"
 }
 
-say "building (make)"
-make -j"$(nproc)" >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log" >&2; die "make failed"; }
-[ -x build/parley ] || die "make did not produce build/parley"
+PARLEY_BIN=${PARLEY_BIN:-}
+if [ -z "$PARLEY_BIN" ]; then
+    say "building (make)"
+    make -j"$(nproc)" >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log" >&2; die "make failed"; }
+    PARLEY_BIN=build/parley
+fi
+[ -x "$PARLEY_BIN" ] || die "no executable $PARLEY_BIN"
 
 free_port() {
     node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
@@ -151,7 +156,7 @@ rss_mb() { # peak RSS (VmHWM) of Parley, in MB
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
 # every load generator connects from loopback: no per-address limit
-PARLEY_CMD=(build/parley --listen "127.0.0.1:$PORT" --data "$tmp/parley.db" --public-url "$BASE"
+PARLEY_CMD=("$PARLEY_BIN" --listen "127.0.0.1:$PORT" --data "$tmp/parley.db" --public-url "$BASE"
             --account-sid "$ACCOUNT" --auth-token "$TOKEN" --max-per-ip 0)
 say "starting Parley on $BASE (data $tmp/parley.db)"
 t0=$(now_ms)
@@ -159,7 +164,7 @@ t0=$(now_ms)
 PARLEY_PID=$!
 wait_http "$BASE/healthz" 15 || die "Parley did not answer GET /healthz within 15 s"
 STARTUP_MS=$(($(now_ms) - t0))
-PARLEY_VERSION=$(build/parley --version 2>/dev/null | head -n 1 || true)
+PARLEY_VERSION=$("$PARLEY_BIN" --version 2>/dev/null | head -n 1 || true)
 
 say "seeding $USERS users through POST /v1/Users (node bench/seed.mjs)"
 run_child timeout -k 5 "$SEED_TIMEOUT" node bench/seed.mjs --url "$BASE" --account "$ACCOUNT" \
@@ -387,7 +392,7 @@ if [ "$PG" = 1 ]; then
     for k in 0 1; do
         port=$(free_port)
         PG_URLS+=("http://127.0.0.1:$port")
-        cmd=(build/parley --listen "127.0.0.1:$port" --data "$PG_URL" --public-url "http://127.0.0.1:$port"
+        cmd=("$PARLEY_BIN" --listen "127.0.0.1:$port" --data "$PG_URL" --public-url "http://127.0.0.1:$port"
              --threads "$PG_THREADS" --account-sid "$ACCOUNT" --auth-token "$TOKEN" --max-per-ip 0)
         [ "$k" = 0 ] && PG_CMD=("${cmd[@]}")
         "${cmd[@]}" </dev/null >"$tmp/parley-pg-$k.log" 2>&1 &

@@ -238,8 +238,8 @@ FT_C = {"string": "FT_STRING", "integer": "FT_INTEGER", "boolean": "FT_BOOLEAN",
         "array": "FT_ARRAY", "date-time": "FT_DATE_TIME", "uri": "FT_URI", "uri-map": "FT_URI_MAP",
         "enum": "FT_ENUM", "any": "FT_ANY"}
 PIN_C = {"path": "PIN_PATH", "query": "PIN_QUERY", "body": "PIN_BODY", "header": "PIN_HEADER"}
-PK_C = {"string": "PK_STRING", "sid": "PK_SID", "bool": "PK_BOOL", "int": "PK_INT", "enum": "PK_ENUM",
-        "date-time": "PK_DATE_TIME", "uri": "PK_URI", "array": "PK_ARRAY", "enum-array": "PK_ENUM_ARRAY"}
+PK_C = {"string": "OPP_STRING", "sid": "OPP_SID", "bool": "OPP_BOOL", "int": "OPP_INT", "enum": "OPP_ENUM",
+        "date-time": "OPP_DATE_TIME", "uri": "OPP_URI", "array": "OPP_ARRAY", "enum-array": "OPP_ENUM_ARRAY"}
 
 
 def c_str(s):

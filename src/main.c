@@ -10,7 +10,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 
-#include "api/accounts.h"
+#include "cli/accounts.h"
 #include "api/api.h"
 #include "config.h"
 #include "http/server.h"

@@ -10,9 +10,11 @@ struct jw;
 
 extern const struct route api_routes[];     /* under /v1 */
 extern const struct route admin_routes[];   /* Parley's own endpoints, under /parley */
+extern const struct route_mount api_mount;  /* where api_routes' ROUTE_TWIN rows are mounted again */
 
-/* Route labels for metrics ("/v1/Users/{}", "/parley/webhooks/log"); returns how many. */
-int api_route_names(const char **out, int max);
+/* Route labels for metrics ("/v1/Users/{}", "/parley/webhooks/log"), one per route of the tables, in
+ * r->route_idx order: *out, and how many (-1 when out of memory). Built on the first call. */
+int api_route_names(const char *const **out);
 /* GET /metrics (Prometheus text): behind credentials unless public. */
 int api_metrics(struct req *r, const char *authorization);
 

@@ -1,212 +1,94 @@
-/* Push credentials: /v1/Credentials[/{Sid}] (BEHAVIOUR §3.8). Account-level, no service twin.
- * Certificate, PrivateKey, ApiKey and Secret are write-only: stored for push delivery, never read back
- * by this module, never rendered and never logged. */
-#include <stdio.h>
+/* Push credentials: /v1/Credentials[/{Sid}] (BEHAVIOUR §3.8), a plain family run by api/runner.c.
+ * Account-level, no service twin. Certificate, PrivateKey, ApiKey and Secret are write-only: stored for
+ * push delivery, never read back, never rendered and never logged. */
+#include <stddef.h>
 #include <string.h>
 
 #include "api/api.h"
-#include "api/paging.h"
-#include "api/params.h"
-#include "http/response.h"
+#include "api/families.h"
 #include "json/jw.h"
 #include "store/account_store.h"
-#include "util/sid.h"
-#include "util/timefmt.h"
 
 #define CREDENTIAL_NAME_MAX 64   /* [SPEC] "up to 64 characters long" */
+#define CR(m) offsetof(struct credential, m)
 
-enum { CR_TYPE, CR_FRIENDLY_NAME, CR_CERTIFICATE, CR_PRIVATE_KEY, CR_SANDBOX, CR_API_KEY, CR_SECRET, CR__COUNT };
-
-static const struct param_spec create_params[CR__COUNT] = {
-    [CR_TYPE] = {"Type", PK_ENUM, P_REQUIRED, 0, 0, 0, "apn|gcm|fcm"},
-    [CR_FRIENDLY_NAME] = {"FriendlyName", PK_STRING, 0, 0, CREDENTIAL_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL},
-    [CR_CERTIFICATE] = {"Certificate", PK_STRING, 0, 0, 0, 0, NULL},
-    [CR_PRIVATE_KEY] = {"PrivateKey", PK_STRING, 0, 0, 0, 0, NULL},
-    [CR_SANDBOX] = {"Sandbox", PK_BOOL, 0, 0, 0, 0, NULL},
-    [CR_API_KEY] = {"ApiKey", PK_STRING, 0, 0, 0, 0, NULL},
-    [CR_SECRET] = {"Secret", PK_STRING, 0, 0, 0, 0, NULL},
+static const struct param_spec params[] = {
+    {"Type", PK_ENUM, P_CREATE_REQUIRED, 0, 0, 0, "apn|gcm|fcm", CR(type)},
+    {"FriendlyName", PK_STRING, 0, 0, CREDENTIAL_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL, CR(friendly_name)},
+    {"Certificate", PK_STRING, 0, 0, 0, 0, NULL, CR(certificate)},
+    {"PrivateKey", PK_STRING, 0, 0, 0, 0, NULL, CR(private_key)},
+    {"Sandbox", PK_BOOL, 0, 0, 0, 0, NULL, CR(sandbox)},
+    {"ApiKey", PK_STRING, 0, 0, 0, 0, NULL, CR(api_key)},
+    {"Secret", PK_STRING, 0, 0, 0, 0, NULL, CR(secret)},
 };
 
-/* Update takes the same parameters, none of them required. */
-static const struct param_spec update_params[CR__COUNT] = {
-    [CR_TYPE] = {"Type", PK_ENUM, 0, 0, 0, 0, "apn|gcm|fcm"},
-    [CR_FRIENDLY_NAME] = {"FriendlyName", PK_STRING, 0, 0, CREDENTIAL_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL},
-    [CR_CERTIFICATE] = {"Certificate", PK_STRING, 0, 0, 0, 0, NULL},
-    [CR_PRIVATE_KEY] = {"PrivateKey", PK_STRING, 0, 0, 0, 0, NULL},
-    [CR_SANDBOX] = {"Sandbox", PK_BOOL, 0, 0, 0, 0, NULL},
-    [CR_API_KEY] = {"ApiKey", PK_STRING, 0, 0, 0, 0, NULL},
-    [CR_SECRET] = {"Secret", PK_STRING, 0, 0, 0, 0, NULL},
+/* A string in the schema; the spec's examples spell it "False". [APN only]: another type shows "False"
+ * (the stored flag is kept and shows again if the type goes back to apn). */
+static void render_sandbox(struct jw *w, const void *row, struct req *r)
+{
+    const struct credential *cr = row;
+    jw_str(w, cr->sandbox > 0 && cr->type && strcmp(cr->type, "apn") == 0 ? "True" : "False");
+}
+
+static const struct field fields[] = {
+    {"sid", FK_CHARS, CR(sid), NULL},
+    {"account_sid", FK_CHARS, CR(account_sid), NULL},
+    {"friendly_name", FK_STR, CR(friendly_name), NULL},
+    {"type", FK_STR, CR(type), NULL},
+    {"sandbox", FK_FN, 0, render_sandbox},
+    {"date_created", FK_DATE, CR(date_created), NULL},
+    {"date_updated", FK_DATE, CR(date_updated), NULL},
+    {"url", FK_URL, 0, NULL},
 };
 
-static void render_credential(struct jw *w, struct req *r, const struct credential *cr)
+/* ---- store calls ---- */
+
+static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
 {
-    char url[400];
-    char created[TIME_ISO_LEN + 1], updated[TIME_ISO_LEN + 1];
-    snprintf(url, sizeof(url), "%s/v1/Credentials/%s", r->app->public_url, cr->sid);
-    time_iso(created, cr->date_created);
-    time_iso(updated, cr->date_updated);
-    jw_obj_begin(w);
-    jw_kstr(w, "sid", cr->sid);
-    jw_kstr(w, "account_sid", cr->account_sid);
-    jw_kstr(w, "friendly_name", cr->friendly_name);
-    jw_kstr(w, "type", cr->type);
-    /* a string in the schema; the spec's examples spell it "False". [APN only]: another type shows "False"
-     * (the stored flag is kept and shows again if the type goes back to apn) */
-    int sandbox = cr->sandbox > 0 && cr->type && strcmp(cr->type, "apn") == 0;
-    jw_kstr(w, "sandbox", sandbox ? "True" : "False");
-    jw_kstr(w, "date_created", created);
-    jw_kstr(w, "date_updated", updated);
-    jw_kstr(w, "url", url);
-    jw_obj_end(w);
+    return c->ops->model->credential_get(c, r->account.sid, sid, &r->arena, out);
 }
 
-static void respond_credential(struct req *r, int status, const struct credential *cr)
+static int insert(struct store_conn *c, struct req *r, void *row) { return c->ops->model->credential_insert(c, row); }
+static int update(struct store_conn *c, struct req *r, const void *row) { return c->ops->model->credential_update(c, row); }
+
+static int del(struct store_conn *c, struct req *r, const char *sid)
 {
-    struct jw w;
-    api_json_begin(r, &w, status);
-    render_credential(&w, r, cr);
+    /* the credential's push bindings go with it */
+    return c->ops->model->credential_delete(c, r->account.sid, sid);
 }
 
-/* Fills the fields present in v; absent ones stay NULL (update: unchanged), sandbox -1. */
-static void from_params(struct credential *cr, const struct param_value *v)
+static int list_row(void *ctx, const struct credential *cr) { return runner_list_row(ctx, cr); }
+
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p, void *ctx)
 {
-    cr->type = v[CR_TYPE].present ? (char *)v[CR_TYPE].s : NULL;
-    cr->friendly_name = v[CR_FRIENDLY_NAME].present ? (char *)v[CR_FRIENDLY_NAME].s : NULL;
-    cr->certificate = v[CR_CERTIFICATE].present ? (char *)v[CR_CERTIFICATE].s : NULL;
-    cr->private_key = v[CR_PRIVATE_KEY].present ? (char *)v[CR_PRIVATE_KEY].s : NULL;
-    cr->sandbox = v[CR_SANDBOX].present ? (int)v[CR_SANDBOX].i : -1;
-    cr->api_key = v[CR_API_KEY].present ? (char *)v[CR_API_KEY].s : NULL;
-    cr->secret = v[CR_SECRET].present ? (char *)v[CR_SECRET].s : NULL;
+    return c->ops->model->credential_list(c, r->account.sid, p, list_row, ctx);
 }
 
-static int path_sid(struct req *r)
-{
-    return sid_valid(r->param[0], r->param_len[0], "CR") ? 0 : -1;
-}
+const struct family credentials_family = {
+    .segment = "Credentials",
+    .prefix = "CR",
+    .parent = PARENT_ACCOUNT,
+    .row_size = sizeof(struct credential),
+    .sid_off = CR(sid),
+    .account_off = CR(account_sid),
+    .id_off = CR(id),
+    .created_off = CR(date_created),
+    .updated_off = CR(date_updated),
+    .fields = fields,
+    .n_fields = sizeof(fields) / sizeof(fields[0]),
+    .params = params,
+    .n_params = sizeof(params) / sizeof(params[0]),
+    .op_fetch = &ops_table[OPID_FETCH_CREDENTIAL],
+    .op_list = &ops_table[OPID_LIST_CREDENTIAL],
+    .op_create = &ops_table[OPID_CREATE_CREDENTIAL],
+    .op_update = &ops_table[OPID_UPDATE_CREDENTIAL],
+    .op_delete = &ops_table[OPID_DELETE_CREDENTIAL],
+    .store = {get, insert, update, del, list},
+};
 
-/* ---- create ---- */
-
-static int apply_create(struct store_conn *c, struct req *r)
-{
-    struct credential *cr = r->ctx;
-    cr->date_created = cr->date_updated = time_now_ms();
-    int rc = c->ops->model->credential_insert(c, cr);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    if (cr->sandbox < 0)
-        cr->sandbox = 0;
-    respond_credential(r, 201, cr);
-    return 0;
-}
-
-int credentials_create(struct req *r)
-{
-    struct param_value v[CR__COUNT];
-    if (params_read(r, &r->body, create_params, CR__COUNT, v) != 0)
-        return 0;
-    struct credential *cr = arena_alloc(&r->arena, sizeof(*cr));
-    memset(cr, 0, sizeof(*cr));
-    from_params(cr, v);
-    sid_new(cr->sid, "CR");
-    snprintf(cr->account_sid, sizeof(cr->account_sid), "%s", r->account.sid);
-    return api_write(r, apply_create, cr);
-}
-
-/* ---- fetch ---- */
-
-int credentials_fetch(struct req *r)
-{
-    if (path_sid(r) != 0)
-        return resp_not_found(r);
-    struct credential cr;
-    int rc = r->db->ops->model->credential_get(r->db, r->account.sid, r->param[0], &r->arena, &cr);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
-    respond_credential(r, 200, &cr);
-    return 0;
-}
-
-/* ---- update ---- */
-
-static int apply_update(struct store_conn *c, struct req *r)
-{
-    struct credential *cr = r->ctx;
-    struct credential stored;
-    int rc = c->ops->model->credential_get(c, r->account.sid, r->param[0], &r->arena, &stored);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    long long t = time_now_ms();
-    cr->date_updated = t > stored.date_updated ? t : stored.date_updated + 1;
-    rc = c->ops->model->credential_update(c, cr);
-    if (rc == ST_OK)
-        rc = c->ops->model->credential_get(c, r->account.sid, r->param[0], &r->arena, &stored);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    respond_credential(r, 200, &stored);
-    return 0;
-}
-
-int credentials_update(struct req *r)
-{
-    if (path_sid(r) != 0)
-        return resp_not_found(r);
-    struct param_value v[CR__COUNT];
-    int bad = params_read(r, &r->body, update_params, CR__COUNT, v) != 0;
-    if (!bad && params_count_present(v, CR__COUNT) == 0) {
-        resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
-        bad = 1;
-    }
-    if (bad) {
-        /* a missing credential outranks a parameter error (validation order, docs/DECISIONS.md) */
-        struct credential cr;
-        if (r->db->ops->model->credential_get(r->db, r->account.sid, r->param[0], &r->arena, &cr) == ST_NOT_FOUND)
-            return resp_not_found(r);
-        return 0;
-    }
-    struct credential *cr = arena_alloc(&r->arena, sizeof(*cr));
-    memset(cr, 0, sizeof(*cr));
-    from_params(cr, v);
-    snprintf(cr->sid, sizeof(cr->sid), "%s", r->param[0]);
-    snprintf(cr->account_sid, sizeof(cr->account_sid), "%s", r->account.sid);
-    return api_write(r, apply_update, cr);
-}
-
-/* ---- delete: the credential's push bindings go with it ---- */
-
-static int apply_delete(struct store_conn *c, struct req *r)
-{
-    int rc = c->ops->model->credential_delete(c, r->account.sid, r->param[0]);
-    return api_deleted(r, rc);
-}
-
-int credentials_delete(struct req *r)
-{
-    if (path_sid(r) != 0)
-        return resp_not_found(r);
-    return api_write(r, apply_delete, NULL);
-}
-
-/* ---- list ---- */
-
-static int list_row(void *ctx, const struct credential *cr)
-{
-    struct list_ctx *lc = ctx;
-    list_row_begin(lc, cr->id);
-    render_credential(lc->w, lc->r, cr);
-    return 0;
-}
-
-static int fetch_credentials(struct list_ctx *lc)
-{
-    struct req *r = lc->r;
-    return r->db->ops->model->credential_list(r->db, r->account.sid, &lc->pg->req, list_row, lc);
-}
-
-int credentials_list(struct req *r)
-{
-    return paging_list(r, 100, "credentials", "/v1/Credentials", "", fetch_credentials, NULL);
-}
+/* The route table's entry points (api/routes.c). */
+int credentials_list(struct req *r) { return run_list(r, &credentials_family); }
+int credentials_create(struct req *r) { return run_create(r, &credentials_family); }
+int credentials_fetch(struct req *r) { return run_fetch(r, &credentials_family); }
+int credentials_update(struct req *r) { return run_update(r, &credentials_family); }
+int credentials_delete(struct req *r) { return run_delete(r, &credentials_family); }

@@ -3,11 +3,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api/accounts.h"
+#include "api/apikeys.h"
 #include "api/api.h"
+#include "api/runner.h"
 #include "http/auth_header.h"
 #include "http/response.h"
 #include "json/jw.h"
@@ -130,22 +132,6 @@ int api_authenticate(struct req *r, const char *authorization)
     return authenticate(r, authorization);
 }
 
-/* Twin routes act on a service: the account's default one, or the one in the path if it is theirs. */
-static int resolve_service(struct req *r)
-{
-    if (!r->service_path) {
-        r->service_sid = r->account.default_service_sid;
-        return 0;
-    }
-    struct service sv;
-    int rc = r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    return 0;
-}
-
 static int api_route_count(void)
 {
     int n = 0;
@@ -171,7 +157,8 @@ static int dispatch_request(struct req *r, const char *authorization)
         break;
     }
     int admin = strncmp(r->path, "/parley/", 8) == 0;
-    switch (router_match(admin ? admin_routes : api_routes, admin ? "/parley" : "/v1", r, &rt, &fn)) {
+    const struct route_mount *mount = admin ? NULL : &api_mount;
+    switch (router_match(admin ? admin_routes : api_routes, admin ? "/parley" : "/v1", mount, r, &rt, &fn)) {
     case ROUTE_NOT_FOUND:
         return resp_not_found(r);
     case ROUTE_NO_METHOD:
@@ -180,15 +167,17 @@ static int dispatch_request(struct req *r, const char *authorization)
         break;
     }
     r->route_idx = (int)(rt - (admin ? admin_routes : api_routes)) + (admin ? api_route_count() : 0);
-    if ((rt->flags & ROUTE_TWIN) && resolve_service(r) != 0)
-        return 0;
-    if (rt->flags & ROUTE_SERVICE) {
-        if (!sid_valid(r->param[0], r->param_len[0], "IS"))
+    /* routes not yet run from a family descriptor resolve their service here (api/runner.c) */
+    if ((rt->flags & (ROUTE_TWIN | ROUTE_SERVICE)) && !(rt->flags & ROUTE_RUNNER)) {
+        if (rt->flags & ROUTE_SERVICE) {
+            r->service_path = 1;
+            r->service_sid = r->param[0];
+        }
+        int err = runner_resolve_service(r);
+        if (err == ST_NOT_FOUND || err == E_NOT_FOUND)
             return resp_not_found(r);
-        r->service_path = 1;
-        r->service_sid = r->param[0];
-        if (resolve_service(r) != 0)
-            return 0;
+        if (err)
+            return resp_store_error(r, err);
     }
     return fn(r);
 }
@@ -222,17 +211,33 @@ int api_dispatch(struct req *r, const char *authorization)
     return deferred;
 }
 
-int api_route_names(const char **out, int max)
+int api_route_names(const char *const **out)
 {
-    static char names[64][96];
-    int n = 0;
-    for (int t = 0; t < 2; t++) {
-        const struct route *table = t ? admin_routes : api_routes;
-        for (const struct route *rt = table; rt->pattern && n < max && n < 64; rt++, n++) {
-            snprintf(names[n], sizeof(names[n]), "%s%s", t ? "/parley" : "/v1", rt->pattern);
-            out[n] = names[n];
+    static const char **names;   /* built once, at start-up, for the process's life */
+    static int n;
+    if (!names) {
+        int count = 0;
+        for (int t = 0; t < 2; t++)
+            for (const struct route *rt = t ? admin_routes : api_routes; rt->pattern; rt++)
+                count++;
+        const char **built = calloc((size_t)count, sizeof(*built));
+        for (int t = 0, i = 0; built && t < 2; t++) {
+            const char *prefix = t ? "/parley" : "/v1";
+            for (const struct route *rt = t ? admin_routes : api_routes; rt->pattern; rt++, i++) {
+                size_t len = strlen(prefix) + strlen(rt->pattern) + 1;
+                char *name = malloc(len);
+                if (!name)
+                    return -1;   /* start-up is failing: the few bytes built so far go with the process */
+                snprintf(name, len, "%s%s", prefix, rt->pattern);
+                built[i] = name;
+            }
         }
+        if (!built)
+            return -1;
+        names = built;
+        n = count;
     }
+    *out = names;
     return n;
 }
 

@@ -51,22 +51,22 @@ struct op_schema {
 
 enum param_in { PIN_PATH, PIN_QUERY, PIN_BODY, PIN_HEADER };
 
-/* PK_SID: a string with a SID pattern (prefix set); PK_ARRAY: a repeated string; PK_ENUM_ARRAY: a repeated
- * value from choices. Attributes-style JSON strings are PK_STRING: the spec does not mark them. */
-enum param_kind { PK_STRING, PK_SID, PK_BOOL, PK_INT, PK_ENUM, PK_DATE_TIME, PK_URI, PK_ARRAY, PK_ENUM_ARRAY };
+/* OPP_SID: a string with a SID pattern (prefix set); OPP_ARRAY: a repeated string; OPP_ENUM_ARRAY: a repeated
+ * value from choices. Attributes-style JSON strings are OPP_STRING: the spec does not mark them. */
+enum op_param_kind { OPP_STRING, OPP_SID, OPP_BOOL, OPP_INT, OPP_ENUM, OPP_DATE_TIME, OPP_URI, OPP_ARRAY, OPP_ENUM_ARRAY };
 
 #define PF_REQUIRED 1u   /* path parameters always */
-#define PF_MIN 2u        /* PK_INT: min holds the spec's minimum */
-#define PF_MAX 4u        /* PK_INT: max holds the spec's maximum */
+#define PF_MIN 2u        /* OPP_INT: min holds the spec's minimum */
+#define PF_MAX 4u        /* OPP_INT: max holds the spec's maximum */
 
 struct op_param {
     const char *name;              /* the wire name: "FriendlyName", "X-Twilio-Webhook-Enabled" */
     unsigned char in;              /* enum param_in */
-    unsigned char kind;            /* enum param_kind */
+    unsigned char kind;            /* enum op_param_kind */
     unsigned char flags;           /* PF_* */
-    char prefix[3];                /* PK_SID: "RL"; else "" */
-    const char *const *choices;    /* PK_ENUM, PK_ENUM_ARRAY: the values, NULL-terminated; else NULL */
-    int min, max;                  /* PK_INT, under PF_MIN / PF_MAX */
+    char prefix[3];                /* OPP_SID: "RL"; else "" */
+    const char *const *choices;    /* OPP_ENUM, OPP_ENUM_ARRAY: the values, NULL-terminated; else NULL */
+    int min, max;                  /* OPP_INT, under PF_MIN / PF_MAX */
 };
 
 struct op_def {

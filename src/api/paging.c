@@ -12,9 +12,9 @@
 #include "json/jw.h"
 
 static const struct param_spec paging_params[] = {
-    {"PageSize", PK_INT, 0, 1, 1000000000LL, 0, NULL},
-    {"Page", PK_INT, 0, 0, 1000000000LL, 0, NULL},
-    {"PageToken", PK_STRING, 0, 0, 0, 0, NULL},
+    {"PageSize", PK_INT, 0, 1, 1000000000LL, 0, NULL, 0},
+    {"Page", PK_INT, 0, 0, 1000000000LL, 0, NULL, 0},
+    {"PageToken", PK_STRING, 0, 0, 0, 0, NULL, 0},
 };
 
 int paging_read(struct req *r, int max, struct paging *pg)

@@ -96,20 +96,23 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
     return 0;
 }
 
-int params_read(struct req *r, const struct form *f, const struct param_spec *spec, size_t n,
-                struct param_value *out)
+int params_read_op(struct req *r, const struct form *f, const struct param_spec *spec, size_t n,
+                   struct param_value *out, int create)
 {
     for (size_t k = 0; k < n; k++) {
         const struct param_spec *sp = &spec[k];
         struct param_value *v = &out[k];
+        int required = (sp->flags & P_REQUIRED) || (create && (sp->flags & P_CREATE_REQUIRED));
         memset(v, 0, sizeof(*v));
+        if (!create && (sp->flags & P_CREATE_ONLY))
+            continue;
         size_t count = 0;
         for (size_t i = 0; i < f->n; i++) {
             const struct form_pair *p = &f->pair[i];
             if (strcmp(p->key, sp->name) != 0)
                 continue;
             /* An empty value counts as absent for a required parameter, as Twilio's gateway does. */
-            if (p->vlen == 0 && (sp->flags & P_REQUIRED))
+            if (p->vlen == 0 && required)
                 continue;
             if (count == 0) {
                 v->s = p->val;
@@ -128,10 +131,16 @@ int params_read(struct req *r, const struct form *f, const struct param_spec *sp
         }
         v->present = count > 0;
         v->n = count;
-        if (!v->present && (sp->flags & P_REQUIRED))
+        if (!v->present && required)
             return resp_error(r, E_INVALID_PARAM, "Missing required parameter %s in the post body", sp->name), -1;
     }
     return 0;
+}
+
+int params_read(struct req *r, const struct form *f, const struct param_spec *spec, size_t n,
+                struct param_value *out)
+{
+    return params_read_op(r, f, spec, n, out, 1);
 }
 
 size_t params_count_present(const struct param_value *v, size_t n)

@@ -18,6 +18,10 @@ enum param_kind {
 
 #define P_REQUIRED 1u
 #define P_LIST 2u   /* repeated key: every value is checked; see param_value.n */
+/* Required when read for a create only (params_read_op): one table serves create and update. */
+#define P_CREATE_REQUIRED 4u
+#define P_CREATE_ONLY 8u   /* params_read_op: not read for an update */
+#define P_NO_SLOT 16u      /* a family's table (api/runner.h): checked here, used by a hook, no slot */
 
 struct param_spec {
     const char *name;
@@ -26,6 +30,7 @@ struct param_spec {
     long long min, max;   /* PK_INT range; PK_STRING max characters (0: unlimited) */
     int too_long;         /* PK_STRING: error code when longer than max */
     const char *choices;  /* PK_SID prefix, PK_ENUM "a|b|c" */
+    size_t off;           /* a family's table (api/runner.h): where the value lands in the model struct */
 };
 
 struct param_value {
@@ -39,6 +44,9 @@ struct param_value {
 /* Reads n specs from f into out[n]. Returns 0, or -1 after preparing the error response in r. */
 int params_read(struct req *r, const struct form *f, const struct param_spec *spec, size_t n,
                 struct param_value *out);
+/* The same for one table shared by create and update: P_CREATE_REQUIRED counts only when create is 1. */
+int params_read_op(struct req *r, const struct form *f, const struct param_spec *spec, size_t n,
+                   struct param_value *out, int create);
 /* Number of specs present; update handlers use it to refuse an empty update. */
 size_t params_count_present(const struct param_value *v, size_t n);
 

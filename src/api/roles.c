@@ -1,194 +1,117 @@
-/* Roles: /v1/Roles[/{Sid}] and /v1/Services/{ChatServiceSid}/Roles[/{Sid}] (BEHAVIOUR §3.3). */
-#include <stdio.h>
-#include <string.h>
+/* Roles: /v1/Roles[/{Sid}] and /v1/Services/{ChatServiceSid}/Roles[/{Sid}] (BEHAVIOUR §3.3), a family run
+ * by api/runner.c. Its hooks: the type and the permissions it allows, checked on create and again on
+ * update against the stored type. */
+#include <stddef.h>
 
 #include "api/api.h"
-#include "api/paging.h"
-#include "api/params.h"
+#include "api/families.h"
 #include "api/permissions.h"
-#include "http/response.h"
+#include "http/request.h"
 #include "json/jw.h"
 #include "store/account_store.h"
-#include "util/sid.h"
-#include "util/timefmt.h"
 
 #define ROLE_NAME_MAX 64   /* [SPEC] "up to 64 characters" */
+#define RL(m) offsetof(struct role, m)
 
 enum { R_FRIENDLY_NAME, R_TYPE, R_PERMISSION, R__COUNT };
 
-/* Type is read as text: a bad value is 50105, not the generic enum error. */
-static const struct param_spec create_params[R__COUNT] = {
-    [R_FRIENDLY_NAME] = {"FriendlyName", PK_STRING, P_REQUIRED, 0, ROLE_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL},
-    [R_TYPE] = {"Type", PK_STRING, P_REQUIRED, 0, 0, 0, NULL},
-    [R_PERMISSION] = {"Permission", PK_STRING, P_REQUIRED | P_LIST, 0, 0, 0, NULL},
+/* Type is read as text: a bad value is 50105, not the generic enum error. Update replaces the
+ * permission list; name and type are immutable. */
+static const struct param_spec params[R__COUNT] = {
+    [R_FRIENDLY_NAME] = {"FriendlyName", PK_STRING, P_CREATE_REQUIRED | P_CREATE_ONLY, 0, ROLE_NAME_MAX,
+                         E_FRIENDLY_NAME_TOO_LONG, NULL, RL(friendly_name)},
+    [R_TYPE] = {"Type", PK_STRING, P_CREATE_REQUIRED | P_CREATE_ONLY | P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [R_PERMISSION] = {"Permission", PK_STRING, P_REQUIRED | P_LIST | P_NO_SLOT, 0, 0, 0, NULL, 0},
 };
-/* Update replaces the permission list; name and type are immutable. */
-static const struct param_spec *const update_params = &create_params[R_PERMISSION];
 
-static void render_role(struct jw *w, struct req *r, const struct role *ro)
+static void render_type(struct jw *w, const void *row, struct req *r)
 {
-    char url[sizeof(r->base) + 64];
-    char created[TIME_ISO_LEN + 1], updated[TIME_ISO_LEN + 1];
-    size_t n;
-    const char *base = api_base(r, &n);
-    snprintf(url, sizeof(url), "%.*s/Roles/%s", (int)n, base, ro->sid);
-    time_iso(created, ro->date_created);
-    time_iso(updated, ro->date_updated);
-    jw_obj_begin(w);
-    jw_kstr(w, "sid", ro->sid);
-    jw_kstr(w, "account_sid", ro->account_sid);
-    jw_kstr(w, "chat_service_sid", ro->service_sid);
-    jw_kstr(w, "friendly_name", ro->friendly_name);
-    jw_kstr(w, "type", ro->type == ROLE_SERVICE ? "service" : "conversation");
-    /* permissions are stored as a JSON array of strings written by Parley itself */
-    jw_key(w, "permissions");
-    jw_raw(w, ro->permissions);
-    jw_kstr(w, "date_created", created);
-    jw_kstr(w, "date_updated", updated);
-    jw_kstr(w, "url", url);
-    jw_obj_end(w);
+    jw_str(w, ((const struct role *)row)->type == ROLE_SERVICE ? "service" : "conversation");
 }
 
-int roles_fetch(struct req *r)
-{
-    if (!sid_valid(r->param[0], r->param_len[0], "RL"))
-        return resp_not_found(r);
-    struct role ro;
-    int rc = r->db->ops->role_get(r->db, r->service_sid, r->param[0], &r->arena, &ro);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    render_role(&w, r, &ro);
-    return 0;
-}
+static const struct field fields[] = {
+    {"sid", FK_CHARS, RL(sid), NULL},
+    {"account_sid", FK_CHARS, RL(account_sid), NULL},
+    {"chat_service_sid", FK_CHARS, RL(service_sid), NULL},
+    {"friendly_name", FK_STR, RL(friendly_name), NULL},
+    {"type", FK_FN, 0, render_type},
+    {"permissions", FK_RAW, RL(permissions), NULL},   /* a JSON array Parley wrote itself */
+    {"date_created", FK_DATE, RL(date_created), NULL},
+    {"date_updated", FK_DATE, RL(date_updated), NULL},
+    {"url", FK_URL, 0, NULL},
+};
 
-static int list_row(void *ctx, const struct role *ro)
+/* The Permission values as the stored array, each valid for the role's type. */
+static int permissions_of(struct req *r, struct role *ro)
 {
-    struct list_ctx *lc = ctx;
-    list_row_begin(lc, ro->id);
-    render_role(lc->w, lc->r, ro);
-    return 0;
-}
-
-static int fetch_roles(struct list_ctx *lc)
-{
-    struct req *r = lc->r;
-    return r->db->ops->role_list(r->db, r->service_sid, &lc->pg->req, list_row, lc);
-}
-
-int roles_list(struct req *r)
-{
-    char path[256];
-    api_rel_base(r, path, sizeof(path) - 8);
-    strcat(path, "/Roles");
-    return paging_list(r, 50, "roles", path, "", fetch_roles, NULL);
-}
-
-static void respond_role(struct req *r, int status, const struct role *ro)
-{
-    struct jw w;
-    api_json_begin(r, &w, status);
-    render_role(&w, r, ro);
-}
-
-static int permission_error(struct req *r)
-{
-    return resp_error(r, E_PERMISSION_NOT_FOUND, "%s", resp_title(E_PERMISSION_NOT_FOUND));
-}
-
-/* ---- create ---- */
-
-static int apply_create(struct store_conn *c, struct req *r)
-{
-    struct role *ro = r->ctx;
-    ro->date_created = ro->date_updated = time_now_ms();
-    int rc = c->ops->role_insert(c, ro);
-    if (rc == ST_IN_USE)   /* the service was deleted after the route found it */
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    respond_role(r, 201, ro);
-    return 0;
-}
-
-int roles_create(struct req *r)
-{
-    struct param_value v[R__COUNT];
-    if (params_read(r, &r->body, create_params, R__COUNT, v) != 0)
-        return 0;
-    struct role *ro = arena_alloc(&r->arena, sizeof(*ro));
-    memset(ro, 0, sizeof(*ro));
-    if (role_type_parse(v[R_TYPE].s, v[R_TYPE].len, &ro->type) != 0)
-        return resp_error(r, E_INVALID_ROLE_TYPE, "%s", resp_title(E_INVALID_ROLE_TYPE));
     const char *bad = NULL;
     ro->permissions = permissions_json(&r->body, "Permission", ro->type, &r->arena, &bad);
-    if (!ro->permissions)
-        return permission_error(r);
-    sid_new(ro->sid, "RL");
-    snprintf(ro->account_sid, sizeof(ro->account_sid), "%s", r->account.sid);
-    snprintf(ro->service_sid, sizeof(ro->service_sid), "%s", r->service_sid);
-    ro->friendly_name = (char *)v[R_FRIENDLY_NAME].s;
-    return api_write(r, apply_create, ro);
+    return ro->permissions ? 0 : E_PERMISSION_NOT_FOUND;
 }
 
-/* ---- update ---- */
-
-static int apply_update(struct store_conn *c, struct req *r)
+static int check_create(struct req *r, void *row, const struct param_value *v)
 {
-    struct role ro;
-    int rc = c->ops->role_get(c, r->service_sid, r->param[0], &r->arena, &ro);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    /* the permissions are checked against the stored type */
-    const char *bad = NULL;
-    ro.permissions = permissions_json(&r->body, "Permission", ro.type, &r->arena, &bad);
-    if (!ro.permissions)
-        return permission_error(r), -1;
-    long long now = time_now_ms();
-    ro.date_updated = now > ro.date_updated ? now : ro.date_updated + 1;
-    rc = c->ops->model->role_update(c, &ro);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    respond_role(r, 200, &ro);
-    return 0;
+    struct role *ro = row;
+    if (role_type_parse(v[R_TYPE].s, v[R_TYPE].len, &ro->type) != 0)
+        return E_INVALID_ROLE_TYPE;
+    return permissions_of(r, ro);
 }
 
-int roles_update(struct req *r)
+static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
 {
-    if (!sid_valid(r->param[0], r->param_len[0], "RL"))
-        return resp_not_found(r);
-    struct param_value v[1];
-    if (params_read(r, &r->body, update_params, 1, v) != 0) {
-        /* a missing role outranks a parameter error (validation order, docs/DECISIONS.md) */
-        struct role ro;
-        if (r->db->ops->role_get(r->db, r->service_sid, r->param[0], &r->arena, &ro) == ST_NOT_FOUND)
-            return resp_not_found(r);
-        return 0;
-    }
-    return api_write(r, apply_update, NULL);
+    return permissions_of(r, stored);
 }
 
-/* ---- delete ---- */
+/* ---- store calls ---- */
 
-static int apply_delete(struct store_conn *c, struct req *r)
+static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
 {
-    int rc = c->ops->model->role_delete(c, r->service_sid, r->param[0]);
-    /* held by a user or a default of the service configuration; the message is the dictionary title */
-    if (rc == ST_IN_USE)
-        return resp_error(r, E_CONFLICT, "%s", resp_title(E_CONFLICT)), -1;
-    return api_deleted(r, rc);
+    return c->ops->role_get(c, r->service_sid, sid, &r->arena, out);
 }
 
-int roles_delete(struct req *r)
+static int insert(struct store_conn *c, struct req *r, void *row) { return c->ops->role_insert(c, row); }
+static int update(struct store_conn *c, struct req *r, const void *row) { return c->ops->model->role_update(c, row); }
+
+static int del(struct store_conn *c, struct req *r, const char *sid)
 {
-    if (!sid_valid(r->param[0], r->param_len[0], "RL"))
-        return resp_not_found(r);
-    return api_write(r, apply_delete, NULL);
+    return c->ops->model->role_delete(c, r->service_sid, sid);
 }
+
+static int list_row(void *ctx, const struct role *ro) { return runner_list_row(ctx, ro); }
+
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p, void *ctx)
+{
+    return c->ops->role_list(c, r->service_sid, p, list_row, ctx);
+}
+
+const struct family roles_family = {
+    .segment = "Roles",
+    .prefix = "RL",
+    .parent = PARENT_TWIN,
+    .row_size = sizeof(struct role),
+    .sid_off = RL(sid),
+    .account_off = RL(account_sid),
+    .service_off = RL(service_sid),
+    .id_off = RL(id),
+    .created_off = RL(date_created),
+    .updated_off = RL(date_updated),
+    .fields = fields,
+    .n_fields = sizeof(fields) / sizeof(fields[0]),
+    .params = params,
+    .n_params = R__COUNT,
+    .op_fetch = &ops_table[OPID_FETCH_ROLE],
+    .op_list = &ops_table[OPID_LIST_ROLE],
+    .op_create = &ops_table[OPID_CREATE_ROLE],
+    .op_update = &ops_table[OPID_UPDATE_ROLE],
+    .op_delete = &ops_table[OPID_DELETE_ROLE],
+    .store = {get, insert, update, del, list},
+    .check_create = check_create,
+    .before_update = before_update,
+};
+
+/* The route table's entry points (api/routes.c). */
+int roles_list(struct req *r) { return run_list(r, &roles_family); }
+int roles_create(struct req *r) { return run_create(r, &roles_family); }
+int roles_fetch(struct req *r) { return run_fetch(r, &roles_family); }
+int roles_update(struct req *r) { return run_update(r, &roles_family); }
+int roles_delete(struct req *r) { return run_delete(r, &roles_family); }

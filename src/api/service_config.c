@@ -1,61 +1,50 @@
 /* Service configuration: /v1/Services/{ChatServiceSid}/Configuration and its Notifications
- * (BEHAVIOUR §3.5, §3.6). The route (ROUTE_SERVICE) has already found the service among the caller's. */
+ * (BEHAVIOUR §3.5, §3.6): two singleton families run by api/runner.c, each the service's one row of
+ * settings. The configuration's hook checks the default roles it is given. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
-#include "api/params.h"
-#include "http/response.h"
+#include "api/families.h"
 #include "json/jw.h"
 #include "store/account_store.h"
 
 /* ---- configuration ---- */
 
+#define SC(m) offsetof(struct service_config, m)
+
 enum { SC_CREATOR_ROLE, SC_CONVERSATION_ROLE, SC_SERVICE_ROLE, SC_REACHABILITY, SC__COUNT };
 
 static const struct param_spec config_params[SC__COUNT] = {
-    [SC_CREATOR_ROLE] = {"DefaultConversationCreatorRoleSid", PK_SID, 0, 0, 0, 0, "RL"},
-    [SC_CONVERSATION_ROLE] = {"DefaultConversationRoleSid", PK_SID, 0, 0, 0, 0, "RL"},
-    [SC_SERVICE_ROLE] = {"DefaultChatServiceRoleSid", PK_SID, 0, 0, 0, 0, "RL"},
-    [SC_REACHABILITY] = {"ReachabilityEnabled", PK_BOOL, 0, 0, 0, 0, NULL},
+    [SC_CREATOR_ROLE] = {"DefaultConversationCreatorRoleSid", PK_SID, P_NO_SLOT, 0, 0, 0, "RL", 0},
+    [SC_CONVERSATION_ROLE] = {"DefaultConversationRoleSid", PK_SID, P_NO_SLOT, 0, 0, 0, "RL", 0},
+    [SC_SERVICE_ROLE] = {"DefaultChatServiceRoleSid", PK_SID, P_NO_SLOT, 0, 0, 0, "RL", 0},
+    [SC_REACHABILITY] = {"ReachabilityEnabled", PK_BOOL, 0, 0, 0, 0, NULL, SC(reachability_enabled)},
 };
 
-struct config_write {
-    struct param_value v[SC__COUNT];
+static void render_config_links(struct jw *w, const void *row, struct req *r)
+{
+    const struct service_config *cfg = row;
+    char url[480];
+    int n = snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration", r->app->public_url, cfg->service_sid);
+    jw_obj_begin(w);
+    snprintf(url + n, sizeof(url) - (size_t)n, "/Notifications");
+    jw_kstr(w, "notifications", url);
+    snprintf(url + n, sizeof(url) - (size_t)n, "/Webhooks");
+    jw_kstr(w, "webhooks", url);
+    jw_obj_end(w);
+}
+
+static const struct field config_fields[] = {
+    {"chat_service_sid", FK_CHARS, SC(service_sid), NULL},
+    {"default_conversation_creator_role_sid", FK_CHARS, SC(conversation_creator_role_sid), NULL},
+    {"default_conversation_role_sid", FK_CHARS, SC(conversation_role_sid), NULL},
+    {"default_chat_service_role_sid", FK_CHARS, SC(chat_service_role_sid), NULL},
+    {"url", FK_URL, 0, NULL},
+    {"links", FK_FN, 0, render_config_links},
+    {"reachability_enabled", FK_BOOL, SC(reachability_enabled), NULL},
 };
-
-static void respond_config(struct req *r, const struct service_config *cfg)
-{
-    char url[400], notifications[440], webhooks[440];
-    snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration", r->app->public_url, cfg->service_sid);
-    snprintf(notifications, sizeof(notifications), "%s/Notifications", url);
-    snprintf(webhooks, sizeof(webhooks), "%s/Webhooks", url);
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    jw_obj_begin(&w);
-    jw_kstr(&w, "chat_service_sid", cfg->service_sid);
-    jw_kstr(&w, "default_conversation_creator_role_sid", cfg->conversation_creator_role_sid);
-    jw_kstr(&w, "default_conversation_role_sid", cfg->conversation_role_sid);
-    jw_kstr(&w, "default_chat_service_role_sid", cfg->chat_service_role_sid);
-    jw_kstr(&w, "url", url);
-    jw_key(&w, "links");
-    jw_obj_begin(&w);
-    jw_kstr(&w, "notifications", notifications);
-    jw_kstr(&w, "webhooks", webhooks);
-    jw_obj_end(&w);
-    jw_kbool(&w, "reachability_enabled", cfg->reachability_enabled);
-    jw_obj_end(&w);
-}
-
-int service_config_fetch(struct req *r)
-{
-    struct service_config cfg;
-    int rc = r->db->ops->service_config_get(r->db, r->service_sid, &cfg);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
-    respond_config(r, &cfg);
-    return 0;
-}
 
 /* A default role must be a role of this service with the type its slot needs: the service role for
  * new users, conversation roles for conversation creators and members. */
@@ -67,45 +56,52 @@ static int take_role(struct store_conn *c, struct req *r, const struct param_val
     struct role ro;
     int rc = c->ops->role_get(c, r->service_sid, v->s, &r->arena, &ro);
     if (rc != ST_OK && rc != ST_NOT_FOUND)
-        return resp_store_error(r, rc), -1;
-    if (rc == ST_NOT_FOUND || ro.type != type) {
-        if (type == ROLE_SERVICE)
-            return resp_error(r, E_ROLE_NOT_FOUND, "%s", resp_title(E_ROLE_NOT_FOUND)), -1;
-        return resp_error(r, E_CONVERSATION_ROLE_NOT_FOUND, "%s", resp_title(E_CONVERSATION_ROLE_NOT_FOUND)), -1;
-    }
+        return rc;
+    if (rc == ST_NOT_FOUND || ro.type != type)
+        return type == ROLE_SERVICE ? E_ROLE_NOT_FOUND : E_CONVERSATION_ROLE_NOT_FOUND;
     memcpy(out, ro.sid, SID_LEN + 1);
     return 0;
 }
 
-static int apply_config_update(struct store_conn *c, struct req *r)
+static int config_before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
 {
-    struct config_write *cw = r->ctx;
-    struct service_config cfg;
-    int rc = c->ops->service_config_get(c, r->service_sid, &cfg);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    if (take_role(c, r, &cw->v[SC_CREATOR_ROLE], ROLE_CONVERSATION, cfg.conversation_creator_role_sid) != 0 ||
-        take_role(c, r, &cw->v[SC_CONVERSATION_ROLE], ROLE_CONVERSATION, cfg.conversation_role_sid) != 0 ||
-        take_role(c, r, &cw->v[SC_SERVICE_ROLE], ROLE_SERVICE, cfg.chat_service_role_sid) != 0)
-        return -1;
-    if (cw->v[SC_REACHABILITY].present)
-        cfg.reachability_enabled = (int)cw->v[SC_REACHABILITY].i;
-    rc = c->ops->model->service_config_update(c, &cfg);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    respond_config(r, &cfg);
-    return 0;
+    struct service_config *cfg = stored;
+    int err = take_role(c, r, &v[SC_CREATOR_ROLE], ROLE_CONVERSATION, cfg->conversation_creator_role_sid);
+    if (!err)
+        err = take_role(c, r, &v[SC_CONVERSATION_ROLE], ROLE_CONVERSATION, cfg->conversation_role_sid);
+    if (!err)
+        err = take_role(c, r, &v[SC_SERVICE_ROLE], ROLE_SERVICE, cfg->chat_service_role_sid);
+    return err;
 }
 
-int service_config_update(struct req *r)
+static int config_get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
-    struct config_write *cw = arena_alloc(&r->arena, sizeof(*cw));
-    if (params_read(r, &r->body, config_params, SC__COUNT, cw->v) != 0)
-        return 0;
-    if (params_count_present(cw->v, SC__COUNT) == 0)
-        return resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
-    return api_write(r, apply_config_update, cw);
+    return c->ops->service_config_get(c, r->service_sid, out);
 }
+
+static int config_update(struct store_conn *c, struct req *r, const void *row)
+{
+    return c->ops->model->service_config_update(c, row);
+}
+
+const struct family service_config_family = {
+    .segment = "Configuration",
+    .singleton = 1,
+    .parent = PARENT_SERVICE,
+    .row_size = sizeof(struct service_config),
+    .service_off = SC(service_sid),
+    .fields = config_fields,
+    .n_fields = sizeof(config_fields) / sizeof(config_fields[0]),
+    .params = config_params,
+    .n_params = SC__COUNT,
+    .op_fetch = &ops_table[OPID_FETCH_SERVICE_CONFIGURATION],
+    .op_update = &ops_table[OPID_UPDATE_SERVICE_CONFIGURATION],
+    .store = {.get = config_get, .update = config_update},
+    .before_update = config_before_update,
+};
+
+int service_config_fetch(struct req *r) { return run_fetch(r, &service_config_family); }
+int service_config_update(struct req *r) { return run_update(r, &service_config_family); }
 
 /* ---- notifications ---- */
 
@@ -113,9 +109,11 @@ int service_config_update(struct req *r)
  * text in a 4 KiB APNs/FCM payload, and a sound is a file name in the app (docs/DECISIONS.md). */
 #define NOTIFICATION_TEMPLATE_MAX 1024
 #define NOTIFICATION_SOUND_MAX 256
-#define TEMPLATE_PARAM(name) \
-    {name, PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL}
-#define SOUND_PARAM(name) {name, PK_STRING, 0, 0, NOTIFICATION_SOUND_MAX, E_NOTIFICATION_SOUND_TOO_LONG, NULL}
+#define NT(m) offsetof(struct notifications, m)
+#define FLAG_PARAM(name, m) {name, PK_BOOL, 0, 0, 0, 0, NULL, NT(m)}
+#define TEMPLATE_PARAM(name, m) \
+    {name, PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL, NT(m)}
+#define SOUND_PARAM(name, m) {name, PK_STRING, 0, 0, NOTIFICATION_SOUND_MAX, E_NOTIFICATION_SOUND_TOO_LONG, NULL, NT(m)}
 
 enum {
     N_LOG_ENABLED,
@@ -135,23 +133,19 @@ enum {
 };
 
 static const struct param_spec notification_params[N__COUNT] = {
-    [N_LOG_ENABLED] = {"LogEnabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_NEW_ENABLED] = {"NewMessage.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_NEW_TEMPLATE] = TEMPLATE_PARAM("NewMessage.Template"),
-    [N_NEW_SOUND] = SOUND_PARAM("NewMessage.Sound"),
-    [N_NEW_BADGE] = {"NewMessage.BadgeCountEnabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_ADDED_ENABLED] = {"AddedToConversation.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_ADDED_TEMPLATE] = TEMPLATE_PARAM("AddedToConversation.Template"),
-    [N_ADDED_SOUND] = SOUND_PARAM("AddedToConversation.Sound"),
-    [N_REMOVED_ENABLED] = {"RemovedFromConversation.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_REMOVED_TEMPLATE] = TEMPLATE_PARAM("RemovedFromConversation.Template"),
-    [N_REMOVED_SOUND] = SOUND_PARAM("RemovedFromConversation.Sound"),
-    [N_MEDIA_ENABLED] = {"NewMessage.WithMedia.Enabled", PK_BOOL, 0, 0, 0, 0, NULL},
-    [N_MEDIA_TEMPLATE] = TEMPLATE_PARAM("NewMessage.WithMedia.Template"),
-};
-
-struct notification_write {
-    struct param_value v[N__COUNT];
+    [N_LOG_ENABLED] = FLAG_PARAM("LogEnabled", log_enabled),
+    [N_NEW_ENABLED] = FLAG_PARAM("NewMessage.Enabled", new_message_enabled),
+    [N_NEW_TEMPLATE] = TEMPLATE_PARAM("NewMessage.Template", new_message_template),
+    [N_NEW_SOUND] = SOUND_PARAM("NewMessage.Sound", new_message_sound),
+    [N_NEW_BADGE] = FLAG_PARAM("NewMessage.BadgeCountEnabled", new_message_badge_count_enabled),
+    [N_ADDED_ENABLED] = FLAG_PARAM("AddedToConversation.Enabled", added_enabled),
+    [N_ADDED_TEMPLATE] = TEMPLATE_PARAM("AddedToConversation.Template", added_template),
+    [N_ADDED_SOUND] = SOUND_PARAM("AddedToConversation.Sound", added_sound),
+    [N_REMOVED_ENABLED] = FLAG_PARAM("RemovedFromConversation.Enabled", removed_enabled),
+    [N_REMOVED_TEMPLATE] = TEMPLATE_PARAM("RemovedFromConversation.Template", removed_template),
+    [N_REMOVED_SOUND] = SOUND_PARAM("RemovedFromConversation.Sound", removed_sound),
+    [N_MEDIA_ENABLED] = FLAG_PARAM("NewMessage.WithMedia.Enabled", new_message_with_media_enabled),
+    [N_MEDIA_TEMPLATE] = TEMPLATE_PARAM("NewMessage.WithMedia.Template", new_message_with_media_template),
 };
 
 /* A key of a nested object is rendered once it holds something: `enabled` always, a template or sound once
@@ -163,10 +157,8 @@ static void notification_text(struct jw *w, const char *key, const char *value)
         jw_kstr(w, key, value);
 }
 
-static void notification_kind(struct jw *w, const char *key, int enabled, const char *template,
-                              const char *sound)
+static void notification_kind(struct jw *w, int enabled, const char *template, const char *sound)
 {
-    jw_key(w, key);
     jw_obj_begin(w);
     jw_kbool(w, "enabled", enabled);
     notification_text(w, "template", template);
@@ -174,94 +166,71 @@ static void notification_kind(struct jw *w, const char *key, int enabled, const 
     jw_obj_end(w);
 }
 
-static void respond_notifications(struct req *r, const struct notifications *n)
+static void render_new_message(struct jw *w, const void *row, struct req *r)
 {
-    char url[480];
-    snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration/Notifications", r->app->public_url,
-             n->service_sid);
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    jw_obj_begin(&w);
-    jw_kstr(&w, "account_sid", n->account_sid);
-    jw_kstr(&w, "chat_service_sid", n->service_sid);
-    jw_key(&w, "new_message");
-    jw_obj_begin(&w);
-    jw_kbool(&w, "enabled", n->new_message_enabled);
-    notification_text(&w, "template", n->new_message_template);
+    const struct notifications *n = row;
+    jw_obj_begin(w);
+    jw_kbool(w, "enabled", n->new_message_enabled);
+    notification_text(w, "template", n->new_message_template);
     if (n->new_message_badge_count_enabled)
-        jw_kbool(&w, "badge_count_enabled", 1);
-    notification_text(&w, "sound", n->new_message_sound);
+        jw_kbool(w, "badge_count_enabled", 1);
+    notification_text(w, "sound", n->new_message_sound);
     if (n->new_message_with_media_enabled || n->new_message_with_media_template) {
-        jw_key(&w, "with_media");
-        jw_obj_begin(&w);
-        jw_kbool(&w, "enabled", n->new_message_with_media_enabled);
-        notification_text(&w, "template", n->new_message_with_media_template);
-        jw_obj_end(&w);
+        jw_key(w, "with_media");
+        jw_obj_begin(w);
+        jw_kbool(w, "enabled", n->new_message_with_media_enabled);
+        notification_text(w, "template", n->new_message_with_media_template);
+        jw_obj_end(w);
     }
-    jw_obj_end(&w);
-    notification_kind(&w, "added_to_conversation", n->added_enabled, n->added_template, n->added_sound);
-    notification_kind(&w, "removed_from_conversation", n->removed_enabled, n->removed_template,
-                      n->removed_sound);
-    jw_kbool(&w, "log_enabled", n->log_enabled);
-    jw_kstr(&w, "url", url);
-    jw_obj_end(&w);
+    jw_obj_end(w);
 }
 
-int notifications_fetch(struct req *r)
+static void render_added(struct jw *w, const void *row, struct req *r)
 {
-    struct notifications n;
-    int rc = r->db->ops->model->notifications_get(r->db, r->service_sid, &r->arena, &n);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
-    respond_notifications(r, &n);
-    return 0;
+    const struct notifications *n = row;
+    notification_kind(w, n->added_enabled, n->added_template, n->added_sound);
 }
 
-static void set_flag(int *field, const struct param_value *v)
+static void render_removed(struct jw *w, const void *row, struct req *r)
 {
-    if (v->present)
-        *field = (int)v->i;
+    const struct notifications *n = row;
+    notification_kind(w, n->removed_enabled, n->removed_template, n->removed_sound);
 }
 
-static void set_text(char **field, const struct param_value *v)
+static const struct field notification_fields[] = {
+    {"account_sid", FK_CHARS, NT(account_sid), NULL},
+    {"chat_service_sid", FK_CHARS, NT(service_sid), NULL},
+    {"new_message", FK_FN, 0, render_new_message},
+    {"added_to_conversation", FK_FN, 0, render_added},
+    {"removed_from_conversation", FK_FN, 0, render_removed},
+    {"log_enabled", FK_BOOL, NT(log_enabled), NULL},
+    {"url", FK_URL, 0, NULL},
+};
+
+static int notifications_get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
-    if (v->present)
-        *field = (char *)v->s;
+    return c->ops->model->notifications_get(c, r->service_sid, &r->arena, out);
 }
 
-static int apply_notifications_update(struct store_conn *c, struct req *r)
+static int notifications_put(struct store_conn *c, struct req *r, const void *row)
 {
-    const struct param_value *v = ((struct notification_write *)r->ctx)->v;
-    struct notifications n;
-    int rc = c->ops->model->notifications_get(c, r->service_sid, &r->arena, &n);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    set_flag(&n.log_enabled, &v[N_LOG_ENABLED]);
-    set_flag(&n.new_message_enabled, &v[N_NEW_ENABLED]);
-    set_text(&n.new_message_template, &v[N_NEW_TEMPLATE]);
-    set_text(&n.new_message_sound, &v[N_NEW_SOUND]);
-    set_flag(&n.new_message_badge_count_enabled, &v[N_NEW_BADGE]);
-    set_flag(&n.added_enabled, &v[N_ADDED_ENABLED]);
-    set_text(&n.added_template, &v[N_ADDED_TEMPLATE]);
-    set_text(&n.added_sound, &v[N_ADDED_SOUND]);
-    set_flag(&n.removed_enabled, &v[N_REMOVED_ENABLED]);
-    set_text(&n.removed_template, &v[N_REMOVED_TEMPLATE]);
-    set_text(&n.removed_sound, &v[N_REMOVED_SOUND]);
-    set_flag(&n.new_message_with_media_enabled, &v[N_MEDIA_ENABLED]);
-    set_text(&n.new_message_with_media_template, &v[N_MEDIA_TEMPLATE]);
-    rc = c->ops->model->notifications_put(c, &n);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    respond_notifications(r, &n);
-    return 0;
+    return c->ops->model->notifications_put(c, row);
 }
 
-int notifications_update(struct req *r)
-{
-    struct notification_write *nw = arena_alloc(&r->arena, sizeof(*nw));
-    if (params_read(r, &r->body, notification_params, N__COUNT, nw->v) != 0)
-        return 0;
-    if (params_count_present(nw->v, N__COUNT) == 0)
-        return resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
-    return api_write(r, apply_notifications_update, nw);
-}
+const struct family notifications_family = {
+    .segment = "Configuration/Notifications",
+    .singleton = 1,
+    .parent = PARENT_SERVICE,
+    .row_size = sizeof(struct notifications),
+    .service_off = NT(service_sid),
+    .fields = notification_fields,
+    .n_fields = sizeof(notification_fields) / sizeof(notification_fields[0]),
+    .params = notification_params,
+    .n_params = N__COUNT,
+    .op_fetch = &ops_table[OPID_FETCH_SERVICE_NOTIFICATION],
+    .op_update = &ops_table[OPID_UPDATE_SERVICE_NOTIFICATION],
+    .store = {.get = notifications_get, .update = notifications_put},
+};
+
+int notifications_fetch(struct req *r) { return run_fetch(r, &notifications_family); }
+int notifications_update(struct req *r) { return run_update(r, &notifications_family); }

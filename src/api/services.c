@@ -139,7 +139,7 @@ int services_create_default_account(struct app *app, const char *account_sid, co
 #define SERVICE_NAME_MAX 256   /* [SPEC] "limited to 256 characters" */
 
 static const struct param_spec create_params[] = {
-    {"FriendlyName", PK_STRING, P_REQUIRED, 0, SERVICE_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL},
+    {"FriendlyName", PK_STRING, P_REQUIRED, 0, SERVICE_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL, 0},
 };
 
 static void render_service(struct jw *w, struct req *r, const struct service *sv)

@@ -10,7 +10,7 @@
 #include "util/timefmt.h"
 
 static const struct param_spec log_params[] = {
-    {"Limit", PK_INT, 0, 1, 1000, 0, NULL},
+    {"Limit", PK_INT, 0, 1, 1000, 0, NULL, 0},
 };
 
 static void put_time(struct jw *w, const char *key, long long ms)

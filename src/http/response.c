@@ -65,6 +65,8 @@ const char *resp_title(enum twilio_code code)
         return "Attributes not valid JSON";
     case E_USER_EXISTS:
         return "User already exists";
+    case E_IDENTITY_LOOKS_LIKE_SID:
+        return "Identity should not match user SID pattern";
     case E_ROLE_NOT_FOUND:
         return "Role not found";
     case E_SERVICE_NOT_FOUND:

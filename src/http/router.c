@@ -2,7 +2,6 @@
 
 #include <string.h>
 
-#include "util/sid.h"
 #include "util/text.h"
 
 #define MAX_SEGMENTS 10
@@ -35,30 +34,50 @@ static int split(char *p, struct segs *sg)
     return 0;
 }
 
-/* Matches pattern against segments [from, n); path parameters are captured raw into r. */
-static int match_pattern(const char *pattern, const struct segs *sg, int from, struct req *r)
+/* Matches pattern against the segments from `from` on, capturing each "{}" segment (raw) into cap[], at
+ * most max of them; *ncap says how many. Returns the index after the last segment it matched, or -1. */
+static int match_segments(const char *pattern, const struct segs *sg, int from, const char **cap, size_t *cap_len,
+                          int max, int *ncap)
 {
-    int i = from, np = 0;
+    int i = from;
+    *ncap = 0;
     const char *p = pattern;
     while (*p == '/') {
         p++;
         const char *end = strchr(p, '/');
         size_t plen = end ? (size_t)(end - p) : strlen(p);
         if (i >= sg->n)
-            return 0;
+            return -1;
         if (plen == 2 && p[0] == '{' && p[1] == '}') {
-            if (np == ROUTE_MAX_PARAMS)
-                return 0;
-            r->param[np] = sg->s[i];
-            r->param_len[np] = sg->len[i];
-            np++;
+            if (*ncap == max)
+                return -1;
+            cap[*ncap] = sg->s[i];
+            cap_len[*ncap] = sg->len[i];
+            (*ncap)++;
         } else if (plen != sg->len[i] || memcmp(p, sg->s[i], plen) != 0) {
-            return 0;
+            return -1;
         }
         i++;
         p += plen;
     }
-    return i == sg->n;
+    return i;
+}
+
+/* A route's pattern against segments [from, n): all of them, parameters into r. */
+static int match_pattern(const char *pattern, const struct segs *sg, int from, struct req *r)
+{
+    int n;
+    return match_segments(pattern, sg, from, r->param, r->param_len, ROUTE_MAX_PARAMS, &n) == sg->n;
+}
+
+/* The mount's pattern against the first segments: how many it spans (its one "{}" segment in
+ * *captured), or 0 when the path does not start with it. */
+static int match_mount(const char *pattern, const struct segs *sg, const char **captured)
+{
+    size_t len;
+    int n;
+    int end = match_segments(pattern, sg, 0, captured, &len, 1, &n);
+    return end > 0 && n == 1 ? end : 0;
 }
 
 static handler_fn pick(const struct route *rt, enum http_method m)
@@ -88,8 +107,8 @@ static int decode_params(struct req *r)
     return 0;
 }
 
-int router_match(const struct route *table, const char *prefix, struct req *r, const struct route **out,
-                 handler_fn *fn)
+int router_match(const struct route *table, const char *prefix, const struct route_mount *mount, struct req *r,
+                 const struct route **out, handler_fn *fn)
 {
     size_t plen = strlen(prefix);
     if (strncmp(r->path, prefix, plen) != 0 || r->path[plen] != '/')
@@ -99,24 +118,25 @@ int router_match(const struct route *table, const char *prefix, struct req *r, c
     if (split(copy, &sg) != 0)
         return ROUTE_NOT_FOUND;
 
+    const char *mounted = NULL;
+    int skip = mount ? match_mount(mount->pattern, &sg, &mounted) : 0;
     const struct route *hit = NULL;
     for (const struct route *rt = table; rt->pattern && !hit; rt++) {
         memset(r->param, 0, sizeof(r->param));
         if (match_pattern(rt->pattern, &sg, 0, r)) {
             hit = rt;
             r->service_path = 0;
-        } else if ((rt->flags & ROUTE_TWIN) && sg.n >= 3 && strcmp(sg.s[0], "Services") == 0 &&
-                   match_pattern(rt->pattern, &sg, 2, r)) {
+        } else if ((rt->flags & ROUTE_TWIN) && skip && match_pattern(rt->pattern, &sg, skip, r)) {
             hit = rt;
             r->service_path = 1;
-            r->service_sid = sg.s[1];
+            r->service_sid = mounted;
         }
     }
     if (!hit)
         return ROUTE_NOT_FOUND;
     if (decode_params(r) != 0)
         return ROUTE_NOT_FOUND;
-    if (r->service_path && !sid_valid(r->service_sid, strlen(r->service_sid), "IS"))
+    if (r->service_path && !mount->accept(r->service_sid, strlen(r->service_sid)))
         return ROUTE_NOT_FOUND;
     *out = hit;
     *fn = pick(hit, r->method);

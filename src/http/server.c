@@ -768,8 +768,10 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
     }
     the_server = s;
     app->in_flight = in_flight_now;
-    static const char *route_names[METRICS_MAX_ROUTES];
-    metrics_init(route_names, api_route_names(route_names, METRICS_MAX_ROUTES));
+    const char *const *route_names;
+    int nroutes = api_route_names(&route_names);
+    if (nroutes < 0 || metrics_init(route_names, nroutes) != 0)
+        log_warn("metrics are off: no memory for their counters");
     *out = s;
     return 0;
 fail_addr:

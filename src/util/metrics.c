@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -20,34 +21,59 @@ static const long long lat_bounds[] = {250, 500, 1000, 2500, 5000, 10000, 25000,
 static const int batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 #define NBATCH (sizeof(batch_bounds) / sizeof(batch_bounds[0]))
 
-#define ROUTE_SLOTS (METRICS_MAX_ROUTES + 1) /* the last slot: "other" */
-
+/* Sized by metrics_init from the route table: nroutes slots and the last one, "other" (slot nroutes).
+ * Allocated once at start; NULL before, when nothing is counted. */
 static const char *const *route_names;
 static int nroutes;
-static atomic_ullong req_count[ROUTE_SLOTS][NMETHODS][NSTATUS];
-static atomic_ullong lat_bucket[ROUTE_SLOTS][NLAT + 1];
-static atomic_ullong lat_sum_us[ROUTE_SLOTS];
+#define OTHER nroutes
+static atomic_ullong (*req_count)[NMETHODS][NSTATUS];
+static atomic_ullong (*lat_bucket)[NLAT + 1];
+static atomic_ullong *lat_sum_us;
 static atomic_ullong batch_bucket[NBATCH + 1];
 static atomic_ullong batch_sum, batch_count;
 static atomic_ullong commit_bucket[NLAT + 1];
 static atomic_ullong commit_sum_us;
 
 /* Per-account counters. state: 0 free, 1 being claimed (the SID is being copied in), 2 ready. */
-#define ACCOUNT_ROUTE_SLOTS (METRICS_ACCOUNT_ROUTES + 1) /* the last slot: "other" */
 _Static_assert((METRICS_ACCOUNTS & (METRICS_ACCOUNTS - 1)) == 0, "the probe masks with METRICS_ACCOUNTS - 1");
 
 struct account_counters {
     atomic_int state;
     char sid[SID_LEN + 1];
-    atomic_ullong count[ACCOUNT_ROUTE_SLOTS][NMETHODS][NSTATUS];
+    atomic_ullong (*count)[NMETHODS][NSTATUS];   /* nroutes + 1 rows, in account_counts */
 };
 
 static struct account_counters accounts[METRICS_ACCOUNTS];
 
-void metrics_init(const char *const *names, int n)
+static atomic_ullong (*account_counts)[NMETHODS][NSTATUS];
+
+int metrics_init(const char *const *names, int n)
 {
+    if (req_count)   /* sized once per process: counters never move under a running server */
+        return names == route_names && n == nroutes ? 0 : -1;
+    if (n < 0)
+        return -1;
+    size_t slots = (size_t)n + 1;
+    req_count = calloc(slots, sizeof(*req_count));
+    lat_bucket = calloc(slots, sizeof(*lat_bucket));
+    lat_sum_us = calloc(slots, sizeof(*lat_sum_us));
+    account_counts = calloc(slots * METRICS_ACCOUNTS, sizeof(*account_counts));
+    if (!req_count || !lat_bucket || !lat_sum_us || !account_counts) {
+        free(req_count);
+        free(lat_bucket);
+        free(lat_sum_us);
+        free(account_counts);
+        req_count = NULL;
+        lat_bucket = NULL;
+        lat_sum_us = NULL;
+        account_counts = NULL;
+        return -1;
+    }
+    for (int i = 0; i < METRICS_ACCOUNTS; i++)
+        accounts[i].count = account_counts + (size_t)i * slots;
     route_names = names;
-    nroutes = n < METRICS_MAX_ROUTES ? n : METRICS_MAX_ROUTES;
+    nroutes = n;
+    return 0;
 }
 
 static int status_slot(int status)
@@ -70,7 +96,9 @@ static int lat_slot(long long us)
 
 void metrics_request(int route, int method, int status, long long duration_us)
 {
-    int r = route >= 0 && route < nroutes ? route : METRICS_MAX_ROUTES;
+    if (!req_count)
+        return;
+    int r = route >= 0 && route < nroutes ? route : OTHER;
     if (method < 0 || method >= NMETHODS)
         method = NMETHODS - 1;
     if (duration_us < 0)
@@ -121,9 +149,9 @@ int metrics_account_slot(const char *sid)
 
 void metrics_account_request(int slot, int route, int method, int status)
 {
-    if (slot < 0 || slot >= METRICS_ACCOUNTS)
+    if (slot < 0 || slot >= METRICS_ACCOUNTS || !account_counts)
         return;
-    int r = route >= 0 && route < nroutes && route < METRICS_ACCOUNT_ROUTES ? route : METRICS_ACCOUNT_ROUTES;
+    int r = route >= 0 && route < nroutes ? route : OTHER;
     if (method < 0 || method >= NMETHODS)
         method = NMETHODS - 1;
     inc(&accounts[slot].count[r][method][status_slot(status)], 1);
@@ -144,8 +172,7 @@ void metrics_commit(int batch_size, long long commit_us)
 static unsigned long long get(atomic_ullong *c) { return atomic_load_explicit(c, memory_order_relaxed); }
 
 /* "other": unrouted paths, OPTIONS, /healthz and /metrics */
-static const char *route_label(int r) { return r == METRICS_MAX_ROUTES ? "other" : route_names[r]; }
-static const char *account_route_label(int r) { return r == METRICS_ACCOUNT_ROUTES ? "other" : route_names[r]; }
+static const char *route_label(int r) { return r == OTHER ? "other" : route_names[r]; }
 
 static void status_label(char *out, size_t n, size_t s)
 {
@@ -162,9 +189,7 @@ static const char account_help[] =
 static void account_samples(struct buf *b, int slot)
 {
     struct account_counters *a = &accounts[slot];
-    for (int r = 0; r < ACCOUNT_ROUTE_SLOTS; r++) {
-        if (r >= nroutes && r != METRICS_ACCOUNT_ROUTES)
-            continue;
+    for (int r = 0; a->count && r <= OTHER; r++) {
         for (int m = 0; m < NMETHODS; m++)
             for (size_t s = 0; s < NSTATUS; s++) {
                 unsigned long long v = get(&a->count[r][m][s]);
@@ -175,7 +200,7 @@ static void account_samples(struct buf *b, int slot)
                 buf_printf(b,
                            "parley_account_http_requests_total{account_sid=\"%s\",route=\"%s\",method=\"%s\","
                            "status=\"%s\"} %llu\n",
-                           a->sid, account_route_label(r), method_names[m], st, v);
+                           a->sid, route_label(r), method_names[m], st, v);
             }
     }
 }
@@ -211,9 +236,7 @@ void metrics_render(struct buf *b, long long outbox_depth, long long in_flight)
 {
     buf_puts(b, "# HELP parley_http_requests_total HTTP requests by route, method and status.\n"
                 "# TYPE parley_http_requests_total counter\n");
-    for (int r = 0; r < ROUTE_SLOTS; r++) {
-        if (r >= nroutes && r != METRICS_MAX_ROUTES)
-            continue;
+    for (int r = 0; req_count && r <= OTHER; r++) {
         for (int m = 0; m < NMETHODS; m++)
             for (size_t s = 0; s < NSTATUS; s++) {
                 unsigned long long v = get(&req_count[r][m][s]);
@@ -229,9 +252,7 @@ void metrics_render(struct buf *b, long long outbox_depth, long long in_flight)
     }
     buf_puts(b, "# HELP parley_http_request_duration_seconds Time from the request line to the response, by route.\n"
                 "# TYPE parley_http_request_duration_seconds histogram\n");
-    for (int r = 0; r < ROUTE_SLOTS; r++) {
-        if ((r >= nroutes && r != METRICS_MAX_ROUTES))
-            continue;
+    for (int r = 0; lat_bucket && r <= OTHER; r++) {
         unsigned long long any = 0;
         for (size_t i = 0; i <= NLAT; i++)
             any += get(&lat_bucket[r][i]);

@@ -6,10 +6,10 @@
 
 struct buf;
 
-#define METRICS_MAX_ROUTES 64
-
-/* names[i] labels route i (e.g. "/v1/Users/{}"); the table is borrowed for the process's life. */
-void metrics_init(const char *const *names, int n);
+/* names[i] labels route i (e.g. "/v1/Users/{}"); the table is borrowed for the process's life. The
+ * counters are sized for n routes here, once (another call fails): nothing is counted before. Returns 0,
+ * or -1 when out of memory. */
+int metrics_init(const char *const *names, int n);
 /* route: an index into the names, or -1 ("other") for requests no route handled. method: "GET"... status: HTTP. */
 void metrics_request(int route, int method, int status, long long duration_us);
 void metrics_commit(int batch_size, long long commit_us);
@@ -19,10 +19,8 @@ void metrics_render(struct buf *out, long long outbox_depth, long long in_flight
 
 /* Per-account request counters, for an account's own view of /metrics. A fixed table of
  * METRICS_ACCOUNTS slots keyed by account SID: a slot is claimed the first time its account is seen
- * and never given back; counting is a relaxed atomic add, as above. Routes from METRICS_ACCOUNT_ROUTES
- * on are counted as "other". */
+ * and never given back; counting is a relaxed atomic add, as above. */
 #define METRICS_ACCOUNTS 256
-#define METRICS_ACCOUNT_ROUTES 32
 
 /* The slot of account sid ("AC" + 32 hex), claimed on first sight; -1 when the table is full or sid is
  * not a SID's length. Lock-free. */

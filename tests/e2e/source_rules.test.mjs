@@ -14,7 +14,7 @@ const ALLOWED = {
   'src/util/arena.c': { abort: 2 }, // malloc failed; vsnprintf failed (no input gets near INT_MAX bytes)
   'src/http/server.c': { abort: 1 }, // calloc of a connection state failed
   'src/webhook/client.c': { abort: 2 }, // calloc / realloc failed
-  'src/api/accounts.c': { abort: 1 }, // getrandom failed: secrets must be unguessable
+  'src/cli/accounts.c': { abort: 1 }, // getrandom failed: secrets must be unguessable
   'src/main.c': { abort: 1 }, // getrandom failed (random_hex is only called with constant sizes)
 };
 

@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct route *rt = NULL;
     handler_fn fn = NULL;
     int admin = strncmp(path, "/parley/", 8) == 0;
-    int rc = router_match(admin ? admin_routes : api_routes, admin ? "/parley" : "/v1", &r, &rt, &fn);
+    int rc = router_match(admin ? admin_routes : api_routes, admin ? "/parley" : "/v1", admin ? NULL : &api_mount, &r,
+                          &rt, &fn);
     if (rc == ROUTE_OK || rc == ROUTE_NO_METHOD) {
         if (!rt || !rt->pattern)
             abort();

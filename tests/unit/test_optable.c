@@ -169,13 +169,13 @@ static void test_params(void **state)
             assert_true(p->in <= PIN_HEADER);
             if (p->in == PIN_PATH)
                 assert_true(p->flags & PF_REQUIRED);
-            int enum_kind = p->kind == PK_ENUM || p->kind == PK_ENUM_ARRAY;
+            int enum_kind = p->kind == OPP_ENUM || p->kind == OPP_ENUM_ARRAY;
             assert_int_equal(enum_kind, p->choices != NULL);
             if (p->choices)
                 assert_non_null(p->choices[0]);
-            assert_int_equal(p->kind == PK_SID, p->prefix[0] != '\0');
+            assert_int_equal(p->kind == OPP_SID, p->prefix[0] != '\0');
             if (p->flags & (PF_MIN | PF_MAX))
-                assert_int_equal(p->kind, PK_INT);
+                assert_int_equal(p->kind, OPP_INT);
             if ((p->flags & PF_MIN) && (p->flags & PF_MAX))
                 assert_true(p->min <= p->max);
             for (int j = 0; j < k; j++)

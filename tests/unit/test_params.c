@@ -65,7 +65,7 @@ static void assert_ok(int rc)
 
 static void test_string_limit_in_characters(void **state)
 {
-    const struct param_spec spec[] = {{"FriendlyName", PK_STRING, 0, 0, 3, 50003, NULL}};
+    const struct param_spec spec[] = {{"FriendlyName", PK_STRING, 0, 0, 3, 50003, NULL, 0}};
     struct param_value v[1];
     /* three two-byte characters are three characters */
     assert_ok(read_form("FriendlyName=%C3%A9%C3%A9%C3%A9", spec, 1, v));
@@ -79,20 +79,20 @@ static void test_string_limit_in_characters(void **state)
     assert_error(50003, "Friendly name too long");
 
     /* without an own code: 20001 naming the limit */
-    const struct param_spec plain[] = {{"Template", PK_STRING, 0, 0, 2, 0, NULL}};
+    const struct param_spec plain[] = {{"Template", PK_STRING, 0, 0, 2, 0, NULL, 0}};
     assert_int_equal(read_form("Template=abc", plain, 1, v), -1);
     assert_error(20001, "Template must be at most 2 characters");
 
     /* max 0: no limit */
-    const struct param_spec open[] = {{"Body", PK_STRING, 0, 0, 0, 0, NULL}};
+    const struct param_spec open[] = {{"Body", PK_STRING, 0, 0, 0, 0, NULL, 0}};
     assert_ok(read_form("Body=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", open, 1, v));
 }
 
 static void test_missing_and_empty(void **state)
 {
     const struct param_spec spec[] = {
-        {"Identity", PK_STRING, P_REQUIRED, 0, 0, 0, NULL},
-        {"FriendlyName", PK_STRING, 0, 0, 0, 0, NULL},
+        {"Identity", PK_STRING, P_REQUIRED, 0, 0, 0, NULL, 0},
+        {"FriendlyName", PK_STRING, 0, 0, 0, 0, NULL, 0},
     };
     struct param_value v[2];
     assert_int_equal(read_form("FriendlyName=x", spec, 2, v), -1);
@@ -126,7 +126,7 @@ static void test_missing_and_empty(void **state)
 
 static void test_sid(void **state)
 {
-    const struct param_spec spec[] = {{"RoleSid", PK_SID, 0, 0, 0, 0, "RL"}};
+    const struct param_spec spec[] = {{"RoleSid", PK_SID, 0, 0, 0, 0, "RL", 0}};
     struct param_value v[1];
     assert_ok(read_form("RoleSid=RL0123456789abcdef0123456789abcdef", spec, 1, v));
     assert_ok(read_form("RoleSid=RL0123456789ABCDEF0123456789ABCDEF", spec, 1, v));
@@ -148,7 +148,7 @@ static void test_sid(void **state)
 
 static void test_json(void **state)
 {
-    const struct param_spec spec[] = {{"Attributes", PK_JSON, 0, 0, 0, 0, NULL}};
+    const struct param_spec spec[] = {{"Attributes", PK_JSON, 0, 0, 0, 0, NULL, 0}};
     struct param_value v[1];
     assert_ok(read_form("Attributes=%7B%22a%22%3A1%7D", spec, 1, v));
     assert_string_equal(v[0].s, "{\"a\":1}");
@@ -169,7 +169,7 @@ static void test_json(void **state)
 
 static void test_bool(void **state)
 {
-    const struct param_spec spec[] = {{"Sandbox", PK_BOOL, 0, 0, 0, 0, NULL}};
+    const struct param_spec spec[] = {{"Sandbox", PK_BOOL, 0, 0, 0, 0, NULL, 0}};
     struct param_value v[1];
     const char *yes[] = {"Sandbox=true", "Sandbox=True", "Sandbox=TRUE", "Sandbox=tRuE"};
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
@@ -188,7 +188,7 @@ static void test_bool(void **state)
 
 static void test_int(void **state)
 {
-    const struct param_spec spec[] = {{"PageSize", PK_INT, 0, 1, 1000, 0, NULL}};
+    const struct param_spec spec[] = {{"PageSize", PK_INT, 0, 1, 1000, 0, NULL, 0}};
     struct param_value v[1];
     assert_ok(read_form("PageSize=1", spec, 1, v));
     assert_int_equal(v[0].i, 1);
@@ -204,19 +204,19 @@ static void test_int(void **state)
         assert_error(20001, "Invalid value for PageSize");
     }
     /* a negative range */
-    const struct param_spec neg[] = {{"Offset", PK_INT, 0, -10, -1, 0, NULL}};
+    const struct param_spec neg[] = {{"Offset", PK_INT, 0, -10, -1, 0, NULL, 0}};
     assert_ok(read_form("Offset=-10", neg, 1, v));
     assert_int_equal(v[0].i, -10);
     assert_int_equal(read_form("Offset=0", neg, 1, v), -1);
     /* the widest value the reader takes: 18 digits */
-    const struct param_spec wide[] = {{"N", PK_INT, 0, 0, 999999999999999999LL, 0, NULL}};
+    const struct param_spec wide[] = {{"N", PK_INT, 0, 0, 999999999999999999LL, 0, NULL, 0}};
     assert_ok(read_form("N=999999999999999999", wide, 1, v));
     assert_int_equal(v[0].i, 999999999999999999LL);
 }
 
 static void test_enum(void **state)
 {
-    const struct param_spec spec[] = {{"Type", PK_ENUM, P_REQUIRED, 0, 0, 0, "apn|gcm|fcm"}};
+    const struct param_spec spec[] = {{"Type", PK_ENUM, P_REQUIRED, 0, 0, 0, "apn|gcm|fcm", 0}};
     struct param_value v[1];
     assert_ok(read_form("Type=apn", spec, 1, v));
     assert_ok(read_form("Type=fcm", spec, 1, v));
@@ -232,7 +232,7 @@ static void test_enum(void **state)
 
 static void test_repeated(void **state)
 {
-    const struct param_spec list[] = {{"BindingType", PK_ENUM, P_LIST, 0, 0, 0, "apn|gcm"}};
+    const struct param_spec list[] = {{"BindingType", PK_ENUM, P_LIST, 0, 0, 0, "apn|gcm", 0}};
     struct param_value v[1];
     assert_ok(read_form("BindingType=apn&x=1&BindingType=gcm&BindingType=apn", list, 1, v));
     assert_int_equal(v[0].n, 3);
@@ -245,14 +245,14 @@ static void test_repeated(void **state)
     assert_error(20001, "Invalid value for BindingType");
 
     /* without P_LIST the first value is the value: later ones are counted, not checked */
-    const struct param_spec one[] = {{"Type", PK_ENUM, 0, 0, 0, 0, "apn|gcm"}};
+    const struct param_spec one[] = {{"Type", PK_ENUM, 0, 0, 0, 0, "apn|gcm", 0}};
     assert_ok(read_form("Type=gcm&Type=nonsense", one, 1, v));
     assert_string_equal(v[0].s, "gcm");
     assert_int_equal(v[0].n, 2);
     assert_int_equal(read_form("Type=nonsense&Type=gcm", one, 1, v), -1);
 
     /* a required list skips empty values and keeps the others */
-    const struct param_spec perm[] = {{"Permission", PK_STRING, P_REQUIRED | P_LIST, 0, 0, 0, NULL}};
+    const struct param_spec perm[] = {{"Permission", PK_STRING, P_REQUIRED | P_LIST, 0, 0, 0, NULL, 0}};
     assert_ok(read_form("Permission=&Permission=a&Permission=b", perm, 1, v));
     assert_int_equal(v[0].n, 2);
     assert_string_equal(v[0].s, "a");
@@ -264,9 +264,9 @@ static void test_order(void **state)
 {
     /* specs are read in their order: the first one wrong is the one reported */
     const struct param_spec spec[] = {
-        {"A", PK_BOOL, 0, 0, 0, 0, NULL},
-        {"B", PK_STRING, P_REQUIRED, 0, 0, 0, NULL},
-        {"C", PK_SID, 0, 0, 0, 0, "US"},
+        {"A", PK_BOOL, 0, 0, 0, 0, NULL, 0},
+        {"B", PK_STRING, P_REQUIRED, 0, 0, 0, NULL, 0},
+        {"C", PK_SID, 0, 0, 0, 0, "US", 0},
     };
     struct param_value v[3];
     assert_int_equal(read_form("C=x&A=maybe", spec, 3, v), -1);

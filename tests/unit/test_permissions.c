@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "api/accounts.h"
+#include "api/apikeys.h"
 #include "api/permissions.h"
 #include "http/form.h"
 #include "util/arena.h"

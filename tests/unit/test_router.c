@@ -50,7 +50,7 @@ static void run(struct hit *h, const struct route *tbl, enum http_method m, cons
     arena_init(&h->r.arena);
     h->r.method = m;
     h->r.path = path;
-    h->rc = router_match(tbl, "/v1", &h->r, &h->rt, &h->fn);
+    h->rc = router_match(tbl, "/v1", &api_mount, &h->r, &h->rt, &h->fn);
 }
 
 static void done(struct hit *h) { arena_free(&h->r.arena); }

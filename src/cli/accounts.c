@@ -1,5 +1,5 @@
-/* Accounts and API keys (BEHAVIOUR §6): HTTP Basic with SK…:secret, secrets kept only as salted
- * SHA-256 hashes, and the subcommands that manage accounts and keys on a data file:
+/* The subcommands that manage accounts and API keys on a data file (BEHAVIOUR §6); the keys' hashing
+ * and HTTP Basic with SK…:secret are in api/apikeys.c:
  *
  *   parley account create [--friendly-name NAME] [--auth-token TOKEN] [--data FILE]
  *   parley account list [--data FILE]
@@ -12,7 +12,7 @@
  * new key works and a revoked one fails at once, and a rotated auth token bumps the count that the
  * server's account copies are checked against, store/datalock.h). Every command takes
  * --secret-key-file (default DATA.key for SQLite). A new secret is printed once, on stdout. */
-#include "api/accounts.h"
+#include "cli/accounts.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/apikeys.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "store/account_store.h"
@@ -42,8 +43,6 @@
 #define TOKEN_MAX 128         /* a given one: 8 to 128 characters, as serve's --auth-token */
 #define NAME_MAX_CHARS 64
 
-/* ---- hashing ---- */
-
 static void random_bytes(unsigned char *out, size_t n)
 {
     size_t got = 0;
@@ -53,93 +52,6 @@ static void random_bytes(unsigned char *out, size_t n)
             abort();   /* secrets must be unguessable */
         got += (size_t)r;
     }
-}
-
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int from_hex(const char *s, size_t want, unsigned char *out)
-{
-    if (!s || strlen(s) != 2 * want)
-        return -1;
-    for (size_t i = 0; i < want; i++) {
-        int hi = hex_val((unsigned char)s[2 * i]), lo = hex_val((unsigned char)s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
-}
-
-static int digest(const char *salt_hex, const char *secret, size_t n, unsigned char out[32])
-{
-    unsigned char salt[APIKEY_SALT_HEX / 2];
-    if (from_hex(salt_hex, sizeof(salt), salt) != 0)
-        return -1;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int len = 0;
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, salt, sizeof(salt)) == 1 && EVP_DigestUpdate(ctx, secret, n) == 1 &&
-             EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : -1;
-}
-
-int apikey_hash(const char *salt_hex, const char *secret, size_t n, char out[APIKEY_HASH_HEX + 1])
-{
-    unsigned char d[32];
-    if (digest(salt_hex, secret, n, d) != 0)
-        return -1;
-    to_hex(d, sizeof(d), out);
-    OPENSSL_cleanse(d, sizeof(d));
-    return 0;
-}
-
-int apikey_verify(const char *salt_hex, const char *hash_hex, const char *secret, size_t n)
-{
-    unsigned char want[32], got[32];
-    if (from_hex(hash_hex, sizeof(want), want) != 0 || digest(salt_hex, secret, n, got) != 0)
-        return 0;
-    int same = CRYPTO_memcmp(want, got, sizeof(want)) == 0;
-    OPENSSL_cleanse(got, sizeof(got));
-    return same;
-}
-
-/* ---- HTTP Basic with an API key ---- */
-
-/* A salt and digest no secret matches, hashed against for unknown keys (32 hex digits, 64 hex digits). */
-static const char no_key_salt[] = "00000000000000000000000000000000";
-static const char no_key_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
-
-int apikey_authenticate(struct req *r, const char *sid, const char *secret)
-{
-    struct api_key k;
-    int rc = r->db->ops->model->key_get(r->db, sid, &r->arena, &k);
-    if (rc == ST_NOT_FOUND) {
-        /* hash the secret all the same: an unknown key must cost what a wrong secret costs */
-        (void)apikey_verify(no_key_salt, no_key_hash, secret, strlen(secret));
-        return resp_error(r, E_AUTH, "Authenticate"), -1;
-    }
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    /* the hash is checked before the revocation, so both failures take the same time */
-    int ok = apikey_verify(k.salt, k.secret_hash, secret, strlen(secret));
-    if (!ok || k.date_revoked)
-        return resp_error(r, E_AUTH, "Authenticate"), -1;
-    rc = r->db->ops->account_get(r->db, k.account_sid, &r->arena, &r->account);
-    if (rc == ST_NOT_FOUND)
-        return resp_error(r, E_AUTH, "Authenticate"), -1;
-    if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
-    r->credential_sid = arena_strndup(&r->arena, k.sid, SID_LEN);
-    return 0;
 }
 
 /* ---- rotating an auth token ---- */
@@ -298,7 +210,7 @@ static int do_key_create(struct store_conn *c, struct cli_job *j)
     }
     secret[SECRET_LEN] = '\0';
     random_bytes(salt, sizeof(salt));
-    to_hex(salt, sizeof(salt), salt_hex);
+    apikey_to_hex(salt, sizeof(salt), salt_hex);
     if (apikey_hash(salt_hex, secret, SECRET_LEN, hash) != 0) {
         OPENSSL_cleanse(secret, sizeof(secret));
         fprintf(stderr, "parley: cannot hash the new secret\n");
@@ -347,7 +259,7 @@ static int account_create(struct cli *cli)
     } else {
         unsigned char raw[TOKEN_BYTES];
         random_bytes(raw, sizeof(raw));
-        to_hex(raw, sizeof(raw), token);
+        apikey_to_hex(raw, sizeof(raw), token);
     }
     if (services_create_account(&cli->app, sid, token, cli->friendly_name) != 0)
         return 1;
@@ -400,7 +312,7 @@ static int account_rotate(struct cli *cli)
     } else {
         unsigned char raw[TOKEN_BYTES];
         random_bytes(raw, sizeof(raw));
-        to_hex(raw, sizeof(raw), token);
+        apikey_to_hex(raw, sizeof(raw), token);
     }
     int rc = accounts_set_token(&cli->app, cli->target, token);
     if (rc == ST_OK) {

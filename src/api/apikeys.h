@@ -1,10 +1,8 @@
-/* Accounts and API keys: HTTP Basic with an API key (SK…:secret), the salted hashes its secrets are kept
- * as, and the `parley account …` / `parley key …` subcommands that manage both on a data file. */
-#ifndef PARLEY_ACCOUNTS_H
-#define PARLEY_ACCOUNTS_H
+/* API keys: HTTP Basic with an API key (SK…:secret) and the salted hashes its secrets are kept as. */
+#ifndef PARLEY_APIKEYS_H
+#define PARLEY_APIKEYS_H
 #include <stddef.h>
 
-struct app;
 struct req;
 
 #define APIKEY_SALT_HEX 32   /* 16 random bytes */
@@ -21,11 +19,7 @@ int apikey_verify(const char *salt_hex, const char *hash_hex, const char *secret
  * and wrong secrets answer "Authenticate"; unknown keys "Authentication Error - invalid username". */
 int apikey_authenticate(struct req *r, const char *sid, const char *secret);
 
-/* Replaces the auth token of account sid through app's writer; once committed, every cached copy of
- * the account is stale (this process's and, with SQLite, a running server's). Returns a store_result. */
-int accounts_set_token(struct app *app, const char *sid, const char *token);
-
-/* `parley account …` and `parley key …`: argv[0] is "account" or "key". Returns the exit status. */
-int accounts_main(int argc, char **argv);
+/* in[0..n) as 2n lower-case hex digits and a NUL into out. */
+void apikey_to_hex(const unsigned char *in, size_t n, char *out);
 
 #endif

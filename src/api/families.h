@@ -1,0 +1,15 @@
+/* The resource families that api/runner.c runs from their descriptors, one per api/<family>.c. */
+#ifndef PARLEY_FAMILIES_H
+#define PARLEY_FAMILIES_H
+
+#include "api/runner.h"
+
+extern const struct family credentials_family;
+extern const struct family bindings_family;
+extern const struct family roles_family;
+extern const struct family users_family;
+extern const struct family service_config_family;
+extern const struct family notifications_family;
+extern const struct family configuration_family;
+
+#endif

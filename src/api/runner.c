@@ -1,0 +1,427 @@
+/* The runner: a family's descriptor (api/runner.h) executed in the documented validation order. Failures
+ * travel as one int value (0: none; > 0: a Twilio code; < 0: a store result), and fail() alone turns a
+ * value into the response body, so no step can answer an error and still report success. */
+#include "api/runner.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/paging.h"
+#include "json/jw.h"
+#include "util/sid.h"
+#include "util/timefmt.h"
+
+#define AT(row, off) ((char *)(row) + (off))
+
+static void answer(struct req *r, int err)
+{
+    if (err == E_NOT_FOUND || err == ST_NOT_FOUND)
+        resp_not_found(r);
+    else if (err < 0)
+        resp_store_error(r, err);
+    else
+        resp_error(r, (enum twilio_code)err, "%s", resp_title((enum twilio_code)err));
+}
+
+/* In the write transaction: answers err (a Twilio code or a store result) and returns -1, what an apply
+ * returns for a change that must not commit. */
+static int fail(struct req *r, int err)
+{
+    answer(r, err);
+    return -1;
+}
+
+/* On the request thread: answers err and returns 0, what a handler returns once the response is ready. */
+static int refuse(struct req *r, int err)
+{
+    answer(r, err);
+    return 0;
+}
+
+/* 0 once r->service_sid is a Conversation Service of the caller's account (named in the path, or the
+ * default one for the short path family); else the value to fail with. */
+int runner_resolve_service(struct req *r)
+{
+    if (!r->service_path) {
+        r->service_sid = r->account.default_service_sid;
+        return 0;
+    }
+    if (!sid_valid(r->service_sid, strlen(r->service_sid), "IS"))
+        return E_NOT_FOUND;
+    struct service sv;
+    return r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
+}
+
+/* The parent chain, left to right: for a service family the service in param[0] (404 when it is not the
+ * caller's). Returns 0 or the value to fail with; *sid is the family's own path SID, if any. */
+static int resolve_parents(struct req *r, const struct family *f, const char **sid)
+{
+    int at = 0;
+    if (f->parent == PARENT_SERVICE) {
+        r->service_path = 1;
+        r->service_sid = r->param[0];
+        at = 1;
+    }
+    if (f->parent != PARENT_ACCOUNT) {
+        int err = runner_resolve_service(r);
+        if (err)
+            return err;
+    }
+    *sid = f->singleton ? NULL : r->param[at];
+    if (*sid && !f->alt_key && !sid_valid(*sid, r->param_len[at], f->prefix))
+        return E_NOT_FOUND;
+    return 0;
+}
+
+static void url_of(struct req *r, const struct family *f, const void *row, char *out, size_t n)
+{
+    /* a singleton's url is its parent's and its segment: .../Services/IS…/Configuration */
+    const char *sid = f->singleton ? "" : AT(row, f->sid_off);
+    const char *slash = f->singleton ? "" : "/";
+    size_t n_base;
+    const char *base;
+    if (f->parent == PARENT_TWIN) {
+        base = api_base(r, &n_base);
+        snprintf(out, n, "%.*s/%s%s%s", (int)n_base, base, f->segment, slash, sid);
+    } else if (f->parent == PARENT_SERVICE)
+        snprintf(out, n, "%s/v1/Services/%s/%s%s%s", r->app->public_url, AT(row, f->service_off), f->segment,
+                 slash, sid);
+    else
+        snprintf(out, n, "%s/v1/%s%s%s", r->app->public_url, f->segment, slash, sid);
+}
+
+void runner_render(struct jw *w, struct req *r, const struct family *f, const void *row)
+{
+    char text[480];
+    jw_obj_begin(w);
+    for (size_t i = 0; i < f->n_fields; i++) {
+        const struct field *fd = &f->fields[i];
+        const char *at = AT(row, fd->off);
+        jw_key(w, fd->key);
+        switch (fd->kind) {
+        case FK_CHARS:
+            jw_str(w, at);
+            break;
+        case FK_CHARS_NULL:
+            jw_str(w, at[0] ? at : NULL);
+            break;
+        case FK_STR:
+            jw_str(w, *(char *const *)at);
+            break;
+        case FK_RAW:
+            jw_raw(w, *(char *const *)at);
+            break;
+        case FK_DATE:
+            time_iso(text, *(const long long *)at);
+            jw_str(w, text);
+            break;
+        case FK_NULL:
+            jw_null(w);
+            break;
+        case FK_BOOL:
+            jw_bool(w, *(const int *)at);
+            break;
+        case FK_URL:
+            url_of(r, f, row, text, sizeof(text));
+            jw_str(w, text);
+            break;
+        case FK_FN:
+            fd->fn(w, row, r);
+            break;
+        }
+    }
+    jw_obj_end(w);
+}
+
+static void respond(struct req *r, const struct family *f, const struct op_def *op, const void *row)
+{
+    struct jw w;
+    api_json_begin(r, &w, op->status);
+    runner_render(&w, r, f, row);
+}
+
+/* What a queued write carries to the writer thread (r->ctx): the family, the request's row, the path key
+ * (a SID or an alternate key) and the parameters as read, for the hooks. */
+struct runner_job {
+    const struct family *f;
+    void *row;
+    const char *key;
+    struct param_value v[];
+};
+
+static struct runner_job *job_new(struct req *r, const struct family *f, void *row, const char *key,
+                                  const struct param_value *v)
+{
+    size_t n = v ? f->n_params : 0;
+    struct runner_job *job = arena_alloc(&r->arena, sizeof(*job) + n * sizeof(job->v[0]));
+    job->f = f;
+    job->row = row;
+    job->key = key;
+    if (n)
+        memcpy(job->v, v, n * sizeof(job->v[0]));
+    return job;
+}
+
+static int int_slot(const struct param_spec *sp) { return sp->kind == PK_BOOL || sp->kind == PK_INT; }
+
+/* The present parameters into their slots; absent strings stay NULL, absent numbers -1. */
+static void *row_from(struct req *r, const struct family *f, const struct param_value *v)
+{
+    char *row = arena_alloc(&r->arena, f->row_size);
+    memset(row, 0, f->row_size);
+    for (size_t i = 0; i < f->n_params; i++) {
+        const struct param_spec *sp = &f->params[i];
+        if (sp->flags & P_NO_SLOT)
+            continue;
+        if (int_slot(sp))
+            *(int *)AT(row, sp->off) = v[i].present ? (int)v[i].i : -1;
+        else
+            *(const char **)AT(row, sp->off) = v[i].present ? v[i].s : NULL;
+    }
+    if (f->singleton)
+        return row;   /* only the parameters: an update merges them into the stored row */
+    snprintf(AT(row, f->account_off), SID_LEN + 1, "%s", r->account.sid);
+    if (f->parent != PARENT_ACCOUNT)
+        snprintf(AT(row, f->service_off), SID_LEN + 1, "%s", r->service_sid);
+    return row;
+}
+
+
+static int read_params(struct req *r, const struct family *f, int create, struct param_value *v)
+{
+    if (f->n_params > RUNNER_MAX_PARAMS)   /* a descriptor error; tests/unit/test_families.c rules it out */
+        return fail(r, ST_ERROR);
+    return params_read_op(r, &r->body, f->params, f->n_params, v, create);
+}
+
+/* ---- fetch ---- */
+
+int run_fetch(struct req *r, const struct family *f)
+{
+    const char *sid;
+    int err = resolve_parents(r, f, &sid);
+    void *row = err ? NULL : arena_alloc(&r->arena, f->row_size);
+    if (!err)
+        err = f->store.get(r->db, r, sid, row);
+    if (err)
+        return refuse(r, err);
+    respond(r, f, f->op_fetch, row);
+    return 0;
+}
+
+/* ---- create ---- */
+
+static int apply_create(struct store_conn *c, struct req *r)
+{
+    const struct runner_job *job = r->ctx;
+    const struct family *f = job->f;
+    void *row = job->row;
+    long long now = time_now_ms();
+    *(long long *)AT(row, f->created_off) = now;
+    *(long long *)AT(row, f->updated_off) = now;
+    int err = f->before_insert ? f->before_insert(c, r, row, job->v) : 0;
+    if (!err)
+        err = f->store.insert(c, r, row);
+    if (err == ST_IN_USE && f->parent != PARENT_ACCOUNT)
+        err = E_NOT_FOUND;   /* the service was deleted after the parent chain found it */
+    if (err == ST_CONFLICT && f->conflict)
+        err = f->conflict;
+    if (!err && f->post_event)
+        err = f->post_event(c, r, OPK_CREATE, row);
+    if (err)
+        return fail(r, err);
+    respond(r, f, f->op_create, row);
+    return 0;
+}
+
+int run_create(struct req *r, const struct family *f)
+{
+    const char *sid;
+    struct param_value v[RUNNER_MAX_PARAMS];
+    int err = resolve_parents(r, f, &sid);
+    if (err)
+        return refuse(r, err);
+    if (read_params(r, f, 1, v) != 0)
+        return 0;
+    void *row = row_from(r, f, v);
+    err = f->check_create ? f->check_create(r, row, v) : 0;
+    if (err)
+        return refuse(r, err);
+    sid_new(AT(row, f->sid_off), f->prefix);
+    return api_write(r, apply_create, job_new(r, f, row, NULL, v));
+}
+
+/* ---- update ---- */
+
+/* The present values of row (the request's) into stored (the row as it is). */
+static void merge(const struct family *f, const void *row, void *stored)
+{
+    for (size_t i = 0; i < f->n_params; i++) {
+        const struct param_spec *sp = &f->params[i];
+        if (sp->flags & P_NO_SLOT)
+            continue;
+        if (int_slot(sp)) {
+            if (*(const int *)AT(row, sp->off) >= 0)
+                *(int *)AT(stored, sp->off) = *(const int *)AT(row, sp->off);
+        } else if (*(char *const *)AT(row, sp->off)) {
+            *(char **)AT(stored, sp->off) = *(char *const *)AT(row, sp->off);
+        }
+    }
+}
+
+/* The stored row for the job's key with the update applied (before_update run), into *out. */
+static int proposal(struct store_conn *c, struct req *r, const struct runner_job *job, void **out)
+{
+    const struct family *f = job->f;
+    void *stored = arena_alloc(&r->arena, f->row_size);
+    int err = f->store.get(c, r, job->key, stored);
+    if (err)
+        return err;
+    merge(f, job->row, stored);
+    if (f->before_update && (err = f->before_update(c, r, stored, job->v)) != 0)
+        return err;
+    *out = stored;
+    return 0;
+}
+
+static int apply_update(struct store_conn *c, struct req *r)
+{
+    const struct runner_job *job = r->ctx;
+    const struct family *f = job->f;
+    void *stored;
+    int err = proposal(c, r, job, &stored);
+    if (err)
+        return fail(r, err);
+    /* date_updated only moves forward, even when two updates fall in one millisecond */
+    if (!f->singleton) {
+        long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
+        *updated = t > *updated ? t : *updated + 1;
+    }
+    err = f->store.update(c, r, stored);
+    if (!err && f->post_event)
+        err = f->post_event(c, r, OPK_UPDATE, stored);
+    if (err)
+        return fail(r, err);
+    respond(r, f, f->op_update, stored);
+    return 0;
+}
+
+int runner_update_proposal(struct req *r, void **out)
+{
+    const struct runner_job *job = r->ctx;
+    int err = proposal(r->db, r, job, out);
+    if (!err && !job->f->singleton)
+        *(long long *)AT(*out, job->f->updated_off) = time_now_ms();
+    return err;
+}
+
+int runner_update_write(struct req *r) { return api_write(r, apply_update, r->ctx); }
+
+int run_update(struct req *r, const struct family *f)
+{
+    const char *sid;
+    struct param_value v[RUNNER_MAX_PARAMS];
+    int err = resolve_parents(r, f, &sid);
+    if (err)
+        return refuse(r, err);
+    int bad = read_params(r, f, 0, v) != 0;
+    if (!bad && params_count_present(v, f->n_params) == 0) {
+        resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
+        bad = 1;
+    }
+    if (bad) {
+        /* a missing resource outranks a parameter error (validation order, docs/DECISIONS.md), checked
+         * only here so that a valid update pays nothing for it */
+        void *row = arena_alloc(&r->arena, f->row_size);
+        if (f->store.get(r->db, r, sid, row) == ST_NOT_FOUND)
+            resp_not_found(r);
+        return 0;
+    }
+    err = f->check_update ? f->check_update(r, v) : 0;
+    if (err)
+        return refuse(r, err);
+    r->ctx = job_new(r, f, row_from(r, f, v), sid, v);
+    err = f->pre_update ? f->pre_update(r) : 0;
+    if (err == RUNNER_SUSPENDED)
+        return 1;
+    if (err)
+        return refuse(r, err);
+    return runner_update_write(r);
+}
+
+/* ---- delete ---- */
+
+static int apply_delete(struct store_conn *c, struct req *r)
+{
+    const struct runner_job *job = r->ctx;
+    int err = job->f->store.del(c, r, job->key);
+    /* still referenced (a role held by a user); the message is the dictionary title */
+    if (err == ST_IN_USE)
+        return fail(r, E_CONFLICT);
+    return api_deleted(r, err);
+}
+
+int run_delete(struct req *r, const struct family *f)
+{
+    const char *sid;
+    int err = resolve_parents(r, f, &sid);
+    if (err)
+        return refuse(r, err);
+    return api_write(r, apply_delete, job_new(r, f, NULL, sid, NULL));
+}
+
+/* ---- list ---- */
+
+struct run_list_ctx {
+    const struct family *f;
+    struct list_filter filter;
+};
+
+int runner_list_row(void *ctx, const void *row)
+{
+    struct list_ctx *lc = ctx;
+    const struct run_list_ctx *rl = lc->extra;
+    list_row_begin(lc, *(const long long *)AT(row, rl->f->id_off));
+    runner_render(lc->w, lc->r, rl->f, row);
+    return 0;
+}
+
+static int fetch_page(struct list_ctx *lc)
+{
+    const struct run_list_ctx *rl = lc->extra;
+    return rl->f->store.list(lc->r->db, lc->r, &rl->filter, &lc->pg->req, lc);
+}
+
+/* Longest list path: "/v1/Services/IS…/" + segment. */
+#define LIST_PATH_MAX 128
+
+int run_list(struct req *r, const struct family *f)
+{
+    const char *sid;
+    int err = resolve_parents(r, f, &sid);
+    if (err)
+        return refuse(r, err);
+    struct run_list_ctx rl = {f, {NULL, ""}};
+    if (f->list_filter) {
+        struct param_value v[RUNNER_MAX_PARAMS];
+        if (f->n_list_params > RUNNER_MAX_PARAMS)
+            return refuse(r, ST_ERROR);
+        if (params_read(r, &r->query, f->list_params, f->n_list_params, v) != 0)
+            return 0;
+        err = f->list_filter(r, v, &rl.filter);
+        if (err)
+            return refuse(r, err);
+    }
+    char path[LIST_PATH_MAX];
+    if (f->parent == PARENT_TWIN) {
+        api_rel_base(r, path, sizeof(path));
+        size_t used = strlen(path);
+        snprintf(path + used, sizeof(path) - used, "/%s", f->segment);
+    } else if (f->parent == PARENT_SERVICE)
+        snprintf(path, sizeof(path), "/v1/Services/%s/%s", r->service_sid, f->segment);
+    else
+        snprintf(path, sizeof(path), "/v1/%s", f->segment);
+    const struct op_def *op = f->op_list;
+    return paging_list(r, op->page_max, op->list_key, path, rl.filter.query, fetch_page, &rl);
+}

@@ -1,0 +1,138 @@
+/* One runner for the plain operations of a resource family: fetch, list, create, update and delete, in
+ * the validation order of docs/DECISIONS.md (route → path resources, 404 first → parameters → checks →
+ * write through the writer → render). A family is data (struct family, in api/<family>.c): its fields in
+ * the spec's order, one parameter table for create and update with offsetof slots, its parent, its store
+ * calls and the few hooks with real behaviour. The operation's shape (success status, list key, PageSize
+ * maximum) comes from the generated operation table. */
+#ifndef PARLEY_RUNNER_H
+#define PARLEY_RUNNER_H
+#include <stddef.h>
+
+#include "api/operations.gen.h"
+#include "api/params.h"
+#include "http/response.h"
+
+struct req;
+struct jw;
+struct store_conn;
+struct page_req;
+
+/* How one response key is read from the model struct at off. */
+enum field_kind {
+    FK_CHARS,       /* an inline char array (a SID): always a string */
+    FK_CHARS_NULL,  /* the same, "" rendered as null */
+    FK_STR,         /* char *: NULL rendered as null */
+    FK_RAW,         /* char *: JSON text Parley wrote itself, copied as is */
+    FK_DATE,        /* long long milliseconds: ISO 8601 */
+    FK_NULL,        /* always null (off unused): is_online where no SDK connections exist */
+    FK_BOOL,        /* int: true or false */
+    FK_URL,         /* the resource's own absolute URL (off unused) */
+    FK_FN,          /* the odd one: fn writes the value (the key is already written) */
+};
+
+struct field {
+    const char *key;
+    enum field_kind kind;
+    size_t off;
+    void (*fn)(struct jw *w, const void *row, struct req *r);
+};
+
+/* Where the family hangs: the account (/v1/Credentials); a Conversation Service of the account, named in
+ * the path (/v1/Services/{IS}/Bindings); or a service reached by both path families (/v1/Roles for the
+ * default service, /v1/Services/{IS}/Roles: the router says which). The runner resolves the service, 404
+ * when it is not the caller's, and renders url on the family the request used. */
+enum family_parent { PARENT_ACCOUNT, PARENT_SERVICE, PARENT_TWIN };
+
+/* The list hook's answer: the store's filter (NULL: none) and the filters' query text for the meta URLs
+ * ("BindingType=apn&" or ""). */
+struct list_filter {
+    const void *store_filter;
+    const char *query;
+};
+
+/* Store calls, each a line over the store's domain function. get/insert/update/delete take the row or SID
+ * of the family; the account and service come from r. list calls row(ctx, model) for each row. */
+struct family_store {
+    int (*get)(struct store_conn *c, struct req *r, const char *sid, void *out);
+    int (*insert)(struct store_conn *c, struct req *r, void *row);
+    int (*update)(struct store_conn *c, struct req *r, const void *row);
+    int (*del)(struct store_conn *c, struct req *r, const char *sid);
+    int (*list)(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
+                void *ctx);
+};
+
+/* Parameters in one of a family's tables: the runner reads them into an array on the stack. */
+#define RUNNER_MAX_PARAMS 16
+
+struct family {
+    const char *segment;           /* "Credentials": the path segment after the parent */
+    char prefix[3];                /* "CR": a path SID of another shape is no such resource... */
+    int alt_key;                   /* ...unless 1: the key may be an identity, which store.get resolves */
+    int singleton;                 /* 1: no SID of its own, the parent's one row of settings (fetch and
+                                    * update only; store.get gets a NULL key); it has no dates */
+    enum family_parent parent;
+    size_t row_size;               /* sizeof the model struct */
+    size_t sid_off, account_off;   /* offsetof the model's sid and account_sid (char arrays) */
+    size_t service_off;            /* PARENT_SERVICE: offsetof its service_sid; else unused */
+    size_t id_off, updated_off, created_off;   /* offsetof id (keyset position) and the two dates */
+    const struct field *fields;    /* in the spec's order (tests/unit/test_families.c checks it) */
+    size_t n_fields;
+    /* create and update read one table, P_CREATE_REQUIRED marking what create requires. Each value lands at its spec's off: strings as char *, PK_BOOL and PK_INT as
+     * int (-1 when absent: the store leaves it unchanged on update). */
+    const struct param_spec *params;
+    size_t n_params;
+    /* the family's rows of the generated table (&ops_table[OPID_…]); NULL for one it does not serve */
+    const struct op_def *op_fetch, *op_list, *op_create, *op_update, *op_delete;
+    struct family_store store;
+    /* a list's query filters, read before list_filter turns their values into the store's filter */
+    const struct param_spec *list_params;
+    size_t n_list_params;
+    int conflict;                  /* the Twilio code of an insert a uniqueness rule refuses; 0: a store error */
+    /* hooks, NULL when the family has none; each returns 0 or the failure value (a Twilio code, or a
+     * store result) that the runner answers with. v holds the parameters as read (P_NO_SLOT ones too). */
+    int (*list_filter)(struct req *r, const struct param_value *v, struct list_filter *out);
+    /* create, on the request thread after the parameters: rules no table states */
+    int (*check_create)(struct req *r, void *row, const struct param_value *v);
+    /* update, on the request thread after the parameters: rules no table states */
+    int (*check_update)(struct req *r, const struct param_value *v);
+    /* create, in the write transaction before the insert: referenced resources, defaults from the store */
+    int (*before_insert)(struct store_conn *c, struct req *r, void *row, const struct param_value *v);
+    /* update, on the merged stored row before it is written back (in the write transaction, and on the
+     * read connection when a pre-event hook is shown the proposed row) */
+    int (*before_update)(struct store_conn *c, struct req *r, void *stored, const struct param_value *v);
+    /* after an insert (OPK_CREATE) or update (OPK_UPDATE), in the same transaction: post-events */
+    int (*post_event)(struct store_conn *c, struct req *r, enum op_kind kind, const void *row);
+    /* update, before the write: a pre-event webhook. 0 to write now, RUNNER_SUSPENDED when it took the
+     * request over (it calls runner_update_write once the hooks allow the change), else a failure value */
+    int (*pre_update)(struct req *r);
+};
+
+/* 0 once r->service_sid is a Conversation Service of the caller's account: the one the path names when
+ * r->service_path, else the account's default. Otherwise 20404 or a store result, for the caller to fail
+ * with. The parent chain's first step, shared with the routes that are not yet families. */
+int runner_resolve_service(struct req *r);
+
+/* A pre_update hook's answer: the request is suspended (pre_event_run) and completes later. */
+#define RUNNER_SUSPENDED 1
+
+/* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,
+ * before_update run, date_updated now) into *out. Returns 0 or a failure value. */
+int runner_update_proposal(struct req *r, void **out);
+/* Queues the update the runner prepared (a pre_update hook's proceed). Returns what api_write returns. */
+int runner_update_write(struct req *r);
+
+/* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
+int runner_list_row(void *ctx, const void *row);
+
+/* The five operations. Each returns what a handler returns: 0 with the response ready, 1 when a write was
+ * queued (api_write). */
+int run_fetch(struct req *r, const struct family *f);
+int run_list(struct req *r, const struct family *f);
+int run_create(struct req *r, const struct family *f);
+int run_update(struct req *r, const struct family *f);
+int run_delete(struct req *r, const struct family *f);
+
+/* Writes one row as the family's JSON object (fields in order). */
+void runner_render(struct jw *w, struct req *r, const struct family *f, const void *row);
+
+#endif
