@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "api/app.h"
+#include "api/fail.h"
 #include "api/params.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -29,7 +30,7 @@ int paging_read(struct req *r, int max, struct paging *pg)
     pg->req.limit = pg->size;
     if (v[2].present && v[2].len > 0) {
         if (pagetoken_decode(v[2].s, v[2].len, &pg->tok) != 0)
-            return resp_error(r, E_INVALID_PARAM, "Invalid PageToken"), -1;
+            return api_failf(r, E_INVALID_PARAM, "Invalid PageToken");
         pg->has_token = 1;
         pg->req.dir = pg->tok.dir;
         if (pg->tok.dir == 'b')
@@ -39,7 +40,7 @@ int paging_read(struct req *r, int max, struct paging *pg)
     }
     /* Page alone cannot position a keyset page: refuse it as Twilio does rather than label page 0 as N */
     if (pg->page > 0 && !pg->has_token)
-        return resp_error(r, E_PAGE_TOKEN_REQUIRED, "%s", resp_title(E_PAGE_TOKEN_REQUIRED)), -1;
+        return api_fail(r, E_PAGE_TOKEN_REQUIRED);
     return 0;
 }
 
