@@ -12,6 +12,7 @@
 int api_fail(struct req *r, int err);
 
 /* code with a message of its own, for the refusals that name a parameter or a value. */
-int api_failf(struct req *r, enum twilio_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int api_failf(struct req *r, enum twilio_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -18,7 +18,9 @@ static const struct param_spec paging_params[] = {
     {"PageToken", PK_STRING, 0, 0, 0, 0, NULL, 0},
 };
 
-int paging_read(struct req *r, int max, struct paging *pg)
+/* Reads the paging parameters from r->query. max is the operation's largest PageSize.
+ * Returns 0, or -1 with the error response prepared. */
+static int paging_read(struct req *r, int max, struct paging *pg)
 {
     struct param_value v[3];
     memset(pg, 0, sizeof(*pg));
@@ -83,8 +85,10 @@ static void meta_url(struct jw *w, const char *name, struct req *r, const char *
         jw_knull(w, name);
 }
 
-void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *list_path, const char *filters,
-                   const char *key)
+/* Ends the row array, drops the extra row, and writes "meta". list_path is the list's path from /v1 on
+ * (e.g. "/v1/Users"), filters a query prefix such as "Type=sms&" or "". */
+static void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *list_path,
+                          const char *filters, const char *key)
 {
     struct buf *b = w->b;
     int shown = pg->rows;

@@ -81,7 +81,8 @@ static void url_of(struct req *r, const struct family *f, const void *row, char 
         snprintf(out, n, "%s/v1/%s%s%s", r->app->public_url, f->segment, slash, sid);
 }
 
-void runner_render(struct jw *w, struct req *r, const struct family *f, const void *row)
+/* Writes one row as the family's JSON object (fields in order). */
+static void runner_render(struct jw *w, struct req *r, const struct family *f, const void *row)
 {
     char text[480];
     jw_obj_begin(w);

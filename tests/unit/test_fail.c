@@ -36,7 +36,8 @@ static void test_not_found_names_the_path(void **state)
     (void)state;
     rq.v1_path = "/Credentials/CR00000000000000000000000000000000";
     assert_int_equal(api_fail(&rq, E_NOT_FOUND), -1);
-    assert_body(404, E_NOT_FOUND, "The requested resource /Credentials/CR00000000000000000000000000000000 was not found");
+    assert_body(404, E_NOT_FOUND,
+                "The requested resource /Credentials/CR00000000000000000000000000000000 was not found");
 }
 
 static void test_store_results(void **state)
