@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/fail.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "store/account_store.h"
@@ -88,19 +89,19 @@ int apikey_authenticate(struct req *r, const char *sid, const char *secret)
     if (rc == ST_NOT_FOUND) {
         /* hash the secret all the same: an unknown key must cost what a wrong secret costs */
         (void)apikey_verify(no_key_salt, no_key_hash, secret, strlen(secret));
-        return resp_error(r, E_AUTH, "Authenticate"), -1;
+        return api_failf(r, E_AUTH, "Authenticate");
     }
     if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
+        return api_fail(r, rc);
     /* the hash is checked before the revocation, so both failures take the same time */
     int ok = apikey_verify(k.salt, k.secret_hash, secret, strlen(secret));
     if (!ok || k.date_revoked)
-        return resp_error(r, E_AUTH, "Authenticate"), -1;
+        return api_failf(r, E_AUTH, "Authenticate");
     rc = r->db->ops->account_get(r->db, k.account_sid, &r->arena, &r->account);
     if (rc == ST_NOT_FOUND)
-        return resp_error(r, E_AUTH, "Authenticate"), -1;
+        return api_failf(r, E_AUTH, "Authenticate");
     if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
+        return api_fail(r, rc);
     r->credential_sid = arena_strndup(&r->arena, k.sid, SID_LEN);
     return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "api/apikeys.h"
 #include "api/api.h"
+#include "api/fail.h"
 #include "api/runner.h"
 #include "http/auth_header.h"
 #include "http/response.h"
@@ -99,20 +100,20 @@ static int authenticate(struct req *r, const char *authorization)
 {
     struct basic_cred cred;
     if (!authorization || auth_basic_parse(authorization, &cred) != 0)
-        return resp_error(r, E_AUTH, "Authentication Error - No credentials provided"), -1;
+        return api_failf(r, E_AUTH, "Authentication Error - No credentials provided");
     size_t ulen = strlen(cred.user), plen = strlen(cred.pass);
     if (sid_valid(cred.user, ulen, "SK"))
         return apikey_authenticate(r, cred.user, cred.pass);
     if (!sid_valid(cred.user, ulen, "AC"))
-        return resp_error(r, E_AUTH, "%s", auth_failed), -1;
+        return api_failf(r, E_AUTH, "%s", auth_failed);
     int cached = r->app->cache_accounts && cache_get(r, cred.user);
     int rc = cached ? ST_OK : r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
     if (rc == ST_NOT_FOUND) {
         (void)secret_equal(cred.pass, plen, no_token, plen);
-        return resp_error(r, E_AUTH, "%s", auth_failed), -1;
+        return api_failf(r, E_AUTH, "%s", auth_failed);
     }
     if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
+        return api_fail(r, rc);
     if (!cached && r->app->cache_accounts)
         cache_put(&r->account);
     const char *token = r->account.auth_token;
@@ -121,7 +122,7 @@ static int authenticate(struct req *r, const char *authorization)
          * the 401 would tell which SID is in use (measured: about 20 us on loopback) */
         if (cached)
             (void)r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
-        return resp_error(r, E_AUTH, "%s", auth_failed), -1;
+        return api_failf(r, E_AUTH, "%s", auth_failed);
     }
     r->credential_sid = r->account.sid;
     return 0;
@@ -335,9 +336,9 @@ int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), 
 int api_deleted(struct req *r, int store_result)
 {
     if (store_result == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
+        return api_fail(r, E_NOT_FOUND);
     if (store_result != ST_OK)
-        return resp_store_error(r, store_result), -1;
+        return api_fail(r, store_result);
     r->status = 204;
     buf_reset(&r->out);
     return 0;

@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "api/app.h"
+#include "api/fail.h"
 #include "api/params.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -17,7 +18,9 @@ static const struct param_spec paging_params[] = {
     {"PageToken", PK_STRING, 0, 0, 0, 0, NULL, 0},
 };
 
-int paging_read(struct req *r, int max, struct paging *pg)
+/* Reads the paging parameters from r->query. max is the operation's largest PageSize.
+ * Returns 0, or -1 with the error response prepared. */
+static int paging_read(struct req *r, int max, struct paging *pg)
 {
     struct param_value v[3];
     memset(pg, 0, sizeof(*pg));
@@ -29,7 +32,7 @@ int paging_read(struct req *r, int max, struct paging *pg)
     pg->req.limit = pg->size;
     if (v[2].present && v[2].len > 0) {
         if (pagetoken_decode(v[2].s, v[2].len, &pg->tok) != 0)
-            return resp_error(r, E_INVALID_PARAM, "Invalid PageToken"), -1;
+            return api_failf(r, E_INVALID_PARAM, "Invalid PageToken");
         pg->has_token = 1;
         pg->req.dir = pg->tok.dir;
         if (pg->tok.dir == 'b')
@@ -39,7 +42,7 @@ int paging_read(struct req *r, int max, struct paging *pg)
     }
     /* Page alone cannot position a keyset page: refuse it as Twilio does rather than label page 0 as N */
     if (pg->page > 0 && !pg->has_token)
-        return resp_error(r, E_PAGE_TOKEN_REQUIRED, "%s", resp_title(E_PAGE_TOKEN_REQUIRED)), -1;
+        return api_fail(r, E_PAGE_TOKEN_REQUIRED);
     return 0;
 }
 
@@ -82,8 +85,10 @@ static void meta_url(struct jw *w, const char *name, struct req *r, const char *
         jw_knull(w, name);
 }
 
-void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *list_path, const char *filters,
-                   const char *key)
+/* Ends the row array, drops the extra row, and writes "meta". list_path is the list's path from /v1 on
+ * (e.g. "/v1/Users"), filters a query prefix such as "Type=sms&" or "". */
+static void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *list_path,
+                          const char *filters, const char *key)
 {
     struct buf *b = w->b;
     int shown = pg->rows;

@@ -24,16 +24,9 @@ struct paging {
     size_t off[PAGING_MAX_ROWS];
 };
 
-/* Reads the paging parameters from r->query. max is the operation's largest PageSize.
- * Returns 0, or -1 with the error response prepared. */
-int paging_read(struct req *r, int max, struct paging *pg);
 /* Call before writing each row (the store returns up to size + 1 rows; the extra one tells whether
  * another page exists and is cut again by paging_finish). */
 void paging_row(struct paging *pg, struct jw *w, long long id);
-/* Ends the row array, drops the extra row, and writes "meta". list_path is the list's path from /v1 on
- * (e.g. "/v1/Users"), filters a query prefix such as "Type=sms&" or "". */
-void paging_finish(struct paging *pg, struct jw *w, struct req *r, const char *list_path, const char *filters,
-                   const char *key);
 
 /* What a list's row callback gets (the store's typed row callbacks take it as their ctx). */
 struct list_ctx {

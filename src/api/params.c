@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/fail.h"
 #include "http/form.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -54,8 +55,8 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
     case PK_STRING:
         if (sp->max && utf8_len(s, n) > (size_t)sp->max) {
             if (sp->too_long)
-                return resp_error(r, sp->too_long, "%s", resp_title(sp->too_long)), -1;
-            return resp_error(r, E_INVALID_PARAM, "%s must be at most %lld characters", sp->name, sp->max), -1;
+                return api_fail(r, sp->too_long);
+            return api_failf(r, E_INVALID_PARAM, "%s must be at most %lld characters", sp->name, sp->max);
         }
         return 0;
     case PK_SID:
@@ -69,9 +70,9 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
         case ATTRS_OK:
             return 0;
         case ATTRS_TOO_LONG:
-            return resp_error(r, E_ATTRS_TOO_LONG, "%s", resp_title(E_ATTRS_TOO_LONG)), -1;
+            return api_fail(r, E_ATTRS_TOO_LONG);
         default:
-            return resp_error(r, E_ATTRS_INVALID, "%s", resp_title(E_ATTRS_INVALID)), -1;
+            return api_fail(r, E_ATTRS_INVALID);
         }
     case PK_BOOL:
         /* any case: twilio-python 7.x sends Python's True/False as they print (docs/DECISIONS.md) */
@@ -80,11 +81,11 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
         else if (n == 5 && strncasecmp(s, "false", 5) == 0)
             v->i = 0;
         else
-            return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: expected true or false", sp->name), -1;
+            return api_failf(r, E_INVALID_PARAM, "Invalid value for %s: expected true or false", sp->name);
         return 0;
     case PK_INT:
         if (parse_int(s, n, &v->i) != 0 || v->i < sp->min || v->i > sp->max)
-            return resp_error(r, E_INVALID_PARAM, "Invalid value for %s", sp->name), -1;
+            return api_failf(r, E_INVALID_PARAM, "Invalid value for %s", sp->name);
         return 0;
     case PK_ENUM:
         if (!enum_has(sp->choices, s, n))
@@ -121,8 +122,8 @@ int params_read_op(struct req *r, const struct form *f, const struct param_spec 
             if (count == 0 || (sp->flags & P_LIST)) {
                 if (p->vlen == 0 && sp->kind != PK_STRING) {
                     if (sp->kind == PK_JSON)
-                        return resp_error(r, E_ATTRS_INVALID, "%s", resp_title(E_ATTRS_INVALID)), -1;
-                    return resp_error(r, E_INVALID_PARAM, "Invalid value for %s", sp->name), -1;
+                        return api_fail(r, E_ATTRS_INVALID);
+                    return api_failf(r, E_INVALID_PARAM, "Invalid value for %s", sp->name);
                 }
                 if (check_one(r, sp, p->val, p->vlen, v) != 0)
                     return -1;
@@ -132,7 +133,7 @@ int params_read_op(struct req *r, const struct form *f, const struct param_spec 
         v->present = count > 0;
         v->n = count;
         if (!v->present && required)
-            return resp_error(r, E_INVALID_PARAM, "Missing required parameter %s in the post body", sp->name), -1;
+            return api_failf(r, E_INVALID_PARAM, "Missing required parameter %s in the post body", sp->name);
     }
     return 0;
 }

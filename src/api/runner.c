@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/fail.h"
 #include "api/paging.h"
 #include "json/jw.h"
 #include "util/sid.h"
@@ -14,28 +15,17 @@
 
 #define AT(row, off) ((char *)(row) + (off))
 
-static void answer(struct req *r, int err)
-{
-    if (err == E_NOT_FOUND || err == ST_NOT_FOUND)
-        resp_not_found(r);
-    else if (err < 0)
-        resp_store_error(r, err);
-    else
-        resp_error(r, (enum twilio_code)err, "%s", resp_title((enum twilio_code)err));
-}
-
-/* In the write transaction: answers err (a Twilio code or a store result) and returns -1, what an apply
- * returns for a change that must not commit. */
+/* In the write transaction: answers err (a Twilio code or a store result; the store's "no such row" is
+ * the resource's 404) and returns -1, what an apply returns for a change that must not commit. */
 static int fail(struct req *r, int err)
 {
-    answer(r, err);
-    return -1;
+    return api_fail(r, err == ST_NOT_FOUND ? E_NOT_FOUND : err);
 }
 
 /* On the request thread: answers err and returns 0, what a handler returns once the response is ready. */
 static int refuse(struct req *r, int err)
 {
-    answer(r, err);
+    (void)fail(r, err);
     return 0;
 }
 
@@ -91,7 +81,8 @@ static void url_of(struct req *r, const struct family *f, const void *row, char 
         snprintf(out, n, "%s/v1/%s%s%s", r->app->public_url, f->segment, slash, sid);
 }
 
-void runner_render(struct jw *w, struct req *r, const struct family *f, const void *row)
+/* Writes one row as the family's JSON object (fields in order). */
+static void runner_render(struct jw *w, struct req *r, const struct family *f, const void *row)
 {
     char text[480];
     jw_obj_begin(w);

@@ -132,7 +132,4 @@ int run_create(struct req *r, const struct family *f);
 int run_update(struct req *r, const struct family *f);
 int run_delete(struct req *r, const struct family *f);
 
-/* Writes one row as the family's JSON object (fields in order). */
-void runner_render(struct jw *w, struct req *r, const struct family *f, const void *row);
-
 #endif

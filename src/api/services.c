@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/fail.h"
 #include "api/paging.h"
 #include "api/params.h"
 #include "http/response.h"
@@ -188,7 +189,7 @@ static int apply_create(struct store_conn *c, struct req *r)
     sv->date_created = sv->date_updated = time_now_ms();
     int rc = services_insert_with_defaults(c, sv->account_sid, sv->friendly_name, sv->date_created, sv->sid);
     if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
+        return api_fail(r, rc);
     respond_service(r, 201, sv);
     return 0;
 }
@@ -354,7 +355,7 @@ static int apply_delete(struct store_conn *c, struct req *r)
     struct account acct;
     int rc = c->ops->account_get(c, r->account.sid, &r->arena, &acct);
     if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
+        return api_fail(r, rc);
     if (strcmp(acct.default_service_sid, r->service_sid) == 0)
         return resp_error(r, E_INVALID_PARAM,
                           "Cannot delete the default Conversation Service %s: make another service the "

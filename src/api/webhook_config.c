@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/fail.h"
 #include "api/params.h"
 #include "http/response.h"
 #include "json/jw.h"
@@ -109,13 +110,13 @@ static int check(struct req *r, struct hook_update *hu, size_t count)
     struct param_value *v = hu->v;
     if (v[W_METHOD].present) {
         if (strcasecmp(v[W_METHOD].s, "GET") != 0 && strcasecmp(v[W_METHOD].s, "POST") != 0)
-            return resp_error(r, E_WEBHOOK_METHOD, "%s", resp_title(E_WEBHOOK_METHOD)), -1;
+            return api_fail(r, E_WEBHOOK_METHOD);
         hu->method = strcasecmp(v[W_METHOD].s, "GET") == 0 ? "GET" : "POST";
     }
     for (int k = W_PRE_URL; k <= W_POST_URL; k++) {
         /* the limit counts bytes: what is stored, logged and sent is bounded whatever the characters */
         if (v[k].present && v[k].len > URL_MAX)
-            return resp_error(r, E_INVALID_PARAM, "%s must be at most %d bytes", account_params[k].name, URL_MAX), -1;
+            return api_failf(r, E_INVALID_PARAM, "%s must be at most %d bytes", account_params[k].name, URL_MAX);
         if (v[k].present && v[k].len && !valid_url(v[k].s, v[k].len))
             return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: an absolute http or https URL is required",
                               account_params[k].name),
@@ -133,7 +134,7 @@ static int check(struct req *r, struct hook_update *hu, size_t count)
             only_empty = 0;
             if (!webhook_event_valid(p->val, p->vlen)) {
                 buf_free(&b);
-                return resp_error(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'", p->val), -1;
+                return api_failf(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'", p->val);
             }
             char quoted[80];
             snprintf(quoted, sizeof(quoted), "\"%s\"", p->val);
@@ -159,7 +160,7 @@ static int apply_update(struct store_conn *c, struct req *r)
     struct webhook_config cfg;
     int rc = load(c, r, hu->service_sid, &cfg);
     if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
+        return api_fail(r, rc);
     if (hu->service_sid)
         snprintf(cfg.service_sid, sizeof(cfg.service_sid), "%s", hu->service_sid);
     const struct param_value *v = hu->v;
@@ -175,7 +176,7 @@ static int apply_update(struct store_conn *c, struct req *r)
         cfg.target = (char *)v[W_TARGET].s;
     rc = c->ops->webhooks->config_put(c, &cfg);
     if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
+        return api_fail(r, rc);
     render(r, &cfg, hu->service_sid != NULL);
     return 0;
 }
@@ -202,12 +203,12 @@ static int service_of(struct req *r, const char **sid)
 {
     struct service sv;
     if (!sid_valid(r->param[0], r->param_len[0], "IS"))
-        return resp_not_found(r), -1;
+        return api_fail(r, E_NOT_FOUND);
     int rc = r->db->ops->service_get(r->db, r->account.sid, r->param[0], &r->arena, &sv);
     if (rc == ST_NOT_FOUND)
-        return resp_not_found(r), -1;
+        return api_fail(r, E_NOT_FOUND);
     if (rc != ST_OK)
-        return resp_store_error(r, rc), -1;
+        return api_fail(r, rc);
     *sid = r->service_sid = r->param[0];   /* a write re-checks it in the writer (api/dispatch.c) */
     return 0;
 }

@@ -1,0 +1,31 @@
+#include "api/fail.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "http/request.h"
+
+/* Room for a refusal's message: parameter names, limits and a value cut to 64 bytes fit well inside. */
+#define FAIL_MESSAGE_MAX 512
+
+int api_fail(struct req *r, int err)
+{
+    if (err == E_NOT_FOUND)
+        resp_not_found(r);
+    else if (err < 0)
+        resp_store_error(r, err);
+    else
+        resp_error(r, (enum twilio_code)err, "%s", resp_title((enum twilio_code)err));
+    return -1;
+}
+
+int api_failf(struct req *r, enum twilio_code code, const char *fmt, ...)
+{
+    char msg[FAIL_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    resp_error(r, code, "%s", msg);
+    return -1;
+}
