@@ -20,6 +20,7 @@ struct store_webhook_ops;
 struct store_account_ops;
 
 struct arena;
+struct store_stmt;
 
 enum pg_table { PGT_MAIN, PGT_WEBHOOKS, PGT_ACCOUNT, PGT__COUNT };
 
@@ -47,6 +48,8 @@ struct pg_conn {
     int sp_failed;      /* a statement failed since the last savepoint: the job cannot be kept */
     long long claim_key;   /* session advisory lock held while this session has outbox claims */
     int claim_locked;      /* claim_key is locked on the current session */
+    struct store_stmt *rows;   /* the registered statements (store/engine.h), by id */
+    int n_rows;
 };
 
 /* Text parameters of one statement; integers are formatted into the struct (do not copy it). */

@@ -1,0 +1,20 @@
+/* The domain operations written once over the statement seam (store/engine.h); both engines' store_ops
+ * point at these. */
+#ifndef PARLEY_STORE_DOMAIN_H
+#define PARLEY_STORE_DOMAIN_H
+
+#include "store/store.h"
+
+/* The tables of the row codec (store/rows.h), registered by store_sql_init. */
+extern struct store_table store_users_table;
+
+/* store/users.c */
+int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid, struct arena *a,
+                   struct user *out);
+int store_user_insert(struct store_conn *c, struct user *u);
+int store_user_update(struct store_conn *c, const struct user *u);
+int store_user_delete(struct store_conn *c, const char *service_sid, const char *sid);
+int store_user_list(struct store_conn *c, const char *service_sid, const struct page_req *p, user_row_fn fn,
+                    void *ctx);
+
+#endif

@@ -1,0 +1,371 @@
+/* The row codec and the statement registry (store/rows.h, store/engine.h): engine-neutral. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/domain.h"
+#include "store/rows.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+/* ---- the registry ---- */
+
+static struct store_sql *sql_head, **sql_tail = &sql_head;
+static int sql_n;
+
+/* ?N -> $N; the lock clause appended for the writer's variant. */
+static char *pg_rewrite(const char *sql, const char *suffix)
+{
+    size_t n = strlen(sql) + strlen(suffix) + 1;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    size_t j = 0;
+    for (size_t i = 0; sql[i]; i++)
+        out[j++] = sql[i] == '?' && sql[i + 1] >= '0' && sql[i + 1] <= '9' ? '$' : sql[i];
+    memcpy(out + j, suffix, strlen(suffix) + 1);
+    return out;
+}
+
+int store_sql_add(struct store_sql *q)
+{
+    static const char *const lock_clause[] = {"", " FOR SHARE", " FOR NO KEY UPDATE"};
+    const char *pg = q->sql_pg ? q->sql_pg : q->sql;
+    q->pg_text = pg_rewrite(pg, "");
+    q->pg_text_lock = q->lock != SQL_LOCK_NONE ? pg_rewrite(pg, lock_clause[q->lock]) : NULL;
+    if (!q->pg_text || (q->lock != SQL_LOCK_NONE && !q->pg_text_lock))
+        return ST_ERROR;
+    q->id = sql_n++;
+    q->next = NULL;
+    *sql_tail = q;
+    sql_tail = &q->next;
+    return ST_OK;
+}
+
+int store_sql_count(void) { return sql_n; }
+const struct store_sql *store_sql_first(void) { return sql_head; }
+
+/* Every table and hand-written statement of the domain files. */
+static struct store_table *const tables[] = {&store_users_table};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+
+static void init_all(void)
+{
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && init_rc == ST_OK; i++)
+        init_rc = rows_table_add(tables[i]);
+    if (init_rc != ST_OK)
+        log_err("store: cannot build the statements");
+}
+
+int store_sql_init(void)
+{
+    pthread_once(&init_once, init_all);
+    return init_rc;
+}
+
+int store_stmt_exec(const struct store_engine *e, struct store_stmt *s)
+{
+    int rc = e->step(s);
+    e->reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
+
+/* ---- building the SQL of a table ---- */
+
+struct sqlbuf {
+    char *p;
+    size_t len;
+    int overflow;
+};
+
+static void put(struct sqlbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->p + b->len, ROWS_SQL_MAX - b->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= ROWS_SQL_MAX - b->len)
+        b->overflow = 1;
+    else
+        b->len += (size_t)n;
+}
+
+static const struct column *col_with(const struct store_table *t, unsigned flag)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->cols[i].flags & flag)
+            return &t->cols[i];
+    return NULL;
+}
+
+static int readable(const struct column *c) { return !(c->flags & C_WRITE_ONLY); }
+static int inserted(const struct column *c) { return c->kind != CK_ID; }
+static int updated(const struct column *c)
+{
+    return c->kind != CK_ID && !(c->flags & (C_PARENT | C_KEY | C_IMMUTABLE));
+}
+
+static void put_cols(struct sqlbuf *b, const struct store_table *t, int (*want)(const struct column *))
+{
+    int first = 1;
+    for (int i = 0; i < t->n; i++)
+        if (want(&t->cols[i])) {
+            put(b, first ? "%s" : ", %s", t->cols[i].name);
+            first = 0;
+        }
+}
+
+static int build(struct store_table *t, int slot, struct store_sql *q, enum sql_lock lock,
+                 void (*write)(struct sqlbuf *, const struct store_table *, const void *), const void *arg)
+{
+    struct sqlbuf b = {t->text[slot], 0, 0};
+    write(&b, t, arg);
+    if (b.overflow) {
+        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+        return ST_ERROR;
+    }
+    q->sql = b.p;
+    q->sql_pg = NULL;
+    q->lock = lock;
+    return store_sql_add(q);
+}
+
+static void write_get(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    const struct column *key = arg, *parent = col_with(t, C_PARENT);
+    put(b, "SELECT ");
+    put_cols(b, t, readable);
+    put(b, " FROM %s WHERE %s = ?1 AND %s = ?2", t->name, parent->name, key->name);
+}
+
+static void write_insert(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    (void)arg;
+    put(b, "INSERT INTO %s(", t->name);
+    put_cols(b, t, inserted);
+    put(b, ") VALUES (");
+    int k = 0;
+    for (int i = 0; i < t->n; i++)
+        if (inserted(&t->cols[i])) {
+            k++;
+            put(b, k > 1 ? ", ?%d" : "?%d", k);
+        }
+    put(b, ")");
+    const struct column *id = NULL;
+    for (int i = 0; i < t->n; i++)
+        if (t->cols[i].kind == CK_ID)
+            id = &t->cols[i];
+    if (id)
+        put(b, " RETURNING %s", id->name);
+}
+
+static void write_update(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    (void)arg;
+    put(b, "UPDATE %s SET ", t->name);
+    int k = 2;
+    for (int i = 0; i < t->n; i++)
+        if (updated(&t->cols[i])) {
+            k++;
+            put(b, k > 3 ? ", %s = ?%d" : "%s = ?%d", t->cols[i].name, k);
+        }
+    put(b, " WHERE %s = ?1 AND %s = ?2", col_with(t, C_PARENT)->name, col_with(t, C_KEY)->name);
+}
+
+static void write_delete(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    (void)arg;
+    put(b, "DELETE FROM %s WHERE %s = ?1 AND %s = ?2", t->name, col_with(t, C_PARENT)->name,
+        col_with(t, C_KEY)->name);
+}
+
+/* The page before a position is read backwards and turned around, so both directions come ascending. */
+static void write_list(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    int before = arg != NULL;
+    const struct column *parent = col_with(t, C_PARENT);
+    if (before)
+        put(b, "SELECT * FROM (");
+    put(b, "SELECT ");
+    put_cols(b, t, readable);
+    put(b, " FROM %s WHERE %s = ?1 AND id %s ?2 ORDER BY id%s LIMIT ?3", t->name, parent->name,
+        before ? "<" : ">", before ? " DESC" : "");
+    if (before)
+        put(b, ") page ORDER BY id");
+}
+
+int rows_table_add(struct store_table *t)
+{
+    const struct column *key = col_with(t, C_KEY), *alt = col_with(t, C_ALT_KEY);
+    if (!key || !col_with(t, C_PARENT)) {
+        log_err("store: table %s needs a parent and a key column", t->name);
+        return ST_ERROR;
+    }
+    static const int before = 1;
+    int rc = build(t, 0, &t->get, t->lock, write_get, key);
+    if (rc == ST_OK && alt)
+        rc = build(t, 1, &t->get_alt, t->lock, write_get, alt);
+    if (rc == ST_OK)
+        rc = build(t, 2, &t->insert, SQL_LOCK_NONE, write_insert, NULL);
+    if (rc == ST_OK)
+        rc = build(t, 3, &t->update, SQL_LOCK_NONE, write_update, NULL);
+    if (rc == ST_OK)
+        rc = build(t, 4, &t->del, SQL_LOCK_NONE, write_delete, NULL);
+    if (rc == ST_OK)
+        rc = build(t, 5, &t->list_after, SQL_LOCK_NONE, write_list, NULL);
+    if (rc == ST_OK)
+        rc = build(t, 6, &t->list_before, SQL_LOCK_NONE, write_list, &before);
+    return rc;
+}
+
+/* ---- rows by offset ---- */
+
+static void copy_sid(char *out, const char *v)
+{
+    size_t n = v ? strnlen(v, SID_LEN) : 0;
+    memcpy(out, v ? v : "", n);
+    out[n] = '\0';
+}
+
+void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t, struct arena *a,
+               void *out)
+{
+    char *row = out;
+    int k = 0;
+    for (int i = 0; i < t->n; i++) {
+        const struct column *c = &t->cols[i];
+        if (!readable(c))
+            continue;
+        switch (c->kind) {
+        case CK_ID:
+        case CK_I64:
+            *(long long *)(row + c->off) = e->col_int(s, k);
+            break;
+        case CK_INT:
+            *(int *)(row + c->off) = (int)e->col_int(s, k);
+            break;
+        case CK_SID:
+            copy_sid(row + c->off, e->col_text(s, k));
+            break;
+        case CK_TEXT: {
+            const char *v = e->col_text(s, k);
+            *(char **)(row + c->off) = v && a ? arena_strndup(a, v, strlen(v)) : (char *)v;
+            break;
+        }
+        }
+        k++;
+    }
+}
+
+static void bind_col(const struct store_engine *e, struct store_stmt *s, int i, const struct column *c,
+                     const char *row)
+{
+    switch (c->kind) {
+    case CK_ID:
+    case CK_I64:
+        e->bind_int(s, i, *(const long long *)(row + c->off));
+        break;
+    case CK_INT:
+        e->bind_int(s, i, *(const int *)(row + c->off));
+        break;
+    case CK_SID:
+        e->bind_text(s, i, row + c->off);
+        break;
+    case CK_TEXT:
+        e->bind_text(s, i, *(char *const *)(row + c->off));
+        break;
+    }
+}
+
+int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent, const char *key,
+             struct arena *a, void *out)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, by_alt ? &t->get_alt : &t->get);
+    if (!s)
+        return ST_ERROR;
+    e->bind_text(s, 1, parent);
+    e->bind_text(s, 2, key);
+    int rc = e->step(s);
+    if (rc == 1)
+        rows_read(e, s, t, a, out);
+    e->reset(s);
+    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+}
+
+int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &t->insert);
+    if (!s)
+        return ST_ERROR;
+    const struct column *id = NULL;
+    int k = 0;
+    for (int i = 0; i < t->n; i++) {
+        if (inserted(&t->cols[i]))
+            bind_col(e, s, ++k, &t->cols[i], row);
+        else
+            id = &t->cols[i];
+    }
+    int rc = e->step(s);
+    if (rc == 1 && id)
+        *(long long *)((char *)row + id->off) = e->col_int(s, 0);
+    e->reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
+
+int rows_update(struct store_conn *c, const struct store_table *t, const void *row)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &t->update);
+    if (!s)
+        return ST_ERROR;
+    bind_col(e, s, 1, col_with(t, C_PARENT), row);
+    bind_col(e, s, 2, col_with(t, C_KEY), row);
+    int k = 2;
+    for (int i = 0; i < t->n; i++)
+        if (updated(&t->cols[i]))
+            bind_col(e, s, ++k, &t->cols[i], row);
+    int rc = e->step(s);
+    long long n = rc >= 0 ? e->changes(s) : 0;
+    e->reset(s);
+    return rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+}
+
+int rows_delete(struct store_conn *c, const struct store_table *t, const char *parent, const char *key)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &t->del);
+    if (!s)
+        return ST_ERROR;
+    e->bind_text(s, 1, parent);
+    e->bind_text(s, 2, key);
+    int rc = e->step(s);
+    long long n = rc >= 0 ? e->changes(s) : 0;
+    e->reset(s);
+    return rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+}
+
+int rows_list(struct store_conn *c, const struct store_table *t, const char *parent, const struct page_req *p,
+              void *scratch, int (*fn)(void *ctx, const void *row), void *ctx)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, p->dir == 'b' ? &t->list_before : &t->list_after);
+    if (!s)
+        return ST_ERROR;
+    e->bind_text(s, 1, parent);
+    e->bind_int(s, 2, p->dir == 'b' ? p->before : p->after);
+    e->bind_int(s, 3, p->limit + 1);
+    int rc;
+    while ((rc = e->step(s)) == 1) {
+        rows_read(e, s, t, NULL, scratch);
+        if (fn(ctx, scratch))
+            break;
+    }
+    e->reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
