@@ -5,8 +5,13 @@
 
 #include "store/store.h"
 
-/* The tables of the row codec (store/rows.h), registered by store_sql_init. */
+/* The tables of the row codec (store/rows.h). */
 extern struct store_table store_users_table;
+extern struct store_table store_roles_table;
+
+/* Each domain file registers its tables and statements (called once by store_sql_init). */
+int store_users_sql_add(void);
+int store_roles_sql_add(void);
 
 /* store/users.c */
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid, struct arena *a,
@@ -15,6 +20,15 @@ int store_user_insert(struct store_conn *c, struct user *u);
 int store_user_update(struct store_conn *c, const struct user *u);
 int store_user_delete(struct store_conn *c, const char *service_sid, const char *sid);
 int store_user_list(struct store_conn *c, const char *service_sid, const struct page_req *p, user_row_fn fn,
+                    void *ctx);
+
+/* store/roles.c */
+int store_role_get(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
+                   struct role *out);
+int store_role_insert(struct store_conn *c, const struct role *r);
+int store_role_update(struct store_conn *c, const struct role *r);
+int store_role_delete(struct store_conn *c, const char *service_sid, const char *sid);
+int store_role_list(struct store_conn *c, const char *service_sid, const struct page_req *p, role_row_fn fn,
                     void *ctx);
 
 #endif

@@ -12,7 +12,12 @@
 
 /* Row lock that a read inside the writer's transaction takes where the engine has row locks (see
  * store/pg_internal.h for the rule); SQLite's single writer needs none. */
-enum sql_lock { SQL_LOCK_NONE, SQL_LOCK_SHARE, SQL_LOCK_UPDATE };
+enum sql_lock {
+    SQL_LOCK_NONE,
+    SQL_LOCK_SHARE,    /* rows other writes only read as references */
+    SQL_LOCK_UPDATE,   /* rows their own operations read, change and write back */
+    SQL_LOCK_DELETE,   /* a row about to be deleted: references to it wait */
+};
 
 struct store_sql {
     const char *sql;      /* ?N placeholders */

@@ -121,18 +121,12 @@ enum stmt_id {
     Q_SERVICE_CONFIG_INSERT,
     Q_SERVICE_CONFIG_GET,
     Q_SERVICE_CONFIG_GET_LOCK,
-    Q_ROLE_GET,
-    Q_ROLE_GET_LOCK,
-    Q_ROLE_INSERT,
-    Q_ROLE_LIST_AFTER,
-    Q_ROLE_LIST_BEFORE,
     Q__COUNT
 };
 
 #define ACCOUNT_COLS                                                                                         \
     "sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"                    \
     " default_inactive_timer, default_closed_timer, date_created"
-#define ROLE_COLS "id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated"
 #define SERVICE_CONFIG_COLS                                                                                  \
     "conversation_creator_role_sid, conversation_role_sid, chat_service_role_sid, reachability_enabled"
 
@@ -155,14 +149,6 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_SERVICE_CONFIG_GET] = "SELECT " SERVICE_CONFIG_COLS " FROM service_configs WHERE service_sid = $1",
     [Q_SERVICE_CONFIG_GET_LOCK] = "SELECT " SERVICE_CONFIG_COLS " FROM service_configs WHERE service_sid = $1"
                                   " FOR SHARE",
-    [Q_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1 AND sid = $2",
-    [Q_ROLE_GET_LOCK] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1 AND sid = $2 FOR SHARE",
-    [Q_ROLE_INSERT] = "INSERT INTO roles(sid, account_sid, service_sid, friendly_name, type, permissions,"
-                      " date_created, date_updated) VALUES ($1, $2, $3, $4, $5::integer, $6, $7::bigint, $8::bigint)",
-    [Q_ROLE_LIST_AFTER] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1 AND id > $2::bigint"
-                          " ORDER BY id LIMIT $3::bigint",
-    [Q_ROLE_LIST_BEFORE] = "SELECT * FROM (SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1"
-                           " AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint) page ORDER BY id",
 };
 
 static const struct pg_sql_table pg_main_sql = {'m', Q__COUNT, stmt_sql};
@@ -1196,51 +1182,6 @@ static int pg_service_config_get(struct store_conn *sc, const char *service_sid,
     return rc;
 }
 
-/* ---- roles ---- */
-
-static void read_role(PGresult *r, int row, struct arena *a, struct role *out)
-{
-    out->id = pg_col_i64(r, row, 0);
-    pg_col_sid(r, row, 1, out->sid);
-    pg_col_sid(r, row, 2, out->account_sid);
-    pg_col_sid(r, row, 3, out->service_sid);
-    out->friendly_name = pg_col_text(r, row, 4, a);
-    out->type = pg_col_i64(r, row, 5) ? ROLE_CONVERSATION : ROLE_SERVICE;
-    out->permissions = pg_col_text(r, row, 6, a);
-    out->date_created = pg_col_i64(r, row, 7);
-    out->date_updated = pg_col_i64(r, row, 8);
-}
-
-static int pg_role_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
-                       struct role *out)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_ROLE_GET_LOCK : Q_ROLE_GET, &p, &r);
-    if (rc == ST_OK) {
-        read_role(r, 0, a, out);
-        PQclear(r);
-    }
-    return rc;
-}
-
-static int pg_role_insert(struct store_conn *sc, const struct role *ro)
-{
-    struct pg_params p = {0};
-    pp_text(&p, ro->sid);
-    pp_text(&p, ro->account_sid);
-    pp_text(&p, ro->service_sid);
-    pp_text(&p, ro->friendly_name);
-    pp_int(&p, ro->type);
-    pp_text(&p, ro->permissions);
-    pp_int(&p, ro->date_created);
-    pp_int(&p, ro->date_updated);
-    return pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ROLE_INSERT, &p, NULL);
-}
-
 int pg_page(struct pg_conn *c, enum pg_table t, int after, int before, const char *parent,
             const struct page_req *pr, const struct pg_params *extra, PGresult **res)
 {
@@ -1251,16 +1192,6 @@ int pg_page(struct pg_conn *c, enum pg_table t, int after, int before, const cha
     for (int i = 0; extra && i < extra->n; i++)
         pp_text(&q, extra->v[i]);
     return pg_exec(c, t, pr->dir == 'b' ? before : after, &q, res);
-}
-
-static int pg_role_list(struct store_conn *sc, const char *service_sid, const struct page_req *pr, role_row_fn fn,
-                        void *ctx)
-{
-    PGresult *r;
-    int rc = pg_page((struct pg_conn *)sc, PGT_MAIN, Q_ROLE_LIST_AFTER, Q_ROLE_LIST_BEFORE, service_sid, pr, NULL, &r);
-    if (rc != ST_OK)
-        return rc;
-    PG_LIST_ROWS(r, i, struct role ro, read_role(r, i, NULL, &ro), fn(ctx, &ro));
 }
 
 const struct store_ops store_pg_ops = {
@@ -1285,9 +1216,9 @@ const struct store_ops store_pg_ops = {
     .service_get = pg_service_get,
     .service_insert = pg_service_insert,
     .service_config_get = pg_service_config_get,
-    .role_get = pg_role_get,
-    .role_insert = pg_role_insert,
-    .role_list = pg_role_list,
+    .role_get = store_role_get,
+    .role_insert = store_role_insert,
+    .role_list = store_role_list,
     .user_get = store_user_get,
     .user_insert = store_user_insert,
     .user_update = store_user_update,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/account_store.h"
+#include "store/domain.h"
 #include "store/pg_internal.h"
 #include "store/secret.h"
 #include "util/arena.h"
@@ -28,10 +29,6 @@ enum aq_id {
     AQ_REAP_ROLES,
     AQ_REAP_SERVICE,
     AQ_SERVICE_CONFIG_UPDATE,
-    AQ_ROLE_UPDATE,
-    AQ_ROLE_LOCK,
-    AQ_ROLE_IN_USE,
-    AQ_ROLE_DELETE,
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_GET_LOCK,
     AQ_NOTIFICATIONS_PUT,
@@ -103,13 +100,6 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = $2,"
                                  " conversation_role_sid = $3, chat_service_role_sid = $4,"
                                  " reachability_enabled = $5::integer WHERE service_sid = $1",
-    [AQ_ROLE_UPDATE] = "UPDATE roles SET permissions = $3, date_updated = $4::bigint WHERE service_sid = $1 AND sid = $2",
-    /* the role is locked first: a user or configuration that would refer to it waits for the delete */
-    [AQ_ROLE_LOCK] = "SELECT 1 FROM roles WHERE service_sid = $1 AND sid = $2 FOR UPDATE",
-    [AQ_ROLE_IN_USE] = "SELECT EXISTS(SELECT 1 FROM users WHERE role_sid = $1)"
-                       " OR EXISTS(SELECT 1 FROM service_configs WHERE conversation_creator_role_sid = $1"
-                       " OR conversation_role_sid = $1 OR chat_service_role_sid = $1)",
-    [AQ_ROLE_DELETE] = "DELETE FROM roles WHERE service_sid = $1 AND sid = $2",
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = $1",
     [AQ_NOTIFICATIONS_GET_LOCK] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = $1"
                                   " FOR NO KEY UPDATE",
@@ -328,43 +318,6 @@ static int service_config_update(struct store_conn *sc, const struct service_con
     pp_text(&p, cfg->chat_service_role_sid);
     pp_bool(&p, cfg->reachability_enabled);
     return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_SERVICE_CONFIG_UPDATE, &p);
-}
-
-/* ---- roles ---- */
-
-static int role_update(struct store_conn *sc, const struct role *ro)
-{
-    struct pg_params p = {0};
-    pp_text(&p, ro->service_sid);
-    pp_text(&p, ro->sid);
-    pp_text(&p, ro->permissions);
-    pp_int(&p, ro->date_updated);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_ROLE_UPDATE, &p);
-}
-
-/* Lock, check, delete. The foreign keys back the check up: users refer to roles immediately
- * (23503 -> ST_IN_USE), the service configuration at COMMIT. */
-static int role_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct pg_conn *c = CONN(sc);
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_ACCOUNT, AQ_ROLE_LOCK, &p, &r);
-    if (rc != ST_OK)
-        return rc;
-    PQclear(r);
-    struct pg_params q = {0};
-    pp_text(&q, sid);
-    if ((rc = pg_row(c, PGT_ACCOUNT, AQ_ROLE_IN_USE, &q, &r)) != ST_OK)
-        return rc;
-    const char *v = pg_col(r, 0, 0);
-    int in_use = v && v[0] == 't';
-    PQclear(r);
-    if (in_use)
-        return ST_IN_USE;
-    return pg_cmd_one(c, PGT_ACCOUNT, AQ_ROLE_DELETE, &p);
 }
 
 /* ---- notifications ---- */
@@ -597,8 +550,8 @@ const struct store_account_ops pg_account_ops = {
     .service_delete = service_delete,
     .service_reap = service_reap,
     .service_config_update = service_config_update,
-    .role_update = role_update,
-    .role_delete = role_delete,
+    .role_update = store_role_update,
+    .role_delete = store_role_delete,
     .notifications_get = notifications_get,
     .notifications_put = notifications_put,
     .credential_get = credential_get,

@@ -31,7 +31,7 @@ static char *pg_rewrite(const char *sql, const char *suffix)
 
 int store_sql_add(struct store_sql *q)
 {
-    static const char *const lock_clause[] = {"", " FOR SHARE", " FOR NO KEY UPDATE"};
+    static const char *const lock_clause[] = {"", " FOR SHARE", " FOR NO KEY UPDATE", " FOR UPDATE"};
     const char *pg = q->sql_pg ? q->sql_pg : q->sql;
     q->pg_text = pg_rewrite(pg, "");
     q->pg_text_lock = q->lock != SQL_LOCK_NONE ? pg_rewrite(pg, lock_clause[q->lock]) : NULL;
@@ -48,15 +48,15 @@ int store_sql_count(void) { return sql_n; }
 const struct store_sql *store_sql_first(void) { return sql_head; }
 
 /* Every table and hand-written statement of the domain files. */
-static struct store_table *const tables[] = {&store_users_table};
+static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
 
 static void init_all(void)
 {
-    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && init_rc == ST_OK; i++)
-        init_rc = rows_table_add(tables[i]);
+    for (size_t i = 0; i < sizeof(adders) / sizeof(adders[0]) && init_rc == ST_OK; i++)
+        init_rc = adders[i]();
     if (init_rc != ST_OK)
         log_err("store: cannot build the statements");
 }

@@ -101,15 +101,10 @@ enum stmt_id {
     Q_SERVICE_INSERT,
     Q_SERVICE_CONFIG_INSERT,
     Q_SERVICE_CONFIG_GET,
-    Q_ROLE_GET,
-    Q_ROLE_INSERT,
-    Q_ROLE_LIST_AFTER,
-    Q_ROLE_LIST_BEFORE,
     Q__COUNT
 };
 _Static_assert(Q__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
 
-#define ROLE_COLS "id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated"
 
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -136,12 +131,6 @@ static const char *const stmt_sql[Q__COUNT] = {
                                 " VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_SERVICE_CONFIG_GET] = "SELECT conversation_creator_role_sid, conversation_role_sid, chat_service_role_sid,"
                              " reachability_enabled FROM service_configs WHERE service_sid = ?1",
-    [Q_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = ?1 AND sid = ?2",
-    [Q_ROLE_INSERT] = "INSERT INTO roles(sid, account_sid, service_sid, friendly_name, type, permissions,"
-                      " date_created, date_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [Q_ROLE_LIST_AFTER] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-    [Q_ROLE_LIST_BEFORE] = "SELECT * FROM (SELECT " ROLE_COLS " FROM roles WHERE service_sid = ?1 AND id < ?2"
-                           " ORDER BY id DESC LIMIT ?3) ORDER BY id",
 };
 
 
@@ -760,74 +749,6 @@ static int sq_service_config_get(struct store_conn *sc, const char *service_sid,
     });
 }
 
-/* ---- roles ---- */
-
-static void read_role(sqlite3_stmt *s, struct arena *a, struct role *out)
-{
-    out->id = sqlite3_column_int64(s, 0);
-    sq_col_sid(s, 1, out->sid);
-    sq_col_sid(s, 2, out->account_sid);
-    sq_col_sid(s, 3, out->service_sid);
-    out->friendly_name = a ? sq_col_dup(s, 4, a) : (char *)sqlite3_column_text(s, 4);
-    out->type = sqlite3_column_int(s, 5) ? ROLE_CONVERSATION : ROLE_SERVICE;
-    out->permissions = a ? sq_col_dup(s, 6, a) : (char *)sqlite3_column_text(s, 6);
-    out->date_created = sqlite3_column_int64(s, 7);
-    out->date_updated = sqlite3_column_int64(s, 8);
-}
-
-static int sq_role_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
-                       struct role *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_ROLE_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    STEP_ONE(c, s, read_role(s, a, out));
-}
-
-static int sq_role_insert(struct store_conn *sc, const struct role *r)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_ROLE_INSERT);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, r->sid);
-    sq_bind_text(s, 2, r->account_sid);
-    sq_bind_text(s, 3, r->service_sid);
-    sq_bind_text(s, 4, r->friendly_name);
-    sqlite3_bind_int(s, 5, r->type);
-    sq_bind_text(s, 6, r->permissions);
-    sqlite3_bind_int64(s, 7, r->date_created);
-    sqlite3_bind_int64(s, 8, r->date_updated);
-    return sq_exec(c, s);
-}
-
-/* Binds a keyset page and picks the statement for its direction. */
-static sqlite3_stmt *page_stmt(struct sq_conn *c, enum stmt_id after, enum stmt_id before, const char *parent,
-                               const struct page_req *p)
-{
-    sqlite3_stmt *s = q(c, p->dir == 'b' ? before : after);
-    if (!s)
-        return NULL;
-    sq_bind_text(s, 1, parent);
-    sqlite3_bind_int64(s, 2, p->dir == 'b' ? p->before : p->after);
-    sqlite3_bind_int(s, 3, p->limit + 1);
-    return s;
-}
-
-
-static int sq_role_list(struct store_conn *sc, const char *service_sid, const struct page_req *p, role_row_fn fn,
-                        void *ctx)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = page_stmt(c, Q_ROLE_LIST_AFTER, Q_ROLE_LIST_BEFORE, service_sid, p);
-    if (!s)
-        return ST_ERROR;
-    LIST_ROWS(c, s, struct role r, read_role(s, NULL, &r), fn(ctx, &r));
-}
-
 /* ---- the statement seam (store/engine.h) ---- */
 
 /* A store_stmt of this engine is the sqlite3_stmt itself: nothing to allocate per request. */
@@ -896,9 +817,9 @@ const struct store_ops store_sqlite_ops = {
     .service_get = sq_service_get,
     .service_insert = sq_service_insert,
     .service_config_get = sq_service_config_get,
-    .role_get = sq_role_get,
-    .role_insert = sq_role_insert,
-    .role_list = sq_role_list,
+    .role_get = store_role_get,
+    .role_insert = store_role_insert,
+    .role_list = store_role_list,
     .user_get = store_user_get,
     .user_insert = store_user_insert,
     .user_update = store_user_update,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "store/account_store.h"
+#include "store/domain.h"
 #include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "util/arena.h"
@@ -25,9 +26,6 @@ enum aq_id {
     AQ_REAP_ROLES,
     AQ_REAP_SERVICE,
     AQ_SERVICE_CONFIG_UPDATE,
-    AQ_ROLE_UPDATE,
-    AQ_ROLE_IN_USE,
-    AQ_ROLE_DELETE,
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_PUT,
     AQ_CREDENTIAL_GET,
@@ -94,13 +92,6 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = ?2,"
                                  " conversation_role_sid = ?3, chat_service_role_sid = ?4, reachability_enabled = ?5"
                                  " WHERE service_sid = ?1",
-    [AQ_ROLE_UPDATE] = "UPDATE roles SET permissions = ?3, date_updated = ?4 WHERE service_sid = ?1 AND sid = ?2",
-    /* existence in this service first: a role of another service or account must not look "in use" */
-    [AQ_ROLE_IN_USE] = "SELECT EXISTS(SELECT 1 FROM roles WHERE service_sid = ?1 AND sid = ?2),"
-                       " EXISTS(SELECT 1 FROM users WHERE role_sid = ?2)"
-                       " OR EXISTS(SELECT 1 FROM service_configs WHERE conversation_creator_role_sid = ?2"
-                       " OR conversation_role_sid = ?2 OR chat_service_role_sid = ?2)",
-    [AQ_ROLE_DELETE] = "DELETE FROM roles WHERE service_sid = ?1 AND sid = ?2",
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = ?1",
     [AQ_NOTIFICATIONS_PUT] = "INSERT OR REPLACE INTO service_notifications(service_sid, " NOTIFICATION_COLS ")"
                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
@@ -352,44 +343,6 @@ static int service_config_update(struct store_conn *sc, const struct service_con
     return exec_one(c, s);
 }
 
-/* ---- roles ---- */
-
-static int role_update(struct store_conn *sc, const struct role *ro)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_ROLE_UPDATE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, ro->service_sid);
-    sq_bind_text(s, 2, ro->sid);
-    sq_bind_text(s, 3, ro->permissions);
-    sqlite3_bind_int64(s, 4, ro->date_updated);
-    return exec_one(c, s);
-}
-
-static int role_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_ROLE_IN_USE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    int rc = sqlite3_step(s);
-    int r = rc != SQLITE_ROW               ? sq_map_rc(c->db, sqlite3_extended_errcode(c->db))
-            : !sqlite3_column_int(s, 0) ? ST_NOT_FOUND
-            : sqlite3_column_int(s, 1)  ? ST_IN_USE
-                                        : ST_OK;
-    sq_done(s);
-    if (r != ST_OK)
-        return r;
-    if (!(s = aq(c, AQ_ROLE_DELETE)))
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    return exec_one(c, s);
-}
-
 /* ---- notifications ---- */
 
 static int notifications_get(struct store_conn *sc, const char *service_sid, struct arena *a,
@@ -622,8 +575,8 @@ const struct store_account_ops sqlite_account_ops = {
     .service_delete = service_delete,
     .service_reap = service_reap,
     .service_config_update = service_config_update,
-    .role_update = role_update,
-    .role_delete = role_delete,
+    .role_update = store_role_update,
+    .role_delete = store_role_delete,
     .notifications_get = notifications_get,
     .notifications_put = notifications_put,
     .credential_get = credential_get,

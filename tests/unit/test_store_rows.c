@@ -15,6 +15,7 @@
 #endif
 
 #include "api/api.h"
+#include "store/account_store.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/rows.h"
@@ -46,6 +47,11 @@ static void test_users_sql(void **state)
     assert_string_equal(t->get.pg_text_lock,
                         "SELECT " COLS " FROM users WHERE service_sid = $1 AND sid = $2 FOR NO KEY UPDATE");
 #undef COLS
+    assert_string_equal(store_roles_table.update.sql,
+                        "UPDATE roles SET permissions = ?3, date_updated = ?4 WHERE service_sid = ?1 AND sid = ?2");
+    assert_string_equal(store_roles_table.get.pg_text_lock,
+                        "SELECT id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created,"
+                        " date_updated FROM roles WHERE service_sid = $1 AND sid = $2 FOR SHARE");
 }
 
 /* ---- the contract, on one engine ---- */
@@ -154,6 +160,37 @@ static void contract(const struct store_ops *ops, const char *target)
     assert_int_equal(c->ops->user_delete(c, a.default_service_sid, u[0].sid), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     assert_int_equal(c->ops->user_get(c, a.default_service_sid, u[0].sid, 1, &ar, &got), ST_NOT_FOUND);
+
+    /* roles: a role in use stays; a role of another service is not found; a free one goes */
+    const struct store_account_ops *m = c->ops->model;
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(m->role_delete(c, a.default_service_sid, cfg.chat_service_role_sid), ST_IN_USE);
+    assert_int_equal(m->role_delete(c, a.sid, cfg.chat_service_role_sid), ST_NOT_FOUND);
+    struct role r;
+    memset(&r, 0, sizeof(r));
+    sid_new(r.sid, "RL");
+    memcpy(r.account_sid, a.sid, sizeof(a.sid));
+    memcpy(r.service_sid, a.default_service_sid, sizeof(a.sid));
+    r.friendly_name = "extra";
+    r.type = ROLE_CONVERSATION;
+    r.permissions = "[\"a\"]";
+    r.date_created = r.date_updated = 5;
+    assert_int_equal(c->ops->role_insert(c, &r), ST_OK);
+    r.permissions = "[\"b\"]";
+    r.friendly_name = "ignored";
+    r.date_updated = 6;
+    assert_int_equal(m->role_update(c, &r), ST_OK);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    struct role rg;
+    assert_int_equal(c->ops->role_get(c, a.default_service_sid, r.sid, &ar, &rg), ST_OK);
+    assert_string_equal(rg.friendly_name, "extra");
+    assert_string_equal(rg.permissions, "[\"b\"]");
+    assert_int_equal(rg.type, ROLE_CONVERSATION);
+    assert_int_equal(rg.date_updated, 6);
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(m->role_delete(c, a.default_service_sid, r.sid), ST_OK);
+    assert_int_equal(m->role_delete(c, a.default_service_sid, r.sid), ST_NOT_FOUND);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
 
     arena_free(&ar);
     c->ops->close(c);
