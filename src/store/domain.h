@@ -3,15 +3,18 @@
 #ifndef PARLEY_STORE_DOMAIN_H
 #define PARLEY_STORE_DOMAIN_H
 
+#include "store/account_store.h"
 #include "store/store.h"
 
 /* The tables of the row codec (store/rows.h). */
 extern struct store_table store_users_table;
 extern struct store_table store_roles_table;
+extern struct store_table store_credentials_table;
 
 /* Each domain file registers its tables and statements (called once by store_sql_init). */
 int store_users_sql_add(void);
 int store_roles_sql_add(void);
+int store_credentials_sql_add(void);
 
 /* store/users.c */
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid, struct arena *a,
@@ -30,5 +33,14 @@ int store_role_update(struct store_conn *c, const struct role *r);
 int store_role_delete(struct store_conn *c, const char *service_sid, const char *sid);
 int store_role_list(struct store_conn *c, const char *service_sid, const struct page_req *p, role_row_fn fn,
                     void *ctx);
+
+/* store/credentials.c */
+int store_credential_get(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
+                         struct credential *out);
+int store_credential_insert(struct store_conn *c, struct credential *cr);
+int store_credential_update(struct store_conn *c, const struct credential *cr);
+int store_credential_delete(struct store_conn *c, const char *account_sid, const char *sid);
+int store_credential_list(struct store_conn *c, const char *account_sid, const struct page_req *p,
+                          credential_row_fn fn, void *ctx);
 
 #endif

@@ -32,13 +32,6 @@ enum aq_id {
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_GET_LOCK,
     AQ_NOTIFICATIONS_PUT,
-    AQ_CREDENTIAL_GET,
-    AQ_CREDENTIAL_GET_LOCK,
-    AQ_CREDENTIAL_INSERT,
-    AQ_CREDENTIAL_UPDATE,
-    AQ_CREDENTIAL_DELETE,
-    AQ_CREDENTIAL_LIST_AFTER,
-    AQ_CREDENTIAL_LIST_BEFORE,
     AQ_BINDING_GET,
     AQ_BINDING_DELETE,
     AQ_BINDING_LIST_AFTER,
@@ -48,7 +41,6 @@ enum aq_id {
 
 #define SERVICE_COLS "id, sid, account_sid, friendly_name, date_created, date_updated"
 /* never the secret columns */
-#define CREDENTIAL_COLS "id, sid, account_sid, friendly_name, type, sandbox, date_created, date_updated"
 #define BINDING_COLS                                                                                         \
     "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types,"    \
     " date_created, date_updated"
@@ -115,23 +107,6 @@ static const char *const aq_sql[AQ__COUNT] = {
         " added_enabled = EXCLUDED.added_enabled, added_template = EXCLUDED.added_template,"
         " added_sound = EXCLUDED.added_sound, removed_enabled = EXCLUDED.removed_enabled,"
         " removed_template = EXCLUDED.removed_template, removed_sound = EXCLUDED.removed_sound",
-    [AQ_CREDENTIAL_GET] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = $1 AND sid = $2",
-    [AQ_CREDENTIAL_GET_LOCK] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = $1 AND sid = $2"
-                               " FOR NO KEY UPDATE",
-    [AQ_CREDENTIAL_INSERT] = "INSERT INTO credentials(sid, account_sid, friendly_name, type, sandbox, certificate,"
-                             " private_key, api_key, secret, date_created, date_updated)"
-                             " VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10::bigint, $11::bigint)"
-                             " RETURNING id",
-    [AQ_CREDENTIAL_UPDATE] = "UPDATE credentials SET friendly_name = coalesce($3, friendly_name),"
-                             " type = coalesce($4, type), sandbox = coalesce($5::integer, sandbox),"
-                             " certificate = coalesce($6, certificate), private_key = coalesce($7, private_key),"
-                             " api_key = coalesce($8, api_key), secret = coalesce($9, secret),"
-                             " date_updated = $10::bigint WHERE account_sid = $1 AND sid = $2",
-    [AQ_CREDENTIAL_DELETE] = "DELETE FROM credentials WHERE account_sid = $1 AND sid = $2",
-    [AQ_CREDENTIAL_LIST_AFTER] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = $1"
-                                 " AND id > $2::bigint ORDER BY id LIMIT $3::bigint",
-    [AQ_CREDENTIAL_LIST_BEFORE] = "SELECT * FROM (SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = $1"
-                                  " AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint) page ORDER BY id",
     [AQ_BINDING_GET] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = $1 AND sid = $2",
     [AQ_BINDING_DELETE] = "DELETE FROM bindings WHERE service_sid = $1 AND sid = $2",
     [AQ_BINDING_LIST_AFTER] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = $1 AND id > $2::bigint"
@@ -373,118 +348,6 @@ static int notifications_put(struct store_conn *sc, const struct notifications *
     return pg_cmd(CONN(sc), PGT_ACCOUNT, AQ_NOTIFICATIONS_PUT, &p, NULL);
 }
 
-/* ---- credentials ---- */
-
-static void read_credential(PGresult *r, int row, struct arena *a, struct credential *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->id = pg_col_i64(r, row, 0);
-    pg_col_sid(r, row, 1, out->sid);
-    pg_col_sid(r, row, 2, out->account_sid);
-    out->friendly_name = pg_col_text(r, row, 3, a);
-    out->type = pg_col_text(r, row, 4, a);
-    out->sandbox = (int)pg_col_i64(r, row, 5);
-    out->date_created = pg_col_i64(r, row, 6);
-    out->date_updated = pg_col_i64(r, row, 7);
-}
-
-static int credential_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
-                          struct credential *out)
-{
-    struct pg_conn *c = CONN(sc);
-    struct pg_params p = {0};
-    pp_text(&p, account_sid);
-    pp_text(&p, sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_ACCOUNT, pg_locking(c) ? AQ_CREDENTIAL_GET_LOCK : AQ_CREDENTIAL_GET, &p, &r);
-    if (rc != ST_OK)
-        return rc;
-    read_credential(r, 0, a, out);
-    PQclear(r);
-    return ST_OK;
-}
-
-/* The four secret fields, sealed (store/secret.h), as the next parameters; NULL stays NULL. */
-static int push_sealed(struct pg_params *p, const struct credential *cr, struct arena *a)
-{
-    const char *v[] = {cr->certificate, cr->private_key, cr->api_key, cr->secret};
-    for (int i = 0; i < 4; i++) {
-        char *sealed = secret_seal(a, v[i], cr->sid);
-        if (v[i] && !sealed)
-            return -1;
-        pp_text(p, sealed);
-    }
-    return 0;
-}
-
-static int credential_insert(struct store_conn *sc, struct credential *cr)
-{
-    struct pg_params p = {0};
-    pp_text(&p, cr->sid);
-    pp_text(&p, cr->account_sid);
-    pp_text(&p, cr->friendly_name);
-    pp_text(&p, cr->type);
-    pp_bool(&p, cr->sandbox > 0);
-    struct arena a;
-    arena_init(&a);
-    if (push_sealed(&p, cr, &a) != 0) {
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    pp_int(&p, cr->date_created);
-    pp_int(&p, cr->date_updated);
-    PGresult *r;
-    int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_INSERT, &p, &r);
-    arena_free(&a);
-    if (rc != ST_OK)
-        return rc;
-    cr->id = pg_col_i64(r, 0, 0);
-    PQclear(r);
-    return ST_OK;
-}
-
-static int credential_update(struct store_conn *sc, const struct credential *cr)
-{
-    struct pg_params p = {0};
-    pp_text(&p, cr->account_sid);
-    pp_text(&p, cr->sid);
-    pp_text(&p, cr->friendly_name);
-    pp_text(&p, cr->type);
-    if (cr->sandbox >= 0)
-        pp_bool(&p, cr->sandbox > 0);
-    else
-        pp_text(&p, NULL);
-    struct arena a;
-    arena_init(&a);
-    if (push_sealed(&p, cr, &a) != 0) {
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    pp_int(&p, cr->date_updated);
-    int rc = pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_UPDATE, &p);
-    arena_free(&a);
-    return rc;
-}
-
-static int credential_delete(struct store_conn *sc, const char *account_sid, const char *sid)
-{
-    struct pg_params p = {0};
-    pp_text(&p, account_sid);
-    pp_text(&p, sid);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_DELETE, &p);
-}
-
-static int credential_list(struct store_conn *sc, const char *account_sid, const struct page_req *pr,
-                           credential_row_fn fn, void *ctx)
-{
-    PGresult *r;
-    int rc = pg_page(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_LIST_AFTER, AQ_CREDENTIAL_LIST_BEFORE, account_sid, pr,
-                     NULL, &r);
-    if (rc != ST_OK)
-        return rc;
-    PG_LIST_ROWS(r, i, struct credential cr, read_credential(r, i, NULL, &cr), fn(ctx, &cr));
-}
-
 /* ---- bindings ---- */
 
 static void read_binding(PGresult *r, int row, struct arena *a, struct binding *out)
@@ -554,11 +417,11 @@ const struct store_account_ops pg_account_ops = {
     .role_delete = store_role_delete,
     .notifications_get = notifications_get,
     .notifications_put = notifications_put,
-    .credential_get = credential_get,
-    .credential_insert = credential_insert,
-    .credential_update = credential_update,
-    .credential_delete = credential_delete,
-    .credential_list = credential_list,
+    .credential_get = store_credential_get,
+    .credential_insert = store_credential_insert,
+    .credential_update = store_credential_update,
+    .credential_delete = store_credential_delete,
+    .credential_list = store_credential_list,
     .binding_get = binding_get,
     .binding_delete = binding_delete,
     .binding_list = binding_list,

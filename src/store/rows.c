@@ -7,6 +7,7 @@
 
 #include "store/domain.h"
 #include "store/rows.h"
+#include "store/secret.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -48,7 +49,7 @@ int store_sql_count(void) { return sql_n; }
 const struct store_sql *store_sql_first(void) { return sql_head; }
 
 /* Every table and hand-written statement of the domain files. */
-static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add};
+static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add, store_credentials_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -170,8 +171,13 @@ static void write_update(struct sqlbuf *b, const struct store_table *t, const vo
     int k = 2;
     for (int i = 0; i < t->n; i++)
         if (updated(&t->cols[i])) {
+            const char *name = t->cols[i].name;
             k++;
-            put(b, k > 3 ? ", %s = ?%d" : "%s = ?%d", t->cols[i].name, k);
+            put(b, k > 3 ? ", " : "");
+            if (t->cols[i].flags & C_KEEP_NULL)
+                put(b, "%s = coalesce(?%d, %s)", name, k, name);
+            else
+                put(b, "%s = ?%d", name, k);
         }
     put(b, " WHERE %s = ?1 AND %s = ?2", col_with(t, C_PARENT)->name, col_with(t, C_KEY)->name);
 }
@@ -246,6 +252,7 @@ void rows_read(const struct store_engine *e, struct store_stmt *s, const struct 
             *(long long *)(row + c->off) = e->col_int(s, k);
             break;
         case CK_INT:
+        case CK_FLAG:
             *(int *)(row + c->off) = (int)e->col_int(s, k);
             break;
         case CK_SID:
@@ -261,24 +268,48 @@ void rows_read(const struct store_engine *e, struct store_stmt *s, const struct 
     }
 }
 
-static void bind_col(const struct store_engine *e, struct store_stmt *s, int i, const struct column *c,
-                     const char *row)
+/* How a write binds a row: sealed columns are sealed into a, bound to the row's key. */
+struct binder {
+    const struct store_engine *e;
+    struct store_stmt *s;
+    const char *row;
+    const char *key;
+    struct arena *a;
+    int update;
+};
+
+static int bind_col(struct binder *b, int i, const struct column *c)
 {
+    const struct store_engine *e = b->e;
+    const char *at = b->row + c->off;
     switch (c->kind) {
     case CK_ID:
     case CK_I64:
-        e->bind_int(s, i, *(const long long *)(row + c->off));
+        e->bind_int(b->s, i, *(const long long *)at);
         break;
     case CK_INT:
-        e->bind_int(s, i, *(const int *)(row + c->off));
+        e->bind_int(b->s, i, *(const int *)at);
         break;
-    case CK_SID:
-        e->bind_text(s, i, row + c->off);
-        break;
-    case CK_TEXT:
-        e->bind_text(s, i, *(char *const *)(row + c->off));
+    case CK_FLAG: {
+        int v = *(const int *)at;
+        if (v < 0 && b->update)
+            e->bind_text(b->s, i, NULL);
+        else
+            e->bind_int(b->s, i, v > 0);
         break;
     }
+    case CK_SID:
+        e->bind_text(b->s, i, at);
+        break;
+    case CK_TEXT: {
+        const char *v = *(char *const *)at;
+        if (v && (c->flags & C_SEALED) && !(v = secret_seal(b->a, v, b->key)))
+            return ST_ERROR;
+        e->bind_text(b->s, i, v);
+        break;
+    }
+    }
+    return ST_OK;
 }
 
 int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent, const char *key,
@@ -303,19 +334,26 @@ int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
     struct store_stmt *s = e->stmt(c, &t->insert);
     if (!s)
         return ST_ERROR;
+    struct arena a;
+    arena_init(&a);   /* allocates only when a sealed column is written */
+    struct binder b = {e, s, row, (const char *)row + col_with(t, C_KEY)->off, &a, 0};
     const struct column *id = NULL;
-    int k = 0;
-    for (int i = 0; i < t->n; i++) {
+    int k = 0, rc = ST_OK;
+    for (int i = 0; i < t->n && rc == ST_OK; i++) {
         if (inserted(&t->cols[i]))
-            bind_col(e, s, ++k, &t->cols[i], row);
+            rc = bind_col(&b, ++k, &t->cols[i]);
         else
             id = &t->cols[i];
     }
-    int rc = e->step(s);
-    if (rc == 1 && id)
-        *(long long *)((char *)row + id->off) = e->col_int(s, 0);
+    if (rc == ST_OK) {
+        rc = e->step(s);
+        if (rc == 1 && id)
+            *(long long *)((char *)row + id->off) = e->col_int(s, 0);
+        rc = rc < 0 ? rc : ST_OK;
+    }
     e->reset(s);
-    return rc < 0 ? rc : ST_OK;
+    arena_free(&a);
+    return rc;
 }
 
 int rows_update(struct store_conn *c, const struct store_table *t, const void *row)
@@ -324,16 +362,26 @@ int rows_update(struct store_conn *c, const struct store_table *t, const void *r
     struct store_stmt *s = e->stmt(c, &t->update);
     if (!s)
         return ST_ERROR;
-    bind_col(e, s, 1, col_with(t, C_PARENT), row);
-    bind_col(e, s, 2, col_with(t, C_KEY), row);
+    struct arena a;
+    arena_init(&a);
+    const struct column *key = col_with(t, C_KEY);
+    struct binder b = {e, s, row, (const char *)row + key->off, &a, 1};
+    int rc = bind_col(&b, 1, col_with(t, C_PARENT));
+    if (rc == ST_OK)
+        rc = bind_col(&b, 2, key);
     int k = 2;
-    for (int i = 0; i < t->n; i++)
+    for (int i = 0; i < t->n && rc == ST_OK; i++)
         if (updated(&t->cols[i]))
-            bind_col(e, s, ++k, &t->cols[i], row);
-    int rc = e->step(s);
-    long long n = rc >= 0 ? e->changes(s) : 0;
+            rc = bind_col(&b, ++k, &t->cols[i]);
+    long long n = 0;
+    if (rc == ST_OK) {
+        rc = e->step(s);
+        n = rc >= 0 ? e->changes(s) : 0;
+        rc = rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+    }
     e->reset(s);
-    return rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+    arena_free(&a);
+    return rc;
 }
 
 int rows_delete(struct store_conn *c, const struct store_table *t, const char *parent, const char *key)

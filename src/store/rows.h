@@ -16,6 +16,7 @@ enum col_kind {
     CK_TEXT,   /* char *; NULL for NULL */
     CK_I64,    /* long long */
     CK_INT,    /* int (and enums) */
+    CK_FLAG,   /* int written as 0/1; negative: not given (update binds NULL, insert 0) */
 };
 
 enum col_flag {
@@ -24,6 +25,8 @@ enum col_flag {
     C_ALT_KEY = 1 << 2,     /* the other name a row is fetched by (identity, unique_name) */
     C_WRITE_ONLY = 1 << 3,  /* written, never read back (credential secrets) */
     C_IMMUTABLE = 1 << 4,   /* set by insert, never by update */
+    C_SEALED = 1 << 5,      /* sealed at rest, bound to the row's key (store/secret.h) */
+    C_KEEP_NULL = 1 << 6,   /* update: a NULL (or a not-given flag) keeps the stored value */
 };
 
 struct column {

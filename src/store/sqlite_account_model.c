@@ -28,12 +28,6 @@ enum aq_id {
     AQ_SERVICE_CONFIG_UPDATE,
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_PUT,
-    AQ_CREDENTIAL_GET,
-    AQ_CREDENTIAL_INSERT,
-    AQ_CREDENTIAL_UPDATE,
-    AQ_CREDENTIAL_DELETE,
-    AQ_CREDENTIAL_LIST_AFTER,
-    AQ_CREDENTIAL_LIST_BEFORE,
     AQ_BINDING_GET,
     AQ_BINDING_DELETE,
     AQ_BINDING_LIST_AFTER,
@@ -44,7 +38,6 @@ _Static_assert(AQ__COUNT <= 96, "account model statements overflow their slots")
 
 #define SERVICE_COLS "id, sid, account_sid, friendly_name, date_created, date_updated"
 /* never the secret columns */
-#define CREDENTIAL_COLS "id, sid, account_sid, friendly_name, type, sandbox, date_created, date_updated"
 #define BINDING_COLS                                                                                         \
     "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types,"    \
     " date_created, date_updated"
@@ -95,20 +88,6 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = ?1",
     [AQ_NOTIFICATIONS_PUT] = "INSERT OR REPLACE INTO service_notifications(service_sid, " NOTIFICATION_COLS ")"
                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    [AQ_CREDENTIAL_GET] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = ?1 AND sid = ?2",
-    [AQ_CREDENTIAL_INSERT] = "INSERT INTO credentials(sid, account_sid, friendly_name, type, sandbox, certificate,"
-                             " private_key, api_key, secret, date_created, date_updated)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [AQ_CREDENTIAL_UPDATE] = "UPDATE credentials SET friendly_name = coalesce(?3, friendly_name),"
-                             " type = coalesce(?4, type), sandbox = coalesce(?5, sandbox),"
-                             " certificate = coalesce(?6, certificate), private_key = coalesce(?7, private_key),"
-                             " api_key = coalesce(?8, api_key), secret = coalesce(?9, secret), date_updated = ?10"
-                             " WHERE account_sid = ?1 AND sid = ?2",
-    [AQ_CREDENTIAL_DELETE] = "DELETE FROM credentials WHERE account_sid = ?1 AND sid = ?2",
-    [AQ_CREDENTIAL_LIST_AFTER] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = ?1 AND id > ?2"
-                                 " ORDER BY id LIMIT ?3",
-    [AQ_CREDENTIAL_LIST_BEFORE] = "SELECT * FROM (SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = ?1"
-                                  " AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
     [AQ_BINDING_GET] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1 AND sid = ?2",
     [AQ_BINDING_DELETE] = "DELETE FROM bindings WHERE service_sid = ?1 AND sid = ?2",
     [AQ_BINDING_LIST_AFTER] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1 AND id > ?2"
@@ -397,121 +376,6 @@ static int notifications_put(struct store_conn *sc, const struct notifications *
     return sq_exec(c, s);
 }
 
-/* ---- credentials ---- */
-
-static void read_credential(sqlite3_stmt *s, struct arena *a, struct credential *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->id = sqlite3_column_int64(s, 0);
-    sq_col_sid(s, 1, out->sid);
-    sq_col_sid(s, 2, out->account_sid);
-    out->friendly_name = col_text(s, 3, a);
-    out->type = col_text(s, 4, a);
-    out->sandbox = sqlite3_column_int(s, 5);
-    out->date_created = sqlite3_column_int64(s, 6);
-    out->date_updated = sqlite3_column_int64(s, 7);
-}
-
-static int credential_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
-                          struct credential *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, account_sid);
-    sq_bind_text(s, 2, sid);
-    STEP_ONE(c, s, read_credential(s, a, out));
-}
-
-/* The four secret fields, sealed (store/secret.h), as parameters first..first+3; NULL stays NULL. */
-static int bind_sealed(sqlite3_stmt *s, int first, const struct credential *cr, struct arena *a)
-{
-    const char *v[] = {cr->certificate, cr->private_key, cr->api_key, cr->secret};
-    for (int i = 0; i < 4; i++) {
-        char *sealed = secret_seal(a, v[i], cr->sid);
-        if (v[i] && !sealed)
-            return -1;
-        sq_bind_text(s, first + i, sealed);
-    }
-    return 0;
-}
-
-static int credential_insert(struct store_conn *sc, struct credential *cr)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_INSERT);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, cr->sid);
-    sq_bind_text(s, 2, cr->account_sid);
-    sq_bind_text(s, 3, cr->friendly_name);
-    sq_bind_text(s, 4, cr->type);
-    sqlite3_bind_int(s, 5, cr->sandbox > 0);
-    struct arena a;
-    arena_init(&a);
-    if (bind_sealed(s, 6, cr, &a) != 0) {
-        sq_done(s);
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    sqlite3_bind_int64(s, 10, cr->date_created);
-    sqlite3_bind_int64(s, 11, cr->date_updated);
-    int r = sq_exec(c, s);
-    arena_free(&a);
-    if (r == ST_OK)
-        cr->id = sqlite3_last_insert_rowid(c->db);
-    return r;
-}
-
-static int credential_update(struct store_conn *sc, const struct credential *cr)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_UPDATE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, cr->account_sid);
-    sq_bind_text(s, 2, cr->sid);
-    sq_bind_text(s, 3, cr->friendly_name);
-    sq_bind_text(s, 4, cr->type);
-    if (cr->sandbox >= 0)
-        sqlite3_bind_int(s, 5, cr->sandbox > 0);
-    else
-        sqlite3_bind_null(s, 5);
-    struct arena a;
-    arena_init(&a);
-    if (bind_sealed(s, 6, cr, &a) != 0) {
-        sq_done(s);
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    sqlite3_bind_int64(s, 10, cr->date_updated);
-    int r = exec_one(c, s);
-    arena_free(&a);
-    return r;
-}
-
-static int credential_delete(struct store_conn *sc, const char *account_sid, const char *sid)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_DELETE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, account_sid);
-    sq_bind_text(s, 2, sid);
-    return exec_one(c, s);
-}
-
-static int credential_list(struct store_conn *sc, const char *account_sid, const struct page_req *p,
-                           credential_row_fn fn, void *ctx)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq_page(c, AQ_CREDENTIAL_LIST_AFTER, AQ_CREDENTIAL_LIST_BEFORE, account_sid, p);
-    if (!s)
-        return ST_ERROR;
-    LIST_ROWS(c, s, struct credential cr, read_credential(s, NULL, &cr), fn(ctx, &cr));
-}
-
 /* ---- bindings ---- */
 
 static void read_binding(sqlite3_stmt *s, struct arena *a, struct binding *out)
@@ -579,11 +443,11 @@ const struct store_account_ops sqlite_account_ops = {
     .role_delete = store_role_delete,
     .notifications_get = notifications_get,
     .notifications_put = notifications_put,
-    .credential_get = credential_get,
-    .credential_insert = credential_insert,
-    .credential_update = credential_update,
-    .credential_delete = credential_delete,
-    .credential_list = credential_list,
+    .credential_get = store_credential_get,
+    .credential_insert = store_credential_insert,
+    .credential_update = store_credential_update,
+    .credential_delete = store_credential_delete,
+    .credential_list = store_credential_list,
     .binding_get = binding_get,
     .binding_delete = binding_delete,
     .binding_list = binding_list,

@@ -49,6 +49,14 @@ static void test_users_sql(void **state)
 #undef COLS
     assert_string_equal(store_roles_table.update.sql,
                         "UPDATE roles SET permissions = ?3, date_updated = ?4 WHERE service_sid = ?1 AND sid = ?2");
+    assert_string_equal(store_credentials_table.update.sql,
+                        "UPDATE credentials SET friendly_name = coalesce(?3, friendly_name), type = coalesce(?4, type),"
+                        " sandbox = coalesce(?5, sandbox), certificate = coalesce(?6, certificate),"
+                        " private_key = coalesce(?7, private_key), api_key = coalesce(?8, api_key),"
+                        " secret = coalesce(?9, secret), date_updated = ?10 WHERE account_sid = ?1 AND sid = ?2");
+    assert_string_equal(store_credentials_table.get.sql,
+                        "SELECT id, sid, account_sid, friendly_name, type, sandbox, date_created, date_updated"
+                        " FROM credentials WHERE account_sid = ?1 AND sid = ?2");
     assert_string_equal(store_roles_table.get.pg_text_lock,
                         "SELECT id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created,"
                         " date_updated FROM roles WHERE service_sid = $1 AND sid = $2 FOR SHARE");
@@ -190,6 +198,45 @@ static void contract(const struct store_ops *ops, const char *target)
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
     assert_int_equal(m->role_delete(c, a.default_service_sid, r.sid), ST_OK);
     assert_int_equal(m->role_delete(c, a.default_service_sid, r.sid), ST_NOT_FOUND);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+
+    /* credentials: secrets are write-only; an update keeps what it was not given */
+    struct credential cr;
+    memset(&cr, 0, sizeof(cr));
+    sid_new(cr.sid, "CR");
+    memcpy(cr.account_sid, a.sid, sizeof(a.sid));
+    cr.friendly_name = "push";
+    cr.type = "apn";
+    cr.sandbox = 1;
+    cr.certificate = "cert";
+    cr.private_key = "key";
+    cr.date_created = cr.date_updated = 7;
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(m->credential_insert(c, &cr), ST_OK);
+    assert_true(cr.id > 0);
+    struct credential keep = cr;
+    keep.friendly_name = NULL;
+    keep.type = NULL;
+    keep.sandbox = -1;
+    keep.certificate = keep.private_key = NULL;
+    keep.secret = "s";
+    keep.date_updated = 8;
+    assert_int_equal(m->credential_update(c, &keep), ST_OK);
+    sid_new(keep.sid, "CR");
+    assert_int_equal(m->credential_update(c, &keep), ST_NOT_FOUND);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    struct credential cg;
+    assert_int_equal(m->credential_get(c, a.sid, cr.sid, &ar, &cg), ST_OK);
+    assert_string_equal(cg.friendly_name, "push");
+    assert_string_equal(cg.type, "apn");
+    assert_int_equal(cg.sandbox, 1);
+    assert_int_equal(cg.date_updated, 8);
+    assert_null(cg.certificate);
+    assert_null(cg.secret);
+    assert_int_equal(m->credential_get(c, a.default_service_sid, cr.sid, &ar, &cg), ST_NOT_FOUND);
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(m->credential_delete(c, a.sid, cr.sid), ST_OK);
+    assert_int_equal(m->credential_delete(c, a.sid, cr.sid), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
 
     arena_free(&ar);
