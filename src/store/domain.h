@@ -10,11 +10,13 @@
 extern struct store_table store_users_table;
 extern struct store_table store_roles_table;
 extern struct store_table store_credentials_table;
+extern struct store_table store_bindings_table;
 
 /* Each domain file registers its tables and statements (called once by store_sql_init). */
 int store_users_sql_add(void);
 int store_roles_sql_add(void);
 int store_credentials_sql_add(void);
+int store_bindings_sql_add(void);
 
 /* store/users.c */
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid, struct arena *a,
@@ -42,5 +44,12 @@ int store_credential_update(struct store_conn *c, const struct credential *cr);
 int store_credential_delete(struct store_conn *c, const char *account_sid, const char *sid);
 int store_credential_list(struct store_conn *c, const char *account_sid, const struct page_req *p,
                           credential_row_fn fn, void *ctx);
+
+/* store/bindings.c */
+int store_binding_get(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
+                      struct binding *out);
+int store_binding_delete(struct store_conn *c, const char *service_sid, const char *sid);
+int store_binding_list(struct store_conn *c, const char *service_sid, const struct binding_filter *f,
+                       const struct page_req *p, binding_row_fn fn, void *ctx);
 
 #endif

@@ -32,27 +32,15 @@ enum aq_id {
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_GET_LOCK,
     AQ_NOTIFICATIONS_PUT,
-    AQ_BINDING_GET,
-    AQ_BINDING_DELETE,
-    AQ_BINDING_LIST_AFTER,
-    AQ_BINDING_LIST_BEFORE,
     AQ__COUNT
 };
 
 #define SERVICE_COLS "id, sid, account_sid, friendly_name, date_created, date_updated"
 /* never the secret columns */
-#define BINDING_COLS                                                                                         \
-    "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types,"    \
-    " date_created, date_updated"
 #define NOTIFICATION_COLS                                                                                    \
     "account_sid, log_enabled, new_message_enabled, new_message_template, new_message_sound,"                \
     " new_message_badge_count_enabled, new_message_with_media_enabled, new_message_with_media_template,"     \
     " added_enabled, added_template, added_sound, removed_enabled, removed_template, removed_sound"
-/* $4: JSON array of binding types or NULL, $5: JSON array of identities or NULL */
-#define BINDING_FILTER                                                                                       \
-    " AND ($4::jsonb IS NULL OR binding_type IN (SELECT jsonb_array_elements_text($4::jsonb)))"              \
-    " AND ($5::jsonb IS NULL OR identity IN (SELECT jsonb_array_elements_text($5::jsonb)))"
-
 static const char *const aq_sql[AQ__COUNT] = {
     [AQ_ACCOUNT_LIST] = "SELECT sid, friendly_name, default_service_sid, default_messaging_service_sid,"
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
@@ -107,13 +95,6 @@ static const char *const aq_sql[AQ__COUNT] = {
         " added_enabled = EXCLUDED.added_enabled, added_template = EXCLUDED.added_template,"
         " added_sound = EXCLUDED.added_sound, removed_enabled = EXCLUDED.removed_enabled,"
         " removed_template = EXCLUDED.removed_template, removed_sound = EXCLUDED.removed_sound",
-    [AQ_BINDING_GET] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = $1 AND sid = $2",
-    [AQ_BINDING_DELETE] = "DELETE FROM bindings WHERE service_sid = $1 AND sid = $2",
-    [AQ_BINDING_LIST_AFTER] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = $1 AND id > $2::bigint"
-                              BINDING_FILTER " ORDER BY id LIMIT $3::bigint",
-    [AQ_BINDING_LIST_BEFORE] = "SELECT * FROM (SELECT " BINDING_COLS " FROM bindings WHERE service_sid = $1"
-                               " AND id < $2::bigint" BINDING_FILTER " ORDER BY id DESC LIMIT $3::bigint) page"
-                               " ORDER BY id",
 };
 
 const struct pg_sql_table pg_account_sql = {'a', AQ__COUNT, aq_sql};
@@ -348,60 +329,6 @@ static int notifications_put(struct store_conn *sc, const struct notifications *
     return pg_cmd(CONN(sc), PGT_ACCOUNT, AQ_NOTIFICATIONS_PUT, &p, NULL);
 }
 
-/* ---- bindings ---- */
-
-static void read_binding(PGresult *r, int row, struct arena *a, struct binding *out)
-{
-    out->id = pg_col_i64(r, row, 0);
-    pg_col_sid(r, row, 1, out->sid);
-    pg_col_sid(r, row, 2, out->account_sid);
-    pg_col_sid(r, row, 3, out->service_sid);
-    pg_col_sid(r, row, 4, out->credential_sid);
-    out->endpoint = pg_col_text(r, row, 5, a);
-    out->identity = pg_col_text(r, row, 6, a);
-    out->binding_type = pg_col_text(r, row, 7, a);
-    out->message_types = pg_col_text(r, row, 8, a);
-    out->date_created = pg_col_i64(r, row, 9);
-    out->date_updated = pg_col_i64(r, row, 10);
-}
-
-static int binding_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
-                       struct binding *out)
-{
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, sid);
-    PGresult *r;
-    int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_BINDING_GET, &p, &r);
-    if (rc != ST_OK)
-        return rc;
-    read_binding(r, 0, a, out);
-    PQclear(r);
-    return ST_OK;
-}
-
-static int binding_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, sid);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_BINDING_DELETE, &p);
-}
-
-static int binding_list(struct store_conn *sc, const char *service_sid, const struct binding_filter *f,
-                        const struct page_req *pr, binding_row_fn fn, void *ctx)
-{
-    struct pg_params extra = {0};
-    pp_text(&extra, f ? f->types : NULL);
-    pp_text(&extra, f ? f->identities : NULL);
-    PGresult *r;
-    int rc = pg_page(CONN(sc), PGT_ACCOUNT, AQ_BINDING_LIST_AFTER, AQ_BINDING_LIST_BEFORE, service_sid, pr, &extra,
-                     &r);
-    if (rc != ST_OK)
-        return rc;
-    PG_LIST_ROWS(r, i, struct binding b, read_binding(r, i, NULL, &b), fn(ctx, &b));
-}
-
 const struct store_account_ops pg_account_ops = {
     .account_list = account_list,
     .account_update_config = account_update_config,
@@ -422,9 +349,9 @@ const struct store_account_ops pg_account_ops = {
     .credential_update = store_credential_update,
     .credential_delete = store_credential_delete,
     .credential_list = store_credential_list,
-    .binding_get = binding_get,
-    .binding_delete = binding_delete,
-    .binding_list = binding_list,
+    .binding_get = store_binding_get,
+    .binding_delete = store_binding_delete,
+    .binding_list = store_binding_list,
 };
 
 #else

@@ -49,7 +49,8 @@ int store_sql_count(void) { return sql_n; }
 const struct store_sql *store_sql_first(void) { return sql_head; }
 
 /* Every table and hand-written statement of the domain files. */
-static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add, store_credentials_sql_add};
+static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add, store_credentials_sql_add,
+                                      store_bindings_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -190,18 +191,48 @@ static void write_delete(struct sqlbuf *b, const struct store_table *t, const vo
 }
 
 /* The page before a position is read backwards and turned around, so both directions come ascending. */
+struct list_shape {
+    int before;
+    const char *filter;
+};
+
 static void write_list(struct sqlbuf *b, const struct store_table *t, const void *arg)
 {
-    int before = arg != NULL;
+    const struct list_shape *l = arg;
     const struct column *parent = col_with(t, C_PARENT);
-    if (before)
+    if (l->before)
         put(b, "SELECT * FROM (");
     put(b, "SELECT ");
     put_cols(b, t, readable);
-    put(b, " FROM %s WHERE %s = ?1 AND id %s ?2 ORDER BY id%s LIMIT ?3", t->name, parent->name,
-        before ? "<" : ">", before ? " DESC" : "");
-    if (before)
+    put(b, " FROM %s WHERE %s = ?1 AND id %s ?2%s ORDER BY id%s LIMIT ?3", t->name, parent->name,
+        l->before ? "<" : ">", l->filter ? l->filter : "", l->before ? " DESC" : "");
+    if (l->before)
         put(b, ") page ORDER BY id");
+}
+
+/* A list statement, with PostgreSQL's own text when the filter has one. */
+static int build_list(struct store_table *t, int slot, int pg_slot, struct store_sql *q, int before)
+{
+    struct list_shape l = {before, t->list_filter};
+    if (t->list_filter_pg) {
+        struct list_shape lp = {before, t->list_filter_pg};
+        struct sqlbuf b = {t->text[pg_slot], 0, 0};
+        write_list(&b, t, &lp);
+        if (b.overflow) {
+            log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+            return ST_ERROR;
+        }
+    }
+    struct sqlbuf b = {t->text[slot], 0, 0};
+    write_list(&b, t, &l);
+    if (b.overflow) {
+        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+        return ST_ERROR;
+    }
+    q->sql = b.p;
+    q->sql_pg = t->list_filter_pg ? t->text[pg_slot] : NULL;
+    q->lock = SQL_LOCK_NONE;
+    return store_sql_add(q);
 }
 
 int rows_table_add(struct store_table *t)
@@ -211,7 +242,6 @@ int rows_table_add(struct store_table *t)
         log_err("store: table %s needs a parent and a key column", t->name);
         return ST_ERROR;
     }
-    static const int before = 1;
     int rc = build(t, 0, &t->get, t->lock, write_get, key);
     if (rc == ST_OK && alt)
         rc = build(t, 1, &t->get_alt, t->lock, write_get, alt);
@@ -222,9 +252,9 @@ int rows_table_add(struct store_table *t)
     if (rc == ST_OK)
         rc = build(t, 4, &t->del, SQL_LOCK_NONE, write_delete, NULL);
     if (rc == ST_OK)
-        rc = build(t, 5, &t->list_after, SQL_LOCK_NONE, write_list, NULL);
+        rc = build_list(t, 5, 7, &t->list_after, 0);
     if (rc == ST_OK)
-        rc = build(t, 6, &t->list_before, SQL_LOCK_NONE, write_list, &before);
+        rc = build_list(t, 6, 8, &t->list_before, 1);
     return rc;
 }
 
@@ -401,6 +431,13 @@ int rows_delete(struct store_conn *c, const struct store_table *t, const char *p
 int rows_list(struct store_conn *c, const struct store_table *t, const char *parent, const struct page_req *p,
               void *scratch, int (*fn)(void *ctx, const void *row), void *ctx)
 {
+    return rows_list_filtered(c, t, parent, p, NULL, 0, scratch, fn, ctx);
+}
+
+int rows_list_filtered(struct store_conn *c, const struct store_table *t, const char *parent,
+                       const struct page_req *p, const char *const *extra, int n, void *scratch,
+                       int (*fn)(void *ctx, const void *row), void *ctx)
+{
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, p->dir == 'b' ? &t->list_before : &t->list_after);
     if (!s)
@@ -408,6 +445,8 @@ int rows_list(struct store_conn *c, const struct store_table *t, const char *par
     e->bind_text(s, 1, parent);
     e->bind_int(s, 2, p->dir == 'b' ? p->before : p->after);
     e->bind_int(s, 3, p->limit + 1);
+    for (int i = 0; i < n; i++)
+        e->bind_text(s, 4 + i, extra[i]);
     int rc;
     while ((rc = e->step(s)) == 1) {
         rows_read(e, s, t, NULL, scratch);

@@ -44,9 +44,12 @@ struct store_table {
     const struct column *cols;
     int n;
     enum sql_lock lock;   /* what a get inside the writer's transaction locks */
+    /* Optional list filter, appended to the keyset condition, with parameters from ?4 (rows_list's
+     * extra); PostgreSQL's own text where the meaning differs (json_each vs jsonb). */
+    const char *list_filter, *list_filter_pg;
     /* built by rows_table_add */
     struct store_sql get, get_alt, insert, update, del, list_after, list_before;
-    char text[7][ROWS_SQL_MAX];
+    char text[9][ROWS_SQL_MAX];
 };
 
 /* Builds t's statements and registers them (store_sql_add); called by store_sql_init. */
@@ -65,6 +68,10 @@ int rows_delete(struct store_conn *c, const struct store_table *t, const char *p
  * strings point into the engine's result and are valid only during fn; fn returns non-zero to stop. */
 int rows_list(struct store_conn *c, const struct store_table *t, const char *parent, const struct page_req *p,
               void *scratch, int (*fn)(void *ctx, const void *row), void *ctx);
+/* The same with the list filter's n text parameters (each may be NULL), bound from ?4. */
+int rows_list_filtered(struct store_conn *c, const struct store_table *t, const char *parent,
+                       const struct page_req *p, const char *const *extra, int n, void *scratch,
+                       int (*fn)(void *ctx, const void *row), void *ctx);
 
 /* Reads the current row of s into out by t's columns (a NULL: strings point into the result). */
 void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t,

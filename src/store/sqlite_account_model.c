@@ -28,28 +28,16 @@ enum aq_id {
     AQ_SERVICE_CONFIG_UPDATE,
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_PUT,
-    AQ_BINDING_GET,
-    AQ_BINDING_DELETE,
-    AQ_BINDING_LIST_AFTER,
-    AQ_BINDING_LIST_BEFORE,
     AQ__COUNT
 };
 _Static_assert(AQ__COUNT <= 96, "account model statements overflow their slots");
 
 #define SERVICE_COLS "id, sid, account_sid, friendly_name, date_created, date_updated"
 /* never the secret columns */
-#define BINDING_COLS                                                                                         \
-    "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types,"    \
-    " date_created, date_updated"
 #define NOTIFICATION_COLS                                                                                    \
     "account_sid, log_enabled, new_message_enabled, new_message_template, new_message_sound,"                \
     " new_message_badge_count_enabled, new_message_with_media_enabled, new_message_with_media_template,"     \
     " added_enabled, added_template, added_sound, removed_enabled, removed_template, removed_sound"
-/* ?4: JSON array of binding types or NULL, ?5: JSON array of identities or NULL */
-#define BINDING_FILTER                                                                                       \
-    " AND (?4 IS NULL OR binding_type IN (SELECT value FROM json_each(?4)))"                                \
-    " AND (?5 IS NULL OR identity IN (SELECT value FROM json_each(?5)))"
-
 static const char *const aq_sql[AQ__COUNT] = {
     [AQ_ACCOUNT_LIST] = "SELECT sid, friendly_name, default_service_sid, default_messaging_service_sid,"
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
@@ -88,12 +76,6 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = ?1",
     [AQ_NOTIFICATIONS_PUT] = "INSERT OR REPLACE INTO service_notifications(service_sid, " NOTIFICATION_COLS ")"
                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    [AQ_BINDING_GET] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1 AND sid = ?2",
-    [AQ_BINDING_DELETE] = "DELETE FROM bindings WHERE service_sid = ?1 AND sid = ?2",
-    [AQ_BINDING_LIST_AFTER] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1 AND id > ?2"
-                              BINDING_FILTER " ORDER BY id LIMIT ?3",
-    [AQ_BINDING_LIST_BEFORE] = "SELECT * FROM (SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1"
-                               " AND id < ?2" BINDING_FILTER " ORDER BY id DESC LIMIT ?3) ORDER BY id",
 };
 
 static sqlite3_stmt *aq(struct sq_conn *c, enum aq_id id)
@@ -121,12 +103,6 @@ static int exec_one(struct sq_conn *c, sqlite3_stmt *s)
     if (r == ST_OK && sqlite3_changes(c->db) == 0)
         return ST_NOT_FOUND;
     return r;
-}
-
-/* Column text valid until the next step (list rows), or a copy in a. */
-static char *col_text(sqlite3_stmt *s, int i, struct arena *a)
-{
-    return a ? sq_col_dup(s, i, a) : (char *)sqlite3_column_text(s, i);
 }
 
 /* ---- accounts ---- */
@@ -376,58 +352,6 @@ static int notifications_put(struct store_conn *sc, const struct notifications *
     return sq_exec(c, s);
 }
 
-/* ---- bindings ---- */
-
-static void read_binding(sqlite3_stmt *s, struct arena *a, struct binding *out)
-{
-    out->id = sqlite3_column_int64(s, 0);
-    sq_col_sid(s, 1, out->sid);
-    sq_col_sid(s, 2, out->account_sid);
-    sq_col_sid(s, 3, out->service_sid);
-    sq_col_sid(s, 4, out->credential_sid);
-    out->endpoint = col_text(s, 5, a);
-    out->identity = col_text(s, 6, a);
-    out->binding_type = col_text(s, 7, a);
-    out->message_types = col_text(s, 8, a);
-    out->date_created = sqlite3_column_int64(s, 9);
-    out->date_updated = sqlite3_column_int64(s, 10);
-}
-
-static int binding_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
-                       struct binding *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_BINDING_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    STEP_ONE(c, s, read_binding(s, a, out));
-}
-
-static int binding_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_BINDING_DELETE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    return exec_one(c, s);
-}
-
-static int binding_list(struct store_conn *sc, const char *service_sid, const struct binding_filter *f,
-                        const struct page_req *p, binding_row_fn fn, void *ctx)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq_page(c, AQ_BINDING_LIST_AFTER, AQ_BINDING_LIST_BEFORE, service_sid, p);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 4, f ? f->types : NULL);
-    sq_bind_text(s, 5, f ? f->identities : NULL);
-    LIST_ROWS(c, s, struct binding b, read_binding(s, NULL, &b), fn(ctx, &b));
-}
-
 const struct store_account_ops sqlite_account_ops = {
     .account_list = account_list,
     .account_update_config = account_update_config,
@@ -448,7 +372,7 @@ const struct store_account_ops sqlite_account_ops = {
     .credential_update = store_credential_update,
     .credential_delete = store_credential_delete,
     .credential_list = store_credential_list,
-    .binding_get = binding_get,
-    .binding_delete = binding_delete,
-    .binding_list = binding_list,
+    .binding_get = store_binding_get,
+    .binding_delete = store_binding_delete,
+    .binding_list = store_binding_list,
 };

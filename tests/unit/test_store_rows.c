@@ -57,6 +57,19 @@ static void test_users_sql(void **state)
     assert_string_equal(store_credentials_table.get.sql,
                         "SELECT id, sid, account_sid, friendly_name, type, sandbox, date_created, date_updated"
                         " FROM credentials WHERE account_sid = ?1 AND sid = ?2");
+    /* a filtered list: one shared text, PostgreSQL's own filter */
+#define BCOLS "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types," \
+              " date_created, date_updated"
+    assert_string_equal(store_bindings_table.list_after.sql,
+                        "SELECT " BCOLS " FROM bindings WHERE service_sid = ?1 AND id > ?2"
+                        " AND (?4 IS NULL OR binding_type IN (SELECT value FROM json_each(?4)))"
+                        " AND (?5 IS NULL OR identity IN (SELECT value FROM json_each(?5))) ORDER BY id LIMIT ?3");
+    assert_string_equal(store_bindings_table.list_before.pg_text,
+                        "SELECT * FROM (SELECT " BCOLS " FROM bindings WHERE service_sid = $1 AND id < $2"
+                        " AND ($4::jsonb IS NULL OR binding_type IN (SELECT jsonb_array_elements_text($4::jsonb)))"
+                        " AND ($5::jsonb IS NULL OR identity IN (SELECT jsonb_array_elements_text($5::jsonb)))"
+                        " ORDER BY id DESC LIMIT $3) page ORDER BY id");
+#undef BCOLS
     assert_string_equal(store_roles_table.get.pg_text_lock,
                         "SELECT id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created,"
                         " date_updated FROM roles WHERE service_sid = $1 AND sid = $2 FOR SHARE");
