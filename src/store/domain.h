@@ -11,12 +11,14 @@ extern struct store_table store_users_table;
 extern struct store_table store_roles_table;
 extern struct store_table store_credentials_table;
 extern struct store_table store_bindings_table;
+extern struct store_table store_services_table;
 
 /* Each domain file registers its tables and statements (called once by store_sql_init). */
 int store_users_sql_add(void);
 int store_roles_sql_add(void);
 int store_credentials_sql_add(void);
 int store_bindings_sql_add(void);
+int store_services_sql_add(void);
 
 /* store/users.c */
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid, struct arena *a,
@@ -51,5 +53,14 @@ int store_binding_get(struct store_conn *c, const char *service_sid, const char 
 int store_binding_delete(struct store_conn *c, const char *service_sid, const char *sid);
 int store_binding_list(struct store_conn *c, const char *service_sid, const struct binding_filter *f,
                        const struct page_req *p, binding_row_fn fn, void *ctx);
+
+/* store/services.c */
+int store_service_get(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
+                      struct service *out);
+int store_service_insert(struct store_conn *c, const struct service *sv, const struct service_config *cfg);
+int store_service_config_get(struct store_conn *c, const char *service_sid, struct service_config *out);
+int store_service_config_update(struct store_conn *c, const struct service_config *cfg);
+int store_service_list(struct store_conn *c, const char *account_sid, const struct page_req *p, service_row_fn fn,
+                       void *ctx);
 
 #endif

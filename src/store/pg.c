@@ -115,20 +115,12 @@ enum stmt_id {
     Q_ACCOUNT_COUNT,
     Q_ACCOUNT_SET_TOKEN,
     Q_ACCOUNT_FIRST,
-    Q_SERVICE_GET,
-    Q_SERVICE_GET_LOCK,
-    Q_SERVICE_INSERT,
-    Q_SERVICE_CONFIG_INSERT,
-    Q_SERVICE_CONFIG_GET,
-    Q_SERVICE_CONFIG_GET_LOCK,
     Q__COUNT
 };
 
 #define ACCOUNT_COLS                                                                                         \
     "sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"                    \
     " default_inactive_timer, default_closed_timer, date_created"
-#define SERVICE_CONFIG_COLS                                                                                  \
-    "conversation_creator_role_sid, conversation_role_sid, chat_service_role_sid, reachability_enabled"
 
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_ACCOUNT_GET] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE sid = $1",
@@ -138,17 +130,6 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_ACCOUNT_COUNT] = "SELECT count(*) FROM accounts",
     [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = $2 WHERE sid = $1",
     [Q_ACCOUNT_FIRST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY date_created, sid LIMIT 1",
-    [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                      " WHERE sid = $1 AND account_sid = $2 AND deleted_at IS NULL",
-    [Q_SERVICE_GET_LOCK] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                           " WHERE sid = $1 AND account_sid = $2 AND deleted_at IS NULL FOR SHARE",
-    [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
-                         " VALUES ($1, $2, $3, $4::bigint, $5::bigint)",
-    [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, " SERVICE_CONFIG_COLS ")"
-                                " VALUES ($1, $2, $3, $4, $5::integer)",
-    [Q_SERVICE_CONFIG_GET] = "SELECT " SERVICE_CONFIG_COLS " FROM service_configs WHERE service_sid = $1",
-    [Q_SERVICE_CONFIG_GET_LOCK] = "SELECT " SERVICE_CONFIG_COLS " FROM service_configs WHERE service_sid = $1"
-                                  " FOR SHARE",
 };
 
 static const struct pg_sql_table pg_main_sql = {'m', Q__COUNT, stmt_sql};
@@ -1121,79 +1102,6 @@ static int pg_account_set_token(struct store_conn *sc, const char *sid, const ch
     return rc == ST_OK && changed == 0 ? ST_NOT_FOUND : rc;
 }
 
-/* ---- services ---- */
-
-static int pg_service_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
-                          struct service *out)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, sid);
-    pp_text(&p, account_sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_SERVICE_GET_LOCK : Q_SERVICE_GET, &p, &r);
-    if (rc == ST_OK) {
-        pg_col_sid(r, 0, 0, out->sid);
-        pg_col_sid(r, 0, 1, out->account_sid);
-        out->friendly_name = pg_col_dup(r, 0, 2, a);
-        out->date_created = pg_col_i64(r, 0, 3);
-        out->date_updated = pg_col_i64(r, 0, 4);
-        PQclear(r);
-    }
-    return rc;
-}
-
-static int pg_service_insert(struct store_conn *sc, const struct service *sv, const struct service_config *cfg)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, sv->sid);
-    pp_text(&p, sv->account_sid);
-    pp_text(&p, sv->friendly_name);
-    pp_int(&p, sv->date_created);
-    pp_int(&p, sv->date_updated);
-    int rc = pg_cmd(c, PGT_MAIN, Q_SERVICE_INSERT, &p, NULL);
-    if (rc != ST_OK)
-        return rc;
-    struct pg_params q = {0};
-    pp_text(&q, sv->sid);
-    pp_text(&q, cfg->conversation_creator_role_sid);
-    pp_text(&q, cfg->conversation_role_sid);
-    pp_text(&q, cfg->chat_service_role_sid);
-    pp_bool(&q, cfg->reachability_enabled);
-    return pg_cmd(c, PGT_MAIN, Q_SERVICE_CONFIG_INSERT, &q, NULL);
-}
-
-static int pg_service_config_get(struct store_conn *sc, const char *service_sid, struct service_config *out)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    snprintf(out->service_sid, sizeof(out->service_sid), "%s", service_sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_SERVICE_CONFIG_GET_LOCK : Q_SERVICE_CONFIG_GET, &p, &r);
-    if (rc == ST_OK) {
-        pg_col_sid(r, 0, 0, out->conversation_creator_role_sid);
-        pg_col_sid(r, 0, 1, out->conversation_role_sid);
-        pg_col_sid(r, 0, 2, out->chat_service_role_sid);
-        out->reachability_enabled = (int)pg_col_i64(r, 0, 3);
-        PQclear(r);
-    }
-    return rc;
-}
-
-int pg_page(struct pg_conn *c, enum pg_table t, int after, int before, const char *parent,
-            const struct page_req *pr, const struct pg_params *extra, PGresult **res)
-{
-    struct pg_params q = {0};
-    pp_text(&q, parent);
-    pp_int(&q, pr->dir == 'b' ? pr->before : pr->after);
-    pp_int(&q, pr->limit + 1);
-    for (int i = 0; extra && i < extra->n; i++)
-        pp_text(&q, extra->v[i]);
-    return pg_exec(c, t, pr->dir == 'b' ? before : after, &q, res);
-}
-
 const struct store_ops store_pg_ops = {
     .name = "postgres",
     .webhooks = &pg_webhook_ops,
@@ -1213,9 +1121,9 @@ const struct store_ops store_pg_ops = {
     .account_count = pg_account_count,
     .account_set_token = pg_account_set_token,
     .account_first = pg_account_first,
-    .service_get = pg_service_get,
-    .service_insert = pg_service_insert,
-    .service_config_get = pg_service_config_get,
+    .service_get = store_service_get,
+    .service_insert = store_service_insert,
+    .service_config_get = store_service_config_get,
     .role_get = store_role_get,
     .role_insert = store_role_insert,
     .role_list = store_role_list,

@@ -20,22 +20,18 @@ enum aq_id {
     AQ_KEY_LIST,
     AQ_KEY_LIST_ACCOUNT,
     AQ_KEY_REVOKE,
-    AQ_SERVICE_LIST_AFTER,
-    AQ_SERVICE_LIST_BEFORE,
     AQ_SERVICE_MARK,
     AQ_REAP_NEXT,
     AQ_REAP_BINDINGS,
     AQ_REAP_USERS,
     AQ_REAP_ROLES,
     AQ_REAP_SERVICE,
-    AQ_SERVICE_CONFIG_UPDATE,
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_GET_LOCK,
     AQ_NOTIFICATIONS_PUT,
     AQ__COUNT
 };
 
-#define SERVICE_COLS "id, sid, account_sid, friendly_name, date_created, date_updated"
 /* never the secret columns */
 #define NOTIFICATION_COLS                                                                                    \
     "account_sid, log_enabled, new_message_enabled, new_message_template, new_message_sound,"                \
@@ -56,11 +52,6 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_KEY_LIST_ACCOUNT] = "SELECT sid, account_sid, friendly_name, date_created, date_revoked FROM api_keys"
                             " WHERE account_sid = $1 ORDER BY date_created, sid",
     [AQ_KEY_REVOKE] = "UPDATE api_keys SET date_revoked = coalesce(date_revoked, $2::bigint) WHERE sid = $1",
-    [AQ_SERVICE_LIST_AFTER] = "SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1 AND id > $2::bigint"
-                              " AND deleted_at IS NULL ORDER BY id LIMIT $3::bigint",
-    [AQ_SERVICE_LIST_BEFORE] = "SELECT * FROM (SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1"
-                               " AND id < $2::bigint AND deleted_at IS NULL ORDER BY id DESC"
-                               " LIMIT $3::bigint) page ORDER BY id",
     [AQ_SERVICE_MARK] = "UPDATE services SET deleted_at = $3::bigint WHERE sid = $1 AND account_sid = $2"
                         " AND deleted_at IS NULL",
     /* SKIP LOCKED: servers reaping at once take different services */
@@ -77,9 +68,6 @@ static const char *const aq_sql[AQ__COUNT] = {
                       " AND r.sid NOT IN (c.conversation_creator_role_sid, c.conversation_role_sid,"
                       " c.chat_service_role_sid) LIMIT $2::bigint)",
     [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = $1",
-    [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = $2,"
-                                 " conversation_role_sid = $3, chat_service_role_sid = $4,"
-                                 " reachability_enabled = $5::integer WHERE service_sid = $1",
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = $1",
     [AQ_NOTIFICATIONS_GET_LOCK] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = $1"
                                   " FOR NO KEY UPDATE",
@@ -204,28 +192,6 @@ static int key_revoke(struct store_conn *sc, const char *sid, long long now)
 
 /* ---- services ---- */
 
-static int service_list(struct store_conn *sc, const char *account_sid, const struct page_req *pr,
-                        service_row_fn fn, void *ctx)
-{
-    PGresult *r;
-    int rc = pg_page(CONN(sc), PGT_ACCOUNT, AQ_SERVICE_LIST_AFTER, AQ_SERVICE_LIST_BEFORE, account_sid, pr, NULL, &r);
-    if (rc != ST_OK)
-        return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct service sv;
-        long long id = pg_col_i64(r, i, 0);
-        pg_col_sid(r, i, 1, sv.sid);
-        pg_col_sid(r, i, 2, sv.account_sid);
-        sv.friendly_name = pg_col(r, i, 3);
-        sv.date_created = pg_col_i64(r, i, 4);
-        sv.date_updated = pg_col_i64(r, i, 5);
-        if (fn(ctx, id, &sv))
-            break;
-    }
-    PQclear(r);
-    return ST_OK;
-}
-
 static int service_delete(struct store_conn *sc, const char *account_sid, const char *sid)
 {
     struct pg_params p = {0};
@@ -263,17 +229,6 @@ static int service_reap(struct store_conn *sc, int max_rows, int *more)
     struct pg_params p = {0};
     pp_text(&p, sid);
     return pg_cmd(CONN(sc), PGT_ACCOUNT, AQ_REAP_SERVICE, &p, NULL);
-}
-
-static int service_config_update(struct store_conn *sc, const struct service_config *cfg)
-{
-    struct pg_params p = {0};
-    pp_text(&p, cfg->service_sid);
-    pp_text(&p, cfg->conversation_creator_role_sid);
-    pp_text(&p, cfg->conversation_role_sid);
-    pp_text(&p, cfg->chat_service_role_sid);
-    pp_bool(&p, cfg->reachability_enabled);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_SERVICE_CONFIG_UPDATE, &p);
 }
 
 /* ---- notifications ---- */
@@ -336,10 +291,10 @@ const struct store_account_ops pg_account_ops = {
     .key_get = key_get,
     .key_list = key_list,
     .key_revoke = key_revoke,
-    .service_list = service_list,
+    .service_list = store_service_list,
     .service_delete = service_delete,
     .service_reap = service_reap,
-    .service_config_update = service_config_update,
+    .service_config_update = store_service_config_update,
     .role_update = store_role_update,
     .role_delete = store_role_delete,
     .notifications_get = notifications_get,

@@ -73,11 +73,6 @@ int pg_cmd_one(struct pg_conn *c, enum pg_table t, int id, const struct pg_param
 /* A single-row query: ST_NOT_FOUND when it returned no row (and then *res is NULL). */
 int pg_row(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, PGresult **res);
 
-/* A keyset page query of table t ($1 parent, $2 position, $3 limit + 1, then the parameters of
- * extra, if any, as $4...), statement after or before by the page's direction. */
-int pg_page(struct pg_conn *c, enum pg_table t, int after, int before, const char *parent,
-            const struct page_req *pr, const struct pg_params *extra, PGresult **res);
-
 /* The writer holds a transaction on this connection: reads must lock what they return. */
 static inline int pg_locking(const struct pg_conn *c) { return c->writer && c->in_tx; }
 

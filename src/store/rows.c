@@ -50,7 +50,7 @@ const struct store_sql *store_sql_first(void) { return sql_head; }
 
 /* Every table and hand-written statement of the domain files. */
 static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add, store_credentials_sql_add,
-                                      store_bindings_sql_add};
+                                      store_bindings_sql_add, store_services_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -141,7 +141,8 @@ static void write_get(struct sqlbuf *b, const struct store_table *t, const void 
     const struct column *key = arg, *parent = col_with(t, C_PARENT);
     put(b, "SELECT ");
     put_cols(b, t, readable);
-    put(b, " FROM %s WHERE %s = ?1 AND %s = ?2", t->name, parent->name, key->name);
+    put(b, " FROM %s WHERE %s = ?1 AND %s = ?2%s", t->name, parent->name, key->name,
+        t->read_filter ? t->read_filter : "");
 }
 
 static void write_insert(struct sqlbuf *b, const struct store_table *t, const void *arg)
@@ -204,8 +205,9 @@ static void write_list(struct sqlbuf *b, const struct store_table *t, const void
         put(b, "SELECT * FROM (");
     put(b, "SELECT ");
     put_cols(b, t, readable);
-    put(b, " FROM %s WHERE %s = ?1 AND id %s ?2%s ORDER BY id%s LIMIT ?3", t->name, parent->name,
-        l->before ? "<" : ">", l->filter ? l->filter : "", l->before ? " DESC" : "");
+    put(b, " FROM %s WHERE %s = ?1 AND id %s ?2%s%s ORDER BY id%s LIMIT ?3", t->name, parent->name,
+        l->before ? "<" : ">", t->read_filter ? t->read_filter : "", l->filter ? l->filter : "",
+        l->before ? " DESC" : "");
     if (l->before)
         put(b, ") page ORDER BY id");
 }

@@ -44,6 +44,8 @@ struct store_table {
     const struct column *cols;
     int n;
     enum sql_lock lock;   /* what a get inside the writer's transaction locks */
+    /* Optional condition of every read (get and list), e.g. rows marked deleted are not there. */
+    const char *read_filter;
     /* Optional list filter, appended to the keyset condition, with parameters from ?4 (rows_list's
      * extra); PostgreSQL's own text where the meaning differs (json_each vs jsonb). */
     const char *list_filter, *list_filter_pg;

@@ -97,10 +97,6 @@ enum stmt_id {
     Q_ACCOUNT_COUNT,
     Q_ACCOUNT_SET_TOKEN,
     Q_ACCOUNT_FIRST,
-    Q_SERVICE_GET,
-    Q_SERVICE_INSERT,
-    Q_SERVICE_CONFIG_INSERT,
-    Q_SERVICE_CONFIG_GET,
     Q__COUNT
 };
 _Static_assert(Q__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
@@ -122,15 +118,6 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_ACCOUNT_FIRST] = "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
                         " ORDER BY date_created, sid LIMIT 1",
-    [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                      " WHERE sid = ?1 AND account_sid = ?2 AND deleted_at IS NULL",
-    [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, conversation_creator_role_sid,"
-                                " conversation_role_sid, chat_service_role_sid, reachability_enabled)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [Q_SERVICE_CONFIG_GET] = "SELECT conversation_creator_role_sid, conversation_role_sid, chat_service_role_sid,"
-                             " reachability_enabled FROM service_configs WHERE service_sid = ?1",
 };
 
 
@@ -688,67 +675,6 @@ static int sq_account_set_token(struct store_conn *sc, const char *sid, const ch
     return r;
 }
 
-/* ---- services ---- */
-
-static int sq_service_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
-                          struct service *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_SERVICE_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, sid);
-    sq_bind_text(s, 2, account_sid);
-    STEP_ONE(c, s, {
-        sq_col_sid(s, 0, out->sid);
-        sq_col_sid(s, 1, out->account_sid);
-        out->friendly_name = sq_col_dup(s, 2, a);
-        out->date_created = sqlite3_column_int64(s, 3);
-        out->date_updated = sqlite3_column_int64(s, 4);
-    });
-}
-
-static int sq_service_insert(struct store_conn *sc, const struct service *sv, const struct service_config *cfg)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_SERVICE_INSERT);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, sv->sid);
-    sq_bind_text(s, 2, sv->account_sid);
-    sq_bind_text(s, 3, sv->friendly_name);
-    sqlite3_bind_int64(s, 4, sv->date_created);
-    sqlite3_bind_int64(s, 5, sv->date_updated);
-    int r = sq_exec(c, s);
-    if (r)
-        return r;
-    s = q(c, Q_SERVICE_CONFIG_INSERT);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, sv->sid);
-    sq_bind_text(s, 2, cfg->conversation_creator_role_sid);
-    sq_bind_text(s, 3, cfg->conversation_role_sid);
-    sq_bind_text(s, 4, cfg->chat_service_role_sid);
-    sqlite3_bind_int(s, 5, cfg->reachability_enabled);
-    return sq_exec(c, s);
-}
-
-static int sq_service_config_get(struct store_conn *sc, const char *service_sid, struct service_config *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_SERVICE_CONFIG_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    snprintf(out->service_sid, sizeof(out->service_sid), "%s", service_sid);
-    STEP_ONE(c, s, {
-        sq_col_sid(s, 0, out->conversation_creator_role_sid);
-        sq_col_sid(s, 1, out->conversation_role_sid);
-        sq_col_sid(s, 2, out->chat_service_role_sid);
-        out->reachability_enabled = sqlite3_column_int(s, 3);
-    });
-}
-
 /* ---- the statement seam (store/engine.h) ---- */
 
 /* A store_stmt of this engine is the sqlite3_stmt itself: nothing to allocate per request. */
@@ -814,9 +740,9 @@ const struct store_ops store_sqlite_ops = {
     .account_count = sq_account_count,
     .account_set_token = sq_account_set_token,
     .account_first = sq_account_first,
-    .service_get = sq_service_get,
-    .service_insert = sq_service_insert,
-    .service_config_get = sq_service_config_get,
+    .service_get = store_service_get,
+    .service_insert = store_service_insert,
+    .service_config_get = store_service_config_get,
     .role_get = store_role_get,
     .role_insert = store_role_insert,
     .role_list = store_role_list,

@@ -17,22 +17,18 @@ enum aq_id {
     AQ_KEY_LIST,
     AQ_KEY_LIST_ACCOUNT,
     AQ_KEY_REVOKE,
-    AQ_SERVICE_LIST_AFTER,
-    AQ_SERVICE_LIST_BEFORE,
     AQ_SERVICE_MARK,
     AQ_REAP_NEXT,
     AQ_REAP_BINDINGS,
     AQ_REAP_USERS,
     AQ_REAP_ROLES,
     AQ_REAP_SERVICE,
-    AQ_SERVICE_CONFIG_UPDATE,
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_PUT,
     AQ__COUNT
 };
 _Static_assert(AQ__COUNT <= 96, "account model statements overflow their slots");
 
-#define SERVICE_COLS "id, sid, account_sid, friendly_name, date_created, date_updated"
 /* never the secret columns */
 #define NOTIFICATION_COLS                                                                                    \
     "account_sid, log_enabled, new_message_enabled, new_message_template, new_message_sound,"                \
@@ -53,10 +49,6 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_KEY_LIST_ACCOUNT] = "SELECT sid, account_sid, friendly_name, date_created, date_revoked FROM api_keys"
                             " WHERE account_sid = ?1 ORDER BY date_created, sid",
     [AQ_KEY_REVOKE] = "UPDATE api_keys SET date_revoked = coalesce(date_revoked, ?2) WHERE sid = ?1",
-    [AQ_SERVICE_LIST_AFTER] = "SELECT " SERVICE_COLS " FROM services WHERE account_sid = ?1 AND id > ?2"
-                              " AND deleted_at IS NULL ORDER BY id LIMIT ?3",
-    [AQ_SERVICE_LIST_BEFORE] = "SELECT * FROM (SELECT " SERVICE_COLS " FROM services WHERE account_sid = ?1"
-                               " AND id < ?2 AND deleted_at IS NULL ORDER BY id DESC LIMIT ?3) ORDER BY id",
     [AQ_SERVICE_MARK] = "UPDATE services SET deleted_at = ?3 WHERE sid = ?1 AND account_sid = ?2"
                         " AND deleted_at IS NULL",
     [AQ_REAP_NEXT] = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1",
@@ -70,9 +62,6 @@ static const char *const aq_sql[AQ__COUNT] = {
                       " AND r.sid NOT IN (c.conversation_creator_role_sid, c.conversation_role_sid,"
                       " c.chat_service_role_sid) LIMIT ?2)",
     [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = ?1",
-    [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = ?2,"
-                                 " conversation_role_sid = ?3, chat_service_role_sid = ?4, reachability_enabled = ?5"
-                                 " WHERE service_sid = ?1",
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = ?1",
     [AQ_NOTIFICATIONS_PUT] = "INSERT OR REPLACE INTO service_notifications(service_sid, " NOTIFICATION_COLS ")"
                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
@@ -81,19 +70,6 @@ static const char *const aq_sql[AQ__COUNT] = {
 static sqlite3_stmt *aq(struct sq_conn *c, enum aq_id id)
 {
     return sq_stmt(c, &c->extra[SQ_EXTRA_ACCOUNT + id], aq_sql[id]);
-}
-
-/* Binds the parent and keyset position of a page and picks the statement for its direction. */
-static sqlite3_stmt *aq_page(struct sq_conn *c, enum aq_id after, enum aq_id before, const char *parent,
-                             const struct page_req *p)
-{
-    sqlite3_stmt *s = aq(c, p->dir == 'b' ? before : after);
-    if (!s)
-        return NULL;
-    sq_bind_text(s, 1, parent);
-    sqlite3_bind_int64(s, 2, p->dir == 'b' ? p->before : p->after);
-    sqlite3_bind_int(s, 3, p->limit + 1);
-    return s;
 }
 
 /* A statement that changes one row: ST_NOT_FOUND when it changed none. */
@@ -209,25 +185,6 @@ static int key_revoke(struct store_conn *sc, const char *sid, long long now)
 
 /* ---- services ---- */
 
-static int service_list(struct store_conn *sc, const char *account_sid, const struct page_req *p, service_row_fn fn,
-                        void *ctx)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq_page(c, AQ_SERVICE_LIST_AFTER, AQ_SERVICE_LIST_BEFORE, account_sid, p);
-    if (!s)
-        return ST_ERROR;
-    LIST_ROWS(c, s, struct service sv; long long id,
-              {
-                  id = sqlite3_column_int64(s, 0);
-                  sq_col_sid(s, 1, sv.sid);
-                  sq_col_sid(s, 2, sv.account_sid);
-                  sv.friendly_name = (char *)sqlite3_column_text(s, 3);
-                  sv.date_created = sqlite3_column_int64(s, 4);
-                  sv.date_updated = sqlite3_column_int64(s, 5);
-              },
-              fn(ctx, id, &sv));
-}
-
 static int service_delete(struct store_conn *sc, const char *account_sid, const char *sid)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
@@ -282,20 +239,6 @@ static int service_reap(struct store_conn *sc, int max_rows, int *more)
         return ST_ERROR;
     sq_bind_text(s, 1, sid);
     return sq_exec(c, s);
-}
-
-static int service_config_update(struct store_conn *sc, const struct service_config *cfg)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_SERVICE_CONFIG_UPDATE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, cfg->service_sid);
-    sq_bind_text(s, 2, cfg->conversation_creator_role_sid);
-    sq_bind_text(s, 3, cfg->conversation_role_sid);
-    sq_bind_text(s, 4, cfg->chat_service_role_sid);
-    sqlite3_bind_int(s, 5, cfg->reachability_enabled ? 1 : 0);
-    return exec_one(c, s);
 }
 
 /* ---- notifications ---- */
@@ -359,10 +302,10 @@ const struct store_account_ops sqlite_account_ops = {
     .key_get = key_get,
     .key_list = key_list,
     .key_revoke = key_revoke,
-    .service_list = service_list,
+    .service_list = store_service_list,
     .service_delete = service_delete,
     .service_reap = service_reap,
-    .service_config_update = service_config_update,
+    .service_config_update = store_service_config_update,
     .role_update = store_role_update,
     .role_delete = store_role_delete,
     .notifications_get = notifications_get,

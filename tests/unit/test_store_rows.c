@@ -90,6 +90,14 @@ static int collect(void *ctx, const struct user *u)
     return 0;
 }
 
+static int count_service(void *ctx, long long id, const struct service *sv)
+{
+    (void)sv;
+    if (id > 0)
+        ++*(int *)ctx;
+    return 0;
+}
+
 static void contract(const struct store_ops *ops, const char *target)
 {
     struct store_conn *c = NULL;
@@ -251,6 +259,34 @@ static void contract(const struct store_ops *ops, const char *target)
     assert_int_equal(m->credential_delete(c, a.sid, cr.sid), ST_OK);
     assert_int_equal(m->credential_delete(c, a.sid, cr.sid), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
+
+    /* services: the configuration is written with the service; a deleted one is not read */
+    struct service sv;
+    assert_int_equal(c->ops->service_get(c, a.sid, a.default_service_sid, &ar, &sv), ST_OK);
+    assert_string_equal(sv.friendly_name, "s");
+    assert_int_equal(c->ops->service_get(c, a.default_service_sid, a.default_service_sid, &ar, &sv), ST_NOT_FOUND);
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    struct service_config cfg2 = cfg;
+    cfg2.reachability_enabled = 1;
+    assert_int_equal(m->service_config_update(c, &cfg2), ST_OK);
+    snprintf(cfg2.service_sid, sizeof(cfg2.service_sid), "%s", a.sid);
+    assert_int_equal(m->service_config_update(c, &cfg2), ST_NOT_FOUND);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    struct service_config got_cfg;
+    assert_int_equal(c->ops->service_config_get(c, a.default_service_sid, &got_cfg), ST_OK);
+    assert_int_equal(got_cfg.reachability_enabled, 1);
+    assert_string_equal(got_cfg.conversation_role_sid, cfg.conversation_role_sid);
+    struct page_req sp = {.after = 0, .dir = 'a', .limit = 10};
+    int n_services = 0;
+    assert_int_equal(m->service_list(c, a.sid, &sp, count_service, &n_services), ST_OK);
+    assert_int_equal(n_services, 1);
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(m->service_delete(c, a.sid, a.default_service_sid), ST_OK);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    assert_int_equal(c->ops->service_get(c, a.sid, a.default_service_sid, &ar, &sv), ST_NOT_FOUND);
+    n_services = 0;
+    assert_int_equal(m->service_list(c, a.sid, &sp, count_service, &n_services), ST_OK);
+    assert_int_equal(n_services, 0);
 
     arena_free(&ar);
     c->ops->close(c);
