@@ -63,4 +63,19 @@ int store_service_config_update(struct store_conn *c, const struct service_confi
 int store_service_list(struct store_conn *c, const char *account_sid, const struct page_req *p, service_row_fn fn,
                        void *ctx);
 
+/* The entries of both engines' store_ops and store_account_ops that are these functions. */
+#define STORE_DOMAIN_OPS                                                                                     \
+    .service_get = store_service_get, .service_insert = store_service_insert,                               \
+    .service_config_get = store_service_config_get, .role_get = store_role_get,                             \
+    .role_insert = store_role_insert, .role_list = store_role_list, .user_get = store_user_get,             \
+    .user_insert = store_user_insert, .user_update = store_user_update, .user_delete = store_user_delete,   \
+    .user_list = store_user_list
+#define STORE_ACCOUNT_DOMAIN_OPS                                                                             \
+    .service_list = store_service_list, .service_config_update = store_service_config_update,               \
+    .role_update = store_role_update, .role_delete = store_role_delete,                                     \
+    .credential_get = store_credential_get, .credential_insert = store_credential_insert,                   \
+    .credential_update = store_credential_update, .credential_delete = store_credential_delete,             \
+    .credential_list = store_credential_list, .binding_get = store_binding_get,                             \
+    .binding_delete = store_binding_delete, .binding_list = store_binding_list
+
 #endif

@@ -8,6 +8,8 @@
 #ifndef PARLEY_STORE_ENGINE_H
 #define PARLEY_STORE_ENGINE_H
 
+#include <stddef.h>
+
 #include "store/store.h"
 
 /* Row lock that a read inside the writer's transaction takes where the engine has row locks (see
@@ -55,6 +57,9 @@ int store_sql_init(void);
 /* The registered statements, in id order (0 .. store_sql_count() - 1). */
 int store_sql_count(void);
 const struct store_sql *store_sql_first(void);
+/* For an engine's open: registers the statements (store_sql_init) and returns a zeroed array of one slot
+ * of size bytes per statement (free it), their number in *n; NULL when either fails. */
+void *store_sql_slots(size_t size, int *n);
 
 /* Runs a statement without rows to its end: 0 or a negative store_result (s is reset). */
 int store_stmt_exec(const struct store_engine *e, struct store_stmt *s);

@@ -291,22 +291,11 @@ const struct store_account_ops pg_account_ops = {
     .key_get = key_get,
     .key_list = key_list,
     .key_revoke = key_revoke,
-    .service_list = store_service_list,
+    STORE_ACCOUNT_DOMAIN_OPS,
     .service_delete = service_delete,
     .service_reap = service_reap,
-    .service_config_update = store_service_config_update,
-    .role_update = store_role_update,
-    .role_delete = store_role_delete,
     .notifications_get = notifications_get,
     .notifications_put = notifications_put,
-    .credential_get = store_credential_get,
-    .credential_insert = store_credential_insert,
-    .credential_update = store_credential_update,
-    .credential_delete = store_credential_delete,
-    .credential_list = store_credential_list,
-    .binding_get = store_binding_get,
-    .binding_delete = store_binding_delete,
-    .binding_list = store_binding_list,
 };
 
 #else

@@ -69,6 +69,14 @@ int store_sql_init(void)
     return init_rc;
 }
 
+void *store_sql_slots(size_t size, int *n)
+{
+    if (store_sql_init() != ST_OK)
+        return NULL;
+    *n = sql_n;
+    return calloc((size_t)sql_n + 1, size);   /* + 1: never a zero-size allocation */
+}
+
 int store_stmt_exec(const struct store_engine *e, struct store_stmt *s)
 {
     int rc = e->step(s);

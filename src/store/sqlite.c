@@ -343,14 +343,8 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
 {
     if (writer && restrict_modes(target) != 0)
         return ST_ERROR;
-    if (store_sql_init() != ST_OK)
-        return ST_ERROR;
     struct sq_conn *c = calloc(1, sizeof(*c));
-    if (!c)
-        return ST_ERROR;
-    c->n_rows = store_sql_count();
-    c->rows = calloc((size_t)c->n_rows + 1, sizeof(*c->rows));
-    if (!c->rows) {
+    if (!c || !(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) {
         free(c);
         return ST_ERROR;
     }
@@ -740,15 +734,5 @@ const struct store_ops store_sqlite_ops = {
     .account_count = sq_account_count,
     .account_set_token = sq_account_set_token,
     .account_first = sq_account_first,
-    .service_get = store_service_get,
-    .service_insert = store_service_insert,
-    .service_config_get = store_service_config_get,
-    .role_get = store_role_get,
-    .role_insert = store_role_insert,
-    .role_list = store_role_list,
-    .user_get = store_user_get,
-    .user_insert = store_user_insert,
-    .user_update = store_user_update,
-    .user_delete = store_user_delete,
-    .user_list = store_user_list,
+    STORE_DOMAIN_OPS,
 };
