@@ -46,6 +46,7 @@ struct store_engine {
     long long (*col_int)(struct store_stmt *s, int i);      /* 0 for NULL */
     int (*col_null)(struct store_stmt *s, int i);
     long long (*changes)(struct store_stmt *s);             /* rows the statement changed */
+    long long (*last_id)(struct store_stmt *s);             /* the id an insert gave its row */
     void (*reset)(struct store_stmt *s);                    /* done with it: results and bindings go */
 };
 

@@ -612,6 +612,8 @@ static const char *eng_col_text(struct store_stmt *s, int i) { return pg_col(s->
 static long long eng_col_int(struct store_stmt *s, int i) { return pg_col_i64(s->r, s->row, i); }
 static int eng_col_null(struct store_stmt *s, int i) { return PQgetisnull(s->r, s->row, i); }
 static long long eng_changes(struct store_stmt *s) { return s->r ? strtoll(PQcmdTuples(s->r), NULL, 10) : 0; }
+/* the insert's RETURNING id */
+static long long eng_last_id(struct store_stmt *s) { return s->r && PQntuples(s->r) > 0 ? pg_col_i64(s->r, 0, 0) : 0; }
 
 static void eng_reset(struct store_stmt *s)
 {
@@ -631,6 +633,7 @@ static const struct store_engine pg_engine = {
     .col_int = eng_col_int,
     .col_null = eng_col_null,
     .changes = eng_changes,
+    .last_id = eng_last_id,
     .reset = eng_reset,
 };
 

@@ -51,7 +51,7 @@ struct store_table {
     const char *list_filter, *list_filter_pg;
     /* built by rows_table_add */
     struct store_sql get, get_alt, insert, update, del, list_after, list_before;
-    char text[9][ROWS_SQL_MAX];
+    char text[10][ROWS_SQL_MAX];
 };
 
 /* Builds t's statements and registers them (store_sql_add); called by store_sql_init. */

@@ -700,6 +700,7 @@ static const char *eng_col_text(struct store_stmt *s, int i) { return (const cha
 static long long eng_col_int(struct store_stmt *s, int i) { return sqlite3_column_int64(st(s), i); }
 static int eng_col_null(struct store_stmt *s, int i) { return sqlite3_column_type(st(s), i) == SQLITE_NULL; }
 static long long eng_changes(struct store_stmt *s) { return sqlite3_changes(sqlite3_db_handle(st(s))); }
+static long long eng_last_id(struct store_stmt *s) { return sqlite3_last_insert_rowid(sqlite3_db_handle(st(s))); }
 static void eng_reset(struct store_stmt *s) { sq_done(st(s)); }
 
 static const struct store_engine sqlite_engine = {
@@ -711,6 +712,7 @@ static const struct store_engine sqlite_engine = {
     .col_int = eng_col_int,
     .col_null = eng_col_null,
     .changes = eng_changes,
+    .last_id = eng_last_id,
     .reset = eng_reset,
 };
 

@@ -33,7 +33,11 @@ static void test_users_sql(void **state)
     assert_string_equal(t->get_alt.sql, "SELECT " COLS " FROM users WHERE service_sid = ?1 AND identity = ?2");
     assert_string_equal(t->insert.sql, "INSERT INTO users(sid, account_sid, service_sid, role_sid, identity,"
                                        " friendly_name, attributes, date_created, date_updated)"
-                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id");
+                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    /* PostgreSQL learns the new id from RETURNING, SQLite from the connection */
+    assert_string_equal(t->insert.pg_text, "INSERT INTO users(sid, account_sid, service_sid, role_sid, identity,"
+                                           " friendly_name, attributes, date_created, date_updated)"
+                                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id");
     assert_string_equal(t->update.sql, "UPDATE users SET role_sid = ?3, friendly_name = ?4, attributes = ?5,"
                                        " date_updated = ?6 WHERE service_sid = ?1 AND sid = ?2");
     assert_string_equal(t->del.sql, "DELETE FROM users WHERE service_sid = ?1 AND sid = ?2");
