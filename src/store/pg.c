@@ -23,6 +23,8 @@
 #include <string.h>
 
 #include "store/account_store.h"
+#include "store/domain.h"
+#include "store/engine.h"
 #include "store/pg_internal.h"
 #include "store/secret.h"
 #include "store/store.h"
@@ -113,37 +115,12 @@ enum stmt_id {
     Q_ACCOUNT_COUNT,
     Q_ACCOUNT_SET_TOKEN,
     Q_ACCOUNT_FIRST,
-    Q_SERVICE_GET,
-    Q_SERVICE_GET_LOCK,
-    Q_SERVICE_INSERT,
-    Q_SERVICE_CONFIG_INSERT,
-    Q_SERVICE_CONFIG_GET,
-    Q_SERVICE_CONFIG_GET_LOCK,
-    Q_ROLE_GET,
-    Q_ROLE_GET_LOCK,
-    Q_ROLE_INSERT,
-    Q_ROLE_LIST_AFTER,
-    Q_ROLE_LIST_BEFORE,
-    Q_USER_GET_SID,
-    Q_USER_GET_SID_LOCK,
-    Q_USER_GET_IDENTITY,
-    Q_USER_GET_IDENTITY_LOCK,
-    Q_USER_INSERT,
-    Q_USER_UPDATE,
-    Q_USER_DELETE,
-    Q_USER_LIST_AFTER,
-    Q_USER_LIST_BEFORE,
     Q__COUNT
 };
 
 #define ACCOUNT_COLS                                                                                         \
     "sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"                    \
     " default_inactive_timer, default_closed_timer, date_created"
-#define USER_COLS                                                                                            \
-    "id, sid, account_sid, service_sid, role_sid, identity, friendly_name, attributes, date_created, date_updated"
-#define ROLE_COLS "id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated"
-#define SERVICE_CONFIG_COLS                                                                                  \
-    "conversation_creator_role_sid, conversation_role_sid, chat_service_role_sid, reachability_enabled"
 
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_ACCOUNT_GET] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE sid = $1",
@@ -153,40 +130,6 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_ACCOUNT_COUNT] = "SELECT count(*) FROM accounts",
     [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = $2 WHERE sid = $1",
     [Q_ACCOUNT_FIRST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY date_created, sid LIMIT 1",
-    [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                      " WHERE sid = $1 AND account_sid = $2 AND deleted_at IS NULL",
-    [Q_SERVICE_GET_LOCK] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                           " WHERE sid = $1 AND account_sid = $2 AND deleted_at IS NULL FOR SHARE",
-    [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
-                         " VALUES ($1, $2, $3, $4::bigint, $5::bigint)",
-    [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, " SERVICE_CONFIG_COLS ")"
-                                " VALUES ($1, $2, $3, $4, $5::integer)",
-    [Q_SERVICE_CONFIG_GET] = "SELECT " SERVICE_CONFIG_COLS " FROM service_configs WHERE service_sid = $1",
-    [Q_SERVICE_CONFIG_GET_LOCK] = "SELECT " SERVICE_CONFIG_COLS " FROM service_configs WHERE service_sid = $1"
-                                  " FOR SHARE",
-    [Q_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1 AND sid = $2",
-    [Q_ROLE_GET_LOCK] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1 AND sid = $2 FOR SHARE",
-    [Q_ROLE_INSERT] = "INSERT INTO roles(sid, account_sid, service_sid, friendly_name, type, permissions,"
-                      " date_created, date_updated) VALUES ($1, $2, $3, $4, $5::integer, $6, $7::bigint, $8::bigint)",
-    [Q_ROLE_LIST_AFTER] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1 AND id > $2::bigint"
-                          " ORDER BY id LIMIT $3::bigint",
-    [Q_ROLE_LIST_BEFORE] = "SELECT * FROM (SELECT " ROLE_COLS " FROM roles WHERE service_sid = $1"
-                           " AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint) page ORDER BY id",
-    [Q_USER_GET_SID] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND sid = $2",
-    [Q_USER_GET_SID_LOCK] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND sid = $2 FOR NO KEY UPDATE",
-    [Q_USER_GET_IDENTITY] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND identity = $2",
-    [Q_USER_GET_IDENTITY_LOCK] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND identity = $2"
-                                 " FOR NO KEY UPDATE",
-    [Q_USER_INSERT] = "INSERT INTO users(sid, account_sid, service_sid, role_sid, identity, friendly_name,"
-                      " attributes, date_created, date_updated)"
-                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint) RETURNING id",
-    [Q_USER_UPDATE] = "UPDATE users SET role_sid = $3, friendly_name = $4, attributes = $5, date_updated = $6::bigint"
-                      " WHERE service_sid = $1 AND sid = $2",
-    [Q_USER_DELETE] = "DELETE FROM users WHERE service_sid = $1 AND sid = $2",
-    [Q_USER_LIST_AFTER] = "SELECT " USER_COLS " FROM users WHERE service_sid = $1 AND id > $2::bigint"
-                          " ORDER BY id LIMIT $3::bigint",
-    [Q_USER_LIST_BEFORE] = "SELECT * FROM (SELECT " USER_COLS " FROM users WHERE service_sid = $1"
-                           " AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint) page ORDER BY id",
 };
 
 static const struct pg_sql_table pg_main_sql = {'m', Q__COUNT, stmt_sql};
@@ -305,6 +248,22 @@ static int prepare_all(struct pg_conn *c)
         for (int i = 0; i < tab->n; i++) {
             snprintf(name, sizeof(name), "%c%d", tab->letter, i);
             if (!PQsendPrepare(c->db, name, tab->sql[i], 0, NULL)) {
+                failed = 1;
+                break;
+            }
+            sent++;
+        }
+    }
+    for (const struct store_sql *q = store_sql_first(); q && !failed; q = q->next) {
+        snprintf(name, sizeof(name), "r%d", q->id);
+        if (!PQsendPrepare(c->db, name, q->pg_text, 0, NULL)) {
+            failed = 1;
+            break;
+        }
+        sent++;
+        if (q->pg_text_lock) {
+            snprintf(name, sizeof(name), "r%dl", q->id);
+            if (!PQsendPrepare(c->db, name, q->pg_text_lock, 0, NULL)) {
                 failed = 1;
                 break;
             }
@@ -552,12 +511,11 @@ static int exec_in_tx(struct pg_conn *c, const char *name, const struct pg_param
     }
 }
 
-int pg_exec(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, PGresult **res)
+/* Runs the prepared statement name: in the writer's pipelined transaction, or on its own with one
+ * retry after a lost connection. */
+static int exec_named(struct pg_conn *c, const char *name, const struct pg_params *p, PGresult **res)
 {
     *res = NULL;
-    const struct pg_sql_table *tab = table_of(t);
-    char name[16];
-    snprintf(name, sizeof(name), "%c%d", tab->letter, id);
     if (c->in_tx) {
         if (c->tx_doomed)
             return ST_BUSY;
@@ -584,6 +542,100 @@ int pg_exec(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *
             return rc;
     }
 }
+
+int pg_exec(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, PGresult **res)
+{
+    const struct pg_sql_table *tab = table_of(t);
+    char name[16];
+    snprintf(name, sizeof(name), "%c%d", tab->letter, id);
+    return exec_named(c, name, p, res);
+}
+
+/* ---- the statement seam (store/engine.h) ---- */
+
+/* One per registered statement and connection, allocated at open: a request allocates nothing. The
+ * statement runs at its first step (text parameters, as pg_exec); later steps walk the result. */
+struct store_stmt {
+    struct pg_conn *c;
+    const struct store_sql *q;
+    struct pg_params p;
+    PGresult *r;
+    int row;
+    int ran;
+};
+
+static struct store_stmt *eng_stmt(struct store_conn *sc, const struct store_sql *q)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    if (q->id < 0 || q->id >= c->n_rows)
+        return NULL;
+    struct store_stmt *s = &c->rows[q->id];
+    s->c = c;
+    s->q = q;
+    return s;
+}
+
+static void eng_bind_text(struct store_stmt *s, int i, const char *v)
+{
+    if (i < 1 || i > PG_MAX_PARAMS)
+        return;
+    s->p.v[i - 1] = v;
+    if (s->p.n < i)
+        s->p.n = i;
+}
+
+static void eng_bind_int(struct store_stmt *s, int i, long long v)
+{
+    if (i < 1 || i > PG_MAX_PARAMS)
+        return;
+    snprintf(s->p.num[i - 1], sizeof(s->p.num[i - 1]), "%lld", v);
+    eng_bind_text(s, i, s->p.num[i - 1]);
+}
+
+static int eng_step(struct store_stmt *s)
+{
+    if (!s->ran) {
+        char name[16];
+        /* the writer's reads lock what they return (pg_internal.h) */
+        int lock = s->q->pg_text_lock && pg_locking(s->c);
+        snprintf(name, sizeof(name), lock ? "r%dl" : "r%d", s->q->id);
+        int rc = exec_named(s->c, name, &s->p, &s->r);
+        if (rc != ST_OK)
+            return rc;
+        s->ran = 1;
+        s->row = -1;
+    }
+    return ++s->row < PQntuples(s->r) ? 1 : 0;
+}
+
+static const char *eng_col_text(struct store_stmt *s, int i) { return pg_col(s->r, s->row, i); }
+static long long eng_col_int(struct store_stmt *s, int i) { return pg_col_i64(s->r, s->row, i); }
+static int eng_col_null(struct store_stmt *s, int i) { return PQgetisnull(s->r, s->row, i); }
+static long long eng_changes(struct store_stmt *s) { return s->r ? strtoll(PQcmdTuples(s->r), NULL, 10) : 0; }
+/* the insert's RETURNING id */
+static long long eng_last_id(struct store_stmt *s) { return s->r && PQntuples(s->r) > 0 ? pg_col_i64(s->r, 0, 0) : 0; }
+
+static void eng_reset(struct store_stmt *s)
+{
+    PQclear(s->r);
+    s->r = NULL;
+    s->ran = 0;
+    s->p.n = 0;
+    memset(s->p.v, 0, sizeof(s->p.v));
+}
+
+static const struct store_engine pg_engine = {
+    .stmt = eng_stmt,
+    .bind_text = eng_bind_text,
+    .bind_int = eng_bind_int,
+    .step = eng_step,
+    .col_text = eng_col_text,
+    .col_int = eng_col_int,
+    .col_null = eng_col_null,
+    .changes = eng_changes,
+    .last_id = eng_last_id,
+    .reset = eng_reset,
+};
 
 int pg_cmd(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, long long *changed)
 {
@@ -624,8 +676,10 @@ static void quiet_notices(void *arg, const PGresult *r)
 static int pg_open(const char *target, int writer, int sync_full, struct store_conn **out)
 {
     struct pg_conn *c = calloc(1, sizeof(*c));
-    if (!c)
+    if (!c || !(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) {
+        free(c);
         return ST_ERROR;
+    }
     c->base.ops = &store_pg_ops;
     c->writer = writer;
     c->sync_full = sync_full;
@@ -636,12 +690,14 @@ static int pg_open(const char *target, int writer, int sync_full, struct store_c
     if (!c->db || PQstatus(c->db) != CONNECTION_OK) {
         log_err("postgres: cannot connect: %s", c->db ? PQerrorMessage(c->db) : "out of memory");
         PQfinish(c->db);
+        free(c->rows);
         free(c);
         return ST_ERROR;
     }
     PQsetNoticeReceiver(c->db, quiet_notices, NULL);
     if (session_setup(c) != 0) {
         PQfinish(c->db);
+        free(c->rows);
         free(c);
         return ST_ERROR;
     }
@@ -658,7 +714,10 @@ static void pg_close(struct store_conn *sc)
     struct pg_conn *c = (struct pg_conn *)sc;
     if (!c)
         return;
+    for (int i = 0; i < c->n_rows; i++)
+        PQclear(c->rows[i].r);
     PQfinish(c->db);
+    free(c->rows);
     free(c);
 }
 
@@ -1040,223 +1099,11 @@ static int pg_account_set_token(struct store_conn *sc, const char *sid, const ch
     return rc == ST_OK && changed == 0 ? ST_NOT_FOUND : rc;
 }
 
-/* ---- services ---- */
-
-static int pg_service_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
-                          struct service *out)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, sid);
-    pp_text(&p, account_sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_SERVICE_GET_LOCK : Q_SERVICE_GET, &p, &r);
-    if (rc == ST_OK) {
-        pg_col_sid(r, 0, 0, out->sid);
-        pg_col_sid(r, 0, 1, out->account_sid);
-        out->friendly_name = pg_col_dup(r, 0, 2, a);
-        out->date_created = pg_col_i64(r, 0, 3);
-        out->date_updated = pg_col_i64(r, 0, 4);
-        PQclear(r);
-    }
-    return rc;
-}
-
-static int pg_service_insert(struct store_conn *sc, const struct service *sv, const struct service_config *cfg)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, sv->sid);
-    pp_text(&p, sv->account_sid);
-    pp_text(&p, sv->friendly_name);
-    pp_int(&p, sv->date_created);
-    pp_int(&p, sv->date_updated);
-    int rc = pg_cmd(c, PGT_MAIN, Q_SERVICE_INSERT, &p, NULL);
-    if (rc != ST_OK)
-        return rc;
-    struct pg_params q = {0};
-    pp_text(&q, sv->sid);
-    pp_text(&q, cfg->conversation_creator_role_sid);
-    pp_text(&q, cfg->conversation_role_sid);
-    pp_text(&q, cfg->chat_service_role_sid);
-    pp_bool(&q, cfg->reachability_enabled);
-    return pg_cmd(c, PGT_MAIN, Q_SERVICE_CONFIG_INSERT, &q, NULL);
-}
-
-static int pg_service_config_get(struct store_conn *sc, const char *service_sid, struct service_config *out)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    snprintf(out->service_sid, sizeof(out->service_sid), "%s", service_sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_SERVICE_CONFIG_GET_LOCK : Q_SERVICE_CONFIG_GET, &p, &r);
-    if (rc == ST_OK) {
-        pg_col_sid(r, 0, 0, out->conversation_creator_role_sid);
-        pg_col_sid(r, 0, 1, out->conversation_role_sid);
-        pg_col_sid(r, 0, 2, out->chat_service_role_sid);
-        out->reachability_enabled = (int)pg_col_i64(r, 0, 3);
-        PQclear(r);
-    }
-    return rc;
-}
-
-/* ---- roles ---- */
-
-static void read_role(PGresult *r, int row, struct arena *a, struct role *out)
-{
-    out->id = pg_col_i64(r, row, 0);
-    pg_col_sid(r, row, 1, out->sid);
-    pg_col_sid(r, row, 2, out->account_sid);
-    pg_col_sid(r, row, 3, out->service_sid);
-    out->friendly_name = pg_col_text(r, row, 4, a);
-    out->type = pg_col_i64(r, row, 5) ? ROLE_CONVERSATION : ROLE_SERVICE;
-    out->permissions = pg_col_text(r, row, 6, a);
-    out->date_created = pg_col_i64(r, row, 7);
-    out->date_updated = pg_col_i64(r, row, 8);
-}
-
-static int pg_role_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
-                       struct role *out)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_ROLE_GET_LOCK : Q_ROLE_GET, &p, &r);
-    if (rc == ST_OK) {
-        read_role(r, 0, a, out);
-        PQclear(r);
-    }
-    return rc;
-}
-
-static int pg_role_insert(struct store_conn *sc, const struct role *ro)
-{
-    struct pg_params p = {0};
-    pp_text(&p, ro->sid);
-    pp_text(&p, ro->account_sid);
-    pp_text(&p, ro->service_sid);
-    pp_text(&p, ro->friendly_name);
-    pp_int(&p, ro->type);
-    pp_text(&p, ro->permissions);
-    pp_int(&p, ro->date_created);
-    pp_int(&p, ro->date_updated);
-    return pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ROLE_INSERT, &p, NULL);
-}
-
-int pg_page(struct pg_conn *c, enum pg_table t, int after, int before, const char *parent,
-            const struct page_req *pr, const struct pg_params *extra, PGresult **res)
-{
-    struct pg_params q = {0};
-    pp_text(&q, parent);
-    pp_int(&q, pr->dir == 'b' ? pr->before : pr->after);
-    pp_int(&q, pr->limit + 1);
-    for (int i = 0; extra && i < extra->n; i++)
-        pp_text(&q, extra->v[i]);
-    return pg_exec(c, t, pr->dir == 'b' ? before : after, &q, res);
-}
-
-static int pg_role_list(struct store_conn *sc, const char *service_sid, const struct page_req *pr, role_row_fn fn,
-                        void *ctx)
-{
-    PGresult *r;
-    int rc = pg_page((struct pg_conn *)sc, PGT_MAIN, Q_ROLE_LIST_AFTER, Q_ROLE_LIST_BEFORE, service_sid, pr, NULL, &r);
-    if (rc != ST_OK)
-        return rc;
-    PG_LIST_ROWS(r, i, struct role ro, read_role(r, i, NULL, &ro), fn(ctx, &ro));
-}
-
-/* ---- users ---- */
-
-static void read_user(PGresult *r, int row, struct arena *a, struct user *out)
-{
-    out->id = pg_col_i64(r, row, 0);
-    pg_col_sid(r, row, 1, out->sid);
-    pg_col_sid(r, row, 2, out->account_sid);
-    pg_col_sid(r, row, 3, out->service_sid);
-    pg_col_sid(r, row, 4, out->role_sid);
-    out->identity = pg_col_text(r, row, 5, a);
-    out->friendly_name = pg_col_text(r, row, 6, a);
-    out->attributes = pg_col_text(r, row, 7, a);
-    out->date_created = pg_col_i64(r, row, 8);
-    out->date_updated = pg_col_i64(r, row, 9);
-}
-
-static int pg_user_get(struct store_conn *sc, const char *service_sid, const char *key, int by_sid,
-                       struct arena *a, struct user *out)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, key);
-    int lock = pg_locking(c);
-    int id = by_sid ? (lock ? Q_USER_GET_SID_LOCK : Q_USER_GET_SID) : (lock ? Q_USER_GET_IDENTITY_LOCK : Q_USER_GET_IDENTITY);
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, id, &p, &r);
-    if (rc == ST_OK) {
-        read_user(r, 0, a, out);
-        PQclear(r);
-    }
-    return rc;
-}
-
-static int pg_user_insert(struct store_conn *sc, struct user *u)
-{
-    struct pg_params p = {0};
-    pp_text(&p, u->sid);
-    pp_text(&p, u->account_sid);
-    pp_text(&p, u->service_sid);
-    pp_text(&p, u->role_sid);
-    pp_text(&p, u->identity);
-    pp_text(&p, u->friendly_name);
-    pp_text(&p, u->attributes);
-    pp_int(&p, u->date_created);
-    pp_int(&p, u->date_updated);
-    PGresult *r;
-    int rc = pg_row((struct pg_conn *)sc, PGT_MAIN, Q_USER_INSERT, &p, &r);
-    if (rc == ST_OK) {
-        u->id = pg_col_i64(r, 0, 0);
-        PQclear(r);
-    }
-    return rc;
-}
-
-static int pg_user_update(struct store_conn *sc, const struct user *u)
-{
-    struct pg_params p = {0};
-    pp_text(&p, u->service_sid);
-    pp_text(&p, u->sid);
-    pp_text(&p, u->role_sid);
-    pp_text(&p, u->friendly_name);
-    pp_text(&p, u->attributes);
-    pp_int(&p, u->date_updated);
-    return pg_cmd_one((struct pg_conn *)sc, PGT_MAIN, Q_USER_UPDATE, &p);
-}
-
-static int pg_user_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, sid);
-    return pg_cmd_one((struct pg_conn *)sc, PGT_MAIN, Q_USER_DELETE, &p);
-}
-
-static int pg_user_list(struct store_conn *sc, const char *service_sid, const struct page_req *pr, user_row_fn fn,
-                        void *ctx)
-{
-    PGresult *r;
-    int rc = pg_page((struct pg_conn *)sc, PGT_MAIN, Q_USER_LIST_AFTER, Q_USER_LIST_BEFORE, service_sid, pr, NULL, &r);
-    if (rc != ST_OK)
-        return rc;
-    PG_LIST_ROWS(r, i, struct user u, read_user(r, i, NULL, &u), fn(ctx, &u));
-}
-
 const struct store_ops store_pg_ops = {
     .name = "postgres",
     .webhooks = &pg_webhook_ops,
     .model = &pg_account_ops,
+    .engine = &pg_engine,
     .open = pg_open,
     .close = pg_close,
     .migrate = pg_migrate,
@@ -1271,17 +1118,7 @@ const struct store_ops store_pg_ops = {
     .account_count = pg_account_count,
     .account_set_token = pg_account_set_token,
     .account_first = pg_account_first,
-    .service_get = pg_service_get,
-    .service_insert = pg_service_insert,
-    .service_config_get = pg_service_config_get,
-    .role_get = pg_role_get,
-    .role_insert = pg_role_insert,
-    .role_list = pg_role_list,
-    .user_get = pg_user_get,
-    .user_insert = pg_user_insert,
-    .user_update = pg_user_update,
-    .user_delete = pg_user_delete,
-    .user_list = pg_user_list,
+    STORE_DOMAIN_OPS,
 };
 
 #else

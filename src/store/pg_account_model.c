@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/account_store.h"
+#include "store/domain.h"
 #include "store/pg_internal.h"
 #include "store/secret.h"
 #include "util/arena.h"
@@ -19,51 +20,23 @@ enum aq_id {
     AQ_KEY_LIST,
     AQ_KEY_LIST_ACCOUNT,
     AQ_KEY_REVOKE,
-    AQ_SERVICE_LIST_AFTER,
-    AQ_SERVICE_LIST_BEFORE,
     AQ_SERVICE_MARK,
     AQ_REAP_NEXT,
     AQ_REAP_BINDINGS,
     AQ_REAP_USERS,
     AQ_REAP_ROLES,
     AQ_REAP_SERVICE,
-    AQ_SERVICE_CONFIG_UPDATE,
-    AQ_ROLE_UPDATE,
-    AQ_ROLE_LOCK,
-    AQ_ROLE_IN_USE,
-    AQ_ROLE_DELETE,
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_GET_LOCK,
     AQ_NOTIFICATIONS_PUT,
-    AQ_CREDENTIAL_GET,
-    AQ_CREDENTIAL_GET_LOCK,
-    AQ_CREDENTIAL_INSERT,
-    AQ_CREDENTIAL_UPDATE,
-    AQ_CREDENTIAL_DELETE,
-    AQ_CREDENTIAL_LIST_AFTER,
-    AQ_CREDENTIAL_LIST_BEFORE,
-    AQ_BINDING_GET,
-    AQ_BINDING_DELETE,
-    AQ_BINDING_LIST_AFTER,
-    AQ_BINDING_LIST_BEFORE,
     AQ__COUNT
 };
 
-#define SERVICE_COLS "id, sid, account_sid, friendly_name, date_created, date_updated"
 /* never the secret columns */
-#define CREDENTIAL_COLS "id, sid, account_sid, friendly_name, type, sandbox, date_created, date_updated"
-#define BINDING_COLS                                                                                         \
-    "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types,"    \
-    " date_created, date_updated"
 #define NOTIFICATION_COLS                                                                                    \
     "account_sid, log_enabled, new_message_enabled, new_message_template, new_message_sound,"                \
     " new_message_badge_count_enabled, new_message_with_media_enabled, new_message_with_media_template,"     \
     " added_enabled, added_template, added_sound, removed_enabled, removed_template, removed_sound"
-/* $4: JSON array of binding types or NULL, $5: JSON array of identities or NULL */
-#define BINDING_FILTER                                                                                       \
-    " AND ($4::jsonb IS NULL OR binding_type IN (SELECT jsonb_array_elements_text($4::jsonb)))"              \
-    " AND ($5::jsonb IS NULL OR identity IN (SELECT jsonb_array_elements_text($5::jsonb)))"
-
 static const char *const aq_sql[AQ__COUNT] = {
     [AQ_ACCOUNT_LIST] = "SELECT sid, friendly_name, default_service_sid, default_messaging_service_sid,"
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
@@ -79,11 +52,6 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_KEY_LIST_ACCOUNT] = "SELECT sid, account_sid, friendly_name, date_created, date_revoked FROM api_keys"
                             " WHERE account_sid = $1 ORDER BY date_created, sid",
     [AQ_KEY_REVOKE] = "UPDATE api_keys SET date_revoked = coalesce(date_revoked, $2::bigint) WHERE sid = $1",
-    [AQ_SERVICE_LIST_AFTER] = "SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1 AND id > $2::bigint"
-                              " AND deleted_at IS NULL ORDER BY id LIMIT $3::bigint",
-    [AQ_SERVICE_LIST_BEFORE] = "SELECT * FROM (SELECT " SERVICE_COLS " FROM services WHERE account_sid = $1"
-                               " AND id < $2::bigint AND deleted_at IS NULL ORDER BY id DESC"
-                               " LIMIT $3::bigint) page ORDER BY id",
     [AQ_SERVICE_MARK] = "UPDATE services SET deleted_at = $3::bigint WHERE sid = $1 AND account_sid = $2"
                         " AND deleted_at IS NULL",
     /* SKIP LOCKED: servers reaping at once take different services */
@@ -100,16 +68,6 @@ static const char *const aq_sql[AQ__COUNT] = {
                       " AND r.sid NOT IN (c.conversation_creator_role_sid, c.conversation_role_sid,"
                       " c.chat_service_role_sid) LIMIT $2::bigint)",
     [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = $1",
-    [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = $2,"
-                                 " conversation_role_sid = $3, chat_service_role_sid = $4,"
-                                 " reachability_enabled = $5::integer WHERE service_sid = $1",
-    [AQ_ROLE_UPDATE] = "UPDATE roles SET permissions = $3, date_updated = $4::bigint WHERE service_sid = $1 AND sid = $2",
-    /* the role is locked first: a user or configuration that would refer to it waits for the delete */
-    [AQ_ROLE_LOCK] = "SELECT 1 FROM roles WHERE service_sid = $1 AND sid = $2 FOR UPDATE",
-    [AQ_ROLE_IN_USE] = "SELECT EXISTS(SELECT 1 FROM users WHERE role_sid = $1)"
-                       " OR EXISTS(SELECT 1 FROM service_configs WHERE conversation_creator_role_sid = $1"
-                       " OR conversation_role_sid = $1 OR chat_service_role_sid = $1)",
-    [AQ_ROLE_DELETE] = "DELETE FROM roles WHERE service_sid = $1 AND sid = $2",
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = $1",
     [AQ_NOTIFICATIONS_GET_LOCK] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = $1"
                                   " FOR NO KEY UPDATE",
@@ -125,30 +83,6 @@ static const char *const aq_sql[AQ__COUNT] = {
         " added_enabled = EXCLUDED.added_enabled, added_template = EXCLUDED.added_template,"
         " added_sound = EXCLUDED.added_sound, removed_enabled = EXCLUDED.removed_enabled,"
         " removed_template = EXCLUDED.removed_template, removed_sound = EXCLUDED.removed_sound",
-    [AQ_CREDENTIAL_GET] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = $1 AND sid = $2",
-    [AQ_CREDENTIAL_GET_LOCK] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = $1 AND sid = $2"
-                               " FOR NO KEY UPDATE",
-    [AQ_CREDENTIAL_INSERT] = "INSERT INTO credentials(sid, account_sid, friendly_name, type, sandbox, certificate,"
-                             " private_key, api_key, secret, date_created, date_updated)"
-                             " VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10::bigint, $11::bigint)"
-                             " RETURNING id",
-    [AQ_CREDENTIAL_UPDATE] = "UPDATE credentials SET friendly_name = coalesce($3, friendly_name),"
-                             " type = coalesce($4, type), sandbox = coalesce($5::integer, sandbox),"
-                             " certificate = coalesce($6, certificate), private_key = coalesce($7, private_key),"
-                             " api_key = coalesce($8, api_key), secret = coalesce($9, secret),"
-                             " date_updated = $10::bigint WHERE account_sid = $1 AND sid = $2",
-    [AQ_CREDENTIAL_DELETE] = "DELETE FROM credentials WHERE account_sid = $1 AND sid = $2",
-    [AQ_CREDENTIAL_LIST_AFTER] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = $1"
-                                 " AND id > $2::bigint ORDER BY id LIMIT $3::bigint",
-    [AQ_CREDENTIAL_LIST_BEFORE] = "SELECT * FROM (SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = $1"
-                                  " AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint) page ORDER BY id",
-    [AQ_BINDING_GET] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = $1 AND sid = $2",
-    [AQ_BINDING_DELETE] = "DELETE FROM bindings WHERE service_sid = $1 AND sid = $2",
-    [AQ_BINDING_LIST_AFTER] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = $1 AND id > $2::bigint"
-                              BINDING_FILTER " ORDER BY id LIMIT $3::bigint",
-    [AQ_BINDING_LIST_BEFORE] = "SELECT * FROM (SELECT " BINDING_COLS " FROM bindings WHERE service_sid = $1"
-                               " AND id < $2::bigint" BINDING_FILTER " ORDER BY id DESC LIMIT $3::bigint) page"
-                               " ORDER BY id",
 };
 
 const struct pg_sql_table pg_account_sql = {'a', AQ__COUNT, aq_sql};
@@ -258,28 +192,6 @@ static int key_revoke(struct store_conn *sc, const char *sid, long long now)
 
 /* ---- services ---- */
 
-static int service_list(struct store_conn *sc, const char *account_sid, const struct page_req *pr,
-                        service_row_fn fn, void *ctx)
-{
-    PGresult *r;
-    int rc = pg_page(CONN(sc), PGT_ACCOUNT, AQ_SERVICE_LIST_AFTER, AQ_SERVICE_LIST_BEFORE, account_sid, pr, NULL, &r);
-    if (rc != ST_OK)
-        return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct service sv;
-        long long id = pg_col_i64(r, i, 0);
-        pg_col_sid(r, i, 1, sv.sid);
-        pg_col_sid(r, i, 2, sv.account_sid);
-        sv.friendly_name = pg_col(r, i, 3);
-        sv.date_created = pg_col_i64(r, i, 4);
-        sv.date_updated = pg_col_i64(r, i, 5);
-        if (fn(ctx, id, &sv))
-            break;
-    }
-    PQclear(r);
-    return ST_OK;
-}
-
 static int service_delete(struct store_conn *sc, const char *account_sid, const char *sid)
 {
     struct pg_params p = {0};
@@ -317,54 +229,6 @@ static int service_reap(struct store_conn *sc, int max_rows, int *more)
     struct pg_params p = {0};
     pp_text(&p, sid);
     return pg_cmd(CONN(sc), PGT_ACCOUNT, AQ_REAP_SERVICE, &p, NULL);
-}
-
-static int service_config_update(struct store_conn *sc, const struct service_config *cfg)
-{
-    struct pg_params p = {0};
-    pp_text(&p, cfg->service_sid);
-    pp_text(&p, cfg->conversation_creator_role_sid);
-    pp_text(&p, cfg->conversation_role_sid);
-    pp_text(&p, cfg->chat_service_role_sid);
-    pp_bool(&p, cfg->reachability_enabled);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_SERVICE_CONFIG_UPDATE, &p);
-}
-
-/* ---- roles ---- */
-
-static int role_update(struct store_conn *sc, const struct role *ro)
-{
-    struct pg_params p = {0};
-    pp_text(&p, ro->service_sid);
-    pp_text(&p, ro->sid);
-    pp_text(&p, ro->permissions);
-    pp_int(&p, ro->date_updated);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_ROLE_UPDATE, &p);
-}
-
-/* Lock, check, delete. The foreign keys back the check up: users refer to roles immediately
- * (23503 -> ST_IN_USE), the service configuration at COMMIT. */
-static int role_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct pg_conn *c = CONN(sc);
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_ACCOUNT, AQ_ROLE_LOCK, &p, &r);
-    if (rc != ST_OK)
-        return rc;
-    PQclear(r);
-    struct pg_params q = {0};
-    pp_text(&q, sid);
-    if ((rc = pg_row(c, PGT_ACCOUNT, AQ_ROLE_IN_USE, &q, &r)) != ST_OK)
-        return rc;
-    const char *v = pg_col(r, 0, 0);
-    int in_use = v && v[0] == 't';
-    PQclear(r);
-    if (in_use)
-        return ST_IN_USE;
-    return pg_cmd_one(c, PGT_ACCOUNT, AQ_ROLE_DELETE, &p);
 }
 
 /* ---- notifications ---- */
@@ -420,172 +284,6 @@ static int notifications_put(struct store_conn *sc, const struct notifications *
     return pg_cmd(CONN(sc), PGT_ACCOUNT, AQ_NOTIFICATIONS_PUT, &p, NULL);
 }
 
-/* ---- credentials ---- */
-
-static void read_credential(PGresult *r, int row, struct arena *a, struct credential *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->id = pg_col_i64(r, row, 0);
-    pg_col_sid(r, row, 1, out->sid);
-    pg_col_sid(r, row, 2, out->account_sid);
-    out->friendly_name = pg_col_text(r, row, 3, a);
-    out->type = pg_col_text(r, row, 4, a);
-    out->sandbox = (int)pg_col_i64(r, row, 5);
-    out->date_created = pg_col_i64(r, row, 6);
-    out->date_updated = pg_col_i64(r, row, 7);
-}
-
-static int credential_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
-                          struct credential *out)
-{
-    struct pg_conn *c = CONN(sc);
-    struct pg_params p = {0};
-    pp_text(&p, account_sid);
-    pp_text(&p, sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_ACCOUNT, pg_locking(c) ? AQ_CREDENTIAL_GET_LOCK : AQ_CREDENTIAL_GET, &p, &r);
-    if (rc != ST_OK)
-        return rc;
-    read_credential(r, 0, a, out);
-    PQclear(r);
-    return ST_OK;
-}
-
-/* The four secret fields, sealed (store/secret.h), as the next parameters; NULL stays NULL. */
-static int push_sealed(struct pg_params *p, const struct credential *cr, struct arena *a)
-{
-    const char *v[] = {cr->certificate, cr->private_key, cr->api_key, cr->secret};
-    for (int i = 0; i < 4; i++) {
-        char *sealed = secret_seal(a, v[i], cr->sid);
-        if (v[i] && !sealed)
-            return -1;
-        pp_text(p, sealed);
-    }
-    return 0;
-}
-
-static int credential_insert(struct store_conn *sc, struct credential *cr)
-{
-    struct pg_params p = {0};
-    pp_text(&p, cr->sid);
-    pp_text(&p, cr->account_sid);
-    pp_text(&p, cr->friendly_name);
-    pp_text(&p, cr->type);
-    pp_bool(&p, cr->sandbox > 0);
-    struct arena a;
-    arena_init(&a);
-    if (push_sealed(&p, cr, &a) != 0) {
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    pp_int(&p, cr->date_created);
-    pp_int(&p, cr->date_updated);
-    PGresult *r;
-    int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_INSERT, &p, &r);
-    arena_free(&a);
-    if (rc != ST_OK)
-        return rc;
-    cr->id = pg_col_i64(r, 0, 0);
-    PQclear(r);
-    return ST_OK;
-}
-
-static int credential_update(struct store_conn *sc, const struct credential *cr)
-{
-    struct pg_params p = {0};
-    pp_text(&p, cr->account_sid);
-    pp_text(&p, cr->sid);
-    pp_text(&p, cr->friendly_name);
-    pp_text(&p, cr->type);
-    if (cr->sandbox >= 0)
-        pp_bool(&p, cr->sandbox > 0);
-    else
-        pp_text(&p, NULL);
-    struct arena a;
-    arena_init(&a);
-    if (push_sealed(&p, cr, &a) != 0) {
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    pp_int(&p, cr->date_updated);
-    int rc = pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_UPDATE, &p);
-    arena_free(&a);
-    return rc;
-}
-
-static int credential_delete(struct store_conn *sc, const char *account_sid, const char *sid)
-{
-    struct pg_params p = {0};
-    pp_text(&p, account_sid);
-    pp_text(&p, sid);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_DELETE, &p);
-}
-
-static int credential_list(struct store_conn *sc, const char *account_sid, const struct page_req *pr,
-                           credential_row_fn fn, void *ctx)
-{
-    PGresult *r;
-    int rc = pg_page(CONN(sc), PGT_ACCOUNT, AQ_CREDENTIAL_LIST_AFTER, AQ_CREDENTIAL_LIST_BEFORE, account_sid, pr,
-                     NULL, &r);
-    if (rc != ST_OK)
-        return rc;
-    PG_LIST_ROWS(r, i, struct credential cr, read_credential(r, i, NULL, &cr), fn(ctx, &cr));
-}
-
-/* ---- bindings ---- */
-
-static void read_binding(PGresult *r, int row, struct arena *a, struct binding *out)
-{
-    out->id = pg_col_i64(r, row, 0);
-    pg_col_sid(r, row, 1, out->sid);
-    pg_col_sid(r, row, 2, out->account_sid);
-    pg_col_sid(r, row, 3, out->service_sid);
-    pg_col_sid(r, row, 4, out->credential_sid);
-    out->endpoint = pg_col_text(r, row, 5, a);
-    out->identity = pg_col_text(r, row, 6, a);
-    out->binding_type = pg_col_text(r, row, 7, a);
-    out->message_types = pg_col_text(r, row, 8, a);
-    out->date_created = pg_col_i64(r, row, 9);
-    out->date_updated = pg_col_i64(r, row, 10);
-}
-
-static int binding_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
-                       struct binding *out)
-{
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, sid);
-    PGresult *r;
-    int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_BINDING_GET, &p, &r);
-    if (rc != ST_OK)
-        return rc;
-    read_binding(r, 0, a, out);
-    PQclear(r);
-    return ST_OK;
-}
-
-static int binding_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct pg_params p = {0};
-    pp_text(&p, service_sid);
-    pp_text(&p, sid);
-    return pg_cmd_one(CONN(sc), PGT_ACCOUNT, AQ_BINDING_DELETE, &p);
-}
-
-static int binding_list(struct store_conn *sc, const char *service_sid, const struct binding_filter *f,
-                        const struct page_req *pr, binding_row_fn fn, void *ctx)
-{
-    struct pg_params extra = {0};
-    pp_text(&extra, f ? f->types : NULL);
-    pp_text(&extra, f ? f->identities : NULL);
-    PGresult *r;
-    int rc = pg_page(CONN(sc), PGT_ACCOUNT, AQ_BINDING_LIST_AFTER, AQ_BINDING_LIST_BEFORE, service_sid, pr, &extra,
-                     &r);
-    if (rc != ST_OK)
-        return rc;
-    PG_LIST_ROWS(r, i, struct binding b, read_binding(r, i, NULL, &b), fn(ctx, &b));
-}
-
 const struct store_account_ops pg_account_ops = {
     .account_list = account_list,
     .account_update_config = account_update_config,
@@ -593,22 +291,11 @@ const struct store_account_ops pg_account_ops = {
     .key_get = key_get,
     .key_list = key_list,
     .key_revoke = key_revoke,
-    .service_list = service_list,
+    STORE_ACCOUNT_DOMAIN_OPS,
     .service_delete = service_delete,
     .service_reap = service_reap,
-    .service_config_update = service_config_update,
-    .role_update = role_update,
-    .role_delete = role_delete,
     .notifications_get = notifications_get,
     .notifications_put = notifications_put,
-    .credential_get = credential_get,
-    .credential_insert = credential_insert,
-    .credential_update = credential_update,
-    .credential_delete = credential_delete,
-    .credential_list = credential_list,
-    .binding_get = binding_get,
-    .binding_delete = binding_delete,
-    .binding_list = binding_list,
 };
 
 #else

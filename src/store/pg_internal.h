@@ -20,6 +20,7 @@ struct store_webhook_ops;
 struct store_account_ops;
 
 struct arena;
+struct store_stmt;
 
 enum pg_table { PGT_MAIN, PGT_WEBHOOKS, PGT_ACCOUNT, PGT__COUNT };
 
@@ -47,6 +48,8 @@ struct pg_conn {
     int sp_failed;      /* a statement failed since the last savepoint: the job cannot be kept */
     long long claim_key;   /* session advisory lock held while this session has outbox claims */
     int claim_locked;      /* claim_key is locked on the current session */
+    struct store_stmt *rows;   /* the registered statements (store/engine.h), by id */
+    int n_rows;
 };
 
 /* Text parameters of one statement; integers are formatted into the struct (do not copy it). */
@@ -69,11 +72,6 @@ int pg_cmd(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p
 int pg_cmd_one(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p);
 /* A single-row query: ST_NOT_FOUND when it returned no row (and then *res is NULL). */
 int pg_row(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, PGresult **res);
-
-/* A keyset page query of table t ($1 parent, $2 position, $3 limit + 1, then the parameters of
- * extra, if any, as $4...), statement after or before by the page's direction. */
-int pg_page(struct pg_conn *c, enum pg_table t, int after, int before, const char *parent,
-            const struct page_req *pr, const struct pg_params *extra, PGresult **res);
 
 /* The writer holds a transaction on this connection: reads must lock what they return. */
 static inline int pg_locking(const struct pg_conn *c) { return c->writer && c->in_tx; }

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/domain.h"
+#include "store/engine.h"
 #include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "store/webhook_store.h"
@@ -95,27 +97,10 @@ enum stmt_id {
     Q_ACCOUNT_COUNT,
     Q_ACCOUNT_SET_TOKEN,
     Q_ACCOUNT_FIRST,
-    Q_SERVICE_GET,
-    Q_SERVICE_INSERT,
-    Q_SERVICE_CONFIG_INSERT,
-    Q_SERVICE_CONFIG_GET,
-    Q_ROLE_GET,
-    Q_ROLE_INSERT,
-    Q_ROLE_LIST_AFTER,
-    Q_ROLE_LIST_BEFORE,
-    Q_USER_GET_SID,
-    Q_USER_GET_IDENTITY,
-    Q_USER_INSERT,
-    Q_USER_UPDATE,
-    Q_USER_DELETE,
-    Q_USER_LIST_AFTER,
-    Q_USER_LIST_BEFORE,
     Q__COUNT
 };
 _Static_assert(Q__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
 
-#define USER_COLS "id, sid, account_sid, service_sid, role_sid, identity, friendly_name, attributes, date_created, date_updated"
-#define ROLE_COLS "id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated"
 
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -133,31 +118,6 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_ACCOUNT_FIRST] = "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
                         " ORDER BY date_created, sid LIMIT 1",
-    [Q_SERVICE_GET] = "SELECT sid, account_sid, friendly_name, date_created, date_updated FROM services"
-                      " WHERE sid = ?1 AND account_sid = ?2 AND deleted_at IS NULL",
-    [Q_SERVICE_INSERT] = "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [Q_SERVICE_CONFIG_INSERT] = "INSERT INTO service_configs(service_sid, conversation_creator_role_sid,"
-                                " conversation_role_sid, chat_service_role_sid, reachability_enabled)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [Q_SERVICE_CONFIG_GET] = "SELECT conversation_creator_role_sid, conversation_role_sid, chat_service_role_sid,"
-                             " reachability_enabled FROM service_configs WHERE service_sid = ?1",
-    [Q_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = ?1 AND sid = ?2",
-    [Q_ROLE_INSERT] = "INSERT INTO roles(sid, account_sid, service_sid, friendly_name, type, permissions,"
-                      " date_created, date_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [Q_ROLE_LIST_AFTER] = "SELECT " ROLE_COLS " FROM roles WHERE service_sid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-    [Q_ROLE_LIST_BEFORE] = "SELECT * FROM (SELECT " ROLE_COLS " FROM roles WHERE service_sid = ?1 AND id < ?2"
-                           " ORDER BY id DESC LIMIT ?3) ORDER BY id",
-    [Q_USER_GET_SID] = "SELECT " USER_COLS " FROM users WHERE service_sid = ?1 AND sid = ?2",
-    [Q_USER_GET_IDENTITY] = "SELECT " USER_COLS " FROM users WHERE service_sid = ?1 AND identity = ?2",
-    [Q_USER_INSERT] = "INSERT INTO users(sid, account_sid, service_sid, role_sid, identity, friendly_name,"
-                      " attributes, date_created, date_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [Q_USER_UPDATE] = "UPDATE users SET role_sid = ?3, friendly_name = ?4, attributes = ?5, date_updated = ?6"
-                      " WHERE service_sid = ?1 AND sid = ?2",
-    [Q_USER_DELETE] = "DELETE FROM users WHERE service_sid = ?1 AND sid = ?2",
-    [Q_USER_LIST_AFTER] = "SELECT " USER_COLS " FROM users WHERE service_sid = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-    [Q_USER_LIST_BEFORE] = "SELECT * FROM (SELECT " USER_COLS " FROM users WHERE service_sid = ?1 AND id < ?2"
-                           " ORDER BY id DESC LIMIT ?3) ORDER BY id",
 };
 
 
@@ -384,8 +344,10 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
     if (writer && restrict_modes(target) != 0)
         return ST_ERROR;
     struct sq_conn *c = calloc(1, sizeof(*c));
-    if (!c)
+    if (!c || !(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) {
+        free(c);
         return ST_ERROR;
+    }
     c->base.ops = &store_sqlite_ops;
     c->writer = writer;
     c->sync_full = sync_full;
@@ -393,6 +355,7 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
     if (sqlite3_open_v2(target, &c->db, flags, NULL) != SQLITE_OK) {
         log_err("cannot open %s: %s", target, c->db ? sqlite3_errmsg(c->db) : "out of memory");
         sqlite3_close(c->db);
+        free(c->rows);
         free(c);
         return ST_ERROR;
     }
@@ -408,6 +371,7 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
         log_err("cannot configure %s: %s", target, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_close(c->db);
+        free(c->rows);
         free(c);
         return ST_ERROR;
     }
@@ -433,12 +397,15 @@ static void sq_close(struct store_conn *sc)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_EXTRA_STMTS; i++)
         sqlite3_finalize(c->extra[i]);
+    for (int i = 0; i < c->n_rows; i++)
+        sqlite3_finalize(c->rows[i]);
     if (c->writer) {
         sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL);
         /* leave a short WAL behind: the next start reads less */
         sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     }
     sqlite3_close(c->db);
+    free(c->rows);
     free(c);
 }
 
@@ -702,237 +669,58 @@ static int sq_account_set_token(struct store_conn *sc, const char *sid, const ch
     return r;
 }
 
-/* ---- services ---- */
+/* ---- the statement seam (store/engine.h) ---- */
 
-static int sq_service_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
-                          struct service *out)
+/* A store_stmt of this engine is the sqlite3_stmt itself: nothing to allocate per request. */
+static sqlite3_stmt *st(struct store_stmt *s) { return (sqlite3_stmt *)s; }
+
+static struct store_stmt *eng_stmt(struct store_conn *sc, const struct store_sql *q)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_SERVICE_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, sid);
-    sq_bind_text(s, 2, account_sid);
-    STEP_ONE(c, s, {
-        sq_col_sid(s, 0, out->sid);
-        sq_col_sid(s, 1, out->account_sid);
-        out->friendly_name = sq_col_dup(s, 2, a);
-        out->date_created = sqlite3_column_int64(s, 3);
-        out->date_updated = sqlite3_column_int64(s, 4);
-    });
-}
-
-static int sq_service_insert(struct store_conn *sc, const struct service *sv, const struct service_config *cfg)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_SERVICE_INSERT);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, sv->sid);
-    sq_bind_text(s, 2, sv->account_sid);
-    sq_bind_text(s, 3, sv->friendly_name);
-    sqlite3_bind_int64(s, 4, sv->date_created);
-    sqlite3_bind_int64(s, 5, sv->date_updated);
-    int r = sq_exec(c, s);
-    if (r)
-        return r;
-    s = q(c, Q_SERVICE_CONFIG_INSERT);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, sv->sid);
-    sq_bind_text(s, 2, cfg->conversation_creator_role_sid);
-    sq_bind_text(s, 3, cfg->conversation_role_sid);
-    sq_bind_text(s, 4, cfg->chat_service_role_sid);
-    sqlite3_bind_int(s, 5, cfg->reachability_enabled);
-    return sq_exec(c, s);
-}
-
-static int sq_service_config_get(struct store_conn *sc, const char *service_sid, struct service_config *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_SERVICE_CONFIG_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    snprintf(out->service_sid, sizeof(out->service_sid), "%s", service_sid);
-    STEP_ONE(c, s, {
-        sq_col_sid(s, 0, out->conversation_creator_role_sid);
-        sq_col_sid(s, 1, out->conversation_role_sid);
-        sq_col_sid(s, 2, out->chat_service_role_sid);
-        out->reachability_enabled = sqlite3_column_int(s, 3);
-    });
-}
-
-/* ---- roles ---- */
-
-static void read_role(sqlite3_stmt *s, struct arena *a, struct role *out)
-{
-    out->id = sqlite3_column_int64(s, 0);
-    sq_col_sid(s, 1, out->sid);
-    sq_col_sid(s, 2, out->account_sid);
-    sq_col_sid(s, 3, out->service_sid);
-    out->friendly_name = a ? sq_col_dup(s, 4, a) : (char *)sqlite3_column_text(s, 4);
-    out->type = sqlite3_column_int(s, 5) ? ROLE_CONVERSATION : ROLE_SERVICE;
-    out->permissions = a ? sq_col_dup(s, 6, a) : (char *)sqlite3_column_text(s, 6);
-    out->date_created = sqlite3_column_int64(s, 7);
-    out->date_updated = sqlite3_column_int64(s, 8);
-}
-
-static int sq_role_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
-                       struct role *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_ROLE_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    STEP_ONE(c, s, read_role(s, a, out));
-}
-
-static int sq_role_insert(struct store_conn *sc, const struct role *r)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_ROLE_INSERT);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, r->sid);
-    sq_bind_text(s, 2, r->account_sid);
-    sq_bind_text(s, 3, r->service_sid);
-    sq_bind_text(s, 4, r->friendly_name);
-    sqlite3_bind_int(s, 5, r->type);
-    sq_bind_text(s, 6, r->permissions);
-    sqlite3_bind_int64(s, 7, r->date_created);
-    sqlite3_bind_int64(s, 8, r->date_updated);
-    return sq_exec(c, s);
-}
-
-/* Binds a keyset page and picks the statement for its direction. */
-static sqlite3_stmt *page_stmt(struct sq_conn *c, enum stmt_id after, enum stmt_id before, const char *parent,
-                               const struct page_req *p)
-{
-    sqlite3_stmt *s = q(c, p->dir == 'b' ? before : after);
-    if (!s)
+    if (q->id < 0 || q->id >= c->n_rows)
         return NULL;
-    sq_bind_text(s, 1, parent);
-    sqlite3_bind_int64(s, 2, p->dir == 'b' ? p->before : p->after);
-    sqlite3_bind_int(s, 3, p->limit + 1);
-    return s;
+    return (struct store_stmt *)sq_stmt(c, &c->rows[q->id], q->sql);
 }
 
+static void eng_bind_text(struct store_stmt *s, int i, const char *v) { sq_bind_text(st(s), i, v); }
+static void eng_bind_int(struct store_stmt *s, int i, long long v) { sqlite3_bind_int64(st(s), i, v); }
 
-static int sq_role_list(struct store_conn *sc, const char *service_sid, const struct page_req *p, role_row_fn fn,
-                        void *ctx)
+static int eng_step(struct store_stmt *s)
 {
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = page_stmt(c, Q_ROLE_LIST_AFTER, Q_ROLE_LIST_BEFORE, service_sid, p);
-    if (!s)
-        return ST_ERROR;
-    LIST_ROWS(c, s, struct role r, read_role(s, NULL, &r), fn(ctx, &r));
+    int rc = sqlite3_step(st(s));
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    sqlite3 *db = sqlite3_db_handle(st(s));
+    return sq_map_rc(db, sqlite3_extended_errcode(db));
 }
 
-/* ---- users ---- */
+static const char *eng_col_text(struct store_stmt *s, int i) { return (const char *)sqlite3_column_text(st(s), i); }
+static long long eng_col_int(struct store_stmt *s, int i) { return sqlite3_column_int64(st(s), i); }
+static int eng_col_null(struct store_stmt *s, int i) { return sqlite3_column_type(st(s), i) == SQLITE_NULL; }
+static long long eng_changes(struct store_stmt *s) { return sqlite3_changes(sqlite3_db_handle(st(s))); }
+static long long eng_last_id(struct store_stmt *s) { return sqlite3_last_insert_rowid(sqlite3_db_handle(st(s))); }
+static void eng_reset(struct store_stmt *s) { sq_done(st(s)); }
 
-static void read_user(sqlite3_stmt *s, struct arena *a, struct user *out)
-{
-    out->id = sqlite3_column_int64(s, 0);
-    sq_col_sid(s, 1, out->sid);
-    sq_col_sid(s, 2, out->account_sid);
-    sq_col_sid(s, 3, out->service_sid);
-    sq_col_sid(s, 4, out->role_sid);
-    if (a) {
-        out->identity = sq_col_dup(s, 5, a);
-        out->friendly_name = sq_col_dup(s, 6, a);
-        out->attributes = sq_col_dup(s, 7, a);
-    } else {
-        /* list rows: valid until the next step, which is after the callback */
-        out->identity = (char *)sqlite3_column_text(s, 5);
-        out->friendly_name = (char *)sqlite3_column_text(s, 6);
-        out->attributes = (char *)sqlite3_column_text(s, 7);
-    }
-    out->date_created = sqlite3_column_int64(s, 8);
-    out->date_updated = sqlite3_column_int64(s, 9);
-}
-
-static int sq_user_get(struct store_conn *sc, const char *service_sid, const char *key, int by_sid,
-                       struct arena *a, struct user *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, by_sid ? Q_USER_GET_SID : Q_USER_GET_IDENTITY);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, key);
-    STEP_ONE(c, s, read_user(s, a, out));
-}
-
-static int sq_user_insert(struct store_conn *sc, struct user *u)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_USER_INSERT);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, u->sid);
-    sq_bind_text(s, 2, u->account_sid);
-    sq_bind_text(s, 3, u->service_sid);
-    sq_bind_text(s, 4, u->role_sid);
-    sq_bind_text(s, 5, u->identity);
-    sq_bind_text(s, 6, u->friendly_name);
-    sq_bind_text(s, 7, u->attributes);
-    sqlite3_bind_int64(s, 8, u->date_created);
-    sqlite3_bind_int64(s, 9, u->date_updated);
-    int r = sq_exec(c, s);
-    if (r == ST_OK)
-        u->id = sqlite3_last_insert_rowid(c->db);
-    return r;
-}
-
-static int sq_user_update(struct store_conn *sc, const struct user *u)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_USER_UPDATE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, u->service_sid);
-    sq_bind_text(s, 2, u->sid);
-    sq_bind_text(s, 3, u->role_sid);
-    sq_bind_text(s, 4, u->friendly_name);
-    sq_bind_text(s, 5, u->attributes);
-    sqlite3_bind_int64(s, 6, u->date_updated);
-    int r = sq_exec(c, s);
-    if (r == ST_OK && sqlite3_changes(c->db) == 0)
-        return ST_NOT_FOUND;
-    return r;
-}
-
-static int sq_user_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_USER_DELETE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    int r = sq_exec(c, s);
-    if (r == ST_OK && sqlite3_changes(c->db) == 0)
-        return ST_NOT_FOUND;
-    return r;
-}
-
-static int sq_user_list(struct store_conn *sc, const char *service_sid, const struct page_req *p, user_row_fn fn,
-                        void *ctx)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = page_stmt(c, Q_USER_LIST_AFTER, Q_USER_LIST_BEFORE, service_sid, p);
-    if (!s)
-        return ST_ERROR;
-    LIST_ROWS(c, s, struct user u, read_user(s, NULL, &u), fn(ctx, &u));
-}
+static const struct store_engine sqlite_engine = {
+    .stmt = eng_stmt,
+    .bind_text = eng_bind_text,
+    .bind_int = eng_bind_int,
+    .step = eng_step,
+    .col_text = eng_col_text,
+    .col_int = eng_col_int,
+    .col_null = eng_col_null,
+    .changes = eng_changes,
+    .last_id = eng_last_id,
+    .reset = eng_reset,
+};
 
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .webhooks = &sqlite_webhook_ops,
     .model = &sqlite_account_ops,
+    .engine = &sqlite_engine,
     .open = sq_open,
     .close = sq_close,
     .migrate = sq_migrate,
@@ -948,15 +736,5 @@ const struct store_ops store_sqlite_ops = {
     .account_count = sq_account_count,
     .account_set_token = sq_account_set_token,
     .account_first = sq_account_first,
-    .service_get = sq_service_get,
-    .service_insert = sq_service_insert,
-    .service_config_get = sq_service_config_get,
-    .role_get = sq_role_get,
-    .role_insert = sq_role_insert,
-    .role_list = sq_role_list,
-    .user_get = sq_user_get,
-    .user_insert = sq_user_insert,
-    .user_update = sq_user_update,
-    .user_delete = sq_user_delete,
-    .user_list = sq_user_list,
+    STORE_DOMAIN_OPS,
 };

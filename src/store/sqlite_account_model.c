@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "store/account_store.h"
+#include "store/domain.h"
 #include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "util/arena.h"
@@ -16,49 +17,23 @@ enum aq_id {
     AQ_KEY_LIST,
     AQ_KEY_LIST_ACCOUNT,
     AQ_KEY_REVOKE,
-    AQ_SERVICE_LIST_AFTER,
-    AQ_SERVICE_LIST_BEFORE,
     AQ_SERVICE_MARK,
     AQ_REAP_NEXT,
     AQ_REAP_BINDINGS,
     AQ_REAP_USERS,
     AQ_REAP_ROLES,
     AQ_REAP_SERVICE,
-    AQ_SERVICE_CONFIG_UPDATE,
-    AQ_ROLE_UPDATE,
-    AQ_ROLE_IN_USE,
-    AQ_ROLE_DELETE,
     AQ_NOTIFICATIONS_GET,
     AQ_NOTIFICATIONS_PUT,
-    AQ_CREDENTIAL_GET,
-    AQ_CREDENTIAL_INSERT,
-    AQ_CREDENTIAL_UPDATE,
-    AQ_CREDENTIAL_DELETE,
-    AQ_CREDENTIAL_LIST_AFTER,
-    AQ_CREDENTIAL_LIST_BEFORE,
-    AQ_BINDING_GET,
-    AQ_BINDING_DELETE,
-    AQ_BINDING_LIST_AFTER,
-    AQ_BINDING_LIST_BEFORE,
     AQ__COUNT
 };
 _Static_assert(AQ__COUNT <= 96, "account model statements overflow their slots");
 
-#define SERVICE_COLS "id, sid, account_sid, friendly_name, date_created, date_updated"
 /* never the secret columns */
-#define CREDENTIAL_COLS "id, sid, account_sid, friendly_name, type, sandbox, date_created, date_updated"
-#define BINDING_COLS                                                                                         \
-    "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types,"    \
-    " date_created, date_updated"
 #define NOTIFICATION_COLS                                                                                    \
     "account_sid, log_enabled, new_message_enabled, new_message_template, new_message_sound,"                \
     " new_message_badge_count_enabled, new_message_with_media_enabled, new_message_with_media_template,"     \
     " added_enabled, added_template, added_sound, removed_enabled, removed_template, removed_sound"
-/* ?4: JSON array of binding types or NULL, ?5: JSON array of identities or NULL */
-#define BINDING_FILTER                                                                                       \
-    " AND (?4 IS NULL OR binding_type IN (SELECT value FROM json_each(?4)))"                                \
-    " AND (?5 IS NULL OR identity IN (SELECT value FROM json_each(?5)))"
-
 static const char *const aq_sql[AQ__COUNT] = {
     [AQ_ACCOUNT_LIST] = "SELECT sid, friendly_name, default_service_sid, default_messaging_service_sid,"
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
@@ -74,10 +49,6 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_KEY_LIST_ACCOUNT] = "SELECT sid, account_sid, friendly_name, date_created, date_revoked FROM api_keys"
                             " WHERE account_sid = ?1 ORDER BY date_created, sid",
     [AQ_KEY_REVOKE] = "UPDATE api_keys SET date_revoked = coalesce(date_revoked, ?2) WHERE sid = ?1",
-    [AQ_SERVICE_LIST_AFTER] = "SELECT " SERVICE_COLS " FROM services WHERE account_sid = ?1 AND id > ?2"
-                              " AND deleted_at IS NULL ORDER BY id LIMIT ?3",
-    [AQ_SERVICE_LIST_BEFORE] = "SELECT * FROM (SELECT " SERVICE_COLS " FROM services WHERE account_sid = ?1"
-                               " AND id < ?2 AND deleted_at IS NULL ORDER BY id DESC LIMIT ?3) ORDER BY id",
     [AQ_SERVICE_MARK] = "UPDATE services SET deleted_at = ?3 WHERE sid = ?1 AND account_sid = ?2"
                         " AND deleted_at IS NULL",
     [AQ_REAP_NEXT] = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1",
@@ -91,57 +62,14 @@ static const char *const aq_sql[AQ__COUNT] = {
                       " AND r.sid NOT IN (c.conversation_creator_role_sid, c.conversation_role_sid,"
                       " c.chat_service_role_sid) LIMIT ?2)",
     [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = ?1",
-    [AQ_SERVICE_CONFIG_UPDATE] = "UPDATE service_configs SET conversation_creator_role_sid = ?2,"
-                                 " conversation_role_sid = ?3, chat_service_role_sid = ?4, reachability_enabled = ?5"
-                                 " WHERE service_sid = ?1",
-    [AQ_ROLE_UPDATE] = "UPDATE roles SET permissions = ?3, date_updated = ?4 WHERE service_sid = ?1 AND sid = ?2",
-    /* existence in this service first: a role of another service or account must not look "in use" */
-    [AQ_ROLE_IN_USE] = "SELECT EXISTS(SELECT 1 FROM roles WHERE service_sid = ?1 AND sid = ?2),"
-                       " EXISTS(SELECT 1 FROM users WHERE role_sid = ?2)"
-                       " OR EXISTS(SELECT 1 FROM service_configs WHERE conversation_creator_role_sid = ?2"
-                       " OR conversation_role_sid = ?2 OR chat_service_role_sid = ?2)",
-    [AQ_ROLE_DELETE] = "DELETE FROM roles WHERE service_sid = ?1 AND sid = ?2",
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = ?1",
     [AQ_NOTIFICATIONS_PUT] = "INSERT OR REPLACE INTO service_notifications(service_sid, " NOTIFICATION_COLS ")"
                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    [AQ_CREDENTIAL_GET] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = ?1 AND sid = ?2",
-    [AQ_CREDENTIAL_INSERT] = "INSERT INTO credentials(sid, account_sid, friendly_name, type, sandbox, certificate,"
-                             " private_key, api_key, secret, date_created, date_updated)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [AQ_CREDENTIAL_UPDATE] = "UPDATE credentials SET friendly_name = coalesce(?3, friendly_name),"
-                             " type = coalesce(?4, type), sandbox = coalesce(?5, sandbox),"
-                             " certificate = coalesce(?6, certificate), private_key = coalesce(?7, private_key),"
-                             " api_key = coalesce(?8, api_key), secret = coalesce(?9, secret), date_updated = ?10"
-                             " WHERE account_sid = ?1 AND sid = ?2",
-    [AQ_CREDENTIAL_DELETE] = "DELETE FROM credentials WHERE account_sid = ?1 AND sid = ?2",
-    [AQ_CREDENTIAL_LIST_AFTER] = "SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = ?1 AND id > ?2"
-                                 " ORDER BY id LIMIT ?3",
-    [AQ_CREDENTIAL_LIST_BEFORE] = "SELECT * FROM (SELECT " CREDENTIAL_COLS " FROM credentials WHERE account_sid = ?1"
-                                  " AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id",
-    [AQ_BINDING_GET] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1 AND sid = ?2",
-    [AQ_BINDING_DELETE] = "DELETE FROM bindings WHERE service_sid = ?1 AND sid = ?2",
-    [AQ_BINDING_LIST_AFTER] = "SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1 AND id > ?2"
-                              BINDING_FILTER " ORDER BY id LIMIT ?3",
-    [AQ_BINDING_LIST_BEFORE] = "SELECT * FROM (SELECT " BINDING_COLS " FROM bindings WHERE service_sid = ?1"
-                               " AND id < ?2" BINDING_FILTER " ORDER BY id DESC LIMIT ?3) ORDER BY id",
 };
 
 static sqlite3_stmt *aq(struct sq_conn *c, enum aq_id id)
 {
     return sq_stmt(c, &c->extra[SQ_EXTRA_ACCOUNT + id], aq_sql[id]);
-}
-
-/* Binds the parent and keyset position of a page and picks the statement for its direction. */
-static sqlite3_stmt *aq_page(struct sq_conn *c, enum aq_id after, enum aq_id before, const char *parent,
-                             const struct page_req *p)
-{
-    sqlite3_stmt *s = aq(c, p->dir == 'b' ? before : after);
-    if (!s)
-        return NULL;
-    sq_bind_text(s, 1, parent);
-    sqlite3_bind_int64(s, 2, p->dir == 'b' ? p->before : p->after);
-    sqlite3_bind_int(s, 3, p->limit + 1);
-    return s;
 }
 
 /* A statement that changes one row: ST_NOT_FOUND when it changed none. */
@@ -151,12 +79,6 @@ static int exec_one(struct sq_conn *c, sqlite3_stmt *s)
     if (r == ST_OK && sqlite3_changes(c->db) == 0)
         return ST_NOT_FOUND;
     return r;
-}
-
-/* Column text valid until the next step (list rows), or a copy in a. */
-static char *col_text(sqlite3_stmt *s, int i, struct arena *a)
-{
-    return a ? sq_col_dup(s, i, a) : (char *)sqlite3_column_text(s, i);
 }
 
 /* ---- accounts ---- */
@@ -263,25 +185,6 @@ static int key_revoke(struct store_conn *sc, const char *sid, long long now)
 
 /* ---- services ---- */
 
-static int service_list(struct store_conn *sc, const char *account_sid, const struct page_req *p, service_row_fn fn,
-                        void *ctx)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq_page(c, AQ_SERVICE_LIST_AFTER, AQ_SERVICE_LIST_BEFORE, account_sid, p);
-    if (!s)
-        return ST_ERROR;
-    LIST_ROWS(c, s, struct service sv; long long id,
-              {
-                  id = sqlite3_column_int64(s, 0);
-                  sq_col_sid(s, 1, sv.sid);
-                  sq_col_sid(s, 2, sv.account_sid);
-                  sv.friendly_name = (char *)sqlite3_column_text(s, 3);
-                  sv.date_created = sqlite3_column_int64(s, 4);
-                  sv.date_updated = sqlite3_column_int64(s, 5);
-              },
-              fn(ctx, id, &sv));
-}
-
 static int service_delete(struct store_conn *sc, const char *account_sid, const char *sid)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
@@ -338,58 +241,6 @@ static int service_reap(struct store_conn *sc, int max_rows, int *more)
     return sq_exec(c, s);
 }
 
-static int service_config_update(struct store_conn *sc, const struct service_config *cfg)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_SERVICE_CONFIG_UPDATE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, cfg->service_sid);
-    sq_bind_text(s, 2, cfg->conversation_creator_role_sid);
-    sq_bind_text(s, 3, cfg->conversation_role_sid);
-    sq_bind_text(s, 4, cfg->chat_service_role_sid);
-    sqlite3_bind_int(s, 5, cfg->reachability_enabled ? 1 : 0);
-    return exec_one(c, s);
-}
-
-/* ---- roles ---- */
-
-static int role_update(struct store_conn *sc, const struct role *ro)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_ROLE_UPDATE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, ro->service_sid);
-    sq_bind_text(s, 2, ro->sid);
-    sq_bind_text(s, 3, ro->permissions);
-    sqlite3_bind_int64(s, 4, ro->date_updated);
-    return exec_one(c, s);
-}
-
-static int role_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_ROLE_IN_USE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    int rc = sqlite3_step(s);
-    int r = rc != SQLITE_ROW               ? sq_map_rc(c->db, sqlite3_extended_errcode(c->db))
-            : !sqlite3_column_int(s, 0) ? ST_NOT_FOUND
-            : sqlite3_column_int(s, 1)  ? ST_IN_USE
-                                        : ST_OK;
-    sq_done(s);
-    if (r != ST_OK)
-        return r;
-    if (!(s = aq(c, AQ_ROLE_DELETE)))
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    return exec_one(c, s);
-}
-
 /* ---- notifications ---- */
 
 static int notifications_get(struct store_conn *sc, const char *service_sid, struct arena *a,
@@ -444,173 +295,6 @@ static int notifications_put(struct store_conn *sc, const struct notifications *
     return sq_exec(c, s);
 }
 
-/* ---- credentials ---- */
-
-static void read_credential(sqlite3_stmt *s, struct arena *a, struct credential *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->id = sqlite3_column_int64(s, 0);
-    sq_col_sid(s, 1, out->sid);
-    sq_col_sid(s, 2, out->account_sid);
-    out->friendly_name = col_text(s, 3, a);
-    out->type = col_text(s, 4, a);
-    out->sandbox = sqlite3_column_int(s, 5);
-    out->date_created = sqlite3_column_int64(s, 6);
-    out->date_updated = sqlite3_column_int64(s, 7);
-}
-
-static int credential_get(struct store_conn *sc, const char *account_sid, const char *sid, struct arena *a,
-                          struct credential *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, account_sid);
-    sq_bind_text(s, 2, sid);
-    STEP_ONE(c, s, read_credential(s, a, out));
-}
-
-/* The four secret fields, sealed (store/secret.h), as parameters first..first+3; NULL stays NULL. */
-static int bind_sealed(sqlite3_stmt *s, int first, const struct credential *cr, struct arena *a)
-{
-    const char *v[] = {cr->certificate, cr->private_key, cr->api_key, cr->secret};
-    for (int i = 0; i < 4; i++) {
-        char *sealed = secret_seal(a, v[i], cr->sid);
-        if (v[i] && !sealed)
-            return -1;
-        sq_bind_text(s, first + i, sealed);
-    }
-    return 0;
-}
-
-static int credential_insert(struct store_conn *sc, struct credential *cr)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_INSERT);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, cr->sid);
-    sq_bind_text(s, 2, cr->account_sid);
-    sq_bind_text(s, 3, cr->friendly_name);
-    sq_bind_text(s, 4, cr->type);
-    sqlite3_bind_int(s, 5, cr->sandbox > 0);
-    struct arena a;
-    arena_init(&a);
-    if (bind_sealed(s, 6, cr, &a) != 0) {
-        sq_done(s);
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    sqlite3_bind_int64(s, 10, cr->date_created);
-    sqlite3_bind_int64(s, 11, cr->date_updated);
-    int r = sq_exec(c, s);
-    arena_free(&a);
-    if (r == ST_OK)
-        cr->id = sqlite3_last_insert_rowid(c->db);
-    return r;
-}
-
-static int credential_update(struct store_conn *sc, const struct credential *cr)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_UPDATE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, cr->account_sid);
-    sq_bind_text(s, 2, cr->sid);
-    sq_bind_text(s, 3, cr->friendly_name);
-    sq_bind_text(s, 4, cr->type);
-    if (cr->sandbox >= 0)
-        sqlite3_bind_int(s, 5, cr->sandbox > 0);
-    else
-        sqlite3_bind_null(s, 5);
-    struct arena a;
-    arena_init(&a);
-    if (bind_sealed(s, 6, cr, &a) != 0) {
-        sq_done(s);
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    sqlite3_bind_int64(s, 10, cr->date_updated);
-    int r = exec_one(c, s);
-    arena_free(&a);
-    return r;
-}
-
-static int credential_delete(struct store_conn *sc, const char *account_sid, const char *sid)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_CREDENTIAL_DELETE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, account_sid);
-    sq_bind_text(s, 2, sid);
-    return exec_one(c, s);
-}
-
-static int credential_list(struct store_conn *sc, const char *account_sid, const struct page_req *p,
-                           credential_row_fn fn, void *ctx)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq_page(c, AQ_CREDENTIAL_LIST_AFTER, AQ_CREDENTIAL_LIST_BEFORE, account_sid, p);
-    if (!s)
-        return ST_ERROR;
-    LIST_ROWS(c, s, struct credential cr, read_credential(s, NULL, &cr), fn(ctx, &cr));
-}
-
-/* ---- bindings ---- */
-
-static void read_binding(sqlite3_stmt *s, struct arena *a, struct binding *out)
-{
-    out->id = sqlite3_column_int64(s, 0);
-    sq_col_sid(s, 1, out->sid);
-    sq_col_sid(s, 2, out->account_sid);
-    sq_col_sid(s, 3, out->service_sid);
-    sq_col_sid(s, 4, out->credential_sid);
-    out->endpoint = col_text(s, 5, a);
-    out->identity = col_text(s, 6, a);
-    out->binding_type = col_text(s, 7, a);
-    out->message_types = col_text(s, 8, a);
-    out->date_created = sqlite3_column_int64(s, 9);
-    out->date_updated = sqlite3_column_int64(s, 10);
-}
-
-static int binding_get(struct store_conn *sc, const char *service_sid, const char *sid, struct arena *a,
-                       struct binding *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_BINDING_GET);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    STEP_ONE(c, s, read_binding(s, a, out));
-}
-
-static int binding_delete(struct store_conn *sc, const char *service_sid, const char *sid)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq(c, AQ_BINDING_DELETE);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 1, service_sid);
-    sq_bind_text(s, 2, sid);
-    return exec_one(c, s);
-}
-
-static int binding_list(struct store_conn *sc, const char *service_sid, const struct binding_filter *f,
-                        const struct page_req *p, binding_row_fn fn, void *ctx)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = aq_page(c, AQ_BINDING_LIST_AFTER, AQ_BINDING_LIST_BEFORE, service_sid, p);
-    if (!s)
-        return ST_ERROR;
-    sq_bind_text(s, 4, f ? f->types : NULL);
-    sq_bind_text(s, 5, f ? f->identities : NULL);
-    LIST_ROWS(c, s, struct binding b, read_binding(s, NULL, &b), fn(ctx, &b));
-}
-
 const struct store_account_ops sqlite_account_ops = {
     .account_list = account_list,
     .account_update_config = account_update_config,
@@ -618,20 +302,9 @@ const struct store_account_ops sqlite_account_ops = {
     .key_get = key_get,
     .key_list = key_list,
     .key_revoke = key_revoke,
-    .service_list = service_list,
+    STORE_ACCOUNT_DOMAIN_OPS,
     .service_delete = service_delete,
     .service_reap = service_reap,
-    .service_config_update = service_config_update,
-    .role_update = role_update,
-    .role_delete = role_delete,
     .notifications_get = notifications_get,
     .notifications_put = notifications_put,
-    .credential_get = credential_get,
-    .credential_insert = credential_insert,
-    .credential_update = credential_update,
-    .credential_delete = credential_delete,
-    .credential_list = credential_list,
-    .binding_get = binding_get,
-    .binding_delete = binding_delete,
-    .binding_list = binding_list,
 };

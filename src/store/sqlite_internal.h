@@ -24,6 +24,8 @@ struct sq_conn {
     struct sq_checkpointer *ckpt;   /* the writer's background checkpoints (store/sqlite.c) */
     sqlite3_stmt *stmt[SQ_MAIN_STMTS];
     sqlite3_stmt *extra[SQ_EXTRA_STMTS];
+    sqlite3_stmt **rows;   /* the registered statements (store/engine.h), by id */
+    int n_rows;
 };
 
 /* Prepares sql into *slot once per connection; NULL (logged) when it cannot. */

@@ -91,11 +91,13 @@ typedef int (*role_row_fn)(void *ctx, const struct role *r);
 struct store_conn;
 struct store_webhook_ops;
 struct store_account_ops;
+struct store_engine;
 
 struct store_ops {
     const char *name;
     const struct store_webhook_ops *webhooks;   /* store/webhook_store.h */
     const struct store_account_ops *model;      /* store/account_store.h */
+    const struct store_engine *engine;          /* the statement seam (store/engine.h) */
     int (*open)(const char *target, int writer, int sync_full, struct store_conn **out);
     void (*close)(struct store_conn *c);
     int (*migrate)(struct store_conn *c);

@@ -1,0 +1,68 @@
+/* The seam between the store and its engines: the statement. Domain code (store/users.c, ...) is written
+ * once against this; each engine (SQLite, PostgreSQL) implements it, with its connection, statement
+ * cache, pipelining, retries and error mapping underneath.
+ *
+ * SQL text is written once with ?N placeholders. Each statement is registered at start-up (store_sql_add,
+ * store/rows.c) and gets an id; an engine prepares every registered statement once per connection and
+ * finds it by id (PostgreSQL rewrites ?N to $N at registration). */
+#ifndef PARLEY_STORE_ENGINE_H
+#define PARLEY_STORE_ENGINE_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+/* Row lock that a read inside the writer's transaction takes where the engine has row locks (see
+ * store/pg_internal.h for the rule); SQLite's single writer needs none. */
+enum sql_lock {
+    SQL_LOCK_NONE,
+    SQL_LOCK_SHARE,    /* rows other writes only read as references */
+    SQL_LOCK_UPDATE,   /* rows their own operations read, change and write back */
+    SQL_LOCK_DELETE,   /* a row about to be deleted: references to it wait */
+};
+
+struct store_sql {
+    const char *sql;      /* ?N placeholders */
+    const char *sql_pg;   /* NULL: sql rewritten; else PostgreSQL's own text, where the meaning differs */
+    enum sql_lock lock;
+    /* set by store_sql_add */
+    int id;
+    char *pg_text;        /* $N placeholders */
+    char *pg_text_lock;   /* with the lock clause; NULL without a lock */
+    struct store_sql *next;
+};
+
+/* A prepared statement of one connection, owned by the engine. */
+struct store_stmt;
+
+struct store_engine {
+    /* q's statement on c, reset and with no bindings; NULL (logged) when it cannot be prepared */
+    struct store_stmt *(*stmt)(struct store_conn *c, const struct store_sql *q);
+    void (*bind_text)(struct store_stmt *s, int i, const char *v);   /* 1-based; NULL binds NULL; v outlives step */
+    void (*bind_int)(struct store_stmt *s, int i, long long v);
+    /* 1: a row is ready, 0: no more rows, else a negative store_result */
+    int (*step)(struct store_stmt *s);
+    const char *(*col_text)(struct store_stmt *s, int i);   /* 0-based; NULL for NULL; valid until step/reset */
+    long long (*col_int)(struct store_stmt *s, int i);      /* 0 for NULL */
+    int (*col_null)(struct store_stmt *s, int i);
+    long long (*changes)(struct store_stmt *s);             /* rows the statement changed */
+    long long (*last_id)(struct store_stmt *s);             /* the id an insert gave its row */
+    void (*reset)(struct store_stmt *s);                    /* done with it: results and bindings go */
+};
+
+/* Registers q (once, before any connection opens; store_sql_init calls this for every statement). */
+int store_sql_add(struct store_sql *q);
+/* Registers every statement of the store: the row codec's tables and the hand-written ones. Thread-safe,
+ * idempotent; an engine calls it in open. Returns 0 or ST_ERROR. */
+int store_sql_init(void);
+/* The registered statements, in id order (0 .. store_sql_count() - 1). */
+int store_sql_count(void);
+const struct store_sql *store_sql_first(void);
+/* For an engine's open: registers the statements (store_sql_init) and returns a zeroed array of one slot
+ * of size bytes per statement (free it), their number in *n; NULL when either fails. */
+void *store_sql_slots(size_t size, int *n);
+
+/* Runs a statement without rows to its end: 0 or a negative store_result (s is reset). */
+int store_stmt_exec(const struct store_engine *e, struct store_stmt *s);
+
+#endif

@@ -1,0 +1,492 @@
+/* The row codec and the statement registry (store/rows.h, store/engine.h): engine-neutral. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/domain.h"
+#include "store/rows.h"
+#include "store/secret.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+/* ---- the registry ---- */
+
+static struct store_sql *sql_head, **sql_tail = &sql_head;
+static int sql_n;
+
+/* ?N -> $N; the lock clause appended for the writer's variant. */
+static char *pg_rewrite(const char *sql, const char *suffix)
+{
+    size_t n = strlen(sql) + strlen(suffix) + 1;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    size_t j = 0;
+    for (size_t i = 0; sql[i]; i++)
+        out[j++] = sql[i] == '?' && sql[i + 1] >= '0' && sql[i + 1] <= '9' ? '$' : sql[i];
+    memcpy(out + j, suffix, strlen(suffix) + 1);
+    return out;
+}
+
+int store_sql_add(struct store_sql *q)
+{
+    static const char *const lock_clause[] = {"", " FOR SHARE", " FOR NO KEY UPDATE", " FOR UPDATE"};
+    const char *pg = q->sql_pg ? q->sql_pg : q->sql;
+    q->pg_text = pg_rewrite(pg, "");
+    q->pg_text_lock = q->lock != SQL_LOCK_NONE ? pg_rewrite(pg, lock_clause[q->lock]) : NULL;
+    if (!q->pg_text || (q->lock != SQL_LOCK_NONE && !q->pg_text_lock))
+        return ST_ERROR;
+    q->id = sql_n++;
+    q->next = NULL;
+    *sql_tail = q;
+    sql_tail = &q->next;
+    return ST_OK;
+}
+
+int store_sql_count(void) { return sql_n; }
+const struct store_sql *store_sql_first(void) { return sql_head; }
+
+/* Every table and hand-written statement of the domain files. */
+static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add, store_credentials_sql_add,
+                                      store_bindings_sql_add, store_services_sql_add};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+
+static void init_all(void)
+{
+    for (size_t i = 0; i < sizeof(adders) / sizeof(adders[0]) && init_rc == ST_OK; i++)
+        init_rc = adders[i]();
+    if (init_rc != ST_OK)
+        log_err("store: cannot build the statements");
+}
+
+int store_sql_init(void)
+{
+    pthread_once(&init_once, init_all);
+    return init_rc;
+}
+
+void *store_sql_slots(size_t size, int *n)
+{
+    if (store_sql_init() != ST_OK)
+        return NULL;
+    *n = sql_n;
+    return calloc((size_t)sql_n + 1, size);   /* + 1: never a zero-size allocation */
+}
+
+int store_stmt_exec(const struct store_engine *e, struct store_stmt *s)
+{
+    int rc = e->step(s);
+    e->reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
+
+/* ---- building the SQL of a table ---- */
+
+struct sqlbuf {
+    char *p;
+    size_t len;
+    int overflow;
+};
+
+static void put(struct sqlbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->p + b->len, ROWS_SQL_MAX - b->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= ROWS_SQL_MAX - b->len)
+        b->overflow = 1;
+    else
+        b->len += (size_t)n;
+}
+
+static const struct column *col_with(const struct store_table *t, unsigned flag)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->cols[i].flags & flag)
+            return &t->cols[i];
+    return NULL;
+}
+
+static int readable(const struct column *c) { return !(c->flags & C_WRITE_ONLY); }
+static int inserted(const struct column *c) { return c->kind != CK_ID; }
+static int updated(const struct column *c)
+{
+    return c->kind != CK_ID && !(c->flags & (C_PARENT | C_KEY | C_IMMUTABLE));
+}
+
+static void put_cols(struct sqlbuf *b, const struct store_table *t, int (*want)(const struct column *))
+{
+    int first = 1;
+    for (int i = 0; i < t->n; i++)
+        if (want(&t->cols[i])) {
+            put(b, first ? "%s" : ", %s", t->cols[i].name);
+            first = 0;
+        }
+}
+
+static int build(struct store_table *t, int slot, struct store_sql *q, enum sql_lock lock,
+                 void (*write)(struct sqlbuf *, const struct store_table *, const void *), const void *arg)
+{
+    struct sqlbuf b = {t->text[slot], 0, 0};
+    write(&b, t, arg);
+    if (b.overflow) {
+        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+        return ST_ERROR;
+    }
+    q->sql = b.p;
+    q->sql_pg = NULL;
+    q->lock = lock;
+    return store_sql_add(q);
+}
+
+static void write_get(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    const struct column *key = arg, *parent = col_with(t, C_PARENT);
+    put(b, "SELECT ");
+    put_cols(b, t, readable);
+    put(b, " FROM %s WHERE %s = ?1 AND %s = ?2%s", t->name, parent->name, key->name,
+        t->read_filter ? t->read_filter : "");
+}
+
+static void write_insert(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    (void)arg;
+    put(b, "INSERT INTO %s(", t->name);
+    put_cols(b, t, inserted);
+    put(b, ") VALUES (");
+    int k = 0;
+    for (int i = 0; i < t->n; i++)
+        if (inserted(&t->cols[i])) {
+            k++;
+            put(b, k > 1 ? ", ?%d" : "?%d", k);
+        }
+    put(b, ")");
+    if (arg)
+        put(b, " RETURNING %s", (const char *)arg);
+}
+
+static void write_update(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    (void)arg;
+    put(b, "UPDATE %s SET ", t->name);
+    int k = 2;
+    for (int i = 0; i < t->n; i++)
+        if (updated(&t->cols[i])) {
+            const char *name = t->cols[i].name;
+            k++;
+            put(b, k > 3 ? ", " : "");
+            if (t->cols[i].flags & C_KEEP_NULL)
+                put(b, "%s = coalesce(?%d, %s)", name, k, name);
+            else
+                put(b, "%s = ?%d", name, k);
+        }
+    put(b, " WHERE %s = ?1 AND %s = ?2", col_with(t, C_PARENT)->name, col_with(t, C_KEY)->name);
+}
+
+static void write_delete(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    (void)arg;
+    put(b, "DELETE FROM %s WHERE %s = ?1 AND %s = ?2", t->name, col_with(t, C_PARENT)->name,
+        col_with(t, C_KEY)->name);
+}
+
+/* The page before a position is read backwards and turned around, so both directions come ascending. */
+struct list_shape {
+    int before;
+    const char *filter;
+};
+
+static void write_list(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    const struct list_shape *l = arg;
+    const struct column *parent = col_with(t, C_PARENT);
+    if (l->before)
+        put(b, "SELECT * FROM (");
+    put(b, "SELECT ");
+    put_cols(b, t, readable);
+    put(b, " FROM %s WHERE %s = ?1 AND id %s ?2%s%s ORDER BY id%s LIMIT ?3", t->name, parent->name,
+        l->before ? "<" : ">", t->read_filter ? t->read_filter : "", l->filter ? l->filter : "",
+        l->before ? " DESC" : "");
+    if (l->before)
+        put(b, ") page ORDER BY id");
+}
+
+/* A list statement, with PostgreSQL's own text when the filter has one. */
+static int build_list(struct store_table *t, int slot, int pg_slot, struct store_sql *q, int before)
+{
+    struct list_shape l = {before, t->list_filter};
+    if (t->list_filter_pg) {
+        struct list_shape lp = {before, t->list_filter_pg};
+        struct sqlbuf b = {t->text[pg_slot], 0, 0};
+        write_list(&b, t, &lp);
+        if (b.overflow) {
+            log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+            return ST_ERROR;
+        }
+    }
+    struct sqlbuf b = {t->text[slot], 0, 0};
+    write_list(&b, t, &l);
+    if (b.overflow) {
+        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+        return ST_ERROR;
+    }
+    q->sql = b.p;
+    q->sql_pg = t->list_filter_pg ? t->text[pg_slot] : NULL;
+    q->lock = SQL_LOCK_NONE;
+    return store_sql_add(q);
+}
+
+/* The engines learn a new id differently: SQLite from the connection (sqlite3_last_insert_rowid, which
+ * costs nothing, where RETURNING costs a third of the insert), PostgreSQL from RETURNING. */
+static int build_insert(struct store_table *t)
+{
+    const struct column *id = NULL;
+    for (int i = 0; i < t->n; i++)
+        if (t->cols[i].kind == CK_ID)
+            id = &t->cols[i];
+    if (id) {
+        struct sqlbuf b = {t->text[9], 0, 0};
+        write_insert(&b, t, id->name);
+        if (b.overflow) {
+            log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+            return ST_ERROR;
+        }
+    }
+    struct sqlbuf b = {t->text[2], 0, 0};
+    write_insert(&b, t, NULL);
+    if (b.overflow) {
+        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+        return ST_ERROR;
+    }
+    t->insert.sql = b.p;
+    t->insert.sql_pg = id ? t->text[9] : NULL;
+    t->insert.lock = SQL_LOCK_NONE;
+    return store_sql_add(&t->insert);
+}
+
+int rows_table_add(struct store_table *t)
+{
+    const struct column *key = col_with(t, C_KEY), *alt = col_with(t, C_ALT_KEY);
+    if (!key || !col_with(t, C_PARENT)) {
+        log_err("store: table %s needs a parent and a key column", t->name);
+        return ST_ERROR;
+    }
+    int rc = build(t, 0, &t->get, t->lock, write_get, key);
+    if (rc == ST_OK && alt)
+        rc = build(t, 1, &t->get_alt, t->lock, write_get, alt);
+    if (rc == ST_OK)
+        rc = build_insert(t);
+    if (rc == ST_OK)
+        rc = build(t, 3, &t->update, SQL_LOCK_NONE, write_update, NULL);
+    if (rc == ST_OK)
+        rc = build(t, 4, &t->del, SQL_LOCK_NONE, write_delete, NULL);
+    if (rc == ST_OK)
+        rc = build_list(t, 5, 7, &t->list_after, 0);
+    if (rc == ST_OK)
+        rc = build_list(t, 6, 8, &t->list_before, 1);
+    return rc;
+}
+
+/* ---- rows by offset ---- */
+
+static void copy_sid(char *out, const char *v)
+{
+    size_t n = v ? strnlen(v, SID_LEN) : 0;
+    memcpy(out, v ? v : "", n);
+    out[n] = '\0';
+}
+
+void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t, struct arena *a,
+               void *out)
+{
+    char *row = out;
+    int k = 0;
+    for (int i = 0; i < t->n; i++) {
+        const struct column *c = &t->cols[i];
+        if (!readable(c))
+            continue;
+        switch (c->kind) {
+        case CK_ID:
+        case CK_I64:
+            *(long long *)(row + c->off) = e->col_int(s, k);
+            break;
+        case CK_INT:
+        case CK_FLAG:
+            *(int *)(row + c->off) = (int)e->col_int(s, k);
+            break;
+        case CK_SID:
+            copy_sid(row + c->off, e->col_text(s, k));
+            break;
+        case CK_TEXT: {
+            const char *v = e->col_text(s, k);
+            *(char **)(row + c->off) = v && a ? arena_strndup(a, v, strlen(v)) : (char *)v;
+            break;
+        }
+        }
+        k++;
+    }
+}
+
+/* How a write binds a row: sealed columns are sealed into a, bound to the row's key. */
+struct binder {
+    const struct store_engine *e;
+    struct store_stmt *s;
+    const char *row;
+    const char *key;
+    struct arena *a;
+    int update;
+};
+
+static int bind_col(struct binder *b, int i, const struct column *c)
+{
+    const struct store_engine *e = b->e;
+    const char *at = b->row + c->off;
+    switch (c->kind) {
+    case CK_ID:
+    case CK_I64:
+        e->bind_int(b->s, i, *(const long long *)at);
+        break;
+    case CK_INT:
+        e->bind_int(b->s, i, *(const int *)at);
+        break;
+    case CK_FLAG: {
+        int v = *(const int *)at;
+        if (v < 0 && b->update)
+            e->bind_text(b->s, i, NULL);
+        else
+            e->bind_int(b->s, i, v > 0);
+        break;
+    }
+    case CK_SID:
+        e->bind_text(b->s, i, at);
+        break;
+    case CK_TEXT: {
+        const char *v = *(char *const *)at;
+        if (v && (c->flags & C_SEALED) && !(v = secret_seal(b->a, v, b->key)))
+            return ST_ERROR;
+        e->bind_text(b->s, i, v);
+        break;
+    }
+    }
+    return ST_OK;
+}
+
+int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent, const char *key,
+             struct arena *a, void *out)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, by_alt ? &t->get_alt : &t->get);
+    if (!s)
+        return ST_ERROR;
+    e->bind_text(s, 1, parent);
+    e->bind_text(s, 2, key);
+    int rc = e->step(s);
+    if (rc == 1)
+        rows_read(e, s, t, a, out);
+    e->reset(s);
+    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+}
+
+int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &t->insert);
+    if (!s)
+        return ST_ERROR;
+    struct arena a;
+    arena_init(&a);   /* allocates only when a sealed column is written */
+    struct binder b = {e, s, row, (const char *)row + col_with(t, C_KEY)->off, &a, 0};
+    const struct column *id = NULL;
+    int k = 0, rc = ST_OK;
+    for (int i = 0; i < t->n && rc == ST_OK; i++) {
+        if (inserted(&t->cols[i]))
+            rc = bind_col(&b, ++k, &t->cols[i]);
+        else
+            id = &t->cols[i];
+    }
+    if (rc == ST_OK) {
+        rc = e->step(s);
+        if (rc >= 0 && id)
+            *(long long *)((char *)row + id->off) = e->last_id(s);
+        rc = rc < 0 ? rc : ST_OK;
+    }
+    e->reset(s);
+    arena_free(&a);
+    return rc;
+}
+
+int rows_update(struct store_conn *c, const struct store_table *t, const void *row)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &t->update);
+    if (!s)
+        return ST_ERROR;
+    struct arena a;
+    arena_init(&a);
+    const struct column *key = col_with(t, C_KEY);
+    struct binder b = {e, s, row, (const char *)row + key->off, &a, 1};
+    int rc = bind_col(&b, 1, col_with(t, C_PARENT));
+    if (rc == ST_OK)
+        rc = bind_col(&b, 2, key);
+    int k = 2;
+    for (int i = 0; i < t->n && rc == ST_OK; i++)
+        if (updated(&t->cols[i]))
+            rc = bind_col(&b, ++k, &t->cols[i]);
+    long long n = 0;
+    if (rc == ST_OK) {
+        rc = e->step(s);
+        n = rc >= 0 ? e->changes(s) : 0;
+        rc = rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+    }
+    e->reset(s);
+    arena_free(&a);
+    return rc;
+}
+
+int rows_delete(struct store_conn *c, const struct store_table *t, const char *parent, const char *key)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &t->del);
+    if (!s)
+        return ST_ERROR;
+    e->bind_text(s, 1, parent);
+    e->bind_text(s, 2, key);
+    int rc = e->step(s);
+    long long n = rc >= 0 ? e->changes(s) : 0;
+    e->reset(s);
+    return rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+}
+
+int rows_list(struct store_conn *c, const struct store_table *t, const char *parent, const struct page_req *p,
+              void *scratch, int (*fn)(void *ctx, const void *row), void *ctx)
+{
+    return rows_list_filtered(c, t, parent, p, NULL, 0, scratch, fn, ctx);
+}
+
+int rows_list_filtered(struct store_conn *c, const struct store_table *t, const char *parent,
+                       const struct page_req *p, const char *const *extra, int n, void *scratch,
+                       int (*fn)(void *ctx, const void *row), void *ctx)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, p->dir == 'b' ? &t->list_before : &t->list_after);
+    if (!s)
+        return ST_ERROR;
+    e->bind_text(s, 1, parent);
+    e->bind_int(s, 2, p->dir == 'b' ? p->before : p->after);
+    e->bind_int(s, 3, p->limit + 1);
+    for (int i = 0; i < n; i++)
+        e->bind_text(s, 4 + i, extra[i]);
+    int rc;
+    while ((rc = e->step(s)) == 1) {
+        rows_read(e, s, t, NULL, scratch);
+        if (fn(ctx, scratch))
+            break;
+    }
+    e->reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
