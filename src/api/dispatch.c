@@ -43,9 +43,10 @@ static int cache_string(char *dst, size_t n, const char *s, char **out)
         *out = NULL;
         return 0;
     }
-    if (strlen(s) >= n)
+    size_t len = strlen(s);
+    if (len >= n)
         return -1;
-    strcpy(dst, s);
+    memcpy(dst, s, len + 1);
     *out = dst;
     return 0;
 }

@@ -739,7 +739,7 @@ static int schema_version(struct pg_conn *c, int *version)
     PGresult *r = PQexec(c->db, "SELECT version FROM schema_version");
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     if (ok)
-        *version = atoi(PQgetvalue(r, 0, 0));
+        *version = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
     else
         log_err("postgres: cannot read the schema version: %s", PQresultErrorMessage(r));
     PQclear(r);

@@ -45,3 +45,16 @@ test('assert() and abort() in src/ are only the reviewed ones', () => {
   }
   assert.deepEqual(found, ALLOWED);
 });
+
+// STYLE.md's banned functions (curl's list): unbounded writes, silent number parsing, hidden state.
+const BANNED = ['sprintf', 'vsprintf', 'strcpy', 'strcat', 'strncpy', 'strncat', 'strtok', 'gets', 'atoi', 'atol', 'atoll', 'sscanf'];
+
+test('no banned string function in src/', () => {
+  const re = new RegExp(`(?<![\\w])(${BANNED.join('|')})\\s*\\(`, 'g');
+  const found = [];
+  for (const file of sources(path.join(REPO_ROOT, 'src'))) {
+    const rel = path.relative(REPO_ROOT, file).split(path.sep).join('/');
+    for (const m of code(fs.readFileSync(file, 'utf8')).matchAll(re)) found.push(`${rel}: ${m[1]}`);
+  }
+  assert.deepEqual(found, []);
+});
