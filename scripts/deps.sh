@@ -16,11 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 no_npm=0
 want=(libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libssl-dev
-      libcmocka-dev pkg-config make gcc clang libclang-rt-14-dev)
-# the tests: twilio-python checks webhook signatures (RequestValidator) and sends booleans as its users do
-# (tests/py); openssl makes TLS test certificates;
-# prlimit (util-linux) fills the disk in the disk-full test
-[ "$no_npm" = 1 ] || want+=(python3-twilio openssl util-linux)
+      libcmocka-dev pkg-config make gcc clang libclang-rt-14-dev clang-format)
 for arg in "$@"; do
     case "$arg" in
     --bench) want+=(wrk nginx-light gnuplot-nox curl) ;;
@@ -36,6 +32,10 @@ for arg in "$@"; do
         ;;
     esac
 done
+# the tests: twilio-python checks webhook signatures (RequestValidator) and sends booleans as its users do
+# (tests/py); openssl makes TLS test certificates;
+# prlimit (util-linux) fills the disk in the disk-full test
+[ "$no_npm" = 1 ] || want+=(python3-twilio openssl util-linux)
 # Node.js: any node on PATH will do (the machine image ships one that bundles npm); Debian's
 # nodejs and npm only when there is none, so a newer node is never shadowed or conflicted.
 [ "$no_npm" = 1 ] || command -v node >/dev/null 2>&1 || want+=(nodejs npm)

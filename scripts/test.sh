@@ -91,6 +91,16 @@ if [ "${SKIP_GEN:-0}" != 1 ]; then
     fi
 fi
 
+if [ "${SKIP_FORMAT:-0}" != 1 ]; then
+    step "format (make format-check: clang-format and .clang-format)"
+    if make -s format-check; then
+        echo "format: every hand-written C file is as clang-format writes it"
+        passed=$((passed + 1))
+    else
+        fail "format: run make format"
+    fi
+fi
+
 step "build (make -j$JOBS)"
 if ! make -j"$JOBS"; then
     fail "make"

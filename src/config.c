@@ -13,49 +13,57 @@
 #include "store/store.h"
 #include "util/sid.h"
 
-_Static_assert(CONFIG_TOKEN_MAX <= AUTH_PASS_MAX, "a token the auth header parser cuts could never authenticate");
+_Static_assert(CONFIG_TOKEN_MAX <= AUTH_PASS_MAX,
+               "a token the auth header parser cuts could never authenticate");
 
 void config_usage(FILE *out)
 {
-    fputs("usage: parley [serve] [options]\n"
-          "       parley account create|list ...      accounts on the data file (parley account --help)\n"
-          "       parley key create|list|revoke ...   API keys on the data file (parley key --help)\n"
-          "\n"
-          "A Twilio Conversations REST API (v1) server.\n"
-          "\n"
-          "  --listen HOST:PORT     address to listen on (PARLEY_LISTEN; default 127.0.0.1:8080)\n"
-          "  --data FILE            SQLite data file (PARLEY_DATA; default parley.db)\n"
-          "  --data-file FILE       read --data from FILE, for a PostgreSQL URL with a password (PARLEY_DATA_FILE)\n"
-          "  --public-url URL       base of every URL in responses (PARLEY_PUBLIC_URL; default http://HOST:PORT)\n"
-          "  --account-sid AC...    account to serve; created if new (PARLEY_ACCOUNT_SID)\n"
-          "  --auth-token TOKEN     its auth token, 8 to 128 characters (PARLEY_AUTH_TOKEN); visible in ps:\n"
-          "                         prefer --auth-token-file FILE (PARLEY_AUTH_TOKEN_FILE) or the variable\n"
-          "  --threads N            HTTP worker threads (default: number of CPUs)\n"
-          "  --sync full|normal     fsync every commit (full, default) or only at checkpoints\n"
-          "  --max-body BYTES       largest request body (default 65536)\n"
-          "  --max-connections N    connection limit (default 4096)\n"
-          "  --max-per-ip N         connections per client address (default 256; 0: no limit)\n"
-          "  --idle-timeout SECONDS close idle connections (default 30)\n"
-          "  --read-timeout SECONDS a request must be read whole within this (default 10; 0: no deadline)\n"
-          "  --connection-memory BYTES   per-connection memory: request line and headers must fit (default 16384)\n"
-          "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
-          "  --log FILE             log here instead of stderr (reopened on SIGHUP)\n"
-          "  --pre-webhook-timeout MS        wait for a pre-event webhook (default 5000)\n"
-          "  --pre-webhook-failure proceed|reject   when it times out or fails (default proceed)\n"
-          "  --rest-pre-webhooks on|off      pre-event hooks for REST calls with the header (default on)\n"
-          "  --veto-status N        HTTP status of a call a pre-event hook refused (default 400)\n"
-          "  --webhook-targets open|public   addresses webhooks may reach: open (default, for local use) refuses\n"
-          "                                  link-local and cloud metadata; public refuses loopback, private,\n"
-          "                                  link-local, unique-local, multicast and 0.0.0.0/8 (Internet-facing)\n"
-          "  --webhook-allow-link-local      under open, let webhooks reach link-local and metadata addresses\n"
-          "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
-          "  --metrics-public       serve the server-wide /metrics without credentials (for a Prometheus scraper)\n"
-          "  --admin-token-file FILE   credential for the server-wide /metrics (PARLEY_ADMIN_TOKEN,\n"
-          "                         PARLEY_ADMIN_TOKEN_FILE); an account's credentials see its own counters\n"
-          "  --secret-key-file FILE key sealing auth tokens and credential secrets (PARLEY_SECRET_KEY_FILE;\n"
-          "                         default DATA.key for SQLite, created on first start)\n"
-          "  --help, --version\n",
-          out);
+    fputs(
+        "usage: parley [serve] [options]\n"
+        "       parley account create|list ...      accounts on the data file (parley account --help)\n"
+        "       parley key create|list|revoke ...   API keys on the data file (parley key --help)\n"
+        "\n"
+        "A Twilio Conversations REST API (v1) server.\n"
+        "\n"
+        "  --listen HOST:PORT     address to listen on (PARLEY_LISTEN; default 127.0.0.1:8080)\n"
+        "  --data FILE            SQLite data file (PARLEY_DATA; default parley.db)\n"
+        "  --data-file FILE       read --data from FILE, for a PostgreSQL URL with a password "
+        "(PARLEY_DATA_FILE)\n"
+        "  --public-url URL       base of every URL in responses (PARLEY_PUBLIC_URL; default "
+        "http://HOST:PORT)\n"
+        "  --account-sid AC...    account to serve; created if new (PARLEY_ACCOUNT_SID)\n"
+        "  --auth-token TOKEN     its auth token, 8 to 128 characters (PARLEY_AUTH_TOKEN); visible in ps:\n"
+        "                         prefer --auth-token-file FILE (PARLEY_AUTH_TOKEN_FILE) or the variable\n"
+        "  --threads N            HTTP worker threads (default: number of CPUs)\n"
+        "  --sync full|normal     fsync every commit (full, default) or only at checkpoints\n"
+        "  --max-body BYTES       largest request body (default 65536)\n"
+        "  --max-connections N    connection limit (default 4096)\n"
+        "  --max-per-ip N         connections per client address (default 256; 0: no limit)\n"
+        "  --idle-timeout SECONDS close idle connections (default 30)\n"
+        "  --read-timeout SECONDS a request must be read whole within this (default 10; 0: no deadline)\n"
+        "  --connection-memory BYTES   per-connection memory: request line and headers must fit (default "
+        "16384)\n"
+        "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
+        "  --log FILE             log here instead of stderr (reopened on SIGHUP)\n"
+        "  --pre-webhook-timeout MS        wait for a pre-event webhook (default 5000)\n"
+        "  --pre-webhook-failure proceed|reject   when it times out or fails (default proceed)\n"
+        "  --rest-pre-webhooks on|off      pre-event hooks for REST calls with the header (default on)\n"
+        "  --veto-status N        HTTP status of a call a pre-event hook refused (default 400)\n"
+        "  --webhook-targets open|public   addresses webhooks may reach: open (default, for local use) "
+        "refuses\n"
+        "                                  link-local and cloud metadata; public refuses loopback, private,\n"
+        "                                  link-local, unique-local, multicast and 0.0.0.0/8 "
+        "(Internet-facing)\n"
+        "  --webhook-allow-link-local      under open, let webhooks reach link-local and metadata addresses\n"
+        "  --webhook-max-attempts N        post-event delivery attempts (default 50)\n"
+        "  --metrics-public       serve the server-wide /metrics without credentials (for a Prometheus "
+        "scraper)\n"
+        "  --admin-token-file FILE   credential for the server-wide /metrics (PARLEY_ADMIN_TOKEN,\n"
+        "                         PARLEY_ADMIN_TOKEN_FILE); an account's credentials see its own counters\n"
+        "  --secret-key-file FILE key sealing auth tokens and credential secrets (PARLEY_SECRET_KEY_FILE;\n"
+        "                         default DATA.key for SQLite, created on first start)\n"
+        "  --help, --version\n",
+        out);
 }
 
 static const char *env_or(const char *name, const char *def)
@@ -67,8 +75,7 @@ static const char *env_or(const char *name, const char *def)
 static void config_warn(struct config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void config_warn(struct config *cfg, const char *fmt, ...)
 {
-    if (cfg->nwarnings >= CONFIG_WARNINGS)
-        return;
+    if (cfg->nwarnings >= CONFIG_WARNINGS) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(cfg->warning[cfg->nwarnings++], CONFIG_WARNING_LEN, fmt, ap);
@@ -90,8 +97,7 @@ static int read_secret_file(struct config *cfg, const char *what, const char *pa
         config_warn(cfg, "%s: %s is readable by other users (chmod 600 it)", what, path);
     /* room for the value, a CRLF and one byte more, to tell "too long" from "ends in a newline" */
     char tmp[CONFIG_DATA_MAX + 3];
-    if (max > CONFIG_DATA_MAX)
-        max = CONFIG_DATA_MAX;
+    if (max > CONFIG_DATA_MAX) max = CONFIG_DATA_MAX;
     size_t n = fread(tmp, 1, max + 3, f);
     int err = ferror(f) || (n == max + 3 && fgetc(f) != EOF);
     fclose(f);
@@ -129,8 +135,7 @@ static int resolve_secret(struct config *cfg, const char *flag, const char *flag
     }
     const char *file = arg_file ? arg_file : arg ? NULL : ef;
     if (file) {
-        if (read_secret_file(cfg, arg_file ? flag_file : env_file, file, buf, max) != 0)
-            return -1;
+        if (read_secret_file(cfg, arg_file ? flag_file : env_file, file, buf, max) != 0) return -1;
         *out = buf;
         return 0;
     }
@@ -141,8 +146,7 @@ static int resolve_secret(struct config *cfg, const char *flag, const char *flag
 static int text_printable(const char *s)
 {
     for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 0;
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
     return 1;
 }
 
@@ -153,27 +157,22 @@ static int parse_listen(struct config *cfg, const char *s)
     size_t host_len;
     if (s[0] == '[') {
         const char *close = strchr(s, ']');
-        if (!close || close[1] != ':')
-            return -1;
+        if (!close || close[1] != ':') return -1;
         host_start = s + 1;
         host_len = (size_t)(close - host_start);
         colon = close + 1;
     } else {
         colon = strrchr(s, ':');
-        if (!colon)
-            return -1;
+        if (!colon) return -1;
         host_len = (size_t)(colon - s);
     }
-    if (host_len == 0 || host_len >= sizeof(cfg->host))
-        return -1;
+    if (host_len == 0 || host_len >= sizeof(cfg->host)) return -1;
     char *end;
     long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535 || end == colon + 1)
-        return -1;
+    if (*end || port < 0 || port > 65535 || end == colon + 1) return -1;
     memcpy(cfg->host, host_start, host_len);
     cfg->host[host_len] = '\0';
-    if (strcmp(cfg->host, "localhost") == 0)
-        memcpy(cfg->host, "127.0.0.1", sizeof("127.0.0.1"));
+    if (strcmp(cfg->host, "localhost") == 0) memcpy(cfg->host, "127.0.0.1", sizeof("127.0.0.1"));
     cfg->port = (unsigned short)port;
     return 0;
 }
@@ -182,8 +181,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
     char *end;
     unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || v > max || s[0] == '-')
-        return -1;
+    if (!*s || *end || v > max || s[0] == '-') return -1;
     *out = v;
     return 0;
 }
@@ -196,20 +194,20 @@ struct args {
 };
 
 enum flag_kind {
-    FLAG_TEXT,     /* const char * */
-    FLAG_UINT,     /* unsigned, in [min, max] */
-    FLAG_SIZE,     /* size_t, in [min, max] */
-    FLAG_CHOICE,   /* int: 1 when the value is `truth`, 0 for the other word of `choices` */
-    FLAG_SET,      /* int set to 1; takes no value */
+    FLAG_TEXT,   /* const char * */
+    FLAG_UINT,   /* unsigned, in [min, max] */
+    FLAG_SIZE,   /* size_t, in [min, max] */
+    FLAG_CHOICE, /* int: 1 when the value is `truth`, 0 for the other word of `choices` */
+    FLAG_SET,    /* int set to 1; takes no value */
 };
 
 struct flag {
     const char *name;
     enum flag_kind kind;
-    int in_args;   /* the slot is in struct args, not struct config */
+    int in_args; /* the slot is in struct args, not struct config */
     size_t off;
     unsigned long min, max;
-    const char *choices, *truth;   /* FLAG_CHOICE: "a|b" and the word that means 1 */
+    const char *choices, *truth; /* FLAG_CHOICE: "a|b" and the word that means 1 */
 };
 
 #define CFG(field) 0, offsetof(struct config, field)
@@ -252,8 +250,7 @@ static int choice_index(const char *choices, const char *v)
 {
     const char *bar = strchr(choices, '|');
     size_t n = strlen(v);
-    if (n == (size_t)(bar - choices) && memcmp(choices, v, n) == 0)
-        return 0;
+    if (n == (size_t)(bar - choices) && memcmp(choices, v, n) == 0) return 0;
     return strcmp(bar + 1, v) == 0 ? 1 : -1;
 }
 
@@ -273,7 +270,8 @@ static int flag_set(const struct flag *f, struct config *cfg, struct args *args,
         int i = choice_index(f->choices, v);
         if (i < 0) {
             const char *bar = strchr(f->choices, '|');
-            fprintf(stderr, "parley: %s takes %.*s or %s\n", f->name, (int)(bar - f->choices), f->choices, bar + 1);
+            fprintf(stderr, "parley: %s takes %.*s or %s\n", f->name, (int)(bar - f->choices), f->choices,
+                    bar + 1);
             return -1;
         }
         *(int *)slot = strcmp(v, f->truth) == 0;
@@ -332,8 +330,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
         }
         const struct flag *f = NULL;
         for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]) && !f; k++)
-            if (strcmp(a, flags[k].name) == 0)
-                f = &flags[k];
+            if (strcmp(a, flags[k].name) == 0) f = &flags[k];
         if (!f) {
             fprintf(stderr, "parley: unknown option '%s' (see --help)\n", a);
             return -1;
@@ -346,21 +343,18 @@ int config_parse(struct config *cfg, int argc, char **argv)
             }
             v = argv[++i];
         }
-        if (flag_set(f, cfg, &args, v) != 0)
-            return -1;
+        if (flag_set(f, cfg, &args, v) != 0) return -1;
     }
     /* a smaller per-connection pool could not hold a request line and its headers */
-    if (cfg->connection_memory < 4096)
-        cfg->connection_memory = 4096;
+    if (cfg->connection_memory < 4096) cfg->connection_memory = 4096;
     if (resolve_secret(cfg, "--data", "--data-file", args.data, args.data_file, "PARLEY_DATA", cfg->data_buf,
                        CONFIG_DATA_MAX, &cfg->data) != 0 ||
-        resolve_secret(cfg, "--auth-token", "--auth-token-file", args.token, args.token_file, "PARLEY_AUTH_TOKEN",
-                       cfg->auth_token_buf, CONFIG_TOKEN_MAX, &cfg->auth_token) != 0 ||
-        resolve_secret(cfg, "--admin-token", "--admin-token-file", NULL, args.admin_file, "PARLEY_ADMIN_TOKEN",
-                       cfg->admin_token_buf, CONFIG_TOKEN_MAX, &cfg->admin_token) != 0)
+        resolve_secret(cfg, "--auth-token", "--auth-token-file", args.token, args.token_file,
+                       "PARLEY_AUTH_TOKEN", cfg->auth_token_buf, CONFIG_TOKEN_MAX, &cfg->auth_token) != 0 ||
+        resolve_secret(cfg, "--admin-token", "--admin-token-file", NULL, args.admin_file,
+                       "PARLEY_ADMIN_TOKEN", cfg->admin_token_buf, CONFIG_TOKEN_MAX, &cfg->admin_token) != 0)
         return -1;
-    if (!cfg->data)
-        cfg->data = "parley.db";
+    if (!cfg->data) cfg->data = "parley.db";
     /* what ps shows every local user */
     if (args.token)
         config_warn(cfg, "--auth-token on the command line is visible to other users of this machine (ps); "
@@ -369,8 +363,9 @@ int config_parse(struct config *cfg, int argc, char **argv)
         char shown[CONFIG_DATA_MAX + 8];
         store_target_redact(args.data, shown, sizeof(shown));
         if (strlen(args.data) <= CONFIG_DATA_MAX && strcmp(shown, args.data) != 0)
-            config_warn(cfg, "--data on the command line holds a password visible to other users of this machine "
-                             "(ps); use --data-file, PARLEY_DATA or PGPASSWORD");
+            config_warn(cfg,
+                        "--data on the command line holds a password visible to other users of this machine "
+                        "(ps); use --data-file, PARLEY_DATA or PGPASSWORD");
     }
     if (parse_listen(cfg, args.listen) != 0) {
         fprintf(stderr, "parley: --listen: expected HOST:PORT, got '%s'\n", args.listen);
@@ -396,14 +391,15 @@ int config_parse(struct config *cfg, int argc, char **argv)
         fprintf(stderr, "parley: --account-sid must be AC followed by 32 hex digits\n");
         return -1;
     }
-    if (cfg->auth_token && (strlen(cfg->auth_token) < CONFIG_TOKEN_MIN || strlen(cfg->auth_token) > CONFIG_TOKEN_MAX ||
-                            !text_printable(cfg->auth_token))) {
-        fprintf(stderr, "parley: --auth-token must be %d to %d characters, no control characters\n", CONFIG_TOKEN_MIN,
-                CONFIG_TOKEN_MAX);
+    if (cfg->auth_token && (strlen(cfg->auth_token) < CONFIG_TOKEN_MIN ||
+                            strlen(cfg->auth_token) > CONFIG_TOKEN_MAX || !text_printable(cfg->auth_token))) {
+        fprintf(stderr, "parley: --auth-token must be %d to %d characters, no control characters\n",
+                CONFIG_TOKEN_MIN, CONFIG_TOKEN_MAX);
         return -1;
     }
-    if (cfg->admin_token && (strlen(cfg->admin_token) < CONFIG_ADMIN_TOKEN_MIN ||
-                             strlen(cfg->admin_token) > CONFIG_TOKEN_MAX || !text_printable(cfg->admin_token))) {
+    if (cfg->admin_token &&
+        (strlen(cfg->admin_token) < CONFIG_ADMIN_TOKEN_MIN || strlen(cfg->admin_token) > CONFIG_TOKEN_MAX ||
+         !text_printable(cfg->admin_token))) {
         fprintf(stderr, "parley: the admin token must be %d to %d characters, no control characters\n",
                 CONFIG_ADMIN_TOKEN_MIN, CONFIG_TOKEN_MAX);
         return -1;

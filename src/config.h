@@ -12,7 +12,7 @@
 #define CONFIG_TOKEN_MIN 8
 #define CONFIG_TOKEN_MAX 128
 #define CONFIG_ADMIN_TOKEN_MIN 16
-#define CONFIG_DATA_MAX 4096        /* a --data-file: a URL or libpq keyword string */
+#define CONFIG_DATA_MAX 4096 /* a --data-file: a URL or libpq keyword string */
 #define CONFIG_WARNINGS 4
 #define CONFIG_WARNING_LEN 256
 
@@ -29,7 +29,7 @@ struct config {
     unsigned connection_limit;
     unsigned per_ip_limit;
     unsigned idle_timeout;
-    unsigned read_timeout;   /* seconds to read a whole request; 0: no deadline */
+    unsigned read_timeout; /* seconds to read a whole request; 0: no deadline */
     size_t connection_memory;
     const char *log_file;
     const char *tls_cert;
@@ -40,18 +40,18 @@ struct config {
     int rest_pre_hooks;
     unsigned veto_status;
     unsigned webhook_max_attempts;
-    int webhook_targets_public;       /* --webhook-targets public: public unicast addresses only */
-    int webhook_allow_link_local;     /* --webhook-allow-link-local: under open, link-local and metadata too */
+    int webhook_targets_public;   /* --webhook-targets public: public unicast addresses only */
+    int webhook_allow_link_local; /* --webhook-allow-link-local: under open, link-local and metadata too */
     int metrics_public;
     /* secrets read from files (--auth-token-file, --data-file, --admin-token-file, PARLEY_*_FILE) */
     char auth_token_buf[CONFIG_TOKEN_MAX + 1];
     char data_buf[CONFIG_DATA_MAX + 1];
     char admin_token_buf[CONFIG_TOKEN_MAX + 1];
-    const char *admin_token;        /* server-wide /metrics credential; NULL: none */
+    const char *admin_token; /* server-wide /metrics credential; NULL: none */
     /* for the log, once it is open: secrets on the command line, loosely readable secret files */
     char warning[CONFIG_WARNINGS][CONFIG_WARNING_LEN];
     int nwarnings;
-    const char *secret_key_file;   /* NULL: DATA.key for SQLite, none for PostgreSQL */
+    const char *secret_key_file; /* NULL: DATA.key for SQLite, none for PostgreSQL */
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

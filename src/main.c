@@ -10,8 +10,8 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 
-#include "cli/accounts.h"
 #include "api/api.h"
+#include "cli/accounts.h"
 #include "config.h"
 #include "http/server.h"
 #include "store/datalock.h"
@@ -28,8 +28,7 @@
 static void random_hex(char *out, size_t nbytes)
 {
     unsigned char raw[64];
-    if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
-        abort();
+    if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes) abort();
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < nbytes; i++) {
         out[2 * i] = hex[raw[i] >> 4];
@@ -63,15 +62,14 @@ static int ensure_account(struct app *app, struct store_conn *db, const struct c
     struct arena a;
     arena_init(&a);
     struct account acct;
-    char sid[SID_LEN + 1], token[CONFIG_TOKEN_MAX + 1];   /* config_parse refuses a longer one */
+    char sid[SID_LEN + 1], token[CONFIG_TOKEN_MAX + 1]; /* config_parse refuses a longer one */
     int rc;
     if (cfg->account_sid) {
         snprintf(sid, sizeof(sid), "%s", cfg->account_sid);
         rc = db->ops->account_get(db, sid, &a, &acct);
     } else {
         rc = db->ops->account_first(db, &a, &acct);
-        if (rc == ST_OK)
-            snprintf(sid, sizeof(sid), "%s", acct.sid);
+        if (rc == ST_OK) snprintf(sid, sizeof(sid), "%s", acct.sid);
     }
     if (rc == ST_OK) {
         if (cfg->auth_token && strcmp(cfg->auth_token, acct.auth_token) != 0) {
@@ -87,8 +85,7 @@ static int ensure_account(struct app *app, struct store_conn *db, const struct c
         return 0;
     }
     arena_free(&a);
-    if (rc != ST_NOT_FOUND)
-        return -1;
+    if (rc != ST_NOT_FOUND) return -1;
     int generated = !cfg->auth_token;
     if (cfg->auth_token)
         snprintf(token, sizeof(token), "%s", cfg->auth_token);
@@ -98,10 +95,10 @@ static int ensure_account(struct app *app, struct store_conn *db, const struct c
         memcpy(sid, "AC", 2);
         random_hex(sid + 2, 16);
     }
-    if (services_create_default_account(app, sid, token) != 0)
-        return -1;
+    if (services_create_default_account(app, sid, token) != 0) return -1;
     if (generated)
-        printf("parley: created account %s with auth token %s (keep it; it is not shown again)\n", sid, token);
+        printf("parley: created account %s with auth token %s (keep it; it is not shown again)\n", sid,
+               token);
     else
         printf("parley: created account %s\n", sid);
     fflush(stdout);
@@ -113,8 +110,7 @@ static int serve(int argc, char **argv)
 {
     struct config cfg;
     int rc = config_parse(&cfg, argc, argv);
-    if (rc != 0)
-        return rc > 0 ? 0 : 2;
+    if (rc != 0) return rc > 0 ? 0 : 2;
     if (cfg.log_file && log_open(cfg.log_file) != 0) {
         fprintf(stderr, "parley: cannot open log file %s\n", cfg.log_file);
         return 1;
@@ -148,8 +144,7 @@ static int serve(int argc, char **argv)
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     int sqlite = app.store == &store_sqlite_ops;
     /* one server per SQLite file; the lock goes with the process, also when it is killed */
-    if (sqlite && datalock_open(cfg.data, 1) != DATALOCK_OK)
-        return 1;
+    if (sqlite && datalock_open(cfg.data, 1) != DATALOCK_OK) return 1;
     if (secret_key_setup(cfg.secret_key_file, cfg.data, sqlite) != 0) {
         datalock_close();
         return 1;
@@ -158,8 +153,7 @@ static int serve(int argc, char **argv)
         log_warn("no --secret-key-file: auth tokens and credential secrets are stored in clear text");
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
-        if (wdb)
-            wdb->ops->close(wdb);
+        if (wdb) wdb->ops->close(wdb);
         datalock_close();
         return 1;
     }
@@ -173,7 +167,8 @@ static int serve(int argc, char **argv)
     struct server *srv = NULL;
     /* a second look when the first fails: another server on the same database may have just created it */
     if (app.store->open(cfg.data, 0, cfg.sync_full, &rdb) != ST_OK ||
-        (ensure_account(&app, rdb, &cfg, account_sid) != 0 && ensure_account(&app, rdb, &cfg, account_sid) != 0))
+        (ensure_account(&app, rdb, &cfg, account_sid) != 0 &&
+         ensure_account(&app, rdb, &cfg, account_sid) != 0))
         goto out;
     struct hook_client_config hcfg = {.pre_timeout_ms = (int)cfg.pre_timeout_ms,
                                       .post_timeout_ms = 5000,
@@ -181,7 +176,8 @@ static int serve(int argc, char **argv)
                                       .backoff_base_ms = 500,
                                       .backoff_max_ms = 30000,
                                       .max_in_flight = 32,
-                                      .target_policy = cfg.webhook_targets_public ? TARGETS_PUBLIC : TARGETS_OPEN,
+                                      .target_policy =
+                                          cfg.webhook_targets_public ? TARGETS_PUBLIC : TARGETS_OPEN,
                                       .allow_link_local = cfg.webhook_allow_link_local,
                                       .release_claims_at_start = strcmp(app.store->name, "sqlite") == 0};
     if (services_reaper_start(&app) != 0) {
@@ -204,12 +200,12 @@ static int serve(int argc, char **argv)
                                  .connection_memory = cfg.connection_memory,
                                  .tls_cert = cfg.tls_cert,
                                  .tls_key = cfg.tls_key};
-    if (server_start(&srv, &scfg, &app) != 0)
-        goto out;
+    if (server_start(&srv, &scfg, &app) != 0) goto out;
     char shown[512];
     store_target_redact(cfg.data, shown, sizeof(shown));
     printf("parley %s listening on %s (store %s %s, %u threads, sync %s, account %s)\n", PARLEY_VERSION,
-           cfg.public_url, app.store->name, shown, cfg.threads, cfg.sync_full ? "full" : "normal", account_sid);
+           cfg.public_url, app.store->name, shown, cfg.threads, cfg.sync_full ? "full" : "normal",
+           account_sid);
     fflush(stdout);
 
     for (;;) {
@@ -229,8 +225,7 @@ out:
     hook_client_stop(app.hooks);
     services_reaper_stop(&app);
     writer_stop(app.writer);
-    if (rdb)
-        rdb->ops->close(rdb);
+    if (rdb) rdb->ops->close(rdb);
     wdb->ops->close(wdb);
     datalock_close();
     return status;
@@ -238,12 +233,10 @@ out:
 
 int main(int argc, char **argv)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);   /* once, before any thread */
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any thread */
     atexit(curl_global_cleanup);
-    if (argc > 1 && strcmp(argv[1], "serve") == 0)
-        return serve(argc - 2, argv + 2);
-    if (argc > 1 && strcmp(argv[1], "webhooks") == 0)
-        return webhooks_cli_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "serve") == 0) return serve(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "webhooks") == 0) return webhooks_cli_main(argc - 1, argv + 1);
     if (argc > 1 && (strcmp(argv[1], "account") == 0 || strcmp(argv[1], "key") == 0))
         return accounts_main(argc - 1, argv + 1);
     return serve(argc - 1, argv + 1);

@@ -8,9 +8,9 @@
 
 struct jw;
 
-extern const struct route api_routes[];     /* under /v1 */
-extern const struct route admin_routes[];   /* Parley's own endpoints, under /parley */
-extern const struct route_mount api_mount;  /* where api_routes' ROUTE_TWIN rows are mounted again */
+extern const struct route api_routes[];    /* under /v1 */
+extern const struct route admin_routes[];  /* Parley's own endpoints, under /parley */
+extern const struct route_mount api_mount; /* where api_routes' ROUTE_TWIN rows are mounted again */
 
 /* Route labels for metrics ("/v1/Users/{}", "/parley/webhooks/log"), one per route of the tables, in
  * r->route_idx order: *out, and how many (-1 when out of memory). Built on the first call. */
@@ -22,8 +22,8 @@ int api_metrics(struct req *r, const char *authorization);
  * error) in r->status/r->out. The server calls it on the headers, before any body is read. */
 int api_authenticate(struct req *r, const char *authorization);
 
-/* Authenticates (unless r->authenticated), routes and runs the handler: 0 when r->status/r->out are ready, 1 when a write job
- * was queued (r->on_complete is called once it is durable or failed). */
+/* Authenticates (unless r->authenticated), routes and runs the handler: 0 when r->status/r->out are ready, 1
+ * when a write job was queued (r->on_complete is called once it is durable or failed). */
 int api_dispatch(struct req *r, const char *authorization);
 
 /* An account row changed (its default service, settings or token): cached copies are stale. */

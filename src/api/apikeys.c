@@ -31,12 +31,10 @@ void apikey_to_hex(const unsigned char *in, size_t n, char *out)
 
 static int from_hex(const char *s, size_t want, unsigned char *out)
 {
-    if (!s || strlen(s) != 2 * want)
-        return -1;
+    if (!s || strlen(s) != 2 * want) return -1;
     for (size_t i = 0; i < want; i++) {
         int hi = hex_val((unsigned char)s[2 * i]), lo = hex_val((unsigned char)s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
+        if (hi < 0 || lo < 0) return -1;
         out[i] = (unsigned char)(hi << 4 | lo);
     }
     return 0;
@@ -45,8 +43,7 @@ static int from_hex(const char *s, size_t want, unsigned char *out)
 static int digest(const char *salt_hex, const char *secret, size_t n, unsigned char out[32])
 {
     unsigned char salt[APIKEY_SALT_HEX / 2];
-    if (from_hex(salt_hex, sizeof(salt), salt) != 0)
-        return -1;
+    if (from_hex(salt_hex, sizeof(salt), salt) != 0) return -1;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned int len = 0;
     int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
@@ -59,8 +56,7 @@ static int digest(const char *salt_hex, const char *secret, size_t n, unsigned c
 int apikey_hash(const char *salt_hex, const char *secret, size_t n, char out[APIKEY_HASH_HEX + 1])
 {
     unsigned char d[32];
-    if (digest(salt_hex, secret, n, d) != 0)
-        return -1;
+    if (digest(salt_hex, secret, n, d) != 0) return -1;
     apikey_to_hex(d, sizeof(d), out);
     OPENSSL_cleanse(d, sizeof(d));
     return 0;
@@ -69,8 +65,7 @@ int apikey_hash(const char *salt_hex, const char *secret, size_t n, char out[API
 int apikey_verify(const char *salt_hex, const char *hash_hex, const char *secret, size_t n)
 {
     unsigned char want[32], got[32];
-    if (from_hex(hash_hex, sizeof(want), want) != 0 || digest(salt_hex, secret, n, got) != 0)
-        return 0;
+    if (from_hex(hash_hex, sizeof(want), want) != 0 || digest(salt_hex, secret, n, got) != 0) return 0;
     int same = CRYPTO_memcmp(want, got, sizeof(want)) == 0;
     OPENSSL_cleanse(got, sizeof(got));
     return same;
@@ -91,18 +86,13 @@ int apikey_authenticate(struct req *r, const char *sid, const char *secret)
         (void)apikey_verify(no_key_salt, no_key_hash, secret, strlen(secret));
         return api_failf(r, E_AUTH, "Authenticate");
     }
-    if (rc != ST_OK)
-        return api_fail(r, rc);
+    if (rc != ST_OK) return api_fail(r, rc);
     /* the hash is checked before the revocation, so both failures take the same time */
     int ok = apikey_verify(k.salt, k.secret_hash, secret, strlen(secret));
-    if (!ok || k.date_revoked)
-        return api_failf(r, E_AUTH, "Authenticate");
+    if (!ok || k.date_revoked) return api_failf(r, E_AUTH, "Authenticate");
     rc = r->db->ops->account_get(r->db, k.account_sid, &r->arena, &r->account);
-    if (rc == ST_NOT_FOUND)
-        return api_failf(r, E_AUTH, "Authenticate");
-    if (rc != ST_OK)
-        return api_fail(r, rc);
+    if (rc == ST_NOT_FOUND) return api_failf(r, E_AUTH, "Authenticate");
+    if (rc != ST_OK) return api_fail(r, rc);
     r->credential_sid = arena_strndup(&r->arena, k.sid, SID_LEN);
     return 0;
 }
-

@@ -5,8 +5,8 @@
 
 struct req;
 
-#define APIKEY_SALT_HEX 32   /* 16 random bytes */
-#define APIKEY_HASH_HEX 64   /* SHA-256 */
+#define APIKEY_SALT_HEX 32 /* 16 random bytes */
+#define APIKEY_HASH_HEX 64 /* SHA-256 */
 
 /* out = hex SHA-256 of the salt's bytes followed by secret[0..n). Returns 0, or -1 when salt_hex is
  * not APIKEY_SALT_HEX hex digits or hashing fails. */

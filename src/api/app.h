@@ -12,21 +12,21 @@ struct reaper;
 enum pre_failure_policy { PRE_FAILURE_PROCEED, PRE_FAILURE_REJECT };
 
 struct app {
-    const char *public_url;        /* no trailing slash */
+    const char *public_url; /* no trailing slash */
     size_t public_url_len;
     const struct store_ops *store;
-    const char *data;              /* backend target */
+    const char *data; /* backend target */
     int sync_full;
     struct writer *writer;
     struct hook_client *hooks;
-    int pre_hooks_for_rest;        /* fire pre-event hooks for REST calls carrying the header (default 1) */
+    int pre_hooks_for_rest; /* fire pre-event hooks for REST calls carrying the header (default 1) */
     enum pre_failure_policy pre_failure;
-    int veto_status;
-    int metrics_public;            /* serve /metrics without credentials */
-    const char *admin_token;       /* credential for the server-wide /metrics; NULL: none */
-    int cache_accounts;            /* this process is the store's only writer (SQLite) */
-    struct reaper *reaper;         /* reaps deleted services (api/services.c); NULL in subcommands */
-    long long (*in_flight)(void);  /* requests being handled (the HTTP server's count) */               /* HTTP status of a vetoed REST call (default 400, code 50056) */
+    int veto_status;              /* HTTP status of a vetoed REST call (default 400, code 50056) */
+    int metrics_public;           /* serve /metrics without credentials */
+    const char *admin_token;      /* credential for the server-wide /metrics; NULL: none */
+    int cache_accounts;           /* this process is the store's only writer (SQLite) */
+    struct reaper *reaper;        /* reaps deleted services (api/services.c); NULL in subcommands */
+    long long (*in_flight)(void); /* requests being handled (the HTTP server's count) */
 };
 
 #endif

@@ -7,10 +7,10 @@
 #include "api/api.h"
 #include "api/families.h"
 #include "http/form.h"
-#include "json/jw.h"
 #include "store/account_store.h"
 #include "util/buf.h"
 #include "util/text.h"
+#include "json/jw.h"
 
 /* Ceiling of the filter text built from one request (as JSON, and again as query text for the meta
  * URLs). The spec's filters are unbounded arrays, so only the request limits bound them: a request target
@@ -52,8 +52,7 @@ static const struct field fields[] = {
 static int filter_of(struct req *r, const char *key, int present, char **json, struct buf *query)
 {
     *json = NULL;
-    if (!present)
-        return 0;
+    if (!present) return 0;
     struct buf jb;
     buf_init(&jb, FILTER_MAX);
     struct jw w;
@@ -61,8 +60,7 @@ static int filter_of(struct req *r, const char *key, int present, char **json, s
     jw_arr_begin(&w);
     for (size_t i = 0; i < r->query.n; i++) {
         const struct form_pair *p = &r->query.pair[i];
-        if (strcmp(p->key, key) != 0)
-            continue;
+        if (strcmp(p->key, key) != 0) continue;
         jw_strn(&w, p->val, p->vlen);
         buf_puts(query, key);
         buf_putc(query, '=');
@@ -71,8 +69,7 @@ static int filter_of(struct req *r, const char *key, int present, char **json, s
     }
     jw_arr_end(&w);
     int err = jb.err;
-    if (!err)
-        *json = arena_strndup(&r->arena, jb.p, jb.len);
+    if (!err) *json = arena_strndup(&r->arena, jb.p, jb.len);
     buf_free(&jb);
     return err || query->err ? -1 : 0;
 }
@@ -109,9 +106,13 @@ static int del(struct store_conn *c, struct req *r, const char *sid)
     return c->ops->model->binding_delete(c, r->service_sid, sid);
 }
 
-static int list_row(void *ctx, const struct binding *b) { return runner_list_row(ctx, b); }
+static int list_row(void *ctx, const struct binding *b)
+{
+    return runner_list_row(ctx, b);
+}
 
-static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p, void *ctx)
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
+                void *ctx)
 {
     return c->ops->model->binding_list(c, r->service_sid, f->store_filter, p, list_row, ctx);
 }
@@ -139,6 +140,15 @@ const struct family bindings_family = {
 };
 
 /* The route table's entry points (api/routes.c). */
-int bindings_list(struct req *r) { return run_list(r, &bindings_family); }
-int bindings_fetch(struct req *r) { return run_fetch(r, &bindings_family); }
-int bindings_delete(struct req *r) { return run_delete(r, &bindings_family); }
+int bindings_list(struct req *r)
+{
+    return run_list(r, &bindings_family);
+}
+int bindings_fetch(struct req *r)
+{
+    return run_fetch(r, &bindings_family);
+}
+int bindings_delete(struct req *r)
+{
+    return run_delete(r, &bindings_family);
+}

@@ -7,13 +7,13 @@
 
 #include "api/api.h"
 #include "api/families.h"
-#include "json/jw.h"
 #include "store/account_store.h"
 #include "util/duration.h"
 #include "util/sid.h"
+#include "json/jw.h"
 
-#define INACTIVE_TIMER_MIN 60    /* [SPEC] "Minimum value for this timer is 1 minute" */
-#define CLOSED_TIMER_MIN 600     /* [SPEC] "Minimum value for this timer is 10 minutes" */
+#define INACTIVE_TIMER_MIN 60 /* [SPEC] "Minimum value for this timer is 1 minute" */
+#define CLOSED_TIMER_MIN 600  /* [SPEC] "Minimum value for this timer is 10 minutes" */
 #define AC(m) offsetof(struct account, m)
 
 enum { C_CHAT_SERVICE, C_MESSAGING_SERVICE, C_INACTIVE_TIMER, C_CLOSED_TIMER, C__COUNT };
@@ -55,28 +55,27 @@ static int check_timer(const struct param_value *v, long long min, enum twilio_c
                        enum twilio_code too_short)
 {
     long long seconds;
-    if (!v->present || v->len == 0)
-        return 0;
-    if (duration_parse(v->s, v->len, &seconds) != 0)
-        return malformed;
+    if (!v->present || v->len == 0) return 0;
+    if (duration_parse(v->s, v->len, &seconds) != 0) return malformed;
     return seconds < min ? too_short : 0;
 }
 
 /* A set optional value, NULL for an empty one (cleared), or the stored one when absent. */
 static char *setting(const struct param_value *v, char *stored)
 {
-    if (!v->present)
-        return stored;
+    if (!v->present) return stored;
     return v->len ? (char *)v->s : NULL;
 }
 
 static int check_update(struct req *r, const struct param_value *v)
 {
     const struct param_value *mg = &v[C_MESSAGING_SERVICE];
-    if (mg->present && mg->len && !sid_valid(mg->s, mg->len, "MG"))
-        return E_INVALID_MESSAGING_SERVICE_SID;
-    int err = check_timer(&v[C_INACTIVE_TIMER], INACTIVE_TIMER_MIN, E_INACTIVE_TIMER_FORMAT, E_INACTIVE_TIMER_TOO_SHORT);
-    return err ? err : check_timer(&v[C_CLOSED_TIMER], CLOSED_TIMER_MIN, E_CLOSED_TIMER_FORMAT, E_CLOSED_TIMER_TOO_SHORT);
+    if (mg->present && mg->len && !sid_valid(mg->s, mg->len, "MG")) return E_INVALID_MESSAGING_SERVICE_SID;
+    int err = check_timer(&v[C_INACTIVE_TIMER], INACTIVE_TIMER_MIN, E_INACTIVE_TIMER_FORMAT,
+                          E_INACTIVE_TIMER_TOO_SHORT);
+    return err ? err
+               : check_timer(&v[C_CLOSED_TIMER], CLOSED_TIMER_MIN, E_CLOSED_TIMER_FORMAT,
+                             E_CLOSED_TIMER_TOO_SHORT);
 }
 
 static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
@@ -86,14 +85,13 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
         /* only a service of this account can become its default */
         struct service sv;
         int rc = c->ops->service_get(c, a->sid, v[C_CHAT_SERVICE].s, &r->arena, &sv);
-        if (rc)
-            return rc == ST_NOT_FOUND ? E_SERVICE_NOT_FOUND : rc;
+        if (rc) return rc == ST_NOT_FOUND ? E_SERVICE_NOT_FOUND : rc;
         memcpy(a->default_service_sid, sv.sid, sizeof(a->default_service_sid));
     }
     a->default_messaging_service_sid = setting(&v[C_MESSAGING_SERVICE], a->default_messaging_service_sid);
     a->default_inactive_timer = setting(&v[C_INACTIVE_TIMER], a->default_inactive_timer);
     a->default_closed_timer = setting(&v[C_CLOSED_TIMER], a->default_closed_timer);
-    r->accounts_changed = 1;   /* cached copies are dropped once this commits */
+    r->accounts_changed = 1; /* cached copies are dropped once this commits */
     return 0;
 }
 
@@ -129,5 +127,11 @@ const struct family configuration_family = {
     .before_update = before_update,
 };
 
-int configuration_fetch(struct req *r) { return run_fetch(r, &configuration_family); }
-int configuration_update(struct req *r) { return run_update(r, &configuration_family); }
+int configuration_fetch(struct req *r)
+{
+    return run_fetch(r, &configuration_family);
+}
+int configuration_update(struct req *r)
+{
+    return run_update(r, &configuration_family);
+}

@@ -6,10 +6,10 @@
 
 #include "api/api.h"
 #include "api/families.h"
-#include "json/jw.h"
 #include "store/account_store.h"
+#include "json/jw.h"
 
-#define CREDENTIAL_NAME_MAX 64   /* [SPEC] "up to 64 characters long" */
+#define CREDENTIAL_NAME_MAX 64 /* [SPEC] "up to 64 characters long" */
 #define CR(m) offsetof(struct credential, m)
 
 static const struct param_spec params[] = {
@@ -48,8 +48,14 @@ static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
     return c->ops->model->credential_get(c, r->account.sid, sid, &r->arena, out);
 }
 
-static int insert(struct store_conn *c, struct req *r, void *row) { return c->ops->model->credential_insert(c, row); }
-static int update(struct store_conn *c, struct req *r, const void *row) { return c->ops->model->credential_update(c, row); }
+static int insert(struct store_conn *c, struct req *r, void *row)
+{
+    return c->ops->model->credential_insert(c, row);
+}
+static int update(struct store_conn *c, struct req *r, const void *row)
+{
+    return c->ops->model->credential_update(c, row);
+}
 
 static int del(struct store_conn *c, struct req *r, const char *sid)
 {
@@ -57,9 +63,13 @@ static int del(struct store_conn *c, struct req *r, const char *sid)
     return c->ops->model->credential_delete(c, r->account.sid, sid);
 }
 
-static int list_row(void *ctx, const struct credential *cr) { return runner_list_row(ctx, cr); }
+static int list_row(void *ctx, const struct credential *cr)
+{
+    return runner_list_row(ctx, cr);
+}
 
-static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p, void *ctx)
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
+                void *ctx)
 {
     return c->ops->model->credential_list(c, r->account.sid, p, list_row, ctx);
 }
@@ -87,8 +97,23 @@ const struct family credentials_family = {
 };
 
 /* The route table's entry points (api/routes.c). */
-int credentials_list(struct req *r) { return run_list(r, &credentials_family); }
-int credentials_create(struct req *r) { return run_create(r, &credentials_family); }
-int credentials_fetch(struct req *r) { return run_fetch(r, &credentials_family); }
-int credentials_update(struct req *r) { return run_update(r, &credentials_family); }
-int credentials_delete(struct req *r) { return run_delete(r, &credentials_family); }
+int credentials_list(struct req *r)
+{
+    return run_list(r, &credentials_family);
+}
+int credentials_create(struct req *r)
+{
+    return run_create(r, &credentials_family);
+}
+int credentials_fetch(struct req *r)
+{
+    return run_fetch(r, &credentials_family);
+}
+int credentials_update(struct req *r)
+{
+    return run_update(r, &credentials_family);
+}
+int credentials_delete(struct req *r)
+{
+    return run_delete(r, &credentials_family);
+}

@@ -7,18 +7,18 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/apikeys.h"
 #include "api/api.h"
+#include "api/apikeys.h"
 #include "api/fail.h"
 #include "api/runner.h"
 #include "http/auth_header.h"
 #include "http/response.h"
-#include "json/jw.h"
 #include "store/datalock.h"
-#include "util/sid.h"
 #include "util/metrics.h"
+#include "util/sid.h"
 #include "util/text.h"
 #include "webhook/client.h"
+#include "json/jw.h"
 
 /* Each HTTP thread keeps the account it last authenticated, so that a request reads one row, not two.
  * Only with SQLite, where one server runs per data file (store/datalock.h): every change to an account
@@ -29,10 +29,10 @@ static atomic_uint account_generation;
 
 struct account_cache {
     unsigned generation;
-    unsigned long long shared_generation;   /* datalock_generation() when taken */
+    unsigned long long shared_generation; /* datalock_generation() when taken */
     int valid;
     struct account a;
-    char strings[4][160];   /* auth_token, messaging service, the two timers */
+    char strings[4][160]; /* auth_token, messaging service, the two timers */
 };
 
 static __thread struct account_cache tl_account;
@@ -44,8 +44,7 @@ static int cache_string(char *dst, size_t n, const char *s, char **out)
         return 0;
     }
     size_t len = strlen(s);
-    if (len >= n)
-        return -1;
+    if (len >= n) return -1;
     memcpy(dst, s, len + 1);
     *out = dst;
     return 0;
@@ -56,12 +55,14 @@ static void cache_put(const struct account *a)
     struct account_cache *c = &tl_account;
     c->valid = 0;
     c->a = *a;
-    c->a.friendly_name = NULL;   /* not used by handlers */
+    c->a.friendly_name = NULL; /* not used by handlers */
     if (cache_string(c->strings[0], sizeof(c->strings[0]), a->auth_token, &c->a.auth_token) != 0 ||
         cache_string(c->strings[1], sizeof(c->strings[1]), a->default_messaging_service_sid,
                      &c->a.default_messaging_service_sid) != 0 ||
-        cache_string(c->strings[2], sizeof(c->strings[2]), a->default_inactive_timer, &c->a.default_inactive_timer) != 0 ||
-        cache_string(c->strings[3], sizeof(c->strings[3]), a->default_closed_timer, &c->a.default_closed_timer) != 0)
+        cache_string(c->strings[2], sizeof(c->strings[2]), a->default_inactive_timer,
+                     &c->a.default_inactive_timer) != 0 ||
+        cache_string(c->strings[3], sizeof(c->strings[3]), a->default_closed_timer,
+                     &c->a.default_closed_timer) != 0)
         return;
     c->generation = atomic_load(&account_generation);
     c->shared_generation = datalock_generation();
@@ -79,8 +80,7 @@ static int cache_get(struct req *r, const char *sid)
     char **fields[] = {&r->account.auth_token, &r->account.default_messaging_service_sid,
                        &r->account.default_inactive_timer, &r->account.default_closed_timer};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        if (*fields[i])
-            *fields[i] = arena_strndup(&r->arena, *fields[i], strlen(*fields[i]));
+        if (*fields[i]) *fields[i] = arena_strndup(&r->arena, *fields[i], strlen(*fields[i]));
     return 1;
 }
 
@@ -103,26 +103,21 @@ static int authenticate(struct req *r, const char *authorization)
     if (!authorization || auth_basic_parse(authorization, &cred) != 0)
         return api_failf(r, E_AUTH, "Authentication Error - No credentials provided");
     size_t ulen = strlen(cred.user), plen = strlen(cred.pass);
-    if (sid_valid(cred.user, ulen, "SK"))
-        return apikey_authenticate(r, cred.user, cred.pass);
-    if (!sid_valid(cred.user, ulen, "AC"))
-        return api_failf(r, E_AUTH, "%s", auth_failed);
+    if (sid_valid(cred.user, ulen, "SK")) return apikey_authenticate(r, cred.user, cred.pass);
+    if (!sid_valid(cred.user, ulen, "AC")) return api_failf(r, E_AUTH, "%s", auth_failed);
     int cached = r->app->cache_accounts && cache_get(r, cred.user);
     int rc = cached ? ST_OK : r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
     if (rc == ST_NOT_FOUND) {
         (void)secret_equal(cred.pass, plen, no_token, plen);
         return api_failf(r, E_AUTH, "%s", auth_failed);
     }
-    if (rc != ST_OK)
-        return api_fail(r, rc);
-    if (!cached && r->app->cache_accounts)
-        cache_put(&r->account);
+    if (rc != ST_OK) return api_fail(r, rc);
+    if (!cached && r->app->cache_accounts) cache_put(&r->account);
     const char *token = r->account.auth_token;
     if (!secret_equal(cred.pass, plen, token, strlen(token))) {
         /* an unknown SID costs a store read: so does a wrong secret for a cached account, or the time of
          * the 401 would tell which SID is in use (measured: about 20 us on loopback) */
-        if (cached)
-            (void)r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
+        if (cached) (void)r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
         return api_failf(r, E_AUTH, "%s", auth_failed);
     }
     r->credential_sid = r->account.sid;
@@ -146,8 +141,7 @@ static int dispatch_request(struct req *r, const char *authorization)
 {
     const struct route *rt = NULL;
     handler_fn fn = NULL;
-    if (!r->authenticated && authenticate(r, authorization) != 0)
-        return 0;
+    if (!r->authenticated && authenticate(r, authorization) != 0) return 0;
     switch (r->input_error) {
     case INPUT_TOO_LARGE:
         return resp_error_status(r, 413, E_INVALID_PARAM, "Request body too large");
@@ -176,10 +170,8 @@ static int dispatch_request(struct req *r, const char *authorization)
             r->service_sid = r->param[0];
         }
         int err = runner_resolve_service(r);
-        if (err == ST_NOT_FOUND || err == E_NOT_FOUND)
-            return resp_not_found(r);
-        if (err)
-            return resp_store_error(r, err);
+        if (err == ST_NOT_FOUND || err == E_NOT_FOUND) return resp_not_found(r);
+        if (err) return resp_store_error(r, err);
     }
     return fn(r);
 }
@@ -187,8 +179,7 @@ static int dispatch_request(struct req *r, const char *authorization)
 /* The account's own request counter (its view of /metrics), once the answer is final. */
 static void count_account_request(struct req *r)
 {
-    if (!r->credential_sid)
-        return;   /* not authenticated: server-wide counters only */
+    if (!r->credential_sid) return; /* not authenticated: server-wide counters only */
     metrics_account_request(metrics_account_slot(r->account.sid), r->route_idx,
                             r->method ? __builtin_ctz((unsigned)r->method) : 4, r->status ? r->status : 500);
 }
@@ -208,14 +199,13 @@ int api_dispatch(struct req *r, const char *authorization)
         r->on_complete = counted_complete;
     }
     int deferred = dispatch_request(r, authorization);
-    if (!deferred)
-        count_account_request(r);
+    if (!deferred) count_account_request(r);
     return deferred;
 }
 
 int api_route_names(const char *const **out)
 {
-    static const char **names;   /* built once, at start-up, for the process's life */
+    static const char **names; /* built once, at start-up, for the process's life */
     static int n;
     if (!names) {
         int count = 0;
@@ -229,13 +219,12 @@ int api_route_names(const char *const **out)
                 size_t len = strlen(prefix) + strlen(rt->pattern) + 1;
                 char *name = malloc(len);
                 if (!name)
-                    return -1;   /* start-up is failing: the few bytes built so far go with the process */
+                    return -1; /* start-up is failing: the few bytes built so far go with the process */
                 snprintf(name, len, "%s%s", prefix, rt->pattern);
                 built[i] = name;
             }
         }
-        if (!built)
-            return -1;
+        if (!built) return -1;
         names = built;
         n = count;
     }
@@ -246,8 +235,7 @@ int api_route_names(const char *const **out)
 /* An admin credential: "Bearer <token>" or Basic "admin:<token>". 1 for one (*token set), else 0. */
 static int admin_credential(const char *authorization, struct basic_cred *cred, const char **token)
 {
-    if (!authorization)
-        return 0;
+    if (!authorization) return 0;
     if (strncasecmp(authorization, "Bearer ", 7) == 0) {
         const char *t = authorization + 7;
         while (*t == ' ')
@@ -274,8 +262,7 @@ int api_metrics(struct req *r, const char *authorization)
             return resp_error(r, E_AUTH, "Authenticate");
         server_wide = 1;
     }
-    if (!server_wide && authenticate(r, authorization) != 0)
-        return 0;
+    if (!server_wide && authenticate(r, authorization) != 0) return 0;
     buf_reset(&r->out);
     if (server_wide)
         metrics_render(&r->out, r->app->hooks ? (long long)hook_client_outbox_depth(r->app->hooks) : 0,
@@ -298,13 +285,11 @@ static int job_apply(struct store_conn *c, struct write_job *job)
 static void job_undone(struct store_conn *c, struct write_job *job)
 {
     struct req *r = (struct req *)((char *)job - offsetof(struct req, job));
-    if (!r->service_sid)
-        return;
+    if (!r->service_sid) return;
     struct service sv;
     struct arena a;
     arena_init(&a);
-    if (c->ops->service_get(c, r->account.sid, r->service_sid, &a, &sv) == ST_NOT_FOUND)
-        resp_not_found(r);
+    if (c->ops->service_get(c, r->account.sid, r->service_sid, &a, &sv) == ST_NOT_FOUND) resp_not_found(r);
     arena_free(&a);
 }
 
@@ -312,12 +297,9 @@ static void job_complete(struct write_job *job, int committed, int store_result)
 {
     struct req *r = (struct req *)((char *)job - offsetof(struct req, job));
     /* a change that did not commit must not be acknowledged */
-    if (!committed && r->status < 300)
-        resp_store_error(r, store_result);
-    if (committed && r->accounts_changed)
-        api_accounts_changed();
-    if (committed && r->events_queued && r->app->hooks)
-        hook_client_kick(r->app->hooks);
+    if (!committed && r->status < 300) resp_store_error(r, store_result);
+    if (committed && r->accounts_changed) api_accounts_changed();
+    if (committed && r->events_queued && r->app->hooks) hook_client_kick(r->app->hooks);
     r->on_complete(r);
 }
 
@@ -336,10 +318,8 @@ int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), 
 
 int api_deleted(struct req *r, int store_result)
 {
-    if (store_result == ST_NOT_FOUND)
-        return api_fail(r, E_NOT_FOUND);
-    if (store_result != ST_OK)
-        return api_fail(r, store_result);
+    if (store_result == ST_NOT_FOUND) return api_fail(r, E_NOT_FOUND);
+    if (store_result != ST_OK) return api_fail(r, store_result);
     r->status = 204;
     buf_reset(&r->out);
     return 0;
@@ -378,4 +358,3 @@ const char *api_base(struct req *r, size_t *len)
     *len = r->base_len;
     return r->base;
 }
-

@@ -35,52 +35,62 @@ enum field_type {
 };
 
 struct op_field {
-    const char *name;        /* "friendly_name" */
-    unsigned char type;      /* enum field_type */
-    unsigned char nullable;  /* the spec allows null */
-    char prefix[3];          /* "US" when the spec gives a SID pattern, "*" for any prefix; else "" */
+    const char *name;       /* "friendly_name" */
+    unsigned char type;     /* enum field_type */
+    unsigned char nullable; /* the spec allows null */
+    char prefix[3];         /* "US" when the spec gives a SID pattern, "*" for any prefix; else "" */
 };
 
 /* A response schema (a list's item schema for OPK_LIST); several operations share one. */
 struct op_schema {
-    const char *name;        /* "conversations.v1.service.service_user" */
-    const struct op_field *fields;   /* in the spec's `properties` order */
+    const char *name;              /* "conversations.v1.service.service_user" */
+    const struct op_field *fields; /* in the spec's `properties` order */
     unsigned char n_fields;
-    char prefix[3];          /* the SID prefix of its `sid` field; "" when it has none */
+    char prefix[3]; /* the SID prefix of its `sid` field; "" when it has none */
 };
 
 enum param_in { PIN_PATH, PIN_QUERY, PIN_BODY, PIN_HEADER };
 
 /* OPP_SID: a string with a SID pattern (prefix set); OPP_ARRAY: a repeated string; OPP_ENUM_ARRAY: a repeated
  * value from choices. Attributes-style JSON strings are OPP_STRING: the spec does not mark them. */
-enum op_param_kind { OPP_STRING, OPP_SID, OPP_BOOL, OPP_INT, OPP_ENUM, OPP_DATE_TIME, OPP_URI, OPP_ARRAY, OPP_ENUM_ARRAY };
+enum op_param_kind {
+    OPP_STRING,
+    OPP_SID,
+    OPP_BOOL,
+    OPP_INT,
+    OPP_ENUM,
+    OPP_DATE_TIME,
+    OPP_URI,
+    OPP_ARRAY,
+    OPP_ENUM_ARRAY
+};
 
-#define PF_REQUIRED 1u   /* path parameters always */
-#define PF_MIN 2u        /* OPP_INT: min holds the spec's minimum */
-#define PF_MAX 4u        /* OPP_INT: max holds the spec's maximum */
+#define PF_REQUIRED 1u /* path parameters always */
+#define PF_MIN 2u      /* OPP_INT: min holds the spec's minimum */
+#define PF_MAX 4u      /* OPP_INT: max holds the spec's maximum */
 
 struct op_param {
-    const char *name;              /* the wire name: "FriendlyName", "X-Twilio-Webhook-Enabled" */
-    unsigned char in;              /* enum param_in */
-    unsigned char kind;            /* enum op_param_kind */
-    unsigned char flags;           /* PF_* */
-    char prefix[3];                /* OPP_SID: "RL"; else "" */
-    const char *const *choices;    /* OPP_ENUM, OPP_ENUM_ARRAY: the values, NULL-terminated; else NULL */
-    int min, max;                  /* OPP_INT, under PF_MIN / PF_MAX */
+    const char *name;           /* the wire name: "FriendlyName", "X-Twilio-Webhook-Enabled" */
+    unsigned char in;           /* enum param_in */
+    unsigned char kind;         /* enum op_param_kind */
+    unsigned char flags;        /* PF_* */
+    char prefix[3];             /* OPP_SID: "RL"; else "" */
+    const char *const *choices; /* OPP_ENUM, OPP_ENUM_ARRAY: the values, NULL-terminated; else NULL */
+    int min, max;               /* OPP_INT, under PF_MIN / PF_MAX */
 };
 
 struct op_def {
-    const char *id;                /* operationId: "UpdateServiceUser" */
-    const char *path;              /* "/v1/Services/{ChatServiceSid}/Users/{Sid}" */
-    unsigned char method;          /* enum op_method */
-    unsigned char kind;            /* enum op_kind */
-    short status;                  /* the success status: 200, 201, 204 */
-    short status_alt;              /* a second success status (202 for ConversationWithParticipants); else 0 */
-    short page_max;                /* OPK_LIST: the PageSize maximum */
-    const char *list_key;          /* OPK_LIST: the array's key in the page ("users"); else NULL */
-    char prefix[3];                /* the resource's SID prefix ("US"); "" for singletons */
-    const struct op_schema *schema;   /* the response body (a list's item); NULL for a 204 */
-    const struct op_param *params;    /* path, query and header parameters in the spec's order, then body */
+    const char *id;       /* operationId: "UpdateServiceUser" */
+    const char *path;     /* "/v1/Services/{ChatServiceSid}/Users/{Sid}" */
+    unsigned char method; /* enum op_method */
+    unsigned char kind;   /* enum op_kind */
+    short status;         /* the success status: 200, 201, 204 */
+    short status_alt;     /* a second success status (202 for ConversationWithParticipants); else 0 */
+    short page_max;       /* OPK_LIST: the PageSize maximum */
+    const char *list_key; /* OPK_LIST: the array's key in the page ("users"); else NULL */
+    char prefix[3];       /* the resource's SID prefix ("US"); "" for singletons */
+    const struct op_schema *schema; /* the response body (a list's item); NULL for a 204 */
+    const struct op_param *params;  /* path, query and header parameters in the spec's order, then body */
     unsigned char n_params;
 };
 

@@ -24,8 +24,7 @@ static int paging_read(struct req *r, int max, struct paging *pg)
 {
     struct param_value v[3];
     memset(pg, 0, sizeof(*pg));
-    if (params_read(r, &r->query, paging_params, 3, v) != 0)
-        return -1;
+    if (params_read(r, &r->query, paging_params, 3, v) != 0) return -1;
     pg->size = v[0].present ? (int)(v[0].i > max ? max : v[0].i) : (max < 50 ? max : 50);
     pg->page = v[1].present ? v[1].i : 0;
     pg->req.dir = 'a';
@@ -41,8 +40,7 @@ static int paging_read(struct req *r, int max, struct paging *pg)
             pg->req.after = pg->tok.key;
     }
     /* Page alone cannot position a keyset page: refuse it as Twilio does rather than label page 0 as N */
-    if (pg->page > 0 && !pg->has_token)
-        return api_fail(r, E_PAGE_TOKEN_REQUIRED);
+    if (pg->page > 0 && !pg->has_token) return api_fail(r, E_PAGE_TOKEN_REQUIRED);
     return 0;
 }
 
@@ -60,8 +58,7 @@ static int page_url(char *out, size_t n, struct req *r, const char *list_path, c
                     long long page, const struct pagetoken *tok)
 {
     char token[PAGETOKEN_MAX] = "";
-    if (tok && pagetoken_encode(tok, token) != 0)
-        return -1;
+    if (tok && pagetoken_encode(tok, token) != 0) return -1;
     snprintf(out, n, "%s%s?%sPageSize=%d&Page=%lld%s%s", r->app->public_url, list_path, filters, size, page,
              tok ? "&PageToken=" : "", token);
     return 0;
@@ -70,11 +67,17 @@ static int page_url(char *out, size_t n, struct req *r, const char *list_path, c
 /* The neighbours of an empty page, from its own token alone. Any key 0..2^63-1 can arrive in a token
  * (the check is not a secret), so both ends saturate: "before 2^63-1" and "after 0" already reach every
  * row, since ids start at 1 and never come near the top. */
-static long long key_succ(long long k) { return k < LLONG_MAX ? k + 1 : LLONG_MAX; }
-static long long key_pred(long long k) { return k > 0 ? k - 1 : 0; }
+static long long key_succ(long long k)
+{
+    return k < LLONG_MAX ? k + 1 : LLONG_MAX;
+}
+static long long key_pred(long long k)
+{
+    return k > 0 ? k - 1 : 0;
+}
 
-static void meta_url(struct jw *w, const char *name, struct req *r, const char *list_path, const char *filters,
-                     int size, long long page, const struct pagetoken *tok)
+static void meta_url(struct jw *w, const char *name, struct req *r, const char *list_path,
+                     const char *filters, int size, long long page, const struct pagetoken *tok)
 {
     /* the filters repeat whatever the request carried (bindings: any number of identities) */
     size_t url_max = strlen(r->app->public_url) + strlen(list_path) + strlen(filters) + PAGETOKEN_MAX + 64;
@@ -108,8 +111,7 @@ static void paging_finish(struct paging *pg, struct jw *w, struct req *r, const 
         } else if (pg->rows > 0) {
             first = pg->id[0];
         }
-        if (pg->rows > 0)
-            last = pg->id[pg->rows - 1];
+        if (pg->rows > 0) last = pg->id[pg->rows - 1];
     } else {
         has_prev = pg->has_token;
         has_next = pg->rows > pg->size;
@@ -131,8 +133,10 @@ static void paging_finish(struct paging *pg, struct jw *w, struct req *r, const 
     jw_kint(w, "page_size", pg->size);
     meta_url(w, "first_page_url", r, list_path, filters, pg->size, 0, NULL);
     if (has_prev) {
-        struct pagetoken t = {'b', shown > 0 ? first : (pg->req.dir == 'a' ? key_succ(pg->req.after) : pg->req.before)};
-        meta_url(w, "previous_page_url", r, list_path, filters, pg->size, pg->page > 0 ? pg->page - 1 : 0, &t);
+        struct pagetoken t = {
+            'b', shown > 0 ? first : (pg->req.dir == 'a' ? key_succ(pg->req.after) : pg->req.before)};
+        meta_url(w, "previous_page_url", r, list_path, filters, pg->size, pg->page > 0 ? pg->page - 1 : 0,
+                 &t);
     } else {
         jw_knull(w, "previous_page_url");
     }
@@ -151,8 +155,7 @@ int paging_list(struct req *r, int max, const char *key, const char *list_path, 
                 int (*fetch)(struct list_ctx *lc), void *extra)
 {
     struct paging pg;
-    if (paging_read(r, max, &pg) != 0)
-        return 0;
+    if (paging_read(r, max, &pg) != 0) return 0;
     struct jw w;
     api_json_begin(r, &w, 200);
     jw_obj_begin(&w);
@@ -160,8 +163,7 @@ int paging_list(struct req *r, int max, const char *key, const char *list_path, 
     jw_arr_begin(&w);
     struct list_ctx lc = {r, &w, &pg, extra};
     int rc = fetch(&lc);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
+    if (rc != ST_OK) return resp_store_error(r, rc);
     paging_finish(&pg, &w, r, list_path, filters, key);
     jw_obj_end(&w);
     return 0;

@@ -13,8 +13,8 @@ struct jw;
 #define PAGING_MAX_ROWS 101
 
 struct paging {
-    int size;            /* effective PageSize (clamped) */
-    long long page;      /* Page: client state, echoed */
+    int size;       /* effective PageSize (clamped) */
+    long long page; /* Page: client state, echoed */
     int has_token;
     struct pagetoken tok;
     struct page_req req; /* what to ask the store for */
@@ -33,11 +33,14 @@ struct list_ctx {
     struct req *r;
     struct jw *w;
     struct paging *pg;
-    void *extra;   /* the handler's own state (filters) */
+    void *extra; /* the handler's own state (filters) */
 };
 
 /* Call first in each row callback: records the row's position for paging_finish. */
-static inline void list_row_begin(struct list_ctx *lc, long long id) { paging_row(lc->pg, lc->w, id); }
+static inline void list_row_begin(struct list_ctx *lc, long long id)
+{
+    paging_row(lc->pg, lc->w, id);
+}
 
 /* A whole Read operation: reads the paging parameters (max: the operation's largest PageSize), writes
  * {"<key>": [rows...], "meta": {...}} with fetch asking the store for the page, and the meta URLs on

@@ -8,9 +8,9 @@
 #include "http/form.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "json/attrs.h"
 #include "util/sid.h"
 #include "util/text.h"
+#include "json/attrs.h"
 
 static int enum_has(const char *choices, const char *s, size_t n)
 {
@@ -18,10 +18,8 @@ static int enum_has(const char *choices, const char *s, size_t n)
     while (*p) {
         const char *bar = strchr(p, '|');
         size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && memcmp(p, s, n) == 0)
-            return 1;
-        if (!bar)
-            break;
+        if (len == n && memcmp(p, s, n) == 0) return 1;
+        if (!bar) break;
         p = bar + 1;
     }
     return 0;
@@ -29,40 +27,37 @@ static int enum_has(const char *choices, const char *s, size_t n)
 
 static int parse_int(const char *s, size_t n, long long *out)
 {
-    if (n == 0 || n > 18)
-        return -1;
+    if (n == 0 || n > 18) return -1;
     size_t i = 0;
     int neg = 0;
     if (s[0] == '-') {
         neg = 1;
         i = 1;
-        if (n == 1)
-            return -1;
+        if (n == 1) return -1;
     }
     long long v = 0;
     for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
+        if (s[i] < '0' || s[i] > '9') return -1;
         v = v * 10 + (s[i] - '0');
     }
     *out = neg ? -v : v;
     return 0;
 }
 
-static int check_one(struct req *r, const struct param_spec *sp, const char *s, size_t n, struct param_value *v)
+static int check_one(struct req *r, const struct param_spec *sp, const char *s, size_t n,
+                     struct param_value *v)
 {
     switch (sp->kind) {
     case PK_STRING:
         if (sp->max && utf8_len(s, n) > (size_t)sp->max) {
-            if (sp->too_long)
-                return api_fail(r, sp->too_long);
+            if (sp->too_long) return api_fail(r, sp->too_long);
             return api_failf(r, E_INVALID_PARAM, "%s must be at most %lld characters", sp->name, sp->max);
         }
         return 0;
     case PK_SID:
         if (!sid_valid(s, n, sp->choices))
-            return resp_error(r, E_INVALID_SID, "Invalid SID for %s: it must match ^%s[0-9a-fA-F]{32}$", sp->name,
-                              sp->choices),
+            return resp_error(r, E_INVALID_SID, "Invalid SID for %s: it must match ^%s[0-9a-fA-F]{32}$",
+                              sp->name, sp->choices),
                    -1;
         return 0;
     case PK_JSON:
@@ -105,28 +100,23 @@ int params_read_op(struct req *r, const struct form *f, const struct param_spec 
         struct param_value *v = &out[k];
         int required = (sp->flags & P_REQUIRED) || (create && (sp->flags & P_CREATE_REQUIRED));
         memset(v, 0, sizeof(*v));
-        if (!create && (sp->flags & P_CREATE_ONLY))
-            continue;
+        if (!create && (sp->flags & P_CREATE_ONLY)) continue;
         size_t count = 0;
         for (size_t i = 0; i < f->n; i++) {
             const struct form_pair *p = &f->pair[i];
-            if (strcmp(p->key, sp->name) != 0)
-                continue;
+            if (strcmp(p->key, sp->name) != 0) continue;
             /* An empty value counts as absent for a required parameter, as Twilio's gateway does. */
-            if (p->vlen == 0 && required)
-                continue;
+            if (p->vlen == 0 && required) continue;
             if (count == 0) {
                 v->s = p->val;
                 v->len = p->vlen;
             }
             if (count == 0 || (sp->flags & P_LIST)) {
                 if (p->vlen == 0 && sp->kind != PK_STRING) {
-                    if (sp->kind == PK_JSON)
-                        return api_fail(r, E_ATTRS_INVALID);
+                    if (sp->kind == PK_JSON) return api_fail(r, E_ATTRS_INVALID);
                     return api_failf(r, E_INVALID_PARAM, "Invalid value for %s", sp->name);
                 }
-                if (check_one(r, sp, p->val, p->vlen, v) != 0)
-                    return -1;
+                if (check_one(r, sp, p->val, p->vlen, v) != 0) return -1;
             }
             count++;
         }

@@ -8,37 +8,37 @@ struct req;
 struct form;
 
 enum param_kind {
-    PK_STRING,   /* free text; max is a limit in characters, too_long the error code beyond it */
-    PK_SID,      /* prefix followed by 32 hex digits; malformed: 400 / 20423 */
-    PK_JSON,     /* JSON text (Attributes): 50304 when unparsable, 50303 when too long */
-    PK_BOOL,     /* "true" | "false", in any case */
-    PK_INT,      /* decimal integer in [min, max] */
-    PK_ENUM,     /* one of the '|'-separated values in choices */
+    PK_STRING, /* free text; max is a limit in characters, too_long the error code beyond it */
+    PK_SID,    /* prefix followed by 32 hex digits; malformed: 400 / 20423 */
+    PK_JSON,   /* JSON text (Attributes): 50304 when unparsable, 50303 when too long */
+    PK_BOOL,   /* "true" | "false", in any case */
+    PK_INT,    /* decimal integer in [min, max] */
+    PK_ENUM,   /* one of the '|'-separated values in choices */
 };
 
 #define P_REQUIRED 1u
-#define P_LIST 2u   /* repeated key: every value is checked; see param_value.n */
+#define P_LIST 2u /* repeated key: every value is checked; see param_value.n */
 /* Required when read for a create only (params_read_op): one table serves create and update. */
 #define P_CREATE_REQUIRED 4u
-#define P_CREATE_ONLY 8u   /* params_read_op: not read for an update */
-#define P_NO_SLOT 16u      /* a family's table (api/runner.h): checked here, used by a hook, no slot */
+#define P_CREATE_ONLY 8u /* params_read_op: not read for an update */
+#define P_NO_SLOT 16u    /* a family's table (api/runner.h): checked here, used by a hook, no slot */
 
 struct param_spec {
     const char *name;
     enum param_kind kind;
     unsigned flags;
-    long long min, max;   /* PK_INT range; PK_STRING max characters (0: unlimited) */
-    int too_long;         /* PK_STRING: error code when longer than max */
-    const char *choices;  /* PK_SID prefix, PK_ENUM "a|b|c" */
-    size_t off;           /* a family's table (api/runner.h): where the value lands in the model struct */
+    long long min, max;  /* PK_INT range; PK_STRING max characters (0: unlimited) */
+    int too_long;        /* PK_STRING: error code when longer than max */
+    const char *choices; /* PK_SID prefix, PK_ENUM "a|b|c" */
+    size_t off;          /* a family's table (api/runner.h): where the value lands in the model struct */
 };
 
 struct param_value {
     int present;
-    const char *s;   /* NUL-terminated, decoded */
+    const char *s; /* NUL-terminated, decoded */
     size_t len;
-    long long i;     /* PK_INT value, PK_BOOL 0/1 */
-    size_t n;        /* P_LIST: number of values (values via form_nth) */
+    long long i; /* PK_INT value, PK_BOOL 0/1 */
+    size_t n;    /* P_LIST: number of values (values via form_nth) */
 };
 
 /* Reads n specs from f into out[n]. Returns 0, or -1 after preparing the error response in r. */

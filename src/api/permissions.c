@@ -5,8 +5,8 @@
 #include "http/form.h"
 #include "util/arena.h"
 
-#define SVC 1u    /* valid for service roles */
-#define CONV 2u   /* valid for conversation roles */
+#define SVC 1u  /* valid for service roles */
+#define CONV 2u /* valid for conversation roles */
 
 static const struct {
     const char *name;
@@ -60,21 +60,20 @@ int role_type_parse(const char *s, size_t n, enum role_type *out)
     return 0;
 }
 
-char *permissions_json(const struct form *f, const char *key, enum role_type t, struct arena *a, const char **bad)
+char *permissions_json(const struct form *f, const char *key, enum role_type t, struct arena *a,
+                       const char **bad)
 {
     /* Valid names are ASCII letters only, so the array needs no escaping; its size is bounded by the
      * form: every name at most once, each with quotes and a comma. */
     size_t cap = 3;
     for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->pair[i].key, key) == 0)
-            cap += f->pair[i].vlen + 3;
+        if (strcmp(f->pair[i].key, key) == 0) cap += f->pair[i].vlen + 3;
     char *out = arena_alloc(a, cap);
     size_t len = 0;
     out[len++] = '[';
     for (size_t i = 0; i < f->n; i++) {
         const struct form_pair *p = &f->pair[i];
-        if (strcmp(p->key, key) != 0)
-            continue;
+        if (strcmp(p->key, key) != 0) continue;
         /* an empty value beside others names no permission: refused like any other unknown name */
         if (p->vlen == 0 || !permission_valid(p->val, p->vlen, t)) {
             *bad = p->val;
@@ -84,10 +83,8 @@ char *permissions_json(const struct form *f, const char *key, enum role_type t, 
         for (size_t j = 0; j < i && !dup; j++)
             dup = strcmp(f->pair[j].key, key) == 0 && f->pair[j].vlen == p->vlen &&
                   memcmp(f->pair[j].val, p->val, p->vlen) == 0;
-        if (dup)
-            continue;
-        if (len > 1)
-            out[len++] = ',';
+        if (dup) continue;
+        if (len > 1) out[len++] = ',';
         out[len++] = '"';
         memcpy(out + len, p->val, p->vlen);
         len += p->vlen;

@@ -14,7 +14,7 @@
 #include "webhook/client.h"
 
 struct pre_run {
-    struct pre_call call;   /* first: the client hands it back */
+    struct pre_call call; /* first: the client hands it back */
     struct req *r;
     const char *event;
     const struct webhook_target *targets;
@@ -29,7 +29,7 @@ struct pre_run {
 struct pre_log_job {
     struct write_job job;
     struct webhook_log_entry e;
-    struct buf strings;   /* the URL, NUL, the error, NUL: e points into it */
+    struct buf strings; /* the URL, NUL, the error, NUL: e points into it */
 };
 
 /* Room for the longest stored URL (2,048 bytes today; a row written before the byte limit may hold
@@ -52,8 +52,7 @@ static void pre_log_complete(struct write_job *job, int committed, int store_res
 static void log_call(struct pre_run *pr, const char *outcome)
 {
     struct pre_log_job *lj = calloc(1, sizeof(*lj));
-    if (!lj)
-        return;
+    if (!lj) return;
     const struct pre_call *pc = &pr->call;
     size_t ulen = strlen(pc->url), elen = strlen(pc->error);
     buf_init(&lj->strings, PRE_LOG_STRINGS_MAX);
@@ -90,8 +89,7 @@ static void call_next(struct pre_run *pr);
 static void take_fields(struct pre_run *pr)
 {
     struct pre_call *pc = &pr->call;
-    if (!pr->fields || pr->fields->n == 0 || pc->body.len == 0)
-        return;
+    if (!pr->fields || pr->fields->n == 0 || pc->body.len == 0) return;
     json_t *root = json_loadb(pc->body.p, pc->body.len, 0, NULL);
     if (!json_is_object(root)) {
         json_decref(root);
@@ -130,7 +128,8 @@ static void on_call_done(struct pre_call *pc)
     buf_free(&pc->body);
     if (!proceed) {
         if (pc->outcome == PRE_HTTP_STATUS)
-            resp_error_status(r, r->app->veto_status, E_WEBHOOK_VETO, "Webhook disabled processing of command");
+            resp_error_status(r, r->app->veto_status, E_WEBHOOK_VETO,
+                              "Webhook disabled processing of command");
         else
             resp_error_status(r, r->app->veto_status, E_WEBHOOK_VETO,
                               "Webhook disabled processing of command: the pre-event webhook did not answer");
@@ -144,8 +143,7 @@ static void call_next(struct pre_run *pr)
 {
     struct req *r = pr->r;
     if (pr->next == pr->n) {
-        if (pr->proceed(r, pr->value) == 0)
-            r->on_complete(r);   /* it answered without a write (an error) */
+        if (pr->proceed(r, pr->value) == 0) r->on_complete(r); /* it answered without a write (an error) */
         return;
     }
     const struct webhook_target *t = &pr->targets[pr->next++];

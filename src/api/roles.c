@@ -7,10 +7,10 @@
 #include "api/families.h"
 #include "api/permissions.h"
 #include "http/request.h"
-#include "json/jw.h"
 #include "store/account_store.h"
+#include "json/jw.h"
 
-#define ROLE_NAME_MAX 64   /* [SPEC] "up to 64 characters" */
+#define ROLE_NAME_MAX 64 /* [SPEC] "up to 64 characters" */
 #define RL(m) offsetof(struct role, m)
 
 enum { R_FRIENDLY_NAME, R_TYPE, R_PERMISSION, R__COUNT };
@@ -35,7 +35,7 @@ static const struct field fields[] = {
     {"chat_service_sid", FK_CHARS, RL(service_sid), NULL},
     {"friendly_name", FK_STR, RL(friendly_name), NULL},
     {"type", FK_FN, 0, render_type},
-    {"permissions", FK_RAW, RL(permissions), NULL},   /* a JSON array Parley wrote itself */
+    {"permissions", FK_RAW, RL(permissions), NULL}, /* a JSON array Parley wrote itself */
     {"date_created", FK_DATE, RL(date_created), NULL},
     {"date_updated", FK_DATE, RL(date_updated), NULL},
     {"url", FK_URL, 0, NULL},
@@ -52,8 +52,7 @@ static int permissions_of(struct req *r, struct role *ro)
 static int check_create(struct req *r, void *row, const struct param_value *v)
 {
     struct role *ro = row;
-    if (role_type_parse(v[R_TYPE].s, v[R_TYPE].len, &ro->type) != 0)
-        return E_INVALID_ROLE_TYPE;
+    if (role_type_parse(v[R_TYPE].s, v[R_TYPE].len, &ro->type) != 0) return E_INVALID_ROLE_TYPE;
     return permissions_of(r, ro);
 }
 
@@ -69,17 +68,27 @@ static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
     return c->ops->role_get(c, r->service_sid, sid, &r->arena, out);
 }
 
-static int insert(struct store_conn *c, struct req *r, void *row) { return c->ops->role_insert(c, row); }
-static int update(struct store_conn *c, struct req *r, const void *row) { return c->ops->model->role_update(c, row); }
+static int insert(struct store_conn *c, struct req *r, void *row)
+{
+    return c->ops->role_insert(c, row);
+}
+static int update(struct store_conn *c, struct req *r, const void *row)
+{
+    return c->ops->model->role_update(c, row);
+}
 
 static int del(struct store_conn *c, struct req *r, const char *sid)
 {
     return c->ops->model->role_delete(c, r->service_sid, sid);
 }
 
-static int list_row(void *ctx, const struct role *ro) { return runner_list_row(ctx, ro); }
+static int list_row(void *ctx, const struct role *ro)
+{
+    return runner_list_row(ctx, ro);
+}
 
-static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p, void *ctx)
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
+                void *ctx)
 {
     return c->ops->role_list(c, r->service_sid, p, list_row, ctx);
 }
@@ -110,8 +119,23 @@ const struct family roles_family = {
 };
 
 /* The route table's entry points (api/routes.c). */
-int roles_list(struct req *r) { return run_list(r, &roles_family); }
-int roles_create(struct req *r) { return run_create(r, &roles_family); }
-int roles_fetch(struct req *r) { return run_fetch(r, &roles_family); }
-int roles_update(struct req *r) { return run_update(r, &roles_family); }
-int roles_delete(struct req *r) { return run_delete(r, &roles_family); }
+int roles_list(struct req *r)
+{
+    return run_list(r, &roles_family);
+}
+int roles_create(struct req *r)
+{
+    return run_create(r, &roles_family);
+}
+int roles_fetch(struct req *r)
+{
+    return run_fetch(r, &roles_family);
+}
+int roles_update(struct req *r)
+{
+    return run_update(r, &roles_family);
+}
+int roles_delete(struct req *r)
+{
+    return run_delete(r, &roles_family);
+}

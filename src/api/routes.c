@@ -8,7 +8,10 @@
 
 /* /v1/Services/{ChatServiceSid}/X is X of that service: the twin of each ROUTE_TWIN row. A segment that is
  * no service SID is no route (404); whether the service is the caller's is the runner's parent chain. */
-static int service_segment(const char *s, size_t n) { return sid_valid(s, n, "IS"); }
+static int service_segment(const char *s, size_t n)
+{
+    return sid_valid(s, n, "IS");
+}
 
 const struct route_mount api_mount = {"/Services/{}", service_segment};
 
@@ -25,7 +28,8 @@ const struct route api_routes[] = {
     {"/Services", 0, services_list, services_create, NULL},
     {"/Services/{}", ROUTE_SERVICE, services_fetch, NULL, services_delete},
     {"/Services/{}/Configuration", ROUTE_RUNNER, service_config_fetch, service_config_update, NULL},
-    {"/Services/{}/Configuration/Notifications", ROUTE_RUNNER, notifications_fetch, notifications_update, NULL},
+    {"/Services/{}/Configuration/Notifications", ROUTE_RUNNER, notifications_fetch, notifications_update,
+     NULL},
     {"/Services/{}/Bindings", ROUTE_RUNNER, bindings_list, NULL, NULL},
     {"/Services/{}/Bindings/{}", ROUTE_RUNNER, bindings_fetch, NULL, bindings_delete},
     {"/Credentials", ROUTE_RUNNER, credentials_list, credentials_create, NULL},

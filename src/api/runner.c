@@ -9,9 +9,9 @@
 #include "api/api.h"
 #include "api/fail.h"
 #include "api/paging.h"
-#include "json/jw.h"
 #include "util/sid.h"
 #include "util/timefmt.h"
+#include "json/jw.h"
 
 #define AT(row, off) ((char *)(row) + (off))
 
@@ -37,8 +37,7 @@ int runner_resolve_service(struct req *r)
         r->service_sid = r->account.default_service_sid;
         return 0;
     }
-    if (!sid_valid(r->service_sid, strlen(r->service_sid), "IS"))
-        return E_NOT_FOUND;
+    if (!sid_valid(r->service_sid, strlen(r->service_sid), "IS")) return E_NOT_FOUND;
     struct service sv;
     return r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
 }
@@ -55,12 +54,10 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
     }
     if (f->parent != PARENT_ACCOUNT) {
         int err = runner_resolve_service(r);
-        if (err)
-            return err;
+        if (err) return err;
     }
     *sid = f->singleton ? NULL : r->param[at];
-    if (*sid && !f->alt_key && !sid_valid(*sid, r->param_len[at], f->prefix))
-        return E_NOT_FOUND;
+    if (*sid && !f->alt_key && !sid_valid(*sid, r->param_len[at], f->prefix)) return E_NOT_FOUND;
     return 0;
 }
 
@@ -149,12 +146,14 @@ static struct runner_job *job_new(struct req *r, const struct family *f, void *r
     job->f = f;
     job->row = row;
     job->key = key;
-    if (n)
-        memcpy(job->v, v, n * sizeof(job->v[0]));
+    if (n) memcpy(job->v, v, n * sizeof(job->v[0]));
     return job;
 }
 
-static int int_slot(const struct param_spec *sp) { return sp->kind == PK_BOOL || sp->kind == PK_INT; }
+static int int_slot(const struct param_spec *sp)
+{
+    return sp->kind == PK_BOOL || sp->kind == PK_INT;
+}
 
 /* The present parameters into their slots; absent strings stay NULL, absent numbers -1. */
 static void *row_from(struct req *r, const struct family *f, const struct param_value *v)
@@ -163,25 +162,21 @@ static void *row_from(struct req *r, const struct family *f, const struct param_
     memset(row, 0, f->row_size);
     for (size_t i = 0; i < f->n_params; i++) {
         const struct param_spec *sp = &f->params[i];
-        if (sp->flags & P_NO_SLOT)
-            continue;
+        if (sp->flags & P_NO_SLOT) continue;
         if (int_slot(sp))
             *(int *)AT(row, sp->off) = v[i].present ? (int)v[i].i : -1;
         else
             *(const char **)AT(row, sp->off) = v[i].present ? v[i].s : NULL;
     }
-    if (f->singleton)
-        return row;   /* only the parameters: an update merges them into the stored row */
+    if (f->singleton) return row; /* only the parameters: an update merges them into the stored row */
     snprintf(AT(row, f->account_off), SID_LEN + 1, "%s", r->account.sid);
-    if (f->parent != PARENT_ACCOUNT)
-        snprintf(AT(row, f->service_off), SID_LEN + 1, "%s", r->service_sid);
+    if (f->parent != PARENT_ACCOUNT) snprintf(AT(row, f->service_off), SID_LEN + 1, "%s", r->service_sid);
     return row;
 }
 
-
 static int read_params(struct req *r, const struct family *f, int create, struct param_value *v)
 {
-    if (f->n_params > RUNNER_MAX_PARAMS)   /* a descriptor error; tests/unit/test_families.c rules it out */
+    if (f->n_params > RUNNER_MAX_PARAMS) /* a descriptor error; tests/unit/test_families.c rules it out */
         return fail(r, ST_ERROR);
     return params_read_op(r, &r->body, f->params, f->n_params, v, create);
 }
@@ -193,10 +188,8 @@ int run_fetch(struct req *r, const struct family *f)
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     void *row = err ? NULL : arena_alloc(&r->arena, f->row_size);
-    if (!err)
-        err = f->store.get(r->db, r, sid, row);
-    if (err)
-        return refuse(r, err);
+    if (!err) err = f->store.get(r->db, r, sid, row);
+    if (err) return refuse(r, err);
     respond(r, f, f->op_fetch, row);
     return 0;
 }
@@ -212,16 +205,12 @@ static int apply_create(struct store_conn *c, struct req *r)
     *(long long *)AT(row, f->created_off) = now;
     *(long long *)AT(row, f->updated_off) = now;
     int err = f->before_insert ? f->before_insert(c, r, row, job->v) : 0;
-    if (!err)
-        err = f->store.insert(c, r, row);
+    if (!err) err = f->store.insert(c, r, row);
     if (err == ST_IN_USE && f->parent != PARENT_ACCOUNT)
-        err = E_NOT_FOUND;   /* the service was deleted after the parent chain found it */
-    if (err == ST_CONFLICT && f->conflict)
-        err = f->conflict;
-    if (!err && f->post_event)
-        err = f->post_event(c, r, OPK_CREATE, row);
-    if (err)
-        return fail(r, err);
+        err = E_NOT_FOUND; /* the service was deleted after the parent chain found it */
+    if (err == ST_CONFLICT && f->conflict) err = f->conflict;
+    if (!err && f->post_event) err = f->post_event(c, r, OPK_CREATE, row);
+    if (err) return fail(r, err);
     respond(r, f, f->op_create, row);
     return 0;
 }
@@ -231,14 +220,11 @@ int run_create(struct req *r, const struct family *f)
     const char *sid;
     struct param_value v[RUNNER_MAX_PARAMS];
     int err = resolve_parents(r, f, &sid);
-    if (err)
-        return refuse(r, err);
-    if (read_params(r, f, 1, v) != 0)
-        return 0;
+    if (err) return refuse(r, err);
+    if (read_params(r, f, 1, v) != 0) return 0;
     void *row = row_from(r, f, v);
     err = f->check_create ? f->check_create(r, row, v) : 0;
-    if (err)
-        return refuse(r, err);
+    if (err) return refuse(r, err);
     sid_new(AT(row, f->sid_off), f->prefix);
     return api_write(r, apply_create, job_new(r, f, row, NULL, v));
 }
@@ -250,8 +236,7 @@ static void merge(const struct family *f, const void *row, void *stored)
 {
     for (size_t i = 0; i < f->n_params; i++) {
         const struct param_spec *sp = &f->params[i];
-        if (sp->flags & P_NO_SLOT)
-            continue;
+        if (sp->flags & P_NO_SLOT) continue;
         if (int_slot(sp)) {
             if (*(const int *)AT(row, sp->off) >= 0)
                 *(int *)AT(stored, sp->off) = *(const int *)AT(row, sp->off);
@@ -267,11 +252,9 @@ static int proposal(struct store_conn *c, struct req *r, const struct runner_job
     const struct family *f = job->f;
     void *stored = arena_alloc(&r->arena, f->row_size);
     int err = f->store.get(c, r, job->key, stored);
-    if (err)
-        return err;
+    if (err) return err;
     merge(f, job->row, stored);
-    if (f->before_update && (err = f->before_update(c, r, stored, job->v)) != 0)
-        return err;
+    if (f->before_update && (err = f->before_update(c, r, stored, job->v)) != 0) return err;
     *out = stored;
     return 0;
 }
@@ -282,18 +265,15 @@ static int apply_update(struct store_conn *c, struct req *r)
     const struct family *f = job->f;
     void *stored;
     int err = proposal(c, r, job, &stored);
-    if (err)
-        return fail(r, err);
+    if (err) return fail(r, err);
     /* date_updated only moves forward, even when two updates fall in one millisecond */
     if (!f->singleton) {
         long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
         *updated = t > *updated ? t : *updated + 1;
     }
     err = f->store.update(c, r, stored);
-    if (!err && f->post_event)
-        err = f->post_event(c, r, OPK_UPDATE, stored);
-    if (err)
-        return fail(r, err);
+    if (!err && f->post_event) err = f->post_event(c, r, OPK_UPDATE, stored);
+    if (err) return fail(r, err);
     respond(r, f, f->op_update, stored);
     return 0;
 }
@@ -302,20 +282,21 @@ int runner_update_proposal(struct req *r, void **out)
 {
     const struct runner_job *job = r->ctx;
     int err = proposal(r->db, r, job, out);
-    if (!err && !job->f->singleton)
-        *(long long *)AT(*out, job->f->updated_off) = time_now_ms();
+    if (!err && !job->f->singleton) *(long long *)AT(*out, job->f->updated_off) = time_now_ms();
     return err;
 }
 
-int runner_update_write(struct req *r) { return api_write(r, apply_update, r->ctx); }
+int runner_update_write(struct req *r)
+{
+    return api_write(r, apply_update, r->ctx);
+}
 
 int run_update(struct req *r, const struct family *f)
 {
     const char *sid;
     struct param_value v[RUNNER_MAX_PARAMS];
     int err = resolve_parents(r, f, &sid);
-    if (err)
-        return refuse(r, err);
+    if (err) return refuse(r, err);
     int bad = read_params(r, f, 0, v) != 0;
     if (!bad && params_count_present(v, f->n_params) == 0) {
         resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
@@ -325,19 +306,15 @@ int run_update(struct req *r, const struct family *f)
         /* a missing resource outranks a parameter error (validation order, docs/DECISIONS.md), checked
          * only here so that a valid update pays nothing for it */
         void *row = arena_alloc(&r->arena, f->row_size);
-        if (f->store.get(r->db, r, sid, row) == ST_NOT_FOUND)
-            resp_not_found(r);
+        if (f->store.get(r->db, r, sid, row) == ST_NOT_FOUND) resp_not_found(r);
         return 0;
     }
     err = f->check_update ? f->check_update(r, v) : 0;
-    if (err)
-        return refuse(r, err);
+    if (err) return refuse(r, err);
     r->ctx = job_new(r, f, row_from(r, f, v), sid, v);
     err = f->pre_update ? f->pre_update(r) : 0;
-    if (err == RUNNER_SUSPENDED)
-        return 1;
-    if (err)
-        return refuse(r, err);
+    if (err == RUNNER_SUSPENDED) return 1;
+    if (err) return refuse(r, err);
     return runner_update_write(r);
 }
 
@@ -348,8 +325,7 @@ static int apply_delete(struct store_conn *c, struct req *r)
     const struct runner_job *job = r->ctx;
     int err = job->f->store.del(c, r, job->key);
     /* still referenced (a role held by a user); the message is the dictionary title */
-    if (err == ST_IN_USE)
-        return fail(r, E_CONFLICT);
+    if (err == ST_IN_USE) return fail(r, E_CONFLICT);
     return api_deleted(r, err);
 }
 
@@ -357,8 +333,7 @@ int run_delete(struct req *r, const struct family *f)
 {
     const char *sid;
     int err = resolve_parents(r, f, &sid);
-    if (err)
-        return refuse(r, err);
+    if (err) return refuse(r, err);
     return api_write(r, apply_delete, job_new(r, f, NULL, sid, NULL));
 }
 
@@ -391,18 +366,14 @@ int run_list(struct req *r, const struct family *f)
 {
     const char *sid;
     int err = resolve_parents(r, f, &sid);
-    if (err)
-        return refuse(r, err);
+    if (err) return refuse(r, err);
     struct run_list_ctx rl = {f, {NULL, ""}};
     if (f->list_filter) {
         struct param_value v[RUNNER_MAX_PARAMS];
-        if (f->n_list_params > RUNNER_MAX_PARAMS)
-            return refuse(r, ST_ERROR);
-        if (params_read(r, &r->query, f->list_params, f->n_list_params, v) != 0)
-            return 0;
+        if (f->n_list_params > RUNNER_MAX_PARAMS) return refuse(r, ST_ERROR);
+        if (params_read(r, &r->query, f->list_params, f->n_list_params, v) != 0) return 0;
         err = f->list_filter(r, v, &rl.filter);
-        if (err)
-            return refuse(r, err);
+        if (err) return refuse(r, err);
     }
     char path[LIST_PATH_MAX];
     if (f->parent == PARENT_TWIN) {

@@ -19,15 +19,15 @@ struct page_req;
 
 /* How one response key is read from the model struct at off. */
 enum field_kind {
-    FK_CHARS,       /* an inline char array (a SID): always a string */
-    FK_CHARS_NULL,  /* the same, "" rendered as null */
-    FK_STR,         /* char *: NULL rendered as null */
-    FK_RAW,         /* char *: JSON text Parley wrote itself, copied as is */
-    FK_DATE,        /* long long milliseconds: ISO 8601 */
-    FK_NULL,        /* always null (off unused): is_online where no SDK connections exist */
-    FK_BOOL,        /* int: true or false */
-    FK_URL,         /* the resource's own absolute URL (off unused) */
-    FK_FN,          /* the odd one: fn writes the value (the key is already written) */
+    FK_CHARS,      /* an inline char array (a SID): always a string */
+    FK_CHARS_NULL, /* the same, "" rendered as null */
+    FK_STR,        /* char *: NULL rendered as null */
+    FK_RAW,        /* char *: JSON text Parley wrote itself, copied as is */
+    FK_DATE,       /* long long milliseconds: ISO 8601 */
+    FK_NULL,       /* always null (off unused): is_online where no SDK connections exist */
+    FK_BOOL,       /* int: true or false */
+    FK_URL,        /* the resource's own absolute URL (off unused) */
+    FK_FN,         /* the odd one: fn writes the value (the key is already written) */
 };
 
 struct field {
@@ -65,20 +65,21 @@ struct family_store {
 #define RUNNER_MAX_PARAMS 16
 
 struct family {
-    const char *segment;           /* "Credentials": the path segment after the parent */
-    char prefix[3];                /* "CR": a path SID of another shape is no such resource... */
-    int alt_key;                   /* ...unless 1: the key may be an identity, which store.get resolves */
-    int singleton;                 /* 1: no SID of its own, the parent's one row of settings (fetch and
-                                    * update only; store.get gets a NULL key); it has no dates */
+    const char *segment; /* "Credentials": the path segment after the parent */
+    char prefix[3];      /* "CR": a path SID of another shape is no such resource... */
+    int alt_key;         /* ...unless 1: the key may be an identity, which store.get resolves */
+    int singleton;       /* 1: no SID of its own, the parent's one row of settings (fetch and
+                          * update only; store.get gets a NULL key); it has no dates */
     enum family_parent parent;
-    size_t row_size;               /* sizeof the model struct */
-    size_t sid_off, account_off;   /* offsetof the model's sid and account_sid (char arrays) */
-    size_t service_off;            /* PARENT_SERVICE: offsetof its service_sid; else unused */
-    size_t id_off, updated_off, created_off;   /* offsetof id (keyset position) and the two dates */
-    const struct field *fields;    /* in the spec's order (tests/unit/test_families.c checks it) */
+    size_t row_size;                         /* sizeof the model struct */
+    size_t sid_off, account_off;             /* offsetof the model's sid and account_sid (char arrays) */
+    size_t service_off;                      /* PARENT_SERVICE: offsetof its service_sid; else unused */
+    size_t id_off, updated_off, created_off; /* offsetof id (keyset position) and the two dates */
+    const struct field *fields;              /* in the spec's order (tests/unit/test_families.c checks it) */
     size_t n_fields;
-    /* create and update read one table, P_CREATE_REQUIRED marking what create requires. Each value lands at its spec's off: strings as char *, PK_BOOL and PK_INT as
-     * int (-1 when absent: the store leaves it unchanged on update). */
+    /* create and update read one table, P_CREATE_REQUIRED marking what create requires. Each value lands at
+     * its spec's off: strings as char *, PK_BOOL and PK_INT as int (-1 when absent: the store leaves it
+     * unchanged on update). */
     const struct param_spec *params;
     size_t n_params;
     /* the family's rows of the generated table (&ops_table[OPID_…]); NULL for one it does not serve */
@@ -87,7 +88,7 @@ struct family {
     /* a list's query filters, read before list_filter turns their values into the store's filter */
     const struct param_spec *list_params;
     size_t n_list_params;
-    int conflict;                  /* the Twilio code of an insert a uniqueness rule refuses; 0: a store error */
+    int conflict; /* the Twilio code of an insert a uniqueness rule refuses; 0: a store error */
     /* hooks, NULL when the family has none; each returns 0 or the failure value (a Twilio code, or a
      * store result) that the runner answers with. v holds the parameters as read (P_NO_SLOT ones too). */
     int (*list_filter)(struct req *r, const struct param_value *v, struct list_filter *out);

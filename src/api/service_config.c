@@ -7,8 +7,8 @@
 
 #include "api/api.h"
 #include "api/families.h"
-#include "json/jw.h"
 #include "store/account_store.h"
+#include "json/jw.h"
 
 /* ---- configuration ---- */
 
@@ -27,7 +27,8 @@ static void render_config_links(struct jw *w, const void *row, struct req *r)
 {
     const struct service_config *cfg = row;
     char url[480];
-    int n = snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration", r->app->public_url, cfg->service_sid);
+    int n =
+        snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration", r->app->public_url, cfg->service_sid);
     jw_obj_begin(w);
     snprintf(url + n, sizeof(url) - (size_t)n, "/Notifications");
     jw_kstr(w, "notifications", url);
@@ -51,26 +52,23 @@ static const struct field config_fields[] = {
 static int take_role(struct store_conn *c, struct req *r, const struct param_value *v, enum role_type type,
                      char out[SID_LEN + 1])
 {
-    if (!v->present)
-        return 0;
+    if (!v->present) return 0;
     struct role ro;
     int rc = c->ops->role_get(c, r->service_sid, v->s, &r->arena, &ro);
-    if (rc != ST_OK && rc != ST_NOT_FOUND)
-        return rc;
+    if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
     if (rc == ST_NOT_FOUND || ro.type != type)
         return type == ROLE_SERVICE ? E_ROLE_NOT_FOUND : E_CONVERSATION_ROLE_NOT_FOUND;
     memcpy(out, ro.sid, SID_LEN + 1);
     return 0;
 }
 
-static int config_before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
+static int config_before_update(struct store_conn *c, struct req *r, void *stored,
+                                const struct param_value *v)
 {
     struct service_config *cfg = stored;
     int err = take_role(c, r, &v[SC_CREATOR_ROLE], ROLE_CONVERSATION, cfg->conversation_creator_role_sid);
-    if (!err)
-        err = take_role(c, r, &v[SC_CONVERSATION_ROLE], ROLE_CONVERSATION, cfg->conversation_role_sid);
-    if (!err)
-        err = take_role(c, r, &v[SC_SERVICE_ROLE], ROLE_SERVICE, cfg->chat_service_role_sid);
+    if (!err) err = take_role(c, r, &v[SC_CONVERSATION_ROLE], ROLE_CONVERSATION, cfg->conversation_role_sid);
+    if (!err) err = take_role(c, r, &v[SC_SERVICE_ROLE], ROLE_SERVICE, cfg->chat_service_role_sid);
     return err;
 }
 
@@ -100,8 +98,14 @@ const struct family service_config_family = {
     .before_update = config_before_update,
 };
 
-int service_config_fetch(struct req *r) { return run_fetch(r, &service_config_family); }
-int service_config_update(struct req *r) { return run_update(r, &service_config_family); }
+int service_config_fetch(struct req *r)
+{
+    return run_fetch(r, &service_config_family);
+}
+int service_config_update(struct req *r)
+{
+    return run_update(r, &service_config_family);
+}
 
 /* ---- notifications ---- */
 
@@ -110,10 +114,18 @@ int service_config_update(struct req *r) { return run_update(r, &service_config_
 #define NOTIFICATION_TEMPLATE_MAX 1024
 #define NOTIFICATION_SOUND_MAX 256
 #define NT(m) offsetof(struct notifications, m)
-#define FLAG_PARAM(name, m) {name, PK_BOOL, 0, 0, 0, 0, NULL, NT(m)}
-#define TEMPLATE_PARAM(name, m) \
-    {name, PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL, NT(m)}
-#define SOUND_PARAM(name, m) {name, PK_STRING, 0, 0, NOTIFICATION_SOUND_MAX, E_NOTIFICATION_SOUND_TOO_LONG, NULL, NT(m)}
+#define FLAG_PARAM(name, m)                                                                                  \
+    {                                                                                                        \
+        name, PK_BOOL, 0, 0, 0, 0, NULL, NT(m)                                                               \
+    }
+#define TEMPLATE_PARAM(name, m)                                                                              \
+    {                                                                                                        \
+        name, PK_STRING, 0, 0, NOTIFICATION_TEMPLATE_MAX, E_NOTIFICATION_TEMPLATE_TOO_LONG, NULL, NT(m)      \
+    }
+#define SOUND_PARAM(name, m)                                                                                 \
+    {                                                                                                        \
+        name, PK_STRING, 0, 0, NOTIFICATION_SOUND_MAX, E_NOTIFICATION_SOUND_TOO_LONG, NULL, NT(m)            \
+    }
 
 enum {
     N_LOG_ENABLED,
@@ -153,8 +165,7 @@ static const struct param_spec notification_params[N__COUNT] = {
  * shows {"enabled": false}, as Twilio renders it (docs/DECISIONS.md). */
 static void notification_text(struct jw *w, const char *key, const char *value)
 {
-    if (value)
-        jw_kstr(w, key, value);
+    if (value) jw_kstr(w, key, value);
 }
 
 static void notification_kind(struct jw *w, int enabled, const char *template, const char *sound)
@@ -172,8 +183,7 @@ static void render_new_message(struct jw *w, const void *row, struct req *r)
     jw_obj_begin(w);
     jw_kbool(w, "enabled", n->new_message_enabled);
     notification_text(w, "template", n->new_message_template);
-    if (n->new_message_badge_count_enabled)
-        jw_kbool(w, "badge_count_enabled", 1);
+    if (n->new_message_badge_count_enabled) jw_kbool(w, "badge_count_enabled", 1);
     notification_text(w, "sound", n->new_message_sound);
     if (n->new_message_with_media_enabled || n->new_message_with_media_template) {
         jw_key(w, "with_media");
@@ -232,5 +242,11 @@ const struct family notifications_family = {
     .store = {.get = notifications_get, .update = notifications_put},
 };
 
-int notifications_fetch(struct req *r) { return run_fetch(r, &notifications_family); }
-int notifications_update(struct req *r) { return run_update(r, &notifications_family); }
+int notifications_fetch(struct req *r)
+{
+    return run_fetch(r, &notifications_family);
+}
+int notifications_update(struct req *r)
+{
+    return run_update(r, &notifications_family);
+}

@@ -11,12 +11,12 @@
 #include "api/paging.h"
 #include "api/params.h"
 #include "http/response.h"
-#include "json/jw.h"
 #include "store/account_store.h"
 #include "store/writer.h"
 #include "util/log.h"
 #include "util/sid.h"
 #include "util/timefmt.h"
+#include "json/jw.h"
 
 struct default_role {
     const char *name;
@@ -37,7 +37,8 @@ static const struct default_role default_roles[4] = {
      "\"editAnyMessageAttributes\",\"editAnyParticipantAttributes\",\"deleteAnyMessage\","
      "\"editNotificationLevel\"]"},
     {"channel user", ROLE_CONVERSATION,
-     "[\"sendMessage\",\"sendMediaMessage\",\"leaveConversation\",\"editOwnMessage\",\"editOwnMessageAttributes\","
+     "[\"sendMessage\",\"sendMediaMessage\",\"leaveConversation\",\"editOwnMessage\","
+     "\"editOwnMessageAttributes\","
      "\"deleteOwnMessage\",\"editOwnParticipantAttributes\",\"editNotificationLevel\"]"},
 };
 
@@ -78,8 +79,7 @@ int services_insert_with_defaults(struct store_conn *c, const char *account_sid,
     int rc = c->ops->service_insert(c, &sv, &cfg);
     for (int i = 0; i < 4 && rc == ST_OK; i++)
         rc = c->ops->role_insert(c, &roles[i]);
-    if (rc == ST_OK)
-        rc = c->ops->model->notifications_put(c, &nt);
+    if (rc == ST_OK) rc = c->ops->model->notifications_put(c, &nt);
     return rc;
 }
 
@@ -112,8 +112,7 @@ static int apply_account(struct store_conn *c, struct write_job *job)
 static void complete_account(struct write_job *job, int committed, int store_result)
 {
     struct account_job *aj = (struct account_job *)job;
-    if (!committed && aj->rc == ST_OK)
-        aj->rc = store_result ? store_result : ST_ERROR;
+    if (!committed && aj->rc == ST_OK) aj->rc = store_result ? store_result : ST_ERROR;
 }
 
 int services_create_account(struct app *app, const char *account_sid, const char *auth_token,
@@ -137,7 +136,7 @@ int services_create_default_account(struct app *app, const char *account_sid, co
 
 /* ---- REST: /v1/Services[/{Sid}] ---- */
 
-#define SERVICE_NAME_MAX 256   /* [SPEC] "limited to 256 characters" */
+#define SERVICE_NAME_MAX 256 /* [SPEC] "limited to 256 characters" */
 
 static const struct param_spec create_params[] = {
     {"FriendlyName", PK_STRING, P_REQUIRED, 0, SERVICE_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL, 0},
@@ -188,8 +187,7 @@ static int apply_create(struct store_conn *c, struct req *r)
     struct service *sv = r->ctx;
     sv->date_created = sv->date_updated = time_now_ms();
     int rc = services_insert_with_defaults(c, sv->account_sid, sv->friendly_name, sv->date_created, sv->sid);
-    if (rc != ST_OK)
-        return api_fail(r, rc);
+    if (rc != ST_OK) return api_fail(r, rc);
     respond_service(r, 201, sv);
     return 0;
 }
@@ -197,8 +195,7 @@ static int apply_create(struct store_conn *c, struct req *r)
 int services_create(struct req *r)
 {
     struct param_value v[1];
-    if (params_read(r, &r->body, create_params, 1, v) != 0)
-        return 0;
+    if (params_read(r, &r->body, create_params, 1, v) != 0) return 0;
     struct service *sv = arena_alloc(&r->arena, sizeof(*sv));
     memset(sv, 0, sizeof(*sv));
     sid_new(sv->sid, "IS");
@@ -212,10 +209,8 @@ int services_fetch(struct req *r)
 {
     struct service sv;
     int rc = r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
+    if (rc == ST_NOT_FOUND) return resp_not_found(r);
+    if (rc != ST_OK) return resp_store_error(r, rc);
     respond_service(r, 200, &sv);
     return 0;
 }
@@ -226,8 +221,8 @@ int services_fetch(struct req *r)
  * it are refused. Its rows go afterwards, REAP_ROWS at a time, each batch a writer job queued behind the
  * requests already waiting, so a service with 100,000 users does not stall the writer for everyone. */
 
-#define REAP_ROWS 500          /* rows per batch: a few ms of the writer */
-#define REAP_POLL_MS 5000      /* a look for work without a kick: another server's, or left by a crash */
+#define REAP_ROWS 500     /* rows per batch: a few ms of the writer */
+#define REAP_POLL_MS 5000 /* a look for work without a kick: another server's, or left by a crash */
 
 struct reaper {
     struct app *app;
@@ -254,8 +249,7 @@ static int apply_reap(struct store_conn *c, struct write_job *job)
 static void complete_reap(struct write_job *job, int committed, int store_result)
 {
     struct reap_job *j = (struct reap_job *)job;
-    if (!committed && j->rc == ST_OK)
-        j->rc = store_result ? store_result : ST_ERROR;
+    if (!committed && j->rc == ST_OK) j->rc = store_result ? store_result : ST_ERROR;
 }
 
 static int reaper_stopping(struct reaper *k)
@@ -289,12 +283,10 @@ static void *reaper_main(void *arg)
                     log_warn("store: reaping a deleted service failed (%d); it is tried again later", j.rc);
                 break;
             }
-            if (!j.more || reaper_stopping(k))
-                break;
+            if (!j.more || reaper_stopping(k)) break;
             batches++;
         }
-        if (batches)
-            log_info("store: reaped deleted services' rows in %lld batches", batches);
+        if (batches) log_info("store: reaped deleted services' rows in %lld batches", batches);
         pthread_mutex_lock(&k->lock);
     }
     pthread_mutex_unlock(&k->lock);
@@ -304,10 +296,9 @@ static void *reaper_main(void *arg)
 int services_reaper_start(struct app *app)
 {
     struct reaper *k = calloc(1, sizeof(*k));
-    if (!k)
-        return -1;
+    if (!k) return -1;
     k->app = app;
-    k->kicked = 1;   /* resume what a previous run left */
+    k->kicked = 1; /* resume what a previous run left */
     pthread_mutex_init(&k->lock, NULL);
     pthread_cond_init(&k->cond, NULL);
     if (pthread_create(&k->thread, NULL, reaper_main, k) != 0) {
@@ -322,8 +313,7 @@ int services_reaper_start(struct app *app)
 
 static void reaper_kick(struct reaper *k)
 {
-    if (!k)
-        return;
+    if (!k) return;
     pthread_mutex_lock(&k->lock);
     k->kicked = 1;
     pthread_cond_signal(&k->cond);
@@ -334,8 +324,7 @@ static void reaper_kick(struct reaper *k)
 void services_reaper_stop(struct app *app)
 {
     struct reaper *k = app->reaper;
-    if (!k)
-        return;
+    if (!k) return;
     pthread_mutex_lock(&k->lock);
     k->stop = 1;
     pthread_cond_signal(&k->cond);
@@ -354,8 +343,7 @@ static int apply_delete(struct store_conn *c, struct req *r)
 {
     struct account acct;
     int rc = c->ops->account_get(c, r->account.sid, &r->arena, &acct);
-    if (rc != ST_OK)
-        return api_fail(r, rc);
+    if (rc != ST_OK) return api_fail(r, rc);
     if (strcmp(acct.default_service_sid, r->service_sid) == 0)
         return resp_error(r, E_INVALID_PARAM,
                           "Cannot delete the default Conversation Service %s: make another service the "
@@ -363,8 +351,7 @@ static int apply_delete(struct store_conn *c, struct req *r)
                           r->service_sid),
                -1;
     rc = c->ops->model->service_delete(c, r->account.sid, r->service_sid);
-    if (rc == ST_OK)
-        reaper_kick(r->app->reaper);
+    if (rc == ST_OK) reaper_kick(r->app->reaper);
     return api_deleted(r, rc);
 }
 

@@ -10,9 +10,9 @@
 #include "api/families.h"
 #include "api/paging.h"
 #include "api/pre_event.h"
-#include "json/jw.h"
 #include "util/sid.h"
 #include "webhook/events.h"
+#include "json/jw.h"
 
 #define IDENTITY_MAX 256
 #define FRIENDLY_NAME_MAX 256
@@ -22,8 +22,8 @@ enum { U_IDENTITY, U_FRIENDLY_NAME, U_ATTRIBUTES, U_ROLE_SID, U__COUNT };
 
 /* Identity is immutable: update does not read it. */
 static const struct param_spec params[U__COUNT] = {
-    [U_IDENTITY] = {"Identity", PK_STRING, P_CREATE_REQUIRED | P_CREATE_ONLY, 0, IDENTITY_MAX, E_IDENTITY_TOO_LONG,
-                    NULL, US(identity)},
+    [U_IDENTITY] = {"Identity", PK_STRING, P_CREATE_REQUIRED | P_CREATE_ONLY, 0, IDENTITY_MAX,
+                    E_IDENTITY_TOO_LONG, NULL, US(identity)},
     [U_FRIENDLY_NAME] = {"FriendlyName", PK_STRING, 0, 0, FRIENDLY_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL,
                          US(friendly_name)},
     [U_ATTRIBUTES] = {"Attributes", PK_JSON, 0, 0, 0, 0, NULL, US(attributes)},
@@ -50,8 +50,8 @@ static const struct field fields[] = {
     {"identity", FK_STR, US(identity), NULL},
     {"friendly_name", FK_STR, US(friendly_name), NULL},
     {"attributes", FK_STR, US(attributes), NULL},
-    {"is_online", FK_NULL, 0, NULL},       /* no SDK connections exist in a REST server */
-    {"is_notifiable", FK_NULL, 0, NULL},   /* nor push registrations */
+    {"is_online", FK_NULL, 0, NULL},     /* no SDK connections exist in a REST server */
+    {"is_notifiable", FK_NULL, 0, NULL}, /* nor push registrations */
     {"date_created", FK_DATE, US(date_created), NULL},
     {"date_updated", FK_DATE, US(date_updated), NULL},
     {"url", FK_URL, 0, NULL},
@@ -64,20 +64,16 @@ static int take_role(struct store_conn *c, struct req *r, struct user *u, const 
 {
     struct role role;
     int rc = c->ops->role_get(c, r->service_sid, v->s, &r->arena, &role);
-    if (rc == ST_NOT_FOUND || (rc == ST_OK && role.type != ROLE_SERVICE))
-        return E_ROLE_NOT_FOUND;
-    if (rc == ST_OK)
-        snprintf(u->role_sid, sizeof(u->role_sid), "%s", v->s);
+    if (rc == ST_NOT_FOUND || (rc == ST_OK && role.type != ROLE_SERVICE)) return E_ROLE_NOT_FOUND;
+    if (rc == ST_OK) snprintf(u->role_sid, sizeof(u->role_sid), "%s", v->s);
     return rc;
 }
 
 static int check_create(struct req *r, void *row, const struct param_value *v)
 {
     struct user *u = row;
-    if (sid_valid(v[U_IDENTITY].s, v[U_IDENTITY].len, "US"))
-        return E_IDENTITY_LOOKS_LIKE_SID;
-    if (!u->attributes)
-        u->attributes = "{}";
+    if (sid_valid(v[U_IDENTITY].s, v[U_IDENTITY].len, "US")) return E_IDENTITY_LOOKS_LIKE_SID;
+    if (!u->attributes) u->attributes = "{}";
     return 0;
 }
 
@@ -85,12 +81,10 @@ static int check_create(struct req *r, void *row, const struct param_value *v)
 static int before_insert(struct store_conn *c, struct req *r, void *row, const struct param_value *v)
 {
     struct user *u = row;
-    if (v[U_ROLE_SID].present)
-        return take_role(c, r, u, &v[U_ROLE_SID]);
+    if (v[U_ROLE_SID].present) return take_role(c, r, u, &v[U_ROLE_SID]);
     struct service_config cfg;
     int rc = c->ops->service_config_get(c, r->service_sid, &cfg);
-    if (rc == ST_OK)
-        memcpy(u->role_sid, cfg.chat_service_role_sid, sizeof(u->role_sid));
+    if (rc == ST_OK) memcpy(u->role_sid, cfg.chat_service_role_sid, sizeof(u->role_sid));
     return rc;
 }
 
@@ -102,37 +96,35 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
 /* Post-event deliveries join the change's transaction: both commit or neither (BEHAVIOUR §2.4). */
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
 {
-    if (!r->webhook_enabled)
-        return 0;
+    if (!r->webhook_enabled) return 0;
     int n = webhook_queue_user_event(c, kind == OPK_CREATE ? EV_USER_ADDED : EV_USER_UPDATED, row, &r->arena);
-    if (n > 0)
-        r->events_queued = 1;
+    if (n > 0) r->events_queued = 1;
     return n < 0 ? n : 0;
 }
 
 /* onUserUpdate allows no field to be modified (BEHAVIOUR §10.1.2): the hook can only allow or veto. */
-static int proceed_update(struct req *r, const char *const value[PRE_MAX_FIELDS]) { return runner_update_write(r); }
+static int proceed_update(struct req *r, const char *const value[PRE_MAX_FIELDS])
+{
+    return runner_update_write(r);
+}
 
 /* The onUserUpdate pre-event hooks, if any match, shown the row the update would write: the checks a
  * write would make come before the hook (validation order, docs/DECISIONS.md). */
 static int pre_update(struct req *r)
 {
-    if (!r->webhook_enabled || !r->app->pre_hooks_for_rest)
-        return 0;
+    if (!r->webhook_enabled || !r->app->pre_hooks_for_rest) return 0;
     struct webhook_target *t = arena_alloc(&r->arena, sizeof(*t) * WEBHOOK_MAX_TARGETS);
     int n = webhook_targets(r->db, r->account.sid, r->service_sid, "onUserUpdate", 1, &r->arena, t);
     void *u = NULL;
     int err = n < 0 ? n : n == 0 ? 0 : runner_update_proposal(r, &u);
-    if (err || n == 0)
-        return err;
+    if (err || n == 0) return err;
     struct buf form;
     buf_init(&form, 256 * 1024);
     webhook_user_params(&form, EV_USER_UPDATE, u);
     char *p = arena_strndup(&r->arena, form.p ? form.p : "", form.len);
     err = form.err;
     buf_free(&form);
-    if (err)
-        return ST_ERROR;
+    if (err) return ST_ERROR;
     pre_event_run(r, "onUserUpdate", t, n, p, NULL, proceed_update);
     return RUNNER_SUSPENDED;
 }
@@ -145,8 +137,14 @@ static int get(struct store_conn *c, struct req *r, const char *key, void *out)
     return c->ops->user_get(c, r->service_sid, key, by_sid, &r->arena, out);
 }
 
-static int insert(struct store_conn *c, struct req *r, void *row) { return c->ops->user_insert(c, row); }
-static int update(struct store_conn *c, struct req *r, const void *row) { return c->ops->user_update(c, row); }
+static int insert(struct store_conn *c, struct req *r, void *row)
+{
+    return c->ops->user_insert(c, row);
+}
+static int update(struct store_conn *c, struct req *r, const void *row)
+{
+    return c->ops->user_update(c, row);
+}
 
 static int del(struct store_conn *c, struct req *r, const char *key)
 {
@@ -155,9 +153,13 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     return rc == ST_OK ? c->ops->user_delete(c, r->service_sid, u.sid) : rc;
 }
 
-static int list_row(void *ctx, const struct user *u) { return runner_list_row(ctx, u); }
+static int list_row(void *ctx, const struct user *u)
+{
+    return runner_list_row(ctx, u);
+}
 
-static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p, void *ctx)
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
+                void *ctx)
 {
     return c->ops->user_list(c, r->service_sid, p, list_row, ctx);
 }
@@ -193,11 +195,26 @@ const struct family users_family = {
 };
 
 /* The route table's entry points (api/routes.c). */
-int users_list(struct req *r) { return run_list(r, &users_family); }
-int users_create(struct req *r) { return run_create(r, &users_family); }
-int users_fetch(struct req *r) { return run_fetch(r, &users_family); }
-int users_update(struct req *r) { return run_update(r, &users_family); }
-int users_delete(struct req *r) { return run_delete(r, &users_family); }
+int users_list(struct req *r)
+{
+    return run_list(r, &users_family);
+}
+int users_create(struct req *r)
+{
+    return run_create(r, &users_family);
+}
+int users_fetch(struct req *r)
+{
+    return run_fetch(r, &users_family);
+}
+int users_update(struct req *r)
+{
+    return run_update(r, &users_family);
+}
+int users_delete(struct req *r)
+{
+    return run_delete(r, &users_family);
+}
 
 /* ---- /Users/{Sid}/Conversations: a view over participants; empty until conversations exist ---- */
 
@@ -211,10 +228,8 @@ int user_conversations_list(struct req *r)
 {
     struct user u;
     int rc = get(r->db, r, r->param[0], &u);
-    if (rc == ST_NOT_FOUND)
-        return resp_not_found(r);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
+    if (rc == ST_NOT_FOUND) return resp_not_found(r);
+    if (rc != ST_OK) return resp_store_error(r, rc);
     char path[320];
     char base[256];
     api_rel_base(r, base, sizeof(base));

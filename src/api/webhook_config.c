@@ -8,10 +8,10 @@
 #include "api/fail.h"
 #include "api/params.h"
 #include "http/response.h"
-#include "json/jw.h"
 #include "store/webhook_store.h"
 #include "util/sid.h"
 #include "webhook/events.h"
+#include "json/jw.h"
 
 #define URL_MAX 2048
 
@@ -29,9 +29,9 @@ static const struct param_spec account_params[W__COUNT] = {
 
 struct hook_update {
     struct param_value v[W__COUNT];
-    const char *service_sid;   /* NULL at account level */
-    char *method;              /* normalised */
-    char *filters;             /* JSON array text, or NULL to clear */
+    const char *service_sid; /* NULL at account level */
+    char *method;            /* normalised */
+    char *filters;           /* JSON array text, or NULL to clear */
 };
 
 /* Keys in each schema's order. What is rendered is what delivery uses: a target with a URL and no Method
@@ -40,12 +40,12 @@ static void render(struct req *r, const struct webhook_config *cfg, int service_
 {
     char url[512];
     if (service_level)
-        snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration/Webhooks", r->app->public_url, cfg->service_sid);
+        snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration/Webhooks", r->app->public_url,
+                 cfg->service_sid);
     else
         snprintf(url, sizeof(url), "%s/v1/Configuration/Webhooks", r->app->public_url);
     const char *method = cfg->method;
-    if (!method && (!service_level || cfg->pre_url || cfg->post_url))
-        method = "POST";
+    if (!method && (!service_level || cfg->pre_url || cfg->post_url)) method = "POST";
     struct jw w;
     api_json_begin(r, &w, 200);
     jw_obj_begin(&w);
@@ -61,7 +61,7 @@ static void render(struct req *r, const struct webhook_config *cfg, int service_
     if (cfg->filters)
         jw_raw(&w, cfg->filters);
     else if (service_level)
-        jw_null(&w);   /* the spec's fetchEmpty */
+        jw_null(&w); /* the spec's fetchEmpty */
     else
         jw_raw(&w, "[]");
     if (service_level) {
@@ -78,8 +78,7 @@ static void render(struct req *r, const struct webhook_config *cfg, int service_
 static int load(struct store_conn *c, struct req *r, const char *service_sid, struct webhook_config *cfg)
 {
     int rc = c->ops->webhooks->config_get(c, r->account.sid, service_sid, &r->arena, cfg);
-    if (rc == ST_NOT_FOUND)
-        return ST_OK;   /* never set: every field null (the spec's fetchEmpty) */
+    if (rc == ST_NOT_FOUND) return ST_OK; /* never set: every field null (the spec's fetchEmpty) */
     return rc;
 }
 
@@ -87,8 +86,7 @@ static int fetch(struct req *r, const char *service_sid)
 {
     struct webhook_config cfg;
     int rc = load(r->db, r, service_sid, &cfg);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
+    if (rc != ST_OK) return resp_store_error(r, rc);
     render(r, &cfg, service_sid != NULL);
     return 0;
 }
@@ -96,11 +94,9 @@ static int fetch(struct req *r, const char *service_sid)
 static int valid_url(const char *s, size_t n)
 {
     size_t skip = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
-    if (!skip || n <= skip || s[skip] == '/' || s[skip] == '?' || s[skip] == '#')
-        return 0;
+    if (!skip || n <= skip || s[skip] == '/' || s[skip] == '?' || s[skip] == '#') return 0;
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
-            return 0;
+        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return 0;
     return 1;
 }
 
@@ -116,9 +112,11 @@ static int check(struct req *r, struct hook_update *hu, size_t count)
     for (int k = W_PRE_URL; k <= W_POST_URL; k++) {
         /* the limit counts bytes: what is stored, logged and sent is bounded whatever the characters */
         if (v[k].present && v[k].len > URL_MAX)
-            return api_failf(r, E_INVALID_PARAM, "%s must be at most %d bytes", account_params[k].name, URL_MAX);
+            return api_failf(r, E_INVALID_PARAM, "%s must be at most %d bytes", account_params[k].name,
+                             URL_MAX);
         if (v[k].present && v[k].len && !valid_url(v[k].s, v[k].len))
-            return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: an absolute http or https URL is required",
+            return resp_error(r, E_INVALID_PARAM,
+                              "Invalid value for %s: an absolute http or https URL is required",
                               account_params[k].name),
                    -1;
     }
@@ -129,19 +127,17 @@ static int check(struct req *r, struct hook_update *hu, size_t count)
         int first = 1, only_empty = 1;
         for (size_t i = 0; i < r->body.n; i++) {
             const struct form_pair *p = &r->body.pair[i];
-            if (strcmp(p->key, "Filters") != 0 || p->vlen == 0)
-                continue;
+            if (strcmp(p->key, "Filters") != 0 || p->vlen == 0) continue;
             only_empty = 0;
             if (!webhook_event_valid(p->val, p->vlen)) {
                 buf_free(&b);
-                return api_failf(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'", p->val);
+                return api_failf(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'",
+                                 p->val);
             }
             char quoted[80];
             snprintf(quoted, sizeof(quoted), "\"%s\"", p->val);
-            if (b.p && strstr(b.p, quoted))
-                continue;
-            if (!first)
-                buf_putc(&b, ',');
+            if (b.p && strstr(b.p, quoted)) continue;
+            if (!first) buf_putc(&b, ',');
             buf_puts(&b, quoted);
             first = 0;
         }
@@ -159,24 +155,16 @@ static int apply_update(struct store_conn *c, struct req *r)
     struct hook_update *hu = r->ctx;
     struct webhook_config cfg;
     int rc = load(c, r, hu->service_sid, &cfg);
-    if (rc != ST_OK)
-        return api_fail(r, rc);
-    if (hu->service_sid)
-        snprintf(cfg.service_sid, sizeof(cfg.service_sid), "%s", hu->service_sid);
+    if (rc != ST_OK) return api_fail(r, rc);
+    if (hu->service_sid) snprintf(cfg.service_sid, sizeof(cfg.service_sid), "%s", hu->service_sid);
     const struct param_value *v = hu->v;
-    if (v[W_METHOD].present)
-        cfg.method = hu->method;
-    if (v[W_FILTERS].present)
-        cfg.filters = hu->filters;
-    if (v[W_PRE_URL].present)
-        cfg.pre_url = v[W_PRE_URL].len ? (char *)v[W_PRE_URL].s : NULL;
-    if (v[W_POST_URL].present)
-        cfg.post_url = v[W_POST_URL].len ? (char *)v[W_POST_URL].s : NULL;
-    if (!hu->service_sid && v[W_TARGET].present)
-        cfg.target = (char *)v[W_TARGET].s;
+    if (v[W_METHOD].present) cfg.method = hu->method;
+    if (v[W_FILTERS].present) cfg.filters = hu->filters;
+    if (v[W_PRE_URL].present) cfg.pre_url = v[W_PRE_URL].len ? (char *)v[W_PRE_URL].s : NULL;
+    if (v[W_POST_URL].present) cfg.post_url = v[W_POST_URL].len ? (char *)v[W_POST_URL].s : NULL;
+    if (!hu->service_sid && v[W_TARGET].present) cfg.target = (char *)v[W_TARGET].s;
     rc = c->ops->webhooks->config_put(c, &cfg);
-    if (rc != ST_OK)
-        return api_fail(r, rc);
+    if (rc != ST_OK) return api_fail(r, rc);
     render(r, &cfg, hu->service_sid != NULL);
     return 0;
 }
@@ -186,8 +174,7 @@ static int update(struct req *r, const char *service_sid)
     struct hook_update *hu = arena_alloc(&r->arena, sizeof(*hu));
     memset(hu, 0, sizeof(*hu));
     size_t count = service_sid ? SERVICE_PARAM_COUNT : W__COUNT;
-    if (params_read(r, &r->body, account_params, count, hu->v) != 0 || check(r, hu, count) != 0)
-        return 0;
+    if (params_read(r, &r->body, account_params, count, hu->v) != 0 || check(r, hu, count) != 0) return 0;
     /* the same rule as every other singleton update (docs/DECISIONS.md) */
     if (params_count_present(hu->v, count) == 0)
         return resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
@@ -195,21 +182,24 @@ static int update(struct req *r, const char *service_sid)
     return api_write(r, apply_update, hu);
 }
 
-int account_webhooks_fetch(struct req *r) { return fetch(r, NULL); }
-int account_webhooks_update(struct req *r) { return update(r, NULL); }
+int account_webhooks_fetch(struct req *r)
+{
+    return fetch(r, NULL);
+}
+int account_webhooks_update(struct req *r)
+{
+    return update(r, NULL);
+}
 
 /* /Services/{sid}/Configuration/Webhooks: the service must be the caller's */
 static int service_of(struct req *r, const char **sid)
 {
     struct service sv;
-    if (!sid_valid(r->param[0], r->param_len[0], "IS"))
-        return api_fail(r, E_NOT_FOUND);
+    if (!sid_valid(r->param[0], r->param_len[0], "IS")) return api_fail(r, E_NOT_FOUND);
     int rc = r->db->ops->service_get(r->db, r->account.sid, r->param[0], &r->arena, &sv);
-    if (rc == ST_NOT_FOUND)
-        return api_fail(r, E_NOT_FOUND);
-    if (rc != ST_OK)
-        return api_fail(r, rc);
-    *sid = r->service_sid = r->param[0];   /* a write re-checks it in the writer (api/dispatch.c) */
+    if (rc == ST_NOT_FOUND) return api_fail(r, E_NOT_FOUND);
+    if (rc != ST_OK) return api_fail(r, rc);
+    *sid = r->service_sid = r->param[0]; /* a write re-checks it in the writer (api/dispatch.c) */
     return 0;
 }
 

@@ -5,9 +5,9 @@
 #include "api/api.h"
 #include "api/params.h"
 #include "http/response.h"
-#include "json/jw.h"
 #include "store/webhook_store.h"
 #include "util/timefmt.h"
+#include "json/jw.h"
 
 static const struct param_spec log_params[] = {
     {"Limit", PK_INT, 0, 1, 1000, 0, NULL, 0},
@@ -50,17 +50,16 @@ static int log_row(void *ctx, const struct webhook_log_entry *e)
 int webhooks_log(struct req *r)
 {
     struct param_value v[1];
-    if (params_read(r, &r->query, log_params, 1, v) != 0)
-        return 0;
+    if (params_read(r, &r->query, log_params, 1, v) != 0) return 0;
     struct jw w;
     api_json_begin(r, &w, 200);
     jw_obj_begin(&w);
     jw_kstr(&w, "account_sid", r->account.sid);
     jw_key(&w, "deliveries");
     jw_arr_begin(&w);
-    int rc = r->db->ops->webhooks->log_list(r->db, r->account.sid, v[0].present ? (int)v[0].i : 100, log_row, &w);
-    if (rc != ST_OK)
-        return resp_store_error(r, rc);
+    int rc =
+        r->db->ops->webhooks->log_list(r->db, r->account.sid, v[0].present ? (int)v[0].i : 100, log_row, &w);
+    if (rc != ST_OK) return resp_store_error(r, rc);
     jw_arr_end(&w);
     jw_obj_end(&w);
     return 0;

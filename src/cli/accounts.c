@@ -38,9 +38,9 @@
 #include "util/text.h"
 #include "util/timefmt.h"
 
-#define SECRET_LEN 32         /* API key secrets: 32 characters of [0-9A-Za-z], like Twilio's */
-#define TOKEN_BYTES 16        /* generated auth tokens: 32 hex digits, like Twilio's */
-#define TOKEN_MAX 128         /* a given one: 8 to 128 characters, as serve's --auth-token */
+#define SECRET_LEN 32  /* API key secrets: 32 characters of [0-9A-Za-z], like Twilio's */
+#define TOKEN_BYTES 16 /* generated auth tokens: 32 hex digits, like Twilio's */
+#define TOKEN_MAX 128  /* a given one: 8 to 128 characters, as serve's --auth-token */
 #define NAME_MAX_CHARS 64
 
 static void random_bytes(unsigned char *out, size_t n)
@@ -48,8 +48,7 @@ static void random_bytes(unsigned char *out, size_t n)
     size_t got = 0;
     while (got < n) {
         ssize_t r = getrandom(out + got, n - got, 0);
-        if (r <= 0)
-            abort();   /* secrets must be unguessable */
+        if (r <= 0) abort(); /* secrets must be unguessable */
         got += (size_t)r;
     }
 }
@@ -73,16 +72,14 @@ static int apply_token(struct store_conn *c, struct write_job *job)
 static void complete_token(struct write_job *job, int committed, int store_result)
 {
     struct token_job *t = (struct token_job *)job;
-    if (!committed && t->rc == ST_OK)
-        t->rc = store_result ? store_result : ST_ERROR;
-    if (t->rc == ST_OK)
-        api_accounts_changed();   /* before anyone hears of the new token */
+    if (!committed && t->rc == ST_OK) t->rc = store_result ? store_result : ST_ERROR;
+    if (t->rc == ST_OK) api_accounts_changed(); /* before anyone hears of the new token */
 }
 
 int accounts_set_token(struct app *app, const char *sid, const char *token)
 {
-    struct token_job t = {.job = {.apply = apply_token, .complete = complete_token}, .sid = sid,
-                          .token = token};
+    struct token_job t = {
+        .job = {.apply = apply_token, .complete = complete_token}, .sid = sid, .token = token};
     writer_run_sync(app->writer, &t.job);
     return t.rc;
 }
@@ -108,7 +105,7 @@ struct cli_job {
     struct cli *cli;
     struct arena arena;
     struct buf out;
-    int rc;   /* exit status */
+    int rc; /* exit status */
 };
 
 static int job_apply(struct store_conn *c, struct write_job *job)
@@ -132,10 +129,8 @@ static int run_job(struct cli *cli, int (*fn)(struct store_conn *c, struct cli_j
     struct cli_job j = {.job = {.apply = job_apply, .complete = job_complete}, .fn = fn, .cli = cli};
     arena_init(&j.arena);
     buf_init(&j.out, 16u << 20);
-    if (writer_run_sync(cli->app.writer, &j.job) != 0 && j.rc == 0)
-        j.rc = 1;
-    if (j.rc == 0 && j.out.len)
-        fwrite(j.out.p, 1, j.out.len, stdout);
+    if (writer_run_sync(cli->app.writer, &j.job) != 0 && j.rc == 0) j.rc = 1;
+    if (j.rc == 0 && j.out.len) fwrite(j.out.p, 1, j.out.len, stdout);
     fflush(stdout);
     buf_free(&j.out);
     arena_free(&j.arena);
@@ -205,8 +200,7 @@ static int do_key_create(struct store_conn *c, struct cli_job *j)
     /* 248 is a multiple of 62: rejection keeps every character equally likely */
     for (size_t i = 0; i < SECRET_LEN;) {
         random_bytes(raw, 1);
-        if (raw[0] < 248)
-            secret[i++] = alphabet[raw[0] % 62];
+        if (raw[0] < 248) secret[i++] = alphabet[raw[0] % 62];
     }
     secret[SECRET_LEN] = '\0';
     random_bytes(salt, sizeof(salt));
@@ -261,8 +255,7 @@ static int account_create(struct cli *cli)
         random_bytes(raw, sizeof(raw));
         apikey_to_hex(raw, sizeof(raw), token);
     }
-    if (services_create_account(&cli->app, sid, token, cli->friendly_name) != 0)
-        return 1;
+    if (services_create_account(&cli->app, sid, token, cli->friendly_name) != 0) return 1;
     printf("account_sid %s\nauth_token %s\n", sid, token);
     fflush(stdout);
     fprintf(stderr, "parley: created account %s; keep its auth token, it is not shown again\n", sid);
@@ -299,8 +292,7 @@ static int account_rotate(struct cli *cli)
     char token[TOKEN_MAX + 2];
     if (cli->auth_token_file) {
         int rc = read_token_file(cli->auth_token_file, token);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
         if (strlen(token) < 8 || strlen(token) > TOKEN_MAX) {
             OPENSSL_cleanse(token, sizeof(token));
             fprintf(stderr, "parley: the token in %s must be 8 to %d characters\n", cli->auth_token_file,
@@ -413,8 +405,7 @@ static int open_store(struct cli *cli)
     cli->app.data = cli->data;
     cli->app.sync_full = 1;
     cli->app.public_url = "";
-    if (cli->app.store->open(cli->data, 1, 1, &cli->db) != ST_OK)
-        return -1;
+    if (cli->app.store->open(cli->data, 1, 1, &cli->db) != ST_OK) return -1;
     if (cli->db->ops->migrate(cli->db) != ST_OK || writer_start(&cli->app.writer, cli->db, 1) != 0) {
         cli->db->ops->close(cli->db);
         cli->db = NULL;
@@ -427,8 +418,7 @@ static int open_store(struct cli *cli)
 static void close_store(struct cli *cli)
 {
     writer_stop(cli->app.writer);
-    if (cli->db)
-        cli->db->ops->close(cli->db);
+    if (cli->db) cli->db->ops->close(cli->db);
     datalock_close();
 }
 
@@ -447,8 +437,7 @@ int accounts_main(int argc, char **argv)
     const char *key_env = getenv("PARLEY_SECRET_KEY_FILE");
     cli.secret_key_file = key_env && *key_env ? key_env : NULL;
     int rc = parse_flags(&cli, argc - 2, argv + 2);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
 
     int account = strcmp(what, "account") == 0;
     int (*job)(struct store_conn *, struct cli_job *) = NULL;
@@ -468,8 +457,7 @@ int accounts_main(int argc, char **argv)
     else if (!account && strcmp(verb, "revoke") == 0 && cli.target && !cli.account && !cli.friendly_name &&
              !cli.auth_token)
         job = do_key_revoke;
-    if (cli.auth_token_file && !rotate)
-        job = NULL;
+    if (cli.auth_token_file && !rotate) job = NULL;
     if (!job && !create_account && !rotate) {
         usage(stderr);
         return 2;
@@ -482,7 +470,7 @@ int accounts_main(int argc, char **argv)
         fprintf(stderr, "parley: key revoke takes an API key SID (SK followed by 32 hex digits)\n");
         return 2;
     }
-    char shown[256];   /* a PostgreSQL target may hold a password */
+    char shown[256]; /* a PostgreSQL target may hold a password */
     store_target_redact(cli.data, shown, sizeof(shown));
     /* only account create may start a new SQLite data file */
     if (!create_account && store_backend_for(cli.data) == &store_sqlite_ops && access(cli.data, F_OK) != 0) {

@@ -21,10 +21,10 @@ struct form {
 
 enum form_error {
     FORM_OK = 0,
-    FORM_EBADESC = -1,   /* '%' not followed by two hex digits */
-    FORM_ENUL = -2,      /* %00 (or a raw NUL byte) in a key or value */
-    FORM_ETOOMANY = -3,  /* more than FORM_MAX_PAIRS pairs */
-    FORM_EUTF8 = -4,     /* a key or value is not well-formed UTF-8 after decoding */
+    FORM_EBADESC = -1,  /* '%' not followed by two hex digits */
+    FORM_ENUL = -2,     /* %00 (or a raw NUL byte) in a key or value */
+    FORM_ETOOMANY = -3, /* more than FORM_MAX_PAIRS pairs */
+    FORM_EUTF8 = -4,    /* a key or value is not well-formed UTF-8 after decoding */
 };
 
 /* Decodes buf[0..len) ("a=1&b=x+y&c=%2B"). '+' is a space, "%XX" a byte. Empty segments ("a=1&&b=2")

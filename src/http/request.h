@@ -19,45 +19,45 @@ struct app;
 struct req {
     struct app *app;
     enum http_method method;
-    const char *path;          /* raw request path, e.g. "/v1/Users/alice" (not decoded) */
-    const char *v1_path;       /* the part after "/v1", for 20404 messages */
+    const char *path;    /* raw request path, e.g. "/v1/Users/alice" (not decoded) */
+    const char *v1_path; /* the part after "/v1", for 20404 messages */
     struct form query;
     struct form body;
-    int webhook_enabled;       /* X-Twilio-Webhook-Enabled: true */
-    int body_seen;             /* the request carried a non-empty body */
+    int webhook_enabled; /* X-Twilio-Webhook-Enabled: true */
+    int body_seen;       /* the request carried a non-empty body */
     enum { INPUT_OK, INPUT_TOO_LARGE, INPUT_BAD_QUERY, INPUT_BAD_BODY } input_error;
 
     /* authentication */
     struct account account;
-    const char *credential_sid;   /* AC… or SK… used to authenticate */
-    int authenticated;            /* api_authenticate() already succeeded (on the headers) */
+    const char *credential_sid; /* AC… or SK… used to authenticate */
+    int authenticated;          /* api_authenticate() already succeeded (on the headers) */
 
     /* route */
-    const char *param[ROUTE_MAX_PARAMS];   /* percent-decoded path parameters, NUL-terminated */
+    const char *param[ROUTE_MAX_PARAMS]; /* percent-decoded path parameters, NUL-terminated */
     size_t param_len[ROUTE_MAX_PARAMS];
-    const char *service_sid;   /* the service the path addresses (default or explicit) */
-    int route_idx;             /* for metrics: api_route_index(), -1 when no route handled it */
-    size_t base_len;           /* api_base(): 0 until computed */
+    const char *service_sid; /* the service the path addresses (default or explicit) */
+    int route_idx;           /* for metrics: api_route_index(), -1 when no route handled it */
+    size_t base_len;         /* api_base(): 0 until computed */
     char base[320];
-    int service_path;          /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
+    int service_path; /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
 
     /* store */
-    struct store_conn *db;     /* this thread's read connection */
-    struct write_job job;      /* for writes: see api_write() */
+    struct store_conn *db; /* this thread's read connection */
+    struct write_job job;  /* for writes: see api_write() */
     int (*apply)(struct store_conn *c, struct req *r);
-    void *ctx;                 /* handler state for apply */
-    int events_queued;         /* apply queued webhook deliveries: wake the client after commit */
-    int accounts_changed;      /* apply changed an account row: drop cached copies after commit */
+    void *ctx;            /* handler state for apply */
+    int events_queued;    /* apply queued webhook deliveries: wake the client after commit */
+    int accounts_changed; /* apply changed an account row: drop cached copies after commit */
 
     /* response */
     int status;
-    const char *content_type;  /* NULL: application/json; charset=utf-8 */
+    const char *content_type; /* NULL: application/json; charset=utf-8 */
     struct buf out;
     struct arena arena;
-    void (*on_defer)(struct req *r);      /* set by the server: suspend the connection */
-    void (*on_complete)(struct req *r);   /* set by the server: resume the connection */
-    void (*on_complete_next)(struct req *r);   /* api_dispatch counts the account's request, then calls this */
-    void *conn;                           /* the server's connection handle */
+    void (*on_defer)(struct req *r);         /* set by the server: suspend the connection */
+    void (*on_complete)(struct req *r);      /* set by the server: resume the connection */
+    void (*on_complete_next)(struct req *r); /* api_dispatch counts the account's request, then calls this */
+    void *conn;                              /* the server's connection handle */
 };
 
 #endif

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "http/request.h"
-#include "json/jw.h"
 #include "store/store.h"
+#include "json/jw.h"
 
 const struct resp_header resp_fixed_headers[] = {
     {"Content-Type", "application/json; charset=utf-8"},
@@ -147,7 +147,6 @@ int resp_not_found(struct req *r)
 
 int resp_store_error(struct req *r, int store_result)
 {
-    if (store_result == ST_BUSY)
-        return resp_error(r, E_UNAVAILABLE, "Service unavailable");
+    if (store_result == ST_BUSY) return resp_error(r, E_UNAVAILABLE, "Service unavailable");
     return resp_error(r, E_INTERNAL, "Internal Server Error");
 }

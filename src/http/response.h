@@ -46,7 +46,8 @@ const char *resp_title(enum twilio_code code);
 
 /* Fills r->status and r->out with {"code","message","more_info","status"}; returns 0 so that a
  * handler can `return resp_error(...)`. */
-int resp_error(struct req *r, enum twilio_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int resp_error(struct req *r, enum twilio_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The same with an explicit HTTP status (413 for an oversized body). */
 int resp_error_status(struct req *r, int status, enum twilio_code code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -21,14 +21,12 @@ static int split(char *p, struct segs *sg)
         char *start = ++p;
         while (*p && *p != '/')
             p++;
-        if (p == start || sg->n == MAX_SEGMENTS)
-            return -1;
+        if (p == start || sg->n == MAX_SEGMENTS) return -1;
         sg->s[sg->n] = start;
         sg->len[sg->n] = (size_t)(p - start);
         sg->n++;
     }
-    if (*p)
-        return -1;
+    if (*p) return -1;
     for (int i = 0; i < sg->n; i++)
         sg->s[i][sg->len[i]] = '\0';
     return 0;
@@ -36,8 +34,8 @@ static int split(char *p, struct segs *sg)
 
 /* Matches pattern against the segments from `from` on, capturing each "{}" segment (raw) into cap[], at
  * most max of them; *ncap says how many. Returns the index after the last segment it matched, or -1. */
-static int match_segments(const char *pattern, const struct segs *sg, int from, const char **cap, size_t *cap_len,
-                          int max, int *ncap)
+static int match_segments(const char *pattern, const struct segs *sg, int from, const char **cap,
+                          size_t *cap_len, int max, int *ncap)
 {
     int i = from;
     *ncap = 0;
@@ -46,11 +44,9 @@ static int match_segments(const char *pattern, const struct segs *sg, int from, 
         p++;
         const char *end = strchr(p, '/');
         size_t plen = end ? (size_t)(end - p) : strlen(p);
-        if (i >= sg->n)
-            return -1;
+        if (i >= sg->n) return -1;
         if (plen == 2 && p[0] == '{' && p[1] == '}') {
-            if (*ncap == max)
-                return -1;
+            if (*ncap == max) return -1;
             cap[*ncap] = sg->s[i];
             cap_len[*ncap] = sg->len[i];
             (*ncap)++;
@@ -99,24 +95,21 @@ static int decode_params(struct req *r)
 {
     for (int i = 0; i < ROUTE_MAX_PARAMS && r->param[i]; i++) {
         long n = pct_decode((char *)r->param[i], r->param_len[i]);
-        if (n < 0 || !utf8_valid(r->param[i], (size_t)n))
-            return -1;
+        if (n < 0 || !utf8_valid(r->param[i], (size_t)n)) return -1;
         ((char *)r->param[i])[n] = '\0';
         r->param_len[i] = (size_t)n;
     }
     return 0;
 }
 
-int router_match(const struct route *table, const char *prefix, const struct route_mount *mount, struct req *r,
-                 const struct route **out, handler_fn *fn)
+int router_match(const struct route *table, const char *prefix, const struct route_mount *mount,
+                 struct req *r, const struct route **out, handler_fn *fn)
 {
     size_t plen = strlen(prefix);
-    if (strncmp(r->path, prefix, plen) != 0 || r->path[plen] != '/')
-        return ROUTE_NOT_FOUND;
+    if (strncmp(r->path, prefix, plen) != 0 || r->path[plen] != '/') return ROUTE_NOT_FOUND;
     char *copy = arena_strndup(&r->arena, r->path + plen, strlen(r->path + plen));
     struct segs sg;
-    if (split(copy, &sg) != 0)
-        return ROUTE_NOT_FOUND;
+    if (split(copy, &sg) != 0) return ROUTE_NOT_FOUND;
 
     const char *mounted = NULL;
     int skip = mount ? match_mount(mount->pattern, &sg, &mounted) : 0;
@@ -132,12 +125,9 @@ int router_match(const struct route *table, const char *prefix, const struct rou
             r->service_sid = mounted;
         }
     }
-    if (!hit)
-        return ROUTE_NOT_FOUND;
-    if (decode_params(r) != 0)
-        return ROUTE_NOT_FOUND;
-    if (r->service_path && !mount->accept(r->service_sid, strlen(r->service_sid)))
-        return ROUTE_NOT_FOUND;
+    if (!hit) return ROUTE_NOT_FOUND;
+    if (decode_params(r) != 0) return ROUTE_NOT_FOUND;
+    if (r->service_path && !mount->accept(r->service_sid, strlen(r->service_sid))) return ROUTE_NOT_FOUND;
     *out = hit;
     *fn = pick(hit, r->method);
     return *fn ? ROUTE_OK : ROUTE_NO_METHOD;

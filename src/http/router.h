@@ -40,7 +40,7 @@ enum route_result { ROUTE_OK = 0, ROUTE_NOT_FOUND = -1, ROUTE_NO_METHOD = -2 };
  * whose patterns are written after the prefix. The path is copied into r's arena
  * and decoded there; fills r->param*, r->service_path and, for twin routes reached through the mount
  * (NULL: none), r->service_sid (not yet checked against the store). */
-int router_match(const struct route *table, const char *prefix, const struct route_mount *mount, struct req *r,
-                 const struct route **out, handler_fn *fn);
+int router_match(const struct route *table, const char *prefix, const struct route_mount *mount,
+                 struct req *r, const struct route **out, handler_fn *fn);
 
 #endif

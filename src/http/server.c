@@ -42,8 +42,8 @@
 struct conn_track {
     MHD_socket fd;
     atomic_llong deadline_ms;
-    int cut;      /* shut down by the watchdog (under track_lock) */
-    int listed;   /* in the server's list (set and read by the connection's own thread) */
+    int cut;    /* shut down by the watchdog (under track_lock) */
+    int listed; /* in the server's list (set and read by the connection's own thread) */
     struct conn_track *prev, *next;
 };
 
@@ -51,9 +51,9 @@ struct server {
     struct MHD_Daemon *d;
     struct app *app;
     size_t max_body;
-    size_t header_max;          /* request line and headers, bytes (431 beyond) */
-    long long read_ms;          /* a request must be read within this (0: no deadline) */
-    long long idle_ms;          /* MHD's idle timeout, the grace of a keep-alive connection between requests */
+    size_t header_max; /* request line and headers, bytes (431 beyond) */
+    long long read_ms; /* a request must be read within this (0: no deadline) */
+    long long idle_ms; /* MHD's idle timeout, the grace of a keep-alive connection between requests */
     /* the watchdog: tracks is every open connection; track_lock is also taken by the close notification,
      * so a tracked fd is never shut down after MHD closed it (and the number was reused) */
     pthread_mutex_t track_lock;
@@ -65,9 +65,9 @@ struct server {
     char api_domain[RESP_API_DOMAIN_MAX];
     atomic_int in_flight;
     pthread_mutex_t conns_lock;
-    struct store_conn **conns;   /* every per-thread read connection, closed at stop */
+    struct store_conn **conns; /* every per-thread read connection, closed at stop */
     size_t nconns, capconns;
-    struct conn_state **states;  /* every request state ever allocated, freed at stop */
+    struct conn_state **states; /* every request state ever allocated, freed at stop */
     size_t nstates, capstates;
 };
 
@@ -83,7 +83,7 @@ struct conn_state {
     int uri_too_long;
     struct buf body;
     int too_large;
-    int refused;                 /* the 401 is in req already (authentication ran on the headers) */
+    int refused; /* the 401 is in req already (authentication ran on the headers) */
     struct conn_track *track;
     enum phase phase;
     struct timespec t0;
@@ -119,11 +119,9 @@ static int registry_add(struct server *s, void ***arr, size_t *n, size_t *cap, v
 
 static struct store_conn *thread_db(struct server *s)
 {
-    if (tl_db)
-        return tl_db;
+    if (tl_db) return tl_db;
     struct store_conn *c;
-    if (s->app->store->open(s->app->data, 0, s->app->sync_full, &c) != ST_OK)
-        return NULL;
+    if (s->app->store->open(s->app->data, 0, s->app->sync_full, &c) != ST_OK) return NULL;
     if (registry_add(s, (void ***)&s->conns, &s->nconns, &s->capconns, c) != 0) {
         c->ops->close(c);
         return NULL;
@@ -139,8 +137,7 @@ static struct conn_state *state_new(struct server *s)
         tl_free = st->next_free;
     } else {
         st = calloc(1, sizeof(*st));
-        if (!st || registry_add(s, (void ***)&s->states, &s->nstates, &s->capstates, st) != 0)
-            abort();
+        if (!st || registry_add(s, (void ***)&s->states, &s->nstates, &s->capstates, st) != 0) abort();
         buf_init(&st->body, 0);
         buf_init(&st->req.out, OUT_MAX);
         arena_init(&st->req.arena);
@@ -226,8 +223,7 @@ static long long now_ms(void)
 /* The whole request is in (or answered): the client owes nothing until the response is out. */
 static void track_request_read(struct conn_state *st)
 {
-    if (st->track)
-        atomic_store_explicit(&st->track->deadline_ms, 0, memory_order_relaxed);
+    if (st->track) atomic_store_explicit(&st->track->deadline_ms, 0, memory_order_relaxed);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -238,22 +234,19 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         struct conn_track *t = calloc(1, sizeof(*t));
         *socket_context = t;
-        if (!t || !ci)
-            return;   /* untracked: only MHD's idle timeout applies to it */
+        if (!t || !ci) return; /* untracked: only MHD's idle timeout applies to it */
         t->fd = ci->connect_fd;
         atomic_init(&t->deadline_ms, s->read_ms ? now_ms() + s->read_ms : 0);
         t->listed = 1;
         pthread_mutex_lock(&s->track_lock);
         t->next = s->tracks;
-        if (s->tracks)
-            s->tracks->prev = t;
+        if (s->tracks) s->tracks->prev = t;
         s->tracks = t;
         pthread_mutex_unlock(&s->track_lock);
         return;
     }
     struct conn_track *t = *socket_context;
-    if (!t)
-        return;
+    if (!t) return;
     *socket_context = NULL;
     if (t->listed) {
         pthread_mutex_lock(&s->track_lock);
@@ -261,8 +254,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             t->prev->next = t->next;
         else
             s->tracks = t->next;
-        if (t->next)
-            t->next->prev = t->prev;
+        if (t->next) t->next->prev = t->prev;
         pthread_mutex_unlock(&s->track_lock);
     }
     free(t);
@@ -283,13 +275,14 @@ static void *watchdog_main(void *arg)
             long long d = atomic_load_explicit(&t->deadline_ms, memory_order_relaxed);
             if (d && now > d && !t->cut) {
                 t->cut = 1;
-                shutdown(t->fd, SHUT_RDWR);   /* MHD sees the end of the stream and frees the slot */
+                shutdown(t->fd, SHUT_RDWR); /* MHD sees the end of the stream and frees the slot */
                 cuts++;
             }
         }
         if (now >= next_flush) {
             if (cuts)
-                log_limited(LOG_WARN, "http: %llu connections cut: request not read within the read timeout", cuts);
+                log_limited(LOG_WARN, "http: %llu connections cut: request not read within the read timeout",
+                            cuts);
             cuts = 0;
             log_limited_flush();
             next_flush = now + 1000;
@@ -307,12 +300,12 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
     struct server *s = cls;
     struct conn_state *st = *con_cls;
-    if (!st)
-        return;
+    if (!st) return;
     *con_cls = NULL;
     /* the next request on a kept-alive connection may take the idle timeout to start, then must be read
      * within the read timeout (a closing connection is untracked just after this) */
@@ -332,14 +325,10 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 static enum http_method method_of(const char *m)
 {
     /* HEAD answers as GET; libmicrohttpd sends the headers (Content-Length included) without the body */
-    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
-        return HTTP_GET;
-    if (strcmp(m, "POST") == 0)
-        return HTTP_POST;
-    if (strcmp(m, "DELETE") == 0)
-        return HTTP_DELETE;
-    if (strcmp(m, "OPTIONS") == 0)
-        return HTTP_OPTIONS;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) return HTTP_GET;
+    if (strcmp(m, "POST") == 0) return HTTP_POST;
+    if (strcmp(m, "DELETE") == 0) return HTTP_DELETE;
+    if (strcmp(m, "OPTIONS") == 0) return HTTP_OPTIONS;
     return HTTP_OTHER;
 }
 
@@ -347,7 +336,7 @@ static enum http_method method_of(const char *m)
 struct head_scan {
     int n_cl, n_te;
     const char *te;
-    int bad;   /* a header name that is not a token, or a folded (obs-fold) header */
+    int bad; /* a header name that is not a token, or a folded (obs-fold) header */
 };
 
 static int is_tchar(unsigned char c)
@@ -399,8 +388,7 @@ static const char *framing_error(struct MHD_Connection *conn)
 {
     struct head_scan h = {0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
-    if (h.bad)
-        return "Malformed header (whitespace in a header name, or a folded header line)";
+    if (h.bad) return "Malformed header (whitespace in a header name, or a folded header line)";
     if (h.n_cl > 1 || h.n_te > 1 || (h.n_cl && h.n_te))
         return "Ambiguous request length (repeated Content-Length or Transfer-Encoding, or both)";
     if (h.n_te && strcasecmp(h.te, "chunked") != 0)
@@ -414,11 +402,12 @@ static enum MHD_Result send_response(struct conn_state *st)
     int status = r->status ? r->status : 500;
     size_t len = status == 204 ? 0 : r->out.len;
     /* the body stays in r->out, untouched, until MHD reports the request completed: no copy */
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, len ? r->out.p : (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!resp)
-        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, len ? r->out.p : (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
     for (const struct resp_header *h = resp_fixed_headers; h->name; h++)
-        MHD_add_response_header(resp, h->name, r->content_type && h == resp_fixed_headers ? r->content_type : h->value);
+        MHD_add_response_header(resp, h->name,
+                                r->content_type && h == resp_fixed_headers ? r->content_type : h->value);
     char rid[SID_LEN + 1];
     request_id_new(rid);
     MHD_add_response_header(resp, "Twilio-Request-Id", rid);
@@ -434,13 +423,10 @@ static enum MHD_Result send_response(struct conn_state *st)
     snprintf(concurrent, sizeof(concurrent), "%d", atomic_load(&st->srv->in_flight));
     MHD_add_response_header(resp, "Twilio-Concurrent-Requests", concurrent);
     MHD_add_response_header(resp, "X-API-Domain", st->srv->api_domain);
-    if (st->srv->tls)
-        MHD_add_response_header(resp, "Strict-Transport-Security", RESP_HSTS);
-    if (status == 401)
-        MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
+    if (st->srv->tls) MHD_add_response_header(resp, "Strict-Transport-Security", RESP_HSTS);
+    if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
     /* an answer given on the headers closes the connection (MHD does so): the header tells the client */
-    if (st->phase == PH_ANSWERED)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (st->phase == PH_ANSWERED) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(st->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -468,16 +454,14 @@ static void on_write_complete(struct req *r)
 static void on_defer(struct req *r)
 {
     struct conn_state *st = (struct conn_state *)r;
-    if (st->phase == PH_WAITING)
-        return;   /* already suspended (a pre-event hook ran first) */
+    if (st->phase == PH_WAITING) return; /* already suspended (a pre-event hook ran first) */
     st->phase = PH_WAITING;
     MHD_suspend_connection(st->conn);
 }
 
 static int decode_query(struct req *r, char *q)
 {
-    if (!q)
-        return 0;
+    if (!q) return 0;
     return form_decode(q, strlen(q), &r->query);
 }
 
@@ -487,8 +471,7 @@ static enum MHD_Result handle(struct conn_state *st);
  * itself, unless it is public). */
 static int is_open_path(const struct conn_state *st, enum http_method m)
 {
-    if (m == HTTP_OPTIONS)
-        return 1;
+    if (m == HTTP_OPTIONS) return 1;
     size_t n = strcspn(st->uri, "?");
     return m == HTTP_GET && ((n == 8 && memcmp(st->uri, "/healthz", 8) == 0) ||
                              (n == 8 && memcmp(st->uri, "/metrics", 8) == 0));
@@ -514,7 +497,8 @@ static enum MHD_Result on_headers(struct conn_state *st, struct MHD_Connection *
         resp_error_status(r, 414, E_INVALID_PARAM, "Request URI too long");
         return answer_early(st);
     }
-    const union MHD_ConnectionInfo *hi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    const union MHD_ConnectionInfo *hi =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     if (hi && hi->header_size > s->header_max) {
         resp_error_status(r, 431, E_INVALID_PARAM, "Request header fields too large");
         return answer_early(st);
@@ -522,8 +506,7 @@ static enum MHD_Result on_headers(struct conn_state *st, struct MHD_Connection *
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int has_body = (cl && strcmp(cl, "0") != 0) ||
                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    if (cl && strtoull(cl, NULL, 10) > s->max_body)
-        st->too_large = 1;
+    if (cl && strtoull(cl, NULL, 10) > s->max_body) st->too_large = 1;
     if (is_open_path(st, r->method)) {
         /* none of them takes a body: answer now rather than read one from a client without credentials */
         if (has_body) {
@@ -540,8 +523,7 @@ static enum MHD_Result on_headers(struct conn_state *st, struct MHD_Connection *
         const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         if (api_authenticate(r, auth) != 0) {
             /* without a body the answer can wait for the final call and keep the connection */
-            if (has_body)
-                return answer_early(st);
+            if (has_body) return answer_early(st);
             st->refused = 1;
         } else {
             r->authenticated = 1;
@@ -565,14 +547,12 @@ static enum MHD_Result handle(struct conn_state *st)
     struct server *s = st->srv;
     struct req *r = &st->req;
     track_request_read(st);
-    if (st->refused)
-        return send_response(st);
+    if (st->refused) return send_response(st);
     r->on_complete = on_write_complete;
     r->on_defer = on_defer;
 
     char *q = strchr(st->uri, '?');
-    if (q)
-        *q++ = '\0';
+    if (q) *q++ = '\0';
     r->path = st->uri;
     r->v1_path = strncmp(st->uri, "/v1/", 4) == 0 ? st->uri + 3 : st->uri;
 
@@ -590,7 +570,8 @@ static enum MHD_Result handle(struct conn_state *st)
         if (!r->db)
             resp_error(r, E_UNAVAILABLE, "Service unavailable");
         else
-            api_metrics(r, MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+            api_metrics(
+                r, MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
         return send_response(st);
     }
     const char *hook = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, "X-Twilio-Webhook-Enabled");
@@ -611,8 +592,7 @@ static enum MHD_Result handle(struct conn_state *st)
         r->input_error = INPUT_BAD_QUERY;
     else if (form_rc != 0)
         r->input_error = INPUT_BAD_BODY;
-    if (api_dispatch(r, NULL))
-        return MHD_YES;   /* suspended in on_defer; the writer resumes us */
+    if (api_dispatch(r, NULL)) return MHD_YES; /* suspended in on_defer; the writer resumes us */
     return send_response(st);
 }
 
@@ -621,8 +601,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     struct conn_state *st = *con_cls;
-    if (!st)
-        return MHD_NO;
+    if (!st) return MHD_NO;
     switch (st->phase) {
     case PH_HEADERS:
         return on_headers(st, conn, method);
@@ -659,8 +638,7 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     struct buf b;
     buf_init(&b, 1 << 20);
     char tmp[4096];
@@ -686,8 +664,7 @@ static long long in_flight_now(void)
 int server_start(struct server **out, const struct server_config *cfg, struct app *app)
 {
     struct server *s = calloc(1, sizeof(*s));
-    if (!s)
-        return -1;
+    if (!s) return -1;
     s->app = app;
     /* MHD zeroes this pool on every request: 64 KiB cost 15 % of a fetch's CPU (bench/RESULTS.md) */
     s->max_body = cfg->max_body;
@@ -707,15 +684,13 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons(cfg->port);
-        if (inet_pton(AF_INET6, cfg->host, &a6->sin6_addr) != 1)
-            goto fail_addr;
+        if (inet_pton(AF_INET6, cfg->host, &a6->sin6_addr) != 1) goto fail_addr;
         flags |= MHD_USE_IPv6;
     } else {
         struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
         a4->sin_family = AF_INET;
         a4->sin_port = htons(cfg->port);
-        if (inet_pton(AF_INET, cfg->host, &a4->sin_addr) != 1)
-            goto fail_addr;
+        if (inet_pton(AF_INET, cfg->host, &a4->sin_addr) != 1) goto fail_addr;
     }
     char *cert = NULL, *key = NULL;
     if (cfg->tls_cert && cfg->tls_key) {
@@ -735,21 +710,15 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
         {key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
         {MHD_OPTION_END, 0, NULL},
     };
-    s->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_limit,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory + POOL_HEADROOM,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                            MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-                            MHD_OPTION_ARRAY, tls_opts,
-                            MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory + POOL_HEADROOM,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     free(cert);
     free(key);
     if (!s->d) {
@@ -795,8 +764,7 @@ static int wait_in_flight(struct server *s, int ms)
 
 void server_stop(struct server *s, int grace_ms)
 {
-    if (!s)
-        return;
+    if (!s) return;
     /* stop accepting, let requests in flight finish, then close everything */
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     if (!wait_in_flight(s, grace_ms) && s->app->hooks) {
@@ -817,8 +785,7 @@ void server_stop(struct server *s, int grace_ms)
         return;
     }
     MHD_stop_daemon(s->d);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
     if (s->watchdog_running) {
         pthread_mutex_lock(&s->track_lock);
         s->watchdog_stop = 1;

@@ -9,16 +9,16 @@ struct app;
 struct server;
 
 struct server_config {
-    const char *host;           /* numeric IPv4 or IPv6 address */
+    const char *host; /* numeric IPv4 or IPv6 address */
     unsigned short port;
     unsigned threads;
-    size_t max_body;            /* bytes; larger bodies get 413 */
+    size_t max_body; /* bytes; larger bodies get 413 */
     unsigned connection_limit;
-    unsigned per_ip_limit;      /* 0: none */
-    unsigned idle_timeout;      /* seconds */
-    unsigned read_timeout;      /* seconds to read a whole request (head and body); 0: no deadline */
-    size_t connection_memory;   /* bytes per connection: the request line and headers must fit */
-    const char *tls_cert;       /* PEM file paths, both or neither */
+    unsigned per_ip_limit;    /* 0: none */
+    unsigned idle_timeout;    /* seconds */
+    unsigned read_timeout;    /* seconds to read a whole request (head and body); 0: no deadline */
+    size_t connection_memory; /* bytes per connection: the request line and headers must fit */
+    const char *tls_cert;     /* PEM file paths, both or neither */
     const char *tls_key;
 };
 

@@ -96,13 +96,12 @@ void jw_strn(struct jw *w, const char *s, size_t n)
             memcpy(&v, s + i, 8);
             const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
             uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
-            uint64_t special = (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high;
-            if (special)
-                break;
+            uint64_t special =
+                (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high;
+            if (special) break;
             i += 8;
         }
-        if (i >= n)
-            break;
+        if (i >= n) break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
             /* output is always valid JSON: a byte that does not start well-formed UTF-8 becomes U+FFFD */

@@ -21,8 +21,8 @@ void jw_obj_begin(struct jw *w);
 void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
-void jw_key(struct jw *w, const char *k);                 /* k is trusted, written unescaped */
-void jw_str(struct jw *w, const char *s);                 /* NULL writes null */
+void jw_key(struct jw *w, const char *k); /* k is trusted, written unescaped */
+void jw_str(struct jw *w, const char *s); /* NULL writes null */
 /* Escapes ", \, and controls < 0x20; bytes that are not well-formed UTF-8 become U+FFFD, so the output
  * is valid JSON whatever s holds (a path echoed in a 404 message may hold anything). */
 void jw_strn(struct jw *w, const char *s, size_t n);

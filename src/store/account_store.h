@@ -10,11 +10,11 @@
 struct api_key {
     char sid[SID_LEN + 1];
     char account_sid[SID_LEN + 1];
-    char *friendly_name;   /* NULL when not given */
-    char *salt;            /* hex */
-    char *secret_hash;     /* hex SHA-256 of salt bytes followed by the secret */
+    char *friendly_name; /* NULL when not given */
+    char *salt;          /* hex */
+    char *secret_hash;   /* hex SHA-256 of salt bytes followed by the secret */
     long long date_created;
-    long long date_revoked;   /* 0 while the key is active */
+    long long date_revoked; /* 0 while the key is active */
 };
 
 /* Push notification settings of a service (one row per service). Strings are NULL when never set. */
@@ -42,9 +42,9 @@ struct credential {
     long long id;
     char sid[SID_LEN + 1];
     char account_sid[SID_LEN + 1];
-    char *friendly_name;   /* NULL when not given */
-    char *type;            /* apn | gcm | fcm */
-    int sandbox;           /* credential_update: -1 leaves it unchanged */
+    char *friendly_name; /* NULL when not given */
+    char *type;          /* apn | gcm | fcm */
+    int sandbox;         /* credential_update: -1 leaves it unchanged */
     char *certificate;
     char *private_key;
     char *api_key;
@@ -58,11 +58,11 @@ struct binding {
     char sid[SID_LEN + 1];
     char account_sid[SID_LEN + 1];
     char service_sid[SID_LEN + 1];
-    char credential_sid[SID_LEN + 1];   /* "" when none (twilsock) */
+    char credential_sid[SID_LEN + 1]; /* "" when none (twilsock) */
     char *endpoint;
     char *identity;
-    char *binding_type;    /* apn | gcm | fcm | twilsock */
-    char *message_types;   /* JSON array text */
+    char *binding_type;  /* apn | gcm | fcm | twilsock */
+    char *message_types; /* JSON array text */
     long long date_created;
     long long date_updated;
 };
@@ -106,7 +106,7 @@ struct store_account_ops {
     int (*service_config_update)(struct store_conn *c, const struct service_config *cfg);
 
     /* roles */
-    int (*role_update)(struct store_conn *c, const struct role *r);   /* permissions, date_updated */
+    int (*role_update)(struct store_conn *c, const struct role *r); /* permissions, date_updated */
     /* ST_IN_USE (nothing deleted) while a user or the service configuration refers to the role */
     int (*role_delete)(struct store_conn *c, const char *service_sid, const char *sid);
 
@@ -118,7 +118,7 @@ struct store_account_ops {
     /* credentials */
     int (*credential_get)(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
                           struct credential *out);
-    int (*credential_insert)(struct store_conn *c, struct credential *cr);   /* sets cr->id */
+    int (*credential_insert)(struct store_conn *c, struct credential *cr); /* sets cr->id */
     /* NULL strings and sandbox -1 leave the stored value; date_updated is always written */
     int (*credential_update)(struct store_conn *c, const struct credential *cr);
     int (*credential_delete)(struct store_conn *c, const char *account_sid, const char *sid);

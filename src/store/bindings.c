@@ -27,11 +27,15 @@ struct store_table store_bindings_table = {
     .n = sizeof(binding_cols) / sizeof(binding_cols[0]),
     .list_filter = " AND (?4 IS NULL OR binding_type IN (SELECT value FROM json_each(?4)))"
                    " AND (?5 IS NULL OR identity IN (SELECT value FROM json_each(?5)))",
-    .list_filter_pg = " AND (?4::jsonb IS NULL OR binding_type IN (SELECT jsonb_array_elements_text(?4::jsonb)))"
-                      " AND (?5::jsonb IS NULL OR identity IN (SELECT jsonb_array_elements_text(?5::jsonb)))",
+    .list_filter_pg =
+        " AND (?4::jsonb IS NULL OR binding_type IN (SELECT jsonb_array_elements_text(?4::jsonb)))"
+        " AND (?5::jsonb IS NULL OR identity IN (SELECT jsonb_array_elements_text(?5::jsonb)))",
 };
 
-int store_bindings_sql_add(void) { return rows_table_add(&store_bindings_table); }
+int store_bindings_sql_add(void)
+{
+    return rows_table_add(&store_bindings_table);
+}
 
 int store_binding_get(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
                       struct binding *out)

@@ -32,12 +32,15 @@ struct store_table store_credentials_table = {
     .lock = SQL_LOCK_UPDATE,
 };
 
-int store_credentials_sql_add(void) { return rows_table_add(&store_credentials_table); }
+int store_credentials_sql_add(void)
+{
+    return rows_table_add(&store_credentials_table);
+}
 
 int store_credential_get(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
                          struct credential *out)
 {
-    memset(out, 0, sizeof(*out));   /* the secrets are never read back */
+    memset(out, 0, sizeof(*out)); /* the secrets are never read back */
     return rows_get(c, &store_credentials_table, 0, account_sid, sid, a, out);
 }
 

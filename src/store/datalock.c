@@ -13,7 +13,7 @@
 
 #include "util/log.h"
 
-#define LOCK_FILE_BYTES 4096   /* one page: the count and room to grow */
+#define LOCK_FILE_BYTES 4096 /* one page: the count and room to grow */
 #define LOCK_PATH_MAX 4096
 
 static int lock_fd = -1;
@@ -66,16 +66,13 @@ unsigned long long datalock_generation(void)
 
 void datalock_bump(void)
 {
-    if (shared_count)
-        atomic_fetch_add_explicit(shared_count, 1, memory_order_acq_rel);
+    if (shared_count) atomic_fetch_add_explicit(shared_count, 1, memory_order_acq_rel);
 }
 
 void datalock_close(void)
 {
-    if (shared_count)
-        munmap((void *)shared_count, LOCK_FILE_BYTES);
+    if (shared_count) munmap((void *)shared_count, LOCK_FILE_BYTES);
     shared_count = NULL;
-    if (lock_fd >= 0)
-        close(lock_fd);   /* releases the flock */
+    if (lock_fd >= 0) close(lock_fd); /* releases the flock */
     lock_fd = -1;
 }

@@ -21,8 +21,8 @@ int store_bindings_sql_add(void);
 int store_services_sql_add(void);
 
 /* store/users.c */
-int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid, struct arena *a,
-                   struct user *out);
+int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
+                   struct arena *a, struct user *out);
 int store_user_insert(struct store_conn *c, struct user *u);
 int store_user_update(struct store_conn *c, const struct user *u);
 int store_user_delete(struct store_conn *c, const char *service_sid, const char *sid);
@@ -60,22 +60,22 @@ int store_service_get(struct store_conn *c, const char *account_sid, const char 
 int store_service_insert(struct store_conn *c, const struct service *sv, const struct service_config *cfg);
 int store_service_config_get(struct store_conn *c, const char *service_sid, struct service_config *out);
 int store_service_config_update(struct store_conn *c, const struct service_config *cfg);
-int store_service_list(struct store_conn *c, const char *account_sid, const struct page_req *p, service_row_fn fn,
-                       void *ctx);
+int store_service_list(struct store_conn *c, const char *account_sid, const struct page_req *p,
+                       service_row_fn fn, void *ctx);
 
 /* The entries of both engines' store_ops and store_account_ops that are these functions. */
 #define STORE_DOMAIN_OPS                                                                                     \
-    .service_get = store_service_get, .service_insert = store_service_insert,                               \
-    .service_config_get = store_service_config_get, .role_get = store_role_get,                             \
-    .role_insert = store_role_insert, .role_list = store_role_list, .user_get = store_user_get,             \
-    .user_insert = store_user_insert, .user_update = store_user_update, .user_delete = store_user_delete,   \
+    .service_get = store_service_get, .service_insert = store_service_insert,                                \
+    .service_config_get = store_service_config_get, .role_get = store_role_get,                              \
+    .role_insert = store_role_insert, .role_list = store_role_list, .user_get = store_user_get,              \
+    .user_insert = store_user_insert, .user_update = store_user_update, .user_delete = store_user_delete,    \
     .user_list = store_user_list
 #define STORE_ACCOUNT_DOMAIN_OPS                                                                             \
-    .service_list = store_service_list, .service_config_update = store_service_config_update,               \
-    .role_update = store_role_update, .role_delete = store_role_delete,                                     \
-    .credential_get = store_credential_get, .credential_insert = store_credential_insert,                   \
-    .credential_update = store_credential_update, .credential_delete = store_credential_delete,             \
-    .credential_list = store_credential_list, .binding_get = store_binding_get,                             \
+    .service_list = store_service_list, .service_config_update = store_service_config_update,                \
+    .role_update = store_role_update, .role_delete = store_role_delete,                                      \
+    .credential_get = store_credential_get, .credential_insert = store_credential_insert,                    \
+    .credential_update = store_credential_update, .credential_delete = store_credential_delete,              \
+    .credential_list = store_credential_list, .binding_get = store_binding_get,                              \
     .binding_delete = store_binding_delete, .binding_list = store_binding_list
 
 #endif

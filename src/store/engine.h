@@ -16,19 +16,19 @@
  * store/pg_internal.h for the rule); SQLite's single writer needs none. */
 enum sql_lock {
     SQL_LOCK_NONE,
-    SQL_LOCK_SHARE,    /* rows other writes only read as references */
-    SQL_LOCK_UPDATE,   /* rows their own operations read, change and write back */
-    SQL_LOCK_DELETE,   /* a row about to be deleted: references to it wait */
+    SQL_LOCK_SHARE,  /* rows other writes only read as references */
+    SQL_LOCK_UPDATE, /* rows their own operations read, change and write back */
+    SQL_LOCK_DELETE, /* a row about to be deleted: references to it wait */
 };
 
 struct store_sql {
-    const char *sql;      /* ?N placeholders */
-    const char *sql_pg;   /* NULL: sql rewritten; else PostgreSQL's own text, where the meaning differs */
+    const char *sql;    /* ?N placeholders */
+    const char *sql_pg; /* NULL: sql rewritten; else PostgreSQL's own text, where the meaning differs */
     enum sql_lock lock;
     /* set by store_sql_add */
     int id;
-    char *pg_text;        /* $N placeholders */
-    char *pg_text_lock;   /* with the lock clause; NULL without a lock */
+    char *pg_text;      /* $N placeholders */
+    char *pg_text_lock; /* with the lock clause; NULL without a lock */
     struct store_sql *next;
 };
 
@@ -38,16 +38,17 @@ struct store_stmt;
 struct store_engine {
     /* q's statement on c, reset and with no bindings; NULL (logged) when it cannot be prepared */
     struct store_stmt *(*stmt)(struct store_conn *c, const struct store_sql *q);
-    void (*bind_text)(struct store_stmt *s, int i, const char *v);   /* 1-based; NULL binds NULL; v outlives step */
+    void (*bind_text)(struct store_stmt *s, int i,
+                      const char *v); /* 1-based; NULL binds NULL; v outlives step */
     void (*bind_int)(struct store_stmt *s, int i, long long v);
     /* 1: a row is ready, 0: no more rows, else a negative store_result */
     int (*step)(struct store_stmt *s);
-    const char *(*col_text)(struct store_stmt *s, int i);   /* 0-based; NULL for NULL; valid until step/reset */
-    long long (*col_int)(struct store_stmt *s, int i);      /* 0 for NULL */
+    const char *(*col_text)(struct store_stmt *s, int i); /* 0-based; NULL for NULL; valid until step/reset */
+    long long (*col_int)(struct store_stmt *s, int i);    /* 0 for NULL */
     int (*col_null)(struct store_stmt *s, int i);
-    long long (*changes)(struct store_stmt *s);             /* rows the statement changed */
-    long long (*last_id)(struct store_stmt *s);             /* the id an insert gave its row */
-    void (*reset)(struct store_stmt *s);                    /* done with it: results and bindings go */
+    long long (*changes)(struct store_stmt *s); /* rows the statement changed */
+    long long (*last_id)(struct store_stmt *s); /* the id an insert gave its row */
+    void (*reset)(struct store_stmt *s);        /* done with it: results and bindings go */
 };
 
 /* Registers q (once, before any connection opens; store_sql_init calls this for every statement). */

@@ -125,8 +125,9 @@ enum stmt_id {
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_ACCOUNT_GET] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE sid = $1",
     [Q_ACCOUNT_GET_LOCK] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE sid = $1 FOR NO KEY UPDATE",
-    [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(sid, auth_token, friendly_name, default_service_sid, date_created)"
-                         " VALUES ($1, $2, $3, $4, $5::bigint)",
+    [Q_ACCOUNT_INSERT] =
+        "INSERT INTO accounts(sid, auth_token, friendly_name, default_service_sid, date_created)"
+        " VALUES ($1, $2, $3, $4, $5::bigint)",
     [Q_ACCOUNT_COUNT] = "SELECT count(*) FROM accounts",
     [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = $2 WHERE sid = $1",
     [Q_ACCOUNT_FIRST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY date_created, sid LIMIT 1",
@@ -167,8 +168,7 @@ char *pg_col(PGresult *r, int row, int col)
 
 char *pg_col_dup(PGresult *r, int row, int col, struct arena *a)
 {
-    if (PQgetisnull(r, row, col))
-        return NULL;
+    if (PQgetisnull(r, row, col)) return NULL;
     return arena_strndup(a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
 }
 
@@ -200,14 +200,10 @@ static int is_busy_state(const char *st)
 static int map_state(const char *st, const char *msg)
 {
     if (st) {
-        if (strcmp(st, "23505") == 0)
-            return ST_CONFLICT;
-        if (strcmp(st, "23503") == 0)
-            return ST_IN_USE;
-        if (is_busy_state(st))
-            return ST_BUSY;
-        if (strcmp(st, "53100") == 0)
-            return ST_FULL;
+        if (strcmp(st, "23505") == 0) return ST_CONFLICT;
+        if (strcmp(st, "23503") == 0) return ST_IN_USE;
+        if (is_busy_state(st)) return ST_BUSY;
+        if (strcmp(st, "53100") == 0) return ST_FULL;
     }
     log_warn("postgres: %s (SQLSTATE %s)", msg ? msg : "?", st ? st : "none");
     return ST_ERROR;
@@ -227,8 +223,7 @@ static int session_setup(struct pg_conn *c)
              c->sync_full ? "on" : "off", c->writer ? "off" : "on");
     PGresult *r = PQexec(c->db, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        log_err("postgres: cannot set up the session: %s", PQerrorMessage(c->db));
+    if (!ok) log_err("postgres: cannot set up the session: %s", PQerrorMessage(c->db));
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -239,8 +234,7 @@ static int prepare_all(struct pg_conn *c)
 {
     PGresult *r = PQexec(c->db, "DEALLOCATE ALL");
     PQclear(r);
-    if (!PQenterPipelineMode(c->db))
-        return -1;
+    if (!PQenterPipelineMode(c->db)) return -1;
     int sent = 0, failed = 0;
     char name[16];
     for (int t = 0; t < PGT__COUNT; t++) {
@@ -277,8 +271,7 @@ static int prepare_all(struct pg_conn *c)
     for (;;) {
         r = PQgetResult(c->db);
         if (!r) {
-            if (PQstatus(c->db) == CONNECTION_BAD)
-                break;
+            if (PQstatus(c->db) == CONNECTION_BAD) break;
             continue;
         }
         ExecStatusType st = PQresultStatus(r);
@@ -297,8 +290,7 @@ static int prepare_all(struct pg_conn *c)
     }
     PQexitPipelineMode(c->db);
     c->prepared = !failed && sent > 0;
-    if (failed && first_error)
-        log_debug("postgres: statements not prepared yet: %s", first_error);
+    if (failed && first_error) log_debug("postgres: statements not prepared yet: %s", first_error);
     return c->prepared ? 0 : -1;
 }
 
@@ -306,14 +298,13 @@ static int prepare_all(struct pg_conn *c)
 static int reconnect(struct pg_conn *c)
 {
     c->prepared = 0;
-    c->claim_locked = 0;   /* session locks died with the session */
+    c->claim_locked = 0; /* session locks died with the session */
     PQreset(c->db);
     if (PQstatus(c->db) != CONNECTION_OK) {
         log_err("postgres: connection lost and not re-established: %s", PQerrorMessage(c->db));
         return -1;
     }
-    if (session_setup(c) != 0)
-        return -1;
+    if (session_setup(c) != 0) return -1;
     prepare_all(c);
     log_warn("postgres: connection lost; reconnected");
     return 0;
@@ -322,11 +313,9 @@ static int reconnect(struct pg_conn *c)
 /* The session is gone: libpq says so, or the server said it was ending it (class 08, 57P01-57P03). */
 static int session_lost(struct pg_conn *c, PGresult *r)
 {
-    if (PQstatus(c->db) == CONNECTION_BAD)
-        return 1;
+    if (PQstatus(c->db) == CONNECTION_BAD) return 1;
     const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    if (!st)
-        return r == NULL || PQresultStatus(r) == PGRES_FATAL_ERROR;
+    if (!st) return r == NULL || PQresultStatus(r) == PGRES_FATAL_ERROR;
     return strncmp(st, "08", 2) == 0 || strcmp(st, "57P01") == 0 || strcmp(st, "57P02") == 0 ||
            strcmp(st, "57P03") == 0;
 }
@@ -345,8 +334,7 @@ static int statement_failed(struct pg_conn *c, PGresult *r, int *lost)
     }
     if (c->in_tx) {
         c->sp_failed = 1;
-        if (*lost || rc == ST_BUSY)
-            c->tx_doomed = 1;
+        if (*lost || rc == ST_BUSY) c->tx_doomed = 1;
     }
     return rc;
 }
@@ -385,8 +373,7 @@ static int pipe_queue(struct pg_conn *c, const char *sql)
 static PGresult *pipe_next(struct pg_conn *c)
 {
     PGresult *r = PQgetResult(c->db);
-    if (!r || PQresultStatus(r) == PGRES_PIPELINE_SYNC)
-        return r;
+    if (!r || PQresultStatus(r) == PGRES_PIPELINE_SYNC) return r;
     PGresult *end;
     while ((end = PQgetResult(c->db)) != NULL)
         PQclear(end);
@@ -406,8 +393,7 @@ static int pipe_drain(struct pg_conn *c, int *lost)
             /* skipped after an earlier failure: that one tells */
             if (!q || PQresultStatus(q) != PGRES_PIPELINE_ABORTED) {
                 int l, frc = statement_failed(c, q, &l);
-                if (rc == ST_OK)
-                    rc = frc;
+                if (rc == ST_OK) rc = frc;
                 *lost = l;
             } else if (rc == ST_OK) {
                 rc = ST_BUSY;
@@ -416,8 +402,7 @@ static int pipe_drain(struct pg_conn *c, int *lost)
         }
         PQclear(q);
     }
-    if (*lost)
-        c->queued = 0;
+    if (*lost) c->queued = 0;
     return rc;
 }
 
@@ -425,19 +410,16 @@ static int pipe_drain(struct pg_conn *c, int *lost)
 static void pipe_sync(struct pg_conn *c)
 {
     c->queued = 0;
-    if (PQstatus(c->db) == CONNECTION_BAD || !PQpipelineSync(c->db))
-        return;
+    if (PQstatus(c->db) == CONNECTION_BAD || !PQpipelineSync(c->db)) return;
     for (;;) {
         PGresult *r = PQgetResult(c->db);
         if (!r) {
-            if (PQstatus(c->db) == CONNECTION_BAD)
-                return;
+            if (PQstatus(c->db) == CONNECTION_BAD) return;
             continue;
         }
         ExecStatusType st = PQresultStatus(r);
         PQclear(r);
-        if (st == PGRES_PIPELINE_SYNC)
-            return;
+        if (st == PGRES_PIPELINE_SYNC) return;
     }
 }
 
@@ -445,8 +427,7 @@ static void pipe_sync(struct pg_conn *c)
 static void pipe_end(struct pg_conn *c)
 {
     if (PQpipelineStatus(c->db) != PQ_PIPELINE_OFF && PQstatus(c->db) == CONNECTION_OK) {
-        if (c->queued > 0)
-            pipe_sync(c);
+        if (c->queued > 0) pipe_sync(c);
         if (!PQexitPipelineMode(c->db)) {
             pipe_sync(c);
             PQexitPipelineMode(c->db);
@@ -463,11 +444,9 @@ static int pipe_begin(struct pg_conn *c, int with_savepoint)
         log_err("postgres: cannot prepare statements (is the schema migrated?)");
         return ST_ERROR;
     }
-    if (!PQenterPipelineMode(c->db))
-        return ST_ERROR;
+    if (!PQenterPipelineMode(c->db)) return ST_ERROR;
     int rc = pipe_queue(c, "BEGIN");
-    if (rc == ST_OK && with_savepoint)
-        rc = pipe_queue(c, "SAVEPOINT job");
+    if (rc == ST_OK && with_savepoint) rc = pipe_queue(c, "SAVEPOINT job");
     return rc;
 }
 
@@ -493,7 +472,7 @@ static int exec_in_tx(struct pg_conn *c, const char *name, const struct pg_param
                     return ST_OK;
                 }
                 if (rc == ST_OK)
-                    rc = statement_failed(c, r, &lost);   /* else it was skipped after that failure */
+                    rc = statement_failed(c, r, &lost); /* else it was skipped after that failure */
                 PQclear(r);
             }
         }
@@ -517,12 +496,10 @@ static int exec_named(struct pg_conn *c, const char *name, const struct pg_param
 {
     *res = NULL;
     if (c->in_tx) {
-        if (c->tx_doomed)
-            return ST_BUSY;
+        if (c->tx_doomed) return ST_BUSY;
         return exec_in_tx(c, name, p, res);
     }
-    if (PQstatus(c->db) == CONNECTION_BAD && reconnect(c) != 0)
-        return ST_ERROR;
+    if (PQstatus(c->db) == CONNECTION_BAD && reconnect(c) != 0) return ST_ERROR;
     if (!c->prepared && prepare_all(c) != 0) {
         log_err("postgres: cannot prepare statements (is the schema migrated?)");
         return ST_ERROR;
@@ -538,8 +515,7 @@ static int exec_named(struct pg_conn *c, const char *name, const struct pg_param
         int rc = statement_failed(c, r, &lost);
         PQclear(r);
         /* outside a transaction every statement is a read or an idempotent write: run it again once */
-        if (!lost || attempt > 0 || reconnect(c) != 0)
-            return rc;
+        if (!lost || attempt > 0 || reconnect(c) != 0) return rc;
     }
 }
 
@@ -567,8 +543,7 @@ struct store_stmt {
 static struct store_stmt *eng_stmt(struct store_conn *sc, const struct store_sql *q)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
-    if (q->id < 0 || q->id >= c->n_rows)
-        return NULL;
+    if (q->id < 0 || q->id >= c->n_rows) return NULL;
     struct store_stmt *s = &c->rows[q->id];
     s->c = c;
     s->q = q;
@@ -577,17 +552,14 @@ static struct store_stmt *eng_stmt(struct store_conn *sc, const struct store_sql
 
 static void eng_bind_text(struct store_stmt *s, int i, const char *v)
 {
-    if (i < 1 || i > PG_MAX_PARAMS)
-        return;
+    if (i < 1 || i > PG_MAX_PARAMS) return;
     s->p.v[i - 1] = v;
-    if (s->p.n < i)
-        s->p.n = i;
+    if (s->p.n < i) s->p.n = i;
 }
 
 static void eng_bind_int(struct store_stmt *s, int i, long long v)
 {
-    if (i < 1 || i > PG_MAX_PARAMS)
-        return;
+    if (i < 1 || i > PG_MAX_PARAMS) return;
     snprintf(s->p.num[i - 1], sizeof(s->p.num[i - 1]), "%lld", v);
     eng_bind_text(s, i, s->p.num[i - 1]);
 }
@@ -600,20 +572,34 @@ static int eng_step(struct store_stmt *s)
         int lock = s->q->pg_text_lock && pg_locking(s->c);
         snprintf(name, sizeof(name), lock ? "r%dl" : "r%d", s->q->id);
         int rc = exec_named(s->c, name, &s->p, &s->r);
-        if (rc != ST_OK)
-            return rc;
+        if (rc != ST_OK) return rc;
         s->ran = 1;
         s->row = -1;
     }
     return ++s->row < PQntuples(s->r) ? 1 : 0;
 }
 
-static const char *eng_col_text(struct store_stmt *s, int i) { return pg_col(s->r, s->row, i); }
-static long long eng_col_int(struct store_stmt *s, int i) { return pg_col_i64(s->r, s->row, i); }
-static int eng_col_null(struct store_stmt *s, int i) { return PQgetisnull(s->r, s->row, i); }
-static long long eng_changes(struct store_stmt *s) { return s->r ? strtoll(PQcmdTuples(s->r), NULL, 10) : 0; }
+static const char *eng_col_text(struct store_stmt *s, int i)
+{
+    return pg_col(s->r, s->row, i);
+}
+static long long eng_col_int(struct store_stmt *s, int i)
+{
+    return pg_col_i64(s->r, s->row, i);
+}
+static int eng_col_null(struct store_stmt *s, int i)
+{
+    return PQgetisnull(s->r, s->row, i);
+}
+static long long eng_changes(struct store_stmt *s)
+{
+    return s->r ? strtoll(PQcmdTuples(s->r), NULL, 10) : 0;
+}
 /* the insert's RETURNING id */
-static long long eng_last_id(struct store_stmt *s) { return s->r && PQntuples(s->r) > 0 ? pg_col_i64(s->r, 0, 0) : 0; }
+static long long eng_last_id(struct store_stmt *s)
+{
+    return s->r && PQntuples(s->r) > 0 ? pg_col_i64(s->r, 0, 0) : 0;
+}
 
 static void eng_reset(struct store_stmt *s)
 {
@@ -641,10 +627,8 @@ int pg_cmd(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p
 {
     PGresult *r;
     int rc = pg_exec(c, t, id, p, &r);
-    if (rc != ST_OK)
-        return rc;
-    if (changed)
-        *changed = strtoll(PQcmdTuples(r), NULL, 10);
+    if (rc != ST_OK) return rc;
+    if (changed) *changed = strtoll(PQcmdTuples(r), NULL, 10);
     PQclear(r);
     return ST_OK;
 }
@@ -703,8 +687,7 @@ static int pg_open(const char *target, int writer, int sync_full, struct store_c
     }
     /* the writer's statements are prepared by migrate (which runs first on a new database) or by
      * its first statement; other sessions open on a migrated schema */
-    if (!writer)
-        prepare_all(c);
+    if (!writer) prepare_all(c);
     *out = &c->base;
     return ST_OK;
 }
@@ -712,8 +695,7 @@ static int pg_open(const char *target, int writer, int sync_full, struct store_c
 static void pg_close(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
-    if (!c)
-        return;
+    if (!c) return;
     for (int i = 0; i < c->n_rows; i++)
         PQclear(c->rows[i].r);
     PQfinish(c->db);
@@ -728,8 +710,7 @@ static int exec_simple_logged(struct pg_conn *c, const char *sql, const char *wh
     PGresult *r = PQexec(c->db, sql);
     ExecStatusType st = PQresultStatus(r);
     int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (!ok)
-        log_err("postgres: %s failed: %s", what, PQresultErrorMessage(r));
+    if (!ok) log_err("postgres: %s failed: %s", what, PQresultErrorMessage(r));
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -755,8 +736,10 @@ static int schema_version(struct pg_conn *c, int *version)
 static int seal_column(struct pg_conn *c, const char *table, const char *col)
 {
     char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND left(%s, %d) <> '%s'"
-             " FOR UPDATE", col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
+    snprintf(sql, sizeof(sql),
+             "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND left(%s, %d) <> '%s'"
+             " FOR UPDATE",
+             col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
     PGresult *r = PQexec(c->db, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         log_err("postgres: reading clear-text secrets failed: %s", PQresultErrorMessage(r));
@@ -772,8 +755,7 @@ static int seal_column(struct pg_conn *c, const char *table, const char *col)
         const char *v[2] = {sid, secret_seal(&a, PQgetvalue(r, i, 1), sid)};
         PGresult *u = v[1] ? PQexecParams(c->db, sql, 2, NULL, v, NULL, NULL, 0) : NULL;
         n = u && PQresultStatus(u) == PGRES_COMMAND_OK ? n + 1 : -1;
-        if (n < 0)
-            log_err("postgres: sealing a secret failed: %s", u ? PQresultErrorMessage(u) : "no key");
+        if (n < 0) log_err("postgres: sealing a secret failed: %s", u ? PQresultErrorMessage(u) : "no key");
         PQclear(u);
         arena_free(&a);
     }
@@ -785,8 +767,7 @@ static int seal_column(struct pg_conn *c, const char *table, const char *col)
  * migration lock, so servers starting at once agree on one check value. */
 static int secrets_migrate(struct pg_conn *c)
 {
-    if (exec_simple_logged(c, "BEGIN", "BEGIN") != 0)
-        return -1;
+    if (exec_simple_logged(c, "BEGIN", "BEGIN") != 0) return -1;
     int ok = 1, sealed = 0;
     struct arena a;
     arena_init(&a);
@@ -815,8 +796,10 @@ static int secrets_migrate(struct pg_conn *c)
     }
     PQclear(r);
     arena_free(&a);
-    static const char *const columns[][2] = {{"accounts", "auth_token"}, {"credentials", "certificate"},
-                                             {"credentials", "private_key"}, {"credentials", "api_key"},
+    static const char *const columns[][2] = {{"accounts", "auth_token"},
+                                             {"credentials", "certificate"},
+                                             {"credentials", "private_key"},
+                                             {"credentials", "api_key"},
                                              {"credentials", "secret"}};
     for (size_t i = 0; ok && secret_have_key() && i < sizeof(columns) / sizeof(columns[0]); i++) {
         int n = seal_column(c, columns[i][0], columns[i][1]);
@@ -827,8 +810,7 @@ static int secrets_migrate(struct pg_conn *c)
         exec_simple_logged(c, "ROLLBACK", "ROLLBACK");
         return -1;
     }
-    if (sealed)
-        log_info("store: sealed %d clear-text secrets with the secret key", sealed);
+    if (sealed) log_info("store: sealed %d clear-text secrets with the secret key", sealed);
     return 0;
 }
 
@@ -844,10 +826,11 @@ static int pg_migrate(struct store_conn *sc)
         exec_simple_logged(c, sql, "the migration lock") != 0)
         return ST_ERROR;
     int rc = ST_ERROR, version = 0;
-    if (exec_simple_logged(c,
-                           "CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL);"
-                           "INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
-                           "creating schema_version") != 0 ||
+    if (exec_simple_logged(
+            c,
+            "CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL);"
+            "INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
+            "creating schema_version") != 0 ||
         schema_version(c, &version) != 0)
         goto out;
     if (version > SCHEMA_VERSION) {
@@ -867,14 +850,12 @@ static int pg_migrate(struct store_conn *sc)
         }
         log_info("store: migrated to schema version %d", v + 1);
     }
-    if (secrets_migrate(c) != 0)
-        goto out;
+    if (secrets_migrate(c) != 0) goto out;
     rc = ST_OK;
 out:
     snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%lld)", MIGRATE_LOCK_KEY);
     exec_simple_logged(c, sql, "the migration unlock");
-    if (session_setup(c) != 0)
-        rc = ST_ERROR;
+    if (session_setup(c) != 0) rc = ST_ERROR;
     if (rc == ST_OK && prepare_all(c) != 0) {
         log_err("postgres: cannot prepare statements after migrating");
         rc = ST_ERROR;
@@ -894,8 +875,7 @@ static int pg_tx_begin(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     tx_reset(c);
-    if (PQstatus(c->db) == CONNECTION_BAD && reconnect(c) != 0)
-        return ST_ERROR;
+    if (PQstatus(c->db) == CONNECTION_BAD && reconnect(c) != 0) return ST_ERROR;
     int rc = pipe_begin(c, 0);
     if (rc != ST_OK) {
         pipe_end(c);
@@ -908,8 +888,7 @@ static int pg_tx_begin(struct store_conn *sc)
 static int pg_savepoint(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
-    if (c->tx_doomed)
-        return ST_BUSY;
+    if (c->tx_doomed) return ST_BUSY;
     c->sp_failed = 0;
     return pipe_queue(c, "SAVEPOINT job");
 }
@@ -917,8 +896,7 @@ static int pg_savepoint(struct store_conn *sc)
 static void pg_savepoint_rollback(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
-    if (c->tx_doomed)
-        return;   /* the whole transaction goes */
+    if (c->tx_doomed) return; /* the whole transaction goes */
     pipe_queue(c, "ROLLBACK TO SAVEPOINT job");
     c->sp_failed = 0;
 }
@@ -926,8 +904,7 @@ static void pg_savepoint_rollback(struct store_conn *sc)
 static int pg_savepoint_release(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
-    if (c->tx_doomed)
-        return ST_BUSY;
+    if (c->tx_doomed) return ST_BUSY;
     if (c->sp_failed) {
         /* a statement of this job failed but the job kept its changes: PostgreSQL cannot keep part of a
          * failed subtransaction (SQLite would keep the job's other statements). The job must not be
@@ -944,16 +921,14 @@ static void tx_abort(struct pg_conn *c)
 {
     pipe_sync(c);
     pipe_end(c);
-    if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE)
-        simple(c, "ROLLBACK");
+    if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE) simple(c, "ROLLBACK");
     tx_reset(c);
 }
 
 static int pg_tx_commit(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
-    if (!c->in_tx)
-        return ST_ERROR;
+    if (!c->in_tx) return ST_ERROR;
     if (c->tx_doomed) {
         tx_abort(c);
         return ST_BUSY;
@@ -985,11 +960,10 @@ static int pg_tx_commit(struct store_conn *sc)
             }
         }
     }
-    if (lost && rc == ST_OK)
-        rc = ST_ERROR;
+    if (lost && rc == ST_OK) rc = ST_ERROR;
     if (lost) {
         if (fresh) {
-            rc = ST_BUSY;   /* no statement had been answered: nothing of it can have committed */
+            rc = ST_BUSY; /* no statement had been answered: nothing of it can have committed */
         } else {
             /* the COMMIT may or may not have happened: no retry, the requests get a 5xx */
             log_err("postgres: connection lost around COMMIT; its outcome is unknown");
@@ -1008,8 +982,7 @@ static int pg_tx_commit(struct store_conn *sc)
 static void pg_tx_rollback(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
-    if (c->in_tx)
-        tx_abort(c);
+    if (c->in_tx) tx_abort(c);
 }
 
 /* ---- accounts ---- */

@@ -41,8 +41,9 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_ACCOUNT_LIST] = "SELECT sid, friendly_name, default_service_sid, default_messaging_service_sid,"
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
                         " ORDER BY date_created, sid",
-    [AQ_ACCOUNT_UPDATE_CONFIG] = "UPDATE accounts SET default_service_sid = $2, default_messaging_service_sid = $3,"
-                                 " default_inactive_timer = $4, default_closed_timer = $5 WHERE sid = $1",
+    [AQ_ACCOUNT_UPDATE_CONFIG] =
+        "UPDATE accounts SET default_service_sid = $2, default_messaging_service_sid = $3,"
+        " default_inactive_timer = $4, default_closed_timer = $5 WHERE sid = $1",
     [AQ_KEY_INSERT] = "INSERT INTO api_keys(sid, account_sid, friendly_name, salt, secret_hash, date_created)"
                       " VALUES ($1, $2, $3, $4, $5, $6::bigint)",
     [AQ_KEY_GET] = "SELECT sid, account_sid, friendly_name, salt, secret_hash, date_created, date_revoked"
@@ -69,14 +70,17 @@ static const char *const aq_sql[AQ__COUNT] = {
                       " c.chat_service_role_sid) LIMIT $2::bigint)",
     [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = $1",
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = $1",
-    [AQ_NOTIFICATIONS_GET_LOCK] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = $1"
-                                  " FOR NO KEY UPDATE",
+    [AQ_NOTIFICATIONS_GET_LOCK] =
+        "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = $1"
+        " FOR NO KEY UPDATE",
     [AQ_NOTIFICATIONS_PUT] =
         "INSERT INTO service_notifications(service_sid, " NOTIFICATION_COLS ")"
-        " VALUES ($1, $2, $3::integer, $4::integer, $5, $6, $7::integer, $8::integer, $9, $10::integer, $11, $12,"
+        " VALUES ($1, $2, $3::integer, $4::integer, $5, $6, $7::integer, $8::integer, $9, $10::integer, $11, "
+        "$12,"
         " $13::integer, $14, $15) ON CONFLICT (service_sid) DO UPDATE SET account_sid = EXCLUDED.account_sid,"
         " log_enabled = EXCLUDED.log_enabled, new_message_enabled = EXCLUDED.new_message_enabled,"
-        " new_message_template = EXCLUDED.new_message_template, new_message_sound = EXCLUDED.new_message_sound,"
+        " new_message_template = EXCLUDED.new_message_template, new_message_sound = "
+        "EXCLUDED.new_message_sound,"
         " new_message_badge_count_enabled = EXCLUDED.new_message_badge_count_enabled,"
         " new_message_with_media_enabled = EXCLUDED.new_message_with_media_enabled,"
         " new_message_with_media_template = EXCLUDED.new_message_with_media_template,"
@@ -95,8 +99,7 @@ static int account_list(struct store_conn *sc, account_row_fn fn, void *ctx)
 {
     PGresult *r;
     int rc = pg_exec(CONN(sc), PGT_ACCOUNT, AQ_ACCOUNT_LIST, NULL, &r);
-    if (rc != ST_OK)
-        return rc;
+    if (rc != ST_OK) return rc;
     for (int i = 0, n = PQntuples(r); i < n; i++) {
         struct account acct;
         memset(&acct, 0, sizeof(acct));
@@ -107,8 +110,7 @@ static int account_list(struct store_conn *sc, account_row_fn fn, void *ctx)
         acct.default_inactive_timer = pg_col(r, i, 4);
         acct.default_closed_timer = pg_col(r, i, 5);
         acct.date_created = pg_col_i64(r, i, 6);
-        if (fn(ctx, &acct))
-            break;
+        if (fn(ctx, &acct)) break;
     }
     PQclear(r);
     return ST_OK;
@@ -145,8 +147,7 @@ static int key_get(struct store_conn *sc, const char *sid, struct arena *a, stru
     pp_text(&p, sid);
     PGresult *r;
     int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_KEY_GET, &p, &r);
-    if (rc != ST_OK)
-        return rc;
+    if (rc != ST_OK) return rc;
     pg_col_sid(r, 0, 0, out->sid);
     pg_col_sid(r, 0, 1, out->account_sid);
     out->friendly_name = pg_col_dup(r, 0, 2, a);
@@ -161,12 +162,10 @@ static int key_get(struct store_conn *sc, const char *sid, struct arena *a, stru
 static int key_list(struct store_conn *sc, const char *account_sid, api_key_row_fn fn, void *ctx)
 {
     struct pg_params p = {0};
-    if (account_sid)
-        pp_text(&p, account_sid);
+    if (account_sid) pp_text(&p, account_sid);
     PGresult *r;
     int rc = pg_exec(CONN(sc), PGT_ACCOUNT, account_sid ? AQ_KEY_LIST_ACCOUNT : AQ_KEY_LIST, &p, &r);
-    if (rc != ST_OK)
-        return rc;
+    if (rc != ST_OK) return rc;
     for (int i = 0, n = PQntuples(r); i < n; i++) {
         struct api_key k;
         memset(&k, 0, sizeof(k));
@@ -175,8 +174,7 @@ static int key_list(struct store_conn *sc, const char *account_sid, api_key_row_
         k.friendly_name = pg_col(r, i, 2);
         k.date_created = pg_col_i64(r, i, 3);
         k.date_revoked = pg_col_i64(r, i, 4);
-        if (fn(ctx, &k))
-            break;
+        if (fn(ctx, &k)) break;
     }
     PQclear(r);
     return ST_OK;
@@ -206,10 +204,8 @@ static int service_reap(struct store_conn *sc, int max_rows, int *more)
     *more = 0;
     PGresult *r;
     int rc = pg_row(CONN(sc), PGT_ACCOUNT, AQ_REAP_NEXT, NULL, &r);
-    if (rc == ST_NOT_FOUND)
-        return ST_OK;
-    if (rc != ST_OK)
-        return rc;
+    if (rc == ST_NOT_FOUND) return ST_OK;
+    if (rc != ST_OK) return rc;
     char sid[SID_LEN + 1];
     pg_col_sid(r, 0, 0, sid);
     PQclear(r);
@@ -221,10 +217,8 @@ static int service_reap(struct store_conn *sc, int max_rows, int *more)
         pp_text(&p, sid);
         pp_int(&p, budget);
         long long n = 0;
-        if ((rc = pg_cmd(CONN(sc), PGT_ACCOUNT, steps[i], &p, &n)) != ST_OK)
-            return rc;
-        if ((budget -= n) <= 0)
-            return ST_OK;
+        if ((rc = pg_cmd(CONN(sc), PGT_ACCOUNT, steps[i], &p, &n)) != ST_OK) return rc;
+        if ((budget -= n) <= 0) return ST_OK;
     }
     struct pg_params p = {0};
     pp_text(&p, sid);
@@ -243,8 +237,7 @@ static int notifications_get(struct store_conn *sc, const char *service_sid, str
     memcpy(out->service_sid, service_sid, SID_LEN);
     PGresult *r;
     int rc = pg_row(c, PGT_ACCOUNT, pg_locking(c) ? AQ_NOTIFICATIONS_GET_LOCK : AQ_NOTIFICATIONS_GET, &p, &r);
-    if (rc != ST_OK)
-        return rc;
+    if (rc != ST_OK) return rc;
     pg_col_sid(r, 0, 0, out->account_sid);
     out->log_enabled = (int)pg_col_i64(r, 0, 1);
     out->new_message_enabled = (int)pg_col_i64(r, 0, 2);

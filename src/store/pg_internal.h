@@ -25,13 +25,13 @@ struct store_stmt;
 enum pg_table { PGT_MAIN, PGT_WEBHOOKS, PGT_ACCOUNT, PGT__COUNT };
 
 struct pg_sql_table {
-    char letter;              /* statement names: letter + index */
+    char letter; /* statement names: letter + index */
     int n;
     const char *const *sql;
 };
 
-extern const struct pg_sql_table pg_webhook_sql;   /* store/pg_webhooks.c */
-extern const struct pg_sql_table pg_account_sql;   /* store/pg_account_model.c */
+extern const struct pg_sql_table pg_webhook_sql; /* store/pg_webhooks.c */
+extern const struct pg_sql_table pg_account_sql; /* store/pg_account_model.c */
 extern const struct store_webhook_ops pg_webhook_ops;
 extern const struct store_account_ops pg_account_ops;
 
@@ -40,15 +40,15 @@ struct pg_conn {
     PGconn *db;
     int writer;
     int sync_full;
-    int prepared;       /* every table is prepared on this session */
-    int in_tx;          /* between tx_begin and tx_commit / tx_rollback: the session is in pipeline mode */
-    int queued;         /* utility commands sent in the pipeline whose results are not read yet */
-    int tx_answered;    /* some statement of the transaction has been answered */
-    int tx_doomed;      /* a transient failure (busy, lost connection) ended the transaction's hopes */
-    int sp_failed;      /* a statement failed since the last savepoint: the job cannot be kept */
-    long long claim_key;   /* session advisory lock held while this session has outbox claims */
-    int claim_locked;      /* claim_key is locked on the current session */
-    struct store_stmt *rows;   /* the registered statements (store/engine.h), by id */
+    int prepared;        /* every table is prepared on this session */
+    int in_tx;           /* between tx_begin and tx_commit / tx_rollback: the session is in pipeline mode */
+    int queued;          /* utility commands sent in the pipeline whose results are not read yet */
+    int tx_answered;     /* some statement of the transaction has been answered */
+    int tx_doomed;       /* a transient failure (busy, lost connection) ended the transaction's hopes */
+    int sp_failed;       /* a statement failed since the last savepoint: the job cannot be kept */
+    long long claim_key; /* session advisory lock held while this session has outbox claims */
+    int claim_locked;    /* claim_key is locked on the current session */
+    struct store_stmt *rows; /* the registered statements (store/engine.h), by id */
     int n_rows;
 };
 
@@ -60,7 +60,10 @@ struct pg_params {
     char num[PG_MAX_PARAMS][24];
 };
 
-static inline void pp_text(struct pg_params *p, const char *s) { p->v[p->n++] = s; }
+static inline void pp_text(struct pg_params *p, const char *s)
+{
+    p->v[p->n++] = s;
+}
 void pp_int(struct pg_params *p, long long x);
 void pp_bool(struct pg_params *p, int b);
 
@@ -74,25 +77,28 @@ int pg_cmd_one(struct pg_conn *c, enum pg_table t, int id, const struct pg_param
 int pg_row(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, PGresult **res);
 
 /* The writer holds a transaction on this connection: reads must lock what they return. */
-static inline int pg_locking(const struct pg_conn *c) { return c->writer && c->in_tx; }
+static inline int pg_locking(const struct pg_conn *c)
+{
+    return c->writer && c->in_tx;
+}
 
 /* Column helpers: NULL for SQL NULL; list rows point into the result (valid until PQclear). */
 char *pg_col(PGresult *r, int row, int col);
 char *pg_col_dup(PGresult *r, int row, int col, struct arena *a);
-char *pg_col_text(PGresult *r, int row, int col, struct arena *a);   /* a NULL: no copy */
-long long pg_col_i64(PGresult *r, int row, int col);                  /* 0 for NULL */
+char *pg_col_text(PGresult *r, int row, int col, struct arena *a);     /* a NULL: no copy */
+long long pg_col_i64(PGresult *r, int row, int col);                   /* 0 for NULL */
 void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1]); /* "" for NULL */
 
 /* Schema of the webhook tables (version 2) and of the account model (version 3). */
 #define PG_WEBHOOKS_MIGRATION                                                                                \
     "CREATE TABLE account_webhooks("                                                                         \
     "  account_sid text PRIMARY KEY REFERENCES accounts(sid) ON DELETE CASCADE,"                             \
-    "  method text, filters text, pre_webhook_url text, post_webhook_url text,"                             \
+    "  method text, filters text, pre_webhook_url text, post_webhook_url text,"                              \
     "  target text NOT NULL DEFAULT 'webhook');"                                                             \
     "CREATE TABLE service_webhooks("                                                                         \
     "  service_sid text PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"                             \
     "  account_sid text NOT NULL,"                                                                           \
-    "  method text, filters text, pre_webhook_url text, post_webhook_url text);"                            \
+    "  method text, filters text, pre_webhook_url text, post_webhook_url text);"                             \
     "CREATE TABLE webhook_outbox("                                                                           \
     "  id bigserial PRIMARY KEY,"                                                                            \
     "  account_sid text NOT NULL,"                                                                           \
@@ -117,15 +123,16 @@ void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1]); /* "" for
     "  url text NOT NULL,"                                                                                   \
     "  method text NOT NULL,"                                                                                \
     "  outcome text NOT NULL,"                                                                               \
-    "  status integer, attempts integer NOT NULL, latency_ms bigint, last_error text,"                      \
+    "  status integer, attempts integer NOT NULL, latency_ms bigint, last_error text,"                       \
     "  idempotency_token text, created_at bigint NOT NULL, completed_at bigint NOT NULL);"                   \
     "CREATE INDEX webhook_log_by_account ON webhook_log(account_sid, id);"
 
 /* Webhook safety (issue 10): as SQLITE_WEBHOOKS_FAIR_MIGRATION (webhook_outbox_by_account exists since 2). */
 #define PG_WEBHOOKS_FAIR_MIGRATION                                                                           \
-    "CREATE TABLE webhook_log_counts(account_sid text PRIMARY KEY, n bigint NOT NULL);"                     \
-    "INSERT INTO webhook_log_counts SELECT account_sid, count(*) FROM webhook_log GROUP BY account_sid;"    \
-    "CREATE TABLE webhook_targets(url text PRIMARY KEY, failures integer NOT NULL, blocked_until bigint NOT NULL);" \
+    "CREATE TABLE webhook_log_counts(account_sid text PRIMARY KEY, n bigint NOT NULL);"                      \
+    "INSERT INTO webhook_log_counts SELECT account_sid, count(*) FROM webhook_log GROUP BY account_sid;"     \
+    "CREATE TABLE webhook_targets(url text PRIMARY KEY, failures integer NOT NULL, blocked_until bigint "    \
+    "NOT NULL);"                                                                                             \
     "CREATE INDEX webhook_outbox_claimed ON webhook_outbox(claimed_until) WHERE claimed_until IS NOT NULL;"
 
 #define PG_ACCOUNT_MODEL_MIGRATION                                                                           \
@@ -178,13 +185,12 @@ void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1]); /* "" for
 
 /* The rows of a list result: for each row index i, declare the row, read it, hand it over (a non-zero
  * call stops); then frees r and returns ST_OK from the enclosing function (as LIST_ROWS does for SQLite). */
-#define PG_LIST_ROWS(r, i, row_decl, read_stmt, call)                                                       \
+#define PG_LIST_ROWS(r, i, row_decl, read_stmt, call)                                                        \
     do {                                                                                                     \
         for (int i = 0, n_ = PQntuples(r); i < n_; i++) {                                                    \
             row_decl;                                                                                        \
             read_stmt;                                                                                       \
-            if (call)                                                                                        \
-                break;                                                                                       \
+            if (call) break;                                                                                 \
         }                                                                                                    \
         PQclear(r);                                                                                          \
         return ST_OK;                                                                                        \

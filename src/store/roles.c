@@ -39,10 +39,8 @@ static struct store_sql role_in_use = {
 int store_roles_sql_add(void)
 {
     int rc = rows_table_add(&store_roles_table);
-    if (rc == ST_OK)
-        rc = store_sql_add(&role_exists);
-    if (rc == ST_OK)
-        rc = store_sql_add(&role_in_use);
+    if (rc == ST_OK) rc = store_sql_add(&role_exists);
+    if (rc == ST_OK) rc = store_sql_add(&role_in_use);
     return rc;
 }
 
@@ -54,11 +52,14 @@ int store_role_get(struct store_conn *c, const char *service_sid, const char *si
 
 int store_role_insert(struct store_conn *c, const struct role *r)
 {
-    struct role copy = *r;   /* the interface's role is const: its id is not reported */
+    struct role copy = *r; /* the interface's role is const: its id is not reported */
     return rows_insert(c, &store_roles_table, &copy);
 }
 
-int store_role_update(struct store_conn *c, const struct role *r) { return rows_update(c, &store_roles_table, r); }
+int store_role_update(struct store_conn *c, const struct role *r)
+{
+    return rows_update(c, &store_roles_table, r);
+}
 
 struct role_list_ctx {
     role_row_fn fn;
@@ -85,23 +86,18 @@ int store_role_delete(struct store_conn *c, const char *service_sid, const char 
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &role_exists);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     e->bind_text(s, 1, service_sid);
     e->bind_text(s, 2, sid);
     int rc = e->step(s);
     e->reset(s);
-    if (rc != 1)
-        return rc == 0 ? ST_NOT_FOUND : rc;
-    if (!(s = e->stmt(c, &role_in_use)))
-        return ST_ERROR;
+    if (rc != 1) return rc == 0 ? ST_NOT_FOUND : rc;
+    if (!(s = e->stmt(c, &role_in_use))) return ST_ERROR;
     e->bind_text(s, 1, sid);
     rc = e->step(s);
     int in_use = rc == 1 && e->col_int(s, 0) != 0;
     e->reset(s);
-    if (rc != 1)
-        return rc == 0 ? ST_ERROR : rc;
-    if (in_use)
-        return ST_IN_USE;
+    if (rc != 1) return rc == 0 ? ST_ERROR : rc;
+    if (in_use) return ST_IN_USE;
     return rows_delete(c, &store_roles_table, service_sid, sid);
 }

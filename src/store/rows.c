@@ -21,8 +21,7 @@ static char *pg_rewrite(const char *sql, const char *suffix)
 {
     size_t n = strlen(sql) + strlen(suffix) + 1;
     char *out = malloc(n);
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     size_t j = 0;
     for (size_t i = 0; sql[i]; i++)
         out[j++] = sql[i] == '?' && sql[i + 1] >= '0' && sql[i + 1] <= '9' ? '$' : sql[i];
@@ -36,8 +35,7 @@ int store_sql_add(struct store_sql *q)
     const char *pg = q->sql_pg ? q->sql_pg : q->sql;
     q->pg_text = pg_rewrite(pg, "");
     q->pg_text_lock = q->lock != SQL_LOCK_NONE ? pg_rewrite(pg, lock_clause[q->lock]) : NULL;
-    if (!q->pg_text || (q->lock != SQL_LOCK_NONE && !q->pg_text_lock))
-        return ST_ERROR;
+    if (!q->pg_text || (q->lock != SQL_LOCK_NONE && !q->pg_text_lock)) return ST_ERROR;
     q->id = sql_n++;
     q->next = NULL;
     *sql_tail = q;
@@ -45,8 +43,14 @@ int store_sql_add(struct store_sql *q)
     return ST_OK;
 }
 
-int store_sql_count(void) { return sql_n; }
-const struct store_sql *store_sql_first(void) { return sql_head; }
+int store_sql_count(void)
+{
+    return sql_n;
+}
+const struct store_sql *store_sql_first(void)
+{
+    return sql_head;
+}
 
 /* Every table and hand-written statement of the domain files. */
 static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add, store_credentials_sql_add,
@@ -59,8 +63,7 @@ static void init_all(void)
 {
     for (size_t i = 0; i < sizeof(adders) / sizeof(adders[0]) && init_rc == ST_OK; i++)
         init_rc = adders[i]();
-    if (init_rc != ST_OK)
-        log_err("store: cannot build the statements");
+    if (init_rc != ST_OK) log_err("store: cannot build the statements");
 }
 
 int store_sql_init(void)
@@ -71,10 +74,9 @@ int store_sql_init(void)
 
 void *store_sql_slots(size_t size, int *n)
 {
-    if (store_sql_init() != ST_OK)
-        return NULL;
+    if (store_sql_init() != ST_OK) return NULL;
     *n = sql_n;
-    return calloc((size_t)sql_n + 1, size);   /* + 1: never a zero-size allocation */
+    return calloc((size_t)sql_n + 1, size); /* + 1: never a zero-size allocation */
 }
 
 int store_stmt_exec(const struct store_engine *e, struct store_stmt *s)
@@ -107,13 +109,18 @@ static void put(struct sqlbuf *b, const char *fmt, ...)
 static const struct column *col_with(const struct store_table *t, unsigned flag)
 {
     for (int i = 0; i < t->n; i++)
-        if (t->cols[i].flags & flag)
-            return &t->cols[i];
+        if (t->cols[i].flags & flag) return &t->cols[i];
     return NULL;
 }
 
-static int readable(const struct column *c) { return !(c->flags & C_WRITE_ONLY); }
-static int inserted(const struct column *c) { return c->kind != CK_ID; }
+static int readable(const struct column *c)
+{
+    return !(c->flags & C_WRITE_ONLY);
+}
+static int inserted(const struct column *c)
+{
+    return c->kind != CK_ID;
+}
 static int updated(const struct column *c)
 {
     return c->kind != CK_ID && !(c->flags & (C_PARENT | C_KEY | C_IMMUTABLE));
@@ -166,8 +173,7 @@ static void write_insert(struct sqlbuf *b, const struct store_table *t, const vo
             put(b, k > 1 ? ", ?%d" : "?%d", k);
         }
     put(b, ")");
-    if (arg)
-        put(b, " RETURNING %s", (const char *)arg);
+    if (arg) put(b, " RETURNING %s", (const char *)arg);
 }
 
 static void write_update(struct sqlbuf *b, const struct store_table *t, const void *arg)
@@ -205,15 +211,13 @@ static void write_list(struct sqlbuf *b, const struct store_table *t, const void
 {
     const struct list_shape *l = arg;
     const struct column *parent = col_with(t, C_PARENT);
-    if (l->before)
-        put(b, "SELECT * FROM (");
+    if (l->before) put(b, "SELECT * FROM (");
     put(b, "SELECT ");
     put_cols(b, t, readable);
     put(b, " FROM %s WHERE %s = ?1 AND id %s ?2%s%s ORDER BY id%s LIMIT ?3", t->name, parent->name,
         l->before ? "<" : ">", t->read_filter ? t->read_filter : "", l->filter ? l->filter : "",
         l->before ? " DESC" : "");
-    if (l->before)
-        put(b, ") page ORDER BY id");
+    if (l->before) put(b, ") page ORDER BY id");
 }
 
 /* A list statement, with PostgreSQL's own text when the filter has one. */
@@ -247,8 +251,7 @@ static int build_insert(struct store_table *t)
 {
     const struct column *id = NULL;
     for (int i = 0; i < t->n; i++)
-        if (t->cols[i].kind == CK_ID)
-            id = &t->cols[i];
+        if (t->cols[i].kind == CK_ID) id = &t->cols[i];
     if (id) {
         struct sqlbuf b = {t->text[9], 0, 0};
         write_insert(&b, t, id->name);
@@ -277,18 +280,12 @@ int rows_table_add(struct store_table *t)
         return ST_ERROR;
     }
     int rc = build(t, 0, &t->get, t->lock, write_get, key);
-    if (rc == ST_OK && alt)
-        rc = build(t, 1, &t->get_alt, t->lock, write_get, alt);
-    if (rc == ST_OK)
-        rc = build_insert(t);
-    if (rc == ST_OK)
-        rc = build(t, 3, &t->update, SQL_LOCK_NONE, write_update, NULL);
-    if (rc == ST_OK)
-        rc = build(t, 4, &t->del, SQL_LOCK_NONE, write_delete, NULL);
-    if (rc == ST_OK)
-        rc = build_list(t, 5, 7, &t->list_after, 0);
-    if (rc == ST_OK)
-        rc = build_list(t, 6, 8, &t->list_before, 1);
+    if (rc == ST_OK && alt) rc = build(t, 1, &t->get_alt, t->lock, write_get, alt);
+    if (rc == ST_OK) rc = build_insert(t);
+    if (rc == ST_OK) rc = build(t, 3, &t->update, SQL_LOCK_NONE, write_update, NULL);
+    if (rc == ST_OK) rc = build(t, 4, &t->del, SQL_LOCK_NONE, write_delete, NULL);
+    if (rc == ST_OK) rc = build_list(t, 5, 7, &t->list_after, 0);
+    if (rc == ST_OK) rc = build_list(t, 6, 8, &t->list_before, 1);
     return rc;
 }
 
@@ -301,15 +298,14 @@ static void copy_sid(char *out, const char *v)
     out[n] = '\0';
 }
 
-void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t, struct arena *a,
-               void *out)
+void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t,
+               struct arena *a, void *out)
 {
     char *row = out;
     int k = 0;
     for (int i = 0; i < t->n; i++) {
         const struct column *c = &t->cols[i];
-        if (!readable(c))
-            continue;
+        if (!readable(c)) continue;
         switch (c->kind) {
         case CK_ID:
         case CK_I64:
@@ -367,8 +363,7 @@ static int bind_col(struct binder *b, int i, const struct column *c)
         break;
     case CK_TEXT: {
         const char *v = *(char *const *)at;
-        if (v && (c->flags & C_SEALED) && !(v = secret_seal(b->a, v, b->key)))
-            return ST_ERROR;
+        if (v && (c->flags & C_SEALED) && !(v = secret_seal(b->a, v, b->key))) return ST_ERROR;
         e->bind_text(b->s, i, v);
         break;
     }
@@ -376,18 +371,16 @@ static int bind_col(struct binder *b, int i, const struct column *c)
     return ST_OK;
 }
 
-int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent, const char *key,
-             struct arena *a, void *out)
+int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,
+             const char *key, struct arena *a, void *out)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, by_alt ? &t->get_alt : &t->get);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     e->bind_text(s, 1, parent);
     e->bind_text(s, 2, key);
     int rc = e->step(s);
-    if (rc == 1)
-        rows_read(e, s, t, a, out);
+    if (rc == 1) rows_read(e, s, t, a, out);
     e->reset(s);
     return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
 }
@@ -396,10 +389,9 @@ int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &t->insert);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     struct arena a;
-    arena_init(&a);   /* allocates only when a sealed column is written */
+    arena_init(&a); /* allocates only when a sealed column is written */
     struct binder b = {e, s, row, (const char *)row + col_with(t, C_KEY)->off, &a, 0};
     const struct column *id = NULL;
     int k = 0, rc = ST_OK;
@@ -411,8 +403,7 @@ int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
     }
     if (rc == ST_OK) {
         rc = e->step(s);
-        if (rc >= 0 && id)
-            *(long long *)((char *)row + id->off) = e->last_id(s);
+        if (rc >= 0 && id) *(long long *)((char *)row + id->off) = e->last_id(s);
         rc = rc < 0 ? rc : ST_OK;
     }
     e->reset(s);
@@ -424,19 +415,16 @@ int rows_update(struct store_conn *c, const struct store_table *t, const void *r
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &t->update);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     struct arena a;
     arena_init(&a);
     const struct column *key = col_with(t, C_KEY);
     struct binder b = {e, s, row, (const char *)row + key->off, &a, 1};
     int rc = bind_col(&b, 1, col_with(t, C_PARENT));
-    if (rc == ST_OK)
-        rc = bind_col(&b, 2, key);
+    if (rc == ST_OK) rc = bind_col(&b, 2, key);
     int k = 2;
     for (int i = 0; i < t->n && rc == ST_OK; i++)
-        if (updated(&t->cols[i]))
-            rc = bind_col(&b, ++k, &t->cols[i]);
+        if (updated(&t->cols[i])) rc = bind_col(&b, ++k, &t->cols[i]);
     long long n = 0;
     if (rc == ST_OK) {
         rc = e->step(s);
@@ -452,8 +440,7 @@ int rows_delete(struct store_conn *c, const struct store_table *t, const char *p
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &t->del);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     e->bind_text(s, 1, parent);
     e->bind_text(s, 2, key);
     int rc = e->step(s);
@@ -474,8 +461,7 @@ int rows_list_filtered(struct store_conn *c, const struct store_table *t, const 
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, p->dir == 'b' ? &t->list_before : &t->list_after);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     e->bind_text(s, 1, parent);
     e->bind_int(s, 2, p->dir == 'b' ? p->before : p->after);
     e->bind_int(s, 3, p->limit + 1);
@@ -484,8 +470,7 @@ int rows_list_filtered(struct store_conn *c, const struct store_table *t, const 
     int rc;
     while ((rc = e->step(s)) == 1) {
         rows_read(e, s, t, NULL, scratch);
-        if (fn(ctx, scratch))
-            break;
+        if (fn(ctx, scratch)) break;
     }
     e->reset(s);
     return rc < 0 ? rc : ST_OK;

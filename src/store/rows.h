@@ -11,22 +11,22 @@ struct arena;
 struct page_req;
 
 enum col_kind {
-    CK_ID,     /* long long keyset position, assigned by the database on insert */
-    CK_SID,    /* char[SID_LEN + 1]; "" for NULL */
-    CK_TEXT,   /* char *; NULL for NULL */
-    CK_I64,    /* long long */
-    CK_INT,    /* int (and enums) */
-    CK_FLAG,   /* int written as 0/1; negative: not given (update binds NULL, insert 0) */
+    CK_ID,   /* long long keyset position, assigned by the database on insert */
+    CK_SID,  /* char[SID_LEN + 1]; "" for NULL */
+    CK_TEXT, /* char *; NULL for NULL */
+    CK_I64,  /* long long */
+    CK_INT,  /* int (and enums) */
+    CK_FLAG, /* int written as 0/1; negative: not given (update binds NULL, insert 0) */
 };
 
 enum col_flag {
-    C_PARENT = 1 << 0,      /* the scope of get, delete and list (service_sid, account_sid) */
-    C_KEY = 1 << 1,         /* the SID of the row within its parent */
-    C_ALT_KEY = 1 << 2,     /* the other name a row is fetched by (identity, unique_name) */
-    C_WRITE_ONLY = 1 << 3,  /* written, never read back (credential secrets) */
-    C_IMMUTABLE = 1 << 4,   /* set by insert, never by update */
-    C_SEALED = 1 << 5,      /* sealed at rest, bound to the row's key (store/secret.h) */
-    C_KEEP_NULL = 1 << 6,   /* update: a NULL (or a not-given flag) keeps the stored value */
+    C_PARENT = 1 << 0,     /* the scope of get, delete and list (service_sid, account_sid) */
+    C_KEY = 1 << 1,        /* the SID of the row within its parent */
+    C_ALT_KEY = 1 << 2,    /* the other name a row is fetched by (identity, unique_name) */
+    C_WRITE_ONLY = 1 << 3, /* written, never read back (credential secrets) */
+    C_IMMUTABLE = 1 << 4,  /* set by insert, never by update */
+    C_SEALED = 1 << 5,     /* sealed at rest, bound to the row's key (store/secret.h) */
+    C_KEEP_NULL = 1 << 6,  /* update: a NULL (or a not-given flag) keeps the stored value */
 };
 
 struct column {
@@ -43,7 +43,7 @@ struct store_table {
     const char *name;
     const struct column *cols;
     int n;
-    enum sql_lock lock;   /* what a get inside the writer's transaction locks */
+    enum sql_lock lock; /* what a get inside the writer's transaction locks */
     /* Optional condition of every read (get and list), e.g. rows marked deleted are not there. */
     const char *read_filter;
     /* Optional list filter, appended to the keyset condition, with parameters from ?4 (rows_list's

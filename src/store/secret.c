@@ -18,13 +18,16 @@
 
 #define NONCE_BYTES 12
 #define TAG_BYTES 16
-#define KEY_FILE_MAX 256   /* 64 hex digits and some white space */
+#define KEY_FILE_MAX 256 /* 64 hex digits and some white space */
 #define PREFIX_LEN (sizeof(SECRET_PREFIX) - 1)
 
 static unsigned char key[SECRET_KEY_BYTES];
 static int have_key;
 
-int secret_have_key(void) { return have_key; }
+int secret_have_key(void)
+{
+    return have_key;
+}
 
 void secret_key_forget(void)
 {
@@ -37,10 +40,8 @@ static int fill_random(unsigned char *out, size_t n)
     size_t got = 0;
     while (got < n) {
         ssize_t r = getrandom(out + got, n - got, 0);
-        if (r <= 0 && errno != EINTR)
-            return -1;
-        if (r > 0)
-            got += (size_t)r;
+        if (r <= 0 && errno != EINTR) return -1;
+        if (r > 0) got += (size_t)r;
     }
     return 0;
 }
@@ -50,8 +51,7 @@ static int create_key_file(const char *path)
 {
     unsigned char raw[SECRET_KEY_BYTES];
     char hex[2 * SECRET_KEY_BYTES + 2];
-    if (fill_random(raw, sizeof(raw)) != 0)
-        return -1;
+    if (fill_random(raw, sizeof(raw)) != 0) return -1;
     for (size_t i = 0; i < sizeof(raw); i++)
         snprintf(hex + 2 * i, 3, "%02x", raw[i]);
     OPENSSL_cleanse(raw, sizeof(raw));
@@ -60,7 +60,7 @@ static int create_key_file(const char *path)
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         OPENSSL_cleanse(hex, sizeof(hex));
-        return errno == EEXIST ? 0 : -1;   /* another process made it: load that one */
+        return errno == EEXIST ? 0 : -1; /* another process made it: load that one */
     }
     size_t n = strlen(hex);
     int ok = write(fd, hex, n) == (ssize_t)n && fsync(fd) == 0;
@@ -104,8 +104,7 @@ int secret_key_load(const char *path, int create)
     for (size_t i = 0; ok && i < SECRET_KEY_BYTES; i++) {
         int hi = hex_val((unsigned char)p[2 * i]), lo = hex_val((unsigned char)p[2 * i + 1]);
         ok = hi >= 0 && lo >= 0;
-        if (ok)
-            key[i] = (unsigned char)(hi << 4 | lo);
+        if (ok) key[i] = (unsigned char)(hi << 4 | lo);
     }
     OPENSSL_cleanse(buf, sizeof(buf));
     if (!ok) {
@@ -119,10 +118,8 @@ int secret_key_load(const char *path, int create)
 
 int secret_key_setup(const char *key_file, const char *data, int sqlite)
 {
-    if (key_file)
-        return secret_key_load(key_file, sqlite);
-    if (!sqlite)
-        return 0;
+    if (key_file) return secret_key_load(key_file, sqlite);
+    if (!sqlite) return 0;
     char path[4096];
     if (snprintf(path, sizeof(path), "%s.key", data) >= (int)sizeof(path)) {
         log_err("the data file name is too long");
@@ -138,21 +135,17 @@ int secret_is_sealed(const char *stored)
 
 char *secret_seal(struct arena *a, const char *plain, const char *aad)
 {
-    if (!plain)
-        return NULL;
+    if (!plain) return NULL;
     size_t n = strlen(plain);
-    if (!have_key)
-        return arena_strndup(a, plain, n);
+    if (!have_key) return arena_strndup(a, plain, n);
     if (n > SECRET_PLAIN_MAX) {
         log_err("store: a secret of %zu bytes is over the %d that are sealed", n, SECRET_PLAIN_MAX);
         return NULL;
     }
     unsigned char *raw = arena_alloc(a, NONCE_BYTES + n + TAG_BYTES);
-    if (!raw)
-        return NULL;
+    if (!raw) return NULL;
     unsigned char *nonce = raw, *ct = raw + NONCE_BYTES, *tag = ct + n;
-    if (fill_random(nonce, NONCE_BYTES) != 0)
-        return NULL;
+    if (fill_random(nonce, NONCE_BYTES) != 0) return NULL;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int len = 0, fin = 0, aad_len = aad ? (int)strlen(aad) : 0;
     int ok = ctx && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
@@ -167,8 +160,7 @@ char *secret_seal(struct arena *a, const char *plain, const char *aad)
     }
     size_t raw_len = NONCE_BYTES + n + TAG_BYTES;
     char *out = arena_alloc(a, PREFIX_LEN + B64_ENCODED_LEN(raw_len) + 1);
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     memcpy(out, SECRET_PREFIX, PREFIX_LEN);
     b64_encode(raw, raw_len, out + PREFIX_LEN);
     return out;
@@ -177,28 +169,22 @@ char *secret_seal(struct arena *a, const char *plain, const char *aad)
 int secret_open(struct arena *a, const char *stored, const char *aad, char **out)
 {
     *out = NULL;
-    if (!stored)
-        return 0;
+    if (!stored) return 0;
     if (!secret_is_sealed(stored)) {
         *out = arena_strndup(a, stored, strlen(stored));
         return *out ? 0 : -1;
     }
-    if (!have_key)
-        return -1;
+    if (!have_key) return -1;
     const char *b = stored + PREFIX_LEN;
     size_t bn = strlen(b);
-    if (bn > B64_ENCODED_LEN(NONCE_BYTES + SECRET_PLAIN_MAX + TAG_BYTES))
-        return -1;
+    if (bn > B64_ENCODED_LEN(NONCE_BYTES + SECRET_PLAIN_MAX + TAG_BYTES)) return -1;
     unsigned char *raw = arena_alloc(a, bn / 4 * 3 + 3);
-    if (!raw)
-        return -1;
+    if (!raw) return -1;
     long rn = b64_decode(b, bn, raw);
-    if (rn < NONCE_BYTES + TAG_BYTES)
-        return -1;
+    if (rn < NONCE_BYTES + TAG_BYTES) return -1;
     size_t n = (size_t)rn - NONCE_BYTES - TAG_BYTES;
     char *plain = arena_alloc(a, n + 1);
-    if (!plain)
-        return -1;
+    if (!plain) return -1;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int len = 0, fin = 0, aad_len = aad ? (int)strlen(aad) : 0;
     int ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) == 1 &&

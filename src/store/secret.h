@@ -13,7 +13,7 @@ struct arena;
 
 #define SECRET_KEY_BYTES 32
 #define SECRET_PREFIX "enc1:"
-#define SECRET_PLAIN_MAX (1 << 20)   /* the largest value sealed; request bodies are smaller */
+#define SECRET_PLAIN_MAX (1 << 20) /* the largest value sealed; request bodies are smaller */
 
 /* Loads the key from path (64 hex digits, surrounding white space ignored). With create and no file
  * at path, writes a new random key there first (mode 0600). Returns 0, or -1 after logging why. */
@@ -22,7 +22,7 @@ int secret_key_load(const char *path, int create);
  * (created on first use); else (PostgreSQL without a key file) no key. Returns 0 or -1 (logged). */
 int secret_key_setup(const char *key_file, const char *data, int sqlite);
 int secret_have_key(void);
-void secret_key_forget(void);   /* tests */
+void secret_key_forget(void); /* tests */
 
 int secret_is_sealed(const char *stored);
 /* Seals plain (bound to aad) into a in the stored form; without a key, plain itself. NULL for NULL

@@ -61,8 +61,7 @@ int store_service_get(struct store_conn *c, const char *account_sid, const char 
 {
     struct service_row row;
     int rc = rows_get(c, &store_services_table, 0, account_sid, sid, a, &row);
-    if (rc == ST_OK)
-        *out = row.s;
+    if (rc == ST_OK) *out = row.s;
     return rc;
 }
 
@@ -80,16 +79,14 @@ int store_service_insert(struct store_conn *c, const struct service *sv, const s
 {
     struct service_row row = {0, *sv};
     int rc = rows_insert(c, &store_services_table, &row);
-    if (rc != ST_OK)
-        return rc;
+    if (rc != ST_OK) return rc;
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &config_insert);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     struct service_config own = *cfg;
-    memcpy(own.service_sid, sv->sid, sizeof(own.service_sid));   /* the configuration is the new service's */
+    memcpy(own.service_sid, sv->sid, sizeof(own.service_sid)); /* the configuration is the new service's */
     bind_config(e, s, &own);
-    e->bind_int(s, 5, cfg->reachability_enabled);   /* as given (the update writes 0 or 1) */
+    e->bind_int(s, 5, cfg->reachability_enabled); /* as given (the update writes 0 or 1) */
     return store_stmt_exec(e, s);
 }
 
@@ -97,14 +94,14 @@ int store_service_config_get(struct store_conn *c, const char *service_sid, stru
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &config_get);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     e->bind_text(s, 1, service_sid);
     snprintf(out->service_sid, sizeof(out->service_sid), "%s", service_sid);
     int rc = e->step(s);
     if (rc == 1) {
         const char *v[3] = {e->col_text(s, 0), e->col_text(s, 1), e->col_text(s, 2)};
-        char *dst[3] = {out->conversation_creator_role_sid, out->conversation_role_sid, out->chat_service_role_sid};
+        char *dst[3] = {out->conversation_creator_role_sid, out->conversation_role_sid,
+                        out->chat_service_role_sid};
         for (int i = 0; i < 3; i++)
             snprintf(dst[i], SID_LEN + 1, "%s", v[i] ? v[i] : "");
         out->reachability_enabled = (int)e->col_int(s, 3);
@@ -117,8 +114,7 @@ int store_service_config_update(struct store_conn *c, const struct service_confi
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &config_update);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     bind_config(e, s, cfg);
     int rc = e->step(s);
     long long n = rc >= 0 ? e->changes(s) : 0;
@@ -138,8 +134,8 @@ static int service_row(void *ctx, const void *row)
     return l->fn(l->ctx, r->id, &r->s);
 }
 
-int store_service_list(struct store_conn *c, const char *account_sid, const struct page_req *p, service_row_fn fn,
-                       void *ctx)
+int store_service_list(struct store_conn *c, const char *account_sid, const struct page_req *p,
+                       service_row_fn fn, void *ctx)
 {
     struct service_row r;
     struct service_list_ctx l = {fn, ctx};

@@ -10,13 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/account_store.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/secret.h"
 #include "store/sqlite_internal.h"
-#include "store/webhook_store.h"
-#include "store/account_store.h"
 #include "store/store.h"
+#include "store/webhook_store.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -101,7 +101,6 @@ enum stmt_id {
 };
 _Static_assert(Q__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
 
-
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
@@ -109,17 +108,18 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_SAVEPOINT] = "SAVEPOINT job",
     [Q_SAVEPOINT_ROLLBACK] = "ROLLBACK TO job",
     [Q_SAVEPOINT_RELEASE] = "RELEASE job",
-    [Q_ACCOUNT_GET] = "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
-                      " default_inactive_timer, default_closed_timer, date_created FROM accounts WHERE sid = ?1",
+    [Q_ACCOUNT_GET] =
+        "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
+        " default_inactive_timer, default_closed_timer, date_created FROM accounts WHERE sid = ?1",
     [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(sid, auth_token, friendly_name, default_service_sid,"
                          " date_created) VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_ACCOUNT_COUNT] = "SELECT count(*) FROM accounts",
     [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = ?2 WHERE sid = ?1",
-    [Q_ACCOUNT_FIRST] = "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
-                        " default_inactive_timer, default_closed_timer, date_created FROM accounts"
-                        " ORDER BY date_created, sid LIMIT 1",
+    [Q_ACCOUNT_FIRST] =
+        "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
+        " default_inactive_timer, default_closed_timer, date_created FROM accounts"
+        " ORDER BY date_created, sid LIMIT 1",
 };
-
 
 int sq_map_rc(sqlite3 *db, int rc)
 {
@@ -129,11 +129,9 @@ int sq_map_rc(sqlite3 *db, int rc)
     case SQLITE_ROW:
         return ST_OK;
     case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return ST_CONFLICT;
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return ST_CONFLICT;
         /* a trigger refuses writes into a deleted service (SQLITE_SERVICE_REAP_MIGRATION) */
-        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER)
-            return ST_IN_USE;
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER) return ST_IN_USE;
         return ST_ERROR;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -178,8 +176,7 @@ void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
 char *sq_col_dup(sqlite3_stmt *s, int i, struct arena *a)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(s, i));
 }
 
@@ -187,10 +184,8 @@ void sq_col_sid(sqlite3_stmt *s, int i, char out[SID_LEN + 1])
 {
     const unsigned char *t = sqlite3_column_text(s, i);
     size_t n = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
-    if (n > SID_LEN)
-        n = SID_LEN;
-    if (n)
-        memcpy(out, t, n);
+    if (n > SID_LEN) n = SID_LEN;
+    if (n) memcpy(out, t, n);
     out[n] = '\0';
 }
 
@@ -225,12 +220,12 @@ struct sq_checkpointer {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int stop;
-    int due;   /* the writer asked for a checkpoint now */
+    int due; /* the writer asked for a checkpoint now */
 };
 
 #define CHECKPOINT_EVERY_MS 100
 #define CHECKPOINT_WAKE_PAGES 1000
-#define CHECKPOINT_WRITER_PAGES 4000   /* ~16 MB of 4 KiB pages: the WAL stays around this size */
+#define CHECKPOINT_WRITER_PAGES 4000 /* ~16 MB of 4 KiB pages: the WAL stays around this size */
 
 static void *checkpoint_main(void *arg)
 {
@@ -245,16 +240,13 @@ static void *checkpoint_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        if (!k->due)
-            pthread_cond_timedwait(&k->cond, &k->lock, &until);
-        if (k->stop)
-            break;
+        if (!k->due) pthread_cond_timedwait(&k->cond, &k->lock, &until);
+        if (k->stop) break;
         k->due = 0;
         pthread_mutex_unlock(&k->lock);
         int nlog = 0, nckpt = 0;
         int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-            log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(k->db));
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(k->db));
         pthread_mutex_lock(&k->lock);
     }
     pthread_mutex_unlock(&k->lock);
@@ -266,8 +258,7 @@ static int writer_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
     struct sq_conn *c = arg;
     if (frames >= CHECKPOINT_WRITER_PAGES) {
         int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-            log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
     } else if (frames >= CHECKPOINT_WAKE_PAGES && c->ckpt) {
         pthread_mutex_lock(&c->ckpt->lock);
         c->ckpt->due = 1;
@@ -280,8 +271,7 @@ static int writer_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 static struct sq_checkpointer *checkpointer_start(const char *target)
 {
     struct sq_checkpointer *k = calloc(1, sizeof(*k));
-    if (!k)
-        return NULL;
+    if (!k) return NULL;
     /* A connection checkpoints only once it has read the database and so opened its WAL; before that
      * sqlite3_wal_checkpoint_v2 is a silent no-op. */
     if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
@@ -303,8 +293,7 @@ static struct sq_checkpointer *checkpointer_start(const char *target)
 
 static void checkpointer_stop(struct sq_checkpointer *k)
 {
-    if (!k)
-        return;
+    if (!k) return;
     pthread_mutex_lock(&k->lock);
     k->stop = 1;
     pthread_cond_signal(&k->cond);
@@ -331,8 +320,7 @@ static int restrict_modes(const char *target)
     for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         char path[4096];
         struct stat st;
-        if (snprintf(path, sizeof(path), "%s%s", target, suffixes[i]) >= (int)sizeof(path))
-            return -1;
+        if (snprintf(path, sizeof(path), "%s%s", target, suffixes[i]) >= (int)sizeof(path)) return -1;
         if (stat(path, &st) == 0 && (st.st_mode & 077) && chmod(path, st.st_mode & 0700) != 0)
             log_warn("cannot narrow the mode of %s: %s", path, strerror(errno));
     }
@@ -341,8 +329,7 @@ static int restrict_modes(const char *target)
 
 static int sq_open(const char *target, int writer, int sync_full, struct store_conn **out)
 {
-    if (writer && restrict_modes(target) != 0)
-        return ST_ERROR;
+    if (writer && restrict_modes(target) != 0) return ST_ERROR;
     struct sq_conn *c = calloc(1, sizeof(*c));
     if (!c || !(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) {
         free(c);
@@ -365,7 +352,8 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
              " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;%s",
-             sync_full ? "FULL" : "NORMAL", writer ? " PRAGMA wal_autocheckpoint=0;" : " PRAGMA query_only=ON;");
+             sync_full ? "FULL" : "NORMAL",
+             writer ? " PRAGMA wal_autocheckpoint=0;" : " PRAGMA query_only=ON;");
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         log_err("cannot configure %s: %s", target, msg ? msg : "?");
@@ -377,8 +365,7 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
     }
     if (writer && !(c->ckpt = checkpointer_start(target)))
         log_warn("sqlite: no background checkpoints; the writer checkpoints between its transactions");
-    if (writer)
-        sqlite3_wal_hook(c->db, writer_wal_hook, c);   /* after the pragma, which resets the hook */
+    if (writer) sqlite3_wal_hook(c->db, writer_wal_hook, c); /* after the pragma, which resets the hook */
     *out = &c->base;
     return ST_OK;
 }
@@ -386,11 +373,9 @@ static int sq_open(const char *target, int writer, int sync_full, struct store_c
 static void sq_close(struct store_conn *sc)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
-    if (!c)
-        return;
+    if (!c) return;
     /* the hook must not wake a checkpointer that is gone (PRAGMA optimize below may commit) */
-    if (c->writer)
-        sqlite3_wal_hook(c->db, NULL, NULL);
+    if (c->writer) sqlite3_wal_hook(c->db, NULL, NULL);
     checkpointer_stop(c->ckpt);
     c->ckpt = NULL;
     for (int i = 0; i < Q__COUNT; i++)
@@ -422,8 +407,7 @@ static int seal_column(struct sq_conn *c, const char *table, const char *col)
     snprintf(sql, sizeof(sql), "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND substr(%s, 1, %d) <> '%s'",
              col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
     sqlite3_stmt *sel = NULL, *upd = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &sel, NULL) != SQLITE_OK)
-        return -1;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &sel, NULL) != SQLITE_OK) return -1;
     snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?2 WHERE sid = ?1", table, col);
     if (sqlite3_prepare_v2(c->db, sql, -1, &upd, NULL) != SQLITE_OK) {
         sqlite3_finalize(sel);
@@ -441,8 +425,7 @@ static int seal_column(struct sq_conn *c, const char *table, const char *col)
         sqlite3_reset(upd);
         arena_free(&a);
     }
-    if (n >= 0 && rc != SQLITE_DONE)
-        n = -1;
+    if (n >= 0 && rc != SQLITE_DONE) n = -1;
     sqlite3_finalize(sel);
     sqlite3_finalize(upd);
     return n;
@@ -453,8 +436,7 @@ static int seal_column(struct sq_conn *c, const char *table, const char *col)
  * and a truncating checkpoint so that no copy stays in the WAL. */
 static int sq_secrets_migrate(struct sq_conn *c)
 {
-    if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return ST_ERROR;
+    if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return ST_ERROR;
     int r = ST_OK, sealed = 0;
     sqlite3_stmt *s = NULL;
     struct arena a;
@@ -479,16 +461,17 @@ static int sq_secrets_migrate(struct sq_conn *c)
         char *check = secret_seal(&a, KEY_CHECK_PLAIN, KEY_CHECK_NAME);
         static const char insert[] = "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', %Q)";
         char *sql = check ? sqlite3_mprintf(insert, check) : NULL;
-        if (!sql || sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            r = ST_ERROR;
+        if (!sql || sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) r = ST_ERROR;
         sqlite3_free(sql);
     } else if (rc != SQLITE_DONE) {
         r = ST_ERROR;
     }
     sqlite3_finalize(s);
     arena_free(&a);
-    static const char *const columns[][2] = {{"accounts", "auth_token"}, {"credentials", "certificate"},
-                                             {"credentials", "private_key"}, {"credentials", "api_key"},
+    static const char *const columns[][2] = {{"accounts", "auth_token"},
+                                             {"credentials", "certificate"},
+                                             {"credentials", "private_key"},
+                                             {"credentials", "api_key"},
                                              {"credentials", "secret"}};
     if (r == ST_OK && secret_have_key()) {
         sqlite3_exec(c->db, "PRAGMA secure_delete=ON", NULL, NULL, NULL);
@@ -500,10 +483,8 @@ static int sq_secrets_migrate(struct sq_conn *c)
                 sealed += n;
         }
     }
-    if (r == ST_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        r = ST_ERROR;
-    if (r != ST_OK)
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    if (r == ST_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) r = ST_ERROR;
+    if (r != ST_OK) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     if (r == ST_OK && sealed) {
         sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
         log_info("store: sealed %d clear-text secrets with the secret key", sealed);
@@ -517,10 +498,8 @@ static int sq_migrate(struct store_conn *sc)
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s;
     int version = 0;
-    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-        return ST_ERROR;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        version = sqlite3_column_int(s, 0);
+    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) return ST_ERROR;
+    if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
     if (version > SCHEMA_VERSION) {
         log_err("the data file has schema version %d; this build knows up to %d", version, SCHEMA_VERSION);
@@ -544,8 +523,14 @@ static int sq_migrate(struct store_conn *sc)
     return sq_secrets_migrate(c);
 }
 
-static int sq_tx_begin(struct store_conn *c) { return sq_exec_id(c, Q_BEGIN); }
-static int sq_tx_commit(struct store_conn *c) { return sq_exec_id(c, Q_COMMIT); }
+static int sq_tx_begin(struct store_conn *c)
+{
+    return sq_exec_id(c, Q_BEGIN);
+}
+static int sq_tx_commit(struct store_conn *c)
+{
+    return sq_exec_id(c, Q_COMMIT);
+}
 
 /* synchronous=OFF for this one COMMIT: the WAL frames are written but not fsynced; the next commit at
  * the configured level fsyncs the WAL, and them with it. */
@@ -554,13 +539,26 @@ static int sq_tx_commit_lazy(struct store_conn *sc)
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_exec(c->db, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
     int r = sq_exec_id(sc, Q_COMMIT);
-    sqlite3_exec(c->db, c->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    sqlite3_exec(c->db, c->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL,
+                 NULL);
     return r;
 }
-static void sq_tx_rollback(struct store_conn *c) { sq_exec_id(c, Q_ROLLBACK); }
-static int sq_savepoint(struct store_conn *c) { return sq_exec_id(c, Q_SAVEPOINT); }
-static void sq_savepoint_rollback(struct store_conn *c) { sq_exec_id(c, Q_SAVEPOINT_ROLLBACK); }
-static int sq_savepoint_release(struct store_conn *c) { return sq_exec_id(c, Q_SAVEPOINT_RELEASE); }
+static void sq_tx_rollback(struct store_conn *c)
+{
+    sq_exec_id(c, Q_ROLLBACK);
+}
+static int sq_savepoint(struct store_conn *c)
+{
+    return sq_exec_id(c, Q_SAVEPOINT);
+}
+static void sq_savepoint_rollback(struct store_conn *c)
+{
+    sq_exec_id(c, Q_SAVEPOINT_ROLLBACK);
+}
+static int sq_savepoint_release(struct store_conn *c)
+{
+    return sq_exec_id(c, Q_SAVEPOINT_RELEASE);
+}
 
 /* ---- accounts ---- */
 
@@ -595,13 +593,11 @@ static int read_account(sqlite3_stmt *s, struct arena *a, struct account *out)
         return r_;                                                                                           \
     } while (0)
 
-
 static int sq_account_get(struct store_conn *sc, const char *sid, struct arena *a, struct account *out)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = q(c, Q_ACCOUNT_GET);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     sq_bind_text(s, 1, sid);
     STEP_ONE_CHECKED(c, s, read_account(s, a, out));
 }
@@ -610,8 +606,7 @@ static int sq_account_first(struct store_conn *sc, struct arena *a, struct accou
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = q(c, Q_ACCOUNT_FIRST);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     STEP_ONE_CHECKED(c, s, read_account(s, a, out));
 }
 
@@ -619,8 +614,7 @@ static int sq_account_count(struct store_conn *sc, long long *n)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = q(c, Q_ACCOUNT_COUNT);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     STEP_ONE(c, s, *n = sqlite3_column_int64(s, 0));
 }
 
@@ -628,8 +622,7 @@ static int sq_account_insert(struct store_conn *sc, const struct account *acct)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = q(c, Q_ACCOUNT_INSERT);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     struct arena a;
     arena_init(&a);
     char *sealed = secret_seal(&a, acct->auth_token, acct->sid);
@@ -651,8 +644,7 @@ static int sq_account_set_token(struct store_conn *sc, const char *sid, const ch
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = q(c, Q_ACCOUNT_SET_TOKEN);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     struct arena a;
     arena_init(&a);
     char *sealed = secret_seal(&a, token, sid);
@@ -664,44 +656,67 @@ static int sq_account_set_token(struct store_conn *sc, const char *sid, const ch
     sq_bind_text(s, 2, sealed);
     int r = sq_exec(c, s);
     arena_free(&a);
-    if (r == ST_OK && sqlite3_changes(c->db) == 0)
-        return ST_NOT_FOUND;
+    if (r == ST_OK && sqlite3_changes(c->db) == 0) return ST_NOT_FOUND;
     return r;
 }
 
 /* ---- the statement seam (store/engine.h) ---- */
 
 /* A store_stmt of this engine is the sqlite3_stmt itself: nothing to allocate per request. */
-static sqlite3_stmt *st(struct store_stmt *s) { return (sqlite3_stmt *)s; }
+static sqlite3_stmt *st(struct store_stmt *s)
+{
+    return (sqlite3_stmt *)s;
+}
 
 static struct store_stmt *eng_stmt(struct store_conn *sc, const struct store_sql *q)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
-    if (q->id < 0 || q->id >= c->n_rows)
-        return NULL;
+    if (q->id < 0 || q->id >= c->n_rows) return NULL;
     return (struct store_stmt *)sq_stmt(c, &c->rows[q->id], q->sql);
 }
 
-static void eng_bind_text(struct store_stmt *s, int i, const char *v) { sq_bind_text(st(s), i, v); }
-static void eng_bind_int(struct store_stmt *s, int i, long long v) { sqlite3_bind_int64(st(s), i, v); }
+static void eng_bind_text(struct store_stmt *s, int i, const char *v)
+{
+    sq_bind_text(st(s), i, v);
+}
+static void eng_bind_int(struct store_stmt *s, int i, long long v)
+{
+    sqlite3_bind_int64(st(s), i, v);
+}
 
 static int eng_step(struct store_stmt *s)
 {
     int rc = sqlite3_step(st(s));
-    if (rc == SQLITE_ROW)
-        return 1;
-    if (rc == SQLITE_DONE)
-        return 0;
+    if (rc == SQLITE_ROW) return 1;
+    if (rc == SQLITE_DONE) return 0;
     sqlite3 *db = sqlite3_db_handle(st(s));
     return sq_map_rc(db, sqlite3_extended_errcode(db));
 }
 
-static const char *eng_col_text(struct store_stmt *s, int i) { return (const char *)sqlite3_column_text(st(s), i); }
-static long long eng_col_int(struct store_stmt *s, int i) { return sqlite3_column_int64(st(s), i); }
-static int eng_col_null(struct store_stmt *s, int i) { return sqlite3_column_type(st(s), i) == SQLITE_NULL; }
-static long long eng_changes(struct store_stmt *s) { return sqlite3_changes(sqlite3_db_handle(st(s))); }
-static long long eng_last_id(struct store_stmt *s) { return sqlite3_last_insert_rowid(sqlite3_db_handle(st(s))); }
-static void eng_reset(struct store_stmt *s) { sq_done(st(s)); }
+static const char *eng_col_text(struct store_stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(st(s), i);
+}
+static long long eng_col_int(struct store_stmt *s, int i)
+{
+    return sqlite3_column_int64(st(s), i);
+}
+static int eng_col_null(struct store_stmt *s, int i)
+{
+    return sqlite3_column_type(st(s), i) == SQLITE_NULL;
+}
+static long long eng_changes(struct store_stmt *s)
+{
+    return sqlite3_changes(sqlite3_db_handle(st(s)));
+}
+static long long eng_last_id(struct store_stmt *s)
+{
+    return sqlite3_last_insert_rowid(sqlite3_db_handle(st(s)));
+}
+static void eng_reset(struct store_stmt *s)
+{
+    sq_done(st(s));
+}
 
 static const struct store_engine sqlite_engine = {
     .stmt = eng_stmt,

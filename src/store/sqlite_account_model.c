@@ -38,8 +38,9 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_ACCOUNT_LIST] = "SELECT sid, friendly_name, default_service_sid, default_messaging_service_sid,"
                         " default_inactive_timer, default_closed_timer, date_created FROM accounts"
                         " ORDER BY date_created, sid",
-    [AQ_ACCOUNT_UPDATE_CONFIG] = "UPDATE accounts SET default_service_sid = ?2, default_messaging_service_sid = ?3,"
-                                 " default_inactive_timer = ?4, default_closed_timer = ?5 WHERE sid = ?1",
+    [AQ_ACCOUNT_UPDATE_CONFIG] =
+        "UPDATE accounts SET default_service_sid = ?2, default_messaging_service_sid = ?3,"
+        " default_inactive_timer = ?4, default_closed_timer = ?5 WHERE sid = ?1",
     [AQ_KEY_INSERT] = "INSERT INTO api_keys(sid, account_sid, friendly_name, salt, secret_hash, date_created)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [AQ_KEY_GET] = "SELECT sid, account_sid, friendly_name, salt, secret_hash, date_created, date_revoked"
@@ -63,8 +64,9 @@ static const char *const aq_sql[AQ__COUNT] = {
                       " c.chat_service_role_sid) LIMIT ?2)",
     [AQ_REAP_SERVICE] = "DELETE FROM services WHERE sid = ?1",
     [AQ_NOTIFICATIONS_GET] = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = ?1",
-    [AQ_NOTIFICATIONS_PUT] = "INSERT OR REPLACE INTO service_notifications(service_sid, " NOTIFICATION_COLS ")"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [AQ_NOTIFICATIONS_PUT] =
+        "INSERT OR REPLACE INTO service_notifications(service_sid, " NOTIFICATION_COLS ")"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 };
 
 static sqlite3_stmt *aq(struct sq_conn *c, enum aq_id id)
@@ -76,8 +78,7 @@ static sqlite3_stmt *aq(struct sq_conn *c, enum aq_id id)
 static int exec_one(struct sq_conn *c, sqlite3_stmt *s)
 {
     int r = sq_exec(c, s);
-    if (r == ST_OK && sqlite3_changes(c->db) == 0)
-        return ST_NOT_FOUND;
+    if (r == ST_OK && sqlite3_changes(c->db) == 0) return ST_NOT_FOUND;
     return r;
 }
 
@@ -87,28 +88,27 @@ static int account_list(struct store_conn *sc, account_row_fn fn, void *ctx)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = aq(c, AQ_ACCOUNT_LIST);
-    if (!s)
-        return ST_ERROR;
-    LIST_ROWS(c, s, struct account acct,
-              {
-                  memset(&acct, 0, sizeof(acct));
-                  sq_col_sid(s, 0, acct.sid);
-                  acct.friendly_name = (char *)sqlite3_column_text(s, 1);
-                  sq_col_sid(s, 2, acct.default_service_sid);
-                  acct.default_messaging_service_sid = (char *)sqlite3_column_text(s, 3);
-                  acct.default_inactive_timer = (char *)sqlite3_column_text(s, 4);
-                  acct.default_closed_timer = (char *)sqlite3_column_text(s, 5);
-                  acct.date_created = sqlite3_column_int64(s, 6);
-              },
-              fn(ctx, &acct));
+    if (!s) return ST_ERROR;
+    LIST_ROWS(
+        c, s, struct account acct,
+        {
+            memset(&acct, 0, sizeof(acct));
+            sq_col_sid(s, 0, acct.sid);
+            acct.friendly_name = (char *)sqlite3_column_text(s, 1);
+            sq_col_sid(s, 2, acct.default_service_sid);
+            acct.default_messaging_service_sid = (char *)sqlite3_column_text(s, 3);
+            acct.default_inactive_timer = (char *)sqlite3_column_text(s, 4);
+            acct.default_closed_timer = (char *)sqlite3_column_text(s, 5);
+            acct.date_created = sqlite3_column_int64(s, 6);
+        },
+        fn(ctx, &acct));
 }
 
 static int account_update_config(struct store_conn *sc, const struct account *a)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = aq(c, AQ_ACCOUNT_UPDATE_CONFIG);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     sq_bind_text(s, 1, a->sid);
     sq_bind_text(s, 2, a->default_service_sid);
     sq_bind_text(s, 3, a->default_messaging_service_sid);
@@ -123,8 +123,7 @@ static int key_insert(struct store_conn *sc, const struct api_key *k)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = aq(c, AQ_KEY_INSERT);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     sq_bind_text(s, 1, k->sid);
     sq_bind_text(s, 2, k->account_sid);
     sq_bind_text(s, 3, k->friendly_name);
@@ -138,8 +137,7 @@ static int key_get(struct store_conn *sc, const char *sid, struct arena *a, stru
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = aq(c, AQ_KEY_GET);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     sq_bind_text(s, 1, sid);
     STEP_ONE(c, s, {
         sq_col_sid(s, 0, out->sid);
@@ -156,28 +154,26 @@ static int key_list(struct store_conn *sc, const char *account_sid, api_key_row_
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = aq(c, account_sid ? AQ_KEY_LIST_ACCOUNT : AQ_KEY_LIST);
-    if (!s)
-        return ST_ERROR;
-    if (account_sid)
-        sq_bind_text(s, 1, account_sid);
-    LIST_ROWS(c, s, struct api_key k,
-              {
-                  memset(&k, 0, sizeof(k));
-                  sq_col_sid(s, 0, k.sid);
-                  sq_col_sid(s, 1, k.account_sid);
-                  k.friendly_name = (char *)sqlite3_column_text(s, 2);
-                  k.date_created = sqlite3_column_int64(s, 3);
-                  k.date_revoked = sqlite3_column_int64(s, 4);
-              },
-              fn(ctx, &k));
+    if (!s) return ST_ERROR;
+    if (account_sid) sq_bind_text(s, 1, account_sid);
+    LIST_ROWS(
+        c, s, struct api_key k,
+        {
+            memset(&k, 0, sizeof(k));
+            sq_col_sid(s, 0, k.sid);
+            sq_col_sid(s, 1, k.account_sid);
+            k.friendly_name = (char *)sqlite3_column_text(s, 2);
+            k.date_created = sqlite3_column_int64(s, 3);
+            k.date_revoked = sqlite3_column_int64(s, 4);
+        },
+        fn(ctx, &k));
 }
 
 static int key_revoke(struct store_conn *sc, const char *sid, long long now)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = aq(c, AQ_KEY_REVOKE);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     sq_bind_text(s, 1, sid);
     sqlite3_bind_int64(s, 2, now);
     return exec_one(c, s);
@@ -189,8 +185,7 @@ static int service_delete(struct store_conn *sc, const char *account_sid, const 
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = aq(c, AQ_SERVICE_MARK);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     sq_bind_text(s, 1, sid);
     sq_bind_text(s, 2, account_sid);
     sqlite3_bind_int64(s, 3, time_now_ms());
@@ -202,8 +197,7 @@ static int service_delete(struct store_conn *sc, const char *account_sid, const 
 static int reap_step(struct sq_conn *c, int id, const char *sid, int budget)
 {
     sqlite3_stmt *s = aq(c, id);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     sq_bind_text(s, 1, sid);
     sqlite3_bind_int(s, 2, budget);
     int r = sq_exec(c, s);
@@ -215,28 +209,22 @@ static int service_reap(struct store_conn *sc, int max_rows, int *more)
     struct sq_conn *c = (struct sq_conn *)sc;
     *more = 0;
     sqlite3_stmt *s = aq(c, AQ_REAP_NEXT);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     char sid[SID_LEN + 1];
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        sq_col_sid(s, 0, sid);
+    if (rc == SQLITE_ROW) sq_col_sid(s, 0, sid);
     int r = rc == SQLITE_ROW || rc == SQLITE_DONE ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
     sq_done(s);
-    if (r != ST_OK || rc == SQLITE_DONE)
-        return r;
+    if (r != ST_OK || rc == SQLITE_DONE) return r;
     *more = 1;
     static const int steps[] = {AQ_REAP_BINDINGS, AQ_REAP_USERS, AQ_REAP_ROLES};
     int budget = max_rows;
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         int n = reap_step(c, steps[i], sid, budget);
-        if (n < 0)
-            return n;
-        if ((budget -= n) <= 0)
-            return ST_OK;
+        if (n < 0) return n;
+        if ((budget -= n) <= 0) return ST_OK;
     }
-    if (!(s = aq(c, AQ_REAP_SERVICE)))
-        return ST_ERROR;
+    if (!(s = aq(c, AQ_REAP_SERVICE))) return ST_ERROR;
     sq_bind_text(s, 1, sid);
     return sq_exec(c, s);
 }
@@ -248,8 +236,7 @@ static int notifications_get(struct store_conn *sc, const char *service_sid, str
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = aq(c, AQ_NOTIFICATIONS_GET);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     sq_bind_text(s, 1, service_sid);
     memset(out, 0, sizeof(*out));
     memcpy(out->service_sid, service_sid, SID_LEN);
@@ -275,8 +262,7 @@ static int notifications_put(struct store_conn *sc, const struct notifications *
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s = aq(c, AQ_NOTIFICATIONS_PUT);
-    if (!s)
-        return ST_ERROR;
+    if (!s) return ST_ERROR;
     sq_bind_text(s, 1, n->service_sid);
     sq_bind_text(s, 2, n->account_sid);
     sqlite3_bind_int(s, 3, n->log_enabled);

@@ -11,8 +11,8 @@ struct arena;
 
 #define SQ_MAIN_STMTS 64
 #define SQ_EXTRA_STMTS 128
-#define SQ_EXTRA_WEBHOOKS 0      /* store/sqlite_webhooks.c: 32 slots */
-#define SQ_EXTRA_ACCOUNT 32      /* the account model (services, configuration, credentials, keys): 96 */
+#define SQ_EXTRA_WEBHOOKS 0 /* store/sqlite_webhooks.c: 32 slots */
+#define SQ_EXTRA_ACCOUNT 32 /* the account model (services, configuration, credentials, keys): 96 */
 
 struct sq_checkpointer;
 
@@ -21,32 +21,32 @@ struct sq_conn {
     sqlite3 *db;
     int writer;
     int sync_full;
-    struct sq_checkpointer *ckpt;   /* the writer's background checkpoints (store/sqlite.c) */
+    struct sq_checkpointer *ckpt; /* the writer's background checkpoints (store/sqlite.c) */
     sqlite3_stmt *stmt[SQ_MAIN_STMTS];
     sqlite3_stmt *extra[SQ_EXTRA_STMTS];
-    sqlite3_stmt **rows;   /* the registered statements (store/engine.h), by id */
+    sqlite3_stmt **rows; /* the registered statements (store/engine.h), by id */
     int n_rows;
 };
 
 /* Prepares sql into *slot once per connection; NULL (logged) when it cannot. */
 sqlite3_stmt *sq_stmt(struct sq_conn *c, sqlite3_stmt **slot, const char *sql);
-void sq_done(sqlite3_stmt *s);                       /* reset + clear bindings */
-void sq_bind_text(sqlite3_stmt *s, int i, const char *v);   /* NULL binds NULL; v must outlive the step */
-char *sq_col_dup(sqlite3_stmt *s, int i, struct arena *a);  /* NULL for NULL */
+void sq_done(sqlite3_stmt *s);                             /* reset + clear bindings */
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v);  /* NULL binds NULL; v must outlive the step */
+char *sq_col_dup(sqlite3_stmt *s, int i, struct arena *a); /* NULL for NULL */
 void sq_col_sid(sqlite3_stmt *s, int i, char out[SID_LEN + 1]);
-int sq_exec(struct sq_conn *c, sqlite3_stmt *s);     /* a statement without rows; store_result */
-int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> store_result */
+int sq_exec(struct sq_conn *c, sqlite3_stmt *s); /* a statement without rows; store_result */
+int sq_map_rc(sqlite3 *db, int rc);              /* sqlite extended code -> store_result */
 
 /* Schema and operations of the webhook tables (store/sqlite_webhooks.c). */
 #define SQLITE_WEBHOOKS_MIGRATION                                                                            \
     "CREATE TABLE account_webhooks("                                                                         \
     "  account_sid TEXT PRIMARY KEY REFERENCES accounts(sid) ON DELETE CASCADE,"                             \
-    "  method TEXT, filters TEXT, pre_webhook_url TEXT, post_webhook_url TEXT,"                             \
+    "  method TEXT, filters TEXT, pre_webhook_url TEXT, post_webhook_url TEXT,"                              \
     "  target TEXT NOT NULL DEFAULT 'webhook') STRICT;"                                                      \
     "CREATE TABLE service_webhooks("                                                                         \
     "  service_sid TEXT PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"                             \
     "  account_sid TEXT NOT NULL,"                                                                           \
-    "  method TEXT, filters TEXT, pre_webhook_url TEXT, post_webhook_url TEXT) STRICT;"                     \
+    "  method TEXT, filters TEXT, pre_webhook_url TEXT, post_webhook_url TEXT) STRICT;"                      \
     "CREATE TABLE webhook_outbox("                                                                           \
     "  id INTEGER PRIMARY KEY,"                                                                              \
     "  account_sid TEXT NOT NULL,"                                                                           \
@@ -78,9 +78,9 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
  * the failing-target backoff, and indexes for the fair claim (each account's oldest rows; the few
  * claimed rows). */
 #define SQLITE_WEBHOOKS_FAIR_MIGRATION                                                                       \
-    "CREATE TABLE webhook_log_counts(account_sid TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;"             \
-    "INSERT INTO webhook_log_counts SELECT account_sid, count(*) FROM webhook_log GROUP BY account_sid;"    \
-    "CREATE TABLE webhook_targets(url TEXT PRIMARY KEY, failures INTEGER NOT NULL,"                         \
+    "CREATE TABLE webhook_log_counts(account_sid TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;"              \
+    "INSERT INTO webhook_log_counts SELECT account_sid, count(*) FROM webhook_log GROUP BY account_sid;"     \
+    "CREATE TABLE webhook_targets(url TEXT PRIMARY KEY, failures INTEGER NOT NULL,"                          \
     "  blocked_until INTEGER NOT NULL) STRICT;"                                                              \
     "CREATE INDEX webhook_outbox_by_account ON webhook_outbox(account_sid, id);"                             \
     "CREATE INDEX webhook_outbox_claimed ON webhook_outbox(claimed_until) WHERE claimed_until IS NOT NULL;"
@@ -189,9 +189,9 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
         } else if (rc_ == SQLITE_DONE) {                                                                     \
             r_ = ST_NOT_FOUND;                                                                               \
         } else {                                                                                             \
-            r_ = sq_map_rc((c)->db, sqlite3_extended_errcode((c)->db));                                         \
+            r_ = sq_map_rc((c)->db, sqlite3_extended_errcode((c)->db));                                      \
         }                                                                                                    \
-        sq_done(s);                                                                                             \
+        sq_done(s);                                                                                          \
         return r_;                                                                                           \
     } while (0)
 
@@ -202,12 +202,12 @@ int sq_map_rc(sqlite3 *db, int rc);                  /* sqlite extended code -> 
         while ((rc_ = sqlite3_step(s)) == SQLITE_ROW) {                                                      \
             row_decl;                                                                                        \
             read_stmt;                                                                                       \
-            if (call)                                                                                        \
-                break;                                                                                       \
+            if (call) break;                                                                                 \
         }                                                                                                    \
-        int r_ = (rc_ == SQLITE_ROW || rc_ == SQLITE_DONE) ? ST_OK                                           \
-                                                          : sq_map_rc((c)->db, sqlite3_extended_errcode((c)->db)); \
-        sq_done(s);                                                                                             \
+        int r_ = (rc_ == SQLITE_ROW || rc_ == SQLITE_DONE)                                                   \
+                     ? ST_OK                                                                                 \
+                     : sq_map_rc((c)->db, sqlite3_extended_errcode((c)->db));                                \
+        sq_done(s);                                                                                          \
         return r_;                                                                                           \
     } while (0)
 

@@ -34,8 +34,7 @@ void store_target_redact(const char *target, char *out, size_t n)
 {
     const char *t = target ? target : "";
     struct redact_out o = {out, n, 0};
-    if (n == 0)
-        return;
+    if (n == 0) return;
     out[0] = '\0';
     if (!is_pg_target(t)) {
         put(&o, t, strlen(t));
@@ -45,8 +44,7 @@ void store_target_redact(const char *target, char *out, size_t n)
     if (scheme) {
         const char *auth = scheme + 3, *end = auth + strcspn(auth, "/?"), *at = NULL;
         for (const char *q = auth; q < end; q++)
-            if (*q == '@')
-                at = q;
+            if (*q == '@') at = q;
         const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
         if (colon) {
             put(&o, t, (size_t)(colon + 1 - t));
@@ -64,10 +62,8 @@ void store_target_redact(const char *target, char *out, size_t n)
         const char *v = p + 9;
         if (*v == '\'') {
             for (v++; *v && *v != '\''; v++)
-                if (*v == '\\' && v[1])
-                    v++;
-            if (*v)
-                v++;
+                if (*v == '\\' && v[1]) v++;
+            if (*v) v++;
         } else {
             v += strcspn(v, " \t&");
         }
@@ -83,8 +79,9 @@ static int pg_stub_open(const char *target, int writer, int sync_full, struct st
     (void)writer;
     (void)sync_full;
     (void)out;
-    log_err("this build has no PostgreSQL support (built with make STORE_PG=0): rebuild with libpq-dev installed"
-            " to use a postgres:// --data target");
+    log_err(
+        "this build has no PostgreSQL support (built with make STORE_PG=0): rebuild with libpq-dev installed"
+        " to use a postgres:// --data target");
     return ST_ERROR;
 }
 

@@ -15,10 +15,10 @@ struct arena;
 enum store_result {
     ST_OK = 0,
     ST_NOT_FOUND = -1,
-    ST_CONFLICT = -2,   /* a uniqueness rule refused the write */
-    ST_IN_USE = -3,     /* a reference to the row still exists */
+    ST_CONFLICT = -2, /* a uniqueness rule refused the write */
+    ST_IN_USE = -3,   /* a reference to the row still exists */
     ST_BUSY = -4,
-    ST_FULL = -5,       /* disk or quota full */
+    ST_FULL = -5, /* disk or quota full */
     ST_ERROR = -6,
 };
 
@@ -27,7 +27,7 @@ struct account {
     char *auth_token;
     char *friendly_name;
     char default_service_sid[SID_LEN + 1];
-    char *default_messaging_service_sid;   /* NULL when unset */
+    char *default_messaging_service_sid; /* NULL when unset */
     char *default_inactive_timer;
     char *default_closed_timer;
     long long date_created;
@@ -58,19 +58,19 @@ struct role {
     char service_sid[SID_LEN + 1];
     char *friendly_name;
     enum role_type type;
-    char *permissions;   /* JSON array text, e.g. ["a","b"] */
+    char *permissions; /* JSON array text, e.g. ["a","b"] */
     long long date_created;
     long long date_updated;
 };
 
 struct user {
-    long long id;   /* keyset position: insertion order */
+    long long id; /* keyset position: insertion order */
     char sid[SID_LEN + 1];
     char account_sid[SID_LEN + 1];
     char service_sid[SID_LEN + 1];
     char role_sid[SID_LEN + 1];
     char *identity;
-    char *friendly_name;   /* NULL when never set */
+    char *friendly_name; /* NULL when never set */
     char *attributes;
     long long date_created;
     long long date_updated;
@@ -78,10 +78,10 @@ struct user {
 
 /* A keyset page request: rows of one parent ordered by id. */
 struct page_req {
-    long long after;    /* rows with id > after (when dir == 'a') */
-    long long before;   /* rows with id < before (when dir == 'b'), returned in ascending order */
-    char dir;           /* 'a' or 'b'; 'a' with after = 0 is the first page */
-    int limit;          /* page size; the backend fetches limit + 1 to learn whether more exist */
+    long long after;  /* rows with id > after (when dir == 'a') */
+    long long before; /* rows with id < before (when dir == 'b'), returned in ascending order */
+    char dir;         /* 'a' or 'b'; 'a' with after = 0 is the first page */
+    int limit;        /* page size; the backend fetches limit + 1 to learn whether more exist */
 };
 
 /* Called for each listed row; pointers are valid only during the call. Return non-zero to stop. */
@@ -95,9 +95,9 @@ struct store_engine;
 
 struct store_ops {
     const char *name;
-    const struct store_webhook_ops *webhooks;   /* store/webhook_store.h */
-    const struct store_account_ops *model;      /* store/account_store.h */
-    const struct store_engine *engine;          /* the statement seam (store/engine.h) */
+    const struct store_webhook_ops *webhooks; /* store/webhook_store.h */
+    const struct store_account_ops *model;    /* store/account_store.h */
+    const struct store_engine *engine;        /* the statement seam (store/engine.h) */
     int (*open)(const char *target, int writer, int sync_full, struct store_conn **out);
     void (*close)(struct store_conn *c);
     int (*migrate)(struct store_conn *c);
@@ -130,7 +130,7 @@ struct store_ops {
     /* users: key is a SID when by_sid, else an identity */
     int (*user_get)(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
                     struct arena *a, struct user *out);
-    int (*user_insert)(struct store_conn *c, struct user *u);   /* sets u->id */
+    int (*user_insert)(struct store_conn *c, struct user *u); /* sets u->id */
     int (*user_update)(struct store_conn *c, const struct user *u);
     int (*user_delete)(struct store_conn *c, const char *service_sid, const char *sid);
     int (*user_list)(struct store_conn *c, const char *service_sid, const struct page_req *p, user_row_fn fn,
@@ -142,7 +142,8 @@ struct store_conn {
 };
 
 extern const struct store_ops store_sqlite_ops;
-extern const struct store_ops store_pg_ops;   /* store/pg.c; a stub that refuses to open when built STORE_PG=0 */
+extern const struct store_ops
+    store_pg_ops; /* store/pg.c; a stub that refuses to open when built STORE_PG=0 */
 
 /* Picks the backend for a --data target (store/store.c): postgres://..., postgresql://... or a libpq
  * keyword string (it contains '=') selects PostgreSQL; anything else is a SQLite file path. */

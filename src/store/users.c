@@ -26,17 +26,26 @@ struct store_table store_users_table = {
     .lock = SQL_LOCK_UPDATE,
 };
 
-int store_users_sql_add(void) { return rows_table_add(&store_users_table); }
+int store_users_sql_add(void)
+{
+    return rows_table_add(&store_users_table);
+}
 
-int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid, struct arena *a,
-                   struct user *out)
+int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
+                   struct arena *a, struct user *out)
 {
     return rows_get(c, &store_users_table, !by_sid, service_sid, key, a, out);
 }
 
-int store_user_insert(struct store_conn *c, struct user *u) { return rows_insert(c, &store_users_table, u); }
+int store_user_insert(struct store_conn *c, struct user *u)
+{
+    return rows_insert(c, &store_users_table, u);
+}
 
-int store_user_update(struct store_conn *c, const struct user *u) { return rows_update(c, &store_users_table, u); }
+int store_user_update(struct store_conn *c, const struct user *u)
+{
+    return rows_update(c, &store_users_table, u);
+}
 
 int store_user_delete(struct store_conn *c, const char *service_sid, const char *sid)
 {

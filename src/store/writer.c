@@ -31,18 +31,15 @@ static int attempt(struct writer *w, struct write_job *first, struct write_job *
 {
     struct store_conn *c = w->conn;
     int r = c->ops->tx_begin(c);
-    if (r != ST_OK)
-        return r;
+    if (r != ST_OK) return r;
     int n = 0;
     for (struct write_job *j = first; j != end && r == ST_OK; j = j->next) {
         n++;
         r = c->ops->savepoint(c);
-        if (r != ST_OK)
-            break;
+        if (r != ST_OK) break;
         if (j->apply(c, j) != 0) {
             c->ops->savepoint_rollback(c);
-            if (j->undone)
-                j->undone(c, j);
+            if (j->undone) j->undone(c, j);
         }
         r = c->ops->savepoint_release(c);
     }
@@ -50,11 +47,9 @@ static int attempt(struct writer *w, struct write_job *first, struct write_job *
     for (struct write_job *j = first; j != end && lazy; j = j->next)
         lazy = j->lazy;
     long long t0 = now_us();
-    if (r == ST_OK)
-        r = lazy ? c->ops->tx_commit_lazy(c) : c->ops->tx_commit(c);
+    if (r == ST_OK) r = lazy ? c->ops->tx_commit_lazy(c) : c->ops->tx_commit(c);
     long long t1 = now_us();
-    if (r != ST_OK)
-        c->ops->tx_rollback(c);
+    if (r != ST_OK) c->ops->tx_rollback(c);
     metrics_commit(n, t1 - t0);
     return r;
 }
@@ -81,8 +76,7 @@ static void run_batch(struct writer *w, struct write_job *batch)
         }
         return;
     }
-    if (r != ST_OK)
-        log_err("store: a batch failed (%d); it is rolled back", r);
+    if (r != ST_OK) log_err("store: a batch failed (%d); it is rolled back", r);
     for (struct write_job *j = batch, *next; j; j = next) {
         next = j->next;
         j->complete(j, r == ST_OK, r);
@@ -97,8 +91,7 @@ static void *writer_main(void *arg)
     for (;;) {
         while (!w->head && !w->stopping)
             pthread_cond_wait(&w->wake, &w->lock);
-        if (!w->head && w->stopping)
-            break;
+        if (!w->head && w->stopping) break;
         /* take up to max_batch jobs */
         struct write_job *batch = w->head, *last = w->head;
         int n = 1;
@@ -107,8 +100,7 @@ static void *writer_main(void *arg)
             n++;
         }
         w->head = last->next;
-        if (!w->head)
-            w->tail = NULL;
+        if (!w->head) w->tail = NULL;
         last->next = NULL;
         pthread_mutex_unlock(&w->lock);
         run_batch(w, batch);
@@ -121,8 +113,7 @@ static void *writer_main(void *arg)
 int writer_start(struct writer **out, struct store_conn *c, int max_batch)
 {
     struct writer *w = calloc(1, sizeof(*w));
-    if (!w)
-        return -1;
+    if (!w) return -1;
     w->conn = c;
     w->max_batch = max_batch > 0 ? max_batch : 256;
     pthread_mutex_init(&w->lock, NULL);
@@ -150,7 +141,7 @@ void writer_submit(struct writer *w, struct write_job *job)
 
 /* A synchronous run wraps the caller's job so the caller can wait for its completion. */
 struct sync_job {
-    struct write_job job;   /* first: the writer sees only this */
+    struct write_job job; /* first: the writer sees only this */
     struct write_job *inner;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -192,8 +183,7 @@ int writer_run_sync(struct writer *w, struct write_job *job)
 
 void writer_stop(struct writer *w)
 {
-    if (!w)
-        return;
+    if (!w) return;
     pthread_mutex_lock(&w->lock);
     w->stopping = 1;
     pthread_cond_signal(&w->wake);

@@ -26,7 +26,6 @@ struct write_job {
     struct write_job *next;
 };
 
-
 int writer_start(struct writer **out, struct store_conn *c, int max_batch);
 /* Queues a job; it completes on the writer thread. */
 void writer_submit(struct writer *w, struct write_job *job);

@@ -16,8 +16,7 @@ struct arena_chunk {
 static struct arena_chunk *chunk_new(size_t size)
 {
     struct arena_chunk *c = malloc(sizeof(*c) + size);
-    if (!c)
-        abort();
+    if (!c) abort();
     c->next = NULL;
     c->size = size;
     return c;
@@ -31,8 +30,7 @@ void arena_init(struct arena *a)
 
 void arena_reset(struct arena *a)
 {
-    if (!a->head)
-        return;
+    if (!a->head) return;
     struct arena_chunk *first = a->head;
     while (first->next) {
         struct arena_chunk *n = first->next;
@@ -89,8 +87,7 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        abort();
+    if (n < 0) abort();
     char *p = arena_alloc(a, (size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);

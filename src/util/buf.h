@@ -6,15 +6,15 @@
 #include <string.h>
 
 struct buf {
-    char *p;      /* always NUL-terminated when non-NULL */
+    char *p; /* always NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
-    size_t max;   /* ceiling on len */
-    int err;      /* set once a write failed (ceiling or out of memory) */
+    size_t max; /* ceiling on len */
+    int err;    /* set once a write failed (ceiling or out of memory) */
 };
 
 void buf_init(struct buf *b, size_t max);
-void buf_reset(struct buf *b);          /* len = 0, err = 0, memory kept */
+void buf_reset(struct buf *b); /* len = 0, err = 0, memory kept */
 void buf_free(struct buf *b);
 int buf_put_slow(struct buf *b, const void *p, size_t n);
 int buf_putc_slow(struct buf *b, char c);

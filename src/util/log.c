@@ -14,20 +14,20 @@ static int log_fd = 2;
 static char *log_path;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void log_set_level(enum log_level l) { level = l; }
+void log_set_level(enum log_level l)
+{
+    level = l;
+}
 
 int log_open(const char *path)
 {
-    if (!path)
-        return 0;
+    if (!path) return 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     pthread_mutex_lock(&log_lock);
     free(log_path);
     log_path = strdup(path);
-    if (log_fd > 2)
-        close(log_fd);
+    if (log_fd > 2) close(log_fd);
     log_fd = fd;
     pthread_mutex_unlock(&log_lock);
     return 0;
@@ -35,17 +35,14 @@ int log_open(const char *path)
 
 void log_reopen(void)
 {
-    if (!log_path)
-        return;
+    if (!log_path) return;
     int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return;
+    if (fd < 0) return;
     pthread_mutex_lock(&log_lock);
     int old = log_fd;
     log_fd = fd;
     pthread_mutex_unlock(&log_lock);
-    if (old > 2)
-        close(old);
+    if (old > 2) close(old);
 }
 
 /* Lines that any client can provoke go through a token bucket: a burst, then a steady rate; what is
@@ -54,14 +51,13 @@ void log_reopen(void)
 #define LIMIT_PER_SEC 5
 
 static double bucket_tokens = LIMIT_BURST;
-static long long bucket_ms;                 /* when the bucket was last refilled */
-static unsigned long long bucket_dropped;   /* lines suppressed since the last summary */
+static long long bucket_ms;               /* when the bucket was last refilled */
+static unsigned long long bucket_dropped; /* lines suppressed since the last summary */
 
 static void log_vmsg(enum log_level l, const char *fmt, va_list ap, int limited)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
-    if (l > level)
-        return;
+    if (l > level) return;
     char line[1024];
     char summary[160];
     size_t slen = 0;
@@ -75,8 +71,7 @@ static void log_vmsg(enum log_level l, const char *fmt, va_list ap, int limited)
     int n = snprintf(line, sizeof(line), "%s %s ", stamp, names[l]);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof(line) - 2)
-        len = sizeof(line) - 2;
+    if (len > sizeof(line) - 2) len = sizeof(line) - 2;
     line[len++] = '\n';
     pthread_mutex_lock(&log_lock);
     if (limited) {
@@ -84,8 +79,7 @@ static void log_vmsg(enum log_level l, const char *fmt, va_list ap, int limited)
         clock_gettime(CLOCK_MONOTONIC_COARSE, &mt);
         long long now = mt.tv_sec * 1000LL + mt.tv_nsec / 1000000;
         bucket_tokens += (double)(now - bucket_ms) * LIMIT_PER_SEC / 1000.0;
-        if (bucket_tokens > LIMIT_BURST)
-            bucket_tokens = LIMIT_BURST;
+        if (bucket_tokens > LIMIT_BURST) bucket_tokens = LIMIT_BURST;
         bucket_ms = now;
         if (bucket_tokens < 1.0) {
             bucket_dropped++;
@@ -94,8 +88,8 @@ static void log_vmsg(enum log_level l, const char *fmt, va_list ap, int limited)
         }
         bucket_tokens -= 1.0;
         if (bucket_dropped) {
-            int k = snprintf(summary, sizeof(summary), "%s warn log: %llu lines suppressed (rate limit)\n", stamp,
-                             bucket_dropped);
+            int k = snprintf(summary, sizeof(summary), "%s warn log: %llu lines suppressed (rate limit)\n",
+                             stamp, bucket_dropped);
             slen = k > 0 && (size_t)k < sizeof(summary) ? (size_t)k : 0;
             bucket_dropped = 0;
         }
@@ -128,6 +122,5 @@ void log_limited_flush(void)
     unsigned long long dropped = bucket_dropped;
     bucket_dropped = 0;
     pthread_mutex_unlock(&log_lock);
-    if (dropped)
-        log_msg(LOG_WARN, "log: %llu lines suppressed (rate limit)", dropped);
+    if (dropped) log_msg(LOG_WARN, "log: %llu lines suppressed (rate limit)", dropped);
 }

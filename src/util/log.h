@@ -5,8 +5,8 @@
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
 void log_set_level(enum log_level l);
-int log_open(const char *path);    /* NULL: stderr. Returns 0 or -1 */
-void log_reopen(void);             /* after SIGHUP: reopen the same path */
+int log_open(const char *path); /* NULL: stderr. Returns 0 or -1 */
+void log_reopen(void);          /* after SIGHUP: reopen the same path */
 void log_msg(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* For lines a client can provoke (a refused request, MHD's reports): rate-limited, with the number of
  * suppressed lines logged once lines are let through again or at log_limited_flush(). */

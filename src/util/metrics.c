@@ -16,7 +16,8 @@ static const char *const method_names[NMETHODS] = {"GET", "POST", "DELETE", "OPT
 static const int status_codes[] = {200, 201, 204, 400, 401, 404, 405, 409, 413, 414, 431, 500, 503};
 #define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]) + 1)
 /* latency buckets, microseconds */
-static const long long lat_bounds[] = {250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+static const long long lat_bounds[] = {250,   500,   1000,   2500,   5000,   10000,
+                                       25000, 50000, 100000, 250000, 1000000};
 #define NLAT (sizeof(lat_bounds) / sizeof(lat_bounds[0]))
 static const int batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 #define NBATCH (sizeof(batch_bounds) / sizeof(batch_bounds[0]))
@@ -40,7 +41,7 @@ _Static_assert((METRICS_ACCOUNTS & (METRICS_ACCOUNTS - 1)) == 0, "the probe mask
 struct account_counters {
     atomic_int state;
     char sid[SID_LEN + 1];
-    atomic_ullong (*count)[NMETHODS][NSTATUS];   /* nroutes + 1 rows, in account_counts */
+    atomic_ullong (*count)[NMETHODS][NSTATUS]; /* nroutes + 1 rows, in account_counts */
 };
 
 static struct account_counters accounts[METRICS_ACCOUNTS];
@@ -49,10 +50,9 @@ static atomic_ullong (*account_counts)[NMETHODS][NSTATUS];
 
 int metrics_init(const char *const *names, int n)
 {
-    if (req_count)   /* sized once per process: counters never move under a running server */
+    if (req_count) /* sized once per process: counters never move under a running server */
         return names == route_names && n == nroutes ? 0 : -1;
-    if (n < 0)
-        return -1;
+    if (n < 0) return -1;
     size_t slots = (size_t)n + 1;
     req_count = calloc(slots, sizeof(*req_count));
     lat_bucket = calloc(slots, sizeof(*lat_bucket));
@@ -79,12 +79,14 @@ int metrics_init(const char *const *names, int n)
 static int status_slot(int status)
 {
     for (size_t i = 0; i < NSTATUS - 1; i++)
-        if (status_codes[i] == status)
-            return (int)i;
+        if (status_codes[i] == status) return (int)i;
     return NSTATUS - 1;
 }
 
-static void inc(atomic_ullong *c, unsigned long long by) { atomic_fetch_add_explicit(c, by, memory_order_relaxed); }
+static void inc(atomic_ullong *c, unsigned long long by)
+{
+    atomic_fetch_add_explicit(c, by, memory_order_relaxed);
+}
 
 static int lat_slot(long long us)
 {
@@ -96,13 +98,10 @@ static int lat_slot(long long us)
 
 void metrics_request(int route, int method, int status, long long duration_us)
 {
-    if (!req_count)
-        return;
+    if (!req_count) return;
     int r = route >= 0 && route < nroutes ? route : OTHER;
-    if (method < 0 || method >= NMETHODS)
-        method = NMETHODS - 1;
-    if (duration_us < 0)
-        duration_us = 0;
+    if (method < 0 || method >= NMETHODS) method = NMETHODS - 1;
+    if (duration_us < 0) duration_us = 0;
     inc(&req_count[r][method][status_slot(status)], 1);
     inc(&lat_bucket[r][lat_slot(duration_us)], 1);
     inc(&lat_sum_us[r], (unsigned long long)duration_us);
@@ -119,8 +118,7 @@ static unsigned sid_hash(const char *sid)
 
 int metrics_account_slot(const char *sid)
 {
-    if (strnlen(sid, SID_LEN + 1) != SID_LEN)
-        return -1;
+    if (strnlen(sid, SID_LEN + 1) != SID_LEN) return -1;
     unsigned h = sid_hash(sid);
     for (unsigned i = 0; i < METRICS_ACCOUNTS; i++) {
         unsigned at = (h + i) & (METRICS_ACCOUNTS - 1);
@@ -141,19 +139,16 @@ int metrics_account_slot(const char *sid)
             sched_yield();
             st = atomic_load_explicit(&a->state, memory_order_acquire);
         }
-        if (memcmp(a->sid, sid, SID_LEN) == 0)
-            return (int)at;
+        if (memcmp(a->sid, sid, SID_LEN) == 0) return (int)at;
     }
     return -1;
 }
 
 void metrics_account_request(int slot, int route, int method, int status)
 {
-    if (slot < 0 || slot >= METRICS_ACCOUNTS || !account_counts)
-        return;
+    if (slot < 0 || slot >= METRICS_ACCOUNTS || !account_counts) return;
     int r = route >= 0 && route < nroutes ? route : OTHER;
-    if (method < 0 || method >= NMETHODS)
-        method = NMETHODS - 1;
+    if (method < 0 || method >= NMETHODS) method = NMETHODS - 1;
     inc(&accounts[slot].count[r][method][status_slot(status)], 1);
 }
 
@@ -169,10 +164,16 @@ void metrics_commit(int batch_size, long long commit_us)
     inc(&commit_sum_us, (unsigned long long)(commit_us > 0 ? commit_us : 0));
 }
 
-static unsigned long long get(atomic_ullong *c) { return atomic_load_explicit(c, memory_order_relaxed); }
+static unsigned long long get(atomic_ullong *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
 
 /* "other": unrouted paths, OPTIONS, /healthz and /metrics */
-static const char *route_label(int r) { return r == OTHER ? "other" : route_names[r]; }
+static const char *route_label(int r)
+{
+    return r == OTHER ? "other" : route_names[r];
+}
 
 static void status_label(char *out, size_t n, size_t s)
 {
@@ -193,8 +194,7 @@ static void account_samples(struct buf *b, int slot)
         for (int m = 0; m < NMETHODS; m++)
             for (size_t s = 0; s < NSTATUS; s++) {
                 unsigned long long v = get(&a->count[r][m][s]);
-                if (!v)
-                    continue;
+                if (!v) continue;
                 char st[8];
                 status_label(st, sizeof(st), s);
                 buf_printf(b,
@@ -229,7 +229,8 @@ static void histogram_us(struct buf *b, const char *name, const char *labels, at
         else
             buf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "", cum);
     }
-    buf_printf(b, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, (double)get(sum_us) / 1e6, name, labels, cum);
+    buf_printf(b, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, (double)get(sum_us) / 1e6, name,
+               labels, cum);
 }
 
 void metrics_render(struct buf *b, long long outbox_depth, long long in_flight)
@@ -240,28 +241,29 @@ void metrics_render(struct buf *b, long long outbox_depth, long long in_flight)
         for (int m = 0; m < NMETHODS; m++)
             for (size_t s = 0; s < NSTATUS; s++) {
                 unsigned long long v = get(&req_count[r][m][s]);
-                if (!v)
-                    continue;
+                if (!v) continue;
                 if (s < NSTATUS - 1)
-                    buf_printf(b, "parley_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+                    buf_printf(b,
+                               "parley_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
                                route_label(r), method_names[m], status_codes[s], v);
                 else
-                    buf_printf(b, "parley_http_requests_total{route=\"%s\",method=\"%s\",status=\"other\"} %llu\n",
-                               route_label(r), method_names[m], v);
+                    buf_printf(
+                        b, "parley_http_requests_total{route=\"%s\",method=\"%s\",status=\"other\"} %llu\n",
+                        route_label(r), method_names[m], v);
             }
     }
-    buf_puts(b, "# HELP parley_http_request_duration_seconds Time from the request line to the response, by route.\n"
-                "# TYPE parley_http_request_duration_seconds histogram\n");
+    buf_puts(
+        b,
+        "# HELP parley_http_request_duration_seconds Time from the request line to the response, by route.\n"
+        "# TYPE parley_http_request_duration_seconds histogram\n");
     for (int r = 0; lat_bucket && r <= OTHER; r++) {
         unsigned long long any = 0;
         for (size_t i = 0; i <= NLAT; i++)
             any += get(&lat_bucket[r][i]);
-        if (!any)
-            continue;
+        if (!any) continue;
         char labels[160];
         size_t n = strlen(route_label(r));
-        if (n > 120)
-            n = 120;
+        if (n > 120) n = 120;
         memcpy(labels, "route=\"", 7);
         memcpy(labels + 7, route_label(r), n);
         memcpy(labels + 7 + n, "\"", 2);
@@ -277,18 +279,18 @@ void metrics_render(struct buf *b, long long outbox_depth, long long in_flight)
         else
             buf_printf(b, "parley_store_commit_batch_size_bucket{le=\"+Inf\"} %llu\n", cum);
     }
-    buf_printf(b, "parley_store_commit_batch_size_sum %llu\nparley_store_commit_batch_size_count %llu\n", get(&batch_sum),
-               get(&batch_count));
+    buf_printf(b, "parley_store_commit_batch_size_sum %llu\nparley_store_commit_batch_size_count %llu\n",
+               get(&batch_sum), get(&batch_count));
     buf_puts(b, "# HELP parley_store_commit_seconds Time of COMMIT, the fsync included.\n"
                 "# TYPE parley_store_commit_seconds histogram\n");
     histogram_us(b, "parley_store_commit_seconds", "", commit_bucket, &commit_sum_us);
-    buf_printf(b, "# HELP parley_webhook_outbox_depth Post-event deliveries waiting in the outbox.\n"
-                  "# TYPE parley_webhook_outbox_depth gauge\nparley_webhook_outbox_depth %lld\n"
-                  "# HELP parley_http_requests_in_flight Requests being handled.\n"
-                  "# TYPE parley_http_requests_in_flight gauge\nparley_http_requests_in_flight %lld\n",
+    buf_printf(b,
+               "# HELP parley_webhook_outbox_depth Post-event deliveries waiting in the outbox.\n"
+               "# TYPE parley_webhook_outbox_depth gauge\nparley_webhook_outbox_depth %lld\n"
+               "# HELP parley_http_requests_in_flight Requests being handled.\n"
+               "# TYPE parley_http_requests_in_flight gauge\nparley_http_requests_in_flight %lld\n",
                outbox_depth, in_flight);
     buf_puts(b, account_help);
     for (int i = 0; i < METRICS_ACCOUNTS; i++)
-        if (atomic_load_explicit(&accounts[i].state, memory_order_acquire) == 2)
-            account_samples(b, i);
+        if (atomic_load_explicit(&accounts[i].state, memory_order_acquire) == 2) account_samples(b, i);
 }

@@ -10,7 +10,8 @@ struct buf;
  * counters are sized for n routes here, once (another call fails): nothing is counted before. Returns 0,
  * or -1 when out of memory. */
 int metrics_init(const char *const *names, int n);
-/* route: an index into the names, or -1 ("other") for requests no route handled. method: "GET"... status: HTTP. */
+/* route: an index into the names, or -1 ("other") for requests no route handled. method: "GET"... status:
+ * HTTP. */
 void metrics_request(int route, int method, int status, long long duration_us);
 void metrics_commit(int batch_size, long long commit_us);
 /* Writes the text exposition format; gauges are passed in by the caller. The server-wide view: it

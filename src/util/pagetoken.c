@@ -40,8 +40,7 @@ int pagetoken_encode(const struct pagetoken *t, char out[PAGETOKEN_MAX])
     unsigned long long k = (unsigned long long)t->key;
 
     out[0] = '\0';
-    if (t->key < 0 || (t->dir != 'a' && t->dir != 'b'))
-        return -1;
+    if (t->key < 0 || (t->dir != 'a' && t->dir != 'b')) return -1;
     raw[0] = PT_VERSION;
     raw[1] = (unsigned char)t->dir;
     for (int i = 0; i < 8; i++)

@@ -7,8 +7,8 @@
 #define PAGETOKEN_MAX 64
 
 struct pagetoken {
-    char dir;        /* 'a': rows with key > key (next page); 'b': rows with key < key (previous) */
-    long long key;   /* >= 0 */
+    char dir;      /* 'a': rows with key > key (next page); 'b': rows with key < key (previous) */
+    long long key; /* >= 0 */
 };
 
 /* Writes the token (NUL-terminated) to out[PAGETOKEN_MAX] and returns 0; for a position no token can

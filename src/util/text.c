@@ -7,8 +7,7 @@
 size_t utf8_seq_len(const unsigned char *p, size_t n)
 {
     unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
+    if (c < 0x80) return 1;
     /* Unicode Table 3-7: the second byte's range is what rules out overlongs (E0, F0),
      * surrogates (ED) and code points past U+10FFFF (F4). */
     size_t more;

@@ -23,11 +23,9 @@ int pct_encode(struct buf *out, const char *s, size_t n);
 /* Value of an ASCII hex digit (either case), or -1. */
 static inline int hex_val(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
+    if (c >= '0' && c <= '9') return c - '0';
     c |= 0x20; /* folds 'A'-'F' onto 'a'-'f'; no other byte lands there */
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;
 }
 

@@ -31,49 +31,48 @@ struct transfer {
     enum transfer_kind kind;
     CURL *easy;
     struct curl_slist *headers;
-    char *url;     /* as sent (GET: with the parameters) */
-    char *body;    /* POST body */
+    char *url;  /* as sent (GET: with the parameters) */
+    char *body; /* POST body */
     struct buf resp;
     long long t0;
     enum target_policy policy;
     int allow_link_local;
-    int blocked;           /* the policy refused an address the target resolved to */
-    struct pre_call *pc;   /* T_PRE */
+    int blocked;         /* the policy refused an address the target resolved to */
+    struct pre_call *pc; /* T_PRE */
     /* T_POST: a copy of the outbox row */
     long long id;
     char account_sid[SID_LEN + 1];
     char *event_type, *target_url, *method, *idem;
     int attempts;
     long long created_at;
-    struct transfer *prev, *next;   /* the client's list of active transfers */
+    struct transfer *prev, *next; /* the client's list of active transfers */
 };
 
 struct hook_client {
     struct app *app;
     struct hook_client_config cfg;
     CURLM *multi;
-    struct store_conn *db;   /* the client's own read connection */
+    struct store_conn *db; /* the client's own read connection */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t idle;
-    struct pre_call **pre_queue;   /* calls waiting to start */
+    struct pre_call **pre_queue; /* calls waiting to start */
     size_t npre, cappre;
     int kicked;
     int stopping;
-    int cancel_pre;            /* hook_client_cancel_pre(): pre-event calls fail at once from now on */
-    int in_flight;             /* post-event deliveries started and not yet recorded */
-    int pending_jobs;          /* outcome jobs queued on the writer */
-    char owner[64];            /* this process's name on its outbox claims */
+    int cancel_pre;   /* hook_client_cancel_pre(): pre-event calls fail at once from now on */
+    int in_flight;    /* post-event deliveries started and not yet recorded */
+    int pending_jobs; /* outcome jobs queued on the writer */
+    char owner[64];   /* this process's name on its outbox claims */
     atomic_ullong outbox_depth;
-    struct transfer *active;   /* client thread only */
+    struct transfer *active; /* client thread only */
 };
 
 static void active_add(struct hook_client *h, struct transfer *t)
 {
     t->prev = NULL;
     t->next = h->active;
-    if (h->active)
-        h->active->prev = t;
+    if (h->active) h->active->prev = t;
     h->active = t;
 }
 
@@ -83,18 +82,19 @@ static void active_remove(struct hook_client *h, struct transfer *t)
         t->prev->next = t->next;
     else
         h->active = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
+    if (t->next) t->next->prev = t->prev;
 }
 
-static long long now_ms(void) { return time_now_ms(); }
+static long long now_ms(void)
+{
+    return time_now_ms();
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct transfer *t = ud;
     size_t len = size * n;
-    if (t->kind == T_PRE)
-        buf_put(&t->resp, p, len);   /* past the ceiling the rest is dropped (buf.err) */
+    if (t->kind == T_PRE) buf_put(&t->resp, p, len); /* past the ceiling the rest is dropped (buf.err) */
     return len;
 }
 
@@ -143,8 +143,8 @@ static const char *error_class(const struct transfer *t, CURLcode res)
 }
 
 /* Twilio signs the URL and, for POST, the sorted parameters (webhook/sign.h). */
-static int prepare(struct transfer *t, const char *url, const char *method, const char *params, int retry_count,
-                   const char *token, const char *idem, int timeout_ms)
+static int prepare(struct transfer *t, const char *url, const char *method, const char *params,
+                   int retry_count, const char *token, const char *idem, int timeout_ms)
 {
     /* a fragment is a Twilio connection override, never sent (BEHAVIOUR §7.5) */
     size_t ulen = strcspn(url, "#");
@@ -172,7 +172,9 @@ static int prepare(struct transfer *t, const char *url, const char *method, cons
         /* decode a copy to get the pairs the signature covers */
         char *copy = strndup(all.p, all.len);
         struct form *f = malloc(sizeof(*f));
-        rc = (copy && f && form_decode(copy, all.len, f) == FORM_OK) ? sign_twilio(token, u.p, f->pair, f->n, sig) : -1;
+        rc = (copy && f && form_decode(copy, all.len, f) == FORM_OK)
+                 ? sign_twilio(token, u.p, f->pair, f->n, sig)
+                 : -1;
         free(copy);
         free(f);
     }
@@ -183,8 +185,7 @@ static int prepare(struct transfer *t, const char *url, const char *method, cons
     }
     t->url = u.p;
     t->body = get ? NULL : all.p;
-    if (get)
-        buf_free(&all);
+    if (get) buf_free(&all);
 
     char h[256];
     snprintf(h, sizeof(h), "X-Twilio-Signature: %s", sig);
@@ -194,11 +195,11 @@ static int prepare(struct transfer *t, const char *url, const char *method, cons
     t->headers = curl_slist_append(t->headers, "Accept: */*");
     t->headers = curl_slist_append(t->headers, "Expect:");
     if (!get)
-        t->headers = curl_slist_append(t->headers, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
+        t->headers =
+            curl_slist_append(t->headers, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
 
     t->easy = curl_easy_init();
-    if (!t->easy)
-        return -1;
+    if (!t->easy) return -1;
     curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(t->easy, CURLOPT_USERAGENT, USER_AGENT);
@@ -225,8 +226,7 @@ static int prepare(struct transfer *t, const char *url, const char *method, cons
 
 static void transfer_free(struct transfer *t)
 {
-    if (t->easy)
-        curl_easy_cleanup(t->easy);
+    if (t->easy) curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
     free(t->url);
     free(t->body);
@@ -281,8 +281,7 @@ static void finish_pre(struct transfer *t, CURLcode res)
     } else if (res != CURLE_OK) {
         pc->outcome = PRE_FAILED;
         snprintf(pc->error, sizeof(pc->error), "%s", error_class(t, res));
-        if (t->blocked)
-            pc->latency_ms = 0;
+        if (t->blocked) pc->latency_ms = 0;
     } else {
         pc->outcome = status == 200 ? PRE_OK : PRE_HTTP_STATUS;
         buf_put(&pc->body, t->resp.p ? t->resp.p : "", t->resp.len);
@@ -298,13 +297,13 @@ struct outcome_job {
     struct write_job job;
     struct hook_client *h;
     long long id;
-    int finish;   /* 1: leaves the outbox; 0: retry later */
-    enum target_news target;   /* what the attempt says about its URL */
+    int finish;              /* 1: leaves the outbox; 0: retry later */
+    enum target_news target; /* what the attempt says about its URL */
     long long now;
     struct webhook_log_entry e;
     long long next_at;
     char error[128];
-    struct transfer *t;   /* owns the strings e points into */
+    struct transfer *t; /* owns the strings e points into */
 };
 
 static int outcome_apply(struct store_conn *c, struct write_job *job)
@@ -317,10 +316,8 @@ static int outcome_apply(struct store_conn *c, struct write_job *job)
         rc = ops->target_ok(c, oj->e.url);
     else if (oj->target == TARGET_FAILED)
         rc = ops->target_failed(c, oj->e.url, oj->now, cfg->backoff_base_ms, cfg->backoff_max_ms);
-    if (rc != ST_OK)
-        return 1;
-    if (oj->finish)
-        return ops->outbox_finish(c, oj->id, &oj->e) != ST_OK;
+    if (rc != ST_OK) return 1;
+    if (oj->finish) return ops->outbox_finish(c, oj->id, &oj->e) != ST_OK;
     return ops->outbox_retry(c, oj->id, oj->e.attempts, oj->next_at, oj->e.status, oj->e.last_error,
                              oj->e.latency_ms) != ST_OK;
 }
@@ -346,8 +343,7 @@ static void outcome_complete(struct write_job *job, int committed, int store_res
 
 static int retryable(CURLcode res, long status)
 {
-    if (res != CURLE_OK)
-        return 1;   /* connection refused, reset, timeout, DNS */
+    if (res != CURLE_OK) return 1; /* connection refused, reset, timeout, DNS */
     return status == 429 || status >= 500;
 }
 
@@ -356,8 +352,7 @@ static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     struct outcome_job *oj = calloc(1, sizeof(*oj));
-    if (!oj)
-        abort();
+    if (!oj) abort();
     oj->h = h;
     oj->id = t->id;
     oj->t = t;
@@ -385,7 +380,7 @@ static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
     if (res == CURLE_OK && status >= 200 && status <= 299)
         oj->target = TARGET_OK;
     else if (retryable(res, status) && !blocked)
-        oj->target = TARGET_FAILED;   /* the target as a whole waits, not only this row */
+        oj->target = TARGET_FAILED; /* the target as a whole waits, not only this row */
     if (blocked) {
         /* the policy will refuse it again: final at once, and no timing of the network in the log */
         oj->finish = 1;
@@ -399,8 +394,7 @@ static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
         long long delay = h->cfg.backoff_base_ms;
         for (int i = 1; i < attempts && delay < h->cfg.backoff_max_ms; i++)
             delay *= 2;
-        if (delay > h->cfg.backoff_max_ms)
-            delay = h->cfg.backoff_max_ms;
+        if (delay > h->cfg.backoff_max_ms) delay = h->cfg.backoff_max_ms;
         oj->next_at = now + delay;
     } else {
         oj->finish = 1;
@@ -410,7 +404,7 @@ static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
     }
     oj->job.apply = outcome_apply;
     oj->job.complete = outcome_complete;
-    oj->job.lazy = 1;   /* lost in a crash, the event is delivered again (same idempotency token) */
+    oj->job.lazy = 1; /* lost in a crash, the event is delivered again (same idempotency token) */
     /* the curl handle is done with; the strings stay until the outcome is written */
     curl_multi_remove_handle(h->multi, t->easy);
     curl_easy_cleanup(t->easy);
@@ -428,8 +422,7 @@ static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
 static int start_post(struct hook_client *h, const struct outbox_row *row, const char *token)
 {
     struct transfer *t = calloc(1, sizeof(*t));
-    if (!t)
-        return -1;
+    if (!t) return -1;
     t->kind = T_POST;
     t->id = row->id;
     t->policy = (enum target_policy)h->cfg.target_policy;
@@ -471,13 +464,15 @@ struct claim_job {
     int finished;
 };
 
-static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
 
 static int copy_row(void *ctx, const struct outbox_row *row)
 {
     struct claim_job *cj = ctx;
-    if (cj->n >= cj->room)
-        return 1;
+    if (cj->n >= cj->room) return 1;
     struct outbox_row *o = &cj->rows[cj->n++];
     *o = *row;
     o->event_type = dup_or_empty(row->event_type);
@@ -506,12 +501,11 @@ static void free_rows(struct claim_job *cj)
 static int claim_apply(struct store_conn *c, struct write_job *job)
 {
     struct claim_job *cj = (struct claim_job *)job;
-    free_rows(cj);   /* a retried batch claims again */
+    free_rows(cj); /* a retried batch claims again */
     struct outbox_claim_limits lim = {cj->h->cfg.per_account_max, cj->h->cfg.per_target_max};
-    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, CLAIM_LEASE_MS, cj->room, &lim, copy_row, cj,
-                                            &cj->due);
-    if (rc != ST_OK && rc != ST_BUSY)
-        log_warn("webhook: cannot claim from the outbox (%d)", rc);
+    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, CLAIM_LEASE_MS, cj->room, &lim,
+                                            copy_row, cj, &cj->due);
+    if (rc != ST_OK && rc != ST_BUSY) log_warn("webhook: cannot claim from the outbox (%d)", rc);
     return rc != ST_OK;
 }
 
@@ -531,13 +525,13 @@ static long long scan_outbox(struct hook_client *h)
     pthread_mutex_lock(&h->lock);
     int room = h->cfg.max_in_flight - h->in_flight;
     pthread_mutex_unlock(&h->lock);
-    if (room <= 0)
-        return 0;
-    struct claim_job cj = {.job = {.apply = claim_apply, .complete = claim_complete, .lazy = 1}, .h = h, .room = room,
+    if (room <= 0) return 0;
+    struct claim_job cj = {.job = {.apply = claim_apply, .complete = claim_complete, .lazy = 1},
+                           .h = h,
+                           .room = room,
                            .now = now_ms()};
     cj.rows = calloc((size_t)room, sizeof(*cj.rows));
-    if (!cj.rows)
-        return 0;
+    if (!cj.rows) return 0;
     pthread_mutex_init(&cj.lock, NULL);
     pthread_cond_init(&cj.cond, NULL);
     writer_submit(h->app->writer, &cj.job);
@@ -555,7 +549,8 @@ static long long scan_outbox(struct hook_client *h)
         struct account acct;
         /* the signing key is the account's current auth token */
         if (h->db->ops->account_get(h->db, row->account_sid, &a, &acct) != ST_OK)
-            log_warn("webhook: delivery %lld: account %s is gone; its claim lapses", row->id, row->account_sid);
+            log_warn("webhook: delivery %lld: account %s is gone; its claim lapses", row->id,
+                     row->account_sid);
         else if (start_post(h, row, acct.auth_token) != 0)
             log_warn("webhook: delivery %lld could not start; its claim lapses", row->id);
     }
@@ -582,8 +577,7 @@ static void abandon_active_pre(struct hook_client *h)
 {
     for (struct transfer *t = h->active, *next; t; t = next) {
         next = t->next;
-        if (t->kind != T_PRE)
-            continue;
+        if (t->kind != T_PRE) continue;
         active_remove(h, t);
         curl_multi_remove_handle(h->multi, t->easy);
         t->pc->outcome = PRE_FAILED;
@@ -605,9 +599,9 @@ static void *client_main(void *arg)
 {
     struct hook_client *h = arg;
     pthread_setname_np(pthread_self(), "parley-webhooks");
-    long long next_scan = 0;   /* scan at once: a restart finds what the last run left */
+    long long next_scan = 0; /* scan at once: a restart finds what the last run left */
     long long next_depth = 0, last_claim = 0;
-    int pending_kick = 0;      /* something was committed since the last claim */
+    int pending_kick = 0; /* something was committed since the last claim */
     for (;;) {
         pthread_mutex_lock(&h->lock);
         int stopping = h->stopping;
@@ -616,21 +610,18 @@ static void *client_main(void *arg)
         h->kicked = 0;
         size_t npre = h->npre;
         struct pre_call *batch[64];
-        if (npre > 64)
-            npre = 64;
+        if (npre > 64) npre = 64;
         if (npre) {
             memcpy(batch, h->pre_queue, npre * sizeof(*batch));
             memmove(h->pre_queue, h->pre_queue + npre, (h->npre - npre) * sizeof(*batch));
             h->npre -= npre;
         }
         pthread_mutex_unlock(&h->lock);
-        if (stopping)
-            break;
-        if (cancel_pre)
-            abandon_active_pre(h);
+        if (stopping) break;
+        if (cancel_pre) abandon_active_pre(h);
         for (size_t i = 0; i < npre; i++) {
             if (cancel_pre)
-                fail_pre(batch[i]);   /* done() may queue the next target's call: failed next round */
+                fail_pre(batch[i]); /* done() may queue the next target's call: failed next round */
             else
                 start_pre(h, batch[i]);
         }
@@ -644,27 +635,24 @@ static void *client_main(void *arg)
         }
         /* A claim is a write job that reads the head of the outbox: claims are spaced and made for
          * several free slots at once, so that under load delivery costs the writer little. */
-        if (kicked)
-            pending_kick = 1;
-        if ((pending_kick || now >= next_scan) && now >= last_claim + CLAIM_SPACING_MS && claim_worthwhile(h)) {
+        if (kicked) pending_kick = 1;
+        if ((pending_kick || now >= next_scan) && now >= last_claim + CLAIM_SPACING_MS &&
+            claim_worthwhile(h)) {
             long long due = scan_outbox(h);
             last_claim = now;
             pending_kick = 0;
-            next_scan = now + 1000;   /* a periodic look as a safety net */
-            if (due && due < next_scan)
-                next_scan = due;
+            next_scan = now + 1000; /* a periodic look as a safety net */
+            if (due && due < next_scan) next_scan = due;
             /* due already but not claimed: held back by a cap (a completion kicks) or locked by another
              * server's claim; look again soon, not at once */
-            if (due && due <= now)
-                next_scan = now + CAPPED_RESCAN_MS;
+            if (due && due <= now) next_scan = now + CAPPED_RESCAN_MS;
         }
         int running = 0;
         curl_multi_perform(h->multi, &running);
         CURLMsg *m;
         int left;
         while ((m = curl_multi_info_read(h->multi, &left))) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
+            if (m->msg != CURLMSG_DONE) continue;
             struct transfer *t = NULL;
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
             CURLcode res = m->data.result;
@@ -679,10 +667,8 @@ static void *client_main(void *arg)
         }
         long long wake = pending_kick ? last_claim + CLAIM_SPACING_MS : next_scan;
         long long wait = wake - now_ms();
-        if (wait < 0)
-            wait = 0;
-        if (wait > 1000)
-            wait = 1000;
+        if (wait < 0) wait = 0;
+        if (wait > 1000) wait = 1000;
         curl_multi_poll(h->multi, NULL, 0, (int)wait, NULL);
     }
     /* abandon what is in flight: pre calls answer as failures, post rows stay in the outbox */
@@ -733,12 +719,10 @@ static int release_all(struct app *app)
 int hook_client_start(struct hook_client **out, struct app *app, const struct hook_client_config *cfg)
 {
     struct hook_client *h = calloc(1, sizeof(*h));
-    if (!h)
-        return -1;
+    if (!h) return -1;
     h->app = app;
     h->cfg = *cfg;
-    if (h->cfg.max_in_flight <= 0)
-        h->cfg.max_in_flight = 32;
+    if (h->cfg.max_in_flight <= 0) h->cfg.max_in_flight = 32;
     /* one account, or one URL, can never take every slot: the others always find some free */
     if (h->cfg.per_account_max <= 0)
         h->cfg.per_account_max = h->cfg.max_in_flight * 3 / 4 > 0 ? h->cfg.max_in_flight * 3 / 4 : 1;
@@ -748,8 +732,7 @@ int hook_client_start(struct hook_client **out, struct app *app, const struct ho
     h->multi = curl_multi_init();
     /* its own connection for reads; claims and outcomes go through the writer */
     if (!h->multi || app->store->open(app->data, 0, app->sync_full, &h->db) != ST_OK) {
-        if (h->multi)
-            curl_multi_cleanup(h->multi);
+        if (h->multi) curl_multi_cleanup(h->multi);
         free(h);
         return -1;
     }
@@ -774,8 +757,7 @@ void hook_client_pre(struct hook_client *h, struct pre_call *pc)
     if (h->npre == h->cappre) {
         size_t cap = h->cappre ? h->cappre * 2 : 64;
         struct pre_call **p = realloc(h->pre_queue, cap * sizeof(*p));
-        if (!p)
-            abort();
+        if (!p) abort();
         h->pre_queue = p;
         h->cappre = cap;
     }
@@ -807,8 +789,7 @@ unsigned long long hook_client_outbox_depth(struct hook_client *h)
 
 void hook_client_stop(struct hook_client *h)
 {
-    if (!h)
-        return;
+    if (!h) return;
     pthread_mutex_lock(&h->lock);
     h->stopping = 1;
     pthread_mutex_unlock(&h->lock);

@@ -13,17 +13,17 @@ struct app;
 struct hook_client;
 
 struct hook_client_config {
-    int pre_timeout_ms;    /* default 5000, as Twilio */
-    int post_timeout_ms;   /* default 5000 */
-    int max_attempts;      /* post-event deliveries: attempts before giving up (default 50) */
-    int backoff_base_ms;   /* first retry delay, doubled each time (default 500) */
-    int backoff_max_ms;    /* ceiling of the delay (default 30000) */
-    int max_in_flight;     /* concurrent post-event deliveries (default 32) */
-    int per_account_max;   /* of which one account's (default three quarters of max_in_flight) */
-    int per_target_max;    /* of which to one URL (default half of max_in_flight) */
-    int target_policy;     /* enum target_policy (webhook/addr_policy.h): which addresses a webhook may reach */
-    int allow_link_local;  /* under TARGETS_OPEN, link-local and metadata addresses too */
-    int release_claims_at_start;   /* the only server on its store: what a crash left claimed is due */
+    int pre_timeout_ms;  /* default 5000, as Twilio */
+    int post_timeout_ms; /* default 5000 */
+    int max_attempts;    /* post-event deliveries: attempts before giving up (default 50) */
+    int backoff_base_ms; /* first retry delay, doubled each time (default 500) */
+    int backoff_max_ms;  /* ceiling of the delay (default 30000) */
+    int max_in_flight;   /* concurrent post-event deliveries (default 32) */
+    int per_account_max; /* of which one account's (default three quarters of max_in_flight) */
+    int per_target_max;  /* of which to one URL (default half of max_in_flight) */
+    int target_policy;   /* enum target_policy (webhook/addr_policy.h): which addresses a webhook may reach */
+    int allow_link_local;        /* under TARGETS_OPEN, link-local and metadata addresses too */
+    int release_claims_at_start; /* the only server on its store: what a crash left claimed is due */
 };
 
 enum pre_outcome { PRE_OK, PRE_HTTP_STATUS, PRE_TIMEOUT, PRE_FAILED };
@@ -33,16 +33,16 @@ struct pre_call {
     const char *account_sid;
     const char *event_type;
     const char *url;
-    const char *method;   /* GET or POST */
-    const char *params;   /* form-encoded, without RetryCount */
-    const char *token;    /* the account's auth token: the signing key */
+    const char *method; /* GET or POST */
+    const char *params; /* form-encoded, without RetryCount */
+    const char *token;  /* the account's auth token: the signing key */
     /* out */
-    enum pre_outcome outcome;   /* PRE_OK: 200; PRE_HTTP_STATUS: another status */
+    enum pre_outcome outcome; /* PRE_OK: 200; PRE_HTTP_STATUS: another status */
     int status;
-    struct buf body;            /* the response body (bounded) */
+    struct buf body; /* the response body (bounded) */
     long long latency_ms;
     char error[128];
-    void (*done)(struct pre_call *pc);   /* on the client thread */
+    void (*done)(struct pre_call *pc); /* on the client thread */
     void *ctx;
 };
 

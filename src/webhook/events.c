@@ -12,26 +12,41 @@
 #include "util/timefmt.h"
 
 static const char *const event_names[] = {
-    "onMessageAdded",     "onMessageUpdated",      "onMessageRemoved",      "onMessageAdd",
-    "onMessageUpdate",    "onMessageRemove",       "onConversationUpdated", "onConversationRemoved",
-    "onConversationAdd",  "onConversationAdded",   "onConversationRemove",  "onConversationUpdate",
-    "onConversationStateUpdated", "onParticipantAdded", "onParticipantUpdated", "onParticipantRemoved",
-    "onParticipantAdd",   "onParticipantRemove",   "onParticipantUpdate",   "onDeliveryUpdated",
-    "onUserAdded",        "onUserUpdate",          "onUserUpdated",
+    "onMessageAdded",
+    "onMessageUpdated",
+    "onMessageRemoved",
+    "onMessageAdd",
+    "onMessageUpdate",
+    "onMessageRemove",
+    "onConversationUpdated",
+    "onConversationRemoved",
+    "onConversationAdd",
+    "onConversationAdded",
+    "onConversationRemove",
+    "onConversationUpdate",
+    "onConversationStateUpdated",
+    "onParticipantAdded",
+    "onParticipantUpdated",
+    "onParticipantRemoved",
+    "onParticipantAdd",
+    "onParticipantRemove",
+    "onParticipantUpdate",
+    "onDeliveryUpdated",
+    "onUserAdded",
+    "onUserUpdate",
+    "onUserUpdated",
 };
 
 int webhook_event_valid(const char *name, size_t n)
 {
     for (size_t i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++)
-        if (strlen(event_names[i]) == n && memcmp(event_names[i], name, n) == 0)
-            return 1;
+        if (strlen(event_names[i]) == n && memcmp(event_names[i], name, n) == 0) return 1;
     return 0;
 }
 
 int webhook_filters_has(const char *filters, const char *event)
 {
-    if (!filters)
-        return 0;
+    if (!filters) return 0;
     /* names are validated identifiers, so a quoted match is exact */
     char quoted[64];
     snprintf(quoted, sizeof(quoted), "\"%s\"", event);
@@ -40,8 +55,7 @@ int webhook_filters_has(const char *filters, const char *event)
 
 static int add_target(const char *url, const char *method, struct webhook_target *out, int n)
 {
-    if (!url || !*url)
-        return n;
+    if (!url || !*url) return n;
     out[n].url = url;
     out[n].method = method && strcmp(method, "GET") == 0 ? "GET" : "POST";
     return n + 1;
@@ -54,14 +68,13 @@ int webhook_targets(struct store_conn *c, const char *account_sid, const char *s
     struct webhook_config cfg;
     int n = 0;
     int rc = ops->config_get(c, account_sid, NULL, a, &cfg);
-    if (rc != ST_OK && rc != ST_NOT_FOUND)
-        return rc;
+    if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
     /* Target=flex routes events into Flex, which a stand-in does not have */
-    if (rc == ST_OK && (!cfg.target || strcmp(cfg.target, "webhook") == 0) && webhook_filters_has(cfg.filters, event))
+    if (rc == ST_OK && (!cfg.target || strcmp(cfg.target, "webhook") == 0) &&
+        webhook_filters_has(cfg.filters, event))
         n = add_target(pre ? cfg.pre_url : cfg.post_url, cfg.method, out, n);
     rc = ops->config_get(c, account_sid, service_sid, a, &cfg);
-    if (rc != ST_OK && rc != ST_NOT_FOUND)
-        return rc;
+    if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
     if (rc == ST_OK && webhook_filters_has(cfg.filters, event))
         n = add_target(pre ? cfg.pre_url : cfg.post_url, cfg.method, out, n);
     return n;
@@ -81,10 +94,8 @@ const char *webhook_user_event_name(enum user_event ev)
 
 static void param(struct buf *out, const char *name, const char *value)
 {
-    if (!value)
-        return;
-    if (out->len)
-        buf_putc(out, '&');
+    if (!value) return;
+    if (out->len) buf_putc(out, '&');
     buf_puts(out, name);
     buf_putc(out, '=');
     pct_encode(out, value, strlen(value));
@@ -104,10 +115,8 @@ void webhook_user_params(struct buf *out, enum user_event ev, const struct user 
     param(out, "RoleSid", u->role_sid);
     param(out, "Attributes", u->attributes);
     param(out, "FriendlyName", u->friendly_name);
-    if (ev != EV_USER_UPDATE)
-        param(out, "DateCreated", created);
-    if (ev != EV_USER_ADDED)
-        param(out, "DateUpdated", updated);
+    if (ev != EV_USER_UPDATE) param(out, "DateCreated", created);
+    if (ev != EV_USER_ADDED) param(out, "DateUpdated", updated);
     /* isOnline / isNotifiable (onUserUpdated) are null for a REST-only server and so omitted */
 }
 
@@ -116,8 +125,7 @@ int webhook_queue_user_event(struct store_conn *c, enum user_event ev, const str
     const char *event = webhook_user_event_name(ev);
     struct webhook_target t[WEBHOOK_MAX_TARGETS];
     int n = webhook_targets(c, u->account_sid, u->service_sid, event, 0, a, t);
-    if (n <= 0)
-        return n;
+    if (n <= 0) return n;
     struct buf params;
     buf_init(&params, 256 * 1024);
     webhook_user_params(&params, ev, u);

@@ -15,11 +15,11 @@ int webhook_event_valid(const char *name, size_t n);
 /* 1 if the JSON array text filters (as stored) names event. */
 int webhook_filters_has(const char *filters, const char *event);
 
-#define WEBHOOK_MAX_TARGETS 2   /* account level and service level */
+#define WEBHOOK_MAX_TARGETS 2 /* account level and service level */
 
 struct webhook_target {
     const char *url;
-    const char *method;   /* "GET" or "POST" */
+    const char *method; /* "GET" or "POST" */
 };
 
 /* The URLs that receive event for this service: account level (target "webhook" only) and service level,

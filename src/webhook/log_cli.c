@@ -25,8 +25,7 @@ static int print_row(void *ctx, const struct webhook_log_entry *e)
     char created[TIME_ISO_MS_LEN + 1];
     time_iso_ms(created, e->created_at);
     char status[16] = "-";
-    if (e->status)
-        snprintf(status, sizeof(status), "%d", e->status);
+    if (e->status) snprintf(status, sizeof(status), "%d", e->status);
     printf("%s  %-4s %-14s %-9s %3s  %2d attempt%s  %5lldms  %s %s%s%s\n", created, e->kind, e->event_type,
            e->outcome, status, e->attempts, e->attempts == 1 ? " " : "s", e->latency_ms, e->method, e->url,
            e->last_error ? "  error: " : "", e->last_error ? e->last_error : "");
@@ -71,8 +70,7 @@ int webhooks_cli_main(int argc, char **argv)
             return 2;
         }
     }
-    if (!data || !*data)
-        data = "parley.db";
+    if (!data || !*data) data = "parley.db";
     if (account && !sid_valid(account, strlen(account), "AC")) {
         fprintf(stderr, "parley: --account must be AC followed by 32 hex digits\n");
         return 2;

@@ -28,7 +28,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int finished;
 
-static void on_defer(struct req *r) { (void)r; }
+static void on_defer(struct req *r)
+{
+    (void)r;
+}
 
 static void on_complete(struct req *r)
 {
@@ -43,17 +46,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     static char dir[] = "/tmp/parley-fuzz-XXXXXX";
     static char file[64];
-    if (!mkdtemp(dir))
-        abort();
+    if (!mkdtemp(dir)) abort();
     snprintf(file, sizeof(file), "%s/fuzz.db", dir);
     app.public_url = "http://127.0.0.1:1";
     app.public_url_len = strlen(app.public_url);
     app.store = store_backend_for(file);
     app.data = file;
     struct store_conn *w;
-    if (app.store->open(file, 1, 0, &w) != ST_OK || w->ops->migrate(w) != ST_OK || writer_start(&app.writer, w, 64) != 0)
+    if (app.store->open(file, 1, 0, &w) != ST_OK || w->ops->migrate(w) != ST_OK ||
+        writer_start(&app.writer, w, 64) != 0)
         abort();
-    if (services_create_default_account(&app, ACCOUNT, TOKEN) != 0 || app.store->open(file, 0, 0, &rdb) != ST_OK)
+    if (services_create_default_account(&app, ACCOUNT, TOKEN) != 0 ||
+        app.store->open(file, 0, 0, &rdb) != ST_OK)
         abort();
     char raw[] = ACCOUNT ":" TOKEN;
     char b64[96];
@@ -73,8 +77,7 @@ static char *take_line(const char **p, const char *end)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 70000)
-        return 0;
+    if (size > 70000) return 0;
     const char *p = (const char *)data, *end = p + size;
     char *line = take_line(&p, end);
     char *auth = take_line(&p, end);
@@ -93,13 +96,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r->on_complete = on_complete;
     char *sp = strchr(line, ' ');
     char *target = sp ? sp + 1 : (char *)"/";
-    if (sp)
-        *sp = '\0';
-    r->method = strcmp(line, "GET") == 0 ? HTTP_GET : strcmp(line, "POST") == 0 ? HTTP_POST
-              : strcmp(line, "DELETE") == 0 ? HTTP_DELETE : HTTP_OTHER;
+    if (sp) *sp = '\0';
+    r->method = strcmp(line, "GET") == 0      ? HTTP_GET
+                : strcmp(line, "POST") == 0   ? HTTP_POST
+                : strcmp(line, "DELETE") == 0 ? HTTP_DELETE
+                                              : HTTP_OTHER;
     char *q = strchr(target, '?');
-    if (q)
-        *q++ = '\0';
+    if (q) *q++ = '\0';
     r->path = target;
     r->v1_path = strncmp(target, "/v1/", 4) == 0 ? target + 3 : target;
     if ((q && form_decode(q, strlen(q), &r->query) != FORM_OK))
@@ -115,12 +118,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pthread_mutex_unlock(&lock);
     }
     /* every answer is a status and, but for 204, a JSON object */
-    if (r->status < 200 || r->status > 599)
-        abort();
+    if (r->status < 200 || r->status > 599) abort();
     if (r->status != 204) {
         json_t *j = json_loadb(r->out.p ? r->out.p : "", r->out.len, 0, NULL);
-        if (!json_is_object(j))
-            abort();
+        if (!json_is_object(j)) abort();
         if (r->status >= 400 && (!json_is_integer(json_object_get(j, "code")) ||
                                  json_integer_value(json_object_get(j, "status")) != r->status))
             abort();

@@ -57,27 +57,48 @@ static void check_all(const struct want *w, size_t n)
 static void test_ipv4_edges(void **state)
 {
     static const struct want w[] = {
-        {"0.0.0.0", ADDR_THIS_NET},           {"0.255.255.255", ADDR_THIS_NET},
-        {"1.0.0.0", ADDR_PUBLIC},             {"8.8.8.8", ADDR_PUBLIC},
-        {"9.255.255.255", ADDR_PUBLIC},       {"10.0.0.0", ADDR_PRIVATE},
-        {"10.255.255.255", ADDR_PRIVATE},     {"11.0.0.0", ADDR_PUBLIC},
-        {"100.63.255.255", ADDR_PUBLIC},      {"100.64.0.0", ADDR_PRIVATE},
-        {"100.127.255.255", ADDR_PRIVATE},    {"100.128.0.0", ADDR_PUBLIC},
-        {"126.255.255.255", ADDR_PUBLIC},     {"127.0.0.0", ADDR_LOOPBACK},
-        {"127.0.0.1", ADDR_LOOPBACK},         {"127.255.255.255", ADDR_LOOPBACK},
-        {"128.0.0.0", ADDR_PUBLIC},           {"169.253.255.255", ADDR_PUBLIC},
-        {"169.254.0.0", ADDR_LINK_LOCAL},     {"169.254.169.253", ADDR_LINK_LOCAL},
-        {"169.254.169.254", ADDR_METADATA},   {"169.254.169.255", ADDR_LINK_LOCAL},
-        {"169.254.255.255", ADDR_LINK_LOCAL}, {"169.255.0.0", ADDR_PUBLIC},
-        {"172.15.255.255", ADDR_PUBLIC},      {"172.16.0.0", ADDR_PRIVATE},
-        {"172.31.255.255", ADDR_PRIVATE},     {"172.32.0.0", ADDR_PUBLIC},
-        {"192.0.0.1", ADDR_RESERVED},         {"192.0.1.0", ADDR_PUBLIC},
-        {"192.167.255.255", ADDR_PUBLIC},     {"192.168.0.0", ADDR_PRIVATE},
-        {"192.168.255.255", ADDR_PRIVATE},    {"192.169.0.0", ADDR_PUBLIC},
-        {"198.17.255.255", ADDR_PUBLIC},      {"198.18.0.0", ADDR_RESERVED},
-        {"198.19.255.255", ADDR_RESERVED},    {"198.20.0.0", ADDR_PUBLIC},
-        {"223.255.255.255", ADDR_PUBLIC},     {"224.0.0.0", ADDR_MULTICAST},
-        {"239.255.255.255", ADDR_MULTICAST},  {"240.0.0.0", ADDR_RESERVED},
+        {"0.0.0.0", ADDR_THIS_NET},
+        {"0.255.255.255", ADDR_THIS_NET},
+        {"1.0.0.0", ADDR_PUBLIC},
+        {"8.8.8.8", ADDR_PUBLIC},
+        {"9.255.255.255", ADDR_PUBLIC},
+        {"10.0.0.0", ADDR_PRIVATE},
+        {"10.255.255.255", ADDR_PRIVATE},
+        {"11.0.0.0", ADDR_PUBLIC},
+        {"100.63.255.255", ADDR_PUBLIC},
+        {"100.64.0.0", ADDR_PRIVATE},
+        {"100.127.255.255", ADDR_PRIVATE},
+        {"100.128.0.0", ADDR_PUBLIC},
+        {"126.255.255.255", ADDR_PUBLIC},
+        {"127.0.0.0", ADDR_LOOPBACK},
+        {"127.0.0.1", ADDR_LOOPBACK},
+        {"127.255.255.255", ADDR_LOOPBACK},
+        {"128.0.0.0", ADDR_PUBLIC},
+        {"169.253.255.255", ADDR_PUBLIC},
+        {"169.254.0.0", ADDR_LINK_LOCAL},
+        {"169.254.169.253", ADDR_LINK_LOCAL},
+        {"169.254.169.254", ADDR_METADATA},
+        {"169.254.169.255", ADDR_LINK_LOCAL},
+        {"169.254.255.255", ADDR_LINK_LOCAL},
+        {"169.255.0.0", ADDR_PUBLIC},
+        {"172.15.255.255", ADDR_PUBLIC},
+        {"172.16.0.0", ADDR_PRIVATE},
+        {"172.31.255.255", ADDR_PRIVATE},
+        {"172.32.0.0", ADDR_PUBLIC},
+        {"192.0.0.1", ADDR_RESERVED},
+        {"192.0.1.0", ADDR_PUBLIC},
+        {"192.167.255.255", ADDR_PUBLIC},
+        {"192.168.0.0", ADDR_PRIVATE},
+        {"192.168.255.255", ADDR_PRIVATE},
+        {"192.169.0.0", ADDR_PUBLIC},
+        {"198.17.255.255", ADDR_PUBLIC},
+        {"198.18.0.0", ADDR_RESERVED},
+        {"198.19.255.255", ADDR_RESERVED},
+        {"198.20.0.0", ADDR_PUBLIC},
+        {"223.255.255.255", ADDR_PUBLIC},
+        {"224.0.0.0", ADDR_MULTICAST},
+        {"239.255.255.255", ADDR_MULTICAST},
+        {"240.0.0.0", ADDR_RESERVED},
         {"255.255.255.255", ADDR_RESERVED},
     };
     check_all(w, sizeof(w) / sizeof(w[0]));
@@ -89,7 +110,7 @@ static void test_ipv6_and_mapped(void **state)
         {"::", ADDR_THIS_NET},
         {"::1", ADDR_LOOPBACK},
         {"::2", ADDR_RESERVED},
-        {"::7f00:1", ADDR_RESERVED},   /* IPv4-compatible, deprecated */
+        {"::7f00:1", ADDR_RESERVED}, /* IPv4-compatible, deprecated */
         {"::ffff:127.0.0.1", ADDR_LOOPBACK},
         {"::ffff:10.1.2.3", ADDR_PRIVATE},
         {"::ffff:169.254.169.254", ADDR_METADATA},
@@ -117,15 +138,15 @@ static void test_ipv6_and_mapped(void **state)
 
 static void test_policy_open(void **state)
 {
-    const char *ok[] = {"127.0.0.1", "::1", "10.0.0.1", "192.168.1.10", "fd12::1", "8.8.8.8", "::ffff:127.0.0.1"};
-    const char *refused[] = {"169.254.169.254", "169.254.1.1", "fe80::1", "fd00:ec2::254", "::ffff:169.254.169.254",
-                             "64:ff9b::a9fe:a9fe", "224.0.0.1", "ff02::1", "255.255.255.255"};
+    const char *ok[] = {"127.0.0.1", "::1",     "10.0.0.1",        "192.168.1.10",
+                        "fd12::1",   "8.8.8.8", "::ffff:127.0.0.1"};
+    const char *refused[] = {"169.254.169.254",        "169.254.1.1",        "fe80::1",   "fd00:ec2::254",
+                             "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "224.0.0.1", "ff02::1",
+                             "255.255.255.255"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-        if (!allows(TARGETS_OPEN, 0, ok[i]))
-            fail_msg("open refuses %s", ok[i]);
+        if (!allows(TARGETS_OPEN, 0, ok[i])) fail_msg("open refuses %s", ok[i]);
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-        if (allows(TARGETS_OPEN, 0, refused[i]))
-            fail_msg("open allows %s", refused[i]);
+        if (allows(TARGETS_OPEN, 0, refused[i])) fail_msg("open allows %s", refused[i]);
     /* explicitly allowed: link-local and metadata, still not multicast */
     assert_true(allows(TARGETS_OPEN, 1, "169.254.169.254"));
     assert_true(allows(TARGETS_OPEN, 1, "fe80::1"));
@@ -134,13 +155,19 @@ static void test_policy_open(void **state)
 
 static void test_policy_public(void **state)
 {
-    const char *refused[] = {"127.0.0.1", "::1", "10.0.0.1", "172.16.5.4", "192.168.1.10", "100.64.1.1", "169.254.169.254",
-                             "169.254.1.1", "fe80::1", "fc00::1", "fd00:ec2::254", "224.0.0.1", "ff02::1", "0.0.0.0",
-                             "0.1.2.3", "::", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::7f00:1", "240.1.1.1",
-                             "255.255.255.255", "198.18.0.1"};
+    const char *refused[] = {"127.0.0.1",        "::1",
+                             "10.0.0.1",         "172.16.5.4",
+                             "192.168.1.10",     "100.64.1.1",
+                             "169.254.169.254",  "169.254.1.1",
+                             "fe80::1",          "fc00::1",
+                             "fd00:ec2::254",    "224.0.0.1",
+                             "ff02::1",          "0.0.0.0",
+                             "0.1.2.3",          "::",
+                             "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+                             "64:ff9b::7f00:1",  "240.1.1.1",
+                             "255.255.255.255",  "198.18.0.1"};
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        if (allows(TARGETS_PUBLIC, 0, refused[i]))
-            fail_msg("public allows %s", refused[i]);
+        if (allows(TARGETS_PUBLIC, 0, refused[i])) fail_msg("public allows %s", refused[i]);
         if (allows(TARGETS_PUBLIC, 1, refused[i]))
             fail_msg("public allows %s with link-local allowed", refused[i]);
     }

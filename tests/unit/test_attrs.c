@@ -27,24 +27,12 @@ static int check(const char *s, int object_only)
 
 static void test_values(void **state)
 {
-    static const char *const any[] = {"{}",
-                                      "[]",
-                                      "[1,2]",
-                                      "\"x\"",
-                                      "5",
-                                      "-0.5e3",
-                                      "true",
-                                      "false",
-                                      "null",
-                                      " \t\r\n{\"a\":{\"b\":[1,\"\\u00e9\",null]}} \n",
-                                      "\"\\ud83d\\ude00\"",
-                                      "\"\xc3\xa9\"",
-                                      "12345678901234567890",
+    static const char *const any[] = {"{}", "[]", "[1,2]", "\"x\"", "5", "-0.5e3", "true", "false", "null",
+                                      " \t\r\n{\"a\":{\"b\":[1,\"\\u00e9\",null]}} \n", "\"\\ud83d\\ude00\"",
+                                      "\"\xc3\xa9\"", "12345678901234567890",
                                       /* valid RFC 8259 text that strict parsers may refuse: accepted
                                        * (docs/DECISIONS.md, Attributes) */
-                                      "{\"a\":1,\"a\":2}",
-                                      "{\"o\":{\"k\":1,\"k\":1}}",
-                                      "\"\\u0000\"",
+                                      "{\"a\":1,\"a\":2}", "{\"o\":{\"k\":1,\"k\":1}}", "\"\\u0000\"",
                                       "{\"a\":\"x\\u0000y\"}"};
     for (size_t i = 0; i < sizeof any / sizeof any[0]; i++) {
         if (check(any[i], 0) != ATTRS_OK) fail_msg("rejected %s", any[i]);
@@ -58,8 +46,8 @@ static void test_invalid(void **state)
     static const char *const bad[] = {
         "",
         "   ",
-        "{\"a\\u0000\":1}",            /* \u0000 in a member name: jansson cannot hold it */
-        "{}x",                       /* trailing garbage */
+        "{\"a\\u0000\":1}", /* \u0000 in a member name: jansson cannot hold it */
+        "{}x",              /* trailing garbage */
         "{} {}",
         "{},",
         "NaN",

@@ -12,31 +12,29 @@
 
 #include "api/families.h"
 
-static const struct family *const families[] = {&credentials_family, &bindings_family, &roles_family, &users_family, &service_config_family,
-                                                &notifications_family, &configuration_family};
+static const struct family *const families[] = {
+    &credentials_family,    &bindings_family,      &roles_family,        &users_family,
+    &service_config_family, &notifications_family, &configuration_family};
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* 1 when the family's fields are exactly the schema's names, in order; 0 otherwise. */
 static int fields_match(const struct family *f, const struct op_schema *s)
 {
-    if (!s || f->n_fields != s->n_fields)
-        return 0;
+    if (!s || f->n_fields != s->n_fields) return 0;
     for (size_t i = 0; i < f->n_fields; i++)
-        if (strcmp(f->fields[i].key, s->fields[i].name) != 0)
-            return 0;
+        if (strcmp(f->fields[i].key, s->fields[i].name) != 0) return 0;
     return 1;
 }
 
 static void check_op(const struct family *f, const struct op_def *op, enum op_kind kind)
 {
-    if (!op)
-        return;
+    if (!op) return;
     assert_true(op >= ops_table && op < ops_table + OPID_COUNT);
-    if (op->kind != kind)
-        fail_msg("%s: %s is not of kind %d", f->segment, op->id, (int)kind);
+    if (op->kind != kind) fail_msg("%s: %s is not of kind %d", f->segment, op->id, (int)kind);
     assert_string_equal(op->prefix, f->prefix);
     if (kind != OPK_DELETE && !fields_match(f, op->schema))
-        fail_msg("%s: fields differ from %s's schema %s", f->segment, op->id, op->schema ? op->schema->name : "-");
+        fail_msg("%s: fields differ from %s's schema %s", f->segment, op->id,
+                 op->schema ? op->schema->name : "-");
     if (kind == OPK_LIST) {
         assert_non_null(op->list_key);
         assert_true(op->page_max > 0);
@@ -46,11 +44,9 @@ static void check_op(const struct family *f, const struct op_def *op, enum op_ki
 /* 1 when name is a body parameter of op. */
 static int body_param(const struct op_def *op, const char *name)
 {
-    if (!op)
-        return 0;
+    if (!op) return 0;
     for (int k = 0; k < op->n_params; k++)
-        if (op->params[k].in == PIN_BODY && strcmp(op->params[k].name, name) == 0)
-            return 1;
+        if (op->params[k].in == PIN_BODY && strcmp(op->params[k].name, name) == 0) return 1;
     return 0;
 }
 
@@ -70,19 +66,21 @@ static void test_descriptors_follow_the_spec(void **state)
             if (!body_param(f->op_create, p->name) && !body_param(f->op_update, p->name))
                 fail_msg("%s: %s is no body parameter of its operations", f->segment, p->name);
             size_t slot = p->kind == PK_BOOL || p->kind == PK_INT ? sizeof(int) : sizeof(char *);
-            if (!(p->flags & P_NO_SLOT))
-                assert_true(p->off + slot <= f->row_size);
+            if (!(p->flags & P_NO_SLOT)) assert_true(p->off + slot <= f->row_size);
         }
         for (size_t k = 0; k < f->n_list_params; k++) {
             const struct op_def *op = f->op_list;
             int found = 0;
             for (int j = 0; op && j < op->n_params; j++)
-                found |= op->params[j].in == PIN_QUERY && strcmp(op->params[j].name, f->list_params[k].name) == 0;
+                found |=
+                    op->params[j].in == PIN_QUERY && strcmp(op->params[j].name, f->list_params[k].name) == 0;
             if (!found)
-                fail_msg("%s: filter %s is no query parameter of its list", f->segment, f->list_params[k].name);
+                fail_msg("%s: filter %s is no query parameter of its list", f->segment,
+                         f->list_params[k].name);
         }
         for (size_t k = 0; k < f->n_fields; k++)
-            assert_true(f->fields[k].kind == FK_FN ? f->fields[k].fn != NULL : f->fields[k].off < f->row_size);
+            assert_true(f->fields[k].kind == FK_FN ? f->fields[k].fn != NULL
+                                                   : f->fields[k].off < f->row_size);
     }
 }
 

@@ -120,18 +120,27 @@ static void test_escapes(void **state)
     static const char in[] = "q\"b\\s/n\nr\rt\tB\bF\fz\x01\x1f\x7f\xc3\xa9\xff";
     jw_strn(&f->w, in, sizeof in - 1);
     /* the stray \xff is not UTF-8: it comes out as U+FFFD */
-    assert_string_equal(f->b.p, "\"q\\\"b\\\\s/n\\nr\\rt\\tB\\bF\\fz\\u0001\\u001f\x7f\xc3\xa9\xef\xbf\xbd\"");
+    assert_string_equal(f->b.p,
+                        "\"q\\\"b\\\\s/n\\nr\\rt\\tB\\bF\\fz\\u0001\\u001f\x7f\xc3\xa9\xef\xbf\xbd\"");
 }
 
 static void test_invalid_utf8(void **state)
 {
     struct fixture *f = *state;
     /* overlong, surrogate, truncated, past U+10FFFF, lone continuation; valid 4-byte kept */
-    static const char in[] = "a\xc0\xaf" "b\xed\xa0\x80" "c\xe2\x82" "d\xf4\x90\x80\x80" "e\x80" "f\xf0\x9f\x98\x80";
+    static const char in[] = "a\xc0\xaf"
+                             "b\xed\xa0\x80"
+                             "c\xe2\x82"
+                             "d\xf4\x90\x80\x80"
+                             "e\x80"
+                             "f\xf0\x9f\x98\x80";
     jw_strn(&f->w, in, sizeof in - 1);
-    assert_string_equal(f->b.p, "\"a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-                                "c\xef\xbf\xbd\xef\xbf\xbd" "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-                                "e\xef\xbf\xbd" "f\xf0\x9f\x98\x80\"");
+    assert_string_equal(f->b.p, "\"a\xef\xbf\xbd\xef\xbf\xbd"
+                                "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                                "c\xef\xbf\xbd\xef\xbf\xbd"
+                                "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                                "e\xef\xbf\xbd"
+                                "f\xf0\x9f\x98\x80\"");
 }
 
 static void test_every_control_char(void **state)

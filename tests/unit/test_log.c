@@ -31,8 +31,7 @@ static int count_lines(const char *path, const char *needle, unsigned long long 
     int n = 0;
     *suppressed = 0;
     while (fgets(line, sizeof(line), f)) {
-        if (strstr(line, needle))
-            n++;
+        if (strstr(line, needle)) n++;
         const char *s = strstr(line, " lines suppressed");
         if (s) {
             while (s > line && s[-1] >= '0' && s[-1] <= '9')

@@ -39,32 +39,38 @@ static void test_own_counters_only(void **state)
     sid_of(c, 2);
     int sa = metrics_account_slot(a), sc = metrics_account_slot(c);
     assert_true(sa >= 0 && sc >= 0 && sa != sc);
-    assert_int_equal(metrics_account_slot(a), sa);   /* the same slot on every look */
+    assert_int_equal(metrics_account_slot(a), sa); /* the same slot on every look */
     metrics_account_request(sa, 0, 1, 201);
     metrics_account_request(sa, 1, 0, 200);
     metrics_account_request(sa, 1, 0, 200);
     metrics_account_request(sc, 1, 0, 404);
-    metrics_account_request(sc, 99, 0, 299);   /* out of range route and status: "other" */
-    metrics_account_request(-1, 0, 0, 200);    /* no slot: nothing, no crash */
+    metrics_account_request(sc, 99, 0, 299); /* out of range route and status: "other" */
+    metrics_account_request(-1, 0, 0, 200);  /* no slot: nothing, no crash */
 
     struct buf b;
     buf_init(&b, 1 << 20);
     metrics_render_account(&b, sa);
     char want[256];
     snprintf(want, sizeof(want),
-             "parley_account_http_requests_total{account_sid=\"%s\",route=\"/v1/Users\",method=\"POST\",status=\"201\"} 1\n", a);
+             "parley_account_http_requests_total{account_sid=\"%s\",route=\"/v1/"
+             "Users\",method=\"POST\",status=\"201\"} 1\n",
+             a);
     assert_int_equal(count_of(&b, want), 1);
     snprintf(want, sizeof(want),
-             "parley_account_http_requests_total{account_sid=\"%s\",route=\"/v1/Users/{}\",method=\"GET\",status=\"200\"} 2\n", a);
+             "parley_account_http_requests_total{account_sid=\"%s\",route=\"/v1/Users/"
+             "{}\",method=\"GET\",status=\"200\"} 2\n",
+             a);
     assert_int_equal(count_of(&b, want), 1);
-    assert_null(strstr(b.p, c));               /* nothing of the other account */
+    assert_null(strstr(b.p, c)); /* nothing of the other account */
     assert_null(strstr(b.p, "parley_http_requests_total"));
     assert_null(strstr(b.p, "parley_store_"));
 
     buf_reset(&b);
     metrics_render_account(&b, sc);
     snprintf(want, sizeof(want),
-             "parley_account_http_requests_total{account_sid=\"%s\",route=\"other\",method=\"GET\",status=\"other\"} 1\n", c);
+             "parley_account_http_requests_total{account_sid=\"%s\",route=\"other\",method=\"GET\",status="
+             "\"other\"} 1\n",
+             c);
     assert_int_equal(count_of(&b, want), 1);
     assert_null(strstr(b.p, a));
 
@@ -76,12 +82,12 @@ static void test_own_counters_only(void **state)
     assert_non_null(strstr(b.p, c));
     buf_free(&b);
 
-    assert_int_equal(metrics_account_slot("AC123"), -1);   /* not a SID */
+    assert_int_equal(metrics_account_slot("AC123"), -1); /* not a SID */
 }
 
 #define THREADS 4
 #define PER_THREAD 200000
-#define SHARED 8   /* accounts all threads count for at once */
+#define SHARED 8 /* accounts all threads count for at once */
 
 static void *counter_thread(void *arg)
 {
@@ -117,7 +123,9 @@ static void test_concurrent_counts(void **state)
         buf_reset(&b);
         metrics_render_account(&b, metrics_account_slot(sid));
         snprintf(line, sizeof(line),
-                 "parley_account_http_requests_total{account_sid=\"%s\",route=\"/v1/Roles\",method=\"GET\",status=\"200\"} ", sid);
+                 "parley_account_http_requests_total{account_sid=\"%s\",route=\"/v1/"
+                 "Roles\",method=\"GET\",status=\"200\"} ",
+                 sid);
         const char *p = strstr(b.p, line);
         assert_non_null(p);
         total += strtoull(p + strlen(line), NULL, 10);
@@ -137,12 +145,11 @@ static void test_full_table(void **state)
     int got = 0;
     for (unsigned i = 0; i < 2 * METRICS_ACCOUNTS; i++) {
         sid_of(sid, 50000 + i);
-        if (metrics_account_slot(sid) >= 0)
-            got++;
+        if (metrics_account_slot(sid) >= 0) got++;
     }
-    assert_int_equal(got, METRICS_ACCOUNTS - 2 - SHARED);   /* the earlier tests hold the rest */
+    assert_int_equal(got, METRICS_ACCOUNTS - 2 - SHARED); /* the earlier tests hold the rest */
     sid_of(sid, 1);
-    assert_true(metrics_account_slot(sid) >= 0);   /* known accounts keep theirs */
+    assert_true(metrics_account_slot(sid) >= 0); /* known accounts keep theirs */
     sid_of(sid, 999999);
     assert_int_equal(metrics_account_slot(sid), -1);
     struct buf b;

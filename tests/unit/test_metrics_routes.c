@@ -14,7 +14,7 @@
 #include "util/metrics.h"
 #include "util/sid.h"
 
-#define ROUTES 300   /* beyond 103 operations on both path families */
+#define ROUTES 300 /* beyond 103 operations on both path families */
 
 static char label[ROUTES][24];
 static const char *names[ROUTES];
@@ -26,24 +26,28 @@ static void test_every_route_has_its_own_counter(void **state)
     int slot = metrics_account_slot(sid);
     assert_true(slot >= 0);
     metrics_request(ROUTES - 1, 0, 200, 10);
-    metrics_request(ROUTES, 0, 200, 10);   /* no such route: "other" */
+    metrics_request(ROUTES, 0, 200, 10); /* no such route: "other" */
     metrics_account_request(slot, ROUTES - 1, 1, 201);
     metrics_account_request(slot, 40, 1, 201);
 
     struct buf b;
     buf_init(&b, 1 << 22);
     metrics_render(&b, 0, 0);
-    assert_non_null(strstr(b.p, "parley_http_requests_total{route=\"/r/299\",method=\"GET\",status=\"200\"} 1\n"));
-    assert_non_null(strstr(b.p, "parley_http_requests_total{route=\"other\",method=\"GET\",status=\"200\"} 1\n"));
+    assert_non_null(
+        strstr(b.p, "parley_http_requests_total{route=\"/r/299\",method=\"GET\",status=\"200\"} 1\n"));
+    assert_non_null(
+        strstr(b.p, "parley_http_requests_total{route=\"other\",method=\"GET\",status=\"200\"} 1\n"));
     buf_reset(&b);
     metrics_render_account(&b, slot);
     char want[192];
     snprintf(want, sizeof(want),
-             "parley_account_http_requests_total{account_sid=\"%s\",route=\"/r/299\",method=\"POST\",status=\"201\"} 1\n",
+             "parley_account_http_requests_total{account_sid=\"%s\",route=\"/r/"
+             "299\",method=\"POST\",status=\"201\"} 1\n",
              sid);
     assert_non_null(strstr(b.p, want));
     snprintf(want, sizeof(want),
-             "parley_account_http_requests_total{account_sid=\"%s\",route=\"/r/40\",method=\"POST\",status=\"201\"} 1\n",
+             "parley_account_http_requests_total{account_sid=\"%s\",route=\"/r/"
+             "40\",method=\"POST\",status=\"201\"} 1\n",
              sid);
     assert_non_null(strstr(b.p, want));
     buf_free(&b);
@@ -62,8 +66,7 @@ int main(void)
         snprintf(label[i], sizeof(label[i]), "/r/%d", i);
         names[i] = label[i];
     }
-    if (metrics_init(names, ROUTES) != 0)
-        return 1;
+    if (metrics_init(names, ROUTES) != 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_route_has_its_own_counter),
         cmocka_unit_test(test_sized_once),

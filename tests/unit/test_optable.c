@@ -14,7 +14,7 @@
 #include "api/api.h"
 #include "api/operations.gen.h"
 
-#define PATH_MAX_LEN 256   /* "/v1/Services/{}" + the longest route pattern */
+#define PATH_MAX_LEN 256 /* "/v1/Services/{}" + the longest route pattern */
 
 _Static_assert((int)OPM_GET == (int)HTTP_GET, "enum op_method follows enum http_method");
 _Static_assert((int)OPM_POST == (int)HTTP_POST, "enum op_method follows enum http_method");
@@ -30,8 +30,7 @@ static int is_alnum(char c)
 static int pattern_ok(const struct op_def *op)
 {
     const char *p = op->path;
-    if (strncmp(p, "/v1/", 4) != 0)
-        return 0;
+    if (strncmp(p, "/v1/", 4) != 0) return 0;
     p += 3;
     int names = 0;
     while (*p == '/') {
@@ -40,8 +39,7 @@ static int pattern_ok(const struct op_def *op)
             const char *start = ++p;
             while (is_alnum(*p))
                 p++;
-            if (*p != '}' || p == start)
-                return 0;
+            if (*p != '}' || p == start) return 0;
             size_t len = (size_t)(p - start);
             int found = 0;
             for (int i = 0; i < op->n_params; i++) {
@@ -50,24 +48,20 @@ static int pattern_ok(const struct op_def *op)
                     found++;
             }
             /* the same name twice in one path would also count 1 here: caught by the count below */
-            if (found != 1)
-                return 0;
+            if (found != 1) return 0;
             names++;
             p++;
         } else {
             const char *start = p;
             while (is_alnum(*p))
                 p++;
-            if (p == start)
-                return 0;
+            if (p == start) return 0;
         }
     }
-    if (*p)
-        return 0;
+    if (*p) return 0;
     int path_params = 0;
     for (int i = 0; i < op->n_params; i++)
-        if (op->params[i].in == PIN_PATH)
-            path_params++;
+        if (op->params[i].in == PIN_PATH) path_params++;
     return names == path_params;
 }
 
@@ -77,11 +71,9 @@ static int same_pattern(const char *route, const char *spec)
 {
     while (*route && *spec) {
         if (spec[0] == '{') {
-            if (route[0] != '{' || route[1] != '}')
-                return 0;
+            if (route[0] != '{' || route[1] != '}') return 0;
             spec = strchr(spec, '}');
-            if (!spec)
-                return 0;
+            if (!spec) return 0;
             spec++;
             route += 2;
         } else if (*route++ != *spec++) {
@@ -95,8 +87,7 @@ static int same_pattern(const char *route, const char *spec)
 static int route_op(const char *path, enum http_method m)
 {
     for (int i = 0; i < OPID_COUNT; i++)
-        if ((int)ops_table[i].method == (int)m && same_pattern(path, ops_table[i].path))
-            return i;
+        if ((int)ops_table[i].method == (int)m && same_pattern(path, ops_table[i].path)) return i;
     return -1;
 }
 
@@ -113,8 +104,7 @@ static void test_rows(void **state)
             /* one operation per method and path */
             assert_false(op->method == ops_table[j].method && strcmp(op->path, ops_table[j].path) == 0);
         }
-        if (!pattern_ok(op))
-            fail_msg("%s: malformed path pattern %s", op->id, op->path);
+        if (!pattern_ok(op)) fail_msg("%s: malformed path pattern %s", op->id, op->path);
         assert_true(op->method == OPM_GET || op->method == OPM_POST || op->method == OPM_DELETE);
         assert_true(op->status >= 200 && op->status < 300);
         assert_true(op->status_alt == 0 || (op->status_alt > op->status && op->status_alt < 300));
@@ -132,12 +122,9 @@ static void test_rows(void **state)
             assert_null(op->schema);
         else
             assert_non_null(op->schema);
-        if (op->kind == OPK_DELETE)
-            assert_int_equal(op->status, 204);
-        if (op->kind == OPK_CREATE)
-            assert_int_equal(op->status, 201);
-        if (op->prefix[0])
-            assert_int_equal(strlen(op->prefix), 2);
+        if (op->kind == OPK_DELETE) assert_int_equal(op->status, 204);
+        if (op->kind == OPK_CREATE) assert_int_equal(op->status, 201);
+        if (op->prefix[0]) assert_int_equal(strlen(op->prefix), 2);
     }
 }
 
@@ -145,8 +132,7 @@ static void test_schemas(void **state)
 {
     for (int i = 0; i < OPID_COUNT; i++) {
         const struct op_schema *s = ops_table[i].schema;
-        if (!s)
-            continue;
+        if (!s) continue;
         assert_true(s->n_fields > 0);
         assert_string_equal(s->prefix, ops_table[i].prefix);
         for (int f = 0; f < s->n_fields; f++) {
@@ -167,17 +153,13 @@ static void test_params(void **state)
             const struct op_param *p = &op->params[k];
             assert_non_null(p->name);
             assert_true(p->in <= PIN_HEADER);
-            if (p->in == PIN_PATH)
-                assert_true(p->flags & PF_REQUIRED);
+            if (p->in == PIN_PATH) assert_true(p->flags & PF_REQUIRED);
             int enum_kind = p->kind == OPP_ENUM || p->kind == OPP_ENUM_ARRAY;
             assert_int_equal(enum_kind, p->choices != NULL);
-            if (p->choices)
-                assert_non_null(p->choices[0]);
+            if (p->choices) assert_non_null(p->choices[0]);
             assert_int_equal(p->kind == OPP_SID, p->prefix[0] != '\0');
-            if (p->flags & (PF_MIN | PF_MAX))
-                assert_int_equal(p->kind, OPP_INT);
-            if ((p->flags & PF_MIN) && (p->flags & PF_MAX))
-                assert_true(p->min <= p->max);
+            if (p->flags & (PF_MIN | PF_MAX)) assert_int_equal(p->kind, OPP_INT);
+            if ((p->flags & PF_MIN) && (p->flags & PF_MAX)) assert_true(p->min <= p->max);
             for (int j = 0; j < k; j++)
                 assert_string_not_equal(p->name, op->params[j].name);
         }
@@ -200,8 +182,7 @@ static void check_route(const char *path, enum http_method m, int *claims, int *
 {
     int i = route_op(path, m);
     const char *name = m == HTTP_GET ? "GET" : m == HTTP_POST ? "POST" : "DELETE";
-    if (i < 0)
-        fail_msg("route %s %s is no operation of the spec", name, path);
+    if (i < 0) fail_msg("route %s %s is no operation of the spec", name, path);
     claims[i]++;
     (*served)++;
 }
@@ -221,17 +202,13 @@ static void test_routes_are_operations(void **state)
             n = 2;
         }
         for (int k = 0; k < n; k++) {
-            if (rt->get)
-                check_route(path[k], HTTP_GET, claims, &served);
-            if (rt->post)
-                check_route(path[k], HTTP_POST, claims, &served);
-            if (rt->del)
-                check_route(path[k], HTTP_DELETE, claims, &served);
+            if (rt->get) check_route(path[k], HTTP_GET, claims, &served);
+            if (rt->post) check_route(path[k], HTTP_POST, claims, &served);
+            if (rt->del) check_route(path[k], HTTP_DELETE, claims, &served);
         }
     }
     for (int i = 0; i < OPID_COUNT; i++)
-        if (claims[i] > 1)
-            fail_msg("%s is served by %d routes", ops_table[i].id, claims[i]);
+        if (claims[i] > 1) fail_msg("%s is served by %d routes", ops_table[i].id, claims[i]);
     assert_true(served > 0);
     print_message("%d of %d operations served\n", served, OPID_COUNT);
 }

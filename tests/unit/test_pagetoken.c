@@ -151,8 +151,8 @@ static void test_forged(void **state)
 /* Encode is total: a position no token can name is refused with "", not an assertion. */
 static void test_encode_refuses(void **state)
 {
-    static const struct pagetoken bad[] = {{'a', -1}, {'b', -1}, {'a', LLONG_MIN}, {'b', LLONG_MIN}, {'c', 5},
-                                           {0, 0}, {'A', 1}};
+    static const struct pagetoken bad[] = {{'a', -1}, {'b', -1}, {'a', LLONG_MIN}, {'b', LLONG_MIN},
+                                           {'c', 5},  {0, 0},    {'A', 1}};
     char tok[PAGETOKEN_MAX];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(tok, 'x', sizeof tok);

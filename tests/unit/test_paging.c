@@ -16,16 +16,16 @@
 #include "api/app.h"
 #include "api/paging.h"
 #include "http/request.h"
-#include "json/jw.h"
 #include "util/pagetoken.h"
+#include "json/jw.h"
 
-#define NROWS 7   /* ids 1..NROWS, as a store's rowids */
+#define NROWS 7 /* ids 1..NROWS, as a store's rowids */
 
 static struct app app = {.public_url = "http://h", .public_url_len = 8};
 static struct req rq;
 static char query[256];
-static long long nrows = NROWS;   /* rows the fake store holds: ids 1..nrows */
-static int list_max = 3;          /* the operation's largest PageSize */
+static long long nrows = NROWS; /* rows the fake store holds: ids 1..nrows */
+static int list_max = 3;        /* the operation's largest PageSize */
 static const char *list_filters = "";
 
 /* The store's contract (store.h struct page_req): 'a' rows id > after ascending, 'b' the last rows
@@ -35,15 +35,11 @@ static int fake_fetch(struct list_ctx *lc)
     const struct page_req *p = &lc->pg->req;
     long long lo = 1, hi = nrows;
     if (p->dir == 'a') {
-        if (p->after >= lo)
-            lo = p->after >= nrows ? nrows + 1 : p->after + 1;
-        if (hi - lo + 1 > p->limit + 1)
-            hi = lo + p->limit;
+        if (p->after >= lo) lo = p->after >= nrows ? nrows + 1 : p->after + 1;
+        if (hi - lo + 1 > p->limit + 1) hi = lo + p->limit;
     } else {
-        if (p->before <= nrows)
-            hi = p->before - 1;
-        if (hi - lo + 1 > p->limit + 1)
-            lo = hi - p->limit;
+        if (p->before <= nrows) hi = p->before - 1;
+        if (hi - lo + 1 > p->limit + 1) lo = hi - p->limit;
     }
     for (long long id = lo; id <= hi; id++) {
         list_row_begin(lc, id);
@@ -66,8 +62,7 @@ static json_t *list(const char *q, int *status)
     *status = rq.status;
     json_error_t err;
     json_t *j = json_loadb(rq.out.p, rq.out.len, 0, &err);
-    if (!j)
-        fail_msg("not JSON: %.*s", (int)rq.out.len, rq.out.p);
+    if (!j) fail_msg("not JSON: %.*s", (int)rq.out.len, rq.out.p);
     return j;
 }
 
@@ -81,8 +76,7 @@ static void token_for(char dir, long long key, char out[PAGETOKEN_MAX])
 static const char *url_query(json_t *body, const char *name)
 {
     const char *u = json_string_value(json_object_get(json_object_get(body, "meta"), name));
-    if (!u)
-        return NULL;
+    if (!u) return NULL;
     assert_non_null(strstr(u, "http://h/v1/Rows?"));
     return strchr(u, '?') + 1;
 }
@@ -137,8 +131,7 @@ static void test_extreme_tokens_answer(void **state)
             assert_non_null(strstr(back, "&PageToken=PT"));
             for (int k = 0; k < 2; k++) {
                 const char *n = url_query(body, k ? "next_page_url" : "previous_page_url");
-                if (!n)
-                    continue;
+                if (!n) continue;
                 char nq[256];
                 snprintf(nq, sizeof(nq), "%s", n);
                 json_t *nb = list(nq, &status);
@@ -168,7 +161,7 @@ static void test_after_max(void **state)
     json_decref(body);
     body = list(prev, &status);
     assert_int_equal(status, 200);
-    assert_int_equal(first_id(body), NROWS - 2);   /* the last three rows */
+    assert_int_equal(first_id(body), NROWS - 2); /* the last three rows */
     json_decref(body);
 }
 
@@ -230,7 +223,10 @@ static long long meta_int(json_t *body, const char *name)
     return json_integer_value(json_object_get(json_object_get(body, "meta"), name));
 }
 
-static size_t row_count(json_t *body) { return json_array_size(json_object_get(body, "rows")); }
+static size_t row_count(json_t *body)
+{
+    return json_array_size(json_object_get(body, "rows"));
+}
 
 /* The error a query gets: status, code and message. */
 static void assert_refused(const char *q, int code, const char *message)
@@ -306,7 +302,8 @@ static void test_meta_shape(void **state)
     list_filters = "Type=x&";
     json_t *body = list("PageSize=2", &status);
     json_t *meta = json_object_get(body, "meta");
-    const char *want[] = {"page", "page_size", "first_page_url", "previous_page_url", "url", "next_page_url", "key"};
+    const char *want[] = {"page",          "page_size", "first_page_url", "previous_page_url", "url",
+                          "next_page_url", "key"};
     size_t k = 0;
     for (void *it = json_object_iter(meta); it; it = json_object_iter_next(meta, it), k++) {
         assert_true(k < sizeof(want) / sizeof(want[0]));
@@ -328,7 +325,8 @@ static void test_meta_shape(void **state)
     json_decref(body);
 }
 
-/* Forward with next_page_url and back with previous_page_url: every row once, pages numbered, both ends null. */
+/* Forward with next_page_url and back with previous_page_url: every row once, pages numbered, both ends null.
+ */
 static void test_walk_both_ways(void **state)
 {
     static const long long want[][2] = {{1, 2}, {3, 4}, {5, 6}, {7, 0}};

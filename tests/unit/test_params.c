@@ -15,7 +15,7 @@
 #include "http/request.h"
 #include "http/response.h"
 
-#define FORM_TEXT_MAX 40000   /* room for an Attributes value over its 16 KiB limit */
+#define FORM_TEXT_MAX 40000 /* room for an Attributes value over its 16 KiB limit */
 
 static struct req rq;
 static char text[FORM_TEXT_MAX];
@@ -85,7 +85,8 @@ static void test_string_limit_in_characters(void **state)
 
     /* max 0: no limit */
     const struct param_spec open[] = {{"Body", PK_STRING, 0, 0, 0, 0, NULL, 0}};
-    assert_ok(read_form("Body=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", open, 1, v));
+    assert_ok(read_form("Body=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", open,
+                        1, v));
 }
 
 static void test_missing_and_empty(void **state)
@@ -131,14 +132,13 @@ static void test_sid(void **state)
     assert_ok(read_form("RoleSid=RL0123456789abcdef0123456789abcdef", spec, 1, v));
     assert_ok(read_form("RoleSid=RL0123456789ABCDEF0123456789ABCDEF", spec, 1, v));
     const char *bad[] = {
-        "RoleSid=US0123456789abcdef0123456789abcdef", "RoleSid=rl0123456789abcdef0123456789abcdef",
-        "RoleSid=RL0123456789abcdef0123456789abcde",  "RoleSid=RL0123456789abcdef0123456789abcdef0",
-        "RoleSid=RL0123456789abcdef0123456789abcdeg", "RoleSid=foo",
+        "RoleSid=US0123456789abcdef0123456789abcdef",      "RoleSid=rl0123456789abcdef0123456789abcdef",
+        "RoleSid=RL0123456789abcdef0123456789abcde",       "RoleSid=RL0123456789abcdef0123456789abcdef0",
+        "RoleSid=RL0123456789abcdef0123456789abcdeg",      "RoleSid=foo",
         "RoleSid=RL0123456789abcdef0123456789abcde%C3%A9",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (read_form(bad[i], spec, 1, v) != -1)
-            fail_msg("%s was accepted", bad[i]);
+        if (read_form(bad[i], spec, 1, v) != -1) fail_msg("%s was accepted", bad[i]);
         assert_error(20423, "Invalid SID for RoleSid: it must match ^RL[0-9a-fA-F]{32}$");
     }
     /* empty: an invalid value, not a SID error */
@@ -152,7 +152,7 @@ static void test_json(void **state)
     struct param_value v[1];
     assert_ok(read_form("Attributes=%7B%22a%22%3A1%7D", spec, 1, v));
     assert_string_equal(v[0].s, "{\"a\":1}");
-    assert_ok(read_form("Attributes=%5B1%2C2%5D", spec, 1, v));   /* valid JSON, not an object */
+    assert_ok(read_form("Attributes=%5B1%2C2%5D", spec, 1, v)); /* valid JSON, not an object */
     assert_int_equal(read_form("Attributes=%7B", spec, 1, v), -1);
     assert_error(50304, "Attributes not valid JSON");
     assert_int_equal(read_form("Attributes=", spec, 1, v), -1);
@@ -178,10 +178,10 @@ static void test_bool(void **state)
     }
     assert_ok(read_form("Sandbox=False", spec, 1, v));
     assert_int_equal(v[0].i, 0);
-    const char *bad[] = {"Sandbox=1", "Sandbox=0", "Sandbox=yes", "Sandbox=truee", "Sandbox=tru", "Sandbox=+true", "Sandbox="};
+    const char *bad[] = {"Sandbox=1",   "Sandbox=0",     "Sandbox=yes", "Sandbox=truee",
+                         "Sandbox=tru", "Sandbox=+true", "Sandbox="};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (read_form(bad[i], spec, 1, v) != -1)
-            fail_msg("%s was accepted", bad[i]);
+        if (read_form(bad[i], spec, 1, v) != -1) fail_msg("%s was accepted", bad[i]);
         assert_error(20001, "Invalid value for Sandbox*");
     }
 }
@@ -196,11 +196,11 @@ static void test_int(void **state)
     assert_int_equal(v[0].i, 1000);
     assert_ok(read_form("PageSize=007", spec, 1, v));
     assert_int_equal(v[0].i, 7);
-    const char *bad[] = {"PageSize=0", "PageSize=1001", "PageSize=-1", "PageSize=1.5", "PageSize=+5", "PageSize=5a",
-                         "PageSize=%205", "PageSize=-", "PageSize=", "PageSize=9999999999999999999"};
+    const char *bad[] = {
+        "PageSize=0",  "PageSize=1001", "PageSize=-1", "PageSize=1.5", "PageSize=+5",
+        "PageSize=5a", "PageSize=%205", "PageSize=-",  "PageSize=",    "PageSize=9999999999999999999"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (read_form(bad[i], spec, 1, v) != -1)
-            fail_msg("%s was accepted", bad[i]);
+        if (read_form(bad[i], spec, 1, v) != -1) fail_msg("%s was accepted", bad[i]);
         assert_error(20001, "Invalid value for PageSize");
     }
     /* a negative range */
@@ -220,10 +220,10 @@ static void test_enum(void **state)
     struct param_value v[1];
     assert_ok(read_form("Type=apn", spec, 1, v));
     assert_ok(read_form("Type=fcm", spec, 1, v));
-    const char *bad[] = {"Type=APN", "Type=ap", "Type=apns", "Type=apn|gcm", "Type=gcm%7C", "Type=%7Cfcm", "Type=x"};
+    const char *bad[] = {"Type=APN",    "Type=ap",     "Type=apns", "Type=apn|gcm",
+                         "Type=gcm%7C", "Type=%7Cfcm", "Type=x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (read_form(bad[i], spec, 1, v) != -1)
-            fail_msg("%s was accepted", bad[i]);
+        if (read_form(bad[i], spec, 1, v) != -1) fail_msg("%s was accepted", bad[i]);
         assert_error(20001, "Invalid value for Type: expected one of apn|gcm|fcm");
     }
     assert_int_equal(read_form("Type=", spec, 1, v), -1);
@@ -236,7 +236,7 @@ static void test_repeated(void **state)
     struct param_value v[1];
     assert_ok(read_form("BindingType=apn&x=1&BindingType=gcm&BindingType=apn", list, 1, v));
     assert_int_equal(v[0].n, 3);
-    assert_string_equal(v[0].s, "apn");   /* the first value */
+    assert_string_equal(v[0].s, "apn"); /* the first value */
     /* every value of a list is checked, the last one too */
     assert_int_equal(read_form("BindingType=apn&BindingType=gcm&BindingType=fcm", list, 1, v), -1);
     assert_error(20001, "Invalid value for BindingType*");

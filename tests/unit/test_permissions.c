@@ -17,11 +17,20 @@ static int valid(const char *name, enum role_type t)
 }
 
 static const char *const both[] = {
-    "addParticipant",        "addNonChatParticipant",    "deleteAnyMessage",
-    "deleteConversation",    "deleteOwnMessage",         "editAnyMessage",
-    "editAnyMessageAttributes", "editAnyParticipantAttributes", "editConversationAttributes",
-    "editConversationName",  "editOwnMessage",           "editOwnMessageAttributes",
-    "editOwnParticipantAttributes", "removeParticipant",
+    "addParticipant",
+    "addNonChatParticipant",
+    "deleteAnyMessage",
+    "deleteConversation",
+    "deleteOwnMessage",
+    "editAnyMessage",
+    "editAnyMessageAttributes",
+    "editAnyParticipantAttributes",
+    "editConversationAttributes",
+    "editConversationName",
+    "editOwnMessage",
+    "editOwnMessageAttributes",
+    "editOwnParticipantAttributes",
+    "removeParticipant",
 };
 static const char *const conversation_only[] = {"editNotificationLevel", "leaveConversation", "sendMessage",
                                                 "sendMediaMessage"};
@@ -46,8 +55,16 @@ static void test_scopes(void **state)
 
 static void test_unknown_names(void **state)
 {
-    const char *bad[] = {"", "sendmessage", "SendMessage", "sendMessage ", " sendMessage", "sendMessages",
-                         "send", "editAnyUserInfo\n", "foo", "addParticipant,sendMessage"};
+    const char *bad[] = {"",
+                         "sendmessage",
+                         "SendMessage",
+                         "sendMessage ",
+                         " sendMessage",
+                         "sendMessages",
+                         "send",
+                         "editAnyUserInfo\n",
+                         "foo",
+                         "addParticipant,sendMessage"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_false(valid(bad[i], ROLE_SERVICE));
         assert_false(valid(bad[i], ROLE_CONVERSATION));
@@ -92,12 +109,13 @@ static void test_json_list(void **state)
                                 ROLE_CONVERSATION, &bad),
                         "[\"sendMessage\",\"leaveConversation\",\"addParticipant\"]");
     /* an empty value is no permission: refused, not dropped */
-    assert_null(list_of(&a, "Permission=sendMessage&Permission=&Permission=addParticipant", ROLE_CONVERSATION, &bad));
+    assert_null(
+        list_of(&a, "Permission=sendMessage&Permission=&Permission=addParticipant", ROLE_CONVERSATION, &bad));
     assert_string_equal(bad, "");
     assert_string_equal(list_of(&a, "FriendlyName=x", ROLE_SERVICE, &bad), "[]");
     /* the first invalid name is reported */
-    assert_null(list_of(&a, "Permission=joinConversation&Permission=sendMessage&Permission=nope", ROLE_SERVICE,
-                        &bad));
+    assert_null(list_of(&a, "Permission=joinConversation&Permission=sendMessage&Permission=nope",
+                        ROLE_SERVICE, &bad));
     assert_string_equal(bad, "sendMessage");
     assert_null(list_of(&a, "Permission=%22%5D", ROLE_SERVICE, &bad));
     assert_string_equal(bad, "\"]");
@@ -107,15 +125,34 @@ static void test_json_list(void **state)
 /* Every default role of a new service (api/services.c) holds only names valid for its type. */
 static void test_default_roles_are_valid(void **state)
 {
-    const char *svc[] = {"createConversation", "joinConversation", "deleteConversation", "addParticipant",
-                         "removeParticipant", "editConversationName", "editConversationAttributes",
-                         "editAnyMessage", "editAnyMessageAttributes", "deleteAnyMessage", "editAnyUserInfo",
+    const char *svc[] = {"createConversation",
+                         "joinConversation",
+                         "deleteConversation",
+                         "addParticipant",
+                         "removeParticipant",
+                         "editConversationName",
+                         "editConversationAttributes",
+                         "editAnyMessage",
+                         "editAnyMessageAttributes",
+                         "deleteAnyMessage",
+                         "editAnyUserInfo",
                          "editOwnUserInfo"};
-    const char *conv[] = {"deleteConversation", "removeParticipant", "editConversationName",
-                          "editConversationAttributes", "addParticipant", "sendMessage", "sendMediaMessage",
-                          "leaveConversation", "editAnyMessage", "editAnyMessageAttributes",
-                          "editAnyParticipantAttributes", "deleteAnyMessage", "editNotificationLevel",
-                          "editOwnMessage", "editOwnMessageAttributes", "deleteOwnMessage",
+    const char *conv[] = {"deleteConversation",
+                          "removeParticipant",
+                          "editConversationName",
+                          "editConversationAttributes",
+                          "addParticipant",
+                          "sendMessage",
+                          "sendMediaMessage",
+                          "leaveConversation",
+                          "editAnyMessage",
+                          "editAnyMessageAttributes",
+                          "editAnyParticipantAttributes",
+                          "deleteAnyMessage",
+                          "editNotificationLevel",
+                          "editOwnMessage",
+                          "editOwnMessageAttributes",
+                          "deleteOwnMessage",
                           "editOwnParticipantAttributes"};
     for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++)
         assert_true(valid(svc[i], ROLE_SERVICE));
@@ -151,9 +188,12 @@ static void test_apikey_hash(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scopes),         cmocka_unit_test(test_unknown_names),
-        cmocka_unit_test(test_role_type),      cmocka_unit_test(test_json_list),
-        cmocka_unit_test(test_default_roles_are_valid), cmocka_unit_test(test_apikey_hash),
+        cmocka_unit_test(test_scopes),
+        cmocka_unit_test(test_unknown_names),
+        cmocka_unit_test(test_role_type),
+        cmocka_unit_test(test_json_list),
+        cmocka_unit_test(test_default_roles_are_valid),
+        cmocka_unit_test(test_apikey_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,12 +14,24 @@
 #include "http/request.h"
 #include "http/router.h"
 
-#define LONG_SEGMENT 6000   /* longer than any name or identity: the router itself sets no segment limit */
+#define LONG_SEGMENT 6000 /* longer than any name or identity: the router itself sets no segment limit */
 
-static int h_get(struct req *r) { return (void)r, 0; }
-static int h_post(struct req *r) { return (void)r, 0; }
-static int h_del(struct req *r) { return (void)r, 0; }
-static int h_other(struct req *r) { return (void)r, 0; }
+static int h_get(struct req *r)
+{
+    return (void)r, 0;
+}
+static int h_post(struct req *r)
+{
+    return (void)r, 0;
+}
+static int h_del(struct req *r)
+{
+    return (void)r, 0;
+}
+static int h_other(struct req *r)
+{
+    return (void)r, 0;
+}
 
 static const struct route table[] = {
     {"/Things", ROUTE_TWIN, h_get, h_post, NULL},
@@ -28,9 +40,9 @@ static const struct route table[] = {
     {"/Plain/{}", 0, h_get, NULL, NULL},
     {"/Services/{}/Own", ROUTE_SERVICE, h_get, NULL, NULL},
     {"/Five/{}/{}/{}/{}/{}", 0, h_get, NULL, NULL},
-    {"/Things/first", 0, h_other, NULL, NULL},   /* after "/Things/{}": never reached */
-    {"/Deep/1/2/3/4/5/6/7/8/{}", 0, h_get, NULL, NULL},      /* ten segments */
-    {"/Deeper/1/2/3/4/5/6/7/8/9/{}", 0, h_get, NULL, NULL},  /* eleven: more than a path may have */
+    {"/Things/first", 0, h_other, NULL, NULL},              /* after "/Things/{}": never reached */
+    {"/Deep/1/2/3/4/5/6/7/8/{}", 0, h_get, NULL, NULL},     /* ten segments */
+    {"/Deeper/1/2/3/4/5/6/7/8/9/{}", 0, h_get, NULL, NULL}, /* eleven: more than a path may have */
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -53,7 +65,10 @@ static void run(struct hit *h, const struct route *tbl, enum http_method m, cons
     h->rc = router_match(tbl, "/v1", &api_mount, &h->r, &h->rt, &h->fn);
 }
 
-static void done(struct hit *h) { arena_free(&h->r.arena); }
+static void done(struct hit *h)
+{
+    arena_free(&h->r.arena);
+}
 
 static int status_of(const struct route *tbl, enum http_method m, const char *path)
 {
@@ -151,16 +166,15 @@ static void test_decoding(void **state)
 static void test_bad_escapes(void **state)
 {
     const char *bad[] = {
-        "/v1/Plain/%zz", "/v1/Plain/%2", "/v1/Plain/%", "/v1/Plain/a%g1", "/v1/Plain/%00",
-        "/v1/Plain/%ff",         /* not UTF-8 */
-        "/v1/Plain/%C3",         /* a truncated sequence */
-        "/v1/Plain/%C0%AF",      /* an overlong encoding */
-        "/v1/Plain/%ED%A0%80",   /* a surrogate */
+        "/v1/Plain/%zz",          "/v1/Plain/%2",  "/v1/Plain/%",
+        "/v1/Plain/a%g1",         "/v1/Plain/%00", "/v1/Plain/%ff", /* not UTF-8 */
+        "/v1/Plain/%C3",                                            /* a truncated sequence */
+        "/v1/Plain/%C0%AF",                                         /* an overlong encoding */
+        "/v1/Plain/%ED%A0%80",                                      /* a surrogate */
         "/v1/Things/a/Parts/%zz",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (status_of(table, HTTP_GET, bad[i]) != ROUTE_NOT_FOUND)
-            fail_msg("%s was routed", bad[i]);
+        if (status_of(table, HTTP_GET, bad[i]) != ROUTE_NOT_FOUND) fail_msg("%s was routed", bad[i]);
     }
     /* an escape in a literal segment is no match for the literal */
     assert_int_equal(status_of(table, HTTP_GET, "/v1/%54hings"), ROUTE_NOT_FOUND);
@@ -210,13 +224,12 @@ static void test_twin_family(void **state)
         "/v1/Services/default/Things",
         "/v1/Services//Things",
         "/v1/Services/" IS_SID "/Things/",
-        "/v1/Services/" IS_SID "/Plain/x",   /* not a twin row */
+        "/v1/Services/" IS_SID "/Plain/x", /* not a twin row */
         "/v1/Services/" IS_SID,
         "/v1/Services/" IS_SID "/",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (status_of(table, HTTP_GET, bad[i]) != ROUTE_NOT_FOUND)
-            fail_msg("%s was routed", bad[i]);
+        if (status_of(table, HTTP_GET, bad[i]) != ROUTE_NOT_FOUND) fail_msg("%s was routed", bad[i]);
     }
     /* the method comes from the same row in both families */
     assert_int_equal(status_of(table, HTTP_DELETE, "/v1/Services/" IS_SID "/Things"), ROUTE_NO_METHOD);
@@ -249,7 +262,8 @@ static void test_limits(void **state)
     assert_string_equal(h.r.param[0], "x");
     done(&h);
     assert_int_equal(status_of(table, HTTP_GET, "/v1/Deeper/1/2/3/4/5/6/7/8/9/x"), ROUTE_NOT_FOUND);
-    assert_int_equal(status_of(table, HTTP_GET, "/v1/Things/a/Parts/b/c/d/e/f/g/h/i/j/k/l/m"), ROUTE_NOT_FOUND);
+    assert_int_equal(status_of(table, HTTP_GET, "/v1/Things/a/Parts/b/c/d/e/f/g/h/i/j/k/l/m"),
+                     ROUTE_NOT_FOUND);
 
     /* a pattern with more parameters than a request holds matches nothing */
     assert_int_equal(ROUTE_MAX_PARAMS, 4);

@@ -11,8 +11,14 @@
 
 #include "http/router.h"
 
-static int get_a(struct req *r) { return 0; }
-static int post_a(struct req *r) { return 0; }
+static int get_a(struct req *r)
+{
+    return 0;
+}
+static int post_a(struct req *r)
+{
+    return 0;
+}
 
 static const struct route table[] = {
     {"/Things", ROUTE_TWIN, get_a, post_a, NULL},
@@ -21,7 +27,10 @@ static const struct route table[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static int accept_ok(const char *s, size_t n) { return n == 2 && memcmp(s, "ok", 2) == 0; }
+static int accept_ok(const char *s, size_t n)
+{
+    return n == 2 && memcmp(s, "ok", 2) == 0;
+}
 static const struct route_mount mount = {"/Shelves/{}", accept_ok};
 
 static struct req rq;
@@ -46,7 +55,7 @@ static void test_short_paths_and_parameters(void **state)
     assert_int_equal(rq.service_path, 0);
     assert_int_equal(match(HTTP_GET, "/v1/Things/a%2Bb+c", &mount, &hit), ROUTE_OK);
     assert_ptr_equal(hit, &table[1]);
-    assert_string_equal(rq.param[0], "a+b+c");   /* "+" in a path is a literal plus */
+    assert_string_equal(rq.param[0], "a+b+c"); /* "+" in a path is a literal plus */
     assert_int_equal(match(HTTP_DELETE, "/v1/Things/x", &mount, &hit), ROUTE_NO_METHOD);
     assert_int_equal(match(HTTP_GET, "/v1/Things/x/y", &mount, &hit), ROUTE_NOT_FOUND);
     assert_int_equal(match(HTTP_GET, "/v1/Things/", &mount, &hit), ROUTE_NOT_FOUND);

@@ -32,7 +32,10 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void path_of(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", dir, name); }
+static void path_of(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/%s", dir, name);
+}
 
 static void write_file(const char *path, const char *text)
 {
@@ -48,7 +51,7 @@ static void test_key_file_created_0600_and_reloaded(void **state)
     char p[600];
     path_of(p, sizeof(p), "new.key");
     secret_key_forget();
-    assert_int_equal(secret_key_load(p, 0), -1);   /* not created without create */
+    assert_int_equal(secret_key_load(p, 0), -1); /* not created without create */
     assert_int_equal(secret_key_load(p, 1), 0);
     assert_true(secret_have_key());
     struct stat st;
@@ -81,7 +84,7 @@ static void test_seal_open(void **state)
     char *s2 = secret_seal(&a, "token-123456", "ACx");
     assert_true(secret_is_sealed(s1));
     assert_null(strstr(s1, "token-123456"));
-    assert_string_not_equal(s1, s2);   /* a fresh nonce each time */
+    assert_string_not_equal(s1, s2); /* a fresh nonce each time */
     char *out = NULL;
     assert_int_equal(secret_open(&a, s1, "ACx", &out), 0);
     assert_string_equal(out, "token-123456");
@@ -148,7 +151,7 @@ static void test_large_secret(void **state)
     assert_string_equal(out, big);
     big[SECRET_PLAIN_MAX] = 'k';
     big[SECRET_PLAIN_MAX + 1] = '\0';
-    assert_null(secret_seal(&a, big, "CR1"));   /* over the limit: refused, not cut */
+    assert_null(secret_seal(&a, big, "CR1")); /* over the limit: refused, not cut */
     arena_free(&a);
     secret_key_forget();
 }

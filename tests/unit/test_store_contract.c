@@ -24,24 +24,24 @@
 #include "util/sid.h"
 
 #define TARGET_MAX 512
-#define NUSERS 5      /* users of the first service, listed and paged */
-#define MAX_ROWS 16   /* rows one listing collects */
-#define REAP_CALLS_MAX 20   /* service_reap calls that must empty one small deleted service */
+#define NUSERS 5          /* users of the first service, listed and paged */
+#define MAX_ROWS 16       /* rows one listing collects */
+#define REAP_CALLS_MAX 20 /* service_reap calls that must empty one small deleted service */
 
 struct engine {
     const char *name;
     const struct store_ops *ops;
     char target[TARGET_MAX];
-    char dbname[64];   /* PostgreSQL: the database created for this run */
-    char dir[256];     /* SQLite: the scratch folder */
+    char dbname[64]; /* PostgreSQL: the database created for this run */
+    char dir[256];   /* SQLite: the scratch folder */
     int skip;
-    struct store_conn *w;   /* the writer's connection */
-    struct store_conn *r;   /* a reader */
+    struct store_conn *w; /* the writer's connection */
+    struct store_conn *r; /* a reader */
     struct arena a;
     /* what the cases share, in order */
     char account[SID_LEN + 1];
     char service[2][SID_LEN + 1];
-    char role[2][SID_LEN + 1];   /* a service role of each service */
+    char role[2][SID_LEN + 1]; /* a service role of each service */
     char user[NUSERS][SID_LEN + 1];
     long long user_id[NUSERS];
 };
@@ -60,8 +60,7 @@ static int pg_admin(const char *base, const char *sql)
     if (ok) {
         PGresult *res = PQexec(c, sql);
         ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok)
-            print_error("%s: %s", sql, PQerrorMessage(c));
+        if (!ok) print_error("%s: %s", sql, PQerrorMessage(c));
         PQclear(res);
     } else {
         print_error("cannot connect to PARLEY_TEST_PG: %s", PQerrorMessage(c));
@@ -75,8 +74,7 @@ static int pg_admin(const char *base, const char *sql)
 static int pg_url_for(const char *base, const char *name, char *out, size_t n)
 {
     const char *scheme = strstr(base, "://");
-    if (!scheme)
-        return -1;
+    if (!scheme) return -1;
     const char *slash = strchr(scheme + 3, '/');
     size_t host_len = slash ? (size_t)(slash - base) : strlen(base);
     const char *query = slash ? strchr(slash, '?') : NULL;
@@ -87,10 +85,8 @@ static int pg_url_for(const char *base, const char *name, char *out, size_t n)
 static int open_engine(struct engine *e)
 {
     arena_init(&e->a);
-    if (e->ops->open(e->target, 1, 0, &e->w) != ST_OK)
-        return -1;
-    if (e->w->ops->migrate(e->w) != ST_OK)
-        return -1;
+    if (e->ops->open(e->target, 1, 0, &e->w) != ST_OK) return -1;
+    if (e->w->ops->migrate(e->w) != ST_OK) return -1;
     return e->ops->open(e->target, 0, 0, &e->r) == ST_OK ? 0 : -1;
 }
 
@@ -100,11 +96,9 @@ static int setup_sqlite(void **state)
     e->ops = &store_sqlite_ops;
     const char *tmp = getenv("TMPDIR");
     int n = snprintf(e->dir, sizeof(e->dir), "%s/parley-store-contract-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    if (n < 0 || (size_t)n >= sizeof(e->dir) || !mkdtemp(e->dir))
-        return -1;
+    if (n < 0 || (size_t)n >= sizeof(e->dir) || !mkdtemp(e->dir)) return -1;
     n = snprintf(e->target, sizeof(e->target), "%s/store.db", e->dir);
-    if (n < 0 || (size_t)n >= sizeof(e->target))
-        return -1;
+    if (n < 0 || (size_t)n >= sizeof(e->target)) return -1;
     *state = e;
     return open_engine(e);
 }
@@ -126,8 +120,7 @@ static int setup_pg(void **state)
     snprintf(e->dbname, sizeof(e->dbname), "parley_store_contract_%ld", (long)getpid());
     char sql[128];
     snprintf(sql, sizeof(sql), "CREATE DATABASE %.63s", e->dbname);
-    if (pg_admin(base, sql) != 0 || pg_url_for(base, e->dbname, e->target, sizeof(e->target)) != 0)
-        return -1;
+    if (pg_admin(base, sql) != 0 || pg_url_for(base, e->dbname, e->target, sizeof(e->target)) != 0) return -1;
 #endif
     return open_engine(e);
 }
@@ -135,20 +128,16 @@ static int setup_pg(void **state)
 static int teardown_engine(void **state)
 {
     struct engine *e = *state;
-    if (e->r)
-        e->r->ops->close(e->r);
-    if (e->w)
-        e->w->ops->close(e->w);
+    if (e->r) e->r->ops->close(e->r);
+    if (e->w) e->w->ops->close(e->w);
     e->r = e->w = NULL;
-    if (!e->skip)
-        arena_free(&e->a);
+    if (!e->skip) arena_free(&e->a);
     if (e->dir[0]) {
         char path[TARGET_MAX + 8];
         const char *suffix[] = {"", "-wal", "-shm"};
         for (int i = 0; i < 3; i++) {
             int n = snprintf(path, sizeof(path), "%s%s", e->target, suffix[i]);
-            if (n > 0 && (size_t)n < sizeof(path))
-                unlink(path);
+            if (n > 0 && (size_t)n < sizeof(path)) unlink(path);
         }
         rmdir(e->dir);
     }
@@ -165,16 +154,24 @@ static int teardown_engine(void **state)
 static struct engine *engine(void **state)
 {
     struct engine *e = *state;
-    if (e->skip)
-        skip();
+    if (e->skip) skip();
     return e;
 }
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
-static void begin(struct engine *e) { assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK); }
-static void commit(struct engine *e) { assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK); }
-static void rollback(struct engine *e) { e->w->ops->tx_rollback(e->w); }
+static void begin(struct engine *e)
+{
+    assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
+}
+static void commit(struct engine *e)
+{
+    assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
+}
+static void rollback(struct engine *e)
+{
+    e->w->ops->tx_rollback(e->w);
+}
 
 /* A service with its configuration and two roles (the configuration names them), in one transaction. */
 static void make_service(struct engine *e, char sid[SID_LEN + 1], char role[SID_LEN + 1], long long now)
@@ -209,7 +206,8 @@ static void make_service(struct engine *e, char sid[SID_LEN + 1], char role[SID_
 
 static struct user new_user(struct engine *e, const char *service, const char *role, const char *identity)
 {
-    struct user u = {.identity = (char *)identity, .attributes = "{}", .date_created = 1000, .date_updated = 1000};
+    struct user u = {
+        .identity = (char *)identity, .attributes = "{}", .date_created = 1000, .date_updated = 1000};
     sid_new(u.sid, "US");
     memcpy(u.account_sid, e->account, sizeof(u.account_sid));
     memcpy(u.service_sid, service, SID_LEN + 1);
@@ -364,8 +362,7 @@ static void test_users_crud_and_uniqueness(void **state)
         assert_int_equal(insert_user(e, &u), ST_OK);
         memcpy(e->user[i], u.sid, sizeof(u.sid));
         e->user_id[i] = u.id;
-        if (i > 0)
-            assert_true(e->user_id[i] > e->user_id[i - 1]);   /* ids follow insertion */
+        if (i > 0) assert_true(e->user_id[i] > e->user_id[i - 1]); /* ids follow insertion */
     }
 
     struct user got;
@@ -516,7 +513,7 @@ static void test_role_in_use_and_cascade(void **state)
         assert_int_equal(m->service_reap(e->w, 2, &more), ST_OK);
         commit(e);
     }
-    assert_true(calls > 1);   /* five rows, two per call */
+    assert_true(calls > 1); /* five rows, two per call */
     assert_int_equal(e->r->ops->service_config_get(e->r, e->service[1], &cfg), ST_NOT_FOUND);
     assert_int_equal(e->r->ops->role_get(e->r, e->service[1], e->role[1], &e->a, &rl), ST_NOT_FOUND);
     assert_int_equal(e->r->ops->user_get(e->r, e->service[1], "alice", 0, &e->a, &got), ST_NOT_FOUND);
@@ -545,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_role_in_use_and_cascade),
     };
     int failed = cmocka_run_group_tests_name("store contract: sqlite", cases, setup_sqlite, teardown_engine);
-    failed += cmocka_run_group_tests_name("store contract: postgres (PARLEY_TEST_PG)", cases, setup_pg, teardown_engine);
+    failed += cmocka_run_group_tests_name("store contract: postgres (PARLEY_TEST_PG)", cases, setup_pg,
+                                          teardown_engine);
     return failed;
 }

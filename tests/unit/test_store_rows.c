@@ -28,16 +28,20 @@ static void test_users_sql(void **state)
     (void)state;
     assert_int_equal(store_sql_init(), ST_OK);
     const struct store_table *t = &store_users_table;
-#define COLS "id, sid, account_sid, service_sid, role_sid, identity, friendly_name, attributes, date_created, date_updated"
+#define COLS                                                                                                 \
+    "id, sid, account_sid, service_sid, role_sid, identity, friendly_name, attributes, date_created, "       \
+    "date_updated"
     assert_string_equal(t->get.sql, "SELECT " COLS " FROM users WHERE service_sid = ?1 AND sid = ?2");
-    assert_string_equal(t->get_alt.sql, "SELECT " COLS " FROM users WHERE service_sid = ?1 AND identity = ?2");
+    assert_string_equal(t->get_alt.sql,
+                        "SELECT " COLS " FROM users WHERE service_sid = ?1 AND identity = ?2");
     assert_string_equal(t->insert.sql, "INSERT INTO users(sid, account_sid, service_sid, role_sid, identity,"
                                        " friendly_name, attributes, date_created, date_updated)"
                                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     /* PostgreSQL learns the new id from RETURNING, SQLite from the connection */
-    assert_string_equal(t->insert.pg_text, "INSERT INTO users(sid, account_sid, service_sid, role_sid, identity,"
-                                           " friendly_name, attributes, date_created, date_updated)"
-                                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id");
+    assert_string_equal(t->insert.pg_text,
+                        "INSERT INTO users(sid, account_sid, service_sid, role_sid, identity,"
+                        " friendly_name, attributes, date_created, date_updated)"
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id");
     assert_string_equal(t->update.sql, "UPDATE users SET role_sid = ?3, friendly_name = ?4, attributes = ?5,"
                                        " date_updated = ?6 WHERE service_sid = ?1 AND sid = ?2");
     assert_string_equal(t->del.sql, "DELETE FROM users WHERE service_sid = ?1 AND sid = ?2");
@@ -51,32 +55,39 @@ static void test_users_sql(void **state)
     assert_string_equal(t->get.pg_text_lock,
                         "SELECT " COLS " FROM users WHERE service_sid = $1 AND sid = $2 FOR NO KEY UPDATE");
 #undef COLS
-    assert_string_equal(store_roles_table.update.sql,
-                        "UPDATE roles SET permissions = ?3, date_updated = ?4 WHERE service_sid = ?1 AND sid = ?2");
-    assert_string_equal(store_credentials_table.update.sql,
-                        "UPDATE credentials SET friendly_name = coalesce(?3, friendly_name), type = coalesce(?4, type),"
-                        " sandbox = coalesce(?5, sandbox), certificate = coalesce(?6, certificate),"
-                        " private_key = coalesce(?7, private_key), api_key = coalesce(?8, api_key),"
-                        " secret = coalesce(?9, secret), date_updated = ?10 WHERE account_sid = ?1 AND sid = ?2");
-    assert_string_equal(store_credentials_table.get.sql,
-                        "SELECT id, sid, account_sid, friendly_name, type, sandbox, date_created, date_updated"
-                        " FROM credentials WHERE account_sid = ?1 AND sid = ?2");
+    assert_string_equal(
+        store_roles_table.update.sql,
+        "UPDATE roles SET permissions = ?3, date_updated = ?4 WHERE service_sid = ?1 AND sid = ?2");
+    assert_string_equal(
+        store_credentials_table.update.sql,
+        "UPDATE credentials SET friendly_name = coalesce(?3, friendly_name), type = coalesce(?4, type),"
+        " sandbox = coalesce(?5, sandbox), certificate = coalesce(?6, certificate),"
+        " private_key = coalesce(?7, private_key), api_key = coalesce(?8, api_key),"
+        " secret = coalesce(?9, secret), date_updated = ?10 WHERE account_sid = ?1 AND sid = ?2");
+    assert_string_equal(
+        store_credentials_table.get.sql,
+        "SELECT id, sid, account_sid, friendly_name, type, sandbox, date_created, date_updated"
+        " FROM credentials WHERE account_sid = ?1 AND sid = ?2");
     /* a filtered list: one shared text, PostgreSQL's own filter */
-#define BCOLS "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types," \
-              " date_created, date_updated"
-    assert_string_equal(store_bindings_table.list_after.sql,
-                        "SELECT " BCOLS " FROM bindings WHERE service_sid = ?1 AND id > ?2"
-                        " AND (?4 IS NULL OR binding_type IN (SELECT value FROM json_each(?4)))"
-                        " AND (?5 IS NULL OR identity IN (SELECT value FROM json_each(?5))) ORDER BY id LIMIT ?3");
-    assert_string_equal(store_bindings_table.list_before.pg_text,
-                        "SELECT * FROM (SELECT " BCOLS " FROM bindings WHERE service_sid = $1 AND id < $2"
-                        " AND ($4::jsonb IS NULL OR binding_type IN (SELECT jsonb_array_elements_text($4::jsonb)))"
-                        " AND ($5::jsonb IS NULL OR identity IN (SELECT jsonb_array_elements_text($5::jsonb)))"
-                        " ORDER BY id DESC LIMIT $3) page ORDER BY id");
+#define BCOLS                                                                                                \
+    "id, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types,"    \
+    " date_created, date_updated"
+    assert_string_equal(
+        store_bindings_table.list_after.sql,
+        "SELECT " BCOLS " FROM bindings WHERE service_sid = ?1 AND id > ?2"
+        " AND (?4 IS NULL OR binding_type IN (SELECT value FROM json_each(?4)))"
+        " AND (?5 IS NULL OR identity IN (SELECT value FROM json_each(?5))) ORDER BY id LIMIT ?3");
+    assert_string_equal(
+        store_bindings_table.list_before.pg_text,
+        "SELECT * FROM (SELECT " BCOLS " FROM bindings WHERE service_sid = $1 AND id < $2"
+        " AND ($4::jsonb IS NULL OR binding_type IN (SELECT jsonb_array_elements_text($4::jsonb)))"
+        " AND ($5::jsonb IS NULL OR identity IN (SELECT jsonb_array_elements_text($5::jsonb)))"
+        " ORDER BY id DESC LIMIT $3) page ORDER BY id");
 #undef BCOLS
-    assert_string_equal(store_roles_table.get.pg_text_lock,
-                        "SELECT id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created,"
-                        " date_updated FROM roles WHERE service_sid = $1 AND sid = $2 FOR SHARE");
+    assert_string_equal(
+        store_roles_table.get.pg_text_lock,
+        "SELECT id, sid, account_sid, service_sid, friendly_name, type, permissions, date_created,"
+        " date_updated FROM roles WHERE service_sid = $1 AND sid = $2 FOR SHARE");
 }
 
 /* ---- the contract, on one engine ---- */
@@ -89,16 +100,14 @@ struct seen {
 static int collect(void *ctx, const struct user *u)
 {
     struct seen *s = ctx;
-    if (s->n < 8)
-        snprintf(s->identity[s->n++], sizeof(s->identity[0]), "%s", u->identity);
+    if (s->n < 8) snprintf(s->identity[s->n++], sizeof(s->identity[0]), "%s", u->identity);
     return 0;
 }
 
 static int count_service(void *ctx, long long id, const struct service *sv)
 {
     (void)sv;
-    if (id > 0)
-        ++*(int *)ctx;
+    if (id > 0) ++*(int *)ctx;
     return 0;
 }
 
@@ -178,7 +187,7 @@ static void contract(const struct store_ops *ops, const char *target)
     struct seen s = {0};
     struct page_req p = {.after = 0, .dir = 'a', .limit = 1};
     assert_int_equal(c->ops->user_list(c, a.default_service_sid, &p, collect, &s), ST_OK);
-    assert_int_equal(s.n, 2);   /* limit + 1 */
+    assert_int_equal(s.n, 2); /* limit + 1 */
     assert_string_equal(s.identity[0], "alice");
     assert_string_equal(s.identity[1], "bob");
     memset(&s, 0, sizeof(s));
@@ -268,7 +277,8 @@ static void contract(const struct store_ops *ops, const char *target)
     struct service sv;
     assert_int_equal(c->ops->service_get(c, a.sid, a.default_service_sid, &ar, &sv), ST_OK);
     assert_string_equal(sv.friendly_name, "s");
-    assert_int_equal(c->ops->service_get(c, a.default_service_sid, a.default_service_sid, &ar, &sv), ST_NOT_FOUND);
+    assert_int_equal(c->ops->service_get(c, a.default_service_sid, a.default_service_sid, &ar, &sv),
+                     ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
     struct service_config cfg2 = cfg;
     cfg2.reachability_enabled = 1;
@@ -320,8 +330,7 @@ static void admin(const char *base, const char *sql)
     PGconn *db = PQconnectdb(base);
     assert_int_equal(PQstatus(db), CONNECTION_OK);
     PGresult *r = PQexec(db, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(db));
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQerrorMessage(db));
     PQclear(r);
     PQfinish(db);
 }
@@ -330,8 +339,7 @@ static void test_contract_pg(void **state)
 {
     (void)state;
     const char *base = getenv("PARLEY_TEST_PG");
-    if (!base || !*base)
-        skip();
+    if (!base || !*base) skip();
     char name[64], sql[160], url[1024];
     snprintf(name, sizeof(name), "parley_rows_%ld", (long)getpid());
     snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);

@@ -33,10 +33,12 @@ static void test_redact(void **state)
     (void)state;
     check_redact("parley.db", "parley.db");
     check_redact("/tmp/pass:word@x/parley.db", "/tmp/pass:word@x/parley.db");
-    check_redact("postgres://parley:s3cret@127.0.0.1:5432/parley", "postgres://parley:***@127.0.0.1:5432/parley");
+    check_redact("postgres://parley:s3cret@127.0.0.1:5432/parley",
+                 "postgres://parley:***@127.0.0.1:5432/parley");
     check_redact("postgresql://u:p:q@h/db", "postgresql://u:***@h/db");
     check_redact("postgres://u@h/db", "postgres://u@h/db");
-    check_redact("postgres://h/db?user=u&password=abc&sslmode=require", "postgres://h/db?user=u&password=***&sslmode=require");
+    check_redact("postgres://h/db?user=u&password=abc&sslmode=require",
+                 "postgres://h/db?user=u&password=***&sslmode=require");
     check_redact("host=/tmp dbname=x password=abc user=u", "host=/tmp dbname=x password=*** user=u");
     check_redact("host=/tmp password='a b\\'c' user=u", "host=/tmp password=*** user=u");
     /* bounded output */

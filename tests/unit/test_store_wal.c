@@ -19,7 +19,7 @@
 #define WRITES 100000
 #define PER_TX 100
 #define USERS 1000
-#define WAL_LIMIT (64LL << 20)   /* the journal_size_limit the store sets */
+#define WAL_LIMIT (64LL << 20) /* the journal_size_limit the store sets */
 
 static long long file_size(const char *path)
 {
@@ -87,8 +87,7 @@ static void test_wal_bounded(void **state)
         }
         assert_int_equal(c->ops->tx_commit(c), ST_OK);
         long long w = file_size(wal);
-        if (w > max_wal)
-            max_wal = w;
+        if (w > max_wal) max_wal = w;
     }
     printf("# %d writes: largest WAL %lld bytes, data file %lld bytes\n", WRITES, max_wal, file_size(db));
     assert_true(max_wal > 0);

@@ -72,8 +72,10 @@ static void test_utf8_valid_exhaustive(void **state)
         s[0] = (unsigned char)(v >> 16);
         s[1] = (unsigned char)(v >> 8);
         s[2] = (unsigned char)v;
-        if (v < 0x100 && utf8_valid((char *)s + 2, 1) != utf8_ref_valid(s + 2, 1, NULL)) fail_msg("1 byte %02x", v);
-        if (v < 0x10000 && utf8_valid((char *)s + 1, 2) != utf8_ref_valid(s + 1, 2, NULL)) fail_msg("2 bytes %04x", v);
+        if (v < 0x100 && utf8_valid((char *)s + 2, 1) != utf8_ref_valid(s + 2, 1, NULL))
+            fail_msg("1 byte %02x", v);
+        if (v < 0x10000 && utf8_valid((char *)s + 1, 2) != utf8_ref_valid(s + 1, 2, NULL))
+            fail_msg("2 bytes %04x", v);
         if (utf8_valid((char *)s, 3) != utf8_ref_valid(s, 3, NULL)) fail_msg("3 bytes %06x", v);
     }
     /* 4-byte leads with every second byte and boundary tails */
