@@ -1,6 +1,5 @@
 /* Conversation Services: /v1/Services[/{Sid}] (create, fetch, list, delete), creation with everything a
  * new service owns, and account bootstrap (BEHAVIOUR §3.2, §3.3, §10.3). */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "store/writer.h"
 #include "util/log.h"
 #include "util/sid.h"
+#include "util/ticker.h"
 #include "util/timefmt.h"
 #include "json/jw.h"
 
@@ -225,12 +225,8 @@ int services_fetch(struct req *r)
 #define REAP_POLL_MS 5000 /* a look for work without a kick: another server's, or left by a crash */
 
 struct reaper {
+    struct ticker ticker;
     struct app *app;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int stop;
-    int kicked;
 };
 
 struct reap_job {
@@ -252,45 +248,23 @@ static void complete_reap(struct write_job *job, int committed, int store_result
     if (!committed && j->rc == ST_OK) j->rc = store_result ? store_result : ST_ERROR;
 }
 
-static int reaper_stopping(struct reaper *k)
-{
-    pthread_mutex_lock(&k->lock);
-    int stop = k->stop;
-    pthread_mutex_unlock(&k->lock);
-    return stop;
-}
-
-static void *reaper_main(void *arg)
+/* Reaps every marked service, a batch per writer job, until none is left or the server stops. */
+static void reaper_tick(void *arg)
 {
     struct reaper *k = arg;
-    pthread_setname_np(pthread_self(), "parley-reaper");
-    pthread_mutex_lock(&k->lock);
-    while (!k->stop) {
-        if (!k->kicked) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += REAP_POLL_MS / 1000;
-            pthread_cond_timedwait(&k->cond, &k->lock, &until);
+    long long batches = 0;
+    for (;;) {
+        struct reap_job j = {.job = {.apply = apply_reap, .complete = complete_reap}};
+        writer_run_sync(k->app->writer, &j.job);
+        if (j.rc != ST_OK) {
+            if (j.rc != ST_BUSY)
+                log_warn("store: reaping a deleted service failed (%d); it is tried again later", j.rc);
+            break;
         }
-        k->kicked = 0;
-        pthread_mutex_unlock(&k->lock);
-        long long batches = 0;
-        for (;;) {
-            struct reap_job j = {.job = {.apply = apply_reap, .complete = complete_reap}};
-            writer_run_sync(k->app->writer, &j.job);
-            if (j.rc != ST_OK) {
-                if (j.rc != ST_BUSY)
-                    log_warn("store: reaping a deleted service failed (%d); it is tried again later", j.rc);
-                break;
-            }
-            if (!j.more || reaper_stopping(k)) break;
-            batches++;
-        }
-        if (batches) log_info("store: reaped deleted services' rows in %lld batches", batches);
-        pthread_mutex_lock(&k->lock);
+        if (!j.more || ticker_stopping(&k->ticker)) break;
+        batches++;
     }
-    pthread_mutex_unlock(&k->lock);
-    return NULL;
+    if (batches) log_info("store: reaped deleted services' rows in %lld batches", batches);
 }
 
 int services_reaper_start(struct app *app)
@@ -298,12 +272,8 @@ int services_reaper_start(struct app *app)
     struct reaper *k = calloc(1, sizeof(*k));
     if (!k) return -1;
     k->app = app;
-    k->kicked = 1; /* resume what a previous run left */
-    pthread_mutex_init(&k->lock, NULL);
-    pthread_cond_init(&k->cond, NULL);
-    if (pthread_create(&k->thread, NULL, reaper_main, k) != 0) {
-        pthread_cond_destroy(&k->cond);
-        pthread_mutex_destroy(&k->lock);
+    /* kicked at once: resume what a previous run left */
+    if (ticker_start(&k->ticker, "parley-reaper", REAP_POLL_MS, 1, reaper_tick, k) != 0) {
         free(k);
         return -1;
     }
@@ -313,11 +283,7 @@ int services_reaper_start(struct app *app)
 
 static void reaper_kick(struct reaper *k)
 {
-    if (!k) return;
-    pthread_mutex_lock(&k->lock);
-    k->kicked = 1;
-    pthread_cond_signal(&k->cond);
-    pthread_mutex_unlock(&k->lock);
+    if (k) ticker_kick(&k->ticker);
 }
 
 /* The reaper finishes its batch, then stops; the rest is resumed at the next start. */
@@ -325,13 +291,7 @@ void services_reaper_stop(struct app *app)
 {
     struct reaper *k = app->reaper;
     if (!k) return;
-    pthread_mutex_lock(&k->lock);
-    k->stop = 1;
-    pthread_cond_signal(&k->cond);
-    pthread_mutex_unlock(&k->lock);
-    pthread_join(k->thread, NULL);
-    pthread_cond_destroy(&k->cond);
-    pthread_mutex_destroy(&k->lock);
+    ticker_stop(&k->ticker);
     free(k);
     app->reaper = NULL;
 }

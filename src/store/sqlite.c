@@ -1,7 +1,6 @@
 /* SQLite backend: WAL, one connection per thread, every statement prepared once per connection. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "store/webhook_store.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/ticker.h"
 
 /* Schema version N is migrations[0..N). Migrations append; they never edit a released version. */
 static const char *const migrations[] = {
@@ -215,42 +215,20 @@ static int sq_exec_id(struct store_conn *sc, enum stmt_id id)
  * checkpoints itself between two transactions: nothing can be appended meanwhile, and the background
  * checkpoints have already copied most of the frames, so it copies few. */
 struct sq_checkpointer {
-    pthread_t thread;
+    struct ticker ticker;
     sqlite3 *db;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int stop;
-    int due; /* the writer asked for a checkpoint now */
 };
 
 #define CHECKPOINT_EVERY_MS 100
 #define CHECKPOINT_WAKE_PAGES 1000
 #define CHECKPOINT_WRITER_PAGES 4000 /* ~16 MB of 4 KiB pages: the WAL stays around this size */
 
-static void *checkpoint_main(void *arg)
+static void checkpoint_tick(void *arg)
 {
     struct sq_checkpointer *k = arg;
-    pthread_setname_np(pthread_self(), "parley-ckpt");
-    pthread_mutex_lock(&k->lock);
-    while (!k->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += CHECKPOINT_EVERY_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        if (!k->due) pthread_cond_timedwait(&k->cond, &k->lock, &until);
-        if (k->stop) break;
-        k->due = 0;
-        pthread_mutex_unlock(&k->lock);
-        int nlog = 0, nckpt = 0;
-        int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY) log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(k->db));
-        pthread_mutex_lock(&k->lock);
-    }
-    pthread_mutex_unlock(&k->lock);
-    return NULL;
+    int nlog = 0, nckpt = 0;
+    int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(k->db));
 }
 
 static int writer_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
@@ -260,10 +238,7 @@ static int writer_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
         int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
     } else if (frames >= CHECKPOINT_WAKE_PAGES && c->ckpt) {
-        pthread_mutex_lock(&c->ckpt->lock);
-        c->ckpt->due = 1;
-        pthread_cond_signal(&c->ckpt->cond);
-        pthread_mutex_unlock(&c->ckpt->lock);
+        ticker_kick(&c->ckpt->ticker);
     }
     return SQLITE_OK;
 }
@@ -281,9 +256,7 @@ static struct sq_checkpointer *checkpointer_start(const char *target)
         return NULL;
     }
     sqlite3_busy_timeout(k->db, 1000);
-    pthread_mutex_init(&k->lock, NULL);
-    pthread_cond_init(&k->cond, NULL);
-    if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0) {
+    if (ticker_start(&k->ticker, "parley-ckpt", CHECKPOINT_EVERY_MS, 0, checkpoint_tick, k) != 0) {
         sqlite3_close(k->db);
         free(k);
         return NULL;
@@ -294,14 +267,8 @@ static struct sq_checkpointer *checkpointer_start(const char *target)
 static void checkpointer_stop(struct sq_checkpointer *k)
 {
     if (!k) return;
-    pthread_mutex_lock(&k->lock);
-    k->stop = 1;
-    pthread_cond_signal(&k->cond);
-    pthread_mutex_unlock(&k->lock);
-    pthread_join(k->thread, NULL);
+    ticker_stop(&k->ticker);
     sqlite3_close(k->db);
-    pthread_cond_destroy(&k->cond);
-    pthread_mutex_destroy(&k->lock);
     free(k);
 }
 
