@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "store/secret.h"
 #include "util/arena.h"
 
@@ -19,9 +21,7 @@ static char dir[512];
 static int setup(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof(dir), "%s/parley-secret-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    return mkdtemp(dir) ? 0 : -1;
+    return fixture_tmpdir(dir, sizeof(dir), "secret");
 }
 
 static int teardown(void **state)

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #ifndef NO_STORE_PG
 #include <libpq-fe.h>
 #endif
@@ -94,10 +96,8 @@ static int setup_sqlite(void **state)
 {
     struct engine *e = &sqlite_engine;
     e->ops = &store_sqlite_ops;
-    const char *tmp = getenv("TMPDIR");
-    int n = snprintf(e->dir, sizeof(e->dir), "%s/parley-store-contract-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    if (n < 0 || (size_t)n >= sizeof(e->dir) || !mkdtemp(e->dir)) return -1;
-    n = snprintf(e->target, sizeof(e->target), "%s/store.db", e->dir);
+    if (fixture_tmpdir(e->dir, sizeof(e->dir), "store-contract") != 0) return -1;
+    int n = snprintf(e->target, sizeof(e->target), "%s/store.db", e->dir);
     if (n < 0 || (size_t)n >= sizeof(e->target)) return -1;
     *state = e;
     return open_engine(e);

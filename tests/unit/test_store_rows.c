@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "store_fixture.h"
 #ifndef NO_STORE_PG
 #include <libpq-fe.h>
 #endif
@@ -118,16 +120,8 @@ static void contract(const struct store_ops *ops, const char *target)
     assert_int_equal(c->ops->migrate(c), ST_OK);
 
     struct account a;
-    memset(&a, 0, sizeof(a));
-    sid_new(a.sid, "AC");
-    sid_new(a.default_service_sid, "IS");
-    a.auth_token = "0123456789abcdef";
-    a.date_created = 1;
-    assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(c->ops->account_insert(c, &a), ST_OK);
-    assert_int_equal(services_insert_with_defaults(c, a.sid, "s", 1, a.default_service_sid), ST_OK);
     struct service_config cfg;
-    assert_int_equal(c->ops->service_config_get(c, a.default_service_sid, &cfg), ST_OK);
+    fixture_account(c, &a, &cfg);
 
     struct user u[3];
     const char *names[3] = {"alice", "bob", "carol"};
@@ -310,9 +304,7 @@ static void test_contract_sqlite(void **state)
 {
     (void)state;
     char dir[512], db[600];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof(dir), "%s/parley-rows-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "rows"), 0);
     snprintf(db, sizeof(db), "%s/t.db", dir);
     contract(&store_sqlite_ops, db);
     char path[640];

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "api/api.h"
 #include "store/store.h"
 #include "util/sid.h"
@@ -31,9 +33,7 @@ static void test_wal_bounded(void **state)
 {
     (void)state;
     char dir[512];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof(dir), "%s/parley-wal-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "wal"), 0);
     char db[600], wal[640];
     snprintf(db, sizeof(db), "%s/t.db", dir);
     snprintf(wal, sizeof(wal), "%s-wal", db);
@@ -43,16 +43,8 @@ static void test_wal_bounded(void **state)
     assert_int_equal(c->ops->migrate(c), ST_OK);
 
     struct account a;
-    memset(&a, 0, sizeof(a));
-    sid_new(a.sid, "AC");
-    sid_new(a.default_service_sid, "IS");
-    a.auth_token = "0123456789abcdef";
-    a.date_created = 1;
-    assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(c->ops->account_insert(c, &a), ST_OK);
-    assert_int_equal(services_insert_with_defaults(c, a.sid, "s", 1, a.default_service_sid), ST_OK);
     struct service_config cfg;
-    assert_int_equal(c->ops->service_config_get(c, a.default_service_sid, &cfg), ST_OK);
+    fixture_account(c, &a, &cfg);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
 
     /* 1,000 users of ~600 bytes, then 100,000 updates of random ones, 100 per commit: without working
