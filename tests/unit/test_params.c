@@ -1,5 +1,5 @@
-/* params_read: every parameter kind, limits counted in characters (not bytes), repeated keys with and
- * without P_LIST, missing and empty values, and the Twilio error each refusal prepares. */
+/* params_read and params_read_op: every parameter kind, limits counted in characters (not bytes), repeated
+ * keys with and without P_LIST, missing and empty values, and the Twilio error each refusal prepares. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -281,6 +281,58 @@ static void test_order(void **state)
     assert_ok(read_form("A=1", spec, 0, v));
 }
 
+/* params_read_op: one table shared by create and update. P_CREATE_REQUIRED counts only for a create, an
+ * empty value of a required parameter counts as absent, P_CREATE_ONLY is not read for an update. */
+static const struct param_spec op_table[] = {
+    {"Type", PK_ENUM, P_CREATE_REQUIRED, 0, 0, 0, "apn|gcm", 0},
+    {"Identity", PK_STRING, P_CREATE_REQUIRED | P_CREATE_ONLY, 0, 4, E_IDENTITY_TOO_LONG, NULL, 0},
+    {"Sandbox", PK_BOOL, 0, 0, 0, 0, NULL, 0},
+};
+#define OP_N (sizeof(op_table) / sizeof(op_table[0]))
+
+/* Decodes body and reads op_table from it for a create or an update; returns params_read_op's result. */
+static int read_op(const char *body, int create, struct param_value *v)
+{
+    memset(&rq.body, 0, sizeof(rq.body));
+    buf_reset(&rq.out);
+    rq.status = 0;
+    snprintf(text, sizeof(text), "%s", body);
+    assert_int_equal(form_decode(text, strlen(text), &rq.body), 0);
+    return params_read_op(&rq, &rq.body, op_table, OP_N, v, create);
+}
+
+static void test_create_requires_what_update_does_not(void **state)
+{
+    struct param_value v[OP_N];
+    assert_int_equal(read_op("Sandbox=true", 1, v), -1);
+    assert_int_equal(rq.status, 400);
+    assert_non_null(strstr(rq.out.p, "Missing required parameter Type"));
+    assert_int_equal(read_op("Sandbox=true", 0, v), 0);
+    assert_true(v[2].present && v[2].i == 1);
+    assert_false(v[0].present);
+}
+
+static void test_empty_required_is_absent_but_empty_optional_is_checked(void **state)
+{
+    struct param_value v[OP_N];
+    assert_int_equal(read_op("Type=&Identity=ab", 1, v), -1);
+    assert_non_null(strstr(rq.out.p, "Missing required parameter Type"));
+    assert_int_equal(read_op("Type=", 0, v), -1);
+    assert_non_null(strstr(rq.out.p, "Invalid value for Type"));
+}
+
+static void test_create_only_is_not_read_for_update(void **state)
+{
+    struct param_value v[OP_N];
+    assert_int_equal(read_op("Type=apn&Identity=toolong", 1, v), -1);
+    assert_non_null(strstr(rq.out.p, "50207"));
+    /* an update ignores it, however long */
+    assert_int_equal(read_op("Type=gcm&Identity=toolong", 0, v), 0);
+    assert_false(v[1].present);
+    assert_true(v[0].present && strcmp(v[0].s, "gcm") == 0);
+    assert_int_equal(params_count_present(v, OP_N), 1);
+}
+
 static int setup(void **state)
 {
     buf_init(&rq.out, 1 << 16);
@@ -307,6 +359,9 @@ int main(void)
         cmocka_unit_test(test_enum),
         cmocka_unit_test(test_repeated),
         cmocka_unit_test(test_order),
+        cmocka_unit_test(test_create_requires_what_update_does_not),
+        cmocka_unit_test(test_empty_required_is_absent_but_empty_optional_is_checked),
+        cmocka_unit_test(test_create_only_is_not_read_for_update),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
