@@ -10,6 +10,7 @@
 #include "api/fail.h"
 #include "api/paging.h"
 #include "util/sid.h"
+#include "util/text.h"
 #include "util/timefmt.h"
 #include "json/jw.h"
 
@@ -67,15 +68,17 @@ static void url_of(struct req *r, const struct family *f, const void *row, char 
     const char *sid = f->singleton ? "" : AT(row, f->sid_off);
     const char *slash = f->singleton ? "" : "/";
     size_t n_base;
-    const char *base;
     if (f->parent == PARENT_TWIN) {
-        base = api_base(r, &n_base);
-        snprintf(out, n, "%.*s/%s%s%s", (int)n_base, base, f->segment, slash, sid);
-    } else if (f->parent == PARENT_SERVICE)
-        snprintf(out, n, "%s/v1/Services/%s/%s%s%s", r->app->public_url, AT(row, f->service_off), f->segment,
-                 slash, sid);
-    else
-        snprintf(out, n, "%s/v1/%s%s%s", r->app->public_url, f->segment, slash, sid);
+        const char *parts[] = {api_base(r, &n_base), "/", f->segment, slash, sid};
+        text_join(out, n, parts, 5);
+    } else if (f->parent == PARENT_SERVICE) {
+        const char *parts[] = {
+            r->app->public_url, "/v1/Services/", AT(row, f->service_off), "/", f->segment, slash, sid};
+        text_join(out, n, parts, 7);
+    } else {
+        const char *parts[] = {r->app->public_url, "/v1/", f->segment, slash, sid};
+        text_join(out, n, parts, 5);
+    }
 }
 
 /* Writes one row as the family's JSON object (fields in order). */

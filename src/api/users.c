@@ -11,6 +11,7 @@
 #include "api/paging.h"
 #include "api/pre_event.h"
 #include "util/sid.h"
+#include "util/text.h"
 #include "webhook/events.h"
 #include "json/jw.h"
 
@@ -34,9 +35,9 @@ static const struct param_spec params[U__COUNT] = {
 static void render_links(struct jw *w, const void *row, struct req *r)
 {
     size_t n;
-    const char *base = api_base(r, &n);
     char url[sizeof(r->base) + 64];
-    snprintf(url, sizeof(url), "%.*s/Users/%s/Conversations", (int)n, base, ((const struct user *)row)->sid);
+    const char *parts[] = {api_base(r, &n), "/Users/", ((const struct user *)row)->sid, "/Conversations"};
+    text_join(url, sizeof(url), parts, 4);
     jw_obj_begin(w);
     jw_kstr(w, "user_conversations", url);
     jw_obj_end(w);

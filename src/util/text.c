@@ -118,3 +118,16 @@ int secret_equal(const char *a, size_t an, const char *b, size_t bn)
     }
     return diff == 0;
 }
+
+size_t text_join(char *out, size_t cap, const char *const *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n && len + 1 < cap; i++) {
+        size_t k = strlen(parts[i]);
+        if (k > cap - 1 - len) k = cap - 1 - len;
+        memcpy(out + len, parts[i], k);
+        len += k;
+    }
+    out[len] = '\0';
+    return len;
+}

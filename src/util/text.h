@@ -20,6 +20,11 @@ long pct_decode(char *s, size_t n);
 struct buf;
 int pct_encode(struct buf *out, const char *s, size_t n);
 
+/* Concatenates the NUL-terminated parts into out[0..cap), truncating (always terminated, cap >= 1); returns
+ * the length written. For URLs built once per rendered row, where snprintf's format parsing showed in
+ * profiles of list pages. */
+size_t text_join(char *out, size_t cap, const char *const *parts, size_t n);
+
 /* Value of an ASCII hex digit (either case), or -1. */
 static inline int hex_val(unsigned char c)
 {

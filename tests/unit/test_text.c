@@ -200,6 +200,23 @@ static void test_secret_equal(void **state)
     assert_int_equal(secret_equal("a\0b", 3, "a\0c", 3), 0);
 }
 
+static void test_text_join(void **state)
+{
+    (void)state;
+    char out[16];
+    const char *parts[] = {"http://h", "/v1/", "Users", "/", "US1"};
+    assert_int_equal(text_join(out, sizeof(out), parts, 5), 15); /* truncated at the cap */
+    assert_string_equal(out, "http://h/v1/Use");
+    char big[64];
+    assert_int_equal(text_join(big, sizeof(big), parts, 5), 21);
+    assert_string_equal(big, "http://h/v1/Users/US1");
+    assert_int_equal(text_join(big, sizeof(big), parts, 0), 0);
+    assert_string_equal(big, "");
+    char one[1];
+    assert_int_equal(text_join(one, sizeof(one), parts, 5), 0);
+    assert_string_equal(one, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_utf8_len),           cmocka_unit_test(test_pct_decode),
         cmocka_unit_test(test_pct_decode_rejects), cmocka_unit_test(test_pct_encode),
         cmocka_unit_test(test_pct_encode_ceiling), cmocka_unit_test(test_secret_equal),
+        cmocka_unit_test(test_text_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
