@@ -25,6 +25,7 @@
 #include "store/account_store.h"
 #include "store/domain.h"
 #include "store/engine.h"
+#include "store/migrations.h"
 #include "store/pg_internal.h"
 #include "store/secret.h"
 #include "store/store.h"
@@ -41,72 +42,6 @@
 #define WRITER_LOCK_TIMEOUT_MS 200
 /* pg_advisory_lock key of migrations: "parley" in ASCII */
 #define MIGRATE_LOCK_KEY 0x7061726c6579LL
-
-/* Schema version N is migrations[0..N). Versions match the SQLite backend's (store/sqlite.c):
- * append only, never edit a released version. */
-static const char *const migrations[] = {
-    /* 1: accounts, services, roles, service configuration, users */
-    "CREATE TABLE accounts("
-    "  sid text PRIMARY KEY,"
-    "  auth_token text NOT NULL,"
-    "  friendly_name text,"
-    "  default_service_sid text NOT NULL,"
-    "  default_messaging_service_sid text,"
-    "  default_inactive_timer text,"
-    "  default_closed_timer text,"
-    "  date_created bigint NOT NULL);"
-    "CREATE TABLE services("
-    "  id bigserial PRIMARY KEY,"
-    "  sid text NOT NULL UNIQUE,"
-    "  account_sid text NOT NULL REFERENCES accounts(sid) ON DELETE CASCADE,"
-    "  friendly_name text NOT NULL,"
-    "  date_created bigint NOT NULL,"
-    "  date_updated bigint NOT NULL);"
-    "CREATE INDEX services_by_account ON services(account_sid, id);"
-    "CREATE TABLE roles("
-    "  id bigserial PRIMARY KEY,"
-    "  sid text NOT NULL UNIQUE,"
-    "  account_sid text NOT NULL,"
-    "  service_sid text NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
-    "  friendly_name text NOT NULL,"
-    "  type integer NOT NULL,"
-    "  permissions text NOT NULL,"
-    "  date_created bigint NOT NULL,"
-    "  date_updated bigint NOT NULL);"
-    "CREATE INDEX roles_by_service ON roles(service_sid, id);"
-    "CREATE TABLE service_configs("
-    "  service_sid text PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"
-    "  conversation_creator_role_sid text NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  conversation_role_sid text NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  chat_service_role_sid text NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  reachability_enabled integer NOT NULL DEFAULT 0);"
-    "CREATE TABLE users("
-    "  id bigserial PRIMARY KEY,"
-    "  sid text NOT NULL UNIQUE,"
-    "  account_sid text NOT NULL,"
-    "  service_sid text NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
-    "  role_sid text NOT NULL REFERENCES roles(sid),"
-    "  identity text NOT NULL,"
-    "  friendly_name text,"
-    "  attributes text NOT NULL,"
-    "  date_created bigint NOT NULL,"
-    "  date_updated bigint NOT NULL,"
-    "  UNIQUE(service_sid, identity));"
-    "CREATE INDEX users_by_service ON users(service_sid, id);"
-    "CREATE INDEX users_by_role ON users(role_sid);",
-    /* 2: webhook configuration, the outbox of post-event deliveries and the delivery log */
-    PG_WEBHOOKS_MIGRATION,
-    /* 3: API keys, service notifications, push credentials and bindings */
-    PG_ACCOUNT_MODEL_MIGRATION,
-    /* 4: webhook log counts, target backoff, fair-claim indexes */
-    PG_WEBHOOKS_FAIR_MIGRATION,
-    /* 5: the store's own facts: the check value of the secret key (store/secret.h) */
-    "CREATE TABLE store_meta(name text PRIMARY KEY, value text NOT NULL);",
-    /* 6: deleted services are reaped in bounded batches */
-    PG_SERVICE_REAP_MIGRATION,
-};
-
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt_id {
     Q_ACCOUNT_GET,
@@ -814,7 +749,7 @@ static int secrets_migrate(struct pg_conn *c)
     return 0;
 }
 
-/* Brings the schema to SCHEMA_VERSION, each version in its own transaction, under a session
+/* Brings the schema to the latest version of store/migrations.c, each version in its own transaction, under a session
  * advisory lock: a second server starting at the same time waits, then finds nothing to do. */
 static int pg_migrate(struct store_conn *sc)
 {
@@ -833,22 +768,28 @@ static int pg_migrate(struct store_conn *sc)
             "creating schema_version") != 0 ||
         schema_version(c, &version) != 0)
         goto out;
-    if (version > SCHEMA_VERSION) {
-        log_err("the database has schema version %d; this build knows up to %d", version, SCHEMA_VERSION);
+    int latest = migration_latest();
+    if (version > latest) {
+        log_err("the database has schema version %d; this build knows up to %d", version, latest);
         goto out;
     }
-    for (int v = version; v < SCHEMA_VERSION; v++) {
+    for (int v = version + 1; v <= latest; v++) {
         char bump[64];
-        snprintf(bump, sizeof(bump), "UPDATE schema_version SET version = %d", v + 1);
-        if (exec_simple_logged(c, "BEGIN", "BEGIN") != 0 ||
-            exec_simple_logged(c, migrations[v], "a migration") != 0 ||
-            exec_simple_logged(c, bump, "the version bump") != 0 ||
+        snprintf(bump, sizeof(bump), "UPDATE schema_version SET version = %d", v);
+        int ok = exec_simple_logged(c, "BEGIN", "BEGIN") == 0;
+        for (int i = 0; ok && i < store_migrations_n; i++) {
+            if (store_migrations[i].version != v) continue;
+            char *text = migration_text(&store_migrations[i], 1);
+            ok = text && (!text[0] || exec_simple_logged(c, text, "a migration") == 0);
+            free(text);
+        }
+        if (!ok || exec_simple_logged(c, bump, "the version bump") != 0 ||
             exec_simple_logged(c, "COMMIT", "COMMIT") != 0) {
-            log_err("migration to schema version %d failed", v + 1);
+            log_err("migration to schema version %d failed", v);
             exec_simple_logged(c, "ROLLBACK", "ROLLBACK");
             goto out;
         }
-        log_info("store: migrated to schema version %d", v + 1);
+        log_info("store: migrated to schema version %d", v);
     }
     if (secrets_migrate(c) != 0) goto out;
     rc = ST_OK;

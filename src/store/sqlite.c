@@ -12,6 +12,7 @@
 #include "store/account_store.h"
 #include "store/domain.h"
 #include "store/engine.h"
+#include "store/migrations.h"
 #include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
@@ -19,71 +20,6 @@
 #include "util/arena.h"
 #include "util/log.h"
 #include "util/ticker.h"
-
-/* Schema version N is migrations[0..N). Migrations append; they never edit a released version. */
-static const char *const migrations[] = {
-    /* 1 */
-    "CREATE TABLE accounts("
-    "  sid TEXT PRIMARY KEY,"
-    "  auth_token TEXT NOT NULL,"
-    "  friendly_name TEXT,"
-    "  default_service_sid TEXT NOT NULL,"
-    "  default_messaging_service_sid TEXT,"
-    "  default_inactive_timer TEXT,"
-    "  default_closed_timer TEXT,"
-    "  date_created INTEGER NOT NULL) STRICT;"
-    "CREATE TABLE services("
-    "  id INTEGER PRIMARY KEY,"
-    "  sid TEXT NOT NULL UNIQUE,"
-    "  account_sid TEXT NOT NULL REFERENCES accounts(sid) ON DELETE CASCADE,"
-    "  friendly_name TEXT NOT NULL,"
-    "  date_created INTEGER NOT NULL,"
-    "  date_updated INTEGER NOT NULL) STRICT;"
-    "CREATE INDEX services_by_account ON services(account_sid, id);"
-    "CREATE TABLE roles("
-    "  id INTEGER PRIMARY KEY,"
-    "  sid TEXT NOT NULL UNIQUE,"
-    "  account_sid TEXT NOT NULL,"
-    "  service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
-    "  friendly_name TEXT NOT NULL,"
-    "  type INTEGER NOT NULL,"
-    "  permissions TEXT NOT NULL,"
-    "  date_created INTEGER NOT NULL,"
-    "  date_updated INTEGER NOT NULL) STRICT;"
-    "CREATE INDEX roles_by_service ON roles(service_sid, id);"
-    "CREATE TABLE service_configs("
-    "  service_sid TEXT PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"
-    "  conversation_creator_role_sid TEXT NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  conversation_role_sid TEXT NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  chat_service_role_sid TEXT NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  reachability_enabled INTEGER NOT NULL DEFAULT 0) STRICT;"
-    "CREATE TABLE users("
-    "  id INTEGER PRIMARY KEY,"
-    "  sid TEXT NOT NULL UNIQUE,"
-    "  account_sid TEXT NOT NULL,"
-    "  service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
-    "  role_sid TEXT NOT NULL REFERENCES roles(sid),"
-    "  identity TEXT NOT NULL,"
-    "  friendly_name TEXT,"
-    "  attributes TEXT NOT NULL,"
-    "  date_created INTEGER NOT NULL,"
-    "  date_updated INTEGER NOT NULL,"
-    "  UNIQUE(service_sid, identity)) STRICT;"
-    "CREATE INDEX users_by_service ON users(service_sid, id);"
-    "CREATE INDEX users_by_role ON users(role_sid);",
-    /* webhook configuration, the outbox of post-event deliveries and the delivery log */
-    SQLITE_WEBHOOKS_MIGRATION,
-    /* API keys, service notifications, push credentials and bindings */
-    SQLITE_ACCOUNT_MODEL_MIGRATION,
-    /* webhook log counts, target backoff, fair-claim indexes */
-    SQLITE_WEBHOOKS_FAIR_MIGRATION,
-    /* the store's own facts: the check value of the secret key (store/secret.h) */
-    "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
-    /* deleted services are reaped in bounded batches */
-    SQLITE_SERVICE_REAP_MIGRATION,
-};
-
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 enum stmt_id {
     Q_BEGIN,
@@ -130,7 +66,7 @@ int sq_map_rc(sqlite3 *db, int rc)
         return ST_OK;
     case SQLITE_CONSTRAINT:
         if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return ST_CONFLICT;
-        /* a trigger refuses writes into a deleted service (SQLITE_SERVICE_REAP_MIGRATION) */
+        /* a trigger refuses writes into a deleted service (schema version 6, store/migrations.c) */
         if (rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER) return ST_IN_USE;
         return ST_ERROR;
     case SQLITE_BUSY:
@@ -468,24 +404,30 @@ static int sq_migrate(struct store_conn *sc)
     if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) return ST_ERROR;
     if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
-    if (version > SCHEMA_VERSION) {
-        log_err("the data file has schema version %d; this build knows up to %d", version, SCHEMA_VERSION);
+    int latest = migration_latest();
+    if (version > latest) {
+        log_err("the data file has schema version %d; this build knows up to %d", version, latest);
         return ST_ERROR;
     }
-    for (int v = version; v < SCHEMA_VERSION; v++) {
+    for (int v = version + 1; v <= latest; v++) {
         char *msg = NULL;
         char bump[64];
-        snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
-        if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(c->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(c->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+        snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v);
+        int ok = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK;
+        for (int i = 0; ok && i < store_migrations_n; i++) {
+            if (store_migrations[i].version != v) continue;
+            char *sql = migration_text(&store_migrations[i], 0);
+            ok = sql && sqlite3_exec(c->db, sql, NULL, NULL, &msg) == SQLITE_OK;
+            free(sql);
+        }
+        if (!ok || sqlite3_exec(c->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-            log_err("migration to schema version %d failed: %s", v + 1, msg ? msg : "?");
+            log_err("migration to schema version %d failed: %s", v, msg ? msg : "?");
             sqlite3_free(msg);
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
             return ST_ERROR;
         }
-        log_info("store: migrated to schema version %d", v + 1);
+        log_info("store: migrated to schema version %d", v);
     }
     return sq_secrets_migrate(c);
 }

@@ -1,0 +1,20 @@
+/* The schema: one list of migrations for both engines (store/migrations.c). */
+#ifndef PARLEY_STORE_MIGRATIONS_H
+#define PARLEY_STORE_MIGRATIONS_H
+
+/* One step of a schema version; a version is every step with its number, run in one transaction. */
+struct migration {
+    int version;
+    const char *sql; /* SQLite's text, and PostgreSQL's after migration_text's rewrite */
+    const char *pg;  /* NULL: the rewrite of sql; else PostgreSQL's own text ("" for nothing) */
+};
+
+extern const struct migration store_migrations[];
+extern const int store_migrations_n;
+
+/* The version a fully migrated schema has: the last step's. */
+int migration_latest(void);
+/* Step m's text for one engine, in a malloc'd string (free it); NULL when out of memory. */
+char *migration_text(const struct migration *m, int pg);
+
+#endif
