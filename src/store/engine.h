@@ -23,7 +23,9 @@ enum sql_lock {
 
 struct store_sql {
     const char *sql;    /* ?N placeholders */
-    const char *sql_pg; /* NULL: sql rewritten; else PostgreSQL's own text, where the meaning differs */
+    /* NULL: sql rewritten; else PostgreSQL's own text, where the meaning differs; "": nothing to run
+     * there (PostgreSQL did it in an earlier statement): its step answers "no rows" at no cost */
+    const char *sql_pg;
     enum sql_lock lock;
     /* set by store_sql_add */
     int id;
@@ -49,6 +51,10 @@ struct store_engine {
     long long (*changes)(struct store_stmt *s); /* rows the statement changed */
     long long (*last_id)(struct store_stmt *s); /* the id an insert gave its row */
     void (*reset)(struct store_stmt *s);        /* done with it: results and bindings go */
+    /* A key that marks this session's outbox claims, held while the session lives, so that claims of a
+     * server that died are free at once (PostgreSQL: a session advisory lock); 0 where one process owns
+     * the data (SQLite). ST_OK or a store_result. */
+    int (*session_key)(struct store_conn *c, long long *key);
 };
 
 /* Registers q (once, before any connection opens; store_sql_init calls this for every statement). */

@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/engine.h"
 #include "store/migrations.h"
+#include "store/secret.h"
+#include "util/arena.h"
+#include "util/log.h"
 
 /* 1: accounts, services, roles, service configuration, users */
 #define V1_ACCOUNT_MODEL                                                                                     \
@@ -246,4 +250,112 @@ char *migration_text(const struct migration *m, int pg)
     char *s = strdup(pg && m->pg ? m->pg : m->sql);
     if (!pg) return replace(s, "BIGINT", "INTEGER");
     return replace(replace(s, "INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"), ") STRICT;", ");");
+}
+
+/* ---- secrets at rest: the start-up migration of the data (store/secret.h) ---- */
+
+#define KEY_CHECK_NAME "secret_key_check"
+#define KEY_CHECK_PLAIN "parley secret key check"
+
+static struct store_sql key_check_get = {.sql = "SELECT value FROM store_meta WHERE name = '" KEY_CHECK_NAME "'"};
+static struct store_sql key_check_put = {
+    .sql = "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', ?1)",
+};
+/* every column sealed at rest: the rows still in clear text, and their update */
+#define PREFIX_LEN "5" /* strlen(SECRET_PREFIX) */
+#define SEALED(table, col)                                                                                   \
+    {.sql = "SELECT sid, " col " FROM " table " WHERE " col " IS NOT NULL AND substr(" col ", 1, " PREFIX_LEN  \
+            ") <> '" SECRET_PREFIX "'",                                                                      \
+     .lock = SQL_LOCK_DELETE},                                                                               \
+        {.sql = "UPDATE " table " SET " col " = ?2 WHERE sid = ?1"}
+static struct store_sql sealed_cols[][2] = {
+    {SEALED("accounts", "auth_token")}, {SEALED("credentials", "certificate")},
+    {SEALED("credentials", "private_key")}, {SEALED("credentials", "api_key")},
+    {SEALED("credentials", "secret")},
+};
+#define SEALED_N (sizeof(sealed_cols) / sizeof(sealed_cols[0]))
+
+int store_secrets_sql_add(void)
+{
+    _Static_assert(sizeof(SECRET_PREFIX) - 1 == 5, "PREFIX_LEN is strlen(SECRET_PREFIX)");
+    int rc = store_sql_add(&key_check_get);
+    if (rc == ST_OK) rc = store_sql_add(&key_check_put);
+    for (size_t i = 0; i < SEALED_N && rc == ST_OK; i++)
+        if ((rc = store_sql_add(&sealed_cols[i][0])) == ST_OK) rc = store_sql_add(&sealed_cols[i][1]);
+    return rc;
+}
+
+/* Seals the clear-text values of one column in place, each bound to its row's SID. Returns the number
+ * sealed, or a store_result. */
+static int seal_column(struct store_conn *c, struct store_sql *sel, struct store_sql *upd)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, sel), *u = e->stmt(c, upd);
+    if (!s || !u) return ST_ERROR;
+    int n = 0, rc;
+    while (n >= 0 && (rc = e->step(s)) == 1) {
+        struct arena a;
+        arena_init(&a);
+        const char *sid = e->col_text(s, 0);
+        char *sealed = secret_seal(&a, e->col_text(s, 1), sid);
+        if (sealed) {
+            e->bind_text(u, 1, sid);
+            e->bind_text(u, 2, sealed);
+        }
+        n = sealed && store_stmt_exec(e, u) == ST_OK ? n + 1 : ST_ERROR;
+        arena_free(&a);
+    }
+    e->reset(s);
+    return n >= 0 && rc < 0 ? rc : n;
+}
+
+/* The key must be the one the data was sealed with (a check value says so), and clear-text secrets
+ * left by older versions (or a PostgreSQL store run without a key) are sealed now. */
+int store_secrets_migrate(struct store_conn *c)
+{
+    const struct store_engine *e = c->ops->engine;
+    const char *what = strcmp(c->ops->name, "sqlite") == 0 ? "data file" : "database";
+    int rc = c->ops->tx_begin(c), sealed = 0;
+    if (rc != ST_OK) return rc;
+    struct store_stmt *s = e->stmt(c, &key_check_get);
+    struct arena a;
+    arena_init(&a);
+    int row = s ? e->step(s) : ST_ERROR;
+    if (row == 1) {
+        char *plain = NULL;
+        if (!secret_have_key()) {
+            log_err("this %s holds sealed secrets: start with the --secret-key-file they were sealed with", what);
+            rc = ST_ERROR;
+        } else if (secret_open(&a, e->col_text(s, 0), KEY_CHECK_NAME, &plain) != 0 ||
+                   strcmp(plain, KEY_CHECK_PLAIN) != 0) {
+            log_err("the secret key does not match this %s (its secrets were sealed with another key):"
+                    " give the right --secret-key-file",
+                    what);
+            rc = ST_ERROR;
+        }
+    } else if (row < 0) {
+        rc = row;
+    }
+    if (s) e->reset(s);
+    if (row == 0 && secret_have_key()) {
+        char *check = secret_seal(&a, KEY_CHECK_PLAIN, KEY_CHECK_NAME);
+        struct store_stmt *p = check ? e->stmt(c, &key_check_put) : NULL;
+        if (p) e->bind_text(p, 1, check);
+        rc = p ? store_stmt_exec(e, p) : ST_ERROR;
+    }
+    arena_free(&a);
+    for (size_t i = 0; i < SEALED_N && rc == ST_OK && secret_have_key(); i++) {
+        int n = seal_column(c, &sealed_cols[i][0], &sealed_cols[i][1]);
+        if (n < 0)
+            rc = n;
+        else
+            sealed += n;
+    }
+    if (rc == ST_OK) rc = c->ops->tx_commit(c);
+    if (rc != ST_OK) {
+        c->ops->tx_rollback(c);
+        return rc;
+    }
+    if (sealed) log_info("store: sealed %d clear-text secrets with the secret key", sealed);
+    return sealed;
 }

@@ -17,4 +17,11 @@ int migration_latest(void);
 /* Step m's text for one engine, in a malloc'd string (free it); NULL when out of memory. */
 char *migration_text(const struct migration *m, int pg);
 
+struct store_conn;
+/* After the schema: checks that the secret key is the one the data was sealed with, and seals the
+ * secrets still in clear text, in one transaction of c (a writer). Returns how many it sealed, or a
+ * negative store_result (logged). */
+int store_secrets_migrate(struct store_conn *c);
+int store_secrets_sql_add(void); /* its statements (store_sql_init) */
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/domain.h"
+#include "store/migrations.h"
 #include "store/rows.h"
 #include "store/secret.h"
 #include "util/arena.h"
@@ -54,7 +55,9 @@ const struct store_sql *store_sql_first(void)
 
 /* Every table and hand-written statement of the domain files. */
 static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add, store_credentials_sql_add,
-                                      store_bindings_sql_add, store_services_sql_add};
+                                      store_bindings_sql_add, store_services_sql_add, store_webhooks_sql_add,
+                                      store_accounts_sql_add, store_service_admin_sql_add,
+                                      store_secrets_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -301,10 +304,16 @@ static void copy_sid(char *out, const char *v)
 void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t,
                struct arena *a, void *out)
 {
+    rows_read_cols(e, s, t->cols, t->n, a, out);
+}
+
+void rows_read_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                    struct arena *a, void *out)
+{
     char *row = out;
     int k = 0;
-    for (int i = 0; i < t->n; i++) {
-        const struct column *c = &t->cols[i];
+    for (int i = 0; i < n; i++) {
+        const struct column *c = &cols[i];
         if (!readable(c)) continue;
         switch (c->kind) {
         case CK_ID:
@@ -345,10 +354,16 @@ static int bind_col(struct binder *b, int i, const struct column *c)
     switch (c->kind) {
     case CK_ID:
     case CK_I64:
-        e->bind_int(b->s, i, *(const long long *)at);
+        if ((c->flags & C_ZERO_NULL) && *(const long long *)at == 0)
+            e->bind_text(b->s, i, NULL);
+        else
+            e->bind_int(b->s, i, *(const long long *)at);
         break;
     case CK_INT:
-        e->bind_int(b->s, i, *(const int *)at);
+        if ((c->flags & C_ZERO_NULL) && *(const int *)at == 0)
+            e->bind_text(b->s, i, NULL);
+        else
+            e->bind_int(b->s, i, *(const int *)at);
         break;
     case CK_FLAG: {
         int v = *(const int *)at;
@@ -369,6 +384,23 @@ static int bind_col(struct binder *b, int i, const struct column *c)
     }
     }
     return ST_OK;
+}
+
+void rows_bind_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                    const void *row)
+{
+    struct binder b = {e, s, row, NULL, NULL, 0};
+    for (int i = 0; i < n; i++)
+        bind_col(&b, i + 1, &cols[i]);
+}
+
+int rows_one(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+             struct arena *a, void *out)
+{
+    int rc = e->step(s);
+    if (rc == 1) rows_read_cols(e, s, cols, n, a, out);
+    e->reset(s);
+    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
 }
 
 int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,

@@ -27,6 +27,7 @@ enum col_flag {
     C_IMMUTABLE = 1 << 4,  /* set by insert, never by update */
     C_SEALED = 1 << 5,     /* sealed at rest, bound to the row's key (store/secret.h) */
     C_KEEP_NULL = 1 << 6,  /* update: a NULL (or a not-given flag) keeps the stored value */
+    C_ZERO_NULL = 1 << 7,  /* CK_INT, CK_I64: 0 is written as NULL (no status yet, not revoked) */
 };
 
 struct column {
@@ -78,5 +79,14 @@ int rows_list_filtered(struct store_conn *c, const struct store_table *t, const 
 /* Reads the current row of s into out by t's columns (a NULL: strings point into the result). */
 void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t,
                struct arena *a, void *out);
+/* The same by a column list, for a hand-written statement whose result columns are cols, in order. */
+void rows_read_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                    struct arena *a, void *out);
+/* Binds row's cols as ?1 .. ?n of a hand-written statement (no sealed columns). */
+void rows_bind_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                    const void *row);
+/* Steps a single-row statement: its row into out by cols, ST_NOT_FOUND without one; s is reset. */
+int rows_one(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+             struct arena *a, void *out);
 
 #endif
