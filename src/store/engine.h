@@ -47,7 +47,6 @@ struct store_engine {
     int (*step)(struct store_stmt *s);
     const char *(*col_text)(struct store_stmt *s, int i); /* 0-based; NULL for NULL; valid until step/reset */
     long long (*col_int)(struct store_stmt *s, int i);    /* 0 for NULL */
-    int (*col_null)(struct store_stmt *s, int i);
     long long (*changes)(struct store_stmt *s); /* rows the statement changed */
     long long (*last_id)(struct store_stmt *s); /* the id an insert gave its row */
     void (*reset)(struct store_stmt *s);        /* done with it: results and bindings go */
@@ -57,13 +56,22 @@ struct store_engine {
     int (*session_key)(struct store_conn *c, long long *key);
 };
 
+/* An engine's two tables from its functions, named alike in both engines (eng_stmt, eng_open, ...). */
+#define STORE_ENGINE_FNS                                                                                     \
+    .stmt = eng_stmt, .bind_text = eng_bind_text, .bind_int = eng_bind_int, .step = eng_step,                \
+    .col_text = eng_col_text, .col_int = eng_col_int, .changes = eng_changes, .last_id = eng_last_id,        \
+    .reset = eng_reset, .session_key = eng_session_key
+#define STORE_ENGINE_OPS                                                                                     \
+    .open = eng_open, .close = eng_close, .migrate = eng_migrate, .tx_begin = eng_tx_begin,                  \
+    .tx_commit = eng_tx_commit, .tx_rollback = eng_tx_rollback, .savepoint = eng_savepoint,                  \
+    .savepoint_rollback = eng_savepoint_rollback, .savepoint_release = eng_savepoint_release
+
 /* Registers q (once, before any connection opens; store_sql_init calls this for every statement). */
 int store_sql_add(struct store_sql *q);
 /* Registers every statement of the store: the row codec's tables and the hand-written ones. Thread-safe,
  * idempotent; an engine calls it in open. Returns 0 or ST_ERROR. */
 int store_sql_init(void);
-/* The registered statements, in id order (0 .. store_sql_count() - 1). */
-int store_sql_count(void);
+/* The registered statements, in id order. */
 const struct store_sql *store_sql_first(void);
 /* For an engine's open: registers the statements (store_sql_init) and returns a zeroed array of one slot
  * of size bytes per statement (free it), their number in *n; NULL when either fails. */

@@ -477,10 +477,6 @@ static long long eng_col_int(struct store_stmt *s, int i)
 {
     return pg_col_i64(s->r, s->row, i);
 }
-static int eng_col_null(struct store_stmt *s, int i)
-{
-    return PQgetisnull(s->r, s->row, i);
-}
 static long long eng_changes(struct store_stmt *s)
 {
     return s->r ? strtoll(PQcmdTuples(s->r), NULL, 10) : 0;
@@ -524,62 +520,9 @@ static int eng_session_key(struct store_conn *sc, long long *key)
     return ST_OK;
 }
 
-static const struct store_engine pg_engine = {
-    .stmt = eng_stmt,
-    .bind_text = eng_bind_text,
-    .bind_int = eng_bind_int,
-    .step = eng_step,
-    .col_text = eng_col_text,
-    .col_int = eng_col_int,
-    .col_null = eng_col_null,
-    .changes = eng_changes,
-    .last_id = eng_last_id,
-    .reset = eng_reset,
-    .session_key = eng_session_key,
-};
+static const struct store_engine pg_engine = {STORE_ENGINE_FNS};
 
-static void quiet_notices(void *arg, const PGresult *r)
-{
-    (void)arg;
-    (void)r;
-}
-
-static int pg_open(const char *target, int writer, int sync_full, struct store_conn **out)
-{
-    struct pg_conn *c = calloc(1, sizeof(*c));
-    if (!c || !(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) {
-        free(c);
-        return ST_ERROR;
-    }
-    c->base.ops = &store_pg_ops;
-    c->writer = writer;
-    c->sync_full = sync_full;
-    /* our defaults first, the target last: what the URL or keyword string says wins */
-    const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
-    const char *const vals[] = {"parley", "10", target, NULL};
-    c->db = PQconnectdbParams(keys, vals, 1);
-    if (!c->db || PQstatus(c->db) != CONNECTION_OK) {
-        log_err("postgres: cannot connect: %s", c->db ? PQerrorMessage(c->db) : "out of memory");
-        PQfinish(c->db);
-        free(c->rows);
-        free(c);
-        return ST_ERROR;
-    }
-    PQsetNoticeReceiver(c->db, quiet_notices, NULL);
-    if (session_setup(c) != 0) {
-        PQfinish(c->db);
-        free(c->rows);
-        free(c);
-        return ST_ERROR;
-    }
-    /* the writer's statements are prepared by migrate (which runs first on a new database) or by
-     * its first statement; other sessions open on a migrated schema */
-    if (!writer) prepare_all(c);
-    *out = &c->base;
-    return ST_OK;
-}
-
-static void pg_close(struct store_conn *sc)
+static void eng_close(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (!c) return;
@@ -588,6 +531,41 @@ static void pg_close(struct store_conn *sc)
     PQfinish(c->db);
     free(c->rows);
     free(c);
+}
+
+static void quiet_notices(void *arg, const PGresult *r)
+{
+    (void)arg;
+    (void)r;
+}
+
+static int eng_open(const char *target, int writer, int sync_full, struct store_conn **out)
+{
+    struct pg_conn *c = calloc(1, sizeof(*c));
+    if (!c) return ST_ERROR;
+    /* our defaults first, the target last: what the URL or keyword string says wins */
+    const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
+    const char *const vals[] = {"parley", "10", target, NULL};
+    c->db = PQconnectdbParams(keys, vals, 1);
+    if (!c->db || PQstatus(c->db) != CONNECTION_OK) {
+        log_err("postgres: cannot connect: %s", c->db ? PQerrorMessage(c->db) : "out of memory");
+        goto fail;
+    }
+    PQsetNoticeReceiver(c->db, quiet_notices, NULL);
+    c->base.ops = &store_pg_ops;
+    c->writer = writer;
+    c->sync_full = sync_full;
+    if (!(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows)) || session_setup(c) != 0) goto fail;
+    /* the writer's statements are prepared by migrate (which runs first on a new database) or by
+     * its first statement; other sessions open on a migrated schema */
+    if (!writer) prepare_all(c);
+    *out = &c->base;
+    return ST_OK;
+fail:
+    PQfinish(c->db);
+    free(c->rows);
+    free(c);
+    return ST_ERROR;
 }
 
 /* ---- migrations ---- */
@@ -616,7 +594,7 @@ static int schema_version(struct pg_conn *c, int *version)
 
 /* Brings the schema to the latest version of store/migrations.c, each version in its own transaction, under a session
  * advisory lock: a second server starting at the same time waits, then finds nothing to do. */
-static int pg_migrate(struct store_conn *sc)
+static int eng_migrate(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     char sql[128];
@@ -679,7 +657,7 @@ static void tx_reset(struct pg_conn *c)
     c->queued = 0;
 }
 
-static int pg_tx_begin(struct store_conn *sc)
+static int eng_tx_begin(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     tx_reset(c);
@@ -693,7 +671,7 @@ static int pg_tx_begin(struct store_conn *sc)
     return ST_OK;
 }
 
-static int pg_savepoint(struct store_conn *sc)
+static int eng_savepoint(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (c->tx_doomed) return ST_BUSY;
@@ -701,7 +679,7 @@ static int pg_savepoint(struct store_conn *sc)
     return pipe_queue(c, "SAVEPOINT job");
 }
 
-static void pg_savepoint_rollback(struct store_conn *sc)
+static void eng_savepoint_rollback(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (c->tx_doomed) return; /* the whole transaction goes */
@@ -709,7 +687,7 @@ static void pg_savepoint_rollback(struct store_conn *sc)
     c->sp_failed = 0;
 }
 
-static int pg_savepoint_release(struct store_conn *sc)
+static int eng_savepoint_release(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (c->tx_doomed) return ST_BUSY;
@@ -733,7 +711,7 @@ static void tx_abort(struct pg_conn *c)
     tx_reset(c);
 }
 
-static int pg_tx_commit(struct store_conn *sc)
+static int eng_tx_commit(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (!c->in_tx) return ST_ERROR;
@@ -787,7 +765,7 @@ static int pg_tx_commit(struct store_conn *sc)
     return rc;
 }
 
-static void pg_tx_rollback(struct store_conn *sc)
+static void eng_tx_rollback(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (c->in_tx) tx_abort(c);
@@ -796,15 +774,7 @@ static void pg_tx_rollback(struct store_conn *sc)
 const struct store_ops store_pg_ops = {
     .name = "postgres",
     .engine = &pg_engine,
-    .open = pg_open,
-    .close = pg_close,
-    .migrate = pg_migrate,
-    .tx_begin = pg_tx_begin,
-    .tx_commit = pg_tx_commit,
-    .tx_rollback = pg_tx_rollback,
-    .savepoint = pg_savepoint,
-    .savepoint_rollback = pg_savepoint_rollback,
-    .savepoint_release = pg_savepoint_release,
+    STORE_ENGINE_OPS,
     STORE_DOMAIN_OPS,
 };
 

@@ -44,10 +44,6 @@ int store_sql_add(struct store_sql *q)
     return ST_OK;
 }
 
-int store_sql_count(void)
-{
-    return sql_n;
-}
 const struct store_sql *store_sql_first(void)
 {
     return sql_head;
@@ -301,12 +297,6 @@ static void copy_sid(char *out, const char *v)
     out[n] = '\0';
 }
 
-void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t,
-               struct arena *a, void *out)
-{
-    rows_read_cols(e, s, t->cols, t->n, a, out);
-}
-
 void rows_read_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
                     struct arena *a, void *out)
 {
@@ -412,7 +402,7 @@ int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, cons
     e->bind_text(s, 1, parent);
     e->bind_text(s, 2, key);
     int rc = e->step(s);
-    if (rc == 1) rows_read(e, s, t, a, out);
+    if (rc == 1) rows_read_cols(e, s, t->cols, t->n, a, out);
     e->reset(s);
     return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
 }
@@ -501,7 +491,7 @@ int rows_list_filtered(struct store_conn *c, const struct store_table *t, const 
         e->bind_text(s, 4 + i, extra[i]);
     int rc;
     while ((rc = e->step(s)) == 1) {
-        rows_read(e, s, t, NULL, scratch);
+        rows_read_cols(e, s, t->cols, t->n, NULL, scratch);
         if (fn(ctx, scratch)) break;
     }
     e->reset(s);

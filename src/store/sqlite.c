@@ -181,50 +181,45 @@ static int restrict_modes(const char *target)
     return 0;
 }
 
-static int sq_open(const char *target, int writer, int sync_full, struct store_conn **out)
+static int eng_open(const char *target, int writer, int sync_full, struct store_conn **out)
 {
     if (writer && restrict_modes(target) != 0) return ST_ERROR;
     struct sq_conn *c = calloc(1, sizeof(*c));
-    if (!c || !(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) {
-        free(c);
-        return ST_ERROR;
-    }
-    c->base.ops = &store_sqlite_ops;
-    c->writer = writer;
-    c->sync_full = sync_full;
+    if (!c) return ST_ERROR;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+    char pragmas[256], *msg = NULL;
     if (sqlite3_open_v2(target, &c->db, flags, NULL) != SQLITE_OK) {
         log_err("cannot open %s: %s", target, c->db ? sqlite3_errmsg(c->db) : "out of memory");
-        sqlite3_close(c->db);
-        free(c->rows);
-        free(c);
-        return ST_ERROR;
+        goto fail;
     }
     sqlite3_busy_timeout(c->db, 5000);
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-    char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
              " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;%s",
              sync_full ? "FULL" : "NORMAL",
              writer ? " PRAGMA wal_autocheckpoint=0;" : " PRAGMA query_only=ON;");
-    char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         log_err("cannot configure %s: %s", target, msg ? msg : "?");
         sqlite3_free(msg);
-        sqlite3_close(c->db);
-        free(c->rows);
-        free(c);
-        return ST_ERROR;
+        goto fail;
     }
+    if (!(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) goto fail;
+    c->base.ops = &store_sqlite_ops;
+    c->writer = writer;
+    c->sync_full = sync_full;
     if (writer && !(c->ckpt = checkpointer_start(target)))
         log_warn("sqlite: no background checkpoints; the writer checkpoints between its transactions");
     if (writer) sqlite3_wal_hook(c->db, writer_wal_hook, c); /* after the pragma, which resets the hook */
     *out = &c->base;
     return ST_OK;
+fail:
+    sqlite3_close(c->db);
+    free(c);
+    return ST_ERROR;
 }
 
-static void sq_close(struct store_conn *sc)
+static void eng_close(struct store_conn *sc)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     if (!c) return;
@@ -257,7 +252,7 @@ static int sq_secrets_migrate(struct sq_conn *c)
     return n < 0 ? n : ST_OK;
 }
 
-static int sq_migrate(struct store_conn *sc)
+static int eng_migrate(struct store_conn *sc)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s;
@@ -293,18 +288,18 @@ static int sq_migrate(struct store_conn *sc)
     return sq_secrets_migrate(c);
 }
 
-static int sq_tx_begin(struct store_conn *c)
+static int eng_tx_begin(struct store_conn *c)
 {
     return sq_exec_id(c, Q_BEGIN);
 }
-static int sq_tx_commit(struct store_conn *c)
+static int eng_tx_commit(struct store_conn *c)
 {
     return sq_exec_id(c, Q_COMMIT);
 }
 
 /* synchronous=OFF for this one COMMIT: the WAL frames are written but not fsynced; the next commit at
  * the configured level fsyncs the WAL, and them with it. */
-static int sq_tx_commit_lazy(struct store_conn *sc)
+static int eng_tx_commit_lazy(struct store_conn *sc)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_exec(c->db, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
@@ -313,19 +308,19 @@ static int sq_tx_commit_lazy(struct store_conn *sc)
                  NULL);
     return r;
 }
-static void sq_tx_rollback(struct store_conn *c)
+static void eng_tx_rollback(struct store_conn *c)
 {
     sq_exec_id(c, Q_ROLLBACK);
 }
-static int sq_savepoint(struct store_conn *c)
+static int eng_savepoint(struct store_conn *c)
 {
     return sq_exec_id(c, Q_SAVEPOINT);
 }
-static void sq_savepoint_rollback(struct store_conn *c)
+static void eng_savepoint_rollback(struct store_conn *c)
 {
     sq_exec_id(c, Q_SAVEPOINT_ROLLBACK);
 }
-static int sq_savepoint_release(struct store_conn *c)
+static int eng_savepoint_release(struct store_conn *c)
 {
     return sq_exec_id(c, Q_SAVEPOINT_RELEASE);
 }
@@ -375,10 +370,6 @@ static long long eng_col_int(struct store_stmt *s, int i)
 {
     return sqlite3_column_int64(st(s), i);
 }
-static int eng_col_null(struct store_stmt *s, int i)
-{
-    return sqlite3_column_type(st(s), i) == SQLITE_NULL;
-}
 static long long eng_changes(struct store_stmt *s)
 {
     return sqlite3_changes(sqlite3_db_handle(st(s)));
@@ -398,32 +389,12 @@ static int eng_session_key(struct store_conn *c, long long *key)
     return ST_OK;
 }
 
-static const struct store_engine sqlite_engine = {
-    .stmt = eng_stmt,
-    .bind_text = eng_bind_text,
-    .bind_int = eng_bind_int,
-    .step = eng_step,
-    .col_text = eng_col_text,
-    .col_int = eng_col_int,
-    .col_null = eng_col_null,
-    .changes = eng_changes,
-    .last_id = eng_last_id,
-    .reset = eng_reset,
-    .session_key = eng_session_key,
-};
+static const struct store_engine sqlite_engine = {STORE_ENGINE_FNS};
 
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .engine = &sqlite_engine,
-    .open = sq_open,
-    .close = sq_close,
-    .migrate = sq_migrate,
-    .tx_begin = sq_tx_begin,
-    .tx_commit = sq_tx_commit,
-    .tx_commit_lazy = sq_tx_commit_lazy,
-    .tx_rollback = sq_tx_rollback,
-    .savepoint = sq_savepoint,
-    .savepoint_rollback = sq_savepoint_rollback,
-    .savepoint_release = sq_savepoint_release,
+    STORE_ENGINE_OPS,
+    .tx_commit_lazy = eng_tx_commit_lazy,
     STORE_DOMAIN_OPS,
 };
