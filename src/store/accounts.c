@@ -54,9 +54,9 @@ static struct store_sql key_revoke_q = {
 int store_accounts_sql_add(void)
 {
     struct store_sql *const all[] = {
-        &account_get_q, &account_first_q, &account_list_q, &account_insert_q,   &account_count_q,
-        &account_set_token_q, &account_update_config_q, &key_insert_q, &key_get_q, &key_list_q,
-        &key_list_account_q, &key_revoke_q,
+        &account_get_q,   &account_first_q,     &account_list_q,          &account_insert_q,
+        &account_count_q, &account_set_token_q, &account_update_config_q, &key_insert_q,
+        &key_get_q,       &key_list_q,          &key_list_account_q,      &key_revoke_q,
     };
     int rc = ST_OK;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
@@ -64,7 +64,10 @@ int store_accounts_sql_add(void)
     return rc;
 }
 
-#define COL(type, field, kind, flags) {#field, kind, offsetof(type, field), flags}
+#define COL(type, field, kind, flags)                                                                        \
+    {                                                                                                        \
+#field, kind, offsetof(type, field), flags                                                           \
+    }
 
 /* ACCOUNT_COLS but the token */
 static const struct column account_cols[] = {

@@ -22,7 +22,7 @@ enum sql_lock {
 };
 
 struct store_sql {
-    const char *sql;    /* ?N placeholders */
+    const char *sql; /* ?N placeholders */
     /* NULL: sql rewritten; else PostgreSQL's own text, where the meaning differs; "": nothing to run
      * there (PostgreSQL did it in an earlier statement): its step answers "no rows" at no cost */
     const char *sql_pg;
@@ -47,9 +47,9 @@ struct store_engine {
     int (*step)(struct store_stmt *s);
     const char *(*col_text)(struct store_stmt *s, int i); /* 0-based; NULL for NULL; valid until step/reset */
     long long (*col_int)(struct store_stmt *s, int i);    /* 0 for NULL */
-    long long (*changes)(struct store_stmt *s); /* rows the statement changed */
-    long long (*last_id)(struct store_stmt *s); /* the id an insert gave its row */
-    void (*reset)(struct store_stmt *s);        /* done with it: results and bindings go */
+    long long (*changes)(struct store_stmt *s);           /* rows the statement changed */
+    long long (*last_id)(struct store_stmt *s);           /* the id an insert gave its row */
+    void (*reset)(struct store_stmt *s);                  /* done with it: results and bindings go */
     /* A key that marks this session's outbox claims, held while the session lives, so that claims of a
      * server that died are free at once (PostgreSQL: a session advisory lock); 0 where one process owns
      * the data (SQLite). ST_OK or a store_result. */

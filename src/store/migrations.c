@@ -93,8 +93,7 @@
     "  attempts INTEGER NOT NULL DEFAULT 0,"                                                                 \
     "  next_attempt_at BIGINT NOT NULL,"                                                                     \
     "  last_status INTEGER, last_error TEXT, last_latency_ms BIGINT,"                                        \
-    "  claimed_by TEXT, claimed_until BIGINT," claim_session                                                 \
-    "  created_at BIGINT NOT NULL) STRICT;"                                                                  \
+    "  claimed_by TEXT, claimed_until BIGINT," claim_session "  created_at BIGINT NOT NULL) STRICT;"         \
     "CREATE INDEX webhook_outbox_by_key ON webhook_outbox(order_key, id);"
 #define OUTBOX_BY_ACCOUNT "CREATE INDEX webhook_outbox_by_account ON webhook_outbox(account_sid, id);"
 #define V2_LOG                                                                                               \
@@ -257,19 +256,22 @@ char *migration_text(const struct migration *m, int pg)
 #define KEY_CHECK_NAME "secret_key_check"
 #define KEY_CHECK_PLAIN "parley secret key check"
 
-static struct store_sql key_check_get = {.sql = "SELECT value FROM store_meta WHERE name = '" KEY_CHECK_NAME "'"};
+static struct store_sql key_check_get = {.sql = "SELECT value FROM store_meta WHERE name = '" KEY_CHECK_NAME
+                                                "'"};
 static struct store_sql key_check_put = {
     .sql = "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', ?1)",
 };
 /* every column sealed at rest: the rows still in clear text, and their update */
 #define PREFIX_LEN "5" /* strlen(SECRET_PREFIX) */
 #define SEALED(table, col)                                                                                   \
-    {.sql = "SELECT sid, " col " FROM " table " WHERE " col " IS NOT NULL AND substr(" col ", 1, " PREFIX_LEN  \
-            ") <> '" SECRET_PREFIX "'",                                                                      \
+    {.sql = "SELECT sid, " col " FROM " table " WHERE " col " IS NOT NULL AND substr(" col                   \
+            ", 1, " PREFIX_LEN ") <> '" SECRET_PREFIX "'",                                                   \
      .lock = SQL_LOCK_DELETE},                                                                               \
-        {.sql = "UPDATE " table " SET " col " = ?2 WHERE sid = ?1"}
+    {                                                                                                        \
+        .sql = "UPDATE " table " SET " col " = ?2 WHERE sid = ?1"                                            \
+    }
 static struct store_sql sealed_cols[][2] = {
-    {SEALED("accounts", "auth_token")}, {SEALED("credentials", "certificate")},
+    {SEALED("accounts", "auth_token")},     {SEALED("credentials", "certificate")},
     {SEALED("credentials", "private_key")}, {SEALED("credentials", "api_key")},
     {SEALED("credentials", "secret")},
 };
@@ -324,7 +326,8 @@ int store_secrets_migrate(struct store_conn *c)
     if (row == 1) {
         char *plain = NULL;
         if (!secret_have_key()) {
-            log_err("this %s holds sealed secrets: start with the --secret-key-file they were sealed with", what);
+            log_err("this %s holds sealed secrets: start with the --secret-key-file they were sealed with",
+                    what);
             rc = ST_ERROR;
         } else if (secret_open(&a, e->col_text(s, 0), KEY_CHECK_NAME, &plain) != 0 ||
                    strcmp(plain, KEY_CHECK_PLAIN) != 0) {

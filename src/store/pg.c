@@ -592,8 +592,8 @@ static int schema_version(struct pg_conn *c, int *version)
     return ok ? 0 : -1;
 }
 
-/* Brings the schema to the latest version of store/migrations.c, each version in its own transaction, under a session
- * advisory lock: a second server starting at the same time waits, then finds nothing to do. */
+/* Brings the schema to the latest version of store/migrations.c, each version in its own transaction, under a
+ * session advisory lock: a second server starting at the same time waits, then finds nothing to do. */
 static int eng_migrate(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;

@@ -221,17 +221,28 @@ static struct store_sql notifications_get_q = {
     .lock = SQL_LOCK_UPDATE,
 };
 #define EX(col) col " = excluded." col
-static struct store_sql notifications_put_q = {
-    .sql = "INSERT INTO service_notifications(" NOTIFICATION_COLS ")"
-           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-           " ON CONFLICT (service_sid) DO UPDATE SET " EX("account_sid") ", " EX("log_enabled") ", "
-           EX("new_message_enabled") ", " EX("new_message_template") ", " EX("new_message_sound") ", "
-           EX("new_message_badge_count_enabled") ", " EX("new_message_with_media_enabled") ", "
-           EX("new_message_with_media_template") ", " EX("added_enabled") ", " EX("added_template") ", "
-           EX("added_sound") ", " EX("removed_enabled") ", " EX("removed_template") ", " EX("removed_sound"),
+static struct store_sql notifications_put_q =
+    {
+        .sql =
+            "INSERT INTO service_notifications(" NOTIFICATION_COLS ")"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            " ON CONFLICT (service_sid) DO UPDATE SET " EX("account_sid") ", " EX("log_enabled") ", " EX("new"
+                                                                                                         "_me"
+                                                                                                         "ssa"
+                                                                                                         "ge_"
+                                                                                                         "ena"
+                                                                                                         "ble"
+                                                                                                         "d") ", " EX("new_message_template") ", " EX("new_message_sound") ", " EX("new_message_badge_count_enabled") ", " EX(
+                "new_message_with_media_enabled") ", " EX("new_message_with_media_template") ", " EX("added_"
+                                                                                                     "enable"
+                                                                                                     "d") ","
+                                                                                                          " " EX("added_template") ", " EX("added_sound") ", " EX("removed_enabled") ", " EX("removed_template") ", " EX("removed_sound"),
 };
 
-#define NCOL(field, kind) {#field, kind, offsetof(struct notifications, field), 0}
+#define NCOL(field, kind)                                                                                    \
+    {                                                                                                        \
+#field, kind, offsetof(struct notifications, field), 0                                               \
+    }
 /* NOTIFICATION_COLS */
 static const struct column notification_cols[] = {
     NCOL(service_sid, CK_SID),
@@ -275,8 +286,8 @@ int store_notifications_put(struct store_conn *c, const struct notifications *n)
 
 int store_service_admin_sql_add(void)
 {
-    struct store_sql *const all[] = {&service_mark,         &reap_next,           &reap_steps[0],
-                                     &reap_steps[1],        &reap_steps[2],       &reap_service,
+    struct store_sql *const all[] = {&service_mark,        &reap_next,          &reap_steps[0],
+                                     &reap_steps[1],       &reap_steps[2],      &reap_service,
                                      &notifications_get_q, &notifications_put_q};
     int rc = ST_OK;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)

@@ -18,7 +18,15 @@
 
 struct sq_checkpointer;
 
-enum tx_id { Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_SAVEPOINT_ROLLBACK, Q_SAVEPOINT_RELEASE, Q__COUNT };
+enum tx_id {
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_SAVEPOINT,
+    Q_SAVEPOINT_ROLLBACK,
+    Q_SAVEPOINT_RELEASE,
+    Q__COUNT
+};
 
 struct sq_conn {
     struct store_conn base;
@@ -28,7 +36,7 @@ struct sq_conn {
     struct sq_checkpointer *ckpt; /* the writer's background checkpoints */
     sqlite3_stmt **rows;          /* the registered statements (store/engine.h), by id */
     int n_rows;
-    sqlite3_stmt *tx[Q__COUNT];   /* the transaction statements */
+    sqlite3_stmt *tx[Q__COUNT]; /* the transaction statements */
 };
 
 static const char *const tx_sql[Q__COUNT] = {

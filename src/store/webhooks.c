@@ -55,10 +55,11 @@ static struct store_sql account_get = {
     .lock = SQL_LOCK_SHARE,
 };
 static struct store_sql account_put = {
-    .sql = "INSERT INTO account_webhooks(account_sid, method, filters, pre_webhook_url, post_webhook_url,"
-           " target) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (account_sid) DO UPDATE SET"
-           " method = excluded.method, filters = excluded.filters, pre_webhook_url = excluded.pre_webhook_url,"
-           " post_webhook_url = excluded.post_webhook_url, target = excluded.target",
+    .sql =
+        "INSERT INTO account_webhooks(account_sid, method, filters, pre_webhook_url, post_webhook_url,"
+        " target) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (account_sid) DO UPDATE SET"
+        " method = excluded.method, filters = excluded.filters, pre_webhook_url = excluded.pre_webhook_url,"
+        " post_webhook_url = excluded.post_webhook_url, target = excluded.target",
 };
 static struct store_sql service_get = {
     .sql = "SELECT method, filters, pre_webhook_url, post_webhook_url FROM service_webhooks"
@@ -66,10 +67,11 @@ static struct store_sql service_get = {
     .lock = SQL_LOCK_SHARE,
 };
 static struct store_sql service_put = {
-    .sql = "INSERT INTO service_webhooks(service_sid, account_sid, method, filters, pre_webhook_url,"
-           " post_webhook_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (service_sid) DO UPDATE SET"
-           " method = excluded.method, filters = excluded.filters, pre_webhook_url = excluded.pre_webhook_url,"
-           " post_webhook_url = excluded.post_webhook_url",
+    .sql =
+        "INSERT INTO service_webhooks(service_sid, account_sid, method, filters, pre_webhook_url,"
+        " post_webhook_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (service_sid) DO UPDATE SET"
+        " method = excluded.method, filters = excluded.filters, pre_webhook_url = excluded.pre_webhook_url,"
+        " post_webhook_url = excluded.post_webhook_url",
 };
 static struct store_sql outbox_insert_q = {
     .sql = "INSERT INTO webhook_outbox(account_sid, event_type, url, method, params, order_key,"
@@ -84,46 +86,51 @@ static struct store_sql outbox_insert_q = {
  * LOCKED with the claimability checked again at that level, so a row another server claimed meanwhile
  * is re-read and left alone. */
 static struct store_sql outbox_claim_q = {
-    .sql = ACCOUNTS_CTE ","
-           " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2),"
-           " cand AS (SELECT x.id, x.account_sid, x.url FROM acc JOIN webhook_outbox x ON x.id IN ("
-           "  SELECT y.id FROM (SELECT * FROM webhook_outbox w WHERE w.account_sid = acc.a"
-           "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") y"
-           "  WHERE y.next_attempt_at <= ?2 AND (y.claimed_until IS NULL OR y.claimed_until < ?2)"
-           "  AND " IS_HEAD("y") " AND " NOT_BACKING_OFF("y") " ORDER BY y.id LIMIT ?5)),"
-           RANKED
-           " UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
-           "  SELECT id FROM ranked WHERE ra <= ?5 AND rt <= ?6 ORDER BY ra, id LIMIT ?4)" CLAIMED_COLS,
-    .sql_pg = ACCOUNTS_CTE ","
-              " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2::bigint"
-              "  AND claim_session IN (" LIVE_CLAIM_KEYS ")),"
-              " cand AS (SELECT y.id, y.account_sid, y.url FROM acc CROSS JOIN LATERAL ("
-              "  SELECT z.* FROM (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
-              "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") z"
-              "  WHERE z.next_attempt_at <= ?2::bigint AND " CLAIM_FREE("z") " AND " IS_HEAD("z")
-              "  AND " NOT_BACKING_OFF("z") " ORDER BY z.id LIMIT ?5::bigint) y WHERE acc.a IS NOT NULL),"
-              RANKED
-              " UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2::bigint + ?3::bigint,"
-              " claim_session = ?7::bigint WHERE id IN ("
-              "  SELECT l.id FROM webhook_outbox l WHERE l.id IN (SELECT id FROM ranked"
-              "   WHERE ra <= ?5::bigint AND rt <= ?6::bigint ORDER BY ra, id LIMIT ?4::bigint)"
-              "  AND l.next_attempt_at <= ?2::bigint AND " CLAIM_FREE("l") " AND " IS_HEAD("l")
-              "  FOR UPDATE SKIP LOCKED)" CLAIMED_COLS,
+    .sql = ACCOUNTS_CTE
+    ","
+    " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2),"
+    " cand AS (SELECT x.id, x.account_sid, x.url FROM acc JOIN webhook_outbox x ON x.id IN ("
+    "  SELECT y.id FROM (SELECT * FROM webhook_outbox w WHERE w.account_sid = acc.a"
+    "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") y"
+    "  WHERE y.next_attempt_at <= ?2 AND (y.claimed_until IS NULL OR y.claimed_until < ?2)"
+    "  AND " IS_HEAD("y") " AND " NOT_BACKING_OFF(
+        "y") " ORDER BY y.id LIMIT ?5))," RANKED
+             " UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
+             "  SELECT id FROM ranked WHERE ra <= ?5 AND rt <= ?6 ORDER BY ra, id LIMIT ?4)" CLAIMED_COLS,
+    .sql_pg = ACCOUNTS_CTE
+    ","
+    " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2::bigint"
+    "  AND claim_session IN (" LIVE_CLAIM_KEYS ")),"
+    " cand AS (SELECT y.id, y.account_sid, y.url FROM acc CROSS JOIN LATERAL ("
+    "  SELECT z.* FROM (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
+    "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") z"
+    "  WHERE z.next_attempt_at <= ?2::bigint AND " CLAIM_FREE("z") " AND " IS_HEAD(
+        "z") "  AND " NOT_BACKING_OFF("z") " ORDER BY z.id LIMIT ?5::bigint) y WHERE acc.a IS NOT "
+                                           "NULL)," RANKED " UPDATE webhook_outbox SET claimed_by = ?1, "
+                                                           "claimed_until = ?2::bigint + ?3::bigint,"
+                                           " claim_session = ?7::bigint WHERE id IN ("
+                                           "  SELECT l.id FROM webhook_outbox l WHERE l.id IN (SELECT id "
+                                           "FROM ranked"
+                                           "   WHERE ra <= ?5::bigint AND rt <= ?6::bigint ORDER BY ra, id "
+                                           "LIMIT ?4::bigint)"
+                                           "  AND l.next_attempt_at <= ?2::bigint AND " CLAIM_FREE(
+                                               "l") " AND " IS_HEAD("l") "  FOR UPDATE SKIP "
+                                                                         "LOCKED)" CLAIMED_COLS,
 };
 /* the earliest time a head row in an account's window may be claimed (a target's backoff included; on
  * PostgreSQL a claim of a dead session does not delay it) */
 static struct store_sql outbox_next_due = {
     .sql = ACCOUNTS_CTE
-           " SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0), coalesce(t.blocked_until, 0)))"
-           " FROM acc JOIN webhook_outbox o ON o.id IN (SELECT w.id FROM webhook_outbox w"
-           "  WHERE w.account_sid = acc.a ORDER BY w.id LIMIT " OUTBOX_WINDOW ")"
-           " LEFT JOIN webhook_targets t ON t.url = o.url WHERE " IS_HEAD("o"),
+    " SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0), coalesce(t.blocked_until, 0)))"
+    " FROM acc JOIN webhook_outbox o ON o.id IN (SELECT w.id FROM webhook_outbox w"
+    "  WHERE w.account_sid = acc.a ORDER BY w.id LIMIT " OUTBOX_WINDOW ")"
+    " LEFT JOIN webhook_targets t ON t.url = o.url WHERE " IS_HEAD("o"),
     .sql_pg = ACCOUNTS_CTE
-              " SELECT min(greatest(o.next_attempt_at, CASE WHEN o.claim_session IN (" LIVE_CLAIM_KEYS ")"
-              " THEN o.claimed_until ELSE 0 END, t.blocked_until))"
-              " FROM acc CROSS JOIN LATERAL (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
-              "  ORDER BY w.id LIMIT " OUTBOX_WINDOW ") o"
-              " LEFT JOIN webhook_targets t ON t.url = o.url WHERE acc.a IS NOT NULL AND " IS_HEAD("o"),
+    " SELECT min(greatest(o.next_attempt_at, CASE WHEN o.claim_session IN (" LIVE_CLAIM_KEYS ")"
+    " THEN o.claimed_until ELSE 0 END, t.blocked_until))"
+    " FROM acc CROSS JOIN LATERAL (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
+    "  ORDER BY w.id LIMIT " OUTBOX_WINDOW ") o"
+    " LEFT JOIN webhook_targets t ON t.url = o.url WHERE acc.a IS NOT NULL AND " IS_HEAD("o"),
 };
 /* PostgreSQL's claims also carry the session (its own column) */
 static struct store_sql outbox_release_all_q = {
@@ -187,10 +194,10 @@ static struct store_sql log_list_q = {
 int store_webhooks_sql_add(void)
 {
     struct store_sql *const all[] = {
-        &account_get,     &account_put,    &service_get,          &service_put,    &outbox_insert_q,
-        &outbox_claim_q,  &outbox_next_due, &outbox_release_all_q, &outbox_count_q, &outbox_delete,
-        &outbox_retry_q,  &target_failed_q, &target_ok_q,          &log_insert_q,   &log_count,
-        &log_trim,        &log_uncount,    &pending_list,         &log_list_q,
+        &account_get,    &account_put,     &service_get,          &service_put,    &outbox_insert_q,
+        &outbox_claim_q, &outbox_next_due, &outbox_release_all_q, &outbox_count_q, &outbox_delete,
+        &outbox_retry_q, &target_failed_q, &target_ok_q,          &log_insert_q,   &log_count,
+        &log_trim,       &log_uncount,     &pending_list,         &log_list_q,
     };
     int rc = ST_OK;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
@@ -200,27 +207,34 @@ int store_webhooks_sql_add(void)
 
 /* ---- rows by offset ---- */
 
-#define COL(type, field, kind, flags) {#field, kind, offsetof(type, field), flags}
+#define COL(type, field, kind, flags)                                                                        \
+    {                                                                                                        \
+#field, kind, offsetof(type, field), flags                                                           \
+    }
 
 static const struct column config_cols[] = {
-    COL(struct webhook_config, method, CK_TEXT, 0),   COL(struct webhook_config, filters, CK_TEXT, 0),
-    COL(struct webhook_config, pre_url, CK_TEXT, 0),  COL(struct webhook_config, post_url, CK_TEXT, 0),
+    COL(struct webhook_config, method, CK_TEXT, 0),  COL(struct webhook_config, filters, CK_TEXT, 0),
+    COL(struct webhook_config, pre_url, CK_TEXT, 0), COL(struct webhook_config, post_url, CK_TEXT, 0),
     COL(struct webhook_config, target, CK_TEXT, 0),
 };
 /* outbox_insert's ?1 .. ?8 */
 static const struct column outbox_new_cols[] = {
-    COL(struct outbox_row, account_sid, CK_SID, 0),       COL(struct outbox_row, event_type, CK_TEXT, 0),
-    COL(struct outbox_row, url, CK_TEXT, 0),              COL(struct outbox_row, method, CK_TEXT, 0),
-    COL(struct outbox_row, params, CK_TEXT, 0),           COL(struct outbox_row, order_key, CK_TEXT, 0),
-    COL(struct outbox_row, idempotency_token, CK_TEXT, 0), COL(struct outbox_row, created_at, CK_I64, 0),
+    COL(struct outbox_row, account_sid, CK_SID, 0),
+    COL(struct outbox_row, event_type, CK_TEXT, 0),
+    COL(struct outbox_row, url, CK_TEXT, 0),
+    COL(struct outbox_row, method, CK_TEXT, 0),
+    COL(struct outbox_row, params, CK_TEXT, 0),
+    COL(struct outbox_row, order_key, CK_TEXT, 0),
+    COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
+    COL(struct outbox_row, created_at, CK_I64, 0),
 };
 /* CLAIMED_COLS */
 static const struct column claimed_cols[] = {
-    COL(struct outbox_row, id, CK_I64, 0),                COL(struct outbox_row, account_sid, CK_SID, 0),
-    COL(struct outbox_row, event_type, CK_TEXT, 0),       COL(struct outbox_row, url, CK_TEXT, 0),
-    COL(struct outbox_row, method, CK_TEXT, 0),           COL(struct outbox_row, params, CK_TEXT, 0),
-    COL(struct outbox_row, order_key, CK_TEXT, 0),        COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
-    COL(struct outbox_row, attempts, CK_INT, 0),          COL(struct outbox_row, next_attempt_at, CK_I64, 0),
+    COL(struct outbox_row, id, CK_I64, 0),          COL(struct outbox_row, account_sid, CK_SID, 0),
+    COL(struct outbox_row, event_type, CK_TEXT, 0), COL(struct outbox_row, url, CK_TEXT, 0),
+    COL(struct outbox_row, method, CK_TEXT, 0),     COL(struct outbox_row, params, CK_TEXT, 0),
+    COL(struct outbox_row, order_key, CK_TEXT, 0),  COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
+    COL(struct outbox_row, attempts, CK_INT, 0),    COL(struct outbox_row, next_attempt_at, CK_I64, 0),
     COL(struct outbox_row, created_at, CK_I64, 0),
 };
 /* log_list's result (the first 13), and from kind on log_insert's ?1 .. ?13 */
@@ -243,10 +257,14 @@ static const struct column log_cols[] = {
 #define LOG_COLS_N ((int)(sizeof(log_cols) / sizeof(log_cols[0])))
 /* pending_list's result */
 static const struct column pending_cols[] = {
-    COL(struct webhook_log_entry, id, CK_I64, 0),          COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
-    COL(struct webhook_log_entry, url, CK_TEXT, 0),        COL(struct webhook_log_entry, method, CK_TEXT, 0),
-    COL(struct webhook_log_entry, status, CK_INT, 0),      COL(struct webhook_log_entry, attempts, CK_INT, 0),
-    COL(struct webhook_log_entry, latency_ms, CK_I64, 0),  COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
+    COL(struct webhook_log_entry, id, CK_I64, 0),
+    COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
+    COL(struct webhook_log_entry, url, CK_TEXT, 0),
+    COL(struct webhook_log_entry, method, CK_TEXT, 0),
+    COL(struct webhook_log_entry, status, CK_INT, 0),
+    COL(struct webhook_log_entry, attempts, CK_INT, 0),
+    COL(struct webhook_log_entry, latency_ms, CK_I64, 0),
+    COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
     COL(struct webhook_log_entry, idempotency_token, CK_TEXT, 0),
     COL(struct webhook_log_entry, created_at, CK_I64, 0),
 };
@@ -254,8 +272,8 @@ static const struct column pending_cols[] = {
 
 /* ---- configuration ---- */
 
-static int config_get(struct store_conn *c, const char *account_sid, const char *service_sid,
-                      struct arena *a, struct webhook_config *out)
+static int config_get(struct store_conn *c, const char *account_sid, const char *service_sid, struct arena *a,
+                      struct webhook_config *out)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, service_sid ? &service_get : &account_get);
@@ -304,7 +322,8 @@ static int outbox_insert(struct store_conn *c, const struct outbox_row *row)
 /* One statement in the caller's transaction (the writer's): on PostgreSQL the rows stay locked until it
  * commits, so other servers skip them meanwhile. */
 static int outbox_claim(struct store_conn *c, const char *owner, long long now, long long lease_ms, int limit,
-                        const struct outbox_claim_limits *lim, outbox_row_fn fn, void *ctx, long long *next_due)
+                        const struct outbox_claim_limits *lim, outbox_row_fn fn, void *ctx,
+                        long long *next_due)
 {
     const struct store_engine *e = c->ops->engine;
     *next_due = 0;
@@ -410,8 +429,8 @@ static int outbox_finish(struct store_conn *c, long long id, const struct webhoo
     return rc == ST_OK ? log_insert(c, le) : rc;
 }
 
-static int outbox_retry(struct store_conn *c, long long id, int attempts, long long next_attempt_at, int status,
-                        const char *error, long long latency_ms)
+static int outbox_retry(struct store_conn *c, long long id, int attempts, long long next_attempt_at,
+                        int status, const char *error, long long latency_ms)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &outbox_retry_q);
@@ -431,8 +450,8 @@ static int outbox_retry(struct store_conn *c, long long id, int attempts, long l
 /* Rows of q (?1 the account, ?2 at most this many) read by cols, handed to fn; *seen counts them and
  * *stop says that fn asked to stop. */
 static int log_rows(struct store_conn *c, struct store_sql *q, const char *account_sid, int limit,
-                    const struct column *cols, int n, const char *kind, webhook_log_fn fn, void *ctx, int *seen,
-                    int *stop)
+                    const struct column *cols, int n, const char *kind, webhook_log_fn fn, void *ctx,
+                    int *seen, int *stop)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, q);

@@ -18,7 +18,7 @@
 #include "store/migrations.h"
 #include "store/store.h"
 
-#define RELEASED 6          /* the last version whose schema is fixed in schema_v6.sqlite.txt */
+#define RELEASED 6           /* the last version whose schema is fixed in schema_v6.sqlite.txt */
 #define SCHEMA_MAX (1 << 16) /* the dump of one schema */
 #define PATH_MAX_ 512
 
@@ -100,8 +100,8 @@ static void test_released_schema_unchanged(void **state)
     sqlite3_close(db);
     /* the golden file sits beside this source */
     const char *slash = strrchr(__FILE__, '/');
-    snprintf(golden_path, sizeof(golden_path), "%.*s/schema_v6.sqlite.txt", slash ? (int)(slash - __FILE__) : 1,
-             slash ? __FILE__ : ".");
+    snprintf(golden_path, sizeof(golden_path), "%.*s/schema_v6.sqlite.txt",
+             slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
     FILE *f = fopen(golden_path, "r");
     assert_non_null(f);
     size_t n = fread(want, 1, sizeof(want) - 1, f);
