@@ -135,19 +135,26 @@ static void put_cols(struct sqlbuf *b, const struct store_table *t, int (*want)(
         }
 }
 
-static int build(struct store_table *t, int slot, struct store_sql *q, enum sql_lock lock,
-                 void (*write)(struct sqlbuf *, const struct store_table *, const void *), const void *arg)
+typedef void writer_fn(struct sqlbuf *, const struct store_table *, const void *);
+
+/* One text of t, written into its slot; NULL (logged) when it is longer than ROWS_SQL_MAX. */
+static const char *text_of(struct store_table *t, int slot, writer_fn *write, const void *arg)
 {
     struct sqlbuf b = {t->text[slot], 0, 0};
     write(&b, t, arg);
-    if (b.overflow) {
-        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-        return ST_ERROR;
-    }
-    q->sql = b.p;
-    q->sql_pg = NULL;
+    if (!b.overflow) return b.p;
+    log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+    return NULL;
+}
+
+/* q's text from write(arg) and, where PostgreSQL's differs (pg_arg), its own from write(pg_arg). */
+static int build(struct store_table *t, struct store_sql *q, enum sql_lock lock, writer_fn *write, int slot,
+                 const void *arg, int pg_slot, const void *pg_arg)
+{
+    q->sql = text_of(t, slot, write, arg);
+    q->sql_pg = pg_arg ? text_of(t, pg_slot, write, pg_arg) : NULL;
     q->lock = lock;
-    return store_sql_add(q);
+    return q->sql && (!pg_arg || q->sql_pg) ? store_sql_add(q) : ST_ERROR;
 }
 
 static void write_get(struct sqlbuf *b, const struct store_table *t, const void *arg)
@@ -219,58 +226,6 @@ static void write_list(struct sqlbuf *b, const struct store_table *t, const void
     if (l->before) put(b, ") page ORDER BY id");
 }
 
-/* A list statement, with PostgreSQL's own text when the filter has one. */
-static int build_list(struct store_table *t, int slot, int pg_slot, struct store_sql *q, int before)
-{
-    struct list_shape l = {before, t->list_filter};
-    if (t->list_filter_pg) {
-        struct list_shape lp = {before, t->list_filter_pg};
-        struct sqlbuf b = {t->text[pg_slot], 0, 0};
-        write_list(&b, t, &lp);
-        if (b.overflow) {
-            log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-            return ST_ERROR;
-        }
-    }
-    struct sqlbuf b = {t->text[slot], 0, 0};
-    write_list(&b, t, &l);
-    if (b.overflow) {
-        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-        return ST_ERROR;
-    }
-    q->sql = b.p;
-    q->sql_pg = t->list_filter_pg ? t->text[pg_slot] : NULL;
-    q->lock = SQL_LOCK_NONE;
-    return store_sql_add(q);
-}
-
-/* The engines learn a new id differently: SQLite from the connection (sqlite3_last_insert_rowid, which
- * costs nothing, where RETURNING costs a third of the insert), PostgreSQL from RETURNING. */
-static int build_insert(struct store_table *t)
-{
-    const struct column *id = NULL;
-    for (int i = 0; i < t->n; i++)
-        if (t->cols[i].kind == CK_ID) id = &t->cols[i];
-    if (id) {
-        struct sqlbuf b = {t->text[9], 0, 0};
-        write_insert(&b, t, id->name);
-        if (b.overflow) {
-            log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-            return ST_ERROR;
-        }
-    }
-    struct sqlbuf b = {t->text[2], 0, 0};
-    write_insert(&b, t, NULL);
-    if (b.overflow) {
-        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-        return ST_ERROR;
-    }
-    t->insert.sql = b.p;
-    t->insert.sql_pg = id ? t->text[9] : NULL;
-    t->insert.lock = SQL_LOCK_NONE;
-    return store_sql_add(&t->insert);
-}
-
 int rows_table_add(struct store_table *t)
 {
     const struct column *key = col_with(t, C_KEY), *alt = col_with(t, C_ALT_KEY);
@@ -278,13 +233,24 @@ int rows_table_add(struct store_table *t)
         log_err("store: table %s needs a parent and a key column", t->name);
         return ST_ERROR;
     }
-    int rc = build(t, 0, &t->get, t->lock, write_get, key);
-    if (rc == ST_OK && alt) rc = build(t, 1, &t->get_alt, t->lock, write_get, alt);
-    if (rc == ST_OK) rc = build_insert(t);
-    if (rc == ST_OK) rc = build(t, 3, &t->update, SQL_LOCK_NONE, write_update, NULL);
-    if (rc == ST_OK) rc = build(t, 4, &t->del, SQL_LOCK_NONE, write_delete, NULL);
-    if (rc == ST_OK) rc = build_list(t, 5, 7, &t->list_after, 0);
-    if (rc == ST_OK) rc = build_list(t, 6, 8, &t->list_before, 1);
+    /* the engines learn a new id differently: SQLite from the connection (sqlite3_last_insert_rowid, which
+     * costs nothing, where RETURNING costs a third of the insert), PostgreSQL from RETURNING */
+    const char *id = NULL;
+    for (int i = 0; i < t->n; i++)
+        if (t->cols[i].kind == CK_ID) id = t->cols[i].name;
+    /* a list with PostgreSQL's own text when its filter has one */
+    const struct list_shape after = {0, t->list_filter}, before = {1, t->list_filter};
+    const struct list_shape after_pg = {0, t->list_filter_pg}, before_pg = {1, t->list_filter_pg};
+    int pg_list = t->list_filter_pg != NULL;
+    int rc = build(t, &t->get, t->lock, write_get, 0, key, 0, NULL);
+    if (rc == ST_OK && alt) rc = build(t, &t->get_alt, t->lock, write_get, 1, alt, 0, NULL);
+    if (rc == ST_OK) rc = build(t, &t->insert, SQL_LOCK_NONE, write_insert, 2, NULL, 9, id);
+    if (rc == ST_OK) rc = build(t, &t->update, SQL_LOCK_NONE, write_update, 3, NULL, 0, NULL);
+    if (rc == ST_OK) rc = build(t, &t->del, SQL_LOCK_NONE, write_delete, 4, NULL, 0, NULL);
+    if (rc == ST_OK)
+        rc = build(t, &t->list_after, SQL_LOCK_NONE, write_list, 5, &after, 7, pg_list ? &after_pg : NULL);
+    if (rc == ST_OK)
+        rc = build(t, &t->list_before, SQL_LOCK_NONE, write_list, 6, &before, 8, pg_list ? &before_pg : NULL);
     return rc;
 }
 
