@@ -133,6 +133,7 @@ struct store_account_ops {
                         const struct page_req *p, binding_row_fn fn, void *ctx);
 };
 
-extern const struct store_account_ops sqlite_account_ops;
+/* both engines' (store/accounts.c) */
+extern const struct store_account_ops store_account_ops;
 
 #endif

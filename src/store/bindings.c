@@ -48,22 +48,13 @@ int store_binding_delete(struct store_conn *c, const char *service_sid, const ch
     return rows_delete(c, &store_bindings_table, service_sid, sid);
 }
 
-struct binding_list_ctx {
-    binding_row_fn fn;
-    void *ctx;
-};
-
-static int binding_row(void *ctx, const void *row)
-{
-    const struct binding_list_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(binding_row, binding_row_fn, struct binding)
 
 int store_binding_list(struct store_conn *c, const char *service_sid, const struct binding_filter *f,
                        const struct page_req *p, binding_row_fn fn, void *ctx)
 {
     const char *extra[2] = {f ? f->types : NULL, f ? f->identities : NULL};
     struct binding b;
-    struct binding_list_ctx l = {fn, ctx};
+    struct binding_row_ctx l = {fn, ctx};
     return rows_list_filtered(c, &store_bindings_table, service_sid, p, extra, 2, &b, binding_row, &l);
 }

@@ -59,22 +59,13 @@ int store_credential_delete(struct store_conn *c, const char *account_sid, const
     return rows_delete(c, &store_credentials_table, account_sid, sid);
 }
 
-struct credential_list_ctx {
-    credential_row_fn fn;
-    void *ctx;
-};
-
-static int credential_row(void *ctx, const void *row)
-{
-    const struct credential_list_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(credential_row, credential_row_fn, struct credential)
 
 int store_credential_list(struct store_conn *c, const char *account_sid, const struct page_req *p,
                           credential_row_fn fn, void *ctx)
 {
     struct credential cr;
     memset(&cr, 0, sizeof(cr));
-    struct credential_list_ctx l = {fn, ctx};
+    struct credential_row_ctx l = {fn, ctx};
     return rows_list(c, &store_credentials_table, account_sid, p, &cr, credential_row, &l);
 }

@@ -5,6 +5,7 @@
 
 #include "store/account_store.h"
 #include "store/store.h"
+#include "store/webhook_store.h"
 
 /* The tables of the row codec (store/rows.h). */
 extern struct store_table store_users_table;
@@ -19,6 +20,9 @@ int store_roles_sql_add(void);
 int store_credentials_sql_add(void);
 int store_bindings_sql_add(void);
 int store_services_sql_add(void);
+int store_webhooks_sql_add(void);
+int store_accounts_sql_add(void);
+int store_service_admin_sql_add(void);
 
 /* store/users.c */
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
@@ -54,6 +58,13 @@ int store_binding_delete(struct store_conn *c, const char *service_sid, const ch
 int store_binding_list(struct store_conn *c, const char *service_sid, const struct binding_filter *f,
                        const struct page_req *p, binding_row_fn fn, void *ctx);
 
+/* store/accounts.c */
+int store_account_get(struct store_conn *c, const char *sid, struct arena *a, struct account *out);
+int store_account_first(struct store_conn *c, struct arena *a, struct account *out);
+int store_account_count(struct store_conn *c, long long *n);
+int store_account_insert(struct store_conn *c, const struct account *acct);
+int store_account_set_token(struct store_conn *c, const char *sid, const char *token);
+
 /* store/services.c */
 int store_service_get(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
                       struct service *out);
@@ -62,9 +73,17 @@ int store_service_config_get(struct store_conn *c, const char *service_sid, stru
 int store_service_config_update(struct store_conn *c, const struct service_config *cfg);
 int store_service_list(struct store_conn *c, const char *account_sid, const struct page_req *p,
                        service_row_fn fn, void *ctx);
+int store_service_delete(struct store_conn *c, const char *account_sid, const char *sid);
+int store_service_reap(struct store_conn *c, int max_rows, int *more);
+int store_notifications_get(struct store_conn *c, const char *service_sid, struct arena *a,
+                            struct notifications *out);
+int store_notifications_put(struct store_conn *c, const struct notifications *n);
 
 /* The entries of both engines' store_ops and store_account_ops that are these functions. */
 #define STORE_DOMAIN_OPS                                                                                     \
+    .webhooks = &store_webhook_ops, .model = &store_account_ops, .account_get = store_account_get,           \
+    .account_insert = store_account_insert, .account_count = store_account_count,                            \
+    .account_set_token = store_account_set_token, .account_first = store_account_first,                      \
     .service_get = store_service_get, .service_insert = store_service_insert,                                \
     .service_config_get = store_service_config_get, .role_get = store_role_get,                              \
     .role_insert = store_role_insert, .role_list = store_role_list, .user_get = store_user_get,              \
@@ -76,6 +95,8 @@ int store_service_list(struct store_conn *c, const char *account_sid, const stru
     .credential_get = store_credential_get, .credential_insert = store_credential_insert,                    \
     .credential_update = store_credential_update, .credential_delete = store_credential_delete,              \
     .credential_list = store_credential_list, .binding_get = store_binding_get,                              \
-    .binding_delete = store_binding_delete, .binding_list = store_binding_list
+    .binding_delete = store_binding_delete, .binding_list = store_binding_list,                              \
+    .service_delete = store_service_delete, .service_reap = store_service_reap,                              \
+    .notifications_get = store_notifications_get, .notifications_put = store_notifications_put
 
 #endif

@@ -22,8 +22,10 @@ enum sql_lock {
 };
 
 struct store_sql {
-    const char *sql;    /* ?N placeholders */
-    const char *sql_pg; /* NULL: sql rewritten; else PostgreSQL's own text, where the meaning differs */
+    const char *sql; /* ?N placeholders */
+    /* NULL: sql rewritten; else PostgreSQL's own text, where the meaning differs; "": nothing to run
+     * there (PostgreSQL did it in an earlier statement): its step answers "no rows" at no cost */
+    const char *sql_pg;
     enum sql_lock lock;
     /* set by store_sql_add */
     int id;
@@ -45,19 +47,31 @@ struct store_engine {
     int (*step)(struct store_stmt *s);
     const char *(*col_text)(struct store_stmt *s, int i); /* 0-based; NULL for NULL; valid until step/reset */
     long long (*col_int)(struct store_stmt *s, int i);    /* 0 for NULL */
-    int (*col_null)(struct store_stmt *s, int i);
-    long long (*changes)(struct store_stmt *s); /* rows the statement changed */
-    long long (*last_id)(struct store_stmt *s); /* the id an insert gave its row */
-    void (*reset)(struct store_stmt *s);        /* done with it: results and bindings go */
+    long long (*changes)(struct store_stmt *s);           /* rows the statement changed */
+    long long (*last_id)(struct store_stmt *s);           /* the id an insert gave its row */
+    void (*reset)(struct store_stmt *s);                  /* done with it: results and bindings go */
+    /* A key that marks this session's outbox claims, held while the session lives, so that claims of a
+     * server that died are free at once (PostgreSQL: a session advisory lock); 0 where one process owns
+     * the data (SQLite). ST_OK or a store_result. */
+    int (*session_key)(struct store_conn *c, long long *key);
 };
+
+/* An engine's two tables from its functions, named alike in both engines (eng_stmt, eng_open, ...). */
+#define STORE_ENGINE_FNS                                                                                     \
+    .stmt = eng_stmt, .bind_text = eng_bind_text, .bind_int = eng_bind_int, .step = eng_step,                \
+    .col_text = eng_col_text, .col_int = eng_col_int, .changes = eng_changes, .last_id = eng_last_id,        \
+    .reset = eng_reset, .session_key = eng_session_key
+#define STORE_ENGINE_OPS                                                                                     \
+    .open = eng_open, .close = eng_close, .migrate = eng_migrate, .tx_begin = eng_tx_begin,                  \
+    .tx_commit = eng_tx_commit, .tx_rollback = eng_tx_rollback, .savepoint = eng_savepoint,                  \
+    .savepoint_rollback = eng_savepoint_rollback, .savepoint_release = eng_savepoint_release
 
 /* Registers q (once, before any connection opens; store_sql_init calls this for every statement). */
 int store_sql_add(struct store_sql *q);
 /* Registers every statement of the store: the row codec's tables and the hand-written ones. Thread-safe,
  * idempotent; an engine calls it in open. Returns 0 or ST_ERROR. */
 int store_sql_init(void);
-/* The registered statements, in id order (0 .. store_sql_count() - 1). */
-int store_sql_count(void);
+/* The registered statements, in id order. */
 const struct store_sql *store_sql_first(void);
 /* For an engine's open: registers the statements (store_sql_init) and returns a zeroed array of one slot
  * of size bytes per statement (free it), their number in *n; NULL when either fails. */

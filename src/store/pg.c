@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-#include "store/account_store.h"
 #include "store/domain.h"
 #include "store/engine.h"
-#include "store/pg_internal.h"
+#include "store/migrations.h"
 #include "store/secret.h"
 #include "store/store.h"
 #include "store/webhook_store.h"
@@ -42,150 +42,52 @@
 /* pg_advisory_lock key of migrations: "parley" in ASCII */
 #define MIGRATE_LOCK_KEY 0x7061726c6579LL
 
-/* Schema version N is migrations[0..N). Versions match the SQLite backend's (store/sqlite.c):
- * append only, never edit a released version. */
-static const char *const migrations[] = {
-    /* 1: accounts, services, roles, service configuration, users */
-    "CREATE TABLE accounts("
-    "  sid text PRIMARY KEY,"
-    "  auth_token text NOT NULL,"
-    "  friendly_name text,"
-    "  default_service_sid text NOT NULL,"
-    "  default_messaging_service_sid text,"
-    "  default_inactive_timer text,"
-    "  default_closed_timer text,"
-    "  date_created bigint NOT NULL);"
-    "CREATE TABLE services("
-    "  id bigserial PRIMARY KEY,"
-    "  sid text NOT NULL UNIQUE,"
-    "  account_sid text NOT NULL REFERENCES accounts(sid) ON DELETE CASCADE,"
-    "  friendly_name text NOT NULL,"
-    "  date_created bigint NOT NULL,"
-    "  date_updated bigint NOT NULL);"
-    "CREATE INDEX services_by_account ON services(account_sid, id);"
-    "CREATE TABLE roles("
-    "  id bigserial PRIMARY KEY,"
-    "  sid text NOT NULL UNIQUE,"
-    "  account_sid text NOT NULL,"
-    "  service_sid text NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
-    "  friendly_name text NOT NULL,"
-    "  type integer NOT NULL,"
-    "  permissions text NOT NULL,"
-    "  date_created bigint NOT NULL,"
-    "  date_updated bigint NOT NULL);"
-    "CREATE INDEX roles_by_service ON roles(service_sid, id);"
-    "CREATE TABLE service_configs("
-    "  service_sid text PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"
-    "  conversation_creator_role_sid text NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  conversation_role_sid text NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  chat_service_role_sid text NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  reachability_enabled integer NOT NULL DEFAULT 0);"
-    "CREATE TABLE users("
-    "  id bigserial PRIMARY KEY,"
-    "  sid text NOT NULL UNIQUE,"
-    "  account_sid text NOT NULL,"
-    "  service_sid text NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
-    "  role_sid text NOT NULL REFERENCES roles(sid),"
-    "  identity text NOT NULL,"
-    "  friendly_name text,"
-    "  attributes text NOT NULL,"
-    "  date_created bigint NOT NULL,"
-    "  date_updated bigint NOT NULL,"
-    "  UNIQUE(service_sid, identity));"
-    "CREATE INDEX users_by_service ON users(service_sid, id);"
-    "CREATE INDEX users_by_role ON users(role_sid);",
-    /* 2: webhook configuration, the outbox of post-event deliveries and the delivery log */
-    PG_WEBHOOKS_MIGRATION,
-    /* 3: API keys, service notifications, push credentials and bindings */
-    PG_ACCOUNT_MODEL_MIGRATION,
-    /* 4: webhook log counts, target backoff, fair-claim indexes */
-    PG_WEBHOOKS_FAIR_MIGRATION,
-    /* 5: the store's own facts: the check value of the secret key (store/secret.h) */
-    "CREATE TABLE store_meta(name text PRIMARY KEY, value text NOT NULL);",
-    /* 6: deleted services are reaped in bounded batches */
-    PG_SERVICE_REAP_MIGRATION,
+struct store_stmt;
+
+struct pg_conn {
+    struct store_conn base;
+    PGconn *db;
+    int writer;
+    int sync_full;
+    int prepared;        /* every statement is prepared on this session */
+    int in_tx;           /* between tx_begin and tx_commit / tx_rollback: the session is in pipeline mode */
+    int queued;          /* utility commands sent in the pipeline whose results are not read yet */
+    int tx_answered;     /* some statement of the transaction has been answered */
+    int tx_doomed;       /* a transient failure (busy, lost connection) ended the transaction's hopes */
+    int sp_failed;       /* a statement failed since the last savepoint: the job cannot be kept */
+    long long claim_key; /* session advisory lock held while this session has outbox claims */
+    int claim_locked;    /* claim_key is locked on the current session */
+    struct store_stmt *rows; /* the registered statements (store/engine.h), by id */
+    int n_rows;
 };
 
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-enum stmt_id {
-    Q_ACCOUNT_GET,
-    Q_ACCOUNT_GET_LOCK,
-    Q_ACCOUNT_INSERT,
-    Q_ACCOUNT_COUNT,
-    Q_ACCOUNT_SET_TOKEN,
-    Q_ACCOUNT_FIRST,
-    Q__COUNT
+/* Text parameters of one statement; integers are formatted into the struct. */
+#define PG_MAX_PARAMS 20
+struct pg_params {
+    int n;
+    const char *v[PG_MAX_PARAMS];
+    char num[PG_MAX_PARAMS][24];
 };
 
-#define ACCOUNT_COLS                                                                                         \
-    "sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"                    \
-    " default_inactive_timer, default_closed_timer, date_created"
-
-static const char *const stmt_sql[Q__COUNT] = {
-    [Q_ACCOUNT_GET] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE sid = $1",
-    [Q_ACCOUNT_GET_LOCK] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE sid = $1 FOR NO KEY UPDATE",
-    [Q_ACCOUNT_INSERT] =
-        "INSERT INTO accounts(sid, auth_token, friendly_name, default_service_sid, date_created)"
-        " VALUES ($1, $2, $3, $4, $5::bigint)",
-    [Q_ACCOUNT_COUNT] = "SELECT count(*) FROM accounts",
-    [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = $2 WHERE sid = $1",
-    [Q_ACCOUNT_FIRST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY date_created, sid LIMIT 1",
-};
-
-static const struct pg_sql_table pg_main_sql = {'m', Q__COUNT, stmt_sql};
-
-static const struct pg_sql_table *table_of(enum pg_table t)
+/* Locking rule of the writer: inside its transaction a single-row read takes a row lock, because
+ * writes read a row and write it back. Rows read-modify-written by their own operations take FOR NO
+ * KEY UPDATE; rows other writes only read as references (roles, service configuration, services,
+ * webhook configuration) take FOR SHARE, so that concurrent user writes of several servers do not queue
+ * on them (store_sql's lock). Readers never lock. */
+static int pg_locking(const struct pg_conn *c)
 {
-    switch (t) {
-    case PGT_WEBHOOKS:
-        return &pg_webhook_sql;
-    case PGT_ACCOUNT:
-        return &pg_account_sql;
-    default:
-        return &pg_main_sql;
-    }
+    return c->writer && c->in_tx;
 }
 
-/* ---- parameters and columns ---- */
-
-void pp_int(struct pg_params *p, long long x)
-{
-    snprintf(p->num[p->n], sizeof(p->num[p->n]), "%lld", x);
-    p->v[p->n] = p->num[p->n];
-    p->n++;
-}
-
-void pp_bool(struct pg_params *p, int b)
-{
-    p->v[p->n++] = b ? "1" : "0";
-}
-
-char *pg_col(PGresult *r, int row, int col)
+/* NULL for SQL NULL */
+static const char *pg_col(PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
-char *pg_col_dup(PGresult *r, int row, int col, struct arena *a)
-{
-    if (PQgetisnull(r, row, col)) return NULL;
-    return arena_strndup(a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
-}
-
-char *pg_col_text(PGresult *r, int row, int col, struct arena *a)
-{
-    return a ? pg_col_dup(r, row, col, a) : pg_col(r, row, col);
-}
-
-long long pg_col_i64(PGresult *r, int row, int col)
+static long long pg_col_i64(PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-void pg_col_sid(PGresult *r, int row, int col, char out[SID_LEN + 1])
-{
-    const char *v = pg_col(r, row, col);
-    snprintf(out, SID_LEN + 1, "%s", v ? v : "");
 }
 
 /* ---- errors ---- */
@@ -237,18 +139,8 @@ static int prepare_all(struct pg_conn *c)
     if (!PQenterPipelineMode(c->db)) return -1;
     int sent = 0, failed = 0;
     char name[16];
-    for (int t = 0; t < PGT__COUNT; t++) {
-        const struct pg_sql_table *tab = table_of((enum pg_table)t);
-        for (int i = 0; i < tab->n; i++) {
-            snprintf(name, sizeof(name), "%c%d", tab->letter, i);
-            if (!PQsendPrepare(c->db, name, tab->sql[i], 0, NULL)) {
-                failed = 1;
-                break;
-            }
-            sent++;
-        }
-    }
     for (const struct store_sql *q = store_sql_first(); q && !failed; q = q->next) {
+        if (!q->pg_text[0]) continue; /* nothing to run here */
         snprintf(name, sizeof(name), "r%d", q->id);
         if (!PQsendPrepare(c->db, name, q->pg_text, 0, NULL)) {
             failed = 1;
@@ -264,6 +156,11 @@ static int prepare_all(struct pg_conn *c)
             sent++;
         }
     }
+    /* the engine's own: session_key's lock */
+    if (!failed && PQsendPrepare(c->db, "claim_lock", "SELECT pg_advisory_lock($1::bigint)", 0, NULL))
+        sent++;
+    else
+        failed = 1;
     PQpipelineSync(c->db);
     const char *first_error = NULL;
     char errbuf[256] = "";
@@ -519,14 +416,6 @@ static int exec_named(struct pg_conn *c, const char *name, const struct pg_param
     }
 }
 
-int pg_exec(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, PGresult **res)
-{
-    const struct pg_sql_table *tab = table_of(t);
-    char name[16];
-    snprintf(name, sizeof(name), "%c%d", tab->letter, id);
-    return exec_named(c, name, p, res);
-}
-
 /* ---- the statement seam (store/engine.h) ---- */
 
 /* One per registered statement and connection, allocated at open: a request allocates nothing. The
@@ -566,6 +455,7 @@ static void eng_bind_int(struct store_stmt *s, int i, long long v)
 
 static int eng_step(struct store_stmt *s)
 {
+    if (!s->q->pg_text[0]) return 0;
     if (!s->ran) {
         char name[16];
         /* the writer's reads lock what they return (pg_internal.h) */
@@ -587,10 +477,6 @@ static long long eng_col_int(struct store_stmt *s, int i)
 {
     return pg_col_i64(s->r, s->row, i);
 }
-static int eng_col_null(struct store_stmt *s, int i)
-{
-    return PQgetisnull(s->r, s->row, i);
-}
 static long long eng_changes(struct store_stmt *s)
 {
     return s->r ? strtoll(PQcmdTuples(s->r), NULL, 10) : 0;
@@ -610,89 +496,33 @@ static void eng_reset(struct store_stmt *s)
     memset(s->p.v, 0, sizeof(s->p.v));
 }
 
-static const struct store_engine pg_engine = {
-    .stmt = eng_stmt,
-    .bind_text = eng_bind_text,
-    .bind_int = eng_bind_int,
-    .step = eng_step,
-    .col_text = eng_col_text,
-    .col_int = eng_col_int,
-    .col_null = eng_col_null,
-    .changes = eng_changes,
-    .last_id = eng_last_id,
-    .reset = eng_reset,
-};
-
-int pg_cmd(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, long long *changed)
+/* Takes this session's claim lock (once per session): claims stamped with its key stay claimed only
+ * while the session lives. */
+static int eng_session_key(struct store_conn *sc, long long *key)
 {
-    PGresult *r;
-    int rc = pg_exec(c, t, id, p, &r);
-    if (rc != ST_OK) return rc;
-    if (changed) *changed = strtoll(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
+    struct pg_conn *c = (struct pg_conn *)sc;
+    if (!c->claim_locked) {
+        if (!c->claim_key) {
+            unsigned long long k = 0;
+            if (getrandom(&k, sizeof(k), 0) != (ssize_t)sizeof(k)) return ST_ERROR;
+            c->claim_key = (long long)(k & 0x3fffffffffffffffULL) | 1;
+        }
+        char num[24];
+        snprintf(num, sizeof(num), "%lld", c->claim_key);
+        const char *v[1] = {num};
+        PGresult *r;
+        int rc = exec_named(c, "claim_lock", &(struct pg_params){.n = 1, .v = {v[0]}}, &r);
+        if (rc != ST_OK) return rc;
+        PQclear(r);
+        c->claim_locked = 1;
+    }
+    *key = c->claim_key;
     return ST_OK;
 }
 
-int pg_cmd_one(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p)
-{
-    long long n = 0;
-    int rc = pg_cmd(c, t, id, p, &n);
-    return rc == ST_OK && n == 0 ? ST_NOT_FOUND : rc;
-}
+static const struct store_engine pg_engine = {STORE_ENGINE_FNS};
 
-int pg_row(struct pg_conn *c, enum pg_table t, int id, const struct pg_params *p, PGresult **res)
-{
-    int rc = pg_exec(c, t, id, p, res);
-    if (rc == ST_OK && PQntuples(*res) == 0) {
-        PQclear(*res);
-        *res = NULL;
-        return ST_NOT_FOUND;
-    }
-    return rc;
-}
-
-static void quiet_notices(void *arg, const PGresult *r)
-{
-    (void)arg;
-    (void)r;
-}
-
-static int pg_open(const char *target, int writer, int sync_full, struct store_conn **out)
-{
-    struct pg_conn *c = calloc(1, sizeof(*c));
-    if (!c || !(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) {
-        free(c);
-        return ST_ERROR;
-    }
-    c->base.ops = &store_pg_ops;
-    c->writer = writer;
-    c->sync_full = sync_full;
-    /* our defaults first, the target last: what the URL or keyword string says wins */
-    const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
-    const char *const vals[] = {"parley", "10", target, NULL};
-    c->db = PQconnectdbParams(keys, vals, 1);
-    if (!c->db || PQstatus(c->db) != CONNECTION_OK) {
-        log_err("postgres: cannot connect: %s", c->db ? PQerrorMessage(c->db) : "out of memory");
-        PQfinish(c->db);
-        free(c->rows);
-        free(c);
-        return ST_ERROR;
-    }
-    PQsetNoticeReceiver(c->db, quiet_notices, NULL);
-    if (session_setup(c) != 0) {
-        PQfinish(c->db);
-        free(c->rows);
-        free(c);
-        return ST_ERROR;
-    }
-    /* the writer's statements are prepared by migrate (which runs first on a new database) or by
-     * its first statement; other sessions open on a migrated schema */
-    if (!writer) prepare_all(c);
-    *out = &c->base;
-    return ST_OK;
-}
-
-static void pg_close(struct store_conn *sc)
+static void eng_close(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (!c) return;
@@ -701,6 +531,41 @@ static void pg_close(struct store_conn *sc)
     PQfinish(c->db);
     free(c->rows);
     free(c);
+}
+
+static void quiet_notices(void *arg, const PGresult *r)
+{
+    (void)arg;
+    (void)r;
+}
+
+static int eng_open(const char *target, int writer, int sync_full, struct store_conn **out)
+{
+    struct pg_conn *c = calloc(1, sizeof(*c));
+    if (!c) return ST_ERROR;
+    /* our defaults first, the target last: what the URL or keyword string says wins */
+    const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
+    const char *const vals[] = {"parley", "10", target, NULL};
+    c->db = PQconnectdbParams(keys, vals, 1);
+    if (!c->db || PQstatus(c->db) != CONNECTION_OK) {
+        log_err("postgres: cannot connect: %s", c->db ? PQerrorMessage(c->db) : "out of memory");
+        goto fail;
+    }
+    PQsetNoticeReceiver(c->db, quiet_notices, NULL);
+    c->base.ops = &store_pg_ops;
+    c->writer = writer;
+    c->sync_full = sync_full;
+    if (!(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows)) || session_setup(c) != 0) goto fail;
+    /* the writer's statements are prepared by migrate (which runs first on a new database) or by
+     * its first statement; other sessions open on a migrated schema */
+    if (!writer) prepare_all(c);
+    *out = &c->base;
+    return ST_OK;
+fail:
+    PQfinish(c->db);
+    free(c->rows);
+    free(c);
+    return ST_ERROR;
 }
 
 /* ---- migrations ---- */
@@ -727,96 +592,9 @@ static int schema_version(struct pg_conn *c, int *version)
     return ok ? 0 : -1;
 }
 
-/* ---- secrets at rest (the twin of store/sqlite.c's) ---- */
-
-#define KEY_CHECK_NAME "secret_key_check"
-#define KEY_CHECK_PLAIN "parley secret key check"
-
-/* Seals the clear-text values of table.col in place. Returns the number sealed, or -1. */
-static int seal_column(struct pg_conn *c, const char *table, const char *col)
-{
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND left(%s, %d) <> '%s'"
-             " FOR UPDATE",
-             col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
-    PGresult *r = PQexec(c->db, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        log_err("postgres: reading clear-text secrets failed: %s", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    snprintf(sql, sizeof(sql), "UPDATE %s SET %s = $2 WHERE sid = $1", table, col);
-    int n = 0;
-    for (int i = 0; i < PQntuples(r) && n >= 0; i++) {
-        struct arena a;
-        arena_init(&a);
-        const char *sid = PQgetvalue(r, i, 0);
-        const char *v[2] = {sid, secret_seal(&a, PQgetvalue(r, i, 1), sid)};
-        PGresult *u = v[1] ? PQexecParams(c->db, sql, 2, NULL, v, NULL, NULL, 0) : NULL;
-        n = u && PQresultStatus(u) == PGRES_COMMAND_OK ? n + 1 : -1;
-        if (n < 0) log_err("postgres: sealing a secret failed: %s", u ? PQresultErrorMessage(u) : "no key");
-        PQclear(u);
-        arena_free(&a);
-    }
-    PQclear(r);
-    return n;
-}
-
-/* The key must be the one the data was sealed with; clear-text secrets are sealed. Runs under the
- * migration lock, so servers starting at once agree on one check value. */
-static int secrets_migrate(struct pg_conn *c)
-{
-    if (exec_simple_logged(c, "BEGIN", "BEGIN") != 0) return -1;
-    int ok = 1, sealed = 0;
-    struct arena a;
-    arena_init(&a);
-    PGresult *r = PQexec(c->db, "SELECT value FROM store_meta WHERE name = '" KEY_CHECK_NAME "'");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        log_err("postgres: reading the key check failed: %s", PQresultErrorMessage(r));
-        ok = 0;
-    } else if (PQntuples(r) == 1) {
-        char *plain = NULL;
-        if (!secret_have_key()) {
-            log_err("this database holds sealed secrets: start with the --secret-key-file they were"
-                    " sealed with");
-            ok = 0;
-        } else if (secret_open(&a, PQgetvalue(r, 0, 0), KEY_CHECK_NAME, &plain) != 0 ||
-                   strcmp(plain, KEY_CHECK_PLAIN) != 0) {
-            log_err("the secret key does not match this database (its secrets were sealed with another key):"
-                    " give the right --secret-key-file");
-            ok = 0;
-        }
-    } else if (secret_have_key()) {
-        const char *v[1] = {secret_seal(&a, KEY_CHECK_PLAIN, KEY_CHECK_NAME)};
-        static const char insert[] = "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', $1)";
-        PGresult *u = v[0] ? PQexecParams(c->db, insert, 1, NULL, v, NULL, NULL, 0) : NULL;
-        ok = u && PQresultStatus(u) == PGRES_COMMAND_OK;
-        PQclear(u);
-    }
-    PQclear(r);
-    arena_free(&a);
-    static const char *const columns[][2] = {{"accounts", "auth_token"},
-                                             {"credentials", "certificate"},
-                                             {"credentials", "private_key"},
-                                             {"credentials", "api_key"},
-                                             {"credentials", "secret"}};
-    for (size_t i = 0; ok && secret_have_key() && i < sizeof(columns) / sizeof(columns[0]); i++) {
-        int n = seal_column(c, columns[i][0], columns[i][1]);
-        ok = n >= 0;
-        sealed += ok ? n : 0;
-    }
-    if (!ok || exec_simple_logged(c, "COMMIT", "COMMIT") != 0) {
-        exec_simple_logged(c, "ROLLBACK", "ROLLBACK");
-        return -1;
-    }
-    if (sealed) log_info("store: sealed %d clear-text secrets with the secret key", sealed);
-    return 0;
-}
-
-/* Brings the schema to SCHEMA_VERSION, each version in its own transaction, under a session
- * advisory lock: a second server starting at the same time waits, then finds nothing to do. */
-static int pg_migrate(struct store_conn *sc)
+/* Brings the schema to the latest version of store/migrations.c, each version in its own transaction, under a
+ * session advisory lock: a second server starting at the same time waits, then finds nothing to do. */
+static int eng_migrate(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     char sql[128];
@@ -833,33 +611,41 @@ static int pg_migrate(struct store_conn *sc)
             "creating schema_version") != 0 ||
         schema_version(c, &version) != 0)
         goto out;
-    if (version > SCHEMA_VERSION) {
-        log_err("the database has schema version %d; this build knows up to %d", version, SCHEMA_VERSION);
+    int latest = migration_latest();
+    if (version > latest) {
+        log_err("the database has schema version %d; this build knows up to %d", version, latest);
         goto out;
     }
-    for (int v = version; v < SCHEMA_VERSION; v++) {
+    for (int v = version + 1; v <= latest; v++) {
         char bump[64];
-        snprintf(bump, sizeof(bump), "UPDATE schema_version SET version = %d", v + 1);
-        if (exec_simple_logged(c, "BEGIN", "BEGIN") != 0 ||
-            exec_simple_logged(c, migrations[v], "a migration") != 0 ||
-            exec_simple_logged(c, bump, "the version bump") != 0 ||
+        snprintf(bump, sizeof(bump), "UPDATE schema_version SET version = %d", v);
+        int ok = exec_simple_logged(c, "BEGIN", "BEGIN") == 0;
+        for (int i = 0; ok && i < store_migrations_n; i++) {
+            if (store_migrations[i].version != v) continue;
+            char *text = migration_text(&store_migrations[i], 1);
+            ok = text && (!text[0] || exec_simple_logged(c, text, "a migration") == 0);
+            free(text);
+        }
+        if (!ok || exec_simple_logged(c, bump, "the version bump") != 0 ||
             exec_simple_logged(c, "COMMIT", "COMMIT") != 0) {
-            log_err("migration to schema version %d failed", v + 1);
+            log_err("migration to schema version %d failed", v);
             exec_simple_logged(c, "ROLLBACK", "ROLLBACK");
             goto out;
         }
-        log_info("store: migrated to schema version %d", v + 1);
+        log_info("store: migrated to schema version %d", v);
     }
-    if (secrets_migrate(c) != 0) goto out;
+    if (session_setup(c) != 0) goto out;
+    if (prepare_all(c) != 0) {
+        log_err("postgres: cannot prepare statements after migrating");
+        goto out;
+    }
+    /* under the migration lock, so that servers starting at once agree on one check value */
+    if (store_secrets_migrate(sc) < 0) goto out;
     rc = ST_OK;
 out:
     snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%lld)", MIGRATE_LOCK_KEY);
     exec_simple_logged(c, sql, "the migration unlock");
-    if (session_setup(c) != 0) rc = ST_ERROR;
-    if (rc == ST_OK && prepare_all(c) != 0) {
-        log_err("postgres: cannot prepare statements after migrating");
-        rc = ST_ERROR;
-    }
+    if (rc != ST_OK) session_setup(c); /* the timeouts again */
     return rc;
 }
 
@@ -871,7 +657,7 @@ static void tx_reset(struct pg_conn *c)
     c->queued = 0;
 }
 
-static int pg_tx_begin(struct store_conn *sc)
+static int eng_tx_begin(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     tx_reset(c);
@@ -885,7 +671,7 @@ static int pg_tx_begin(struct store_conn *sc)
     return ST_OK;
 }
 
-static int pg_savepoint(struct store_conn *sc)
+static int eng_savepoint(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (c->tx_doomed) return ST_BUSY;
@@ -893,7 +679,7 @@ static int pg_savepoint(struct store_conn *sc)
     return pipe_queue(c, "SAVEPOINT job");
 }
 
-static void pg_savepoint_rollback(struct store_conn *sc)
+static void eng_savepoint_rollback(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (c->tx_doomed) return; /* the whole transaction goes */
@@ -901,7 +687,7 @@ static void pg_savepoint_rollback(struct store_conn *sc)
     c->sp_failed = 0;
 }
 
-static int pg_savepoint_release(struct store_conn *sc)
+static int eng_savepoint_release(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (c->tx_doomed) return ST_BUSY;
@@ -925,7 +711,7 @@ static void tx_abort(struct pg_conn *c)
     tx_reset(c);
 }
 
-static int pg_tx_commit(struct store_conn *sc)
+static int eng_tx_commit(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (!c->in_tx) return ST_ERROR;
@@ -979,118 +765,16 @@ static int pg_tx_commit(struct store_conn *sc)
     return rc;
 }
 
-static void pg_tx_rollback(struct store_conn *sc)
+static void eng_tx_rollback(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
     if (c->in_tx) tx_abort(c);
 }
 
-/* ---- accounts ---- */
-
-/* Returns ST_OK, or ST_ERROR when the stored token does not open with this key (logged). */
-static int read_account(PGresult *r, struct arena *a, struct account *out)
-{
-    pg_col_sid(r, 0, 0, out->sid);
-    if (secret_open(a, PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1), out->sid, &out->auth_token) != 0) {
-        log_err("account %s: its auth token does not open with this secret key", out->sid);
-        return ST_ERROR;
-    }
-    out->friendly_name = pg_col_dup(r, 0, 2, a);
-    pg_col_sid(r, 0, 3, out->default_service_sid);
-    out->default_messaging_service_sid = pg_col_dup(r, 0, 4, a);
-    out->default_inactive_timer = pg_col_dup(r, 0, 5, a);
-    out->default_closed_timer = pg_col_dup(r, 0, 6, a);
-    out->date_created = pg_col_i64(r, 0, 7);
-    return ST_OK;
-}
-
-static int pg_account_get(struct store_conn *sc, const char *sid, struct arena *a, struct account *out)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    struct pg_params p = {0};
-    pp_text(&p, sid);
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, pg_locking(c) ? Q_ACCOUNT_GET_LOCK : Q_ACCOUNT_GET, &p, &r);
-    if (rc == ST_OK) {
-        rc = read_account(r, a, out);
-        PQclear(r);
-    }
-    return rc;
-}
-
-static int pg_account_first(struct store_conn *sc, struct arena *a, struct account *out)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, Q_ACCOUNT_FIRST, NULL, &r);
-    if (rc == ST_OK) {
-        rc = read_account(r, a, out);
-        PQclear(r);
-    }
-    return rc;
-}
-
-static int pg_account_count(struct store_conn *sc, long long *n)
-{
-    struct pg_conn *c = (struct pg_conn *)sc;
-    PGresult *r;
-    int rc = pg_row(c, PGT_MAIN, Q_ACCOUNT_COUNT, NULL, &r);
-    if (rc == ST_OK) {
-        *n = pg_col_i64(r, 0, 0);
-        PQclear(r);
-    }
-    return rc;
-}
-
-static int pg_account_insert(struct store_conn *sc, const struct account *acct)
-{
-    struct arena a;
-    arena_init(&a);
-    char *sealed = secret_seal(&a, acct->auth_token, acct->sid);
-    struct pg_params p = {0};
-    pp_text(&p, acct->sid);
-    pp_text(&p, sealed);
-    pp_text(&p, acct->friendly_name);
-    pp_text(&p, acct->default_service_sid);
-    pp_int(&p, acct->date_created);
-    int rc = sealed ? pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_INSERT, &p, NULL) : ST_ERROR;
-    arena_free(&a);
-    return rc;
-}
-
-static int pg_account_set_token(struct store_conn *sc, const char *sid, const char *token)
-{
-    struct arena a;
-    arena_init(&a);
-    char *sealed = secret_seal(&a, token, sid);
-    struct pg_params p = {0};
-    pp_text(&p, sid);
-    pp_text(&p, sealed);
-    long long changed = 0;
-    int rc = sealed ? pg_cmd((struct pg_conn *)sc, PGT_MAIN, Q_ACCOUNT_SET_TOKEN, &p, &changed) : ST_ERROR;
-    arena_free(&a);
-    return rc == ST_OK && changed == 0 ? ST_NOT_FOUND : rc;
-}
-
 const struct store_ops store_pg_ops = {
     .name = "postgres",
-    .webhooks = &pg_webhook_ops,
-    .model = &pg_account_ops,
     .engine = &pg_engine,
-    .open = pg_open,
-    .close = pg_close,
-    .migrate = pg_migrate,
-    .tx_begin = pg_tx_begin,
-    .tx_commit = pg_tx_commit,
-    .tx_rollback = pg_tx_rollback,
-    .savepoint = pg_savepoint,
-    .savepoint_rollback = pg_savepoint_rollback,
-    .savepoint_release = pg_savepoint_release,
-    .account_get = pg_account_get,
-    .account_insert = pg_account_insert,
-    .account_count = pg_account_count,
-    .account_set_token = pg_account_set_token,
-    .account_first = pg_account_first,
+    STORE_ENGINE_OPS,
     STORE_DOMAIN_OPS,
 };
 

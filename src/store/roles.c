@@ -61,22 +61,13 @@ int store_role_update(struct store_conn *c, const struct role *r)
     return rows_update(c, &store_roles_table, r);
 }
 
-struct role_list_ctx {
-    role_row_fn fn;
-    void *ctx;
-};
-
-static int role_row(void *ctx, const void *row)
-{
-    const struct role_list_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(role_row, role_row_fn, struct role)
 
 int store_role_list(struct store_conn *c, const char *service_sid, const struct page_req *p, role_row_fn fn,
                     void *ctx)
 {
     struct role r;
-    struct role_list_ctx l = {fn, ctx};
+    struct role_row_ctx l = {fn, ctx};
     return rows_list(c, &store_roles_table, service_sid, p, &r, role_row, &l);
 }
 

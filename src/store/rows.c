@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/domain.h"
+#include "store/migrations.h"
 #include "store/rows.h"
 #include "store/secret.h"
 #include "util/arena.h"
@@ -43,18 +44,16 @@ int store_sql_add(struct store_sql *q)
     return ST_OK;
 }
 
-int store_sql_count(void)
-{
-    return sql_n;
-}
 const struct store_sql *store_sql_first(void)
 {
     return sql_head;
 }
 
 /* Every table and hand-written statement of the domain files. */
-static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add, store_credentials_sql_add,
-                                      store_bindings_sql_add, store_services_sql_add};
+static int (*const adders[])(void) = {
+    store_users_sql_add,    store_roles_sql_add,         store_credentials_sql_add,
+    store_bindings_sql_add, store_services_sql_add,      store_webhooks_sql_add,
+    store_accounts_sql_add, store_service_admin_sql_add, store_secrets_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -136,19 +135,26 @@ static void put_cols(struct sqlbuf *b, const struct store_table *t, int (*want)(
         }
 }
 
-static int build(struct store_table *t, int slot, struct store_sql *q, enum sql_lock lock,
-                 void (*write)(struct sqlbuf *, const struct store_table *, const void *), const void *arg)
+typedef void writer_fn(struct sqlbuf *, const struct store_table *, const void *);
+
+/* One text of t, written into its slot; NULL (logged) when it is longer than ROWS_SQL_MAX. */
+static const char *text_of(struct store_table *t, int slot, writer_fn *write, const void *arg)
 {
     struct sqlbuf b = {t->text[slot], 0, 0};
     write(&b, t, arg);
-    if (b.overflow) {
-        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-        return ST_ERROR;
-    }
-    q->sql = b.p;
-    q->sql_pg = NULL;
+    if (!b.overflow) return b.p;
+    log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
+    return NULL;
+}
+
+/* q's text from write(arg) and, where PostgreSQL's differs (pg_arg), its own from write(pg_arg). */
+static int build(struct store_table *t, struct store_sql *q, enum sql_lock lock, writer_fn *write, int slot,
+                 const void *arg, int pg_slot, const void *pg_arg)
+{
+    q->sql = text_of(t, slot, write, arg);
+    q->sql_pg = pg_arg ? text_of(t, pg_slot, write, pg_arg) : NULL;
     q->lock = lock;
-    return store_sql_add(q);
+    return q->sql && (!pg_arg || q->sql_pg) ? store_sql_add(q) : ST_ERROR;
 }
 
 static void write_get(struct sqlbuf *b, const struct store_table *t, const void *arg)
@@ -220,58 +226,6 @@ static void write_list(struct sqlbuf *b, const struct store_table *t, const void
     if (l->before) put(b, ") page ORDER BY id");
 }
 
-/* A list statement, with PostgreSQL's own text when the filter has one. */
-static int build_list(struct store_table *t, int slot, int pg_slot, struct store_sql *q, int before)
-{
-    struct list_shape l = {before, t->list_filter};
-    if (t->list_filter_pg) {
-        struct list_shape lp = {before, t->list_filter_pg};
-        struct sqlbuf b = {t->text[pg_slot], 0, 0};
-        write_list(&b, t, &lp);
-        if (b.overflow) {
-            log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-            return ST_ERROR;
-        }
-    }
-    struct sqlbuf b = {t->text[slot], 0, 0};
-    write_list(&b, t, &l);
-    if (b.overflow) {
-        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-        return ST_ERROR;
-    }
-    q->sql = b.p;
-    q->sql_pg = t->list_filter_pg ? t->text[pg_slot] : NULL;
-    q->lock = SQL_LOCK_NONE;
-    return store_sql_add(q);
-}
-
-/* The engines learn a new id differently: SQLite from the connection (sqlite3_last_insert_rowid, which
- * costs nothing, where RETURNING costs a third of the insert), PostgreSQL from RETURNING. */
-static int build_insert(struct store_table *t)
-{
-    const struct column *id = NULL;
-    for (int i = 0; i < t->n; i++)
-        if (t->cols[i].kind == CK_ID) id = &t->cols[i];
-    if (id) {
-        struct sqlbuf b = {t->text[9], 0, 0};
-        write_insert(&b, t, id->name);
-        if (b.overflow) {
-            log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-            return ST_ERROR;
-        }
-    }
-    struct sqlbuf b = {t->text[2], 0, 0};
-    write_insert(&b, t, NULL);
-    if (b.overflow) {
-        log_err("store: the SQL of table %s is longer than ROWS_SQL_MAX", t->name);
-        return ST_ERROR;
-    }
-    t->insert.sql = b.p;
-    t->insert.sql_pg = id ? t->text[9] : NULL;
-    t->insert.lock = SQL_LOCK_NONE;
-    return store_sql_add(&t->insert);
-}
-
 int rows_table_add(struct store_table *t)
 {
     const struct column *key = col_with(t, C_KEY), *alt = col_with(t, C_ALT_KEY);
@@ -279,13 +233,24 @@ int rows_table_add(struct store_table *t)
         log_err("store: table %s needs a parent and a key column", t->name);
         return ST_ERROR;
     }
-    int rc = build(t, 0, &t->get, t->lock, write_get, key);
-    if (rc == ST_OK && alt) rc = build(t, 1, &t->get_alt, t->lock, write_get, alt);
-    if (rc == ST_OK) rc = build_insert(t);
-    if (rc == ST_OK) rc = build(t, 3, &t->update, SQL_LOCK_NONE, write_update, NULL);
-    if (rc == ST_OK) rc = build(t, 4, &t->del, SQL_LOCK_NONE, write_delete, NULL);
-    if (rc == ST_OK) rc = build_list(t, 5, 7, &t->list_after, 0);
-    if (rc == ST_OK) rc = build_list(t, 6, 8, &t->list_before, 1);
+    /* the engines learn a new id differently: SQLite from the connection (sqlite3_last_insert_rowid, which
+     * costs nothing, where RETURNING costs a third of the insert), PostgreSQL from RETURNING */
+    const char *id = NULL;
+    for (int i = 0; i < t->n; i++)
+        if (t->cols[i].kind == CK_ID) id = t->cols[i].name;
+    /* a list with PostgreSQL's own text when its filter has one */
+    const struct list_shape after = {0, t->list_filter}, before = {1, t->list_filter};
+    const struct list_shape after_pg = {0, t->list_filter_pg}, before_pg = {1, t->list_filter_pg};
+    int pg_list = t->list_filter_pg != NULL;
+    int rc = build(t, &t->get, t->lock, write_get, 0, key, 0, NULL);
+    if (rc == ST_OK && alt) rc = build(t, &t->get_alt, t->lock, write_get, 1, alt, 0, NULL);
+    if (rc == ST_OK) rc = build(t, &t->insert, SQL_LOCK_NONE, write_insert, 2, NULL, 9, id);
+    if (rc == ST_OK) rc = build(t, &t->update, SQL_LOCK_NONE, write_update, 3, NULL, 0, NULL);
+    if (rc == ST_OK) rc = build(t, &t->del, SQL_LOCK_NONE, write_delete, 4, NULL, 0, NULL);
+    if (rc == ST_OK)
+        rc = build(t, &t->list_after, SQL_LOCK_NONE, write_list, 5, &after, 7, pg_list ? &after_pg : NULL);
+    if (rc == ST_OK)
+        rc = build(t, &t->list_before, SQL_LOCK_NONE, write_list, 6, &before, 8, pg_list ? &before_pg : NULL);
     return rc;
 }
 
@@ -298,13 +263,13 @@ static void copy_sid(char *out, const char *v)
     out[n] = '\0';
 }
 
-void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t,
-               struct arena *a, void *out)
+void rows_read_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                    struct arena *a, void *out)
 {
     char *row = out;
     int k = 0;
-    for (int i = 0; i < t->n; i++) {
-        const struct column *c = &t->cols[i];
+    for (int i = 0; i < n; i++) {
+        const struct column *c = &cols[i];
         if (!readable(c)) continue;
         switch (c->kind) {
         case CK_ID:
@@ -345,10 +310,16 @@ static int bind_col(struct binder *b, int i, const struct column *c)
     switch (c->kind) {
     case CK_ID:
     case CK_I64:
-        e->bind_int(b->s, i, *(const long long *)at);
+        if ((c->flags & C_ZERO_NULL) && *(const long long *)at == 0)
+            e->bind_text(b->s, i, NULL);
+        else
+            e->bind_int(b->s, i, *(const long long *)at);
         break;
     case CK_INT:
-        e->bind_int(b->s, i, *(const int *)at);
+        if ((c->flags & C_ZERO_NULL) && *(const int *)at == 0)
+            e->bind_text(b->s, i, NULL);
+        else
+            e->bind_int(b->s, i, *(const int *)at);
         break;
     case CK_FLAG: {
         int v = *(const int *)at;
@@ -371,6 +342,23 @@ static int bind_col(struct binder *b, int i, const struct column *c)
     return ST_OK;
 }
 
+void rows_bind_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                    const void *row)
+{
+    struct binder b = {e, s, row, NULL, NULL, 0};
+    for (int i = 0; i < n; i++)
+        bind_col(&b, i + 1, &cols[i]);
+}
+
+int rows_one(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+             struct arena *a, void *out)
+{
+    int rc = e->step(s);
+    if (rc == 1) rows_read_cols(e, s, cols, n, a, out);
+    e->reset(s);
+    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+}
+
 int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,
              const char *key, struct arena *a, void *out)
 {
@@ -380,7 +368,7 @@ int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, cons
     e->bind_text(s, 1, parent);
     e->bind_text(s, 2, key);
     int rc = e->step(s);
-    if (rc == 1) rows_read(e, s, t, a, out);
+    if (rc == 1) rows_read_cols(e, s, t->cols, t->n, a, out);
     e->reset(s);
     return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
 }
@@ -469,7 +457,7 @@ int rows_list_filtered(struct store_conn *c, const struct store_table *t, const 
         e->bind_text(s, 4 + i, extra[i]);
     int rc;
     while ((rc = e->step(s)) == 1) {
-        rows_read(e, s, t, NULL, scratch);
+        rows_read_cols(e, s, t->cols, t->n, NULL, scratch);
         if (fn(ctx, scratch)) break;
     }
     e->reset(s);

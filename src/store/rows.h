@@ -27,6 +27,7 @@ enum col_flag {
     C_IMMUTABLE = 1 << 4,  /* set by insert, never by update */
     C_SEALED = 1 << 5,     /* sealed at rest, bound to the row's key (store/secret.h) */
     C_KEEP_NULL = 1 << 6,  /* update: a NULL (or a not-given flag) keeps the stored value */
+    C_ZERO_NULL = 1 << 7,  /* CK_INT, CK_I64: 0 is written as NULL (no status yet, not revoked) */
 };
 
 struct column {
@@ -70,13 +71,32 @@ int rows_delete(struct store_conn *c, const struct store_table *t, const char *p
  * strings point into the engine's result and are valid only during fn; fn returns non-zero to stop. */
 int rows_list(struct store_conn *c, const struct store_table *t, const char *parent, const struct page_req *p,
               void *scratch, int (*fn)(void *ctx, const void *row), void *ctx);
+/* name(ctx, row): the codec's row callback handing row to the typed callback (fn_type) and context that
+ * ctx, a struct name##_ctx {fn, ctx}, holds. */
+#define ROWS_LIST_ADAPTER(name, fn_type, row_type)                                                           \
+    struct name##_ctx {                                                                                      \
+        fn_type fn;                                                                                          \
+        void *ctx;                                                                                           \
+    };                                                                                                       \
+    static int name(void *ctx, const void *row)                                                              \
+    {                                                                                                        \
+        const struct name##_ctx *l = ctx;                                                                    \
+        return l->fn(l->ctx, (const row_type *)row);                                                         \
+    }
 /* The same with the list filter's n text parameters (each may be NULL), bound from ?4. */
 int rows_list_filtered(struct store_conn *c, const struct store_table *t, const char *parent,
                        const struct page_req *p, const char *const *extra, int n, void *scratch,
                        int (*fn)(void *ctx, const void *row), void *ctx);
 
-/* Reads the current row of s into out by t's columns (a NULL: strings point into the result). */
-void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t,
-               struct arena *a, void *out);
+/* Reads the current row of s into out by cols, the statement's result columns in order (a NULL: strings
+ * point into the result). */
+void rows_read_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                    struct arena *a, void *out);
+/* Binds row's cols as ?1 .. ?n of a hand-written statement (no sealed columns). */
+void rows_bind_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                    const void *row);
+/* Steps a single-row statement: its row into out by cols, ST_NOT_FOUND without one; s is reset. */
+int rows_one(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+             struct arena *a, void *out);
 
 #endif

@@ -8,6 +8,7 @@
 #include "store/account_store.h"
 #include "store/domain.h"
 #include "store/rows.h"
+#include "util/timefmt.h"
 
 /* struct service has no keyset position; the list hands it over beside the row */
 struct service_row {
@@ -140,4 +141,156 @@ int store_service_list(struct store_conn *c, const char *account_sid, const stru
     struct service_row r;
     struct service_list_ctx l = {fn, ctx};
     return rows_list(c, &store_services_table, account_sid, p, &r, service_row, &l);
+}
+
+/* ---- deletion: marked at once, reaped later in bounded batches ---- */
+
+static struct store_sql service_mark = {
+    .sql = "UPDATE services SET deleted_at = ?3 WHERE sid = ?1 AND account_sid = ?2 AND deleted_at IS NULL",
+};
+/* PostgreSQL: SKIP LOCKED, so that servers reaping at once take different services */
+static struct store_sql reap_next = {
+    .sql = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1",
+    .sql_pg = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1"
+              " FOR UPDATE SKIP LOCKED",
+};
+/* bindings and users first (users' role references are immediate constraints), then the roles the
+ * configuration does not name; the service row takes the few rows left by ON DELETE CASCADE.
+ * ?1 the service, ?2 the rows left in the budget. */
+static struct store_sql reap_steps[] = {
+    {.sql = "DELETE FROM bindings WHERE id IN (SELECT id FROM bindings WHERE service_sid = ?1 LIMIT ?2)"},
+    {.sql = "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE service_sid = ?1 LIMIT ?2)"},
+    {.sql = "DELETE FROM roles WHERE id IN (SELECT r.id FROM roles r"
+            " JOIN service_configs c ON c.service_sid = r.service_sid WHERE r.service_sid = ?1"
+            " AND r.sid NOT IN (c.conversation_creator_role_sid, c.conversation_role_sid,"
+            " c.chat_service_role_sid) LIMIT ?2)"},
+};
+static struct store_sql reap_service = {.sql = "DELETE FROM services WHERE sid = ?1"};
+
+int store_service_delete(struct store_conn *c, const char *account_sid, const char *sid)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &service_mark);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, sid);
+    e->bind_text(s, 2, account_sid);
+    e->bind_int(s, 3, time_now_ms());
+    int rc = e->step(s);
+    long long n = rc >= 0 ? e->changes(s) : 0;
+    e->reset(s);
+    return rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+}
+
+int store_service_reap(struct store_conn *c, int max_rows, int *more)
+{
+    const struct store_engine *e = c->ops->engine;
+    *more = 0;
+    struct store_stmt *s = e->stmt(c, &reap_next);
+    if (!s) return ST_ERROR;
+    char sid[SID_LEN + 1];
+    int rc = e->step(s);
+    if (rc == 1) snprintf(sid, sizeof(sid), "%s", e->col_text(s, 0));
+    e->reset(s);
+    if (rc != 1) return rc;
+    *more = 1;
+    long long budget = max_rows;
+    for (size_t i = 0; i < sizeof(reap_steps) / sizeof(reap_steps[0]); i++) {
+        if (!(s = e->stmt(c, &reap_steps[i]))) return ST_ERROR;
+        e->bind_text(s, 1, sid);
+        e->bind_int(s, 2, budget);
+        rc = e->step(s);
+        long long n = rc >= 0 ? e->changes(s) : 0;
+        e->reset(s);
+        if (rc < 0) return rc;
+        if ((budget -= n) <= 0) return ST_OK;
+    }
+    if (!(s = e->stmt(c, &reap_service))) return ST_ERROR;
+    e->bind_text(s, 1, sid);
+    return store_stmt_exec(e, s);
+}
+
+/* ---- notifications: one row per service ---- */
+
+#define NOTIFICATION_COLS                                                                                    \
+    "service_sid, account_sid, log_enabled, new_message_enabled, new_message_template, new_message_sound,"   \
+    " new_message_badge_count_enabled, new_message_with_media_enabled, new_message_with_media_template,"     \
+    " added_enabled, added_template, added_sound, removed_enabled, removed_template, removed_sound"
+/* the notifications' update reads, changes and writes back the row */
+static struct store_sql notifications_get_q = {
+    .sql = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = ?1",
+    .lock = SQL_LOCK_UPDATE,
+};
+#define EX(col) col " = excluded." col
+static struct store_sql notifications_put_q =
+    {
+        .sql =
+            "INSERT INTO service_notifications(" NOTIFICATION_COLS ")"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            " ON CONFLICT (service_sid) DO UPDATE SET " EX("account_sid") ", " EX("log_enabled") ", " EX("new"
+                                                                                                         "_me"
+                                                                                                         "ssa"
+                                                                                                         "ge_"
+                                                                                                         "ena"
+                                                                                                         "ble"
+                                                                                                         "d") ", " EX("new_message_template") ", " EX("new_message_sound") ", " EX("new_message_badge_count_enabled") ", " EX(
+                "new_message_with_media_enabled") ", " EX("new_message_with_media_template") ", " EX("added_"
+                                                                                                     "enable"
+                                                                                                     "d") ","
+                                                                                                          " " EX("added_template") ", " EX("added_sound") ", " EX("removed_enabled") ", " EX("removed_template") ", " EX("removed_sound"),
+};
+
+#define NCOL(field, kind)                                                                                    \
+    {                                                                                                        \
+#field, kind, offsetof(struct notifications, field), 0                                               \
+    }
+/* NOTIFICATION_COLS */
+static const struct column notification_cols[] = {
+    NCOL(service_sid, CK_SID),
+    NCOL(account_sid, CK_SID),
+    NCOL(log_enabled, CK_INT),
+    NCOL(new_message_enabled, CK_INT),
+    NCOL(new_message_template, CK_TEXT),
+    NCOL(new_message_sound, CK_TEXT),
+    NCOL(new_message_badge_count_enabled, CK_INT),
+    NCOL(new_message_with_media_enabled, CK_INT),
+    NCOL(new_message_with_media_template, CK_TEXT),
+    NCOL(added_enabled, CK_INT),
+    NCOL(added_template, CK_TEXT),
+    NCOL(added_sound, CK_TEXT),
+    NCOL(removed_enabled, CK_INT),
+    NCOL(removed_template, CK_TEXT),
+    NCOL(removed_sound, CK_TEXT),
+};
+#define NOTIFICATION_N ((int)(sizeof(notification_cols) / sizeof(notification_cols[0])))
+
+int store_notifications_get(struct store_conn *c, const char *service_sid, struct arena *a,
+                            struct notifications *out)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &notifications_get_q);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, service_sid);
+    memset(out, 0, sizeof(*out));
+    memcpy(out->service_sid, service_sid, SID_LEN);
+    return rows_one(e, s, notification_cols, NOTIFICATION_N, a, out);
+}
+
+int store_notifications_put(struct store_conn *c, const struct notifications *n)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &notifications_put_q);
+    if (!s) return ST_ERROR;
+    rows_bind_cols(e, s, notification_cols, NOTIFICATION_N, n);
+    return store_stmt_exec(e, s);
+}
+
+int store_service_admin_sql_add(void)
+{
+    struct store_sql *const all[] = {&service_mark,        &reap_next,          &reap_steps[0],
+                                     &reap_steps[1],       &reap_steps[2],      &reap_service,
+                                     &notifications_get_q, &notifications_put_q};
+    int rc = ST_OK;
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
+        rc = store_sql_add(all[i]);
+    return rc;
 }

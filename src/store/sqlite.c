@@ -9,119 +9,47 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/account_store.h"
 #include "store/domain.h"
 #include "store/engine.h"
-#include "store/secret.h"
-#include "store/sqlite_internal.h"
+#include "store/migrations.h"
 #include "store/store.h"
-#include "store/webhook_store.h"
-#include "util/arena.h"
 #include "util/log.h"
 #include "util/ticker.h"
 
-/* Schema version N is migrations[0..N). Migrations append; they never edit a released version. */
-static const char *const migrations[] = {
-    /* 1 */
-    "CREATE TABLE accounts("
-    "  sid TEXT PRIMARY KEY,"
-    "  auth_token TEXT NOT NULL,"
-    "  friendly_name TEXT,"
-    "  default_service_sid TEXT NOT NULL,"
-    "  default_messaging_service_sid TEXT,"
-    "  default_inactive_timer TEXT,"
-    "  default_closed_timer TEXT,"
-    "  date_created INTEGER NOT NULL) STRICT;"
-    "CREATE TABLE services("
-    "  id INTEGER PRIMARY KEY,"
-    "  sid TEXT NOT NULL UNIQUE,"
-    "  account_sid TEXT NOT NULL REFERENCES accounts(sid) ON DELETE CASCADE,"
-    "  friendly_name TEXT NOT NULL,"
-    "  date_created INTEGER NOT NULL,"
-    "  date_updated INTEGER NOT NULL) STRICT;"
-    "CREATE INDEX services_by_account ON services(account_sid, id);"
-    "CREATE TABLE roles("
-    "  id INTEGER PRIMARY KEY,"
-    "  sid TEXT NOT NULL UNIQUE,"
-    "  account_sid TEXT NOT NULL,"
-    "  service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
-    "  friendly_name TEXT NOT NULL,"
-    "  type INTEGER NOT NULL,"
-    "  permissions TEXT NOT NULL,"
-    "  date_created INTEGER NOT NULL,"
-    "  date_updated INTEGER NOT NULL) STRICT;"
-    "CREATE INDEX roles_by_service ON roles(service_sid, id);"
-    "CREATE TABLE service_configs("
-    "  service_sid TEXT PRIMARY KEY REFERENCES services(sid) ON DELETE CASCADE,"
-    "  conversation_creator_role_sid TEXT NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  conversation_role_sid TEXT NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  chat_service_role_sid TEXT NOT NULL REFERENCES roles(sid) DEFERRABLE INITIALLY DEFERRED,"
-    "  reachability_enabled INTEGER NOT NULL DEFAULT 0) STRICT;"
-    "CREATE TABLE users("
-    "  id INTEGER PRIMARY KEY,"
-    "  sid TEXT NOT NULL UNIQUE,"
-    "  account_sid TEXT NOT NULL,"
-    "  service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
-    "  role_sid TEXT NOT NULL REFERENCES roles(sid),"
-    "  identity TEXT NOT NULL,"
-    "  friendly_name TEXT,"
-    "  attributes TEXT NOT NULL,"
-    "  date_created INTEGER NOT NULL,"
-    "  date_updated INTEGER NOT NULL,"
-    "  UNIQUE(service_sid, identity)) STRICT;"
-    "CREATE INDEX users_by_service ON users(service_sid, id);"
-    "CREATE INDEX users_by_role ON users(role_sid);",
-    /* webhook configuration, the outbox of post-event deliveries and the delivery log */
-    SQLITE_WEBHOOKS_MIGRATION,
-    /* API keys, service notifications, push credentials and bindings */
-    SQLITE_ACCOUNT_MODEL_MIGRATION,
-    /* webhook log counts, target backoff, fair-claim indexes */
-    SQLITE_WEBHOOKS_FAIR_MIGRATION,
-    /* the store's own facts: the check value of the secret key (store/secret.h) */
-    "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
-    /* deleted services are reaped in bounded batches */
-    SQLITE_SERVICE_REAP_MIGRATION,
-};
+struct sq_checkpointer;
 
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-enum stmt_id {
+enum tx_id {
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
     Q_SAVEPOINT,
     Q_SAVEPOINT_ROLLBACK,
     Q_SAVEPOINT_RELEASE,
-    Q_ACCOUNT_GET,
-    Q_ACCOUNT_INSERT,
-    Q_ACCOUNT_COUNT,
-    Q_ACCOUNT_SET_TOKEN,
-    Q_ACCOUNT_FIRST,
     Q__COUNT
 };
-_Static_assert(Q__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
 
-static const char *const stmt_sql[Q__COUNT] = {
+struct sq_conn {
+    struct store_conn base;
+    sqlite3 *db;
+    int writer;
+    int sync_full;
+    struct sq_checkpointer *ckpt; /* the writer's background checkpoints */
+    sqlite3_stmt **rows;          /* the registered statements (store/engine.h), by id */
+    int n_rows;
+    sqlite3_stmt *tx[Q__COUNT]; /* the transaction statements */
+};
+
+static const char *const tx_sql[Q__COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
     [Q_SAVEPOINT] = "SAVEPOINT job",
     [Q_SAVEPOINT_ROLLBACK] = "ROLLBACK TO job",
     [Q_SAVEPOINT_RELEASE] = "RELEASE job",
-    [Q_ACCOUNT_GET] =
-        "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
-        " default_inactive_timer, default_closed_timer, date_created FROM accounts WHERE sid = ?1",
-    [Q_ACCOUNT_INSERT] = "INSERT INTO accounts(sid, auth_token, friendly_name, default_service_sid,"
-                         " date_created) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [Q_ACCOUNT_COUNT] = "SELECT count(*) FROM accounts",
-    [Q_ACCOUNT_SET_TOKEN] = "UPDATE accounts SET auth_token = ?2 WHERE sid = ?1",
-    [Q_ACCOUNT_FIRST] =
-        "SELECT sid, auth_token, friendly_name, default_service_sid, default_messaging_service_sid,"
-        " default_inactive_timer, default_closed_timer, date_created FROM accounts"
-        " ORDER BY date_created, sid LIMIT 1",
 };
 
-int sq_map_rc(sqlite3 *db, int rc)
+/* sqlite extended code -> store_result */
+static int sq_map_rc(sqlite3 *db, int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -130,7 +58,7 @@ int sq_map_rc(sqlite3 *db, int rc)
         return ST_OK;
     case SQLITE_CONSTRAINT:
         if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return ST_CONFLICT;
-        /* a trigger refuses writes into a deleted service (SQLITE_SERVICE_REAP_MIGRATION) */
+        /* a trigger refuses writes into a deleted service (schema version 6, store/migrations.c) */
         if (rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER) return ST_IN_USE;
         return ST_ERROR;
     case SQLITE_BUSY:
@@ -144,7 +72,8 @@ int sq_map_rc(sqlite3 *db, int rc)
     }
 }
 
-sqlite3_stmt *sq_stmt(struct sq_conn *c, sqlite3_stmt **slot, const char *sql)
+/* Prepares sql into *slot once per connection; NULL (logged) when it cannot. */
+static sqlite3_stmt *sq_stmt(struct sq_conn *c, sqlite3_stmt **slot, const char *sql)
 {
     if (!*slot && sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
         log_err("sqlite: prepare \"%.60s…\": %s", sql, sqlite3_errmsg(c->db));
@@ -153,55 +82,21 @@ sqlite3_stmt *sq_stmt(struct sq_conn *c, sqlite3_stmt **slot, const char *sql)
     return *slot;
 }
 
-/* Fetches a prepared statement of this file's table. */
-static sqlite3_stmt *q(struct sq_conn *c, enum stmt_id id)
-{
-    return sq_stmt(c, &c->stmt[id], stmt_sql[id]);
-}
-
-void sq_done(sqlite3_stmt *s)
+static void sq_done(sqlite3_stmt *s)
 {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
 }
 
-void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
+static int sq_exec_id(struct store_conn *sc, enum tx_id id)
 {
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-char *sq_col_dup(sqlite3_stmt *s, int i, struct arena *a)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    if (!t) return NULL;
-    return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(s, i));
-}
-
-void sq_col_sid(sqlite3_stmt *s, int i, char out[SID_LEN + 1])
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    size_t n = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
-    if (n > SID_LEN) n = SID_LEN;
-    if (n) memcpy(out, t, n);
-    out[n] = '\0';
-}
-
-int sq_exec(struct sq_conn *c, sqlite3_stmt *s)
-{
+    struct sq_conn *c = (struct sq_conn *)sc;
+    sqlite3_stmt *s = sq_stmt(c, &c->tx[id], tx_sql[id]);
+    if (!s) return ST_ERROR;
     int rc = sqlite3_step(s);
     int r = rc == SQLITE_DONE ? ST_OK : sq_map_rc(c->db, sqlite3_extended_errcode(c->db));
     sq_done(s);
     return r;
-}
-
-static int sq_exec_id(struct store_conn *sc, enum stmt_id id)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, id);
-    return s ? sq_exec(c, s) : ST_ERROR;
 }
 
 /* Checkpoints run on their own thread and connection, so that a commit (and the request waiting for it)
@@ -294,50 +189,45 @@ static int restrict_modes(const char *target)
     return 0;
 }
 
-static int sq_open(const char *target, int writer, int sync_full, struct store_conn **out)
+static int eng_open(const char *target, int writer, int sync_full, struct store_conn **out)
 {
     if (writer && restrict_modes(target) != 0) return ST_ERROR;
     struct sq_conn *c = calloc(1, sizeof(*c));
-    if (!c || !(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) {
-        free(c);
-        return ST_ERROR;
-    }
-    c->base.ops = &store_sqlite_ops;
-    c->writer = writer;
-    c->sync_full = sync_full;
+    if (!c) return ST_ERROR;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+    char pragmas[256], *msg = NULL;
     if (sqlite3_open_v2(target, &c->db, flags, NULL) != SQLITE_OK) {
         log_err("cannot open %s: %s", target, c->db ? sqlite3_errmsg(c->db) : "out of memory");
-        sqlite3_close(c->db);
-        free(c->rows);
-        free(c);
-        return ST_ERROR;
+        goto fail;
     }
     sqlite3_busy_timeout(c->db, 5000);
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-    char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
              " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;%s",
              sync_full ? "FULL" : "NORMAL",
              writer ? " PRAGMA wal_autocheckpoint=0;" : " PRAGMA query_only=ON;");
-    char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         log_err("cannot configure %s: %s", target, msg ? msg : "?");
         sqlite3_free(msg);
-        sqlite3_close(c->db);
-        free(c->rows);
-        free(c);
-        return ST_ERROR;
+        goto fail;
     }
+    if (!(c->rows = store_sql_slots(sizeof(*c->rows), &c->n_rows))) goto fail;
+    c->base.ops = &store_sqlite_ops;
+    c->writer = writer;
+    c->sync_full = sync_full;
     if (writer && !(c->ckpt = checkpointer_start(target)))
         log_warn("sqlite: no background checkpoints; the writer checkpoints between its transactions");
     if (writer) sqlite3_wal_hook(c->db, writer_wal_hook, c); /* after the pragma, which resets the hook */
     *out = &c->base;
     return ST_OK;
+fail:
+    sqlite3_close(c->db);
+    free(c);
+    return ST_ERROR;
 }
 
-static void sq_close(struct store_conn *sc)
+static void eng_close(struct store_conn *sc)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     if (!c) return;
@@ -346,9 +236,7 @@ static void sq_close(struct store_conn *sc)
     checkpointer_stop(c->ckpt);
     c->ckpt = NULL;
     for (int i = 0; i < Q__COUNT; i++)
-        sqlite3_finalize(c->stmt[i]);
-    for (int i = 0; i < SQ_EXTRA_STMTS; i++)
-        sqlite3_finalize(c->extra[i]);
+        sqlite3_finalize(c->tx[i]);
     for (int i = 0; i < c->n_rows; i++)
         sqlite3_finalize(c->rows[i]);
     if (c->writer) {
@@ -361,106 +249,18 @@ static void sq_close(struct store_conn *sc)
     free(c);
 }
 
-/* ---- secrets at rest ---- */
-
-#define KEY_CHECK_NAME "secret_key_check"
-#define KEY_CHECK_PLAIN "parley secret key check"
-
-/* Column c of table t for the rows whose value is still clear text: sealed in place, bound to the row's
- * SID. Returns the number of rows sealed, or -1. */
-static int seal_column(struct sq_conn *c, const char *table, const char *col)
-{
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT sid, %s FROM %s WHERE %s IS NOT NULL AND substr(%s, 1, %d) <> '%s'",
-             col, table, col, col, (int)strlen(SECRET_PREFIX), SECRET_PREFIX);
-    sqlite3_stmt *sel = NULL, *upd = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &sel, NULL) != SQLITE_OK) return -1;
-    snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?2 WHERE sid = ?1", table, col);
-    if (sqlite3_prepare_v2(c->db, sql, -1, &upd, NULL) != SQLITE_OK) {
-        sqlite3_finalize(sel);
-        return -1;
-    }
-    int n = 0, rc;
-    while (n >= 0 && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        struct arena a;
-        arena_init(&a);
-        const char *sid = (const char *)sqlite3_column_text(sel, 0);
-        char *sealed = secret_seal(&a, (const char *)sqlite3_column_text(sel, 1), sid);
-        sqlite3_bind_text(upd, 1, sid, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(upd, 2, sealed, -1, SQLITE_TRANSIENT);
-        n = sealed && sqlite3_step(upd) == SQLITE_DONE ? n + 1 : -1;
-        sqlite3_reset(upd);
-        arena_free(&a);
-    }
-    if (n >= 0 && rc != SQLITE_DONE) n = -1;
-    sqlite3_finalize(sel);
-    sqlite3_finalize(upd);
-    return n;
-}
-
-/* The key must be the one the data was sealed with (a check value says so), and clear-text secrets left
- * by older versions are sealed now, with secure_delete so that their old bytes are zeroed in the file,
- * and a truncating checkpoint so that no copy stays in the WAL. */
+/* The secrets' migration (store/migrations.c) with secure_delete, so that the old bytes of the values it
+ * seals are zeroed in the file, and a truncating checkpoint after it, so that no copy stays in the WAL. */
 static int sq_secrets_migrate(struct sq_conn *c)
 {
-    if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return ST_ERROR;
-    int r = ST_OK, sealed = 0;
-    sqlite3_stmt *s = NULL;
-    struct arena a;
-    arena_init(&a);
-    if (sqlite3_prepare_v2(c->db, "SELECT value FROM store_meta WHERE name = '" KEY_CHECK_NAME "'", -1, &s,
-                           NULL) != SQLITE_OK)
-        r = ST_ERROR;
-    int rc = r == ST_OK ? sqlite3_step(s) : SQLITE_ERROR;
-    if (rc == SQLITE_ROW) {
-        char *plain = NULL;
-        if (!secret_have_key()) {
-            log_err("this data file holds sealed secrets: start with the --secret-key-file they were"
-                    " sealed with");
-            r = ST_ERROR;
-        } else if (secret_open(&a, (const char *)sqlite3_column_text(s, 0), KEY_CHECK_NAME, &plain) != 0 ||
-                   strcmp(plain, KEY_CHECK_PLAIN) != 0) {
-            log_err("the secret key does not match this data file (its secrets were sealed with another key):"
-                    " give the right --secret-key-file");
-            r = ST_ERROR;
-        }
-    } else if (rc == SQLITE_DONE && secret_have_key()) {
-        char *check = secret_seal(&a, KEY_CHECK_PLAIN, KEY_CHECK_NAME);
-        static const char insert[] = "INSERT INTO store_meta(name, value) VALUES ('" KEY_CHECK_NAME "', %Q)";
-        char *sql = check ? sqlite3_mprintf(insert, check) : NULL;
-        if (!sql || sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) r = ST_ERROR;
-        sqlite3_free(sql);
-    } else if (rc != SQLITE_DONE) {
-        r = ST_ERROR;
-    }
-    sqlite3_finalize(s);
-    arena_free(&a);
-    static const char *const columns[][2] = {{"accounts", "auth_token"},
-                                             {"credentials", "certificate"},
-                                             {"credentials", "private_key"},
-                                             {"credentials", "api_key"},
-                                             {"credentials", "secret"}};
-    if (r == ST_OK && secret_have_key()) {
-        sqlite3_exec(c->db, "PRAGMA secure_delete=ON", NULL, NULL, NULL);
-        for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]) && r == ST_OK; i++) {
-            int n = seal_column(c, columns[i][0], columns[i][1]);
-            if (n < 0)
-                r = ST_ERROR;
-            else
-                sealed += n;
-        }
-    }
-    if (r == ST_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) r = ST_ERROR;
-    if (r != ST_OK) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    if (r == ST_OK && sealed) {
-        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        log_info("store: sealed %d clear-text secrets with the secret key", sealed);
-    }
+    sqlite3_exec(c->db, "PRAGMA secure_delete=ON", NULL, NULL, NULL);
+    int n = store_secrets_migrate(&c->base);
+    if (n > 0) sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     sqlite3_exec(c->db, "PRAGMA secure_delete=OFF", NULL, NULL, NULL);
-    return r;
+    return n < 0 ? n : ST_OK;
 }
 
-static int sq_migrate(struct store_conn *sc)
+static int eng_migrate(struct store_conn *sc)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_stmt *s;
@@ -468,40 +268,46 @@ static int sq_migrate(struct store_conn *sc)
     if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) return ST_ERROR;
     if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
-    if (version > SCHEMA_VERSION) {
-        log_err("the data file has schema version %d; this build knows up to %d", version, SCHEMA_VERSION);
+    int latest = migration_latest();
+    if (version > latest) {
+        log_err("the data file has schema version %d; this build knows up to %d", version, latest);
         return ST_ERROR;
     }
-    for (int v = version; v < SCHEMA_VERSION; v++) {
+    for (int v = version + 1; v <= latest; v++) {
         char *msg = NULL;
         char bump[64];
-        snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
-        if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(c->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(c->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+        snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v);
+        int ok = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK;
+        for (int i = 0; ok && i < store_migrations_n; i++) {
+            if (store_migrations[i].version != v) continue;
+            char *sql = migration_text(&store_migrations[i], 0);
+            ok = sql && sqlite3_exec(c->db, sql, NULL, NULL, &msg) == SQLITE_OK;
+            free(sql);
+        }
+        if (!ok || sqlite3_exec(c->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-            log_err("migration to schema version %d failed: %s", v + 1, msg ? msg : "?");
+            log_err("migration to schema version %d failed: %s", v, msg ? msg : "?");
             sqlite3_free(msg);
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
             return ST_ERROR;
         }
-        log_info("store: migrated to schema version %d", v + 1);
+        log_info("store: migrated to schema version %d", v);
     }
     return sq_secrets_migrate(c);
 }
 
-static int sq_tx_begin(struct store_conn *c)
+static int eng_tx_begin(struct store_conn *c)
 {
     return sq_exec_id(c, Q_BEGIN);
 }
-static int sq_tx_commit(struct store_conn *c)
+static int eng_tx_commit(struct store_conn *c)
 {
     return sq_exec_id(c, Q_COMMIT);
 }
 
 /* synchronous=OFF for this one COMMIT: the WAL frames are written but not fsynced; the next commit at
  * the configured level fsyncs the WAL, and them with it. */
-static int sq_tx_commit_lazy(struct store_conn *sc)
+static int eng_tx_commit_lazy(struct store_conn *sc)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
     sqlite3_exec(c->db, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
@@ -510,121 +316,21 @@ static int sq_tx_commit_lazy(struct store_conn *sc)
                  NULL);
     return r;
 }
-static void sq_tx_rollback(struct store_conn *c)
+static void eng_tx_rollback(struct store_conn *c)
 {
     sq_exec_id(c, Q_ROLLBACK);
 }
-static int sq_savepoint(struct store_conn *c)
+static int eng_savepoint(struct store_conn *c)
 {
     return sq_exec_id(c, Q_SAVEPOINT);
 }
-static void sq_savepoint_rollback(struct store_conn *c)
+static void eng_savepoint_rollback(struct store_conn *c)
 {
     sq_exec_id(c, Q_SAVEPOINT_ROLLBACK);
 }
-static int sq_savepoint_release(struct store_conn *c)
+static int eng_savepoint_release(struct store_conn *c)
 {
     return sq_exec_id(c, Q_SAVEPOINT_RELEASE);
-}
-
-/* ---- accounts ---- */
-
-/* Returns ST_OK, or ST_ERROR when the stored token does not open with this key (logged). */
-static int read_account(sqlite3_stmt *s, struct arena *a, struct account *out)
-{
-    sq_col_sid(s, 0, out->sid);
-    if (secret_open(a, (const char *)sqlite3_column_text(s, 1), out->sid, &out->auth_token) != 0) {
-        log_err("account %s: its auth token does not open with this secret key", out->sid);
-        return ST_ERROR;
-    }
-    out->friendly_name = sq_col_dup(s, 2, a);
-    sq_col_sid(s, 3, out->default_service_sid);
-    out->default_messaging_service_sid = sq_col_dup(s, 4, a);
-    out->default_inactive_timer = sq_col_dup(s, 5, a);
-    out->default_closed_timer = sq_col_dup(s, 6, a);
-    out->date_created = sqlite3_column_int64(s, 7);
-    return ST_OK;
-}
-
-/* STEP_ONE whose row reader may fail */
-#define STEP_ONE_CHECKED(c, s, read_expr)                                                                    \
-    do {                                                                                                     \
-        int rc_ = sqlite3_step(s), r_;                                                                       \
-        if (rc_ == SQLITE_ROW)                                                                               \
-            r_ = (read_expr);                                                                                \
-        else if (rc_ == SQLITE_DONE)                                                                         \
-            r_ = ST_NOT_FOUND;                                                                               \
-        else                                                                                                 \
-            r_ = sq_map_rc((c)->db, sqlite3_extended_errcode((c)->db));                                      \
-        sq_done(s);                                                                                          \
-        return r_;                                                                                           \
-    } while (0)
-
-static int sq_account_get(struct store_conn *sc, const char *sid, struct arena *a, struct account *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_ACCOUNT_GET);
-    if (!s) return ST_ERROR;
-    sq_bind_text(s, 1, sid);
-    STEP_ONE_CHECKED(c, s, read_account(s, a, out));
-}
-
-static int sq_account_first(struct store_conn *sc, struct arena *a, struct account *out)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_ACCOUNT_FIRST);
-    if (!s) return ST_ERROR;
-    STEP_ONE_CHECKED(c, s, read_account(s, a, out));
-}
-
-static int sq_account_count(struct store_conn *sc, long long *n)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_ACCOUNT_COUNT);
-    if (!s) return ST_ERROR;
-    STEP_ONE(c, s, *n = sqlite3_column_int64(s, 0));
-}
-
-static int sq_account_insert(struct store_conn *sc, const struct account *acct)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_ACCOUNT_INSERT);
-    if (!s) return ST_ERROR;
-    struct arena a;
-    arena_init(&a);
-    char *sealed = secret_seal(&a, acct->auth_token, acct->sid);
-    if (!sealed) {
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    sq_bind_text(s, 1, acct->sid);
-    sq_bind_text(s, 2, sealed);
-    sq_bind_text(s, 3, acct->friendly_name);
-    sq_bind_text(s, 4, acct->default_service_sid);
-    sqlite3_bind_int64(s, 5, acct->date_created);
-    int r = sq_exec(c, s);
-    arena_free(&a);
-    return r;
-}
-
-static int sq_account_set_token(struct store_conn *sc, const char *sid, const char *token)
-{
-    struct sq_conn *c = (struct sq_conn *)sc;
-    sqlite3_stmt *s = q(c, Q_ACCOUNT_SET_TOKEN);
-    if (!s) return ST_ERROR;
-    struct arena a;
-    arena_init(&a);
-    char *sealed = secret_seal(&a, token, sid);
-    if (!sealed) {
-        arena_free(&a);
-        return ST_ERROR;
-    }
-    sq_bind_text(s, 1, sid);
-    sq_bind_text(s, 2, sealed);
-    int r = sq_exec(c, s);
-    arena_free(&a);
-    if (r == ST_OK && sqlite3_changes(c->db) == 0) return ST_NOT_FOUND;
-    return r;
 }
 
 /* ---- the statement seam (store/engine.h) ---- */
@@ -642,9 +348,13 @@ static struct store_stmt *eng_stmt(struct store_conn *sc, const struct store_sql
     return (struct store_stmt *)sq_stmt(c, &c->rows[q->id], q->sql);
 }
 
+/* NULL binds NULL; v outlives the step */
 static void eng_bind_text(struct store_stmt *s, int i, const char *v)
 {
-    sq_bind_text(st(s), i, v);
+    if (v)
+        sqlite3_bind_text(st(s), i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st(s), i);
 }
 static void eng_bind_int(struct store_stmt *s, int i, long long v)
 {
@@ -668,10 +378,6 @@ static long long eng_col_int(struct store_stmt *s, int i)
 {
     return sqlite3_column_int64(st(s), i);
 }
-static int eng_col_null(struct store_stmt *s, int i)
-{
-    return sqlite3_column_type(st(s), i) == SQLITE_NULL;
-}
 static long long eng_changes(struct store_stmt *s)
 {
     return sqlite3_changes(sqlite3_db_handle(st(s)));
@@ -684,39 +390,19 @@ static void eng_reset(struct store_stmt *s)
 {
     sq_done(st(s));
 }
+/* one process owns the file: its claims need no session mark */
+static int eng_session_key(struct store_conn *c, long long *key)
+{
+    *key = 0;
+    return ST_OK;
+}
 
-static const struct store_engine sqlite_engine = {
-    .stmt = eng_stmt,
-    .bind_text = eng_bind_text,
-    .bind_int = eng_bind_int,
-    .step = eng_step,
-    .col_text = eng_col_text,
-    .col_int = eng_col_int,
-    .col_null = eng_col_null,
-    .changes = eng_changes,
-    .last_id = eng_last_id,
-    .reset = eng_reset,
-};
+static const struct store_engine sqlite_engine = {STORE_ENGINE_FNS};
 
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
-    .webhooks = &sqlite_webhook_ops,
-    .model = &sqlite_account_ops,
     .engine = &sqlite_engine,
-    .open = sq_open,
-    .close = sq_close,
-    .migrate = sq_migrate,
-    .tx_begin = sq_tx_begin,
-    .tx_commit = sq_tx_commit,
-    .tx_commit_lazy = sq_tx_commit_lazy,
-    .tx_rollback = sq_tx_rollback,
-    .savepoint = sq_savepoint,
-    .savepoint_rollback = sq_savepoint_rollback,
-    .savepoint_release = sq_savepoint_release,
-    .account_get = sq_account_get,
-    .account_insert = sq_account_insert,
-    .account_count = sq_account_count,
-    .account_set_token = sq_account_set_token,
-    .account_first = sq_account_first,
+    STORE_ENGINE_OPS,
+    .tx_commit_lazy = eng_tx_commit_lazy,
     STORE_DOMAIN_OPS,
 };

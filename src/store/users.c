@@ -52,21 +52,12 @@ int store_user_delete(struct store_conn *c, const char *service_sid, const char 
     return rows_delete(c, &store_users_table, service_sid, sid);
 }
 
-struct user_list_ctx {
-    user_row_fn fn;
-    void *ctx;
-};
-
-static int user_row(void *ctx, const void *row)
-{
-    const struct user_list_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(user_row, user_row_fn, struct user)
 
 int store_user_list(struct store_conn *c, const char *service_sid, const struct page_req *p, user_row_fn fn,
                     void *ctx)
 {
     struct user u;
-    struct user_list_ctx l = {fn, ctx};
+    struct user_row_ctx l = {fn, ctx};
     return rows_list(c, &store_users_table, service_sid, p, &u, user_row, &l);
 }

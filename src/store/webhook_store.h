@@ -93,6 +93,7 @@ struct store_webhook_ops {
     int (*log_list)(struct store_conn *c, const char *account_sid, int limit, webhook_log_fn fn, void *ctx);
 };
 
-extern const struct store_webhook_ops sqlite_webhook_ops;
+/* both engines' (store/webhooks.c) */
+extern const struct store_webhook_ops store_webhook_ops;
 
 #endif

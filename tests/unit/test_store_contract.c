@@ -22,6 +22,7 @@
 
 #include "store/account_store.h"
 #include "store/store.h"
+#include "store/webhook_store.h"
 #include "util/arena.h"
 #include "util/sid.h"
 
@@ -532,6 +533,224 @@ static void test_role_in_use_and_cascade(void **state)
     assert_int_equal(e->r->ops->service_get(e->r, e->account, e->service[0], &e->a, &sv), ST_OK);
 }
 
+static int count_key(void *ctx, const struct api_key *k)
+{
+    int *n = ctx;
+    assert_null(k->salt); /* a list does not read the secret's hash */
+    (*n)++;
+    return 0;
+}
+
+static int find_account(void *ctx, const struct account *a)
+{
+    struct engine *e = ctx;
+    if (strcmp(a->sid, e->account) == 0) {
+        assert_null(a->auth_token);
+        assert_string_equal(a->friendly_name, "contract");
+        return 1; /* found: stop */
+    }
+    return 0;
+}
+
+/* Accounts' list and configuration, API keys, a service's notifications. */
+static void test_keys_and_notifications(void **state)
+{
+    struct engine *e = engine(state);
+    const struct store_account_ops *m = e->w->ops->model;
+    assert_int_equal(e->r->ops->model->account_list(e->r, find_account, e), ST_OK);
+    struct account acct;
+    assert_int_equal(e->r->ops->account_get(e->r, e->account, &e->a, &acct), ST_OK);
+    acct.default_messaging_service_sid = "MG00000000000000000000000000000001";
+    begin(e);
+    assert_int_equal(m->account_update_config(e->w, &acct), ST_OK);
+    commit(e);
+    assert_int_equal(e->r->ops->account_get(e->r, e->account, &e->a, &acct), ST_OK);
+    assert_string_equal(acct.default_messaging_service_sid, "MG00000000000000000000000000000001");
+    assert_string_equal(acct.auth_token, "token-new-1234");
+
+    struct api_key k = {.friendly_name = "k", .salt = "ab", .secret_hash = "cd", .date_created = 5};
+    sid_new(k.sid, "SK");
+    memcpy(k.account_sid, e->account, sizeof(k.account_sid));
+    begin(e);
+    assert_int_equal(m->key_insert(e->w, &k), ST_OK);
+    commit(e);
+    struct api_key got;
+    assert_int_equal(e->r->ops->model->key_get(e->r, k.sid, &e->a, &got), ST_OK);
+    assert_string_equal(got.account_sid, e->account);
+    assert_string_equal(got.salt, "ab");
+    assert_string_equal(got.secret_hash, "cd");
+    assert_int_equal(got.date_revoked, 0);
+    int n = 0;
+    assert_int_equal(e->r->ops->model->key_list(e->r, e->account, count_key, &n), ST_OK);
+    assert_int_equal(n, 1);
+    /* a second revocation keeps the first time */
+    begin(e);
+    assert_int_equal(m->key_revoke(e->w, k.sid, 7), ST_OK);
+    assert_int_equal(m->key_revoke(e->w, k.sid, 9), ST_OK);
+    char unknown[SID_LEN + 1];
+    sid_new(unknown, "SK");
+    assert_int_equal(m->key_revoke(e->w, unknown, 9), ST_NOT_FOUND);
+    commit(e);
+    assert_int_equal(e->r->ops->model->key_get(e->r, k.sid, &e->a, &got), ST_OK);
+    assert_int_equal(got.date_revoked, 7);
+
+    struct notifications nt = {.log_enabled = 1, .new_message_template = "hi", .added_enabled = 1};
+    memcpy(nt.service_sid, e->service[0], SID_LEN + 1);
+    memcpy(nt.account_sid, e->account, SID_LEN + 1);
+    for (int round = 0; round < 2; round++) { /* the second writes over the first */
+        begin(e);
+        assert_int_equal(m->notifications_put(e->w, &nt), ST_OK);
+        commit(e);
+        struct notifications back;
+        assert_int_equal(e->r->ops->model->notifications_get(e->r, e->service[0], &e->a, &back), ST_OK);
+        assert_string_equal(back.service_sid, e->service[0]);
+        assert_string_equal(back.account_sid, e->account);
+        assert_int_equal(back.log_enabled, nt.log_enabled);
+        assert_int_equal(back.added_enabled, 1);
+        assert_string_equal(back.new_message_template, nt.new_message_template);
+        assert_null(back.removed_sound);
+        nt.log_enabled = 0;
+        nt.new_message_template = "bye";
+    }
+}
+
+struct claimed {
+    int n;
+    long long id[8];
+};
+
+static int take_claim(void *ctx, const struct outbox_row *row)
+{
+    struct claimed *c = ctx;
+    assert_true(c->n < 8);
+    assert_string_equal(row->method, "POST");
+    c->id[c->n++] = row->id;
+    return 0;
+}
+
+static int claim(struct engine *e, long long now, struct claimed *out, long long *next_due)
+{
+    const struct outbox_claim_limits lim = {10, 10};
+    memset(out, 0, sizeof(*out));
+    begin(e);
+    assert_int_equal(
+        e->w->ops->webhooks->outbox_claim(e->w, "contract", now, 1000, 10, &lim, take_claim, out, next_due),
+        ST_OK);
+    commit(e);
+    return out->n;
+}
+
+struct logged {
+    int n;
+    char outcome[4][16];
+};
+
+static int take_log(void *ctx, const struct webhook_log_entry *le)
+{
+    struct logged *l = ctx;
+    assert_true(l->n < 4);
+    snprintf(l->outcome[l->n++], sizeof(l->outcome[0]), "%s", le->outcome);
+    return 0;
+}
+
+/* The webhook configuration of both levels, the outbox's claim, retry and finish, the target backoff and
+ * the log. */
+static void test_webhooks(void **state)
+{
+    struct engine *e = engine(state);
+    const struct store_webhook_ops *w = e->w->ops->webhooks;
+    struct webhook_config cfg;
+    assert_int_equal(e->r->ops->webhooks->config_get(e->r, e->account, NULL, &e->a, &cfg), ST_NOT_FOUND);
+    struct webhook_config put = {.method = "POST", .filters = "[\"onUserAdded\"]", .post_url = "http://x/p"};
+    memcpy(put.account_sid, e->account, SID_LEN + 1);
+    for (int round = 0; round < 2; round++) {
+        begin(e);
+        assert_int_equal(w->config_put(e->w, &put), ST_OK);
+        commit(e);
+        assert_int_equal(e->r->ops->webhooks->config_get(e->r, e->account, NULL, &e->a, &cfg), ST_OK);
+        assert_string_equal(cfg.method, put.method);
+        assert_string_equal(cfg.target, "webhook");
+        assert_string_equal(cfg.post_url, "http://x/p");
+        assert_null(cfg.pre_url);
+        put.method = "GET";
+    }
+    memcpy(put.service_sid, e->service[0], SID_LEN + 1);
+    put.pre_url = "http://x/pre";
+    begin(e);
+    assert_int_equal(w->config_put(e->w, &put), ST_OK);
+    commit(e);
+    assert_int_equal(e->r->ops->webhooks->config_get(e->r, e->account, e->service[0], &e->a, &cfg), ST_OK);
+    assert_string_equal(cfg.pre_url, "http://x/pre");
+    assert_null(cfg.target);
+
+    /* two deliveries of one order key and one of another */
+    const char *keys[3] = {"k1", "k1", "k2"};
+    begin(e);
+    for (int i = 0; i < 3; i++) {
+        struct outbox_row row = {.event_type = "onUserAdded",
+                                 .url = i == 2 ? "http://b/" : "http://a/",
+                                 .method = "POST",
+                                 .params = "A=1",
+                                 .order_key = (char *)keys[i],
+                                 .idempotency_token = "tok",
+                                 .created_at = 100};
+        memcpy(row.account_sid, e->account, SID_LEN + 1);
+        assert_int_equal(w->outbox_insert(e->w, &row), ST_OK);
+    }
+    commit(e);
+    long long n = 0, due = -1;
+    assert_int_equal(e->r->ops->webhooks->outbox_count(e->r, &n), ST_OK);
+    assert_int_equal(n, 3);
+    struct claimed got;
+    assert_int_equal(claim(e, 200, &got, &due), 2); /* the head of each key */
+    assert_int_equal(due, 1200);                    /* when the claims' leases end */
+    long long first = got.id[0] < got.id[1] ? got.id[0] : got.id[1];
+    begin(e);
+    assert_int_equal(w->outbox_retry(e->w, first, 1, 250, 500, "down", 3), ST_OK);
+    commit(e);
+    assert_int_equal(claim(e, 240, &got, &due), 0); /* not due yet; the other one still claimed */
+    assert_int_equal(due, 250);
+    assert_int_equal(claim(e, 300, &got, &due), 1);
+    assert_int_equal(got.id[0], first);
+
+    /* a failing target waits: its row is not claimed until the target answers again */
+    begin(e);
+    assert_int_equal(w->outbox_retry(e->w, first, 2, 300, 0, NULL, 3), ST_OK);
+    assert_int_equal(w->target_failed(e->w, "http://a/", 300, 100, 1000), ST_OK);
+    commit(e);
+    assert_int_equal(claim(e, 350, &got, &due), 0);
+    assert_int_equal(due, 400);
+    begin(e);
+    assert_int_equal(w->target_ok(e->w, "http://a/"), ST_OK);
+    commit(e);
+    assert_int_equal(claim(e, 350, &got, &due), 1);
+
+    struct webhook_log_entry le = {.kind = "post",
+                                   .event_type = "onUserAdded",
+                                   .url = "http://a/",
+                                   .method = "POST",
+                                   .outcome = "delivered",
+                                   .status = 200,
+                                   .attempts = 3,
+                                   .created_at = 100,
+                                   .completed_at = 360};
+    memcpy(le.account_sid, e->account, SID_LEN + 1);
+    begin(e);
+    assert_int_equal(w->outbox_finish(e->w, first, &le), ST_OK);
+    commit(e);
+    assert_int_equal(e->r->ops->webhooks->outbox_count(e->r, &n), ST_OK);
+    assert_int_equal(n, 2);
+    struct logged lg = {0};
+    assert_int_equal(e->r->ops->webhooks->log_list(e->r, e->account, 10, take_log, &lg), ST_OK);
+    assert_int_equal(lg.n, 3); /* the two waiting, then the log */
+    assert_string_equal(lg.outcome[0], "pending");
+    assert_string_equal(lg.outcome[1], "pending");
+    assert_string_equal(lg.outcome[2], "delivered");
+    begin(e);
+    assert_int_equal(w->outbox_release_all(e->w), ST_OK);
+    commit(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest cases[] = {
@@ -540,6 +759,8 @@ int main(void)
         cmocka_unit_test(test_users_crud_and_uniqueness),
         cmocka_unit_test(test_keyset_pages),
         cmocka_unit_test(test_role_in_use_and_cascade),
+        cmocka_unit_test(test_keys_and_notifications),
+        cmocka_unit_test(test_webhooks),
     };
     int failed = cmocka_run_group_tests_name("store contract: sqlite", cases, setup_sqlite, teardown_engine);
     failed += cmocka_run_group_tests_name("store contract: postgres (PARLEY_TEST_PG)", cases, setup_pg,

@@ -1,0 +1,500 @@
+/* Webhook configuration, the outbox of post-event deliveries and the delivery log, once for both
+ * engines (store/webhook_store.h).
+ *
+ * The outbox is shared by every server on a PostgreSQL database. A claim there is one UPDATE over the
+ * rows that a FOR UPDATE SKIP LOCKED subquery picked, so two servers claiming at once never take the
+ * same row and never wait for each other; each claim carries its session's key (store_engine's
+ * session_key, an advisory lock), so the claims of a server that died are due again at once instead of
+ * when their lease runs out. SQLite has one process per file: its claim needs neither. */
+#include <stddef.h>
+#include <string.h>
+
+#include "store/domain.h"
+#include "store/rows.h"
+#include "store/webhook_store.h"
+
+/* The log keeps the last LOG_KEEP rows per account: a count per account says when an insert pushes the
+ * oldest out, so one tenant's deliveries never trim another's log and no insert counts rows. */
+#define LOG_KEEP 10000
+
+/* Per account, only its OUTBOX_WINDOW oldest rows are looked at: a claim costs the same with a million
+ * rows waiting behind a receiver that is down as with ten. */
+#define OUTBOX_WINDOW "256"
+
+/* the accounts with rows: a skip scan, one index probe each */
+#define ACCOUNTS_CTE                                                                                         \
+    "WITH RECURSIVE acc(a) AS (SELECT (SELECT min(account_sid) FROM webhook_outbox) UNION ALL"               \
+    " SELECT (SELECT min(account_sid) FROM webhook_outbox WHERE account_sid > acc.a) FROM acc"               \
+    " WHERE acc.a IS NOT NULL)"
+#define IS_HEAD(t)                                                                                           \
+    "NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.order_key = " t ".order_key AND p.id < " t ".id)"
+#define NOT_BACKING_OFF(t)                                                                                   \
+    "NOT EXISTS (SELECT 1 FROM webhook_targets t WHERE t.url = " t ".url AND t.blocked_until > ?2)"
+/* ranked within the account and within the URL after what is already claimed (busy) */
+#define RANKED                                                                                               \
+    " ranked AS (SELECT c.id,"                                                                               \
+    "  row_number() OVER (PARTITION BY c.account_sid ORDER BY c.id)"                                         \
+    "   + (SELECT count(*) FROM busy b WHERE b.account_sid = c.account_sid) AS ra,"                          \
+    "  row_number() OVER (PARTITION BY c.url ORDER BY c.id)"                                                 \
+    "   + (SELECT count(*) FROM busy b WHERE b.url = c.url) AS rt FROM cand c)"
+#define CLAIMED_COLS                                                                                         \
+    " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"             \
+    " attempts, next_attempt_at, created_at"
+/* PostgreSQL: the advisory lock keys held by live sessions, as pg_advisory_lock(bigint) stores them */
+#define LIVE_CLAIM_KEYS                                                                                      \
+    "SELECT (l.classid::bigint << 32) | l.objid::bigint FROM pg_locks l"                                     \
+    " WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted"
+/* PostgreSQL: a row nobody live holds: never claimed, lease over, or its server's session is gone */
+#define CLAIM_FREE(t)                                                                                        \
+    "(" t ".claimed_until IS NULL OR " t ".claimed_until < ?2::bigint OR " t ".claim_session IS NULL OR " t  \
+    ".claim_session NOT IN (" LIVE_CLAIM_KEYS "))"
+
+static struct store_sql account_get = {
+    .sql = "SELECT method, filters, pre_webhook_url, post_webhook_url, target FROM account_webhooks"
+           " WHERE account_sid = ?1",
+    .lock = SQL_LOCK_SHARE,
+};
+static struct store_sql account_put = {
+    .sql =
+        "INSERT INTO account_webhooks(account_sid, method, filters, pre_webhook_url, post_webhook_url,"
+        " target) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (account_sid) DO UPDATE SET"
+        " method = excluded.method, filters = excluded.filters, pre_webhook_url = excluded.pre_webhook_url,"
+        " post_webhook_url = excluded.post_webhook_url, target = excluded.target",
+};
+static struct store_sql service_get = {
+    .sql = "SELECT method, filters, pre_webhook_url, post_webhook_url FROM service_webhooks"
+           " WHERE service_sid = ?1 AND account_sid = ?2",
+    .lock = SQL_LOCK_SHARE,
+};
+static struct store_sql service_put = {
+    .sql =
+        "INSERT INTO service_webhooks(service_sid, account_sid, method, filters, pre_webhook_url,"
+        " post_webhook_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (service_sid) DO UPDATE SET"
+        " method = excluded.method, filters = excluded.filters, pre_webhook_url = excluded.pre_webhook_url,"
+        " post_webhook_url = excluded.post_webhook_url",
+};
+static struct store_sql outbox_insert_q = {
+    .sql = "INSERT INTO webhook_outbox(account_sid, event_type, url, method, params, order_key,"
+           " idempotency_token, attempts, next_attempt_at, created_at)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
+};
+/* Fair claim: per account its OUTBOX_WINDOW oldest rows filtered to due, claimable heads of their order
+ * key, ranked, capped (?5 per account, ?6 per URL) and taken round-robin across accounts (?4 in all);
+ * ?1 owner, ?2 now, ?3 lease, ?7 the session's key. The window goes by id, not by attempt time: an
+ * account's oldest row is always the head of its key, so each account progresses, whereas a retrying
+ * head would sort behind its own queued (and long due) successors. PostgreSQL then locks the rows SKIP
+ * LOCKED with the claimability checked again at that level, so a row another server claimed meanwhile
+ * is re-read and left alone. */
+static struct store_sql outbox_claim_q = {
+    .sql = ACCOUNTS_CTE
+    ","
+    " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2),"
+    " cand AS (SELECT x.id, x.account_sid, x.url FROM acc JOIN webhook_outbox x ON x.id IN ("
+    "  SELECT y.id FROM (SELECT * FROM webhook_outbox w WHERE w.account_sid = acc.a"
+    "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") y"
+    "  WHERE y.next_attempt_at <= ?2 AND (y.claimed_until IS NULL OR y.claimed_until < ?2)"
+    "  AND " IS_HEAD("y") " AND " NOT_BACKING_OFF(
+        "y") " ORDER BY y.id LIMIT ?5))," RANKED
+             " UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
+             "  SELECT id FROM ranked WHERE ra <= ?5 AND rt <= ?6 ORDER BY ra, id LIMIT ?4)" CLAIMED_COLS,
+    .sql_pg = ACCOUNTS_CTE
+    ","
+    " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2::bigint"
+    "  AND claim_session IN (" LIVE_CLAIM_KEYS ")),"
+    " cand AS (SELECT y.id, y.account_sid, y.url FROM acc CROSS JOIN LATERAL ("
+    "  SELECT z.* FROM (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
+    "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") z"
+    "  WHERE z.next_attempt_at <= ?2::bigint AND " CLAIM_FREE("z") " AND " IS_HEAD(
+        "z") "  AND " NOT_BACKING_OFF("z") " ORDER BY z.id LIMIT ?5::bigint) y WHERE acc.a IS NOT "
+                                           "NULL)," RANKED " UPDATE webhook_outbox SET claimed_by = ?1, "
+                                                           "claimed_until = ?2::bigint + ?3::bigint,"
+                                           " claim_session = ?7::bigint WHERE id IN ("
+                                           "  SELECT l.id FROM webhook_outbox l WHERE l.id IN (SELECT id "
+                                           "FROM ranked"
+                                           "   WHERE ra <= ?5::bigint AND rt <= ?6::bigint ORDER BY ra, id "
+                                           "LIMIT ?4::bigint)"
+                                           "  AND l.next_attempt_at <= ?2::bigint AND " CLAIM_FREE(
+                                               "l") " AND " IS_HEAD("l") "  FOR UPDATE SKIP "
+                                                                         "LOCKED)" CLAIMED_COLS,
+};
+/* the earliest time a head row in an account's window may be claimed (a target's backoff included; on
+ * PostgreSQL a claim of a dead session does not delay it) */
+static struct store_sql outbox_next_due = {
+    .sql = ACCOUNTS_CTE
+    " SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0), coalesce(t.blocked_until, 0)))"
+    " FROM acc JOIN webhook_outbox o ON o.id IN (SELECT w.id FROM webhook_outbox w"
+    "  WHERE w.account_sid = acc.a ORDER BY w.id LIMIT " OUTBOX_WINDOW ")"
+    " LEFT JOIN webhook_targets t ON t.url = o.url WHERE " IS_HEAD("o"),
+    .sql_pg = ACCOUNTS_CTE
+    " SELECT min(greatest(o.next_attempt_at, CASE WHEN o.claim_session IN (" LIVE_CLAIM_KEYS ")"
+    " THEN o.claimed_until ELSE 0 END, t.blocked_until))"
+    " FROM acc CROSS JOIN LATERAL (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
+    "  ORDER BY w.id LIMIT " OUTBOX_WINDOW ") o"
+    " LEFT JOIN webhook_targets t ON t.url = o.url WHERE acc.a IS NOT NULL AND " IS_HEAD("o"),
+};
+/* PostgreSQL's claims also carry the session (its own column) */
+static struct store_sql outbox_release_all_q = {
+    .sql = "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL",
+    .sql_pg = "UPDATE webhook_outbox SET claimed_by = NULL, claimed_until = NULL, claim_session = NULL"
+              " WHERE claimed_by IS NOT NULL",
+};
+static struct store_sql outbox_count_q = {.sql = "SELECT count(*) FROM webhook_outbox"};
+static struct store_sql outbox_delete = {.sql = "DELETE FROM webhook_outbox WHERE id = ?1"};
+#define RETRY_SET                                                                                            \
+    "UPDATE webhook_outbox SET attempts = ?2, next_attempt_at = ?3, last_status = ?4, last_error = ?5,"      \
+    " last_latency_ms = ?6, claimed_by = NULL, claimed_until = NULL"
+static struct store_sql outbox_retry_q = {
+    .sql = RETRY_SET " WHERE id = ?1",
+    .sql_pg = RETRY_SET ", claim_session = NULL WHERE id = ?1",
+};
+/* failures while the target already waits (deliveries that were in flight) count once; the wait is
+ * ?3 << failures (at most 20 doublings), capped at ?4 */
+#define SHIFTED "(?3 << CASE WHEN webhook_targets.failures < 20 THEN webhook_targets.failures ELSE 20 END)"
+static struct store_sql target_failed_q = {
+    .sql = "INSERT INTO webhook_targets(url, failures, blocked_until) VALUES (?1, 1, CAST(?2 AS BIGINT) + ?3)"
+           " ON CONFLICT (url) DO UPDATE SET failures = webhook_targets.failures"
+           " + CASE WHEN webhook_targets.blocked_until <= ?2 THEN 1 ELSE 0 END,"
+           " blocked_until = CASE WHEN webhook_targets.blocked_until > ?2 THEN webhook_targets.blocked_until"
+           " ELSE ?2 + CASE WHEN ?4 < " SHIFTED " THEN ?4 ELSE " SHIFTED " END END",
+};
+static struct store_sql target_ok_q = {.sql = "DELETE FROM webhook_targets WHERE url = ?1"};
+static struct store_sql log_insert_q = {
+    .sql = "INSERT INTO webhook_log(kind, event_type, url, method, outcome, status, attempts, latency_ms,"
+           " last_error, idempotency_token, created_at, completed_at, account_sid)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+};
+/* the count row also serialises two servers' trims */
+static struct store_sql log_count = {
+    .sql = "INSERT INTO webhook_log_counts(account_sid, n) VALUES (?1, 1) ON CONFLICT (account_sid)"
+           " DO UPDATE SET n = webhook_log_counts.n + 1 RETURNING n",
+};
+/* PostgreSQL deletes and uncounts in one statement; SQLite has no DELETE inside WITH */
+static struct store_sql log_trim = {
+    .sql = "DELETE FROM webhook_log WHERE id IN (SELECT id FROM webhook_log WHERE account_sid = ?1"
+           " ORDER BY id LIMIT ?2)",
+    .sql_pg = "WITH gone AS (DELETE FROM webhook_log WHERE id IN (SELECT id FROM webhook_log"
+              " WHERE account_sid = ?1 ORDER BY id LIMIT ?2::bigint) RETURNING 1)"
+              " UPDATE webhook_log_counts SET n = n - (SELECT count(*) FROM gone) WHERE account_sid = ?1",
+};
+static struct store_sql log_uncount = {
+    .sql = "UPDATE webhook_log_counts SET n = n - ?2 WHERE account_sid = ?1",
+    .sql_pg = "",
+};
+static struct store_sql pending_list = {
+    .sql = "SELECT id, event_type, url, method, last_status, attempts, last_latency_ms, last_error,"
+           " idempotency_token, created_at FROM webhook_outbox WHERE account_sid = ?1"
+           " ORDER BY id DESC LIMIT ?2",
+};
+static struct store_sql log_list_q = {
+    .sql = "SELECT id, kind, event_type, url, method, outcome, status, attempts, latency_ms, last_error,"
+           " idempotency_token, created_at, completed_at FROM webhook_log WHERE account_sid = ?1"
+           " ORDER BY id DESC LIMIT ?2",
+};
+
+int store_webhooks_sql_add(void)
+{
+    struct store_sql *const all[] = {
+        &account_get,    &account_put,     &service_get,          &service_put,    &outbox_insert_q,
+        &outbox_claim_q, &outbox_next_due, &outbox_release_all_q, &outbox_count_q, &outbox_delete,
+        &outbox_retry_q, &target_failed_q, &target_ok_q,          &log_insert_q,   &log_count,
+        &log_trim,       &log_uncount,     &pending_list,         &log_list_q,
+    };
+    int rc = ST_OK;
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
+        rc = store_sql_add(all[i]);
+    return rc;
+}
+
+/* ---- rows by offset ---- */
+
+#define COL(type, field, kind, flags)                                                                        \
+    {                                                                                                        \
+#field, kind, offsetof(type, field), flags                                                           \
+    }
+
+static const struct column config_cols[] = {
+    COL(struct webhook_config, method, CK_TEXT, 0),  COL(struct webhook_config, filters, CK_TEXT, 0),
+    COL(struct webhook_config, pre_url, CK_TEXT, 0), COL(struct webhook_config, post_url, CK_TEXT, 0),
+    COL(struct webhook_config, target, CK_TEXT, 0),
+};
+/* outbox_insert's ?1 .. ?8 */
+static const struct column outbox_new_cols[] = {
+    COL(struct outbox_row, account_sid, CK_SID, 0),
+    COL(struct outbox_row, event_type, CK_TEXT, 0),
+    COL(struct outbox_row, url, CK_TEXT, 0),
+    COL(struct outbox_row, method, CK_TEXT, 0),
+    COL(struct outbox_row, params, CK_TEXT, 0),
+    COL(struct outbox_row, order_key, CK_TEXT, 0),
+    COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
+    COL(struct outbox_row, created_at, CK_I64, 0),
+};
+/* CLAIMED_COLS */
+static const struct column claimed_cols[] = {
+    COL(struct outbox_row, id, CK_I64, 0),          COL(struct outbox_row, account_sid, CK_SID, 0),
+    COL(struct outbox_row, event_type, CK_TEXT, 0), COL(struct outbox_row, url, CK_TEXT, 0),
+    COL(struct outbox_row, method, CK_TEXT, 0),     COL(struct outbox_row, params, CK_TEXT, 0),
+    COL(struct outbox_row, order_key, CK_TEXT, 0),  COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
+    COL(struct outbox_row, attempts, CK_INT, 0),    COL(struct outbox_row, next_attempt_at, CK_I64, 0),
+    COL(struct outbox_row, created_at, CK_I64, 0),
+};
+/* log_list's result (the first 13), and from kind on log_insert's ?1 .. ?13 */
+static const struct column log_cols[] = {
+    COL(struct webhook_log_entry, id, CK_I64, 0),
+    COL(struct webhook_log_entry, kind, CK_TEXT, 0),
+    COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
+    COL(struct webhook_log_entry, url, CK_TEXT, 0),
+    COL(struct webhook_log_entry, method, CK_TEXT, 0),
+    COL(struct webhook_log_entry, outcome, CK_TEXT, 0),
+    COL(struct webhook_log_entry, status, CK_INT, C_ZERO_NULL),
+    COL(struct webhook_log_entry, attempts, CK_INT, 0),
+    COL(struct webhook_log_entry, latency_ms, CK_I64, 0),
+    COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
+    COL(struct webhook_log_entry, idempotency_token, CK_TEXT, 0),
+    COL(struct webhook_log_entry, created_at, CK_I64, 0),
+    COL(struct webhook_log_entry, completed_at, CK_I64, 0),
+    COL(struct webhook_log_entry, account_sid, CK_SID, 0),
+};
+#define LOG_COLS_N ((int)(sizeof(log_cols) / sizeof(log_cols[0])))
+/* pending_list's result */
+static const struct column pending_cols[] = {
+    COL(struct webhook_log_entry, id, CK_I64, 0),
+    COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
+    COL(struct webhook_log_entry, url, CK_TEXT, 0),
+    COL(struct webhook_log_entry, method, CK_TEXT, 0),
+    COL(struct webhook_log_entry, status, CK_INT, 0),
+    COL(struct webhook_log_entry, attempts, CK_INT, 0),
+    COL(struct webhook_log_entry, latency_ms, CK_I64, 0),
+    COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
+    COL(struct webhook_log_entry, idempotency_token, CK_TEXT, 0),
+    COL(struct webhook_log_entry, created_at, CK_I64, 0),
+};
+#define N(cols) ((int)(sizeof(cols) / sizeof(cols[0])))
+
+/* ---- configuration ---- */
+
+static int config_get(struct store_conn *c, const char *account_sid, const char *service_sid, struct arena *a,
+                      struct webhook_config *out)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, service_sid ? &service_get : &account_get);
+    if (!s) return ST_ERROR;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->account_sid, account_sid, SID_LEN);
+    if (service_sid) {
+        memcpy(out->service_sid, service_sid, SID_LEN);
+        e->bind_text(s, 1, service_sid);
+        e->bind_text(s, 2, account_sid);
+    } else {
+        e->bind_text(s, 1, account_sid);
+    }
+    /* a service's configuration has no target */
+    return rows_one(e, s, config_cols, N(config_cols) - (service_sid != NULL), a, out);
+}
+
+static int config_put(struct store_conn *c, const struct webhook_config *cfg)
+{
+    const struct store_engine *e = c->ops->engine;
+    int svc = cfg->service_sid[0] != '\0';
+    struct store_stmt *s = e->stmt(c, svc ? &service_put : &account_put);
+    if (!s) return ST_ERROR;
+    int i = 1;
+    if (svc) e->bind_text(s, i++, cfg->service_sid);
+    e->bind_text(s, i++, cfg->account_sid);
+    e->bind_text(s, i++, cfg->method);
+    e->bind_text(s, i++, cfg->filters);
+    e->bind_text(s, i++, cfg->pre_url);
+    e->bind_text(s, i++, cfg->post_url);
+    if (!svc) e->bind_text(s, i, cfg->target ? cfg->target : "webhook");
+    return store_stmt_exec(e, s);
+}
+
+/* ---- the outbox ---- */
+
+static int outbox_insert(struct store_conn *c, const struct outbox_row *row)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &outbox_insert_q);
+    if (!s) return ST_ERROR;
+    rows_bind_cols(e, s, outbox_new_cols, N(outbox_new_cols), row);
+    return store_stmt_exec(e, s);
+}
+
+/* One statement in the caller's transaction (the writer's): on PostgreSQL the rows stay locked until it
+ * commits, so other servers skip them meanwhile. */
+static int outbox_claim(struct store_conn *c, const char *owner, long long now, long long lease_ms, int limit,
+                        const struct outbox_claim_limits *lim, outbox_row_fn fn, void *ctx,
+                        long long *next_due)
+{
+    const struct store_engine *e = c->ops->engine;
+    *next_due = 0;
+    long long key = 0;
+    int rc = e->session_key(c, &key);
+    if (rc != ST_OK) return rc;
+    struct store_stmt *s = e->stmt(c, &outbox_claim_q);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, owner);
+    e->bind_int(s, 2, now);
+    e->bind_int(s, 3, lease_ms);
+    e->bind_int(s, 4, limit);
+    e->bind_int(s, 5, lim->per_account);
+    e->bind_int(s, 6, lim->per_target);
+    if (key) e->bind_int(s, 7, key);
+    int claimed = 0;
+    struct outbox_row row;
+    while ((rc = e->step(s)) == 1) {
+        rows_read_cols(e, s, claimed_cols, N(claimed_cols), NULL, &row);
+        claimed++;
+        fn(ctx, &row);
+    }
+    e->reset(s);
+    if (rc < 0 || claimed >= limit) return rc < 0 ? rc : ST_OK;
+    if (!(s = e->stmt(c, &outbox_next_due))) return ST_ERROR;
+    if (e->step(s) == 1) *next_due = e->col_int(s, 0); /* 0 for NULL: nothing waits */
+    e->reset(s);
+    return ST_OK;
+}
+
+/* A statement of text and integer parameters, run to its end. */
+static int exec_ti(struct store_conn *c, struct store_sql *q, const char *text, int n, const long long *v)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, q);
+    if (!s) return ST_ERROR;
+    int i = 1;
+    if (text) e->bind_text(s, i++, text);
+    for (int k = 0; k < n; k++)
+        e->bind_int(s, i++, v[k]);
+    return store_stmt_exec(e, s);
+}
+
+static int target_failed(struct store_conn *c, const char *url, long long now, long long base_ms,
+                         long long max_ms)
+{
+    const long long v[] = {now, base_ms, max_ms};
+    return exec_ti(c, &target_failed_q, url, 3, v);
+}
+
+static int target_ok(struct store_conn *c, const char *url)
+{
+    return exec_ti(c, &target_ok_q, url, 0, NULL);
+}
+
+static int outbox_release_all(struct store_conn *c)
+{
+    return exec_ti(c, &outbox_release_all_q, NULL, 0, NULL);
+}
+
+static int outbox_count(struct store_conn *c, long long *n)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &outbox_count_q);
+    if (!s) return ST_ERROR;
+    int rc = e->step(s);
+    if (rc == 1) *n = e->col_int(s, 0);
+    e->reset(s);
+    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+}
+
+/* ---- the log ---- */
+
+static int log_insert(struct store_conn *c, const struct webhook_log_entry *le)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &log_insert_q);
+    if (!s) return ST_ERROR;
+    rows_bind_cols(e, s, log_cols + 1, LOG_COLS_N - 1, le);
+    int rc = store_stmt_exec(e, s);
+    if (rc != ST_OK) return rc;
+    /* keep the log bounded per account: past LOG_KEEP rows, the account's oldest go */
+    if (!(s = e->stmt(c, &log_count))) return ST_ERROR;
+    e->bind_text(s, 1, le->account_sid);
+    rc = e->step(s); /* RETURNING: the upsert is done at the first step */
+    long long n = rc == 1 ? e->col_int(s, 0) : 0;
+    e->reset(s);
+    if (rc != 1) return rc == 0 ? ST_ERROR : rc;
+    if (n <= LOG_KEEP) return ST_OK;
+    if (!(s = e->stmt(c, &log_trim))) return ST_ERROR;
+    e->bind_text(s, 1, le->account_sid);
+    e->bind_int(s, 2, n - LOG_KEEP);
+    rc = e->step(s);
+    long long gone = rc >= 0 ? e->changes(s) : 0;
+    e->reset(s);
+    if (rc < 0) return rc;
+    return exec_ti(c, &log_uncount, le->account_sid, 1, &gone);
+}
+
+static int outbox_finish(struct store_conn *c, long long id, const struct webhook_log_entry *le)
+{
+    int rc = exec_ti(c, &outbox_delete, NULL, 1, &id);
+    return rc == ST_OK ? log_insert(c, le) : rc;
+}
+
+static int outbox_retry(struct store_conn *c, long long id, int attempts, long long next_attempt_at,
+                        int status, const char *error, long long latency_ms)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &outbox_retry_q);
+    if (!s) return ST_ERROR;
+    e->bind_int(s, 1, id);
+    e->bind_int(s, 2, attempts);
+    e->bind_int(s, 3, next_attempt_at);
+    if (status)
+        e->bind_int(s, 4, status);
+    else
+        e->bind_text(s, 4, NULL);
+    e->bind_text(s, 5, error);
+    e->bind_int(s, 6, latency_ms);
+    return store_stmt_exec(e, s);
+}
+
+/* Rows of q (?1 the account, ?2 at most this many) read by cols, handed to fn; *seen counts them and
+ * *stop says that fn asked to stop. */
+static int log_rows(struct store_conn *c, struct store_sql *q, const char *account_sid, int limit,
+                    const struct column *cols, int n, const char *kind, webhook_log_fn fn, void *ctx,
+                    int *seen, int *stop)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, q);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, account_sid);
+    e->bind_int(s, 2, limit);
+    int rc = 0;
+    while (!*stop && (rc = e->step(s)) == 1) {
+        struct webhook_log_entry le = {0};
+        rows_read_cols(e, s, cols, n, NULL, &le);
+        memcpy(le.account_sid, account_sid, SID_LEN);
+        if (kind) {
+            le.kind = kind;
+            le.outcome = "pending";
+        }
+        (*seen)++;
+        *stop = fn(ctx, &le);
+    }
+    e->reset(s);
+    return *stop || rc >= 0 ? ST_OK : rc;
+}
+
+static int log_list(struct store_conn *c, const char *account_sid, int limit, webhook_log_fn fn, void *ctx)
+{
+    int seen = 0, stop = 0;
+    int rc = log_rows(c, &pending_list, account_sid, limit, pending_cols, N(pending_cols), "post", fn, ctx,
+                      &seen, &stop);
+    if (rc != ST_OK || stop || seen >= limit) return rc;
+    return log_rows(c, &log_list_q, account_sid, limit - seen, log_cols, LOG_COLS_N - 1, NULL, fn, ctx, &seen,
+                    &stop);
+}
+
+const struct store_webhook_ops store_webhook_ops = {
+    .config_get = config_get,
+    .config_put = config_put,
+    .outbox_insert = outbox_insert,
+    .outbox_claim = outbox_claim,
+    .outbox_release_all = outbox_release_all,
+    .target_failed = target_failed,
+    .target_ok = target_ok,
+    .outbox_count = outbox_count,
+    .outbox_finish = outbox_finish,
+    .outbox_retry = outbox_retry,
+    .log_insert = log_insert,
+    .log_list = log_list,
+};
