@@ -138,17 +138,3 @@ const struct family bindings_family = {
     .store = {.get = get, .del = del, .list = list},
     .list_filter = list_filter,
 };
-
-/* The route table's entry points (api/routes.c). */
-int bindings_list(struct req *r)
-{
-    return run_list(r, &bindings_family);
-}
-int bindings_fetch(struct req *r)
-{
-    return run_fetch(r, &bindings_family);
-}
-int bindings_delete(struct req *r)
-{
-    return run_delete(r, &bindings_family);
-}

@@ -126,12 +126,3 @@ const struct family configuration_family = {
     .check_update = check_update,
     .before_update = before_update,
 };
-
-int configuration_fetch(struct req *r)
-{
-    return run_fetch(r, &configuration_family);
-}
-int configuration_update(struct req *r)
-{
-    return run_update(r, &configuration_family);
-}

@@ -95,25 +95,3 @@ const struct family credentials_family = {
     .op_delete = &ops_table[OPID_DELETE_CREDENTIAL],
     .store = {get, insert, update, del, list},
 };
-
-/* The route table's entry points (api/routes.c). */
-int credentials_list(struct req *r)
-{
-    return run_list(r, &credentials_family);
-}
-int credentials_create(struct req *r)
-{
-    return run_create(r, &credentials_family);
-}
-int credentials_fetch(struct req *r)
-{
-    return run_fetch(r, &credentials_family);
-}
-int credentials_update(struct req *r)
-{
-    return run_update(r, &credentials_family);
-}
-int credentials_delete(struct req *r)
-{
-    return run_delete(r, &credentials_family);
-}

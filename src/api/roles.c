@@ -117,25 +117,3 @@ const struct family roles_family = {
     .check_create = check_create,
     .before_update = before_update,
 };
-
-/* The route table's entry points (api/routes.c). */
-int roles_list(struct req *r)
-{
-    return run_list(r, &roles_family);
-}
-int roles_create(struct req *r)
-{
-    return run_create(r, &roles_family);
-}
-int roles_fetch(struct req *r)
-{
-    return run_fetch(r, &roles_family);
-}
-int roles_update(struct req *r)
-{
-    return run_update(r, &roles_family);
-}
-int roles_delete(struct req *r)
-{
-    return run_delete(r, &roles_family);
-}

@@ -387,3 +387,35 @@ int run_list(struct req *r, const struct family *f)
     const struct op_def *op = f->op_list;
     return paging_list(r, op->page_max, op->list_key, path, rl.filter.query, fetch_page, &rl);
 }
+
+/* ---- the routes' handlers: the family comes with the route ---- */
+
+static int route_fetch(struct req *r)
+{
+    return run_fetch(r, r->route_arg);
+}
+static int route_list(struct req *r)
+{
+    return run_list(r, r->route_arg);
+}
+static int route_create(struct req *r)
+{
+    return run_create(r, r->route_arg);
+}
+static int route_update(struct req *r)
+{
+    return run_update(r, r->route_arg);
+}
+static int route_delete(struct req *r)
+{
+    return run_delete(r, r->route_arg);
+}
+
+handler_fn runner_handler(enum op_kind k)
+{
+    static const handler_fn by_kind[] = {
+        [OPK_FETCH] = route_fetch,   [OPK_LIST] = route_list,     [OPK_CREATE] = route_create,
+        [OPK_UPDATE] = route_update, [OPK_DELETE] = route_delete, [OPK_OTHER] = NULL,
+    };
+    return by_kind[k];
+}

@@ -11,6 +11,7 @@
 #include "api/operations.gen.h"
 #include "api/params.h"
 #include "http/response.h"
+#include "http/router.h"
 
 struct req;
 struct jw;
@@ -124,6 +125,10 @@ int runner_update_write(struct req *r);
 
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);
+
+/* The route handler of a family's operation of kind k: runs it on the family the route carries
+ * (r->route_arg). api/routes.c builds the families' routes with it. */
+handler_fn runner_handler(enum op_kind k);
 
 /* The five operations. Each returns what a handler returns: 0 with the response ready, 1 when a write was
  * queued (api_write). */

@@ -98,15 +98,6 @@ const struct family service_config_family = {
     .before_update = config_before_update,
 };
 
-int service_config_fetch(struct req *r)
-{
-    return run_fetch(r, &service_config_family);
-}
-int service_config_update(struct req *r)
-{
-    return run_update(r, &service_config_family);
-}
-
 /* ---- notifications ---- */
 
 /* Twilio documents no limits (only the codes 50058 / 50059): a template must leave room for the message
@@ -241,12 +232,3 @@ const struct family notifications_family = {
     .op_update = &ops_table[OPID_UPDATE_SERVICE_NOTIFICATION],
     .store = {.get = notifications_get, .update = notifications_put},
 };
-
-int notifications_fetch(struct req *r)
-{
-    return run_fetch(r, &notifications_family);
-}
-int notifications_update(struct req *r)
-{
-    return run_update(r, &notifications_family);
-}

@@ -194,28 +194,6 @@ const struct family users_family = {
     .pre_update = pre_update,
 };
 
-/* The route table's entry points (api/routes.c). */
-int users_list(struct req *r)
-{
-    return run_list(r, &users_family);
-}
-int users_create(struct req *r)
-{
-    return run_create(r, &users_family);
-}
-int users_fetch(struct req *r)
-{
-    return run_fetch(r, &users_family);
-}
-int users_update(struct req *r)
-{
-    return run_update(r, &users_family);
-}
-int users_delete(struct req *r)
-{
-    return run_delete(r, &users_family);
-}
-
 /* ---- /Users/{Sid}/Conversations: a view over participants; empty until conversations exist ---- */
 
 /* No conversations exist yet: every page is empty (the view will join participants). */

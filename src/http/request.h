@@ -37,6 +37,7 @@ struct req {
     size_t param_len[ROUTE_MAX_PARAMS];
     const char *service_sid; /* the service the path addresses (default or explicit) */
     int route_idx;           /* for metrics: api_route_index(), -1 when no route handled it */
+    const void *route_arg;   /* what the route serves: for api/, the family its handlers run */
     size_t base_len;         /* api_base(): 0 until computed */
     char base[320];
     int service_path; /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
