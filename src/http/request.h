@@ -15,6 +15,7 @@ enum http_method { HTTP_GET = 1, HTTP_POST = 2, HTTP_DELETE = 4, HTTP_OPTIONS = 
 #define ROUTE_MAX_PARAMS 4
 
 struct app;
+struct fail_detail;
 
 struct req {
     struct app *app;
@@ -49,6 +50,8 @@ struct req {
     void *ctx;            /* handler state for apply */
     int events_queued;    /* apply queued webhook deliveries: wake the client after commit */
     int accounts_changed; /* apply changed an account row: drop cached copies after commit */
+    /* the message of a failure value that has its own (api/fail.h) */
+    const struct fail_detail *detail;
 
     /* response */
     int status;
