@@ -376,8 +376,8 @@ static int apply_delete(struct store_conn *c, struct req *r)
     const struct runner_job *job = r->ctx;
     int err = st_delete(c, r, job->f, job->key);
     /* still referenced (a role held by a user); the message is the dictionary title */
-    if (err == ST_IN_USE) return fail(r, E_CONFLICT);
-    return api_deleted(r, err);
+    if (err == ST_IN_USE) err = E_CONFLICT;
+    return err ? fail(r, err) : api_deleted(r, ST_OK);
 }
 
 int run_delete(struct req *r, const struct family *f)
