@@ -66,10 +66,6 @@ int services_insert_with_defaults(struct store_conn *c, const char *account_sid,
 
 /* Handlers of the operations that are no family (api/routes.c) */
 int user_conversations_list(struct req *r);
-int account_webhooks_fetch(struct req *r);
-int account_webhooks_update(struct req *r);
-int service_webhooks_fetch(struct req *r);
-int service_webhooks_update(struct req *r);
 int webhooks_log(struct req *r);
 
 #endif
