@@ -28,28 +28,33 @@ int api_fail(struct req *r, int err)
     return -1;
 }
 
-int api_failf(struct req *r, enum twilio_code code, const char *fmt, ...)
+/* The message fmt makes, kept with r as the detail of code's failure value. */
+static int detail(struct req *r, enum twilio_code code, const char *fmt, va_list ap)
 {
     char msg[FAIL_MESSAGE_MAX];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    resp_error(r, code, "%s", msg);
-    return -1;
-}
-
-int api_detail(struct req *r, enum twilio_code code, const char *fmt, ...)
-{
-    char msg[FAIL_MESSAGE_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     size_t n = strlen(msg);
     struct fail_detail *d = arena_alloc(&r->arena, sizeof(*d) + n + 1);
     d->code = code;
     memcpy(d->text, msg, n + 1);
     r->detail = d;
     return code;
+}
+
+int api_detail(struct req *r, enum twilio_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = detail(r, code, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int api_failf(struct req *r, enum twilio_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = detail(r, code, fmt, ap);
+    va_end(ap);
+    return api_fail(r, err);
 }

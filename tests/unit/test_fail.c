@@ -70,7 +70,6 @@ static void test_message_of_its_own(void **state)
 static void test_value_with_a_detail(void **state)
 {
     (void)state;
-    arena_init(&rq.arena);
     int err = api_detail(&rq, E_INVALID_PARAM, "%s must be at most %d bytes", "PreWebhookUrl", 2048);
     assert_int_equal(err, E_INVALID_PARAM);
     assert_int_equal(rq.status, 0); /* a value: nothing is answered until the runner fails with it */
@@ -79,13 +78,13 @@ static void test_value_with_a_detail(void **state)
     assert_int_equal(api_fail(&rq, err), -1);
     assert_body(400, E_INVALID_PARAM, "PreWebhookUrl must be at most 2048 bytes");
     rq.detail = NULL;
-    arena_free(&rq.arena);
 }
 
 static int setup(void **state)
 {
     (void)state;
     buf_init(&rq.out, 1 << 12);
+    arena_init(&rq.arena); /* where a message of its own is kept */
     return 0;
 }
 
@@ -93,6 +92,7 @@ static int teardown(void **state)
 {
     (void)state;
     buf_free(&rq.out);
+    arena_free(&rq.arena);
     return 0;
 }
 
