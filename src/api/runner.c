@@ -86,11 +86,13 @@ static int st_list(struct store_conn *c, struct req *r, const struct family *f, 
                    const struct page_req *p, void *ctx)
 {
     if (f->store.list) return f->store.list(c, r, lf, p, ctx);
+    static const char *const none[RUNNER_MAX_PARAMS]; /* no filter: each of its parameters binds NULL */
+    const char *const *extra = lf->store_filter ? lf->store_filter : none;
     _Alignas(max_align_t) char scratch[RUNNER_ROW_MAX];
     if (f->row_size > sizeof(scratch)) return ST_ERROR;
     memset(scratch, 0, f->row_size);
-    return rows_list_filtered(c, f->table, parent_of(r, f), p, (const char *const *)lf->store_filter,
-                              (int)f->n_list_params, scratch, runner_list_row, ctx);
+    return rows_list_filtered(c, f->table, parent_of(r, f), p, extra, (int)f->n_list_params, scratch,
+                              runner_list_row, ctx);
 }
 
 /* The parent chain, left to right: for a service family the service in param[0] (404 when it is not the

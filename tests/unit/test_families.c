@@ -61,6 +61,7 @@ static int table_agrees(const struct family *f)
     if (!f->table)
         return st->get && (!f->op_create || st->insert) && (!f->op_update || st->update) &&
                (!f->op_delete || st->del) && (!f->op_list || st->list);
+    if (f->singleton && !st->get) return 0; /* the codec reads by a key, which a singleton has not */
     const struct column *key = column_with(f->table, C_KEY), *parent = column_with(f->table, C_PARENT);
     if (!key || !parent || key->off != f->sid_off) return 0;
     if (parent->off != (f->parent == PARENT_ACCOUNT ? f->account_off : f->service_off)) return 0;
