@@ -258,6 +258,11 @@ def upper_snake(camel):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", camel).upper()
 
 
+def route_pattern(path):
+    """The router's pattern of a path: after "/v1", each parameter an anonymous "{}" segment."""
+    return re.sub(r"\{[A-Za-z]+\}", "{}", path[len("/v1"):])
+
+
 def wrap(head, items, tail, indent=4):
     """head + items joined by ", " + tail, continued on lines indented by indent within C_COLUMNS."""
     lines, cur = [], head
@@ -344,6 +349,7 @@ def write_c(ops, schemas):
         out.append("    [OPID_%s] = {" % upper_snake(o["id"]))
         out.append("        .id = %s, .method = OPM_%s, .kind = %s," % (c_str(o["id"]), o["method"], KIND_C[o["kind"]]))
         out.append("        .path = %s," % c_str(o["path"]))
+        out.append("        .route = %s," % c_str(route_pattern(o["path"])))
         extra = ""
         if o["status_alt"]:
             extra += ", .status_alt = %d" % o["status_alt"]

@@ -8,7 +8,12 @@
 
 struct jw;
 
-extern const struct route api_routes[];    /* under /v1 */
+struct family;
+
+extern const struct route *const api_routes; /* under /v1, built from the families (api/routes.c) */
+/* Beside each row of api_routes: the family its handlers run (r->route_arg), NULL for a handler of its own.
+ */
+extern const struct family *const *const api_route_families;
 extern const struct route admin_routes[];  /* Parley's own endpoints, under /parley */
 extern const struct route_mount api_mount; /* where api_routes' ROUTE_TWIN rows are mounted again */
 
@@ -59,40 +64,8 @@ void services_reaper_stop(struct app *app);
 int services_insert_with_defaults(struct store_conn *c, const char *account_sid, const char *friendly_name,
                                   long long now, const char *service_sid);
 
-/* Handlers */
-int users_list(struct req *r);
-int users_create(struct req *r);
-int users_fetch(struct req *r);
-int users_update(struct req *r);
-int users_delete(struct req *r);
+/* Handlers of the operations that are no family (api/routes.c) */
 int user_conversations_list(struct req *r);
-int roles_list(struct req *r);
-int roles_fetch(struct req *r);
-int roles_create(struct req *r);
-int roles_update(struct req *r);
-int roles_delete(struct req *r);
-int configuration_fetch(struct req *r);
-int configuration_update(struct req *r);
-int services_list(struct req *r);
-int services_create(struct req *r);
-int services_fetch(struct req *r);
-int services_delete(struct req *r);
-int service_config_fetch(struct req *r);
-int service_config_update(struct req *r);
-int notifications_fetch(struct req *r);
-int notifications_update(struct req *r);
-int credentials_list(struct req *r);
-int credentials_create(struct req *r);
-int credentials_fetch(struct req *r);
-int credentials_update(struct req *r);
-int credentials_delete(struct req *r);
-int bindings_list(struct req *r);
-int bindings_fetch(struct req *r);
-int bindings_delete(struct req *r);
-int account_webhooks_fetch(struct req *r);
-int account_webhooks_update(struct req *r);
-int service_webhooks_fetch(struct req *r);
-int service_webhooks_update(struct req *r);
 int webhooks_log(struct req *r);
 
 #endif

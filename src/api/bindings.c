@@ -8,6 +8,7 @@
 #include "api/families.h"
 #include "http/form.h"
 #include "store/account_store.h"
+#include "store/domain.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "json/jw.h"
@@ -74,19 +75,17 @@ static int filter_of(struct req *r, const char *key, int present, char **json, s
     return err || query->err ? -1 : 0;
 }
 
-/* The filters in spec order, as JSON arrays for the store and as query text for the meta URLs. */
+/* The filters in spec order, as JSON arrays for the store (its list filter's ?4 and ?5, NULL for none)
+ * and as query text for the meta URLs. */
 static int list_filter(struct req *r, const struct param_value *v, struct list_filter *out)
 {
     struct buf query;
     buf_init(&query, FILTER_MAX);
-    struct binding_filter *bf = arena_alloc(&r->arena, sizeof(*bf));
-    char *types, *identities;
-    int bad = filter_of(r, "BindingType", v[B_BINDING_TYPE].present, &types, &query) != 0 ||
-              filter_of(r, "Identity", v[B_IDENTITY].present, &identities, &query) != 0;
+    char **texts = arena_alloc(&r->arena, B__COUNT * sizeof(*texts));
+    int bad = filter_of(r, "BindingType", v[B_BINDING_TYPE].present, &texts[B_BINDING_TYPE], &query) != 0 ||
+              filter_of(r, "Identity", v[B_IDENTITY].present, &texts[B_IDENTITY], &query) != 0;
     if (!bad) {
-        bf->types = types;
-        bf->identities = identities;
-        out->store_filter = bf;
+        out->store_filter = texts;
         out->query = arena_strndup(&r->arena, query.p ? query.p : "", query.len);
     }
     buf_free(&query);
@@ -94,61 +93,18 @@ static int list_filter(struct req *r, const struct param_value *v, struct list_f
     return bad ? ST_ERROR : 0;
 }
 
-/* ---- store calls ---- */
-
-static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
-{
-    return c->ops->model->binding_get(c, r->service_sid, sid, &r->arena, out);
-}
-
-static int del(struct store_conn *c, struct req *r, const char *sid)
-{
-    return c->ops->model->binding_delete(c, r->service_sid, sid);
-}
-
-static int list_row(void *ctx, const struct binding *b)
-{
-    return runner_list_row(ctx, b);
-}
-
-static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
-                void *ctx)
-{
-    return c->ops->model->binding_list(c, r->service_sid, f->store_filter, p, list_row, ctx);
-}
-
 const struct family bindings_family = {
     .segment = "Bindings",
     .prefix = "BS",
     .parent = PARENT_SERVICE,
-    .row_size = sizeof(struct binding),
-    .sid_off = BS(sid),
-    .account_off = BS(account_sid),
+    FAMILY_MODEL(struct binding),
     .service_off = BS(service_sid),
-    .id_off = BS(id),
-    .created_off = BS(date_created),
-    .updated_off = BS(date_updated),
-    .fields = fields,
-    .n_fields = sizeof(fields) / sizeof(fields[0]),
+    FAMILY_FIELDS(fields),
     .list_params = filter_params,
     .n_list_params = B__COUNT,
     .op_fetch = &ops_table[OPID_FETCH_SERVICE_BINDING],
     .op_list = &ops_table[OPID_LIST_SERVICE_BINDING],
     .op_delete = &ops_table[OPID_DELETE_SERVICE_BINDING],
-    .store = {.get = get, .del = del, .list = list},
+    .table = &store_bindings_table,
     .list_filter = list_filter,
 };
-
-/* The route table's entry points (api/routes.c). */
-int bindings_list(struct req *r)
-{
-    return run_list(r, &bindings_family);
-}
-int bindings_fetch(struct req *r)
-{
-    return run_fetch(r, &bindings_family);
-}
-int bindings_delete(struct req *r)
-{
-    return run_delete(r, &bindings_family);
-}

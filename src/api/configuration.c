@@ -116,22 +116,11 @@ const struct family configuration_family = {
     .singleton = 1,
     .parent = PARENT_ACCOUNT,
     .row_size = sizeof(struct account),
-    .fields = fields,
-    .n_fields = sizeof(fields) / sizeof(fields[0]),
-    .params = params,
-    .n_params = C__COUNT,
+    FAMILY_FIELDS(fields),
+    FAMILY_PARAMS(params),
     .op_fetch = &ops_table[OPID_FETCH_CONFIGURATION],
     .op_update = &ops_table[OPID_UPDATE_CONFIGURATION],
     .store = {.get = get, .update = update},
     .check_update = check_update,
     .before_update = before_update,
 };
-
-int configuration_fetch(struct req *r)
-{
-    return run_fetch(r, &configuration_family);
-}
-int configuration_update(struct req *r)
-{
-    return run_update(r, &configuration_family);
-}

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/families.h"
 #include "store/account_store.h"
+#include "store/domain.h"
 #include "json/jw.h"
 
 #define CREDENTIAL_NAME_MAX 64 /* [SPEC] "up to 64 characters long" */
@@ -41,79 +42,17 @@ static const struct field fields[] = {
     {"url", FK_URL, 0, NULL},
 };
 
-/* ---- store calls ---- */
-
-static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
-{
-    return c->ops->model->credential_get(c, r->account.sid, sid, &r->arena, out);
-}
-
-static int insert(struct store_conn *c, struct req *r, void *row)
-{
-    return c->ops->model->credential_insert(c, row);
-}
-static int update(struct store_conn *c, struct req *r, const void *row)
-{
-    return c->ops->model->credential_update(c, row);
-}
-
-static int del(struct store_conn *c, struct req *r, const char *sid)
-{
-    /* the credential's push bindings go with it */
-    return c->ops->model->credential_delete(c, r->account.sid, sid);
-}
-
-static int list_row(void *ctx, const struct credential *cr)
-{
-    return runner_list_row(ctx, cr);
-}
-
-static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
-                void *ctx)
-{
-    return c->ops->model->credential_list(c, r->account.sid, p, list_row, ctx);
-}
-
 const struct family credentials_family = {
     .segment = "Credentials",
     .prefix = "CR",
     .parent = PARENT_ACCOUNT,
-    .row_size = sizeof(struct credential),
-    .sid_off = CR(sid),
-    .account_off = CR(account_sid),
-    .id_off = CR(id),
-    .created_off = CR(date_created),
-    .updated_off = CR(date_updated),
-    .fields = fields,
-    .n_fields = sizeof(fields) / sizeof(fields[0]),
-    .params = params,
-    .n_params = sizeof(params) / sizeof(params[0]),
+    FAMILY_MODEL(struct credential),
+    FAMILY_FIELDS(fields),
+    FAMILY_PARAMS(params),
     .op_fetch = &ops_table[OPID_FETCH_CREDENTIAL],
     .op_list = &ops_table[OPID_LIST_CREDENTIAL],
     .op_create = &ops_table[OPID_CREATE_CREDENTIAL],
     .op_update = &ops_table[OPID_UPDATE_CREDENTIAL],
     .op_delete = &ops_table[OPID_DELETE_CREDENTIAL],
-    .store = {get, insert, update, del, list},
+    .table = &store_credentials_table, /* a credential's delete takes its push bindings along */
 };
-
-/* The route table's entry points (api/routes.c). */
-int credentials_list(struct req *r)
-{
-    return run_list(r, &credentials_family);
-}
-int credentials_create(struct req *r)
-{
-    return run_create(r, &credentials_family);
-}
-int credentials_fetch(struct req *r)
-{
-    return run_fetch(r, &credentials_family);
-}
-int credentials_update(struct req *r)
-{
-    return run_update(r, &credentials_family);
-}
-int credentials_delete(struct req *r)
-{
-    return run_delete(r, &credentials_family);
-}

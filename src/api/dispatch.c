@@ -163,6 +163,7 @@ static int dispatch_request(struct req *r, const char *authorization)
         break;
     }
     r->route_idx = (int)(rt - (admin ? admin_routes : api_routes)) + (admin ? api_route_count() : 0);
+    r->route_arg = admin ? NULL : api_route_families[rt - api_routes];
     /* routes not yet run from a family descriptor resolve their service here (api/runner.c) */
     if ((rt->flags & (ROUTE_TWIN | ROUTE_SERVICE)) && !(rt->flags & ROUTE_RUNNER)) {
         if (rt->flags & ROUTE_SERVICE) {

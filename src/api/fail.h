@@ -8,11 +8,16 @@
 #include "http/response.h"
 
 /* err is a failure value: E_NOT_FOUND (404 naming the path), another Twilio code (its dictionary title as
- * the message), or a store result (< 0: 503 when busy, else 500). */
+ * the message, or the detail api_detail gave it), or a store result (< 0: 503 when busy, else 500). */
 int api_fail(struct req *r, int err);
 
 /* code with a message of its own, for the refusals that name a parameter or a value. */
 int api_failf(struct req *r, enum twilio_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The failure value code with a message of its own (one that names a parameter, a value or a SID): a hook
+ * returns what this returns, and api_fail answers it with that message. The message stays with r. */
+int api_detail(struct req *r, enum twilio_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

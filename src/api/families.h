@@ -11,5 +11,8 @@ extern const struct family users_family;
 extern const struct family service_config_family;
 extern const struct family notifications_family;
 extern const struct family configuration_family;
+extern const struct family services_family;
+extern const struct family account_webhooks_family;
+extern const struct family service_webhooks_family;
 
 #endif

@@ -82,6 +82,7 @@ struct op_param {
 struct op_def {
     const char *id;       /* operationId: "UpdateServiceUser" */
     const char *path;     /* "/v1/Services/{ChatServiceSid}/Users/{Sid}" */
+    const char *route;    /* the router's pattern (http/router.h): "/Services/{}/Users/{}" */
     unsigned char method; /* enum op_method */
     unsigned char kind;   /* enum op_kind */
     short status;         /* the success status: 200, 201, 204 */

@@ -8,6 +8,7 @@
 #include "api/permissions.h"
 #include "http/request.h"
 #include "store/account_store.h"
+#include "store/domain.h"
 #include "json/jw.h"
 
 #define ROLE_NAME_MAX 64 /* [SPEC] "up to 64 characters" */
@@ -61,81 +62,27 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
     return permissions_of(r, stored);
 }
 
-/* ---- store calls ---- */
-
-static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
-{
-    return c->ops->role_get(c, r->service_sid, sid, &r->arena, out);
-}
-
-static int insert(struct store_conn *c, struct req *r, void *row)
-{
-    return c->ops->role_insert(c, row);
-}
-static int update(struct store_conn *c, struct req *r, const void *row)
-{
-    return c->ops->model->role_update(c, row);
-}
-
+/* A role still in use is refused (ST_IN_USE: 409): the store's delete checks it. */
 static int del(struct store_conn *c, struct req *r, const char *sid)
 {
     return c->ops->model->role_delete(c, r->service_sid, sid);
-}
-
-static int list_row(void *ctx, const struct role *ro)
-{
-    return runner_list_row(ctx, ro);
-}
-
-static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
-                void *ctx)
-{
-    return c->ops->role_list(c, r->service_sid, p, list_row, ctx);
 }
 
 const struct family roles_family = {
     .segment = "Roles",
     .prefix = "RL",
     .parent = PARENT_TWIN,
-    .row_size = sizeof(struct role),
-    .sid_off = RL(sid),
-    .account_off = RL(account_sid),
+    FAMILY_MODEL(struct role),
     .service_off = RL(service_sid),
-    .id_off = RL(id),
-    .created_off = RL(date_created),
-    .updated_off = RL(date_updated),
-    .fields = fields,
-    .n_fields = sizeof(fields) / sizeof(fields[0]),
-    .params = params,
-    .n_params = R__COUNT,
+    FAMILY_FIELDS(fields),
+    FAMILY_PARAMS(params),
     .op_fetch = &ops_table[OPID_FETCH_ROLE],
     .op_list = &ops_table[OPID_LIST_ROLE],
     .op_create = &ops_table[OPID_CREATE_ROLE],
     .op_update = &ops_table[OPID_UPDATE_ROLE],
     .op_delete = &ops_table[OPID_DELETE_ROLE],
-    .store = {get, insert, update, del, list},
+    .store = {.del = del},
+    .table = &store_roles_table,
     .check_create = check_create,
     .before_update = before_update,
 };
-
-/* The route table's entry points (api/routes.c). */
-int roles_list(struct req *r)
-{
-    return run_list(r, &roles_family);
-}
-int roles_create(struct req *r)
-{
-    return run_create(r, &roles_family);
-}
-int roles_fetch(struct req *r)
-{
-    return run_fetch(r, &roles_family);
-}
-int roles_update(struct req *r)
-{
-    return run_update(r, &roles_family);
-}
-int roles_delete(struct req *r)
-{
-    return run_delete(r, &roles_family);
-}

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "api/fail.h"
 #include "api/paging.h"
+#include "store/rows.h"
 #include "util/sid.h"
 #include "util/text.h"
 #include "util/timefmt.h"
@@ -41,6 +42,58 @@ int runner_resolve_service(struct req *r)
     if (!sid_valid(r->service_sid, strlen(r->service_sid), "IS")) return E_NOT_FOUND;
     struct service sv;
     return r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
+}
+
+/* ---- store calls: the family's own, else the row codec's over its table ---- */
+
+/* The parent a family's rows hang on, as its table's C_PARENT column holds it. */
+static const char *parent_of(const struct req *r, const struct family *f)
+{
+    return f->parent == PARENT_ACCOUNT ? r->account.sid : r->service_sid;
+}
+
+static int st_get(struct store_conn *c, struct req *r, const struct family *f, const char *key, void *out)
+{
+    if (f->store.get) return f->store.get(c, r, key, out);
+    memset(out, 0, f->row_size); /* write-only columns are not read back */
+    int by_alt = f->alt_key && !sid_valid(key, strlen(key), f->prefix);
+    return rows_get(c, f->table, by_alt, parent_of(r, f), key, &r->arena, out);
+}
+
+static int st_insert(struct store_conn *c, struct req *r, const struct family *f, void *row)
+{
+    return f->store.insert ? f->store.insert(c, r, row) : rows_insert(c, f->table, row);
+}
+
+static int st_update(struct store_conn *c, struct req *r, const struct family *f, const void *row)
+{
+    return f->store.update ? f->store.update(c, r, row) : rows_update(c, f->table, row);
+}
+
+static int st_delete(struct store_conn *c, struct req *r, const struct family *f, const char *key)
+{
+    if (f->store.del) return f->store.del(c, r, key);
+    if (f->alt_key && !sid_valid(key, strlen(key), f->prefix)) {
+        /* named by its other key: the row's SID is what the delete takes */
+        void *row = arena_alloc(&r->arena, f->row_size);
+        int err = st_get(c, r, f, key, row);
+        if (err) return err;
+        key = AT(row, f->sid_off);
+    }
+    return rows_delete(c, f->table, parent_of(r, f), key);
+}
+
+static int st_list(struct store_conn *c, struct req *r, const struct family *f, const struct list_filter *lf,
+                   const struct page_req *p, void *ctx)
+{
+    if (f->store.list) return f->store.list(c, r, lf, p, ctx);
+    static const char *const none[RUNNER_MAX_PARAMS]; /* no filter: each of its parameters binds NULL */
+    const char *const *extra = lf->store_filter ? lf->store_filter : none;
+    _Alignas(max_align_t) char scratch[RUNNER_ROW_MAX];
+    if (f->row_size > sizeof(scratch)) return ST_ERROR;
+    memset(scratch, 0, f->row_size);
+    return rows_list_filtered(c, f->table, parent_of(r, f), p, extra, (int)f->n_list_params, scratch,
+                              runner_list_row, ctx);
 }
 
 /* The parent chain, left to right: for a service family the service in param[0] (404 when it is not the
@@ -191,7 +244,7 @@ int run_fetch(struct req *r, const struct family *f)
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     void *row = err ? NULL : arena_alloc(&r->arena, f->row_size);
-    if (!err) err = f->store.get(r->db, r, sid, row);
+    if (!err) err = st_get(r->db, r, f, sid, row);
     if (err) return refuse(r, err);
     respond(r, f, f->op_fetch, row);
     return 0;
@@ -208,7 +261,7 @@ static int apply_create(struct store_conn *c, struct req *r)
     *(long long *)AT(row, f->created_off) = now;
     *(long long *)AT(row, f->updated_off) = now;
     int err = f->before_insert ? f->before_insert(c, r, row, job->v) : 0;
-    if (!err) err = f->store.insert(c, r, row);
+    if (!err) err = st_insert(c, r, f, row);
     if (err == ST_IN_USE && f->parent != PARENT_ACCOUNT)
         err = E_NOT_FOUND; /* the service was deleted after the parent chain found it */
     if (err == ST_CONFLICT && f->conflict) err = f->conflict;
@@ -254,7 +307,7 @@ static int proposal(struct store_conn *c, struct req *r, const struct runner_job
 {
     const struct family *f = job->f;
     void *stored = arena_alloc(&r->arena, f->row_size);
-    int err = f->store.get(c, r, job->key, stored);
+    int err = st_get(c, r, f, job->key, stored);
     if (err) return err;
     merge(f, job->row, stored);
     if (f->before_update && (err = f->before_update(c, r, stored, job->v)) != 0) return err;
@@ -274,7 +327,7 @@ static int apply_update(struct store_conn *c, struct req *r)
         long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
         *updated = t > *updated ? t : *updated + 1;
     }
-    err = f->store.update(c, r, stored);
+    err = st_update(c, r, f, stored);
     if (!err && f->post_event) err = f->post_event(c, r, OPK_UPDATE, stored);
     if (err) return fail(r, err);
     respond(r, f, f->op_update, stored);
@@ -309,7 +362,7 @@ int run_update(struct req *r, const struct family *f)
         /* a missing resource outranks a parameter error (validation order, docs/DECISIONS.md), checked
          * only here so that a valid update pays nothing for it */
         void *row = arena_alloc(&r->arena, f->row_size);
-        if (f->store.get(r->db, r, sid, row) == ST_NOT_FOUND) resp_not_found(r);
+        if (st_get(r->db, r, f, sid, row) == ST_NOT_FOUND) resp_not_found(r);
         return 0;
     }
     err = f->check_update ? f->check_update(r, v) : 0;
@@ -326,10 +379,10 @@ int run_update(struct req *r, const struct family *f)
 static int apply_delete(struct store_conn *c, struct req *r)
 {
     const struct runner_job *job = r->ctx;
-    int err = job->f->store.del(c, r, job->key);
+    int err = st_delete(c, r, job->f, job->key);
     /* still referenced (a role held by a user); the message is the dictionary title */
-    if (err == ST_IN_USE) return fail(r, E_CONFLICT);
-    return api_deleted(r, err);
+    if (err == ST_IN_USE) err = E_CONFLICT;
+    return err ? fail(r, err) : api_deleted(r, ST_OK);
 }
 
 int run_delete(struct req *r, const struct family *f)
@@ -347,19 +400,25 @@ struct run_list_ctx {
     struct list_filter filter;
 };
 
-int runner_list_row(void *ctx, const void *row)
+int runner_list_row_id(void *ctx, long long id, const void *row)
 {
     struct list_ctx *lc = ctx;
     const struct run_list_ctx *rl = lc->extra;
-    list_row_begin(lc, *(const long long *)AT(row, rl->f->id_off));
+    list_row_begin(lc, id);
     runner_render(lc->w, lc->r, rl->f, row);
     return 0;
+}
+
+int runner_list_row(void *ctx, const void *row)
+{
+    const struct run_list_ctx *rl = ((struct list_ctx *)ctx)->extra;
+    return runner_list_row_id(ctx, *(const long long *)AT(row, rl->f->id_off), row);
 }
 
 static int fetch_page(struct list_ctx *lc)
 {
     const struct run_list_ctx *rl = lc->extra;
-    return rl->f->store.list(lc->r->db, lc->r, &rl->filter, &lc->pg->req, lc);
+    return st_list(lc->r->db, lc->r, rl->f, &rl->filter, &lc->pg->req, lc);
 }
 
 /* Longest list path: "/v1/Services/IS…/" + segment. */
@@ -389,4 +448,36 @@ int run_list(struct req *r, const struct family *f)
         snprintf(path, sizeof(path), "/v1/%s", f->segment);
     const struct op_def *op = f->op_list;
     return paging_list(r, op->page_max, op->list_key, path, rl.filter.query, fetch_page, &rl);
+}
+
+/* ---- the routes' handlers: the family comes with the route ---- */
+
+static int route_fetch(struct req *r)
+{
+    return run_fetch(r, r->route_arg);
+}
+static int route_list(struct req *r)
+{
+    return run_list(r, r->route_arg);
+}
+static int route_create(struct req *r)
+{
+    return run_create(r, r->route_arg);
+}
+static int route_update(struct req *r)
+{
+    return run_update(r, r->route_arg);
+}
+static int route_delete(struct req *r)
+{
+    return run_delete(r, r->route_arg);
+}
+
+handler_fn runner_handler(enum op_kind k)
+{
+    static const handler_fn by_kind[] = {
+        [OPK_FETCH] = route_fetch,   [OPK_LIST] = route_list,     [OPK_CREATE] = route_create,
+        [OPK_UPDATE] = route_update, [OPK_DELETE] = route_delete, [OPK_OTHER] = NULL,
+    };
+    return by_kind[k];
 }

@@ -11,11 +11,13 @@
 #include "api/operations.gen.h"
 #include "api/params.h"
 #include "http/response.h"
+#include "http/router.h"
 
 struct req;
 struct jw;
 struct store_conn;
 struct page_req;
+struct store_table;
 
 /* How one response key is read from the model struct at off. */
 enum field_kind {
@@ -50,8 +52,10 @@ struct list_filter {
     const char *query;
 };
 
-/* Store calls, each a line over the store's domain function. get/insert/update/delete take the row or SID
- * of the family; the account and service come from r. list calls row(ctx, model) for each row. */
+/* Store calls: the family's own, for the odd one; each left NULL is the row codec's generic call over
+ * family.table (store/rows.h), scoped to the family's parent (the service, or the account for
+ * PARENT_ACCOUNT). get/insert/update/delete take the row or SID of the family; the account and service
+ * come from r. list calls row(ctx, model) for each row (runner_list_row). */
 struct family_store {
     int (*get)(struct store_conn *c, struct req *r, const char *sid, void *out);
     int (*insert)(struct store_conn *c, struct req *r, void *row);
@@ -63,6 +67,8 @@ struct family_store {
 
 /* Parameters in one of a family's tables: the runner reads them into an array on the stack. */
 #define RUNNER_MAX_PARAMS 16
+/* Longest model struct a generic list reads its rows into, on the stack (test_families checks them). */
+#define RUNNER_ROW_MAX 512
 
 struct family {
     const char *segment; /* "Credentials": the path segment after the parent */
@@ -85,6 +91,10 @@ struct family {
     /* the family's rows of the generated table (&ops_table[OPID_…]); NULL for one it does not serve */
     const struct op_def *op_fetch, *op_list, *op_create, *op_update, *op_delete;
     struct family_store store;
+    /* the store's table (store/rows.h): with it, a store call left NULL needs no code. get by an alt_key
+     * that is no SID of the prefix reads by the table's C_ALT_KEY column; a list with list_params passes
+     * the filter's store_filter as the n_list_params texts bound from ?4 (rows_list_filtered). */
+    const struct store_table *table;
     /* a list's query filters, read before list_filter turns their values into the store's filter */
     const struct param_spec *list_params;
     size_t n_list_params;
@@ -124,6 +134,21 @@ int runner_update_write(struct req *r);
 
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);
+/* The same for a model without an id member: the store hands the keyset position beside the row. */
+int runner_list_row_id(void *ctx, long long id, const void *row);
+
+/* The route handler of a family's operation of kind k: runs it on the family the route carries
+ * (r->route_arg). api/routes.c builds the families' routes with it. */
+handler_fn runner_handler(enum op_kind k);
+
+/* The model struct's members that every family names the same way (sid, account_sid, id, date_created,
+ * date_updated), for a descriptor's initializer; PARENT_SERVICE and PARENT_TWIN add service_off. */
+#define FAMILY_MODEL(type)                                                                                   \
+    .row_size = sizeof(type), .sid_off = offsetof(type, sid), .account_off = offsetof(type, account_sid),    \
+    .id_off = offsetof(type, id), .created_off = offsetof(type, date_created),                               \
+    .updated_off = offsetof(type, date_updated)
+#define FAMILY_FIELDS(a) .fields = (a), .n_fields = sizeof(a) / sizeof((a)[0])
+#define FAMILY_PARAMS(a) .params = (a), .n_params = sizeof(a) / sizeof((a)[0])
 
 /* The five operations. Each returns what a handler returns: 0 with the response ready, 1 when a write was
  * queued (api_write). */

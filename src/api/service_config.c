@@ -88,24 +88,13 @@ const struct family service_config_family = {
     .parent = PARENT_SERVICE,
     .row_size = sizeof(struct service_config),
     .service_off = SC(service_sid),
-    .fields = config_fields,
-    .n_fields = sizeof(config_fields) / sizeof(config_fields[0]),
-    .params = config_params,
-    .n_params = SC__COUNT,
+    FAMILY_FIELDS(config_fields),
+    FAMILY_PARAMS(config_params),
     .op_fetch = &ops_table[OPID_FETCH_SERVICE_CONFIGURATION],
     .op_update = &ops_table[OPID_UPDATE_SERVICE_CONFIGURATION],
     .store = {.get = config_get, .update = config_update},
     .before_update = config_before_update,
 };
-
-int service_config_fetch(struct req *r)
-{
-    return run_fetch(r, &service_config_family);
-}
-int service_config_update(struct req *r)
-{
-    return run_update(r, &service_config_family);
-}
 
 /* ---- notifications ---- */
 
@@ -233,20 +222,9 @@ const struct family notifications_family = {
     .parent = PARENT_SERVICE,
     .row_size = sizeof(struct notifications),
     .service_off = NT(service_sid),
-    .fields = notification_fields,
-    .n_fields = sizeof(notification_fields) / sizeof(notification_fields[0]),
-    .params = notification_params,
-    .n_params = N__COUNT,
+    FAMILY_FIELDS(notification_fields),
+    FAMILY_PARAMS(notification_params),
     .op_fetch = &ops_table[OPID_FETCH_SERVICE_NOTIFICATION],
     .op_update = &ops_table[OPID_UPDATE_SERVICE_NOTIFICATION],
     .store = {.get = notifications_get, .update = notifications_put},
 };
-
-int notifications_fetch(struct req *r)
-{
-    return run_fetch(r, &notifications_family);
-}
-int notifications_update(struct req *r)
-{
-    return run_update(r, &notifications_family);
-}

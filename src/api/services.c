@@ -1,5 +1,6 @@
 /* Conversation Services: /v1/Services[/{Sid}] (create, fetch, list, delete), creation with everything a
  * new service owns, and account bootstrap (BEHAVIOUR §3.2, §3.3, §10.3). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,7 @@
 
 #include "api/api.h"
 #include "api/fail.h"
-#include "api/paging.h"
-#include "api/params.h"
+#include "api/families.h"
 #include "http/response.h"
 #include "store/account_store.h"
 #include "store/writer.h"
@@ -134,87 +134,6 @@ int services_create_default_account(struct app *app, const char *account_sid, co
     return services_create_account(app, account_sid, auth_token, NULL);
 }
 
-/* ---- REST: /v1/Services[/{Sid}] ---- */
-
-#define SERVICE_NAME_MAX 256 /* [SPEC] "limited to 256 characters" */
-
-static const struct param_spec create_params[] = {
-    {"FriendlyName", PK_STRING, P_REQUIRED, 0, SERVICE_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL, 0},
-};
-
-static void render_service(struct jw *w, struct req *r, const struct service *sv)
-{
-    static const char *const links[][2] = {
-        {"conversations", "Conversations"},
-        {"users", "Users"},
-        {"roles", "Roles"},
-        {"bindings", "Bindings"},
-        {"configuration", "Configuration"},
-        {"participant_conversations", "ParticipantConversations"},
-        {"conversation_with_participants", "ConversationWithParticipants"},
-    };
-    char url[400], link[480];
-    char created[TIME_ISO_LEN + 1], updated[TIME_ISO_LEN + 1];
-    snprintf(url, sizeof(url), "%s/v1/Services/%s", r->app->public_url, sv->sid);
-    time_iso(created, sv->date_created);
-    time_iso(updated, sv->date_updated);
-    jw_obj_begin(w);
-    jw_kstr(w, "account_sid", sv->account_sid);
-    jw_kstr(w, "sid", sv->sid);
-    jw_kstr(w, "friendly_name", sv->friendly_name);
-    jw_kstr(w, "date_created", created);
-    jw_kstr(w, "date_updated", updated);
-    jw_kstr(w, "url", url);
-    jw_key(w, "links");
-    jw_obj_begin(w);
-    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-        snprintf(link, sizeof(link), "%s/%s", url, links[i][1]);
-        jw_kstr(w, links[i][0], link);
-    }
-    jw_obj_end(w);
-    jw_obj_end(w);
-}
-
-static void respond_service(struct req *r, int status, const struct service *sv)
-{
-    struct jw w;
-    api_json_begin(r, &w, status);
-    render_service(&w, r, sv);
-}
-
-static int apply_create(struct store_conn *c, struct req *r)
-{
-    struct service *sv = r->ctx;
-    sv->date_created = sv->date_updated = time_now_ms();
-    int rc = services_insert_with_defaults(c, sv->account_sid, sv->friendly_name, sv->date_created, sv->sid);
-    if (rc != ST_OK) return api_fail(r, rc);
-    respond_service(r, 201, sv);
-    return 0;
-}
-
-int services_create(struct req *r)
-{
-    struct param_value v[1];
-    if (params_read(r, &r->body, create_params, 1, v) != 0) return 0;
-    struct service *sv = arena_alloc(&r->arena, sizeof(*sv));
-    memset(sv, 0, sizeof(*sv));
-    sid_new(sv->sid, "IS");
-    snprintf(sv->account_sid, sizeof(sv->account_sid), "%s", r->account.sid);
-    sv->friendly_name = (char *)v[0].s;
-    return api_write(r, apply_create, sv);
-}
-
-/* The route (ROUTE_SERVICE) has already found the service among the caller's. */
-int services_fetch(struct req *r)
-{
-    struct service sv;
-    int rc = r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
-    if (rc == ST_NOT_FOUND) return resp_not_found(r);
-    if (rc != ST_OK) return resp_store_error(r, rc);
-    respond_service(r, 200, &sv);
-    return 0;
-}
-
 /* ---- reaping deleted services ----
  *
  * A DELETE only marks the service: one short write, after which it is not found anywhere and writes into
@@ -296,45 +215,104 @@ void services_reaper_stop(struct app *app)
     app->reaper = NULL;
 }
 
+/* ---- REST: /v1/Services[/{Sid}], a family run by api/runner.c ---- */
+
+#define SERVICE_NAME_MAX 256 /* [SPEC] "limited to 256 characters" */
+#define SV(m) offsetof(struct service, m)
+
+static const struct param_spec params[] = {
+    {"FriendlyName", PK_STRING, P_REQUIRED, 0, SERVICE_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL,
+     SV(friendly_name)},
+};
+
+static void render_links(struct jw *w, const void *row, struct req *r)
+{
+    static const char *const links[][2] = {
+        {"conversations", "Conversations"},
+        {"users", "Users"},
+        {"roles", "Roles"},
+        {"bindings", "Bindings"},
+        {"configuration", "Configuration"},
+        {"participant_conversations", "ParticipantConversations"},
+        {"conversation_with_participants", "ConversationWithParticipants"},
+    };
+    char link[480];
+    jw_obj_begin(w);
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        snprintf(link, sizeof(link), "%s/v1/Services/%s/%s", r->app->public_url,
+                 ((const struct service *)row)->sid, links[i][1]);
+        jw_kstr(w, links[i][0], link);
+    }
+    jw_obj_end(w);
+}
+
+static const struct field fields[] = {
+    {"account_sid", FK_CHARS, SV(account_sid), NULL},
+    {"sid", FK_CHARS, SV(sid), NULL},
+    {"friendly_name", FK_STR, SV(friendly_name), NULL},
+    {"date_created", FK_DATE, SV(date_created), NULL},
+    {"date_updated", FK_DATE, SV(date_updated), NULL},
+    {"url", FK_URL, 0, NULL},
+    {"links", FK_FN, 0, render_links},
+};
+
+/* ---- store calls: a service is created with what it owns, and its delete only marks it ---- */
+
+static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
+{
+    return c->ops->service_get(c, r->account.sid, sid, &r->arena, out);
+}
+
+static int insert(struct store_conn *c, struct req *r, void *row)
+{
+    const struct service *sv = row;
+    return services_insert_with_defaults(c, sv->account_sid, sv->friendly_name, sv->date_created, sv->sid);
+}
+
 /* The service is marked deleted in this one job (store service_delete); the reaper, kicked here, runs
  * in a later batch and so sees the mark committed. The account's default service is refused: short
  * paths would lose their target (docs/DECISIONS.md). */
-static int apply_delete(struct store_conn *c, struct req *r)
+static int del(struct store_conn *c, struct req *r, const char *sid)
 {
     struct account acct;
     int rc = c->ops->account_get(c, r->account.sid, &r->arena, &acct);
-    if (rc != ST_OK) return api_fail(r, rc);
-    if (strcmp(acct.default_service_sid, r->service_sid) == 0)
-        return resp_error(r, E_INVALID_PARAM,
+    if (rc != ST_OK) return rc;
+    if (strcmp(acct.default_service_sid, sid) == 0)
+        return api_detail(r, E_INVALID_PARAM,
                           "Cannot delete the default Conversation Service %s: make another service the "
                           "DefaultChatServiceSid in /v1/Configuration first",
-                          r->service_sid),
-               -1;
-    rc = c->ops->model->service_delete(c, r->account.sid, r->service_sid);
+                          sid);
+    rc = c->ops->model->service_delete(c, r->account.sid, sid);
     if (rc == ST_OK) reaper_kick(r->app->reaper);
-    return api_deleted(r, rc);
+    return rc;
 }
 
-int services_delete(struct req *r)
-{
-    return api_write(r, apply_delete, NULL);
-}
-
+/* struct service has no keyset position: the store hands it beside the row */
 static int list_row(void *ctx, long long id, const struct service *sv)
 {
-    struct list_ctx *lc = ctx;
-    list_row_begin(lc, id);
-    render_service(lc->w, lc->r, sv);
-    return 0;
+    return runner_list_row_id(ctx, id, sv);
 }
 
-static int fetch_services(struct list_ctx *lc)
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
+                void *ctx)
 {
-    struct req *r = lc->r;
-    return r->db->ops->model->service_list(r->db, r->account.sid, &lc->pg->req, list_row, lc);
+    return c->ops->model->service_list(c, r->account.sid, p, list_row, ctx);
 }
 
-int services_list(struct req *r)
-{
-    return paging_list(r, 100, "services", "/v1/Services", "", fetch_services, NULL);
-}
+const struct family services_family = {
+    .segment = "Services",
+    .prefix = "IS",
+    .parent = PARENT_ACCOUNT,
+    .row_size = sizeof(struct service),
+    .sid_off = SV(sid),
+    .account_off = SV(account_sid),
+    .created_off = SV(date_created),
+    .updated_off = SV(date_updated),
+    FAMILY_FIELDS(fields),
+    FAMILY_PARAMS(params),
+    .op_fetch = &ops_table[OPID_FETCH_SERVICE],
+    .op_list = &ops_table[OPID_LIST_SERVICE],
+    .op_create = &ops_table[OPID_CREATE_SERVICE],
+    .op_delete = &ops_table[OPID_DELETE_SERVICE],
+    .store = {get, insert, NULL, del, list},
+};

@@ -10,6 +10,7 @@
 #include "api/families.h"
 #include "api/paging.h"
 #include "api/pre_event.h"
+#include "store/domain.h"
 #include "util/sid.h"
 #include "util/text.h"
 #include "webhook/events.h"
@@ -130,63 +131,21 @@ static int pre_update(struct req *r)
     return RUNNER_SUSPENDED;
 }
 
-/* ---- store calls: the key is a SID when it has the shape of one, else the identity ---- */
-
-static int get(struct store_conn *c, struct req *r, const char *key, void *out)
-{
-    int by_sid = sid_valid(key, strlen(key), "US");
-    return c->ops->user_get(c, r->service_sid, key, by_sid, &r->arena, out);
-}
-
-static int insert(struct store_conn *c, struct req *r, void *row)
-{
-    return c->ops->user_insert(c, row);
-}
-static int update(struct store_conn *c, struct req *r, const void *row)
-{
-    return c->ops->user_update(c, row);
-}
-
-static int del(struct store_conn *c, struct req *r, const char *key)
-{
-    struct user u;
-    int rc = get(c, r, key, &u);
-    return rc == ST_OK ? c->ops->user_delete(c, r->service_sid, u.sid) : rc;
-}
-
-static int list_row(void *ctx, const struct user *u)
-{
-    return runner_list_row(ctx, u);
-}
-
-static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
-                void *ctx)
-{
-    return c->ops->user_list(c, r->service_sid, p, list_row, ctx);
-}
-
 const struct family users_family = {
     .segment = "Users",
     .prefix = "US",
     .alt_key = 1,
     .parent = PARENT_TWIN,
-    .row_size = sizeof(struct user),
-    .sid_off = US(sid),
-    .account_off = US(account_sid),
+    FAMILY_MODEL(struct user),
     .service_off = US(service_sid),
-    .id_off = US(id),
-    .created_off = US(date_created),
-    .updated_off = US(date_updated),
-    .fields = fields,
-    .n_fields = sizeof(fields) / sizeof(fields[0]),
-    .params = params,
-    .n_params = U__COUNT,
+    FAMILY_FIELDS(fields),
+    FAMILY_PARAMS(params),
     .op_fetch = &ops_table[OPID_FETCH_USER],
     .op_list = &ops_table[OPID_LIST_USER],
     .op_create = &ops_table[OPID_CREATE_USER],
     .op_update = &ops_table[OPID_UPDATE_USER],
     .op_delete = &ops_table[OPID_DELETE_USER],
-    .store = {get, insert, update, del, list},
+    .table = &store_users_table,
     .conflict = E_USER_EXISTS,
     .check_create = check_create,
     .before_insert = before_insert,
@@ -194,28 +153,6 @@ const struct family users_family = {
     .post_event = post_event,
     .pre_update = pre_update,
 };
-
-/* The route table's entry points (api/routes.c). */
-int users_list(struct req *r)
-{
-    return run_list(r, &users_family);
-}
-int users_create(struct req *r)
-{
-    return run_create(r, &users_family);
-}
-int users_fetch(struct req *r)
-{
-    return run_fetch(r, &users_family);
-}
-int users_update(struct req *r)
-{
-    return run_update(r, &users_family);
-}
-int users_delete(struct req *r)
-{
-    return run_delete(r, &users_family);
-}
 
 /* ---- /Users/{Sid}/Conversations: a view over participants; empty until conversations exist ---- */
 
@@ -228,7 +165,8 @@ static int no_conversations(struct list_ctx *lc)
 int user_conversations_list(struct req *r)
 {
     struct user u;
-    int rc = get(r->db, r, r->param[0], &u);
+    int by_sid = sid_valid(r->param[0], r->param_len[0], "US");
+    int rc = r->db->ops->user_get(r->db, r->service_sid, r->param[0], by_sid, &r->arena, &u);
     if (rc == ST_NOT_FOUND) return resp_not_found(r);
     if (rc != ST_OK) return resp_store_error(r, rc);
     char path[320];

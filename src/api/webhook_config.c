@@ -1,15 +1,14 @@
 /* Webhook targets: /v1/Configuration/Webhooks (account level) and
- * /v1/Services/{ChatServiceSid}/Configuration/Webhooks (service level) (BEHAVIOUR §3.10). */
+ * /v1/Services/{ChatServiceSid}/Configuration/Webhooks (service level) (BEHAVIOUR §3.10): two singleton
+ * families run by api/runner.c, over one parameter table and one set of hooks. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api/api.h"
 #include "api/fail.h"
-#include "api/params.h"
-#include "http/response.h"
+#include "api/families.h"
 #include "store/webhook_store.h"
-#include "util/sid.h"
 #include "webhook/events.h"
 #include "json/jw.h"
 
@@ -17,79 +16,61 @@
 
 enum { W_METHOD, W_FILTERS, W_PRE_URL, W_POST_URL, W_TARGET, W__COUNT };
 
-static const struct param_spec account_params[W__COUNT] = {
-    [W_METHOD] = {"Method", PK_STRING, 0, 0, 8, 0, NULL},
-    [W_FILTERS] = {"Filters", PK_STRING, P_LIST, 0, 64, 0, NULL},
-    [W_PRE_URL] = {"PreWebhookUrl", PK_STRING, 0, 0, URL_MAX, 0, NULL},
-    [W_POST_URL] = {"PostWebhookUrl", PK_STRING, 0, 0, URL_MAX, 0, NULL},
-    [W_TARGET] = {"Target", PK_ENUM, 0, 0, 0, 0, "webhook|flex"},
-};
-/* The service level has the same parameters but Target. */
-#define SERVICE_PARAM_COUNT W_TARGET
-
-struct hook_update {
-    struct param_value v[W__COUNT];
-    const char *service_sid; /* NULL at account level */
-    char *method;            /* normalised */
-    char *filters;           /* JSON array text, or NULL to clear */
+/* Read as text and applied by before_update: an empty URL clears it, which a slot cannot say. */
+static const struct param_spec params[W__COUNT] = {
+    [W_METHOD] = {"Method", PK_STRING, P_NO_SLOT, 0, 8, 0, NULL, 0},
+    [W_FILTERS] = {"Filters", PK_STRING, P_LIST | P_NO_SLOT, 0, 64, 0, NULL, 0},
+    [W_PRE_URL] = {"PreWebhookUrl", PK_STRING, P_NO_SLOT, 0, URL_MAX, 0, NULL, 0},
+    [W_POST_URL] = {"PostWebhookUrl", PK_STRING, P_NO_SLOT, 0, URL_MAX, 0, NULL, 0},
+    [W_TARGET] = {"Target", PK_ENUM, P_NO_SLOT, 0, 0, 0, "webhook|flex", 0},
 };
 
-/* Keys in each schema's order. What is rendered is what delivery uses: a target with a URL and no Method
- * is called with POST, and the account level's filters are a list ([] when none, as Twilio shows them). */
-static void render(struct req *r, const struct webhook_config *cfg, int service_level)
+#define WH(m) offsetof(struct webhook_config, m)
+
+/* What is rendered is what delivery uses: a target with a URL and no Method is called with POST (the
+ * account level always has one), and the account level's filters are a list ([] when none, as Twilio
+ * shows them); the service level's fields stay null until set (the spec's fetchEmpty). */
+static void render_method(struct jw *w, const void *row, struct req *r)
 {
-    char url[512];
-    if (service_level)
-        snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration/Webhooks", r->app->public_url,
-                 cfg->service_sid);
-    else
-        snprintf(url, sizeof(url), "%s/v1/Configuration/Webhooks", r->app->public_url);
-    const char *method = cfg->method;
-    if (!method && (!service_level || cfg->pre_url || cfg->post_url)) method = "POST";
-    struct jw w;
-    api_json_begin(r, &w, 200);
-    jw_obj_begin(&w);
-    jw_kstr(&w, "account_sid", cfg->account_sid);
-    if (service_level) {
-        jw_kstr(&w, "chat_service_sid", cfg->service_sid);
-        jw_kstr(&w, "pre_webhook_url", cfg->pre_url);
-        jw_kstr(&w, "post_webhook_url", cfg->post_url);
-    } else {
-        jw_kstr(&w, "method", method);
-    }
-    jw_key(&w, "filters");
-    if (cfg->filters)
-        jw_raw(&w, cfg->filters);
-    else if (service_level)
-        jw_null(&w); /* the spec's fetchEmpty */
-    else
-        jw_raw(&w, "[]");
-    if (service_level) {
-        jw_kstr(&w, "method", method);
-    } else {
-        jw_kstr(&w, "pre_webhook_url", cfg->pre_url);
-        jw_kstr(&w, "post_webhook_url", cfg->post_url);
-        jw_kstr(&w, "target", cfg->target ? cfg->target : "webhook");
-    }
-    jw_kstr(&w, "url", url);
-    jw_obj_end(&w);
+    const struct webhook_config *cfg = row;
+    int account_level = cfg->service_sid[0] == '\0';
+    jw_str(w, cfg->method || !(account_level || cfg->pre_url || cfg->post_url) ? cfg->method : "POST");
 }
 
-static int load(struct store_conn *c, struct req *r, const char *service_sid, struct webhook_config *cfg)
+static void render_filters(struct jw *w, const void *row, struct req *r)
 {
-    int rc = c->ops->webhooks->config_get(c, r->account.sid, service_sid, &r->arena, cfg);
-    if (rc == ST_NOT_FOUND) return ST_OK; /* never set: every field null (the spec's fetchEmpty) */
-    return rc;
+    const struct webhook_config *cfg = row;
+    if (cfg->filters || cfg->service_sid[0] == '\0')
+        jw_raw(w, cfg->filters ? cfg->filters : "[]");
+    else
+        jw_null(w);
 }
 
-static int fetch(struct req *r, const char *service_sid)
+static void render_target(struct jw *w, const void *row, struct req *r)
 {
-    struct webhook_config cfg;
-    int rc = load(r->db, r, service_sid, &cfg);
-    if (rc != ST_OK) return resp_store_error(r, rc);
-    render(r, &cfg, service_sid != NULL);
-    return 0;
+    const struct webhook_config *cfg = row;
+    jw_str(w, cfg->target ? cfg->target : "webhook");
 }
+
+static const struct field account_fields[] = {
+    {"account_sid", FK_CHARS, WH(account_sid), NULL},
+    {"method", FK_FN, 0, render_method},
+    {"filters", FK_FN, 0, render_filters},
+    {"pre_webhook_url", FK_STR, WH(pre_url), NULL},
+    {"post_webhook_url", FK_STR, WH(post_url), NULL},
+    {"target", FK_FN, 0, render_target},
+    {"url", FK_URL, 0, NULL},
+};
+
+static const struct field service_fields[] = {
+    {"account_sid", FK_CHARS, WH(account_sid), NULL},
+    {"chat_service_sid", FK_CHARS, WH(service_sid), NULL},
+    {"pre_webhook_url", FK_STR, WH(pre_url), NULL},
+    {"post_webhook_url", FK_STR, WH(post_url), NULL},
+    {"filters", FK_FN, 0, render_filters},
+    {"method", FK_FN, 0, render_method},
+    {"url", FK_URL, 0, NULL},
+};
 
 static int valid_url(const char *s, size_t n)
 {
@@ -100,117 +81,116 @@ static int valid_url(const char *s, size_t n)
     return 1;
 }
 
-/* Checks and normalises the update: Method upper-case, Filters a deduplicated JSON array, URLs absolute. */
-static int check(struct req *r, struct hook_update *hu, size_t count)
+/* Method GET or POST, the URLs absolute http or https. */
+static int check_update(struct req *r, const struct param_value *v)
 {
-    struct param_value *v = hu->v;
-    if (v[W_METHOD].present) {
-        if (strcasecmp(v[W_METHOD].s, "GET") != 0 && strcasecmp(v[W_METHOD].s, "POST") != 0)
-            return api_fail(r, E_WEBHOOK_METHOD);
-        hu->method = strcasecmp(v[W_METHOD].s, "GET") == 0 ? "GET" : "POST";
-    }
+    const struct param_value *m = &v[W_METHOD];
+    if (m->present && strcasecmp(m->s, "GET") != 0 && strcasecmp(m->s, "POST") != 0) return E_WEBHOOK_METHOD;
     for (int k = W_PRE_URL; k <= W_POST_URL; k++) {
         /* the limit counts bytes: what is stored, logged and sent is bounded whatever the characters */
         if (v[k].present && v[k].len > URL_MAX)
-            return api_failf(r, E_INVALID_PARAM, "%s must be at most %d bytes", account_params[k].name,
-                             URL_MAX);
+            return api_detail(r, E_INVALID_PARAM, "%s must be at most %d bytes", params[k].name, URL_MAX);
         if (v[k].present && v[k].len && !valid_url(v[k].s, v[k].len))
-            return resp_error(r, E_INVALID_PARAM,
+            return api_detail(r, E_INVALID_PARAM,
                               "Invalid value for %s: an absolute http or https URL is required",
-                              account_params[k].name),
-                   -1;
+                              params[k].name);
     }
-    if (v[W_FILTERS].present) {
-        struct buf b;
-        buf_init(&b, 4096);
-        buf_putc(&b, '[');
-        int first = 1, only_empty = 1;
-        for (size_t i = 0; i < r->body.n; i++) {
-            const struct form_pair *p = &r->body.pair[i];
-            if (strcmp(p->key, "Filters") != 0 || p->vlen == 0) continue;
-            only_empty = 0;
-            if (!webhook_event_valid(p->val, p->vlen)) {
-                buf_free(&b);
-                return api_failf(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'",
-                                 p->val);
-            }
-            char quoted[80];
-            snprintf(quoted, sizeof(quoted), "\"%s\"", p->val);
-            if (b.p && strstr(b.p, quoted)) continue;
-            if (!first) buf_putc(&b, ',');
-            buf_puts(&b, quoted);
-            first = 0;
+    return 0;
+}
+
+/* The Filters values as a deduplicated JSON array into *out; "Filters=" alone clears the list (NULL). */
+static int filters_of(struct req *r, char **out)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    buf_putc(&b, '[');
+    int first = 1, err = 0;
+    for (size_t i = 0; i < r->body.n && !err; i++) {
+        const struct form_pair *p = &r->body.pair[i];
+        if (strcmp(p->key, "Filters") != 0 || p->vlen == 0) continue;
+        if (!webhook_event_valid(p->val, p->vlen)) {
+            err = api_detail(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'", p->val);
+            break;
         }
-        buf_putc(&b, ']');
-        /* "Filters=" alone clears the list */
-        hu->filters = only_empty ? NULL : arena_strndup(&r->arena, b.p, b.len);
-        buf_free(&b);
+        char quoted[80];
+        snprintf(quoted, sizeof(quoted), "\"%s\"", p->val);
+        if (b.p && strstr(b.p, quoted)) continue;
+        if (!first) buf_putc(&b, ',');
+        buf_puts(&b, quoted);
+        first = 0;
     }
-    (void)count;
+    buf_putc(&b, ']');
+    *out = first ? NULL : arena_strndup(&r->arena, b.p, b.len);
+    if (!err && b.err) err = ST_ERROR;
+    buf_free(&b);
+    return err;
+}
+
+/* The given values into the stored configuration: Method upper-case, an empty URL cleared. */
+static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
+{
+    struct webhook_config *cfg = stored;
+    if (v[W_FILTERS].present) {
+        int err = filters_of(r, &cfg->filters);
+        if (err) return err;
+    }
+    if (v[W_METHOD].present) cfg->method = strcasecmp(v[W_METHOD].s, "GET") == 0 ? "GET" : "POST";
+    if (v[W_PRE_URL].present) cfg->pre_url = v[W_PRE_URL].len ? (char *)v[W_PRE_URL].s : NULL;
+    if (v[W_POST_URL].present) cfg->post_url = v[W_POST_URL].len ? (char *)v[W_POST_URL].s : NULL;
+    if (v[W_TARGET].present) cfg->target = (char *)v[W_TARGET].s;
     return 0;
 }
 
-static int apply_update(struct store_conn *c, struct req *r)
+/* ---- store calls: a configuration never set reads as every field null (the spec's fetchEmpty) ---- */
+
+static int load(struct store_conn *c, struct req *r, const char *service_sid, void *out)
 {
-    struct hook_update *hu = r->ctx;
-    struct webhook_config cfg;
-    int rc = load(c, r, hu->service_sid, &cfg);
-    if (rc != ST_OK) return api_fail(r, rc);
-    if (hu->service_sid) snprintf(cfg.service_sid, sizeof(cfg.service_sid), "%s", hu->service_sid);
-    const struct param_value *v = hu->v;
-    if (v[W_METHOD].present) cfg.method = hu->method;
-    if (v[W_FILTERS].present) cfg.filters = hu->filters;
-    if (v[W_PRE_URL].present) cfg.pre_url = v[W_PRE_URL].len ? (char *)v[W_PRE_URL].s : NULL;
-    if (v[W_POST_URL].present) cfg.post_url = v[W_POST_URL].len ? (char *)v[W_POST_URL].s : NULL;
-    if (!hu->service_sid && v[W_TARGET].present) cfg.target = (char *)v[W_TARGET].s;
-    rc = c->ops->webhooks->config_put(c, &cfg);
-    if (rc != ST_OK) return api_fail(r, rc);
-    render(r, &cfg, hu->service_sid != NULL);
-    return 0;
+    int rc = c->ops->webhooks->config_get(c, r->account.sid, service_sid, &r->arena, out);
+    return rc == ST_NOT_FOUND ? ST_OK : rc;
 }
 
-static int update(struct req *r, const char *service_sid)
+static int account_get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
-    struct hook_update *hu = arena_alloc(&r->arena, sizeof(*hu));
-    memset(hu, 0, sizeof(*hu));
-    size_t count = service_sid ? SERVICE_PARAM_COUNT : W__COUNT;
-    if (params_read(r, &r->body, account_params, count, hu->v) != 0 || check(r, hu, count) != 0) return 0;
-    /* the same rule as every other singleton update (docs/DECISIONS.md) */
-    if (params_count_present(hu->v, count) == 0)
-        return resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
-    hu->service_sid = service_sid;
-    return api_write(r, apply_update, hu);
+    return load(c, r, NULL, out);
 }
 
-int account_webhooks_fetch(struct req *r)
+static int service_get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
-    return fetch(r, NULL);
-}
-int account_webhooks_update(struct req *r)
-{
-    return update(r, NULL);
+    return load(c, r, r->service_sid, out);
 }
 
-/* /Services/{sid}/Configuration/Webhooks: the service must be the caller's */
-static int service_of(struct req *r, const char **sid)
+static int put(struct store_conn *c, struct req *r, const void *row)
 {
-    struct service sv;
-    if (!sid_valid(r->param[0], r->param_len[0], "IS")) return api_fail(r, E_NOT_FOUND);
-    int rc = r->db->ops->service_get(r->db, r->account.sid, r->param[0], &r->arena, &sv);
-    if (rc == ST_NOT_FOUND) return api_fail(r, E_NOT_FOUND);
-    if (rc != ST_OK) return api_fail(r, rc);
-    *sid = r->service_sid = r->param[0]; /* a write re-checks it in the writer (api/dispatch.c) */
-    return 0;
+    return c->ops->webhooks->config_put(c, row);
 }
 
-int service_webhooks_fetch(struct req *r)
-{
-    const char *sid;
-    return service_of(r, &sid) != 0 ? 0 : fetch(r, sid);
-}
+const struct family account_webhooks_family = {
+    .segment = "Configuration/Webhooks",
+    .singleton = 1,
+    .parent = PARENT_ACCOUNT,
+    .row_size = sizeof(struct webhook_config),
+    FAMILY_FIELDS(account_fields),
+    FAMILY_PARAMS(params),
+    .op_fetch = &ops_table[OPID_FETCH_CONFIGURATION_WEBHOOK],
+    .op_update = &ops_table[OPID_UPDATE_CONFIGURATION_WEBHOOK],
+    .store = {.get = account_get, .update = put},
+    .check_update = check_update,
+    .before_update = before_update,
+};
 
-int service_webhooks_update(struct req *r)
-{
-    const char *sid;
-    return service_of(r, &sid) != 0 ? 0 : update(r, sid);
-}
+/* The service level has the same parameters but Target. */
+const struct family service_webhooks_family = {
+    .segment = "Configuration/Webhooks",
+    .singleton = 1,
+    .parent = PARENT_SERVICE,
+    .row_size = sizeof(struct webhook_config),
+    .service_off = WH(service_sid),
+    FAMILY_FIELDS(service_fields),
+    .params = params,
+    .n_params = W_TARGET,
+    .op_fetch = &ops_table[OPID_FETCH_SERVICE_WEBHOOK_CONFIGURATION],
+    .op_update = &ops_table[OPID_UPDATE_SERVICE_WEBHOOK_CONFIGURATION],
+    .store = {.get = service_get, .update = put},
+    .check_update = check_update,
+    .before_update = before_update,
+};

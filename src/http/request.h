@@ -15,6 +15,7 @@ enum http_method { HTTP_GET = 1, HTTP_POST = 2, HTTP_DELETE = 4, HTTP_OPTIONS = 
 #define ROUTE_MAX_PARAMS 4
 
 struct app;
+struct fail_detail;
 
 struct req {
     struct app *app;
@@ -37,6 +38,7 @@ struct req {
     size_t param_len[ROUTE_MAX_PARAMS];
     const char *service_sid; /* the service the path addresses (default or explicit) */
     int route_idx;           /* for metrics: api_route_index(), -1 when no route handled it */
+    const void *route_arg;   /* what the route serves: for api/, the family its handlers run */
     size_t base_len;         /* api_base(): 0 until computed */
     char base[320];
     int service_path; /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
@@ -48,6 +50,8 @@ struct req {
     void *ctx;            /* handler state for apply */
     int events_queued;    /* apply queued webhook deliveries: wake the client after commit */
     int accounts_changed; /* apply changed an account row: drop cached copies after commit */
+    /* the message of a failure value that has its own (api/fail.h) */
+    const struct fail_detail *detail;
 
     /* response */
     int status;

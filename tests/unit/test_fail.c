@@ -1,6 +1,6 @@
 /* api_fail and api_failf: each failure value answers its Twilio error body (404 naming the path, the
- * store's 503 and 500, a code's dictionary title, a message of the caller's) and returns -1, so a step
- * that refuses cannot report success. */
+ * store's 503 and 500, a code's dictionary title or the detail api_detail gave it, a message of the
+ * caller's) and returns -1, so a step that refuses cannot report success. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,10 +66,25 @@ static void test_message_of_its_own(void **state)
     assert_body(400, E_INVALID_PARAM, "Invalid value for PageSize");
 }
 
+/* A failure value with a detail answers its own message for its code only; another code keeps its title. */
+static void test_value_with_a_detail(void **state)
+{
+    (void)state;
+    int err = api_detail(&rq, E_INVALID_PARAM, "%s must be at most %d bytes", "PreWebhookUrl", 2048);
+    assert_int_equal(err, E_INVALID_PARAM);
+    assert_int_equal(rq.status, 0); /* a value: nothing is answered until the runner fails with it */
+    assert_int_equal(api_fail(&rq, E_PAGE_TOKEN_REQUIRED), -1);
+    assert_body(400, E_PAGE_TOKEN_REQUIRED, resp_title(E_PAGE_TOKEN_REQUIRED));
+    assert_int_equal(api_fail(&rq, err), -1);
+    assert_body(400, E_INVALID_PARAM, "PreWebhookUrl must be at most 2048 bytes");
+    rq.detail = NULL;
+}
+
 static int setup(void **state)
 {
     (void)state;
     buf_init(&rq.out, 1 << 12);
+    arena_init(&rq.arena); /* where a message of its own is kept */
     return 0;
 }
 
@@ -77,16 +92,16 @@ static int teardown(void **state)
 {
     (void)state;
     buf_free(&rq.out);
+    arena_free(&rq.arena);
     return 0;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_not_found_names_the_path),
-        cmocka_unit_test(test_store_results),
-        cmocka_unit_test(test_code_with_its_title),
-        cmocka_unit_test(test_message_of_its_own),
+        cmocka_unit_test(test_not_found_names_the_path), cmocka_unit_test(test_store_results),
+        cmocka_unit_test(test_code_with_its_title),      cmocka_unit_test(test_message_of_its_own),
+        cmocka_unit_test(test_value_with_a_detail),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

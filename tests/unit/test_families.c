@@ -11,10 +11,13 @@
 #include <cmocka.h>
 
 #include "api/families.h"
+#include "store/domain.h"
+#include "store/rows.h"
 
 static const struct family *const families[] = {
-    &credentials_family,    &bindings_family,      &roles_family,        &users_family,
-    &service_config_family, &notifications_family, &configuration_family};
+    &credentials_family,      &bindings_family,        &roles_family,         &users_family,
+    &service_config_family,   &notifications_family,   &configuration_family, &services_family,
+    &account_webhooks_family, &service_webhooks_family};
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* 1 when the family's fields are exactly the schema's names, in order; 0 otherwise. */
@@ -39,6 +42,34 @@ static void check_op(const struct family *f, const struct op_def *op, enum op_ki
         assert_non_null(op->list_key);
         assert_true(op->page_max > 0);
     }
+}
+
+/* The column of t with flag, or NULL. */
+static const struct column *column_with(const struct store_table *t, unsigned flag)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->cols[i].flags & flag) return &t->cols[i];
+    return NULL;
+}
+
+/* 1 when a family's store calls are complete: its own for each operation it serves, or the row codec's
+ * over a table that agrees with it (the table's key is the model's sid, its parent the family's parent,
+ * its alternate key there when the family has one, and the model fits the runner's list buffer). */
+static int table_agrees(const struct family *f)
+{
+    const struct family_store *st = &f->store;
+    if (!f->table)
+        return st->get && (!f->op_create || st->insert) && (!f->op_update || st->update) &&
+               (!f->op_delete || st->del) && (!f->op_list || st->list);
+    if (f->singleton && !st->get) return 0; /* the codec reads by a key, which a singleton has not */
+    const struct column *key = column_with(f->table, C_KEY), *parent = column_with(f->table, C_PARENT);
+    if (!key || !parent || key->off != f->sid_off) return 0;
+    if (parent->off != (f->parent == PARENT_ACCOUNT ? f->account_off : f->service_off)) return 0;
+    if ((column_with(f->table, C_ALT_KEY) != NULL) != (f->alt_key != 0)) return 0;
+    if (f->op_list && !st->list && f->row_size > RUNNER_ROW_MAX) return 0;
+    for (int i = 0; i < f->table->n; i++)
+        if (f->table->cols[i].off >= f->row_size) return 0;
+    return 1;
 }
 
 /* 1 when name is a body parameter of op. */
@@ -81,6 +112,7 @@ static void test_descriptors_follow_the_spec(void **state)
         for (size_t k = 0; k < f->n_fields; k++)
             assert_true(f->fields[k].kind == FK_FN ? f->fields[k].fn != NULL
                                                    : f->fields[k].off < f->row_size);
+        if (!table_agrees(f)) fail_msg("%s: its store calls or its table do not fit it", f->segment);
     }
 }
 
@@ -103,11 +135,27 @@ static void test_a_drift_is_caught(void **state)
     assert_true(fields_match(f, s));
 }
 
+/* The table check can fail: a family whose key or parent is not its table's. */
+static void test_a_table_drift_is_caught(void **state)
+{
+    struct family f = users_family;
+    assert_true(table_agrees(&f));
+    f.parent = PARENT_ACCOUNT; /* the account is not the users table's parent */
+    assert_false(table_agrees(&f));
+    f = users_family;
+    f.alt_key = 0; /* the table has an alternate key */
+    assert_false(table_agrees(&f));
+    f = credentials_family;
+    f.table = NULL; /* no table and no calls of its own */
+    assert_false(table_agrees(&f));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_descriptors_follow_the_spec),
         cmocka_unit_test(test_a_drift_is_caught),
+        cmocka_unit_test(test_a_table_drift_is_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

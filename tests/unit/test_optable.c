@@ -105,6 +105,12 @@ static void test_rows(void **state)
             assert_false(op->method == ops_table[j].method && strcmp(op->path, ops_table[j].path) == 0);
         }
         if (!pattern_ok(op)) fail_msg("%s: malformed path pattern %s", op->id, op->path);
+        /* the router's pattern is the path after "/v1" with anonymous parameters */
+        char v1_route[PATH_MAX_LEN];
+        assert_non_null(op->route);
+        assert_true(snprintf(v1_route, sizeof(v1_route), "/v1%s", op->route) < (int)sizeof(v1_route));
+        if (!same_pattern(v1_route, op->path))
+            fail_msg("%s: route %s is not the pattern of %s", op->id, op->route, op->path);
         assert_true(op->method == OPM_GET || op->method == OPM_POST || op->method == OPM_DELETE);
         assert_true(op->status >= 200 && op->status < 300);
         assert_true(op->status_alt == 0 || (op->status_alt > op->status && op->status_alt < 300));

@@ -1,6 +1,7 @@
 /* router_match: literal and "{}" segments, percent-decoded parameters, both path families, the method
  * lookup, and every shape of path that must be no resource (bad escapes, empty or trailing segments,
- * too many segments or parameters), on a table of its own and on the server's api_routes. */
+ * too many segments or parameters), on a table of its own and on the server's api_routes, which is built
+ * from the resource families. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "api/api.h"
+#include "api/families.h"
 #include "http/request.h"
 #include "http/router.h"
 
@@ -291,6 +293,72 @@ static void test_api_routes(void **state)
     assert_int_equal(status_of(api_routes, HTTP_DELETE, "/v1/Users"), ROUTE_NO_METHOD);
 }
 
+/* The method's handler of a row. */
+static handler_fn handler_of(const struct route *rt, unsigned char method)
+{
+    return method == OPM_GET ? rt->get : method == OPM_POST ? rt->post : rt->del;
+}
+
+/* The table is built from the families' operation rows: each operation of a family has its pattern's row,
+ * which carries the family and runs the operation's kind; no row is there twice; a twin family's rows
+ * also answer under the mount, and the others do not. */
+static void test_routes_from_families(void **state)
+{
+    const struct family *const fams[] = {&users_family,        &roles_family,         &credentials_family,
+                                         &bindings_family,     &configuration_family, &service_config_family,
+                                         &notifications_family};
+    int rows = 0;
+    for (const struct route *rt = api_routes; rt->pattern; rt++, rows++)
+        for (const struct route *other = api_routes; other < rt; other++)
+            if (strcmp(rt->pattern, other->pattern) == 0) fail_msg("%s is routed twice", rt->pattern);
+    for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+        const struct family *f = fams[k];
+        const struct op_def *ops[] = {f->op_fetch, f->op_list, f->op_create, f->op_update, f->op_delete};
+        for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+            if (!ops[i]) continue;
+            int at = -1;
+            for (int j = 0; j < rows; j++)
+                if (strcmp(api_routes[j].pattern, ops[i]->route) == 0) at = j;
+            if (at < 0) fail_msg("%s: no route for %s", f->segment, ops[i]->id);
+            assert_ptr_equal(api_route_families[at], f);
+            assert_true(api_routes[at].flags & ROUTE_RUNNER);
+            assert_int_equal(!!(api_routes[at].flags & ROUTE_TWIN), f->parent == PARENT_TWIN);
+            assert_ptr_equal(handler_of(&api_routes[at], ops[i]->method), runner_handler(ops[i]->kind));
+        }
+    }
+    /* a handler in a family's row is one of its operations: the row has no method the family lacks */
+    for (int j = 0; j < rows; j++) {
+        const struct family *f = api_route_families[j];
+        if (!f) continue;
+        int methods = 0, served = 0;
+        const struct op_def *ops[] = {f->op_fetch, f->op_list, f->op_create, f->op_update, f->op_delete};
+        for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+            if (ops[i] && strcmp(ops[i]->route, api_routes[j].pattern) == 0) served |= ops[i]->method;
+        methods |= api_routes[j].get ? OPM_GET : 0;
+        methods |= api_routes[j].post ? OPM_POST : 0;
+        methods |= api_routes[j].del ? OPM_DELETE : 0;
+        assert_int_equal(methods, served);
+    }
+
+    struct hit h;
+    run(&h, api_routes, HTTP_DELETE, "/v1/Services/" IS_SID "/Users/alice");
+    assert_int_equal(h.rc, ROUTE_OK);
+    assert_ptr_equal(api_route_families[h.rt - api_routes], &users_family);
+    assert_ptr_equal(h.fn, runner_handler(OPK_DELETE));
+    assert_int_equal(h.r.service_path, 1);
+    done(&h);
+    run(&h, api_routes, HTTP_GET, "/v1/Services/" IS_SID "/Configuration/Notifications");
+    assert_ptr_equal(api_route_families[h.rt - api_routes], &notifications_family);
+    assert_int_equal(h.r.service_path, 0); /* a service family's path, not a twin */
+    assert_string_equal(h.r.param[0], IS_SID);
+    done(&h);
+    /* no twin for a family of the account */
+    assert_int_equal(status_of(api_routes, HTTP_GET, "/v1/Services/" IS_SID "/Configuration/Notifications/x"),
+                     ROUTE_NOT_FOUND);
+    assert_int_equal(status_of(api_routes, HTTP_DELETE, "/v1/Configuration"), ROUTE_NO_METHOD);
+    assert_int_equal(status_of(api_routes, HTTP_POST, "/v1/Services/" IS_SID "/Bindings"), ROUTE_NO_METHOD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_twin_family),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_api_routes),
+        cmocka_unit_test(test_routes_from_families),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
