@@ -58,10 +58,7 @@ int store_accounts_sql_add(void)
         &account_count_q, &account_set_token_q, &account_update_config_q, &key_insert_q,
         &key_get_q,       &key_list_q,          &key_list_account_q,      &key_revoke_q,
     };
-    int rc = ST_OK;
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
-        rc = store_sql_add(all[i]);
-    return rc;
+    return rows_sql_add_all(all, sizeof(all) / sizeof(all[0]));
 }
 
 #define COL(type, field, kind, flags)                                                                        \
@@ -143,54 +140,24 @@ int store_account_count(struct store_conn *c, long long *n)
     return count_of(c, &account_count_q, n);
 }
 
-/* Runs s to its end: ST_NOT_FOUND when it changed no row. */
-static int exec_one(const struct store_engine *e, struct store_stmt *s)
-{
-    int rc = e->step(s);
-    long long n = rc >= 0 ? e->changes(s) : 0;
-    e->reset(s);
-    return rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
-}
-
 int store_account_insert(struct store_conn *c, const struct account *acct)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &account_insert_q);
-    if (!s) return ST_ERROR;
     struct arena a;
     arena_init(&a);
     char *sealed = secret_seal(&a, acct->auth_token, acct->sid);
-    int rc = ST_ERROR;
-    if (sealed) {
-        e->bind_text(s, 1, acct->sid);
-        e->bind_text(s, 2, sealed);
-        e->bind_text(s, 3, acct->friendly_name);
-        e->bind_text(s, 4, acct->default_service_sid);
-        e->bind_int(s, 5, acct->date_created);
-        rc = store_stmt_exec(e, s);
-    } else {
-        e->reset(s);
-    }
+    int rc = sealed ? rows_exec(c, &account_insert_q, NULL, "tttti", acct->sid, sealed, acct->friendly_name,
+                                acct->default_service_sid, acct->date_created)
+                    : ST_ERROR;
     arena_free(&a);
     return rc;
 }
 
 int store_account_set_token(struct store_conn *c, const char *sid, const char *token)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &account_set_token_q);
-    if (!s) return ST_ERROR;
     struct arena a;
     arena_init(&a);
     char *sealed = secret_seal(&a, token, sid);
-    int rc = ST_ERROR;
-    if (sealed) {
-        e->bind_text(s, 1, sid);
-        e->bind_text(s, 2, sealed);
-        rc = exec_one(e, s);
-    } else {
-        e->reset(s);
-    }
+    int rc = sealed ? rows_exec_one(c, &account_set_token_q, "tt", sid, sealed) : ST_ERROR;
     arena_free(&a);
     return rc;
 }
@@ -212,15 +179,9 @@ static int account_list(struct store_conn *c, account_row_fn fn, void *ctx)
 
 static int account_update_config(struct store_conn *c, const struct account *acct)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &account_update_config_q);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, acct->sid);
-    e->bind_text(s, 2, acct->default_service_sid);
-    e->bind_text(s, 3, acct->default_messaging_service_sid);
-    e->bind_text(s, 4, acct->default_inactive_timer);
-    e->bind_text(s, 5, acct->default_closed_timer);
-    return exec_one(e, s);
+    return rows_exec_one(c, &account_update_config_q, "ttttt", acct->sid, acct->default_service_sid,
+                         acct->default_messaging_service_sid, acct->default_inactive_timer,
+                         acct->default_closed_timer);
 }
 
 /* ---- API keys ---- */
@@ -236,11 +197,7 @@ static int key_insert(struct store_conn *c, const struct api_key *k)
 
 static int key_get(struct store_conn *c, const char *sid, struct arena *a, struct api_key *out)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &key_get_q);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, sid);
-    return rows_one(e, s, key_cols, N(key_cols), a, out);
+    return rows_fetch(c, &key_get_q, key_cols, N(key_cols), a, out, "t", sid);
 }
 
 static int key_list(struct store_conn *c, const char *account_sid, api_key_row_fn fn, void *ctx)
@@ -261,12 +218,7 @@ static int key_list(struct store_conn *c, const char *account_sid, api_key_row_f
 
 static int key_revoke(struct store_conn *c, const char *sid, long long now)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &key_revoke_q);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, sid);
-    e->bind_int(s, 2, now);
-    return exec_one(e, s);
+    return rows_exec_one(c, &key_revoke_q, "ti", sid, now);
 }
 
 const struct store_account_ops store_account_ops = {

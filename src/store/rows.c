@@ -359,6 +359,74 @@ int rows_one(const struct store_engine *e, struct store_stmt *s, const struct co
     return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
 }
 
+/* Binds fmt's parameters (rows_exec) from ap. */
+static void bind_fmt(const struct store_engine *e, struct store_stmt *s, const char *fmt, va_list ap)
+{
+    for (int i = 1; *fmt; fmt++, i++) {
+        if (*fmt == 't') {
+            e->bind_text(s, i, va_arg(ap, const char *));
+            continue;
+        }
+        long long v = va_arg(ap, long long);
+        if (*fmt == 'z' && v == 0)
+            e->bind_text(s, i, NULL);
+        else
+            e->bind_int(s, i, v);
+    }
+}
+
+static int exec_ap(struct store_conn *c, struct store_sql *q, long long *changed, const char *fmt, va_list ap)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, q);
+    if (!s) return ST_ERROR;
+    bind_fmt(e, s, fmt, ap);
+    int rc = e->step(s);
+    if (changed) *changed = rc >= 0 ? e->changes(s) : 0;
+    e->reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
+
+int rows_exec(struct store_conn *c, struct store_sql *q, long long *changed, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = exec_ap(c, q, changed, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int rows_exec_one(struct store_conn *c, struct store_sql *q, const char *fmt, ...)
+{
+    long long n = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = exec_ap(c, q, &n, fmt, ap);
+    va_end(ap);
+    return rc == ST_OK && n == 0 ? ST_NOT_FOUND : rc;
+}
+
+int rows_fetch(struct store_conn *c, struct store_sql *q, const struct column *cols, int n, struct arena *a,
+               void *out, const char *fmt, ...)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, q);
+    if (!s) return ST_ERROR;
+    va_list ap;
+    va_start(ap, fmt);
+    bind_fmt(e, s, fmt, ap);
+    va_end(ap);
+    return rows_one(e, s, cols, n, a, out);
+}
+
+int rows_sql_add_all(struct store_sql *const *q, size_t n)
+{
+    int rc = ST_OK;
+    for (size_t i = 0; i < n && rc == ST_OK; i++)
+        rc = store_sql_add(q[i]);
+    return rc;
+}
+
 int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,
              const char *key, struct arena *a, void *out)
 {

@@ -95,6 +95,17 @@ void rows_read_cols(const struct store_engine *e, struct store_stmt *s, const st
 /* Binds row's cols as ?1 .. ?n of a hand-written statement (no sealed columns). */
 void rows_bind_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
                     const void *row);
+/* Runs q to its end with the parameters fmt names, one character each: 't' a string (NULL binds NULL),
+ * 'i' a long long, 'z' a long long that binds NULL when 0. Returns 0 or a negative store_result;
+ * *changed (may be NULL) receives the rows it changed. */
+int rows_exec(struct store_conn *c, struct store_sql *q, long long *changed, const char *fmt, ...);
+/* The same for a statement that changes one row: ST_NOT_FOUND when it changed none. */
+int rows_exec_one(struct store_conn *c, struct store_sql *q, const char *fmt, ...);
+/* A single-row statement with fmt's parameters: its row into out by cols, ST_NOT_FOUND without one. */
+int rows_fetch(struct store_conn *c, struct store_sql *q, const struct column *cols, int n, struct arena *a,
+               void *out, const char *fmt, ...);
+/* Registers n hand-written statements (store_sql_add); ST_OK or the first failure. */
+int rows_sql_add_all(struct store_sql *const *q, size_t n);
 /* Steps a single-row statement: its row into out by cols, ST_NOT_FOUND without one; s is reset. */
 int rows_one(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
              struct arena *a, void *out);

@@ -169,16 +169,7 @@ static struct store_sql reap_service = {.sql = "DELETE FROM services WHERE sid =
 
 int store_service_delete(struct store_conn *c, const char *account_sid, const char *sid)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &service_mark);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, sid);
-    e->bind_text(s, 2, account_sid);
-    e->bind_int(s, 3, time_now_ms());
-    int rc = e->step(s);
-    long long n = rc >= 0 ? e->changes(s) : 0;
-    e->reset(s);
-    return rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+    return rows_exec_one(c, &service_mark, "tti", sid, account_sid, time_now_ms());
 }
 
 int store_service_reap(struct store_conn *c, int max_rows, int *more)
@@ -195,18 +186,11 @@ int store_service_reap(struct store_conn *c, int max_rows, int *more)
     *more = 1;
     long long budget = max_rows;
     for (size_t i = 0; i < sizeof(reap_steps) / sizeof(reap_steps[0]); i++) {
-        if (!(s = e->stmt(c, &reap_steps[i]))) return ST_ERROR;
-        e->bind_text(s, 1, sid);
-        e->bind_int(s, 2, budget);
-        rc = e->step(s);
-        long long n = rc >= 0 ? e->changes(s) : 0;
-        e->reset(s);
-        if (rc < 0) return rc;
+        long long n = 0;
+        if ((rc = rows_exec(c, &reap_steps[i], &n, "ti", sid, budget)) != ST_OK) return rc;
         if ((budget -= n) <= 0) return ST_OK;
     }
-    if (!(s = e->stmt(c, &reap_service))) return ST_ERROR;
-    e->bind_text(s, 1, sid);
-    return store_stmt_exec(e, s);
+    return rows_exec(c, &reap_service, NULL, "t", sid);
 }
 
 /* ---- notifications: one row per service ---- */
@@ -226,17 +210,19 @@ static struct store_sql notifications_put_q =
         .sql =
             "INSERT INTO service_notifications(" NOTIFICATION_COLS ")"
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-            " ON CONFLICT (service_sid) DO UPDATE SET " EX("account_sid") ", " EX("log_enabled") ", " EX("new"
-                                                                                                         "_me"
-                                                                                                         "ssa"
-                                                                                                         "ge_"
-                                                                                                         "ena"
-                                                                                                         "ble"
-                                                                                                         "d") ", " EX("new_message_template") ", " EX("new_message_sound") ", " EX("new_message_badge_count_enabled") ", " EX(
-                "new_message_with_media_enabled") ", " EX("new_message_with_media_template") ", " EX("added_"
-                                                                                                     "enable"
-                                                                                                     "d") ","
-                                                                                                          " " EX("added_template") ", " EX("added_sound") ", " EX("removed_enabled") ", " EX("removed_template") ", " EX("removed_sound"),
+            " ON CONFLICT (service_sid) DO UPDATE SET " EX("account_sid") ", " EX(
+                "log_enabled") ", " EX("new"
+                                       "_me"
+                                       "ssa"
+                                       "ge_"
+                                       "ena"
+                                       "ble"
+                                       "d") ", " EX("new_message_template") ", " EX("new_message_sound") ","
+                                                                                                         " " EX("new_message_badge_count_enabled") ", " EX("new_message_with_media_enabled") ", " EX("new_message_with_media_template") ", " EX("added_"
+                                                                                                                                                                                                                                                "enable"
+                                                                                                                                                                                                                                                "d") ","
+                                                                                                                                                                                                                                                     " " EX("added_template") ", " EX("added_sound") ", " EX("removed_enabled") ", " EX(
+                                                                                                                                                                                                                                                         "removed_template") ", " EX("removed_sound"),
 };
 
 #define NCOL(field, kind)                                                                                    \
@@ -266,13 +252,9 @@ static const struct column notification_cols[] = {
 int store_notifications_get(struct store_conn *c, const char *service_sid, struct arena *a,
                             struct notifications *out)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &notifications_get_q);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, service_sid);
     memset(out, 0, sizeof(*out));
     memcpy(out->service_sid, service_sid, SID_LEN);
-    return rows_one(e, s, notification_cols, NOTIFICATION_N, a, out);
+    return rows_fetch(c, &notifications_get_q, notification_cols, NOTIFICATION_N, a, out, "t", service_sid);
 }
 
 int store_notifications_put(struct store_conn *c, const struct notifications *n)
@@ -289,8 +271,5 @@ int store_service_admin_sql_add(void)
     struct store_sql *const all[] = {&service_mark,        &reap_next,          &reap_steps[0],
                                      &reap_steps[1],       &reap_steps[2],      &reap_service,
                                      &notifications_get_q, &notifications_put_q};
-    int rc = ST_OK;
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
-        rc = store_sql_add(all[i]);
-    return rc;
+    return rows_sql_add_all(all, sizeof(all) / sizeof(all[0]));
 }

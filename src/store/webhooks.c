@@ -107,7 +107,7 @@ static struct store_sql outbox_claim_q = {
     "  WHERE z.next_attempt_at <= ?2::bigint AND " CLAIM_FREE("z") " AND " IS_HEAD(
         "z") "  AND " NOT_BACKING_OFF("z") " ORDER BY z.id LIMIT ?5::bigint) y WHERE acc.a IS NOT "
                                            "NULL)," RANKED " UPDATE webhook_outbox SET claimed_by = ?1, "
-                                                           "claimed_until = ?2::bigint + ?3::bigint,"
+                                           "claimed_until = ?2::bigint + ?3::bigint,"
                                            " claim_session = ?7::bigint WHERE id IN ("
                                            "  SELECT l.id FROM webhook_outbox l WHERE l.id IN (SELECT id "
                                            "FROM ranked"
@@ -199,10 +199,7 @@ int store_webhooks_sql_add(void)
         &outbox_retry_q, &target_failed_q, &target_ok_q,          &log_insert_q,   &log_count,
         &log_trim,       &log_uncount,     &pending_list,         &log_list_q,
     };
-    int rc = ST_OK;
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
-        rc = store_sql_add(all[i]);
-    return rc;
+    return rows_sql_add_all(all, sizeof(all) / sizeof(all[0]));
 }
 
 /* ---- rows by offset ---- */
@@ -275,37 +272,23 @@ static const struct column pending_cols[] = {
 static int config_get(struct store_conn *c, const char *account_sid, const char *service_sid, struct arena *a,
                       struct webhook_config *out)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, service_sid ? &service_get : &account_get);
-    if (!s) return ST_ERROR;
     memset(out, 0, sizeof(*out));
     memcpy(out->account_sid, account_sid, SID_LEN);
-    if (service_sid) {
-        memcpy(out->service_sid, service_sid, SID_LEN);
-        e->bind_text(s, 1, service_sid);
-        e->bind_text(s, 2, account_sid);
-    } else {
-        e->bind_text(s, 1, account_sid);
-    }
+    if (!service_sid)
+        return rows_fetch(c, &account_get, config_cols, N(config_cols), a, out, "t", account_sid);
+    memcpy(out->service_sid, service_sid, SID_LEN);
     /* a service's configuration has no target */
-    return rows_one(e, s, config_cols, N(config_cols) - (service_sid != NULL), a, out);
+    return rows_fetch(c, &service_get, config_cols, N(config_cols) - 1, a, out, "tt", service_sid,
+                      account_sid);
 }
 
 static int config_put(struct store_conn *c, const struct webhook_config *cfg)
 {
-    const struct store_engine *e = c->ops->engine;
-    int svc = cfg->service_sid[0] != '\0';
-    struct store_stmt *s = e->stmt(c, svc ? &service_put : &account_put);
-    if (!s) return ST_ERROR;
-    int i = 1;
-    if (svc) e->bind_text(s, i++, cfg->service_sid);
-    e->bind_text(s, i++, cfg->account_sid);
-    e->bind_text(s, i++, cfg->method);
-    e->bind_text(s, i++, cfg->filters);
-    e->bind_text(s, i++, cfg->pre_url);
-    e->bind_text(s, i++, cfg->post_url);
-    if (!svc) e->bind_text(s, i, cfg->target ? cfg->target : "webhook");
-    return store_stmt_exec(e, s);
+    if (cfg->service_sid[0])
+        return rows_exec(c, &service_put, NULL, "tttttt", cfg->service_sid, cfg->account_sid, cfg->method,
+                         cfg->filters, cfg->pre_url, cfg->post_url);
+    return rows_exec(c, &account_put, NULL, "tttttt", cfg->account_sid, cfg->method, cfg->filters,
+                     cfg->pre_url, cfg->post_url, cfg->target ? cfg->target : "webhook");
 }
 
 /* ---- the outbox ---- */
@@ -354,34 +337,20 @@ static int outbox_claim(struct store_conn *c, const char *owner, long long now, 
     return ST_OK;
 }
 
-/* A statement of text and integer parameters, run to its end. */
-static int exec_ti(struct store_conn *c, struct store_sql *q, const char *text, int n, const long long *v)
-{
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, q);
-    if (!s) return ST_ERROR;
-    int i = 1;
-    if (text) e->bind_text(s, i++, text);
-    for (int k = 0; k < n; k++)
-        e->bind_int(s, i++, v[k]);
-    return store_stmt_exec(e, s);
-}
-
 static int target_failed(struct store_conn *c, const char *url, long long now, long long base_ms,
                          long long max_ms)
 {
-    const long long v[] = {now, base_ms, max_ms};
-    return exec_ti(c, &target_failed_q, url, 3, v);
+    return rows_exec(c, &target_failed_q, NULL, "tiii", url, now, base_ms, max_ms);
 }
 
 static int target_ok(struct store_conn *c, const char *url)
 {
-    return exec_ti(c, &target_ok_q, url, 0, NULL);
+    return rows_exec(c, &target_ok_q, NULL, "t", url);
 }
 
 static int outbox_release_all(struct store_conn *c)
 {
-    return exec_ti(c, &outbox_release_all_q, NULL, 0, NULL);
+    return rows_exec(c, &outbox_release_all_q, NULL, "");
 }
 
 static int outbox_count(struct store_conn *c, long long *n)
@@ -413,38 +382,22 @@ static int log_insert(struct store_conn *c, const struct webhook_log_entry *le)
     e->reset(s);
     if (rc != 1) return rc == 0 ? ST_ERROR : rc;
     if (n <= LOG_KEEP) return ST_OK;
-    if (!(s = e->stmt(c, &log_trim))) return ST_ERROR;
-    e->bind_text(s, 1, le->account_sid);
-    e->bind_int(s, 2, n - LOG_KEEP);
-    rc = e->step(s);
-    long long gone = rc >= 0 ? e->changes(s) : 0;
-    e->reset(s);
-    if (rc < 0) return rc;
-    return exec_ti(c, &log_uncount, le->account_sid, 1, &gone);
+    long long gone = 0;
+    rc = rows_exec(c, &log_trim, &gone, "ti", le->account_sid, n - LOG_KEEP);
+    return rc == ST_OK ? rows_exec(c, &log_uncount, NULL, "ti", le->account_sid, gone) : rc;
 }
 
 static int outbox_finish(struct store_conn *c, long long id, const struct webhook_log_entry *le)
 {
-    int rc = exec_ti(c, &outbox_delete, NULL, 1, &id);
+    int rc = rows_exec(c, &outbox_delete, NULL, "i", id);
     return rc == ST_OK ? log_insert(c, le) : rc;
 }
 
 static int outbox_retry(struct store_conn *c, long long id, int attempts, long long next_attempt_at,
                         int status, const char *error, long long latency_ms)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &outbox_retry_q);
-    if (!s) return ST_ERROR;
-    e->bind_int(s, 1, id);
-    e->bind_int(s, 2, attempts);
-    e->bind_int(s, 3, next_attempt_at);
-    if (status)
-        e->bind_int(s, 4, status);
-    else
-        e->bind_text(s, 4, NULL);
-    e->bind_text(s, 5, error);
-    e->bind_int(s, 6, latency_ms);
-    return store_stmt_exec(e, s);
+    return rows_exec(c, &outbox_retry_q, NULL, "iiizti", id, (long long)attempts, next_attempt_at,
+                     (long long)status, error, latency_ms);
 }
 
 /* Rows of q (?1 the account, ?2 at most this many) read by cols, handed to fn; *seen counts them and
