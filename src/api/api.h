@@ -94,5 +94,7 @@ int account_webhooks_update(struct req *r);
 int service_webhooks_fetch(struct req *r);
 int service_webhooks_update(struct req *r);
 int webhooks_log(struct req *r);
+int clock_fetch(struct req *r); /* api/clock.c: --test-clock only */
+int clock_update(struct req *r);
 
 #endif
