@@ -96,5 +96,6 @@ int service_webhooks_update(struct req *r);
 int webhooks_log(struct req *r);
 int clock_fetch(struct req *r); /* api/clock.c: --test-clock only */
 int clock_update(struct req *r);
+int changes_list(struct req *r); /* api/changes.c */
 
 #endif
