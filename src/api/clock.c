@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "util/duration.h"
 #include "util/timefmt.h"
+#include "webhook/client.h"
 #include "json/jw.h"
 
 /* How long a move waits for the timers it made due to fire before it answers anyway. */
@@ -84,7 +85,9 @@ int clock_update(struct req *r)
     if ((by || v[C_SET].present) && !moved) /* another request moved it past the target meanwhile */
         return resp_error(r, E_INVALID_PARAM, "The clock cannot move there: it never goes back");
     if (resume) clock_resume();
-    /* answer once the timers the move made due have fired, so the test sees their effects */
+    /* answer once the timers the move made due have fired, so the test sees their effects; webhook
+     * retries that came due are claimed at once */
     timers_settle(CLOCK_SETTLE_MS);
+    if (r->app->hooks) hook_client_kick(r->app->hooks);
     return answer(r);
 }

@@ -3,7 +3,8 @@
 // endpoint does not exist (404). The timer scheduler behind the clock is covered by tests/unit/test_timers.c.
 
 import assert from 'node:assert/strict';
-import { assertErrorBody, e2eSuite } from './harness.mjs';
+import { assertErrorBody, e2eSuite, sleep } from './harness.mjs';
+import { Receiver } from './receiver.mjs';
 
 const HOUR = 3_600_000;
 const TEN_YEARS = 10 * 365 * 86_400_000;
@@ -123,6 +124,33 @@ e2eSuite('test clock', { args: ['--test-clock'] }, (ctx, it) => {
     assert.equal(up.dateUpdated.getTime(), expected.getTime() + 86_400_000);
     const raw = await h().raw('GET', `/v1/Users/${u.sid}`);
     assert.equal(raw.json.date_created, expected.toISOString().replace('.000Z', 'Z'));
+  });
+
+  it('webhooks under a frozen clock: delivered, and a retry waits until the clock reaches its time', async () => {
+    const rx = await new Receiver().listen();
+    const hooked = { xTwilioWebhookEnabled: 'true' };
+    try {
+      assert.equal((await clockOf(h())).frozen, true);
+      const v1 = h().client.conversations.v1;
+      await v1.configuration.webhooks().update({ filters: ['onUserAdded'], postWebhookUrl: rx.url('/added') });
+      for (let i = 0; i < 3; i++) {
+        // one after the other: the delivery loop paces itself on real time, not on the standing clock
+        await v1.users.create({ identity: `hooked-${i}`, ...hooked });
+        await rx.waitFor('/added', i + 1, 10_000);
+      }
+      rx.rules['/added'] = { status: 500 };
+      await v1.users.create({ identity: 'hooked-retry', ...hooked });
+      await rx.waitFor('/added', 4, 10_000);
+      rx.rules['/added'] = {};
+      await sleep(1500); // real time passes; the retry's time (the clock's) does not come
+      assert.equal(rx.at('/added').length, 4);
+      await move(h(), { AdvanceMs: '60000' });
+      const got = await rx.waitFor('/added', 5, 10_000);
+      assert.equal(got[4].params.Identity, 'hooked-retry');
+      assert.equal(got[4].params.RetryCount, '1');
+    } finally {
+      await rx.close();
+    }
   });
 
   it('resumes from where it stood, at real speed, and a running clock advances too', async () => {
