@@ -1,11 +1,15 @@
 /* The change log (store/changes.h), once for both engines over the statement seam.
  *
- * The sequence number comes from the account's counter row (change_seqs), bumped by an upsert in the
- * recording transaction: the row stays locked until that transaction ends, so the next recording
- * transaction of the account takes the next number only after this one committed (or rolled back, and
- * its number is taken again). On SQLite the single writer orders everything anyway; on PostgreSQL this
- * holds across several servers, at the price that one account's recording transactions commit one after
- * the other (see docs/DECISIONS.md, "Clock, timers and the change log"). */
+ * A record and its sequence number are one statement. Where the engines differ is how the number is
+ * taken, because only PostgreSQL has concurrent writers:
+ * - SQLite: the account's highest number plus one (a primary-key lookup). The single writer orders every
+ *   transaction; the pruner keeps each account's newest record, so the number never starts again.
+ * - PostgreSQL: the account's counter row (change_seqs), bumped by an upsert in the recording
+ *   transaction. The row stays locked until that transaction ends, so the next recording transaction
+ *   of the account takes the next number only after this one committed (or rolled back, and its number
+ *   is taken again): strictly increasing in commit order across several servers, at the price that one
+ *   account's recording transactions commit one after the other (docs/DECISIONS.md, "Clock, timers and
+ *   the change log"). */
 #include "store/changes.h"
 
 #include <string.h>
@@ -18,26 +22,31 @@
 #include "util/log.h"
 #include "util/ticker.h"
 
-static struct store_sql q_next_seq = {
-    .sql = "INSERT INTO change_seqs(account_sid, last_seq) VALUES (?1, 1) ON CONFLICT(account_sid)"
-           " DO UPDATE SET last_seq = change_seqs.last_seq + 1 RETURNING last_seq",
-};
-static struct store_sql q_insert = {
+static struct store_sql q_record = {
     .sql = "INSERT INTO changes(account_sid, seq, service_sid, resource, sid, parent_sid, kind, date_ms)"
-           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+           " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM changes WHERE account_sid = ?1),"
+           " ?2, ?3, ?4, ?5, ?6, ?7)",
+    .sql_pg =
+        "WITH s AS (INSERT INTO change_seqs(account_sid, last_seq) VALUES (?1, 1)"
+        " ON CONFLICT(account_sid) DO UPDATE SET last_seq = change_seqs.last_seq + 1 RETURNING last_seq)"
+        " INSERT INTO changes(account_sid, seq, service_sid, resource, sid, parent_sid, kind, date_ms)"
+        " SELECT ?1, s.last_seq, ?2, ?3, ?4, ?5, ?6, ?7::bigint FROM s",
 };
 static struct store_sql q_list = {
     .sql = "SELECT seq, service_sid, resource, sid, parent_sid, kind, date_ms FROM changes"
            " WHERE account_sid = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
 };
+/* each account's newest record stays: SQLite numbers from it */
 static struct store_sql q_prune = {
-    .sql = "DELETE FROM changes WHERE (account_sid, seq) IN"
-           " (SELECT account_sid, seq FROM changes WHERE date_ms < ?1 LIMIT ?2)",
+    .sql =
+        "DELETE FROM changes WHERE (account_sid, seq) IN (SELECT account_sid, seq FROM changes c"
+        " WHERE date_ms < ?1 AND seq < (SELECT max(seq) FROM changes m WHERE m.account_sid = c.account_sid)"
+        " LIMIT ?2)",
 };
 
 int store_changes_sql_add(void)
 {
-    struct store_sql *const all[] = {&q_next_seq, &q_insert, &q_list, &q_prune};
+    struct store_sql *const all[] = {&q_record, &q_list, &q_prune};
     int rc = ST_OK;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
         rc = store_sql_add(all[i]);
@@ -59,23 +68,15 @@ int store_change_record(struct store_conn *c, const char *account_sid, const cha
         return ST_ERROR;
     }
     const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &q_next_seq);
+    struct store_stmt *s = e->stmt(c, &q_record);
     if (!s) return ST_ERROR;
     e->bind_text(s, 1, account_sid);
-    int rc = e->step(s);
-    long long seq = rc == 1 ? e->col_int(s, 0) : 0;
-    e->reset(s);
-    if (rc != 1) return rc < 0 ? rc : ST_ERROR;
-    s = e->stmt(c, &q_insert);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, account_sid);
-    e->bind_int(s, 2, seq);
-    e->bind_text(s, 3, service_sid && *service_sid ? service_sid : NULL);
-    e->bind_text(s, 4, resource);
-    e->bind_text(s, 5, sid);
-    e->bind_text(s, 6, parent_sid && *parent_sid ? parent_sid : NULL);
-    e->bind_text(s, 7, kind);
-    e->bind_int(s, 8, time_now_ms());
+    e->bind_text(s, 2, service_sid && *service_sid ? service_sid : NULL);
+    e->bind_text(s, 3, resource);
+    e->bind_text(s, 4, sid);
+    e->bind_text(s, 5, parent_sid && *parent_sid ? parent_sid : NULL);
+    e->bind_text(s, 6, kind);
+    e->bind_int(s, 7, time_now_ms());
     return store_stmt_exec(e, s);
 }
 

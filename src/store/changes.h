@@ -33,7 +33,8 @@ struct change {
 int store_change_list(struct store_conn *c, const char *account_sid, long long after, int limit,
                       int (*fn)(void *ctx, const struct change *ch), void *ctx);
 
-/* Deletes up to limit records older than before_ms (of any account); *deleted says how many. */
+/* Deletes up to limit records older than before_ms (of any account), each account's newest one
+ * excepted; *deleted says how many. */
 int store_change_prune(struct store_conn *c, long long before_ms, int limit, long long *deleted);
 
 /* Prunes, through the writer, records older than keep_days (on the clock) once at start and then every

@@ -3,8 +3,9 @@
  *
  * timers: one pending timer per (kind, target_sid). due_ms is when it is due (what fire is told);
  * next_ms when it is next tried: due_ms, later after a fire that failed (attempts counts those).
- * changes: the ordered change log; seq comes from the account's row in change_seqs, which a recording
- * transaction updates and so holds until it commits (strictly increasing per account in commit order). */
+ * changes: the ordered change log, numbered per account (store/changes.c): on PostgreSQL from the
+ * account's row in change_seqs, which a recording transaction updates and so holds until it commits;
+ * on SQLite, whose one writer orders everything, from the account's newest record. */
 #ifndef PARLEY_TIMERS_SCHEMA_H
 #define PARLEY_TIMERS_SCHEMA_H
 
@@ -18,9 +19,6 @@
     "  attempts INTEGER NOT NULL DEFAULT 0,"                                                                 \
     "  PRIMARY KEY(kind, target_sid)) STRICT, WITHOUT ROWID;"                                                \
     "CREATE INDEX timers_by_next ON timers(next_ms);"                                                        \
-    "CREATE TABLE change_seqs("                                                                              \
-    "  account_sid TEXT PRIMARY KEY REFERENCES accounts(sid) ON DELETE CASCADE,"                             \
-    "  last_seq INTEGER NOT NULL) STRICT;"                                                                   \
     "CREATE TABLE changes("                                                                                  \
     "  account_sid TEXT NOT NULL,"                                                                           \
     "  seq INTEGER NOT NULL,"                                                                                \

@@ -205,13 +205,16 @@ static void test_concurrent_recorders(void **state)
 static void test_prune_by_age(void **state)
 {
     struct engine *e = engine(state);
-    struct account c;
+    struct account c, d;
     other_account(e, &c);
+    other_account(e, &d);
     long long t0 = time_now_ms();
     assert_int_equal(clock_freeze(t0), 0);
     assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
     assert_int_equal(store_change_record(e->w, c.sid, NULL, "role", "RLold1", NULL, "created"), ST_OK);
     assert_int_equal(store_change_record(e->w, c.sid, NULL, "role", "RLold2", NULL, "created"), ST_OK);
+    assert_int_equal(store_change_record(e->w, d.sid, NULL, "role", "RLd1", NULL, "created"), ST_OK);
+    assert_int_equal(store_change_record(e->w, d.sid, NULL, "role", "RLd2", NULL, "deleted"), ST_OK);
     assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
     assert_int_equal(clock_advance(86400000), 0);
     assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
@@ -230,6 +233,18 @@ static void test_prune_by_age(void **state)
     assert_int_equal(s.n, 1);
     assert_string_equal(s.sid[0], "RLnew");
     assert_int_equal(s.seq[0], 3); /* numbering goes on after pruning */
+    /* an account whose records are all old keeps its newest one, and numbers on from it */
+    list(e, d.sid, 0, 100, &s);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.sid[0], "RLd2");
+    assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
+    assert_int_equal(store_change_prune(e->w, time_now_ms() + 1, 1000, &deleted), ST_OK);
+    assert_int_equal(store_change_record(e->w, d.sid, NULL, "role", "RLd3", NULL, "created"), ST_OK);
+    assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
+    list(e, d.sid, 0, 100, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.seq[0], 2);
+    assert_int_equal(s.seq[1], 3);
 }
 
 static int setup_sqlite(void **state)
