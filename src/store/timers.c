@@ -334,6 +334,8 @@ static void *sched_main(void *arg)
             wake = now + TIMER_RETRY_MIN_MS;
         } else {
             wake = earliest(j.next_ms, now + sched.max_sleep_ms);
+            /* still due after the round: another server holds it (PostgreSQL); no busy loop meanwhile */
+            if (wake <= now) wake = now + TIMERS_HELD_MS;
         }
         if (!more && (j.rc != ST_OK || j.next_ms == 0 || j.next_ms > now)) sched.settled = round;
         sched.planned_ms = more ? now : wake;
@@ -380,6 +382,15 @@ void timers_stop(void)
     pthread_cond_destroy(&sched.cond);
     pthread_mutex_destroy(&sched.lock);
     started = 0;
+}
+
+unsigned long timers_rounds(void)
+{
+    if (!sched_running) return 0;
+    pthread_mutex_lock(&sched.lock);
+    unsigned long n = sched.begun;
+    pthread_mutex_unlock(&sched.lock);
+    return n;
 }
 
 int timers_settle(long long timeout_ms)

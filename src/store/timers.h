@@ -21,10 +21,13 @@ struct writer;
 #define TIMER_RETRY_MAX_MS 300000LL /* ...doubling per failure up to this */
 #define TIMERS_RESCAN_MS 1000LL     /* longest sleep when shared: another server's timers are seen by then */
 #define TIMERS_IDLE_MS 60000LL      /* longest sleep alone (every arm and clock move wakes it anyway) */
+#define TIMERS_HELD_MS 100LL        /* a due timer another server holds: look again after this */
 
 /* Runs in the claiming write transaction, after the timer's row is deleted. It may arm timers again
  * (store_timer_set, also for its own kind and target). A target that no longer exists is not a failure:
- * return 0. Non-zero: everything it did and the claim are rolled back; the timer is tried again later. */
+ * return 0. Non-zero: everything it did and the claim are rolled back; the timer is tried again later.
+ * A statement of its own that fails must make it fail too (PostgreSQL cannot keep part of a failed
+ * savepoint: returning 0 then fails the whole round). */
 typedef int (*timer_fire_fn)(struct store_conn *c, const char *account_sid, const char *target_sid,
                              long long due_ms);
 
@@ -58,5 +61,7 @@ void timers_stop(void);
  * what a test clock move answers after, so that the timers it made due have fired. 0, or -1 when the
  * wait timed out; 0 at once when no scheduler runs. */
 int timers_settle(long long timeout_ms);
+/* Rounds the scheduler has begun since it started (for tests and metrics). */
+unsigned long timers_rounds(void);
 
 #endif

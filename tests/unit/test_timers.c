@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -396,6 +397,33 @@ static void test_scheduler_follows_the_clock(void **state)
     clear_all(e);
 }
 
+/* A due timer that another server holds (its transaction has the row locked): the scheduler skips it and
+ * looks again every TIMERS_HELD_MS, not in a busy loop, and fires it once the other lets go. */
+static void test_scheduler_waits_for_a_held_timer(void **state)
+{
+    struct engine *e = engine(state);
+    if (e->ops != &store_pg_ops) skip(); /* SQLite's other writer could not even begin */
+    struct writer *w;
+    assert_int_equal(writer_start(&w, e->w, 16), 0);
+    arm(w, e, "plain", "held", time_now_ms() - 1);
+    begin(e->w2);
+    assert_int_equal(store_timer_set(e->w2, e->acct.sid, "plain", "held", time_now_ms() - 1), ST_OK);
+    assert_int_equal(timers_start(w, 1), 0);
+    usleep(600000);
+    unsigned long rounds = timers_rounds();
+    assert_int_equal(atomic_load(&n_fired), 0);
+    assert_true(rounds >= 2 && rounds <= 600 / TIMERS_HELD_MS + 2);
+    e->w2->ops->tx_rollback(e->w2);
+    long long m0 = clock_mono_ms();
+    while (atomic_load(&n_fired) == 0 && clock_mono_ms() - m0 < 5000)
+        usleep(10000);
+    assert_int_equal(atomic_load(&n_fired), 1);
+    assert_string_equal(fired_log[0], "held");
+    timers_stop();
+    writer_stop(w);
+    clear_all(e);
+}
+
 static int setup_sqlite(void **state)
 {
     *state = &sqlite_engine;
@@ -427,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_two_claimers_interleaved),
         cmocka_unit_test(test_two_claimers_at_once),
         cmocka_unit_test(test_scheduler_follows_the_clock),
+        cmocka_unit_test(test_scheduler_waits_for_a_held_timer),
     };
     int failed = cmocka_run_group_tests_name("timers: sqlite", cases, setup_sqlite, teardown);
     failed += cmocka_run_group_tests_name("timers: postgres (PARLEY_TEST_PG)", cases, setup_pg, teardown);
