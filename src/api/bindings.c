@@ -95,6 +95,7 @@ static int list_filter(struct req *r, const struct param_value *v, struct list_f
 
 const struct family bindings_family = {
     .segment = "Bindings",
+    .resource = "binding",
     .prefix = "BS",
     .parent = PARENT_SERVICE,
     FAMILY_MODEL(struct binding),

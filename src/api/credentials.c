@@ -44,6 +44,7 @@ static const struct field fields[] = {
 
 const struct family credentials_family = {
     .segment = "Credentials",
+    .resource = "credential",
     .prefix = "CR",
     .parent = PARENT_ACCOUNT,
     FAMILY_MODEL(struct credential),

@@ -70,6 +70,7 @@ static int del(struct store_conn *c, struct req *r, const char *sid)
 
 const struct family roles_family = {
     .segment = "Roles",
+    .resource = "role",
     .prefix = "RL",
     .parent = PARENT_TWIN,
     FAMILY_MODEL(struct role),

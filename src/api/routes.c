@@ -79,5 +79,7 @@ __attribute__((constructor)) static void routes_build(void)
 
 const struct route admin_routes[] = {
     {"/webhooks/log", 0, webhooks_log, NULL, NULL},
+    {"/clock", 0, clock_fetch, clock_update, NULL},
+    {"/changes", 0, changes_list, NULL, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };

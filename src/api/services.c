@@ -11,6 +11,7 @@
 #include "api/families.h"
 #include "http/response.h"
 #include "store/account_store.h"
+#include "store/changes.h"
 #include "store/writer.h"
 #include "util/log.h"
 #include "util/sid.h"
@@ -266,7 +267,9 @@ static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
 static int insert(struct store_conn *c, struct req *r, void *row)
 {
     const struct service *sv = row;
-    return services_insert_with_defaults(c, sv->account_sid, sv->friendly_name, sv->date_created, sv->sid);
+    int rc = services_insert_with_defaults(c, sv->account_sid, sv->friendly_name, sv->date_created, sv->sid);
+    /* recorded here, not by the runner: a service is its own scope (the record's service_sid) */
+    return rc ? rc : store_change_record(c, sv->account_sid, sv->sid, "service", sv->sid, NULL, "created");
 }
 
 /* The service is marked deleted in this one job (store service_delete); the reaper, kicked here, runs
@@ -283,6 +286,8 @@ static int del(struct store_conn *c, struct req *r, const char *sid)
                           "DefaultChatServiceSid in /v1/Configuration first",
                           sid);
     rc = c->ops->model->service_delete(c, r->account.sid, sid);
+    /* one record for the service: its rows go with it, reaped later without records of their own */
+    if (rc == ST_OK) rc = store_change_record(c, r->account.sid, sid, "service", sid, NULL, "deleted");
     if (rc == ST_OK) reaper_kick(r->app->reaper);
     return rc;
 }

@@ -133,6 +133,7 @@ static int pre_update(struct req *r)
 
 const struct family users_family = {
     .segment = "Users",
+    .resource = "user",
     .prefix = "US",
     .alt_key = 1,
     .parent = PARENT_TWIN,

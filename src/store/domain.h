@@ -23,6 +23,8 @@ int store_services_sql_add(void);
 int store_webhooks_sql_add(void);
 int store_accounts_sql_add(void);
 int store_service_admin_sql_add(void);
+int store_timers_sql_add(void);  /* store/timers.c */
+int store_changes_sql_add(void); /* store/changes.c */
 
 /* store/users.c */
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,

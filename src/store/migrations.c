@@ -16,6 +16,7 @@
 #include "store/engine.h"
 #include "store/migrations.h"
 #include "store/secret.h"
+#include "store/timers_schema.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -209,6 +210,7 @@ const struct migration store_migrations[] = {
     /* the store's own facts: the check value of the secret key (store/secret.h) */
     {5, "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;", NULL},
     {6, V6_MARK LIVE_TABLES(SQ_LIVE_IU), V6_MARK PG_LIVE_FUNCTION LIVE_TABLES(PG_LIVE)},
+    {7, SQLITE_TIMERS_CHANGES_MIGRATION, PG_TIMERS_CHANGES_MIGRATION}, /* timers and the change log */
     /* append here */
 };
 
