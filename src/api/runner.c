@@ -254,6 +254,12 @@ static int proposal(struct store_conn *c, struct req *r, const struct runner_job
     int err = f->store.get(c, r, job->key, stored);
     if (err) return err;
     merge(f, job->row, stored);
+    /* date_updated only moves forward, even when two updates fall in one millisecond; set before
+     * before_update, which may set it itself (an imported DateUpdated) */
+    if (!f->singleton) {
+        long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
+        *updated = t > *updated ? t : *updated + 1;
+    }
     if (f->before_update && (err = f->before_update(c, r, stored, job->v)) != 0) return err;
     *out = stored;
     return 0;
@@ -266,11 +272,6 @@ static int apply_update(struct store_conn *c, struct req *r)
     void *stored;
     int err = proposal(c, r, job, &stored);
     if (err) return fail(r, err);
-    /* date_updated only moves forward, even when two updates fall in one millisecond */
-    if (!f->singleton) {
-        long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
-        *updated = t > *updated ? t : *updated + 1;
-    }
     err = f->store.update(c, r, stored);
     if (!err && f->post_event) err = f->post_event(c, r, OPK_UPDATE, stored);
     if (err) return fail(r, err);
@@ -280,10 +281,7 @@ static int apply_update(struct store_conn *c, struct req *r)
 
 int runner_update_proposal(struct req *r, void **out)
 {
-    const struct runner_job *job = r->ctx;
-    int err = proposal(r->db, r, job, out);
-    if (!err && !job->f->singleton) *(long long *)AT(*out, job->f->updated_off) = time_now_ms();
-    return err;
+    return proposal(r->db, r, r->ctx, out);
 }
 
 int runner_update_write(struct req *r)
@@ -299,7 +297,10 @@ int run_update(struct req *r, const struct family *f)
     if (err) return refuse(r, err);
     int bad = read_params(r, f, 0, v) != 0;
     if (!bad && params_count_present(v, f->n_params) == 0) {
-        resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
+        if (f->no_update_params)
+            api_fail(r, f->no_update_params);
+        else
+            resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
         bad = 1;
     }
     if (bad) {

@@ -88,7 +88,8 @@ struct family {
     /* a list's query filters, read before list_filter turns their values into the store's filter */
     const struct param_spec *list_params;
     size_t n_list_params;
-    int conflict; /* the Twilio code of an insert a uniqueness rule refuses; 0: a store error */
+    int conflict;         /* the Twilio code of an insert a uniqueness rule refuses; 0: a store error */
+    int no_update_params; /* the Twilio code of an update without parameters; 0: 20161 */
     /* hooks, NULL when the family has none; each returns 0 or the failure value (a Twilio code, or a
      * store result) that the runner answers with. v holds the parameters as read (P_NO_SLOT ones too). */
     int (*list_filter)(struct req *r, const struct param_value *v, struct list_filter *out);
@@ -117,7 +118,7 @@ int runner_resolve_service(struct req *r);
 #define RUNNER_SUSPENDED 1
 
 /* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,
- * before_update run, date_updated now) into *out. Returns 0 or a failure value. */
+ * date_updated now, before_update run) into *out. Returns 0 or a failure value. */
 int runner_update_proposal(struct req *r, void **out);
 /* Queues the update the runner prepared (a pre_update hook's proceed). Returns what api_write returns. */
 int runner_update_write(struct req *r);
