@@ -1,0 +1,457 @@
+/* Conversations: /v1/Conversations[/{Sid}] and /v1/Services/{ChatServiceSid}/Conversations[/{Sid}]
+ * (BEHAVIOUR-conversations §1), a family run by api/runner.c. {Sid} is a CH SID or the unique name. Its
+ * hooks: the state machine and its timers, the date overrides, the messaging service default, the
+ * unique name that must not look like a SID, and the closed guard (also for the resources under a
+ * conversation: conversations_writable). */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/families.h"
+#include "api/paging.h"
+#include "store/conversations.h"
+#include "util/buf.h"
+#include "util/duration.h"
+#include "util/sid.h"
+#include "util/text.h"
+#include "util/timefmt.h"
+#include "json/jw.h"
+
+#define FRIENDLY_NAME_MAX 256 /* [DOC:limits] */
+#define UNIQUE_NAME_MAX 256   /* not published; BEHAVIOUR-conversations §0.3 recommends 256 */
+#define INACTIVE_MIN_S 60     /* Timers.Inactive: PT1M [SPEC] */
+#define CLOSED_MIN_S 600      /* Timers.Closed: PT10M [SPEC] */
+#define CV(m) offsetof(struct conversation, m)
+
+enum {
+    C_FRIENDLY_NAME,
+    C_UNIQUE_NAME,
+    C_DATE_CREATED,
+    C_DATE_UPDATED,
+    C_MESSAGING_SERVICE,
+    C_ATTRIBUTES,
+    C_STATE,
+    C_TIMER_INACTIVE,
+    C_TIMER_CLOSED,
+    C_EMAIL_ADDRESS,
+    C_EMAIL_NAME,
+    C__COUNT
+};
+
+/* The hooks read the dates, the messaging service, the state and the timers themselves: each has its
+ * own error code, and the state machine needs the stored state beside the requested one. */
+static const struct param_spec params[C__COUNT] = {
+    [C_FRIENDLY_NAME] = {"FriendlyName", PK_STRING, 0, 0, FRIENDLY_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL,
+                         CV(friendly_name)},
+    [C_UNIQUE_NAME] = {"UniqueName", PK_STRING, 0, 0, UNIQUE_NAME_MAX, E_UNIQUE_NAME_TOO_LONG, NULL,
+                       CV(unique_name)},
+    [C_DATE_CREATED] = {"DateCreated", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [C_DATE_UPDATED] = {"DateUpdated", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [C_MESSAGING_SERVICE] = {"MessagingServiceSid", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [C_ATTRIBUTES] = {"Attributes", PK_JSON, 0, 0, 0, 0, NULL, CV(attributes)},
+    [C_STATE] = {"State", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [C_TIMER_INACTIVE] = {"Timers.Inactive", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [C_TIMER_CLOSED] = {"Timers.Closed", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [C_EMAIL_ADDRESS] = {"Bindings.Email.Address", PK_STRING, 0, 0, 0, 0, NULL, CV(email_address)},
+    [C_EMAIL_NAME] = {"Bindings.Email.Name", PK_STRING, 0, 0, 0, 0, NULL, CV(email_name)},
+};
+
+enum { L_START_DATE, L_END_DATE, L_STATE, L__COUNT };
+
+static const struct param_spec list_params[L__COUNT] = {
+    [L_START_DATE] = {"StartDate", PK_STRING, 0, 0, 0, 0, NULL, 0},
+    [L_END_DATE] = {"EndDate", PK_STRING, 0, 0, 0, 0, NULL, 0},
+    [L_STATE] = {"State", PK_ENUM, 0, 0, 0, 0, "initializing|inactive|active|closed", 0},
+};
+
+/* ---- rendering ---- */
+
+static int is_closed(const struct conversation *cv)
+{
+    return strcmp(cv->state, CONV_CLOSED) == 0;
+}
+
+/* Only the configured timers' keys (BEHAVIOUR-conversations §1.2): the due time, or when it happened. */
+static void render_timers(struct jw *w, const void *row, struct req *r)
+{
+    const struct conversation *cv = row;
+    char text[TIME_ISO_LEN + 1];
+    jw_obj_begin(w);
+    if (cv->timer_inactive > 0 && cv->date_inactive > 0) {
+        time_iso(text, cv->date_inactive);
+        jw_kstr(w, "date_inactive", text);
+    }
+    if (cv->timer_closed > 0 && cv->date_closed > 0) {
+        time_iso(text, cv->date_closed);
+        jw_kstr(w, "date_closed", text);
+    }
+    jw_obj_end(w);
+}
+
+/* The own URL's sub-resources, on the family the request used; always with the SID. The spec's examples
+ * also show links.export, a path the v1 API does not have: not rendered (docs/DECISIONS.md). */
+static void render_links(struct jw *w, const void *row, struct req *r)
+{
+    static const char *const sub[][2] = {
+        {"participants", "Participants"}, {"messages", "Messages"}, {"webhooks", "Webhooks"}};
+    size_t n;
+    const char *base = api_base(r, &n);
+    char url[sizeof(r->base) + 96];
+    jw_obj_begin(w);
+    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+        snprintf(url, sizeof(url), "%.*s/Conversations/%s/%s", (int)n, base,
+                 ((const struct conversation *)row)->sid, sub[i][1]);
+        jw_kstr(w, sub[i][0], url);
+    }
+    jw_obj_end(w);
+}
+
+/* {"email": {"projected_address", "name"}} when an email binding is set, else {} [SPEC example]. */
+static void render_bindings(struct jw *w, const void *row, struct req *r)
+{
+    const struct conversation *cv = row;
+    jw_obj_begin(w);
+    if (cv->email_address || cv->email_name) {
+        jw_key(w, "email");
+        jw_obj_begin(w);
+        jw_kstr(w, "projected_address", cv->email_address);
+        jw_kstr(w, "name", cv->email_name);
+        jw_obj_end(w);
+    }
+    jw_obj_end(w);
+}
+
+static const struct field fields[] = {
+    {"account_sid", FK_CHARS, CV(account_sid), NULL},
+    {"chat_service_sid", FK_CHARS, CV(service_sid), NULL},
+    {"messaging_service_sid", FK_CHARS_NULL, CV(messaging_service_sid), NULL},
+    {"sid", FK_CHARS, CV(sid), NULL},
+    {"friendly_name", FK_STR, CV(friendly_name), NULL},
+    {"unique_name", FK_STR, CV(unique_name), NULL},
+    {"attributes", FK_STR, CV(attributes), NULL},
+    {"state", FK_STR, CV(state), NULL},
+    {"date_created", FK_DATE, CV(date_created), NULL},
+    {"date_updated", FK_DATE, CV(date_updated), NULL},
+    {"timers", FK_FN, 0, render_timers},
+    {"url", FK_URL, 0, NULL},
+    {"links", FK_FN, 0, render_links},
+    {"bindings", FK_FN, 0, render_bindings},
+};
+
+/* ---- parameters the hooks read ---- */
+
+/* An ISO 8601 date-time or a bare day (its start, or its end when end_of_day); 0 and *ms, or -1. */
+static int parse_date(const char *s, int end_of_day, long long *ms)
+{
+    if (time_parse_iso(s, ms) == 0) return 0;
+    char day[TIME_ISO_LEN + 1];
+    if (strlen(s) != 10) return -1;
+    snprintf(day, sizeof(day), "%sT%s", s, end_of_day ? "23:59:59Z" : "00:00:00Z");
+    if (time_parse_iso(day, ms) != 0) return -1;
+    if (end_of_day) *ms += 999;
+    return 0;
+}
+
+/* A timer's duration in ms into *ms (0: PT0S, no timer), or its error code. */
+static int parse_timer(const struct param_value *v, long long min_s, int too_short, int bad_format,
+                       long long *ms)
+{
+    long long s;
+    if (duration_parse(v->s, v->len, &s) != 0) return bad_format;
+    if (s != 0 && s < min_s) return too_short;
+    *ms = s * 1000;
+    return 0;
+}
+
+/* The checks of every parameter the hooks read, on the request thread (formats before anything the
+ * store knows: validation order, docs/DECISIONS.md). */
+static int check_formats(const struct param_value *v, int create)
+{
+    long long ms;
+    if (v[C_UNIQUE_NAME].present && sid_valid(v[C_UNIQUE_NAME].s, v[C_UNIQUE_NAME].len, "CH"))
+        return E_UNIQUE_NAME_LOOKS_LIKE_SID;
+    if (v[C_DATE_CREATED].present && time_parse_iso(v[C_DATE_CREATED].s, &ms) != 0)
+        return E_DATE_CREATED_INVALID;
+    if (v[C_DATE_UPDATED].present && time_parse_iso(v[C_DATE_UPDATED].s, &ms) != 0)
+        return E_DATE_UPDATED_INVALID;
+    if (v[C_MESSAGING_SERVICE].present &&
+        !sid_valid(v[C_MESSAGING_SERVICE].s, v[C_MESSAGING_SERVICE].len, "MG"))
+        return E_INVALID_MESSAGING_SERVICE_SID;
+    if (v[C_STATE].present) {
+        const char *s = v[C_STATE].s;
+        if (!*s) return create ? E_STATE_INVALID : E_STATE_EMPTY;
+        if (strcmp(s, CONV_ACTIVE) != 0 && strcmp(s, CONV_INACTIVE) != 0 && strcmp(s, CONV_CLOSED) != 0)
+            return E_STATE_INVALID;
+        if (create && strcmp(s, CONV_CLOSED) == 0) return E_INITIAL_STATE_CLOSED;
+    }
+    int err = 0;
+    if (v[C_TIMER_INACTIVE].present)
+        err = parse_timer(&v[C_TIMER_INACTIVE], INACTIVE_MIN_S, E_INACTIVE_TIMER_TOO_SHORT,
+                          E_INACTIVE_TIMER_FORMAT, &ms);
+    if (!err && v[C_TIMER_CLOSED].present)
+        err = parse_timer(&v[C_TIMER_CLOSED], CLOSED_MIN_S, E_CLOSED_TIMER_TOO_SHORT, E_CLOSED_TIMER_FORMAT,
+                          &ms);
+    return err;
+}
+
+/* An account default timer (/v1/Configuration), as stored there: a valid duration or nothing. */
+static long long default_timer(const char *text)
+{
+    long long s;
+    return text && duration_parse(text, strlen(text), &s) == 0 ? s * 1000 : 0;
+}
+
+/* ---- the state machine ---- */
+
+/* The due times of the pending timers from the state, the durations and the last activity. A timer
+ * that is not configured has no date; one that has happened keeps the time it happened. */
+static void timers_arm(struct conversation *cv)
+{
+    if (cv->timer_inactive == 0)
+        cv->date_inactive = 0;
+    else if (strcmp(cv->state, CONV_ACTIVE) == 0)
+        cv->date_inactive = cv->last_activity + cv->timer_inactive;
+    if (cv->timer_closed == 0)
+        cv->date_closed = 0;
+    else if (!is_closed(cv))
+        cv->date_closed = cv->last_activity + cv->timer_closed;
+}
+
+/* A change of state at now, by the API or a timer: the time it happened is kept for the timers' dates. */
+static void state_set(struct conversation *cv, const char *state, long long now)
+{
+    if (strcmp(state, CONV_INACTIVE) == 0)
+        cv->date_inactive = now;
+    else if (strcmp(state, CONV_CLOSED) == 0) {
+        cv->date_closed = now;
+        if (strcmp(cv->state, CONV_ACTIVE) == 0 && cv->date_inactive > now) cv->date_inactive = 0;
+    }
+    cv->state = (char *)state;
+}
+
+/* ---- hooks ---- */
+
+static int check_create(struct req *r, void *row, const struct param_value *v)
+{
+    struct conversation *cv = row;
+    int err = check_formats(v, 1);
+    if (err) return err;
+    if (cv->unique_name && !*cv->unique_name) cv->unique_name = NULL;
+    if (!cv->attributes) cv->attributes = "{}";
+    cv->state = v[C_STATE].present ? (char *)v[C_STATE].s : CONV_ACTIVE;
+    /* omitted: the account's default (BEHAVIOUR-conversations §1.3 rule 2); none: null */
+    const char *mg =
+        v[C_MESSAGING_SERVICE].present ? v[C_MESSAGING_SERVICE].s : r->account.default_messaging_service_sid;
+    if (mg && sid_valid(mg, strlen(mg), "MG")) snprintf(cv->messaging_service_sid, SID_LEN + 1, "%s", mg);
+    /* omitted timers take the account's defaults, which are not applied to existing conversations */
+    if (v[C_TIMER_INACTIVE].present)
+        parse_timer(&v[C_TIMER_INACTIVE], INACTIVE_MIN_S, 0, 0, &cv->timer_inactive);
+    else
+        cv->timer_inactive = default_timer(r->account.default_inactive_timer);
+    if (v[C_TIMER_CLOSED].present)
+        parse_timer(&v[C_TIMER_CLOSED], CLOSED_MIN_S, 0, 0, &cv->timer_closed);
+    else
+        cv->timer_closed = default_timer(r->account.default_closed_timer);
+    return 0;
+}
+
+static int check_update(struct req *r, const struct param_value *v)
+{
+    return check_formats(v, 0);
+}
+
+/* In the write transaction: the imported dates, and the timers counted from the creation. */
+static int before_insert(struct store_conn *c, struct req *r, void *row, const struct param_value *v)
+{
+    struct conversation *cv = row;
+    cv->last_activity = cv->date_created;
+    if (cv->state && strcmp(cv->state, CONV_INACTIVE) == 0) cv->date_inactive = cv->date_created;
+    if (v[C_DATE_CREATED].present) {
+        time_parse_iso(v[C_DATE_CREATED].s, &cv->date_created);
+        cv->date_updated = cv->date_created; /* equal at creation unless DateUpdated says otherwise */
+    }
+    if (v[C_DATE_UPDATED].present) time_parse_iso(v[C_DATE_UPDATED].s, &cv->date_updated);
+    timers_arm(cv);
+    return 0;
+}
+
+/* On the stored row merged with the request: a closed conversation takes no change at all, then the
+ * state and timers move (an update that sets either restarts the timers from now). */
+static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
+{
+    struct conversation *cv = stored;
+    if (is_closed(cv)) return E_CONVERSATION_CLOSED;
+    long long now = time_now_ms();
+    if (cv->unique_name && !*cv->unique_name) cv->unique_name = NULL; /* UniqueName= clears it */
+    if (v[C_MESSAGING_SERVICE].present)
+        snprintf(cv->messaging_service_sid, SID_LEN + 1, "%s", v[C_MESSAGING_SERVICE].s);
+    if (v[C_DATE_CREATED].present) time_parse_iso(v[C_DATE_CREATED].s, &cv->date_created);
+    if (v[C_DATE_UPDATED].present) time_parse_iso(v[C_DATE_UPDATED].s, &cv->date_updated);
+    int moved = 0;
+    if (v[C_TIMER_INACTIVE].present) {
+        parse_timer(&v[C_TIMER_INACTIVE], INACTIVE_MIN_S, 0, 0, &cv->timer_inactive);
+        moved = 1;
+    }
+    if (v[C_TIMER_CLOSED].present) {
+        parse_timer(&v[C_TIMER_CLOSED], CLOSED_MIN_S, 0, 0, &cv->timer_closed);
+        moved = 1;
+    }
+    if (v[C_STATE].present && strcmp(v[C_STATE].s, cv->state) != 0) {
+        state_set(cv,
+                  strcmp(v[C_STATE].s, CONV_ACTIVE) == 0     ? CONV_ACTIVE
+                  : strcmp(v[C_STATE].s, CONV_INACTIVE) == 0 ? CONV_INACTIVE
+                                                             : CONV_CLOSED,
+                  now);
+        moved = 1;
+    }
+    if (moved) {
+        cv->last_activity = now;
+        timers_arm(cv);
+    }
+    return 0;
+}
+
+/* ---- the list's filters ---- */
+
+static void query_param(struct buf *q, const char *name, const struct param_value *v)
+{
+    if (!v->present) return;
+    buf_puts(q, name);
+    buf_putc(q, '=');
+    pct_encode(q, v->s, v->len);
+    buf_putc(q, '&');
+}
+
+#define FILTER_QUERY_MAX 512
+
+/* StartDate / EndDate bound date_created (inclusive; a bare day is that whole day), State the state.
+ * An unparsable date is 400 / 20001 (BEHAVIOUR-conversations §1.3 rule 6). */
+static int list_filter(struct req *r, const struct param_value *v, struct list_filter *out)
+{
+    struct conversation_filter *cf = arena_alloc(&r->arena, sizeof(*cf));
+    memset(cf, 0, sizeof(*cf));
+    if (v[L_START_DATE].present) {
+        if (parse_date(v[L_START_DATE].s, 0, &cf->start) != 0) return E_INVALID_PARAM;
+        cf->has_start = 1;
+    }
+    if (v[L_END_DATE].present) {
+        if (parse_date(v[L_END_DATE].s, 1, &cf->end) != 0) return E_INVALID_PARAM;
+        cf->has_end = 1;
+    }
+    if (v[L_STATE].present) cf->state = v[L_STATE].s;
+    struct buf q;
+    buf_init(&q, FILTER_QUERY_MAX);
+    query_param(&q, "StartDate", &v[L_START_DATE]);
+    query_param(&q, "EndDate", &v[L_END_DATE]);
+    query_param(&q, "State", &v[L_STATE]);
+    int err = q.err ? E_INVALID_PARAM : 0; /* a filter that long is no date nor state */
+    out->store_filter = cf;
+    out->query = arena_strndup(&r->arena, q.p ? q.p : "", q.len);
+    buf_free(&q);
+    return err;
+}
+
+/* ---- store calls: the key is a SID when it has the shape of one, else the unique name ---- */
+
+static int get(struct store_conn *c, struct req *r, const char *key, void *out)
+{
+    int by_sid = sid_valid(key, strlen(key), "CH");
+    return store_conversation_get(c, r->service_sid, key, by_sid, &r->arena, out);
+}
+
+static int insert(struct store_conn *c, struct req *r, void *row)
+{
+    return store_conversation_insert(c, row);
+}
+
+static int update(struct store_conn *c, struct req *r, const void *row)
+{
+    int rc = store_conversation_update(c, row);
+    return rc == ST_CONFLICT ? E_UNIQUE_NAME_EXISTS : rc;
+}
+
+/* A closed conversation may still be deleted (BEHAVIOUR-conversations §0.4). */
+static int del(struct store_conn *c, struct req *r, const char *key)
+{
+    struct conversation cv;
+    int rc = get(c, r, key, &cv);
+    if (rc != ST_OK) return rc;
+    return store_conversation_delete(c, r->service_sid, cv.sid);
+}
+
+static int list_row(void *ctx, const struct conversation *cv)
+{
+    return runner_list_row(ctx, cv);
+}
+
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
+                void *ctx)
+{
+    return store_conversation_list(c, r->service_sid, f->store_filter, p, list_row, ctx);
+}
+
+const struct family conversations_family = {
+    .segment = "Conversations",
+    .prefix = "CH",
+    .alt_key = 1,
+    .parent = PARENT_TWIN,
+    .row_size = sizeof(struct conversation),
+    .sid_off = CV(sid),
+    .account_off = CV(account_sid),
+    .service_off = CV(service_sid),
+    .id_off = CV(id),
+    .created_off = CV(date_created),
+    .updated_off = CV(date_updated),
+    .fields = fields,
+    .n_fields = sizeof(fields) / sizeof(fields[0]),
+    .params = params,
+    .n_params = C__COUNT,
+    .op_fetch = &ops_table[OPID_FETCH_CONVERSATION],
+    .op_list = &ops_table[OPID_LIST_CONVERSATION],
+    .op_create = &ops_table[OPID_CREATE_CONVERSATION],
+    .op_update = &ops_table[OPID_UPDATE_CONVERSATION],
+    .op_delete = &ops_table[OPID_DELETE_CONVERSATION],
+    .store = {get, insert, update, del, list},
+    .list_params = list_params,
+    .n_list_params = L__COUNT,
+    .conflict = E_UNIQUE_NAME_EXISTS,
+    .no_update_params = E_CONVERSATION_NO_UPDATE_PARAMS,
+    .list_filter = list_filter,
+    .check_create = check_create,
+    .check_update = check_update,
+    .before_insert = before_insert,
+    .before_update = before_update,
+};
+
+/* ---- the closed guard for what lives under a conversation ---- */
+
+int conversations_writable(struct store_conn *c, struct req *r, const char *key, struct conversation *out)
+{
+    int rc = get(c, r, key, out);
+    if (rc == ST_NOT_FOUND) return E_NOT_FOUND;
+    if (rc != ST_OK) return rc;
+    return is_closed(out) ? E_CONVERSATION_CLOSED : 0;
+}
+
+/* The route table's entry points (api/routes.c). */
+int conversations_list(struct req *r)
+{
+    return run_list(r, &conversations_family);
+}
+int conversations_create(struct req *r)
+{
+    return run_create(r, &conversations_family);
+}
+int conversations_fetch(struct req *r)
+{
+    return run_fetch(r, &conversations_family);
+}
+int conversations_update(struct req *r)
+{
+    return run_update(r, &conversations_family);
+}
+int conversations_delete(struct req *r)
+{
+    return run_delete(r, &conversations_family);
+}
