@@ -226,7 +226,26 @@ int run_create(struct req *r, const struct family *f)
     err = f->check_create ? f->check_create(r, row, v) : 0;
     if (err) return refuse(r, err);
     sid_new(AT(row, f->sid_off), f->prefix);
-    return api_write(r, apply_create, job_new(r, f, row, NULL, v));
+    r->ctx = job_new(r, f, row, NULL, v);
+    err = f->pre_create ? f->pre_create(r) : 0;
+    if (err == RUNNER_SUSPENDED) return 1;
+    if (err) return refuse(r, err);
+    return runner_create_write(r);
+}
+
+int runner_create_write(struct req *r)
+{
+    return api_write(r, apply_create, r->ctx);
+}
+
+void *runner_request_row(struct req *r)
+{
+    return ((struct runner_job *)r->ctx)->row;
+}
+
+const char *runner_request_key(struct req *r)
+{
+    return ((const struct runner_job *)r->ctx)->key;
 }
 
 /* ---- update ---- */
@@ -335,7 +354,16 @@ int run_delete(struct req *r, const struct family *f)
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     if (err) return refuse(r, err);
-    return api_write(r, apply_delete, job_new(r, f, NULL, sid, NULL));
+    r->ctx = job_new(r, f, NULL, sid, NULL);
+    err = f->pre_delete ? f->pre_delete(r) : 0;
+    if (err == RUNNER_SUSPENDED) return 1;
+    if (err) return refuse(r, err);
+    return runner_delete_write(r);
+}
+
+int runner_delete_write(struct req *r)
+{
+    return api_write(r, apply_delete, r->ctx);
 }
 
 /* ---- list ---- */

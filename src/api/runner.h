@@ -107,6 +107,10 @@ struct family {
     /* update, before the write: a pre-event webhook. 0 to write now, RUNNER_SUSPENDED when it took the
      * request over (it calls runner_update_write once the hooks allow the change), else a failure value */
     int (*pre_update)(struct req *r);
+    /* create and delete, before the write: pre-event webhooks, answering as pre_update does (they call
+     * runner_create_write / runner_delete_write once the hooks allow the change) */
+    int (*pre_create)(struct req *r);
+    int (*pre_delete)(struct req *r);
 };
 
 /* 0 once r->service_sid is a Conversation Service of the caller's account: the one the path names when
@@ -122,6 +126,14 @@ int runner_resolve_service(struct req *r);
 int runner_update_proposal(struct req *r, void **out);
 /* Queues the update the runner prepared (a pre_update hook's proceed). Returns what api_write returns. */
 int runner_update_write(struct req *r);
+/* The same for a create (pre_create) and a delete (pre_delete). */
+int runner_create_write(struct req *r);
+int runner_delete_write(struct req *r);
+/* For the pre hooks: the request's row (a create's whole row; an update's parameters, merged into the
+ * stored row when it is written), which a pre-event's answer may modify; and the path key (update,
+ * delete). */
+void *runner_request_row(struct req *r);
+const char *runner_request_key(struct req *r);
 
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);
