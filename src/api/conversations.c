@@ -11,7 +11,10 @@
 #include "api/families.h"
 #include "api/paging.h"
 #include "api/pre_event.h"
+#include "store/changes.h"
 #include "store/conversations.h"
+#include "store/timers.h"
+#include "util/arena.h"
 #include "util/buf.h"
 #include "util/duration.h"
 #include "util/sid.h"
@@ -401,12 +404,87 @@ static int queue_event(struct store_conn *c, struct req *r, enum conv_event ev, 
     return n < 0 ? n : 0;
 }
 
-/* Post-events join the change's transaction: both commit or neither. */
+/* ---- the durable timers (store/timers.h) and the change log (store/changes.h) ---- */
+
+#define TIMER_INACTIVE "conversation.inactive"
+#define TIMER_CLOSED "conversation.closed"
+
+/* The schedule follows the row: a pending due time is armed (or moved), anything else disarmed. */
+static int timers_schedule(struct store_conn *c, const struct conversation *cv)
+{
+    int inactive = cv->timer_inactive > 0 && strcmp(cv->state, CONV_ACTIVE) == 0;
+    int closed = cv->timer_closed > 0 && !is_closed(cv);
+    int rc = inactive ? store_timer_set(c, cv->account_sid, TIMER_INACTIVE, cv->sid, cv->date_inactive)
+                      : store_timer_clear(c, TIMER_INACTIVE, cv->sid);
+    if (rc == ST_OK)
+        rc = closed ? store_timer_set(c, cv->account_sid, TIMER_CLOSED, cv->sid, cv->date_closed)
+                    : store_timer_clear(c, TIMER_CLOSED, cv->sid);
+    return rc;
+}
+
+static int change(struct store_conn *c, const struct conversation *cv, const char *kind)
+{
+    return store_change_record(c, cv->account_sid, cv->service_sid, "conversation", cv->sid, NULL, kind);
+}
+
+/* A timer's transition, in the scheduler's transaction: only while the row still waits for this very
+ * timer (a later change re-arms or disarms it, but a claim may race it). Fires onConversationStateUpdated
+ * whatever the header was: no REST call caused it. */
+static int timer_fire(struct store_conn *c, const char *target_sid, long long due_ms, const char *to)
+{
+    struct arena a;
+    arena_init(&a);
+    struct conversation cv;
+    int rc = store_conversation_get_by_sid(c, target_sid, &a, &cv);
+    int closing = strcmp(to, CONV_CLOSED) == 0;
+    int waiting = rc == ST_OK && (closing ? !is_closed(&cv) && cv.timer_closed > 0 && cv.date_closed == due_ms
+                                          : strcmp(cv.state, CONV_ACTIVE) == 0 && cv.timer_inactive > 0 &&
+                                                cv.date_inactive == due_ms);
+    if (rc == ST_NOT_FOUND || (rc == ST_OK && !waiting)) {
+        arena_free(&a);
+        return 0;
+    }
+    const char *from = cv.state;
+    long long now = time_now_ms();
+    if (rc == ST_OK) {
+        state_set(&cv, closing ? CONV_CLOSED : CONV_INACTIVE, due_ms);
+        cv.date_updated = now > cv.date_updated ? now : cv.date_updated + 1;
+        rc = store_conversation_update(c, &cv);
+    }
+    if (rc == ST_OK) rc = timers_schedule(c, &cv);
+    if (rc == ST_OK) rc = change(c, &cv, "updated");
+    if (rc == ST_OK) rc = queue_state_event(c, &cv, from, "TIMER", now, &a);
+    arena_free(&a);
+    return rc;
+}
+
+static int fire_inactive(struct store_conn *c, const char *account_sid, const char *target_sid,
+                         long long due_ms)
+{
+    return timer_fire(c, target_sid, due_ms, CONV_INACTIVE);
+}
+
+static int fire_closed(struct store_conn *c, const char *account_sid, const char *target_sid,
+                       long long due_ms)
+{
+    return timer_fire(c, target_sid, due_ms, CONV_CLOSED);
+}
+
+int conversations_timers_register(void)
+{
+    return timers_register(TIMER_INACTIVE, fire_inactive) || timers_register(TIMER_CLOSED, fire_closed) ? -1
+                                                                                                        : 0;
+}
+
+/* After the insert or update, in its transaction: the schedule, the change record and (with the header)
+ * the post-events; all commit or none. */
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
 {
     const struct conversation *cv = row;
-    if (!r->webhook_enabled) return 0;
-    int err = queue_event(c, r, kind == OPK_CREATE ? EV_ADDED : EV_UPDATED, cv, 0);
+    int err = timers_schedule(c, cv);
+    if (!err) err = change(c, cv, kind == OPK_CREATE ? "created" : "updated");
+    if (err || !r->webhook_enabled) return err;
+    err = queue_event(c, r, kind == OPK_CREATE ? EV_ADDED : EV_UPDATED, cv, 0);
     if (!err && kind == OPK_UPDATE && cv->state_before) {
         err = queue_state_event(c, cv, cv->state_before, "API", cv->date_updated, &r->arena);
         if (!err) r->events_queued = 1;
@@ -574,7 +652,11 @@ static int del(struct store_conn *c, struct req *r, const char *key)
 {
     struct conversation cv;
     int rc = get(c, r, key, &cv);
+    /* the cascade of the rows under it is the schema's (ON DELETE CASCADE); its timers go here */
     if (rc == ST_OK) rc = store_conversation_delete(c, r->service_sid, cv.sid);
+    if (rc == ST_OK) rc = store_timer_clear(c, TIMER_INACTIVE, cv.sid);
+    if (rc == ST_OK) rc = store_timer_clear(c, TIMER_CLOSED, cv.sid);
+    if (rc == ST_OK) rc = change(c, &cv, "deleted");
     if (rc == ST_OK && r->webhook_enabled) rc = queue_event(c, r, EV_REMOVED, &cv, time_now_ms());
     return rc;
 }
