@@ -476,6 +476,27 @@ int conversations_timers_register(void)
                                                                                                         : 0;
 }
 
+int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv)
+{
+    long long now = time_now_ms();
+    const char *from = cv->state;
+    int revived = strcmp(cv->state, CONV_INACTIVE) == 0;
+    if (revived) {
+        state_set(cv, CONV_ACTIVE, now);
+        cv->date_updated = now > cv->date_updated ? now : cv->date_updated + 1;
+    }
+    cv->last_activity = now;
+    timers_arm(cv);
+    int rc = store_conversation_update(c, cv);
+    if (rc == ST_OK) rc = timers_schedule(c, cv);
+    if (rc == ST_OK) rc = change(c, cv, "updated");
+    if (rc == ST_OK && revived && r->webhook_enabled) {
+        rc = queue_state_event(c, cv, from, "EVENT", now, &r->arena);
+        if (rc == ST_OK) r->events_queued = 1;
+    }
+    return rc;
+}
+
 /* After the insert or update, in its transaction: the schedule, the change record and (with the header)
  * the post-events; all commit or none. */
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)

@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "engines_fixture.h"
+#include "http/request.h"
 #include "store/account_store.h"
 #include "store/changes.h"
 #include "store/conversations.h"
@@ -219,6 +220,56 @@ static void test_stale_timer_changes_nothing(void **state)
     arena_free(&a);
 }
 
+/* Activity revives an inactive conversation and restarts both timers from now. */
+static void test_activity_revives_and_restarts(void **state)
+{
+    struct engine *e = *state;
+    if (e->skip) skip();
+    configure_hooks(e);
+    struct seen s;
+    state_events(e, &s);
+    struct conversation cv, got;
+    char sid[SID_LEN + 1];
+    sid_new(sid, "CH");
+    make_conversation(e, &cv, sid);
+    assert_int_equal(run_due(e, T0 + MINUTE), 1); /* inactive now */
+    state_events(e, &s);
+    assert_int_equal(s.n, 1);
+    struct req r;
+    memset(&r, 0, sizeof(r));
+    arena_init(&r.arena);
+    r.webhook_enabled = 1;
+    assert_int_equal(store_conversation_get_by_sid(e->r, sid, &r.arena, &cv), ST_OK);
+    assert_string_equal(cv.state, CONV_INACTIVE);
+    long long now = time_now_ms();
+    assert_int_equal(clock_freeze(now), 0); /* the clock never goes back: the activity is now */
+    struct store_conn *c = e->w;
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(conversations_activity(c, &r, &cv), ST_OK);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    assert_int_equal(clock_resume(), 0);
+    assert_int_equal(r.events_queued, 1);
+    struct arena a;
+    arena_init(&a);
+    fetch(e, sid, &a, &got);
+    assert_string_equal(got.state, CONV_ACTIVE);
+    assert_int_equal(got.last_activity, now);
+    assert_int_equal(got.date_inactive, now + MINUTE);
+    assert_int_equal(got.date_closed, now + 10 * MINUTE);
+    long long due = 0;
+    assert_int_equal(store_timer_get(e->r, "conversation.inactive", sid, &due), ST_OK);
+    assert_int_equal(due, now + MINUTE);
+    assert_int_equal(store_timer_get(e->r, "conversation.closed", sid, &due), ST_OK);
+    assert_int_equal(due, now + 10 * MINUTE);
+    state_events(e, &s);
+    assert_int_equal(s.n, 1);
+    assert_non_null(strstr(s.params[0], "StateFrom=inactive&StateTo=active&"));
+    assert_non_null(strstr(s.params[0], "&Reason=EVENT"));
+    assert_non_null(strstr(s.params[0], "&Source=API"));
+    arena_free(&a);
+    arena_free(&r.arena);
+}
+
 #define REAPED 5 /* conversations of the deleted service */
 
 static void test_service_reap_takes_conversations(void **state)
@@ -282,6 +333,7 @@ int main(void)
     const struct CMUnitTest cases[] = {
         cmocka_unit_test(test_inactive_then_closed),
         cmocka_unit_test(test_stale_timer_changes_nothing),
+        cmocka_unit_test(test_activity_revives_and_restarts),
         cmocka_unit_test(test_service_reap_takes_conversations),
     };
     int failed = cmocka_run_group_tests_name("conversations: sqlite", cases, setup_sqlite, teardown);
