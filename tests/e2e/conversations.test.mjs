@@ -260,6 +260,29 @@ e2eSuite('conversations', {}, (ctx, it) => {
     assert.equal((await ctx.h.client.conversations.v1.services(other.sid).conversations('shared-name').fetch()).sid, o.sid);
   });
 
+  it('20 parallel creates with one unique name: exactly one 201, the others 409/50353', async () => {
+    const uniqueName = uid('parallel');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => ctx.h.raw('POST', '/v1/Conversations', { body: { UniqueName: uniqueName } })),
+    );
+    assert.equal(results.filter((r) => r.status === 201).length, 1, results.map((r) => r.status).join(','));
+    for (const r of results.filter((x) => x.status !== 201)) assert.equal(r.json.code, 50353, r.body);
+  });
+
+  it('kill -9 right after the answers: every acknowledged create, update and delete is there', async () => {
+    const made = await Promise.all(Array.from({ length: 30 }, (_, i) => ctx.h.client.conversations.v1.conversations.create({ uniqueName: uid(`durable-${i}`) })));
+    const updated = await ctx.h.client.conversations.v1.conversations(made[0].sid).update({ friendlyName: 'kept', state: 'inactive' });
+    await ctx.h.client.conversations.v1.conversations(made[1].sid).remove();
+    await ctx.h.kill9();
+    await ctx.h.restart();
+    for (const c of made.slice(2)) assert.equal((await ctx.h.client.conversations.v1.conversations(c.uniqueName).fetch()).sid, c.sid);
+    const f = await ctx.h.client.conversations.v1.conversations(made[0].sid).fetch();
+    assert.equal(f.friendlyName, 'kept');
+    assert.equal(f.state, 'inactive');
+    assert.equal(f.dateUpdated.getTime(), updated.dateUpdated.getTime());
+    await rejectsRest(ctx.h.client.conversations.v1.conversations(made[1].sid).fetch(), { status: 404, code: 20404 });
+  });
+
   it('another account sees none of them (404 on both families)', async () => {
     const c = await ctx.h.client.conversations.v1.conversations.create({ uniqueName: uid('mine') });
     const made = ctx.h.cli(['account', 'create', '--friendly-name', 'other']);
