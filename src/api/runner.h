@@ -122,6 +122,9 @@ int runner_resolve_service(struct req *r);
 
 /* A pre_update hook's answer: the request is suspended (pre_event_run) and completes later. */
 #define RUNNER_SUSPENDED 1
+/* A list_filter hook's answer when it refused with a message of its own (api_failf: a filter value whose
+ * error names the parameter, which a code's title cannot). */
+#define RUNNER_ANSWERED 2
 
 /* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,
  * date_updated now, before_update run) into *out. Returns 0 or a failure value. */

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { before } from 'node:test';
-import { e2eSuite, defaults, listAllRaw, rejectsRest, SID_RE, DATE_RE, randomHex } from './harness.mjs';
+import { e2eSuite, assertErrorBody, defaults, listAllRaw, rejectsRest, SID_RE, DATE_RE, randomHex } from './harness.mjs';
 
 e2eSuite('conversations', {}, (ctx, it) => {
   let IS;
@@ -242,9 +242,10 @@ e2eSuite('conversations', {}, (ctx, it) => {
       assert.equal(page.status, 200);
       assert.match(page.json.meta.next_page_url, /State=inactive/);
       assert.match(page.json.meta.next_page_url, /StartDate=2019-01-01/);
-      const bad = await ctx.h.raw('GET', `${fam.rel()}?StartDate=someday`);
-      assert.equal(bad.status, 400);
-      assert.equal(bad.json.code, 20001);
+      for (const [k, v] of [['StartDate', 'someday'], ['EndDate', '2019-13-01'], ['StartDate', '2019-01-01T25:00:00Z']]) {
+        const bad = await ctx.h.raw('GET', `${fam.rel()}?${k}=${v}`);
+        assertErrorBody(bad, { status: 400, code: 20001, message: new RegExp(`^Invalid value for ${k}: `) });
+      }
     });
   }
 
