@@ -28,6 +28,9 @@
 #define UNIQUE_NAME_MAX 256   /* not published; BEHAVIOUR-conversations §0.3 recommends 256 */
 #define INACTIVE_MIN_S 60     /* Timers.Inactive: PT1M [SPEC] */
 #define CLOSED_MIN_S 600      /* Timers.Closed: PT10M [SPEC] */
+/* No maximum is documented; past a century a due time in ms would near the range of long long (a
+ * duration may name 999999999 years), so longer ones are refused as malformed. */
+#define TIMER_MAX_S (100LL * 365 * 86400)
 #define CV(m) offsetof(struct conversation, m)
 
 enum {
@@ -164,7 +167,7 @@ static int parse_timer(const struct param_value *v, long long min_s, int too_sho
                        long long *ms)
 {
     long long s;
-    if (duration_parse(v->s, v->len, &s) != 0) return bad_format;
+    if (duration_parse(v->s, v->len, &s) != 0 || s > TIMER_MAX_S) return bad_format;
     if (s != 0 && s < min_s) return too_short;
     *ms = s * 1000;
     return 0;
@@ -201,11 +204,13 @@ static int check_formats(const struct param_value *v, int create)
     return err;
 }
 
-/* An account default timer (/v1/Configuration), as stored there: a valid duration or nothing. */
+/* An account default timer (/v1/Configuration), as stored there: a valid duration (at most a century)
+ * or nothing. */
 static long long default_timer(const char *text)
 {
     long long s;
-    return text && duration_parse(text, strlen(text), &s) == 0 ? s * 1000 : 0;
+    if (!text || duration_parse(text, strlen(text), &s) != 0) return 0;
+    return (s > TIMER_MAX_S ? TIMER_MAX_S : s) * 1000;
 }
 
 /* ---- the state machine ---- */

@@ -156,6 +156,8 @@ e2eSuite('conversations', {}, (ctx, it) => {
         [{ 'timers.closed': 'PT5M30S' }, 400, 50376],
         [{ 'timers.inactive': '1 minute' }, 400, 50379],
         [{ 'timers.closed': 'P' }, 400, 50380],
+        [{ 'timers.inactive': 'P999999999Y' }, 400, 50379],
+        [{ 'timers.closed': 'P101Y' }, 400, 50380],
       ];
       const before = (await listAllRaw(ctx.h, fam.rel(), 'conversations')).length;
       for (const [params, status, code] of cases) {
@@ -208,6 +210,11 @@ e2eSuite('conversations', {}, (ctx, it) => {
       assert.equal(again.friendlyName, null, 'a refused write changed nothing');
       assert.equal(await fam.convs()(c.sid).remove(), true, 'a closed conversation can be deleted');
       await rejectsRest(fam.convs()(c.sid).fetch(), { status: 404, code: 20404 });
+    });
+
+    it(`${fam.name}: a timer of a century is taken`, async () => {
+      const c = await fam.convs().create({ 'timers.closed': 'P100Y' });
+      assert.ok(new Date(c.timers.date_closed).getUTCFullYear() >= c.dateCreated.getUTCFullYear() + 99);
     });
 
     it(`${fam.name}: timers render the keys of configured timers only; PT0S clears`, async () => {
