@@ -512,7 +512,7 @@ static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, co
     if (err || !r->webhook_enabled) return err;
     err = queue_event(c, r, kind == OPK_CREATE ? EV_ADDED : EV_UPDATED, cv, 0);
     if (!err && kind == OPK_UPDATE && cv->state_before) {
-        err = queue_state_event(c, cv, cv->state_before, "API", cv->date_updated, &r->arena);
+        err = queue_state_event(c, cv, cv->state_before, "API", time_now_ms(), &r->arena);
         if (!err) r->events_queued = 1;
     }
     return err;
