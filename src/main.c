@@ -147,7 +147,8 @@ static int serve(int argc, char **argv)
                       .pre_failure = cfg.pre_failure_reject ? PRE_FAILURE_REJECT : PRE_FAILURE_PROCEED,
                       .veto_status = (int)cfg.veto_status,
                       .metrics_public = cfg.metrics_public,
-                      .admin_token = cfg.admin_token};
+                      .admin_token = cfg.admin_token,
+                      .timers_need_state = cfg.timers_need_state};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     int sqlite = app.store == &store_sqlite_ops;
     /* one server per SQLite file; the lock goes with the process, also when it is killed */
@@ -158,6 +159,11 @@ static int serve(int argc, char **argv)
     }
     if (!secret_have_key())
         log_warn("no --secret-key-file: auth tokens and credential secrets are stored in clear text");
+    /* the conversation state timers (api/conversations.c), before the timer scheduler starts */
+    if (conversations_timers_register() != 0) {
+        datalock_close();
+        return 1;
+    }
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
         if (wdb) wdb->ops->close(wdb);

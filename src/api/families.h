@@ -14,5 +14,6 @@ extern const struct family configuration_family;
 extern const struct family services_family;
 extern const struct family account_webhooks_family;
 extern const struct family service_webhooks_family;
+extern const struct family conversations_family;
 
 #endif

@@ -23,7 +23,7 @@ const struct route_mount api_mount = {"/Services/{}", service_segment};
 static const struct family *const families[] = {
     &users_family,          &roles_family,         &services_family,         &configuration_family,
     &service_config_family, &notifications_family, &account_webhooks_family, &service_webhooks_family,
-    &bindings_family,       &credentials_family,
+    &bindings_family,       &credentials_family,   &conversations_family,
 };
 
 /* Operations that are no family: their handlers resolve what their path names. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/conversations_schema.h"
 #include "store/engine.h"
 #include "store/migrations.h"
 #include "store/secret.h"
@@ -211,6 +212,7 @@ const struct migration store_migrations[] = {
     {5, "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;", NULL},
     {6, V6_MARK LIVE_TABLES(SQ_LIVE_IU), V6_MARK PG_LIVE_FUNCTION LIVE_TABLES(PG_LIVE)},
     {7, SQLITE_TIMERS_CHANGES_MIGRATION, PG_TIMERS_CHANGES_MIGRATION}, /* timers and the change log */
+    {8, SQLITE_CONVERSATIONS_MIGRATION, PG_CONVERSATIONS_MIGRATION},
     /* append here */
 };
 

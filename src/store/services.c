@@ -154,10 +154,13 @@ static struct store_sql reap_next = {
     .sql_pg = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1"
               " FOR UPDATE SKIP LOCKED",
 };
-/* bindings and users first (users' role references are immediate constraints), then the roles the
- * configuration does not name; the service row takes the few rows left by ON DELETE CASCADE.
+/* conversations first (each takes its participants and messages along by ON DELETE CASCADE), bindings
+ * and users (users' role references are immediate constraints), then the roles the configuration does
+ * not name; the service row takes the few rows left by ON DELETE CASCADE.
  * ?1 the service, ?2 the rows left in the budget. */
 static struct store_sql reap_steps[] = {
+    {.sql = "DELETE FROM conversations WHERE id IN (SELECT id FROM conversations WHERE service_sid = ?1"
+            " LIMIT ?2)"},
     {.sql = "DELETE FROM bindings WHERE id IN (SELECT id FROM bindings WHERE service_sid = ?1 LIMIT ?2)"},
     {.sql = "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE service_sid = ?1 LIMIT ?2)"},
     {.sql = "DELETE FROM roles WHERE id IN (SELECT r.id FROM roles r"
@@ -205,24 +208,26 @@ static struct store_sql notifications_get_q = {
     .lock = SQL_LOCK_UPDATE,
 };
 #define EX(col) col " = excluded." col
-static struct store_sql notifications_put_q =
-    {
-        .sql =
-            "INSERT INTO service_notifications(" NOTIFICATION_COLS ")"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-            " ON CONFLICT (service_sid) DO UPDATE SET " EX("account_sid") ", " EX(
-                "log_enabled") ", " EX("new"
-                                       "_me"
-                                       "ssa"
-                                       "ge_"
-                                       "ena"
-                                       "ble"
-                                       "d") ", " EX("new_message_template") ", " EX("new_message_sound") ","
-                                                                                                         " " EX("new_message_badge_count_enabled") ", " EX("new_message_with_media_enabled") ", " EX("new_message_with_media_template") ", " EX("added_"
-                                                                                                                                                                                                                                                "enable"
-                                                                                                                                                                                                                                                "d") ","
-                                                                                                                                                                                                                                                     " " EX("added_template") ", " EX("added_sound") ", " EX("removed_enabled") ", " EX(
-                                                                                                                                                                                                                                                         "removed_template") ", " EX("removed_sound"),
+static struct store_sql notifications_put_q = {
+    .sql =
+        "INSERT INTO service_notifications(" NOTIFICATION_COLS ")"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        " ON CONFLICT (service_sid) DO UPDATE SET " EX("account_sid") ", " EX("log_enabled") ", " EX(
+            "new"
+            "_me"
+            "ssa"
+            "ge_"
+            "ena"
+            "ble"
+            "d") ", " EX("new_message_template") ", " EX("new_message_sound") ","
+                                                                              " " EX("new_message_badge_"
+                                                                                     "count_enabled") ", " EX("new_message_with_media_enabled") ", " EX(
+                                                                                  "new_message_with_media_"
+                                                                                  "template") ", " EX("added_"
+                                                                                                      "enable"
+                                                                                                      "d") ","
+                                                                                                           " " EX("added_template") ", " EX("added_sound") ", " EX(
+                                                                                                               "removed_enabled") ", " EX("removed_template") ", " EX("removed_sound"),
 };
 
 #define NCOL(field, kind)                                                                                    \
@@ -268,8 +273,8 @@ int store_notifications_put(struct store_conn *c, const struct notifications *n)
 
 int store_service_admin_sql_add(void)
 {
-    struct store_sql *const all[] = {&service_mark,        &reap_next,          &reap_steps[0],
-                                     &reap_steps[1],       &reap_steps[2],      &reap_service,
-                                     &notifications_get_q, &notifications_put_q};
+    struct store_sql *const all[] = {&service_mark,  &reap_next,           &reap_steps[0],
+                                     &reap_steps[1], &reap_steps[2],       &reap_steps[3],
+                                     &reap_service,  &notifications_get_q, &notifications_put_q};
     return rows_sql_add_all(all, sizeof(all) / sizeof(all[0]));
 }
