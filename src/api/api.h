@@ -105,5 +105,10 @@ struct conversation;
  * unique name) of r->service_sid: 0 with the conversation in *out (strings in r's arena); 20404 when
  * there is none, 50377 when it is closed, or a store result. Call it in the write transaction. */
 int conversations_writable(struct store_conn *c, struct req *r, const char *key, struct conversation *out);
+int participants_list(struct req *r);
+int participants_create(struct req *r);
+int participants_fetch(struct req *r);
+int participants_update(struct req *r);
+int participants_delete(struct req *r);
 
 #endif

@@ -19,6 +19,7 @@
  * the resource's 404) and returns -1, what an apply returns for a change that must not commit. */
 static int fail(struct req *r, int err)
 {
+    if (err == RUNNER_ANSWERED) return -1;
     return api_fail(r, err == ST_NOT_FOUND ? E_NOT_FOUND : err);
 }
 
@@ -56,6 +57,11 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
         int err = runner_resolve_service(r);
         if (err) return err;
     }
+    if (f->resolve_parent) {
+        int err = f->resolve_parent(r, r->param[at]);
+        if (err) return err;
+        at++;
+    }
     *sid = f->singleton ? NULL : r->param[at];
     if (*sid && !f->alt_key && !sid_valid(*sid, r->param_len[at], f->prefix)) return E_NOT_FOUND;
     return 0;
@@ -68,7 +74,11 @@ static void url_of(struct req *r, const struct family *f, const void *row, char 
     const char *slash = f->singleton ? "" : "/";
     size_t n_base;
     const char *base;
-    if (f->parent == PARENT_TWIN) {
+    if (f->parent_segment) {
+        base = api_base(r, &n_base);
+        snprintf(out, n, "%.*s/%s/%s/%s%s%s", (int)n_base, base, f->parent_segment, AT(row, f->parent_off),
+                 f->segment, slash, sid);
+    } else if (f->parent == PARENT_TWIN) {
         base = api_base(r, &n_base);
         snprintf(out, n, "%.*s/%s%s%s", (int)n_base, base, f->segment, slash, sid);
     } else if (f->parent == PARENT_SERVICE)
@@ -86,9 +96,11 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
     for (size_t i = 0; i < f->n_fields; i++) {
         const struct field *fd = &f->fields[i];
         const char *at = AT(row, fd->off);
+        if (fd->kind == FK_SVC_CHARS && !r->service_path) continue;
         jw_key(w, fd->key);
         switch (fd->kind) {
         case FK_CHARS:
+        case FK_SVC_CHARS:
             jw_str(w, at);
             break;
         case FK_CHARS_NULL:
@@ -226,7 +238,21 @@ int run_create(struct req *r, const struct family *f)
     err = f->check_create ? f->check_create(r, row, v) : 0;
     if (err) return refuse(r, err);
     sid_new(AT(row, f->sid_off), f->prefix);
-    return api_write(r, apply_create, job_new(r, f, row, NULL, v));
+    r->ctx = job_new(r, f, row, NULL, v);
+    err = f->pre_create ? f->pre_create(r) : 0;
+    if (err == RUNNER_SUSPENDED) return 1;
+    if (err) return refuse(r, err);
+    return runner_create_write(r);
+}
+
+int runner_create_write(struct req *r)
+{
+    return api_write(r, apply_create, r->ctx);
+}
+
+void *runner_create_row(struct req *r)
+{
+    return ((struct runner_job *)r->ctx)->row;
 }
 
 /* ---- update ---- */
@@ -327,6 +353,7 @@ static int apply_delete(struct store_conn *c, struct req *r)
     int err = job->f->store.del(c, r, job->key);
     /* still referenced (a role held by a user); the message is the dictionary title */
     if (err == ST_IN_USE) return fail(r, E_CONFLICT);
+    if (err == RUNNER_ANSWERED) return -1;
     return api_deleted(r, err);
 }
 
@@ -335,7 +362,21 @@ int run_delete(struct req *r, const struct family *f)
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     if (err) return refuse(r, err);
-    return api_write(r, apply_delete, job_new(r, f, NULL, sid, NULL));
+    r->ctx = job_new(r, f, NULL, sid, NULL);
+    err = f->pre_delete ? f->pre_delete(r) : 0;
+    if (err == RUNNER_SUSPENDED) return 1;
+    if (err) return refuse(r, err);
+    return runner_delete_write(r);
+}
+
+int runner_delete_write(struct req *r)
+{
+    return api_write(r, apply_delete, r->ctx);
+}
+
+const char *runner_delete_key(struct req *r)
+{
+    return ((struct runner_job *)r->ctx)->key;
 }
 
 /* ---- list ---- */
@@ -360,8 +401,8 @@ static int fetch_page(struct list_ctx *lc)
     return rl->f->store.list(lc->r->db, lc->r, &rl->filter, &lc->pg->req, lc);
 }
 
-/* Longest list path: "/v1/Services/IS…/" + segment. */
-#define LIST_PATH_MAX 128
+/* Longest list path: "/v1/Services/IS…/Conversations/CH…/" + segment. */
+#define LIST_PATH_MAX 160
 
 int run_list(struct req *r, const struct family *f)
 {
@@ -377,7 +418,11 @@ int run_list(struct req *r, const struct family *f)
         if (err) return refuse(r, err);
     }
     char path[LIST_PATH_MAX];
-    if (f->parent == PARENT_TWIN) {
+    if (f->parent_segment) {
+        api_rel_base(r, path, sizeof(path));
+        size_t used = strlen(path);
+        snprintf(path + used, sizeof(path) - used, "/%s/%s/%s", f->parent_segment, r->parent_sid, f->segment);
+    } else if (f->parent == PARENT_TWIN) {
         api_rel_base(r, path, sizeof(path));
         size_t used = strlen(path);
         snprintf(path + used, sizeof(path) - used, "/%s", f->segment);

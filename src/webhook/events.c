@@ -147,3 +147,31 @@ int webhook_queue_user_event(struct store_conn *c, enum user_event ev, const str
     buf_free(&params);
     return rc == ST_OK ? n : rc;
 }
+
+void webhook_param(struct buf *out, const char *name, const char *value)
+{
+    param(out, name, value);
+}
+
+int webhook_queue_event(struct store_conn *c, const char *account_sid, const char *service_sid, const char *event,
+                        const char *order_key, const char *params, struct arena *a)
+{
+    struct webhook_target t[WEBHOOK_MAX_TARGETS];
+    int n = webhook_targets(c, account_sid, service_sid, event, 0, a, t);
+    int rc = ST_OK;
+    for (int i = 0; i < n && rc == ST_OK; i++) {
+        struct outbox_row row = {0};
+        char token[37];
+        uuid4_new(token);
+        snprintf(row.account_sid, sizeof(row.account_sid), "%s", account_sid);
+        row.event_type = (char *)event;
+        row.url = (char *)t[i].url;
+        row.method = (char *)t[i].method;
+        row.params = (char *)params;
+        row.order_key = (char *)order_key;
+        row.idempotency_token = token;
+        row.created_at = time_now_ms();
+        rc = c->ops->webhooks->outbox_insert(c, &row);
+    }
+    return n < 0 ? n : rc == ST_OK ? n : rc;
+}
