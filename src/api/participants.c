@@ -102,6 +102,36 @@ static const struct field fields[] = {
     {"last_read_timestamp", FK_STR, PR(p.last_read_timestamp), NULL},
 };
 
+void participant_render_timers(struct jw *w, const struct participant_view_conversation *cv)
+{
+    char text[TIME_ISO_LEN + 1];
+    jw_obj_begin(w);
+    if (cv->timer_inactive > 0 && cv->date_inactive > 0) {
+        time_iso(text, cv->date_inactive);
+        jw_kstr(w, "date_inactive", text);
+    }
+    if (cv->timer_closed > 0 && cv->date_closed > 0) {
+        time_iso(text, cv->date_closed);
+        jw_kstr(w, "date_closed", text);
+    }
+    jw_obj_end(w);
+}
+
+void participant_render_links(struct jw *w, struct req *r, const char *conversation_sid,
+                              const char *participant_sid)
+{
+    size_t n;
+    const char *base = api_base(r, &n);
+    char url[sizeof(r->base) + 128];
+    jw_obj_begin(w);
+    snprintf(url, sizeof(url), "%.*s/Conversations/%s/Participants/%s", (int)n, base, conversation_sid,
+             participant_sid);
+    jw_kstr(w, "participant", url);
+    snprintf(url, sizeof(url), "%.*s/Conversations/%s", (int)n, base, conversation_sid);
+    jw_kstr(w, "conversation", url);
+    jw_obj_end(w);
+}
+
 /* ---- addresses (§2.2 rule 3) ---- */
 
 static int e164(const char *s)

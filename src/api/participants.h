@@ -36,3 +36,12 @@ int participant_change_record(struct store_conn *c, const struct participant *p,
 long long participant_parse_index(const char *s, int *bad);
 
 #endif
+
+struct jw;
+struct participant_view_conversation;
+
+/* The views' shared renderings: the conversation's timers (only the configured ones, as the conversation
+ * shows them) and {"participant": …, "conversation": …} on the request's path family. */
+void participant_render_timers(struct jw *w, const struct participant_view_conversation *cv);
+void participant_render_links(struct jw *w, struct req *r, const char *conversation_sid,
+                              const char *participant_sid);

@@ -22,7 +22,9 @@ const struct route api_routes[] = {
     {"/Services/{}/Configuration/Webhooks", 0, service_webhooks_fetch, service_webhooks_update, NULL},
     {"/Users", ROUTE_TWIN | ROUTE_RUNNER, users_list, users_create, NULL},
     {"/Users/{}", ROUTE_TWIN | ROUTE_RUNNER, users_fetch, users_update, users_delete},
-    {"/Users/{}/Conversations", ROUTE_TWIN, user_conversations_list, NULL, NULL},
+    {"/Users/{}/Conversations", ROUTE_TWIN | ROUTE_RUNNER, user_conversations_list, NULL, NULL},
+    {"/Users/{}/Conversations/{}", ROUTE_TWIN | ROUTE_RUNNER, user_conversations_fetch,
+     user_conversations_update, user_conversations_delete},
     {"/Roles", ROUTE_TWIN | ROUTE_RUNNER, roles_list, roles_create, NULL},
     {"/Roles/{}", ROUTE_TWIN | ROUTE_RUNNER, roles_fetch, roles_update, roles_delete},
     {"/Services", 0, services_list, services_create, NULL},
@@ -41,6 +43,7 @@ const struct route api_routes[] = {
      NULL},
     {"/Conversations/{}/Participants/{}", ROUTE_TWIN | ROUTE_RUNNER, participants_fetch, participants_update,
      participants_delete},
+    {"/ParticipantConversations", ROUTE_TWIN | ROUTE_RUNNER, participant_conversations_list, NULL, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };
 

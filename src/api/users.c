@@ -215,24 +215,3 @@ int users_delete(struct req *r)
 {
     return run_delete(r, &users_family);
 }
-
-/* ---- /Users/{Sid}/Conversations: a view over participants; empty until conversations exist ---- */
-
-/* No conversations exist yet: every page is empty (the view will join participants). */
-static int no_conversations(struct list_ctx *lc)
-{
-    return ST_OK;
-}
-
-int user_conversations_list(struct req *r)
-{
-    struct user u;
-    int rc = get(r->db, r, r->param[0], &u);
-    if (rc == ST_NOT_FOUND) return resp_not_found(r);
-    if (rc != ST_OK) return resp_store_error(r, rc);
-    char path[320];
-    char base[256];
-    api_rel_base(r, base, sizeof(base));
-    snprintf(path, sizeof(path), "%s/Users/%s/Conversations", base, u.sid);
-    return paging_list(r, 50, "conversations", path, "", no_conversations, NULL);
-}

@@ -106,6 +106,12 @@ export function bodyPairs(entry) {
   return out;
 }
 
+/** The query pairs a list needs to answer at all: ParticipantConversations looks up exactly one of Identity or
+ * Address (BEHAVIOUR-conversations §6.1); identity names whom (default: nobody, an empty list). */
+export function listQuery(entry, identity = 'optable-nobody') {
+  return /ParticipantConversation$/.test(entry.op.id) ? [['Identity', identity]] : [];
+}
+
 /** bodyPairs flattened into form pairs (a list value becomes repeated keys). */
 export function body(entry) {
   return bodyPairs(entry).flatMap(([k, v]) => (Array.isArray(v) ? v.map((one) => [k, one]) : [[k, v]]));
