@@ -10,12 +10,17 @@
 #include "api/api.h"
 #include "api/families.h"
 #include "api/paging.h"
+#include "api/pre_event.h"
+#include "store/changes.h"
 #include "store/conversations.h"
+#include "store/timers.h"
+#include "util/arena.h"
 #include "util/buf.h"
 #include "util/duration.h"
 #include "util/sid.h"
 #include "util/text.h"
 #include "util/timefmt.h"
+#include "webhook/events.h"
 #include "json/jw.h"
 
 #define FRIENDLY_NAME_MAX 256 /* [DOC:limits] */
@@ -281,6 +286,7 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
 static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
 {
     struct conversation *cv = stored;
+    cv->state_before = NULL;
     if (is_closed(cv)) return E_CONVERSATION_CLOSED;
     long long now = time_now_ms();
     if (cv->unique_name && !*cv->unique_name) cv->unique_name = NULL; /* UniqueName= clears it */
@@ -298,6 +304,7 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
         moved = 1;
     }
     if (v[C_STATE].present && strcmp(v[C_STATE].s, cv->state) != 0) {
+        cv->state_before = cv->state;
         state_set(cv,
                   strcmp(v[C_STATE].s, CONV_ACTIVE) == 0     ? CONV_ACTIVE
                   : strcmp(v[C_STATE].s, CONV_INACTIVE) == 0 ? CONV_INACTIVE
@@ -310,6 +317,296 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
         timers_arm(cv);
     }
     return 0;
+}
+
+/* ---- events (BEHAVIOUR-conversations §10.4): only with X-Twilio-Webhook-Enabled: true ---- */
+
+enum conv_event { EV_ADD, EV_ADDED, EV_UPDATE, EV_UPDATED, EV_REMOVE, EV_REMOVED };
+
+static const char *const event_names[] = {
+    [EV_ADD] = "onConversationAdd",       [EV_ADDED] = "onConversationAdded",
+    [EV_UPDATE] = "onConversationUpdate", [EV_UPDATED] = "onConversationUpdated",
+    [EV_REMOVE] = "onConversationRemove", [EV_REMOVED] = "onConversationRemoved",
+};
+
+/* Form parameters: 256 KB holds the 16 KB of attributes percent-encoded three times over. */
+#define EVENT_PARAMS_MAX (256 * 1024)
+
+static const char *mg_of(const struct conversation *cv)
+{
+    return cv->messaging_service_sid[0] ? cv->messaging_service_sid : NULL;
+}
+
+/* The parameters of ev as the catalogue lists them, null values omitted; removed is DateRemoved (post
+ * removal only). The pre-event of a create has no SID or dates yet. */
+static void event_params(struct buf *out, enum conv_event ev, const struct conversation *cv,
+                         long long removed)
+{
+    char created[TIME_ISO_MS_LEN + 1], updated[TIME_ISO_MS_LEN + 1], gone[TIME_ISO_MS_LEN + 1];
+    time_iso_ms(created, cv->date_created);
+    time_iso_ms(updated, cv->date_updated);
+    webhook_param(out, "AccountSid", cv->account_sid);
+    webhook_param(out, "EventType", event_names[ev]);
+    webhook_param(out, "Source", "API");
+    webhook_param(out, "ChatServiceSid", cv->service_sid);
+    if (ev != EV_ADD) {
+        webhook_param(out, "ConversationSid", cv->sid);
+        webhook_param(out, "DateCreated", created);
+        webhook_param(out, "DateUpdated", updated);
+    }
+    if (ev == EV_REMOVED) {
+        time_iso_ms(gone, removed);
+        webhook_param(out, "DateRemoved", gone);
+    }
+    webhook_param(out, "FriendlyName", cv->friendly_name);
+    webhook_param(out, "UniqueName", cv->unique_name);
+    webhook_param(out, "Attributes", cv->attributes);
+    webhook_param(out, "MessagingServiceSid", mg_of(cv));
+    webhook_param(out, "State", cv->state);
+}
+
+/* Queues onConversationStateUpdated: Reason API or TIMER (a timer's event has no Source). */
+static int queue_state_event(struct store_conn *c, const struct conversation *cv, const char *from,
+                             const char *reason, long long at, struct arena *a)
+{
+    char when[TIME_ISO_MS_LEN + 1];
+    time_iso_ms(when, at);
+    struct buf p;
+    buf_init(&p, EVENT_PARAMS_MAX);
+    webhook_param(&p, "AccountSid", cv->account_sid);
+    webhook_param(&p, "EventType", "onConversationStateUpdated");
+    if (strcmp(reason, "TIMER") != 0) webhook_param(&p, "Source", "API");
+    webhook_param(&p, "ChatServiceSid", cv->service_sid);
+    webhook_param(&p, "ConversationSid", cv->sid);
+    webhook_param(&p, "StateFrom", from);
+    webhook_param(&p, "StateTo", cv->state);
+    webhook_param(&p, "StateUpdated", when);
+    webhook_param(&p, "Reason", reason);
+    webhook_param(&p, "MessagingServiceSid", mg_of(cv));
+    int rc = p.err ? ST_ERROR
+                   : webhook_queue_event(c, cv->account_sid, cv->service_sid, "onConversationStateUpdated",
+                                         cv->sid, p.p, a);
+    buf_free(&p);
+    return rc < 0 ? rc : 0;
+}
+
+static int queue_event(struct store_conn *c, struct req *r, enum conv_event ev, const struct conversation *cv,
+                       long long removed)
+{
+    struct buf p;
+    buf_init(&p, EVENT_PARAMS_MAX);
+    event_params(&p, ev, cv, removed);
+    int n = p.err ? ST_ERROR
+                  : webhook_queue_event(c, cv->account_sid, cv->service_sid, event_names[ev], cv->sid, p.p,
+                                        &r->arena);
+    buf_free(&p);
+    if (n > 0) r->events_queued = 1;
+    return n < 0 ? n : 0;
+}
+
+/* ---- the durable timers (store/timers.h) and the change log (store/changes.h) ---- */
+
+#define TIMER_INACTIVE "conversation.inactive"
+#define TIMER_CLOSED "conversation.closed"
+
+/* The schedule follows the row: a pending due time is armed (or moved), anything else disarmed. */
+static int timers_schedule(struct store_conn *c, const struct conversation *cv)
+{
+    int inactive = cv->timer_inactive > 0 && strcmp(cv->state, CONV_ACTIVE) == 0;
+    int closed = cv->timer_closed > 0 && !is_closed(cv);
+    int rc = inactive ? store_timer_set(c, cv->account_sid, TIMER_INACTIVE, cv->sid, cv->date_inactive)
+                      : store_timer_clear(c, TIMER_INACTIVE, cv->sid);
+    if (rc == ST_OK)
+        rc = closed ? store_timer_set(c, cv->account_sid, TIMER_CLOSED, cv->sid, cv->date_closed)
+                    : store_timer_clear(c, TIMER_CLOSED, cv->sid);
+    return rc;
+}
+
+static int change(struct store_conn *c, const struct conversation *cv, const char *kind)
+{
+    return store_change_record(c, cv->account_sid, cv->service_sid, "conversation", cv->sid, NULL, kind);
+}
+
+/* A timer's transition, in the scheduler's transaction: only while the row still waits for this very
+ * timer (a later change re-arms or disarms it, but a claim may race it). Fires onConversationStateUpdated
+ * whatever the header was: no REST call caused it. */
+static int timer_fire(struct store_conn *c, const char *target_sid, long long due_ms, const char *to)
+{
+    struct arena a;
+    arena_init(&a);
+    struct conversation cv;
+    int rc = store_conversation_get_by_sid(c, target_sid, &a, &cv);
+    int closing = strcmp(to, CONV_CLOSED) == 0;
+    int waiting = rc == ST_OK && (closing ? !is_closed(&cv) && cv.timer_closed > 0 && cv.date_closed == due_ms
+                                          : strcmp(cv.state, CONV_ACTIVE) == 0 && cv.timer_inactive > 0 &&
+                                                cv.date_inactive == due_ms);
+    if (rc == ST_NOT_FOUND || (rc == ST_OK && !waiting)) {
+        arena_free(&a);
+        return 0;
+    }
+    const char *from = cv.state;
+    long long now = time_now_ms();
+    if (rc == ST_OK) {
+        state_set(&cv, closing ? CONV_CLOSED : CONV_INACTIVE, due_ms);
+        cv.date_updated = now > cv.date_updated ? now : cv.date_updated + 1;
+        rc = store_conversation_update(c, &cv);
+    }
+    if (rc == ST_OK) rc = timers_schedule(c, &cv);
+    if (rc == ST_OK) rc = change(c, &cv, "updated");
+    if (rc == ST_OK) rc = queue_state_event(c, &cv, from, "TIMER", now, &a);
+    arena_free(&a);
+    return rc;
+}
+
+static int fire_inactive(struct store_conn *c, const char *account_sid, const char *target_sid,
+                         long long due_ms)
+{
+    return timer_fire(c, target_sid, due_ms, CONV_INACTIVE);
+}
+
+static int fire_closed(struct store_conn *c, const char *account_sid, const char *target_sid,
+                       long long due_ms)
+{
+    return timer_fire(c, target_sid, due_ms, CONV_CLOSED);
+}
+
+int conversations_timers_register(void)
+{
+    return timers_register(TIMER_INACTIVE, fire_inactive) || timers_register(TIMER_CLOSED, fire_closed) ? -1
+                                                                                                        : 0;
+}
+
+int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv)
+{
+    long long now = time_now_ms();
+    const char *from = cv->state;
+    int revived = strcmp(cv->state, CONV_INACTIVE) == 0;
+    if (revived) {
+        state_set(cv, CONV_ACTIVE, now);
+        cv->date_updated = now > cv->date_updated ? now : cv->date_updated + 1;
+    }
+    cv->last_activity = now;
+    timers_arm(cv);
+    int rc = store_conversation_update(c, cv);
+    if (rc == ST_OK) rc = timers_schedule(c, cv);
+    if (rc == ST_OK) rc = change(c, cv, "updated");
+    if (rc == ST_OK && revived && r->webhook_enabled) {
+        rc = queue_state_event(c, cv, from, "EVENT", now, &r->arena);
+        if (rc == ST_OK) r->events_queued = 1;
+    }
+    return rc;
+}
+
+/* After the insert or update, in its transaction: the schedule, the change record and (with the header)
+ * the post-events; all commit or none. */
+static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
+{
+    const struct conversation *cv = row;
+    int err = timers_schedule(c, cv);
+    if (!err) err = change(c, cv, kind == OPK_CREATE ? "created" : "updated");
+    if (err || !r->webhook_enabled) return err;
+    err = queue_event(c, r, kind == OPK_CREATE ? EV_ADDED : EV_UPDATED, cv, 0);
+    if (!err && kind == OPK_UPDATE && cv->state_before) {
+        err = queue_state_event(c, cv, cv->state_before, "API", cv->date_updated, &r->arena);
+        if (!err) r->events_queued = 1;
+    }
+    return err;
+}
+
+/* The pre-event hooks that take ev, if any match, shown the row the change would write; the checks the
+ * write would make come first (validation order, docs/DECISIONS.md). *out: the targets' number. */
+static int pre_targets(struct req *r, enum conv_event ev, struct webhook_target **t, int *n)
+{
+    *n = 0;
+    if (!r->webhook_enabled || !r->app->pre_hooks_for_rest) return 0;
+    *t = arena_alloc(&r->arena, sizeof(**t) * WEBHOOK_MAX_TARGETS);
+    int got = webhook_targets(r->db, r->account.sid, r->service_sid, event_names[ev], 1, &r->arena, *t);
+    if (got < 0) return got;
+    *n = got;
+    return 0;
+}
+
+static const struct pre_event_fields modifiable = {{"friendly_name"}, 1};
+
+static int pre_run(struct req *r, enum conv_event ev, const struct webhook_target *t, int n,
+                   const struct conversation *cv, pre_event_proceed_fn proceed)
+{
+    struct buf form;
+    buf_init(&form, EVENT_PARAMS_MAX);
+    event_params(&form, ev, cv, 0);
+    char *p = arena_strndup(&r->arena, form.p ? form.p : "", form.len);
+    int err = form.err;
+    buf_free(&form);
+    if (err) return ST_ERROR;
+    pre_event_run(r, event_names[ev], t, n, p, ev == EV_REMOVE ? NULL : &modifiable, proceed);
+    return RUNNER_SUSPENDED;
+}
+
+/* A unique name another conversation of the service holds: 409 before any hook is asked. */
+static int name_taken(struct req *r, const struct conversation *cv)
+{
+    if (!cv->unique_name) return 0;
+    struct conversation other;
+    int rc = store_conversation_get(r->db, r->service_sid, cv->unique_name, 0, &r->arena, &other);
+    if (rc == ST_NOT_FOUND) return 0;
+    if (rc != ST_OK) return rc;
+    return strcmp(other.sid, cv->sid) != 0 ? E_UNIQUE_NAME_EXISTS : 0;
+}
+
+/* The hook's friendly_name replaces the request's (onConversationAdd / onConversationUpdate). */
+static int proceed_create(struct req *r, const char *const value[PRE_MAX_FIELDS])
+{
+    struct conversation *cv = runner_request_row(r);
+    if (value[0]) cv->friendly_name = (char *)value[0];
+    return runner_create_write(r);
+}
+
+static int proceed_update(struct req *r, const char *const value[PRE_MAX_FIELDS])
+{
+    struct conversation *cv = runner_request_row(r);
+    if (value[0]) cv->friendly_name = (char *)value[0];
+    return runner_update_write(r);
+}
+
+static int proceed_delete(struct req *r, const char *const value[PRE_MAX_FIELDS])
+{
+    return runner_delete_write(r);
+}
+
+static int pre_create(struct req *r)
+{
+    struct webhook_target *t;
+    int n;
+    const struct conversation *cv = runner_request_row(r);
+    int err = pre_targets(r, EV_ADD, &t, &n);
+    if (!err && n > 0) err = name_taken(r, cv);
+    if (err || n == 0) return err;
+    return pre_run(r, EV_ADD, t, n, cv, proceed_create);
+}
+
+static int pre_update(struct req *r)
+{
+    struct webhook_target *t;
+    int n;
+    void *cv = NULL;
+    int err = pre_targets(r, EV_UPDATE, &t, &n);
+    if (!err && n > 0) err = runner_update_proposal(r, &cv);
+    if (!err && n > 0) err = name_taken(r, cv);
+    if (err || n == 0) return err;
+    return pre_run(r, EV_UPDATE, t, n, cv, proceed_update);
+}
+
+static int get(struct store_conn *c, struct req *r, const char *key, void *out);
+
+static int pre_delete(struct req *r)
+{
+    struct webhook_target *t;
+    int n;
+    struct conversation *cv = arena_alloc(&r->arena, sizeof(*cv));
+    int err = pre_targets(r, EV_REMOVE, &t, &n);
+    if (!err && n > 0) err = get(r->db, r, runner_request_key(r), cv);
+    if (err || n == 0) return err;
+    return pre_run(r, EV_REMOVE, t, n, cv, proceed_delete);
 }
 
 /* ---- the list's filters ---- */
@@ -376,8 +673,13 @@ static int del(struct store_conn *c, struct req *r, const char *key)
 {
     struct conversation cv;
     int rc = get(c, r, key, &cv);
-    if (rc != ST_OK) return rc;
-    return store_conversation_delete(c, r->service_sid, cv.sid);
+    /* the cascade of the rows under it is the schema's (ON DELETE CASCADE); its timers go here */
+    if (rc == ST_OK) rc = store_conversation_delete(c, r->service_sid, cv.sid);
+    if (rc == ST_OK) rc = store_timer_clear(c, TIMER_INACTIVE, cv.sid);
+    if (rc == ST_OK) rc = store_timer_clear(c, TIMER_CLOSED, cv.sid);
+    if (rc == ST_OK) rc = change(c, &cv, "deleted");
+    if (rc == ST_OK && r->webhook_enabled) rc = queue_event(c, r, EV_REMOVED, &cv, time_now_ms());
+    return rc;
 }
 
 static int list_row(void *ctx, const struct conversation *cv)
@@ -422,6 +724,10 @@ const struct family conversations_family = {
     .check_update = check_update,
     .before_insert = before_insert,
     .before_update = before_update,
+    .post_event = post_event,
+    .pre_create = pre_create,
+    .pre_update = pre_update,
+    .pre_delete = pre_delete,
 };
 
 /* ---- the closed guard for what lives under a conversation ---- */

@@ -13,6 +13,7 @@
 #include "api/families.h"
 #include "api/participants.h"
 #include "api/pre_event.h"
+#include "store/changes.h"
 #include "store/conversations.h"
 #include "store/participants.h"
 #include "util/sid.h"
@@ -298,14 +299,13 @@ static int check_pair(struct store_conn *c, struct req *r, const struct particip
 }
 
 /* Validation order (§0.5): referenced resources, the closed guard, the limits, uniqueness. */
-static int create_rules(struct store_conn *c, struct req *r, struct participant *p)
+static int create_rules(struct store_conn *c, struct req *r, struct participant *p, struct conversation *out)
 {
-    struct conversation cv;
-    int guard = conversations_writable(c, r, r->parent_sid, &cv);
+    int guard = conversations_writable(c, r, r->parent_sid, out);
     if (guard && guard != E_CONVERSATION_CLOSED) return guard;
     int err = take_role(c, r, p, p->role_sid);
     if (!err) err = guard;
-    if (!err && p->binding_type && !cv.messaging_service_sid[0]) err = E_NO_MESSAGING_SERVICE;
+    if (!err && p->binding_type && !out->messaging_service_sid[0]) err = E_NO_MESSAGING_SERVICE;
     if (err) return err;
     long long total, non_chat, projected;
     if ((err = store_participant_counts(c, p->conversation_sid, &total, &non_chat, &projected)) != 0)
@@ -323,15 +323,11 @@ static int create_rules(struct store_conn *c, struct req *r, struct participant 
     return check_pair(c, r, p);
 }
 
-/* The change log (store/changes.h) is wired here: one record per participant write, in its
- * transaction. CHANGE-LOG: store_change_record(c, p->account_sid, p->service_sid, "participant", p->sid,
- * p->conversation_sid, kind) once the interface is on this branch. */
+/* One change record per participant write, in its transaction (store/changes.h). */
 int participant_change_record(struct store_conn *c, const struct participant *p, const char *kind)
 {
-    (void)c;
-    (void)p;
-    (void)kind;
-    return 0;
+    return store_change_record(c, p->account_sid, p->service_sid, "participant", p->sid, p->conversation_sid,
+                               kind);
 }
 
 /* The user behind a chat participant, created with the service's default user role when missing (§2.2
@@ -353,8 +349,7 @@ static int ensure_user(struct store_conn *c, struct req *r, const struct partici
     u.date_created = u.date_updated = p->date_created;
     rc = store_participant_user_ensure(c, &u);
     if (rc == ST_CONFLICT) return ST_OK; /* another server created it meanwhile */
-    /* CHANGE-LOG: store_change_record(c, u.account_sid, u.service_sid, "user", u.sid, NULL, "created") */
-    return rc;
+    return rc ? rc : store_change_record(c, u.account_sid, u.service_sid, "user", u.sid, NULL, "created");
 }
 
 static int before_insert(struct store_conn *c, struct req *r, void *row, const struct param_value *v)
@@ -364,8 +359,11 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     memcpy(p->conversation_sid, r->parent_sid, sizeof(p->conversation_sid));
     if (pr->date_created >= 0) p->date_created = pr->date_created;
     if (pr->date_updated >= 0) p->date_updated = pr->date_updated;
-    int err = create_rules(c, r, p);
+    struct conversation cv;
+    int err = create_rules(c, r, p, &cv);
     if (!err) err = ensure_user(c, r, p);
+    /* a new participant is activity: the timers count from it, an inactive conversation wakes */
+    if (!err) err = conversations_activity(c, r, &cv);
     return err;
 }
 
@@ -526,10 +524,11 @@ static int proceed_delete(struct req *r, const char *const value[PRE_MAX_FIELDS]
 static int pre_create(struct req *r)
 {
     if (!pre_hooks_wanted(r)) return 0;
-    struct participant_row *pr = runner_create_row(r);
+    struct participant_row *pr = runner_request_row(r);
     struct participant p = pr->p;
     memcpy(p.conversation_sid, r->parent_sid, sizeof(p.conversation_sid));
-    int err = create_rules(r->db, r, &p);
+    struct conversation cv;
+    int err = create_rules(r->db, r, &p, &cv);
     return err ? err : pre_hook(r, PE_ADD, &p, proceed_create);
 }
 
@@ -548,7 +547,7 @@ static int pre_delete(struct req *r)
     if (!pre_hooks_wanted(r)) return 0;
     struct participant_row pr;
     struct conversation cv;
-    int err = get(r->db, r, runner_delete_key(r), &pr);
+    int err = get(r->db, r, runner_request_key(r), &pr);
     if (!err) err = conversations_writable(r->db, r, r->parent_sid, &cv);
     return err ? err : pre_hook(r, PE_REMOVE, &pr.p, proceed_delete);
 }

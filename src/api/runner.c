@@ -250,9 +250,14 @@ int runner_create_write(struct req *r)
     return api_write(r, apply_create, r->ctx);
 }
 
-void *runner_create_row(struct req *r)
+void *runner_request_row(struct req *r)
 {
     return ((struct runner_job *)r->ctx)->row;
+}
+
+const char *runner_request_key(struct req *r)
+{
+    return ((const struct runner_job *)r->ctx)->key;
 }
 
 /* ---- update ---- */
@@ -372,11 +377,6 @@ int run_delete(struct req *r, const struct family *f)
 int runner_delete_write(struct req *r)
 {
     return api_write(r, apply_delete, r->ctx);
-}
-
-const char *runner_delete_key(struct req *r)
-{
-    return ((struct runner_job *)r->ctx)->key;
 }
 
 /* ---- list ---- */

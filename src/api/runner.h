@@ -116,8 +116,8 @@ struct family {
     const char *parent_segment;
     int (*resolve_parent)(struct req *r, const char *key);
     size_t parent_off;
-    /* create and delete, before the write: a pre-event webhook, as pre_update (its proceed calls
-     * runner_create_write or runner_delete_write) */
+    /* create and delete, before the write: pre-event webhooks, answering as pre_update does (they call
+     * runner_create_write / runner_delete_write once the hooks allow the change) */
     int (*pre_create)(struct req *r);
     int (*pre_delete)(struct req *r);
 };
@@ -138,13 +138,14 @@ int runner_resolve_service(struct req *r);
 int runner_update_proposal(struct req *r, void **out);
 /* Queues the update the runner prepared (a pre_update hook's proceed). Returns what api_write returns. */
 int runner_update_write(struct req *r);
-/* The same for a create and a delete (pre_create's and pre_delete's proceed). For a pre_create hook, the
- * request's row (parameters in their slots, check_create run, SID assigned) is runner_create_row(r). */
+/* The same for a create (pre_create) and a delete (pre_delete). */
 int runner_create_write(struct req *r);
 int runner_delete_write(struct req *r);
-void *runner_create_row(struct req *r);
-/* For a pre_delete hook: the path key of the row to delete. */
-const char *runner_delete_key(struct req *r);
+/* For the pre hooks: the request's row (a create's whole row; an update's parameters, merged into the
+ * stored row when it is written), which a pre-event's answer may modify; and the path key (update,
+ * delete). */
+void *runner_request_row(struct req *r);
+const char *runner_request_key(struct req *r);
 
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);

@@ -30,6 +30,8 @@ struct conversation {
     char *email_name;
     long long date_created;
     long long date_updated;
+    /* not a column: the state an update found when it changed it (NULL: unchanged), for the state event */
+    const char *state_before;
 };
 
 /* The list's filters: state (NULL: any), and date_created bounds in ms, both inclusive. */

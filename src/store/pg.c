@@ -30,6 +30,7 @@
 #include "store/pg_internal.h"
 #include "store/secret.h"
 #include "store/store.h"
+#include "store/timers_schema.h"
 #include "store/webhook_store.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -106,9 +107,10 @@ static const char *const migrations[] = {
     "CREATE TABLE store_meta(name text PRIMARY KEY, value text NOT NULL);",
     /* 6: deleted services are reaped in bounded batches */
     PG_SERVICE_REAP_MIGRATION,
-    /* 7: conversations (store/conversations_schema.h) */
+    PG_TIMERS_CHANGES_MIGRATION, /* 7: the timer schedule and the change log (store/timers_schema.h) */
+    /* 8: conversations (store/conversations_schema.h) */
     PG_CONVERSATIONS_MIGRATION,
-    /* 8: participants (store/participants_schema.h) */
+    /* 9: participants (store/participants_schema.h) */
     PG_PARTICIPANTS_MIGRATION,
 };
 

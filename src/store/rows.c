@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "store/conversations.h"
-#include "store/participants.h"
 #include "store/domain.h"
+#include "store/participants.h"
 #include "store/rows.h"
 #include "store/secret.h"
 #include "util/arena.h"
@@ -55,10 +55,10 @@ const struct store_sql *store_sql_first(void)
 }
 
 /* Every table and hand-written statement of the domain files. */
-static int (*const adders[])(void) = {store_users_sql_add,       store_roles_sql_add,
-                                      store_credentials_sql_add, store_bindings_sql_add,
-                                      store_services_sql_add,    store_conversations_sql_add,
-                                      store_participants_sql_add};
+static int (*const adders[])(void) = {
+    store_users_sql_add,    store_roles_sql_add,         store_credentials_sql_add,
+    store_bindings_sql_add, store_services_sql_add,      store_timers_sql_add,
+    store_changes_sql_add,  store_conversations_sql_add, store_participants_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;

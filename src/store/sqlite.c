@@ -17,6 +17,7 @@
 #include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
+#include "store/timers_schema.h"
 #include "store/webhook_store.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -83,6 +84,7 @@ static const char *const migrations[] = {
     "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
     /* deleted services are reaped in bounded batches */
     SQLITE_SERVICE_REAP_MIGRATION,
+    SQLITE_TIMERS_CHANGES_MIGRATION, /* the timer schedule and the change log (store/timers_schema.h) */
     /* conversations (store/conversations_schema.h) */
     SQLITE_CONVERSATIONS_MIGRATION,
     /* participants (store/participants_schema.h) */
