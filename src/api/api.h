@@ -70,6 +70,7 @@ int user_conversations_fetch(struct req *r);
 int user_conversations_update(struct req *r);
 int user_conversations_delete(struct req *r);
 int participant_conversations_list(struct req *r);
+int conversation_with_participants_create(struct req *r);
 int roles_list(struct req *r);
 int roles_fetch(struct req *r);
 int roles_create(struct req *r);

@@ -17,8 +17,12 @@
 #include "store/conversations.h"
 #include "store/participants.h"
 #include "util/sid.h"
+#include "util/text.h"
 #include "util/timefmt.h"
 #include "webhook/events.h"
+#include <jansson.h>
+
+#include "json/attrs.h"
 #include "json/jw.h"
 
 #define IDENTITY_MAX 256
@@ -298,8 +302,10 @@ static int check_pair(struct store_conn *c, struct req *r, const struct particip
     return RUNNER_ANSWERED;
 }
 
-/* Validation order (§0.5): referenced resources, the closed guard, the limits, uniqueness. */
-static int create_rules(struct store_conn *c, struct req *r, struct participant *p, struct conversation *out)
+/* Validation order (§0.5): referenced resources, the closed guard, the limits, uniqueness. bulk: a
+ * participant of a ConversationWithParticipants request. */
+static int create_rules(struct store_conn *c, struct req *r, struct participant *p, struct conversation *out,
+                        int bulk)
 {
     int guard = conversations_writable(c, r, r->parent_sid, out);
     if (guard && guard != E_CONVERSATION_CLOSED) return guard;
@@ -319,6 +325,12 @@ static int create_rules(struct store_conn *c, struct req *r, struct participant 
         err = store_participant_get(c, p->conversation_sid, p->identity, 1, &r->arena, &same);
         if (err == ST_OK) return E_PARTICIPANT_EXISTS;
         if (err != ST_NOT_FOUND) return err;
+    }
+    /* inside a ConversationWithParticipants request the pairs have their own code (§8.2) */
+    if (bulk && p->address && p->proxy_address) {
+        char owner[SID_LEN + 1];
+        err = store_participant_pair_owner(c, p->account_sid, p->address, p->proxy_address, owner);
+        return err == ST_NOT_FOUND ? 0 : err == ST_OK ? E_CWP_BINDING_IN_USE : err;
     }
     return check_pair(c, r, p);
 }
@@ -360,7 +372,7 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     if (pr->date_created >= 0) p->date_created = pr->date_created;
     if (pr->date_updated >= 0) p->date_updated = pr->date_updated;
     struct conversation cv;
-    int err = create_rules(c, r, p, &cv);
+    int err = create_rules(c, r, p, &cv, 0);
     if (!err) err = ensure_user(c, r, p);
     /* a new participant is activity: the timers count from it, an inactive conversation wakes */
     if (!err) err = conversations_activity(c, r, &cv);
@@ -528,7 +540,7 @@ static int pre_create(struct req *r)
     struct participant p = pr->p;
     memcpy(p.conversation_sid, r->parent_sid, sizeof(p.conversation_sid));
     struct conversation cv;
-    int err = create_rules(r->db, r, &p, &cv);
+    int err = create_rules(r->db, r, &p, &cv, 0);
     return err ? err : pre_hook(r, PE_ADD, &p, proceed_create);
 }
 
@@ -619,6 +631,72 @@ static int list(struct store_conn *c, struct req *r, const struct list_filter *f
                 void *ctx)
 {
     return store_participant_list(c, r->parent_sid, p, list_row, ctx);
+}
+
+/* ---- ConversationWithParticipants (§8): the same rules for each participant of the request ---- */
+
+/* A JSON string value of obj at key into *v (absent: not present); 1 when the value is no string. */
+static int json_param(json_t *obj, const char *key, struct req *r, struct param_value *v)
+{
+    json_t *x = json_object_get(obj, key);
+    if (!x || json_is_null(x)) return 0;
+    if (!json_is_string(x)) return 1;
+    v->present = 1;
+    v->len = json_string_length(x);
+    v->s = arena_strndup(&r->arena, json_string_value(x), v->len);
+    return 0;
+}
+
+int participant_from_json(struct req *r, const char *text, size_t len, struct participant_row *pr)
+{
+    json_error_t jerr;
+    json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    struct param_value v[PP__COUNT];
+    memset(v, 0, sizeof(v));
+    int bad = !json_is_object(obj);
+    json_t *binding = bad ? NULL : json_object_get(obj, "messaging_binding");
+    if (binding && !json_is_object(binding) && !json_is_null(binding)) bad = 1;
+    if (!bad) {
+        bad = json_param(obj, "identity", r, &v[PP_IDENTITY]) ||
+              json_param(obj, "attributes", r, &v[PP_ATTRIBUTES]) ||
+              json_param(obj, "role_sid", r, &v[PP_ROLE_SID]);
+        if (!bad && json_is_object(binding))
+            bad = json_param(binding, "address", r, &v[PP_ADDRESS]) ||
+                  json_param(binding, "proxy_address", r, &v[PP_PROXY]) ||
+                  json_param(binding, "projected_address", r, &v[PP_PROJECTED]);
+    }
+    json_decref(obj);
+    if (bad) return E_CWP_PARTICIPANT_INVALID;
+    /* what the parameter reader checks for the participant resource */
+    for (int k = 0; k < PP__COUNT; k++) {
+        const struct param_spec *sp = &params[k];
+        if (!v[k].present) continue;
+        if (sp->kind == PK_STRING && sp->max && utf8_len(v[k].s, v[k].len) > (size_t)sp->max)
+            return sp->too_long;
+        if (sp->kind == PK_SID && !sid_valid(v[k].s, v[k].len, sp->choices)) return E_INVALID_SID;
+        if (sp->kind == PK_JSON && attrs_validate(v[k].s, v[k].len, 0) != ATTRS_OK) return E_ATTRS_INVALID;
+    }
+    memset(pr, 0, sizeof(*pr));
+    snprintf(pr->p.account_sid, sizeof(pr->p.account_sid), "%s", r->account.sid);
+    snprintf(pr->p.service_sid, sizeof(pr->p.service_sid), "%s", r->service_sid);
+    sid_new(pr->p.sid, "MB");
+    pr->p.attributes = v[PP_ATTRIBUTES].present ? (char *)v[PP_ATTRIBUTES].s : NULL;
+    return check_create(r, pr, v);
+}
+
+int participant_add_bulk(struct store_conn *c, struct req *r, struct participant_row *pr, long long now)
+{
+    struct participant *p = &pr->p;
+    struct conversation cv;
+    memcpy(p->conversation_sid, r->parent_sid, sizeof(p->conversation_sid));
+    p->date_created = p->date_updated = now;
+    int err = create_rules(c, r, p, &cv, 1);
+    if (!err) err = ensure_user(c, r, p);
+    if (!err) err = store_participant_insert(c, p);
+    if (err == ST_CONFLICT) err = E_PARTICIPANT_EXISTS;
+    if (!err) err = participant_change_record(c, p, "created");
+    if (!err) err = participant_post_event(c, r, PE_ADDED, p);
+    return err;
 }
 
 const struct family participants_family = {

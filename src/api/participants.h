@@ -37,6 +37,13 @@ long long participant_parse_index(const char *s, int *bad);
 
 #endif
 
+/* ConversationWithParticipants (§8): one Participant JSON object (snake_case keys, the binding nested) into
+ * pr, checked as a participant create is; 0 or the failure value (50424 when it is no such object). */
+int participant_from_json(struct req *r, const char *text, size_t len, struct participant_row *pr);
+/* Inside the write transaction, after the conversation (r->parent_sid) was inserted: adds pr with the
+ * participant create's rules (a taken pair: 50425), its user, change record and onParticipantAdded. */
+int participant_add_bulk(struct store_conn *c, struct req *r, struct participant_row *pr, long long now);
+
 struct jw;
 struct participant_view_conversation;
 

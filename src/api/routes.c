@@ -44,6 +44,8 @@ const struct route api_routes[] = {
     {"/Conversations/{}/Participants/{}", ROUTE_TWIN | ROUTE_RUNNER, participants_fetch, participants_update,
      participants_delete},
     {"/ParticipantConversations", ROUTE_TWIN | ROUTE_RUNNER, participant_conversations_list, NULL, NULL},
+    {"/ConversationWithParticipants", ROUTE_TWIN | ROUTE_RUNNER, NULL, conversation_with_participants_create,
+     NULL},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -27,7 +27,8 @@ const CODES = {
   CreateRole: { Type: { code: 50105, message: 'Invalid role type' } },
   CreateServiceRole: { Type: { code: 50105, message: 'Invalid role type' } },
 };
-for (const id of ['CreateConversation', 'UpdateConversation', 'CreateServiceConversation', 'UpdateServiceConversation']) {
+for (const id of ['CreateConversation', 'UpdateConversation', 'CreateServiceConversation', 'UpdateServiceConversation',
+  'CreateConversationWithParticipants', 'CreateServiceConversationWithParticipants']) {
   CODES[id] = {
     State: { code: 50378, message: "'State' parameter value is invalid" },
     MessagingServiceSid: { code: 50341, message: 'Invalid messaging service SID' },
@@ -122,7 +123,10 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
   }
   const canSeed = (entry) => pathParams(entry.op.path).every((n) => seeded(entry, n) !== undefined);
   const pathOf = (entry, f = (n) => seeded(entry, n)) => fill(entry.op.path, f);
-  const getOn = (pattern) => ops.find((e) => e.op.path === pattern && e.op.method === 'GET');
+  // a path without a GET of its own (ConversationWithParticipants) changes the collection it creates in
+  const READ_AS = { ConversationWithParticipants: 'Conversations' };
+  const readPath = (pattern) => pattern.replace(/\/(\w+)$/, (m, last) => `/${READ_AS[last] ?? last}`);
+  const getOn = (pattern) => ops.find((e) => e.op.path === readPath(pattern) && e.op.method === 'GET');
 
   /** What a refused request must not change: the GET on its path and the list of its collection. */
   async function state(entry, f) {

@@ -131,12 +131,28 @@ static void test_service_only_fields_follow_the_twin(void **state)
     assert_false(fields_match(f, s)); /* the short family's check does not take the twin's extra key */
 }
 
+/* ConversationWithParticipants is built at start from the conversations family: its keys are its own
+ * schema's, in order, its parameters its operation's, and its create answers 201 (202 is the twin's). */
+static void test_conversation_with_participants_is_its_operation(void **state)
+{
+    const struct family *f = conversation_with_participants_family();
+    assert_ptr_equal(f->op_create, &ops_table[OPID_CREATE_CONVERSATION_WITH_PARTICIPANTS]);
+    check_op(f, f->op_create, OPK_CREATE);
+    assert_true(f->n_params <= RUNNER_MAX_PARAMS);
+    for (size_t k = 0; k < f->n_params; k++)
+        if (!body_param(f->op_create, f->params[k].name)) fail_msg("%s is no body parameter", f->params[k].name);
+    assert_string_equal(f->params[f->n_params - 1].name, "Participant");
+    assert_int_equal(f->op_create->status, 201);
+    assert_int_equal(f->op_create->status_alt, 202);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_descriptors_follow_the_spec),
         cmocka_unit_test(test_a_drift_is_caught),
         cmocka_unit_test(test_service_only_fields_follow_the_twin),
+        cmocka_unit_test(test_conversation_with_participants_is_its_operation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
