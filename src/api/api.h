@@ -99,6 +99,9 @@ int account_webhooks_update(struct req *r);
 int service_webhooks_fetch(struct req *r);
 int service_webhooks_update(struct req *r);
 int webhooks_log(struct req *r);
+int clock_fetch(struct req *r); /* api/clock.c: --test-clock only */
+int clock_update(struct req *r);
+int changes_list(struct req *r); /* api/changes.c */
 int conversations_list(struct req *r);
 int conversations_create(struct req *r);
 int conversations_fetch(struct req *r);

@@ -497,13 +497,12 @@ int conversations_activity(struct store_conn *c, struct req *r, struct conversat
     return rc;
 }
 
-/* After the insert or update, in its transaction: the schedule, the change record and (with the header)
- * the post-events; all commit or none. */
+/* After the insert or update, in its transaction (the runner has written the change record): the
+ * schedule and, with the header, the post-events; all commit or none. */
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
 {
     const struct conversation *cv = row;
     int err = timers_schedule(c, cv);
-    if (!err) err = change(c, cv, kind == OPK_CREATE ? "created" : "updated");
     if (err || !r->webhook_enabled) return err;
     err = queue_event(c, r, kind == OPK_CREATE ? EV_ADDED : EV_UPDATED, cv, 0);
     if (!err && kind == OPK_UPDATE && cv->state_before) {
@@ -677,7 +676,6 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     if (rc == ST_OK) rc = store_conversation_delete(c, r->service_sid, cv.sid);
     if (rc == ST_OK) rc = store_timer_clear(c, TIMER_INACTIVE, cv.sid);
     if (rc == ST_OK) rc = store_timer_clear(c, TIMER_CLOSED, cv.sid);
-    if (rc == ST_OK) rc = change(c, &cv, "deleted");
     if (rc == ST_OK && r->webhook_enabled) rc = queue_event(c, r, EV_REMOVED, &cv, time_now_ms());
     return rc;
 }
@@ -698,6 +696,7 @@ const struct family conversations_family = {
     .prefix = "CH",
     .alt_key = 1,
     .parent = PARENT_TWIN,
+    .resource = "conversation",
     .row_size = sizeof(struct conversation),
     .sid_off = CV(sid),
     .account_off = CV(account_sid),
