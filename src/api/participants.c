@@ -4,6 +4,7 @@
  * (MessagingBinding.Address + ProxyAddress) and Group MMS (ProjectedAddress). Its hooks: the kind and
  * address rules on the request thread; the closed guard, the role, the limits, the duplicate identity and
  * the bound pair in the write transaction; the onParticipant* pre-events and post-events. */
+#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,8 +21,6 @@
 #include "util/text.h"
 #include "util/timefmt.h"
 #include "webhook/events.h"
-#include <jansson.h>
-
 #include "json/attrs.h"
 #include "json/jw.h"
 

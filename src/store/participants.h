@@ -50,7 +50,6 @@ int store_participant_user_ensure(struct store_conn *c, const struct user *u);
 int store_participant_pair_owner(struct store_conn *c, const char *account_sid, const char *address,
                                  const char *proxy_address, char conversation_sid[SID_LEN + 1]);
 
-
 /* ---- the views (BEHAVIOUR-conversations §6, §7): a participant joined with its conversation ---- */
 
 /* The conversation's fields both views show. */

@@ -49,12 +49,4 @@ const char *webhook_user_event_name(enum user_event ev);
  * queued (0 when none match), or a negative store_result. */
 int webhook_queue_user_event(struct store_conn *c, enum user_event ev, const struct user *u, struct arena *a);
 
-/* Appends name=value, percent-encoded, to form parameters being built; a NULL value is omitted. */
-void webhook_param(struct buf *out, const char *name, const char *value);
-/* Inside a write transaction: queues the post-event deliveries of event, with the form parameters params
- * (without RetryCount), to the service's matching targets, delivered in order per order_key (for the
- * resources inside a conversation, its SID). Returns how many were queued, or a negative store_result. */
-int webhook_queue_event(struct store_conn *c, const char *account_sid, const char *service_sid, const char *event,
-                        const char *order_key, const char *params, struct arena *a);
-
 #endif

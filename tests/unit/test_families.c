@@ -140,7 +140,8 @@ static void test_conversation_with_participants_is_its_operation(void **state)
     check_op(f, f->op_create, OPK_CREATE);
     assert_true(f->n_params <= RUNNER_MAX_PARAMS);
     for (size_t k = 0; k < f->n_params; k++)
-        if (!body_param(f->op_create, f->params[k].name)) fail_msg("%s is no body parameter", f->params[k].name);
+        if (!body_param(f->op_create, f->params[k].name))
+            fail_msg("%s is no body parameter", f->params[k].name);
     assert_string_equal(f->params[f->n_params - 1].name, "Participant");
     assert_int_equal(f->op_create->status, 201);
     assert_int_equal(f->op_create->status_alt, 202);
