@@ -147,7 +147,8 @@ static int serve(int argc, char **argv)
                       .pre_failure = cfg.pre_failure_reject ? PRE_FAILURE_REJECT : PRE_FAILURE_PROCEED,
                       .veto_status = (int)cfg.veto_status,
                       .metrics_public = cfg.metrics_public,
-                      .admin_token = cfg.admin_token};
+                      .admin_token = cfg.admin_token,
+                      .timers_need_state = cfg.timers_need_state};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     int sqlite = app.store == &store_sqlite_ops;
     /* one server per SQLite file; the lock goes with the process, also when it is killed */
