@@ -553,13 +553,22 @@ static int pre_update(struct req *r)
 
 static int get(struct store_conn *c, struct req *r, const char *key, void *out);
 
+/* The closed guard of a delete: --closed-allows-delete lets a closed conversation's participants go
+ * (BEHAVIOUR-conversations §0.4, a switch; off: 400/50377). */
+static int removable(struct store_conn *c, struct req *r, const char *conversation_sid,
+                     struct conversation *cv)
+{
+    int err = conversations_writable(c, r, conversation_sid, cv);
+    return err == E_CONVERSATION_CLOSED && r->app->closed_allows_delete ? 0 : err;
+}
+
 static int pre_delete(struct req *r)
 {
     if (!pre_hooks_wanted(r)) return 0;
     struct participant_row pr;
     struct conversation cv;
     int err = get(r->db, r, runner_request_key(r), &pr);
-    if (!err) err = conversations_writable(r->db, r, r->parent_sid, &cv);
+    if (!err) err = removable(r->db, r, r->parent_sid, &cv);
     return err ? err : pre_hook(r, PE_REMOVE, &pr.p, proceed_delete);
 }
 
@@ -607,7 +616,7 @@ static int update(struct store_conn *c, struct req *r, const void *row)
 int participant_remove(struct store_conn *c, struct req *r, const struct participant *p, int events)
 {
     struct conversation cv;
-    int err = conversations_writable(c, r, p->conversation_sid, &cv);
+    int err = removable(c, r, p->conversation_sid, &cv);
     if (!err) err = store_participant_delete(c, p->conversation_sid, p->sid);
     if (!err) err = participant_change_record(c, p, "deleted");
     if (!err && events) err = participant_post_event(c, r, PE_REMOVED, p);

@@ -430,3 +430,22 @@ e2eSuite('participants', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) =
     await v1().configuration.webhooks().update({ filters: [], preWebhookUrl: '' });
   });
 });
+
+// BEHAVIOUR-conversations §0.4: "allow participant DELETE on closed" is a switch, off by default (above).
+e2eSuite('participants with --closed-allows-delete', { args: ['--closed-allows-delete'] }, (ctx, it) => {
+  it('a closed conversation lets its participants go; every other write is still 50377', async () => {
+    const v1 = ctx.h.client.conversations.v1;
+    const cv = await v1.conversations.create({});
+    const stay = await v1.conversations(cv.sid).participants.create({ identity: 'stays' });
+    const go = await v1.conversations(cv.sid).participants.create({ identity: 'goes' });
+    await v1.conversations(cv.sid).participants.create({ identity: 'leaves' });
+    await v1.conversations(cv.sid).update({ state: 'closed' });
+    const closed = { status: 400, code: 50377, message: "Can't update conversation as it's in final closed state" };
+    await rejectsRest(v1.conversations(cv.sid).participants.create({ identity: 'late' }), closed);
+    await rejectsRest(v1.conversations(cv.sid).participants(stay.sid).update({ attributes: '{"a":1}' }), closed);
+    await rejectsRest(v1.users('leaves').userConversations(cv.sid).update({ notificationLevel: 'muted' }), closed);
+    await v1.conversations(cv.sid).participants(go.sid).remove();
+    await v1.users('leaves').userConversations(cv.sid).remove();
+    assert.deepEqual((await v1.conversations(cv.sid).participants.list()).map((p) => p.identity), ['stays']);
+  });
+});
