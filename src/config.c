@@ -67,6 +67,7 @@ void config_usage(FILE *out)
         "  --changes-retention-days N   keep change log records N days (default 7; 0: keep all)\n"
         "  --timers-need-state    refuse conversation Timers.* without State (400/50382; Twilio no longer\n"
         "                         does)\n"
+        "  --closed-allows-delete a closed conversation's participants may be deleted (default: 400/50377)\n"
         "  --help, --version\n",
         out);
 }
@@ -251,6 +252,7 @@ static const struct flag flags[] = {
     {"--test-clock", FLAG_SET, CFG(test_clock), 0, 0, NULL, NULL},
     {"--changes-retention-days", FLAG_UINT, CFG(changes_days), 0, 36500, NULL, NULL},
     {"--timers-need-state", FLAG_SET, CFG(timers_need_state), 0, 0, NULL, NULL},
+    {"--closed-allows-delete", FLAG_SET, CFG(closed_allows_delete), 0, 0, NULL, NULL},
 };
 
 /* "full" in "full|normal": 0 for the first word, 1 for the second, -1 for neither. */

@@ -55,6 +55,9 @@ struct config {
     int test_clock;        /* --test-clock: /parley/clock may freeze and move the clock (util/clock.h) */
     unsigned changes_days; /* --changes-retention-days: change log records kept (0: all) */
     int timers_need_state; /* --timers-need-state: conversation timers only beside a State (50382) */
+
+    /* --closed-allows-delete: participants of a closed conversation may be deleted */
+    int closed_allows_delete;
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

@@ -148,7 +148,8 @@ static int serve(int argc, char **argv)
                       .veto_status = (int)cfg.veto_status,
                       .metrics_public = cfg.metrics_public,
                       .admin_token = cfg.admin_token,
-                      .timers_need_state = cfg.timers_need_state};
+                      .timers_need_state = cfg.timers_need_state,
+                      .closed_allows_delete = cfg.closed_allows_delete};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     int sqlite = app.store == &store_sqlite_ops;
     /* one server per SQLite file; the lock goes with the process, also when it is killed */

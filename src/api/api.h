@@ -65,7 +65,7 @@ int services_insert_with_defaults(struct store_conn *c, const char *account_sid,
                                   long long now, const char *service_sid);
 
 /* Handlers of the operations that are no family (api/routes.c) */
-int user_conversations_list(struct req *r);
+int conversation_with_participants_create(struct req *r);
 int webhooks_log(struct req *r);
 int clock_fetch(struct req *r); /* api/clock.c: --test-clock only */
 int clock_update(struct req *r);

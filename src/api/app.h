@@ -28,6 +28,7 @@ struct app {
     struct reaper *reaper;        /* reaps deleted services (api/services.c); NULL in subcommands */
     long long (*in_flight)(void); /* requests being handled (the HTTP server's count) */
     int timers_need_state;        /* --timers-need-state: Timers.* without State is 400/50382 */
+    int closed_allows_delete;     /* --closed-allows-delete: a closed conversation's participants may go */
 };
 
 #endif

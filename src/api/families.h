@@ -15,5 +15,11 @@ extern const struct family services_family;
 extern const struct family account_webhooks_family;
 extern const struct family service_webhooks_family;
 extern const struct family conversations_family;
+extern const struct family participants_family;
+extern const struct family user_conversations_family;
+extern const struct family participant_conversations_family;
+/* ConversationWithParticipants: built once from conversations_family (api/conversation_with_participants.c)
+ */
+const struct family *conversation_with_participants_family(void);
 
 #endif

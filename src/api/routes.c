@@ -21,14 +21,26 @@ const struct route_mount api_mount = {"/Services/{}", service_segment};
 /* The families whose operations the runner serves, the most requested first (the router tries the rows
  * in order). */
 static const struct family *const families[] = {
-    &users_family,          &roles_family,         &services_family,         &configuration_family,
-    &service_config_family, &notifications_family, &account_webhooks_family, &service_webhooks_family,
-    &bindings_family,       &credentials_family,   &conversations_family,
+    &users_family,
+    &roles_family,
+    &services_family,
+    &configuration_family,
+    &service_config_family,
+    &notifications_family,
+    &account_webhooks_family,
+    &service_webhooks_family,
+    &bindings_family,
+    &credentials_family,
+    &conversations_family,
+    &participants_family,
+    &user_conversations_family,
+    &participant_conversations_family,
 };
 
 /* Operations that are no family: their handlers resolve what their path names. */
 static const struct route handlers[] = {
-    {"/Users/{}/Conversations", ROUTE_TWIN, user_conversations_list, NULL, NULL},
+    {"/ConversationWithParticipants", ROUTE_TWIN | ROUTE_RUNNER, NULL, conversation_with_participants_create,
+     NULL},
 };
 
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))

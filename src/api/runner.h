@@ -30,6 +30,8 @@ enum field_kind {
     FK_BOOL,       /* int: true or false */
     FK_URL,        /* the resource's own absolute URL (off unused) */
     FK_FN,         /* the odd one: fn writes the value (the key is already written) */
+    FK_SVC_CHARS,  /* an inline SID written on the service path family only (the short family's
+                    * schema lacks the key: a participant's chat_service_sid) */
 };
 
 struct field {
@@ -119,6 +121,13 @@ struct family {
     /* update, before the write: a pre-event webhook. 0 to write now, RUNNER_SUSPENDED when it took the
      * request over (it calls runner_update_write once the hooks allow the change), else a failure value */
     int (*pre_update)(struct req *r);
+    /* nested under another resource of the service (Participants under Conversations/{ConversationSid}):
+     * the parent's path segment; resolve_parent finds the path key (a SID or an alternate key) and
+     * returns 0 with r->parent_sid set, or the failure value; parent_off is the offsetof the row's
+     * parent SID (a char array). NULL: not nested. */
+    const char *parent_segment;
+    int (*resolve_parent)(struct req *r, const char *key);
+    size_t parent_off;
     /* create and delete, before the write: pre-event webhooks, answering as pre_update does (they call
      * runner_create_write / runner_delete_write once the hooks allow the change) */
     int (*pre_create)(struct req *r);
@@ -132,8 +141,9 @@ int runner_resolve_service(struct req *r);
 
 /* A pre_update hook's answer: the request is suspended (pre_event_run) and completes later. */
 #define RUNNER_SUSPENDED 1
-/* A list_filter hook's answer when it refused with a message of its own (api_failf: a filter value whose
- * error names the parameter, which a code's title cannot). */
+/* A hook's failure value when it prepared the error response itself (api_failf): a list filter's value
+ * whose error names the parameter, a message naming another resource (50416 names the conversation that
+ * holds the pair), which a code's title cannot. */
 #define RUNNER_ANSWERED 2
 
 /* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,

@@ -154,25 +154,3 @@ const struct family users_family = {
     .post_event = post_event,
     .pre_update = pre_update,
 };
-
-/* ---- /Users/{Sid}/Conversations: a view over participants; empty until conversations exist ---- */
-
-/* No conversations exist yet: every page is empty (the view will join participants). */
-static int no_conversations(struct list_ctx *lc)
-{
-    return ST_OK;
-}
-
-int user_conversations_list(struct req *r)
-{
-    struct user u;
-    int by_sid = sid_valid(r->param[0], r->param_len[0], "US");
-    int rc = r->db->ops->user_get(r->db, r->service_sid, r->param[0], by_sid, &r->arena, &u);
-    if (rc == ST_NOT_FOUND) return resp_not_found(r);
-    if (rc != ST_OK) return resp_store_error(r, rc);
-    char path[320];
-    char base[256];
-    api_rel_base(r, base, sizeof(base));
-    snprintf(path, sizeof(path), "%s/Users/%s/Conversations", base, u.sid);
-    return paging_list(r, 50, "conversations", path, "", no_conversations, NULL);
-}

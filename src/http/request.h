@@ -43,6 +43,9 @@ struct req {
     char base[320];
     int service_path; /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
 
+    /* a nested family's parent (a conversation, a user), set by the runner's parent chain */
+    char parent_sid[SID_LEN + 1];
+
     /* store */
     struct store_conn *db; /* this thread's read connection */
     struct write_job job;  /* for writes: see api_write() */

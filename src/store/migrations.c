@@ -16,6 +16,7 @@
 #include "store/conversations_schema.h"
 #include "store/engine.h"
 #include "store/migrations.h"
+#include "store/participants_schema.h"
 #include "store/secret.h"
 #include "store/timers_schema.h"
 #include "util/arena.h"
@@ -213,6 +214,7 @@ const struct migration store_migrations[] = {
     {6, V6_MARK LIVE_TABLES(SQ_LIVE_IU), V6_MARK PG_LIVE_FUNCTION LIVE_TABLES(PG_LIVE)},
     {7, SQLITE_TIMERS_CHANGES_MIGRATION, PG_TIMERS_CHANGES_MIGRATION}, /* timers and the change log */
     {8, SQLITE_CONVERSATIONS_MIGRATION, PG_CONVERSATIONS_MIGRATION},
+    {9, SQLITE_PARTICIPANTS_MIGRATION, PG_PARTICIPANTS_MIGRATION},
     /* append here */
 };
 

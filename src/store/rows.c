@@ -8,6 +8,7 @@
 #include "store/conversations.h"
 #include "store/domain.h"
 #include "store/migrations.h"
+#include "store/participants.h"
 #include "store/rows.h"
 #include "store/secret.h"
 #include "util/arena.h"
@@ -51,10 +52,15 @@ const struct store_sql *store_sql_first(void)
 }
 
 /* Every table and hand-written statement of the domain files. */
+/* clang-format off: one a line, so that a new resource adds one line */
 static int (*const adders[])(void) = {
-    store_users_sql_add,    store_roles_sql_add,    store_credentials_sql_add, store_bindings_sql_add,
-    store_services_sql_add, store_webhooks_sql_add, store_accounts_sql_add,    store_service_admin_sql_add,
-    store_secrets_sql_add,  store_timers_sql_add,   store_changes_sql_add,     store_conversations_sql_add};
+    store_users_sql_add,        store_roles_sql_add,         store_credentials_sql_add,
+    store_bindings_sql_add,     store_services_sql_add,      store_webhooks_sql_add,
+    store_accounts_sql_add,     store_service_admin_sql_add, store_secrets_sql_add,
+    store_timers_sql_add,       store_changes_sql_add,       store_conversations_sql_add,
+    store_participants_sql_add,
+};
+/* clang-format on */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -281,6 +287,9 @@ void rows_read_cols(const struct store_engine *e, struct store_stmt *s, const st
         case CK_FLAG:
             *(int *)(row + c->off) = (int)e->col_int(s, k);
             break;
+        case CK_I64N:
+            *(long long *)(row + c->off) = e->col_text(s, k) ? e->col_int(s, k) : -1;
+            break;
         case CK_SID:
             copy_sid(row + c->off, e->col_text(s, k));
             break;
@@ -321,6 +330,12 @@ static int bind_col(struct binder *b, int i, const struct column *c)
             e->bind_text(b->s, i, NULL);
         else
             e->bind_int(b->s, i, *(const int *)at);
+        break;
+    case CK_I64N:
+        if (*(const long long *)at < 0)
+            e->bind_text(b->s, i, NULL);
+        else
+            e->bind_int(b->s, i, *(const long long *)at);
         break;
     case CK_FLAG: {
         int v = *(const int *)at;

@@ -17,6 +17,7 @@ enum col_kind {
     CK_I64,  /* long long */
     CK_INT,  /* int (and enums) */
     CK_FLAG, /* int written as 0/1; negative: not given (update binds NULL, insert 0) */
+    CK_I64N, /* long long >= 0; -1 for NULL (a read horizon that was never set) */
 };
 
 enum col_flag {
@@ -92,6 +93,12 @@ int rows_list_filtered(struct store_conn *c, const struct store_table *t, const 
  * point into the result). */
 void rows_read_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
                     struct arena *a, void *out);
+/* The same by a table's columns (a statement that selects the table's readable columns in order). */
+static inline void rows_read(const struct store_engine *e, struct store_stmt *s, const struct store_table *t,
+                             struct arena *a, void *out)
+{
+    rows_read_cols(e, s, t->cols, t->n, a, out);
+}
 /* Binds row's cols as ?1 .. ?n of a hand-written statement (no sealed columns). */
 void rows_bind_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
                     const void *row);

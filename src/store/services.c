@@ -220,14 +220,43 @@ static struct store_sql notifications_put_q = {
             "ena"
             "ble"
             "d") ", " EX("new_message_template") ", " EX("new_message_sound") ","
-                                                                              " " EX("new_message_badge_"
-                                                                                     "count_enabled") ", " EX("new_message_with_media_enabled") ", " EX(
-                                                                                  "new_message_with_media_"
-                                                                                  "template") ", " EX("added_"
-                                                                                                      "enable"
-                                                                                                      "d") ","
-                                                                                                           " " EX("added_template") ", " EX("added_sound") ", " EX(
-                                                                                                               "removed_enabled") ", " EX("removed_template") ", " EX("removed_sound"),
+                                                                              " " EX(
+                                                                                  "new_message_badge_"
+                                                                                  "count_enabled") ", " EX("n"
+                                                                                                           "e"
+                                                                                                           "w"
+                                                                                                           "_"
+                                                                                                           "m"
+                                                                                                           "e"
+                                                                                                           "s"
+                                                                                                           "s"
+                                                                                                           "a"
+                                                                                                           "g"
+                                                                                                           "e"
+                                                                                                           "_"
+                                                                                                           "w"
+                                                                                                           "i"
+                                                                                                           "t"
+                                                                                                           "h"
+                                                                                                           "_"
+                                                                                                           "m"
+                                                                                                           "e"
+                                                                                                           "d"
+                                                                                                           "i"
+                                                                                                           "a"
+                                                                                                           "_"
+                                                                                                           "e"
+                                                                                                           "n"
+                                                                                                           "a"
+                                                                                                           "b"
+                                                                                                           "l"
+                                                                                                           "e"
+                                                                                                           "d") ", " EX("new_message_with_media_"
+                                                                                                                        "template") ", " EX("added_"
+                                                                                                                                            "enable"
+                                                                                                                                            "d") ","
+                                                                                                                                                 " " EX("added_template") ", " EX("added_sound") ", " EX(
+                                                                                                                                                     "removed_enabled") ", " EX("removed_template") ", " EX("removed_sound"),
 };
 
 #define NCOL(field, kind)                                                                                    \

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before } from 'node:test';
 import { assertErrorBody, defaults, e2eSuite, moreInfo, randomHex, rejectsRest } from './harness.mjs';
-import { body, fieldNames, fill, implementedOps, isFamily, pathParams, shortTwin, TABLE, unknownSid } from './optable.mjs';
+import { body, fieldNames, fill, implementedOps, isFamily, listQuery, pathParams, shortTwin, TABLE, unknownSid } from './optable.mjs';
 
 const PUBLIC = 'http://parley.test:1234';
 const haveSqlite = spawnSync('sqlite3', ['-version']).status === 0;
@@ -27,10 +27,17 @@ const CODES = {
   CreateRole: { Type: { code: 50105, message: 'Invalid role type' } },
   CreateServiceRole: { Type: { code: 50105, message: 'Invalid role type' } },
 };
-for (const id of ['CreateConversation', 'UpdateConversation', 'CreateServiceConversation', 'UpdateServiceConversation']) {
+for (const id of ['CreateConversation', 'UpdateConversation', 'CreateServiceConversation', 'UpdateServiceConversation',
+  'CreateConversationWithParticipants', 'CreateServiceConversationWithParticipants']) {
   CODES[id] = {
     State: { code: 50378, message: "'State' parameter value is invalid" },
     MessagingServiceSid: { code: 50341, message: 'Invalid messaging service SID' },
+  };
+}
+for (const id of ['UpdateConversationParticipant', 'UpdateServiceConversationParticipant', 'UpdateUserConversation', 'UpdateServiceUserConversation']) {
+  CODES[id] = {
+    LastReadMessageIndex: { code: 50421, message: 'Invalid last read message index format' },
+    NotificationLevel: { code: 50210, message: 'Invalid notification level' },
   };
 }
 const ownCode = (entry, name) => CODES[entry.op.id]?.[name] ?? CODES['*'][name];
@@ -110,12 +117,16 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
   function seeded(entry, name) {
     if (name === 'ChatServiceSid') return IS;
     if (name === 'UserSid') return made.US;
+    if (name === 'ConversationSid') return made.CH;
     if (name === 'Sid') return made[entry.op.prefix];
     return undefined;
   }
   const canSeed = (entry) => pathParams(entry.op.path).every((n) => seeded(entry, n) !== undefined);
   const pathOf = (entry, f = (n) => seeded(entry, n)) => fill(entry.op.path, f);
-  const getOn = (pattern) => ops.find((e) => e.op.path === pattern && e.op.method === 'GET');
+  // a path without a GET of its own (ConversationWithParticipants) changes the collection it creates in
+  const READ_AS = { ConversationWithParticipants: 'Conversations' };
+  const readPath = (pattern) => pattern.replace(/\/(\w+)$/, (m, last) => `/${READ_AS[last] ?? last}`);
+  const getOn = (pattern) => ops.find((e) => e.op.path === readPath(pattern) && e.op.method === 'GET');
 
   /** What a refused request must not change: the GET on its path and the list of its collection. */
   async function state(entry, f) {
@@ -140,10 +151,19 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
     ops = await implementedOps(ctx.h);
     ({ serviceSid: IS } = await defaults(ctx.h));
     // one resource of every short-family collection, parents first (credentials before nothing, users after roles)
-    for (const entry of ops.filter((e) => e.op.kind === 'create' && !isFamily(e.op))) {
-      const res = await ctx.h.raw('POST', entry.op.path, { body: body(entry) });
+    // parents first: a conversation before its participants
+    const creates = ops.filter((e) => e.op.kind === 'create' && !isFamily(e.op));
+    creates.sort((a, b) => a.op.path.split('/').length - b.op.path.split('/').length);
+    for (const entry of creates) {
+      const res = await ctx.h.raw('POST', pathOf(entry), { body: body(entry) });
       assert.equal(res.status, entry.op.status, `seeding ${entry.op.id}: ${res.body}`);
       made[entry.op.prefix] = res.json.sid;
+      if (entry.op.prefix === 'US') made.identity = res.json.identity;
+      // the seeded user joins the seeded conversation too: the user's view of it (UserConversation)
+      if (entry.op.prefix === 'MB') {
+        const joined = await ctx.h.raw('POST', pathOf(entry), { body: [['Identity', made.identity]] });
+        assert.equal(joined.status, 201, `seeding the user's participant: ${joined.body}`);
+      }
     }
     if (haveSqlite && ops.some((e) => e.op.prefix === 'BS')) {
       const sid = 'BS' + randomHex(32);
@@ -262,12 +282,12 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
           const pairs = [...body(entry).filter(([k]) => k !== p.name), [p.name, bad]];
           const res = await refused(entry, undefined, () =>
             p.in === 'query'
-              ? h().raw('GET', `${pathOf(entry)}?${new URLSearchParams([[p.name, bad]])}`)
+              ? h().raw('GET', `${pathOf(entry)}?${new URLSearchParams([...listQuery(entry), [p.name, bad]])}`)
               : h().raw(entry.op.method, pathOf(entry), { body: pairs }),
           );
           assertErrorBody(res, { status: 400, ...want });
           const sdkValue = p.kind === 'enum-array' ? [bad] : bad;
-          const params = p.in === 'query' ? { [sdkName(p.name)]: sdkValue } : { ...sdkParams(pairs.slice(0, -1)), [sdkName(p.name)]: sdkValue };
+          const params = p.in === 'query' ? { ...sdkParams(listQuery(entry)), [sdkName(p.name)]: sdkValue } : { ...sdkParams(pairs.slice(0, -1)), [sdkName(p.name)]: sdkValue };
           await refused(entry, undefined, () => rejectsRest(sdkCall(v1(), entry, (n) => seeded(entry, n))(params), { status: 400, ...want }));
           checked++;
         }
@@ -311,7 +331,8 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
       assert.equal(meta.page, 0);
       assert.equal(meta.page_size, Math.min(50, op.page_max));
       assert.equal(meta.previous_page_url, null);
-      const self = `${PUBLIC}${pathOf(entry)}?PageSize=${meta.page_size}&Page=0`;
+      const query = listQuery(entry, made.identity);
+      const self = `${PUBLIC}${pathOf(entry)}?${query.length ? `${new URLSearchParams(query)}&` : ''}PageSize=${meta.page_size}&Page=0`;
       assert.equal(meta.url, self, `${op.id}: meta.url`);
       assert.equal(meta.first_page_url, self, `${op.id}: meta.first_page_url`);
     }
@@ -327,7 +348,8 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
       const local = u.slice(PUBLIC.length);
       const target = specOp(local.split('?')[0]);
       assert.ok(target, `${op.id}: ${k} ${u} is no path of the spec`);
-      if (target.op.method !== 'GET' || !ops.includes(target)) continue;
+      // (a lookup such as ParticipantConversations answers only with its Identity or Address)
+      if (target.op.method !== 'GET' || !ops.includes(target) || listQuery(target).length) continue;
       const r = await h().raw('GET', local);
       assert.equal(r.status, 200, `${op.id}: ${k} ${u} (${target.op.id}): ${r.body}`);
     }
@@ -337,11 +359,13 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
     const followed = new Set();
     let checked = 0;
     for (const entry of ops.filter((e) => canSeed(e) && e.op.kind !== 'delete')) {
-      const res = await h().raw(entry.op.method, pathOf(entry), { body: entry.op.method === 'POST' ? body(entry) : undefined });
+      const query = listQuery(entry, made.identity);
+      const at = pathOf(entry) + (query.length ? `?${new URLSearchParams(query)}` : '');
+      const res = await h().raw(entry.op.method, at, { body: entry.op.method === 'POST' ? body(entry) : undefined });
       await answer(entry, res, followed);
       // and twilio-node reads the same resource (a page of the same list)
       if (entry.op.kind === 'fetch' || entry.op.kind === 'list') {
-        const got = await sdkCall(v1(), entry, (n) => seeded(entry, n))();
+        const got = await sdkCall(v1(), entry, (n) => seeded(entry, n))(sdkParams(query));
         if (entry.op.kind === 'list') {
           assert.deepEqual(got.instances.map((x) => x.sid ?? x.conversationSid), res.json[entry.op.list_key].map((x) => x.sid ?? x.conversation_sid), entry.op.id);
         } else {

@@ -219,8 +219,9 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     const user = await v1().users.create({ identity: `head-${randomHex(8)}` });
     const role = (await v1().roles.list())[0];
     const cred = await v1().credentials.create({ type: 'fcm', secret: 'k' });
-    const conversation = await v1().conversations.create();
-    const bySid = { US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), CH: conversation.sid };
+    const conv = await v1().conversations.create({});
+    const member = await v1().conversations(conv.sid).participants.create({ identity: user.identity });
+    const bySid = { US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), CH: conv.sid, MB: member.sid };
     const paths = ['/healthz', '/metrics', '/v1/Nope', `/v1/Users/${user.sid}?PageSize=0`, ...ADMIN_GETS];
     // every GET the server implements (the operation table and the probe), both path families
     const gets = (await implementedOps(h())).filter((e) => e.op.method === 'GET');
@@ -228,7 +229,8 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     for (const e of gets) {
       paths.push(
         fill(e.op.path, (name) => {
-          const sid = name === 'ChatServiceSid' ? IS : name === 'UserSid' ? user.sid : name === 'Sid' ? bySid[e.op.prefix] : undefined;
+          const sid =
+            name === 'ChatServiceSid' ? IS : name === 'UserSid' ? user.sid : name === 'ConversationSid' ? conv.sid : name === 'Sid' ? bySid[e.op.prefix] : undefined;
           assert.ok(sid, `${e.op.id}: no value for {${name}}`);
           return sid;
         }),

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before } from 'node:test';
 import { e2eSuite, randomHex } from './harness.mjs';
-import { body, fieldNames, fill, implementedOps, isFamily, TABLE } from './optable.mjs';
+import { body, fieldNames, fill, implementedOps, isFamily, listQuery, TABLE } from './optable.mjs';
 
 const haveSqlite = spawnSync('sqlite3', ['-version']).status === 0;
 const keys = (o) => Object.keys(o ?? {});
@@ -17,6 +17,7 @@ e2eSuite('operation table', {}, (ctx, it) => {
   let implemented = [];
   // resources by path family ('short' or 'service') and SID prefix: [0] for reads and updates, [1] for deletes
   const made = { short: {}, service: {} };
+  const identities = { short: [], service: [] }; // of the users made, by slot
   let service; // the service whose paths the service family uses
 
   function sidFor(op, name, slot) {
@@ -25,8 +26,8 @@ e2eSuite('operation table', {}, (ctx, it) => {
       return service;
     }
     const family = isFamily(op) ? 'service' : 'short';
-    // {Sid} is the operation's own resource; {UserSid} a user of the path's family
-    const prefix = name === 'Sid' ? op.prefix : name === 'UserSid' ? 'US' : null;
+    // {Sid} is the operation's own resource; {UserSid} a user, {ConversationSid} a conversation of the path's family
+    const prefix = { Sid: op.prefix, UserSid: 'US', ConversationSid: 'CH' }[name] ?? null;
     if (op.path === '/v1/Services/{Sid}') return made.short.IS?.[slot];
     const sid = prefix && made[family][prefix]?.[slot];
     assert.ok(sid, `${op.id}: no seeded resource for {${name}} (prefix ${prefix})`);
@@ -60,6 +61,12 @@ e2eSuite('operation table', {}, (ctx, it) => {
         assert.deepEqual(keys(res.json), fieldNames(entry), `${entry.op.id}: response keys`);
         assert.ok(res.json.sid.startsWith(entry.op.prefix), `${entry.op.id}: sid ${res.json.sid}`);
         (made[family][entry.op.prefix] ??= []).push(res.json.sid);
+        if (entry.op.prefix === 'US') identities[family].push(res.json.identity);
+        // the user of the slot joins the slot's conversation too: the user's view of it (UserConversation)
+        if (entry.op.prefix === 'MB') {
+          const joined = await h().raw('POST', p, { body: [['Identity', identities[family][slot]]] });
+          assert.equal(joined.status, 201, `${entry.op.id} POST ${p}: ${joined.body}`);
+        }
       }
       if (entry.op.id === 'CreateService') service = made.short.IS[0];
     }
@@ -82,7 +89,9 @@ e2eSuite('operation table', {}, (ctx, it) => {
   // Runs a fetch, list or update and compares it with the table; false when there was nothing to compare.
   async function readOrUpdate(entry) {
     const { op } = entry;
-    const p = fill(op.path, (name) => sidFor(op, name, 0));
+    const family = isFamily(op) ? 'service' : 'short';
+    const query = listQuery(entry, identities[family][0]);
+    const p = fill(op.path, (name) => sidFor(op, name, 0)) + (query.length ? `?${new URLSearchParams(query)}` : '');
     const res = await h().raw(op.method, p, op.kind === 'update' ? { body: body(entry) } : {});
     assert.equal(res.status, op.status, `${op.id} ${op.method} ${p}: ${res.body}`);
     if (op.kind !== 'list') {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before } from 'node:test';
 import { assertErrorBody, defaults, e2eSuite, listAllRaw, rejectsRest } from './harness.mjs';
-import { fill, implementedOps } from './optable.mjs';
+import { fill, implementedOps, listQuery } from './optable.mjs';
 
 const META_KEYS = ['first_page_url', 'key', 'next_page_url', 'page', 'page_size', 'previous_page_url', 'url'];
 const N = 120;
@@ -236,14 +236,17 @@ function mintToken(dir, key) {
 
 /** Every list operation the server implements (operation table + probe), both path families; {ChatServiceSid} is
  * IS and {UserSid} the user. */
-async function listRoutes(h, IS, user) {
+async function listRoutes(h, IS, user, conversation) {
   const lists = (await implementedOps(h)).filter((e) => e.op.kind === 'list');
-  return lists.map((e) =>
-    fill(e.op.path, (name) => {
-      assert.ok(name === 'ChatServiceSid' || name === 'UserSid', `${e.op.id}: no value for {${name}}`);
-      return name === 'ChatServiceSid' ? IS : user;
-    }),
-  );
+  const values = { ChatServiceSid: IS, UserSid: user, ConversationSid: conversation };
+  return lists.map((e) => {
+    const path = fill(e.op.path, (name) => {
+      assert.ok(name in values, `${e.op.id}: no value for {${name}}`);
+      return values[name];
+    });
+    const query = listQuery(e, user);
+    return query.length ? `${path}?${new URLSearchParams(query)}&` : `${path}?`;
+  });
 }
 
 e2eSuite('paging, forged tokens', {}, (ctx, it) => {
@@ -255,12 +258,13 @@ e2eSuite('paging, forged tokens', {}, (ctx, it) => {
   it('tokens at both ends, in both directions, give a page with followable meta URLs on every list route', async () => {
     const { serviceSid: IS } = await defaults(ctx.h);
     await ctx.h.client.conversations.v1.users.create({ identity: 'forger' });
-    const routes = await listRoutes(ctx.h, IS, 'forger');
+    const conversation = await ctx.h.client.conversations.v1.conversations.create({ uniqueName: 'forged' });
+    const routes = await listRoutes(ctx.h, IS, 'forger', conversation.sid);
     assert.ok(routes.length >= 9, `list routes: ${routes}`);
     const tokens = [['a', MAX], ['b', MAX], ['a', 0n], ['b', 0n], ['a', MAX - 1n], ['b', 1n]].map(([d, k]) => mintToken(d, k));
     for (const route of routes) {
       for (const tok of tokens) {
-        const res = await ctx.h.raw('GET', `${route}?PageSize=2&Page=3&PageToken=${tok}`);
+        const res = await ctx.h.raw('GET', `${route}PageSize=2&Page=3&PageToken=${tok}`);
         assert.equal(res.status, 200, `${route} ${tok}: ${res.body}`);
         const meta = res.json.meta;
         assert.ok(meta.url.endsWith(`&PageToken=${tok}`), meta.url);
@@ -271,7 +275,7 @@ e2eSuite('paging, forged tokens', {}, (ctx, it) => {
         }
       }
       // and a token with a wrong check is refused, not acted on
-      const bad = await ctx.h.raw('GET', `${route}?PageToken=PTAWF__________8tGa6QTRh`);
+      const bad = await ctx.h.raw('GET', `${route}PageToken=PTAWF__________8tGa6QTRh`);
       assert.equal(bad.status, 400, bad.body);
       assert.equal(bad.json.message, 'Invalid PageToken');
     }

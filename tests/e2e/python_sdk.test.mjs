@@ -50,3 +50,13 @@ e2eSuite('python sdk', {}, (ctx, it) => {
     assert.equal((r.stdout.match(/^ok /gm) ?? []).length, 22, r.stdout);
   });
 });
+
+e2eSuite('python sdk: participants', {}, (ctx, it) => {
+  it('participants, user conversations and participant conversations through twilio-python (tests/py/participants.py)', async () => {
+    const { serviceSid } = await defaults(ctx.h);
+    const r = runPython(ctx.h, 'participants.py', { SERVICE_SID: serviceSid });
+    assert.equal(r.status, 0, `participants.py failed:\n${r.stdout}\n${r.stderr}`);
+    assert.ok(!/^FAIL /m.test(r.stdout), r.stdout);
+    assert.equal((r.stdout.match(/^ok /gm) ?? []).length, 28, r.stdout);
+  });
+});

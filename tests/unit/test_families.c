@@ -14,19 +14,35 @@
 #include "store/domain.h"
 #include "store/rows.h"
 
-static const struct family *const families[] = {
-    &credentials_family,      &bindings_family,         &roles_family,         &users_family,
-    &service_config_family,   &notifications_family,    &configuration_family, &services_family,
-    &account_webhooks_family, &service_webhooks_family, &conversations_family};
+static const struct family *const families[] = {&credentials_family,
+                                                &bindings_family,
+                                                &roles_family,
+                                                &users_family,
+                                                &service_config_family,
+                                                &notifications_family,
+                                                &configuration_family,
+                                                &services_family,
+                                                &account_webhooks_family,
+                                                &service_webhooks_family,
+                                                &conversations_family,
+                                                &participants_family,
+                                                &user_conversations_family,
+                                                &participant_conversations_family};
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
-/* 1 when the family's fields are exactly the schema's names, in order; 0 otherwise. */
+/* 1 when the family's fields are exactly the schema's names, in order; 0 otherwise. The fields written
+ * on the service path family only are not in the short family's schema (the operations named are the
+ * short family's). */
 static int fields_match(const struct family *f, const struct op_schema *s)
 {
-    if (!s || f->n_fields != s->n_fields) return 0;
-    for (size_t i = 0; i < f->n_fields; i++)
-        if (strcmp(f->fields[i].key, s->fields[i].name) != 0) return 0;
-    return 1;
+    if (!s) return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < f->n_fields; i++) {
+        if (f->fields[i].kind == FK_SVC_CHARS) continue;
+        if (k >= s->n_fields || strcmp(f->fields[i].key, s->fields[k].name) != 0) return 0;
+        k++;
+    }
+    return k == s->n_fields;
 }
 
 static void check_op(const struct family *f, const struct op_def *op, enum op_kind kind)
@@ -59,7 +75,7 @@ static int table_agrees(const struct family *f)
 {
     const struct family_store *st = &f->store;
     if (!f->table)
-        return st->get && (!f->op_create || st->insert) && (!f->op_update || st->update) &&
+        return (!f->op_fetch || st->get) && (!f->op_create || st->insert) && (!f->op_update || st->update) &&
                (!f->op_delete || st->del) && (!f->op_list || st->list);
     if (f->singleton && !st->get) return 0; /* the codec reads by a key, which a singleton has not */
     const struct column *key = column_with(f->table, C_KEY), *parent = column_with(f->table, C_PARENT);
@@ -150,12 +166,44 @@ static void test_a_table_drift_is_caught(void **state)
     assert_false(table_agrees(&f));
 }
 
+/* The fields of the service path family only are the service schema's: with them, a participant's keys
+ * are the service twin's, in order. */
+static void test_service_only_fields_follow_the_twin(void **state)
+{
+    const struct family *f = &participants_family;
+    const struct op_schema *s = ops_table[OPID_FETCH_SERVICE_CONVERSATION_PARTICIPANT].schema;
+    assert_non_null(s);
+    assert_int_equal(f->n_fields, s->n_fields);
+    for (size_t i = 0; i < f->n_fields; i++)
+        assert_string_equal(f->fields[i].key, s->fields[i].name);
+    assert_true(fields_match(f, f->op_fetch->schema));
+    assert_false(fields_match(f, s)); /* the short family's check does not take the twin's extra key */
+}
+
+/* ConversationWithParticipants is built at start from the conversations family: its keys are its own
+ * schema's, in order, its parameters its operation's, and its create answers 201 (202 is the twin's). */
+static void test_conversation_with_participants_is_its_operation(void **state)
+{
+    const struct family *f = conversation_with_participants_family();
+    assert_ptr_equal(f->op_create, &ops_table[OPID_CREATE_CONVERSATION_WITH_PARTICIPANTS]);
+    check_op(f, f->op_create, OPK_CREATE);
+    assert_true(f->n_params <= RUNNER_MAX_PARAMS);
+    for (size_t k = 0; k < f->n_params; k++)
+        if (!body_param(f->op_create, f->params[k].name))
+            fail_msg("%s is no body parameter", f->params[k].name);
+    assert_string_equal(f->params[f->n_params - 1].name, "Participant");
+    assert_int_equal(f->op_create->status, 201);
+    assert_int_equal(f->op_create->status_alt, 202);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_descriptors_follow_the_spec),
         cmocka_unit_test(test_a_drift_is_caught),
         cmocka_unit_test(test_a_table_drift_is_caught),
+        cmocka_unit_test(test_service_only_fields_follow_the_twin),
+        cmocka_unit_test(test_conversation_with_participants_is_its_operation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
