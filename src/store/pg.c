@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "store/account_store.h"
+#include "store/address_configs_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/pg_internal.h"
@@ -104,6 +105,8 @@ static const char *const migrations[] = {
     "CREATE TABLE store_meta(name text PRIMARY KEY, value text NOT NULL);",
     /* 6: deleted services are reaped in bounded batches */
     PG_SERVICE_REAP_MIGRATION,
+    /* 7: address configurations */
+    PG_ADDRESS_CONFIGS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

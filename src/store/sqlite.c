@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "store/account_store.h"
+#include "store/address_configs_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/secret.h"
@@ -81,6 +82,8 @@ static const char *const migrations[] = {
     "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
     /* deleted services are reaped in bounded batches */
     SQLITE_SERVICE_REAP_MIGRATION,
+    /* address configurations */
+    SQLITE_ADDRESS_CONFIGS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
