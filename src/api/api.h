@@ -94,5 +94,10 @@ int account_webhooks_update(struct req *r);
 int service_webhooks_fetch(struct req *r);
 int service_webhooks_update(struct req *r);
 int webhooks_log(struct req *r);
+int address_configurations_list(struct req *r);
+int address_configurations_create(struct req *r);
+int address_configurations_fetch(struct req *r);
+int address_configurations_update(struct req *r);
+int address_configurations_delete(struct req *r);
 
 #endif
