@@ -21,5 +21,6 @@ extern const struct family participant_conversations_family;
 /* ConversationWithParticipants: built once from conversations_family (api/conversation_with_participants.c)
  */
 const struct family *conversation_with_participants_family(void);
+extern const struct family address_configurations_family;
 
 #endif

@@ -35,6 +35,7 @@ static const struct family *const families[] = {
     &participants_family,
     &user_conversations_family,
     &participant_conversations_family,
+    &address_configurations_family,
 };
 
 /* Operations that are no family: their handlers resolve what their path names. */

@@ -410,6 +410,10 @@ int run_update(struct req *r, const struct family *f)
             resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
         bad = 1;
     }
+    if (!bad && f->check_update && (err = f->check_update(r, v)) != 0) {
+        fail(r, err);
+        bad = 1;
+    }
     if (bad) {
         /* a missing resource outranks a parameter error (validation order, docs/DECISIONS.md), checked
          * only here so that a valid update pays nothing for it */
@@ -417,8 +421,6 @@ int run_update(struct req *r, const struct family *f)
         if (st_get(r->db, r, f, sid, row) == ST_NOT_FOUND) resp_not_found(r);
         return 0;
     }
-    err = f->check_update ? f->check_update(r, v) : 0;
-    if (err) return refuse(r, err);
     r->ctx = job_new(r, f, row_from(r, f, v), sid, v);
     err = f->pre_update ? f->pre_update(r) : 0;
     if (err == RUNNER_SUSPENDED) return 1;

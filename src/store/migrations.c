@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/address_configs_schema.h"
 #include "store/conversations_schema.h"
 #include "store/engine.h"
 #include "store/migrations.h"
@@ -215,6 +216,7 @@ const struct migration store_migrations[] = {
     {7, SQLITE_TIMERS_CHANGES_MIGRATION, PG_TIMERS_CHANGES_MIGRATION}, /* timers and the change log */
     {8, SQLITE_CONVERSATIONS_MIGRATION, PG_CONVERSATIONS_MIGRATION},
     {9, SQLITE_PARTICIPANTS_MIGRATION, PG_PARTICIPANTS_MIGRATION},
+    {10, SQLITE_ADDRESS_CONFIGS_MIGRATION, PG_ADDRESS_CONFIGS_MIGRATION},
     /* append here */
 };
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/address_configs.h"
 #include "store/conversations.h"
 #include "store/domain.h"
 #include "store/migrations.h"
@@ -51,14 +52,23 @@ const struct store_sql *store_sql_first(void)
     return sql_head;
 }
 
-/* Every table and hand-written statement of the domain files. */
-/* clang-format off: one a line, so that a new resource adds one line */
+/* Every table and hand-written statement of the domain files, one a line: a new resource adds one. */
+/* clang-format off */
 static int (*const adders[])(void) = {
-    store_users_sql_add,        store_roles_sql_add,         store_credentials_sql_add,
-    store_bindings_sql_add,     store_services_sql_add,      store_webhooks_sql_add,
-    store_accounts_sql_add,     store_service_admin_sql_add, store_secrets_sql_add,
-    store_timers_sql_add,       store_changes_sql_add,       store_conversations_sql_add,
+    store_users_sql_add,
+    store_roles_sql_add,
+    store_credentials_sql_add,
+    store_bindings_sql_add,
+    store_services_sql_add,
+    store_webhooks_sql_add,
+    store_accounts_sql_add,
+    store_service_admin_sql_add,
+    store_secrets_sql_add,
+    store_timers_sql_add,
+    store_changes_sql_add,
+    store_conversations_sql_add,
     store_participants_sql_add,
+    store_address_configs_sql_add,
 };
 /* clang-format on */
 

@@ -27,7 +27,8 @@ static const struct family *const families[] = {&credentials_family,
                                                 &conversations_family,
                                                 &participants_family,
                                                 &user_conversations_family,
-                                                &participant_conversations_family};
+                                                &participant_conversations_family,
+                                                &address_configurations_family};
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* 1 when the family's fields are exactly the schema's names, in order; 0 otherwise. The fields written
