@@ -61,32 +61,27 @@ int store_accounts_sql_add(void)
     return rows_sql_add_all(all, sizeof(all) / sizeof(all[0]));
 }
 
-#define COL(type, field, kind, flags)                                                                        \
-    {                                                                                                        \
-#field, kind, offsetof(type, field), flags                                                           \
-    }
-
 /* ACCOUNT_COLS but the token */
 static const struct column account_cols[] = {
-    COL(struct account, sid, CK_SID, 0),
-    COL(struct account, friendly_name, CK_TEXT, 0),
-    COL(struct account, default_service_sid, CK_SID, 0),
-    COL(struct account, default_messaging_service_sid, CK_TEXT, 0),
-    COL(struct account, default_inactive_timer, CK_TEXT, 0),
-    COL(struct account, default_closed_timer, CK_TEXT, 0),
-    COL(struct account, date_created, CK_I64, 0),
+    ROWS_COL(struct account, sid, CK_SID, 0),
+    ROWS_COL(struct account, friendly_name, CK_TEXT, 0),
+    ROWS_COL(struct account, default_service_sid, CK_SID, 0),
+    ROWS_COL(struct account, default_messaging_service_sid, CK_TEXT, 0),
+    ROWS_COL(struct account, default_inactive_timer, CK_TEXT, 0),
+    ROWS_COL(struct account, default_closed_timer, CK_TEXT, 0),
+    ROWS_COL(struct account, date_created, CK_I64, 0),
 };
 #define ACCOUNT_TOKEN_COL 7
 
 /* KEY_COLS */
 static const struct column key_cols[] = {
-    COL(struct api_key, sid, CK_SID, 0),
-    COL(struct api_key, account_sid, CK_SID, 0),
-    COL(struct api_key, friendly_name, CK_TEXT, 0),
-    COL(struct api_key, date_created, CK_I64, 0),
-    COL(struct api_key, date_revoked, CK_I64, C_ZERO_NULL),
-    COL(struct api_key, salt, CK_TEXT, 0),
-    COL(struct api_key, secret_hash, CK_TEXT, 0),
+    ROWS_COL(struct api_key, sid, CK_SID, 0),
+    ROWS_COL(struct api_key, account_sid, CK_SID, 0),
+    ROWS_COL(struct api_key, friendly_name, CK_TEXT, 0),
+    ROWS_COL(struct api_key, date_created, CK_I64, 0),
+    ROWS_COL(struct api_key, date_revoked, CK_I64, C_ZERO_NULL),
+    ROWS_COL(struct api_key, salt, CK_TEXT, 0),
+    ROWS_COL(struct api_key, secret_hash, CK_TEXT, 0),
 };
 #define KEY_LISTED 5 /* the columns a list reads */
 #define N(cols) ((int)(sizeof(cols) / sizeof(cols[0])))

@@ -38,6 +38,12 @@ struct column {
     unsigned flags;
 };
 
+/* A column of a hand-written statement's row, named as its field. */
+#define ROWS_COL(type, field, k, f)                                                                          \
+    {                                                                                                        \
+        .name = #field, .kind = (k), .off = offsetof(type, field), .flags = (f)                              \
+    }
+
 /* Longest SQL text the codec builds for one statement. */
 #define ROWS_SQL_MAX 1024
 

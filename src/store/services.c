@@ -207,62 +207,22 @@ static struct store_sql notifications_get_q = {
     .sql = "SELECT " NOTIFICATION_COLS " FROM service_notifications WHERE service_sid = ?1",
     .lock = SQL_LOCK_UPDATE,
 };
-#define EX(col) col " = excluded." col
 static struct store_sql notifications_put_q = {
-    .sql =
-        "INSERT INTO service_notifications(" NOTIFICATION_COLS ")"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-        " ON CONFLICT (service_sid) DO UPDATE SET " EX("account_sid") ", " EX("log_enabled") ", " EX(
-            "new"
-            "_me"
-            "ssa"
-            "ge_"
-            "ena"
-            "ble"
-            "d") ", " EX("new_message_template") ", " EX("new_message_sound") ","
-                                                                              " " EX(
-                                                                                  "new_message_badge_"
-                                                                                  "count_enabled") ", " EX("n"
-                                                                                                           "e"
-                                                                                                           "w"
-                                                                                                           "_"
-                                                                                                           "m"
-                                                                                                           "e"
-                                                                                                           "s"
-                                                                                                           "s"
-                                                                                                           "a"
-                                                                                                           "g"
-                                                                                                           "e"
-                                                                                                           "_"
-                                                                                                           "w"
-                                                                                                           "i"
-                                                                                                           "t"
-                                                                                                           "h"
-                                                                                                           "_"
-                                                                                                           "m"
-                                                                                                           "e"
-                                                                                                           "d"
-                                                                                                           "i"
-                                                                                                           "a"
-                                                                                                           "_"
-                                                                                                           "e"
-                                                                                                           "n"
-                                                                                                           "a"
-                                                                                                           "b"
-                                                                                                           "l"
-                                                                                                           "e"
-                                                                                                           "d") ", " EX("new_message_with_media_"
-                                                                                                                        "template") ", " EX("added_"
-                                                                                                                                            "enable"
-                                                                                                                                            "d") ","
-                                                                                                                                                 " " EX("added_template") ", " EX("added_sound") ", " EX(
-                                                                                                                                                     "removed_enabled") ", " EX("removed_template") ", " EX("removed_sound"),
+    .sql = "INSERT INTO service_notifications(" NOTIFICATION_COLS ")"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+           " ON CONFLICT (service_sid) DO UPDATE SET account_sid = excluded.account_sid,"
+           " log_enabled = excluded.log_enabled, new_message_enabled = excluded.new_message_enabled,"
+           " new_message_template = excluded.new_message_template,"
+           " new_message_sound = excluded.new_message_sound,"
+           " new_message_badge_count_enabled = excluded.new_message_badge_count_enabled,"
+           " new_message_with_media_enabled = excluded.new_message_with_media_enabled,"
+           " new_message_with_media_template = excluded.new_message_with_media_template,"
+           " added_enabled = excluded.added_enabled, added_template = excluded.added_template,"
+           " added_sound = excluded.added_sound, removed_enabled = excluded.removed_enabled,"
+           " removed_template = excluded.removed_template, removed_sound = excluded.removed_sound",
 };
 
-#define NCOL(field, kind)                                                                                    \
-    {                                                                                                        \
-#field, kind, offsetof(struct notifications, field), 0                                               \
-    }
+#define NCOL(field, kind) ROWS_COL(struct notifications, field, kind, 0)
 /* NOTIFICATION_COLS */
 static const struct column notification_cols[] = {
     NCOL(service_sid, CK_SID),

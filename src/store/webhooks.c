@@ -204,66 +204,68 @@ int store_webhooks_sql_add(void)
 
 /* ---- rows by offset ---- */
 
-#define COL(type, field, kind, flags)                                                                        \
-    {                                                                                                        \
-#field, kind, offsetof(type, field), flags                                                           \
-    }
-
 static const struct column config_cols[] = {
-    COL(struct webhook_config, method, CK_TEXT, 0),  COL(struct webhook_config, filters, CK_TEXT, 0),
-    COL(struct webhook_config, pre_url, CK_TEXT, 0), COL(struct webhook_config, post_url, CK_TEXT, 0),
-    COL(struct webhook_config, target, CK_TEXT, 0),
+    ROWS_COL(struct webhook_config, method, CK_TEXT, 0),
+    ROWS_COL(struct webhook_config, filters, CK_TEXT, 0),
+    ROWS_COL(struct webhook_config, pre_url, CK_TEXT, 0),
+    ROWS_COL(struct webhook_config, post_url, CK_TEXT, 0),
+    ROWS_COL(struct webhook_config, target, CK_TEXT, 0),
 };
 /* outbox_insert's ?1 .. ?8 */
 static const struct column outbox_new_cols[] = {
-    COL(struct outbox_row, account_sid, CK_SID, 0),
-    COL(struct outbox_row, event_type, CK_TEXT, 0),
-    COL(struct outbox_row, url, CK_TEXT, 0),
-    COL(struct outbox_row, method, CK_TEXT, 0),
-    COL(struct outbox_row, params, CK_TEXT, 0),
-    COL(struct outbox_row, order_key, CK_TEXT, 0),
-    COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
-    COL(struct outbox_row, created_at, CK_I64, 0),
+    ROWS_COL(struct outbox_row, account_sid, CK_SID, 0),
+    ROWS_COL(struct outbox_row, event_type, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, url, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, method, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, params, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, order_key, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, created_at, CK_I64, 0),
 };
 /* CLAIMED_COLS */
 static const struct column claimed_cols[] = {
-    COL(struct outbox_row, id, CK_I64, 0),          COL(struct outbox_row, account_sid, CK_SID, 0),
-    COL(struct outbox_row, event_type, CK_TEXT, 0), COL(struct outbox_row, url, CK_TEXT, 0),
-    COL(struct outbox_row, method, CK_TEXT, 0),     COL(struct outbox_row, params, CK_TEXT, 0),
-    COL(struct outbox_row, order_key, CK_TEXT, 0),  COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
-    COL(struct outbox_row, attempts, CK_INT, 0),    COL(struct outbox_row, next_attempt_at, CK_I64, 0),
-    COL(struct outbox_row, created_at, CK_I64, 0),
+    ROWS_COL(struct outbox_row, id, CK_I64, 0),
+    ROWS_COL(struct outbox_row, account_sid, CK_SID, 0),
+    ROWS_COL(struct outbox_row, event_type, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, url, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, method, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, params, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, order_key, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
+    ROWS_COL(struct outbox_row, attempts, CK_INT, 0),
+    ROWS_COL(struct outbox_row, next_attempt_at, CK_I64, 0),
+    ROWS_COL(struct outbox_row, created_at, CK_I64, 0),
 };
 /* log_list's result (the first 13), and from kind on log_insert's ?1 .. ?13 */
 static const struct column log_cols[] = {
-    COL(struct webhook_log_entry, id, CK_I64, 0),
-    COL(struct webhook_log_entry, kind, CK_TEXT, 0),
-    COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
-    COL(struct webhook_log_entry, url, CK_TEXT, 0),
-    COL(struct webhook_log_entry, method, CK_TEXT, 0),
-    COL(struct webhook_log_entry, outcome, CK_TEXT, 0),
-    COL(struct webhook_log_entry, status, CK_INT, C_ZERO_NULL),
-    COL(struct webhook_log_entry, attempts, CK_INT, 0),
-    COL(struct webhook_log_entry, latency_ms, CK_I64, 0),
-    COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
-    COL(struct webhook_log_entry, idempotency_token, CK_TEXT, 0),
-    COL(struct webhook_log_entry, created_at, CK_I64, 0),
-    COL(struct webhook_log_entry, completed_at, CK_I64, 0),
-    COL(struct webhook_log_entry, account_sid, CK_SID, 0),
+    ROWS_COL(struct webhook_log_entry, id, CK_I64, 0),
+    ROWS_COL(struct webhook_log_entry, kind, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, url, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, method, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, outcome, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, status, CK_INT, C_ZERO_NULL),
+    ROWS_COL(struct webhook_log_entry, attempts, CK_INT, 0),
+    ROWS_COL(struct webhook_log_entry, latency_ms, CK_I64, 0),
+    ROWS_COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, idempotency_token, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, created_at, CK_I64, 0),
+    ROWS_COL(struct webhook_log_entry, completed_at, CK_I64, 0),
+    ROWS_COL(struct webhook_log_entry, account_sid, CK_SID, 0),
 };
 #define LOG_COLS_N ((int)(sizeof(log_cols) / sizeof(log_cols[0])))
 /* pending_list's result */
 static const struct column pending_cols[] = {
-    COL(struct webhook_log_entry, id, CK_I64, 0),
-    COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
-    COL(struct webhook_log_entry, url, CK_TEXT, 0),
-    COL(struct webhook_log_entry, method, CK_TEXT, 0),
-    COL(struct webhook_log_entry, status, CK_INT, 0),
-    COL(struct webhook_log_entry, attempts, CK_INT, 0),
-    COL(struct webhook_log_entry, latency_ms, CK_I64, 0),
-    COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
-    COL(struct webhook_log_entry, idempotency_token, CK_TEXT, 0),
-    COL(struct webhook_log_entry, created_at, CK_I64, 0),
+    ROWS_COL(struct webhook_log_entry, id, CK_I64, 0),
+    ROWS_COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, url, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, method, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, status, CK_INT, 0),
+    ROWS_COL(struct webhook_log_entry, attempts, CK_INT, 0),
+    ROWS_COL(struct webhook_log_entry, latency_ms, CK_I64, 0),
+    ROWS_COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, idempotency_token, CK_TEXT, 0),
+    ROWS_COL(struct webhook_log_entry, created_at, CK_I64, 0),
 };
 #define N(cols) ((int)(sizeof(cols) / sizeof(cols[0])))
 
