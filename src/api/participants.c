@@ -25,11 +25,12 @@
 #include "json/jw.h"
 
 #define IDENTITY_MAX 256
-#define ADDRESS_MAX 256              /* MessagingBinding.Address / .ProxyAddress (§0.3) */
-#define PARTICIPANT_ATTRS_MAX 4096   /* bytes (§0.3) */
-#define PARTICIPANTS_MAX 1000        /* per conversation (§0.3) */
-#define NON_CHAT_PARTICIPANTS_MAX 50 /* of which non-chat (§0.3) */
-#define EVENT_PARAMS_MAX (64 * 1024) /* attributes (4 KB) percent-encoded, with room */
+#define ADDRESS_MAX 256                 /* MessagingBinding.Address / .ProxyAddress (§0.3) */
+#define PARTICIPANT_ATTRS_MAX 4096      /* bytes (§0.3) */
+#define PARTICIPANTS_MAX 1000           /* per conversation (§0.3) */
+#define NON_CHAT_PARTICIPANTS_MAX 50    /* of which non-chat (§0.3) */
+#define IDENTITY_CONVERSATIONS_MAX 1000 /* conversations per identity (§0.3) */
+#define EVENT_PARAMS_MAX (64 * 1024)    /* attributes (4 KB) percent-encoded, with room */
 #define PR(m) offsetof(struct participant_row, m)
 
 enum {
@@ -320,6 +321,12 @@ static int create_rules(struct store_conn *c, struct req *r, struct participant 
     /* an address without a proxy is a Group-MMS member: the group exists once a projected address does */
     if (p->address && !p->proxy_address && projected == 0) return E_PROXY_ADDRESS_EMPTY;
     if (p->identity) {
+        /* the limit (400) before uniqueness (409): validation order, §0.5 */
+        long long joined;
+        err = store_participant_identity_count(c, p->service_sid, p->identity, IDENTITY_CONVERSATIONS_MAX,
+                                               &joined);
+        if (err) return err;
+        if (joined >= IDENTITY_CONVERSATIONS_MAX) return E_USER_CONVERSATIONS_LIMIT;
         struct participant same;
         err = store_participant_get(c, p->conversation_sid, p->identity, 1, &r->arena, &same);
         if (err == ST_OK) return E_PARTICIPANT_EXISTS;

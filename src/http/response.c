@@ -140,6 +140,8 @@ static const char *resp_participant_title(enum twilio_code code)
         return "Invalid notification level";
     case E_IDENTITY_NOT_ACCEPTABLE:
         return "Identity parameter not acceptable for this Participant";
+    case E_USER_CONVERSATIONS_LIMIT:
+        return "User conversation limit exceeded";
     case E_NO_MESSAGING_SERVICE:
         return "No Messaging Service assigned to Conversation";
     case E_LAST_READ_TIMESTAMP_INVALID:

@@ -52,6 +52,12 @@ static struct store_sql user_ensure_sql = {
            " ON CONFLICT (service_sid, identity) DO NOTHING",
 };
 
+/* the identity's conversations, read through the index up to the limit only */
+static struct store_sql identity_count_sql = {
+    .sql = "SELECT count(*) FROM (SELECT 1 FROM participants WHERE service_sid = ?1 AND identity = ?2 LIMIT "
+           "?3) q",
+};
+
 /* a closed conversation releases its pairs (BEHAVIOUR-conversations §2.2 rule 3) */
 static struct store_sql pair_owner_sql = {
     .sql = "SELECT p.conversation_sid FROM participants p JOIN conversations v ON v.sid = p.conversation_sid"
@@ -64,7 +70,7 @@ static int views_sql_add(void);
 int store_participants_sql_add(void)
 {
     int rc = rows_table_add(&store_participants_table);
-    struct store_sql *const hand[] = {&counts_sql, &pair_owner_sql, &user_ensure_sql};
+    struct store_sql *const hand[] = {&counts_sql, &identity_count_sql, &pair_owner_sql, &user_ensure_sql};
     for (size_t i = 0; i < sizeof(hand) / sizeof(hand[0]) && rc == ST_OK; i++)
         rc = store_sql_add(hand[i]);
     return rc == ST_OK ? views_sql_add() : rc;
@@ -123,6 +129,21 @@ int store_participant_counts(struct store_conn *c, const char *conversation_sid,
         *non_chat = e->col_int(s, 1);
         *projected = e->col_int(s, 2);
     }
+    e->reset(s);
+    return rc == 1 ? ST_OK : rc == 0 ? ST_ERROR : rc;
+}
+
+int store_participant_identity_count(struct store_conn *c, const char *service_sid, const char *identity,
+                                     long long limit, long long *n)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &identity_count_sql);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, service_sid);
+    e->bind_text(s, 2, identity);
+    e->bind_int(s, 3, limit);
+    int rc = e->step(s);
+    if (rc == 1) *n = e->col_int(s, 0);
     e->reset(s);
     return rc == 1 ? ST_OK : rc == 0 ? ST_ERROR : rc;
 }

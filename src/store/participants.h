@@ -45,6 +45,9 @@ int store_participant_counts(struct store_conn *c, const char *conversation_sid,
 /* Inserts the user u (identity, role, dates; no friendly name, attributes "{}") unless the service has
  * one with that identity: ST_OK when inserted, ST_CONFLICT when it existed. */
 int store_participant_user_ensure(struct store_conn *c, const struct user *u);
+/* How many conversations of the service the identity participates in, counting no further than limit. */
+int store_participant_identity_count(struct store_conn *c, const char *service_sid, const char *identity,
+                                     long long limit, long long *n);
 /* The conversation (not closed, other than none) where the account's (address, proxy address) pair is
  * already bound, into conversation_sid; ST_NOT_FOUND when it is free. */
 int store_participant_pair_owner(struct store_conn *c, const char *account_sid, const char *address,

@@ -297,7 +297,7 @@ e2eSuite('participants', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) =
     assert.ok(member.sid);
   });
 
-  it('limits: 50 non-chat participants, 1000 in all', { timeout: 240_000 }, async () => {
+  it('limits: 50 non-chat participants, 1000 in all, 1000 conversations per identity', { timeout: 240_000 }, async () => {
     const cv = await v1().conversations.create({ messagingServiceSid: MG });
     const proxy = number();
     for (let i = 0; i < 50; i++) {
@@ -313,6 +313,14 @@ e2eSuite('participants', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) =
     const res = await Promise.all(batch);
     assert.equal(res.filter((r) => r.status === 201).length, 950);
     await rejectsRest(parts(cv).create({ identity: 'one-too-many' }), { status: 400, code: 50417, message: 'Participants limit exceeded' });
+    // an identity in 1000 conversations joins no further one (50214)
+    const convs = await Promise.all(Array.from({ length: 1000 }, () => sendOn(ctx.h, agent, 'POST', '/v1/Conversations', {})));
+    assert.equal(convs.filter((r) => r.status === 201).length, 1000);
+    const joins = await Promise.all(convs.map((c) => sendOn(ctx.h, agent, 'POST', `/v1/Conversations/${c.json.sid}/Participants`, { Identity: 'everywhere' })));
+    assert.equal(joins.filter((r) => r.status === 201).length, 1000);
+    const last = await v1().conversations.create({});
+    await rejectsRest(parts(last).create({ identity: 'everywhere' }), { status: 400, code: 50214, message: 'User conversation limit exceeded' });
+    assert.equal((await parts(last).create({ identity: 'elsewhere' })).identity, 'elsewhere');
     agent.destroy();
   });
 
