@@ -28,6 +28,8 @@ enum field_kind {
     FK_BOOL,       /* int: true or false */
     FK_URL,        /* the resource's own absolute URL (off unused) */
     FK_FN,         /* the odd one: fn writes the value (the key is already written) */
+    FK_SVC_CHARS,  /* an inline SID written on the service path family only (the short family's
+                    * schema lacks the key: a participant's chat_service_sid) */
 };
 
 struct field {
@@ -111,6 +113,13 @@ struct family {
      * runner_create_write / runner_delete_write once the hooks allow the change) */
     int (*pre_create)(struct req *r);
     int (*pre_delete)(struct req *r);
+    /* nested under another resource of the service (Participants under Conversations/{ConversationSid}):
+     * the parent's path segment; resolve_parent finds the path key (a SID or an alternate key) and
+     * returns 0 with r->parent_sid set, or the failure value; parent_off is the offsetof the row's
+     * parent SID (a char array). NULL: not nested. */
+    const char *parent_segment;
+    int (*resolve_parent)(struct req *r, const char *key);
+    size_t parent_off;
 };
 
 /* 0 once r->service_sid is a Conversation Service of the caller's account: the one the path names when
@@ -120,6 +129,9 @@ int runner_resolve_service(struct req *r);
 
 /* A pre_update hook's answer: the request is suspended (pre_event_run) and completes later. */
 #define RUNNER_SUSPENDED 1
+/* A hook's failure value when it prepared the error response itself (api_failf: a message naming
+ * another resource, as 50416's names the conversation that holds the pair). */
+#define RUNNER_ANSWERED 2
 
 /* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,
  * date_updated now, before_update run) into *out. Returns 0 or a failure value. */
