@@ -37,6 +37,10 @@ const struct route api_routes[] = {
      conversations_delete},
     {"/Credentials", ROUTE_RUNNER, credentials_list, credentials_create, NULL},
     {"/Credentials/{}", ROUTE_RUNNER, credentials_fetch, credentials_update, credentials_delete},
+    {"/Conversations/{}/Webhooks", ROUTE_TWIN | ROUTE_RUNNER, scoped_webhooks_list, scoped_webhooks_create,
+     NULL},
+    {"/Conversations/{}/Webhooks/{}", ROUTE_TWIN | ROUTE_RUNNER, scoped_webhooks_fetch, scoped_webhooks_update,
+     scoped_webhooks_delete},
     {NULL, 0, NULL, NULL, NULL},
 };
 

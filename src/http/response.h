@@ -48,6 +48,17 @@ enum twilio_code {
     E_STATE_INVALID = 50378,
     E_INITIAL_STATE_CLOSED = 50384,
     E_UNIQUE_NAME_LOOKS_LIKE_SID = 50390,
+    /* conversation-scoped webhooks (BEHAVIOUR-conversations §5.2, §11) */
+    E_SW_TOO_MANY = 50361,
+    E_SW_TOO_MANY_TRIGGERS = 50362,
+    E_SW_BAD_TYPE = 50364,
+    E_SW_BAD_FILTER = 50365,
+    E_SW_BAD_TRIGGER = 50366,
+    E_SW_BAD_FLOW = 50367,
+    E_SW_NO_URL = 50369,
+    E_SW_NO_FILTER = 50370,
+    E_SW_NO_TRIGGER = 50371,
+    E_SW_URL_TOO_LONG = 50372,
     E_PAGE_TOKEN_REQUIRED = 70002,
 };
 

@@ -27,6 +27,7 @@
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/pg_internal.h"
+#include "store/scoped_webhooks_schema.h"
 #include "store/secret.h"
 #include "store/store.h"
 #include "store/timers_schema.h"
@@ -109,6 +110,8 @@ static const char *const migrations[] = {
     PG_TIMERS_CHANGES_MIGRATION, /* 7: the timer schedule and the change log (store/timers_schema.h) */
     /* 8: conversations (store/conversations_schema.h) */
     PG_CONVERSATIONS_MIGRATION,
+    /* 9: conversation-scoped webhooks (store/scoped_webhooks_schema.h) */
+    PG_SCOPED_WEBHOOKS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -13,6 +13,7 @@
 #include "store/conversations_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
+#include "store/scoped_webhooks_schema.h"
 #include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
@@ -86,6 +87,8 @@ static const char *const migrations[] = {
     SQLITE_TIMERS_CHANGES_MIGRATION, /* the timer schedule and the change log (store/timers_schema.h) */
     /* conversations (store/conversations_schema.h) */
     SQLITE_CONVERSATIONS_MIGRATION,
+    /* conversation-scoped webhooks (store/scoped_webhooks_schema.h) */
+    SQLITE_SCOPED_WEBHOOKS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -33,6 +33,16 @@ for (const id of ['CreateConversation', 'UpdateConversation', 'CreateServiceConv
     MessagingServiceSid: { code: 50341, message: 'Invalid messaging service SID' },
   };
 }
+for (const id of ['CreateConversationScopedWebhook', 'CreateServiceConversationScopedWebhook']) {
+  CODES[id] = { Target: { code: 50364, message: 'Invalid conversation webhook type' } };
+}
+for (const id of ['CreateConversationScopedWebhook', 'UpdateConversationScopedWebhook', 'CreateServiceConversationScopedWebhook', 'UpdateServiceConversationScopedWebhook']) {
+  CODES[id] = {
+    ...CODES[id],
+    'Configuration.Method': { code: 50055, message: 'Invalid webhook method' },
+    'Configuration.FlowSid': { code: 50367, message: 'Invalid conversation webhook flow SID' },
+  };
+}
 const ownCode = (entry, name) => CODES[entry.op.id]?.[name] ?? CODES['*'][name];
 
 /** twilio-node's name for a form parameter: each dotted part with a lower-case first letter. */
@@ -86,6 +96,8 @@ function urlsOf(json, out = []) {
     for (const [k, v] of Object.entries(json)) {
       if ((k === 'url' || k.endsWith('_page_url')) && typeof v === 'string') out.push([k, v]);
       else if (k === 'links' && v && typeof v === 'object') for (const [lk, lv] of Object.entries(v)) out.push([`links.${lk}`, lv]);
+      // a scoped webhook's configuration.url is where it delivers, not a link of the API
+      else if (k === 'configuration') continue;
       else if (typeof v === 'object') urlsOf(v, out);
     }
   }
@@ -110,6 +122,7 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
   function seeded(entry, name) {
     if (name === 'ChatServiceSid') return IS;
     if (name === 'UserSid') return made.US;
+    if (name === 'ConversationSid') return made.CH;
     if (name === 'Sid') return made[entry.op.prefix];
     return undefined;
   }
@@ -140,8 +153,11 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
     ops = await implementedOps(ctx.h);
     ({ serviceSid: IS } = await defaults(ctx.h));
     // one resource of every short-family collection, parents first (credentials before nothing, users after roles)
-    for (const entry of ops.filter((e) => e.op.kind === 'create' && !isFamily(e.op))) {
-      const res = await ctx.h.raw('POST', entry.op.path, { body: body(entry) });
+    // parents first: a conversation before its participants
+    const creates = ops.filter((e) => e.op.kind === 'create' && !isFamily(e.op));
+    creates.sort((a, b) => a.op.path.split('/').length - b.op.path.split('/').length);
+    for (const entry of creates) {
+      const res = await ctx.h.raw('POST', pathOf(entry), { body: body(entry) });
       assert.equal(res.status, entry.op.status, `seeding ${entry.op.id}: ${res.body}`);
       made[entry.op.prefix] = res.json.sid;
     }

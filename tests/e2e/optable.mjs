@@ -62,6 +62,9 @@ const VALUES = {
   Attributes: '{"optable":true}',
   DefaultInactiveTimer: 'PT5M',
   DefaultClosedTimer: 'PT10M',
+  'Configuration.Url': 'https://example.com/optable',
+  'Configuration.Filters': ['onMessageAdded'],
+  'Configuration.Triggers': ['optable'],
 };
 
 let serial = 0;
@@ -92,6 +95,9 @@ export function bodyPairs(entry) {
   const out = [];
   const params = entry.params.filter((p) => p.in === 'body');
   for (const p of params.filter((q) => q.required)) out.push([p.name, value(p)]);
+  // a scoped webhook of the first Target (webhook) needs a URL and a filter, which the spec leaves optional
+  if (entry.op.kind === 'create' && entry.op.prefix === 'WH')
+    for (const name of ['Configuration.Url', 'Configuration.Filters']) out.push([name, VALUES[name]]);
   if (entry.op.kind === 'update') {
     const opt = params.filter((p) => !p.required && p.kind !== 'sid' && p.kind !== 'date-time');
     const pick = opt.find((p) => p.kind === 'bool') ?? opt.find((p) => p.name === 'FriendlyName') ?? opt[0];

@@ -235,13 +235,14 @@ function mintToken(dir, key) {
 }
 
 /** Every list operation the server implements (operation table + probe), both path families; {ChatServiceSid} is
- * IS and {UserSid} the user. */
-async function listRoutes(h, IS, user) {
+ * IS, {UserSid} the user and {ConversationSid} the conversation. */
+async function listRoutes(h, IS, user, conversation) {
   const lists = (await implementedOps(h)).filter((e) => e.op.kind === 'list');
+  const values = { ChatServiceSid: IS, UserSid: user, ConversationSid: conversation };
   return lists.map((e) =>
     fill(e.op.path, (name) => {
-      assert.ok(name === 'ChatServiceSid' || name === 'UserSid', `${e.op.id}: no value for {${name}}`);
-      return name === 'ChatServiceSid' ? IS : user;
+      assert.ok(values[name], `${e.op.id}: no value for {${name}}`);
+      return values[name];
     }),
   );
 }
@@ -255,7 +256,8 @@ e2eSuite('paging, forged tokens', {}, (ctx, it) => {
   it('tokens at both ends, in both directions, give a page with followable meta URLs on every list route', async () => {
     const { serviceSid: IS } = await defaults(ctx.h);
     await ctx.h.client.conversations.v1.users.create({ identity: 'forger' });
-    const routes = await listRoutes(ctx.h, IS, 'forger');
+    const conversation = await ctx.h.client.conversations.v1.conversations.create({ uniqueName: 'forged' });
+    const routes = await listRoutes(ctx.h, IS, 'forger', conversation.sid);
     assert.ok(routes.length >= 9, `list routes: ${routes}`);
     const tokens = [['a', MAX], ['b', MAX], ['a', 0n], ['b', 0n], ['a', MAX - 1n], ['b', 1n]].map(([d, k]) => mintToken(d, k));
     for (const route of routes) {
