@@ -39,8 +39,8 @@ const struct route api_routes[] = {
     {"/Credentials/{}", ROUTE_RUNNER, credentials_fetch, credentials_update, credentials_delete},
     {"/Conversations/{}/Webhooks", ROUTE_TWIN | ROUTE_RUNNER, scoped_webhooks_list, scoped_webhooks_create,
      NULL},
-    {"/Conversations/{}/Webhooks/{}", ROUTE_TWIN | ROUTE_RUNNER, scoped_webhooks_fetch, scoped_webhooks_update,
-     scoped_webhooks_delete},
+    {"/Conversations/{}/Webhooks/{}", ROUTE_TWIN | ROUTE_RUNNER, scoped_webhooks_fetch,
+     scoped_webhooks_update, scoped_webhooks_delete},
     {NULL, 0, NULL, NULL, NULL},
 };
 

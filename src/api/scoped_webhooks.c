@@ -1,8 +1,9 @@
 /* Conversation-scoped webhooks: /v1/Conversations/{ConversationSid}/Webhooks[/{Sid}] and the service twin
- * (BEHAVIOUR-conversations §5), a family run by api/runner.c, nested under its conversation ({ConversationSid}
- * a CH SID or the unique name). Its hooks: the Configuration.* rules of §5.2 with their codes, at most five
- * per conversation, the closed guard, the configuration object by target, the change records, and the
- * ReplayAfter replay. Delivery itself is webhook/scoped.c. REST calls on this resource fire no events. */
+ * (BEHAVIOUR-conversations §5), a family run by api/runner.c, nested under its conversation
+ * ({ConversationSid} a CH SID or the unique name). Its hooks: the Configuration.* rules of §5.2 with their
+ * codes, at most five per conversation, the closed guard, the configuration object by target, the change
+ * records, and the ReplayAfter replay. Delivery itself is webhook/scoped.c. REST calls on this resource fire
+ * no events. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,10 +23,10 @@
 #include "webhook/scoped.h"
 #include "json/jw.h"
 
-#define URL_MAX 512          /* bytes [ERRDICT 50372] */
-#define TRIGGERS_MAX 5       /* keywords per webhook [ERRDICT 50362] */
+#define URL_MAX 512           /* bytes [ERRDICT 50372] */
+#define TRIGGERS_MAX 5        /* keywords per webhook [ERRDICT 50362] */
 #define TRIGGER_MAX_CHARS 248 /* [ERRDICT 50366] */
-#define LIST_JSON_MAX 8192   /* a filters or triggers array: 10 names, or 5 keywords of 248 characters */
+#define LIST_JSON_MAX 8192    /* a filters or triggers array: 10 names, or 5 keywords of 248 characters */
 #define SW(m) offsetof(struct scoped_webhook, m)
 
 enum { W_TARGET, W_URL, W_METHOD, W_FILTERS, W_TRIGGERS, W_FLOW_SID, W_REPLAY_AFTER, W__COUNT };
@@ -157,9 +158,8 @@ static int apply_config(struct req *r, struct scoped_webhook *w, const struct pa
     if (v[W_FILTERS].present &&
         (err = list_json(r, params[W_FILTERS].name, check_filter, FILTERS_MAX, E_SW_BAD_FILTER, &w->filters)))
         return err;
-    if (v[W_TRIGGERS].present &&
-        (err = list_json(r, params[W_TRIGGERS].name, check_trigger, TRIGGERS_MAX, E_SW_TOO_MANY_TRIGGERS,
-                         &w->triggers)))
+    if (v[W_TRIGGERS].present && (err = list_json(r, params[W_TRIGGERS].name, check_trigger, TRIGGERS_MAX,
+                                                  E_SW_TOO_MANY_TRIGGERS, &w->triggers)))
         return err;
     if (v[W_FLOW_SID].present) {
         if (!sid_valid(v[W_FLOW_SID].s, v[W_FLOW_SID].len, "FW")) return E_SW_BAD_FLOW;

@@ -55,9 +55,9 @@ const struct store_sql *store_sql_first(void)
 
 /* Every table and hand-written statement of the domain files. */
 static int (*const adders[])(void) = {
-    store_users_sql_add,    store_roles_sql_add,  store_credentials_sql_add, store_bindings_sql_add,
-    store_services_sql_add, store_timers_sql_add, store_changes_sql_add,     store_conversations_sql_add,
-    store_scoped_webhooks_sql_add};
+    store_users_sql_add,    store_roles_sql_add,         store_credentials_sql_add,
+    store_bindings_sql_add, store_services_sql_add,      store_timers_sql_add,
+    store_changes_sql_add,  store_conversations_sql_add, store_scoped_webhooks_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;

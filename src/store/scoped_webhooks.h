@@ -15,19 +15,18 @@ struct scoped_webhook {
     char account_sid[SID_LEN + 1];
     char service_sid[SID_LEN + 1];
     char conversation_sid[SID_LEN + 1];
-    char *target;   /* "webhook" | "trigger" | "studio" */
-    char *url;      /* NULL for studio */
-    char *method;   /* "get" | "post"; NULL for studio */
-    char *filters;  /* JSON array of event names, "[]" when none */
-    char *triggers; /* JSON array of keywords, "[]" when none */
-    char *flow_sid; /* FW…; NULL unless studio */
+    char *target;           /* "webhook" | "trigger" | "studio" */
+    char *url;              /* NULL for studio */
+    char *method;           /* "get" | "post"; NULL for studio */
+    char *filters;          /* JSON array of event names, "[]" when none */
+    char *triggers;         /* JSON array of keywords, "[]" when none */
+    char *flow_sid;         /* FW…; NULL unless studio */
     long long replay_after; /* message index, -1 when not given */
     long long date_created;
     long long date_updated;
 };
 
 typedef int (*scoped_webhook_row_fn)(void *ctx, const struct scoped_webhook *w);
-
 
 /* The webhook sid of the conversation. ST_NOT_FOUND when it has none by that SID. */
 int store_scoped_webhook_get(struct store_conn *c, const char *conversation_sid, const char *sid,

@@ -18,7 +18,7 @@
 /* The post-events that belong to an existing conversation: the list the spec gives for
  * AutoCreation.WebhookFilters (BEHAVIOUR-conversations §5.2). */
 static const char *const scoped_events[] = {
-    "onMessageAdded",        "onMessageUpdated",      "onMessageRemoved",           "onConversationUpdated",
+    "onMessageAdded",        "onMessageUpdated",           "onMessageRemoved",   "onConversationUpdated",
     "onConversationRemoved", "onConversationStateUpdated", "onParticipantAdded", "onParticipantUpdated",
     "onParticipantRemoved",  "onDeliveryUpdated",
 };

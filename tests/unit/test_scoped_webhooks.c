@@ -44,8 +44,13 @@ static void test_scoped_events(void **state)
                          "onConversationUpdated", "onConversationStateUpdated", "onConversationRemoved",
                          "onParticipantAdded",    "onParticipantUpdated",       "onParticipantRemoved",
                          "onDeliveryUpdated"};
-    const char *no[] = {"onMessageAdd", "onConversationAdded", "onConversationAdd", "onUserAdded",
-                        "onMessageSent", "onConversationDestroyed", ""};
+    const char *no[] = {"onMessageAdd",
+                        "onConversationAdded",
+                        "onConversationAdd",
+                        "onUserAdded",
+                        "onMessageSent",
+                        "onConversationDestroyed",
+                        ""};
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
         assert_true(scoped_event_valid(yes[i], strlen(yes[i])));
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
@@ -59,7 +64,8 @@ static void test_targets_take(void **state)
     assert_false(scoped_webhook_takes(&w, "onMessageAdded", "hi"));
     w.filters = "[\"onUserAdded\"]"; /* never stored, and not a scoped event anyway */
     assert_false(scoped_webhook_takes(&w, "onUserAdded", NULL));
-    struct scoped_webhook t = {.target = "trigger", .filters = "[\"onMessageUpdated\"]", .triggers = "[\"hi\"]"};
+    struct scoped_webhook t = {
+        .target = "trigger", .filters = "[\"onMessageUpdated\"]", .triggers = "[\"hi\"]"};
     assert_true(scoped_webhook_takes(&t, "onMessageAdded", "Hi there"));
     assert_false(scoped_webhook_takes(&t, "onMessageAdded", "bye"));
     assert_false(scoped_webhook_takes(&t, "onMessageUpdated", "hi")); /* a trigger is onMessageAdded only */
@@ -144,9 +150,9 @@ static void claim(struct engine *e, struct seen *s)
     struct store_conn *c = e->w;
     struct outbox_claim_limits lim = {1000, 1000};
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(
-        c->ops->webhooks->outbox_claim(c, "test", INT64_MAX / 4, INT64_MAX / 8, 100, &lim, keep_row, s, &next),
-        ST_OK);
+    assert_int_equal(c->ops->webhooks->outbox_claim(c, "test", INT64_MAX / 4, INT64_MAX / 8, 100, &lim,
+                                                    keep_row, s, &next),
+                     ST_OK);
     for (int i = 0; i < s->n; i++) {
         struct webhook_log_entry le = {0};
         memcpy(le.account_sid, e->acct.sid, sizeof(le.account_sid));
@@ -205,11 +211,12 @@ static void test_queue_to_the_targets_that_take_it(void **state)
     make_conversation(e, ch);
     make_conversation(e, other);
     struct scoped_webhook hook, trig, studio, elsewhere;
-    make_webhook(e, ch, "webhook", "http://127.0.0.1:9/hook", "[\"onMessageAdded\",\"onParticipantAdded\"]", "[]",
-                 -1, &hook);
+    make_webhook(e, ch, "webhook", "http://127.0.0.1:9/hook", "[\"onMessageAdded\",\"onParticipantAdded\"]",
+                 "[]", -1, &hook);
     make_webhook(e, ch, "trigger", "http://127.0.0.1:9/trig", "[]", "[\"help\"]", -1, &trig);
     make_webhook(e, ch, "studio", NULL, "[]", "[]", -1, &studio);
-    make_webhook(e, other, "webhook", "http://127.0.0.1:9/other", "[\"onMessageAdded\"]", "[]", -1, &elsewhere);
+    make_webhook(e, other, "webhook", "http://127.0.0.1:9/other", "[\"onMessageAdded\"]", "[]", -1,
+                 &elsewhere);
 
     /* a matching body: webhook and trigger queued, studio recorded (no --studio-url), the other
      * conversation's target untouched */
@@ -335,7 +342,7 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("scoped webhooks: matching", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("scoped webhooks: sqlite", cases, setup_sqlite, teardown);
-    failed += cmocka_run_group_tests_name("scoped webhooks: postgres (PARLEY_TEST_PG)", cases, setup_pg,
-                                          teardown);
+    failed +=
+        cmocka_run_group_tests_name("scoped webhooks: postgres (PARLEY_TEST_PG)", cases, setup_pg, teardown);
     return failed;
 }
