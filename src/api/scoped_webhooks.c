@@ -13,7 +13,6 @@
 #include "api/fail.h"
 #include "api/families.h"
 #include "api/paging.h"
-#include "store/changes.h"
 #include "store/conversations.h"
 #include "store/scoped_webhooks.h"
 #include "util/arena.h"
@@ -208,18 +207,12 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
     return err ? err : apply_config(r, stored, v);
 }
 
-static int change(struct store_conn *c, const struct scoped_webhook *w, const char *kind)
-{
-    return store_change_record(c, w->account_sid, w->service_sid, "webhook", w->sid, w->conversation_sid,
-                               kind);
-}
-
-/* The change record, and on create the replay of the messages from ReplayAfter on (§5.3). */
+/* On create, the replay of the messages from ReplayAfter on (§5.3). The runner writes the change records
+ * (resource "conversation_webhook", the conversation as parent). */
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
 {
     const struct scoped_webhook *w = row;
-    int err = change(c, w, kind == OPK_CREATE ? "created" : "updated");
-    if (err || kind != OPK_CREATE) return err;
+    if (kind != OPK_CREATE) return 0;
     int n = scoped_webhook_replay(c, w, &r->arena);
     if (n > 0) r->events_queued = 1;
     return n < 0 ? n : 0;
@@ -258,12 +251,8 @@ static int update(struct store_conn *c, struct req *r, const void *row)
 static int del(struct store_conn *c, struct req *r, const char *sid)
 {
     struct conversation cv;
-    struct scoped_webhook w;
     int rc = conversations_writable(c, r, r->parent_sid, &cv);
-    if (!rc) rc = store_scoped_webhook_get(c, r->parent_sid, sid, &r->arena, &w);
-    if (!rc) rc = store_scoped_webhook_delete(c, r->parent_sid, sid);
-    if (!rc) rc = change(c, &w, "deleted");
-    return rc;
+    return rc ? rc : store_scoped_webhook_delete(c, r->parent_sid, sid);
 }
 
 static int list_row(void *ctx, const struct scoped_webhook *w)
@@ -281,6 +270,7 @@ const struct family scoped_webhooks_family = {
     .segment = "Webhooks",
     .prefix = "WH",
     .parent = PARENT_TWIN,
+    .resource = "conversation_webhook",
     .row_size = sizeof(struct scoped_webhook),
     .sid_off = SW(sid),
     .account_off = SW(account_sid),
