@@ -54,6 +54,9 @@ struct config {
     const char *secret_key_file; /* NULL: DATA.key for SQLite, none for PostgreSQL */
     int test_clock;        /* --test-clock: /parley/clock may freeze and move the clock (util/clock.h) */
     unsigned changes_days; /* --changes-retention-days: change log records kept (0: all) */
+    /* conversation-scoped webhooks (api/scoped_webhooks.c, webhook/scoped.c) */
+    const char *studio_url;     /* --studio-url: where studio targets' events go; NULL: the log only */
+    int scoped_trigger_filters; /* --scoped-trigger-key filters: keywords rendered under "filters" */
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

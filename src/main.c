@@ -27,6 +27,7 @@
 #include "webhook/addr_policy.h"
 #include "webhook/client.h"
 #include "webhook/log_cli.h"
+#include "webhook/scoped.h"
 
 static void random_hex(char *out, size_t nbytes)
 {
@@ -147,7 +148,8 @@ static int serve(int argc, char **argv)
                       .pre_failure = cfg.pre_failure_reject ? PRE_FAILURE_REJECT : PRE_FAILURE_PROCEED,
                       .veto_status = (int)cfg.veto_status,
                       .metrics_public = cfg.metrics_public,
-                      .admin_token = cfg.admin_token};
+                      .admin_token = cfg.admin_token,
+                      .scoped_trigger_filters = cfg.scoped_trigger_filters};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     int sqlite = app.store == &store_sqlite_ops;
     /* one server per SQLite file; the lock goes with the process, also when it is killed */
@@ -158,6 +160,14 @@ static int serve(int argc, char **argv)
     }
     if (!secret_have_key())
         log_warn("no --secret-key-file: auth tokens and credential secrets are stored in clear text");
+    /* studio targets of conversation-scoped webhooks: Parley has no Studio, a stand-in may take them */
+    if (cfg.studio_url && strncmp(cfg.studio_url, "http://", 7) != 0 &&
+        strncmp(cfg.studio_url, "https://", 8) != 0) {
+        log_err("--studio-url must be an http or https URL");
+        datalock_close();
+        return 2;
+    }
+    scoped_webhooks_set_studio_url(cfg.studio_url);
     /* the conversation state timers (api/conversations.c), before the timer scheduler starts */
     if (conversations_timers_register() != 0) {
         datalock_close();

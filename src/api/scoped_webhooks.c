@@ -51,7 +51,8 @@ static int is_target(const struct scoped_webhook *w, const char *t)
 }
 
 /* By target [SPEC examples, BEHAVIOUR-conversations §5.4]: webhook {url, method, filters}, trigger {url,
- * method, triggers}, studio {flow_sid}; replay_after when it was given. */
+ * method, triggers} (or the keywords under filters, the spec example's form), studio {flow_sid};
+ * replay_after when it was given. */
 static void render_configuration(struct jw *w, const void *row, struct req *r)
 {
     const struct scoped_webhook *sw = row;
@@ -61,8 +62,10 @@ static void render_configuration(struct jw *w, const void *row, struct req *r)
     } else {
         jw_kstr(w, "url", sw->url);
         jw_kstr(w, "method", sw->method);
-        jw_key(w, is_target(sw, "trigger") ? "triggers" : "filters");
-        jw_raw(w, is_target(sw, "trigger") ? sw->triggers : sw->filters);
+        int trigger = is_target(sw, "trigger");
+        /* the spec's example puts a trigger's keywords under "filters": --scoped-trigger-key filters */
+        jw_key(w, trigger && !r->app->scoped_trigger_filters ? "triggers" : "filters");
+        jw_raw(w, trigger ? sw->triggers : sw->filters);
     }
     if (sw->replay_after >= 0) jw_kint(w, "replay_after", sw->replay_after);
     jw_obj_end(w);

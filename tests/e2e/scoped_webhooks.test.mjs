@@ -353,3 +353,16 @@ e2eSuite('conversation-scoped webhooks', {}, (ctx, it) => {
     }
   });
 });
+
+// --scoped-trigger-key filters: a trigger webhook's keywords render under "filters", as the spec's example shows.
+e2eSuite('conversation-scoped webhooks, --scoped-trigger-key filters', { args: ['--scoped-trigger-key', 'filters'] }, (ctx, it) => {
+  it('a trigger target shows its keywords as filters; a webhook target is unchanged', async () => {
+    const v1 = ctx.h.client.conversations.v1;
+    const c = await v1.conversations.create({});
+    const t = await v1.conversations(c.sid).webhooks.create({ target: 'trigger', 'configuration.url': 'https://example.com/t', 'configuration.triggers': ['keyword1', 'keyword2'] });
+    assert.deepEqual(t.configuration, { url: 'https://example.com/t', method: 'post', filters: ['keyword1', 'keyword2'] });
+    const w = await v1.conversations(c.sid).webhooks.create({ target: 'webhook', 'configuration.url': 'https://example.com/w', 'configuration.filters': ['onMessageAdded'] });
+    assert.deepEqual(w.configuration, { url: 'https://example.com/w', method: 'post', filters: ['onMessageAdded'] });
+    assert.deepEqual((await v1.conversations(c.sid).webhooks(t.sid).fetch()).configuration.filters, ['keyword1', 'keyword2']);
+  });
+});

@@ -2,8 +2,8 @@
  * target takes which event (a webhook by its filters, a trigger by a keyword of the message body, a studio
  * target onMessageAdded), and on every engine what scoped_webhooks_queue leaves in the outbox (one row per
  * taking target, WebhookSid and WebhookType added, one order key per target), the studio delivery recorded
- * in the log, the ReplayAfter replay through the function the messages code registers, and the cascade
- * from the conversation. */
+ * in the log (or sent to --studio-url), the ReplayAfter replay through the function the messages code
+ * registers, and the cascade from the conversation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -265,6 +265,32 @@ static void test_queue_to_the_targets_that_take_it(void **state)
     assert_int_equal(queue(e, ch, "onMessageAdded", "help"), 0);
 }
 
+/* With --studio-url, a studio target's events go there, with its flow, instead of only to the log. */
+static void test_studio_url(void **state)
+{
+    struct engine *e = *state;
+    if (e->skip) skip();
+    char ch[SID_LEN + 1];
+    make_conversation(e, ch);
+    struct scoped_webhook studio;
+    make_webhook(e, ch, "studio", NULL, "[]", "[]", -1, &studio);
+    scoped_webhooks_set_studio_url("http://127.0.0.1:9/studio");
+    int n = queue(e, ch, "onMessageAdded", "anything");
+    int none = queue(e, ch, "onMessageUpdated", "anything");
+    scoped_webhooks_set_studio_url(NULL);
+    assert_int_equal(n, 1);
+    assert_int_equal(none, 0);
+    struct seen s;
+    claim(e, &s);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.url[0], "http://127.0.0.1:9/studio");
+    assert_string_equal(s.method[0], "POST");
+    char want[256];
+    snprintf(want, sizeof(want), "EventType=x&Body=b&WebhookSid=%s&WebhookType=studio&FlowSid=%s", studio.sid,
+             studio.flow_sid);
+    assert_string_equal(s.params[0], want);
+}
+
 /* A stand-in for the messages code: messages 0..4 of any conversation, "help 0" … "help 4". */
 static int fake_replay(struct store_conn *c, const char *conversation_sid, long long from, struct arena *a,
                        scoped_replay_row_fn fn, void *ctx)
@@ -339,6 +365,7 @@ int main(void)
     const struct CMUnitTest cases[] = {
         cmocka_unit_test(test_queue_to_the_targets_that_take_it),
         cmocka_unit_test(test_replay_after),
+        cmocka_unit_test(test_studio_url),
     };
     int failed = cmocka_run_group_tests_name("scoped webhooks: matching", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("scoped webhooks: sqlite", cases, setup_sqlite, teardown);
