@@ -366,3 +366,34 @@ e2eSuite('conversation-scoped webhooks, --scoped-trigger-key filters', { args: [
     assert.deepEqual((await v1.conversations(c.sid).webhooks(t.sid).fetch()).configuration.filters, ['keyword1', 'keyword2']);
   });
 });
+
+// A timer's transition is no REST call: its onConversationStateUpdated reaches the conversation's targets whatever
+// header the REST calls had (--test-clock moves the clock instead of sleeping a minute).
+e2eSuite('conversation-scoped webhooks, timers', { args: ['--test-clock'] }, (ctx, it) => {
+  let rx;
+  before(async () => {
+    rx = await new Receiver().listen();
+  });
+  after(async () => {
+    await rx?.close();
+  });
+
+  it('Timers.Inactive fires onConversationStateUpdated (Reason TIMER, no Source) to a scoped target', async () => {
+    const v1 = ctx.h.client.conversations.v1;
+    const clock = (body) => ctx.h.raw('POST', '/parley/clock', { body });
+    assert.equal((await clock({ Freeze: 'true' })).status, 200);
+    const c = await v1.conversations.create({ 'timers.inactive': 'PT1M' });
+    const w = await v1.conversations(c.sid).webhooks.create({
+      target: 'webhook', 'configuration.url': rx.url('/scoped-timer'), 'configuration.filters': ['onConversationStateUpdated'],
+    });
+    assert.equal((await clock({ AdvanceMs: String(61_000) })).status, 200);
+    const [r] = await rx.waitFor('/scoped-timer', 1);
+    assert.ok(twilio.validateRequest(ctx.h.authToken, r.headers['x-twilio-signature'], r.url, r.params));
+    assert.equal(r.params.EventType, 'onConversationStateUpdated');
+    assert.equal(r.params.WebhookSid, w.sid);
+    assert.equal(r.params.Reason, 'TIMER');
+    assert.equal(r.params.StateTo, 'inactive');
+    assert.equal(r.params.Source, undefined);
+    assert.equal((await v1.conversations(c.sid).fetch()).state, 'inactive');
+  });
+});
