@@ -219,11 +219,11 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     const user = await v1().users.create({ identity: `head-${randomHex(8)}` });
     const role = (await v1().roles.list())[0];
     const cred = await v1().credentials.create({ type: 'fcm', secret: 'k' });
-    const conv = await v1().conversations.create({ friendlyName: 'head' });
+    const conversation = await v1().conversations.create();
     const hook = await v1()
-      .conversations(conv.sid)
+      .conversations(conversation.sid)
       .webhooks.create({ target: 'webhook', 'configuration.url': 'https://example.com/head', 'configuration.filters': ['onMessageAdded'] });
-    const bySid = { US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), CH: conv.sid, WH: hook.sid };
+    const bySid = { US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), CH: conversation.sid, WH: hook.sid };
     const paths = ['/healthz', '/metrics', '/v1/Nope', `/v1/Users/${user.sid}?PageSize=0`, ...ADMIN_GETS];
     // every GET the server implements (the operation table and the probe), both path families
     const gets = (await implementedOps(h())).filter((e) => e.op.method === 'GET');
@@ -231,7 +231,7 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     for (const e of gets) {
       paths.push(
         fill(e.op.path, (name) => {
-          const sid = { ChatServiceSid: IS, UserSid: user.sid, ConversationSid: conv.sid, Sid: bySid[e.op.prefix] }[name];
+          const sid = { ChatServiceSid: IS, UserSid: user.sid, ConversationSid: conversation.sid, Sid: bySid[e.op.prefix] }[name];
           assert.ok(sid, `${e.op.id}: no value for {${name}}`);
           return sid;
         }),
