@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import twilio from 'twilio';
-import { before, after } from 'node:test';
-import { assertErrorBody, defaults, e2eSuite, form, randomHex, rejectsRest, sleep, SID_RE, DATE_RE } from './harness.mjs';
+import { after, before, describe, test } from 'node:test';
+import { assertErrorBody, defaults, e2eSuite, form, PG_BASE, randomHex, rejectsRest, sleep, start, SID_RE, DATE_RE } from './harness.mjs';
 import { Receiver } from './receiver.mjs';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -395,5 +395,36 @@ e2eSuite('conversation-scoped webhooks, timers', { args: ['--test-clock'] }, (ct
     assert.equal(r.params.StateTo, 'inactive');
     assert.equal(r.params.Source, undefined);
     assert.equal((await v1.conversations(c.sid).fetch()).state, 'inactive');
+  });
+});
+
+// Two servers on one PostgreSQL database: the limit of five holds across them (the closed guard's read locks the
+// conversation's row, so the count a create makes sees the other server's committed insert).
+describe('conversation-scoped webhooks, two servers on one PostgreSQL database', { skip: !PG_BASE && 'PARLEY_TEST_PG is not set', concurrency: false }, () => {
+  let a;
+  let b;
+  before(async () => {
+    a = await start({});
+    b = await start({ data: a.dataFile, accountSid: a.accountSid, authToken: a.authToken });
+  });
+  after(async () => {
+    if (b) await b.cleanup();
+    if (a) await a.cleanup();
+  });
+
+  test('concurrent creates through both servers for one free slot: exactly one 201, five in all', { timeout: 120_000 }, async () => {
+    for (let round = 0; round < 3; round++) {
+      const made = await a.raw('POST', '/v1/Conversations', { body: {} });
+      assert.equal(made.status, 201, made.body);
+      const path = `/v1/Conversations/${made.json.sid}/Webhooks`;
+      const body = (i) => ({ Target: 'webhook', 'Configuration.Url': `https://example.com/${round}/${i}`, 'Configuration.Filters': 'onMessageAdded' });
+      for (let i = 0; i < 4; i++) assert.equal((await b.raw('POST', path, { body: body(i) })).status, 201);
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => [a, b][i % 2].raw('POST', path, { body: body(10 + i) })));
+      assert.equal(answers.filter((r) => r.status === 201).length, 1, answers.map((r) => `${r.status} ${r.body}`).join('\n'));
+      for (const r of answers.filter((x) => x.status !== 201)) assertErrorBody(r, { status: 400, code: 50361, message: 'Too many conversation webhooks' });
+      for (const h of [a, b]) assert.equal((await h.raw('GET', path)).json.webhooks.length, 5);
+    }
+    await b.stop();
+    await a.stop();
   });
 });
