@@ -65,6 +65,8 @@ void config_usage(FILE *out)
         "  --test-clock           tests may freeze and move this server's clock (/parley/clock); never in\n"
         "                         production\n"
         "  --changes-retention-days N   keep change log records N days (default 7; 0: keep all)\n"
+        "  --timers-need-state    refuse conversation Timers.* without State (400/50382; Twilio no longer\n"
+        "                         does)\n"
         "  --studio-url URL       POST studio-target scoped webhook events here (default: only logged)\n"
         "  --scoped-trigger-key triggers|filters   key of a trigger webhook's keywords in its configuration\n"
         "                         (default triggers; filters is the spec example's form)\n"
@@ -251,6 +253,7 @@ static const struct flag flags[] = {
     {"--connection-memory", FLAG_SIZE, CFG(connection_memory), 1, NUM_MAX, NULL, NULL},
     {"--test-clock", FLAG_SET, CFG(test_clock), 0, 0, NULL, NULL},
     {"--changes-retention-days", FLAG_UINT, CFG(changes_days), 0, 36500, NULL, NULL},
+    {"--timers-need-state", FLAG_SET, CFG(timers_need_state), 0, 0, NULL, NULL},
     {"--studio-url", FLAG_TEXT, CFG(studio_url), 0, 0, NULL, NULL},
     {"--scoped-trigger-key", FLAG_CHOICE, CFG(scoped_trigger_filters), 0, 0, "triggers|filters", "filters"},
 };

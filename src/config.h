@@ -54,6 +54,7 @@ struct config {
     const char *secret_key_file; /* NULL: DATA.key for SQLite, none for PostgreSQL */
     int test_clock;        /* --test-clock: /parley/clock may freeze and move the clock (util/clock.h) */
     unsigned changes_days; /* --changes-retention-days: change log records kept (0: all) */
+    int timers_need_state; /* --timers-need-state: conversation timers only beside a State (50382) */
     /* conversation-scoped webhooks (api/scoped_webhooks.c, webhook/scoped.c) */
     const char *studio_url;     /* --studio-url: where studio targets' events go; NULL: the log only */
     int scoped_trigger_filters; /* --scoped-trigger-key filters: keywords rendered under "filters" */

@@ -149,6 +149,7 @@ static int serve(int argc, char **argv)
                       .veto_status = (int)cfg.veto_status,
                       .metrics_public = cfg.metrics_public,
                       .admin_token = cfg.admin_token,
+                      .timers_need_state = cfg.timers_need_state,
                       .scoped_trigger_filters = cfg.scoped_trigger_filters};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     int sqlite = app.store == &store_sqlite_ops;

@@ -174,3 +174,16 @@ e2eSuite('conversation timers', { args: ['--test-clock'] }, (ctx, it) => {
     await v1().configuration().update({ defaultInactiveTimer: '', defaultClosedTimer: '' });
   });
 });
+
+e2eSuite('conversation timers beside a State (--timers-need-state)', { args: ['--timers-need-state'] }, (ctx, it) => {
+  it('Timers.* without State is 400/50382 on create and update; with a State it is taken', async () => {
+    const convs = ctx.h.client.conversations.v1.conversations;
+    const message = "Timer can't be set without state";
+    await rejectsRest(convs.create({ 'timers.inactive': 'PT1M' }), { status: 400, code: 50382, message });
+    const c = await convs.create({ 'timers.closed': 'PT10M', state: 'active' });
+    assert.deepEqual(Object.keys(c.timers), ['date_closed']);
+    await rejectsRest(convs(c.sid).update({ 'timers.closed': 'PT0S' }), { status: 400, code: 50382, message });
+    assert.deepEqual(Object.keys((await convs(c.sid).fetch()).timers), ['date_closed'], 'a refused update changes nothing');
+    assert.deepEqual((await convs(c.sid).update({ 'timers.closed': 'PT0S', state: 'inactive' })).timers, {});
+  });
+});
