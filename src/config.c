@@ -68,6 +68,9 @@ void config_usage(FILE *out)
         "  --timers-need-state    refuse conversation Timers.* without State (400/50382; Twilio no longer\n"
         "                         does)\n"
         "  --closed-allows-delete a closed conversation's participants may be deleted (default: 400/50377)\n"
+        "  --studio-url URL       POST studio-target scoped webhook events here (default: only logged)\n"
+        "  --scoped-trigger-key triggers|filters   key of a trigger webhook's keywords in its configuration\n"
+        "                         (default triggers; filters is the spec example's form)\n"
         "  --help, --version\n",
         out);
 }
@@ -253,6 +256,8 @@ static const struct flag flags[] = {
     {"--changes-retention-days", FLAG_UINT, CFG(changes_days), 0, 36500, NULL, NULL},
     {"--timers-need-state", FLAG_SET, CFG(timers_need_state), 0, 0, NULL, NULL},
     {"--closed-allows-delete", FLAG_SET, CFG(closed_allows_delete), 0, 0, NULL, NULL},
+    {"--studio-url", FLAG_TEXT, CFG(studio_url), 0, 0, NULL, NULL},
+    {"--scoped-trigger-key", FLAG_CHOICE, CFG(scoped_trigger_filters), 0, 0, "triggers|filters", "filters"},
 };
 
 /* "full" in "full|normal": 0 for the first word, 1 for the second, -1 for neither. */

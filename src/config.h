@@ -58,6 +58,9 @@ struct config {
 
     /* --closed-allows-delete: participants of a closed conversation may be deleted */
     int closed_allows_delete;
+    /* conversation-scoped webhooks (api/scoped_webhooks.c, webhook/scoped.c) */
+    const char *studio_url;     /* --studio-url: where studio targets' events go; NULL: the log only */
+    int scoped_trigger_filters; /* --scoped-trigger-key filters: keywords rendered under "filters" */
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

@@ -27,6 +27,7 @@
 #include "webhook/addr_policy.h"
 #include "webhook/client.h"
 #include "webhook/log_cli.h"
+#include "webhook/scoped.h"
 
 static void random_hex(char *out, size_t nbytes)
 {
@@ -149,7 +150,8 @@ static int serve(int argc, char **argv)
                       .metrics_public = cfg.metrics_public,
                       .admin_token = cfg.admin_token,
                       .timers_need_state = cfg.timers_need_state,
-                      .closed_allows_delete = cfg.closed_allows_delete};
+                      .closed_allows_delete = cfg.closed_allows_delete,
+                      .scoped_trigger_filters = cfg.scoped_trigger_filters};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     int sqlite = app.store == &store_sqlite_ops;
     /* one server per SQLite file; the lock goes with the process, also when it is killed */
@@ -160,6 +162,14 @@ static int serve(int argc, char **argv)
     }
     if (!secret_have_key())
         log_warn("no --secret-key-file: auth tokens and credential secrets are stored in clear text");
+    /* studio targets of conversation-scoped webhooks: Parley has no Studio, a stand-in may take them */
+    if (cfg.studio_url && strncmp(cfg.studio_url, "http://", 7) != 0 &&
+        strncmp(cfg.studio_url, "https://", 8) != 0) {
+        log_err("--studio-url must be an http or https URL");
+        datalock_close();
+        return 2;
+    }
+    scoped_webhooks_set_studio_url(cfg.studio_url);
     /* the conversation state timers (api/conversations.c), before the timer scheduler starts */
     if (conversations_timers_register() != 0) {
         datalock_close();

@@ -29,6 +29,7 @@ struct app {
     long long (*in_flight)(void); /* requests being handled (the HTTP server's count) */
     int timers_need_state;        /* --timers-need-state: Timers.* without State is 400/50382 */
     int closed_allows_delete;     /* --closed-allows-delete: a closed conversation's participants may go */
+    int scoped_trigger_filters;   /* a trigger webhook's keywords render under "filters" (spec example) */
 };
 
 #endif

@@ -22,6 +22,7 @@
 #include "util/text.h"
 #include "util/timefmt.h"
 #include "webhook/events.h"
+#include "webhook/scoped.h"
 #include "json/jw.h"
 
 #define FRIENDLY_NAME_MAX 256 /* [DOC:limits] */
@@ -402,6 +403,8 @@ static int queue_state_event(struct store_conn *c, const struct conversation *cv
     int rc = p.err ? ST_ERROR
                    : webhook_queue_event(c, cv->account_sid, cv->service_sid, "onConversationStateUpdated",
                                          cv->sid, p.p, a);
+    if (rc >= 0)
+        rc = scoped_webhooks_queue(c, cv->account_sid, cv->sid, "onConversationStateUpdated", p.p, NULL, a);
     buf_free(&p);
     return rc < 0 ? rc : 0;
 }
@@ -415,6 +418,9 @@ static int queue_event(struct store_conn *c, struct req *r, enum conv_event ev, 
     int n = p.err ? ST_ERROR
                   : webhook_queue_event(c, cv->account_sid, cv->service_sid, event_names[ev], cv->sid, p.p,
                                         &r->arena);
+    if (n > 0) r->events_queued = 1;
+    /* and the conversation's own targets (webhook/scoped.c): the scoped events only */
+    if (n >= 0) n = scoped_webhooks_queue(c, cv->account_sid, cv->sid, event_names[ev], p.p, NULL, &r->arena);
     buf_free(&p);
     if (n > 0) r->events_queued = 1;
     return n < 0 ? n : 0;
@@ -697,11 +703,13 @@ static int del(struct store_conn *c, struct req *r, const char *key)
 {
     struct conversation cv;
     int rc = get(c, r, key, &cv);
+    /* the event first: its scoped targets go with the cascade (in the same transaction, so the event
+     * commits only with the delete) */
+    if (rc == ST_OK && r->webhook_enabled) rc = queue_event(c, r, EV_REMOVED, &cv, time_now_ms());
     /* the cascade of the rows under it is the schema's (ON DELETE CASCADE); its timers go here */
     if (rc == ST_OK) rc = store_conversation_delete(c, r->service_sid, cv.sid);
     if (rc == ST_OK) rc = store_timer_clear(c, TIMER_INACTIVE, cv.sid);
     if (rc == ST_OK) rc = store_timer_clear(c, TIMER_CLOSED, cv.sid);
-    if (rc == ST_OK && r->webhook_enabled) rc = queue_event(c, r, EV_REMOVED, &cv, time_now_ms());
     return rc;
 }
 

@@ -22,5 +22,6 @@ extern const struct family participant_conversations_family;
  */
 const struct family *conversation_with_participants_family(void);
 extern const struct family address_configurations_family;
+extern const struct family scoped_webhooks_family;
 
 #endif

@@ -21,6 +21,7 @@
 #include "util/text.h"
 #include "util/timefmt.h"
 #include "webhook/events.h"
+#include "webhook/scoped.h"
 #include "json/attrs.h"
 #include "json/jw.h"
 
@@ -497,6 +498,11 @@ int participant_post_event(struct store_conn *c, struct req *r, enum participant
     int n = form.err ? ST_ERROR
                      : webhook_queue_event(c, p->account_sid, p->service_sid, event_names[ev],
                                            p->conversation_sid, form.p ? form.p : "", &r->arena);
+    if (n >= 0) { /* and the conversation's own scoped targets (§5.3) */
+        int s = scoped_webhooks_queue(c, p->account_sid, p->conversation_sid, event_names[ev],
+                                      form.p ? form.p : "", NULL, &r->arena);
+        n = s < 0 ? s : n + s;
+    }
     buf_free(&form);
     if (n > 0) r->events_queued = 1;
     return n < 0 ? n : 0;

@@ -36,6 +36,7 @@ static const struct family *const families[] = {
     &user_conversations_family,
     &participant_conversations_family,
     &address_configurations_family,
+    &scoped_webhooks_family,
 };
 
 /* Operations that are no family: their handlers resolve what their path names. */

@@ -264,7 +264,9 @@ static int record(struct store_conn *c, struct req *r, const struct family *f, c
     if (!f->resource) return 0;
     const char *service = f->parent == PARENT_ACCOUNT ? NULL : r->service_sid;
     if (f->singleton) sid = service ? service : r->account.sid;
-    return store_change_record(c, r->account.sid, service, f->resource, sid, NULL, kind);
+    /* a nested family's record names its parent (a participant's, a webhook's conversation) */
+    const char *parent = f->parent_segment ? r->parent_sid : NULL;
+    return store_change_record(c, r->account.sid, service, f->resource, sid, parent, kind);
 }
 
 /* ---- fetch ---- */

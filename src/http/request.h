@@ -42,7 +42,6 @@ struct req {
     size_t base_len;         /* api_base(): 0 until computed */
     char base[320];
     int service_path; /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
-
     /* a nested family's parent (a conversation, a user), set by the runner's parent chain */
     char parent_sid[SID_LEN + 1];
 

@@ -123,6 +123,26 @@ const char *resp_title(enum twilio_code code)
         return "Initial state can't be 'closed";
     case E_UNIQUE_NAME_LOOKS_LIKE_SID:
         return "Unique name should not match conversation sid pattern";
+    case E_SW_TOO_MANY:
+        return "Too many conversation webhooks";
+    case E_SW_TOO_MANY_TRIGGERS:
+        return "Too many conversation webhook triggers";
+    case E_SW_BAD_TYPE:
+        return "Invalid conversation webhook type";
+    case E_SW_BAD_FILTER:
+        return "Invalid conversation webhook filter";
+    case E_SW_BAD_TRIGGER:
+        return "Invalid conversation webhook trigger";
+    case E_SW_BAD_FLOW:
+        return "Invalid conversation webhook flow SID";
+    case E_SW_NO_URL:
+        return "Conversation webhook URL not provided";
+    case E_SW_NO_FILTER:
+        return "Conversation webhook filter not provided";
+    case E_SW_NO_TRIGGER:
+        return "Conversation webhook trigger not provided";
+    case E_SW_URL_TOO_LONG:
+        return "Conversation webhook URL is too long";
     case E_PAGE_TOKEN_REQUIRED:
         return "Paged requests must include a PageToken";
     default:

@@ -76,6 +76,17 @@ enum twilio_code {
     E_PROJECTED_ADD_FAILED = 50443,
     E_IDENTITY_ADD_FAILED = 50444,
     E_LOOKUP_ONE_IDENTIFIER = 50451,
+    /* conversation-scoped webhooks (BEHAVIOUR-conversations §5.2, §11) */
+    E_SW_TOO_MANY = 50361,
+    E_SW_TOO_MANY_TRIGGERS = 50362,
+    E_SW_BAD_TYPE = 50364,
+    E_SW_BAD_FILTER = 50365,
+    E_SW_BAD_TRIGGER = 50366,
+    E_SW_BAD_FLOW = 50367,
+    E_SW_NO_URL = 50369,
+    E_SW_NO_FILTER = 50370,
+    E_SW_NO_TRIGGER = 50371,
+    E_SW_URL_TOO_LONG = 50372,
     E_PAGE_TOKEN_REQUIRED = 70002,
 };
 

@@ -25,6 +25,8 @@ int store_accounts_sql_add(void);
 int store_service_admin_sql_add(void);
 int store_timers_sql_add(void);  /* store/timers.c */
 int store_changes_sql_add(void); /* store/changes.c */
+/* store/scoped_webhooks.c */
+int store_scoped_webhooks_sql_add(void);
 
 /* store/users.c */
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,

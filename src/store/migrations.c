@@ -18,6 +18,7 @@
 #include "store/engine.h"
 #include "store/migrations.h"
 #include "store/participants_schema.h"
+#include "store/scoped_webhooks_schema.h"
 #include "store/secret.h"
 #include "store/timers_schema.h"
 #include "util/arena.h"
@@ -217,6 +218,7 @@ const struct migration store_migrations[] = {
     {8, SQLITE_CONVERSATIONS_MIGRATION, PG_CONVERSATIONS_MIGRATION},
     {9, SQLITE_PARTICIPANTS_MIGRATION, PG_PARTICIPANTS_MIGRATION},
     {10, SQLITE_ADDRESS_CONFIGS_MIGRATION, PG_ADDRESS_CONFIGS_MIGRATION},
+    {11, SQLITE_SCOPED_WEBHOOKS_MIGRATION, PG_SCOPED_WEBHOOKS_MIGRATION},
     /* append here */
 };
 

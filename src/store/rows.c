@@ -11,6 +11,7 @@
 #include "store/migrations.h"
 #include "store/participants.h"
 #include "store/rows.h"
+#include "store/scoped_webhooks.h"
 #include "store/secret.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -69,6 +70,7 @@ static int (*const adders[])(void) = {
     store_conversations_sql_add,
     store_participants_sql_add,
     store_address_configs_sql_add,
+    store_scoped_webhooks_sql_add,
 };
 /* clang-format on */
 

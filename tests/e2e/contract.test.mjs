@@ -40,6 +40,16 @@ for (const id of ['UpdateConversationParticipant', 'UpdateServiceConversationPar
     NotificationLevel: { code: 50210, message: 'Invalid notification level' },
   };
 }
+for (const id of ['CreateConversationScopedWebhook', 'CreateServiceConversationScopedWebhook']) {
+  CODES[id] = { Target: { code: 50364, message: 'Invalid conversation webhook type' } };
+}
+for (const id of ['CreateConversationScopedWebhook', 'UpdateConversationScopedWebhook', 'CreateServiceConversationScopedWebhook', 'UpdateServiceConversationScopedWebhook']) {
+  CODES[id] = {
+    ...CODES[id],
+    'Configuration.Method': { code: 50055, message: 'Invalid webhook method' },
+    'Configuration.FlowSid': { code: 50367, message: 'Invalid conversation webhook flow SID' },
+  };
+}
 const ownCode = (entry, name) => CODES[entry.op.id]?.[name] ?? CODES['*'][name];
 
 /** twilio-node's name for a form parameter: each dotted part with a lower-case first letter. */
@@ -95,6 +105,8 @@ function urlsOf(json, out = []) {
     for (const [k, v] of Object.entries(json)) {
       if ((k === 'url' || k.endsWith('_page_url')) && typeof v === 'string') out.push([k, v]);
       else if (k === 'links' && v && typeof v === 'object') for (const [lk, lv] of Object.entries(v)) out.push([`links.${lk}`, lv]);
+      // a scoped webhook's configuration.url is where it delivers, not a link of the API
+      else if (k === 'configuration') continue;
       else if (typeof v === 'object') urlsOf(v, out);
     }
   }

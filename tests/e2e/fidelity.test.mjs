@@ -222,7 +222,10 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     const conv = await v1().conversations.create({});
     const member = await v1().conversations(conv.sid).participants.create({ identity: user.identity });
     const addr = await v1().addressConfigurations.create({ type: 'sms', address: '+15550001234' });
-    const bySid = { US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), CH: conv.sid, MB: member.sid, IG: addr.sid };
+    const hook = await v1()
+      .conversations(conv.sid)
+      .webhooks.create({ target: 'webhook', 'configuration.url': 'https://example.com/head', 'configuration.filters': ['onMessageAdded'] });
+    const bySid = { US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), CH: conv.sid, MB: member.sid, IG: addr.sid, WH: hook.sid };
     const paths = ['/healthz', '/metrics', '/v1/Nope', `/v1/Users/${user.sid}?PageSize=0`, ...ADMIN_GETS];
     // every GET the server implements (the operation table and the probe), both path families
     const gets = (await implementedOps(h())).filter((e) => e.op.method === 'GET');

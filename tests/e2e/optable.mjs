@@ -64,6 +64,9 @@ const VALUES = {
   DefaultClosedTimer: 'PT10M',
   // an address configuration's: the table's first Type is sms, whose address is an E.164 number, one per create
   Address: () => `+1555${String(++serial).padStart(7, '0')}`,
+  'Configuration.Url': 'https://example.com/optable',
+  'Configuration.Filters': ['onMessageAdded'],
+  'Configuration.Triggers': ['optable'],
 };
 
 let serial = 0;
@@ -96,6 +99,9 @@ export function bodyPairs(entry) {
   for (const p of params.filter((q) => q.required)) out.push([p.name, value(p)]);
   // a participant needs one of its kinds' parameters, which the spec leaves optional (a chat participant)
   if (entry.op.kind === 'create' && entry.op.prefix === 'MB') out.push(['Identity', value({ name: 'Identity' })]);
+  // a scoped webhook of the first Target (webhook) needs a URL and a filter, which the spec leaves optional
+  if (entry.op.kind === 'create' && entry.op.prefix === 'WH')
+    for (const name of ['Configuration.Url', 'Configuration.Filters']) out.push([name, VALUES[name]]);
   if (entry.op.kind === 'update') {
     const opt = params.filter((p) => !p.required && p.kind !== 'sid' && p.kind !== 'date-time');
     const pick =

@@ -28,7 +28,8 @@ static const struct family *const families[] = {&credentials_family,
                                                 &participants_family,
                                                 &user_conversations_family,
                                                 &participant_conversations_family,
-                                                &address_configurations_family};
+                                                &address_configurations_family,
+                                                &scoped_webhooks_family};
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* 1 when the family's fields are exactly the schema's names, in order; 0 otherwise. The fields written
@@ -178,6 +179,20 @@ static void test_service_only_fields_follow_the_twin(void **state)
     for (size_t i = 0; i < f->n_fields; i++)
         assert_string_equal(f->fields[i].key, s->fields[i].name);
     assert_true(fields_match(f, f->op_fetch->schema));
+    assert_false(fields_match(f, s));
+}
+
+/* The fields of the service path family only are the service schema's: with them, a scoped webhook's
+ * keys are the service twin's, in order. */
+static void test_scoped_webhook_fields_follow_the_twin(void **state)
+{
+    const struct family *f = &scoped_webhooks_family;
+    const struct op_schema *s = ops_table[OPID_FETCH_SERVICE_CONVERSATION_SCOPED_WEBHOOK].schema;
+    assert_non_null(s);
+    assert_int_equal(f->n_fields, s->n_fields);
+    for (size_t i = 0; i < f->n_fields; i++)
+        assert_string_equal(f->fields[i].key, s->fields[i].name);
+    assert_true(fields_match(f, f->op_fetch->schema));
     assert_false(fields_match(f, s)); /* the short family's check does not take the twin's extra key */
 }
 
@@ -205,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_a_table_drift_is_caught),
         cmocka_unit_test(test_service_only_fields_follow_the_twin),
         cmocka_unit_test(test_conversation_with_participants_is_its_operation),
+        cmocka_unit_test(test_scoped_webhook_fields_follow_the_twin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

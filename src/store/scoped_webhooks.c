@@ -1,0 +1,96 @@
+/* Conversation-scoped webhooks, once for both engines: a codec table scoped by the conversation, and one
+ * hand-written count for the limit of five. */
+#include <stddef.h>
+
+#include "store/domain.h"
+#include "store/rows.h"
+#include "store/scoped_webhooks.h"
+
+#define SW(m) offsetof(struct scoped_webhook, m)
+
+static const struct column scoped_webhook_cols[] = {
+    {"id", CK_ID, SW(id), 0},
+    {"sid", CK_SID, SW(sid), C_KEY},
+    {"account_sid", CK_SID, SW(account_sid), C_IMMUTABLE},
+    {"service_sid", CK_SID, SW(service_sid), C_IMMUTABLE},
+    {"conversation_sid", CK_SID, SW(conversation_sid), C_PARENT},
+    {"target", CK_TEXT, SW(target), C_IMMUTABLE},
+    {"url", CK_TEXT, SW(url), 0},
+    {"method", CK_TEXT, SW(method), 0},
+    {"filters", CK_TEXT, SW(filters), 0},
+    {"triggers", CK_TEXT, SW(triggers), 0},
+    {"flow_sid", CK_TEXT, SW(flow_sid), 0},
+    {"replay_after", CK_I64, SW(replay_after), C_IMMUTABLE},
+    {"date_created", CK_I64, SW(date_created), 0},
+    {"date_updated", CK_I64, SW(date_updated), 0},
+};
+
+/* An update reads the row, merges the request and writes it back: locked on PostgreSQL. */
+static struct store_table scoped_webhooks_table = {
+    .name = "conversation_webhooks",
+    .cols = scoped_webhook_cols,
+    .n = sizeof(scoped_webhook_cols) / sizeof(scoped_webhook_cols[0]),
+    .lock = SQL_LOCK_UPDATE,
+};
+
+static struct store_sql count_sql = {
+    .sql = "SELECT count(*) FROM conversation_webhooks WHERE conversation_sid = ?1",
+};
+
+int store_scoped_webhooks_sql_add(void)
+{
+    int rc = rows_table_add(&scoped_webhooks_table);
+    return rc != ST_OK ? rc : store_sql_add(&count_sql);
+}
+
+int store_scoped_webhook_get(struct store_conn *c, const char *conversation_sid, const char *sid,
+                             struct arena *a, struct scoped_webhook *out)
+{
+    return rows_get(c, &scoped_webhooks_table, 0, conversation_sid, sid, a, out);
+}
+
+int store_scoped_webhook_insert(struct store_conn *c, struct scoped_webhook *w)
+{
+    return rows_insert(c, &scoped_webhooks_table, w);
+}
+
+int store_scoped_webhook_update(struct store_conn *c, const struct scoped_webhook *w)
+{
+    return rows_update(c, &scoped_webhooks_table, w);
+}
+
+int store_scoped_webhook_delete(struct store_conn *c, const char *conversation_sid, const char *sid)
+{
+    return rows_delete(c, &scoped_webhooks_table, conversation_sid, sid);
+}
+
+struct list_ctx {
+    scoped_webhook_row_fn fn;
+    void *ctx;
+};
+
+static int list_row(void *ctx, const void *row)
+{
+    const struct list_ctx *l = ctx;
+    return l->fn(l->ctx, row);
+}
+
+int store_scoped_webhook_list(struct store_conn *c, const char *conversation_sid, const struct page_req *p,
+                              scoped_webhook_row_fn fn, void *ctx)
+{
+    struct scoped_webhook w;
+    struct list_ctx l = {fn, ctx};
+    return rows_list(c, &scoped_webhooks_table, conversation_sid, p, &w, list_row, &l);
+}
+
+int store_scoped_webhook_count(struct store_conn *c, const char *conversation_sid, long long *n)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &count_sql);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, conversation_sid);
+    int rc = e->step(s);
+    if (rc == 1) *n = e->col_int(s, 0);
+    e->reset(s);
+    return rc == 1 ? ST_OK : rc == 0 ? ST_ERROR : rc;
+}
