@@ -151,6 +151,11 @@ static int serve(int argc, char **argv)
     }
     if (!secret_have_key())
         log_warn("no --secret-key-file: auth tokens and credential secrets are stored in clear text");
+    /* the conversation state timers (api/conversations.c), before the timer scheduler starts */
+    if (conversations_timers_register() != 0) {
+        datalock_close();
+        return 1;
+    }
     struct store_conn *wdb = NULL;
     if (app.store->open(cfg.data, 1, cfg.sync_full, &wdb) != ST_OK || wdb->ops->migrate(wdb) != ST_OK) {
         if (wdb) wdb->ops->close(wdb);

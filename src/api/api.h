@@ -94,5 +94,19 @@ int account_webhooks_update(struct req *r);
 int service_webhooks_fetch(struct req *r);
 int service_webhooks_update(struct req *r);
 int webhooks_log(struct req *r);
+int conversations_list(struct req *r);
+int conversations_create(struct req *r);
+int conversations_fetch(struct req *r);
+int conversations_update(struct req *r);
+int conversations_delete(struct req *r);
+
+struct conversation;
+/* The closed guard (BEHAVIOUR-conversations §0.4) for a write to or under the conversation key (a SID or
+ * unique name) of r->service_sid: 0 with the conversation in *out (strings in r's arena); 20404 when
+ * there is none, 50377 when it is closed, or a store result. Call it in the write transaction. */
+int conversations_writable(struct store_conn *c, struct req *r, const char *key, struct conversation *out);
+/* Registers the conversation state timers' kinds (store/timers.h); at start-up, before the timer
+ * scheduler starts. 0, or -1. */
+int conversations_timers_register(void);
 
 #endif

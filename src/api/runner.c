@@ -229,7 +229,26 @@ int run_create(struct req *r, const struct family *f)
     err = f->check_create ? f->check_create(r, row, v) : 0;
     if (err) return refuse(r, err);
     sid_new(AT(row, f->sid_off), f->prefix);
-    return api_write(r, apply_create, job_new(r, f, row, NULL, v));
+    r->ctx = job_new(r, f, row, NULL, v);
+    err = f->pre_create ? f->pre_create(r) : 0;
+    if (err == RUNNER_SUSPENDED) return 1;
+    if (err) return refuse(r, err);
+    return runner_create_write(r);
+}
+
+int runner_create_write(struct req *r)
+{
+    return api_write(r, apply_create, r->ctx);
+}
+
+void *runner_request_row(struct req *r)
+{
+    return ((struct runner_job *)r->ctx)->row;
+}
+
+const char *runner_request_key(struct req *r)
+{
+    return ((const struct runner_job *)r->ctx)->key;
 }
 
 /* ---- update ---- */
@@ -257,6 +276,12 @@ static int proposal(struct store_conn *c, struct req *r, const struct runner_job
     int err = f->store.get(c, r, job->key, stored);
     if (err) return err;
     merge(f, job->row, stored);
+    /* date_updated only moves forward, even when two updates fall in one millisecond; set before
+     * before_update, which may set it itself (an imported DateUpdated) */
+    if (!f->singleton) {
+        long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
+        *updated = t > *updated ? t : *updated + 1;
+    }
     if (f->before_update && (err = f->before_update(c, r, stored, job->v)) != 0) return err;
     *out = stored;
     return 0;
@@ -269,11 +294,6 @@ static int apply_update(struct store_conn *c, struct req *r)
     void *stored;
     int err = proposal(c, r, job, &stored);
     if (err) return fail(r, err);
-    /* date_updated only moves forward, even when two updates fall in one millisecond */
-    if (!f->singleton) {
-        long long t = time_now_ms(), *updated = (long long *)AT(stored, f->updated_off);
-        *updated = t > *updated ? t : *updated + 1;
-    }
     err = f->store.update(c, r, stored);
     if (!err && f->post_event) err = f->post_event(c, r, OPK_UPDATE, stored);
     if (err) return fail(r, err);
@@ -283,10 +303,7 @@ static int apply_update(struct store_conn *c, struct req *r)
 
 int runner_update_proposal(struct req *r, void **out)
 {
-    const struct runner_job *job = r->ctx;
-    int err = proposal(r->db, r, job, out);
-    if (!err && !job->f->singleton) *(long long *)AT(*out, job->f->updated_off) = time_now_ms();
-    return err;
+    return proposal(r->db, r, r->ctx, out);
 }
 
 int runner_update_write(struct req *r)
@@ -302,7 +319,10 @@ int run_update(struct req *r, const struct family *f)
     if (err) return refuse(r, err);
     int bad = read_params(r, f, 0, v) != 0;
     if (!bad && params_count_present(v, f->n_params) == 0) {
-        resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
+        if (f->no_update_params)
+            api_fail(r, f->no_update_params);
+        else
+            resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
         bad = 1;
     }
     if (bad) {
@@ -337,7 +357,16 @@ int run_delete(struct req *r, const struct family *f)
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     if (err) return refuse(r, err);
-    return api_write(r, apply_delete, job_new(r, f, NULL, sid, NULL));
+    r->ctx = job_new(r, f, NULL, sid, NULL);
+    err = f->pre_delete ? f->pre_delete(r) : 0;
+    if (err == RUNNER_SUSPENDED) return 1;
+    if (err) return refuse(r, err);
+    return runner_delete_write(r);
+}
+
+int runner_delete_write(struct req *r)
+{
+    return api_write(r, apply_delete, r->ctx);
 }
 
 /* ---- list ---- */

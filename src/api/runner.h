@@ -88,7 +88,8 @@ struct family {
     /* a list's query filters, read before list_filter turns their values into the store's filter */
     const struct param_spec *list_params;
     size_t n_list_params;
-    int conflict; /* the Twilio code of an insert a uniqueness rule refuses; 0: a store error */
+    int conflict;         /* the Twilio code of an insert a uniqueness rule refuses; 0: a store error */
+    int no_update_params; /* the Twilio code of an update without parameters; 0: 20161 */
     /* hooks, NULL when the family has none; each returns 0 or the failure value (a Twilio code, or a
      * store result) that the runner answers with. v holds the parameters as read (P_NO_SLOT ones too). */
     int (*list_filter)(struct req *r, const struct param_value *v, struct list_filter *out);
@@ -106,6 +107,10 @@ struct family {
     /* update, before the write: a pre-event webhook. 0 to write now, RUNNER_SUSPENDED when it took the
      * request over (it calls runner_update_write once the hooks allow the change), else a failure value */
     int (*pre_update)(struct req *r);
+    /* create and delete, before the write: pre-event webhooks, answering as pre_update does (they call
+     * runner_create_write / runner_delete_write once the hooks allow the change) */
+    int (*pre_create)(struct req *r);
+    int (*pre_delete)(struct req *r);
 };
 
 /* 0 once r->service_sid is a Conversation Service of the caller's account: the one the path names when
@@ -117,10 +122,18 @@ int runner_resolve_service(struct req *r);
 #define RUNNER_SUSPENDED 1
 
 /* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,
- * before_update run, date_updated now) into *out. Returns 0 or a failure value. */
+ * date_updated now, before_update run) into *out. Returns 0 or a failure value. */
 int runner_update_proposal(struct req *r, void **out);
 /* Queues the update the runner prepared (a pre_update hook's proceed). Returns what api_write returns. */
 int runner_update_write(struct req *r);
+/* The same for a create (pre_create) and a delete (pre_delete). */
+int runner_create_write(struct req *r);
+int runner_delete_write(struct req *r);
+/* For the pre hooks: the request's row (a create's whole row; an update's parameters, merged into the
+ * stored row when it is written), which a pre-event's answer may modify; and the path key (update,
+ * delete). */
+void *runner_request_row(struct req *r);
+const char *runner_request_key(struct req *r);
 
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);

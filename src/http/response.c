@@ -42,6 +42,7 @@ static int status_of(enum twilio_code code)
         return 404;
     case E_USER_EXISTS:
     case E_CONFLICT:
+    case E_UNIQUE_NAME_EXISTS:
         return 409;
     case E_INTERNAL:
         return 500;
@@ -95,6 +96,26 @@ const char *resp_title(enum twilio_code code)
         return "TimeToInactive format is invalid";
     case E_CLOSED_TIMER_FORMAT:
         return "TimeToClosed format is invalid";
+    case E_UNIQUE_NAME_TOO_LONG:
+        return "Unique Name too long";
+    case E_DATE_CREATED_INVALID:
+        return "Invalid Date Created parameter";
+    case E_DATE_UPDATED_INVALID:
+        return "Invalid Date Updated parameter";
+    case E_CONVERSATION_NO_UPDATE_PARAMS:
+        return "Parameters are missing for channel update request";
+    case E_UNIQUE_NAME_EXISTS:
+        return "Conversation with provided unique name already exists";
+    case E_STATE_EMPTY:
+        return "'State' field can't be empty";
+    case E_CONVERSATION_CLOSED:
+        return "Can't update conversation as it's in final closed state";
+    case E_STATE_INVALID:
+        return "'State' parameter value is invalid";
+    case E_INITIAL_STATE_CLOSED:
+        return "Initial state can't be 'closed";
+    case E_UNIQUE_NAME_LOOKS_LIKE_SID:
+        return "Unique name should not match conversation sid pattern";
     case E_PAGE_TOKEN_REQUIRED:
         return "Paged requests must include a PageToken";
     default:

@@ -19,6 +19,8 @@ int store_roles_sql_add(void);
 int store_credentials_sql_add(void);
 int store_bindings_sql_add(void);
 int store_services_sql_add(void);
+int store_timers_sql_add(void);  /* store/timers.c */
+int store_changes_sql_add(void); /* store/changes.c */
 
 /* store/users.c */
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,

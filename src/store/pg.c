@@ -23,11 +23,13 @@
 #include <string.h>
 
 #include "store/account_store.h"
+#include "store/conversations_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/pg_internal.h"
 #include "store/secret.h"
 #include "store/store.h"
+#include "store/timers_schema.h"
 #include "store/webhook_store.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -104,6 +106,9 @@ static const char *const migrations[] = {
     "CREATE TABLE store_meta(name text PRIMARY KEY, value text NOT NULL);",
     /* 6: deleted services are reaped in bounded batches */
     PG_SERVICE_REAP_MIGRATION,
+    PG_TIMERS_CHANGES_MIGRATION, /* 7: the timer schedule and the change log (store/timers_schema.h) */
+    /* 8: conversations (store/conversations_schema.h) */
+    PG_CONVERSATIONS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

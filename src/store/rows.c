@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/conversations.h"
 #include "store/domain.h"
 #include "store/rows.h"
 #include "store/secret.h"
@@ -53,8 +54,9 @@ const struct store_sql *store_sql_first(void)
 }
 
 /* Every table and hand-written statement of the domain files. */
-static int (*const adders[])(void) = {store_users_sql_add, store_roles_sql_add, store_credentials_sql_add,
-                                      store_bindings_sql_add, store_services_sql_add};
+static int (*const adders[])(void) = {
+    store_users_sql_add,    store_roles_sql_add,  store_credentials_sql_add, store_bindings_sql_add,
+    store_services_sql_add, store_timers_sql_add, store_changes_sql_add,     store_conversations_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;

@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include "store/account_store.h"
+#include "store/conversations_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
+#include "store/timers_schema.h"
 #include "store/webhook_store.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -81,6 +83,9 @@ static const char *const migrations[] = {
     "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
     /* deleted services are reaped in bounded batches */
     SQLITE_SERVICE_REAP_MIGRATION,
+    SQLITE_TIMERS_CHANGES_MIGRATION, /* the timer schedule and the change log (store/timers_schema.h) */
+    /* conversations (store/conversations_schema.h) */
+    SQLITE_CONVERSATIONS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,7 +1,6 @@
 #include "util/timefmt.h"
 
 #include <string.h>
-#include <time.h>
 
 #define MS_PER_DAY 86400000LL
 
@@ -39,13 +38,6 @@ static unsigned days_in_month(long long y, unsigned m)
 {
     static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     return m == 2 && is_leap(y) ? 29 : dim[m - 1];
-}
-
-long long time_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static char *put_digits(char *o, unsigned v, int width)

@@ -92,7 +92,7 @@ const char *webhook_user_event_name(enum user_event ev)
     }
 }
 
-static void param(struct buf *out, const char *name, const char *value)
+void webhook_param(struct buf *out, const char *name, const char *value)
 {
     if (!value) return;
     if (out->len) buf_putc(out, '&');
@@ -106,44 +106,52 @@ void webhook_user_params(struct buf *out, enum user_event ev, const struct user 
     char created[TIME_ISO_MS_LEN + 1], updated[TIME_ISO_MS_LEN + 1];
     time_iso_ms(created, u->date_created);
     time_iso_ms(updated, u->date_updated);
-    param(out, "AccountSid", u->account_sid);
-    param(out, "EventType", webhook_user_event_name(ev));
-    param(out, "Source", "API");
-    param(out, "ChatServiceSid", u->service_sid);
-    param(out, "UserSid", u->sid);
-    param(out, "Identity", u->identity);
-    param(out, "RoleSid", u->role_sid);
-    param(out, "Attributes", u->attributes);
-    param(out, "FriendlyName", u->friendly_name);
-    if (ev != EV_USER_UPDATE) param(out, "DateCreated", created);
-    if (ev != EV_USER_ADDED) param(out, "DateUpdated", updated);
+    webhook_param(out, "AccountSid", u->account_sid);
+    webhook_param(out, "EventType", webhook_user_event_name(ev));
+    webhook_param(out, "Source", "API");
+    webhook_param(out, "ChatServiceSid", u->service_sid);
+    webhook_param(out, "UserSid", u->sid);
+    webhook_param(out, "Identity", u->identity);
+    webhook_param(out, "RoleSid", u->role_sid);
+    webhook_param(out, "Attributes", u->attributes);
+    webhook_param(out, "FriendlyName", u->friendly_name);
+    if (ev != EV_USER_UPDATE) webhook_param(out, "DateCreated", created);
+    if (ev != EV_USER_ADDED) webhook_param(out, "DateUpdated", updated);
     /* isOnline / isNotifiable (onUserUpdated) are null for a REST-only server and so omitted */
 }
 
-int webhook_queue_user_event(struct store_conn *c, enum user_event ev, const struct user *u, struct arena *a)
+int webhook_queue_event(struct store_conn *c, const char *account_sid, const char *service_sid,
+                        const char *event, const char *order_key, const char *params, struct arena *a)
 {
-    const char *event = webhook_user_event_name(ev);
     struct webhook_target t[WEBHOOK_MAX_TARGETS];
-    int n = webhook_targets(c, u->account_sid, u->service_sid, event, 0, a, t);
+    int n = webhook_targets(c, account_sid, service_sid, event, 0, a, t);
     if (n <= 0) return n;
-    struct buf params;
-    buf_init(&params, 256 * 1024);
-    webhook_user_params(&params, ev, u);
-    int rc = params.err ? ST_ERROR : ST_OK;
+    int rc = ST_OK;
     for (int i = 0; i < n && rc == ST_OK; i++) {
         struct outbox_row row = {0};
         char token[37];
         uuid4_new(token);
-        memcpy(row.account_sid, u->account_sid, SID_LEN + 1);
+        memcpy(row.account_sid, account_sid, SID_LEN + 1);
         row.event_type = (char *)event;
         row.url = (char *)t[i].url;
         row.method = (char *)t[i].method;
-        row.params = params.p;
-        row.order_key = (char *)u->sid;
+        row.params = (char *)params;
+        row.order_key = (char *)order_key;
         row.idempotency_token = token;
         row.created_at = time_now_ms();
         rc = c->ops->webhooks->outbox_insert(c, &row);
     }
-    buf_free(&params);
     return rc == ST_OK ? n : rc;
+}
+
+int webhook_queue_user_event(struct store_conn *c, enum user_event ev, const struct user *u, struct arena *a)
+{
+    struct buf params;
+    buf_init(&params, 256 * 1024);
+    webhook_user_params(&params, ev, u);
+    int rc = params.err ? ST_ERROR
+                        : webhook_queue_event(c, u->account_sid, u->service_sid, webhook_user_event_name(ev),
+                                              u->sid, params.p ? params.p : "", a);
+    buf_free(&params);
+    return rc;
 }

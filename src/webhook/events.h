@@ -28,6 +28,16 @@ struct webhook_target {
 int webhook_targets(struct store_conn *c, const char *account_sid, const char *service_sid, const char *event,
                     int pre, struct arena *a, struct webhook_target out[WEBHOOK_MAX_TARGETS]);
 
+/* Appends name=value (percent-encoded, '&' between pairs) to a form; a NULL value is omitted. */
+void webhook_param(struct buf *out, const char *name, const char *value);
+
+/* Inside a write transaction: queues the post-event deliveries of event with its form-encoded parameters
+ * (without RetryCount) to every target of the service that takes it; order_key keeps one resource's (one
+ * conversation's) deliveries in order. Returns how many were queued (0 when none match), or a negative
+ * store_result. */
+int webhook_queue_event(struct store_conn *c, const char *account_sid, const char *service_sid,
+                        const char *event, const char *order_key, const char *params, struct arena *a);
+
 enum user_event { EV_USER_ADDED, EV_USER_UPDATE, EV_USER_UPDATED };
 
 /* Form-encoded parameters of a user event (without RetryCount), as §10.2.2 lists them: dates with

@@ -27,6 +27,12 @@ const CODES = {
   CreateRole: { Type: { code: 50105, message: 'Invalid role type' } },
   CreateServiceRole: { Type: { code: 50105, message: 'Invalid role type' } },
 };
+for (const id of ['CreateConversation', 'UpdateConversation', 'CreateServiceConversation', 'UpdateServiceConversation']) {
+  CODES[id] = {
+    State: { code: 50378, message: "'State' parameter value is invalid" },
+    MessagingServiceSid: { code: 50341, message: 'Invalid messaging service SID' },
+  };
+}
 const ownCode = (entry, name) => CODES[entry.op.id]?.[name] ?? CODES['*'][name];
 
 /** twilio-node's name for a form parameter: each dotted part with a lower-case first letter. */
@@ -408,8 +414,13 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
           b = await h().raw(twin.op.method, fill(twin.op.path, f), { body: c });
         }
         assert.equal(a.status, b.status, `${entry.op.id} / ${twin.op.id}: ${a.body} / ${b.body}`);
+        // a create that needs no parameter succeeds on both: its own SID and creation time differ
         const norm = (r) => {
-          const j = JSON.parse(short(r.body || 'null'));
+          let j = JSON.parse(short(r.body || 'null'));
+          if (j && typeof j === 'object' && entry.op.kind === 'create' && r.status < 300 && typeof j.sid === 'string') {
+            j = JSON.parse(JSON.stringify(j).split(j.sid).join('<sid>'));
+            delete j.date_created;
+          }
           if (j && typeof j === 'object' && 'date_updated' in j) delete j.date_updated;
           return j;
         };

@@ -1,0 +1,183 @@
+/* The change log (store/changes.h), once for both engines over the statement seam.
+ *
+ * The sequence number comes from the account's counter row (change_seqs), bumped by an upsert in the
+ * recording transaction: the row stays locked until that transaction ends, so the next recording
+ * transaction of the account takes the next number only after this one committed (or rolled back, and
+ * its number is taken again). On SQLite the single writer orders everything anyway; on PostgreSQL this
+ * holds across several servers, at the price that one account's recording transactions commit one after
+ * the other (see docs/DECISIONS.md, "Clock, timers and the change log"). */
+#include "store/changes.h"
+
+#include <string.h>
+
+#include "store/domain.h"
+#include "store/engine.h"
+#include "store/store.h"
+#include "store/writer.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/ticker.h"
+
+static struct store_sql q_next_seq = {
+    .sql = "INSERT INTO change_seqs(account_sid, last_seq) VALUES (?1, 1) ON CONFLICT(account_sid)"
+           " DO UPDATE SET last_seq = change_seqs.last_seq + 1 RETURNING last_seq",
+};
+static struct store_sql q_insert = {
+    .sql = "INSERT INTO changes(account_sid, seq, service_sid, resource, sid, parent_sid, kind, date_ms)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+};
+static struct store_sql q_list = {
+    .sql = "SELECT seq, service_sid, resource, sid, parent_sid, kind, date_ms FROM changes"
+           " WHERE account_sid = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+};
+static struct store_sql q_prune = {
+    .sql = "DELETE FROM changes WHERE (account_sid, seq) IN"
+           " (SELECT account_sid, seq FROM changes WHERE date_ms < ?1 LIMIT ?2)",
+};
+
+int store_changes_sql_add(void)
+{
+    struct store_sql *const all[] = {&q_next_seq, &q_insert, &q_list, &q_prune};
+    int rc = ST_OK;
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
+        rc = store_sql_add(all[i]);
+    return rc;
+}
+
+static int known_kind(const char *kind)
+{
+    return kind &&
+           (strcmp(kind, "created") == 0 || strcmp(kind, "updated") == 0 || strcmp(kind, "deleted") == 0);
+}
+
+int store_change_record(struct store_conn *c, const char *account_sid, const char *service_sid,
+                        const char *resource, const char *sid, const char *parent_sid, const char *kind)
+{
+    if (!account_sid || !resource || !*resource || !sid || !*sid || !known_kind(kind)) {
+        log_err("change log: a record without account, resource, sid or a known kind (%s)",
+                kind ? kind : "?");
+        return ST_ERROR;
+    }
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &q_next_seq);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, account_sid);
+    int rc = e->step(s);
+    long long seq = rc == 1 ? e->col_int(s, 0) : 0;
+    e->reset(s);
+    if (rc != 1) return rc < 0 ? rc : ST_ERROR;
+    s = e->stmt(c, &q_insert);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, account_sid);
+    e->bind_int(s, 2, seq);
+    e->bind_text(s, 3, service_sid && *service_sid ? service_sid : NULL);
+    e->bind_text(s, 4, resource);
+    e->bind_text(s, 5, sid);
+    e->bind_text(s, 6, parent_sid && *parent_sid ? parent_sid : NULL);
+    e->bind_text(s, 7, kind);
+    e->bind_int(s, 8, time_now_ms());
+    return store_stmt_exec(e, s);
+}
+
+int store_change_list(struct store_conn *c, const char *account_sid, long long after, int limit,
+                      int (*fn)(void *ctx, const struct change *ch), void *ctx)
+{
+    if (limit < 1 || limit > CHANGES_PAGE_MAX) return ST_ERROR;
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &q_list);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, account_sid);
+    e->bind_int(s, 2, after);
+    e->bind_int(s, 3, limit);
+    int rc;
+    while ((rc = e->step(s)) == 1) {
+        struct change ch = {
+            .seq = e->col_int(s, 0),
+            .service_sid = e->col_text(s, 1),
+            .resource = e->col_text(s, 2),
+            .sid = e->col_text(s, 3),
+            .parent_sid = e->col_text(s, 4),
+            .kind = e->col_text(s, 5),
+            .date_ms = e->col_int(s, 6),
+        };
+        if (fn(ctx, &ch) != 0) {
+            rc = 0;
+            break;
+        }
+    }
+    e->reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
+
+int store_change_prune(struct store_conn *c, long long before_ms, int limit, long long *deleted)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &q_prune);
+    if (!s) return ST_ERROR;
+    e->bind_int(s, 1, before_ms);
+    e->bind_int(s, 2, limit);
+    int rc = e->step(s);
+    *deleted = rc >= 0 ? e->changes(s) : 0;
+    e->reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
+
+/* ---- the pruner ---- */
+
+#define MS_PER_DAY 86400000LL
+
+static struct {
+    struct ticker ticker;
+    struct writer *w;
+    long long keep_ms;
+    int running;
+} pruner;
+
+struct prune_job {
+    struct write_job job;
+    long long deleted;
+};
+
+static int prune_apply(struct store_conn *c, struct write_job *job)
+{
+    struct prune_job *j = (struct prune_job *)job;
+    return store_change_prune(c, time_now_ms() - pruner.keep_ms, CHANGES_PRUNE_BATCH, &j->deleted) != ST_OK;
+}
+
+static void prune_complete(struct write_job *job, int committed, int store_result)
+{
+    struct prune_job *j = (struct prune_job *)job;
+    if (!committed) j->deleted = 0;
+}
+
+/* One batch per writer job, queued behind the requests already waiting, until a batch is not full. */
+static void prune_tick(void *ctx)
+{
+    (void)ctx;
+    long long total = 0;
+    for (;;) {
+        struct prune_job j = {.job = {.apply = prune_apply, .complete = prune_complete, .lazy = 1}};
+        if (writer_run_sync(pruner.w, &j.job) != 0) break;
+        total += j.deleted;
+        if (j.deleted < CHANGES_PRUNE_BATCH || ticker_stopping(&pruner.ticker)) break;
+    }
+    if (total) log_info("change log: %lld records older than the retention pruned", total);
+}
+
+int changes_pruner_start(struct writer *w, unsigned keep_days)
+{
+    if (keep_days == 0 || pruner.running) return 0;
+    pruner.w = w;
+    pruner.keep_ms = (long long)keep_days * MS_PER_DAY;
+    if (ticker_start(&pruner.ticker, "parley-changes", CHANGES_PRUNE_PERIOD_MS, 1, prune_tick, NULL) != 0)
+        return -1;
+    pruner.running = 1;
+    return 0;
+}
+
+void changes_pruner_stop(void)
+{
+    if (!pruner.running) return;
+    ticker_stop(&pruner.ticker);
+    pruner.running = 0;
+}

@@ -1,0 +1,130 @@
+/* A fresh store on each engine for the unit tests of the store's modules (timers, change log): a SQLite
+ * file in a new temporary directory and, when PARLEY_TEST_PG names a PostgreSQL cluster, a new database
+ * there (the group is skipped otherwise). Two writer connections (for tests of two servers claiming at
+ * once) and a reader. Include after <cmocka.h>; the test defines what it keeps in struct engine's user. */
+#ifndef PARLEY_TEST_ENGINES_FIXTURE_H
+#define PARLEY_TEST_ENGINES_FIXTURE_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef NO_STORE_PG
+#include <libpq-fe.h>
+#endif
+
+#include "store_fixture.h"
+
+#define ENGINE_TARGET_MAX 512
+
+struct engine {
+    const char *name;
+    const struct store_ops *ops;
+    char target[ENGINE_TARGET_MAX];
+    char dbname[64]; /* PostgreSQL: the database created for this run */
+    char dir[256];   /* SQLite: the scratch folder */
+    int skip;
+    struct store_conn *w, *w2; /* two writers: two servers on one database */
+    struct store_conn *r;      /* a reader */
+    struct account acct;       /* the seeded account and its default service */
+    struct service_config cfg;
+};
+
+#ifndef NO_STORE_PG
+static inline int engine_pg_admin(const char *base, const char *sql)
+{
+    PGconn *c = PQconnectdb(base);
+    int ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PGresult *res = PQexec(c, sql);
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok) print_error("%s: %s", sql, PQerrorMessage(c));
+        PQclear(res);
+    } else {
+        print_error("cannot connect to PARLEY_TEST_PG: %s", PQerrorMessage(c));
+    }
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+#endif
+
+/* The base URL with its database replaced by name (postgres://user:pass@host:port/db?options). */
+static inline int engine_pg_url_for(const char *base, const char *name, char *out, size_t n)
+{
+    const char *scheme = strstr(base, "://");
+    if (!scheme) return -1;
+    const char *slash = strchr(scheme + 3, '/');
+    size_t host_len = slash ? (size_t)(slash - base) : strlen(base);
+    const char *query = slash ? strchr(slash, '?') : NULL;
+    int len = snprintf(out, n, "%.*s/%s%s", (int)host_len, base, name, query ? query : "");
+    return len > 0 && (size_t)len < n ? 0 : -1;
+}
+
+/* Opens the connections, migrates and seeds the account (committed). */
+static inline int engine_open(struct engine *e)
+{
+    if (e->ops->open(e->target, 1, 0, &e->w) != ST_OK || e->w->ops->migrate(e->w) != ST_OK) return -1;
+    if (e->ops->open(e->target, 1, 0, &e->w2) != ST_OK) return -1;
+    if (e->ops->open(e->target, 0, 0, &e->r) != ST_OK) return -1;
+    fixture_account(e->w, &e->acct, &e->cfg);
+    return e->w->ops->tx_commit(e->w) == ST_OK ? 0 : -1;
+}
+
+static inline int engine_setup_sqlite(struct engine *e, const char *name)
+{
+    e->ops = &store_sqlite_ops;
+    if (fixture_tmpdir(e->dir, sizeof(e->dir), name) != 0) return -1;
+    int n = snprintf(e->target, sizeof(e->target), "%s/store.db", e->dir);
+    if (n < 0 || (size_t)n >= sizeof(e->target)) return -1;
+    return engine_open(e);
+}
+
+static inline int engine_setup_pg(struct engine *e, const char *name)
+{
+    e->ops = &store_pg_ops;
+    const char *base = getenv("PARLEY_TEST_PG");
+#ifdef NO_STORE_PG
+    base = NULL;
+#endif
+    if (!base || !*base) {
+        e->skip = 1;
+        return 0;
+    }
+#ifndef NO_STORE_PG
+    snprintf(e->dbname, sizeof(e->dbname), "parley_%s_%ld", name, (long)getpid());
+    char sql[128];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %.63s", e->dbname);
+    if (engine_pg_admin(base, sql) != 0 ||
+        engine_pg_url_for(base, e->dbname, e->target, sizeof(e->target)) != 0)
+        return -1;
+#endif
+    return engine_open(e);
+}
+
+static inline void engine_teardown(struct engine *e)
+{
+    struct store_conn *const conns[] = {e->r, e->w2, e->w};
+    for (int i = 0; i < 3; i++)
+        if (conns[i]) conns[i]->ops->close(conns[i]);
+    e->r = e->w = e->w2 = NULL;
+    if (e->dir[0]) {
+        char path[ENGINE_TARGET_MAX + 8];
+        const char *suffix[] = {"", "-wal", "-shm"};
+        for (int i = 0; i < 3; i++) {
+            int n = snprintf(path, sizeof(path), "%s%s", e->target, suffix[i]);
+            if (n > 0 && (size_t)n < sizeof(path)) unlink(path);
+        }
+        rmdir(e->dir);
+        e->dir[0] = '\0';
+    }
+#ifndef NO_STORE_PG
+    if (e->dbname[0]) {
+        char sql[160];
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %.63s WITH (FORCE)", e->dbname);
+        engine_pg_admin(getenv("PARLEY_TEST_PG"), sql);
+        e->dbname[0] = '\0';
+    }
+#endif
+}
+
+#endif
