@@ -108,5 +108,10 @@ int conversations_writable(struct store_conn *c, struct req *r, const char *key,
 /* Registers the conversation state timers' kinds (store/timers.h); at start-up, before the timer
  * scheduler starts. 0, or -1. */
 int conversations_timers_register(void);
+int participants_list(struct req *r);
+int participants_create(struct req *r);
+int participants_fetch(struct req *r);
+int participants_update(struct req *r);
+int participants_delete(struct req *r);
 
 #endif

@@ -12,5 +12,6 @@ extern const struct family service_config_family;
 extern const struct family notifications_family;
 extern const struct family configuration_family;
 extern const struct family conversations_family;
+extern const struct family participants_family;
 
 #endif

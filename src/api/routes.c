@@ -37,6 +37,10 @@ const struct route api_routes[] = {
      conversations_delete},
     {"/Credentials", ROUTE_RUNNER, credentials_list, credentials_create, NULL},
     {"/Credentials/{}", ROUTE_RUNNER, credentials_fetch, credentials_update, credentials_delete},
+    {"/Conversations/{}/Participants", ROUTE_TWIN | ROUTE_RUNNER, participants_list, participants_create,
+     NULL},
+    {"/Conversations/{}/Participants/{}", ROUTE_TWIN | ROUTE_RUNNER, participants_fetch, participants_update,
+     participants_delete},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -20,6 +20,7 @@
  * the resource's 404) and returns -1, what an apply returns for a change that must not commit. */
 static int fail(struct req *r, int err)
 {
+    if (err == RUNNER_ANSWERED) return -1;
     return api_fail(r, err == ST_NOT_FOUND ? E_NOT_FOUND : err);
 }
 
@@ -57,6 +58,11 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
         int err = runner_resolve_service(r);
         if (err) return err;
     }
+    if (f->resolve_parent) {
+        int err = f->resolve_parent(r, r->param[at]);
+        if (err) return err;
+        at++;
+    }
     *sid = f->singleton ? NULL : r->param[at];
     if (*sid && !f->alt_key && !sid_valid(*sid, r->param_len[at], f->prefix)) return E_NOT_FOUND;
     return 0;
@@ -68,7 +74,11 @@ static void url_of(struct req *r, const struct family *f, const void *row, char 
     const char *sid = f->singleton ? "" : AT(row, f->sid_off);
     const char *slash = f->singleton ? "" : "/";
     size_t n_base;
-    if (f->parent == PARENT_TWIN) {
+    if (f->parent_segment) {
+        const char *parts[] = {api_base(r, &n_base), "/", f->parent_segment, "/", AT(row, f->parent_off), "/",
+                               f->segment, slash, sid};
+        text_join(out, n, parts, 9);
+    } else if (f->parent == PARENT_TWIN) {
         const char *parts[] = {api_base(r, &n_base), "/", f->segment, slash, sid};
         text_join(out, n, parts, 5);
     } else if (f->parent == PARENT_SERVICE) {
@@ -89,9 +99,11 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
     for (size_t i = 0; i < f->n_fields; i++) {
         const struct field *fd = &f->fields[i];
         const char *at = AT(row, fd->off);
+        if (fd->kind == FK_SVC_CHARS && !r->service_path) continue;
         jw_key(w, fd->key);
         switch (fd->kind) {
         case FK_CHARS:
+        case FK_SVC_CHARS:
             jw_str(w, at);
             break;
         case FK_CHARS_NULL:
@@ -251,6 +263,16 @@ const char *runner_request_key(struct req *r)
     return ((const struct runner_job *)r->ctx)->key;
 }
 
+void *runner_create_row(struct req *r)
+{
+    return runner_request_row(r);
+}
+
+const char *runner_delete_key(struct req *r)
+{
+    return runner_request_key(r);
+}
+
 /* ---- update ---- */
 
 /* The present values of row (the request's) into stored (the row as it is). */
@@ -349,6 +371,7 @@ static int apply_delete(struct store_conn *c, struct req *r)
     int err = job->f->store.del(c, r, job->key);
     /* still referenced (a role held by a user); the message is the dictionary title */
     if (err == ST_IN_USE) return fail(r, E_CONFLICT);
+    if (err == RUNNER_ANSWERED) return -1;
     return api_deleted(r, err);
 }
 
@@ -391,8 +414,8 @@ static int fetch_page(struct list_ctx *lc)
     return rl->f->store.list(lc->r->db, lc->r, &rl->filter, &lc->pg->req, lc);
 }
 
-/* Longest list path: "/v1/Services/IS…/" + segment. */
-#define LIST_PATH_MAX 128
+/* Longest list path: "/v1/Services/IS…/Conversations/CH…/" + segment. */
+#define LIST_PATH_MAX 160
 
 int run_list(struct req *r, const struct family *f)
 {
@@ -408,7 +431,11 @@ int run_list(struct req *r, const struct family *f)
         if (err) return refuse(r, err);
     }
     char path[LIST_PATH_MAX];
-    if (f->parent == PARENT_TWIN) {
+    if (f->parent_segment) {
+        api_rel_base(r, path, sizeof(path));
+        size_t used = strlen(path);
+        snprintf(path + used, sizeof(path) - used, "/%s/%s/%s", f->parent_segment, r->parent_sid, f->segment);
+    } else if (f->parent == PARENT_TWIN) {
         api_rel_base(r, path, sizeof(path));
         size_t used = strlen(path);
         snprintf(path + used, sizeof(path) - used, "/%s", f->segment);

@@ -28,6 +28,8 @@ enum field_kind {
     FK_BOOL,       /* int: true or false */
     FK_URL,        /* the resource's own absolute URL (off unused) */
     FK_FN,         /* the odd one: fn writes the value (the key is already written) */
+    FK_SVC_CHARS,  /* an inline SID written on the service path family only (the short family's
+                    * schema lacks the key: a participant's chat_service_sid) */
 };
 
 struct field {
@@ -107,6 +109,13 @@ struct family {
     /* update, before the write: a pre-event webhook. 0 to write now, RUNNER_SUSPENDED when it took the
      * request over (it calls runner_update_write once the hooks allow the change), else a failure value */
     int (*pre_update)(struct req *r);
+    /* nested under another resource of the service (Participants under Conversations/{ConversationSid}):
+     * the parent's path segment; resolve_parent finds the path key (a SID or an alternate key) and
+     * returns 0 with r->parent_sid set, or the failure value; parent_off is the offsetof the row's
+     * parent SID (a char array). NULL: not nested. */
+    const char *parent_segment;
+    int (*resolve_parent)(struct req *r, const char *key);
+    size_t parent_off;
     /* create and delete, before the write: pre-event webhooks, answering as pre_update does (they call
      * runner_create_write / runner_delete_write once the hooks allow the change) */
     int (*pre_create)(struct req *r);
@@ -120,6 +129,9 @@ int runner_resolve_service(struct req *r);
 
 /* A pre_update hook's answer: the request is suspended (pre_event_run) and completes later. */
 #define RUNNER_SUSPENDED 1
+/* A hook's failure value when it prepared the error response itself (api_failf: a message naming
+ * another resource, as 50416's names the conversation that holds the pair). */
+#define RUNNER_ANSWERED 2
 
 /* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,
  * date_updated now, before_update run) into *out. Returns 0 or a failure value. */
@@ -131,9 +143,12 @@ int runner_create_write(struct req *r);
 int runner_delete_write(struct req *r);
 /* For the pre hooks: the request's row (a create's whole row; an update's parameters, merged into the
  * stored row when it is written), which a pre-event's answer may modify; and the path key (update,
- * delete). */
+ * delete). runner_create_row and runner_delete_key are the same two, by the names the participants
+ * family uses. */
 void *runner_request_row(struct req *r);
 const char *runner_request_key(struct req *r);
+void *runner_create_row(struct req *r);
+const char *runner_delete_key(struct req *r);
 
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);

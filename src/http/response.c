@@ -31,6 +31,8 @@ void resp_api_domain(const char *public_url, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)len, host);
 }
 
+static const char *resp_participant_title(enum twilio_code code);
+
 static int status_of(enum twilio_code code)
 {
     switch (code) {
@@ -43,6 +45,9 @@ static int status_of(enum twilio_code code)
     case E_USER_EXISTS:
     case E_CONFLICT:
     case E_UNIQUE_NAME_EXISTS:
+    case E_BINDING_IN_USE:
+    case E_CWP_BINDING_IN_USE:
+    case E_PARTICIPANT_EXISTS:
         return 409;
     case E_INTERNAL:
         return 500;
@@ -118,6 +123,66 @@ const char *resp_title(enum twilio_code code)
         return "Unique name should not match conversation sid pattern";
     case E_PAGE_TOKEN_REQUIRED:
         return "Paged requests must include a PageToken";
+    default:
+        return resp_participant_title(code);
+    }
+}
+
+/* The participants' codes (BEHAVIOUR-conversations §11): the dictionary titles. */
+static const char *resp_participant_title(enum twilio_code code)
+{
+    switch (code) {
+    case E_IDENTITY_NOT_PROVIDED:
+        return "Identity not provided";
+    case E_NOTIFICATION_LEVEL_INVALID:
+        return "Invalid notification level";
+    case E_IDENTITY_NOT_ACCEPTABLE:
+        return "Identity parameter not acceptable for this Participant";
+    case E_NO_MESSAGING_SERVICE:
+        return "No Messaging Service assigned to Conversation";
+    case E_LAST_READ_TIMESTAMP_INVALID:
+        return "Invalid last consumption timestamp format";
+    case E_BINDING_ADDRESS_INVALID:
+        return "Invalid messaging binding address";
+    case E_PROXY_ADDRESS_INVALID:
+        return "Invalid participant proxy address";
+    case E_ADDRESS_EQUALS_PROXY:
+        return "Participant address equals proxy address";
+    case E_ADDRESS_EMPTY:
+        return "Participant address is empty";
+    case E_PROXY_ADDRESS_EMPTY:
+        return "Participant proxy address is empty";
+    case E_ADDRESS_TYPE_MISMATCH:
+        return "Participant address type does not match proxy address type";
+    case E_BINDING_IN_USE:
+        return "A binding for this participant and proxy address already exists";
+    case E_PARTICIPANTS_LIMIT:
+        return "Participants limit exceeded";
+    case E_NON_CHAT_LIMIT:
+        return "Non-Chat participants limit exceeded";
+    case E_LAST_READ_INDEX_INVALID:
+        return "Invalid last read message index format";
+    case E_CWP_PARTICIPANT_INVALID:
+        return "One of the JSON requests for participant creation is invalid";
+    case E_CWP_BINDING_IN_USE:
+        return "Participant and proxy address pairs for one or more participants already in use";
+    case E_CWP_TOO_MANY:
+        return "Request contains too many participants";
+    case E_PARTICIPANT_EXISTS:
+        return "Participant already exists";
+    case E_PROXY_REMOVE_FAILED:
+        return "Failed to remove the proxy address of a participant";
+    case E_PROXY_ADD_FAILED:
+        return "Failed to add a proxy address to a participant";
+    case E_PROJECTED_REMOVE_FAILED:
+        return "Failed to remove the projected address of a participant";
+    case E_PROJECTED_ADD_FAILED:
+        return "Failed to add a projected address to a participant";
+    case E_IDENTITY_ADD_FAILED:
+        return "Failed to add an identity to a participant";
+    case E_LOOKUP_ONE_IDENTIFIER:
+        return "One user identifier parameter for lookup at a time is allowed. Please, use either Identity or"
+               " Address";
     default:
         return NULL;
     }

@@ -24,6 +24,7 @@
 
 #include "store/account_store.h"
 #include "store/conversations_schema.h"
+#include "store/participants_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/pg_internal.h"
@@ -109,6 +110,8 @@ static const char *const migrations[] = {
     PG_TIMERS_CHANGES_MIGRATION, /* 7: the timer schedule and the change log (store/timers_schema.h) */
     /* 8: conversations (store/conversations_schema.h) */
     PG_CONVERSATIONS_MIGRATION,
+    /* 8: participants (store/participants_schema.h) */
+    PG_PARTICIPANTS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

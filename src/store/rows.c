@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/conversations.h"
+#include "store/participants.h"
 #include "store/domain.h"
 #include "store/rows.h"
 #include "store/secret.h"
@@ -55,8 +56,9 @@ const struct store_sql *store_sql_first(void)
 
 /* Every table and hand-written statement of the domain files. */
 static int (*const adders[])(void) = {
-    store_users_sql_add,    store_roles_sql_add,  store_credentials_sql_add, store_bindings_sql_add,
-    store_services_sql_add, store_timers_sql_add, store_changes_sql_add,     store_conversations_sql_add};
+    store_users_sql_add,    store_roles_sql_add,  store_credentials_sql_add,   store_bindings_sql_add,
+    store_services_sql_add, store_timers_sql_add, store_changes_sql_add,       store_conversations_sql_add,
+    store_participants_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -317,6 +319,9 @@ void rows_read(const struct store_engine *e, struct store_stmt *s, const struct 
         case CK_FLAG:
             *(int *)(row + c->off) = (int)e->col_int(s, k);
             break;
+        case CK_I64N:
+            *(long long *)(row + c->off) = e->col_null(s, k) ? -1 : e->col_int(s, k);
+            break;
         case CK_SID:
             copy_sid(row + c->off, e->col_text(s, k));
             break;
@@ -351,6 +356,12 @@ static int bind_col(struct binder *b, int i, const struct column *c)
         break;
     case CK_INT:
         e->bind_int(b->s, i, *(const int *)at);
+        break;
+    case CK_I64N:
+        if (*(const long long *)at < 0)
+            e->bind_text(b->s, i, NULL);
+        else
+            e->bind_int(b->s, i, *(const long long *)at);
         break;
     case CK_FLAG: {
         int v = *(const int *)at;

@@ -17,6 +17,7 @@ enum col_kind {
     CK_I64,  /* long long */
     CK_INT,  /* int (and enums) */
     CK_FLAG, /* int written as 0/1; negative: not given (update binds NULL, insert 0) */
+    CK_I64N, /* long long >= 0; -1 for NULL (a read horizon that was never set) */
 };
 
 enum col_flag {

@@ -11,6 +11,7 @@
 
 #include "store/account_store.h"
 #include "store/conversations_schema.h"
+#include "store/participants_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/secret.h"
@@ -86,6 +87,8 @@ static const char *const migrations[] = {
     SQLITE_TIMERS_CHANGES_MIGRATION, /* the timer schedule and the change log (store/timers_schema.h) */
     /* conversations (store/conversations_schema.h) */
     SQLITE_CONVERSATIONS_MIGRATION,
+    /* participants (store/participants_schema.h) */
+    SQLITE_PARTICIPANTS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

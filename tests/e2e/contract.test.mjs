@@ -33,6 +33,12 @@ for (const id of ['CreateConversation', 'UpdateConversation', 'CreateServiceConv
     MessagingServiceSid: { code: 50341, message: 'Invalid messaging service SID' },
   };
 }
+for (const id of ['UpdateConversationParticipant', 'UpdateServiceConversationParticipant', 'UpdateUserConversation', 'UpdateServiceUserConversation']) {
+  CODES[id] = {
+    LastReadMessageIndex: { code: 50421, message: 'Invalid last read message index format' },
+    NotificationLevel: { code: 50210, message: 'Invalid notification level' },
+  };
+}
 const ownCode = (entry, name) => CODES[entry.op.id]?.[name] ?? CODES['*'][name];
 
 /** twilio-node's name for a form parameter: each dotted part with a lower-case first letter. */
@@ -110,6 +116,7 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
   function seeded(entry, name) {
     if (name === 'ChatServiceSid') return IS;
     if (name === 'UserSid') return made.US;
+    if (name === 'ConversationSid') return made.CH;
     if (name === 'Sid') return made[entry.op.prefix];
     return undefined;
   }
@@ -140,8 +147,11 @@ e2eSuite('contract', { publicUrl: PUBLIC }, (ctx, it) => {
     ops = await implementedOps(ctx.h);
     ({ serviceSid: IS } = await defaults(ctx.h));
     // one resource of every short-family collection, parents first (credentials before nothing, users after roles)
-    for (const entry of ops.filter((e) => e.op.kind === 'create' && !isFamily(e.op))) {
-      const res = await ctx.h.raw('POST', entry.op.path, { body: body(entry) });
+    // parents first: a conversation before its participants
+    const creates = ops.filter((e) => e.op.kind === 'create' && !isFamily(e.op));
+    creates.sort((a, b) => a.op.path.split('/').length - b.op.path.split('/').length);
+    for (const entry of creates) {
+      const res = await ctx.h.raw('POST', pathOf(entry), { body: body(entry) });
       assert.equal(res.status, entry.op.status, `seeding ${entry.op.id}: ${res.body}`);
       made[entry.op.prefix] = res.json.sid;
     }

@@ -92,9 +92,15 @@ export function bodyPairs(entry) {
   const out = [];
   const params = entry.params.filter((p) => p.in === 'body');
   for (const p of params.filter((q) => q.required)) out.push([p.name, value(p)]);
+  // a participant needs one of its kinds' parameters, which the spec leaves optional (a chat participant)
+  if (entry.op.kind === 'create' && entry.op.prefix === 'MB') out.push(['Identity', value({ name: 'Identity' })]);
   if (entry.op.kind === 'update') {
     const opt = params.filter((p) => !p.required && p.kind !== 'sid' && p.kind !== 'date-time');
-    const pick = opt.find((p) => p.kind === 'bool') ?? opt.find((p) => p.name === 'FriendlyName') ?? opt[0];
+    const pick =
+      opt.find((p) => p.kind === 'bool') ??
+      opt.find((p) => p.name === 'FriendlyName') ??
+      opt.find((p) => p.name === 'Attributes') ??
+      opt[0];
     if (pick) out.push([pick.name, value(pick)]);
   }
   return out;

@@ -25,8 +25,8 @@ e2eSuite('operation table', {}, (ctx, it) => {
       return service;
     }
     const family = isFamily(op) ? 'service' : 'short';
-    // {Sid} is the operation's own resource; {UserSid} a user of the path's family
-    const prefix = name === 'Sid' ? op.prefix : name === 'UserSid' ? 'US' : null;
+    // {Sid} is the operation's own resource; {UserSid} a user, {ConversationSid} a conversation of the path's family
+    const prefix = { Sid: op.prefix, UserSid: 'US', ConversationSid: 'CH' }[name] ?? null;
     if (op.path === '/v1/Services/{Sid}') return made.short.IS?.[slot];
     const sid = prefix && made[family][prefix]?.[slot];
     assert.ok(sid, `${op.id}: no seeded resource for {${name}} (prefix ${prefix})`);

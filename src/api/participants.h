@@ -1,0 +1,38 @@
+/* What the participants family (api/participants.c) shares with the views over it (UserConversations)
+ * and with ConversationWithParticipants. */
+#ifndef PARLEY_API_PARTICIPANTS_H
+#define PARLEY_API_PARTICIPANTS_H
+
+#include "store/participants.h"
+
+struct req;
+struct store_conn;
+
+/* The family's row: the model first (the store reads and lists struct participant), then the request's
+ * DateCreated / DateUpdated (-1: not given), applied in the write transaction. */
+struct participant_row {
+    struct participant p;
+    long long date_created, date_updated;
+};
+
+struct conversation;
+
+/* The conversation of r's service whose SID (or unique name) is key, for reading. ST_NOT_FOUND when
+ * none. (Writes use conversations_writable, the closed guard.) */
+int participant_conversation_get(struct store_conn *c, struct req *r, const char *key,
+                                 struct conversation *out);
+
+enum participant_event { PE_ADD, PE_ADDED, PE_UPDATE, PE_UPDATED, PE_REMOVE, PE_REMOVED };
+
+/* Inside the write transaction: the post-event ev for p, when the request enabled webhooks. */
+int participant_post_event(struct store_conn *c, struct req *r, enum participant_event ev,
+                           const struct participant *p);
+/* Inside the write transaction: removes p (the closed guard first), its change record and, when events,
+ * onParticipantRemoved. Returns 0 or the failure value. */
+int participant_remove(struct store_conn *c, struct req *r, const struct participant *p, int events);
+/* The change record of a participant write (kind "created", "updated", "deleted"). */
+int participant_change_record(struct store_conn *c, const struct participant *p, const char *kind);
+/* LastReadMessageIndex: "" or "null" is -1 (cleared); *bad when it is no integer >= 0. */
+long long participant_parse_index(const char *s, int *bad);
+
+#endif

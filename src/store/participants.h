@@ -1,0 +1,53 @@
+/* Participants of a conversation and the two views over them (BEHAVIOUR-conversations §2, §6, §7): the
+ * model structs and the store functions, written once for both engines (store/participants.c). */
+#ifndef PARLEY_STORE_PARTICIPANTS_H
+#define PARLEY_STORE_PARTICIPANTS_H
+
+#include "store/store.h"
+
+struct arena;
+
+struct participant {
+    long long id; /* keyset position: insertion order */
+    char sid[SID_LEN + 1];
+    char account_sid[SID_LEN + 1];
+    char service_sid[SID_LEN + 1];
+    char conversation_sid[SID_LEN + 1];
+    char *role_sid; /* NULL when none */
+    char *identity; /* NULL for a non-chat participant */
+    char *attributes;
+    char *binding_type; /* "sms", "whatsapp", ...; NULL: no messaging binding */
+    char *address, *proxy_address, *projected_address;
+    long long last_read_message_index; /* -1: null */
+    char *last_read_timestamp;
+    char *notification_level; /* the user's own state in the UserConversation view */
+    long long date_created;
+    long long date_updated;
+};
+
+typedef int (*participant_row_fn)(void *ctx, const struct participant *p);
+
+int store_participants_sql_add(void);
+
+/* The participant of the conversation whose SID (or identity, when by_identity) is key. */
+int store_participant_get(struct store_conn *c, const char *conversation_sid, const char *key,
+                          int by_identity, struct arena *a, struct participant *out);
+/* ST_CONFLICT when the identity is already a participant of the conversation. */
+int store_participant_insert(struct store_conn *c, struct participant *p);
+int store_participant_update(struct store_conn *c, const struct participant *p);
+int store_participant_delete(struct store_conn *c, const char *conversation_sid, const char *sid);
+int store_participant_list(struct store_conn *c, const char *conversation_sid, const struct page_req *p,
+                           participant_row_fn fn, void *ctx);
+/* How many participants the conversation has, how many of them are non-chat (no identity) and how many
+ * have a projected address (the conversation is a Group MMS). */
+int store_participant_counts(struct store_conn *c, const char *conversation_sid, long long *total,
+                             long long *non_chat, long long *projected);
+/* Inserts the user u (identity, role, dates; no friendly name, attributes "{}") unless the service has
+ * one with that identity: ST_OK when inserted, ST_CONFLICT when it existed. */
+int store_participant_user_ensure(struct store_conn *c, const struct user *u);
+/* The conversation (not closed, other than none) where the account's (address, proxy address) pair is
+ * already bound, into conversation_sid; ST_NOT_FOUND when it is free. */
+int store_participant_pair_owner(struct store_conn *c, const char *account_sid, const char *address,
+                                 const char *proxy_address, char conversation_sid[SID_LEN + 1]);
+
+#endif
