@@ -62,6 +62,7 @@ void config_usage(FILE *out)
         "                         PARLEY_ADMIN_TOKEN_FILE); an account's credentials see its own counters\n"
         "  --secret-key-file FILE key sealing auth tokens and credential secrets (PARLEY_SECRET_KEY_FILE;\n"
         "                         default DATA.key for SQLite, created on first start)\n"
+        "  --media-strict         a message's MediaSid must be registered (POST /parley/Media), else 50507\n"
         "  --help, --version\n",
         out);
 }
@@ -232,6 +233,7 @@ static const struct flag flags[] = {
     {"--webhook-targets", FLAG_CHOICE, CFG(webhook_targets_public), 0, 0, "open|public", "public"},
     {"--rest-pre-webhooks", FLAG_CHOICE, CFG(rest_pre_hooks), 0, 0, "on|off", "on"},
     {"--metrics-public", FLAG_SET, CFG(metrics_public), 0, 0, NULL, NULL},
+    {"--media-strict", FLAG_SET, CFG(media_strict), 0, 0, NULL, NULL},
     {"--webhook-allow-link-local", FLAG_SET, CFG(webhook_allow_link_local), 0, 0, NULL, NULL},
     {"--pre-webhook-timeout", FLAG_UINT, CFG(pre_timeout_ms), 1, 600000, NULL, NULL},
     {"--veto-status", FLAG_UINT, CFG(veto_status), 400, 599, NULL, NULL},

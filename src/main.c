@@ -140,6 +140,7 @@ static int serve(int argc, char **argv)
                       .pre_failure = cfg.pre_failure_reject ? PRE_FAILURE_REJECT : PRE_FAILURE_PROCEED,
                       .veto_status = (int)cfg.veto_status,
                       .metrics_public = cfg.metrics_public,
+                      .media_strict = cfg.media_strict,
                       .admin_token = cfg.admin_token};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     int sqlite = app.store == &store_sqlite_ops;

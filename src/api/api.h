@@ -113,5 +113,14 @@ int participants_create(struct req *r);
 int participants_fetch(struct req *r);
 int participants_update(struct req *r);
 int participants_delete(struct req *r);
+int messages_list(struct req *r);
+int messages_create(struct req *r);
+int messages_fetch(struct req *r);
+int messages_update(struct req *r);
+int messages_delete(struct req *r);
+int receipts_list(struct req *r);
+int receipts_fetch(struct req *r);
+int media_register(struct req *r);
+int media_fetch(struct req *r);
 
 #endif

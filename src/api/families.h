@@ -13,5 +13,7 @@ extern const struct family notifications_family;
 extern const struct family configuration_family;
 extern const struct family conversations_family;
 extern const struct family participants_family;
+extern const struct family messages_family;
+extern const struct family receipts_family;
 
 #endif

@@ -41,10 +41,16 @@ const struct route api_routes[] = {
      NULL},
     {"/Conversations/{}/Participants/{}", ROUTE_TWIN | ROUTE_RUNNER, participants_fetch, participants_update,
      participants_delete},
+    {"/Conversations/{}/Messages", ROUTE_TWIN | ROUTE_RUNNER, messages_list, messages_create, NULL},
+    {"/Conversations/{}/Messages/{}", ROUTE_TWIN | ROUTE_RUNNER, messages_fetch, messages_update,
+     messages_delete},
+    {"/Conversations/{}/Messages/{}/Receipts", ROUTE_TWIN | ROUTE_RUNNER, receipts_list, NULL, NULL},
+    {"/Conversations/{}/Messages/{}/Receipts/{}", ROUTE_TWIN | ROUTE_RUNNER, receipts_fetch, NULL, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };
 
 const struct route admin_routes[] = {
     {"/webhooks/log", 0, webhooks_log, NULL, NULL},
+    {"/Media/{}", 0, media_fetch, media_register, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };

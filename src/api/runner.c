@@ -99,11 +99,13 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
     for (size_t i = 0; i < f->n_fields; i++) {
         const struct field *fd = &f->fields[i];
         const char *at = AT(row, fd->off);
-        if (fd->kind == FK_SVC_CHARS && !r->service_path) continue;
+        if ((fd->kind == FK_SVC_CHARS || fd->kind == FK_SVC_URL) && !r->service_path) continue;
+        if ((fd->kind == FK_SHORT_CHARS || fd->kind == FK_SHORT_URL) && r->service_path) continue;
         jw_key(w, fd->key);
         switch (fd->kind) {
         case FK_CHARS:
         case FK_SVC_CHARS:
+        case FK_SHORT_CHARS:
             jw_str(w, at);
             break;
         case FK_CHARS_NULL:
@@ -126,6 +128,8 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
             jw_bool(w, *(const int *)at);
             break;
         case FK_URL:
+        case FK_SHORT_URL:
+        case FK_SVC_URL:
             url_of(r, f, row, text, sizeof(text));
             jw_str(w, text);
             break;

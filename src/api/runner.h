@@ -30,6 +30,11 @@ enum field_kind {
     FK_FN,         /* the odd one: fn writes the value (the key is already written) */
     FK_SVC_CHARS,  /* an inline SID written on the service path family only (the short family's
                     * schema lacks the key: a participant's chat_service_sid) */
+    /* where the two path families' schemas order their keys differently (a message's url and delivery,
+     * a receipt's sid and message_sid), a key is listed twice, once for each family: */
+    FK_SHORT_CHARS, /* an inline SID written on the short path family only */
+    FK_SHORT_URL,   /* the own URL, written on the short path family only */
+    FK_SVC_URL,     /* the own URL, written on the service path family only */
 };
 
 struct field {

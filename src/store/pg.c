@@ -25,6 +25,7 @@
 #include "store/account_store.h"
 #include "store/conversations_schema.h"
 #include "store/participants_schema.h"
+#include "store/messages_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/pg_internal.h"
@@ -112,6 +113,8 @@ static const char *const migrations[] = {
     PG_CONVERSATIONS_MIGRATION,
     /* 8: participants (store/participants_schema.h) */
     PG_PARTICIPANTS_MIGRATION,
+    /* messages, delivery receipts, media (store/messages_schema.h) */
+    PG_MESSAGES_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -12,6 +12,7 @@
 #include "store/account_store.h"
 #include "store/conversations_schema.h"
 #include "store/participants_schema.h"
+#include "store/messages_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/secret.h"
@@ -89,6 +90,8 @@ static const char *const migrations[] = {
     SQLITE_CONVERSATIONS_MIGRATION,
     /* participants (store/participants_schema.h) */
     SQLITE_PARTICIPANTS_MIGRATION,
+    /* messages, delivery receipts, media (store/messages_schema.h) */
+    SQLITE_MESSAGES_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -94,6 +94,8 @@ export function bodyPairs(entry) {
   for (const p of params.filter((q) => q.required)) out.push([p.name, value(p)]);
   // a participant needs one of its kinds' parameters, which the spec leaves optional (a chat participant)
   if (entry.op.kind === 'create' && entry.op.prefix === 'MB') out.push(['Identity', value({ name: 'Identity' })]);
+  // a message needs something to send (50503): Body, which the spec leaves optional beside MediaSid and ContentSid
+  if (entry.op.kind === 'create' && entry.op.prefix === 'IM') out.push(['Body', value({ name: 'Body' })]);
   if (entry.op.kind === 'update') {
     const opt = params.filter((p) => !p.required && p.kind !== 'sid' && p.kind !== 'date-time');
     const pick =

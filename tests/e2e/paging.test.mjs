@@ -235,13 +235,21 @@ function mintToken(dir, key) {
 }
 
 /** Every list operation the server implements (operation table + probe), both path families; {ChatServiceSid} is
- * IS and {UserSid} the user. */
+ * IS, {UserSid} the user, and {ConversationSid} / {MessageSid} a conversation of the default service and a
+ * message in it (nested lists). */
 async function listRoutes(h, IS, user) {
   const lists = (await implementedOps(h)).filter((e) => e.op.kind === 'list');
+  const nested = {};
+  if (lists.some((e) => e.op.path.includes('{ConversationSid}'))) {
+    nested.ConversationSid = (await h.raw('POST', '/v1/Conversations', { body: {} })).json.sid;
+    if (lists.some((e) => e.op.path.includes('{MessageSid}')))
+      nested.MessageSid = (await h.raw('POST', `/v1/Conversations/${nested.ConversationSid}/Messages`, { body: { Body: 'x' } })).json.sid;
+  }
+  const values = { ChatServiceSid: IS, UserSid: user, ...nested };
   return lists.map((e) =>
     fill(e.op.path, (name) => {
-      assert.ok(name === 'ChatServiceSid' || name === 'UserSid', `${e.op.id}: no value for {${name}}`);
-      return name === 'ChatServiceSid' ? IS : user;
+      assert.ok(values[name], `${e.op.id}: no value for {${name}}`);
+      return values[name];
     }),
   );
 }
