@@ -122,5 +122,10 @@ int receipts_list(struct req *r);
 int receipts_fetch(struct req *r);
 int media_register(struct req *r);
 int media_fetch(struct req *r);
+int address_configurations_list(struct req *r);
+int address_configurations_create(struct req *r);
+int address_configurations_fetch(struct req *r);
+int address_configurations_update(struct req *r);
+int address_configurations_delete(struct req *r);
 
 #endif

@@ -15,5 +15,6 @@ extern const struct family conversations_family;
 extern const struct family participants_family;
 extern const struct family messages_family;
 extern const struct family receipts_family;
+extern const struct family address_configurations_family;
 
 #endif

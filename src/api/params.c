@@ -12,13 +12,13 @@
 #include "util/text.h"
 #include "json/attrs.h"
 
-static int enum_has(const char *choices, const char *s, size_t n)
+static int enum_has(const char *choices, const char *s, size_t n, int any_case)
 {
     const char *p = choices;
     while (*p) {
         const char *bar = strchr(p, '|');
         size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && memcmp(p, s, n) == 0) return 1;
+        if (len == n && (any_case ? strncasecmp(p, s, n) : memcmp(p, s, n)) == 0) return 1;
         if (!bar) break;
         p = bar + 1;
     }
@@ -83,7 +83,7 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
             return api_failf(r, E_INVALID_PARAM, "Invalid value for %s", sp->name);
         return 0;
     case PK_ENUM:
-        if (!enum_has(sp->choices, s, n))
+        if (!enum_has(sp->choices, s, n, (sp->flags & P_ANY_CASE) != 0))
             return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: expected one of %s", sp->name,
                               sp->choices),
                    -1;

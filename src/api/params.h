@@ -22,6 +22,7 @@ enum param_kind {
 #define P_CREATE_REQUIRED 4u
 #define P_CREATE_ONLY 8u /* params_read_op: not read for an update */
 #define P_NO_SLOT 16u    /* a family's table (api/runner.h): checked here, used by a hook, no slot */
+#define P_ANY_CASE 32u   /* PK_ENUM: a choice in any case (the value is kept as sent) */
 
 struct param_spec {
     const char *name;

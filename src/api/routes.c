@@ -19,6 +19,10 @@ const struct route api_routes[] = {
     /* pattern                      flags       GET                       POST           DELETE */
     {"/Configuration", ROUTE_RUNNER, configuration_fetch, configuration_update, NULL},
     {"/Configuration/Webhooks", 0, account_webhooks_fetch, account_webhooks_update, NULL},
+    {"/Configuration/Addresses", ROUTE_RUNNER, address_configurations_list, address_configurations_create,
+     NULL},
+    {"/Configuration/Addresses/{}", ROUTE_RUNNER, address_configurations_fetch, address_configurations_update,
+     address_configurations_delete},
     {"/Services/{}/Configuration/Webhooks", 0, service_webhooks_fetch, service_webhooks_update, NULL},
     {"/Users", ROUTE_TWIN | ROUTE_RUNNER, users_list, users_create, NULL},
     {"/Users/{}", ROUTE_TWIN | ROUTE_RUNNER, users_fetch, users_update, users_delete},

@@ -31,6 +31,15 @@ static int refuse(struct req *r, int err)
     return 0;
 }
 
+/* fail() for what a family's hook returned: a RUNNER_BAD_PARAM names one of f's parameters. */
+static int fail_hook(struct req *r, const struct family *f, int err)
+{
+    if (err >= RUNNER_BAD_PARAM_BASE && (size_t)(err - RUNNER_BAD_PARAM_BASE) < f->n_params)
+        return api_failf(r, E_INVALID_PARAM, "Invalid value for %s",
+                         f->params[err - RUNNER_BAD_PARAM_BASE].name);
+    return fail(r, err);
+}
+
 /* 0 once r->service_sid is a Conversation Service of the caller's account (named in the path, or the
  * default one for the short path family); else the value to fail with. */
 int runner_resolve_service(struct req *r)
@@ -229,7 +238,7 @@ static int apply_create(struct store_conn *c, struct req *r)
         err = E_NOT_FOUND; /* the service was deleted after the parent chain found it */
     if (err == ST_CONFLICT && f->conflict) err = f->conflict;
     if (!err && f->post_event) err = f->post_event(c, r, OPK_CREATE, row);
-    if (err) return fail(r, err);
+    if (err) return fail_hook(r, f, err);
     respond(r, f, f->op_create, row);
     return 0;
 }
@@ -243,7 +252,7 @@ int run_create(struct req *r, const struct family *f)
     if (read_params(r, f, 1, v) != 0) return 0;
     void *row = row_from(r, f, v);
     err = f->check_create ? f->check_create(r, row, v) : 0;
-    if (err) return refuse(r, err);
+    if (err) return fail_hook(r, f, err), 0;
     sid_new(AT(row, f->sid_off), f->prefix);
     r->ctx = job_new(r, f, row, NULL, v);
     err = f->pre_create ? f->pre_create(r) : 0;
@@ -319,7 +328,7 @@ static int apply_update(struct store_conn *c, struct req *r)
     const struct family *f = job->f;
     void *stored;
     int err = proposal(c, r, job, &stored);
-    if (err) return fail(r, err);
+    if (err) return fail_hook(r, f, err);
     err = f->store.update(c, r, stored);
     if (!err && f->post_event) err = f->post_event(c, r, OPK_UPDATE, stored);
     if (err) return fail(r, err);
@@ -351,6 +360,10 @@ int run_update(struct req *r, const struct family *f)
             resp_error(r, E_NO_UPDATE_PARAMS, "Parameters are not specified for update request");
         bad = 1;
     }
+    if (!bad && f->check_update && (err = f->check_update(r, v)) != 0) {
+        fail_hook(r, f, err);
+        bad = 1;
+    }
     if (bad) {
         /* a missing resource outranks a parameter error (validation order, docs/DECISIONS.md), checked
          * only here so that a valid update pays nothing for it */
@@ -358,8 +371,6 @@ int run_update(struct req *r, const struct family *f)
         if (f->store.get(r->db, r, sid, row) == ST_NOT_FOUND) resp_not_found(r);
         return 0;
     }
-    err = f->check_update ? f->check_update(r, v) : 0;
-    if (err) return refuse(r, err);
     r->ctx = job_new(r, f, row_from(r, f, v), sid, v);
     err = f->pre_update ? f->pre_update(r) : 0;
     if (err == RUNNER_SUSPENDED) return 1;

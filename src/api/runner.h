@@ -132,6 +132,11 @@ struct family {
  * with. The parent chain's first step, shared with the routes that are not yet families. */
 int runner_resolve_service(struct req *r);
 
+/* A hook's failure value for a parameter whose value breaks a rule no table states (an address that does
+ * not fit its type): 400 / 20001 "Invalid value for <name>", k being its index in the family's params. */
+#define RUNNER_BAD_PARAM_BASE 0x40000000
+#define RUNNER_BAD_PARAM(k) (RUNNER_BAD_PARAM_BASE + (int)(k))
+
 /* A pre_update hook's answer: the request is suspended (pre_event_run) and completes later. */
 #define RUNNER_SUSPENDED 1
 /* A hook's failure value when it prepared the error response itself (api_failf: a message naming

@@ -26,6 +26,7 @@
 #include "store/conversations_schema.h"
 #include "store/participants_schema.h"
 #include "store/messages_schema.h"
+#include "store/address_configs_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/pg_internal.h"
@@ -111,10 +112,12 @@ static const char *const migrations[] = {
     PG_TIMERS_CHANGES_MIGRATION, /* 7: the timer schedule and the change log (store/timers_schema.h) */
     /* 8: conversations (store/conversations_schema.h) */
     PG_CONVERSATIONS_MIGRATION,
-    /* 8: participants (store/participants_schema.h) */
+    /* 9: participants (store/participants_schema.h) */
     PG_PARTICIPANTS_MIGRATION,
-    /* messages, delivery receipts, media (store/messages_schema.h) */
+    /* 10: messages, delivery receipts, media (store/messages_schema.h) */
     PG_MESSAGES_MIGRATION,
+    /* 11: address configurations (store/address_configs_schema.h) */
+    PG_ADDRESS_CONFIGS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

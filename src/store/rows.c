@@ -8,6 +8,7 @@
 #include "store/conversations.h"
 #include "store/participants.h"
 #include "store/messages.h"
+#include "store/address_configs.h"
 #include "store/domain.h"
 #include "store/rows.h"
 #include "store/secret.h"
@@ -59,7 +60,7 @@ const struct store_sql *store_sql_first(void)
 static int (*const adders[])(void) = {
     store_users_sql_add,    store_roles_sql_add,  store_credentials_sql_add,   store_bindings_sql_add,
     store_services_sql_add, store_timers_sql_add, store_changes_sql_add,       store_conversations_sql_add,
-    store_participants_sql_add, store_messages_sql_add};
+    store_participants_sql_add, store_messages_sql_add, store_address_configs_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;

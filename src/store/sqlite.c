@@ -13,6 +13,7 @@
 #include "store/conversations_schema.h"
 #include "store/participants_schema.h"
 #include "store/messages_schema.h"
+#include "store/address_configs_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
 #include "store/secret.h"
@@ -92,6 +93,8 @@ static const char *const migrations[] = {
     SQLITE_PARTICIPANTS_MIGRATION,
     /* messages, delivery receipts, media (store/messages_schema.h) */
     SQLITE_MESSAGES_MIGRATION,
+    /* address configurations (store/address_configs_schema.h) */
+    SQLITE_ADDRESS_CONFIGS_MIGRATION,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -78,7 +78,9 @@ function sdkCall(v1, entry, sidOf) {
     const seg = segs[i];
     if (seg.startsWith('{')) continue;
     // Users/{UserSid}/Conversations is userConversations in the SDK
-    const name = seg === 'Conversations' && segs[i - 2] === 'Users' ? 'userConversations' : seg[0].toLowerCase() + seg.slice(1);
+    let name = seg === 'Conversations' && segs[i - 2] === 'Users' ? 'userConversations' : seg[0].toLowerCase() + seg.slice(1);
+    // Configuration/Addresses is one mount in the SDK, addressConfigurations (the spec's mountName)
+    if (seg === 'Configuration' && segs[i + 1] === 'Addresses') (name = 'addressConfigurations'), i++;
     assert.ok(obj[name] !== undefined, `${entry.op.id}: twilio-node has no ${name} at segment ${i}`);
     const next = segs[i + 1];
     if (next?.startsWith('{')) obj = obj[name](sidOf(next.slice(1, -1)));

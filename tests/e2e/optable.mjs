@@ -62,12 +62,14 @@ const VALUES = {
   Attributes: '{"optable":true}',
   DefaultInactiveTimer: 'PT5M',
   DefaultClosedTimer: 'PT10M',
+  // an address configuration's: the table's first Type is sms, whose address is an E.164 number, one per create
+  Address: () => `+1555${String(++serial).padStart(7, '0')}`,
 };
 
 let serial = 0;
 /** A valid value for parameter p of the table (arrays for list parameters). */
 export function value(p) {
-  if (p.name in VALUES) return VALUES[p.name];
+  if (p.name in VALUES) return typeof VALUES[p.name] === 'function' ? VALUES[p.name]() : VALUES[p.name];
   switch (p.kind) {
     case 'bool':
       return 'false';

@@ -15,7 +15,7 @@
 static const struct family *const families[] = {
     &credentials_family,    &bindings_family,      &roles_family,         &users_family,
     &service_config_family, &notifications_family, &configuration_family, &conversations_family,
-    &participants_family,   &messages_family,      &receipts_family};
+    &participants_family,   &messages_family,      &receipts_family,      &address_configurations_family};
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* 1 when the family's fields are exactly the schema's names, in order; 0 otherwise. The fields written

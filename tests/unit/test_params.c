@@ -230,6 +230,21 @@ static void test_enum(void **state)
     assert_error(20001, "Missing required parameter Type in the post body");
 }
 
+/* P_ANY_CASE: a choice in any case is the choice (kept as sent); anything else is still refused. */
+static void test_enum_any_case(void **state)
+{
+    const struct param_spec spec[] = {{"Type", PK_ENUM, P_REQUIRED | P_ANY_CASE, 0, 0, 0, "sms|whatsapp", 0}};
+    struct param_value v[1];
+    assert_ok(read_form("Type=whAtsAPP", spec, 1, v));
+    assert_string_equal(v[0].s, "whAtsAPP");
+    assert_ok(read_form("Type=SMS", spec, 1, v));
+    const char *bad[] = {"Type=smss", "Type=sm", "Type=whatsapp%7Csms", "Type=x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (read_form(bad[i], spec, 1, v) != -1) fail_msg("%s was accepted", bad[i]);
+        assert_error(20001, "Invalid value for Type: expected one of sms|whatsapp");
+    }
+}
+
 static void test_repeated(void **state)
 {
     const struct param_spec list[] = {{"BindingType", PK_ENUM, P_LIST, 0, 0, 0, "apn|gcm", 0}};
@@ -357,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_bool),
         cmocka_unit_test(test_int),
         cmocka_unit_test(test_enum),
+        cmocka_unit_test(test_enum_any_case),
         cmocka_unit_test(test_repeated),
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_create_requires_what_update_does_not),

@@ -1,0 +1,383 @@
+/* Address configurations: /v1/Configuration/Addresses[/{Sid}] (BEHAVIOUR-conversations §9), a family run
+ * by api/runner.c. Account level, no service twin. {Sid} is the IG SID or the address itself. Its hooks:
+ * the address must fit its type, the enums are taken in any case and stored in one, the webhook filters
+ * must be post-events of a conversation, and the service auto-created conversations go to must be one of
+ * the caller's. Inbound traffic (store_address_config_find) reads the rows this writes. */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/families.h"
+#include "store/address_configs.h"
+#include "util/arena.h"
+#include "util/sid.h"
+#include "json/jw.h"
+
+#define ADDRESS_MAX 256 /* as a participant's MessagingBinding.Address (BEHAVIOUR-conversations §0.3) */
+#define FRIENDLY_NAME_MAX 256 /* [SPEC] "limited to 256 characters" */
+#define WEBHOOK_URL_MAX 512   /* the URL becomes a conversation-scoped webhook's, at most 512 */
+#define RETRY_COUNT_MAX 100
+#define E164_DIGITS_MIN 7 /* +290 and four digits (Saint Helena) is about the shortest */
+#define E164_DIGITS_MAX 15
+#define SHORT_CODE_MIN 3 /* short codes run from 3 to 8 digits across countries */
+#define SHORT_CODE_MAX 8
+/* Longest JSON array of filters: each of the ten names at most once. */
+#define FILTERS_JSON_MAX 320
+
+#define TYPES "sms|whatsapp|messenger|gbm|email|rcs|apple|chat"
+#define AC(m) offsetof(struct address_config, m)
+
+enum {
+    A_TYPE,
+    A_ADDRESS,
+    A_FRIENDLY_NAME,
+    A_ENABLED,
+    A_AUTO_TYPE,
+    A_SERVICE,
+    A_WEBHOOK_URL,
+    A_WEBHOOK_METHOD,
+    A_WEBHOOK_FILTERS,
+    A_STUDIO_FLOW,
+    A_STUDIO_RETRY,
+    A_COUNTRY,
+    A__COUNT
+};
+
+/* Type, Address and AddressCountry are fixed at create (update has no such parameters [SPEC]). */
+static const struct param_spec params[A__COUNT] = {
+    [A_TYPE] = {"Type", PK_ENUM, P_CREATE_REQUIRED | P_CREATE_ONLY | P_ANY_CASE, 0, 0, 0, TYPES, AC(type)},
+    [A_ADDRESS] = {"Address", PK_STRING, P_CREATE_REQUIRED | P_CREATE_ONLY, 0, ADDRESS_MAX, 0, NULL,
+                   AC(address)},
+    [A_FRIENDLY_NAME] = {"FriendlyName", PK_STRING, 0, 0, FRIENDLY_NAME_MAX, E_FRIENDLY_NAME_TOO_LONG, NULL,
+                         AC(friendly_name)},
+    [A_ENABLED] = {"AutoCreation.Enabled", PK_BOOL, 0, 0, 0, 0, NULL, AC(auto_enabled)},
+    [A_AUTO_TYPE] = {"AutoCreation.Type", PK_ENUM, P_ANY_CASE, 0, 0, 0, "webhook|studio|default",
+                     AC(auto_type)},
+    [A_SERVICE] = {"AutoCreation.ConversationServiceSid", PK_SID, 0, 0, 0, 0, "IS", AC(service_sid)},
+    [A_WEBHOOK_URL] = {"AutoCreation.WebhookUrl", PK_STRING, 0, 0, WEBHOOK_URL_MAX, 0, NULL, AC(webhook_url)},
+    [A_WEBHOOK_METHOD] = {"AutoCreation.WebhookMethod", PK_ENUM, P_ANY_CASE, 0, 0, 0, "get|post",
+                          AC(webhook_method)},
+    [A_WEBHOOK_FILTERS] = {"AutoCreation.WebhookFilters", PK_STRING, P_LIST | P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [A_STUDIO_FLOW] = {"AutoCreation.StudioFlowSid", PK_SID, 0, 0, 0, 0, "FW", AC(studio_flow_sid)},
+    [A_STUDIO_RETRY] = {"AutoCreation.StudioRetryCount", PK_INT, 0, 0, RETRY_COUNT_MAX, 0, NULL,
+                        AC(studio_retry_count)},
+    [A_COUNTRY] = {"AddressCountry", PK_STRING, P_CREATE_ONLY, 0, 0, 0, NULL, AC(address_country)},
+};
+
+static const struct param_spec list_params[] = {
+    {"Type", PK_ENUM, P_ANY_CASE, 0, 0, 0, TYPES, 0},
+};
+
+/* The post-events of an existing conversation: what a conversation-scoped webhook may name [SPEC]. */
+static const char *const scoped_events[] = {
+    "onMessageAdded",        "onMessageUpdated",           "onMessageRemoved",
+    "onConversationUpdated", "onConversationStateUpdated", "onConversationRemoved",
+    "onParticipantAdded",    "onParticipantUpdated",       "onParticipantRemoved",
+    "onDeliveryUpdated",
+};
+#define N_SCOPED_EVENTS (sizeof(scoped_events) / sizeof(scoped_events[0]))
+
+/* auto_creation as the spec's examples show it: the keys of its type, conversation_service_sid when set. */
+static void render_auto_creation(struct jw *w, const void *row, struct req *r)
+{
+    const struct address_config *ac = row;
+    const char *type = ac->auto_type ? ac->auto_type : "default";
+    jw_obj_begin(w);
+    jw_kbool(w, "enabled", ac->auto_enabled > 0);
+    jw_kstr(w, "type", type);
+    if (ac->service_sid) jw_kstr(w, "conversation_service_sid", ac->service_sid);
+    if (strcmp(type, "webhook") == 0) {
+        jw_kstr(w, "webhook_url", ac->webhook_url);
+        jw_kstr(w, "webhook_method", ac->webhook_method ? ac->webhook_method : "POST");
+        jw_key(w, "webhook_filters");
+        jw_raw(w, ac->webhook_filters ? ac->webhook_filters : "[]");
+    } else if (strcmp(type, "studio") == 0) {
+        jw_kstr(w, "studio_flow_sid", ac->studio_flow_sid);
+        jw_key(w, "studio_retry_count");
+        if (ac->studio_retry_count >= 0)
+            jw_int(w, ac->studio_retry_count);
+        else
+            jw_null(w);
+    }
+    jw_obj_end(w);
+}
+
+static const struct field fields[] = {
+    {"sid", FK_CHARS, AC(sid), NULL},
+    {"account_sid", FK_CHARS, AC(account_sid), NULL},
+    {"type", FK_STR, AC(type), NULL},
+    {"address", FK_STR, AC(address), NULL},
+    {"friendly_name", FK_STR, AC(friendly_name), NULL},
+    {"auto_creation", FK_FN, 0, render_auto_creation},
+    {"date_created", FK_DATE, AC(date_created), NULL},
+    {"date_updated", FK_DATE, AC(date_updated), NULL},
+    {"url", FK_URL, 0, NULL},
+    {"address_country", FK_STR, AC(address_country), NULL},
+};
+
+/* ---- the rules no table states ---- */
+
+static int digits(const char *s, size_t min, size_t max)
+{
+    size_t n = strlen(s);
+    if (n < min || n > max) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i])) return 0;
+    return 1;
+}
+
+/* +[1-9] and at most 15 digits in all (ITU-T E.164) */
+static int e164(const char *s)
+{
+    return s[0] == '+' && s[1] >= '1' && s[1] <= '9' && digits(s + 1, E164_DIGITS_MIN, E164_DIGITS_MAX);
+}
+
+/* local@domain.tld, one @, no blanks */
+static int email(const char *s)
+{
+    const char *at = strchr(s, '@');
+    if (!at || at == s || strchr(at + 1, '@')) return 0;
+    const char *dot = strrchr(at + 1, '.');
+    return dot && dot > at + 1 && dot[1] != '\0';
+}
+
+/* The address in the format of its type (BEHAVIOUR-conversations §9.1): sms an E.164 number or a short
+ * code, whatsapp `whatsapp:` + E.164, messenger `messenger:` + the page id, email an email address, rcs
+ * `rcs:` + the sender; the other channels name their senders freely. Never blank, never shaped like an IG
+ * SID (the path's {Sid} would then be ambiguous). */
+static int address_fits(const char *type, const char *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)a[i] <= ' ' || a[i] == 0x7f) return 0;
+    if (n == 0 || sid_valid(a, n, "IG")) return 0;
+    if (strcmp(type, "sms") == 0) return e164(a) || digits(a, SHORT_CODE_MIN, SHORT_CODE_MAX);
+    if (strcmp(type, "whatsapp") == 0) return strncmp(a, "whatsapp:", 9) == 0 && e164(a + 9);
+    if (strcmp(type, "messenger") == 0) return strncmp(a, "messenger:", 10) == 0 && digits(a + 10, 1, 64);
+    if (strcmp(type, "email") == 0) return email(a);
+    if (strcmp(type, "rcs") == 0) return strncmp(a, "rcs:", 4) == 0 && a[4] != '\0';
+    return 1;
+}
+
+/* An absolute http or https URL with a host, no blanks or controls. */
+static int url_fits(const char *s, size_t n)
+{
+    size_t skip = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
+    if (!skip || n <= skip || s[skip] == '/' || s[skip] == '?' || s[skip] == '#') return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return 0;
+    return 1;
+}
+
+static int scoped_event(const char *s)
+{
+    for (size_t i = 0; i < N_SCOPED_EVENTS; i++)
+        if (strcmp(s, scoped_events[i]) == 0) return 1;
+    return 0;
+}
+
+/* Every AutoCreation.WebhookFilters value names a scoped post-event, the list the spec gives;
+ * "AutoCreation.WebhookFilters=" alone clears the list. */
+static int check_filters(struct req *r, const struct param_value *v)
+{
+    if (!v[A_WEBHOOK_FILTERS].present) return 0;
+    for (size_t i = 0; i < r->body.n; i++) {
+        const struct form_pair *p = &r->body.pair[i];
+        if (strcmp(p->key, params[A_WEBHOOK_FILTERS].name) != 0) continue;
+        if (p->vlen == 0 && v[A_WEBHOOK_FILTERS].n == 1) return 0;
+        if (!scoped_event(p->val)) return RUNNER_BAD_PARAM(A_WEBHOOK_FILTERS);
+    }
+    return 0;
+}
+
+/* The filters as a JSON array, each once at its first position; NULL for an empty list. */
+static char *filters_json(struct req *r)
+{
+    char out[FILTERS_JSON_MAX];
+    size_t len = 0;
+    int seen[N_SCOPED_EVENTS] = {0};
+    out[len++] = '[';
+    for (size_t i = 0; i < r->body.n; i++) {
+        const struct form_pair *p = &r->body.pair[i];
+        if (strcmp(p->key, params[A_WEBHOOK_FILTERS].name) != 0) continue;
+        for (size_t k = 0; k < N_SCOPED_EVENTS; k++) {
+            if (seen[k] || strcmp(p->val, scoped_events[k]) != 0) continue;
+            seen[k] = 1;
+            /* fits: ten names of at most 26 characters, quoted and separated */
+            len += (size_t)snprintf(out + len, sizeof(out) - len, "%s\"%s\"", len > 1 ? "," : "",
+                                    scoped_events[k]);
+        }
+    }
+    if (len == 1) return NULL;
+    out[len++] = ']';
+    return arena_strndup(&r->arena, out, len);
+}
+
+static char *recase(struct req *r, const char *s, int upper)
+{
+    size_t n = strlen(s);
+    char *out = arena_strndup(&r->arena, s, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(upper ? toupper((unsigned char)out[i]) : tolower((unsigned char)out[i]));
+    return out;
+}
+
+/* Rules shared by create and update, on the parameters as read. */
+static int check_params(struct req *r, const struct param_value *v)
+{
+    const struct param_value *url = &v[A_WEBHOOK_URL];
+    if (url->present && url->len && !url_fits(url->s, url->len)) return RUNNER_BAD_PARAM(A_WEBHOOK_URL);
+    return check_filters(r, v);
+}
+
+/* The values given into ac in their stored form: enums in one case, the filters as JSON, "" as none. */
+static void normalise(struct req *r, struct address_config *ac, const struct param_value *v)
+{
+    if (v[A_AUTO_TYPE].present) ac->auto_type = recase(r, v[A_AUTO_TYPE].s, 0);
+    if (v[A_WEBHOOK_METHOD].present) ac->webhook_method = recase(r, v[A_WEBHOOK_METHOD].s, 1);
+    if (v[A_WEBHOOK_URL].present && v[A_WEBHOOK_URL].len == 0) ac->webhook_url = NULL;
+    if (v[A_WEBHOOK_FILTERS].present) ac->webhook_filters = filters_json(r);
+}
+
+static int check_create(struct req *r, void *row, const struct param_value *v)
+{
+    struct address_config *ac = row;
+    ac->type = recase(r, v[A_TYPE].s, 0);
+    if (!address_fits(ac->type, v[A_ADDRESS].s, v[A_ADDRESS].len)) return RUNNER_BAD_PARAM(A_ADDRESS);
+    const struct param_value *cc = &v[A_COUNTRY];
+    if (cc->present &&
+        (cc->len != 2 || !isalpha((unsigned char)cc->s[0]) || !isalpha((unsigned char)cc->s[1])))
+        return RUNNER_BAD_PARAM(A_COUNTRY);
+    int err = check_params(r, v);
+    if (err) return err;
+    normalise(r, ac, v);
+    return 0;
+}
+
+static int check_update(struct req *r, const struct param_value *v)
+{
+    return check_params(r, v);
+}
+
+/* A named service must be one of the caller's (the reference is read in the write transaction). */
+static int take_service(struct store_conn *c, struct req *r, const struct param_value *v)
+{
+    if (!v[A_SERVICE].present) return 0;
+    struct service sv;
+    int rc = c->ops->service_get(c, r->account.sid, v[A_SERVICE].s, &r->arena, &sv);
+    return rc == ST_NOT_FOUND ? E_SERVICE_NOT_FOUND : rc;
+}
+
+static int before_insert(struct store_conn *c, struct req *r, void *row, const struct param_value *v)
+{
+    return take_service(c, r, v);
+}
+
+static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
+{
+    normalise(r, stored, v);
+    return take_service(c, r, v);
+}
+
+/* ---- store calls: the key is a SID when it has the shape of one, else the address ---- */
+
+static int get(struct store_conn *c, struct req *r, const char *key, void *out)
+{
+    int by_sid = sid_valid(key, strlen(key), "IG");
+    return store_address_config_get(c, r->account.sid, key, by_sid, &r->arena, out);
+}
+
+static int insert(struct store_conn *c, struct req *r, void *row)
+{
+    return store_address_config_insert(c, row);
+}
+static int update(struct store_conn *c, struct req *r, const void *row)
+{
+    return store_address_config_update(c, row);
+}
+
+static int del(struct store_conn *c, struct req *r, const char *key)
+{
+    struct address_config ac;
+    int rc = get(c, r, key, &ac);
+    return rc == ST_OK ? store_address_config_delete(c, r->account.sid, ac.sid) : rc;
+}
+
+static int list_row(void *ctx, const struct address_config *ac)
+{
+    return runner_list_row(ctx, ac);
+}
+
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
+                void *ctx)
+{
+    return store_address_config_list(c, r->account.sid, f->store_filter, p, list_row, ctx);
+}
+
+/* ?Type=, echoed first in the meta URLs (the spec's example: ?Type=sms&PageSize=50&Page=0) */
+static int list_filter(struct req *r, const struct param_value *v, struct list_filter *out)
+{
+    if (!v[0].present) return 0;
+    char *type = recase(r, v[0].s, 0);
+    size_t n = strlen("Type=&") + strlen(type) + 1;
+    char *query = arena_alloc(&r->arena, n);
+    snprintf(query, n, "Type=%s&", type);
+    out->store_filter = type;
+    out->query = query;
+    return 0;
+}
+
+const struct family address_configurations_family = {
+    .segment = "Configuration/Addresses",
+    .prefix = "IG",
+    .alt_key = 1,
+    .parent = PARENT_ACCOUNT,
+    .row_size = sizeof(struct address_config),
+    .sid_off = AC(sid),
+    .account_off = AC(account_sid),
+    .id_off = AC(id),
+    .created_off = AC(date_created),
+    .updated_off = AC(date_updated),
+    .fields = fields,
+    .n_fields = sizeof(fields) / sizeof(fields[0]),
+    .params = params,
+    .n_params = A__COUNT,
+    .op_fetch = &ops_table[OPID_FETCH_CONFIGURATION_ADDRESS],
+    .op_list = &ops_table[OPID_LIST_CONFIGURATION_ADDRESS],
+    .op_create = &ops_table[OPID_CREATE_CONFIGURATION_ADDRESS],
+    .op_update = &ops_table[OPID_UPDATE_CONFIGURATION_ADDRESS],
+    .op_delete = &ops_table[OPID_DELETE_CONFIGURATION_ADDRESS],
+    .store = {get, insert, update, del, list},
+    .list_params = list_params,
+    .n_list_params = sizeof(list_params) / sizeof(list_params[0]),
+    .conflict = E_CONFLICT,
+    .list_filter = list_filter,
+    .check_create = check_create,
+    .check_update = check_update,
+    .before_insert = before_insert,
+    .before_update = before_update,
+};
+
+/* The route table's entry points (api/routes.c). */
+int address_configurations_list(struct req *r)
+{
+    return run_list(r, &address_configurations_family);
+}
+int address_configurations_create(struct req *r)
+{
+    return run_create(r, &address_configurations_family);
+}
+int address_configurations_fetch(struct req *r)
+{
+    return run_fetch(r, &address_configurations_family);
+}
+int address_configurations_update(struct req *r)
+{
+    return run_update(r, &address_configurations_family);
+}
+int address_configurations_delete(struct req *r)
+{
+    return run_delete(r, &address_configurations_family);
+}
