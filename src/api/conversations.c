@@ -476,13 +476,33 @@ int conversations_timers_register(void)
                                                                                                         : 0;
 }
 
-/* After the insert or update, in its transaction: the schedule, the change record and (with the header)
- * the post-events; all commit or none. */
+int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv)
+{
+    long long now = time_now_ms();
+    const char *from = cv->state;
+    int revived = strcmp(cv->state, CONV_INACTIVE) == 0;
+    if (revived) {
+        state_set(cv, CONV_ACTIVE, now);
+        cv->date_updated = now > cv->date_updated ? now : cv->date_updated + 1;
+    }
+    cv->last_activity = now;
+    timers_arm(cv);
+    int rc = store_conversation_update(c, cv);
+    if (rc == ST_OK) rc = timers_schedule(c, cv);
+    if (rc == ST_OK) rc = change(c, cv, "updated");
+    if (rc == ST_OK && revived && r->webhook_enabled) {
+        rc = queue_state_event(c, cv, from, "EVENT", now, &r->arena);
+        if (rc == ST_OK) r->events_queued = 1;
+    }
+    return rc;
+}
+
+/* After the insert or update, in its transaction (the runner has written the change record): the
+ * schedule and, with the header, the post-events; all commit or none. */
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
 {
     const struct conversation *cv = row;
     int err = timers_schedule(c, cv);
-    if (!err) err = change(c, cv, kind == OPK_CREATE ? "created" : "updated");
     if (err || !r->webhook_enabled) return err;
     err = queue_event(c, r, kind == OPK_CREATE ? EV_ADDED : EV_UPDATED, cv, 0);
     if (!err && kind == OPK_UPDATE && cv->state_before) {
@@ -656,7 +676,6 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     if (rc == ST_OK) rc = store_conversation_delete(c, r->service_sid, cv.sid);
     if (rc == ST_OK) rc = store_timer_clear(c, TIMER_INACTIVE, cv.sid);
     if (rc == ST_OK) rc = store_timer_clear(c, TIMER_CLOSED, cv.sid);
-    if (rc == ST_OK) rc = change(c, &cv, "deleted");
     if (rc == ST_OK && r->webhook_enabled) rc = queue_event(c, r, EV_REMOVED, &cv, time_now_ms());
     return rc;
 }
@@ -677,6 +696,7 @@ const struct family conversations_family = {
     .prefix = "CH",
     .alt_key = 1,
     .parent = PARENT_TWIN,
+    .resource = "conversation",
     .row_size = sizeof(struct conversation),
     .sid_off = CV(sid),
     .account_off = CV(account_sid),

@@ -26,10 +26,4 @@ struct message_row {
 int message_unread_count(struct store_conn *c, const char *conversation_sid, long long last_read,
                          long long *out);
 
-/* Inside a write transaction: the activity of a new message in cv (as read in that transaction): an
- * inactive conversation becomes active, and both timers count again from now (BEHAVIOUR-conversations
- * §1.1, §1.2). events: onConversationStateUpdated when the state changed. 0 or a failure value. */
-int message_conversation_activity(struct store_conn *c, struct req *r, struct conversation *cv, long long now,
-                                  int events);
-
 #endif

@@ -78,6 +78,8 @@ struct family {
     int singleton;       /* 1: no SID of its own, the parent's one row of settings (fetch and
                           * update only; store.get gets a NULL key); it has no dates */
     enum family_parent parent;
+    /* its name in the change log (store/changes.h), "credential"; NULL: its writes leave no record */
+    const char *resource;
     size_t row_size;                         /* sizeof the model struct */
     size_t sid_off, account_off;             /* offsetof the model's sid and account_sid (char arrays) */
     size_t service_off;                      /* PARENT_SERVICE: offsetof its service_sid; else unused */
