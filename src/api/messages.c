@@ -458,6 +458,9 @@ static int receipts_create(struct store_conn *c, struct message *m)
         d.date_created = m->date_created;
         d.date_updated = -1;
         rc = store_receipt_insert(c, &d);
+        if (rc == ST_OK)
+            rc = store_change_record(c, d.account_sid, d.service_sid, "delivery_receipt", d.sid,
+                                     d.message_sid, "created");
         if (rc == ST_OK) m->delivery[RS_SENT]++;
     }
     return rc;
@@ -469,6 +472,21 @@ static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, co
     int err = kind == OPK_CREATE ? receipts_create(c, &mr->m) : 0;
     if (!err) err = change(c, &mr->m, kind == OPK_CREATE ? "created" : "updated");
     return err ? err : post_event_queue(c, r, kind == OPK_CREATE ? ME_ADDED : ME_UPDATED, mr);
+}
+
+int message_post(struct store_conn *c, struct req *r, struct message_row *mr)
+{
+    struct message *m = &mr->m;
+    if (!m->sid[0]) sid_new(m->sid, "IM");
+    if (!m->attributes) m->attributes = "{}";
+    if (!m->author || !*m->author) m->author = "system";
+    if (!m->source) m->source = "API";
+    long long now = time_now_ms();
+    m->date_created = m->date_updated = now;
+    int err = before_insert(c, r, mr, NULL);
+    if (!err) err = store_message_insert(c, m);
+    if (!err) err = post_event(c, r, OPK_CREATE, mr);
+    return err;
 }
 
 /* ---- pre-events: body, author and attributes modifiable (§3.7) ---- */
