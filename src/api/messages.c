@@ -469,8 +469,9 @@ static int receipts_create(struct store_conn *c, struct message *m)
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
 {
     struct message_row *mr = (struct message_row *)row;
-    int err = kind == OPK_CREATE ? receipts_create(c, &mr->m) : 0;
-    if (!err) err = change(c, &mr->m, kind == OPK_CREATE ? "created" : "updated");
+    /* the message's record first: a reader following the log sees the message before its receipts */
+    int err = change(c, &mr->m, kind == OPK_CREATE ? "created" : "updated");
+    if (!err && kind == OPK_CREATE) err = receipts_create(c, &mr->m);
     return err ? err : post_event_queue(c, r, kind == OPK_CREATE ? ME_ADDED : ME_UPDATED, mr);
 }
 

@@ -268,6 +268,21 @@ e2eSuite('messages', { args: ['--pre-webhook-timeout', '700', '--max-body', '104
     assert.equal(again.index, 50);
   });
 
+  it('every message write and every receipt leaves one change record, in order', async () => {
+    const changes = async (after) => (await ctx.h.raw('GET', `/parley/changes?After=${after}&PageSize=1000`)).json;
+    const start = (await changes(0)).next_after;
+    const cv = await v1().conversations.create({ messagingServiceSid: MG });
+    const sms = await v1().conversations(cv.sid).participants.create({ 'messagingBinding.address': number(), 'messagingBinding.proxyAddress': number() });
+    const m = await v1().conversations(cv.sid).messages.create({ body: 'recorded' });
+    await v1().conversations(cv.sid).messages(m.sid).update({ body: 'recorded again' });
+    await v1().conversations(cv.sid).messages(m.sid).remove();
+    const mine = (await changes(start)).changes.filter((c) => c.resource === 'message' || c.resource === 'delivery_receipt');
+    assert.deepEqual(mine.map((c) => [c.resource, c.kind]), [['message', 'created'], ['delivery_receipt', 'created'], ['message', 'updated'], ['message', 'deleted']]);
+    assert.ok(mine.filter((c) => c.resource === 'message').every((c) => c.sid === m.sid && c.parent_sid === cv.sid));
+    assert.equal(mine[1].parent_sid, m.sid);
+    assert.ok(sms.sid);
+  });
+
   it('a message revives an inactive conversation and restarts its timers', async () => {
     const cv = await v1().conversations.create({ 'timers.inactive': 'PT5M', 'timers.closed': 'PT20M' });
     const before = cv.timers;
