@@ -202,7 +202,7 @@ static int serve(int argc, char **argv)
         goto out;
     }
     /* timer kinds are registered (timers_register) before this */
-    if (timers_start(app.writer) != 0 || changes_pruner_start(app.writer, cfg.changes_days) != 0) {
+    if (timers_start(app.writer, !sqlite) != 0 || changes_pruner_start(app.writer, cfg.changes_days) != 0) {
         log_err("cannot start the timer scheduler or the change log's pruner");
         goto out;
     }

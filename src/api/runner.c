@@ -454,6 +454,7 @@ int run_list(struct req *r, const struct family *f)
         if (f->n_list_params > RUNNER_MAX_PARAMS) return refuse(r, ST_ERROR);
         if (params_read(r, &r->query, f->list_params, f->n_list_params, v) != 0) return 0;
         err = f->list_filter(r, v, &rl.filter);
+        if (err == RUNNER_ANSWERED) return 0;
         if (err) return refuse(r, err);
     }
     char path[LIST_PATH_MAX];

@@ -137,7 +137,8 @@ int runner_resolve_service(struct req *r);
 /* A pre_update hook's answer: the request is suspended (pre_event_run) and completes later. */
 #define RUNNER_SUSPENDED 1
 /* A hook's failure value when it prepared the error response itself (api_failf: a message naming
- * another resource, as 50416's names the conversation that holds the pair). */
+ * another resource, as 50416's names the conversation that holds the pair; a list filter's value whose
+ * error names the parameter, which a code's title cannot). */
 #define RUNNER_ANSWERED 2
 
 /* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,

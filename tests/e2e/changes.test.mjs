@@ -3,8 +3,8 @@
 // GET /parley/changes?After=SEQ&PageSize=N by the account that made it, and by no other.
 
 import assert from 'node:assert/strict';
-import { before } from 'node:test';
-import { assertErrorBody, defaults, e2eSuite, rejectsRest } from './harness.mjs';
+import { after, before, describe, test } from 'node:test';
+import { assertErrorBody, defaults, e2eSuite, PG_BASE, rejectsRest, start } from './harness.mjs';
 
 const KEYS = ['seq', 'resource', 'sid', 'parent_sid', 'service_sid', 'kind', 'date'];
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -152,5 +152,35 @@ e2eSuite('change log', {}, (ctx, it) => {
     }
     const res = await h.raw('GET', '/parley/changes', { auth: false });
     assert.equal(res.status, 401);
+  });
+});
+
+describe('change log: two servers on one PostgreSQL database', { skip: !PG_BASE && 'PARLEY_TEST_PG is not set', concurrency: false }, () => {
+  let a;
+  let b;
+  before(async () => {
+    a = await start({});
+    b = await start({ data: a.dataFile, accountSid: a.accountSid, authToken: a.authToken });
+  });
+  after(async () => {
+    if (b) await b.cleanup();
+    if (a) await a.cleanup();
+  });
+
+  test('writes through both at once: one record each, numbered without gaps in commit order', { timeout: 120_000 }, async () => {
+    const N = 60;
+    const made = await Promise.all(
+      Array.from({ length: N }, (_, i) => (i % 2 ? b : a).raw('POST', '/v1/Users', { body: { Identity: `two-${i}` } })),
+    );
+    for (const res of made) assert.equal(res.status, 201, res.body);
+    const viaA = await allAfter(a, 0);
+    const viaB = await allAfter(b, 0);
+    assert.deepEqual(viaB, viaA, 'both servers read one log');
+    assert.equal(viaA.length, N);
+    viaA.forEach((c, i) => assert.equal(c.seq, i + 1));
+    assert.deepEqual(new Set(viaA.map((c) => c.sid)), new Set(made.map((r) => r.json.sid)));
+    assert.ok(viaA.every((c) => c.kind === 'created' && c.resource === 'user'));
+    await a.stop();
+    await b.stop();
   });
 });
