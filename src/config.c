@@ -62,6 +62,9 @@ void config_usage(FILE *out)
         "                         PARLEY_ADMIN_TOKEN_FILE); an account's credentials see its own counters\n"
         "  --secret-key-file FILE key sealing auth tokens and credential secrets (PARLEY_SECRET_KEY_FILE;\n"
         "                         default DATA.key for SQLite, created on first start)\n"
+        "  --test-clock           tests may freeze and move this server's clock (/parley/clock); never in\n"
+        "                         production\n"
+        "  --changes-retention-days N   keep change log records N days (default 7; 0: keep all)\n"
         "  --media-strict         a message's MediaSid must be registered (POST /parley/Media), else 50507\n"
         "  --help, --version\n",
         out);
@@ -245,6 +248,8 @@ static const struct flag flags[] = {
     {"--idle-timeout", FLAG_UINT, CFG(idle_timeout), 0, NUM_MAX, NULL, NULL},
     {"--read-timeout", FLAG_UINT, CFG(read_timeout), 0, NUM_MAX, NULL, NULL},
     {"--connection-memory", FLAG_SIZE, CFG(connection_memory), 1, NUM_MAX, NULL, NULL},
+    {"--test-clock", FLAG_SET, CFG(test_clock), 0, 0, NULL, NULL},
+    {"--changes-retention-days", FLAG_UINT, CFG(changes_days), 0, 36500, NULL, NULL},
 };
 
 /* "full" in "full|normal": 0 for the first word, 1 for the second, -1 for neither. */
@@ -319,6 +324,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
     cfg->rest_pre_hooks = 1;
     cfg->veto_status = 400;
     cfg->webhook_max_attempts = 50;
+    cfg->changes_days = 7;
 
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];

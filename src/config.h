@@ -53,6 +53,8 @@ struct config {
     char warning[CONFIG_WARNINGS][CONFIG_WARNING_LEN];
     int nwarnings;
     const char *secret_key_file; /* NULL: DATA.key for SQLite, none for PostgreSQL */
+    int test_clock;        /* --test-clock: /parley/clock may freeze and move the clock (util/clock.h) */
+    unsigned changes_days; /* --changes-retention-days: change log records kept (0: all) */
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

@@ -14,11 +14,14 @@
 #include "cli/accounts.h"
 #include "config.h"
 #include "http/server.h"
+#include "store/changes.h"
 #include "store/datalock.h"
 #include "store/secret.h"
 #include "store/store.h"
+#include "store/timers.h"
 #include "store/writer.h"
 #include "util/arena.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "webhook/addr_policy.h"
@@ -117,6 +120,10 @@ static int serve(int argc, char **argv)
     }
     for (int i = 0; i < cfg.nwarnings; i++)
         log_warn("%s", cfg.warning[i]);
+    if (cfg.test_clock) {
+        clock_test_enable();
+        log_warn("--test-clock: the clock can be frozen and moved through /parley/clock");
+    }
 
     /* Signals are taken synchronously by the main thread; every other thread inherits the mask. */
     sigset_t set;
@@ -194,6 +201,11 @@ static int serve(int argc, char **argv)
         log_err("cannot start the webhook client");
         goto out;
     }
+    /* timer kinds are registered (timers_register) before this */
+    if (timers_start(app.writer, !sqlite) != 0 || changes_pruner_start(app.writer, cfg.changes_days) != 0) {
+        log_err("cannot start the timer scheduler or the change log's pruner");
+        goto out;
+    }
 
     struct server_config scfg = {.host = cfg.host,
                                  .port = cfg.port,
@@ -228,6 +240,8 @@ static int serve(int argc, char **argv)
     status = 0;
 out:
     server_stop(srv, 10000);
+    timers_stop();
+    changes_pruner_stop();
     hook_client_stop(app.hooks);
     services_reaper_stop(&app);
     writer_stop(app.writer);

@@ -94,6 +94,9 @@ int account_webhooks_update(struct req *r);
 int service_webhooks_fetch(struct req *r);
 int service_webhooks_update(struct req *r);
 int webhooks_log(struct req *r);
+int clock_fetch(struct req *r); /* api/clock.c: --test-clock only */
+int clock_update(struct req *r);
+int changes_list(struct req *r); /* api/changes.c */
 int conversations_list(struct req *r);
 int conversations_create(struct req *r);
 int conversations_fetch(struct req *r);
@@ -105,6 +108,11 @@ struct conversation;
  * unique name) of r->service_sid: 0 with the conversation in *out (strings in r's arena); 20404 when
  * there is none, 50377 when it is closed, or a store result. Call it in the write transaction. */
 int conversations_writable(struct store_conn *c, struct req *r, const char *key, struct conversation *out);
+/* Activity in the conversation (a participant added, a message), in that change's write transaction,
+ * after conversations_writable: the timers count from now again and an inactive conversation becomes
+ * active (with the header, onConversationStateUpdated Reason=EVENT). *cv is updated and written; 0 or a
+ * store result. */
+int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv);
 /* Registers the conversation state timers' kinds (store/timers.h); at start-up, before the timer
  * scheduler starts. 0, or -1. */
 int conversations_timers_register(void);

@@ -119,6 +119,7 @@ static int list(struct store_conn *c, struct req *r, const struct list_filter *f
 
 const struct family bindings_family = {
     .segment = "Bindings",
+    .resource = "binding",
     .prefix = "BS",
     .parent = PARENT_SERVICE,
     .row_size = sizeof(struct binding),

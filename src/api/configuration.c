@@ -113,6 +113,7 @@ static int update(struct store_conn *c, struct req *r, const void *row)
 
 const struct family configuration_family = {
     .segment = "Configuration",
+    .resource = "configuration",
     .singleton = 1,
     .parent = PARENT_ACCOUNT,
     .row_size = sizeof(struct account),

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/fail.h"
 #include "api/families.h"
 #include "api/paging.h"
 #include "api/pre_event.h"
@@ -27,6 +28,9 @@
 #define UNIQUE_NAME_MAX 256   /* not published; BEHAVIOUR-conversations §0.3 recommends 256 */
 #define INACTIVE_MIN_S 60     /* Timers.Inactive: PT1M [SPEC] */
 #define CLOSED_MIN_S 600      /* Timers.Closed: PT10M [SPEC] */
+/* No maximum is documented; past a century a due time in ms would near the range of long long (a
+ * duration may name 999999999 years), so longer ones are refused as malformed. */
+#define TIMER_MAX_S (100LL * 365 * 86400)
 #define CV(m) offsetof(struct conversation, m)
 
 enum {
@@ -163,7 +167,7 @@ static int parse_timer(const struct param_value *v, long long min_s, int too_sho
                        long long *ms)
 {
     long long s;
-    if (duration_parse(v->s, v->len, &s) != 0) return bad_format;
+    if (duration_parse(v->s, v->len, &s) != 0 || s > TIMER_MAX_S) return bad_format;
     if (s != 0 && s < min_s) return too_short;
     *ms = s * 1000;
     return 0;
@@ -200,11 +204,13 @@ static int check_formats(const struct param_value *v, int create)
     return err;
 }
 
-/* An account default timer (/v1/Configuration), as stored there: a valid duration or nothing. */
+/* An account default timer (/v1/Configuration), as stored there: a valid duration (at most a century)
+ * or nothing. */
 static long long default_timer(const char *text)
 {
     long long s;
-    return text && duration_parse(text, strlen(text), &s) == 0 ? s * 1000 : 0;
+    if (!text || duration_parse(text, strlen(text), &s) != 0) return 0;
+    return (s > TIMER_MAX_S ? TIMER_MAX_S : s) * 1000;
 }
 
 /* ---- the state machine ---- */
@@ -476,17 +482,37 @@ int conversations_timers_register(void)
                                                                                                         : 0;
 }
 
-/* After the insert or update, in its transaction: the schedule, the change record and (with the header)
- * the post-events; all commit or none. */
+int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv)
+{
+    long long now = time_now_ms();
+    const char *from = cv->state;
+    int revived = strcmp(cv->state, CONV_INACTIVE) == 0;
+    if (revived) {
+        state_set(cv, CONV_ACTIVE, now);
+        cv->date_updated = now > cv->date_updated ? now : cv->date_updated + 1;
+    }
+    cv->last_activity = now;
+    timers_arm(cv);
+    int rc = store_conversation_update(c, cv);
+    if (rc == ST_OK) rc = timers_schedule(c, cv);
+    if (rc == ST_OK) rc = change(c, cv, "updated");
+    if (rc == ST_OK && revived && r->webhook_enabled) {
+        rc = queue_state_event(c, cv, from, "EVENT", now, &r->arena);
+        if (rc == ST_OK) r->events_queued = 1;
+    }
+    return rc;
+}
+
+/* After the insert or update, in its transaction (the runner has written the change record): the
+ * schedule and, with the header, the post-events; all commit or none. */
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
 {
     const struct conversation *cv = row;
     int err = timers_schedule(c, cv);
-    if (!err) err = change(c, cv, kind == OPK_CREATE ? "created" : "updated");
     if (err || !r->webhook_enabled) return err;
     err = queue_event(c, r, kind == OPK_CREATE ? EV_ADDED : EV_UPDATED, cv, 0);
     if (!err && kind == OPK_UPDATE && cv->state_before) {
-        err = queue_state_event(c, cv, cv->state_before, "API", cv->date_updated, &r->arena);
+        err = queue_state_event(c, cv, cv->state_before, "API", time_now_ms(), &r->arena);
         if (!err) r->events_queued = 1;
     }
     return err;
@@ -601,27 +627,36 @@ static void query_param(struct buf *q, const char *name, const struct param_valu
 
 #define FILTER_QUERY_MAX 512
 
+/* A date filter into *ms and *has; an unparsable one is refused naming it. 0 or RUNNER_ANSWERED. */
+static int date_filter(struct req *r, const char *name, const struct param_value *v, int end, long long *ms,
+                       int *has)
+{
+    if (!v->present) return 0;
+    if (parse_date(v->s, end, ms) != 0) {
+        api_failf(r, E_INVALID_PARAM,
+                  "Invalid value for %s: a date-time such as 2024-01-31T00:00:00Z, or a day", name);
+        return RUNNER_ANSWERED;
+    }
+    *has = 1;
+    return 0;
+}
+
 /* StartDate / EndDate bound date_created (inclusive; a bare day is that whole day), State the state.
  * An unparsable date is 400 / 20001 (BEHAVIOUR-conversations §1.3 rule 6). */
 static int list_filter(struct req *r, const struct param_value *v, struct list_filter *out)
 {
     struct conversation_filter *cf = arena_alloc(&r->arena, sizeof(*cf));
     memset(cf, 0, sizeof(*cf));
-    if (v[L_START_DATE].present) {
-        if (parse_date(v[L_START_DATE].s, 0, &cf->start) != 0) return E_INVALID_PARAM;
-        cf->has_start = 1;
-    }
-    if (v[L_END_DATE].present) {
-        if (parse_date(v[L_END_DATE].s, 1, &cf->end) != 0) return E_INVALID_PARAM;
-        cf->has_end = 1;
-    }
+    int err = date_filter(r, "StartDate", &v[L_START_DATE], 0, &cf->start, &cf->has_start);
+    if (!err) err = date_filter(r, "EndDate", &v[L_END_DATE], 1, &cf->end, &cf->has_end);
+    if (err) return err;
     if (v[L_STATE].present) cf->state = v[L_STATE].s;
     struct buf q;
     buf_init(&q, FILTER_QUERY_MAX);
     query_param(&q, "StartDate", &v[L_START_DATE]);
     query_param(&q, "EndDate", &v[L_END_DATE]);
     query_param(&q, "State", &v[L_STATE]);
-    int err = q.err ? E_INVALID_PARAM : 0; /* a filter that long is no date nor state */
+    err = q.err ? ST_ERROR : 0; /* past the ceiling no accepted date or state reaches */
     out->store_filter = cf;
     out->query = arena_strndup(&r->arena, q.p ? q.p : "", q.len);
     buf_free(&q);
@@ -656,7 +691,6 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     if (rc == ST_OK) rc = store_conversation_delete(c, r->service_sid, cv.sid);
     if (rc == ST_OK) rc = store_timer_clear(c, TIMER_INACTIVE, cv.sid);
     if (rc == ST_OK) rc = store_timer_clear(c, TIMER_CLOSED, cv.sid);
-    if (rc == ST_OK) rc = change(c, &cv, "deleted");
     if (rc == ST_OK && r->webhook_enabled) rc = queue_event(c, r, EV_REMOVED, &cv, time_now_ms());
     return rc;
 }
@@ -677,6 +711,7 @@ const struct family conversations_family = {
     .prefix = "CH",
     .alt_key = 1,
     .parent = PARENT_TWIN,
+    .resource = "conversation",
     .row_size = sizeof(struct conversation),
     .sid_off = CV(sid),
     .account_off = CV(account_sid),

@@ -76,6 +76,7 @@ static int list(struct store_conn *c, struct req *r, const struct list_filter *f
 
 const struct family credentials_family = {
     .segment = "Credentials",
+    .resource = "credential",
     .prefix = "CR",
     .parent = PARENT_ACCOUNT,
     .row_size = sizeof(struct credential),

@@ -20,7 +20,6 @@
 #include "api/pre_event.h"
 #include "store/changes.h"
 #include "store/conversations.h"
-#include "store/timers.h"
 #include "util/sid.h"
 #include "util/text.h"
 #include "util/timefmt.h"
@@ -267,57 +266,13 @@ static int check_update(struct req *r, const struct param_value *v)
 
 /* ---- the conversation's activity (§1.1, §1.2) ---- */
 
-/* The conversations family's timer kinds (api/conversations.c arms and fires them). */
-#define TIMER_INACTIVE "conversation.inactive"
-#define TIMER_CLOSED "conversation.closed"
-
-static int state_event(struct store_conn *c, struct req *r, const struct conversation *cv, const char *from,
-                       long long at)
+/* A message revives an inactive conversation and restarts its timers (conversations_activity). Without
+ * either there is nothing to change: the conversation's row is left alone, and a busy chat-only
+ * conversation is not rewritten (nor recorded as changed) on every message. */
+static int activity(struct store_conn *c, struct req *r, struct conversation *cv)
 {
-    char when[TIME_ISO_MS_LEN + 1];
-    time_iso_ms(when, at);
-    struct buf p;
-    buf_init(&p, 4096);
-    webhook_param(&p, "AccountSid", cv->account_sid);
-    webhook_param(&p, "EventType", "onConversationStateUpdated");
-    webhook_param(&p, "Source", "API");
-    webhook_param(&p, "ChatServiceSid", cv->service_sid);
-    webhook_param(&p, "ConversationSid", cv->sid);
-    webhook_param(&p, "StateFrom", from);
-    webhook_param(&p, "StateTo", cv->state);
-    webhook_param(&p, "StateUpdated", when);
-    webhook_param(&p, "Reason", "EVENT");
-    webhook_param(&p, "MessagingServiceSid", cv->messaging_service_sid[0] ? cv->messaging_service_sid : NULL);
-    int n = p.err ? ST_ERROR
-                  : webhook_queue_event(c, cv->account_sid, cv->service_sid, "onConversationStateUpdated",
-                                        cv->sid, p.p, &r->arena);
-    buf_free(&p);
-    if (n > 0) r->events_queued = 1;
-    return n < 0 ? n : 0;
-}
-
-int message_conversation_activity(struct store_conn *c, struct req *r, struct conversation *cv, long long now,
-                                  int events)
-{
-    int revive = strcmp(cv->state, CONV_INACTIVE) == 0;
-    if (!revive && cv->timer_inactive <= 0 && cv->timer_closed <= 0) return 0; /* nothing counts from it */
-    const char *from = cv->state;
-    cv->last_activity = now;
-    if (revive) cv->state = CONV_ACTIVE;
-    if (cv->timer_inactive > 0) cv->date_inactive = now + cv->timer_inactive;
-    if (cv->timer_closed > 0) cv->date_closed = now + cv->timer_closed;
-    int rc = store_conversation_update(c, cv);
-    if (rc == ST_OK)
-        rc = cv->timer_inactive > 0
-                 ? store_timer_set(c, cv->account_sid, TIMER_INACTIVE, cv->sid, cv->date_inactive)
-                 : store_timer_clear(c, TIMER_INACTIVE, cv->sid);
-    if (rc == ST_OK && cv->timer_closed > 0)
-        rc = store_timer_set(c, cv->account_sid, TIMER_CLOSED, cv->sid, cv->date_closed);
-    if (rc == ST_OK && revive)
-        rc = store_change_record(c, cv->account_sid, cv->service_sid, "conversation", cv->sid, NULL,
-                                 "updated");
-    if (rc == ST_OK && revive && events) rc = state_event(c, r, cv, from, now);
-    return rc;
+    if (strcmp(cv->state, CONV_INACTIVE) != 0 && cv->timer_inactive <= 0 && cv->timer_closed <= 0) return 0;
+    return conversations_activity(c, r, cv);
 }
 
 /* ---- rules in the transaction ---- */
@@ -373,7 +328,6 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     struct message_row *mr = row;
     struct message *m = &mr->m;
     struct conversation cv;
-    long long now = m->date_created;
     int err = create_rules(c, r, mr, &cv);
     if (!err) err = resolve_author(c, r, m);
     if (!err) err = store_message_next_index(c, m->conversation_sid, &m->index);
@@ -382,7 +336,7 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     memcpy(mr->messaging_service_sid, cv.messaging_service_sid, sizeof(mr->messaging_service_sid));
     if (mr->date_created >= 0) m->date_created = mr->date_created;
     m->date_updated = mr->date_updated >= 0 ? mr->date_updated : m->date_created;
-    return message_conversation_activity(c, r, &cv, now, r->webhook_enabled);
+    return activity(c, r, &cv);
 }
 
 /* On the merged stored row: the closed guard, the media body rule, the author's participant, dates. */
@@ -504,6 +458,9 @@ static int receipts_create(struct store_conn *c, struct message *m)
         d.date_created = m->date_created;
         d.date_updated = -1;
         rc = store_receipt_insert(c, &d);
+        if (rc == ST_OK)
+            rc = store_change_record(c, d.account_sid, d.service_sid, "delivery_receipt", d.sid,
+                                     d.message_sid, "created");
         if (rc == ST_OK) m->delivery[RS_SENT]++;
     }
     return rc;
@@ -512,9 +469,25 @@ static int receipts_create(struct store_conn *c, struct message *m)
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
 {
     struct message_row *mr = (struct message_row *)row;
-    int err = kind == OPK_CREATE ? receipts_create(c, &mr->m) : 0;
-    if (!err) err = change(c, &mr->m, kind == OPK_CREATE ? "created" : "updated");
+    /* the message's record first: a reader following the log sees the message before its receipts */
+    int err = change(c, &mr->m, kind == OPK_CREATE ? "created" : "updated");
+    if (!err && kind == OPK_CREATE) err = receipts_create(c, &mr->m);
     return err ? err : post_event_queue(c, r, kind == OPK_CREATE ? ME_ADDED : ME_UPDATED, mr);
+}
+
+int message_post(struct store_conn *c, struct req *r, struct message_row *mr)
+{
+    struct message *m = &mr->m;
+    if (!m->sid[0]) sid_new(m->sid, "IM");
+    if (!m->attributes) m->attributes = "{}";
+    if (!m->author || !*m->author) m->author = "system";
+    if (!m->source) m->source = "API";
+    long long now = time_now_ms();
+    m->date_created = m->date_updated = now;
+    int err = before_insert(c, r, mr, NULL);
+    if (!err) err = store_message_insert(c, m);
+    if (!err) err = post_event(c, r, OPK_CREATE, mr);
+    return err;
 }
 
 /* ---- pre-events: body, author and attributes modifiable (§3.7) ---- */

@@ -26,10 +26,12 @@ struct message_row {
 int message_unread_count(struct store_conn *c, const char *conversation_sid, long long last_read,
                          long long *out);
 
-/* Inside a write transaction: the activity of a new message in cv (as read in that transaction): an
- * inactive conversation becomes active, and both timers count again from now (BEHAVIOUR-conversations
- * §1.1, §1.2). events: onConversationStateUpdated when the state changed. 0 or a failure value. */
-int message_conversation_activity(struct store_conn *c, struct req *r, struct conversation *cv, long long now,
-                                  int events);
+/* Inside a write transaction, for traffic that is not a REST create (an inbound SMS or WhatsApp message):
+ * posts mr as the REST create would after its parameter checks, with r->parent_sid the conversation's
+ * SID: the closed guard, the media, the author's participant, the next index, the conversation's
+ * activity, the receipts, the change record and, when r->webhook_enabled, onMessageAdded (its Source is
+ * m.source: "SMS", "WHATSAPP"; NULL is "API"). mr->date_created / date_updated: -1 unless imported;
+ * m.author, m.body, m.attributes (NULL: "{}"), m.media_sid as given. 0 or a failure value. */
+int message_post(struct store_conn *c, struct req *r, struct message_row *mr);
 
 #endif

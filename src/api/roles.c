@@ -95,6 +95,7 @@ static int list(struct store_conn *c, struct req *r, const struct list_filter *f
 
 const struct family roles_family = {
     .segment = "Roles",
+    .resource = "role",
     .prefix = "RL",
     .parent = PARENT_TWIN,
     .row_size = sizeof(struct role),

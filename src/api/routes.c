@@ -56,5 +56,7 @@ const struct route api_routes[] = {
 const struct route admin_routes[] = {
     {"/webhooks/log", 0, webhooks_log, NULL, NULL},
     {"/Media/{}", 0, media_fetch, media_register, NULL},
+    {"/clock", 0, clock_fetch, clock_update, NULL},
+    {"/changes", 0, changes_list, NULL, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };

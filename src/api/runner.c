@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "api/fail.h"
 #include "api/paging.h"
+#include "store/changes.h"
 #include "util/sid.h"
 #include "util/text.h"
 #include "util/timefmt.h"
@@ -209,6 +210,16 @@ static int read_params(struct req *r, const struct family *f, int create, struct
     return params_read_op(r, &r->body, f->params, f->n_params, v, create);
 }
 
+/* The change record of a write (store/changes.h), in its transaction. A singleton's SID is its parent's. */
+static int record(struct store_conn *c, struct req *r, const struct family *f, const char *sid,
+                  const char *kind)
+{
+    if (!f->resource) return 0;
+    const char *service = f->parent == PARENT_ACCOUNT ? NULL : r->service_sid;
+    if (f->singleton) sid = service ? service : r->account.sid;
+    return store_change_record(c, r->account.sid, service, f->resource, sid, NULL, kind);
+}
+
 /* ---- fetch ---- */
 
 int run_fetch(struct req *r, const struct family *f)
@@ -237,6 +248,7 @@ static int apply_create(struct store_conn *c, struct req *r)
     if (err == ST_IN_USE && f->parent != PARENT_ACCOUNT)
         err = E_NOT_FOUND; /* the service was deleted after the parent chain found it */
     if (err == ST_CONFLICT && f->conflict) err = f->conflict;
+    if (!err) err = record(c, r, f, AT(row, f->sid_off), "created");
     if (!err && f->post_event) err = f->post_event(c, r, OPK_CREATE, row);
     if (err) return fail_hook(r, f, err);
     respond(r, f, f->op_create, row);
@@ -330,6 +342,7 @@ static int apply_update(struct store_conn *c, struct req *r)
     int err = proposal(c, r, job, &stored);
     if (err) return fail_hook(r, f, err);
     err = f->store.update(c, r, stored);
+    if (!err) err = record(c, r, f, AT(stored, f->sid_off), "updated");
     if (!err && f->post_event) err = f->post_event(c, r, OPK_UPDATE, stored);
     if (err) return fail(r, err);
     respond(r, f, f->op_update, stored);
@@ -383,10 +396,19 @@ int run_update(struct req *r, const struct family *f)
 static int apply_delete(struct store_conn *c, struct req *r)
 {
     const struct runner_job *job = r->ctx;
-    int err = job->f->store.del(c, r, job->key);
+    const struct family *f = job->f;
+    const char *sid = job->key;
+    int err = 0;
+    if (f->resource && f->alt_key && !sid_valid(sid, strlen(sid), f->prefix)) {
+        void *row = arena_alloc(&r->arena, f->row_size); /* the record names the SID, not the identity */
+        err = f->store.get(c, r, sid, row);
+        if (!err) sid = AT(row, f->sid_off);
+    }
+    if (!err) err = f->store.del(c, r, job->key);
     /* still referenced (a role held by a user); the message is the dictionary title */
     if (err == ST_IN_USE) return fail(r, E_CONFLICT);
     if (err == RUNNER_ANSWERED) return -1;
+    if (!err) err = record(c, r, f, sid, "deleted");
     return api_deleted(r, err);
 }
 
@@ -443,6 +465,7 @@ int run_list(struct req *r, const struct family *f)
         if (f->n_list_params > RUNNER_MAX_PARAMS) return refuse(r, ST_ERROR);
         if (params_read(r, &r->query, f->list_params, f->n_list_params, v) != 0) return 0;
         err = f->list_filter(r, v, &rl.filter);
+        if (err == RUNNER_ANSWERED) return 0;
         if (err) return refuse(r, err);
     }
     char path[LIST_PATH_MAX];

@@ -78,6 +78,8 @@ struct family {
     int singleton;       /* 1: no SID of its own, the parent's one row of settings (fetch and
                           * update only; store.get gets a NULL key); it has no dates */
     enum family_parent parent;
+    /* its name in the change log (store/changes.h), "credential"; NULL: its writes leave no record */
+    const char *resource;
     size_t row_size;                         /* sizeof the model struct */
     size_t sid_off, account_off;             /* offsetof the model's sid and account_sid (char arrays) */
     size_t service_off;                      /* PARENT_SERVICE: offsetof its service_sid; else unused */
@@ -140,7 +142,8 @@ int runner_resolve_service(struct req *r);
 /* A pre_update hook's answer: the request is suspended (pre_event_run) and completes later. */
 #define RUNNER_SUSPENDED 1
 /* A hook's failure value when it prepared the error response itself (api_failf: a message naming
- * another resource, as 50416's names the conversation that holds the pair). */
+ * another resource, as 50416's names the conversation that holds the pair; a list filter's value whose
+ * error names the parameter, which a code's title cannot). */
 #define RUNNER_ANSWERED 2
 
 /* For a pre_update hook, on the request thread: the row the update would write (stored row, merged,

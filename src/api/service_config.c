@@ -84,6 +84,7 @@ static int config_update(struct store_conn *c, struct req *r, const void *row)
 
 const struct family service_config_family = {
     .segment = "Configuration",
+    .resource = "service_configuration",
     .singleton = 1,
     .parent = PARENT_SERVICE,
     .row_size = sizeof(struct service_config),
@@ -229,6 +230,7 @@ static int notifications_put(struct store_conn *c, struct req *r, const void *ro
 
 const struct family notifications_family = {
     .segment = "Configuration/Notifications",
+    .resource = "service_notifications",
     .singleton = 1,
     .parent = PARENT_SERVICE,
     .row_size = sizeof(struct notifications),

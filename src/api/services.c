@@ -11,6 +11,7 @@
 #include "api/params.h"
 #include "http/response.h"
 #include "store/account_store.h"
+#include "store/changes.h"
 #include "store/writer.h"
 #include "util/log.h"
 #include "util/sid.h"
@@ -187,6 +188,8 @@ static int apply_create(struct store_conn *c, struct req *r)
     struct service *sv = r->ctx;
     sv->date_created = sv->date_updated = time_now_ms();
     int rc = services_insert_with_defaults(c, sv->account_sid, sv->friendly_name, sv->date_created, sv->sid);
+    if (rc == ST_OK)
+        rc = store_change_record(c, sv->account_sid, sv->sid, "service", sv->sid, NULL, "created");
     if (rc != ST_OK) return api_fail(r, rc);
     respond_service(r, 201, sv);
     return 0;
@@ -311,6 +314,10 @@ static int apply_delete(struct store_conn *c, struct req *r)
                           r->service_sid),
                -1;
     rc = c->ops->model->service_delete(c, r->account.sid, r->service_sid);
+    /* one record for the service: its rows go with it, reaped later without records of their own */
+    if (rc == ST_OK)
+        rc = store_change_record(c, r->account.sid, r->service_sid, "service", r->service_sid, NULL,
+                                 "deleted");
     if (rc == ST_OK) reaper_kick(r->app->reaper);
     return api_deleted(r, rc);
 }

@@ -167,6 +167,7 @@ static int list(struct store_conn *c, struct req *r, const struct list_filter *f
 
 const struct family users_family = {
     .segment = "Users",
+    .resource = "user",
     .prefix = "US",
     .alt_key = 1,
     .parent = PARENT_TWIN,

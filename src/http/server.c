@@ -19,6 +19,7 @@
 #include "http/form.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/sid.h"
@@ -162,7 +163,8 @@ static struct conn_state *state_new(struct server *s)
     r->out = out;
     r->arena = arena;
     buf_reset(&r->out);
-    clock_gettime(CLOCK_MONOTONIC, &st->t0);
+    clock_gettime(CLOCK_MONOTONIC,
+                  &st->t0); /* a duration (Twilio-Request-Duration, metrics): never the test clock */
     return st;
 }
 
@@ -288,12 +290,7 @@ static void *watchdog_main(void *arg)
             next_flush = now + 1000;
         }
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += WATCHDOG_PERIOD_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        clock_deadline_in(&ts, WATCHDOG_PERIOD_MS); /* monotonic: no clock move stretches the period */
         pthread_cond_timedwait(&s->watchdog_wake, &s->track_lock, &ts);
     }
     pthread_mutex_unlock(&s->track_lock);
@@ -675,7 +672,7 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
     resp_api_domain(app->public_url, s->api_domain, sizeof(s->api_domain));
     pthread_mutex_init(&s->conns_lock, NULL);
     pthread_mutex_init(&s->track_lock, NULL);
-    pthread_cond_init(&s->watchdog_wake, NULL);
+    clock_cond_init(&s->watchdog_wake);
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));

@@ -22,6 +22,7 @@ enum aq_id {
     AQ_KEY_REVOKE,
     AQ_SERVICE_MARK,
     AQ_REAP_NEXT,
+    AQ_REAP_CONVERSATIONS,
     AQ_REAP_BINDINGS,
     AQ_REAP_USERS,
     AQ_REAP_ROLES,
@@ -58,8 +59,10 @@ static const char *const aq_sql[AQ__COUNT] = {
     /* SKIP LOCKED: servers reaping at once take different services */
     [AQ_REAP_NEXT] = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1"
                      " FOR UPDATE SKIP LOCKED",
-    /* bindings and users first, then the roles the configuration does not name; the service row takes
-     * the few rows left by ON DELETE CASCADE */
+    /* conversations, bindings and users first, then the roles the configuration does not name; the service
+     * row takes the few rows left by ON DELETE CASCADE */
+    [AQ_REAP_CONVERSATIONS] = "DELETE FROM conversations WHERE id IN (SELECT id FROM conversations"
+                              " WHERE service_sid = $1 LIMIT $2::bigint)",
     [AQ_REAP_BINDINGS] = "DELETE FROM bindings WHERE id IN (SELECT id FROM bindings WHERE service_sid = $1"
                          " LIMIT $2::bigint)",
     [AQ_REAP_USERS] = "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE service_sid = $1"
@@ -210,7 +213,8 @@ static int service_reap(struct store_conn *sc, int max_rows, int *more)
     pg_col_sid(r, 0, 0, sid);
     PQclear(r);
     *more = 1;
-    static const int steps[] = {AQ_REAP_BINDINGS, AQ_REAP_USERS, AQ_REAP_ROLES};
+    /* conversations first: each takes its participants and messages along (ON DELETE CASCADE) */
+    static const int steps[] = {AQ_REAP_CONVERSATIONS, AQ_REAP_BINDINGS, AQ_REAP_USERS, AQ_REAP_ROLES};
     long long budget = max_rows;
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         struct pg_params p = {0};

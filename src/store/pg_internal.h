@@ -53,7 +53,7 @@ struct pg_conn {
 };
 
 /* Text parameters of one statement; integers are formatted into the struct (do not copy it). */
-#define PG_MAX_PARAMS 20
+#define PG_MAX_PARAMS 32 /* a message insert binds 24 (store/messages.c) */
 struct pg_params {
     int n;
     const char *v[PG_MAX_PARAMS];

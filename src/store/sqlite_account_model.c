@@ -19,6 +19,7 @@ enum aq_id {
     AQ_KEY_REVOKE,
     AQ_SERVICE_MARK,
     AQ_REAP_NEXT,
+    AQ_REAP_CONVERSATIONS,
     AQ_REAP_BINDINGS,
     AQ_REAP_USERS,
     AQ_REAP_ROLES,
@@ -53,8 +54,10 @@ static const char *const aq_sql[AQ__COUNT] = {
     [AQ_SERVICE_MARK] = "UPDATE services SET deleted_at = ?3 WHERE sid = ?1 AND account_sid = ?2"
                         " AND deleted_at IS NULL",
     [AQ_REAP_NEXT] = "SELECT sid FROM services WHERE deleted_at IS NOT NULL ORDER BY deleted_at LIMIT 1",
-    /* bindings and users first (users' role references are immediate constraints), then the roles the
-     * configuration does not name; the service row takes the few rows left by ON DELETE CASCADE */
+    /* conversations, bindings and users first (users' role references are immediate constraints), then the
+     * roles the configuration does not name; the service row takes the few rows left by ON DELETE CASCADE */
+    [AQ_REAP_CONVERSATIONS] = "DELETE FROM conversations WHERE id IN (SELECT id FROM conversations"
+                              " WHERE service_sid = ?1 LIMIT ?2)",
     [AQ_REAP_BINDINGS] = "DELETE FROM bindings WHERE id IN (SELECT id FROM bindings WHERE service_sid = ?1"
                          " LIMIT ?2)",
     [AQ_REAP_USERS] = "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE service_sid = ?1 LIMIT ?2)",
@@ -217,7 +220,8 @@ static int service_reap(struct store_conn *sc, int max_rows, int *more)
     sq_done(s);
     if (r != ST_OK || rc == SQLITE_DONE) return r;
     *more = 1;
-    static const int steps[] = {AQ_REAP_BINDINGS, AQ_REAP_USERS, AQ_REAP_ROLES};
+    /* conversations first: each takes its participants and messages along (ON DELETE CASCADE) */
+    static const int steps[] = {AQ_REAP_CONVERSATIONS, AQ_REAP_BINDINGS, AQ_REAP_USERS, AQ_REAP_ROLES};
     int budget = max_rows;
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         int n = reap_step(c, steps[i], sid, budget);

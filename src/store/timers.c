@@ -250,6 +250,7 @@ int timers_run_due(struct store_conn *c, long long now, int max, int *fired, int
 /* One process-wide scheduler: the clock and the registry are process-wide too. */
 struct sched {
     struct writer *w;
+    long long max_sleep_ms; /* TIMERS_RESCAN_MS when shared, else TIMERS_IDLE_MS */
     pthread_t thread;
     struct clock_sleeper sleeper;
     pthread_mutex_t lock; /* guards what follows */
@@ -332,22 +333,23 @@ static void *sched_main(void *arg)
             log_warn("timers: a round failed (%d); tried again in %lld ms", j.rc, TIMER_RETRY_MIN_MS);
             wake = now + TIMER_RETRY_MIN_MS;
         } else {
-            wake = earliest(j.next_ms, now + TIMERS_RESCAN_MS);
+            wake = earliest(j.next_ms, now + sched.max_sleep_ms);
         }
         if (!more && (j.rc != ST_OK || j.next_ms == 0 || j.next_ms > now)) sched.settled = round;
         sched.planned_ms = more ? now : wake;
         pthread_cond_broadcast(&sched.cond);
         pthread_mutex_unlock(&sched.lock);
-        if (!more) clock_sleep_until(&sched.sleeper, wake, TIMERS_RESCAN_MS);
+        if (!more) clock_sleep_until(&sched.sleeper, wake, sched.max_sleep_ms);
     }
     return NULL;
 }
 
-int timers_start(struct writer *w)
+int timers_start(struct writer *w, int shared)
 {
     if (sched_running) return -1;
     memset(&sched, 0, sizeof(sched));
     sched.w = w;
+    sched.max_sleep_ms = shared ? TIMERS_RESCAN_MS : TIMERS_IDLE_MS;
     sched.planned_ms = 0;
     if (clock_sleeper_init(&sched.sleeper) != 0) return -1;
     if (clock_cond_init(&sched.cond) != 0) {

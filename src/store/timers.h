@@ -19,7 +19,8 @@ struct writer;
 #define TIMERS_ROUND_MAX 64         /* timers one scheduler round fires; more wait for the next round */
 #define TIMER_RETRY_MIN_MS 1000LL   /* a failed fire is tried again after this... */
 #define TIMER_RETRY_MAX_MS 300000LL /* ...doubling per failure up to this */
-#define TIMERS_RESCAN_MS 1000LL     /* longest sleep: timers armed by another server are seen by then */
+#define TIMERS_RESCAN_MS 1000LL     /* longest sleep when shared: another server's timers are seen by then */
+#define TIMERS_IDLE_MS 60000LL      /* longest sleep alone (every arm and clock move wakes it anyway) */
 
 /* Runs in the claiming write transaction, after the timer's row is deleted. It may arm timers again
  * (store_timer_set, also for its own kind and target). A target that no longer exists is not a failure:
@@ -48,8 +49,9 @@ int timers_register(const char *kind, int (*fire)(struct store_conn *c, const ch
 int timers_run_due(struct store_conn *c, long long now, int max, int *fired, int *failed, long long *next_ms);
 
 /* The scheduler: a thread that sleeps until the earliest timer, a clock move (util/clock.h) or an earlier
- * store_timer_set, then runs a round through the writer w. One per process. 0, or -1. */
-int timers_start(struct writer *w);
+ * store_timer_set, then runs a round through the writer w. shared: other servers arm timers in the same
+ * database (PostgreSQL), so it looks again at least every TIMERS_RESCAN_MS. One per process. 0, or -1. */
+int timers_start(struct writer *w, int shared);
 /* Lets the round under way finish, then stops the thread (before the writer stops). */
 void timers_stop(void);
 /* Waits (at most timeout_ms) until a round that started after this call has found nothing more due:

@@ -18,6 +18,7 @@ struct writer {
     pthread_t thread;
 };
 
+/* Commit latency for metrics: a duration, on the monotonic clock (no test clock moves it). */
 static long long now_us(void)
 {
     struct timespec ts;

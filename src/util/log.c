@@ -63,7 +63,7 @@ static void log_vmsg(enum log_level l, const char *fmt, va_list ap, int limited)
     size_t slen = 0;
     struct timespec ts;
     struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_REALTIME, &ts); /* log lines carry the real time, also under a test clock */
     gmtime_r(&ts.tv_sec, &tm);
     char stamp[80];
     snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,

@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include "util/clock.h"
+
 static void *ticker_main(void *arg)
 {
     struct ticker *t = arg;
@@ -10,10 +12,7 @@ static void *ticker_main(void *arg)
     while (!t->stop) {
         if (!t->kicked) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            long long ns = until.tv_nsec + (long long)t->period_ms * 1000000LL;
-            until.tv_sec += (time_t)(ns / 1000000000LL);
-            until.tv_nsec = (long)(ns % 1000000000LL);
+            clock_deadline_in(&until, t->period_ms); /* a period, not a date: monotonic */
             pthread_cond_timedwait(&t->cond, &t->lock, &until);
         }
         if (t->stop) break;
@@ -36,7 +35,10 @@ int ticker_start(struct ticker *t, const char *name, unsigned period_ms, int kic
     t->tick = tick;
     t->ctx = ctx;
     pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->cond, NULL);
+    if (clock_cond_init(&t->cond) != 0) {
+        pthread_mutex_destroy(&t->lock);
+        return -1;
+    }
     if (pthread_create(&t->thread, NULL, ticker_main, t) != 0) {
         pthread_cond_destroy(&t->cond);
         pthread_mutex_destroy(&t->lock);

@@ -16,6 +16,7 @@
 #include "store/webhook_store.h"
 #include "store/writer.h"
 #include "util/arena.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "webhook/addr_policy.h"
@@ -85,6 +86,9 @@ static void active_remove(struct hook_client *h, struct transfer *t)
     if (t->next) t->next->prev = t->prev;
 }
 
+/* Dates and due times (created_at, next_attempt_at, claim leases) are the clock's (util/clock.h), which a
+ * test clock may freeze or move; latency and the loop's own pacing are durations, on the monotonic clock,
+ * so that a frozen clock neither stops deliveries nor shows a latency of 0. */
 static long long now_ms(void)
 {
     return time_now_ms();
@@ -220,7 +224,7 @@ static int prepare(struct transfer *t, const char *url, const char *method, cons
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(t->body));
     }
-    t->t0 = now_ms();
+    t->t0 = clock_mono_ms();
     return 0;
 }
 
@@ -273,7 +277,7 @@ static void finish_pre(struct transfer *t, CURLcode res)
     struct pre_call *pc = t->pc;
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    pc->latency_ms = now_ms() - t->t0;
+    pc->latency_ms = clock_mono_ms() - t->t0;
     pc->status = (int)status;
     if (res == CURLE_OPERATION_TIMEDOUT) {
         pc->outcome = PRE_TIMEOUT;
@@ -366,7 +370,7 @@ static void finish_post(struct hook_client *h, struct transfer *t, CURLcode res)
     e->method = t->method;
     e->status = (int)status;
     e->attempts = attempts;
-    e->latency_ms = now - t->t0;
+    e->latency_ms = clock_mono_ms() - t->t0;
     e->idempotency_token = t->idem;
     e->created_at = t->created_at;
     e->completed_at = now;
@@ -625,7 +629,7 @@ static void *client_main(void *arg)
             else
                 start_pre(h, batch[i]);
         }
-        long long now = now_ms();
+        long long now = clock_mono_ms();
         if (now >= next_depth) {
             /* the gauge for /metrics: a count is a scan, so once a second */
             long long n = 0;
@@ -641,11 +645,12 @@ static void *client_main(void *arg)
             long long due = scan_outbox(h);
             last_claim = now;
             pending_kick = 0;
-            next_scan = now + 1000; /* a periodic look as a safety net */
-            if (due && due < next_scan) next_scan = due;
+            next_scan = now + 1000;                      /* a periodic look as a safety net */
+            long long due_in = due ? due - now_ms() : 0; /* due is the clock's; next_scan monotonic */
+            if (due && now + due_in < next_scan) next_scan = now + due_in;
             /* due already but not claimed: held back by a cap (a completion kicks) or locked by another
              * server's claim; look again soon, not at once */
-            if (due && due <= now) next_scan = now + CAPPED_RESCAN_MS;
+            if (due && due_in <= 0) next_scan = now + CAPPED_RESCAN_MS;
         }
         int running = 0;
         curl_multi_perform(h->multi, &running);
@@ -666,7 +671,7 @@ static void *client_main(void *arg)
             }
         }
         long long wake = pending_kick ? last_claim + CLAIM_SPACING_MS : next_scan;
-        long long wait = wake - now_ms();
+        long long wait = wake - clock_mono_ms();
         if (wait < 0) wait = 0;
         if (wait > 1000) wait = 1000;
         curl_multi_poll(h->multi, NULL, 0, (int)wait, NULL);

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { before } from 'node:test';
-import { e2eSuite, defaults, listAllRaw, rejectsRest, SID_RE, DATE_RE, randomHex } from './harness.mjs';
+import { e2eSuite, assertErrorBody, defaults, listAllRaw, rejectsRest, SID_RE, DATE_RE, randomHex } from './harness.mjs';
 
 e2eSuite('conversations', {}, (ctx, it) => {
   let IS;
@@ -156,6 +156,8 @@ e2eSuite('conversations', {}, (ctx, it) => {
         [{ 'timers.closed': 'PT5M30S' }, 400, 50376],
         [{ 'timers.inactive': '1 minute' }, 400, 50379],
         [{ 'timers.closed': 'P' }, 400, 50380],
+        [{ 'timers.inactive': 'P999999999Y' }, 400, 50379],
+        [{ 'timers.closed': 'P101Y' }, 400, 50380],
       ];
       const before = (await listAllRaw(ctx.h, fam.rel(), 'conversations')).length;
       for (const [params, status, code] of cases) {
@@ -210,6 +212,11 @@ e2eSuite('conversations', {}, (ctx, it) => {
       await rejectsRest(fam.convs()(c.sid).fetch(), { status: 404, code: 20404 });
     });
 
+    it(`${fam.name}: a timer of a century is taken`, async () => {
+      const c = await fam.convs().create({ 'timers.closed': 'P100Y' });
+      assert.ok(new Date(c.timers.date_closed).getUTCFullYear() >= c.dateCreated.getUTCFullYear() + 99);
+    });
+
     it(`${fam.name}: timers render the keys of configured timers only; PT0S clears`, async () => {
       const c = await fam.convs().create({ 'timers.closed': 'PT10M' });
       assert.deepEqual(Object.keys(c.timers), ['date_closed']);
@@ -242,9 +249,10 @@ e2eSuite('conversations', {}, (ctx, it) => {
       assert.equal(page.status, 200);
       assert.match(page.json.meta.next_page_url, /State=inactive/);
       assert.match(page.json.meta.next_page_url, /StartDate=2019-01-01/);
-      const bad = await ctx.h.raw('GET', `${fam.rel()}?StartDate=someday`);
-      assert.equal(bad.status, 400);
-      assert.equal(bad.json.code, 20001);
+      for (const [k, v] of [['StartDate', 'someday'], ['EndDate', '2019-13-01'], ['StartDate', '2019-01-01T25:00:00Z']]) {
+        const bad = await ctx.h.raw('GET', `${fam.rel()}?${k}=${v}`);
+        assertErrorBody(bad, { status: 400, code: 20001, message: new RegExp(`^Invalid value for ${k}: `) });
+      }
     });
   }
 
@@ -258,6 +266,29 @@ e2eSuite('conversations', {}, (ctx, it) => {
     await rejectsRest(ctx.h.client.conversations.v1.conversations(o.sid).fetch(), { status: 404, code: 20404 });
     await rejectsRest(ctx.h.client.conversations.v1.services(IS).conversations(o.sid).remove(), { status: 404, code: 20404 });
     assert.equal((await ctx.h.client.conversations.v1.services(other.sid).conversations('shared-name').fetch()).sid, o.sid);
+  });
+
+  it('20 parallel creates with one unique name: exactly one 201, the others 409/50353', async () => {
+    const uniqueName = uid('parallel');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => ctx.h.raw('POST', '/v1/Conversations', { body: { UniqueName: uniqueName } })),
+    );
+    assert.equal(results.filter((r) => r.status === 201).length, 1, results.map((r) => r.status).join(','));
+    for (const r of results.filter((x) => x.status !== 201)) assert.equal(r.json.code, 50353, r.body);
+  });
+
+  it('kill -9 right after the answers: every acknowledged create, update and delete is there', async () => {
+    const made = await Promise.all(Array.from({ length: 30 }, (_, i) => ctx.h.client.conversations.v1.conversations.create({ uniqueName: uid(`durable-${i}`) })));
+    const updated = await ctx.h.client.conversations.v1.conversations(made[0].sid).update({ friendlyName: 'kept', state: 'inactive' });
+    await ctx.h.client.conversations.v1.conversations(made[1].sid).remove();
+    await ctx.h.kill9();
+    await ctx.h.restart();
+    for (const c of made.slice(2)) assert.equal((await ctx.h.client.conversations.v1.conversations(c.uniqueName).fetch()).sid, c.sid);
+    const f = await ctx.h.client.conversations.v1.conversations(made[0].sid).fetch();
+    assert.equal(f.friendlyName, 'kept');
+    assert.equal(f.state, 'inactive');
+    assert.equal(f.dateUpdated.getTime(), updated.dateUpdated.getTime());
+    await rejectsRest(ctx.h.client.conversations.v1.conversations(made[1].sid).fetch(), { status: 404, code: 20404 });
   });
 
   it('another account sees none of them (404 on both families)', async () => {

@@ -169,6 +169,12 @@ e2eSuite('conversation events', { args: ['--pre-webhook-timeout', '700'] }, (ctx
     await rx.waitFor('/upd-post', 3);
     await sleep(300);
     assert.equal(rx.at('/upd-post').length, 3);
+    // StateUpdated is when the state changed, not an imported DateUpdated
+    const t0 = Date.now();
+    await v1().conversations(c.sid).update({ state: 'active', dateUpdated: new Date('2020-01-01T00:00:00Z'), ...on });
+    const all = await rx.waitFor('/upd-post', 5);
+    assert.equal(all[3].params.DateUpdated, '2020-01-01T00:00:00.000Z');
+    assert.ok(Math.abs(new Date(all[4].params.StateUpdated).getTime() - t0) < 10_000, all[4].params.StateUpdated);
   });
 
   it('delete fires onConversationRemove then onConversationRemoved with DateRemoved; events of one conversation arrive in order', async () => {

@@ -220,7 +220,10 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     const role = (await v1().roles.list())[0];
     const cred = await v1().credentials.create({ type: 'fcm', secret: 'k' });
     const addr = await v1().addressConfigurations.create({ type: 'sms', address: '+15550001234' });
-    const bySid = { US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), IG: addr.sid };
+    const conversation = await v1().conversations.create();
+    const bySid = {
+      US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), IG: addr.sid, CH: conversation.sid,
+    };
     const paths = ['/healthz', '/metrics', '/v1/Nope', `/v1/Users/${user.sid}?PageSize=0`, ...ADMIN_GETS];
     // every GET the server implements (the operation table and the probe), both path families
     const gets = (await implementedOps(h())).filter((e) => e.op.method === 'GET');

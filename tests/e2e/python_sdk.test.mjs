@@ -1,7 +1,7 @@
 // twilio-python (Debian's python3-twilio 7.x) against Parley: that SDK version puts Python booleans straight into
 // the form, so they arrive as "True"/"False". The script tests/py/booleans.py makes the calls and checks the
 // answers; this suite runs it against a fresh server and requires exit status 0. tests/py/fidelity.py does the
-// same for the other fixes of issue 12.
+// same for the other fixes of issue 12, and tests/py/conversations.py the main conversation flow.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -40,5 +40,13 @@ e2eSuite('python sdk', {}, (ctx, it) => {
     assert.equal(r.status, 0, `fidelity.py failed:\n${r.stdout}\n${r.stderr}`);
     assert.ok(!/^FAIL /m.test(r.stdout), r.stdout);
     assert.equal((r.stdout.match(/^ok /gm) ?? []).length, 19, r.stdout);
+  });
+
+  it('conversations on both path families (tests/py/conversations.py)', async () => {
+    const { serviceSid } = await defaults(ctx.h);
+    const r = runPython(ctx.h, 'conversations.py', { SERVICE_SID: serviceSid });
+    assert.equal(r.status, 0, `conversations.py failed:\n${r.stdout}\n${r.stderr}`);
+    assert.ok(!/^FAIL /m.test(r.stdout), r.stdout);
+    assert.equal((r.stdout.match(/^ok /gm) ?? []).length, 22, r.stdout);
   });
 });

@@ -46,6 +46,24 @@ test('assert() and abort() in src/ are only the reviewed ones', () => {
   assert.deepEqual(found, ALLOWED);
 });
 
+// The one clock (src/util/clock.h): the domain's "now" is time_now_ms(). Reading the wall clock anywhere else would
+// escape the test clock; durations and waits use the monotonic clock instead.
+const WALL_CLOCK_ALLOWED = {
+  'src/util/clock.c': 1, // the clock itself (real mode)
+  'src/util/log.c': 1, // log lines carry the real time, also under a test clock
+};
+
+test('the wall clock is read only by the clock module (and the log)', () => {
+  const re = /clock_gettime\s*\(\s*CLOCK_REALTIME\b|(?<![\w])gettimeofday\s*\(|(?<![\w])time\s*\(\s*(NULL|0)\s*\)|CLOCK_REALTIME_COARSE/g;
+  const found = {};
+  for (const file of sources(path.join(REPO_ROOT, 'src'))) {
+    const rel = path.relative(REPO_ROOT, file).split(path.sep).join('/');
+    const n = (code(fs.readFileSync(file, 'utf8')).match(re) ?? []).length;
+    if (n) found[rel] = n;
+  }
+  assert.deepEqual(found, WALL_CLOCK_ALLOWED);
+});
+
 // STYLE.md's banned functions (curl's list): unbounded writes, silent number parsing, hidden state.
 const BANNED = ['sprintf', 'vsprintf', 'strcpy', 'strcat', 'strncpy', 'strncat', 'strtok', 'gets', 'atoi', 'atol', 'atoll', 'sscanf'];
 

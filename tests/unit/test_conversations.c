@@ -1,8 +1,9 @@
-/* The conversation state timers (api/conversations.c) fired by the durable schedule (store/timers.h) on
- * every engine: an inactive timer turns an active conversation inactive at its due time and not before,
- * the closed timer then closes it; each transition leaves a change record and queues
+/* Conversations in the store on every engine. The state timers (api/conversations.c) fired by the
+ * durable schedule (store/timers.h): an inactive timer turns an active conversation inactive at its due time
+ * and not before, the closed timer then closes it; each transition leaves a change record and queues
  * onConversationStateUpdated with Reason=TIMER (no Source), and a timer the row no longer waits for (its
- * conversation moved on, or is gone) changes nothing. */
+ * conversation moved on, or is gone) changes nothing. A deleted service's conversations are reaped in
+ * bounded batches, before its other rows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,8 @@
 
 #include "api/api.h"
 #include "engines_fixture.h"
+#include "http/request.h"
+#include "store/account_store.h"
 #include "store/changes.h"
 #include "store/conversations.h"
 #include "store/timers.h"
@@ -25,13 +28,13 @@
 
 static struct engine sqlite_engine = {.name = "sqlite"}, pg_engine = {.name = "postgres"};
 
-/* A conversation created at T0 with both timers, armed as a create arms them. */
-static void make_conversation(struct engine *e, struct conversation *cv, const char *sid)
+/* A conversation of service created at T0 with both timers, armed as a create arms them. */
+static void make_in(struct engine *e, struct conversation *cv, const char *sid, const char *service)
 {
     memset(cv, 0, sizeof(*cv));
     snprintf(cv->sid, sizeof(cv->sid), "%s", sid);
     memcpy(cv->account_sid, e->acct.sid, sizeof(cv->account_sid));
-    memcpy(cv->service_sid, e->acct.default_service_sid, sizeof(cv->service_sid));
+    snprintf(cv->service_sid, sizeof(cv->service_sid), "%s", service);
     cv->attributes = "{}";
     cv->state = CONV_ACTIVE;
     cv->timer_inactive = MINUTE;
@@ -46,6 +49,11 @@ static void make_conversation(struct engine *e, struct conversation *cv, const c
                      ST_OK);
     assert_int_equal(store_timer_set(c, cv->account_sid, "conversation.closed", sid, cv->date_closed), ST_OK);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
+}
+
+static void make_conversation(struct engine *e, struct conversation *cv, const char *sid)
+{
+    make_in(e, cv, sid, e->acct.default_service_sid);
 }
 
 static int run_due(struct engine *e, long long now)
@@ -212,15 +220,105 @@ static void test_stale_timer_changes_nothing(void **state)
     arena_free(&a);
 }
 
+/* Activity revives an inactive conversation and restarts both timers from now. */
+static void test_activity_revives_and_restarts(void **state)
+{
+    struct engine *e = *state;
+    if (e->skip) skip();
+    configure_hooks(e);
+    struct seen s;
+    state_events(e, &s);
+    struct conversation cv, got;
+    char sid[SID_LEN + 1];
+    sid_new(sid, "CH");
+    make_conversation(e, &cv, sid);
+    assert_int_equal(run_due(e, T0 + MINUTE), 1); /* inactive now */
+    state_events(e, &s);
+    assert_int_equal(s.n, 1);
+    struct req r;
+    memset(&r, 0, sizeof(r));
+    arena_init(&r.arena);
+    r.webhook_enabled = 1;
+    assert_int_equal(store_conversation_get_by_sid(e->r, sid, &r.arena, &cv), ST_OK);
+    assert_string_equal(cv.state, CONV_INACTIVE);
+    long long now = time_now_ms();
+    assert_int_equal(clock_freeze(now), 0); /* the clock never goes back: the activity is now */
+    struct store_conn *c = e->w;
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(conversations_activity(c, &r, &cv), ST_OK);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    assert_int_equal(clock_resume(), 0);
+    assert_int_equal(r.events_queued, 1);
+    struct arena a;
+    arena_init(&a);
+    fetch(e, sid, &a, &got);
+    assert_string_equal(got.state, CONV_ACTIVE);
+    assert_int_equal(got.last_activity, now);
+    assert_int_equal(got.date_inactive, now + MINUTE);
+    assert_int_equal(got.date_closed, now + 10 * MINUTE);
+    long long due = 0;
+    assert_int_equal(store_timer_get(e->r, "conversation.inactive", sid, &due), ST_OK);
+    assert_int_equal(due, now + MINUTE);
+    assert_int_equal(store_timer_get(e->r, "conversation.closed", sid, &due), ST_OK);
+    assert_int_equal(due, now + 10 * MINUTE);
+    state_events(e, &s);
+    assert_int_equal(s.n, 1);
+    assert_non_null(strstr(s.params[0], "StateFrom=inactive&StateTo=active&"));
+    assert_non_null(strstr(s.params[0], "&Reason=EVENT"));
+    assert_non_null(strstr(s.params[0], "&Source=API"));
+    arena_free(&a);
+    arena_free(&r.arena);
+}
+
+#define REAPED 5 /* conversations of the deleted service */
+
+static void test_service_reap_takes_conversations(void **state)
+{
+    struct engine *e = *state;
+    if (e->skip) skip();
+    char service[SID_LEN + 1], keep[SID_LEN + 1], sids[REAPED][SID_LEN + 1];
+    sid_new(service, "IS");
+    sid_new(keep, "CH");
+    struct store_conn *c = e->w;
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(services_insert_with_defaults(c, e->acct.sid, "doomed", T0, service), ST_OK);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    struct conversation cv;
+    for (int i = 0; i < REAPED; i++) {
+        sid_new(sids[i], "CH");
+        make_in(e, &cv, sids[i], service);
+    }
+    make_conversation(e, &cv, keep);
+    const struct store_account_ops *m = c->ops->model;
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(m->service_delete(c, e->acct.sid, service), ST_OK);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    int more = 1, calls = 0;
+    while (more) {
+        assert_true(++calls <= 20);
+        assert_int_equal(c->ops->tx_begin(c), ST_OK);
+        assert_int_equal(m->service_reap(c, 2, &more), ST_OK);
+        assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    }
+    /* two conversations per call (then its other rows and the service row): bounded batches */
+    assert_true(calls >= REAPED / 2 + 2);
+    struct arena a;
+    arena_init(&a);
+    for (int i = 0; i < REAPED; i++)
+        assert_int_equal(store_conversation_get_by_sid(e->r, sids[i], &a, &cv), ST_NOT_FOUND);
+    assert_int_equal(store_conversation_get_by_sid(e->r, keep, &a, &cv), ST_OK);
+    arena_free(&a);
+}
+
 static int setup_sqlite(void **state)
 {
     *state = &sqlite_engine;
-    return engine_setup_sqlite(&sqlite_engine, "conv_timers");
+    return engine_setup_sqlite(&sqlite_engine, "conversations");
 }
 static int setup_pg(void **state)
 {
     *state = &pg_engine;
-    return engine_setup_pg(&pg_engine, "conv_timers");
+    return engine_setup_pg(&pg_engine, "conversations");
 }
 static int teardown(void **state)
 {
@@ -235,9 +333,11 @@ int main(void)
     const struct CMUnitTest cases[] = {
         cmocka_unit_test(test_inactive_then_closed),
         cmocka_unit_test(test_stale_timer_changes_nothing),
+        cmocka_unit_test(test_activity_revives_and_restarts),
+        cmocka_unit_test(test_service_reap_takes_conversations),
     };
-    int failed = cmocka_run_group_tests_name("conversation timers: sqlite", cases, setup_sqlite, teardown);
-    failed += cmocka_run_group_tests_name("conversation timers: postgres (PARLEY_TEST_PG)", cases, setup_pg,
-                                          teardown);
+    int failed = cmocka_run_group_tests_name("conversations: sqlite", cases, setup_sqlite, teardown);
+    failed +=
+        cmocka_run_group_tests_name("conversations: postgres (PARLEY_TEST_PG)", cases, setup_pg, teardown);
     return failed;
 }
