@@ -113,6 +113,11 @@ int conversations_writable(struct store_conn *c, struct req *r, const char *key,
  * active (with the header, onConversationStateUpdated Reason=EVENT). *cv is updated and written; 0 or a
  * store result. */
 int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv);
+/* Inside a write transaction, a conversation no REST call creates (inbound auto-creation,
+ * BEHAVIOUR-conversations §9.1): cv, zeroed but for its SID, account, service and dates, gets what an
+ * empty create gives (active, attributes "{}", the account's messaging service and timers), is inserted
+ * with its timers' schedule and its change record. No event: the caller queues those of its traffic. */
+int conversations_insert_plain(struct store_conn *c, struct req *r, struct conversation *cv);
 /* Registers the conversation state timers' kinds (store/timers.h); at start-up, before the timer
  * scheduler starts. 0, or -1. */
 int conversations_timers_register(void);
@@ -130,6 +135,7 @@ int receipts_list(struct req *r);
 int receipts_fetch(struct req *r);
 int media_register(struct req *r);
 int media_fetch(struct req *r);
+int inbound_post(struct req *r);
 int address_configurations_list(struct req *r);
 int address_configurations_create(struct req *r);
 int address_configurations_fetch(struct req *r);

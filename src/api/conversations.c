@@ -503,6 +503,22 @@ int conversations_activity(struct store_conn *c, struct req *r, struct conversat
     return rc;
 }
 
+int conversations_insert_plain(struct store_conn *c, struct req *r, struct conversation *cv)
+{
+    if (!cv->attributes) cv->attributes = "{}";
+    cv->state = CONV_ACTIVE;
+    const char *mg = r->account.default_messaging_service_sid;
+    if (mg && sid_valid(mg, strlen(mg), "MG")) snprintf(cv->messaging_service_sid, SID_LEN + 1, "%s", mg);
+    cv->timer_inactive = default_timer(r->account.default_inactive_timer);
+    cv->timer_closed = default_timer(r->account.default_closed_timer);
+    cv->last_activity = cv->date_created;
+    timers_arm(cv);
+    int rc = store_conversation_insert(c, cv);
+    if (rc == ST_OK) rc = timers_schedule(c, cv);
+    if (rc == ST_OK) rc = change(c, cv, "created");
+    return rc;
+}
+
 /* After the insert or update, in its transaction (the runner has written the change record): the
  * schedule and, with the header, the post-events; all commit or none. */
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)

@@ -58,5 +58,6 @@ const struct route admin_routes[] = {
     {"/Media/{}", 0, media_fetch, media_register, NULL},
     {"/clock", 0, clock_fetch, clock_update, NULL},
     {"/changes", 0, changes_list, NULL, NULL},
+    {"/inbound", 0, NULL, inbound_post, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };

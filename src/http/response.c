@@ -42,6 +42,7 @@ static int status_of(enum twilio_code code)
     case E_METHOD:
         return 405;
     case E_NOT_FOUND:
+    case E_INBOUND_NO_ROUTE:
         return 404;
     case E_USER_EXISTS:
     case E_CONFLICT:

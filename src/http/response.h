@@ -89,6 +89,9 @@ enum twilio_code {
     E_CONTENT_VARIABLE_KEY_TOO_LONG = 50540,
     E_CONTENT_VARIABLE_VALUE_TOO_LONG = 50541,
     E_PAGE_TOKEN_REQUIRED = 70002,
+    /* Parley's own codes, for its /parley endpoints (docs/DECISIONS.md, "Inbound traffic and delivery
+     * status"): no Twilio error covers them */
+    E_INBOUND_NO_ROUTE = 90001, /* 404: no open conversation binds the pair, no configuration auto-creates */
 };
 
 /* The error dictionary's title for code, without its product prefix (BEHAVIOUR §10.4.3), for the codes
