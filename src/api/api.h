@@ -136,6 +136,7 @@ int receipts_fetch(struct req *r);
 int media_register(struct req *r);
 int media_fetch(struct req *r);
 int inbound_post(struct req *r);
+int delivery_status_update(struct req *r);
 int address_configurations_list(struct req *r);
 int address_configurations_create(struct req *r);
 int address_configurations_fetch(struct req *r);

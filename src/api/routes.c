@@ -59,5 +59,6 @@ const struct route admin_routes[] = {
     {"/clock", 0, clock_fetch, clock_update, NULL},
     {"/changes", 0, changes_list, NULL, NULL},
     {"/inbound", 0, NULL, inbound_post, NULL},
+    {"/receipts/{}", 0, NULL, delivery_status_update, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };

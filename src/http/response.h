@@ -91,7 +91,8 @@ enum twilio_code {
     E_PAGE_TOKEN_REQUIRED = 70002,
     /* Parley's own codes, for its /parley endpoints (docs/DECISIONS.md, "Inbound traffic and delivery
      * status"): no Twilio error covers them */
-    E_INBOUND_NO_ROUTE = 90001, /* 404: no open conversation binds the pair, no configuration auto-creates */
+    E_INBOUND_NO_ROUTE = 90001,  /* 404: no open conversation binds the pair, no configuration auto-creates */
+    E_RECEIPT_BACKWARDS = 90002, /* 400: a delivery receipt's status only moves forward */
 };
 
 /* The error dictionary's title for code, without its product prefix (BEHAVIOUR §10.4.3), for the codes

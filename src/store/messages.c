@@ -134,6 +134,11 @@ static struct store_sql recipients_sql = {
            " ORDER BY id LIMIT ?2",
 };
 
+/* a receipt named by its SID alone (the status endpoint's path), through the sid column's unique index */
+static struct store_sql receipt_message_sql = {
+    .sql = "SELECT message_sid FROM delivery_receipts WHERE sid = ?1 AND account_sid = ?2",
+};
+
 static int list_sql_build(void)
 {
     char cols[LIST_SQL_MAX];
@@ -171,6 +176,7 @@ int store_messages_sql_add(void)
                                       &delivery_add_sql, &author_sql,      &recipients_sql};
     for (size_t i = 0; i < sizeof(hand) / sizeof(hand[0]) && rc == ST_OK; i++)
         rc = store_sql_add(hand[i]);
+    if (rc == ST_OK) rc = store_sql_add(&receipt_message_sql);
     return rc;
 }
 
@@ -341,6 +347,25 @@ int store_receipt_get(struct store_conn *c, const char *message_sid, const char 
                       struct receipt *out)
 {
     return rows_get(c, &receipts_table, 0, message_sid, sid, a, out);
+}
+
+int store_receipt_find(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
+                       struct receipt *out)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &receipt_message_sql);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, sid);
+    e->bind_text(s, 2, account_sid);
+    char message_sid[SID_LEN + 1];
+    int rc = e->step(s);
+    if (rc == 1) {
+        const char *v = e->col_text(s, 0);
+        snprintf(message_sid, sizeof(message_sid), "%s", v ? v : "");
+    }
+    e->reset(s);
+    if (rc != 1) return rc == 0 ? ST_NOT_FOUND : rc;
+    return store_receipt_get(c, message_sid, sid, a, out);
 }
 
 int store_receipt_insert(struct store_conn *c, struct receipt *d)

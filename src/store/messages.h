@@ -107,6 +107,9 @@ int store_message_media_used(struct store_conn *c, const char *account_sid, cons
 
 int store_receipt_get(struct store_conn *c, const char *message_sid, const char *sid, struct arena *a,
                       struct receipt *out);
+/* The account's receipt with this SID, whatever its message. ST_NOT_FOUND when the account has none. */
+int store_receipt_find(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
+                       struct receipt *out);
 /* Inserts d and counts it in its message's delivery summary, in one transaction. */
 int store_receipt_insert(struct store_conn *c, struct receipt *d);
 /* Moves d (as stored) to status with error_code at now, and its message's summary with it: the only
