@@ -22,6 +22,7 @@ void config_usage(FILE *out)
         "usage: parley [serve] [options]\n"
         "       parley account create|list ...      accounts on the data file (parley account --help)\n"
         "       parley key create|list|revoke ...   API keys on the data file (parley key --help)\n"
+        "       parley inbound|receipt ...          inbound traffic for tests (parley inbound --help)\n"
         "\n"
         "A Twilio Conversations REST API (v1) server.\n"
         "\n"

@@ -2,9 +2,10 @@
 // a receipt moves forward (sent → delivered → read; failed and undelivered end it), the message's delivery summary
 // follows, onDeliveryUpdated fires with exactly its catalogue's parameters, signed, without any header; going
 // backwards or out of an ending is 400 / 90002 and changes nothing; a repeated report changes nothing and fires
-// nothing; another account's receipt is 404. The REST side through twilio-node.
+// nothing; another account's receipt is 404. The REST side through twilio-node; the CLI is `parley receipt`.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import twilio from 'twilio';
 import { after, before } from 'node:test';
 import { assertErrorBody, e2eSuite, randomHex, sleep } from './harness.mjs';
@@ -151,5 +152,18 @@ e2eSuite('delivery status', {}, (ctx, it) => {
     assert.equal((await report(d.sid, { Status: 'delivered' })).status, 200);
     assert.deepEqual((await v1().conversations(cv.sid).messages(reply.sid).fetch()).delivery,
       { total: 1, sent: 'all', delivered: 'all', read: 'none', failed: 'none', undelivered: 'none' });
+  });
+
+  it('parley receipt (the CLI) reports through the server', async () => {
+    const { cv, m, by } = await sent();
+    const env = { ...process.env, PARLEY_URL: ctx.h.url, PARLEY_ACCOUNT_SID: ctx.h.accountSid, PARLEY_AUTH_TOKEN: ctx.h.authToken };
+    const ok = spawnSync(ctx.h.bin, ['receipt', by.sms.sid, '--status', 'failed', '--error-code', '30003'], { encoding: 'utf8', env });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).status, 'failed');
+    const back = spawnSync(ctx.h.bin, ['receipt', by.sms.sid, '--status', 'read'], { encoding: 'utf8', env });
+    assert.equal(back.status, 1);
+    assert.equal(JSON.parse(back.stdout).code, 90002);
+    assert.equal(spawnSync(ctx.h.bin, ['receipt', '--status', 'read'], { encoding: 'utf8', env }).status, 2);
+    assert.deepEqual((await delivery(cv, m)).failed, 'some');
   });
 });

@@ -4,9 +4,11 @@
 // conversation an Address Configuration with auto-creation makes (its service, the sender as participant), with
 // onConversationAdded, onParticipantAdded and onMessageAdded signed, in order, Source SMS/WHATSAPP and no
 // X-Twilio-Webhook-Enabled; no route is 404 / 90001; bad input is refused and changes nothing; another account's
-// conversation is never chosen. The REST side is read through twilio-node.
+// conversation is never chosen. The REST side is read through twilio-node, the CLI counterpart is
+// `parley inbound`.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import twilio from 'twilio';
 import { after, before } from 'node:test';
 import { assertErrorBody, defaults, e2eSuite, randomHex, sleep, SID_RE } from './harness.mjs';
@@ -302,5 +304,23 @@ e2eSuite('inbound traffic', {}, (ctx, it) => {
     assert.equal((await v1().conversations(cv.sid).messages.list()).length, 0);
     // and the first account's pair is still its own
     assert.equal((await inbound({ From: address, To: proxy, Body: 'first account' })).json.conversation_sid, cv.sid);
+  });
+
+  it('parley inbound (the CLI) posts through the server with the account\'s credentials', async () => {
+    const { cv, sms, address, proxy } = await smsConversation();
+    const env = { ...process.env, PARLEY_URL: ctx.h.url, PARLEY_ACCOUNT_SID: ctx.h.accountSid, PARLEY_AUTH_TOKEN: ctx.h.authToken };
+    const ok = spawnSync(ctx.h.bin, ['inbound', '--from', address, '--to', proxy, '--body', 'from the CLI'], { encoding: 'utf8', env });
+    assert.equal(ok.status, 0, ok.stderr);
+    const out = JSON.parse(ok.stdout);
+    assert.equal(out.conversation_sid, cv.sid);
+    assert.equal(out.participant_sid, sms.sid);
+    const m = await v1().conversations(cv.sid).messages(out.message_sid).fetch();
+    assert.equal(m.body, 'from the CLI');
+    const bad = spawnSync(ctx.h.bin, ['inbound', '--from', address, '--to', number(), '--body', 'x'], { encoding: 'utf8', env });
+    assert.equal(bad.status, 1);
+    assert.equal(JSON.parse(bad.stdout).code, 90001);
+    const usage = spawnSync(ctx.h.bin, ['inbound', '--from', address], { encoding: 'utf8', env });
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /usage: parley inbound/);
   });
 });
