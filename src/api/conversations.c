@@ -371,9 +371,10 @@ static void event_params(struct buf *out, enum conv_event ev, const struct conve
     webhook_param(out, "State", cv->state);
 }
 
-/* Queues onConversationStateUpdated: Reason API or TIMER (a timer's event has no Source). */
+/* Queues onConversationStateUpdated: Reason API, EVENT or TIMER (a timer's event has no Source: source
+ * NULL). */
 static int queue_state_event(struct store_conn *c, const struct conversation *cv, const char *from,
-                             const char *reason, long long at, struct arena *a)
+                             const char *reason, const char *source, long long at, struct arena *a)
 {
     char when[TIME_ISO_MS_LEN + 1];
     time_iso_ms(when, at);
@@ -381,7 +382,7 @@ static int queue_state_event(struct store_conn *c, const struct conversation *cv
     buf_init(&p, EVENT_PARAMS_MAX);
     webhook_param(&p, "AccountSid", cv->account_sid);
     webhook_param(&p, "EventType", "onConversationStateUpdated");
-    if (strcmp(reason, "TIMER") != 0) webhook_param(&p, "Source", "API");
+    webhook_param(&p, "Source", source);
     webhook_param(&p, "ChatServiceSid", cv->service_sid);
     webhook_param(&p, "ConversationSid", cv->sid);
     webhook_param(&p, "StateFrom", from);
@@ -459,7 +460,7 @@ static int timer_fire(struct store_conn *c, const char *target_sid, long long du
     }
     if (rc == ST_OK) rc = timers_schedule(c, &cv);
     if (rc == ST_OK) rc = change(c, &cv, "updated");
-    if (rc == ST_OK) rc = queue_state_event(c, &cv, from, "TIMER", now, &a);
+    if (rc == ST_OK) rc = queue_state_event(c, &cv, from, "TIMER", NULL, now, &a);
     arena_free(&a);
     return rc;
 }
@@ -497,7 +498,8 @@ int conversations_activity(struct store_conn *c, struct req *r, struct conversat
     if (rc == ST_OK) rc = timers_schedule(c, cv);
     if (rc == ST_OK) rc = change(c, cv, "updated");
     if (rc == ST_OK && revived && r->webhook_enabled) {
-        rc = queue_state_event(c, cv, from, "EVENT", now, &r->arena);
+        rc = queue_state_event(c, cv, from, "EVENT", r->event_source ? r->event_source : "API", now,
+                               &r->arena);
         if (rc == ST_OK) r->events_queued = 1;
     }
     return rc;
@@ -528,7 +530,7 @@ static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, co
     if (err || !r->webhook_enabled) return err;
     err = queue_event(c, r, kind == OPK_CREATE ? EV_ADDED : EV_UPDATED, cv, 0);
     if (!err && kind == OPK_UPDATE && cv->state_before) {
-        err = queue_state_event(c, cv, cv->state_before, "API", time_now_ms(), &r->arena);
+        err = queue_state_event(c, cv, cv->state_before, "API", "API", time_now_ms(), &r->arena);
         if (!err) r->events_queued = 1;
     }
     return err;

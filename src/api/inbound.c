@@ -296,5 +296,6 @@ int inbound_post(struct req *r)
     memset(j, 0, sizeof(*j));
     if (read_request(r, &j->in) != 0) return 0;
     r->webhook_enabled = 1; /* not a REST action: its events always fire (§0.6) */
+    r->event_source = j->in.source;
     return api_write(r, apply_inbound, j);
 }

@@ -113,14 +113,28 @@ e2eSuite('inbound traffic', {}, (ctx, it) => {
     assert.equal(b.json.channel, 'whatsapp');
   });
 
-  it('an inactive conversation is revived by the message', async () => {
-    const { cv, address, proxy } = await smsConversation();
-    await v1().conversations(cv.sid).update({ state: 'inactive' });
-    assert.equal((await v1().conversations(cv.sid).fetch()).state, 'inactive');
-    const res = await inbound({ From: address, To: proxy, Body: 'wake up' });
-    assert.equal(res.status, 201, res.body);
-    assert.equal(res.json.conversation_sid, cv.sid);
-    assert.equal((await v1().conversations(cv.sid).fetch()).state, 'active');
+  it('an inactive conversation is revived by the message: onConversationStateUpdated, Reason EVENT, Source SMS', async () => {
+    await v1().configuration.webhooks().update({ method: 'POST', postWebhookUrl: rx.url('/revive'), filters: ['onConversationStateUpdated'], target: 'webhook' });
+    try {
+      const { cv, address, proxy } = await smsConversation();
+      await v1().conversations(cv.sid).update({ state: 'inactive' });
+      assert.equal((await v1().conversations(cv.sid).fetch()).state, 'inactive');
+      const res = await inbound({ From: address, To: proxy, Body: 'wake up' });
+      assert.equal(res.status, 201, res.body);
+      assert.equal(res.json.conversation_sid, cv.sid);
+      assert.equal((await v1().conversations(cv.sid).fetch()).state, 'active');
+      const [ev] = await rx.waitFor('/revive', 1);
+      await sleep(300);
+      assert.equal(rx.at('/revive').length, 1, 'the REST state change without the header fired nothing');
+      signed(ev);
+      assert.equal(ev.params.ConversationSid, cv.sid);
+      assert.equal(ev.params.StateFrom, 'inactive');
+      assert.equal(ev.params.StateTo, 'active');
+      assert.equal(ev.params.Reason, 'EVENT');
+      assert.equal(ev.params.Source, 'SMS');
+    } finally {
+      await v1().configuration.webhooks().update({ filters: [], postWebhookUrl: '' });
+    }
   });
 
   it('a closed conversation frees the pair: no route without a configuration, 404 / 90001, nothing changes', async () => {
