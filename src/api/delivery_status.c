@@ -1,9 +1,9 @@
 /* POST /parley/receipts/{DY…}: the channel's delivery report for one receipt (BEHAVIOUR-conversations §4),
  * which an emulator has no carrier to send. Status moves the receipt forward (sent → delivered → read;
- * failed and undelivered end it), its message's `delivery` summary with it, and fires onDeliveryUpdated
- * with the §10.4 parameters whatever X-Twilio-Webhook-Enabled says (no REST action caused it, §0.6). The
- * receipt is named by its SID alone, as a carrier's report names its message; the account's own only.
- * Answers the receipt as the short path family renders it. */
+ * failed and undelivered, from sent only, end it), its message's `delivery` summary with it, and fires
+ * onDeliveryUpdated with the §10.4 parameters whatever X-Twilio-Webhook-Enabled says (no REST action caused
+ * it, §0.6). The receipt is named by its SID alone, as a carrier's report names its message; the account's
+ * own only. Answers the receipt as the short path family renders it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -31,15 +31,12 @@ static const struct param_spec ds_params[DS__COUNT] = {
     [DS_ERROR_CODE] = {"ErrorCode", PK_INT, 0, 0, ERROR_CODE_MAX, 0, NULL, 0},
 };
 
-/* How far along each status is; failed and undelivered end a receipt wherever it was. */
-static const int rank[RS__COUNT] = {
-    [RS_SENT] = 0, [RS_DELIVERED] = 1, [RS_READ] = 2, [RS_FAILED] = 3, [RS_UNDELIVERED] = 3};
-
-/* 1 when a receipt in status from may move to status to: only forward, and never out of an ending. */
+/* 1 when a receipt in status from may move to status to: sent → delivered → read, skipping allowed;
+ * failed and undelivered only from sent (a carrier reports one outcome) and end the receipt. */
 static int moves_forward(int from, int to)
 {
-    if (rank[from] == 3) return 0;
-    return rank[to] > rank[from];
+    if (from == RS_SENT) return to != RS_SENT;
+    return from == RS_DELIVERED && to == RS_READ;
 }
 
 struct status_job {

@@ -1,5 +1,5 @@
 // Delivery status through POST /parley/receipts/{DY} (issue 14 item 7; BEHAVIOUR-conversations §3.6, §4, §10.4):
-// a receipt moves forward (sent → delivered → read; failed and undelivered end it), the message's delivery summary
+// a receipt moves forward (sent → delivered → read; failed and undelivered, from sent, end it), the message's delivery summary
 // follows, onDeliveryUpdated fires with exactly its catalogue's parameters, signed, without any header; going
 // backwards or out of an ending is 400 / 90002 and changes nothing; a repeated report changes nothing and fires
 // nothing; another account's receipt is 404. The REST side through twilio-node; the CLI is `parley receipt`.
@@ -101,7 +101,8 @@ e2eSuite('delivery status', {}, (ctx, it) => {
     await sleep(300);
     rx.requests.length = 0;
     const smsBefore = await v1().conversations(cv.sid).messages(m.sid).deliveryReceipts(by.sms.sid).fetch();
-    for (const [sid, to, from] of [[by.sms.sid, 'sent', 'delivered'], [by.wa.sid, 'delivered', 'failed'], [by.wa.sid, 'undelivered', 'failed']]) {
+    for (const [sid, to, from] of [[by.sms.sid, 'sent', 'delivered'], [by.sms.sid, 'failed', 'delivered'], [by.sms.sid, 'undelivered', 'delivered'],
+      [by.wa.sid, 'delivered', 'failed'], [by.wa.sid, 'read', 'failed'], [by.wa.sid, 'undelivered', 'failed']]) {
       assertErrorBody(await report(sid, { Status: to }), { status: 400, code: 90002, message: `Delivery receipt ${sid} cannot move from ${from} to ${to}` });
     }
     const again = await report(by.sms.sid, { Status: 'delivered' });
