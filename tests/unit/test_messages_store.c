@@ -1,8 +1,8 @@
 /* Messages in the store on every engine (store/messages.h): the per-conversation index counter (from 0,
  * per conversation, moving on after a delete and after a rolled-back insert, distinct when two servers'
  * writers take indexes at once), the keyset list by index in both orders with its positions, the bounded
- * unread count, and the receipts' counters on their message (insert, a status change, a message update
- * that does not undo them). */
+ * unread count, the receipts' counters on their message (insert, a status change, a message update
+ * that does not undo them), and a receipt found by its SID alone. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -255,6 +255,45 @@ static void test_receipt_counters(void **state)
     arena_free(&a);
 }
 
+/* A receipt by its SID alone (the delivery-status endpoint's path): its account's only. */
+static void test_receipt_find(void **state)
+{
+    struct engine *e = engine(state);
+    char ch[SID_LEN + 1];
+    make_conversation(e, ch);
+    struct message m;
+    post(e, ch, &m);
+    struct receipt d;
+    memset(&d, 0, sizeof(d));
+    sid_new(d.sid, "DY");
+    memcpy(d.account_sid, m.account_sid, sizeof(d.account_sid));
+    memcpy(d.service_sid, m.service_sid, sizeof(d.service_sid));
+    memcpy(d.conversation_sid, ch, SID_LEN + 1);
+    memcpy(d.message_sid, m.sid, SID_LEN + 1);
+    sid_new(d.participant_sid, "MB");
+    sid_new(d.channel_message_sid, "WA");
+    d.status = "delivered";
+    d.date_created = T0;
+    d.date_updated = -1;
+    assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
+    assert_int_equal(store_receipt_insert(e->w, &d), ST_OK);
+    assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
+    struct arena a;
+    arena_init(&a);
+    struct receipt got;
+    assert_int_equal(store_receipt_find(e->r, m.account_sid, d.sid, &a, &got), ST_OK);
+    assert_string_equal(got.message_sid, m.sid);
+    assert_string_equal(got.channel_message_sid, d.channel_message_sid);
+    assert_string_equal(got.status, "delivered");
+    assert_int_equal(got.date_updated, -1);
+    char other[SID_LEN + 1], unknown[SID_LEN + 1];
+    sid_new(other, "AC");
+    sid_new(unknown, "DY");
+    assert_int_equal(store_receipt_find(e->r, other, d.sid, &a, &got), ST_NOT_FOUND);
+    assert_int_equal(store_receipt_find(e->r, m.account_sid, unknown, &a, &got), ST_NOT_FOUND);
+    arena_free(&a);
+}
+
 /* Two servers' writers take indexes of one conversation at once: all distinct, none lost. */
 #define PER_WRITER 15
 
@@ -346,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_list_both_orders),
         cmocka_unit_test(test_unread_count_is_bounded),
         cmocka_unit_test(test_receipt_counters),
+        cmocka_unit_test(test_receipt_find),
         cmocka_unit_test(test_two_writers),
     };
     int failed = cmocka_run_group_tests_name("messages: sqlite", cases, setup_sqlite, teardown);
