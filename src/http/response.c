@@ -208,6 +208,8 @@ static const char *resp_message_title(enum twilio_code code)
         return "Media message body cannot be updated";
     case E_MEDIA_SID_INVALID:
         return "Invalid message media SID";
+    case E_GMMS_AUTHOR:
+        return "Message author should be among Group MMS participants";
     case E_CONTENT_SID_INVALID:
         return "Invalid content SID";
     case E_CONTENT_VARIABLES_INVALID:

@@ -129,6 +129,10 @@ static struct store_sql author_sql = {
            " ORDER BY CASE WHEN identity = ?2 THEN 0 ELSE 1 END, id LIMIT 1",
 };
 
+static struct store_sql group_mms_sql = {
+    .sql = "SELECT 1 FROM participants WHERE conversation_sid = ?1 AND projected_address IS NOT NULL LIMIT 1",
+};
+
 static struct store_sql recipients_sql = {
     .sql = "SELECT sid, binding_type FROM participants WHERE conversation_sid = ?1 AND address IS NOT NULL"
            " ORDER BY id LIMIT ?2",
@@ -173,7 +177,7 @@ int store_messages_sql_add(void)
     if (rc == ST_OK) rc = rows_table_add(&media_table);
     if (rc == ST_OK) rc = list_sql_build();
     struct store_sql *const hand[] = {&next_index_sql,   &count_after_sql, &last_index_sql, &media_used_sql,
-                                      &delivery_add_sql, &author_sql,      &recipients_sql};
+                                      &delivery_add_sql, &author_sql,      &recipients_sql, &group_mms_sql};
     for (size_t i = 0; i < sizeof(hand) / sizeof(hand[0]) && rc == ST_OK; i++)
         rc = store_sql_add(hand[i]);
     if (rc == ST_OK) rc = store_sql_add(&receipt_message_sql);
@@ -298,6 +302,18 @@ int store_message_author_participant(struct store_conn *c, const char *conversat
     }
     e->reset(s);
     return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+}
+
+int store_message_group_mms(struct store_conn *c, const char *conversation_sid, int *group)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &group_mms_sql);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, conversation_sid);
+    long long one;
+    int rc = one_int(e, s, &one, NULL);
+    *group = rc == ST_OK;
+    return rc == ST_NOT_FOUND ? ST_OK : rc;
 }
 
 int store_message_recipients(struct store_conn *c, const char *conversation_sid, struct recipient *out,

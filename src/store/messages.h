@@ -94,6 +94,9 @@ int store_message_last_index(struct store_conn *c, const char *conversation_sid,
 int store_message_author_participant(struct store_conn *c, const char *conversation_sid, const char *author,
                                      char sid[SID_LEN + 1]);
 
+/* 1 in *group when the conversation is a Group MMS (a participant has a projected address). */
+int store_message_group_mms(struct store_conn *c, const char *conversation_sid, int *group);
+
 /* A non-chat recipient of a message: a participant with a binding address. */
 struct recipient {
     char sid[SID_LEN + 1];

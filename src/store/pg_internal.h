@@ -14,6 +14,7 @@
 #define PARLEY_PG_INTERNAL_H
 #include <libpq-fe.h>
 
+#include "store/engine.h"
 #include "store/store.h"
 
 struct store_webhook_ops;
@@ -53,7 +54,7 @@ struct pg_conn {
 };
 
 /* Text parameters of one statement; integers are formatted into the struct (do not copy it). */
-#define PG_MAX_PARAMS 32 /* a message insert binds 24 (store/messages.c) */
+#define PG_MAX_PARAMS STORE_SQL_PARAMS_MAX /* store/engine.h; a message insert binds 24 */
 struct pg_params {
     int n;
     const char *v[PG_MAX_PARAMS];

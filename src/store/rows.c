@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/conversations.h"
-#include "store/participants.h"
-#include "store/messages.h"
 #include "store/address_configs.h"
+#include "store/conversations.h"
 #include "store/domain.h"
+#include "store/messages.h"
+#include "store/participants.h"
 #include "store/rows.h"
 #include "store/secret.h"
 #include "util/arena.h"
@@ -33,8 +33,27 @@ static char *pg_rewrite(const char *sql, const char *suffix)
     return out;
 }
 
+/* The highest N of the text's ?N placeholders (0: none). */
+static int max_param(const char *sql)
+{
+    int top = 0;
+    for (const char *p = sql; *p; p++) {
+        if (*p != '?' || p[1] < '0' || p[1] > '9') continue;
+        int n = 0;
+        while (p[1] >= '0' && p[1] <= '9' && n <= STORE_SQL_PARAMS_MAX)
+            n = n * 10 + (*++p - '0');
+        if (n > top) top = n;
+    }
+    return top;
+}
+
 int store_sql_add(struct store_sql *q)
 {
+    if (max_param(q->sql) > STORE_SQL_PARAMS_MAX ||
+        (q->sql_pg && max_param(q->sql_pg) > STORE_SQL_PARAMS_MAX)) {
+        log_err("store: a statement has more than %d parameters: %.60s", STORE_SQL_PARAMS_MAX, q->sql);
+        return ST_ERROR;
+    }
     static const char *const lock_clause[] = {"", " FOR SHARE", " FOR NO KEY UPDATE", " FOR UPDATE"};
     const char *pg = q->sql_pg ? q->sql_pg : q->sql;
     q->pg_text = pg_rewrite(pg, "");
@@ -58,9 +77,10 @@ const struct store_sql *store_sql_first(void)
 
 /* Every table and hand-written statement of the domain files. */
 static int (*const adders[])(void) = {
-    store_users_sql_add,    store_roles_sql_add,  store_credentials_sql_add,   store_bindings_sql_add,
-    store_services_sql_add, store_timers_sql_add, store_changes_sql_add,       store_conversations_sql_add,
-    store_participants_sql_add, store_messages_sql_add, store_address_configs_sql_add};
+    store_users_sql_add,    store_roles_sql_add,          store_credentials_sql_add,
+    store_bindings_sql_add, store_services_sql_add,       store_timers_sql_add,
+    store_changes_sql_add,  store_conversations_sql_add,  store_participants_sql_add,
+    store_messages_sql_add, store_address_configs_sql_add};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;

@@ -283,6 +283,22 @@ e2eSuite('messages', { args: ['--pre-webhook-timeout', '700', '--max-body', '104
     assert.ok(sms.sid);
   });
 
+  it('a Group MMS takes messages only from its participants (50513), and changes nothing on a refusal', async () => {
+    const cv = await v1().conversations.create({ messagingServiceSid: MG });
+    const member = await v1().conversations(cv.sid).participants.create({ identity: uid('gmms'), 'messagingBinding.projectedAddress': number() });
+    const ok = await v1().conversations(cv.sid).messages.create({ author: member.identity, body: 'to the group' });
+    assert.equal(ok.participantSid, member.sid);
+    const refused = { status: 400, code: 50513, message: 'Message author should be among Group MMS participants' };
+    await rejectsRest(v1().conversations(cv.sid).messages.create({ body: 'from the system' }), refused);
+    await rejectsRest(v1().conversations(cv.sid).messages.create({ author: 'stranger', body: 'x' }), refused);
+    await rejectsRest(v1().conversations(cv.sid).messages(ok.sid).update({ author: 'stranger' }), refused);
+    const listed = await v1().conversations(cv.sid).messages.list();
+    assert.deepEqual(listed.map((m) => [m.index, m.author]), [[0, member.identity]]);
+    // a conversation without a projected participant takes any author
+    const plain = await v1().conversations.create({});
+    assert.equal((await v1().conversations(plain.sid).messages.create({ author: 'stranger', body: 'x' })).participantSid, null);
+  });
+
   it('a message revives an inactive conversation and restarts its timers', async () => {
     const cv = await v1().conversations.create({ 'timers.inactive': 'PT5M', 'timers.closed': 'PT20M' });
     const before = cv.timers;

@@ -14,6 +14,7 @@
 
 #include "engines_fixture.h"
 #include "store/conversations.h"
+#include "store/engine.h"
 #include "store/messages.h"
 #include "util/arena.h"
 #include "util/sid.h"
@@ -362,6 +363,18 @@ static void test_two_writers(void **state)
         assert_int_equal(seen[k], 1);
 }
 
+/* A statement binding more parameters than the engines take is refused when it is registered, not
+ * (as PostgreSQL did) dropped silently at bind time and failed as a lost session when it runs. */
+static void test_registry_refuses_too_many_parameters(void **state)
+{
+    (void)state;
+    static struct store_sql wide = {.sql = "SELECT ?1, ?33"}, fits = {.sql = "SELECT ?1, ?32, ?9"};
+    assert_int_equal(store_sql_add(&wide), ST_ERROR);
+    static struct store_sql wide_pg = {.sql = "SELECT ?1", .sql_pg = "SELECT ?1, ?100"};
+    assert_int_equal(store_sql_add(&wide_pg), ST_ERROR);
+    assert_int_equal(store_sql_add(&fits), ST_OK);
+}
+
 static int setup_sqlite(void **state)
 {
     *state = &sqlite_engine;
@@ -388,7 +401,9 @@ int main(void)
         cmocka_unit_test(test_receipt_find),
         cmocka_unit_test(test_two_writers),
     };
+    const struct CMUnitTest registry[] = {cmocka_unit_test(test_registry_refuses_too_many_parameters)};
     int failed = cmocka_run_group_tests_name("messages: sqlite", cases, setup_sqlite, teardown);
     failed += cmocka_run_group_tests_name("messages: postgres (PARLEY_TEST_PG)", cases, setup_pg, teardown);
+    failed += cmocka_run_group_tests_name("statement registry", registry, NULL, NULL);
     return failed;
 }
