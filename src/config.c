@@ -66,6 +66,8 @@ void config_usage(FILE *out)
         "  --test-clock           tests may freeze and move this server's clock (/parley/clock); never in\n"
         "                         production\n"
         "  --changes-retention-days N   keep change log records N days (default 7; 0: keep all)\n"
+        "  --timers-need-state    refuse conversation Timers.* without State (400/50382; Twilio no longer\n"
+        "                         does)\n"
         "  --media-strict         a message's MediaSid must be registered (POST /parley/Media), else 50507\n"
         "  --help, --version\n",
         out);
@@ -251,6 +253,7 @@ static const struct flag flags[] = {
     {"--connection-memory", FLAG_SIZE, CFG(connection_memory), 1, NUM_MAX, NULL, NULL},
     {"--test-clock", FLAG_SET, CFG(test_clock), 0, 0, NULL, NULL},
     {"--changes-retention-days", FLAG_UINT, CFG(changes_days), 0, 36500, NULL, NULL},
+    {"--timers-need-state", FLAG_SET, CFG(timers_need_state), 0, 0, NULL, NULL},
 };
 
 /* "full" in "full|normal": 0 for the first word, 1 for the second, -1 for neither. */

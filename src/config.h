@@ -55,6 +55,7 @@ struct config {
     const char *secret_key_file; /* NULL: DATA.key for SQLite, none for PostgreSQL */
     int test_clock;        /* --test-clock: /parley/clock may freeze and move the clock (util/clock.h) */
     unsigned changes_days; /* --changes-retention-days: change log records kept (0: all) */
+    int timers_need_state; /* --timers-need-state: conversation timers only beside a State (50382) */
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

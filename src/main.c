@@ -149,7 +149,8 @@ static int serve(int argc, char **argv)
                       .veto_status = (int)cfg.veto_status,
                       .metrics_public = cfg.metrics_public,
                       .media_strict = cfg.media_strict,
-                      .admin_token = cfg.admin_token};
+                      .admin_token = cfg.admin_token,
+                      .timers_need_state = cfg.timers_need_state};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     int sqlite = app.store == &store_sqlite_ops;
     /* one server per SQLite file; the lock goes with the process, also when it is killed */

@@ -28,6 +28,7 @@ struct app {
     int cache_accounts;           /* this process is the store's only writer (SQLite) */
     struct reaper *reaper;        /* reaps deleted services (api/services.c); NULL in subcommands */
     long long (*in_flight)(void); /* requests being handled (the HTTP server's count) */
+    int timers_need_state;        /* --timers-need-state: Timers.* without State is 400/50382 */
 };
 
 #endif

@@ -119,6 +119,8 @@ const char *resp_title(enum twilio_code code)
         return "Can't update conversation as it's in final closed state";
     case E_STATE_INVALID:
         return "'State' parameter value is invalid";
+    case E_TIMER_WITHOUT_STATE:
+        return "Timer can't be set without state";
     case E_INITIAL_STATE_CLOSED:
         return "Initial state can't be 'closed";
     case E_UNIQUE_NAME_LOOKS_LIKE_SID:

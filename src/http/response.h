@@ -49,6 +49,7 @@ enum twilio_code {
     E_STATE_EMPTY = 50374,
     E_CONVERSATION_CLOSED = 50377,
     E_STATE_INVALID = 50378,
+    E_TIMER_WITHOUT_STATE = 50382,
     E_INITIAL_STATE_CLOSED = 50384,
     E_UNIQUE_NAME_LOOKS_LIKE_SID = 50390,
     /* participants (BEHAVIOUR-conversations §2, §6, §8) */
