@@ -85,8 +85,9 @@ static void url_of(struct req *r, const struct family *f, const void *row, char 
     const char *slash = f->singleton ? "" : "/";
     size_t n_base;
     if (f->parent_segment) {
-        const char *parts[] = {api_base(r, &n_base), "/", f->parent_segment, "/", AT(row, f->parent_off), "/",
-                               f->segment, slash, sid};
+        const char *parent = AT(row, f->parent_off);
+        const char *parts[] = {
+            api_base(r, &n_base), "/", f->parent_segment, "/", parent, "/", f->segment, slash, sid};
         text_join(out, n, parts, 9);
     } else if (f->parent == PARENT_TWIN) {
         const char *parts[] = {api_base(r, &n_base), "/", f->segment, slash, sid};

@@ -23,12 +23,12 @@
 #include <string.h>
 
 #include "store/account_store.h"
-#include "store/conversations_schema.h"
-#include "store/participants_schema.h"
-#include "store/messages_schema.h"
 #include "store/address_configs_schema.h"
+#include "store/conversations_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
+#include "store/messages_schema.h"
+#include "store/participants_schema.h"
 #include "store/pg_internal.h"
 #include "store/secret.h"
 #include "store/store.h"

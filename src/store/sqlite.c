@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include "store/account_store.h"
-#include "store/conversations_schema.h"
-#include "store/participants_schema.h"
-#include "store/messages_schema.h"
 #include "store/address_configs_schema.h"
+#include "store/conversations_schema.h"
 #include "store/domain.h"
 #include "store/engine.h"
+#include "store/messages_schema.h"
+#include "store/participants_schema.h"
 #include "store/secret.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
