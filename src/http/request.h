@@ -41,7 +41,7 @@ struct req {
     int route_idx;           /* for metrics: api_route_index(), -1 when no route handled it */
     size_t base_len;         /* api_base(): 0 until computed */
     char base[320];
-    int service_path; /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
+    int service_path;             /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
     char parent_sid[SID_LEN + 1]; /* a nested family's parent (a conversation), set by the runner */
 
     /* store */
