@@ -22,6 +22,7 @@ void config_usage(FILE *out)
         "usage: parley [serve] [options]\n"
         "       parley account create|list ...      accounts on the data file (parley account --help)\n"
         "       parley key create|list|revoke ...   API keys on the data file (parley key --help)\n"
+        "       parley inbound|receipt ...          inbound traffic for tests (parley inbound --help)\n"
         "\n"
         "A Twilio Conversations REST API (v1) server.\n"
         "\n"
@@ -71,6 +72,7 @@ void config_usage(FILE *out)
         "  --studio-url URL       POST studio-target scoped webhook events here (default: only logged)\n"
         "  --scoped-trigger-key triggers|filters   key of a trigger webhook's keywords in its configuration\n"
         "                         (default triggers; filters is the spec example's form)\n"
+        "  --media-strict         a message's MediaSid must be registered (POST /parley/Media), else 50507\n"
         "  --help, --version\n",
         out);
 }
@@ -241,6 +243,7 @@ static const struct flag flags[] = {
     {"--webhook-targets", FLAG_CHOICE, CFG(webhook_targets_public), 0, 0, "open|public", "public"},
     {"--rest-pre-webhooks", FLAG_CHOICE, CFG(rest_pre_hooks), 0, 0, "on|off", "on"},
     {"--metrics-public", FLAG_SET, CFG(metrics_public), 0, 0, NULL, NULL},
+    {"--media-strict", FLAG_SET, CFG(media_strict), 0, 0, NULL, NULL},
     {"--webhook-allow-link-local", FLAG_SET, CFG(webhook_allow_link_local), 0, 0, NULL, NULL},
     {"--pre-webhook-timeout", FLAG_UINT, CFG(pre_timeout_ms), 1, 600000, NULL, NULL},
     {"--veto-status", FLAG_UINT, CFG(veto_status), 400, 599, NULL, NULL},

@@ -43,6 +43,7 @@ struct config {
     int webhook_targets_public;   /* --webhook-targets public: public unicast addresses only */
     int webhook_allow_link_local; /* --webhook-allow-link-local: under open, link-local and metadata too */
     int metrics_public;
+    int media_strict; /* --media-strict: an unregistered MediaSid is 50507 */
     /* secrets read from files (--auth-token-file, --data-file, --admin-token-file, PARLEY_*_FILE) */
     char auth_token_buf[CONFIG_TOKEN_MAX + 1];
     char data_buf[CONFIG_DATA_MAX + 1];

@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "cli/accounts.h"
+#include "cli/inbound.h"
 #include "config.h"
 #include "http/server.h"
 #include "store/changes.h"
@@ -148,6 +149,7 @@ static int serve(int argc, char **argv)
                       .pre_failure = cfg.pre_failure_reject ? PRE_FAILURE_REJECT : PRE_FAILURE_PROCEED,
                       .veto_status = (int)cfg.veto_status,
                       .metrics_public = cfg.metrics_public,
+                      .media_strict = cfg.media_strict,
                       .admin_token = cfg.admin_token,
                       .timers_need_state = cfg.timers_need_state,
                       .closed_allows_delete = cfg.closed_allows_delete,
@@ -270,5 +272,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "webhooks") == 0) return webhooks_cli_main(argc - 1, argv + 1);
     if (argc > 1 && (strcmp(argv[1], "account") == 0 || strcmp(argv[1], "key") == 0))
         return accounts_main(argc - 1, argv + 1);
+    if (argc > 1 && (strcmp(argv[1], "inbound") == 0 || strcmp(argv[1], "receipt") == 0))
+        return inbound_cli_main(argc - 1, argv + 1);
     return serve(argc - 1, argv + 1);
 }

@@ -66,6 +66,8 @@ int services_insert_with_defaults(struct store_conn *c, const char *account_sid,
 
 /* Handlers of the operations that are no family (api/routes.c) */
 int conversation_with_participants_create(struct req *r);
+int receipts_list(struct req *r); /* api/delivery_receipts.c */
+int receipts_fetch(struct req *r);
 int webhooks_log(struct req *r);
 int clock_fetch(struct req *r); /* api/clock.c: --test-clock only */
 int clock_update(struct req *r);
@@ -81,8 +83,17 @@ int conversations_writable(struct store_conn *c, struct req *r, const char *key,
  * active (with the header, onConversationStateUpdated Reason=EVENT). *cv is updated and written; 0 or a
  * store result. */
 int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv);
+/* Inside a write transaction, a conversation no REST call creates (inbound auto-creation,
+ * BEHAVIOUR-conversations §9.1): cv, zeroed but for its SID, account, service and dates, gets what an
+ * empty create gives (active, attributes "{}", the account's messaging service and timers), is inserted
+ * with its timers' schedule and its change record. No event: the caller queues those of its traffic. */
+int conversations_insert_plain(struct store_conn *c, struct req *r, struct conversation *cv);
 /* Registers the conversation state timers' kinds (store/timers.h); at start-up, before the timer
  * scheduler starts. 0, or -1. */
 int conversations_timers_register(void);
+int media_register(struct req *r); /* api/media.c: /parley/Media/{ME} */
+int media_fetch(struct req *r);
+int inbound_post(struct req *r);           /* api/inbound.c: /parley/inbound */
+int delivery_status_update(struct req *r); /* api/delivery_status.c: /parley/receipts/{DY} */
 
 #endif

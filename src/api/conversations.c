@@ -382,9 +382,10 @@ static void event_params(struct buf *out, enum conv_event ev, const struct conve
     webhook_param(out, "State", cv->state);
 }
 
-/* Queues onConversationStateUpdated: Reason API or TIMER (a timer's event has no Source). */
+/* Queues onConversationStateUpdated: Reason API, EVENT or TIMER (a timer's event has no Source: source
+ * NULL). */
 static int queue_state_event(struct store_conn *c, const struct conversation *cv, const char *from,
-                             const char *reason, long long at, struct arena *a)
+                             const char *reason, const char *source, long long at, struct arena *a)
 {
     char when[TIME_ISO_MS_LEN + 1];
     time_iso_ms(when, at);
@@ -392,7 +393,7 @@ static int queue_state_event(struct store_conn *c, const struct conversation *cv
     buf_init(&p, EVENT_PARAMS_MAX);
     webhook_param(&p, "AccountSid", cv->account_sid);
     webhook_param(&p, "EventType", "onConversationStateUpdated");
-    if (strcmp(reason, "TIMER") != 0) webhook_param(&p, "Source", "API");
+    webhook_param(&p, "Source", source);
     webhook_param(&p, "ChatServiceSid", cv->service_sid);
     webhook_param(&p, "ConversationSid", cv->sid);
     webhook_param(&p, "StateFrom", from);
@@ -401,10 +402,8 @@ static int queue_state_event(struct store_conn *c, const struct conversation *cv
     webhook_param(&p, "Reason", reason);
     webhook_param(&p, "MessagingServiceSid", mg_of(cv));
     int rc = p.err ? ST_ERROR
-                   : webhook_queue_event(c, cv->account_sid, cv->service_sid, "onConversationStateUpdated",
-                                         cv->sid, p.p, a);
-    if (rc >= 0)
-        rc = scoped_webhooks_queue(c, cv->account_sid, cv->sid, "onConversationStateUpdated", p.p, NULL, a);
+                   : conversation_event_queue(c, cv->account_sid, cv->service_sid, cv->sid,
+                                              "onConversationStateUpdated", p.p, NULL, a);
     buf_free(&p);
     return rc < 0 ? rc : 0;
 }
@@ -416,11 +415,8 @@ static int queue_event(struct store_conn *c, struct req *r, enum conv_event ev, 
     buf_init(&p, EVENT_PARAMS_MAX);
     event_params(&p, ev, cv, removed);
     int n = p.err ? ST_ERROR
-                  : webhook_queue_event(c, cv->account_sid, cv->service_sid, event_names[ev], cv->sid, p.p,
-                                        &r->arena);
-    if (n > 0) r->events_queued = 1;
-    /* and the conversation's own targets (webhook/scoped.c): the scoped events only */
-    if (n >= 0) n = scoped_webhooks_queue(c, cv->account_sid, cv->sid, event_names[ev], p.p, NULL, &r->arena);
+                  : conversation_event_queue(c, cv->account_sid, cv->service_sid, cv->sid, event_names[ev],
+                                             p.p, NULL, &r->arena);
     buf_free(&p);
     if (n > 0) r->events_queued = 1;
     return n < 0 ? n : 0;
@@ -475,7 +471,7 @@ static int timer_fire(struct store_conn *c, const char *target_sid, long long du
     }
     if (rc == ST_OK) rc = timers_schedule(c, &cv);
     if (rc == ST_OK) rc = change(c, &cv, "updated");
-    if (rc == ST_OK) rc = queue_state_event(c, &cv, from, "TIMER", now, &a);
+    if (rc == ST_OK) rc = queue_state_event(c, &cv, from, "TIMER", NULL, now, &a);
     arena_free(&a);
     return rc;
 }
@@ -513,9 +509,26 @@ int conversations_activity(struct store_conn *c, struct req *r, struct conversat
     if (rc == ST_OK) rc = timers_schedule(c, cv);
     if (rc == ST_OK) rc = change(c, cv, "updated");
     if (rc == ST_OK && revived && r->webhook_enabled) {
-        rc = queue_state_event(c, cv, from, "EVENT", now, &r->arena);
+        rc = queue_state_event(c, cv, from, "EVENT", r->event_source ? r->event_source : "API", now,
+                               &r->arena);
         if (rc == ST_OK) r->events_queued = 1;
     }
+    return rc;
+}
+
+int conversations_insert_plain(struct store_conn *c, struct req *r, struct conversation *cv)
+{
+    if (!cv->attributes) cv->attributes = "{}";
+    cv->state = CONV_ACTIVE;
+    const char *mg = r->account.default_messaging_service_sid;
+    if (mg && sid_valid(mg, strlen(mg), "MG")) snprintf(cv->messaging_service_sid, SID_LEN + 1, "%s", mg);
+    cv->timer_inactive = default_timer(r->account.default_inactive_timer);
+    cv->timer_closed = default_timer(r->account.default_closed_timer);
+    cv->last_activity = cv->date_created;
+    timers_arm(cv);
+    int rc = store_conversation_insert(c, cv);
+    if (rc == ST_OK) rc = timers_schedule(c, cv);
+    if (rc == ST_OK) rc = change(c, cv, "created");
     return rc;
 }
 
@@ -528,7 +541,7 @@ static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, co
     if (err || !r->webhook_enabled) return err;
     err = queue_event(c, r, kind == OPK_CREATE ? EV_ADDED : EV_UPDATED, cv, 0);
     if (!err && kind == OPK_UPDATE && cv->state_before) {
-        err = queue_state_event(c, cv, cv->state_before, "API", time_now_ms(), &r->arena);
+        err = queue_state_event(c, cv, cv->state_before, "API", "API", time_now_ms(), &r->arena);
         if (!err) r->events_queued = 1;
     }
     return err;

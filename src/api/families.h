@@ -23,5 +23,7 @@ extern const struct family participant_conversations_family;
 const struct family *conversation_with_participants_family(void);
 extern const struct family address_configurations_family;
 extern const struct family scoped_webhooks_family;
+extern const struct family messages_family;
+extern const struct family receipts_family;
 
 #endif

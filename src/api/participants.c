@@ -496,13 +496,8 @@ int participant_post_event(struct store_conn *c, struct req *r, enum participant
     buf_init(&form, EVENT_PARAMS_MAX);
     event_params(&form, ev, p, time_now_ms());
     int n = form.err ? ST_ERROR
-                     : webhook_queue_event(c, p->account_sid, p->service_sid, event_names[ev],
-                                           p->conversation_sid, form.p ? form.p : "", &r->arena);
-    if (n >= 0) { /* and the conversation's own scoped targets (§5.3) */
-        int s = scoped_webhooks_queue(c, p->account_sid, p->conversation_sid, event_names[ev],
-                                      form.p ? form.p : "", NULL, &r->arena);
-        n = s < 0 ? s : n + s;
-    }
+                     : conversation_event_queue(c, p->account_sid, p->service_sid, p->conversation_sid,
+                                                event_names[ev], form.p ? form.p : "", NULL, &r->arena);
     buf_free(&form);
     if (n > 0) r->events_queued = 1;
     return n < 0 ? n : 0;

@@ -32,6 +32,7 @@ static const struct family *const families[] = {
     &bindings_family,
     &credentials_family,
     &conversations_family,
+    &messages_family,
     &participants_family,
     &user_conversations_family,
     &participant_conversations_family,
@@ -43,6 +44,9 @@ static const struct family *const families[] = {
 static const struct route handlers[] = {
     {"/ConversationWithParticipants", ROUTE_TWIN | ROUTE_RUNNER, NULL, conversation_with_participants_create,
      NULL},
+    /* a receipt's two parents: its runner family is made per request (api/delivery_receipts.c) */
+    {"/Conversations/{}/Messages/{}/Receipts", ROUTE_TWIN | ROUTE_RUNNER, receipts_list, NULL, NULL},
+    {"/Conversations/{}/Messages/{}/Receipts/{}", ROUTE_TWIN | ROUTE_RUNNER, receipts_fetch, NULL, NULL},
 };
 
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
@@ -93,7 +97,10 @@ __attribute__((constructor)) static void routes_build(void)
 
 const struct route admin_routes[] = {
     {"/webhooks/log", 0, webhooks_log, NULL, NULL},
+    {"/Media/{}", 0, media_fetch, media_register, NULL},
     {"/clock", 0, clock_fetch, clock_update, NULL},
     {"/changes", 0, changes_list, NULL, NULL},
+    {"/inbound", 0, NULL, inbound_post, NULL},
+    {"/receipts/{}", 0, NULL, delivery_status_update, NULL},
     {NULL, 0, NULL, NULL, NULL},
 };

@@ -160,11 +160,13 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
     for (size_t i = 0; i < f->n_fields; i++) {
         const struct field *fd = &f->fields[i];
         const char *at = AT(row, fd->off);
-        if (fd->kind == FK_SVC_CHARS && !r->service_path) continue;
+        if ((fd->kind == FK_SVC_CHARS || fd->kind == FK_SVC_URL) && !r->service_path) continue;
+        if ((fd->kind == FK_SHORT_CHARS || fd->kind == FK_SHORT_URL) && r->service_path) continue;
         jw_key(w, fd->key);
         switch (fd->kind) {
         case FK_CHARS:
         case FK_SVC_CHARS:
+        case FK_SHORT_CHARS:
             jw_str(w, at);
             break;
         case FK_CHARS_NULL:
@@ -187,6 +189,8 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
             jw_bool(w, *(const int *)at);
             break;
         case FK_URL:
+        case FK_SHORT_URL:
+        case FK_SVC_URL:
             url_of(r, f, row, text, sizeof(text));
             jw_str(w, text);
             break;
@@ -335,6 +339,16 @@ void *runner_request_row(struct req *r)
 const char *runner_request_key(struct req *r)
 {
     return ((const struct runner_job *)r->ctx)->key;
+}
+
+void *runner_create_row(struct req *r)
+{
+    return runner_request_row(r);
+}
+
+const char *runner_delete_key(struct req *r)
+{
+    return runner_request_key(r);
 }
 
 /* ---- update ---- */

@@ -32,6 +32,11 @@ enum field_kind {
     FK_FN,         /* the odd one: fn writes the value (the key is already written) */
     FK_SVC_CHARS,  /* an inline SID written on the service path family only (the short family's
                     * schema lacks the key: a participant's chat_service_sid) */
+    /* where the two path families' schemas order their keys differently (a message's url and delivery,
+     * a receipt's sid and message_sid), a key is listed twice, once for each family: */
+    FK_SHORT_CHARS, /* an inline SID written on the short path family only */
+    FK_SHORT_URL,   /* the own URL, written on the short path family only */
+    FK_SVC_URL,     /* the own URL, written on the service path family only */
 };
 
 struct field {
@@ -156,9 +161,12 @@ int runner_create_write(struct req *r);
 int runner_delete_write(struct req *r);
 /* For the pre hooks: the request's row (a create's whole row; an update's parameters, merged into the
  * stored row when it is written), which a pre-event's answer may modify; and the path key (update,
- * delete). */
+ * delete). runner_create_row and runner_delete_key are the same two, by the names the participants
+ * family uses. */
 void *runner_request_row(struct req *r);
 const char *runner_request_key(struct req *r);
+void *runner_create_row(struct req *r);
+const char *runner_delete_key(struct req *r);
 
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);

@@ -27,6 +27,8 @@ struct req {
     int webhook_enabled; /* X-Twilio-Webhook-Enabled: true */
     int body_seen;       /* the request carried a non-empty body */
     enum { INPUT_OK, INPUT_TOO_LARGE, INPUT_BAD_QUERY, INPUT_BAD_BODY } input_error;
+    /* the Source of the events a write fires; NULL: "API" (inbound traffic's are SMS, WHATSAPP) */
+    const char *event_source;
 
     /* authentication */
     struct account account;

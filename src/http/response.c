@@ -32,6 +32,7 @@ void resp_api_domain(const char *public_url, char *out, size_t n)
 }
 
 static const char *resp_participant_title(enum twilio_code code);
+static const char *resp_message_title(enum twilio_code code);
 
 static int status_of(enum twilio_code code)
 {
@@ -41,6 +42,7 @@ static int status_of(enum twilio_code code)
     case E_METHOD:
         return 405;
     case E_NOT_FOUND:
+    case E_INBOUND_NO_ROUTE:
         return 404;
     case E_USER_EXISTS:
     case E_CONFLICT:
@@ -207,6 +209,43 @@ static const char *resp_participant_title(enum twilio_code code)
     case E_LOOKUP_ONE_IDENTIFIER:
         return "One user identifier parameter for lookup at a time is allowed. Please, use either Identity or"
                " Address";
+    default:
+        return resp_message_title(code);
+    }
+}
+
+/* The messages' and media codes (BEHAVIOUR-conversations §11): the dictionary titles. */
+static const char *resp_message_title(enum twilio_code code)
+{
+    switch (code) {
+    case E_AUTHOR_TOO_LONG:
+        return "Author parameter is too long";
+    case E_BODY_NOT_PROVIDED:
+        return "Message body not provided";
+    case E_BODY_TOO_LONG:
+        return "Message body parameter is too long";
+    case E_MEDIA_NOT_FOUND:
+        return "Media not found";
+    case E_MEDIA_ALREADY_SENT:
+        return "Media already sent with another message";
+    case E_MEDIA_BODY_UPDATE:
+        return "Media message body cannot be updated";
+    case E_MEDIA_SID_INVALID:
+        return "Invalid message media SID";
+    case E_GMMS_AUTHOR:
+        return "Message author should be among Group MMS participants";
+    case E_CONTENT_SID_INVALID:
+        return "Invalid content SID";
+    case E_CONTENT_VARIABLES_INVALID:
+        return "Invalid content variables format";
+    case E_CONTENT_SID_MISSING:
+        return "Content SID is missing";
+    case E_CONTENT_VARIABLES_TOO_LONG:
+        return "Content variables are too long";
+    case E_CONTENT_VARIABLE_KEY_TOO_LONG:
+        return "Content variable key is too long";
+    case E_CONTENT_VARIABLE_VALUE_TOO_LONG:
+        return "Content variable value is too long";
     default:
         return NULL;
     }

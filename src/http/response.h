@@ -87,7 +87,26 @@ enum twilio_code {
     E_SW_NO_FILTER = 50370,
     E_SW_NO_TRIGGER = 50371,
     E_SW_URL_TOO_LONG = 50372,
+    /* messages and media (BEHAVIOUR-conversations §3, §11) */
+    E_AUTHOR_TOO_LONG = 50310,
+    E_BODY_NOT_PROVIDED = 50503,
+    E_BODY_TOO_LONG = 50504,
+    E_MEDIA_NOT_FOUND = 50507,
+    E_MEDIA_ALREADY_SENT = 50508,
+    E_MEDIA_BODY_UPDATE = 50509,
+    E_MEDIA_SID_INVALID = 50510,
+    E_GMMS_AUTHOR = 50513,
+    E_CONTENT_SID_INVALID = 50526,
+    E_CONTENT_VARIABLES_INVALID = 50527,
+    E_CONTENT_SID_MISSING = 50528,
+    E_CONTENT_VARIABLES_TOO_LONG = 50529,
+    E_CONTENT_VARIABLE_KEY_TOO_LONG = 50540,
+    E_CONTENT_VARIABLE_VALUE_TOO_LONG = 50541,
     E_PAGE_TOKEN_REQUIRED = 70002,
+    /* Parley's own codes, for its /parley endpoints (docs/DECISIONS.md, "Inbound traffic and delivery
+     * status"): no Twilio error covers them */
+    E_INBOUND_NO_ROUTE = 90001,  /* 404: no open conversation binds the pair, no configuration auto-creates */
+    E_RECEIPT_BACKWARDS = 90002, /* 400: a delivery receipt's status only moves forward */
 };
 
 /* The error dictionary's title for code, without its product prefix (BEHAVIOUR §10.4.3), for the codes

@@ -1,4 +1,4 @@
-/* The address configurations' table (schema version 7 on both engines, one macro per engine's migration
+/* The address configurations' table (schema version 11 on both engines, one macro per engine's migration
  * list). One configuration per address per account: the address is the alternate key of the row, so it is
  * unique within the account. A configuration names the service its auto-created conversations go to; when
  * that service is deleted the reference is cleared (they go to the account's default service again). */

@@ -12,6 +12,10 @@
 
 #include "store/store.h"
 
+/* The highest ?N a statement may use: what every engine binds (a higher one is refused at registration,
+ * where an engine would otherwise drop the bind and fail only when the statement runs). */
+#define STORE_SQL_PARAMS_MAX 32
+
 /* Row lock that a read inside the writer's transaction takes where the engine has row locks (see
  * store/pg_internal.h for the rule); SQLite's single writer needs none. */
 enum sql_lock {

@@ -16,6 +16,7 @@
 #include "store/address_configs_schema.h"
 #include "store/conversations_schema.h"
 #include "store/engine.h"
+#include "store/messages_schema.h"
 #include "store/migrations.h"
 #include "store/participants_schema.h"
 #include "store/scoped_webhooks_schema.h"
@@ -219,6 +220,7 @@ const struct migration store_migrations[] = {
     {9, SQLITE_PARTICIPANTS_MIGRATION, PG_PARTICIPANTS_MIGRATION},
     {10, SQLITE_ADDRESS_CONFIGS_MIGRATION, PG_ADDRESS_CONFIGS_MIGRATION},
     {11, SQLITE_SCOPED_WEBHOOKS_MIGRATION, PG_SCOPED_WEBHOOKS_MIGRATION},
+    {12, SQLITE_MESSAGES_MIGRATION, PG_MESSAGES_MIGRATION},
     /* append here */
 };
 

@@ -223,11 +223,13 @@ static const struct store_table user_conversation_view = {
 };
 
 /* Unread messages: computed from the data, never a stored counter (BEHAVIOUR-conversations §7.1): null
- * without a read horizon. No messages exist yet, so the count is 0; once they do, this becomes a bounded
- * count on messages(conversation_sid, index), e.g. (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE
- * m.conversation_sid = p.conversation_sid AND m.idx > p.last_read_message_index LIMIT 1000) q), which reads
- * at most 1000 index entries and caps the count as Twilio does. */
-#define UNREAD_SQL "CASE WHEN p.last_read_message_index IS NULL THEN NULL ELSE 0 END"
+ * without a read horizon, else the messages above it, counted on the keyset index messages(conversation_sid,
+ * idx) and capped at 1000 as Twilio does, so that it reads at most 1000 index entries however long the
+ * conversation. */
+#define UNREAD_SQL                                                                                           \
+    "CASE WHEN p.last_read_message_index IS NULL THEN NULL ELSE (SELECT count(*) FROM (SELECT 1 FROM"        \
+    " messages m WHERE m.conversation_sid = p.conversation_sid AND m.idx > p.last_read_message_index"        \
+    " LIMIT 1000) q) END"
 
 #define USER_VIEW_SQL                                                                                        \
     "SELECT p.id, p.account_sid, p.service_sid, p.sid AS participant_sid, u.sid AS user_sid, " UNREAD_SQL    \

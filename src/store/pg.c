@@ -62,7 +62,7 @@ struct pg_conn {
 };
 
 /* Text parameters of one statement; integers are formatted into the struct. */
-#define PG_MAX_PARAMS 20
+#define PG_MAX_PARAMS STORE_SQL_PARAMS_MAX /* store/engine.h; a message insert binds 24 */
 struct pg_params {
     int n;
     const char *v[PG_MAX_PARAMS];

@@ -8,6 +8,7 @@
 #include "store/address_configs.h"
 #include "store/conversations.h"
 #include "store/domain.h"
+#include "store/messages.h"
 #include "store/migrations.h"
 #include "store/participants.h"
 #include "store/rows.h"
@@ -34,8 +35,27 @@ static char *pg_rewrite(const char *sql, const char *suffix)
     return out;
 }
 
+/* The highest N of the text's ?N placeholders (0: none). */
+static int max_param(const char *sql)
+{
+    int top = 0;
+    for (const char *p = sql; *p; p++) {
+        if (*p != '?' || p[1] < '0' || p[1] > '9') continue;
+        int n = 0;
+        while (p[1] >= '0' && p[1] <= '9' && n <= STORE_SQL_PARAMS_MAX)
+            n = n * 10 + (*++p - '0');
+        if (n > top) top = n;
+    }
+    return top;
+}
+
 int store_sql_add(struct store_sql *q)
 {
+    if (max_param(q->sql) > STORE_SQL_PARAMS_MAX ||
+        (q->sql_pg && max_param(q->sql_pg) > STORE_SQL_PARAMS_MAX)) {
+        log_err("store: a statement has more than %d parameters: %.60s", STORE_SQL_PARAMS_MAX, q->sql);
+        return ST_ERROR;
+    }
     static const char *const lock_clause[] = {"", " FOR SHARE", " FOR NO KEY UPDATE", " FOR UPDATE"};
     const char *pg = q->sql_pg ? q->sql_pg : q->sql;
     q->pg_text = pg_rewrite(pg, "");
@@ -71,6 +91,7 @@ static int (*const adders[])(void) = {
     store_participants_sql_add,
     store_address_configs_sql_add,
     store_scoped_webhooks_sql_add,
+    store_messages_sql_add,
 };
 /* clang-format on */
 

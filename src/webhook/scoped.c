@@ -207,3 +207,13 @@ int scoped_webhook_replay(struct store_conn *c, const struct scoped_webhook *w, 
     int rc = replay_fn(c, w->conversation_sid, w->replay_after, a, replay_row, &ctx);
     return rc != ST_OK ? rc : ctx.queued;
 }
+
+int conversation_event_queue(struct store_conn *c, const char *account_sid, const char *service_sid,
+                             const char *conversation_sid, const char *event, const char *params,
+                             const char *body, struct arena *a)
+{
+    int n = webhook_queue_event(c, account_sid, service_sid, event, conversation_sid, params, a);
+    if (n < 0) return n;
+    int s = scoped_webhooks_queue(c, account_sid, conversation_sid, event, params, body, a);
+    return s < 0 ? s : n + s;
+}

@@ -30,6 +30,14 @@ int scoped_webhook_takes(const struct scoped_webhook *w, const char *event, cons
 int scoped_webhooks_queue(struct store_conn *c, const char *account_sid, const char *conversation_sid,
                           const char *event, const char *params, const char *body, struct arena *a);
 
+/* Inside a write transaction: an event of a conversation or of what lives in it, to every target that
+ * takes it: the account's and the service's (webhook_queue_event, in the conversation's order) and the
+ * conversation's own scoped targets. body is a message's body (trigger matching), else NULL. Returns how
+ * many deliveries were queued, or a negative store_result. */
+int conversation_event_queue(struct store_conn *c, const char *account_sid, const char *service_sid,
+                             const char *conversation_sid, const char *event, const char *params,
+                             const char *body, struct arena *a);
+
 /* The same for one target only (a ReplayAfter replay of the messages before it existed). */
 int scoped_webhook_queue_one(struct store_conn *c, const struct scoped_webhook *w, const char *event,
                              const char *params, const char *body);

@@ -219,13 +219,20 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     const user = await v1().users.create({ identity: `head-${randomHex(8)}` });
     const role = (await v1().roles.list())[0];
     const cred = await v1().credentials.create({ type: 'fcm', secret: 'k' });
-    const conv = await v1().conversations.create({});
-    const member = await v1().conversations(conv.sid).participants.create({ identity: user.identity });
     const addr = await v1().addressConfigurations.create({ type: 'sms', address: '+15550001234' });
+    const conv = await v1().conversations.create({ messagingServiceSid: 'MG' + 'e'.repeat(32) });
+    // what lives under the conversation: an SMS participant, a message to it with its receipt, a webhook
+    const member = await v1().conversations(conv.sid).participants.create({ 'messagingBinding.address': '+14155559001', 'messagingBinding.proxyAddress': '+14155559002' });
+    const message = await v1().conversations(conv.sid).messages.create({ body: 'head' });
+    const [receipt] = await v1().conversations(conv.sid).messages(message.sid).deliveryReceipts.list();
     const hook = await v1()
       .conversations(conv.sid)
       .webhooks.create({ target: 'webhook', 'configuration.url': 'https://example.com/head', 'configuration.filters': ['onMessageAdded'] });
-    const bySid = { US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), CH: conv.sid, MB: member.sid, IG: addr.sid, WH: hook.sid };
+    const bySid = {
+      US: user.sid, RL: role.sid, IS, CR: cred.sid, BS: 'BS' + '0'.repeat(32), IG: addr.sid, CH: conv.sid, MB: member.sid,
+      IM: message.sid, DY: receipt.sid, WH: hook.sid,
+    };
+    const nested = { ConversationSid: conv.sid, MessageSid: message.sid };
     const paths = ['/healthz', '/metrics', '/v1/Nope', `/v1/Users/${user.sid}?PageSize=0`, ...ADMIN_GETS];
     // every GET the server implements (the operation table and the probe), both path families
     const gets = (await implementedOps(h())).filter((e) => e.op.method === 'GET');
@@ -233,8 +240,7 @@ e2eSuite('fidelity', {}, (ctx, it) => {
     for (const e of gets) {
       paths.push(
         fill(e.op.path, (name) => {
-          const sid =
-            name === 'ChatServiceSid' ? IS : name === 'UserSid' ? user.sid : name === 'ConversationSid' ? conv.sid : name === 'Sid' ? bySid[e.op.prefix] : undefined;
+          const sid = name === 'ChatServiceSid' ? IS : name === 'UserSid' ? user.sid : name === 'Sid' ? bySid[e.op.prefix] : nested[name];
           assert.ok(sid, `${e.op.id}: no value for {${name}}`);
           return sid;
         }),

@@ -102,6 +102,8 @@ export function bodyPairs(entry) {
   // a scoped webhook of the first Target (webhook) needs a URL and a filter, which the spec leaves optional
   if (entry.op.kind === 'create' && entry.op.prefix === 'WH')
     for (const name of ['Configuration.Url', 'Configuration.Filters']) out.push([name, VALUES[name]]);
+  // a message needs something to send (50503): Body, which the spec leaves optional beside MediaSid and ContentSid
+  if (entry.op.kind === 'create' && entry.op.prefix === 'IM') out.push(['Body', value({ name: 'Body' })]);
   if (entry.op.kind === 'update') {
     const opt = params.filter((p) => !p.required && p.kind !== 'sid' && p.kind !== 'date-time');
     const pick =

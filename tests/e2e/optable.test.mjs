@@ -27,7 +27,7 @@ e2eSuite('operation table', {}, (ctx, it) => {
     }
     const family = isFamily(op) ? 'service' : 'short';
     // {Sid} is the operation's own resource; {UserSid} a user, {ConversationSid} a conversation of the path's family
-    const prefix = { Sid: op.prefix, UserSid: 'US', ConversationSid: 'CH' }[name] ?? null;
+    const prefix = { Sid: op.prefix, UserSid: 'US', ConversationSid: 'CH', MessageSid: 'IM' }[name] ?? null;
     if (op.path === '/v1/Services/{Sid}') return made.short.IS?.[slot];
     const sid = prefix && made[family][prefix]?.[slot];
     assert.ok(sid, `${op.id}: no seeded resource for {${name}} (prefix ${prefix})`);
@@ -83,6 +83,32 @@ e2eSuite('operation table', {}, (ctx, it) => {
       const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', h().dataFile, sql], { encoding: 'utf8' });
       assert.equal(r.status, 0, `sqlite3: ${r.stderr}`);
       (made.service.BS ??= []).push(sid);
+    }
+  });
+
+  // Delivery receipts have no create: a message posted to a conversation with an SMS participant gets one. The
+  // seeded conversation of each family gets a messaging service, an SMS participant and a message, which becomes
+  // the first message of the family (in that conversation) so that {MessageSid} names it.
+  it('seeded receipts (a message to an SMS participant)', async () => {
+    for (const family of ['short', 'service']) {
+      const ch = made[family].CH?.[0];
+      if (!ch || !made[family].IM) continue; // messages not implemented
+      const base = family === 'service' ? `/v1/Services/${service}` : '/v1';
+      const mg = 'MG' + randomHex(32);
+      let res = await h().raw('POST', `${base}/Conversations/${ch}`, { body: { MessagingServiceSid: mg } });
+      assert.equal(res.status, 200, res.body);
+      const n = family === 'short' ? '1' : '2';
+      res = await h().raw('POST', `${base}/Conversations/${ch}/Participants`, {
+        body: { 'MessagingBinding.Address': `+1415555010${n}`, 'MessagingBinding.ProxyAddress': `+1415555020${n}` },
+      });
+      assert.equal(res.status, 201, res.body);
+      res = await h().raw('POST', `${base}/Conversations/${ch}/Messages`, { body: { Body: 'to the SMS participant' } });
+      assert.equal(res.status, 201, res.body);
+      made[family].IM[0] = res.json.sid;
+      res = await h().raw('GET', `${base}/Conversations/${ch}/Messages/${res.json.sid}/Receipts`);
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.json.delivery_receipts.length, 1, res.body);
+      (made[family].DY ??= []).push(res.json.delivery_receipts[0].sid);
     }
   });
 

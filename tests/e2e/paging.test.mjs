@@ -235,13 +235,19 @@ function mintToken(dir, key) {
 }
 
 /** Every list operation the server implements (operation table + probe), both path families; {ChatServiceSid} is
- * IS and {UserSid} the user. */
+ * IS, {UserSid} the user, {ConversationSid} the conversation (one is made when none is given) and
+ * {MessageSid} a message in it (nested lists). */
 async function listRoutes(h, IS, user, conversation) {
   const lists = (await implementedOps(h)).filter((e) => e.op.kind === 'list');
-  const values = { ChatServiceSid: IS, UserSid: user, ConversationSid: conversation };
+  const nested = { ConversationSid: conversation };
+  if (!nested.ConversationSid && lists.some((e) => e.op.path.includes('{ConversationSid}')))
+    nested.ConversationSid = (await h.raw('POST', '/v1/Conversations', { body: {} })).json.sid;
+  if (lists.some((e) => e.op.path.includes('{MessageSid}')))
+    nested.MessageSid = (await h.raw('POST', `/v1/Conversations/${nested.ConversationSid}/Messages`, { body: { Body: 'x' } })).json.sid;
+  const values = { ChatServiceSid: IS, UserSid: user, ...nested };
   return lists.map((e) => {
     const path = fill(e.op.path, (name) => {
-      assert.ok(name in values, `${e.op.id}: no value for {${name}}`);
+      assert.ok(values[name], `${e.op.id}: no value for {${name}}`);
       return values[name];
     });
     const query = listQuery(e, user);

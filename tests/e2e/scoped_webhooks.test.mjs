@@ -316,6 +316,29 @@ e2eSuite('conversation-scoped webhooks', {}, (ctx, it) => {
     assert.equal(rx.at('/scoped-members').length, 3);
   });
 
+  it('message events reach the scoped targets: filters for webhook targets, keywords for trigger targets', async () => {
+    const c = await v1().conversations.create({ uniqueName: uid('talk') });
+    const w = await v1().conversations(c.sid).webhooks.create(hookOf(rx.url('/scoped-messages'), ['onMessageAdded', 'onMessageRemoved']));
+    const t = await v1().conversations(c.sid).webhooks.create({ target: 'trigger', 'configuration.url': rx.url('/scoped-keyword'), 'configuration.triggers': ['help'] });
+    const m1 = await v1().conversations(c.sid).messages.create({ author: 'ann', body: 'Help me please', ...on });
+    await v1().conversations(c.sid).messages.create({ author: 'ann', body: 'helpless', ...on }); // not the whole word
+    await v1().conversations(c.sid).messages(m1.sid).remove({ ...on });
+    const got = await rx.waitFor('/scoped-messages', 3);
+    const [k] = await rx.waitFor('/scoped-keyword', 1);
+    await sleep(300);
+    assert.deepEqual(got.map((r) => r.params.EventType), ['onMessageAdded', 'onMessageAdded', 'onMessageRemoved']);
+    for (const r of got) {
+      signed(r);
+      assert.equal(r.params.WebhookSid, w.sid);
+      assert.equal(r.params.ConversationSid, c.sid);
+    }
+    signed(k);
+    assert.equal(k.params.WebhookSid, t.sid);
+    assert.equal(k.params.EventType, 'onMessageAdded');
+    assert.equal(k.params.Body, 'Help me please');
+    assert.equal(rx.at('/scoped-keyword').length, 1);
+  });
+
   it('one conversation\'s events reach its target in order', async () => {
     const c = await v1().conversations.create({});
     await v1().conversations(c.sid).webhooks.create(hookOf(rx.url('/scoped-order')));

@@ -119,6 +119,40 @@ e2eSuite('user conversations', {}, (ctx, it) => {
     });
   }
 
+  it('unread counts through a realistic flow: two users, messages, horizons moved, a message deleted', async () => {
+    const cv = await v1().conversations.create({ friendlyName: 'unread' });
+    const [a, b] = [uid('ann'), uid('bob')];
+    await v1().conversations(cv.sid).participants.create({ identity: a });
+    await v1().conversations(cv.sid).participants.create({ identity: b });
+    const view = async (who) => v1().users(encodeURIComponent(who)).userConversations(cv.sid).fetch();
+    const post = async (author, body) => v1().conversations(cv.sid).messages.create({ author, body });
+    // no read horizon yet: null, as Twilio answers
+    assert.equal((await view(a)).unreadMessagesCount, null);
+    const m0 = await post(a, 'hi bob');
+    const m1 = await post(b, 'hi ann');
+    const m2 = await post(a, 'how are you?');
+    assert.deepEqual([m0.index, m1.index, m2.index], [0, 1, 2]);
+    await v1().users(encodeURIComponent(a)).userConversations(cv.sid).update({ lastReadMessageIndex: 2 });
+    await v1().users(encodeURIComponent(b)).userConversations(cv.sid).update({ lastReadMessageIndex: 0 });
+    assert.equal((await view(a)).unreadMessagesCount, 0);
+    assert.equal((await view(b)).unreadMessagesCount, 2);
+    assert.equal((await view(b)).lastReadMessageIndex, 0);
+    // a deleted message is no longer unread; indexes are never reused
+    await v1().conversations(cv.sid).messages(m1.sid).remove();
+    assert.equal((await view(b)).unreadMessagesCount, 1);
+    const m3 = await post(b, 'fine');
+    assert.equal(m3.index, 3);
+    assert.equal((await view(a)).unreadMessagesCount, 1);
+    assert.equal((await view(b)).unreadMessagesCount, 2);
+    // the horizon moved through the participant is the same horizon
+    const pb = (await v1().conversations(cv.sid).participants.list()).find((p) => p.identity === b);
+    await v1().conversations(cv.sid).participants(pb.sid).update({ lastReadMessageIndex: 3 });
+    assert.equal((await view(b)).unreadMessagesCount, 0);
+    // and the list shows the same counts as the fetch
+    const listed = await v1().users(encodeURIComponent(a)).userConversations.list();
+    assert.equal(listed.find((x) => x.conversationSid === cv.sid).unreadMessagesCount, 1);
+  });
+
   it('refusals: unknown user, conversation, or not a member (404); 50210, 50421, 50405; the closed guard', async () => {
     const identity = uid('refused');
     const cv = await v1().conversations.create({});

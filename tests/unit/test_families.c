@@ -29,7 +29,9 @@ static const struct family *const families[] = {&credentials_family,
                                                 &user_conversations_family,
                                                 &participant_conversations_family,
                                                 &address_configurations_family,
-                                                &scoped_webhooks_family};
+                                                &scoped_webhooks_family,
+                                                &messages_family,
+                                                &receipts_family};
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* 1 when the family's fields are exactly the schema's names, in order; 0 otherwise. The fields written
@@ -40,7 +42,7 @@ static int fields_match(const struct family *f, const struct op_schema *s)
     if (!s) return 0;
     size_t k = 0;
     for (size_t i = 0; i < f->n_fields; i++) {
-        if (f->fields[i].kind == FK_SVC_CHARS) continue;
+        if (f->fields[i].kind == FK_SVC_CHARS || f->fields[i].kind == FK_SVC_URL) continue;
         if (k >= s->n_fields || strcmp(f->fields[i].key, s->fields[k].name) != 0) return 0;
         k++;
     }
@@ -212,6 +214,32 @@ static void test_conversation_with_participants_is_its_operation(void **state)
     assert_int_equal(f->op_create->status_alt, 202);
 }
 
+/* The service family's own key order: each family-only field in its place gives the service schema's keys,
+ * in order, where the two families order them differently (a message's url and delivery, a receipt's
+ * sid and message_sid). */
+static int service_fields_match(const struct family *f, const struct op_schema *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < f->n_fields; i++) {
+        if (f->fields[i].kind == FK_SHORT_CHARS || f->fields[i].kind == FK_SHORT_URL) continue;
+        if (k >= s->n_fields || strcmp(f->fields[i].key, s->fields[k].name) != 0) return 0;
+        k++;
+    }
+    return k == s->n_fields;
+}
+
+static void test_family_only_fields_give_each_family_its_order(void **state)
+{
+    assert_true(
+        service_fields_match(&messages_family, ops_table[OPID_FETCH_SERVICE_CONVERSATION_MESSAGE].schema));
+    assert_true(service_fields_match(&receipts_family,
+                                     ops_table[OPID_FETCH_SERVICE_CONVERSATION_MESSAGE_RECEIPT].schema));
+    assert_true(service_fields_match(&participants_family,
+                                     ops_table[OPID_FETCH_SERVICE_CONVERSATION_PARTICIPANT].schema));
+    /* and the check can fail: the short schema is not the service one */
+    assert_false(service_fields_match(&messages_family, ops_table[OPID_FETCH_CONVERSATION_MESSAGE].schema));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_service_only_fields_follow_the_twin),
         cmocka_unit_test(test_conversation_with_participants_is_its_operation),
         cmocka_unit_test(test_scoped_webhook_fields_follow_the_twin),
+        cmocka_unit_test(test_family_only_fields_give_each_family_its_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

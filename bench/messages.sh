@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Messages benchmark (issue 14, "Speed"): message create and the first page of messages beside a user
+# update, a user list page and the nginx ceiling, in one run, with the busy conversation at 1,000 and at
+# 1,000,000 messages.
+#
+#   bench/messages.sh            DURATION (seconds per operation, default 5), CONNS (default 32),
+#                                THREADS (wrk -t, default 2), PARLEY_BIN (default build/parley)
+#
+# All on 127.0.0.1: a fresh SQLite store (--sync full: every 2xx is fsynced); 1,000 users and 100
+# conversations seeded through the API; the busy conversation's messages written straight into the store
+# with the sqlite3 shell (999 of the first 1,000, then up to 1,000,000), so that seeding takes seconds;
+# wrk on each operation (bench/lua/*.lua). Prints a Markdown table. Exit status 0 when every run had only
+# 2xx answers.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+PARLEY_BIN=${PARLEY_BIN:-build/parley}
+ACCOUNT=AC$(printf 'be0c%028d' 2)
+TOKEN=0123456789abcdef0123456789abcdef
+for tool in wrk nginx curl sqlite3 node; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "bench/messages.sh: $tool is not installed" >&2; exit 1; }
+done
+[ -x "$PARLEY_BIN" ] || make -s
+
+tmp=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+wait_http() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
+
+PORT=$(free_port)
+BASE=http://127.0.0.1:$PORT
+"$PARLEY_BIN" --listen "127.0.0.1:$PORT" --data "$tmp/parley.db" --public-url "$BASE" --account-sid "$ACCOUNT" \
+    --auth-token "$TOKEN" --max-per-ip 0 </dev/null >"$tmp/parley.log" 2>&1 &
+PIDS+=($!)
+wait_http "$BASE/healthz" || { cat "$tmp/parley.log" >&2; exit 1; }
+AUTH=(-u "$ACCOUNT:$TOKEN")
+
+# users and conversations through the API
+node - "$BASE" "$ACCOUNT" "$TOKEN" "$tmp" <<'EOF'
+const [base, account, token, out] = process.argv.slice(2);
+const fs = require('fs');
+const auth = 'Basic ' + Buffer.from(`${account}:${token}`).toString('base64');
+const post = async (path, body) => {
+  const r = await fetch(base + path, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+  if (r.status !== 201) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+};
+(async () => {
+  const users = [];
+  for (let i = 0; i < 1000; i += 50) users.push(...(await Promise.all(Array.from({ length: 50 }, (_, k) => post('/v1/Users', { Identity: `bench-${i + k}` })))).map((u) => u.sid));
+  const convs = [];
+  for (let i = 0; i < 100; i++) convs.push((await post('/v1/Conversations', { FriendlyName: `bench ${i}` })).sid);
+  const m = await post(`/v1/Conversations/${convs[0]}/Messages`, { Body: 'the first message' });
+  fs.writeFileSync(`${out}/sids.txt`, users.join('\n') + '\n');
+  fs.writeFileSync(`${out}/convs.txt`, convs.join('\n') + '\n');
+  fs.writeFileSync(`${out}/message.json`, JSON.stringify(m));
+})().catch((e) => { console.error(e); process.exit(1); });
+EOF
+BUSY=$(head -n 1 "$tmp/convs.txt")
+IS=$(sqlite3 "$tmp/parley.db" "SELECT service_sid FROM conversations WHERE sid = '$BUSY'")
+
+# the busy conversation up to n messages (indexes 1..n-1 after the API's index 0)
+fill_to() {
+    local n=$1
+    sqlite3 -cmd '.timeout 10000' "$tmp/parley.db" "
+      WITH RECURSIVE s(i) AS (SELECT (SELECT max(idx) + 1 FROM messages WHERE conversation_sid = '$BUSY')
+                              UNION ALL SELECT i + 1 FROM s WHERE i < $((n - 1)))
+      INSERT INTO messages(sid, account_sid, service_sid, conversation_sid, idx, author, body, attributes,
+                           date_created, date_updated)
+      SELECT 'IM' || printf('%032x', i), '$ACCOUNT', '$IS', '$BUSY', i, 'system', 'bulk message ' || i, '{}',
+             1700000000000 + i, 1700000000000 + i FROM s;
+      UPDATE conversations SET next_message_index = (SELECT max(idx) + 1 FROM messages WHERE conversation_sid = '$BUSY')
+      WHERE sid = '$BUSY';"
+}
+
+# the ceiling: nginx answering a body of a message's size
+NPORT=$(free_port)
+mkdir -p "$tmp/nginx/logs"
+NBODY=$(sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g" -e 's/\$/S/g' "$tmp/message.json")
+cat >"$tmp/nginx/nginx.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    default_type application/json;
+    keepalive_requests 100000000;
+    client_body_temp_path $tmp/nginx/client_body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    server { listen 127.0.0.1:$NPORT; location / { return 200 '$NBODY'; } }
+}
+EOF
+nginx -p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" </dev/null >/dev/null 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$NPORT/" || { echo "nginx did not start" >&2; exit 1; }
+
+AUTH_B64=$(printf '%s:%s' "$ACCOUNT" "$TOKEN" | base64 -w0)
+BAD=0
+echo "| operation | messages in the busy conversation | requests/s | p50 ms | p99 ms | non-2xx |"
+echo "|---|---:|---:|---:|---:|---:|"
+measure() { # LABEL SIZE URL SCRIPT [VAR=VALUE...]
+    local label=$1 size=$2 url=$3 script=$4
+    shift 4
+    local log=$tmp/wrk.txt
+    env BENCH_AUTH="$AUTH_B64" BENCH_THREADS="$THREADS" BENCH_LUA_DIR="$ROOT/bench/lua" BENCH_RUN="$(date +%s%N)" "$@" \
+        timeout -k 5 $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 5s --latency \
+        -s "bench/lua/$script" "$url" >"$log" 2>&1 || { cat "$log" >&2; BAD=1; }
+    local rps p50 p99 non2xx
+    rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$log")
+    p50=$(awk '$1 == "50%" { print $2 }' "$log")
+    p99=$(awk '$1 == "99%" { print $2 }' "$log")
+    non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$log")
+    [ -n "${non2xx:-}" ] && BAD=1
+    echo "| $label | $size | ${rps:-?} | ${p50:-?} | ${p99:-?} | ${non2xx:-0} |"
+}
+MSGS=/v1/Conversations/$BUSY/Messages
+measure "ceiling: nginx return 200" - "http://127.0.0.1:$NPORT" get.lua BENCH_PATH=/
+measure "user update, distinct users" - "$BASE" update.lua BENCH_SIDS="$tmp/sids.txt"
+measure "user list, first page (50)" - "$BASE" get.lua BENCH_PATH="/v1/Users?PageSize=50"
+for n in 1000 1000000; do
+    fill_to "$n"
+    size=$(sqlite3 "$tmp/parley.db" "SELECT count(*) FROM messages WHERE conversation_sid = '$BUSY'")
+    measure "message create, one busy conversation" "$size" "$BASE" message_create.lua BENCH_CONVERSATIONS="$BUSY"
+    measure "message create, across 100 conversations" "$size" "$BASE" message_create.lua BENCH_CONVERSATIONS="$tmp/convs.txt"
+    measure "message list, first page (50)" "$size" "$BASE" get.lua BENCH_PATH="$MSGS?PageSize=50"
+    measure "message list, first page (50), Order=desc" "$size" "$BASE" get.lua BENCH_PATH="$MSGS?Order=desc&PageSize=50"
+done
+exit $BAD

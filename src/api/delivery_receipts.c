@@ -1,0 +1,156 @@
+/* Delivery Receipts: /v1/Conversations/{ConversationSid}/Messages/{MessageSid}/Receipts[/{Sid}] and the
+ * service twin (BEHAVIOUR-conversations §4): read-only, one per non-chat recipient of a message (the
+ * messages family creates them; inbound traffic moves their status through store_receipt_set_status).
+ * The runner serves one level of nesting; the message is the second, so each request resolves its
+ * conversation and message here and runs the family as nested under the conversation with the message
+ * in its segment ("Messages/IM…/Receipts"): URLs and the list's meta then come out right. */
+#include <stddef.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/fail.h"
+#include "api/families.h"
+#include "api/messages.h"
+#include "store/conversations.h"
+#include "util/arena.h"
+#include "util/sid.h"
+#include "util/text.h"
+#include "util/timefmt.h"
+#include "json/jw.h"
+
+#define DR(m) offsetof(struct receipt, m)
+#define SEGMENT_MAX 64 /* "Messages/" + an IM SID + "/Receipts" */
+
+static void render_error_code(struct jw *w, const void *row, struct req *r)
+{
+    jw_int(w, ((const struct receipt *)row)->error_code);
+}
+
+/* null until the first status change after creation (§4.1) */
+static void render_date_updated(struct jw *w, const void *row, struct req *r)
+{
+    long long v = ((const struct receipt *)row)->date_updated;
+    char text[TIME_ISO_LEN + 1];
+    if (v < 0) {
+        jw_null(w);
+        return;
+    }
+    time_iso(text, v);
+    jw_str(w, text);
+}
+
+/* The families order sid and message_sid differently [SPEC]: sid is listed where each has it. */
+static const struct field fields[] = {
+    {"account_sid", FK_CHARS, DR(account_sid), NULL},
+    {"chat_service_sid", FK_SVC_CHARS, DR(service_sid), NULL},
+    {"conversation_sid", FK_CHARS, DR(conversation_sid), NULL},
+    {"sid", FK_SHORT_CHARS, DR(sid), NULL},
+    {"message_sid", FK_CHARS, DR(message_sid), NULL},
+    {"sid", FK_SVC_CHARS, DR(sid), NULL},
+    {"channel_message_sid", FK_CHARS, DR(channel_message_sid), NULL},
+    {"participant_sid", FK_CHARS, DR(participant_sid), NULL},
+    {"status", FK_STR, DR(status), NULL},
+    {"error_code", FK_FN, 0, render_error_code},
+    {"date_created", FK_DATE, DR(date_created), NULL},
+    {"date_updated", FK_FN, 0, render_date_updated},
+    {"url", FK_URL, 0, NULL},
+};
+
+/* What one request resolved: its message, and the family with that message in its segment. */
+struct receipts_req {
+    struct family f;
+    char message_sid[SID_LEN + 1];
+    char segment[SEGMENT_MAX];
+};
+
+/* the conversation is already r->parent_sid (receipts_resolve) */
+static int parent_resolved(struct req *r, const char *key)
+{
+    return 0;
+}
+
+static int get(struct store_conn *c, struct req *r, const char *key, void *out)
+{
+    const struct receipts_req *rr = r->ctx;
+    return store_receipt_get(c, rr->message_sid, key, &r->arena, out);
+}
+
+static int list_row(void *ctx, const struct receipt *d)
+{
+    return runner_list_row(ctx, d);
+}
+
+static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
+                void *ctx)
+{
+    const struct receipts_req *rr = r->ctx;
+    return store_receipt_list(c, rr->message_sid, p, list_row, ctx);
+}
+
+const struct family receipts_family = {
+    .segment = "Receipts",
+    .prefix = "DY",
+    .parent = PARENT_TWIN,
+    .parent_segment = "Conversations",
+    .resolve_parent = parent_resolved,
+    .parent_off = DR(conversation_sid),
+    .row_size = sizeof(struct receipt),
+    .sid_off = DR(sid),
+    .account_off = DR(account_sid),
+    .service_off = DR(service_sid),
+    .id_off = DR(id),
+    .created_off = DR(date_created),
+    .updated_off = DR(date_updated),
+    .fields = fields,
+    .n_fields = sizeof(fields) / sizeof(fields[0]),
+    .op_fetch = &ops_table[OPID_FETCH_CONVERSATION_MESSAGE_RECEIPT],
+    .op_list = &ops_table[OPID_LIST_CONVERSATION_MESSAGE_RECEIPT],
+    .store = {get, NULL, NULL, NULL, list},
+};
+
+/* The service, the conversation (a SID or unique name) and the message of the path, 404 for any that is
+ * not there; then the message's path parameter is taken out, so the runner sees the conversation and
+ * the receipt. Returns the request's family, or NULL with the error answered. */
+static const struct family *receipts_resolve(struct req *r)
+{
+    int err = runner_resolve_service(r);
+    struct conversation cv;
+    if (!err) {
+        const char *key = r->param[0];
+        int by_sid = sid_valid(key, strlen(key), "CH");
+        err = store_conversation_get(r->db, r->service_sid, key, by_sid, &r->arena, &cv);
+    }
+    const char *msg = r->param[1];
+    struct message m;
+    if (!err && !sid_valid(msg, strlen(msg), "IM")) err = E_NOT_FOUND;
+    if (!err) err = store_message_get(r->db, cv.sid, msg, &r->arena, &m);
+    if (err) {
+        api_fail(r, err == ST_NOT_FOUND ? E_NOT_FOUND : err);
+        return NULL;
+    }
+    struct receipts_req *rr = arena_alloc(&r->arena, sizeof(*rr));
+    rr->f = receipts_family;
+    memcpy(rr->message_sid, m.sid, sizeof(rr->message_sid));
+    const char *parts[] = {"Messages/", m.sid, "/Receipts"};
+    text_join(rr->segment, sizeof(rr->segment), parts, 3);
+    rr->f.segment = rr->segment;
+    memcpy(r->parent_sid, cv.sid, sizeof(r->parent_sid));
+    for (int i = 1; i + 1 < ROUTE_MAX_PARAMS; i++) {
+        r->param[i] = r->param[i + 1];
+        r->param_len[i] = r->param_len[i + 1];
+    }
+    r->ctx = rr;
+    return &rr->f;
+}
+
+int receipts_list(struct req *r)
+{
+    const struct family *f = receipts_resolve(r);
+    return f ? run_list(r, f) : 0;
+}
+
+int receipts_fetch(struct req *r)
+{
+    const struct family *f = receipts_resolve(r);
+    return f ? run_fetch(r, f) : 0;
+}

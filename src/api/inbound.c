@@ -1,0 +1,302 @@
+/* POST /parley/inbound: an inbound SMS or WhatsApp message from an address to a proxy address, processed
+ * as Twilio processes one (BEHAVIOUR-conversations §2.1, §9.1): into the open conversation of the account
+ * that binds the (address, proxy address) pair, reviving it when inactive; else, when the proxy address
+ * has an Address Configuration of that channel with auto-creation enabled, into a new conversation of
+ * the configuration's service (or the default one) with the sender as its participant; else 404 /
+ * E_INBOUND_NO_ROUTE. All of it in one write transaction. Its events are not REST actions: they fire
+ * whatever X-Twilio-Webhook-Enabled says, with Source SMS or WHATSAPP (§0.6, §10.2). Behind the
+ * account's credentials, like every /parley endpoint. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/fail.h"
+#include "api/messages.h"
+#include "api/params.h"
+#include "api/participants.h"
+#include "api/runner.h"
+#include "store/address_configs.h"
+#include "store/conversations.h"
+#include "store/participants.h"
+#include "util/buf.h"
+#include "util/sid.h"
+#include "util/text.h"
+#include "util/timefmt.h"
+#include "webhook/events.h"
+#include "webhook/scoped.h"
+#include "json/jw.h"
+
+#define INBOUND_BODY_MAX (32 * 1024) /* bytes: the inbound limit on every channel (§0.3) */
+#define ADDRESS_MAX 256              /* characters of an address or proxy address (§0.3) */
+#define WHATSAPP_PREFIX "whatsapp:"
+#define EVENT_PARAMS_MAX (64 * 1024) /* a conversation's or participant's event: no body in it */
+
+enum { IN_FROM, IN_TO, IN_BODY, IN_MEDIA, IN_CHANNEL, IN__COUNT };
+
+static const struct param_spec in_params[IN__COUNT] = {
+    [IN_FROM] = {"From", PK_STRING, P_REQUIRED, 0, 0, 0, NULL, 0},
+    [IN_TO] = {"To", PK_STRING, P_REQUIRED, 0, 0, 0, NULL, 0},
+    [IN_BODY] = {"Body", PK_STRING, 0, 0, 0, 0, NULL, 0},
+    [IN_MEDIA] = {"MediaSid", PK_STRING, 0, 0, 0, 0, NULL, 0},
+    [IN_CHANNEL] = {"Channel", PK_ENUM, P_ANY_CASE, 0, 0, 0, "sms|whatsapp", 0},
+};
+
+/* What the request asked for, checked on the request thread. */
+struct inbound {
+    char channel[16]; /* "sms" | "whatsapp": the binding type */
+    const char *source;
+    const char *from, *to; /* the sender's address and the proxy address, with their channel prefix */
+    const char *body;      /* NULL: media only */
+    const char *media_sid;
+};
+
+/* E.164: '+', a first digit 1-9, 2 to 15 digits in all (the participants' rule) */
+static int e164(const char *s)
+{
+    if (s[0] != '+' || s[1] < '1' || s[1] > '9') return 0;
+    size_t n = strlen(s + 1);
+    return n >= 2 && n <= 15 && strspn(s + 1, "0123456789") == n;
+}
+
+/* The channel of an address: "whatsapp" for whatsapp:+E164, "sms" for +E164; NULL for anything else. */
+static const char *address_channel(const char *s)
+{
+    if (strncmp(s, WHATSAPP_PREFIX, strlen(WHATSAPP_PREFIX)) == 0)
+        return e164(s + strlen(WHATSAPP_PREFIX)) ? "whatsapp" : NULL;
+    return e164(s) ? "sms" : NULL;
+}
+
+/* Under an explicit Channel=whatsapp a bare number is the WhatsApp address of that number. */
+static const char *with_channel(struct req *r, const char *channel, const char *s)
+{
+    if (strcmp(channel, "whatsapp") != 0 || !e164(s)) return s;
+    const char *parts[] = {WHATSAPP_PREFIX, s};
+    size_t n = strlen(WHATSAPP_PREFIX) + strlen(s) + 1;
+    char *out = arena_alloc(&r->arena, n);
+    text_join(out, n, parts, 2);
+    return out;
+}
+
+/* The request's rules in the order of §0.5, the participants' address codes (§2.2 rule 3). 0, or -1 with
+ * the error answered. */
+static int read_request(struct req *r, struct inbound *in)
+{
+    struct param_value v[IN__COUNT];
+    if (params_read(r, &r->body, in_params, IN__COUNT, v) != 0) return -1;
+    const char *channel = v[IN_CHANNEL].present ? v[IN_CHANNEL].s
+                          : strncmp(v[IN_FROM].s, WHATSAPP_PREFIX, strlen(WHATSAPP_PREFIX)) == 0 ? "whatsapp"
+                                                                                                 : "sms";
+    snprintf(in->channel, sizeof(in->channel), "%s", channel);
+    for (char *p = in->channel; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    in->source = strcmp(in->channel, "whatsapp") == 0 ? "WHATSAPP" : "SMS";
+    in->from = v[IN_CHANNEL].present ? with_channel(r, in->channel, v[IN_FROM].s) : v[IN_FROM].s;
+    in->to = v[IN_CHANNEL].present ? with_channel(r, in->channel, v[IN_TO].s) : v[IN_TO].s;
+    const char *from_channel = address_channel(in->from), *to_channel = address_channel(in->to);
+    if (!from_channel || strlen(in->from) > ADDRESS_MAX || strcmp(from_channel, in->channel) != 0)
+        return api_failf(r, E_BINDING_ADDRESS_INVALID,
+                         "Invalid messaging binding address: From is not an %s address", in->channel);
+    if (!to_channel || strlen(in->to) > ADDRESS_MAX) return api_fail(r, E_PROXY_ADDRESS_INVALID);
+    if (strcmp(to_channel, in->channel) != 0) return api_fail(r, E_ADDRESS_TYPE_MISMATCH);
+    if (strcmp(in->from, in->to) == 0) return api_fail(r, E_ADDRESS_EQUALS_PROXY);
+    in->body = v[IN_BODY].present ? v[IN_BODY].s : NULL;
+    in->media_sid = v[IN_MEDIA].present && v[IN_MEDIA].len ? v[IN_MEDIA].s : NULL;
+    if (in->media_sid && !sid_valid(in->media_sid, v[IN_MEDIA].len, "ME"))
+        return api_fail(r, E_MEDIA_SID_INVALID);
+    if (!in->media_sid && (!in->body || !*in->body)) return api_fail(r, E_BODY_NOT_PROVIDED);
+    if (in->body && v[IN_BODY].len > INBOUND_BODY_MAX) return api_fail(r, E_BODY_TOO_LONG);
+    return 0;
+}
+
+/* ---- the events of an auto-created conversation (§10.4), Source the channel, null values omitted ---- */
+
+static int queue(struct store_conn *c, struct req *r, const struct conversation *cv, const char *event,
+                 struct buf *p)
+{
+    int n = p->err ? ST_ERROR
+                   : conversation_event_queue(c, cv->account_sid, cv->service_sid, cv->sid, event,
+                                              p->p ? p->p : "", NULL, &r->arena);
+    buf_free(p);
+    if (n > 0) r->events_queued = 1;
+    return n < 0 ? n : 0;
+}
+
+static int conversation_added(struct store_conn *c, struct req *r, const struct inbound *in,
+                              const struct conversation *cv)
+{
+    char created[TIME_ISO_MS_LEN + 1], updated[TIME_ISO_MS_LEN + 1];
+    time_iso_ms(created, cv->date_created);
+    time_iso_ms(updated, cv->date_updated);
+    struct buf p;
+    buf_init(&p, EVENT_PARAMS_MAX);
+    webhook_param(&p, "AccountSid", cv->account_sid);
+    webhook_param(&p, "EventType", "onConversationAdded");
+    webhook_param(&p, "Source", in->source);
+    webhook_param(&p, "ChatServiceSid", cv->service_sid);
+    webhook_param(&p, "ConversationSid", cv->sid);
+    webhook_param(&p, "DateCreated", created);
+    webhook_param(&p, "DateUpdated", updated);
+    webhook_param(&p, "FriendlyName", cv->friendly_name);
+    webhook_param(&p, "UniqueName", cv->unique_name);
+    webhook_param(&p, "Attributes", cv->attributes);
+    webhook_param(&p, "MessagingServiceSid", cv->messaging_service_sid[0] ? cv->messaging_service_sid : NULL);
+    webhook_param(&p, "MessagingBinding.ProxyAddress", in->to);
+    webhook_param(&p, "MessagingBinding.Address", in->from);
+    webhook_param(&p, "State", cv->state);
+    return queue(c, r, cv, "onConversationAdded", &p);
+}
+
+static int participant_added(struct store_conn *c, struct req *r, const struct inbound *in,
+                             const struct conversation *cv, const struct participant *pt)
+{
+    char created[TIME_ISO_MS_LEN + 1];
+    time_iso_ms(created, pt->date_created);
+    struct buf p;
+    buf_init(&p, EVENT_PARAMS_MAX);
+    webhook_param(&p, "AccountSid", pt->account_sid);
+    webhook_param(&p, "EventType", "onParticipantAdded");
+    webhook_param(&p, "Source", in->source);
+    webhook_param(&p, "ChatServiceSid", pt->service_sid);
+    webhook_param(&p, "ConversationSid", pt->conversation_sid);
+    webhook_param(&p, "ParticipantSid", pt->sid);
+    webhook_param(&p, "DateCreated", created);
+    webhook_param(&p, "RoleSid", pt->role_sid);
+    webhook_param(&p, "Attributes", pt->attributes);
+    webhook_param(&p, "MessagingBinding.ProxyAddress", pt->proxy_address);
+    webhook_param(&p, "MessagingBinding.Address", pt->address);
+    webhook_param(&p, "MessagingBinding.Type", in->source); /* SMS, WHATSAPP: the type upper-case */
+    return queue(c, r, cv, "onParticipantAdded", &p);
+}
+
+/* ---- the write ---- */
+
+struct inbound_job {
+    struct inbound in;
+    struct conversation cv;
+    struct participant pt;
+    struct message_row mr;
+    int created; /* the conversation was auto-created */
+};
+
+/* A new conversation with the sender as its SMS/WhatsApp participant, by the configuration ac (§9.1). */
+static int auto_create(struct store_conn *c, struct req *r, struct inbound_job *j,
+                       const struct address_config *ac)
+{
+    long long now = time_now_ms();
+    struct conversation *cv = &j->cv;
+    memset(cv, 0, sizeof(*cv));
+    sid_new(cv->sid, "CH");
+    memcpy(cv->account_sid, r->account.sid, sizeof(cv->account_sid));
+    const char *service = ac->service_sid ? ac->service_sid : r->account.default_service_sid;
+    snprintf(cv->service_sid, sizeof(cv->service_sid), "%s", service ? service : "");
+    cv->date_created = cv->date_updated = now;
+    int rc = conversations_insert_plain(c, r, cv);
+    if (rc == ST_IN_USE) rc = E_NOT_FOUND; /* the configuration's service is being deleted */
+    if (rc == ST_OK) rc = conversation_added(c, r, &j->in, cv);
+    if (rc != ST_OK) return rc;
+
+    struct participant *pt = &j->pt;
+    memset(pt, 0, sizeof(*pt));
+    sid_new(pt->sid, "MB");
+    memcpy(pt->account_sid, cv->account_sid, sizeof(pt->account_sid));
+    memcpy(pt->service_sid, cv->service_sid, sizeof(pt->service_sid));
+    memcpy(pt->conversation_sid, cv->sid, sizeof(pt->conversation_sid));
+    struct service_config cfg;
+    if ((rc = c->ops->service_config_get(c, cv->service_sid, &cfg)) != ST_OK) return rc;
+    /* the role a REST-created participant gets (§2.2 rule 5, recommended for every participant) */
+    pt->role_sid = cfg.conversation_role_sid[0] ? arena_strndup(&r->arena, cfg.conversation_role_sid,
+                                                                strlen(cfg.conversation_role_sid))
+                                                : NULL;
+    pt->attributes = "{}";
+    pt->binding_type = j->in.channel;
+    pt->address = (char *)j->in.from;
+    pt->proxy_address = (char *)j->in.to;
+    pt->last_read_message_index = -1;
+    pt->notification_level = "default";
+    pt->date_created = pt->date_updated = now;
+    rc = store_participant_insert(c, pt);
+    if (rc == ST_OK) rc = participant_change_record(c, pt, "created");
+    if (rc == ST_OK) rc = participant_added(c, r, &j->in, cv, pt);
+    j->created = 1;
+    return rc;
+}
+
+/* The conversation the message goes to, into j->cv: the pair's, else an auto-created one. */
+static int route(struct store_conn *c, struct req *r, struct inbound_job *j)
+{
+    char owner[SID_LEN + 1];
+    int rc = store_participant_pair_owner(c, r->account.sid, j->in.from, j->in.to, owner);
+    if (rc == ST_OK) return store_conversation_get_by_sid(c, owner, &r->arena, &j->cv);
+    if (rc != ST_NOT_FOUND) return rc;
+    struct address_config ac;
+    rc = store_address_config_find(c, r->account.sid, j->in.to, j->in.channel, &r->arena, &ac);
+    if (rc == ST_OK && ac.auto_enabled) return auto_create(c, r, j, &ac);
+    if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
+    api_failf(r, E_INBOUND_NO_ROUTE,
+              "No open conversation binds %s to %s, and no %s Address Configuration of %s auto-creates one",
+              j->in.from, j->in.to, j->in.channel, j->in.to);
+    return RUNNER_ANSWERED;
+}
+
+static void render(struct req *r, const struct inbound_job *j)
+{
+    const struct message *m = &j->mr.m;
+    const char *parts[] = {r->app->public_url,  "/v1/Services/", m->service_sid, "/Conversations/",
+                           m->conversation_sid, "/Messages/",    m->sid};
+    char url[512];
+    text_join(url, sizeof(url), parts, 7);
+    struct jw w;
+    api_json_begin(r, &w, 201);
+    jw_obj_begin(&w);
+    jw_kstr(&w, "account_sid", m->account_sid);
+    jw_kstr(&w, "chat_service_sid", m->service_sid);
+    jw_kstr(&w, "conversation_sid", m->conversation_sid);
+    jw_kstr(&w, "message_sid", m->sid);
+    jw_kint(&w, "index", m->index);
+    jw_kstr(&w, "author", m->author);
+    jw_kstr(&w, "participant_sid", m->participant_sid);
+    jw_kstr(&w, "body", m->body);
+    jw_kstr(&w, "media_sid", m->media_sid);
+    jw_kstr(&w, "channel", j->in.channel);
+    jw_kstr(&w, "source", m->source);
+    jw_kbool(&w, "conversation_created", j->created);
+    jw_kstr(&w, "url", url);
+    jw_obj_end(&w);
+}
+
+static int apply_inbound(struct store_conn *c, struct req *r)
+{
+    struct inbound_job *j = r->ctx;
+    int err = route(c, r, j);
+    if (err == ST_NOT_FOUND) err = E_NOT_FOUND;
+    if (!err) {
+        /* message_post reads the conversation through the request's service and parent */
+        r->service_sid = j->cv.service_sid;
+        memcpy(r->parent_sid, j->cv.sid, sizeof(r->parent_sid));
+        struct message *m = &j->mr.m;
+        memset(&j->mr, 0, sizeof(j->mr));
+        j->mr.date_created = j->mr.date_updated = -1;
+        memcpy(m->account_sid, j->cv.account_sid, sizeof(m->account_sid));
+        memcpy(m->service_sid, j->cv.service_sid, sizeof(m->service_sid));
+        m->author = (char *)j->in.from;
+        m->body = (char *)j->in.body;
+        m->media_sid = (char *)j->in.media_sid;
+        m->source = (char *)j->in.source;
+        err = message_post(c, r, &j->mr);
+    }
+    if (err == RUNNER_ANSWERED) return -1;
+    if (err) return api_fail(r, err);
+    render(r, j);
+    return 0;
+}
+
+int inbound_post(struct req *r)
+{
+    struct inbound_job *j = arena_alloc(&r->arena, sizeof(*j));
+    memset(j, 0, sizeof(*j));
+    if (read_request(r, &j->in) != 0) return 0;
+    r->webhook_enabled = 1; /* not a REST action: its events always fire (§0.6) */
+    r->event_source = j->in.source;
+    return api_write(r, apply_inbound, j);
+}
