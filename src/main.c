@@ -173,6 +173,7 @@ static int serve(int argc, char **argv)
     }
     scoped_webhooks_set_studio_url(cfg.studio_url);
     /* the conversation state timers (api/conversations.c), before the timer scheduler starts */
+    messages_replay_register();
     if (conversations_timers_register() != 0) {
         datalock_close();
         return 1;

@@ -17,8 +17,10 @@
 #include "api/participants.h"
 #include "api/runner.h"
 #include "store/address_configs.h"
+#include "store/changes.h"
 #include "store/conversations.h"
 #include "store/participants.h"
+#include "store/scoped_webhooks.h"
 #include "util/buf.h"
 #include "util/sid.h"
 #include "util/text.h"
@@ -180,6 +182,37 @@ struct inbound_job {
 };
 
 /* A new conversation with the sender as its SMS/WhatsApp participant, by the configuration ac (§9.1). */
+/* The configuration's own target (§9.1): AutoCreation.Type webhook or studio gives the new conversation a
+ * scoped webhook of that target, which then receives its events like one made through the REST API;
+ * default gives none. */
+static int attach_target(struct store_conn *c, const struct conversation *cv, const struct address_config *ac)
+{
+    int studio = ac->auto_type && strcmp(ac->auto_type, "studio") == 0;
+    int webhook = ac->auto_type && strcmp(ac->auto_type, "webhook") == 0 && ac->webhook_url;
+    if (!studio && !webhook) return ST_OK;
+    struct scoped_webhook w;
+    memset(&w, 0, sizeof(w));
+    sid_new(w.sid, "WH");
+    memcpy(w.account_sid, cv->account_sid, sizeof(w.account_sid));
+    memcpy(w.service_sid, cv->service_sid, sizeof(w.service_sid));
+    memcpy(w.conversation_sid, cv->sid, sizeof(w.conversation_sid));
+    w.target = studio ? "studio" : "webhook";
+    if (webhook) {
+        w.url = ac->webhook_url;
+        w.method = ac->webhook_method && strcasecmp(ac->webhook_method, "GET") == 0 ? "get" : "post";
+    }
+    w.filters = webhook && ac->webhook_filters ? ac->webhook_filters : "[]";
+    w.triggers = "[]";
+    w.flow_sid = studio ? ac->studio_flow_sid : NULL;
+    w.replay_after = -1;
+    w.date_created = w.date_updated = cv->date_created;
+    int rc = store_scoped_webhook_insert(c, &w);
+    if (rc == ST_OK)
+        rc = store_change_record(c, cv->account_sid, cv->service_sid, "conversation_webhook", w.sid, cv->sid,
+                                 "created");
+    return rc;
+}
+
 static int auto_create(struct store_conn *c, struct req *r, struct inbound_job *j,
                        const struct address_config *ac)
 {
@@ -193,6 +226,7 @@ static int auto_create(struct store_conn *c, struct req *r, struct inbound_job *
     cv->date_created = cv->date_updated = now;
     int rc = conversations_insert_plain(c, r, cv);
     if (rc == ST_IN_USE) rc = E_NOT_FOUND; /* the configuration's service is being deleted */
+    if (rc == ST_OK) rc = attach_target(c, cv, ac);
     if (rc == ST_OK) rc = conversation_added(c, r, &j->in, cv);
     if (rc != ST_OK) return rc;
 

@@ -604,6 +604,60 @@ static int list_filter(struct req *r, const struct param_value *v, struct list_f
     return 0;
 }
 
+/* ---- ReplayAfter: the messages a new scoped webhook is sent first (webhook/scoped.c) ---- */
+
+#define REPLAY_PAGE 100
+
+struct replay_walk {
+    struct message_row mr;
+    scoped_replay_row_fn fn;
+    void *ctx;
+    int rows, failed;
+    long long next; /* the position after the last row seen */
+};
+
+static int replay_row(void *ctx, const struct message *m)
+{
+    struct replay_walk *w = ctx;
+    w->mr.m = *m;
+    w->next = m->pos;
+    w->rows++;
+    struct buf form;
+    buf_init(&form, EVENT_PARAMS_MAX);
+    event_params(&form, ME_ADDED, &w->mr, 0);
+    w->failed = form.err ? ST_ERROR : w->fn(w->ctx, form.p ? form.p : "", m->body);
+    buf_free(&form);
+    return w->failed != 0;
+}
+
+/* onMessageAdded of every message of the conversation from index from on, in index order, a page at a
+ * time (keyset: the cost of a page does not grow with the conversation). */
+static int replay_messages(struct store_conn *c, const char *conversation_sid, long long from,
+                           struct arena *a, scoped_replay_row_fn fn, void *ctx)
+{
+    struct conversation cv;
+    int rc = store_conversation_get_by_sid(c, conversation_sid, a, &cv);
+    if (rc != ST_OK) return rc;
+    struct replay_walk w;
+    memset(&w, 0, sizeof(w));
+    memcpy(w.mr.messaging_service_sid, cv.messaging_service_sid, sizeof(w.mr.messaging_service_sid));
+    w.fn = fn;
+    w.ctx = ctx;
+    w.next = from < 0 ? 0 : from; /* an ascending position is index + 1: from is the position before it */
+    do {
+        struct page_req p = {.after = w.next, .dir = 'a', .limit = REPLAY_PAGE - 1};
+        w.rows = 0;
+        rc = store_message_list(c, conversation_sid, 0, &p, replay_row, &w);
+        if (rc == ST_OK) rc = w.failed;
+    } while (rc == ST_OK && w.rows == REPLAY_PAGE);
+    return rc;
+}
+
+void messages_replay_register(void)
+{
+    scoped_webhooks_set_replay(replay_messages);
+}
+
 /* ---- store calls ---- */
 
 int message_unread_count(struct store_conn *c, const char *conversation_sid, long long last_read,

@@ -228,6 +228,28 @@ e2eSuite('inbound traffic', {}, (ctx, it) => {
     assert.equal(first.Body, 'I would like a table for two');
   });
 
+  it('auto-creation of type webhook gives the conversation its scoped webhook, which receives the message', async () => {
+    const proxy = number(), address = number();
+    await v1().addressConfigurations.create({
+      type: 'sms', address: proxy, 'autoCreation.enabled': true, 'autoCreation.type': 'webhook',
+      'autoCreation.webhookUrl': rx.url('/auto-scoped'), 'autoCreation.webhookMethod': 'POST',
+      'autoCreation.webhookFilters': ['onMessageAdded'],
+    });
+    const res = await inbound({ From: address, To: proxy, Body: 'a scoped hello' });
+    assert.equal(res.status, 201, res.body);
+    const hooks = await v1().conversations(res.json.conversation_sid).webhooks.list();
+    assert.equal(hooks.length, 1);
+    assert.equal(hooks[0].target, 'webhook');
+    assert.equal(hooks[0].configuration.url, rx.url('/auto-scoped'));
+    assert.deepEqual(hooks[0].configuration.filters, ['onMessageAdded']);
+    const [got] = await rx.waitFor('/auto-scoped', 1);
+    signed(got);
+    assert.equal(got.params.WebhookSid, hooks[0].sid);
+    assert.equal(got.params.EventType, 'onMessageAdded');
+    assert.equal(got.params.Body, 'a scoped hello');
+    assert.equal(got.params.Source, 'SMS');
+  });
+
   it('auto-creation without a service in the configuration uses the default service', async () => {
     const proxy = `whatsapp:${number()}`, address = `whatsapp:${number()}`;
     await v1().addressConfigurations.create({ type: 'whatsapp', address: proxy, 'autoCreation.enabled': true });

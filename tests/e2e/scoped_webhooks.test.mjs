@@ -339,6 +339,23 @@ e2eSuite('conversation-scoped webhooks', {}, (ctx, it) => {
     assert.equal(rx.at('/scoped-keyword').length, 1);
   });
 
+  it('ReplayAfter: a new webhook is first sent onMessageAdded of the messages from that index on, in order', async () => {
+    const c = await v1().conversations.create({ uniqueName: uid('replay') });
+    const sent = [];
+    for (const body of ['zero', 'one', 'two', 'three']) sent.push(await v1().conversations(c.sid).messages.create({ author: 'ann', body }));
+    await v1().conversations(c.sid).messages(sent[2].sid).remove();
+    const w = await v1().conversations(c.sid).webhooks.create({ ...hookOf(rx.url('/scoped-replay'), ['onMessageAdded']), 'configuration.replayAfter': 1 });
+    const got = await rx.waitFor('/scoped-replay', 2);
+    await sleep(300);
+    assert.deepEqual(got.map((r) => [r.params.EventType, r.params.Index, r.params.Body]), [['onMessageAdded', '1', 'one'], ['onMessageAdded', '3', 'three']]);
+    for (const r of got) {
+      signed(r);
+      assert.equal(r.params.WebhookSid, w.sid);
+      assert.equal(r.params.MessageSid, r.params.Index === '1' ? sent[1].sid : sent[3].sid);
+    }
+    assert.equal(rx.at('/scoped-replay').length, 2);
+  });
+
   it('one conversation\'s events reach its target in order', async () => {
     const c = await v1().conversations.create({});
     await v1().conversations(c.sid).webhooks.create(hookOf(rx.url('/scoped-order')));
