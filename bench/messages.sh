@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Messages benchmark (issue 14, "Speed"): message create and the first page of messages beside a user
-# update, a user list page and the nginx ceiling, in one run, with the busy conversation at 1,000 and at
-# 1,000,000 messages.
+# Conversations benchmark (issues 13 and 14): conversation create and fetch, participant create, message
+# create and the first page of messages beside a user update, a user list page and the nginx ceiling, in
+# one run, with the busy conversation at 1,000 and at 1,000,000 messages.
 #
 #   bench/messages.sh            DURATION (seconds per operation, default 5), CONNS (default 32),
 #                                THREADS (wrk -t, default 2), PARLEY_BIN (default build/parley)
@@ -132,6 +132,10 @@ MSGS=/v1/Conversations/$BUSY/Messages
 measure "ceiling: nginx return 200" - "http://127.0.0.1:$NPORT" get.lua BENCH_PATH=/
 measure "user update, distinct users" - "$BASE" update.lua BENCH_SIDS="$tmp/sids.txt"
 measure "user list, first page (50)" - "$BASE" get.lua BENCH_PATH="/v1/Users?PageSize=50"
+measure "conversation create" - "$BASE" conversation_create.lua
+measure "conversation fetch by SID" - "$BASE" fetch_each.lua BENCH_PREFIX=/v1/Conversations/ BENCH_SIDS="$tmp/convs.txt"
+measure "participant create, across 100 conversations" - "$BASE" participant_create.lua \
+    BENCH_CONVERSATIONS="$tmp/convs.txt"
 for n in 1000 1000000; do
     fill_to "$n"
     size=$(sqlite3 "$tmp/parley.db" "SELECT count(*) FROM messages WHERE conversation_sid = '$BUSY'")
