@@ -50,10 +50,6 @@ const struct family credentials_family = {
     FAMILY_MODEL(struct credential),
     FAMILY_FIELDS(fields),
     FAMILY_PARAMS(params),
-    .op_fetch = &ops_table[OPID_FETCH_CREDENTIAL],
-    .op_list = &ops_table[OPID_LIST_CREDENTIAL],
-    .op_create = &ops_table[OPID_CREATE_CREDENTIAL],
-    .op_update = &ops_table[OPID_UPDATE_CREDENTIAL],
-    .op_delete = &ops_table[OPID_DELETE_CREDENTIAL],
+    FAMILY_CRUD(CREDENTIAL),
     .table = &store_credentials_table, /* a credential's delete takes its push bindings along */
 };

@@ -185,6 +185,12 @@ handler_fn runner_handler(enum op_kind k);
     .updated_off = offsetof(type, date_updated)
 #define FAMILY_FIELDS(a) .fields = (a), .n_fields = sizeof(a) / sizeof((a)[0])
 #define FAMILY_PARAMS(a) .params = (a), .n_params = sizeof(a) / sizeof((a)[0])
+/* The five rows of the generated table of a family that has them all: FAMILY_CRUD(USER) names
+ * OPID_FETCH_USER, OPID_LIST_USER, OPID_CREATE_USER, OPID_UPDATE_USER and OPID_DELETE_USER. */
+#define FAMILY_CRUD(X)                                                                                       \
+    .op_fetch = &ops_table[OPID_FETCH_##X], .op_list = &ops_table[OPID_LIST_##X],                            \
+    .op_create = &ops_table[OPID_CREATE_##X], .op_update = &ops_table[OPID_UPDATE_##X],                      \
+    .op_delete = &ops_table[OPID_DELETE_##X]
 
 /* The five operations. Each returns what a handler returns: 0 with the response ready, 1 when a write was
  * queued (api_write). */
