@@ -257,14 +257,17 @@ static int read_params(struct req *r, const struct family *f, int create, struct
     return params_read_op(r, &r->body, f->params, f->n_params, v, create);
 }
 
-/* The change record of a write (store/changes.h), in its transaction. A singleton's SID is its parent's. */
+/* The change record of a write (store/changes.h), in its transaction. A singleton's SID is its parent's; a
+ * nested family's record names its parent by the SID resolve_parent found (never a unique name), so that a
+ * follower can tie it to the parent's own records (a parent's "deleted" implies its children). */
 static int record(struct store_conn *c, struct req *r, const struct family *f, const char *sid,
                   const char *kind)
 {
     if (!f->resource) return 0;
     const char *service = f->parent == PARENT_ACCOUNT ? NULL : r->service_sid;
     if (f->singleton) sid = service ? service : r->account.sid;
-    return store_change_record(c, r->account.sid, service, f->resource, sid, NULL, kind);
+    const char *parent = f->parent_segment ? r->parent_sid : NULL;
+    return store_change_record(c, r->account.sid, service, f->resource, sid, parent, kind);
 }
 
 /* ---- fetch ---- */
