@@ -580,11 +580,11 @@ static int pre_delete(struct req *r)
     return err ? err : pre_hook(r, PE_REMOVE, &pr.p, proceed_delete);
 }
 
+/* The change record is the runner's (the family's resource, its conversation as parent). */
 static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, const void *row)
 {
     const struct participant *p = &((const struct participant_row *)row)->p;
-    int err = participant_change_record(c, p, kind == OPK_CREATE ? "created" : "updated");
-    return err ? err : participant_post_event(c, r, kind == OPK_CREATE ? PE_ADDED : PE_UPDATED, p);
+    return participant_post_event(c, r, kind == OPK_CREATE ? PE_ADDED : PE_UPDATED, p);
 }
 
 /* ---- store calls: the key is an MB SID when it has the shape of one, else the identity ---- */
@@ -626,7 +626,6 @@ int participant_remove(struct store_conn *c, struct req *r, const struct partici
     struct conversation cv;
     int err = removable(c, r, p->conversation_sid, &cv);
     if (!err) err = store_participant_delete(c, p->conversation_sid, p->sid);
-    if (!err) err = participant_change_record(c, p, "deleted");
     if (!err && events) err = participant_post_event(c, r, PE_REMOVED, p);
     return err;
 }
@@ -718,6 +717,7 @@ int participant_add_bulk(struct store_conn *c, struct req *r, struct participant
 const struct family participants_family = {
     .segment = "Participants",
     .prefix = "MB",
+    .resource = "participant",
     .alt_key = 1,
     .parent = PARENT_TWIN,
     .parent_segment = "Conversations",

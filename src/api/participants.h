@@ -27,8 +27,9 @@ enum participant_event { PE_ADD, PE_ADDED, PE_UPDATE, PE_UPDATED, PE_REMOVE, PE_
 /* Inside the write transaction: the post-event ev for p, when the request enabled webhooks. */
 int participant_post_event(struct store_conn *c, struct req *r, enum participant_event ev,
                            const struct participant *p);
-/* Inside the write transaction: removes p (the closed guard first), its change record and, when events,
- * onParticipantRemoved. Returns 0 or the failure value. */
+/* Inside the write transaction: removes p (the closed guard first) and, when events, onParticipantRemoved.
+ * The change record is the caller's (the runner's for the participants family). Returns 0 or the failure
+ * value. */
 int participant_remove(struct store_conn *c, struct req *r, const struct participant *p, int events);
 /* The change record of a participant write (kind "created", "updated", "deleted"). */
 int participant_change_record(struct store_conn *c, const struct participant *p, const char *kind);

@@ -261,7 +261,9 @@ static int read_params(struct req *r, const struct family *f, int create, struct
     return params_read_op(r, &r->body, f->params, f->n_params, v, create);
 }
 
-/* The change record of a write (store/changes.h), in its transaction. A singleton's SID is its parent's. */
+/* The change record of a write (store/changes.h), in its transaction. A singleton's SID is its parent's; a
+ * nested family's record names its parent by the SID resolve_parent found (never a unique name), so that a
+ * follower can tie it to the parent's own records (a parent's "deleted" implies its children). */
 static int record(struct store_conn *c, struct req *r, const struct family *f, const char *sid,
                   const char *kind)
 {

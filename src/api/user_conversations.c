@@ -160,7 +160,8 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     struct participant p;
     int err = get(c, r, key, &uc);
     if (!err) err = store_participant_get(c, uc.conv.sid, uc.participant_sid, 0, &r->arena, &p);
-    return err ? err : participant_remove(c, r, &p, 0);
+    if (!err) err = participant_remove(c, r, &p, 0);
+    return err ? err : participant_change_record(c, &p, "deleted"); /* a view: the runner records nothing */
 }
 
 static int list_row(void *ctx, const struct user_conversation *uc)

@@ -61,18 +61,22 @@ struct store_webhook_ops {
                       struct webhook_config *out);
     int (*config_put)(struct store_conn *c, const struct webhook_config *cfg);
     int (*outbox_insert)(struct store_conn *c, const struct outbox_row *row);
-    /* Claims up to limit deliveries for owner until now + lease_ms and passes each to fn (pointers valid
-     * during the call): rows that are due, not claimed by anyone else (or whose claim expired), and
+    /* Claims up to limit deliveries for owner until lease_now + lease_ms and passes each to fn (pointers
+     * valid during the call): rows that are due at now, not claimed by anyone else (or whose claim expired
+     * by lease_now), and
      * the oldest of their order key (so that one key's deliveries go out one at a time, in order),
      * whose target is not backing off. Fair: each account's earliest-due rows, taken round-robin across
      * accounts, with at most lim->per_account claimed rows per account and lim->per_target per URL.
-     * Safe with several servers on one database. When fewer than limit rows were claimed, *next_due
-     * receives the earliest time another row falls due (0: none); when limit rows were, it is 0 (the
+     * Safe with several servers on one database. Two clocks: now (time_now_ms, the domain's, which a test
+     * clock moves) for due times and backoff; lease_now (clock_wall_ms, real time, which every server
+     * shares) for the leases, which measure how long a delivery has been in flight. When fewer than limit
+     * rows were claimed, *next_due receives the earliest time another row falls due, on the domain clock
+     * (0: none); when limit rows were, it is 0 (the
      * caller claims again soon anyway). Runs inside the caller's transaction: the writer's (webhook/client.c
      * sends it as a write job, so that claims never contend with the writer for the database). */
-    int (*outbox_claim)(struct store_conn *c, const char *owner, long long now, long long lease_ms, int limit,
-                        const struct outbox_claim_limits *lim, outbox_row_fn fn, void *ctx,
-                        long long *next_due);
+    int (*outbox_claim)(struct store_conn *c, const char *owner, long long now, long long lease_now,
+                        long long lease_ms, int limit, const struct outbox_claim_limits *lim,
+                        outbox_row_fn fn, void *ctx, long long *next_due);
     /* A delivery to url failed in a way worth retrying: the whole target waits base_ms, doubled for
      * each failure since it last answered (at most max_ms). Failures while it waits count once. */
     int (*target_failed)(struct store_conn *c, const char *url, long long now, long long base_ms,

@@ -46,7 +46,7 @@
     " WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted"
 /* PostgreSQL: a row nobody live holds: never claimed, lease over, or its server's session is gone */
 #define CLAIM_FREE(t)                                                                                        \
-    "(" t ".claimed_until IS NULL OR " t ".claimed_until < ?2::bigint OR " t ".claim_session IS NULL OR " t  \
+    "(" t ".claimed_until IS NULL OR " t ".claimed_until < ?8::bigint OR " t ".claim_session IS NULL OR " t  \
     ".claim_session NOT IN (" LIVE_CLAIM_KEYS "))"
 
 static struct store_sql account_get = {
@@ -80,7 +80,8 @@ static struct store_sql outbox_insert_q = {
 };
 /* Fair claim: per account its OUTBOX_WINDOW oldest rows filtered to due, claimable heads of their order
  * key, ranked, capped (?5 per account, ?6 per URL) and taken round-robin across accounts (?4 in all);
- * ?1 owner, ?2 now, ?3 lease, ?7 the session's key. The window goes by id, not by attempt time: an
+ * ?1 owner, ?2 now (due times and backoff), ?3 lease, ?7 the session's key, ?8 the lease clock's now (leases
+ * are real time, store/webhook_store.h). The window goes by id, not by attempt time: an
  * account's oldest row is always the head of its key, so each account progresses, whereas a retrying
  * head would sort behind its own queued (and long due) successors. PostgreSQL then locks the rows SKIP
  * LOCKED with the claimability checked again at that level, so a row another server claimed meanwhile
@@ -88,18 +89,18 @@ static struct store_sql outbox_insert_q = {
 static struct store_sql outbox_claim_q = {
     .sql = ACCOUNTS_CTE
     ","
-    " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2),"
+    " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?8),"
     " cand AS (SELECT x.id, x.account_sid, x.url FROM acc JOIN webhook_outbox x ON x.id IN ("
     "  SELECT y.id FROM (SELECT * FROM webhook_outbox w WHERE w.account_sid = acc.a"
     "   ORDER BY w.id LIMIT " OUTBOX_WINDOW ") y"
-    "  WHERE y.next_attempt_at <= ?2 AND (y.claimed_until IS NULL OR y.claimed_until < ?2)"
+    "  WHERE y.next_attempt_at <= ?2 AND (y.claimed_until IS NULL OR y.claimed_until < ?8)"
     "  AND " IS_HEAD("y") " AND " NOT_BACKING_OFF(
         "y") " ORDER BY y.id LIMIT ?5))," RANKED
-             " UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?2 + ?3 WHERE id IN ("
+             " UPDATE webhook_outbox SET claimed_by = ?1, claimed_until = ?8 + ?3 WHERE id IN ("
              "  SELECT id FROM ranked WHERE ra <= ?5 AND rt <= ?6 ORDER BY ra, id LIMIT ?4)" CLAIMED_COLS,
     .sql_pg = ACCOUNTS_CTE
     ","
-    " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?2::bigint"
+    " busy AS (SELECT account_sid, url FROM webhook_outbox WHERE claimed_until >= ?8::bigint"
     "  AND claim_session IN (" LIVE_CLAIM_KEYS ")),"
     " cand AS (SELECT y.id, y.account_sid, y.url FROM acc CROSS JOIN LATERAL ("
     "  SELECT z.* FROM (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
@@ -107,7 +108,7 @@ static struct store_sql outbox_claim_q = {
     "  WHERE z.next_attempt_at <= ?2::bigint AND " CLAIM_FREE("z") " AND " IS_HEAD(
         "z") "  AND " NOT_BACKING_OFF("z") " ORDER BY z.id LIMIT ?5::bigint) y WHERE acc.a IS NOT "
                                            "NULL)," RANKED " UPDATE webhook_outbox SET claimed_by = ?1, "
-                                           "claimed_until = ?2::bigint + ?3::bigint,"
+                                           "claimed_until = ?8::bigint + ?3::bigint,"
                                            " claim_session = ?7::bigint WHERE id IN ("
                                            "  SELECT l.id FROM webhook_outbox l WHERE l.id IN (SELECT id "
                                            "FROM ranked"
@@ -118,16 +119,17 @@ static struct store_sql outbox_claim_q = {
                                                                          "LOCKED)" CLAIMED_COLS,
 };
 /* the earliest time a head row in an account's window may be claimed (a target's backoff included; on
- * PostgreSQL a claim of a dead session does not delay it) */
+ * PostgreSQL a claim of a dead session does not delay it), on the domain clock (?1 its now): a lease's end,
+ * which is on the lease clock (?2 its now), is carried over by the difference of the two */
 static struct store_sql outbox_next_due = {
-    .sql = ACCOUNTS_CTE
-    " SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0), coalesce(t.blocked_until, 0)))"
-    " FROM acc JOIN webhook_outbox o ON o.id IN (SELECT w.id FROM webhook_outbox w"
-    "  WHERE w.account_sid = acc.a ORDER BY w.id LIMIT " OUTBOX_WINDOW ")"
-    " LEFT JOIN webhook_targets t ON t.url = o.url WHERE " IS_HEAD("o"),
+    .sql = ACCOUNTS_CTE " SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until - ?2 + ?1, 0), "
+                        "coalesce(t.blocked_until, 0)))"
+                        " FROM acc JOIN webhook_outbox o ON o.id IN (SELECT w.id FROM webhook_outbox w"
+                        "  WHERE w.account_sid = acc.a ORDER BY w.id LIMIT " OUTBOX_WINDOW ")"
+                        " LEFT JOIN webhook_targets t ON t.url = o.url WHERE " IS_HEAD("o"),
     .sql_pg = ACCOUNTS_CTE
     " SELECT min(greatest(o.next_attempt_at, CASE WHEN o.claim_session IN (" LIVE_CLAIM_KEYS ")"
-    " THEN o.claimed_until ELSE 0 END, t.blocked_until))"
+    " THEN o.claimed_until - ?2::bigint + ?1::bigint ELSE 0 END, t.blocked_until))"
     " FROM acc CROSS JOIN LATERAL (SELECT w.* FROM webhook_outbox w WHERE w.account_sid = acc.a"
     "  ORDER BY w.id LIMIT " OUTBOX_WINDOW ") o"
     " LEFT JOIN webhook_targets t ON t.url = o.url WHERE acc.a IS NOT NULL AND " IS_HEAD("o"),
@@ -306,9 +308,9 @@ static int outbox_insert(struct store_conn *c, const struct outbox_row *row)
 
 /* One statement in the caller's transaction (the writer's): on PostgreSQL the rows stay locked until it
  * commits, so other servers skip them meanwhile. */
-static int outbox_claim(struct store_conn *c, const char *owner, long long now, long long lease_ms, int limit,
-                        const struct outbox_claim_limits *lim, outbox_row_fn fn, void *ctx,
-                        long long *next_due)
+static int outbox_claim(struct store_conn *c, const char *owner, long long now, long long lease_now,
+                        long long lease_ms, int limit, const struct outbox_claim_limits *lim,
+                        outbox_row_fn fn, void *ctx, long long *next_due)
 {
     const struct store_engine *e = c->ops->engine;
     *next_due = 0;
@@ -324,6 +326,7 @@ static int outbox_claim(struct store_conn *c, const char *owner, long long now, 
     e->bind_int(s, 5, lim->per_account);
     e->bind_int(s, 6, lim->per_target);
     if (key) e->bind_int(s, 7, key);
+    e->bind_int(s, 8, lease_now);
     int claimed = 0;
     struct outbox_row row;
     while ((rc = e->step(s)) == 1) {
@@ -334,6 +337,8 @@ static int outbox_claim(struct store_conn *c, const char *owner, long long now, 
     e->reset(s);
     if (rc < 0 || claimed >= limit) return rc < 0 ? rc : ST_OK;
     if (!(s = e->stmt(c, &outbox_next_due))) return ST_ERROR;
+    e->bind_int(s, 1, now);
+    e->bind_int(s, 2, lease_now);
     if (e->step(s) == 1) *next_due = e->col_int(s, 0); /* 0 for NULL: nothing waits */
     e->reset(s);
     return ST_OK;

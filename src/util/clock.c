@@ -29,6 +29,11 @@ long long clock_mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long long clock_wall_ms(void)
+{
+    return real_ms();
+}
+
 long long time_now_ms(void)
 {
     long long f = atomic_load(&frozen_at);

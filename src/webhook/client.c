@@ -86,9 +86,11 @@ static void active_remove(struct hook_client *h, struct transfer *t)
     if (t->next) t->next->prev = t->prev;
 }
 
-/* Dates and due times (created_at, next_attempt_at, claim leases) are the clock's (util/clock.h), which a
- * test clock may freeze or move; latency and the loop's own pacing are durations, on the monotonic clock,
- * so that a frozen clock neither stops deliveries nor shows a latency of 0. */
+/* Dates and due times (created_at, next_attempt_at, a target's backoff) are the clock's (util/clock.h),
+ * which a test clock may freeze or move; latency and the loop's own pacing are durations, on the monotonic
+ * clock, so that a frozen clock neither stops deliveries nor shows a latency of 0. Claim leases are real
+ * time (clock_wall_ms): they bound how long a delivery is in flight, and a test clock jump must not expire
+ * one mid-delivery (the event went out twice) nor could another server sharing the outbox see that clock. */
 static long long now_ms(void)
 {
     return time_now_ms();
@@ -459,7 +461,7 @@ struct claim_job {
     struct write_job job;
     struct hook_client *h;
     int room;
-    long long now, due;
+    long long now, lease_now, due;
     struct outbox_row *rows;
     int n;
     int committed;
@@ -507,8 +509,8 @@ static int claim_apply(struct store_conn *c, struct write_job *job)
     struct claim_job *cj = (struct claim_job *)job;
     free_rows(cj); /* a retried batch claims again */
     struct outbox_claim_limits lim = {cj->h->cfg.per_account_max, cj->h->cfg.per_target_max};
-    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, CLAIM_LEASE_MS, cj->room, &lim,
-                                            copy_row, cj, &cj->due);
+    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, cj->lease_now, CLAIM_LEASE_MS, cj->room,
+                                            &lim, copy_row, cj, &cj->due);
     if (rc != ST_OK && rc != ST_BUSY) log_warn("webhook: cannot claim from the outbox (%d)", rc);
     return rc != ST_OK;
 }
@@ -533,7 +535,8 @@ static long long scan_outbox(struct hook_client *h)
     struct claim_job cj = {.job = {.apply = claim_apply, .complete = claim_complete, .lazy = 1},
                            .h = h,
                            .room = room,
-                           .now = now_ms()};
+                           .now = now_ms(),
+                           .lease_now = clock_wall_ms()};
     cj.rows = calloc((size_t)room, sizeof(*cj.rows));
     if (!cj.rows) return 0;
     pthread_mutex_init(&cj.lock, NULL);

@@ -121,6 +121,36 @@ e2eSuite('change log', {}, (ctx, it) => {
     );
   });
 
+  it('participants: their conversation\'s SID as parent (also when the path names it by unique name), one record per write; a conversation\'s delete is one record that implies its participants', async () => {
+    const h = ctx.h;
+    const v1 = h.client.conversations.v1;
+    const cv = await v1.conversations.create({ uniqueName: 'changes-room' });
+    const from = await lastSeq(h);
+    const byName = v1.conversations('changes-room').participants;
+    const p1 = await byName.create({ identity: 'changes-p1' }); // the user is created with it
+    const p2 = await v1.conversations(cv.sid).participants.create({ identity: 'changes-p2' });
+    await byName(p1.sid).update({ attributes: '{"a":1}' });
+    await byName('changes-p2').update({ attributes: '{"b":2}' }); // by identity
+    await byName('changes-p2').remove();
+    const mine = (await allAfter(h, from)).filter((c) => c.resource === 'participant');
+    assert.deepEqual(
+      mine.map((c) => [c.sid, c.kind, c.parent_sid, c.service_sid]),
+      [
+        [p1.sid, 'created', cv.sid, IS],
+        [p2.sid, 'created', cv.sid, IS],
+        [p1.sid, 'updated', cv.sid, IS],
+        [p2.sid, 'updated', cv.sid, IS],
+        [p2.sid, 'deleted', cv.sid, IS],
+      ],
+    );
+    const mid = await lastSeq(h);
+    await v1.conversations(cv.sid).remove(); // p1 goes with it, by cascade
+    const gone = await allAfter(h, mid);
+    assert.deepEqual(gone.map((c) => [c.resource, c.sid, c.kind, c.parent_sid]), [['conversation', cv.sid, 'deleted', null]]);
+    const res = await h.raw('GET', `/v1/Participants/${p1.sid}`);
+    assert.equal(res.status, 404);
+  });
+
   it('another account sees only its own records, numbered on their own', async () => {
     const h = ctx.h;
     const B = createAccount(h, 'Tenant B');

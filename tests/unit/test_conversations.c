@@ -98,8 +98,8 @@ static void state_events(struct engine *e, struct seen *s)
     struct store_conn *c = e->w;
     struct outbox_claim_limits lim = {1000, 1000};
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(c->ops->webhooks->outbox_claim(c, "test", INT64_MAX / 4, INT64_MAX / 8, 100, &lim,
-                                                    keep_row, s, &next),
+    assert_int_equal(c->ops->webhooks->outbox_claim(c, "test", INT64_MAX / 4, INT64_MAX / 4, INT64_MAX / 8,
+                                                    100, &lim, keep_row, s, &next),
                      ST_OK);
     for (int i = 0; i < s->n_ids; i++) {
         struct webhook_log_entry le = {0};
