@@ -343,16 +343,6 @@ const char *runner_request_key(struct req *r)
     return ((const struct runner_job *)r->ctx)->key;
 }
 
-void *runner_create_row(struct req *r)
-{
-    return runner_request_row(r);
-}
-
-const char *runner_delete_key(struct req *r)
-{
-    return runner_request_key(r);
-}
-
 /* ---- update ---- */
 
 /* The present values of row (the request's) into stored (the row as it is). */
@@ -459,7 +449,8 @@ static int apply_delete(struct store_conn *c, struct req *r)
         err = st_get(c, r, f, sid, row);
         if (!err) sid = AT(row, f->sid_off);
     }
-    if (!err) err = st_delete(c, r, f, job->key);
+    /* by the SID once it is known: the codec's delete would otherwise read the row again to find it */
+    if (!err) err = st_delete(c, r, f, sid);
     /* still referenced (a role held by a user); the message is the dictionary title */
     if (err == ST_IN_USE) err = E_CONFLICT;
     if (err == RUNNER_ANSWERED) return -1;

@@ -161,12 +161,9 @@ int runner_create_write(struct req *r);
 int runner_delete_write(struct req *r);
 /* For the pre hooks: the request's row (a create's whole row; an update's parameters, merged into the
  * stored row when it is written), which a pre-event's answer may modify; and the path key (update,
- * delete). runner_create_row and runner_delete_key are the same two, by the names the participants
- * family uses. */
+ * delete). */
 void *runner_request_row(struct req *r);
 const char *runner_request_key(struct req *r);
-void *runner_create_row(struct req *r);
-const char *runner_delete_key(struct req *r);
 
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);
