@@ -106,12 +106,13 @@ static void render_links(struct jw *w, const void *row, struct req *r)
     static const char *const sub[][2] = {
         {"participants", "Participants"}, {"messages", "Messages"}, {"webhooks", "Webhooks"}};
     size_t n;
-    const char *base = api_base(r, &n);
     char url[sizeof(r->base) + 96];
+    const char *parts[] = {api_base(r, &n), "/Conversations/", ((const struct conversation *)row)->sid, "/",
+                           ""};
     jw_obj_begin(w);
     for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-        snprintf(url, sizeof(url), "%.*s/Conversations/%s/%s", (int)n, base,
-                 ((const struct conversation *)row)->sid, sub[i][1]);
+        parts[4] = sub[i][1];
+        text_join(url, sizeof(url), parts, 5);
         jw_kstr(w, sub[i][0], url);
     }
     jw_obj_end(w);

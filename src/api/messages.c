@@ -74,13 +74,13 @@ static const struct param_spec list_params[ML__COUNT] = {
 
 /* ---- rendering ---- */
 
-/* The message's own URL on the request's path family, always with SIDs. */
-static void message_url(struct req *r, const struct message *m, char *out, size_t n)
+/* The message's own URL on the request's path family, always with SIDs, and suffix ("" or "/Receipts"). */
+static void message_url(struct req *r, const struct message *m, const char *suffix, char *out, size_t n)
 {
     size_t n_base;
-    const char *parts[] = {api_base(r, &n_base), "/Conversations/", m->conversation_sid, "/Messages/",
-                           m->sid};
-    text_join(out, n, parts, 5);
+    const char *parts[] = {
+        api_base(r, &n_base), "/Conversations/", m->conversation_sid, "/Messages/", m->sid, suffix};
+    text_join(out, n, parts, 6);
 }
 
 static void render_index(struct jw *w, const void *row, struct req *r)
@@ -138,12 +138,10 @@ static void render_delivery(struct jw *w, const void *row, struct req *r)
 static void render_links(struct jw *w, const void *row, struct req *r)
 {
     char url[sizeof(r->base) + 128];
-    message_url(r, row, url, sizeof(url));
-    size_t n = strlen(url);
     jw_obj_begin(w);
-    snprintf(url + n, sizeof(url) - n, "/Receipts");
+    message_url(r, row, "/Receipts", url, sizeof(url));
     jw_kstr(w, "delivery_receipts", url);
-    snprintf(url + n, sizeof(url) - n, "/ChannelMetadata");
+    message_url(r, row, "/ChannelMetadata", url, sizeof(url));
     jw_kstr(w, "channel_metadata", url);
     jw_obj_end(w);
 }

@@ -127,13 +127,13 @@ void participant_render_links(struct jw *w, struct req *r, const char *conversat
                               const char *participant_sid)
 {
     size_t n;
-    const char *base = api_base(r, &n);
     char url[sizeof(r->base) + 128];
+    const char *parts[] = {api_base(r, &n), "/Conversations/", conversation_sid, "/Participants/",
+                           participant_sid};
     jw_obj_begin(w);
-    snprintf(url, sizeof(url), "%.*s/Conversations/%s/Participants/%s", (int)n, base, conversation_sid,
-             participant_sid);
+    text_join(url, sizeof(url), parts, 5);
     jw_kstr(w, "participant", url);
-    snprintf(url, sizeof(url), "%.*s/Conversations/%s", (int)n, base, conversation_sid);
+    text_join(url, sizeof(url), parts, 3);
     jw_kstr(w, "conversation", url);
     jw_obj_end(w);
 }
