@@ -9,10 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef NO_STORE_PG
-#include <libpq-fe.h>
-#endif
-
 #include "store_fixture.h"
 
 #define ENGINE_TARGET_MAX 512
@@ -29,36 +25,6 @@ struct engine {
     struct account acct;       /* the seeded account and its default service */
     struct service_config cfg;
 };
-
-#ifndef NO_STORE_PG
-static inline int engine_pg_admin(const char *base, const char *sql)
-{
-    PGconn *c = PQconnectdb(base);
-    int ok = PQstatus(c) == CONNECTION_OK;
-    if (ok) {
-        PGresult *res = PQexec(c, sql);
-        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok) print_error("%s: %s", sql, PQerrorMessage(c));
-        PQclear(res);
-    } else {
-        print_error("cannot connect to PARLEY_TEST_PG: %s", PQerrorMessage(c));
-    }
-    PQfinish(c);
-    return ok ? 0 : -1;
-}
-#endif
-
-/* The base URL with its database replaced by name (postgres://user:pass@host:port/db?options). */
-static inline int engine_pg_url_for(const char *base, const char *name, char *out, size_t n)
-{
-    const char *scheme = strstr(base, "://");
-    if (!scheme) return -1;
-    const char *slash = strchr(scheme + 3, '/');
-    size_t host_len = slash ? (size_t)(slash - base) : strlen(base);
-    const char *query = slash ? strchr(slash, '?') : NULL;
-    int len = snprintf(out, n, "%.*s/%s%s", (int)host_len, base, name, query ? query : "");
-    return len > 0 && (size_t)len < n ? 0 : -1;
-}
 
 /* Opens the connections, migrates and seeds the account (committed). */
 static inline int engine_open(struct engine *e)
@@ -94,8 +60,8 @@ static inline int engine_setup_pg(struct engine *e, const char *name)
     snprintf(e->dbname, sizeof(e->dbname), "parley_%s_%ld", name, (long)getpid());
     char sql[128];
     snprintf(sql, sizeof(sql), "CREATE DATABASE %.63s", e->dbname);
-    if (engine_pg_admin(base, sql) != 0 ||
-        engine_pg_url_for(base, e->dbname, e->target, sizeof(e->target)) != 0)
+    if (fixture_pg_admin(base, sql) != 0 ||
+        fixture_pg_url_for(base, e->dbname, e->target, sizeof(e->target)) != 0)
         return -1;
 #endif
     return engine_open(e);
@@ -121,7 +87,7 @@ static inline void engine_teardown(struct engine *e)
     if (e->dbname[0]) {
         char sql[160];
         snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %.63s WITH (FORCE)", e->dbname);
-        engine_pg_admin(getenv("PARLEY_TEST_PG"), sql);
+        fixture_pg_admin(getenv("PARLEY_TEST_PG"), sql);
         e->dbname[0] = '\0';
     }
 #endif

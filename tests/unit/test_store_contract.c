@@ -54,37 +54,6 @@ static struct engine pg_engine = {.name = "postgres"};
 
 /* ---- set-up ------------------------------------------------------------------------------------ */
 
-#ifndef NO_STORE_PG
-/* Runs one statement on the PARLEY_TEST_PG base database; 0 or -1. */
-static int pg_admin(const char *base, const char *sql)
-{
-    PGconn *c = PQconnectdb(base);
-    int ok = PQstatus(c) == CONNECTION_OK;
-    if (ok) {
-        PGresult *res = PQexec(c, sql);
-        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok) print_error("%s: %s", sql, PQerrorMessage(c));
-        PQclear(res);
-    } else {
-        print_error("cannot connect to PARLEY_TEST_PG: %s", PQerrorMessage(c));
-    }
-    PQfinish(c);
-    return ok ? 0 : -1;
-}
-#endif
-
-/* The base URL with its database replaced by name (postgres://user:pass@host:port/db?options). */
-static int pg_url_for(const char *base, const char *name, char *out, size_t n)
-{
-    const char *scheme = strstr(base, "://");
-    if (!scheme) return -1;
-    const char *slash = strchr(scheme + 3, '/');
-    size_t host_len = slash ? (size_t)(slash - base) : strlen(base);
-    const char *query = slash ? strchr(slash, '?') : NULL;
-    int len = snprintf(out, n, "%.*s/%s%s", (int)host_len, base, name, query ? query : "");
-    return len > 0 && (size_t)len < n ? 0 : -1;
-}
-
 static int open_engine(struct engine *e)
 {
     arena_init(&e->a);
@@ -121,7 +90,9 @@ static int setup_pg(void **state)
     snprintf(e->dbname, sizeof(e->dbname), "parley_store_contract_%ld", (long)getpid());
     char sql[128];
     snprintf(sql, sizeof(sql), "CREATE DATABASE %.63s", e->dbname);
-    if (pg_admin(base, sql) != 0 || pg_url_for(base, e->dbname, e->target, sizeof(e->target)) != 0) return -1;
+    if (fixture_pg_admin(base, sql) != 0 ||
+        fixture_pg_url_for(base, e->dbname, e->target, sizeof(e->target)) != 0)
+        return -1;
 #endif
     return open_engine(e);
 }
@@ -146,7 +117,7 @@ static int teardown_engine(void **state)
     if (e->dbname[0]) {
         char sql[160];
         snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %.63s WITH (FORCE)", e->dbname);
-        pg_admin(getenv("PARLEY_TEST_PG"), sql);
+        fixture_pg_admin(getenv("PARLEY_TEST_PG"), sql);
     }
 #endif
     return 0;
