@@ -277,16 +277,15 @@ static int activity(struct store_conn *c, struct req *r, struct conversation *cv
 /* ---- rules in the transaction ---- */
 
 /* The author's participant (§3.1): a chat participant by identity, else a binding address. In a Group
- * MMS the author must be one of them (50513); the check costs a query only for an author who is none. */
+ * MMS the author must be one of them (50513); one statement answers both. */
 static int resolve_author(struct store_conn *c, struct req *r, struct message *m)
 {
     char sid[SID_LEN + 1];
-    int rc = store_message_author_participant(c, m->conversation_sid, m->author, sid);
+    int group;
+    int rc = store_message_author_participant(c, m->conversation_sid, m->service_sid, m->author, sid, &group);
     m->participant_sid = NULL;
     if (rc == ST_OK) m->participant_sid = arena_strndup(&r->arena, sid, strlen(sid));
     if (rc != ST_NOT_FOUND) return rc;
-    int group;
-    if ((rc = store_message_group_mms(c, m->conversation_sid, &group)) != ST_OK) return rc;
     return group ? E_GMMS_AUTHOR : 0;
 }
 

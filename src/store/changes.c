@@ -36,17 +36,25 @@ static struct store_sql q_list = {
     .sql = "SELECT seq, service_sid, resource, sid, parent_sid, kind, date_ms FROM changes"
            " WHERE account_sid = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
 };
-/* each account's newest record stays: SQLite numbers from it */
+/* Pruning walks the accounts of the log (a loose index scan of its primary key) and deletes each one's
+ * oldest records, from its lowest number up to the first one within the retention, keeping its newest
+ * (SQLite numbers from it). No index on the date: it cost every write a second b-tree insert, and records
+ * are numbered in commit order, so the old ones are a prefix (a clock moved back by a test keeps a few
+ * longer, never fewer). */
+static struct store_sql q_prune_next_account = {
+    .sql = "SELECT min(account_sid) FROM changes WHERE account_sid > ?1",
+};
 static struct store_sql q_prune = {
-    .sql =
-        "DELETE FROM changes WHERE (account_sid, seq) IN (SELECT account_sid, seq FROM changes c"
-        " WHERE date_ms < ?1 AND seq < (SELECT max(seq) FROM changes m WHERE m.account_sid = c.account_sid)"
-        " LIMIT ?2)",
+    .sql = "DELETE FROM changes WHERE account_sid = ?1 AND seq IN (SELECT seq FROM changes"
+           " WHERE account_sid = ?1 AND seq < coalesce("
+           "(SELECT seq FROM changes WHERE account_sid = ?1 AND date_ms >= ?2 ORDER BY seq LIMIT 1),"
+           " (SELECT max(seq) FROM changes WHERE account_sid = ?1))"
+           " ORDER BY seq LIMIT ?3)",
 };
 
 int store_changes_sql_add(void)
 {
-    struct store_sql *const all[] = {&q_record, &q_list, &q_prune};
+    struct store_sql *const all[] = {&q_record, &q_list, &q_prune_next_account, &q_prune};
     int rc = ST_OK;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
         rc = store_sql_add(all[i]);
@@ -110,16 +118,38 @@ int store_change_list(struct store_conn *c, const char *account_sid, long long a
     return rc < 0 ? rc : ST_OK;
 }
 
+/* The account after `after` in the log ("" for the first), into next; 0 when there is none. */
+static int prune_next_account(struct store_conn *c, const char *after, char next[SID_LEN + 1])
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &q_prune_next_account);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, after);
+    int rc = e->step(s);
+    const char *v = rc == 1 ? e->col_text(s, 0) : NULL;
+    int found = v && strlen(v) <= SID_LEN;
+    if (found) memcpy(next, v, strlen(v) + 1);
+    e->reset(s);
+    return rc < 0 ? rc : found;
+}
+
 int store_change_prune(struct store_conn *c, long long before_ms, int limit, long long *deleted)
 {
     const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &q_prune);
-    if (!s) return ST_ERROR;
-    e->bind_int(s, 1, before_ms);
-    e->bind_int(s, 2, limit);
-    int rc = e->step(s);
-    *deleted = rc >= 0 ? e->changes(s) : 0;
-    e->reset(s);
+    char account[SID_LEN + 1] = "";
+    int rc = ST_OK;
+    *deleted = 0;
+    while (*deleted < limit && (rc = prune_next_account(c, account, account)) == 1) {
+        struct store_stmt *s = e->stmt(c, &q_prune);
+        if (!s) return ST_ERROR;
+        e->bind_text(s, 1, account);
+        e->bind_int(s, 2, before_ms);
+        e->bind_int(s, 3, limit - *deleted);
+        rc = e->step(s);
+        if (rc >= 0) *deleted += e->changes(s);
+        e->reset(s);
+        if (rc < 0) return rc;
+    }
     return rc < 0 ? rc : ST_OK;
 }
 

@@ -71,8 +71,8 @@ struct media_meta {
 
 int store_messages_sql_add(void);
 
-/* In the write transaction: the conversation's next message index, taken (the counter moves on even if
- * the message is later deleted). Locks the conversation's row until the transaction ends. */
+/* In the write transaction, right before the message's insert: the index it gets (never one a deleted
+ * message had). On PostgreSQL it locks the conversation's row until the transaction ends. */
 int store_message_next_index(struct store_conn *c, const char *conversation_sid, long long *index);
 int store_message_get(struct store_conn *c, const char *conversation_sid, const char *sid, struct arena *a,
                       struct message *out);
@@ -90,12 +90,11 @@ int store_message_count_after(struct store_conn *c, const char *conversation_sid
 /* The conversation's highest message index, or -1 when it has none. */
 int store_message_last_index(struct store_conn *c, const char *conversation_sid, long long *index);
 /* The participant an author names (BEHAVIOUR-conversations §3.1): a chat participant by identity first,
- * else one whose binding address or projected address it is. ST_NOT_FOUND when none. */
-int store_message_author_participant(struct store_conn *c, const char *conversation_sid, const char *author,
-                                     char sid[SID_LEN + 1]);
-
-/* 1 in *group when the conversation is a Group MMS (a participant has a projected address). */
-int store_message_group_mms(struct store_conn *c, const char *conversation_sid, int *group);
+ * else one whose binding address, else projected address it is; ST_NOT_FOUND when none. *group is 1 when
+ * the conversation is a Group MMS (a participant has a projected address), found or not. */
+int store_message_author_participant(struct store_conn *c, const char *conversation_sid,
+                                     const char *service_sid, const char *author, char sid[SID_LEN + 1],
+                                     int *group);
 
 /* A non-chat recipient of a message: a participant with a binding address. */
 struct recipient {

@@ -198,6 +198,13 @@
     "  END IF;"                                                                                              \
     "  RETURN NEW;"                                                                                          \
     "END $f$;"
+/* 13: the change log loses its date index (the pruner walks each account's oldest records by number,
+ * store/changes.c); a Group MMS's projected addresses get a small partial index, so that a message's
+ * author lookup does not sort or scan its conversation's participants (store/messages.c). */
+#define V13_WRITE_PATH                                                                                       \
+    "DROP INDEX changes_by_date;"                                                                            \
+    "CREATE INDEX participants_by_projected ON participants(conversation_sid, id)"                           \
+    "  WHERE projected_address IS NOT NULL;"
 #define LIVE_TABLES(each)                                                                                    \
     each("users") each("roles") each("service_configs") each("service_notifications")                        \
         each("service_webhooks") each("bindings")
@@ -221,6 +228,7 @@ const struct migration store_migrations[] = {
     {10, SQLITE_ADDRESS_CONFIGS_MIGRATION, PG_ADDRESS_CONFIGS_MIGRATION},
     {11, SQLITE_SCOPED_WEBHOOKS_MIGRATION, PG_SCOPED_WEBHOOKS_MIGRATION},
     {12, SQLITE_MESSAGES_MIGRATION, PG_MESSAGES_MIGRATION},
+    {13, V13_WRITE_PATH, NULL},
     /* append here */
 };
 
