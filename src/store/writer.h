@@ -1,7 +1,8 @@
 /* The single writer: every change goes through one thread and one connection. Concurrent write
  * jobs are batched into one transaction (group commit: one fsync for the batch), each inside its own
  * savepoint so that one failing job does not undo the others. A job's completion is signalled only
- * after the batch's COMMIT returned, so a 2xx is never sent for a change that is not durable. */
+ * once the batch is durable (its COMMIT returned, or, where the store syncs behind the COMMIT, the sync
+ * after it), so a 2xx is never sent for a change that is not durable. */
 #ifndef PARLEY_WRITER_H
 #define PARLEY_WRITER_H
 
@@ -12,8 +13,9 @@ struct write_job {
     /* Runs on the writer thread inside a savepoint. Returns 0 to keep its changes, non-zero to roll
      * them back (the job has then prepared its own error response). */
     int (*apply)(struct store_conn *c, struct write_job *job);
-    /* Runs on the writer thread after the batch ended; committed is 0 when the COMMIT failed, in which
-     * case even a job whose apply succeeded changed nothing. */
+    /* Runs after the batch ended and is durable, on the writer thread or its sync thread (in commit
+     * order either way); committed is 0 when the COMMIT failed, in which case even a job whose apply
+     * succeeded changed nothing. */
     void (*complete)(struct write_job *job, int committed, int store_result);
     /* Optional: runs after a failed apply's changes were rolled back, still inside the batch's
      * transaction, so that the job may read what made it fail (a row deleted since its request was
@@ -24,6 +26,7 @@ struct write_job {
      * durable commit makes it durable too. */
     int lazy;
     struct write_job *next;
+    int done_committed, done_result; /* the writer's: how it ended, while it waits for the sync */
 };
 
 int writer_start(struct writer **out, struct store_conn *c, int max_batch);

@@ -281,8 +281,9 @@ void metrics_render(struct buf *b, long long outbox_depth, long long in_flight)
     }
     buf_printf(b, "parley_store_commit_batch_size_sum %llu\nparley_store_commit_batch_size_count %llu\n",
                get(&batch_sum), get(&batch_count));
-    buf_puts(b, "# HELP parley_store_commit_seconds Time of COMMIT, the fsync included.\n"
-                "# TYPE parley_store_commit_seconds histogram\n");
+    buf_puts(b,
+             "# HELP parley_store_commit_seconds Time of COMMIT (SQLite --sync full: its sync runs behind).\n"
+             "# TYPE parley_store_commit_seconds histogram\n");
     histogram_us(b, "parley_store_commit_seconds", "", commit_bucket, &commit_sum_us);
     buf_printf(b,
                "# HELP parley_webhook_outbox_depth Post-event deliveries waiting in the outbox.\n"
