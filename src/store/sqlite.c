@@ -110,15 +110,19 @@ static int sq_exec_id(struct store_conn *sc, enum tx_id id)
  * been copied. A writer that never pauses would outrun that, so the writer's WAL hook wakes the
  * checkpointer once CHECKPOINT_WAKE_PAGES frames are waiting, and past CHECKPOINT_WRITER_PAGES the writer
  * checkpoints itself between two transactions: nothing can be appended meanwhile, and the background
- * checkpoints have already copied most of the frames, so it copies few. */
+ * checkpoints have already copied most of the frames, so it copies few.
+ *
+ * A checkpoint copies the newest version of each page once, however often it changed: checkpoints every
+ * 100 ms or 1,000 frames rewrote the same hot index pages many times a second, and their disk writes
+ * queued ahead of the writer's syncs (durable message creates were 20% slower, bench/RESULTS.md). */
 struct sq_checkpointer {
     struct ticker ticker;
     sqlite3 *db;
 };
 
-#define CHECKPOINT_EVERY_MS 100
-#define CHECKPOINT_WAKE_PAGES 1000
-#define CHECKPOINT_WRITER_PAGES 4000 /* ~16 MB of 4 KiB pages: the WAL stays around this size */
+#define CHECKPOINT_EVERY_MS 1000
+#define CHECKPOINT_WAKE_PAGES 3500
+#define CHECKPOINT_WRITER_PAGES 8000 /* ~32 MB of 4 KiB pages: the WAL stays around this size */
 
 static void checkpoint_tick(void *arg)
 {

@@ -20,7 +20,8 @@ long long time_now_ms(void);
 /* Milliseconds of CLOCK_MONOTONIC: for durations only (never a date). */
 long long clock_mono_ms(void);
 /* The system's real time, which no test clock moves: for times stored for other processes to compare
- * against theirs (the outbox's claim leases), never for a date of the domain. */
+ * against theirs (the outbox's claim leases) and the time order of new SIDs (util/sid.c), never for a
+ * date of the domain. */
 long long clock_wall_ms(void);
 
 /* Test mode: called once at start-up, before any thread reads the clock. */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -44,6 +45,21 @@ static void test_sid_new(void **state)
     sid_new(a, "US");
     assert_true(sid_valid(a, strlen(a), "US"));
     assert_false(sid_valid(a, strlen(a), "CH"));
+}
+
+/* SIDs made later sort after earlier ones (their first 12 digits are the time), and the rest is random. */
+static void test_sid_new_time_ordered(void **state)
+{
+    char first[SID_LEN + 1], later[SID_LEN + 1], again[SID_LEN + 1];
+    sid_new(first, "IM");
+    struct timespec pause = {0, 3 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    sid_new(later, "IM");
+    sid_new(again, "IM");
+    assert_true(strcmp(first, later) < 0);
+    assert_true(strncmp(later, again, 2 + 12) <= 0);
+    assert_string_not_equal(later + 14, again + 14);
+    assert_string_not_equal(first + 14, later + 14);
 }
 
 static void test_sid_valid_case_rules(void **state)
@@ -150,6 +166,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sid_new),
+        cmocka_unit_test(test_sid_new_time_ordered),
         cmocka_unit_test(test_sid_valid_case_rules),
         cmocka_unit_test(test_sid_valid_shape),
         cmocka_unit_test(test_sid_valid_any_prefix),
