@@ -73,6 +73,9 @@ void config_usage(FILE *out)
         "  --scoped-trigger-key triggers|filters   key of a trigger webhook's keywords in its configuration\n"
         "                         (default triggers; filters is the spec example's form)\n"
         "  --media-strict         a message's MediaSid must be registered (POST /parley/Media), else 50507\n"
+        "  --strict-sms-body      a message body going out over SMS or WhatsApp (the conversation has a\n"
+        "                         non-chat participant other than the author) has at most 1600 characters\n"
+        "                         (400/50504); default: 32 KB on every channel\n"
         "  --help, --version\n",
         out);
 }
@@ -261,6 +264,7 @@ static const struct flag flags[] = {
     {"--closed-allows-delete", FLAG_SET, CFG(closed_allows_delete), 0, 0, NULL, NULL},
     {"--studio-url", FLAG_TEXT, CFG(studio_url), 0, 0, NULL, NULL},
     {"--scoped-trigger-key", FLAG_CHOICE, CFG(scoped_trigger_filters), 0, 0, "triggers|filters", "filters"},
+    {"--strict-sms-body", FLAG_SET, CFG(strict_sms_body), 0, 0, NULL, NULL},
 };
 
 /* "full" in "full|normal": 0 for the first word, 1 for the second, -1 for neither. */

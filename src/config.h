@@ -62,6 +62,8 @@ struct config {
     /* conversation-scoped webhooks (api/scoped_webhooks.c, webhook/scoped.c) */
     const char *studio_url;     /* --studio-url: where studio targets' events go; NULL: the log only */
     int scoped_trigger_filters; /* --scoped-trigger-key filters: keywords rendered under "filters" */
+    /* message switches (api/messages.c), each named after its flag */
+    int strict_sms_body;
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

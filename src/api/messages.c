@@ -29,6 +29,7 @@
 #include "json/jw.h"
 
 #define BODY_MAX (32 * 1024)           /* bytes (§0.3): the chat limit, on every channel */
+#define SMS_BODY_MAX 1600              /* characters (§0.3): over SMS and WhatsApp, with --strict-sms-body */
 #define AUTHOR_MAX 256                 /* characters (§0.3, recommended) */
 #define SUBJECT_MAX 256                /* characters [SPEC] */
 #define MESSAGE_ATTRS_MAX 4096         /* bytes (§0.3) */
@@ -290,6 +291,19 @@ static int resolve_author(struct store_conn *c, struct req *r, struct message *m
     return group ? E_GMMS_AUTHOR : 0;
 }
 
+/* With --strict-sms-body, a body that goes out over SMS or WhatsApp has at most 1600 characters (§0.3): one
+ * with a non-chat recipient, a participant with a binding address other than the author's own (whom
+ * receipts go to). Only a longer body costs the recipients query. */
+static int check_sms_body(struct store_conn *c, struct req *r, const struct message *m)
+{
+    if (!r->app->strict_sms_body || !m->body || chars(m->body) <= SMS_BODY_MAX) return 0;
+    struct recipient to[RECIPIENTS_MAX];
+    int n, rc = store_message_recipients(c, m->conversation_sid, to, RECIPIENTS_MAX, &n);
+    for (int i = 0; i < n && rc == ST_OK; i++)
+        if (!m->participant_sid || strcmp(m->participant_sid, to[i].sid) != 0) return E_BODY_TOO_LONG;
+    return rc;
+}
+
 /* The media's metadata, registered or synthesized; 50507 for an unregistered one in strict mode, 50508
  * for one another message already carries (§3.2 rule 3). */
 static int take_media(struct store_conn *c, struct req *r, struct message *m)
@@ -332,6 +346,8 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     struct conversation cv;
     int err = create_rules(c, r, mr, &cv);
     if (!err) err = resolve_author(c, r, m);
+    /* a REST create (message_post, for inbound traffic, passes no v: that keeps 32 KB, §0.3) */
+    if (!err && v) err = check_sms_body(c, r, m);
     if (!err) err = store_message_next_index(c, m->conversation_sid, &m->index);
     if (err == ST_NOT_FOUND) err = E_NOT_FOUND;
     if (err) return err;
@@ -351,6 +367,7 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
     if (err) return err;
     if (asked->body && m->media_sid) return E_MEDIA_BODY_UPDATE;
     if (asked->author && (err = resolve_author(c, r, m)) != 0) return err;
+    if (asked->body && (err = check_sms_body(c, r, m)) != 0) return err;
     long long ms;
     if (v[MP_DATE_CREATED].present && time_parse_iso(v[MP_DATE_CREATED].s, &ms) == 0) m->date_created = ms;
     if (v[MP_DATE_UPDATED].present && time_parse_iso(v[MP_DATE_UPDATED].s, &ms) == 0) m->date_updated = ms;
@@ -558,6 +575,7 @@ static int pre_create(struct req *r)
     struct conversation cv;
     int err = create_rules(r->db, r, &shown, &cv);
     if (!err) err = resolve_author(r->db, r, &shown.m);
+    if (!err) err = check_sms_body(r->db, r, &shown.m);
     return err ? err : pre_hook(r, ME_ADD, &shown, proceed_create);
 }
 
