@@ -76,6 +76,7 @@ void config_usage(FILE *out)
         "  --strict-sms-body      a message body going out over SMS or WhatsApp (the conversation has a\n"
         "                         non-chat participant other than the author) has at most 1600 characters\n"
         "                         (400/50504); default: 32 KB on every channel\n"
+        "  --no-delivery-receipts messages to non-chat participants create no delivery receipts\n"
         "  --help, --version\n",
         out);
 }
@@ -265,6 +266,7 @@ static const struct flag flags[] = {
     {"--studio-url", FLAG_TEXT, CFG(studio_url), 0, 0, NULL, NULL},
     {"--scoped-trigger-key", FLAG_CHOICE, CFG(scoped_trigger_filters), 0, 0, "triggers|filters", "filters"},
     {"--strict-sms-body", FLAG_SET, CFG(strict_sms_body), 0, 0, NULL, NULL},
+    {"--no-delivery-receipts", FLAG_SET, CFG(no_delivery_receipts), 0, 0, NULL, NULL},
 };
 
 /* "full" in "full|normal": 0 for the first word, 1 for the second, -1 for neither. */

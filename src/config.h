@@ -64,6 +64,7 @@ struct config {
     int scoped_trigger_filters; /* --scoped-trigger-key filters: keywords rendered under "filters" */
     /* message switches (api/messages.c), each named after its flag */
     int strict_sms_body;
+    int no_delivery_receipts;
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

@@ -156,6 +156,7 @@ static int serve(int argc, char **argv)
                       .scoped_trigger_filters = cfg.scoped_trigger_filters};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
     app.strict_sms_body = cfg.strict_sms_body;
+    app.no_delivery_receipts = cfg.no_delivery_receipts;
     int sqlite = app.store == &store_sqlite_ops;
     /* one server per SQLite file; the lock goes with the process, also when it is killed */
     if (sqlite && datalock_open(cfg.data, 1) != DATALOCK_OK) return 1;

@@ -458,9 +458,11 @@ static int change(struct store_conn *c, const struct message *m, const char *kin
                                kind);
 }
 
-/* One receipt in status sent per non-chat recipient other than the author (§4.1). */
-static int receipts_create(struct store_conn *c, struct message *m)
+/* One receipt in status sent per non-chat recipient other than the author (§4.1); none with
+ * --no-delivery-receipts, and the message's delivery stays null as in a chat-only conversation. */
+static int receipts_create(struct store_conn *c, struct req *r, struct message *m)
 {
+    if (r->app->no_delivery_receipts) return 0;
     struct recipient to[RECIPIENTS_MAX];
     int n, rc = store_message_recipients(c, m->conversation_sid, to, RECIPIENTS_MAX, &n);
     for (int i = 0; i < n && rc == ST_OK; i++) {
@@ -491,7 +493,7 @@ static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, co
     struct message_row *mr = (struct message_row *)row;
     /* the message's record first: a reader following the log sees the message before its receipts */
     int err = change(c, &mr->m, kind == OPK_CREATE ? "created" : "updated");
-    if (!err && kind == OPK_CREATE) err = receipts_create(c, &mr->m);
+    if (!err && kind == OPK_CREATE) err = receipts_create(c, r, &mr->m);
     return err ? err : post_event_queue(c, r, kind == OPK_CREATE ? ME_ADDED : ME_UPDATED, mr);
 }
 

@@ -1,7 +1,9 @@
 // The message switches of BEHAVIOUR-conversations (issue 14) through twilio-node, each off (the defaults) and on,
 // on both path families: --strict-sms-body (1600 characters, counted as code points, on a body that goes out over
-// SMS or WhatsApp: create, update, a pre-event's modified body; inbound traffic keeps 32 KB; §0.3). Every
-// webhook request's signature is checked.
+// SMS or WhatsApp: create, update, a pre-event's modified body; inbound traffic keeps 32 KB; §0.3),
+// --no-delivery-receipts (no receipts, a null delivery; receipts made before still move through /parley/receipts;
+// §4.1). Every webhook
+// request's signature is checked.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +16,7 @@ const MG = 'MG' + 'd'.repeat(32);
 const SMS_MAX = 1600;
 const BODY_MAX = 32 * 1024;
 const TOO_LONG = { status: 400, code: 50504, message: 'Message body parameter is too long' };
-const ON = ['--strict-sms-body'];
+const ON = ['--strict-sms-body', '--no-delivery-receipts'];
 
 /** The tests of every switch; sw says which are on in this suite's server. */
 function switchTests(ctx, it, sw) {
@@ -153,7 +155,25 @@ function switchTests(ctx, it, sw) {
     }
   });
 
-  it(`inbound traffic keeps 32 KB under any switch (strict: ${sw.strict})`, async () => {
+  for (const fam of families) {
+    it(`${fam.name}: delivery receipts of a message to non-chat participants (none: ${sw.noReceipts})`, async () => {
+      const { cv, chat } = await smsConversation(fam);
+      await sms(fam, cv.sid);
+      const m = await msgs(fam, cv.sid).create({ author: chat.identity, body: 'to the phones' });
+      const receipts = await msgs(fam, cv.sid)(m.sid).deliveryReceipts.list();
+      const raw = await ctx.h.raw('GET', `${fam.rel()}/Conversations/${cv.sid}/Messages/${m.sid}`);
+      if (sw.noReceipts) {
+        assert.equal(m.delivery, null, 'no receipts: delivery is null as in a chat-only conversation');
+        assert.equal(raw.json.delivery, null);
+        assert.equal(receipts.length, 0);
+      } else {
+        assert.deepEqual(m.delivery, { total: 2, sent: 'all', delivered: 'none', read: 'none', failed: 'none', undelivered: 'none' });
+        assert.equal(receipts.length, 2);
+      }
+    });
+  }
+
+  it(`inbound traffic keeps 32 KB under any switch; its receipts follow the receipts switch (none: ${sw.noReceipts})`, async () => {
     const fam = families[0];
     const cv = await v1().conversations.create({ friendlyName: uid('inbound'), messagingServiceSid: MG });
     const address = number(), proxy = number();
@@ -162,24 +182,63 @@ function switchTests(ctx, it, sw) {
     const res = await ctx.h.raw('POST', '/parley/inbound', { body: { From: address, To: proxy, Body: 'i'.repeat(SMS_MAX + 1) } });
     assert.equal(res.status, 201, res.body);
     assert.equal(res.json.conversation_sid, cv.sid);
-    assert.equal((await v1().conversations(cv.sid).messages(res.json.message_sid).fetch()).body.length, SMS_MAX + 1);
+    const receipts = await v1().conversations(cv.sid).messages(res.json.message_sid).deliveryReceipts.list();
+    assert.equal(receipts.length, sw.noReceipts ? 0 : 1, 'one receipt, for the other SMS participant, unless switched off');
   });
 
 }
 
 e2eSuite('message switches off (the defaults)', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) => {
-  switchTests(ctx, it, { strict: false });
+  switchTests(ctx, it, { strict: false, noReceipts: false });
 });
 
 e2eSuite('message switches on', { args: ['--pre-webhook-timeout', '700', ...ON] }, (ctx, it) => {
-  switchTests(ctx, it, { strict: true });
+  switchTests(ctx, it, { strict: true, noReceipts: true });
+});
+
+e2eSuite('message switches: receipts from before --no-delivery-receipts', {}, (ctx, it) => {
+  let rx;
+  before(async () => {
+    rx = await new Receiver().listen();
+  });
+  after(async () => {
+    await rx?.close();
+  });
+
+  it('receipts made without the switch still move through /parley/receipts with it; new messages get none', async () => {
+    let v1 = ctx.h.client.conversations.v1;
+    const cv = await v1.conversations.create({ messagingServiceSid: MG });
+    const agent = await v1.conversations(cv.sid).participants.create({ identity: `agent-${randomHex(6)}` });
+    const phone = await v1.conversations(cv.sid).participants.create({ 'messagingBinding.address': '+14155557001', 'messagingBinding.proxyAddress': '+14155557002' });
+    const old = await v1.conversations(cv.sid).messages.create({ author: agent.identity, body: 'before' });
+    const [receipt] = await v1.conversations(cv.sid).messages(old.sid).deliveryReceipts.list();
+    assert.equal(receipt.participantSid, phone.sid);
+
+    ctx.h.opts.args = ['--no-delivery-receipts'];
+    await ctx.h.restart();
+    v1 = ctx.h.client.conversations.v1;
+    await v1.configuration.webhooks().update({ method: 'POST', postWebhookUrl: rx.url('/sw-delivery'), filters: ['onDeliveryUpdated'], target: 'webhook' });
+    const fresh = await v1.conversations(cv.sid).messages.create({ author: agent.identity, body: 'after' });
+    assert.equal(fresh.delivery, null);
+    assert.equal((await v1.conversations(cv.sid).messages(fresh.sid).deliveryReceipts.list()).length, 0);
+
+    const res = await ctx.h.raw('POST', `/parley/receipts/${receipt.sid}`, { body: { Status: 'delivered' } });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.json.status, 'delivered');
+    assert.deepEqual((await v1.conversations(cv.sid).messages(old.sid).fetch()).delivery,
+      { total: 1, sent: 'all', delivered: 'all', read: 'none', failed: 'none', undelivered: 'none' });
+    assert.equal((await v1.conversations(cv.sid).messages(old.sid).deliveryReceipts(receipt.sid).fetch()).status, 'delivered');
+    const [ev] = await rx.waitFor('/sw-delivery', 1);
+    assert.ok(twilio.validateRequest(ctx.h.authToken, ev.headers['x-twilio-signature'], ev.url, ev.params), 'signed');
+    assert.equal(ev.params.DeliveryReceiptSid, receipt.sid);
+  });
 });
 
 e2eSuite('message switches: the command line', {}, (ctx, it) => {
   it('--help names the switches', async () => {
     const help = spawnSync(parleyBin(), ['--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0);
-    for (const flag of ['--strict-sms-body'])
+    for (const flag of ['--strict-sms-body', '--no-delivery-receipts'])
       assert.ok(help.stdout.includes(flag), `--help names ${flag}`);
   });
 });
