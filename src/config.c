@@ -77,6 +77,9 @@ void config_usage(FILE *out)
         "                         non-chat participant other than the author) has at most 1600 characters\n"
         "                         (400/50504); default: 32 KB on every channel\n"
         "  --no-delivery-receipts messages to non-chat participants create no delivery receipts\n"
+        "  --omit-message-chat-service-sid   no ChatServiceSid on onMessageAdded/Updated/Removed\n"
+        "  --event-media-keys pascal|snake   keys of the Media event parameter's objects: Sid,\n"
+        "                         ContentType... (default pascal) or sid, content_type... as in REST\n"
         "  --help, --version\n",
         out);
 }
@@ -267,6 +270,8 @@ static const struct flag flags[] = {
     {"--scoped-trigger-key", FLAG_CHOICE, CFG(scoped_trigger_filters), 0, 0, "triggers|filters", "filters"},
     {"--strict-sms-body", FLAG_SET, CFG(strict_sms_body), 0, 0, NULL, NULL},
     {"--no-delivery-receipts", FLAG_SET, CFG(no_delivery_receipts), 0, 0, NULL, NULL},
+    {"--omit-message-chat-service-sid", FLAG_SET, CFG(omit_message_chat_service_sid), 0, 0, NULL, NULL},
+    {"--event-media-keys", FLAG_CHOICE, CFG(event_media_snake), 0, 0, "pascal|snake", "snake"},
 };
 
 /* "full" in "full|normal": 0 for the first word, 1 for the second, -1 for neither. */

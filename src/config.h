@@ -65,6 +65,8 @@ struct config {
     /* message switches (api/messages.c), each named after its flag */
     int strict_sms_body;
     int no_delivery_receipts;
+    int omit_message_chat_service_sid;
+    int event_media_snake; /* --event-media-keys snake */
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

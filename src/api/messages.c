@@ -383,9 +383,16 @@ static const char *const event_names[] = {
     [ME_UPDATED] = "onMessageUpdated", [ME_REMOVE] = "onMessageRemove", [ME_REMOVED] = "onMessageRemoved",
 };
 
-/* Media as a stringified JSON array of PascalCase objects (§10.4, recommended) */
-static void media_param(struct buf *out, const struct message *m)
+/* Media as a stringified JSON array of PascalCase objects (§10.4, recommended), or with
+ * --event-media-keys snake of snake_case ones, the REST representation's style. */
+static const char *const media_keys[2][5] = {
+    {"Sid", "Filename", "ContentType", "Size", "Category"},
+    {"sid", "filename", "content_type", "size", "category"},
+};
+
+static void media_param(struct buf *out, const struct message *m, const struct app *app)
 {
+    const char *const *key = media_keys[app->event_media_snake != 0];
     if (!m->media_sid) return;
     struct buf text;
     buf_init(&text, MEDIA_JSON_MAX);
@@ -393,11 +400,11 @@ static void media_param(struct buf *out, const struct message *m)
     jw_init(&w, &text);
     jw_arr_begin(&w);
     jw_obj_begin(&w);
-    jw_kstr(&w, "Sid", m->media_sid);
-    jw_kstr(&w, "Filename", m->media_filename);
-    jw_kstr(&w, "ContentType", m->media_content_type);
-    jw_kint(&w, "Size", m->media_size);
-    jw_kstr(&w, "Category", "media");
+    jw_kstr(&w, key[0], m->media_sid);
+    jw_kstr(&w, key[1], m->media_filename);
+    jw_kstr(&w, key[2], m->media_content_type);
+    jw_kint(&w, key[3], m->media_size);
+    jw_kstr(&w, key[4], "media");
     jw_obj_end(&w);
     jw_arr_end(&w);
     if (!text.err) webhook_param(out, "Media", text.p);
@@ -405,9 +412,10 @@ static void media_param(struct buf *out, const struct message *m)
     buf_free(&text);
 }
 
-/* Exactly the catalogue's parameters for ev, null values omitted; removed is DateRemoved. */
+/* Exactly the catalogue's parameters for ev, null values omitted, as app's switches say; removed is
+ * DateRemoved. */
 static void event_params(struct buf *out, enum message_event ev, const struct message_row *mr,
-                         long long removed)
+                         long long removed, const struct app *app)
 {
     const struct message *m = &mr->m;
     char created[TIME_ISO_MS_LEN + 1], updated[TIME_ISO_MS_LEN + 1], gone[TIME_ISO_MS_LEN + 1], index[24];
@@ -418,7 +426,9 @@ static void event_params(struct buf *out, enum message_event ev, const struct me
     webhook_param(out, "AccountSid", m->account_sid);
     webhook_param(out, "EventType", event_names[ev]);
     webhook_param(out, "Source", m->source ? m->source : "API");
-    webhook_param(out, "ChatServiceSid", m->service_sid);
+    /* a 2021 onMessageAdded capture has none (§10.2): the switch drops it from the post-events only */
+    int post = ev == ME_ADDED || ev == ME_UPDATED || ev == ME_REMOVED;
+    if (!(post && app->omit_message_chat_service_sid)) webhook_param(out, "ChatServiceSid", m->service_sid);
     webhook_param(out, "ConversationSid", m->conversation_sid);
     if (ev != ME_ADD) {
         webhook_param(out, "MessageSid", m->sid);
@@ -432,7 +442,7 @@ static void event_params(struct buf *out, enum message_event ev, const struct me
     webhook_param(out, "Author", m->author);
     webhook_param(out, "ParticipantSid", m->participant_sid);
     webhook_param(out, "Attributes", m->attributes);
-    media_param(out, m);
+    media_param(out, m, app);
     if (ev == ME_REMOVED) webhook_param(out, "DateRemoved", gone);
 }
 
@@ -442,7 +452,7 @@ static int post_event_queue(struct store_conn *c, struct req *r, enum message_ev
     if (!r->webhook_enabled) return 0;
     struct buf form;
     buf_init(&form, EVENT_PARAMS_MAX);
-    event_params(&form, ev, mr, time_now_ms());
+    event_params(&form, ev, mr, time_now_ms(), r->app);
     int n = form.err
                 ? ST_ERROR
                 : conversation_event_queue(c, mr->m.account_sid, mr->m.service_sid, mr->m.conversation_sid,
@@ -525,7 +535,7 @@ static int pre_hook(struct req *r, enum message_event ev, const struct message_r
     if (n <= 0) return n;
     struct buf form;
     buf_init(&form, EVENT_PARAMS_MAX);
-    event_params(&form, ev, mr, 0);
+    event_params(&form, ev, mr, 0, r->app);
     char *text = arena_strndup(&r->arena, form.p ? form.p : "", form.len);
     int err = form.err;
     buf_free(&form);
@@ -626,6 +636,10 @@ static int list_filter(struct req *r, const struct param_value *v, struct list_f
 
 #define REPLAY_PAGE 100
 
+/* the server's switches, for the replay's events (no request carries them there); none until registered */
+static const struct app no_switches;
+static const struct app *replay_app = &no_switches;
+
 struct replay_walk {
     struct message_row mr;
     scoped_replay_row_fn fn;
@@ -642,7 +656,7 @@ static int replay_row(void *ctx, const struct message *m)
     w->rows++;
     struct buf form;
     buf_init(&form, EVENT_PARAMS_MAX);
-    event_params(&form, ME_ADDED, &w->mr, 0);
+    event_params(&form, ME_ADDED, &w->mr, 0, replay_app);
     w->failed = form.err ? ST_ERROR : w->fn(w->ctx, form.p ? form.p : "", m->body);
     buf_free(&form);
     return w->failed != 0;
@@ -671,8 +685,9 @@ static int replay_messages(struct store_conn *c, const char *conversation_sid, l
     return rc;
 }
 
-void messages_replay_register(void)
+void messages_replay_register(const struct app *app)
 {
+    replay_app = app;
     scoped_webhooks_set_replay(replay_messages);
 }
 

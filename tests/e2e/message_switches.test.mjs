@@ -2,8 +2,9 @@
 // on both path families: --strict-sms-body (1600 characters, counted as code points, on a body that goes out over
 // SMS or WhatsApp: create, update, a pre-event's modified body; inbound traffic keeps 32 KB; §0.3),
 // --no-delivery-receipts (no receipts, a null delivery; receipts made before still move through /parley/receipts;
-// §4.1). Every webhook
-// request's signature is checked.
+// §4.1), --omit-message-chat-service-sid (no ChatServiceSid on onMessageAdded/Updated/Removed, the ReplayAfter
+// replay included; still on the pre-events and on every other event; §10.2) and --event-media-keys snake (the
+// Media event parameter's keys; §10.4). Every webhook request's signature is checked.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ const MG = 'MG' + 'd'.repeat(32);
 const SMS_MAX = 1600;
 const BODY_MAX = 32 * 1024;
 const TOO_LONG = { status: 400, code: 50504, message: 'Message body parameter is too long' };
-const ON = ['--strict-sms-body', '--no-delivery-receipts'];
+const ON = ['--strict-sms-body', '--no-delivery-receipts', '--omit-message-chat-service-sid', '--event-media-keys', 'snake'];
 
 /** The tests of every switch; sw says which are on in this suite's server. */
 function switchTests(ctx, it, sw) {
@@ -186,14 +187,81 @@ function switchTests(ctx, it, sw) {
     assert.equal(receipts.length, sw.noReceipts ? 0 : 1, 'one receipt, for the other SMS participant, unless switched off');
   });
 
+  it(`message events: ChatServiceSid (omitted on the post-events: ${sw.omit}) and the Media keys (snake: ${sw.snake}), both families`, async () => {
+    const post = rx.url('/sw-post'), pre = rx.url('/sw-pre-ev');
+    await v1().configuration.webhooks().update({ method: 'POST', preWebhookUrl: pre, postWebhookUrl: post, target: 'webhook',
+      filters: ['onMessageAdd', 'onMessageAdded', 'onMessageUpdated', 'onMessageRemoved', 'onConversationUpdated', 'onParticipantAdded'] });
+    try {
+      for (const fam of families) {
+        const media = 'ME' + randomHex(32);
+        const put = await ctx.h.raw('POST', `/parley/Media/${media}`, { body: { ContentType: 'image/jpeg', Filename: 'car.jpg', Size: '42056' } });
+        assert.equal(put.status, 201, put.body);
+        const cv = await fam.conversations().create({ friendlyName: uid('events') });
+        rx.requests.length = 0;
+        const m = await msgs(fam, cv.sid).create({ ...hooked, body: 'a caption', mediaSid: media });
+        await msgs(fam, cv.sid)(m.sid).update({ ...hooked, attributes: '{"edited":true}' });
+        await msgs(fam, cv.sid)(m.sid).remove(hooked);
+        await fam.conversations()(cv.sid).update({ ...hooked, friendlyName: 'renamed' });
+        await fam.conversations()(cv.sid).participants.create({ ...hooked, identity: uid('carol') });
+        const got = await rx.waitFor('/sw-post', 5);
+        const [preAdd] = await rx.waitFor('/sw-pre-ev', 1);
+        await sleep(200);
+        assert.equal(rx.at('/sw-post').length, 5);
+        for (const r of [...got, preAdd]) signed(r);
+        const by = Object.fromEntries(got.map((r) => [r.params.EventType, r.params]));
+        assert.deepEqual(Object.keys(by).sort(), ['onConversationUpdated', 'onMessageAdded', 'onMessageRemoved', 'onMessageUpdated', 'onParticipantAdded']);
+        for (const ev of ['onMessageAdded', 'onMessageUpdated', 'onMessageRemoved']) {
+          if (sw.omit) assert.ok(!('ChatServiceSid' in by[ev]), `${fam.name}: no ChatServiceSid on ${ev}`);
+          else assert.equal(by[ev].ChatServiceSid, IS, `${fam.name}: ChatServiceSid on ${ev}`);
+          assert.equal(by[ev].MessageSid, m.sid);
+        }
+        // every other event, and the message pre-event, keep it
+        assert.equal(by.onConversationUpdated.ChatServiceSid, IS);
+        assert.equal(by.onParticipantAdded.ChatServiceSid, IS);
+        assert.equal(preAdd.params.EventType, 'onMessageAdd');
+        assert.equal(preAdd.params.ChatServiceSid, IS);
+        const want = sw.snake
+          ? [{ sid: media, filename: 'car.jpg', content_type: 'image/jpeg', size: 42056, category: 'media' }]
+          : [{ Sid: media, Filename: 'car.jpg', ContentType: 'image/jpeg', Size: 42056, Category: 'media' }];
+        for (const params of [by.onMessageAdded, by.onMessageUpdated, by.onMessageRemoved, preAdd.params]) {
+          assert.deepEqual(JSON.parse(params.Media), want, `${fam.name}: Media of ${params.EventType}: ${params.Media}`);
+          assert.deepEqual(Object.keys(JSON.parse(params.Media)[0]), Object.keys(want[0]), 'the keys in order');
+        }
+        // the REST representation is the same in either mode
+        assert.deepEqual(m.media, [{ sid: media, size: 42056, content_type: 'image/jpeg', filename: 'car.jpg' }]);
+      }
+    } finally {
+      await v1().configuration.webhooks().update({ filters: [], preWebhookUrl: '', postWebhookUrl: '' });
+    }
+  });
+
+  it(`ReplayAfter's onMessageAdded follows both event switches (omit: ${sw.omit}, snake: ${sw.snake})`, async () => {
+    const cv = await v1().conversations.create({ friendlyName: uid('replay') });
+    const media = 'ME' + randomHex(32);
+    const first = await v1().conversations(cv.sid).messages.create({ body: 'zero' });
+    const second = await v1().conversations(cv.sid).messages.create({ mediaSid: media });
+    const w = await v1().conversations(cv.sid).webhooks.create({ target: 'webhook', 'configuration.url': rx.url('/sw-replay'),
+      'configuration.method': 'POST', 'configuration.filters': ['onMessageAdded'], 'configuration.replayAfter': 0 });
+    const got = await rx.waitFor('/sw-replay', 2);
+    assert.deepEqual(got.map((r) => r.params.MessageSid), [first.sid, second.sid]);
+    for (const r of got) {
+      signed(r);
+      assert.equal(r.params.WebhookSid, w.sid);
+      if (sw.omit) assert.ok(!('ChatServiceSid' in r.params), 'no ChatServiceSid in the replay');
+      else assert.equal(r.params.ChatServiceSid, IS);
+    }
+    const [one] = JSON.parse(got[1].params.Media);
+    assert.deepEqual(Object.keys(one), sw.snake ? ['sid', 'filename', 'content_type', 'size', 'category'] : ['Sid', 'Filename', 'ContentType', 'Size', 'Category']);
+    assert.equal(one[sw.snake ? 'sid' : 'Sid'], media);
+  });
 }
 
 e2eSuite('message switches off (the defaults)', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) => {
-  switchTests(ctx, it, { strict: false, noReceipts: false });
+  switchTests(ctx, it, { strict: false, noReceipts: false, omit: false, snake: false });
 });
 
 e2eSuite('message switches on', { args: ['--pre-webhook-timeout', '700', ...ON] }, (ctx, it) => {
-  switchTests(ctx, it, { strict: true, noReceipts: true });
+  switchTests(ctx, it, { strict: true, noReceipts: true, omit: true, snake: true });
 });
 
 e2eSuite('message switches: receipts from before --no-delivery-receipts', {}, (ctx, it) => {
@@ -214,7 +282,7 @@ e2eSuite('message switches: receipts from before --no-delivery-receipts', {}, (c
     const [receipt] = await v1.conversations(cv.sid).messages(old.sid).deliveryReceipts.list();
     assert.equal(receipt.participantSid, phone.sid);
 
-    ctx.h.opts.args = ['--no-delivery-receipts'];
+    ctx.h.opts.args = ['--no-delivery-receipts', '--omit-message-chat-service-sid'];
     await ctx.h.restart();
     v1 = ctx.h.client.conversations.v1;
     await v1.configuration.webhooks().update({ method: 'POST', postWebhookUrl: rx.url('/sw-delivery'), filters: ['onDeliveryUpdated'], target: 'webhook' });
@@ -228,17 +296,22 @@ e2eSuite('message switches: receipts from before --no-delivery-receipts', {}, (c
     assert.deepEqual((await v1.conversations(cv.sid).messages(old.sid).fetch()).delivery,
       { total: 1, sent: 'all', delivered: 'all', read: 'none', failed: 'none', undelivered: 'none' });
     assert.equal((await v1.conversations(cv.sid).messages(old.sid).deliveryReceipts(receipt.sid).fetch()).status, 'delivered');
+    // onDeliveryUpdated is no message post-event: it keeps ChatServiceSid
     const [ev] = await rx.waitFor('/sw-delivery', 1);
     assert.ok(twilio.validateRequest(ctx.h.authToken, ev.headers['x-twilio-signature'], ev.url, ev.params), 'signed');
     assert.equal(ev.params.DeliveryReceiptSid, receipt.sid);
+    assert.match(ev.params.ChatServiceSid, /^IS[0-9a-f]{32}$/);
   });
 });
 
 e2eSuite('message switches: the command line', {}, (ctx, it) => {
-  it('--help names the switches', async () => {
+  it('--help names the four switches; --event-media-keys takes pascal or snake only', async () => {
     const help = spawnSync(parleyBin(), ['--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0);
-    for (const flag of ['--strict-sms-body', '--no-delivery-receipts'])
+    for (const flag of ['--strict-sms-body', '--no-delivery-receipts', '--omit-message-chat-service-sid', '--event-media-keys pascal|snake'])
       assert.ok(help.stdout.includes(flag), `--help names ${flag}`);
+    const bad = spawnSync(parleyBin(), ['--event-media-keys', 'camel'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--event-media-keys takes pascal or snake/);
   });
 });
