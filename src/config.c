@@ -73,6 +73,13 @@ void config_usage(FILE *out)
         "  --scoped-trigger-key triggers|filters   key of a trigger webhook's keywords in its configuration\n"
         "                         (default triggers; filters is the spec example's form)\n"
         "  --media-strict         a message's MediaSid must be registered (POST /parley/Media), else 50507\n"
+        "  --strict-sms-body      a message body going out over SMS or WhatsApp (the conversation has a\n"
+        "                         non-chat participant other than the author) has at most 1600 characters\n"
+        "                         (400/50504); default: 32 KB on every channel\n"
+        "  --no-delivery-receipts messages to non-chat participants create no delivery receipts\n"
+        "  --omit-message-chat-service-sid   no ChatServiceSid on onMessageAdded/Updated/Removed\n"
+        "  --event-media-keys pascal|snake   keys of the Media event parameter's objects: Sid,\n"
+        "                         ContentType... (default pascal) or sid, content_type... as in REST\n"
         "  --help, --version\n",
         out);
 }
@@ -261,6 +268,10 @@ static const struct flag flags[] = {
     {"--closed-allows-delete", FLAG_SET, CFG(closed_allows_delete), 0, 0, NULL, NULL},
     {"--studio-url", FLAG_TEXT, CFG(studio_url), 0, 0, NULL, NULL},
     {"--scoped-trigger-key", FLAG_CHOICE, CFG(scoped_trigger_filters), 0, 0, "triggers|filters", "filters"},
+    {"--strict-sms-body", FLAG_SET, CFG(strict_sms_body), 0, 0, NULL, NULL},
+    {"--no-delivery-receipts", FLAG_SET, CFG(no_delivery_receipts), 0, 0, NULL, NULL},
+    {"--omit-message-chat-service-sid", FLAG_SET, CFG(omit_message_chat_service_sid), 0, 0, NULL, NULL},
+    {"--event-media-keys", FLAG_CHOICE, CFG(event_media_snake), 0, 0, "pascal|snake", "snake"},
 };
 
 /* "full" in "full|normal": 0 for the first word, 1 for the second, -1 for neither. */

@@ -62,6 +62,11 @@ struct config {
     /* conversation-scoped webhooks (api/scoped_webhooks.c, webhook/scoped.c) */
     const char *studio_url;     /* --studio-url: where studio targets' events go; NULL: the log only */
     int scoped_trigger_filters; /* --scoped-trigger-key filters: keywords rendered under "filters" */
+    /* message switches (api/messages.c), each named after its flag */
+    int strict_sms_body;
+    int no_delivery_receipts;
+    int omit_message_chat_service_sid;
+    int event_media_snake; /* --event-media-keys snake */
 };
 
 /* Parses argv (after the subcommand) into cfg. Returns 0, 1 when --help/--version was answered, or -1

@@ -155,6 +155,10 @@ static int serve(int argc, char **argv)
                       .closed_allows_delete = cfg.closed_allows_delete,
                       .scoped_trigger_filters = cfg.scoped_trigger_filters};
     app.cache_accounts = strcmp(app.store->name, "sqlite") == 0;
+    app.strict_sms_body = cfg.strict_sms_body;
+    app.no_delivery_receipts = cfg.no_delivery_receipts;
+    app.omit_message_chat_service_sid = cfg.omit_message_chat_service_sid;
+    app.event_media_snake = cfg.event_media_snake;
     int sqlite = app.store == &store_sqlite_ops;
     /* one server per SQLite file; the lock goes with the process, also when it is killed */
     if (sqlite && datalock_open(cfg.data, 1) != DATALOCK_OK) return 1;
@@ -173,7 +177,7 @@ static int serve(int argc, char **argv)
     }
     scoped_webhooks_set_studio_url(cfg.studio_url);
     /* the conversation state timers (api/conversations.c), before the timer scheduler starts */
-    messages_replay_register();
+    messages_replay_register(&app);
     if (conversations_timers_register() != 0) {
         datalock_close();
         return 1;

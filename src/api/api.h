@@ -91,8 +91,9 @@ int conversations_insert_plain(struct store_conn *c, struct req *r, struct conve
 /* Registers the conversation state timers' kinds (store/timers.h); at start-up, before the timer
  * scheduler starts. 0, or -1. */
 int conversations_timers_register(void);
-/* Gives conversation-scoped webhooks their ReplayAfter (webhook/scoped.h); at start-up. */
-void messages_replay_register(void);
+/* Gives conversation-scoped webhooks their ReplayAfter (webhook/scoped.h), its events rendered as app's
+ * switches say (app outlives the server); at start-up. */
+void messages_replay_register(const struct app *app);
 int media_register(struct req *r); /* api/media.c: /parley/Media/{ME} */
 int media_fetch(struct req *r);
 int inbound_post(struct req *r);           /* api/inbound.c: /parley/inbound */

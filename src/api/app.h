@@ -31,6 +31,11 @@ struct app {
     int timers_need_state;        /* --timers-need-state: Timers.* without State is 400/50382 */
     int closed_allows_delete;     /* --closed-allows-delete: a closed conversation's participants may go */
     int scoped_trigger_filters;   /* a trigger webhook's keywords render under "filters" (spec example) */
+    /* message switches (api/messages.c) */
+    int strict_sms_body;               /* --strict-sms-body: 1600 characters over SMS/WhatsApp, else 50504 */
+    int no_delivery_receipts;          /* --no-delivery-receipts: a message creates no receipts */
+    int omit_message_chat_service_sid; /* --omit-message-chat-service-sid: on message post-events */
+    int event_media_snake;             /* --event-media-keys snake: Media objects' keys in snake_case */
 };
 
 #endif

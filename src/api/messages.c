@@ -29,6 +29,7 @@
 #include "json/jw.h"
 
 #define BODY_MAX (32 * 1024)           /* bytes (§0.3): the chat limit, on every channel */
+#define SMS_BODY_MAX 1600              /* characters (§0.3): over SMS and WhatsApp, with --strict-sms-body */
 #define AUTHOR_MAX 256                 /* characters (§0.3, recommended) */
 #define SUBJECT_MAX 256                /* characters [SPEC] */
 #define MESSAGE_ATTRS_MAX 4096         /* bytes (§0.3) */
@@ -289,6 +290,19 @@ static int resolve_author(struct store_conn *c, struct req *r, struct message *m
     return group ? E_GMMS_AUTHOR : 0;
 }
 
+/* With --strict-sms-body, a body that goes out over SMS or WhatsApp has at most 1600 characters (§0.3): one
+ * with a non-chat recipient, a participant with a binding address other than the author's own (whom
+ * receipts go to). Only a longer body costs the recipients query. */
+static int check_sms_body(struct store_conn *c, struct req *r, const struct message *m)
+{
+    if (!r->app->strict_sms_body || !m->body || chars(m->body) <= SMS_BODY_MAX) return 0;
+    struct recipient to[RECIPIENTS_MAX];
+    int n, rc = store_message_recipients(c, m->conversation_sid, to, RECIPIENTS_MAX, &n);
+    for (int i = 0; i < n && rc == ST_OK; i++)
+        if (!m->participant_sid || strcmp(m->participant_sid, to[i].sid) != 0) return E_BODY_TOO_LONG;
+    return rc;
+}
+
 /* The media's metadata, registered or synthesized; 50507 for an unregistered one in strict mode, 50508
  * for one another message already carries (§3.2 rule 3). */
 static int take_media(struct store_conn *c, struct req *r, struct message *m)
@@ -331,6 +345,8 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     struct conversation cv;
     int err = create_rules(c, r, mr, &cv);
     if (!err) err = resolve_author(c, r, m);
+    /* a REST create (message_post, for inbound traffic, passes no v: that keeps 32 KB, §0.3) */
+    if (!err && v) err = check_sms_body(c, r, m);
     if (!err) err = store_message_next_index(c, m->conversation_sid, &m->index);
     if (err == ST_NOT_FOUND) err = E_NOT_FOUND;
     if (err) return err;
@@ -350,6 +366,7 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
     if (err) return err;
     if (asked->body && m->media_sid) return E_MEDIA_BODY_UPDATE;
     if (asked->author && (err = resolve_author(c, r, m)) != 0) return err;
+    if (asked->body && (err = check_sms_body(c, r, m)) != 0) return err;
     long long ms;
     if (v[MP_DATE_CREATED].present && time_parse_iso(v[MP_DATE_CREATED].s, &ms) == 0) m->date_created = ms;
     if (v[MP_DATE_UPDATED].present && time_parse_iso(v[MP_DATE_UPDATED].s, &ms) == 0) m->date_updated = ms;
@@ -365,9 +382,16 @@ static const char *const event_names[] = {
     [ME_UPDATED] = "onMessageUpdated", [ME_REMOVE] = "onMessageRemove", [ME_REMOVED] = "onMessageRemoved",
 };
 
-/* Media as a stringified JSON array of PascalCase objects (§10.4, recommended) */
-static void media_param(struct buf *out, const struct message *m)
+/* Media as a stringified JSON array of PascalCase objects (§10.4, recommended), or with
+ * --event-media-keys snake of snake_case ones, the REST representation's style. */
+static const char *const media_keys[2][5] = {
+    {"Sid", "Filename", "ContentType", "Size", "Category"},
+    {"sid", "filename", "content_type", "size", "category"},
+};
+
+static void media_param(struct buf *out, const struct message *m, const struct app *app)
 {
+    const char *const *key = media_keys[app->event_media_snake != 0];
     if (!m->media_sid) return;
     struct buf text;
     buf_init(&text, MEDIA_JSON_MAX);
@@ -375,11 +399,11 @@ static void media_param(struct buf *out, const struct message *m)
     jw_init(&w, &text);
     jw_arr_begin(&w);
     jw_obj_begin(&w);
-    jw_kstr(&w, "Sid", m->media_sid);
-    jw_kstr(&w, "Filename", m->media_filename);
-    jw_kstr(&w, "ContentType", m->media_content_type);
-    jw_kint(&w, "Size", m->media_size);
-    jw_kstr(&w, "Category", "media");
+    jw_kstr(&w, key[0], m->media_sid);
+    jw_kstr(&w, key[1], m->media_filename);
+    jw_kstr(&w, key[2], m->media_content_type);
+    jw_kint(&w, key[3], m->media_size);
+    jw_kstr(&w, key[4], "media");
     jw_obj_end(&w);
     jw_arr_end(&w);
     if (!text.err) webhook_param(out, "Media", text.p);
@@ -387,9 +411,10 @@ static void media_param(struct buf *out, const struct message *m)
     buf_free(&text);
 }
 
-/* Exactly the catalogue's parameters for ev, null values omitted; removed is DateRemoved. */
+/* Exactly the catalogue's parameters for ev, null values omitted, as app's switches say; removed is
+ * DateRemoved. */
 static void event_params(struct buf *out, enum message_event ev, const struct message_row *mr,
-                         long long removed)
+                         long long removed, const struct app *app)
 {
     const struct message *m = &mr->m;
     char created[TIME_ISO_MS_LEN + 1], updated[TIME_ISO_MS_LEN + 1], gone[TIME_ISO_MS_LEN + 1], index[24];
@@ -400,7 +425,9 @@ static void event_params(struct buf *out, enum message_event ev, const struct me
     webhook_param(out, "AccountSid", m->account_sid);
     webhook_param(out, "EventType", event_names[ev]);
     webhook_param(out, "Source", m->source ? m->source : "API");
-    webhook_param(out, "ChatServiceSid", m->service_sid);
+    /* a 2021 onMessageAdded capture has none (§10.2): the switch drops it from the post-events only */
+    int post = ev == ME_ADDED || ev == ME_UPDATED || ev == ME_REMOVED;
+    if (!(post && app->omit_message_chat_service_sid)) webhook_param(out, "ChatServiceSid", m->service_sid);
     webhook_param(out, "ConversationSid", m->conversation_sid);
     if (ev != ME_ADD) {
         webhook_param(out, "MessageSid", m->sid);
@@ -414,7 +441,7 @@ static void event_params(struct buf *out, enum message_event ev, const struct me
     webhook_param(out, "Author", m->author);
     webhook_param(out, "ParticipantSid", m->participant_sid);
     webhook_param(out, "Attributes", m->attributes);
-    media_param(out, m);
+    media_param(out, m, app);
     if (ev == ME_REMOVED) webhook_param(out, "DateRemoved", gone);
 }
 
@@ -424,7 +451,7 @@ static int post_event_queue(struct store_conn *c, struct req *r, enum message_ev
     if (!r->webhook_enabled) return 0;
     struct buf form;
     buf_init(&form, EVENT_PARAMS_MAX);
-    event_params(&form, ev, mr, time_now_ms());
+    event_params(&form, ev, mr, time_now_ms(), r->app);
     int n = form.err
                 ? ST_ERROR
                 : conversation_event_queue(c, mr->m.account_sid, mr->m.service_sid, mr->m.conversation_sid,
@@ -440,9 +467,11 @@ static int change(struct store_conn *c, const struct message *m, const char *kin
                                kind);
 }
 
-/* One receipt in status sent per non-chat recipient other than the author (§4.1). */
-static int receipts_create(struct store_conn *c, struct message *m)
+/* One receipt in status sent per non-chat recipient other than the author (§4.1); none with
+ * --no-delivery-receipts, and the message's delivery stays null as in a chat-only conversation. */
+static int receipts_create(struct store_conn *c, struct req *r, struct message *m)
 {
+    if (r->app->no_delivery_receipts) return 0;
     struct recipient to[RECIPIENTS_MAX];
     int n, rc = store_message_recipients(c, m->conversation_sid, to, RECIPIENTS_MAX, &n);
     for (int i = 0; i < n && rc == ST_OK; i++) {
@@ -473,7 +502,7 @@ static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, co
     struct message_row *mr = (struct message_row *)row;
     /* the message's record first: a reader following the log sees the message before its receipts */
     int err = change(c, &mr->m, kind == OPK_CREATE ? "created" : "updated");
-    if (!err && kind == OPK_CREATE) err = receipts_create(c, &mr->m);
+    if (!err && kind == OPK_CREATE) err = receipts_create(c, r, &mr->m);
     return err ? err : post_event_queue(c, r, kind == OPK_CREATE ? ME_ADDED : ME_UPDATED, mr);
 }
 
@@ -505,7 +534,7 @@ static int pre_hook(struct req *r, enum message_event ev, const struct message_r
     if (n <= 0) return n;
     struct buf form;
     buf_init(&form, EVENT_PARAMS_MAX);
-    event_params(&form, ev, mr, 0);
+    event_params(&form, ev, mr, 0, r->app);
     char *text = arena_strndup(&r->arena, form.p ? form.p : "", form.len);
     int err = form.err;
     buf_free(&form);
@@ -557,6 +586,7 @@ static int pre_create(struct req *r)
     struct conversation cv;
     int err = create_rules(r->db, r, &shown, &cv);
     if (!err) err = resolve_author(r->db, r, &shown.m);
+    if (!err) err = check_sms_body(r->db, r, &shown.m);
     return err ? err : pre_hook(r, ME_ADD, &shown, proceed_create);
 }
 
@@ -605,6 +635,10 @@ static int list_filter(struct req *r, const struct param_value *v, struct list_f
 
 #define REPLAY_PAGE 100
 
+/* the server's switches, for the replay's events (no request carries them there); none until registered */
+static const struct app no_switches;
+static const struct app *replay_app = &no_switches;
+
 struct replay_walk {
     struct message_row mr;
     scoped_replay_row_fn fn;
@@ -621,7 +655,7 @@ static int replay_row(void *ctx, const struct message *m)
     w->rows++;
     struct buf form;
     buf_init(&form, EVENT_PARAMS_MAX);
-    event_params(&form, ME_ADDED, &w->mr, 0);
+    event_params(&form, ME_ADDED, &w->mr, 0, replay_app);
     w->failed = form.err ? ST_ERROR : w->fn(w->ctx, form.p ? form.p : "", m->body);
     buf_free(&form);
     return w->failed != 0;
@@ -650,8 +684,9 @@ static int replay_messages(struct store_conn *c, const char *conversation_sid, l
     return rc;
 }
 
-void messages_replay_register(void)
+void messages_replay_register(const struct app *app)
 {
+    replay_app = app;
     scoped_webhooks_set_replay(replay_messages);
 }
 
