@@ -394,10 +394,9 @@ static int plan_message(struct req *r, struct inbound_job *j, const char *servic
     if (j->planned_pt[0]) {
         m->participant_sid = j->planned_pt;
     } else {
-        char sid[SID_LEN + 1];
-        int rc = store_message_author_participant(r->db, j->cv.sid, j->in.from, sid);
-        if (rc == ST_OK) m->participant_sid = arena_strndup(&r->arena, sid, strlen(sid));
-        if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
+        int rc = message_author_participant(r->db, r, m);
+        if (rc < 0) return rc;
+        if (rc > 0) return 0; /* refused: the write answers it */
     }
     if (!j->in.media_sid) return 1;
     m->media_sid = (char *)j->in.media_sid;

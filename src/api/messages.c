@@ -547,6 +547,11 @@ int message_check_modified(const char *body, const char *author, const char *att
     return check_values(body, author, attributes);
 }
 
+int message_author_participant(struct store_conn *c, struct req *r, struct message *m)
+{
+    return resolve_author(c, r, m);
+}
+
 static int proceed_create(struct req *r, const char *const value[PRE_MAX_FIELDS])
 {
     struct message_row *mr = runner_request_row(r);

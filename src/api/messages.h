@@ -46,4 +46,8 @@ void message_media_param(struct buf *out, const struct message *m);
  * the failure value of the first one broken, as for a REST create. */
 int message_check_modified(const char *body, const char *author, const char *attributes);
 
+/* m->participant_sid: the participant m->author names in m->conversation_sid, as for a REST create (NULL
+ * when none); 0 or its failure value (a Group MMS author who is none). */
+int message_author_participant(struct store_conn *c, struct req *r, struct message *m);
+
 #endif
