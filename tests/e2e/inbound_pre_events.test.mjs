@@ -351,3 +351,19 @@ e2eSuite('inbound pre-events: reject on pre-event failure', { args: ['--pre-webh
     assert.equal(ok.status, 201, ok.body);
   });
 });
+
+e2eSuite('inbound pre-events: --rest-pre-webhooks off', { args: ['--pre-webhook-timeout', '700', '--rest-pre-webhooks', 'off'] }, (ctx, it) => {
+  const f = fixture(ctx);
+
+  it('the switch is for REST calls: a REST create is not asked, an inbound message still is', async () => {
+    const { cv, address, proxy } = await f.smsConversation();
+    await f.v1().configuration.webhooks().update({ method: 'POST', preWebhookUrl: f.rx.url('/off-pre'), filters: ['onMessageAdd'], target: 'webhook' });
+    f.rx.rules['/off-pre'] = { status: 403 };
+    const rest = await f.v1().conversations(cv.sid).messages.create({ xTwilioWebhookEnabled: 'true', body: 'through REST' });
+    assert.equal(rest.body, 'through REST');
+    assert.equal(f.rx.at('/off-pre').length, 0, 'no pre-event for the REST call');
+    assertErrorBody(await f.inbound({ From: address, To: proxy, Body: 'through SMS' }), VETO);
+    assert.equal(f.rx.at('/off-pre').length, 1);
+    assert.equal(f.rx.at('/off-pre')[0].params.Source, 'SMS');
+  });
+});
