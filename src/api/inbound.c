@@ -4,8 +4,9 @@
  * has an Address Configuration of that channel with auto-creation enabled, into a new conversation of
  * the configuration's service (or the default one) with the sender as its participant; else 404 /
  * E_INBOUND_NO_ROUTE. All of it in one write transaction. Its events are not REST actions: they fire
- * whatever X-Twilio-Webhook-Enabled says, with Source SMS or WHATSAPP (§0.6, §10.2). Behind the
- * account's credentials, like every /parley endpoint. */
+ * whatever X-Twilio-Webhook-Enabled says, with Source SMS or WHATSAPP (§0.6, §10.2); before the write,
+ * the pre-events onConversationAdd (an auto-creation) and onMessageAdd may veto or modify it (§10.1).
+ * Behind the account's credentials, like every /parley endpoint. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +16,7 @@
 #include "api/messages.h"
 #include "api/params.h"
 #include "api/participants.h"
+#include "api/pre_event.h"
 #include "api/runner.h"
 #include "store/address_configs.h"
 #include "store/changes.h"
@@ -33,6 +35,8 @@
 #define ADDRESS_MAX 256              /* characters of an address or proxy address (§0.3) */
 #define WHATSAPP_PREFIX "whatsapp:"
 #define EVENT_PARAMS_MAX (64 * 1024) /* a conversation's or participant's event: no body in it */
+#define PRE_PARAMS_MAX (256 * 1024)  /* a pre-event with the body: 32 KB percent-encoded three times over */
+#define FRIENDLY_NAME_MAX 256        /* characters: a conversation's friendly_name ([DOC:limits]) */
 
 enum { IN_FROM, IN_TO, IN_BODY, IN_MEDIA, IN_CHANNEL, IN__COUNT };
 
@@ -179,6 +183,15 @@ struct inbound_job {
     struct participant pt;
     struct message_row mr;
     int created; /* the conversation was auto-created */
+    /* what the pre-event hooks answered (docs/DECISIONS.md "Inbound pre-events"): the message's body,
+     * author and attributes (author NULL: the sender's address; attributes NULL: "{}"), the new
+     * conversation's friendly_name, and the SIDs an auto-creation was shown ("" when none was) */
+    const char *body, *author, *attributes, *friendly_name;
+    char planned_cv[SID_LEN + 1], planned_pt[SID_LEN + 1];
+    /* onMessageAdd's targets and parameters, read before the first hook is called */
+    struct webhook_target *msg_targets;
+    int msg_n;
+    const char *msg_params;
 };
 
 /* A new conversation with the sender as its SMS/WhatsApp participant, by the configuration ac (§9.1). */
@@ -219,7 +232,12 @@ static int auto_create(struct store_conn *c, struct req *r, struct inbound_job *
     long long now = time_now_ms();
     struct conversation *cv = &j->cv;
     memset(cv, 0, sizeof(*cv));
-    sid_new(cv->sid, "CH");
+    /* the SID the pre-events named, if they ran */
+    if (j->planned_cv[0])
+        memcpy(cv->sid, j->planned_cv, sizeof(cv->sid));
+    else
+        sid_new(cv->sid, "CH");
+    cv->friendly_name = (char *)j->friendly_name;
     memcpy(cv->account_sid, r->account.sid, sizeof(cv->account_sid));
     const char *service = ac->service_sid ? ac->service_sid : r->account.default_service_sid;
     snprintf(cv->service_sid, sizeof(cv->service_sid), "%s", service ? service : "");
@@ -232,7 +250,10 @@ static int auto_create(struct store_conn *c, struct req *r, struct inbound_job *
 
     struct participant *pt = &j->pt;
     memset(pt, 0, sizeof(*pt));
-    sid_new(pt->sid, "MB");
+    if (j->planned_pt[0])
+        memcpy(pt->sid, j->planned_pt, sizeof(pt->sid));
+    else
+        sid_new(pt->sid, "MB");
     memcpy(pt->account_sid, cv->account_sid, sizeof(pt->account_sid));
     memcpy(pt->service_sid, cv->service_sid, sizeof(pt->service_sid));
     memcpy(pt->conversation_sid, cv->sid, sizeof(pt->conversation_sid));
@@ -313,8 +334,9 @@ static int apply_inbound(struct store_conn *c, struct req *r)
         j->mr.date_created = j->mr.date_updated = -1;
         memcpy(m->account_sid, j->cv.account_sid, sizeof(m->account_sid));
         memcpy(m->service_sid, j->cv.service_sid, sizeof(m->service_sid));
-        m->author = (char *)j->in.from;
-        m->body = (char *)j->in.body;
+        m->author = (char *)(j->author ? j->author : j->in.from);
+        m->body = (char *)j->body;
+        m->attributes = (char *)j->attributes;
         m->media_sid = (char *)j->in.media_sid;
         m->source = (char *)j->in.source;
         err = message_post(c, r, &j->mr);
@@ -325,12 +347,195 @@ static int apply_inbound(struct store_conn *c, struct req *r)
     return 0;
 }
 
+/* ---- pre-events (docs/DECISIONS.md "Inbound pre-events"): an inbound message asks the account's and
+ * the service's pre-event targets as an SDK action does, whatever --rest-pre-webhooks says: first
+ * onConversationAdd when it auto-creates a conversation (friendly_name modifiable), then onMessageAdd
+ * (body, author, attributes modifiable). A veto or a modified value that breaks a rule stores nothing:
+ * no conversation, participant, message or post-event. Everything the hooks are shown is read here, on
+ * the request thread, before the first one is called; the write routes again and applies the answers. */
+
+/* The route as a read: the pair's conversation into j->cv, or an auto-creation's service into
+ * *service (the SIDs it will take planned in j). 1 for a route, 0 for none (the write answers it). */
+static int plan_route(struct req *r, struct inbound_job *j, const char **service)
+{
+    char owner[SID_LEN + 1];
+    int rc = store_participant_pair_owner(r->db, r->account.sid, j->in.from, j->in.to, owner);
+    if (rc == ST_OK) {
+        if ((rc = store_conversation_get_by_sid(r->db, owner, &r->arena, &j->cv)) != ST_OK)
+            return rc == ST_NOT_FOUND ? 0 : rc;
+        *service = j->cv.service_sid;
+        return 1;
+    }
+    if (rc != ST_NOT_FOUND) return rc;
+    struct address_config ac;
+    rc = store_address_config_find(r->db, r->account.sid, j->in.to, j->in.channel, &r->arena, &ac);
+    if (rc == ST_NOT_FOUND || (rc == ST_OK && !ac.auto_enabled)) return 0;
+    if (rc != ST_OK) return rc;
+    *service = ac.service_sid ? ac.service_sid : r->account.default_service_sid;
+    sid_new(j->planned_cv, "CH");
+    sid_new(j->planned_pt, "MB");
+    return 1;
+}
+
+/* The message as the hooks see it, into j->mr: its media's metadata (registered or synthesized) and the
+ * sender's participant. 1 when the hooks may be asked, 0 when the write will refuse the message anyway
+ * (a media SID unknown in strict mode or already sent: its answer comes from the write, hooks last). */
+static int plan_message(struct req *r, struct inbound_job *j, const char *service)
+{
+    struct message *m = &j->mr.m;
+    memset(&j->mr, 0, sizeof(j->mr));
+    memcpy(m->account_sid, r->account.sid, sizeof(m->account_sid));
+    snprintf(m->service_sid, sizeof(m->service_sid), "%s", service ? service : "");
+    memcpy(m->conversation_sid, j->planned_cv[0] ? j->planned_cv : j->cv.sid, sizeof(m->conversation_sid));
+    m->author = (char *)j->in.from;
+    m->body = (char *)j->in.body;
+    m->attributes = "{}";
+    m->source = (char *)j->in.source;
+    if (j->planned_pt[0]) {
+        m->participant_sid = j->planned_pt;
+    } else {
+        int rc = message_author_participant(r->db, r, m);
+        if (rc < 0) return rc;
+        if (rc > 0) return 0; /* refused: the write answers it */
+    }
+    if (!j->in.media_sid) return 1;
+    m->media_sid = (char *)j->in.media_sid;
+    struct media_meta meta;
+    int rc = store_media_get(r->db, r->account.sid, m->media_sid, &r->arena, &meta);
+    if (rc == ST_OK) {
+        m->media_content_type = meta.content_type;
+        m->media_filename = meta.filename;
+        m->media_size = meta.size;
+    } else if (rc == ST_NOT_FOUND) {
+        if (r->app->media_strict) return 0;
+        m->media_content_type = "application/octet-stream";
+    } else {
+        return rc;
+    }
+    int used;
+    if ((rc = store_message_media_used(r->db, r->account.sid, m->media_sid, &used)) != ST_OK) return rc;
+    return !used;
+}
+
+/* onConversationAdd of an auto-creation (§10.4): no ConversationSid yet; the binding, the first message's
+ * body and media; what the new conversation will be (attributes "{}", the account's default messaging
+ * service, active). */
+static const char *conversation_add_params(struct req *r, const struct inbound_job *j)
+{
+    const struct message *m = &j->mr.m;
+    const char *mg = r->account.default_messaging_service_sid;
+    struct buf p;
+    buf_init(&p, PRE_PARAMS_MAX);
+    webhook_param(&p, "AccountSid", r->account.sid);
+    webhook_param(&p, "EventType", "onConversationAdd");
+    webhook_param(&p, "Source", j->in.source);
+    webhook_param(&p, "ChatServiceSid", m->service_sid);
+    webhook_param(&p, "Attributes", "{}");
+    webhook_param(&p, "MessagingServiceSid", mg && sid_valid(mg, strlen(mg), "MG") ? mg : NULL);
+    webhook_param(&p, "MessagingBinding.ProxyAddress", j->in.to);
+    webhook_param(&p, "MessagingBinding.Address", j->in.from);
+    webhook_param(&p, "MessageBody", j->in.body);
+    message_media_param(&p, m, r->app);
+    webhook_param(&p, "State", CONV_ACTIVE);
+    const char *out = p.err ? NULL : arena_strndup(&r->arena, p.p ? p.p : "", p.len);
+    buf_free(&p);
+    return out;
+}
+
+static const struct pre_event_fields conversation_fields = {{"friendly_name"}, 1};
+static const struct pre_event_fields message_fields = {{"body", "author", "attributes"}, 3};
+
+/* Continuations, on the webhook thread once every target allowed the change: they return 0 when they
+ * answered (a modified value broke a rule), 1 when the request goes on (the next hook or the write). */
+static int proceed_message(struct req *r, const char *const value[PRE_MAX_FIELDS])
+{
+    struct inbound_job *j = r->ctx;
+    int err = message_check_modified(value[0], value[1], value[2]);
+    if (err) {
+        api_fail(r, err);
+        return 0;
+    }
+    if (value[0]) j->body = value[0];
+    if (value[1]) j->author = value[1]; /* "" becomes "system", as for a REST create */
+    if (value[2]) j->attributes = value[2];
+    return api_write(r, apply_inbound, j);
+}
+
+static int proceed_conversation(struct req *r, const char *const value[PRE_MAX_FIELDS])
+{
+    struct inbound_job *j = r->ctx;
+    if (value[0] && utf8_len(value[0], strlen(value[0])) > FRIENDLY_NAME_MAX) {
+        api_fail(r, E_FRIENDLY_NAME_TOO_LONG); /* the REST create's answer for a FriendlyName too long */
+        return 0;
+    }
+    if (value[0]) j->friendly_name = value[0];
+    if (j->msg_n > 0)
+        return pre_event_run(r, "onMessageAdd", j->msg_targets, j->msg_n, j->msg_params, &message_fields,
+                             proceed_message);
+    return api_write(r, apply_inbound, j);
+}
+
+/* 0: no hook to ask, write now; RUNNER_SUSPENDED: the hooks run; or a failure value. */
+static int pre_events(struct req *r, struct inbound_job *j)
+{
+    const char *service = NULL;
+    int rc = plan_route(r, j, &service);
+    if (rc > 0) rc = plan_message(r, j, service);
+    if (rc <= 0) {
+        j->planned_cv[0] = j->planned_pt[0] = '\0';
+        return rc;
+    }
+    struct webhook_target *conv_t = NULL;
+    int conv_n = 0;
+    if (j->planned_cv[0]) {
+        conv_t = arena_alloc(&r->arena, sizeof(*conv_t) * WEBHOOK_MAX_TARGETS);
+        if ((conv_n = webhook_targets(r->db, r->account.sid, service, "onConversationAdd", 1, &r->arena,
+                                      conv_t)) < 0)
+            return conv_n;
+    }
+    j->msg_targets = arena_alloc(&r->arena, sizeof(*j->msg_targets) * WEBHOOK_MAX_TARGETS);
+    if ((j->msg_n = webhook_targets(r->db, r->account.sid, service, "onMessageAdd", 1, &r->arena,
+                                    j->msg_targets)) < 0)
+        return j->msg_n;
+    if (j->msg_n > 0) {
+        struct buf p;
+        buf_init(&p, PRE_PARAMS_MAX);
+        rc = message_add_params(&p, &j->mr, r->app);
+        j->msg_params = rc ? NULL : arena_strndup(&r->arena, p.p ? p.p : "", p.len);
+        buf_free(&p);
+        if (rc) return rc;
+    }
+    if (conv_n > 0) {
+        const char *params = conversation_add_params(r, j);
+        if (!params) return ST_ERROR;
+        pre_event_run(r, "onConversationAdd", conv_t, conv_n, params, &conversation_fields,
+                      proceed_conversation);
+        return RUNNER_SUSPENDED;
+    }
+    if (j->msg_n > 0) {
+        pre_event_run(r, "onMessageAdd", j->msg_targets, j->msg_n, j->msg_params, &message_fields,
+                      proceed_message);
+        return RUNNER_SUSPENDED;
+    }
+    /* no hook: the SIDs are the write's own, as without pre-events */
+    j->planned_cv[0] = j->planned_pt[0] = '\0';
+    return 0;
+}
+
 int inbound_post(struct req *r)
 {
     struct inbound_job *j = arena_alloc(&r->arena, sizeof(*j));
     memset(j, 0, sizeof(*j));
     if (read_request(r, &j->in) != 0) return 0;
+    j->body = j->in.body;
     r->webhook_enabled = 1; /* not a REST action: its events always fire (§0.6) */
     r->event_source = j->in.source;
+    r->ctx = j; /* the pre-events' continuations find the job there */
+    int rc = pre_events(r, j);
+    if (rc == RUNNER_SUSPENDED) return 1;
+    if (rc != 0) {
+        api_fail(r, rc);
+        return 0;
+    }
     return api_write(r, apply_inbound, j);
 }

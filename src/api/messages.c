@@ -558,6 +558,28 @@ static int apply_modified(struct req *r, struct message *m, const char *const va
     return 0;
 }
 
+/* For inbound traffic's onMessageAdd (api/inbound.c): the same parameters, media and checks. */
+int message_add_params(struct buf *out, const struct message_row *mr, const struct app *app)
+{
+    event_params(out, ME_ADD, mr, 0, app);
+    return out->err ? ST_ERROR : 0;
+}
+
+void message_media_param(struct buf *out, const struct message *m, const struct app *app)
+{
+    media_param(out, m, app);
+}
+
+int message_check_modified(const char *body, const char *author, const char *attributes)
+{
+    return check_values(body, author, attributes);
+}
+
+int message_author_participant(struct store_conn *c, struct req *r, struct message *m)
+{
+    return resolve_author(c, r, m);
+}
+
 static int proceed_create(struct req *r, const char *const value[PRE_MAX_FIELDS])
 {
     struct message_row *mr = runner_request_row(r);

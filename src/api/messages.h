@@ -8,6 +8,8 @@
 struct req;
 struct store_conn;
 struct conversation;
+struct buf;
+struct app;
 
 /* unread_messages_count is capped there (BEHAVIOUR-conversations §7.1) */
 #define UNREAD_MESSAGES_CAP 1000
@@ -33,5 +35,20 @@ int message_unread_count(struct store_conn *c, const char *conversation_sid, lon
  * m.source: "SMS", "WHATSAPP"; NULL is "API"). mr->date_created / date_updated: -1 unless imported;
  * m.author, m.body, m.attributes (NULL: "{}"), m.media_sid as given. 0 or a failure value. */
 int message_post(struct store_conn *c, struct req *r, struct message_row *mr);
+
+/* For traffic that is not a REST create, its onMessageAdd pre-event (§10.4): the REST create's
+ * parameters for mr (Source m.source), appended to out; 0 or ST_ERROR when out overflowed. */
+int message_add_params(struct buf *out, const struct message_row *mr, const struct app *app);
+
+/* The Media event parameter of m (a stringified JSON array), nothing without media. */
+void message_media_param(struct buf *out, const struct message *m, const struct app *app);
+
+/* The limits a pre-event's modified body, author and attributes must keep (NULL: not modified): 0 or
+ * the failure value of the first one broken, as for a REST create. */
+int message_check_modified(const char *body, const char *author, const char *attributes);
+
+/* m->participant_sid: the participant m->author names in m->conversation_sid, as for a REST create (NULL
+ * when none); 0 or its failure value (a Group MMS author who is none). */
+int message_author_participant(struct store_conn *c, struct req *r, struct message *m);
 
 #endif

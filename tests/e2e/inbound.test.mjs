@@ -250,6 +250,27 @@ e2eSuite('inbound traffic', {}, (ctx, it) => {
     assert.equal(got.params.Source, 'SMS');
   });
 
+  it('auto-creation of type studio gives the conversation a scoped webhook of target studio with the flow', async () => {
+    const proxy = number(), address = number();
+    const flow = 'FW' + randomHex(32);
+    await v1().addressConfigurations.create({
+      type: 'sms', address: proxy, 'autoCreation.enabled': true, 'autoCreation.type': 'studio',
+      'autoCreation.studioFlowSid': flow,
+    });
+    const res = await inbound({ From: address, To: proxy, Body: 'to the flow' });
+    assert.equal(res.status, 201, res.body);
+    const hooks = await v1().conversations(res.json.conversation_sid).webhooks.list();
+    assert.equal(hooks.length, 1);
+    assert.equal(hooks[0].target, 'studio');
+    assert.equal(hooks[0].configuration.flow_sid, flow);
+    // a configuration of type default attaches none
+    const plainProxy = number();
+    await v1().addressConfigurations.create({ type: 'sms', address: plainProxy, 'autoCreation.enabled': true, 'autoCreation.type': 'default' });
+    const plain = await inbound({ From: address, To: plainProxy, Body: 'no target' });
+    assert.equal(plain.status, 201, plain.body);
+    assert.deepEqual(await v1().conversations(plain.json.conversation_sid).webhooks.list(), []);
+  });
+
   it('auto-creation without a service in the configuration uses the default service', async () => {
     const proxy = `whatsapp:${number()}`, address = `whatsapp:${number()}`;
     await v1().addressConfigurations.create({ type: 'whatsapp', address: proxy, 'autoCreation.enabled': true });
