@@ -36,25 +36,11 @@ static int fake_sync_fd(struct store_conn *c)
     return fake_fd;
 }
 
-static const struct store_ops plain_ops = {
-    .name = "fake",
-    .tx_begin = ok,
-    .tx_commit = count_commit,
-    .tx_rollback = nothing,
-    .savepoint = ok,
-    .savepoint_rollback = nothing,
-    .savepoint_release = ok,
-};
-static const struct store_ops behind_ops = {
-    .name = "fake-behind",
-    .tx_begin = ok,
-    .tx_commit = count_commit,
-    .tx_rollback = nothing,
-    .savepoint = ok,
-    .savepoint_rollback = nothing,
-    .savepoint_release = ok,
-    .sync_fd = fake_sync_fd,
-};
+#define FAKE_TX                                                                                              \
+    .tx_begin = ok, .tx_commit = count_commit, .tx_rollback = nothing, .savepoint = ok,                      \
+    .savepoint_rollback = nothing, .savepoint_release = ok
+static const struct store_ops plain_ops = {.name = "fake", FAKE_TX};
+static const struct store_ops behind_ops = {.name = "fake-behind", FAKE_TX, .sync_fd = fake_sync_fd};
 
 struct job {
     struct write_job job;
