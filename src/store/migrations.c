@@ -200,11 +200,14 @@
     "END $f$;"
 /* 13: the change log loses its date index (the pruner walks each account's oldest records by number,
  * store/changes.c); a Group MMS's projected addresses get a small partial index, so that a message's
- * author lookup does not sort or scan its conversation's participants (store/messages.c). */
+ * author lookup does not sort or scan its conversation's participants (store/messages.c); and the
+ * non-chat participants get one, so that finding a message's receipt recipients reads those only, not
+ * every chat member of the conversation. */
 #define V13_WRITE_PATH                                                                                       \
     "DROP INDEX changes_by_date;"                                                                            \
     "CREATE INDEX participants_by_projected ON participants(conversation_sid, id)"                           \
-    "  WHERE projected_address IS NOT NULL;"
+    "  WHERE projected_address IS NOT NULL;"                                                                 \
+    "CREATE INDEX participants_nonchat ON participants(conversation_sid, id) WHERE address IS NOT NULL;"
 #define LIVE_TABLES(each)                                                                                    \
     each("users") each("roles") each("service_configs") each("service_notifications")                        \
         each("service_webhooks") each("bindings")
