@@ -588,19 +588,26 @@ static int name_taken(struct req *r, const struct conversation *cv)
     return strcmp(other.sid, cv->sid) != 0 ? E_UNIQUE_NAME_EXISTS : 0;
 }
 
-/* The hook's friendly_name replaces the request's (onConversationAdd / onConversationUpdate). */
+/* The hook's friendly_name replaces the request's (onConversationAdd / onConversationUpdate); one longer
+ * than a request may send answers the request's error for it, and nothing is written. */
+static int take_modified(struct req *r, const char *const value[PRE_MAX_FIELDS])
+{
+    if (value[0] && utf8_len(value[0], strlen(value[0])) > FRIENDLY_NAME_MAX) {
+        api_fail(r, E_FRIENDLY_NAME_TOO_LONG);
+        return -1;
+    }
+    if (value[0]) ((struct conversation *)runner_request_row(r))->friendly_name = (char *)value[0];
+    return 0;
+}
+
 static int proceed_create(struct req *r, const char *const value[PRE_MAX_FIELDS])
 {
-    struct conversation *cv = runner_request_row(r);
-    if (value[0]) cv->friendly_name = (char *)value[0];
-    return runner_create_write(r);
+    return take_modified(r, value) != 0 ? 0 : runner_create_write(r);
 }
 
 static int proceed_update(struct req *r, const char *const value[PRE_MAX_FIELDS])
 {
-    struct conversation *cv = runner_request_row(r);
-    if (value[0]) cv->friendly_name = (char *)value[0];
-    return runner_update_write(r);
+    return take_modified(r, value) != 0 ? 0 : runner_update_write(r);
 }
 
 static int proceed_delete(struct req *r, const char *const value[PRE_MAX_FIELDS])

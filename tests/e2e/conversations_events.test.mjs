@@ -104,6 +104,24 @@ e2eSuite('conversation events', { args: ['--pre-webhook-timeout', '700'] }, (ctx
     assert.equal(u.attributes, '{"b":2}');
   });
 
+  it('a friendly_name from the hook longer than 256 characters answers 50003 and changes nothing', async () => {
+    const c = await v1().conversations.create({ friendlyName: 'Kept' });
+    const before = (await v1().conversations.list()).length;
+    rx.rules['/long-pre'] = { status: 200, body: JSON.stringify({ friendly_name: 'é'.repeat(257) }) };
+    await configure({ preWebhookUrl: rx.url('/long-pre'), postWebhookUrl: rx.url('/long-post') });
+    await rejectsRest(v1().conversations.create({ ...on }), { status: 400, code: 50003 });
+    await rejectsRest(v1().conversations(c.sid).update({ attributes: '{"x":1}', ...on }), { status: 400, code: 50003 });
+    assert.equal((await v1().conversations.list()).length, before);
+    const kept = await v1().conversations(c.sid).fetch();
+    assert.equal(kept.friendlyName, 'Kept');
+    assert.equal(kept.attributes, '{}');
+    rx.rules['/long-pre'] = { status: 200, body: JSON.stringify({ friendly_name: 'é'.repeat(256) }) };
+    const ok = await v1().conversations.create({ ...on });
+    assert.equal(ok.friendlyName, 'é'.repeat(256), '256 characters (512 bytes) are allowed');
+    const [post] = await rx.waitFor('/long-post', 1);
+    assert.equal(post.params.ConversationSid, ok.sid, 'the refused writes fired no post-event');
+  });
+
   it('a vetoed create, update and delete change nothing and fire no post-event', async () => {
     const c = await v1().conversations.create({ uniqueName: uid('veto'), friendlyName: 'Kept' });
     const before = (await v1().conversations.list()).length;
