@@ -471,6 +471,8 @@ static int change(struct store_conn *c, const struct message *m, const char *kin
  * --no-delivery-receipts, and the message's delivery stays null as in a chat-only conversation. */
 static int receipts_create(struct store_conn *c, struct req *r, struct message *m)
 {
+    /* counted afresh: a batch that met a transient conflict runs this job again (store/writer.c) */
+    memset(m->delivery, 0, sizeof(m->delivery));
     if (r->app->no_delivery_receipts) return 0;
     struct recipient to[RECIPIENTS_MAX];
     int n, rc = store_message_recipients(c, m->conversation_sid, to, RECIPIENTS_MAX, &n);
