@@ -5,6 +5,8 @@
 #
 #   bench/messages.sh            DURATION (seconds per operation, default 5), CONNS (default 32),
 #                                THREADS (wrk -t, default 2), PARLEY_BIN (default build/parley)
+#   bench/messages.sh --pg       the same on a throwaway PostgreSQL cluster (scripts/pg.sh; the server with
+#                                --threads 4, its threads wait on the database), filled with psql
 #
 # All on 127.0.0.1: a fresh SQLite store (--sync full: every 2xx is fsynced); 1,000 users and 100
 # conversations seeded through the API; the busy conversation's messages written straight into the store
@@ -21,7 +23,11 @@ THREADS=${THREADS:-2}
 PARLEY_BIN=${PARLEY_BIN:-build/parley}
 ACCOUNT=AC$(printf 'be0c%028d' 2)
 TOKEN=0123456789abcdef0123456789abcdef
-for tool in wrk nginx curl sqlite3 node; do
+PG=0
+[ "${1:-}" = --pg ] && PG=1
+DB_TOOL=sqlite3
+[ "$PG" = 1 ] && DB_TOOL=psql
+for tool in wrk nginx curl "$DB_TOOL" node; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench/messages.sh: $tool is not installed" >&2; exit 1; }
 done
 [ -x "$PARLEY_BIN" ] || make -s
@@ -31,16 +37,30 @@ PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$tmp"
+    [ -n "${PGDIR:-}" ] && bash scripts/pg.sh stop "$PGDIR" >/dev/null 2>&1
+    rm -rf "$tmp" ${PGDIR:+"$PGDIR"}
 }
 trap cleanup EXIT
 free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 wait_http() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
 
+DATA=$tmp/parley.db
+EXTRA=()
+if [ "$PG" = 1 ]; then
+    # a folder of its own: mktemp's is closed to the postgres user
+    PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/parley-bench-pg.XXXXXX")
+    rmdir "$PGDIR"
+    DATA=$(bash scripts/pg.sh start "$PGDIR") || { echo "bench/messages.sh: scripts/pg.sh start failed" >&2; exit 1; }
+    EXTRA=(--threads 4)
+fi
+# sql TEXT: one statement batch on the store, its rows printed bare
+sql() {
+    if [ "$PG" = 1 ]; then psql -X -q -A -t -v ON_ERROR_STOP=1 "$DATA" -c "$1"; else sqlite3 -cmd '.timeout 10000' "$DATA" "$1"; fi
+}
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
-"$PARLEY_BIN" --listen "127.0.0.1:$PORT" --data "$tmp/parley.db" --public-url "$BASE" --account-sid "$ACCOUNT" \
-    --auth-token "$TOKEN" --max-per-ip 0 </dev/null >"$tmp/parley.log" 2>&1 &
+"$PARLEY_BIN" --listen "127.0.0.1:$PORT" --data "$DATA" --public-url "$BASE" --account-sid "$ACCOUNT" \
+    --auth-token "$TOKEN" --max-per-ip 0 "${EXTRA[@]}" </dev/null >"$tmp/parley.log" 2>&1 &
 PIDS+=($!)
 wait_http "$BASE/healthz" || { cat "$tmp/parley.log" >&2; exit 1; }
 AUTH=(-u "$ACCOUNT:$TOKEN")
@@ -67,20 +87,24 @@ const post = async (path, body) => {
 })().catch((e) => { console.error(e); process.exit(1); });
 EOF
 BUSY=$(head -n 1 "$tmp/convs.txt")
-IS=$(sqlite3 "$tmp/parley.db" "SELECT service_sid FROM conversations WHERE sid = '$BUSY'")
+IS=$(sql "SELECT service_sid FROM conversations WHERE sid = '$BUSY'")
 
 # the busy conversation up to n messages (indexes 1..n-1 after the API's index 0)
 fill_to() {
-    local n=$1
-    sqlite3 -cmd '.timeout 10000' "$tmp/parley.db" "
-      WITH RECURSIVE s(i) AS (SELECT (SELECT max(idx) + 1 FROM messages WHERE conversation_sid = '$BUSY')
-                              UNION ALL SELECT i + 1 FROM s WHERE i < $((n - 1)))
+    local n=$1 hex="printf('%032x', i)" series
+    series="WITH RECURSIVE s(i) AS (SELECT (SELECT max(idx) + 1 FROM messages WHERE conversation_sid = '$BUSY')
+                              UNION ALL SELECT i + 1 FROM s WHERE i < $((n - 1)))"
+    if [ "$PG" = 1 ]; then
+        hex="lpad(to_hex(i), 32, '0')"
+        series="WITH s(i) AS (SELECT generate_series((SELECT max(idx) + 1 FROM messages WHERE conversation_sid = '$BUSY'), $((n - 1))))"
+    fi
+    sql "$series
       INSERT INTO messages(sid, account_sid, service_sid, conversation_sid, idx, author, body, attributes,
                            date_created, date_updated)
-      SELECT 'IM' || printf('%032x', i), '$ACCOUNT', '$IS', '$BUSY', i, 'system', 'bulk message ' || i, '{}',
+      SELECT 'IM' || $hex, '$ACCOUNT', '$IS', '$BUSY', i, 'system', 'bulk message ' || i, '{}',
              1700000000000 + i, 1700000000000 + i FROM s;
       UPDATE conversations SET next_message_index = (SELECT max(idx) + 1 FROM messages WHERE conversation_sid = '$BUSY')
-      WHERE sid = '$BUSY';"
+      WHERE sid = '$BUSY';" >/dev/null
 }
 
 # the ceiling: nginx answering a body of a message's size
@@ -138,7 +162,7 @@ measure "participant create, across 100 conversations" - "$BASE" participant_cre
     BENCH_CONVERSATIONS="$tmp/convs.txt"
 for n in 1000 1000000; do
     fill_to "$n"
-    size=$(sqlite3 "$tmp/parley.db" "SELECT count(*) FROM messages WHERE conversation_sid = '$BUSY'")
+    size=$(sql "SELECT count(*) FROM messages WHERE conversation_sid = '$BUSY'")
     measure "message create, one busy conversation" "$size" "$BASE" message_create.lua BENCH_CONVERSATIONS="$BUSY"
     measure "message create, across 100 conversations" "$size" "$BASE" message_create.lua BENCH_CONVERSATIONS="$tmp/convs.txt"
     measure "message list, first page (50)" "$size" "$BASE" get.lua BENCH_PATH="$MSGS?PageSize=50"
