@@ -74,6 +74,12 @@ int clock_update(struct req *r);
 int changes_list(struct req *r); /* api/changes.c */
 
 struct conversation;
+/* The conversation of r->service_sid whose SID or unique name is key (BEHAVIOUR-conversations §0.2), for
+ * reading: ST_NOT_FOUND when none; strings in r's arena. */
+int conversations_get(struct store_conn *c, struct req *r, const char *key, struct conversation *out);
+/* The runner's resolve_parent of the families under a conversation: r->parent_sid is the SID of the
+ * conversation {ConversationSid} names; 20404 when there is none. */
+int conversations_resolve_parent(struct req *r, const char *key);
 /* The closed guard (BEHAVIOUR-conversations §0.4) for a write to or under the conversation key (a SID or
  * unique name) of r->service_sid: 0 with the conversation in *out (strings in r's arena); 20404 when
  * there is none, 50377 when it is closed, or a store result. Call it in the write transaction. */

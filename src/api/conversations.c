@@ -704,8 +704,7 @@ static int list_filter(struct req *r, const struct param_value *v, struct list_f
 
 static int get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
-    int by_sid = sid_valid(key, strlen(key), "CH");
-    return store_conversation_get(c, r->service_sid, key, by_sid, &r->arena, out);
+    return conversations_get(c, r, key, out);
 }
 
 static int insert(struct store_conn *c, struct req *r, void *row)
@@ -779,7 +778,22 @@ const struct family conversations_family = {
     .pre_delete = pre_delete,
 };
 
-/* ---- the closed guard for what lives under a conversation ---- */
+/* ---- what lives under a conversation: its key, and the closed guard ---- */
+
+int conversations_get(struct store_conn *c, struct req *r, const char *key, struct conversation *out)
+{
+    int by_sid = sid_valid(key, strlen(key), "CH");
+    return store_conversation_get(c, r->service_sid, key, by_sid, &r->arena, out);
+}
+
+int conversations_resolve_parent(struct req *r, const char *key)
+{
+    struct conversation cv;
+    int err = conversations_get(r->db, r, key, &cv);
+    if (err == ST_NOT_FOUND) return E_NOT_FOUND;
+    if (!err) memcpy(r->parent_sid, cv.sid, sizeof(r->parent_sid));
+    return err;
+}
 
 int conversations_writable(struct store_conn *c, struct req *r, const char *key, struct conversation *out)
 {

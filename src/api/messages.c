@@ -726,17 +726,6 @@ int message_unread_count(struct store_conn *c, const char *conversation_sid, lon
     return store_message_count_after(c, conversation_sid, last_read, UNREAD_MESSAGES_CAP, out);
 }
 
-/* {ConversationSid} is the SID or the unique name (BEHAVIOUR-conversations §0.2, recommended). */
-static int resolve_parent(struct req *r, const char *key)
-{
-    struct conversation cv;
-    int by_sid = sid_valid(key, strlen(key), "CH");
-    int err = store_conversation_get(r->db, r->service_sid, key, by_sid, &r->arena, &cv);
-    if (err == ST_NOT_FOUND) return E_NOT_FOUND;
-    if (!err) memcpy(r->parent_sid, cv.sid, sizeof(r->parent_sid));
-    return err;
-}
-
 static int get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
     return store_message_get(c, r->parent_sid, key, &r->arena, out);
@@ -783,7 +772,7 @@ const struct family messages_family = {
     .prefix = "IM",
     .parent = PARENT_TWIN,
     .parent_segment = "Conversations",
-    .resolve_parent = resolve_parent,
+    .resolve_parent = conversations_resolve_parent,
     .parent_off = MR(m.conversation_sid),
     .row_size = sizeof(struct message_row),
     .sid_off = MR(m.sid),

@@ -589,23 +589,6 @@ static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, co
 
 /* ---- store calls: the key is an MB SID when it has the shape of one, else the identity ---- */
 
-int participant_conversation_get(struct store_conn *c, struct req *r, const char *key,
-                                 struct conversation *out)
-{
-    int by_sid = sid_valid(key, strlen(key), "CH");
-    return store_conversation_get(c, r->service_sid, key, by_sid, &r->arena, out);
-}
-
-/* {ConversationSid} is the SID or the unique name (BEHAVIOUR-conversations §0.2, recommended). */
-static int resolve_parent(struct req *r, const char *key)
-{
-    struct conversation cv;
-    int err = participant_conversation_get(r->db, r, key, &cv);
-    if (err == ST_NOT_FOUND) return E_NOT_FOUND;
-    if (!err) memcpy(r->parent_sid, cv.sid, sizeof(r->parent_sid));
-    return err;
-}
-
 static int get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
     int by_identity = !sid_valid(key, strlen(key), "MB");
@@ -721,7 +704,7 @@ const struct family participants_family = {
     .alt_key = 1,
     .parent = PARENT_TWIN,
     .parent_segment = "Conversations",
-    .resolve_parent = resolve_parent,
+    .resolve_parent = conversations_resolve_parent,
     .parent_off = PR(p.conversation_sid),
     .row_size = sizeof(struct participant_row),
     .sid_off = PR(p.sid),

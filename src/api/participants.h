@@ -15,13 +15,6 @@ struct participant_row {
     long long date_created, date_updated;
 };
 
-struct conversation;
-
-/* The conversation of r's service whose SID (or unique name) is key, for reading. ST_NOT_FOUND when
- * none. (Writes use conversations_writable, the closed guard.) */
-int participant_conversation_get(struct store_conn *c, struct req *r, const char *key,
-                                 struct conversation *out);
-
 enum participant_event { PE_ADD, PE_ADDED, PE_UPDATE, PE_UPDATED, PE_REMOVE, PE_REMOVED };
 
 /* Inside the write transaction: the post-event ev for p, when the request enabled webhooks. */

@@ -221,18 +221,6 @@ static int post_event(struct store_conn *c, struct req *r, enum op_kind kind, co
     return n < 0 ? n : 0;
 }
 
-/* {ConversationSid}: a CH SID, or the unique name (BEHAVIOUR-conversations §0.2), of the path's service. */
-static int resolve_parent(struct req *r, const char *key)
-{
-    struct conversation cv;
-    int by_sid = sid_valid(key, strlen(key), "CH");
-    int rc = store_conversation_get(r->db, r->service_sid, key, by_sid, &r->arena, &cv);
-    if (rc == ST_NOT_FOUND) return E_NOT_FOUND;
-    if (rc != ST_OK) return rc;
-    memcpy(r->parent_sid, cv.sid, SID_LEN + 1);
-    return 0;
-}
-
 /* ---- store calls ---- */
 
 static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
@@ -292,6 +280,6 @@ const struct family scoped_webhooks_family = {
     .before_update = before_update,
     .post_event = post_event,
     .parent_segment = "Conversations",
-    .resolve_parent = resolve_parent,
+    .resolve_parent = conversations_resolve_parent,
     .parent_off = SW(conversation_sid),
 };

@@ -129,7 +129,7 @@ static int resolve_parent(struct req *r, const char *key)
 static int get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
     struct conversation cv;
-    int err = participant_conversation_get(c, r, key, &cv);
+    int err = conversations_get(c, r, key, &cv);
     if (!err) err = store_user_conversation_get(c, r->service_sid, r->parent_sid, cv.sid, &r->arena, out);
     return err;
 }
