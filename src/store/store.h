@@ -108,7 +108,8 @@ struct store_ops {
     int (*tx_commit_lazy)(struct store_conn *c);
     /* May be NULL. A file descriptor whose fdatasync makes every transaction committed so far durable,
      * for a connection whose COMMIT does not wait for the disk itself (SQLite with --sync full: its WAL);
-     * -1 when COMMIT is durable by itself. The writer syncs it on a thread of its own (store/writer.c). */
+     * -1 when COMMIT is durable by itself; another negative value while the store has none yet (asked
+     * again after the next commit). The writer syncs it on a thread of its own (store/writer.c). */
     int (*sync_fd)(struct store_conn *c);
     void (*tx_rollback)(struct store_conn *c);
     int (*savepoint)(struct store_conn *c);

@@ -74,6 +74,17 @@ static int attempt(struct writer *w, struct write_job *first, struct write_job *
     return r;
 }
 
+/* Appends j to a queue (the writer's, or the sync thread's). */
+static void queue_append(struct write_job **head, struct write_job **tail, struct write_job *j)
+{
+    j->next = NULL;
+    if (*tail)
+        (*tail)->next = j;
+    else
+        *head = j;
+    *tail = j;
+}
+
 /* The sync behind stops the process when the disk refuses it: after a failed fdatasync the kernel may
  * have dropped the pages it could not write, so nothing committed since can be called durable (the
  * lesson PostgreSQL drew in 2018). The jobs waiting for it are never answered. */
@@ -96,13 +107,8 @@ static void finish(struct writer *w, struct write_job *j, int committed, int res
         sync_failed("the data file's log cannot be opened to sync it");
     j->done_committed = committed;
     j->done_result = result;
-    j->next = NULL;
     pthread_mutex_lock(&w->sync_lock);
-    if (w->done_tail)
-        w->done_tail->next = j;
-    else
-        w->done_head = j;
-    w->done_tail = j;
+    queue_append(&w->done_head, &w->done_tail, j);
     w->done_durable |= durable;
     pthread_cond_signal(&w->sync_wake);
     pthread_mutex_unlock(&w->sync_lock);
@@ -131,6 +137,16 @@ static void *syncer_main(void *arg)
     }
     pthread_mutex_unlock(&w->sync_lock);
     return NULL;
+}
+
+/* Stops the sync thread once it has drained its queue. */
+static void syncer_stop(struct writer *w)
+{
+    pthread_mutex_lock(&w->sync_lock);
+    w->sync_stopping = 1;
+    pthread_cond_signal(&w->sync_wake);
+    pthread_mutex_unlock(&w->sync_lock);
+    pthread_join(w->syncer, NULL);
 }
 
 /* One batch, then its completions (a completion may free its job).
@@ -207,11 +223,7 @@ int writer_start(struct writer **out, struct store_conn *c, int max_batch)
         return -1;
     }
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-        if (w->behind) {
-            w->sync_stopping = 1;
-            pthread_cond_signal(&w->sync_wake);
-            pthread_join(w->syncer, NULL);
-        }
+        if (w->behind) syncer_stop(w);
         free(w);
         return -1;
     }
@@ -221,13 +233,8 @@ int writer_start(struct writer **out, struct store_conn *c, int max_batch)
 
 void writer_submit(struct writer *w, struct write_job *job)
 {
-    job->next = NULL;
     pthread_mutex_lock(&w->lock);
-    if (w->tail)
-        w->tail->next = job;
-    else
-        w->head = job;
-    w->tail = job;
+    queue_append(&w->head, &w->tail, job);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
 }
@@ -282,13 +289,7 @@ void writer_stop(struct writer *w)
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
-    if (w->behind) { /* the writer's last batches are in the sync queue: the syncer drains it */
-        pthread_mutex_lock(&w->sync_lock);
-        w->sync_stopping = 1;
-        pthread_cond_signal(&w->sync_wake);
-        pthread_mutex_unlock(&w->sync_lock);
-        pthread_join(w->syncer, NULL);
-    }
+    if (w->behind) syncer_stop(w); /* the writer's last batches are in its queue: it drains them */
     pthread_cond_destroy(&w->sync_wake);
     pthread_mutex_destroy(&w->sync_lock);
     pthread_cond_destroy(&w->wake);
