@@ -103,18 +103,10 @@ static void render_timers(struct jw *w, const void *row, struct req *r)
  * also show links.export, a path the v1 API does not have: not rendered (docs/DECISIONS.md). */
 static void render_links(struct jw *w, const void *row, struct req *r)
 {
-    static const char *const sub[][2] = {
-        {"participants", "Participants"}, {"messages", "Messages"}, {"webhooks", "Webhooks"}};
-    size_t n;
-    char url[sizeof(r->base) + 96];
-    const char *parts[] = {api_base(r, &n), "/Conversations/", ((const struct conversation *)row)->sid, "/",
-                           ""};
     jw_obj_begin(w);
-    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-        parts[4] = sub[i][1];
-        text_join(url, sizeof(url), parts, 5);
-        jw_kstr(w, sub[i][0], url);
-    }
+    runner_link(w, r, &conversations_family, row, "participants", "/Participants");
+    runner_link(w, r, &conversations_family, row, "messages", "/Messages");
+    runner_link(w, r, &conversations_family, row, "webhooks", "/Webhooks");
     jw_obj_end(w);
 }
 

@@ -76,14 +76,6 @@ static const struct param_spec list_params[ML__COUNT] = {
 /* ---- rendering ---- */
 
 /* The message's own URL on the request's path family, always with SIDs, and suffix ("" or "/Receipts"). */
-static void message_url(struct req *r, const struct message *m, const char *suffix, char *out, size_t n)
-{
-    size_t n_base;
-    const char *parts[] = {
-        api_base(r, &n_base), "/Conversations/", m->conversation_sid, "/Messages/", m->sid, suffix};
-    text_join(out, n, parts, 6);
-}
-
 static void render_index(struct jw *w, const void *row, struct req *r)
 {
     jw_int(w, ((const struct message *)row)->index);

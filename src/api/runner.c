@@ -122,34 +122,64 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
     return 0;
 }
 
-static void url_of(struct req *r, const struct family *f, const void *row, char *out, size_t n)
+/* A row's URL up to its SID ("<base>/Conversations/CH…/Messages/"), kept for the rows of one response:
+ * the rows of a page share it, and joining it and checking it for escapes per URL was a tenth of a page
+ * of messages' rendering. */
+#define URL_PREFIX_MAX (sizeof(((struct req *)0)->base) + 128)
+struct url_prefix {
+    const struct family *f;
+    char key[SID_LEN + 1]; /* the parent or service SID of the row it was built for */
+    int plain;             /* no byte needs an escape (a --public-url with a '"' would) */
+    size_t n;
+    char s[URL_PREFIX_MAX];
+};
+
+static const struct url_prefix *url_prefix(struct req *r, const struct family *f, const void *row)
 {
+    const char *key = f->parent_segment             ? AT(row, f->parent_off)
+                      : f->parent == PARENT_SERVICE ? AT(row, f->service_off)
+                                                    : "";
+    struct url_prefix *u = r->url_prefix;
+    if (u && u->f == f && strcmp(u->key, key) == 0) return u;
+    if (!u) u = r->url_prefix = arena_alloc(&r->arena, sizeof(*u));
     /* a singleton's url is its parent's and its segment: .../Services/IS…/Configuration */
-    const char *sid = f->singleton ? "" : AT(row, f->sid_off);
     const char *slash = f->singleton ? "" : "/";
     size_t n_base;
     if (f->parent_segment) {
-        const char *parts[] = {api_base(r, &n_base),
-                               "/",
-                               f->parent_segment,
-                               "/",
-                               AT(row, f->parent_off),
-                               "/",
-                               f->segment,
-                               slash,
-                               sid};
-        text_join(out, n, parts, 9);
+        const char *parts[] = {api_base(r, &n_base), "/",  f->parent_segment, "/", key, "/",
+                               f->segment,           slash};
+        u->n = text_join(u->s, sizeof(u->s), parts, 8);
     } else if (f->parent == PARENT_TWIN) {
-        const char *parts[] = {api_base(r, &n_base), "/", f->segment, slash, sid};
-        text_join(out, n, parts, 5);
+        const char *parts[] = {api_base(r, &n_base), "/", f->segment, slash};
+        u->n = text_join(u->s, sizeof(u->s), parts, 4);
     } else if (f->parent == PARENT_SERVICE) {
-        const char *parts[] = {
-            r->app->public_url, "/v1/Services/", AT(row, f->service_off), "/", f->segment, slash, sid};
-        text_join(out, n, parts, 7);
+        const char *parts[] = {r->app->public_url, "/v1/Services/", key, "/", f->segment, slash};
+        u->n = text_join(u->s, sizeof(u->s), parts, 6);
     } else {
-        const char *parts[] = {r->app->public_url, "/v1/", f->segment, slash, sid};
-        text_join(out, n, parts, 5);
+        const char *parts[] = {r->app->public_url, "/v1/", f->segment, slash};
+        u->n = text_join(u->s, sizeof(u->s), parts, 4);
     }
+    u->plain = jw_plain(u->s, u->n);
+    snprintf(u->key, sizeof(u->key), "%s", key);
+    u->f = f;
+    return u;
+}
+
+void runner_url(struct jw *w, struct req *r, const struct family *f, const void *row, const char *suffix)
+{
+    const struct url_prefix *u = url_prefix(r, f, row);
+    const char *sid = f->singleton ? "" : AT(row, f->sid_off);
+    if (!suffix) suffix = "";
+    const struct jw_part parts[] = {
+        {u->s, u->n, u->plain}, {sid, strlen(sid), 0}, {suffix, strlen(suffix), 1}};
+    jw_str_parts(w, parts, 3);
+}
+
+void runner_link(struct jw *w, struct req *r, const struct family *f, const void *row, const char *key,
+                 const char *suffix)
+{
+    jw_key(w, key);
+    runner_url(w, r, f, row, suffix);
 }
 
 /* Writes one row as the family's JSON object (fields in order). */
@@ -191,8 +221,7 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
         case FK_URL:
         case FK_SHORT_URL:
         case FK_SVC_URL:
-            url_of(r, f, row, text, sizeof(text));
-            jw_str(w, text);
+            runner_url(w, r, f, row, NULL);
             break;
         case FK_FN:
             fd->fn(w, row, r);

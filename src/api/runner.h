@@ -165,6 +165,12 @@ int runner_delete_write(struct req *r);
 void *runner_request_row(struct req *r);
 const char *runner_request_key(struct req *r);
 
+/* The row's own URL on the request's path family, followed by suffix ("/Receipts", or NULL), as a JSON
+ * string; runner_link writes it under key (a links member). */
+void runner_url(struct jw *w, struct req *r, const struct family *f, const void *row, const char *suffix);
+void runner_link(struct jw *w, struct req *r, const struct family *f, const void *row, const char *key,
+                 const char *suffix);
+
 /* The row callback a family's store.list passes to the store (through a one-line typed wrapper). */
 int runner_list_row(void *ctx, const void *row);
 /* The same for a model without an id member: the store hands the keyset position beside the row. */

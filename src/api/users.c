@@ -35,12 +35,8 @@ static const struct param_spec params[U__COUNT] = {
 /* links.user_conversations = <url>/Conversations */
 static void render_links(struct jw *w, const void *row, struct req *r)
 {
-    size_t n;
-    char url[sizeof(r->base) + 64];
-    const char *parts[] = {api_base(r, &n), "/Users/", ((const struct user *)row)->sid, "/Conversations"};
-    text_join(url, sizeof(url), parts, 4);
     jw_obj_begin(w);
-    jw_kstr(w, "user_conversations", url);
+    runner_link(w, r, &users_family, row, "user_conversations", "/Conversations");
     jw_obj_end(w);
 }
 

@@ -97,28 +97,27 @@ void jw_key(struct jw *w, const char *k)
     w->after_key = 1;
 }
 
-void jw_strn(struct jw *w, const char *s, size_t n)
+/* 1 when none of the eight bytes needs an escape: none below 0x20, none 0x80 or above, no '"', no '\\'. */
+static int plain8(const char *s)
+{
+    uint64_t v;
+    memcpy(&v, s, 8);
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+    return !((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high);
+}
+
+/* The inside of a JSON string: s escaped, without the quotes. */
+static void escape_into(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     static const char short_esc[0x20] = {
         ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
-    struct buf *b = w->b;
     size_t run = 0; /* start of the pending run of bytes that need no escape */
 
-    jw_sep(w);
-    buf_putc(b, '"');
     for (size_t i = 0; i < n; i++) {
-        /* eight plain bytes at a time: none below 0x20, none 0x80 or above, no '"' and no '\\' */
-        while (i + 8 <= n) {
-            uint64_t v;
-            memcpy(&v, s + i, 8);
-            const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-            uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
-            uint64_t special =
-                (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high;
-            if (special) break;
+        while (i + 8 <= n && plain8(s + i))
             i += 8;
-        }
         if (i >= n) break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
@@ -151,6 +150,39 @@ void jw_strn(struct jw *w, const char *s, size_t n)
         run = i + 1;
     }
     buf_put(b, s + run, n - run);
+}
+
+void jw_strn(struct jw *w, const char *s, size_t n)
+{
+    jw_sep(w);
+    buf_putc(w->b, '"');
+    escape_into(w->b, s, n);
+    buf_putc(w->b, '"');
+}
+
+int jw_plain(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        if (!plain8(s + i)) return 0;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return 0;
+    }
+    return 1;
+}
+
+void jw_str_parts(struct jw *w, const struct jw_part *p, size_t n)
+{
+    struct buf *b = w->b;
+    jw_sep(w);
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].plain)
+            buf_put(b, p[i].s, p[i].n);
+        else
+            escape_into(b, p[i].s, p[i].n);
+    }
     buf_putc(b, '"');
 }
 

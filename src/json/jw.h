@@ -26,6 +26,16 @@ void jw_str(struct jw *w, const char *s); /* NULL writes null */
 /* Escapes ", \, and controls < 0x20; bytes that are not well-formed UTF-8 become U+FFFD, so the output
  * is valid JSON whatever s holds (a path echoed in a 404 message may hold anything). */
 void jw_strn(struct jw *w, const char *s, size_t n);
+/* 1 when s[0..n) can stand in a JSON string as it is (printable ASCII, no '"', no '\\'). */
+int jw_plain(const char *s, size_t n);
+/* One string from parts: a part marked plain (jw_plain holds for it, checked once by the caller, e.g.
+ * for a prefix every row of a page shares) is copied, any other escaped as jw_strn does. */
+struct jw_part {
+    const char *s;
+    size_t n;
+    int plain;
+};
+void jw_str_parts(struct jw *w, const struct jw_part *p, size_t n);
 void jw_int(struct jw *w, long long v);
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);

@@ -184,6 +184,26 @@ static void test_round_trip_text(void **state)
     json_decref(v);
 }
 
+/* A plain part is copied, any other escaped; jw_plain says which bytes may be copied. */
+static void test_parts(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(jw_plain("http://h:1/v1/Conversations/", 28));
+    assert_false(jw_plain("a\"b", 3));
+    assert_false(jw_plain("0123456789\\", 11)); /* past the first eight bytes too */
+    assert_false(jw_plain("\x01", 1));
+    assert_false(jw_plain("caf\xc3\xa9", 5));
+    assert_true(jw_plain("", 0));
+    const struct jw_part parts[] = {
+        {"http://h/v1/Users/", 18, 1}, {"US\"1\n", 5, 0}, {"/Conversations", 14, 1}};
+    jw_arr_begin(&f->w);
+    jw_str_parts(&f->w, parts, 3);
+    jw_str_parts(&f->w, parts, 0);
+    jw_arr_end(&f->w);
+    assert_string_equal(f->b.p, "[\"http://h/v1/Users/US\\\"1\\n/Conversations\",\"\"]");
+    json_decref(parse_back(&f->b));
+}
+
 static void test_ints(void **state)
 {
     struct fixture *f = *state;
@@ -269,6 +289,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_control_char, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_str_null_and_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_depth_cap, setup, teardown),
