@@ -130,12 +130,9 @@ static void render_delivery(struct jw *w, const void *row, struct req *r)
 /* links.channel_metadata names a path the v1 API does not serve (§3.4): rendered, and 404 when asked */
 static void render_links(struct jw *w, const void *row, struct req *r)
 {
-    char url[sizeof(r->base) + 128];
     jw_obj_begin(w);
-    message_url(r, row, "/Receipts", url, sizeof(url));
-    jw_kstr(w, "delivery_receipts", url);
-    message_url(r, row, "/ChannelMetadata", url, sizeof(url));
-    jw_kstr(w, "channel_metadata", url);
+    runner_link(w, r, &messages_family, row, "delivery_receipts", "/Receipts");
+    runner_link(w, r, &messages_family, row, "channel_metadata", "/ChannelMetadata");
     jw_obj_end(w);
 }
 
@@ -691,10 +688,14 @@ static int replay_messages(struct store_conn *c, const char *conversation_sid, l
     w.fn = fn;
     w.ctx = ctx;
     w.next = from < 0 ? 0 : from; /* an ascending position is index + 1: from is the position before it */
+    struct message page = {0};
+    memcpy(page.account_sid, cv.account_sid, sizeof(page.account_sid));
+    memcpy(page.service_sid, cv.service_sid, sizeof(page.service_sid));
+    snprintf(page.conversation_sid, sizeof(page.conversation_sid), "%s", conversation_sid);
     do {
         struct page_req p = {.after = w.next, .dir = 'a', .limit = REPLAY_PAGE - 1};
         w.rows = 0;
-        rc = store_message_list(c, conversation_sid, 0, &p, replay_row, &w);
+        rc = store_message_list(c, &page, 0, &p, replay_row, &w);
         if (rc == ST_OK) rc = w.failed;
     } while (rc == ST_OK && w.rows == REPLAY_PAGE);
     return rc;
@@ -756,7 +757,11 @@ static int list(struct store_conn *c, struct req *r, const struct list_filter *f
                 void *ctx)
 {
     int desc = f->store_filter && *(const int *)f->store_filter;
-    return store_message_list(c, r->parent_sid, desc, p, list_row, ctx);
+    struct message page = {0};
+    snprintf(page.account_sid, sizeof(page.account_sid), "%s", r->account.sid);
+    snprintf(page.service_sid, sizeof(page.service_sid), "%s", r->service_sid);
+    snprintf(page.conversation_sid, sizeof(page.conversation_sid), "%s", r->parent_sid);
+    return store_message_list(c, &page, desc, p, list_row, ctx);
 }
 
 const struct family messages_family = {

@@ -80,8 +80,9 @@ int store_message_insert(struct store_conn *c, struct message *m);
 int store_message_update(struct store_conn *c, const struct message *m);
 /* The message and, by ON DELETE CASCADE, its receipts. */
 int store_message_delete(struct store_conn *c, const char *conversation_sid, const char *sid);
-/* A keyset page by index, ascending or descending (desc), positions as struct message.pos says. */
-int store_message_list(struct store_conn *c, const char *conversation_sid, int desc, const struct page_req *p,
+/* A keyset page by index, ascending or descending (desc), positions as struct message.pos says, of
+ * page's conversation; each row starts as page (its account, service and conversation SIDs). */
+int store_message_list(struct store_conn *c, const struct message *page, int desc, const struct page_req *p,
                        message_row_fn fn, void *ctx);
 /* How many messages of the conversation have an index above after (-1: all of them), counting at most
  * cap: a bounded range of the (conversation, index) index, never a scan of the conversation. */

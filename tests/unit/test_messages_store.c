@@ -97,7 +97,9 @@ static void list(struct engine *e, const char *ch, int desc, char dir, long long
     else
         p.before = key;
     memset(l, 0, sizeof(*l));
-    assert_int_equal(store_message_list(e->r, ch, desc, &p, collect, l), ST_OK);
+    struct message page = {0};
+    snprintf(page.conversation_sid, sizeof(page.conversation_sid), "%s", ch);
+    assert_int_equal(store_message_list(e->r, &page, desc, &p, collect, l), ST_OK);
 }
 
 static void test_index_counter(void **state)
