@@ -97,22 +97,13 @@ int store_participant_delete(struct store_conn *c, const char *conversation_sid,
     return rows_delete(c, &store_participants_table, conversation_sid, sid);
 }
 
-struct participant_list_ctx {
-    participant_row_fn fn;
-    void *ctx;
-};
-
-static int participant_row(void *ctx, const void *row)
-{
-    const struct participant_list_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(participant_row, participant_row_fn, struct participant)
 
 int store_participant_list(struct store_conn *c, const char *conversation_sid, const struct page_req *p,
                            participant_row_fn fn, void *ctx)
 {
     struct participant scratch;
-    struct participant_list_ctx l = {fn, ctx};
+    struct participant_row_ctx l = {fn, ctx};
     return rows_list(c, &store_participants_table, conversation_sid, p, &scratch, participant_row, &l);
 }
 
@@ -331,43 +322,25 @@ static int view_page(struct store_conn *c, const struct store_sql *after, const 
     return rc < 0 ? rc : ST_OK;
 }
 
-struct user_view_ctx {
-    user_conversation_row_fn fn;
-    void *ctx;
-};
-
-static int user_view_row(void *ctx, const void *row)
-{
-    const struct user_view_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(user_view_row, user_conversation_row_fn, struct user_conversation)
 
 int store_user_conversation_list(struct store_conn *c, const char *service_sid, const char *user_sid,
                                  const struct page_req *p, user_conversation_row_fn fn, void *ctx)
 {
     struct user_conversation scratch;
-    struct user_view_ctx l = {fn, ctx};
+    struct user_view_row_ctx l = {fn, ctx};
     return view_page(c, &user_view_after, &user_view_before, &user_conversation_view, service_sid, user_sid,
                      p, &scratch, user_view_row, &l);
 }
 
-struct participant_view_ctx {
-    participant_conversation_row_fn fn;
-    void *ctx;
-};
-
-static int participant_view_row(void *ctx, const void *row)
-{
-    const struct participant_view_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(participant_view_row, participant_conversation_row_fn, struct participant_conversation)
 
 int store_participant_conversation_list(struct store_conn *c, const char *service_sid, const char *key,
                                         int by_address, const struct page_req *p,
                                         participant_conversation_row_fn fn, void *ctx)
 {
     struct participant_conversation scratch;
-    struct participant_view_ctx l = {fn, ctx};
+    struct participant_view_row_ctx l = {fn, ctx};
     return view_page(c, by_address ? &by_address_after : &by_identity_after,
                      by_address ? &by_address_before : &by_identity_before, &participant_conversation_view,
                      service_sid, key, p, &scratch, participant_view_row, &l);
