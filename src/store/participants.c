@@ -193,14 +193,21 @@ int store_participant_user_ensure(struct store_conn *c, const struct user *u)
     " v.sid AS conversation_sid, v.unique_name, v.friendly_name, v.attributes, v.state, v.timer_inactive,"   \
     " v.timer_closed, v.date_inactive, v.date_closed, v.date_created, v.date_updated"
 
+/* both views lead with the participant and its user; off(m) is the member's offset in the view's row */
+/* clang-format off */
+#define VIEW_MEMBER_COLS(off)                                                                                \
+    {"id", CK_ID, off(id), 0},                                                                               \
+    {"account_sid", CK_SID, off(account_sid), 0},                                                            \
+    {"service_sid", CK_SID, off(service_sid), 0},                                                            \
+    {"participant_sid", CK_SID, off(participant_sid), 0},                                                    \
+    {"user_sid", CK_SID, off(user_sid), 0}
+/* clang-format on */
+#define VIEW_MEMBER_SQL " p.id, p.account_sid, p.service_sid, p.sid AS participant_sid, u.sid AS user_sid,"
+
 #define UC(m) offsetof(struct user_conversation, m)
 /* the columns of the user view's SELECT, in order (read by the row codec) */
 static const struct column user_conversation_cols[] = {
-    {"id", CK_ID, UC(id), 0},
-    {"account_sid", CK_SID, UC(account_sid), 0},
-    {"service_sid", CK_SID, UC(service_sid), 0},
-    {"participant_sid", CK_SID, UC(participant_sid), 0},
-    {"user_sid", CK_SID, UC(user_sid), 0},
+    VIEW_MEMBER_COLS(UC),
     {"unread_messages_count", CK_I64N, UC(unread_messages_count), 0},
     {"last_read_message_index", CK_I64N, UC(last_read_message_index), 0},
     {"last_read_timestamp", CK_TEXT, UC(last_read_timestamp), 0},
@@ -223,9 +230,8 @@ static const struct store_table user_conversation_view = {
     " LIMIT 1000) q) END"
 
 #define USER_VIEW_SQL                                                                                        \
-    "SELECT p.id, p.account_sid, p.service_sid, p.sid AS participant_sid, u.sid AS user_sid, " UNREAD_SQL    \
-    " AS unread_messages_count, p.last_read_message_index, p.last_read_timestamp, "                          \
-    "p.notification_level," VIEW_CONVERSATION_SQL                                                            \
+    "SELECT" VIEW_MEMBER_SQL " " UNREAD_SQL " AS unread_messages_count, p.last_read_message_index,"          \
+    " p.last_read_timestamp, p.notification_level," VIEW_CONVERSATION_SQL                                    \
     " FROM users u JOIN participants p ON p.service_sid = u.service_sid AND p.identity = u.identity"         \
     " JOIN conversations v ON v.sid = p.conversation_sid WHERE u.service_sid = ?1 AND u.sid = ?2"
 
@@ -237,11 +243,7 @@ static struct store_sql user_view_before = {
 
 #define PCV(m) offsetof(struct participant_conversation, m)
 static const struct column participant_conversation_cols[] = {
-    {"id", CK_ID, PCV(id), 0},
-    {"account_sid", CK_SID, PCV(account_sid), 0},
-    {"service_sid", CK_SID, PCV(service_sid), 0},
-    {"participant_sid", CK_SID, PCV(participant_sid), 0},
-    {"user_sid", CK_SID, PCV(user_sid), 0},
+    VIEW_MEMBER_COLS(PCV),
     {"identity", CK_TEXT, PCV(identity), 0},
     {"binding_type", CK_TEXT, PCV(binding_type), 0},
     {"address", CK_TEXT, PCV(address), 0},
@@ -256,8 +258,8 @@ static const struct store_table participant_conversation_view = {
 };
 
 #define PARTICIPANT_VIEW_SQL(key)                                                                            \
-    "SELECT p.id, p.account_sid, p.service_sid, p.sid AS participant_sid, u.sid AS user_sid, p.identity,"    \
-    " p.binding_type, p.address, p.proxy_address, p.projected_address," VIEW_CONVERSATION_SQL                \
+    "SELECT" VIEW_MEMBER_SQL                                                                                 \
+    " p.identity, p.binding_type, p.address, p.proxy_address, p.projected_address," VIEW_CONVERSATION_SQL    \
     " FROM participants p JOIN conversations v ON v.sid = p.conversation_sid"                                \
     " LEFT JOIN users u ON u.service_sid = p.service_sid AND u.identity = p.identity"                        \
     " WHERE p.service_sid = ?1 AND p." key " = ?2"
