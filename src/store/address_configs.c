@@ -72,22 +72,13 @@ int store_address_config_delete(struct store_conn *c, const char *account_sid, c
     return rows_delete(c, &address_configs_table, account_sid, sid);
 }
 
-struct ac_list_ctx {
-    address_config_row_fn fn;
-    void *ctx;
-};
-
-static int one_row(void *ctx, const void *row)
-{
-    const struct ac_list_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(one_row, address_config_row_fn, struct address_config)
 
 int store_address_config_list(struct store_conn *c, const char *account_sid, const char *type,
                               const struct page_req *p, address_config_row_fn fn, void *ctx)
 {
     struct address_config ac;
     memset(&ac, 0, sizeof(ac));
-    struct ac_list_ctx l = {fn, ctx};
+    struct one_row_ctx l = {fn, ctx};
     return rows_list_filtered(c, &address_configs_table, account_sid, p, &type, 1, &ac, one_row, &l);
 }

@@ -1,11 +1,11 @@
-/* The address configurations' table (schema version 11 on both engines, one macro per engine's migration
- * list). One configuration per address per account: the address is the alternate key of the row, so it is
- * unique within the account. A configuration names the service its auto-created conversations go to; when
- * that service is deleted the reference is cleared (they go to the account's default service again). */
+/* The address configurations' table (schema version 10, written once for both engines: store/migrations.c).
+ * One configuration per address per account: the address is the alternate key of the row, so it is unique
+ * within the account. A configuration names the service its auto-created conversations go to; when that
+ * service is deleted the reference is cleared (they go to the account's default service again). */
 #ifndef PARLEY_ADDRESS_CONFIGS_SCHEMA_H
 #define PARLEY_ADDRESS_CONFIGS_SCHEMA_H
 
-#define SQLITE_ADDRESS_CONFIGS_MIGRATION                                                                     \
+#define ADDRESS_CONFIGS_MIGRATION                                                                            \
     "CREATE TABLE address_configs("                                                                          \
     "  id INTEGER PRIMARY KEY,"                                                                              \
     "  sid TEXT NOT NULL UNIQUE,"                                                                            \
@@ -22,32 +22,9 @@
     "  webhook_filters TEXT,"                                                                                \
     "  studio_flow_sid TEXT,"                                                                                \
     "  studio_retry_count INTEGER NOT NULL DEFAULT -1,"                                                      \
-    "  date_created INTEGER NOT NULL,"                                                                       \
-    "  date_updated INTEGER NOT NULL,"                                                                       \
+    "  date_created BIGINT NOT NULL,"                                                                        \
+    "  date_updated BIGINT NOT NULL,"                                                                        \
     "  UNIQUE(account_sid, address)) STRICT;"                                                                \
-    "CREATE INDEX address_configs_by_account ON address_configs(account_sid, id);"                           \
-    "CREATE INDEX address_configs_by_service ON address_configs(service_sid) WHERE service_sid IS NOT NULL;"
-
-#define PG_ADDRESS_CONFIGS_MIGRATION                                                                         \
-    "CREATE TABLE address_configs("                                                                          \
-    "  id bigserial PRIMARY KEY,"                                                                            \
-    "  sid text NOT NULL UNIQUE,"                                                                            \
-    "  account_sid text NOT NULL REFERENCES accounts(sid) ON DELETE CASCADE,"                                \
-    "  type text NOT NULL,"                                                                                  \
-    "  address text NOT NULL,"                                                                               \
-    "  friendly_name text,"                                                                                  \
-    "  address_country text,"                                                                                \
-    "  auto_enabled integer NOT NULL DEFAULT 0,"                                                             \
-    "  auto_type text,"                                                                                      \
-    "  service_sid text REFERENCES services(sid) ON DELETE SET NULL,"                                        \
-    "  webhook_url text,"                                                                                    \
-    "  webhook_method text,"                                                                                 \
-    "  webhook_filters text,"                                                                                \
-    "  studio_flow_sid text,"                                                                                \
-    "  studio_retry_count integer NOT NULL DEFAULT -1,"                                                      \
-    "  date_created bigint NOT NULL,"                                                                        \
-    "  date_updated bigint NOT NULL,"                                                                        \
-    "  UNIQUE(account_sid, address));"                                                                       \
     "CREATE INDEX address_configs_by_account ON address_configs(account_sid, id);"                           \
     "CREATE INDEX address_configs_by_service ON address_configs(service_sid) WHERE service_sid IS NOT NULL;"
 

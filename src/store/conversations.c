@@ -89,16 +89,7 @@ int store_conversation_delete(struct store_conn *c, const char *service_sid, con
     return rows_delete(c, &store_conversations_table, service_sid, sid);
 }
 
-struct conversation_list_ctx {
-    conversation_row_fn fn;
-    void *ctx;
-};
-
-static int conversation_row(void *ctx, const void *row)
-{
-    const struct conversation_list_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(conversation_row, conversation_row_fn, struct conversation)
 
 int store_conversation_list(struct store_conn *c, const char *service_sid,
                             const struct conversation_filter *f, const struct page_req *p,
@@ -118,7 +109,7 @@ int store_conversation_list(struct store_conn *c, const char *service_sid,
         }
     }
     struct conversation cv;
-    struct conversation_list_ctx l = {fn, ctx};
+    struct conversation_row_ctx l = {fn, ctx};
     return rows_list_filtered(c, &store_conversations_table, service_sid, p, extra, 3, &cv, conversation_row,
                               &l);
 }

@@ -1,14 +1,15 @@
 /* The schema of both engines, one list. Schema version N is every step numbered up to N; versions
  * append and never edit a released one (a database of an older build must open unchanged).
  *
- * A step is written once, in SQLite's words with BIGINT where PostgreSQL's column is a bigint, and
- * rewritten for each engine (migration_text): SQLite reads BIGINT as INTEGER; PostgreSQL reads
- * "INTEGER PRIMARY KEY" (SQLite's rowid, the keyset position) as BIGSERIAL and drops STRICT. Only a
- * step whose meaning differs (triggers, a column one engine got earlier) has PostgreSQL's own text,
- * rewritten the same way; "" is a step that engine skips.
+ * A step is written once, in SQLite's words with BIGINT where PostgreSQL's column is a bigint (INTEGER
+ * where it is an integer), and rewritten for each engine (migration_text): SQLite reads BIGINT as
+ * INTEGER; PostgreSQL reads "INTEGER PRIMARY KEY" (SQLite's rowid, the keyset position) as BIGSERIAL
+ * and drops STRICT and WITHOUT ROWID (its tables have no rowid). Only a step whose meaning differs
+ * (triggers, a table or column one engine has alone or got earlier) has PostgreSQL's own text,
+ * rewritten the same way; "" is a step that engine skips. Steps run in their order in the list.
  *
  * Adding a version: append its steps with the next number, e.g.
- *     {7, SQLITE_TIMERS_MIGRATION, PG_TIMERS_MIGRATION},   (or {7, "CREATE TABLE ...", NULL})
+ *     {14, "CREATE TABLE ...", NULL},   (and {14, SQ_LIVE_IU("t"), PG_LIVE("t")} for its triggers)
  * and nothing else: both engines run every step of a version in one transaction. */
 #include <stdlib.h>
 #include <string.h>
@@ -182,14 +183,16 @@
 #define V6_MARK                                                                                              \
     "ALTER TABLE services ADD COLUMN deleted_at BIGINT;"                                                     \
     "CREATE INDEX services_deleted ON services(deleted_at) WHERE deleted_at IS NOT NULL;"
-#define SQ_LIVE(table, op, when)                                                                             \
-    "CREATE TRIGGER " table "_live_service_" op " BEFORE " when " ON " table                                 \
+#define SQ_LIVE_NAMED(name, table, when)                                                                     \
+    "CREATE TRIGGER " name " BEFORE " when " ON " table                                                      \
     "  WHEN (SELECT deleted_at FROM services WHERE sid = NEW.service_sid) IS NOT NULL"                       \
     "  BEGIN SELECT RAISE(ABORT, 'the service is deleted'); END;"
+#define SQ_LIVE(table, op, when) SQ_LIVE_NAMED(table "_live_service_" op, table, when)
 #define SQ_LIVE_IU(table) SQ_LIVE(table, "i", "INSERT") SQ_LIVE(table, "u", "UPDATE")
-#define PG_LIVE(table)                                                                                       \
-    "CREATE TRIGGER " table "_live_service BEFORE INSERT OR UPDATE ON " table                                \
+#define PG_LIVE_ON(table, when)                                                                              \
+    "CREATE TRIGGER " table "_live_service BEFORE " when " ON " table                                        \
     "  FOR EACH ROW EXECUTE FUNCTION parley_live_service();"
+#define PG_LIVE(table) PG_LIVE_ON(table, "INSERT OR UPDATE")
 #define PG_LIVE_FUNCTION                                                                                     \
     "CREATE FUNCTION parley_live_service() RETURNS trigger LANGUAGE plpgsql AS $f$"                          \
     "BEGIN"                                                                                                  \
@@ -225,12 +228,22 @@ const struct migration store_migrations[] = {
     /* the store's own facts: the check value of the secret key (store/secret.h) */
     {5, "CREATE TABLE store_meta(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;", NULL},
     {6, V6_MARK LIVE_TABLES(SQ_LIVE_IU), V6_MARK PG_LIVE_FUNCTION LIVE_TABLES(PG_LIVE)},
-    {7, SQLITE_TIMERS_CHANGES_MIGRATION, PG_TIMERS_CHANGES_MIGRATION}, /* timers and the change log */
-    {8, SQLITE_CONVERSATIONS_MIGRATION, PG_CONVERSATIONS_MIGRATION},
-    {9, SQLITE_PARTICIPANTS_MIGRATION, PG_PARTICIPANTS_MIGRATION},
-    {10, SQLITE_ADDRESS_CONFIGS_MIGRATION, PG_ADDRESS_CONFIGS_MIGRATION},
-    {11, SQLITE_SCOPED_WEBHOOKS_MIGRATION, PG_SCOPED_WEBHOOKS_MIGRATION},
-    {12, SQLITE_MESSAGES_MIGRATION, PG_MESSAGES_MIGRATION},
+    /* timers and the change log; PostgreSQL numbers each account's changes from its change_seqs row */
+    {7, TIMERS_MIGRATION, NULL},
+    {7, "", PG_CHANGE_SEQS_MIGRATION},
+    {7, CHANGES_MIGRATION, NULL},
+    /* the tables of a service get version 6's live-service triggers (the scoped webhooks' and the
+     * messages' on INSERT only, the scoped webhooks' SQLite one named as PostgreSQL's) */
+    {8, CONVERSATIONS_MIGRATION, NULL},
+    {8, SQ_LIVE_IU("conversations"), PG_LIVE("conversations")},
+    {9, PARTICIPANTS_MIGRATION, NULL},
+    {9, SQ_LIVE_IU("participants"), PG_LIVE("participants")},
+    {10, ADDRESS_CONFIGS_MIGRATION, NULL},
+    {11, SCOPED_WEBHOOKS_MIGRATION, NULL},
+    {11, SQ_LIVE_NAMED("conversation_webhooks_live_service", "conversation_webhooks", "INSERT"),
+     PG_LIVE_ON("conversation_webhooks", "INSERT")},
+    {12, MESSAGES_MIGRATION, NULL},
+    {12, SQ_LIVE("messages", "i", "INSERT"), PG_LIVE_ON("messages", "INSERT")},
     {13, V13_WRITE_PATH, NULL},
     /* append here */
 };
@@ -271,6 +284,7 @@ char *migration_text(const struct migration *m, int pg)
 {
     char *s = strdup(pg && m->pg ? m->pg : m->sql);
     if (!pg) return replace(s, "BIGINT", "INTEGER");
+    s = replace(s, ") STRICT, WITHOUT ROWID;", ");");
     return replace(replace(s, "INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"), ") STRICT;", ");");
 }
 

@@ -97,22 +97,13 @@ int store_participant_delete(struct store_conn *c, const char *conversation_sid,
     return rows_delete(c, &store_participants_table, conversation_sid, sid);
 }
 
-struct participant_list_ctx {
-    participant_row_fn fn;
-    void *ctx;
-};
-
-static int participant_row(void *ctx, const void *row)
-{
-    const struct participant_list_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(participant_row, participant_row_fn, struct participant)
 
 int store_participant_list(struct store_conn *c, const char *conversation_sid, const struct page_req *p,
                            participant_row_fn fn, void *ctx)
 {
     struct participant scratch;
-    struct participant_list_ctx l = {fn, ctx};
+    struct participant_row_ctx l = {fn, ctx};
     return rows_list(c, &store_participants_table, conversation_sid, p, &scratch, participant_row, &l);
 }
 
@@ -202,14 +193,21 @@ int store_participant_user_ensure(struct store_conn *c, const struct user *u)
     " v.sid AS conversation_sid, v.unique_name, v.friendly_name, v.attributes, v.state, v.timer_inactive,"   \
     " v.timer_closed, v.date_inactive, v.date_closed, v.date_created, v.date_updated"
 
+/* both views lead with the participant and its user; off(m) is the member's offset in the view's row */
+/* clang-format off */
+#define VIEW_MEMBER_COLS(off)                                                                                \
+    {"id", CK_ID, off(id), 0},                                                                               \
+    {"account_sid", CK_SID, off(account_sid), 0},                                                            \
+    {"service_sid", CK_SID, off(service_sid), 0},                                                            \
+    {"participant_sid", CK_SID, off(participant_sid), 0},                                                    \
+    {"user_sid", CK_SID, off(user_sid), 0}
+/* clang-format on */
+#define VIEW_MEMBER_SQL " p.id, p.account_sid, p.service_sid, p.sid AS participant_sid, u.sid AS user_sid,"
+
 #define UC(m) offsetof(struct user_conversation, m)
 /* the columns of the user view's SELECT, in order (read by the row codec) */
 static const struct column user_conversation_cols[] = {
-    {"id", CK_ID, UC(id), 0},
-    {"account_sid", CK_SID, UC(account_sid), 0},
-    {"service_sid", CK_SID, UC(service_sid), 0},
-    {"participant_sid", CK_SID, UC(participant_sid), 0},
-    {"user_sid", CK_SID, UC(user_sid), 0},
+    VIEW_MEMBER_COLS(UC),
     {"unread_messages_count", CK_I64N, UC(unread_messages_count), 0},
     {"last_read_message_index", CK_I64N, UC(last_read_message_index), 0},
     {"last_read_timestamp", CK_TEXT, UC(last_read_timestamp), 0},
@@ -232,9 +230,8 @@ static const struct store_table user_conversation_view = {
     " LIMIT 1000) q) END"
 
 #define USER_VIEW_SQL                                                                                        \
-    "SELECT p.id, p.account_sid, p.service_sid, p.sid AS participant_sid, u.sid AS user_sid, " UNREAD_SQL    \
-    " AS unread_messages_count, p.last_read_message_index, p.last_read_timestamp, "                          \
-    "p.notification_level," VIEW_CONVERSATION_SQL                                                            \
+    "SELECT" VIEW_MEMBER_SQL " " UNREAD_SQL " AS unread_messages_count, p.last_read_message_index,"          \
+    " p.last_read_timestamp, p.notification_level," VIEW_CONVERSATION_SQL                                    \
     " FROM users u JOIN participants p ON p.service_sid = u.service_sid AND p.identity = u.identity"         \
     " JOIN conversations v ON v.sid = p.conversation_sid WHERE u.service_sid = ?1 AND u.sid = ?2"
 
@@ -246,11 +243,7 @@ static struct store_sql user_view_before = {
 
 #define PCV(m) offsetof(struct participant_conversation, m)
 static const struct column participant_conversation_cols[] = {
-    {"id", CK_ID, PCV(id), 0},
-    {"account_sid", CK_SID, PCV(account_sid), 0},
-    {"service_sid", CK_SID, PCV(service_sid), 0},
-    {"participant_sid", CK_SID, PCV(participant_sid), 0},
-    {"user_sid", CK_SID, PCV(user_sid), 0},
+    VIEW_MEMBER_COLS(PCV),
     {"identity", CK_TEXT, PCV(identity), 0},
     {"binding_type", CK_TEXT, PCV(binding_type), 0},
     {"address", CK_TEXT, PCV(address), 0},
@@ -265,8 +258,8 @@ static const struct store_table participant_conversation_view = {
 };
 
 #define PARTICIPANT_VIEW_SQL(key)                                                                            \
-    "SELECT p.id, p.account_sid, p.service_sid, p.sid AS participant_sid, u.sid AS user_sid, p.identity,"    \
-    " p.binding_type, p.address, p.proxy_address, p.projected_address," VIEW_CONVERSATION_SQL                \
+    "SELECT" VIEW_MEMBER_SQL                                                                                 \
+    " p.identity, p.binding_type, p.address, p.proxy_address, p.projected_address," VIEW_CONVERSATION_SQL    \
     " FROM participants p JOIN conversations v ON v.sid = p.conversation_sid"                                \
     " LEFT JOIN users u ON u.service_sid = p.service_sid AND u.identity = p.identity"                        \
     " WHERE p.service_sid = ?1 AND p." key " = ?2"
@@ -331,43 +324,25 @@ static int view_page(struct store_conn *c, const struct store_sql *after, const 
     return rc < 0 ? rc : ST_OK;
 }
 
-struct user_view_ctx {
-    user_conversation_row_fn fn;
-    void *ctx;
-};
-
-static int user_view_row(void *ctx, const void *row)
-{
-    const struct user_view_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(user_view_row, user_conversation_row_fn, struct user_conversation)
 
 int store_user_conversation_list(struct store_conn *c, const char *service_sid, const char *user_sid,
                                  const struct page_req *p, user_conversation_row_fn fn, void *ctx)
 {
     struct user_conversation scratch;
-    struct user_view_ctx l = {fn, ctx};
+    struct user_view_row_ctx l = {fn, ctx};
     return view_page(c, &user_view_after, &user_view_before, &user_conversation_view, service_sid, user_sid,
                      p, &scratch, user_view_row, &l);
 }
 
-struct participant_view_ctx {
-    participant_conversation_row_fn fn;
-    void *ctx;
-};
-
-static int participant_view_row(void *ctx, const void *row)
-{
-    const struct participant_view_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(participant_view_row, participant_conversation_row_fn, struct participant_conversation)
 
 int store_participant_conversation_list(struct store_conn *c, const char *service_sid, const char *key,
                                         int by_address, const struct page_req *p,
                                         participant_conversation_row_fn fn, void *ctx)
 {
     struct participant_conversation scratch;
-    struct participant_view_ctx l = {fn, ctx};
+    struct participant_view_row_ctx l = {fn, ctx};
     return view_page(c, by_address ? &by_address_after : &by_identity_after,
                      by_address ? &by_address_before : &by_identity_before, &participant_conversation_view,
                      service_sid, key, p, &scratch, participant_view_row, &l);

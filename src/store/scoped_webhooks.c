@@ -64,22 +64,13 @@ int store_scoped_webhook_delete(struct store_conn *c, const char *conversation_s
     return rows_delete(c, &scoped_webhooks_table, conversation_sid, sid);
 }
 
-struct list_ctx {
-    scoped_webhook_row_fn fn;
-    void *ctx;
-};
-
-static int list_row(void *ctx, const void *row)
-{
-    const struct list_ctx *l = ctx;
-    return l->fn(l->ctx, row);
-}
+ROWS_LIST_ADAPTER(list_row, scoped_webhook_row_fn, struct scoped_webhook)
 
 int store_scoped_webhook_list(struct store_conn *c, const char *conversation_sid, const struct page_req *p,
                               scoped_webhook_row_fn fn, void *ctx)
 {
     struct scoped_webhook w;
-    struct list_ctx l = {fn, ctx};
+    struct list_row_ctx l = {fn, ctx};
     return rows_list(c, &scoped_webhooks_table, conversation_sid, p, &w, list_row, &l);
 }
 

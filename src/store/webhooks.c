@@ -37,9 +37,10 @@
     "   + (SELECT count(*) FROM busy b WHERE b.account_sid = c.account_sid) AS ra,"                          \
     "  row_number() OVER (PARTITION BY c.url ORDER BY c.id)"                                                 \
     "   + (SELECT count(*) FROM busy b WHERE b.url = c.url) AS rt FROM cand c)"
-#define CLAIMED_COLS                                                                                         \
-    " RETURNING id, account_sid, event_type, url, method, params, order_key, idempotency_token,"             \
-    " attempts, next_attempt_at, created_at"
+/* an outbox row's delivery, in this order in outbox_insert's ?1 .. ?7 and in CLAIMED_COLS after the id;
+ * OUTBOX_DELIVERY_COLS binds and reads them */
+#define OUTBOX_DELIVERY_SQL "account_sid, event_type, url, method, params, order_key, idempotency_token"
+#define CLAIMED_COLS " RETURNING id, " OUTBOX_DELIVERY_SQL ", attempts, next_attempt_at, created_at"
 /* PostgreSQL: the advisory lock keys held by live sessions, as pg_advisory_lock(bigint) stores them */
 #define LIVE_CLAIM_KEYS                                                                                      \
     "SELECT (l.classid::bigint << 32) | l.objid::bigint FROM pg_locks l"                                     \
@@ -74,8 +75,7 @@ static struct store_sql service_put = {
         " post_webhook_url = excluded.post_webhook_url",
 };
 static struct store_sql outbox_insert_q = {
-    .sql = "INSERT INTO webhook_outbox(account_sid, event_type, url, method, params, order_key,"
-           " idempotency_token, attempts, next_attempt_at, created_at)"
+    .sql = "INSERT INTO webhook_outbox(" OUTBOX_DELIVERY_SQL ", attempts, next_attempt_at, created_at)"
            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
 };
 /* Fair claim: per account its OUTBOX_WINDOW oldest rows filtered to due, claimable heads of their order
@@ -213,27 +213,26 @@ static const struct column config_cols[] = {
     ROWS_COL(struct webhook_config, post_url, CK_TEXT, 0),
     ROWS_COL(struct webhook_config, target, CK_TEXT, 0),
 };
+/* the columns of OUTBOX_DELIVERY_SQL */
+/* clang-format off */
+#define OUTBOX_DELIVERY_COLS                                                                                 \
+    ROWS_COL(struct outbox_row, account_sid, CK_SID, 0),                                                     \
+    ROWS_COL(struct outbox_row, event_type, CK_TEXT, 0),                                                     \
+    ROWS_COL(struct outbox_row, url, CK_TEXT, 0),                                                            \
+    ROWS_COL(struct outbox_row, method, CK_TEXT, 0),                                                         \
+    ROWS_COL(struct outbox_row, params, CK_TEXT, 0),                                                         \
+    ROWS_COL(struct outbox_row, order_key, CK_TEXT, 0),                                                      \
+    ROWS_COL(struct outbox_row, idempotency_token, CK_TEXT, 0)
+/* clang-format on */
 /* outbox_insert's ?1 .. ?8 */
 static const struct column outbox_new_cols[] = {
-    ROWS_COL(struct outbox_row, account_sid, CK_SID, 0),
-    ROWS_COL(struct outbox_row, event_type, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, url, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, method, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, params, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, order_key, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
+    OUTBOX_DELIVERY_COLS,
     ROWS_COL(struct outbox_row, created_at, CK_I64, 0),
 };
 /* CLAIMED_COLS */
 static const struct column claimed_cols[] = {
     ROWS_COL(struct outbox_row, id, CK_I64, 0),
-    ROWS_COL(struct outbox_row, account_sid, CK_SID, 0),
-    ROWS_COL(struct outbox_row, event_type, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, url, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, method, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, params, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, order_key, CK_TEXT, 0),
-    ROWS_COL(struct outbox_row, idempotency_token, CK_TEXT, 0),
+    OUTBOX_DELIVERY_COLS,
     ROWS_COL(struct outbox_row, attempts, CK_INT, 0),
     ROWS_COL(struct outbox_row, next_attempt_at, CK_I64, 0),
     ROWS_COL(struct outbox_row, created_at, CK_I64, 0),

@@ -1,6 +1,8 @@
 /* The one migration list (store/migrations.c): its versions, each engine's rewrite, the released
- * schema it gives SQLite (schema_v6.sqlite.txt, as the build before the list wrote it), and a file of
- * every older version brought up to the latest by the store's own migrate. */
+ * schemas it gives SQLite (schema_vN.sqlite.txt: v6 as the build before the list wrote it, v13 as the
+ * build before the steps of versions 7-12 were written once) and PostgreSQL (schema_v13.pg.txt, when
+ * PARLEY_TEST_PG names a cluster), and a file or database of every older version brought up to the
+ * latest by the store's own migrate. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,15 +14,19 @@
 
 #include <cmocka.h>
 #include <sqlite3.h>
+#ifndef NO_STORE_PG
+#include <libpq-fe.h>
+#endif
 
 #include "store_fixture.h"
 
 #include "store/migrations.h"
 #include "store/store.h"
 
-#define RELEASED 6           /* the last version whose schema is fixed in schema_v6.sqlite.txt */
-#define SCHEMA_MAX (1 << 16) /* the dump of one schema */
+#define RELEASED 13          /* the last version whose schema is fixed in a golden file */
+#define SCHEMA_MAX (1 << 17) /* the dump of one schema */
 #define PATH_MAX_ 512
+#define PG_TARGET_MAX 512
 
 static void test_versions_contiguous(void **state)
 {
@@ -88,27 +94,42 @@ static sqlite3 *build_at(const char *path, int upto)
     return db;
 }
 
+/* The golden file name beside this source, into out (SCHEMA_MAX). */
+static void read_golden(const char *name, char *out)
+{
+    char path[PATH_MAX_];
+    const char *slash = strrchr(__FILE__, '/');
+    snprintf(path, sizeof(path), "%.*s/%s", slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".",
+             name);
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("cannot read %s", path);
+    size_t n = fread(out, 1, SCHEMA_MAX - 1, f);
+    assert_true(n < SCHEMA_MAX - 1);
+    out[n] = '\0';
+    fclose(f);
+}
+
+/* SQLite keeps each object's CREATE text as it was run: a released version's is its golden, byte for
+ * byte. */
 static void test_released_schema_unchanged(void **state)
 {
     (void)state;
-    char dir[256], path[PATH_MAX_], golden_path[PATH_MAX_];
+    static const struct {
+        int version;
+        const char *golden;
+    } released[] = {{6, "schema_v6.sqlite.txt"}, {13, "schema_v13.sqlite.txt"}};
+    char dir[256], path[PATH_MAX_];
     assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "migrations"), 0);
-    snprintf(path, sizeof(path), "%s/v6.db", dir);
     static char got[SCHEMA_MAX], want[SCHEMA_MAX];
-    sqlite3 *db = build_at(path, RELEASED);
-    dump(db, got);
-    sqlite3_close(db);
-    /* the golden file sits beside this source */
-    const char *slash = strrchr(__FILE__, '/');
-    snprintf(golden_path, sizeof(golden_path), "%.*s/schema_v6.sqlite.txt",
-             slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
-    FILE *f = fopen(golden_path, "r");
-    assert_non_null(f);
-    size_t n = fread(want, 1, sizeof(want) - 1, f);
-    want[n] = '\0';
-    fclose(f);
-    assert_string_equal(got, want);
-    unlink(path);
+    for (size_t i = 0; i < sizeof(released) / sizeof(released[0]); i++) {
+        snprintf(path, sizeof(path), "%s/v%d.db", dir, released[i].version);
+        sqlite3 *db = build_at(path, released[i].version);
+        dump(db, got);
+        sqlite3_close(db);
+        read_golden(released[i].golden, want);
+        assert_string_equal(got, want);
+        unlink(path);
+    }
     rmdir(dir);
 }
 
@@ -146,13 +167,163 @@ static void test_every_version_upgrades(void **state)
     rmdir(dir);
 }
 
+#ifndef NO_STORE_PG
+/* PostgreSQL's schema, one line an object: the columns with their types, nullability and defaults, the
+ * constraints, indexes, triggers and functions (whitespace runs as one space), in a fixed order. */
+static const char pg_schema_sql[] =
+    "SELECT line FROM ("
+    "  SELECT 1 AS k, table_name::text AS a, lpad(ordinal_position::text, 4, '0') AS b,"
+    "         'column ' || table_name || '.' || column_name || ': ' || data_type"
+    "         || CASE WHEN is_nullable = 'NO' THEN ' NOT NULL' ELSE '' END"
+    "         || COALESCE(' DEFAULT ' || column_default, '') AS line"
+    "    FROM information_schema.columns WHERE table_schema = 'public'"
+    "  UNION ALL"
+    "  SELECT 2, conrelid::regclass::text, conname::text,"
+    "         'constraint ' || conrelid::regclass::text || '.' || conname || ': ' || "
+    "pg_get_constraintdef(oid)"
+    "    FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
+    "  UNION ALL"
+    "  SELECT 3, tablename::text, indexname::text, 'index ' || indexname || ': ' || indexdef"
+    "    FROM pg_indexes WHERE schemaname = 'public'"
+    "  UNION ALL"
+    "  SELECT 4, t.tgrelid::regclass::text, t.tgname::text,"
+    "         'trigger ' || t.tgname || ': ' || pg_get_triggerdef(t.oid)"
+    "    FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid"
+    "   WHERE r.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal"
+    "  UNION ALL"
+    "  SELECT 5, p.proname::text, '', 'function ' || p.proname || ': '"
+    "         || regexp_replace(pg_get_functiondef(p.oid), '\\s+', ' ', 'g')"
+    "    FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace"
+    ") x ORDER BY k, a COLLATE \"C\", b COLLATE \"C\"";
+
+struct pg_db {
+    char name[64];
+    char url[PG_TARGET_MAX];
+};
+
+/* A new database on PARLEY_TEST_PG, for the step from of a test; skips the test without the variable. */
+static void pg_create(struct pg_db *d, int from)
+{
+    const char *base = getenv("PARLEY_TEST_PG");
+    if (!base || !*base) skip();
+    snprintf(d->name, sizeof(d->name), "parley_migrations_%ld_%d", (long)getpid(), from);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", d->name);
+    assert_int_equal(fixture_pg_admin(base, sql), 0);
+    assert_int_equal(fixture_pg_url_for(base, d->name, d->url, sizeof(d->url)), 0);
+}
+
+static void pg_drop(struct pg_db *d)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", d->name);
+    fixture_pg_admin(getenv("PARLEY_TEST_PG"), sql);
+}
+
+static void pg_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+
+/* d with the steps of versions 1 to upto run as the PostgreSQL engine runs them, and its version. */
+static void pg_build_at(struct pg_db *d, int upto)
+{
+    PGconn *c = PQconnectdb(d->url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    for (int i = 0; i < store_migrations_n && store_migrations[i].version <= upto; i++) {
+        char *sql = migration_text(&store_migrations[i], 1);
+        assert_non_null(sql);
+        if (sql[0]) pg_exec(c, sql);
+        free(sql);
+    }
+    if (upto > 0) {
+        char bump[128];
+        snprintf(bump, sizeof(bump),
+                 "CREATE TABLE schema_version(version integer NOT NULL);"
+                 "INSERT INTO schema_version VALUES (%d)",
+                 upto);
+        pg_exec(c, bump);
+    }
+    PQfinish(c);
+}
+
+/* d's schema (pg_schema_sql) into out, and its recorded version into *version. */
+static void pg_dump(struct pg_db *d, char *out, int *version)
+{
+    PGconn *c = PQconnectdb(d->url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, pg_schema_sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("the schema dump: %s", PQerrorMessage(c));
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < PQntuples(r); i++) {
+        int len = snprintf(out + n, SCHEMA_MAX - n, "%s\n", PQgetvalue(r, i, 0));
+        assert_true(len > 0 && (size_t)len < SCHEMA_MAX - n);
+        n += (size_t)len;
+    }
+    PQclear(r);
+    r = PQexec(c, "SELECT version FROM schema_version");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 1);
+    *version = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+}
+#endif
+
+/* PostgreSQL keeps no CREATE text: its catalog's account of the released schema is the golden. */
+static void test_released_schema_unchanged_pg(void **state)
+{
+    (void)state;
+#ifdef NO_STORE_PG
+    skip();
+#else
+    static char got[SCHEMA_MAX], want[SCHEMA_MAX];
+    struct pg_db d;
+    int version;
+    pg_create(&d, RELEASED);
+    pg_build_at(&d, RELEASED);
+    pg_dump(&d, got, &version);
+    pg_drop(&d);
+    assert_int_equal(version, RELEASED);
+    read_golden("schema_v13.pg.txt", want);
+    assert_string_equal(got, want);
+#endif
+}
+
+/* A database left at each older version is migrated to exactly the schema of a new one. */
+static void test_every_version_upgrades_pg(void **state)
+{
+    (void)state;
+#ifdef NO_STORE_PG
+    skip();
+#else
+    static char fresh[SCHEMA_MAX], got[SCHEMA_MAX];
+    for (int from = 0; from < migration_latest(); from++) {
+        struct pg_db d;
+        int version;
+        pg_create(&d, from);
+        pg_build_at(&d, from);
+        struct store_conn *c;
+        assert_int_equal(store_pg_ops.open(d.url, 1, 0, &c), ST_OK);
+        assert_int_equal(c->ops->migrate(c), ST_OK);
+        c->ops->close(c);
+        pg_dump(&d, from == 0 ? fresh : got, &version);
+        pg_drop(&d);
+        assert_int_equal(version, migration_latest());
+        if (from > 0) assert_string_equal(got, fresh);
+    }
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_versions_contiguous),
-        cmocka_unit_test(test_rewrites),
-        cmocka_unit_test(test_released_schema_unchanged),
-        cmocka_unit_test(test_every_version_upgrades),
+        cmocka_unit_test(test_versions_contiguous),          cmocka_unit_test(test_rewrites),
+        cmocka_unit_test(test_released_schema_unchanged),    cmocka_unit_test(test_every_version_upgrades),
+        cmocka_unit_test(test_released_schema_unchanged_pg), cmocka_unit_test(test_every_version_upgrades_pg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
