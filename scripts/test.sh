@@ -140,14 +140,17 @@ if [ "${SKIP_PG:-0}" != 1 ]; then
             if [ -z "$p" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then f=$((f + 1)); fi
             echo "${p:-0} passed, $f failed" >"$tmp/pg.count"
             add_counts "$tmp/pg.count" "e2e on PostgreSQL"
-            # the store contract's PostgreSQL group (skipped without PARLEY_TEST_PG in tests/run.sh)
-            PARLEY_TEST_PG=$pg_url timeout -k 10 300 build/tests/test_store_contract </dev/null 2>&1 | tee "$tmp/store.log"
-            rc=${PIPESTATUS[0]}
-            p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$tmp/store.log" | awk '{ s += $1 } END { print s + 0 }')
-            f=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$tmp/store.log" | awk '{ s += $1 } END { print s + 0 }')
-            if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-            echo "$p passed, $f failed" >"$tmp/store.count"
-            add_counts "$tmp/store.count" "store contract on PostgreSQL"
+            # the PostgreSQL groups of the store contract and of the released schema (skipped without
+            # PARLEY_TEST_PG in tests/run.sh)
+            for t in store_contract migrations; do
+                PARLEY_TEST_PG=$pg_url timeout -k 10 300 build/tests/test_$t </dev/null 2>&1 | tee "$tmp/$t.log"
+                rc=${PIPESTATUS[0]}
+                p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$tmp/$t.log" | awk '{ s += $1 } END { print s + 0 }')
+                f=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$tmp/$t.log" | awk '{ s += $1 } END { print s + 0 }')
+                if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+                echo "$p passed, $f failed" >"$tmp/$t.count"
+                add_counts "$tmp/$t.count" "test_$t on PostgreSQL"
+            done
         fi
         bash scripts/pg.sh stop "$pgdir"
         pgdir=
