@@ -14,7 +14,6 @@ extern const struct route *const api_routes; /* under /v1, built from the famili
 /* Beside each row of api_routes: the family its handlers run (r->route_arg), NULL for a handler of its own.
  */
 extern const struct family *const *const api_route_families;
-extern const struct route admin_routes[];  /* Parley's own endpoints, under /parley */
 extern const struct route_mount api_mount; /* where api_routes' ROUTE_TWIN rows are mounted again */
 
 /* Route labels for metrics ("/v1/Users/{}", "/parley/webhooks/log"), one per route of the tables, in
@@ -68,10 +67,6 @@ int services_insert_with_defaults(struct store_conn *c, const char *account_sid,
 int conversation_with_participants_create(struct req *r);
 int receipts_list(struct req *r); /* api/delivery_receipts.c */
 int receipts_fetch(struct req *r);
-int webhooks_log(struct req *r);
-int clock_fetch(struct req *r); /* api/clock.c: --test-clock only */
-int clock_update(struct req *r);
-int changes_list(struct req *r); /* api/changes.c */
 
 struct conversation;
 /* The conversation of r->service_sid whose SID or unique name is key (BEHAVIOUR-conversations §0.2), for
@@ -100,9 +95,5 @@ int conversations_timers_register(void);
 /* Gives conversation-scoped webhooks their ReplayAfter (webhook/scoped.h), its events rendered as app's
  * switches say (app outlives the server); at start-up. */
 void messages_replay_register(const struct app *app);
-int media_register(struct req *r); /* api/media.c: /parley/Media/{ME} */
-int media_fetch(struct req *r);
-int inbound_post(struct req *r);           /* api/inbound.c: /parley/inbound */
-int delivery_status_update(struct req *r); /* api/delivery_status.c: /parley/receipts/{DY} */
 
 #endif

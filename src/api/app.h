@@ -23,7 +23,7 @@ struct app {
     enum pre_failure_policy pre_failure;
     int veto_status;              /* HTTP status of a vetoed REST call (default 400, code 50056) */
     int metrics_public;           /* serve /metrics without credentials */
-    int media_strict;             /* a message's MediaSid must be registered (api/media.c), else 50507 */
+    int media_strict;             /* a message's MediaSid must be registered (control/media.c), else 50507 */
     const char *admin_token;      /* credential for the server-wide /metrics; NULL: none */
     int cache_accounts;           /* this process is the store's only writer (SQLite) */
     struct reaper *reaper;        /* reaps deleted services (api/services.c); NULL in subcommands */

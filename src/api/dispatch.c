@@ -11,6 +11,7 @@
 #include "api/apikeys.h"
 #include "api/fail.h"
 #include "api/runner.h"
+#include "control/control.h"
 #include "http/auth_header.h"
 #include "http/response.h"
 #include "store/datalock.h"
@@ -154,7 +155,8 @@ static int dispatch_request(struct req *r, const char *authorization)
     }
     int admin = strncmp(r->path, "/parley/", 8) == 0;
     const struct route_mount *mount = admin ? NULL : &api_mount;
-    switch (router_match(admin ? admin_routes : api_routes, admin ? "/parley" : "/v1", mount, r, &rt, &fn)) {
+    switch (
+        router_match(admin ? control_routes : api_routes, admin ? "/parley" : "/v1", mount, r, &rt, &fn)) {
     case ROUTE_NOT_FOUND:
         return resp_not_found(r);
     case ROUTE_NO_METHOD:
@@ -162,7 +164,7 @@ static int dispatch_request(struct req *r, const char *authorization)
     default:
         break;
     }
-    r->route_idx = (int)(rt - (admin ? admin_routes : api_routes)) + (admin ? api_route_count() : 0);
+    r->route_idx = (int)(rt - (admin ? control_routes : api_routes)) + (admin ? api_route_count() : 0);
     r->route_arg = admin ? NULL : api_route_families[rt - api_routes];
     /* routes not yet run from a family descriptor resolve their service here (api/runner.c) */
     if ((rt->flags & (ROUTE_TWIN | ROUTE_SERVICE)) && !(rt->flags & ROUTE_RUNNER)) {
@@ -211,12 +213,12 @@ int api_route_names(const char *const **out)
     if (!names) {
         int count = 0;
         for (int t = 0; t < 2; t++)
-            for (const struct route *rt = t ? admin_routes : api_routes; rt->pattern; rt++)
+            for (const struct route *rt = t ? control_routes : api_routes; rt->pattern; rt++)
                 count++;
         const char **built = calloc((size_t)count, sizeof(*built));
         for (int t = 0, i = 0; built && t < 2; t++) {
             const char *prefix = t ? "/parley" : "/v1";
-            for (const struct route *rt = t ? admin_routes : api_routes; rt->pattern; rt++, i++) {
+            for (const struct route *rt = t ? control_routes : api_routes; rt->pattern; rt++, i++) {
                 size_t len = strlen(prefix) + strlen(rt->pattern) + 1;
                 char *name = malloc(len);
                 if (!name)

@@ -549,7 +549,7 @@ static int apply_modified(struct req *r, struct message *m, const char *const va
     return 0;
 }
 
-/* For inbound traffic's onMessageAdd (api/inbound.c): the same parameters, media and checks. */
+/* For inbound traffic's onMessageAdd (control/inbound.c): the same parameters, media and checks. */
 int message_add_params(struct buf *out, const struct message_row *mr, const struct app *app)
 {
     event_params(out, ME_ADD, mr, 0, app);

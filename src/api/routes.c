@@ -94,13 +94,3 @@ __attribute__((constructor)) static void routes_build(void)
     }
     memcpy(&table[n], handlers, sizeof(handlers));
 }
-
-const struct route admin_routes[] = {
-    {"/webhooks/log", 0, webhooks_log, NULL, NULL},
-    {"/Media/{}", 0, media_fetch, media_register, NULL},
-    {"/clock", 0, clock_fetch, clock_update, NULL},
-    {"/changes", 0, changes_list, NULL, NULL},
-    {"/inbound", 0, NULL, inbound_post, NULL},
-    {"/receipts/{}", 0, NULL, delivery_status_update, NULL},
-    {NULL, 0, NULL, NULL, NULL},
-};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "control/control.h"
 #include "util/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct route *rt = NULL;
     handler_fn fn = NULL;
     int admin = strncmp(path, "/parley/", 8) == 0;
-    int rc = router_match(admin ? admin_routes : api_routes, admin ? "/parley" : "/v1",
+    int rc = router_match(admin ? control_routes : api_routes, admin ? "/parley" : "/v1",
                           admin ? NULL : &api_mount, &r, &rt, &fn);
     if (rc == ROUTE_OK || rc == ROUTE_NO_METHOD) {
         if (!rt || !rt->pattern) abort();

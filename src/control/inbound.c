@@ -18,6 +18,7 @@
 #include "api/participants.h"
 #include "api/pre_event.h"
 #include "api/runner.h"
+#include "control/control.h"
 #include "store/address_configs.h"
 #include "store/changes.h"
 #include "store/conversations.h"

@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "api/params.h"
+#include "control/control.h"
 #include "http/response.h"
 #include "store/changes.h"
 #include "util/timefmt.h"

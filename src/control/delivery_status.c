@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/fail.h"
 #include "api/params.h"
+#include "control/control.h"
 #include "store/changes.h"
 #include "store/messages.h"
 #include "util/buf.h"

@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "api/params.h"
+#include "control/control.h"
 #include "http/response.h"
 #include "store/timers.h"
 #include "util/clock.h"

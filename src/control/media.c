@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "api/fail.h"
 #include "api/params.h"
+#include "control/control.h"
 #include "store/messages.h"
 #include "util/sid.h"
 #include "util/timefmt.h"

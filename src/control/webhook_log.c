@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "api/params.h"
+#include "control/control.h"
 #include "http/response.h"
 #include "store/webhook_store.h"
 #include "util/timefmt.h"
