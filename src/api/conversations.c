@@ -780,11 +780,9 @@ int conversations_get(struct store_conn *c, struct req *r, const char *key, stru
 
 int conversations_resolve_parent(struct req *r, const char *key)
 {
-    struct conversation cv;
-    int err = conversations_get(r->db, r, key, &cv);
-    if (err == ST_NOT_FOUND) return E_NOT_FOUND;
-    if (!err) memcpy(r->parent_sid, cv.sid, sizeof(r->parent_sid));
-    return err;
+    int by_sid = sid_valid(key, strlen(key), "CH");
+    int err = store_conversation_sid(r->db, r->service_sid, key, by_sid, r->parent_sid);
+    return err == ST_NOT_FOUND ? E_NOT_FOUND : err;
 }
 
 int conversations_writable(struct store_conn *c, struct req *r, const char *key, struct conversation *out)

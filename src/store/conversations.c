@@ -67,6 +67,12 @@ int store_conversation_get(struct store_conn *c, const char *service_sid, const 
     return rows_get(c, &store_conversations_table, !by_sid, service_sid, key, a, out);
 }
 
+int store_conversation_sid(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
+                           char out[SID_LEN + 1])
+{
+    return rows_key(c, &store_conversations_table, !by_sid, service_sid, key, out);
+}
+
 int store_conversation_get_by_sid(struct store_conn *c, const char *sid, struct arena *a,
                                   struct conversation *out)
 {

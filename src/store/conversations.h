@@ -48,6 +48,9 @@ int store_conversations_sql_add(void);
 /* key is the SID when by_sid, else the unique name. ST_NOT_FOUND when the service has none. */
 int store_conversation_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
                            struct arena *a, struct conversation *out);
+/* The SID of the conversation of service_sid that key names (as store_conversation_get), into out. */
+int store_conversation_sid(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
+                           char out[SID_LEN + 1]);
 /* The conversation with this SID in whatever service (for a timer, which knows only the SID). */
 int store_conversation_get_by_sid(struct store_conn *c, const char *sid, struct arena *a,
                                   struct conversation *out);

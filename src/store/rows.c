@@ -206,6 +206,14 @@ static void write_get(struct sqlbuf *b, const struct store_table *t, const void 
         t->read_filter ? t->read_filter : "");
 }
 
+/* The key alone: an existence check, and the SID an alternate key names. */
+static void write_key(struct sqlbuf *b, const struct store_table *t, const void *arg)
+{
+    const struct column *by = arg;
+    put(b, "SELECT %s FROM %s WHERE %s = ?1 AND %s = ?2%s", col_with(t, C_KEY)->name, t->name,
+        col_with(t, C_PARENT)->name, by->name, t->read_filter ? t->read_filter : "");
+}
+
 static void write_insert(struct sqlbuf *b, const struct store_table *t, const void *arg)
 {
     (void)arg;
@@ -284,6 +292,8 @@ int rows_table_add(struct store_table *t)
     int pg_list = t->list_filter_pg != NULL;
     int rc = build(t, &t->get, t->lock, write_get, 0, key, 0, NULL);
     if (rc == ST_OK && alt) rc = build(t, &t->get_alt, t->lock, write_get, 1, alt, 0, NULL);
+    if (rc == ST_OK) rc = build(t, &t->key, SQL_LOCK_NONE, write_key, 10, key, 0, NULL);
+    if (rc == ST_OK && alt) rc = build(t, &t->key_alt, SQL_LOCK_NONE, write_key, 11, alt, 0, NULL);
     if (rc == ST_OK) rc = build(t, &t->insert, SQL_LOCK_NONE, write_insert, 2, NULL, 9, id);
     if (rc == ST_OK) rc = build(t, &t->update, SQL_LOCK_NONE, write_update, 3, NULL, 0, NULL);
     if (rc == ST_OK) rc = build(t, &t->del, SQL_LOCK_NONE, write_delete, 4, NULL, 0, NULL);
@@ -486,6 +496,20 @@ int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, cons
     e->bind_text(s, 2, key);
     int rc = e->step(s);
     if (rc == 1) rows_read_cols(e, s, t->cols, t->n, a, out);
+    e->reset(s);
+    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+}
+
+int rows_key(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,
+             const char *key, char out[SID_LEN + 1])
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, by_alt ? &t->key_alt : &t->key);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, parent);
+    e->bind_text(s, 2, key);
+    int rc = e->step(s);
+    if (rc == 1) copy_sid(out, e->col_text(s, 0));
     e->reset(s);
     return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
 }

@@ -58,8 +58,8 @@ struct store_table {
      * extra); PostgreSQL's own text where the meaning differs (json_each vs jsonb). */
     const char *list_filter, *list_filter_pg;
     /* built by rows_table_add */
-    struct store_sql get, get_alt, insert, update, del, list_after, list_before;
-    char text[10][ROWS_SQL_MAX];
+    struct store_sql get, get_alt, insert, update, del, list_after, list_before, key, key_alt;
+    char text[12][ROWS_SQL_MAX];
 };
 
 /* Builds t's statements and registers them (store_sql_add); called by store_sql_init. */
@@ -69,6 +69,10 @@ int rows_table_add(struct store_table *t);
  * ST_NOT_FOUND when there is none. */
 int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,
              const char *key, struct arena *a, void *out);
+/* The same, but only the row's key (its SID) into out: a third of a whole row's read where only the row's
+ * existence and SID matter (a parent in a path). */
+int rows_key(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,
+             const char *key, char out[SID_LEN + 1]);
 /* Inserts row; its CK_ID column, if any, receives the new id. */
 int rows_insert(struct store_conn *c, const struct store_table *t, void *row);
 /* Writes the columns that are neither parent, key nor immutable; ST_NOT_FOUND when no row matched. */
