@@ -208,10 +208,12 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
         case FK_RAW:
             jw_raw(w, *(char *const *)at);
             break;
-        case FK_DATE:
+        case FK_DATE: {
             time_iso(text, *(const long long *)at);
-            jw_str(w, text);
+            const struct jw_part date = {text, TIME_ISO_LEN, 1};
+            jw_str_parts(w, &date, 1);
             break;
+        }
         case FK_NULL:
             jw_null(w);
             break;

@@ -115,6 +115,17 @@ static void escape_into(struct buf *b, const char *s, size_t n)
         ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
     size_t run = 0; /* start of the pending run of bytes that need no escape */
 
+    /* most values (SIDs, URLs, dates, plain text) need no escape: checked a word at a time, the last word
+     * overlapping, and copied in one write */
+    if (n >= 8) {
+        size_t i = 0;
+        while (i + 8 <= n && plain8(s + i))
+            i += 8;
+        if (i + 8 > n && plain8(s + n - 8)) {
+            buf_put(b, s, n);
+            return;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         while (i + 8 <= n && plain8(s + i))
             i += 8;

@@ -1,5 +1,6 @@
 #include "util/timefmt.h"
 
+#include <limits.h>
 #include <string.h>
 
 #define MS_PER_DAY 86400000LL
@@ -91,7 +92,15 @@ static void time_write(char *out, long long ms, int with_ms)
 
 void time_iso(char out[TIME_ISO_LEN + 1], long long ms)
 {
-    time_write(out, ms, 0);
+    /* the rows of a page mostly share their seconds: the last one written is kept, per thread */
+    static _Thread_local long long last_sec = LLONG_MIN;
+    static _Thread_local char last[TIME_ISO_LEN + 1];
+    long long sec = ms >= 0 ? ms / 1000 : -((999 - ms) / 1000);
+    if (sec != last_sec) {
+        time_write(last, ms, 0);
+        last_sec = sec;
+    }
+    memcpy(out, last, sizeof(last));
 }
 
 void time_iso_ms(char out[TIME_ISO_MS_LEN + 1], long long ms)

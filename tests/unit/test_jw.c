@@ -204,6 +204,25 @@ static void test_parts(void **state)
     json_decref(parse_back(&f->b));
 }
 
+/* A key past the one-pass copy's reach is written whole, and the comma logic holds on either path. */
+static void test_long_key(void **state)
+{
+    struct fixture *f = *state;
+    char key[200];
+    memset(key, 'k', sizeof(key) - 1);
+    key[sizeof(key) - 1] = '\0';
+    jw_obj_begin(&f->w);
+    jw_kint(&f->w, "a", 1);
+    jw_kint(&f->w, key, 2);
+    jw_kint(&f->w, "b", 3);
+    jw_obj_end(&f->w);
+    json_t *v = parse_back(&f->b);
+    assert_int_equal(json_object_size(v), 3);
+    assert_int_equal(json_integer_value(json_object_get(v, key)), 2);
+    assert_int_equal(json_integer_value(json_object_get(v, "b")), 3);
+    json_decref(v);
+}
+
 static void test_ints(void **state)
 {
     struct fixture *f = *state;
@@ -290,6 +309,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_control_char, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_str_null_and_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_depth_cap, setup, teardown),
