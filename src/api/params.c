@@ -141,3 +141,12 @@ size_t params_count_present(const struct param_value *v, size_t n)
         c += v[i].present ? 1 : 0;
     return c;
 }
+
+int params_http_url(const char *s, size_t n)
+{
+    size_t skip = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
+    if (!skip || n <= skip || s[skip] == '/' || s[skip] == '?' || s[skip] == '#') return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return 0;
+    return 1;
+}

@@ -85,15 +85,6 @@ static const struct field fields[] = {
 
 /* ---- the configuration rules (§5.2) ---- */
 
-static int valid_url(const char *s, size_t n)
-{
-    size_t skip = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
-    if (!skip || n <= skip || s[skip] == '/' || s[skip] == '?' || s[skip] == '#') return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return 0;
-    return 1;
-}
-
 /* The values of a repeated parameter as a JSON array (empty values skipped, repeats kept once), into
  * *out; check answers each value's code, or 0. */
 static int list_json(struct req *r, const char *name, int (*check)(const char *s, size_t n), int max_values,
@@ -145,7 +136,7 @@ static int apply_config(struct req *r, struct scoped_webhook *w, const struct pa
     int err = 0;
     if (v[W_URL].present) {
         if (v[W_URL].len > URL_MAX) return E_SW_URL_TOO_LONG;
-        if (v[W_URL].len && !valid_url(v[W_URL].s, v[W_URL].len)) {
+        if (v[W_URL].len && !params_http_url(v[W_URL].s, v[W_URL].len)) {
             api_failf(r, E_INVALID_PARAM,
                       "Invalid value for Configuration.Url: an absolute http or https URL is required");
             return RUNNER_ANSWERED;

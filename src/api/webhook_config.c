@@ -72,15 +72,6 @@ static const struct field service_fields[] = {
     {"url", FK_URL, 0, NULL},
 };
 
-static int valid_url(const char *s, size_t n)
-{
-    size_t skip = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
-    if (!skip || n <= skip || s[skip] == '/' || s[skip] == '?' || s[skip] == '#') return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return 0;
-    return 1;
-}
-
 /* Method GET or POST, the URLs absolute http or https. */
 static int check_update(struct req *r, const struct param_value *v)
 {
@@ -90,7 +81,7 @@ static int check_update(struct req *r, const struct param_value *v)
         /* the limit counts bytes: what is stored, logged and sent is bounded whatever the characters */
         if (v[k].present && v[k].len > URL_MAX)
             return api_detail(r, E_INVALID_PARAM, "%s must be at most %d bytes", params[k].name, URL_MAX);
-        if (v[k].present && v[k].len && !valid_url(v[k].s, v[k].len))
+        if (v[k].present && v[k].len && !params_http_url(v[k].s, v[k].len))
             return api_detail(r, E_INVALID_PARAM,
                               "Invalid value for %s: an absolute http or https URL is required",
                               params[k].name);
