@@ -268,15 +268,18 @@ static int activity(struct store_conn *c, struct req *r, struct conversation *cv
 
 /* The author's participant (§3.1): a chat participant by identity, else a binding address. In a Group
  * MMS the author must be one of them (50513); one statement answers both. */
+static int take_author(struct req *r, struct message *m, const char *sid, int group)
+{
+    m->participant_sid = *sid ? arena_strndup(&r->arena, sid, strlen(sid)) : NULL;
+    return !*sid && group ? E_GMMS_AUTHOR : 0;
+}
+
 static int resolve_author(struct store_conn *c, struct req *r, struct message *m)
 {
     char sid[SID_LEN + 1];
     int group;
     int rc = store_message_author_participant(c, m->conversation_sid, m->service_sid, m->author, sid, &group);
-    m->participant_sid = NULL;
-    if (rc == ST_OK) m->participant_sid = arena_strndup(&r->arena, sid, strlen(sid));
-    if (rc != ST_NOT_FOUND) return rc;
-    return group ? E_GMMS_AUTHOR : 0;
+    return rc == ST_OK || rc == ST_NOT_FOUND ? take_author(r, m, sid, group) : rc;
 }
 
 /* With --strict-sms-body, a body that goes out over SMS or WhatsApp has at most 1600 characters (§0.3): one
@@ -332,12 +335,16 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     struct message_row *mr = row;
     struct message *m = &mr->m;
     struct conversation cv;
+    char author[SID_LEN + 1];
+    int group;
     int err = create_rules(c, r, mr, &cv);
-    if (!err) err = resolve_author(c, r, m);
+    if (!err)
+        err = store_message_author_index(c, m->conversation_sid, m->service_sid, m->author, author, &group,
+                                         &m->index);
+    if (err == ST_NOT_FOUND) err = E_NOT_FOUND;
+    if (!err) err = take_author(r, m, author, group);
     /* a REST create (message_post, for inbound traffic, passes no v: that keeps 32 KB, §0.3) */
     if (!err && v) err = check_sms_body(c, r, m);
-    if (!err) err = store_message_next_index(c, m->conversation_sid, &m->index);
-    if (err == ST_NOT_FOUND) err = E_NOT_FOUND;
     if (err) return err;
     memcpy(mr->messaging_service_sid, cv.messaging_service_sid, sizeof(mr->messaging_service_sid));
     if (mr->date_created >= 0) m->date_created = mr->date_created;

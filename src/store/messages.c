@@ -163,15 +163,24 @@ static struct store_sql delivery_add_sql = {
 /* The author's participant and whether the conversation is a Group MMS, in one step and without a sort:
  * the identity through UNIQUE(conversation_sid, identity), a binding address through
  * participants_by_address, a projected address through participants_by_projected (migration 13). */
-static struct store_sql author_sql = {
-    .sql = "SELECT coalesce("
-           "(SELECT sid FROM participants WHERE conversation_sid = ?1 AND identity = ?2),"
-           " (SELECT sid FROM participants WHERE service_sid = ?3 AND address = ?2 AND conversation_sid = ?1"
-           " ORDER BY id LIMIT 1),"
-           " (SELECT sid FROM participants WHERE conversation_sid = ?1 AND projected_address = ?2"
-           " ORDER BY id LIMIT 1)),"
-           " CASE WHEN EXISTS (SELECT 1 FROM participants WHERE conversation_sid = ?1"
-           " AND projected_address IS NOT NULL) THEN 1 ELSE 0 END",
+#define AUTHOR_COLS                                                                                          \
+    "coalesce("                                                                                              \
+    "(SELECT sid FROM participants WHERE conversation_sid = ?1 AND identity = ?2),"                          \
+    " (SELECT sid FROM participants WHERE service_sid = ?3 AND address = ?2 AND conversation_sid = ?1"       \
+    " ORDER BY id LIMIT 1),"                                                                                 \
+    " (SELECT sid FROM participants WHERE conversation_sid = ?1 AND projected_address = ?2"                  \
+    " ORDER BY id LIMIT 1)),"                                                                                \
+    " CASE WHEN EXISTS (SELECT 1 FROM participants WHERE conversation_sid = ?1"                              \
+    " AND projected_address IS NOT NULL) THEN 1 ELSE 0 END"
+static struct store_sql author_sql = {.sql = "SELECT " AUTHOR_COLS};
+/* A create's author and its index in one statement (next_index_sql's two ways): on PostgreSQL the
+ * counter's bump rides along, one round trip less. */
+static struct store_sql author_index_sql = {
+    .sql = "SELECT " AUTHOR_COLS ", (SELECT max(coalesce((SELECT max(idx) + 1 FROM messages"
+           " WHERE conversation_sid = ?1), 0), next_message_index) FROM conversations WHERE sid = ?1)",
+    .sql_pg = "WITH n AS (UPDATE conversations SET next_message_index = next_message_index + 1"
+              " WHERE sid = ?1 RETURNING next_message_index - 1 AS idx) SELECT " AUTHOR_COLS
+              ", (SELECT idx FROM n)",
 };
 
 static struct store_sql recipients_sql = {
@@ -226,6 +235,7 @@ int store_messages_sql_add(void)
         &media_used_sql,
         &delivery_add_sql,
         &author_sql,
+        &author_index_sql,
         &recipients_sql,
     };
     /* clang-format on */
@@ -345,22 +355,38 @@ int store_message_media_used(struct store_conn *c, const char *account_sid, cons
     return rc == ST_NOT_FOUND ? ST_OK : rc;
 }
 
-int store_message_author_participant(struct store_conn *c, const char *conversation_sid,
-                                     const char *service_sid, const char *author, char sid[SID_LEN + 1],
-                                     int *group)
+/* The author's participant, and with index the create's next index: sid is "" when no participant
+ * matches. ST_NOT_FOUND: without index, no participant; with it, no conversation. */
+static int author_of(struct store_conn *c, const char *conversation_sid, const char *service_sid,
+                     const char *author, char sid[SID_LEN + 1], int *group, long long *index)
 {
     const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &author_sql);
+    struct store_stmt *s = e->stmt(c, index ? &author_index_sql : &author_sql);
     if (!s) return ST_ERROR;
     e->bind_text(s, 1, conversation_sid);
     e->bind_text(s, 2, author);
     e->bind_text(s, 3, service_sid);
     int rc = e->step(s);
     const char *v = rc == 1 ? e->col_text(s, 0) : NULL;
-    if (v) snprintf(sid, SID_LEN + 1, "%s", v);
+    snprintf(sid, SID_LEN + 1, "%s", v ? v : "");
     *group = rc == 1 && e->col_int(s, 1) == 1;
+    int found = index ? rc == 1 && e->col_text(s, 2) != NULL : v != NULL;
+    if (index && found) *index = e->col_int(s, 2);
     e->reset(s);
-    return rc < 0 ? rc : v ? ST_OK : ST_NOT_FOUND;
+    return rc < 0 ? rc : found ? ST_OK : ST_NOT_FOUND;
+}
+
+int store_message_author_participant(struct store_conn *c, const char *conversation_sid,
+                                     const char *service_sid, const char *author, char sid[SID_LEN + 1],
+                                     int *group)
+{
+    return author_of(c, conversation_sid, service_sid, author, sid, group, NULL);
+}
+
+int store_message_author_index(struct store_conn *c, const char *conversation_sid, const char *service_sid,
+                               const char *author, char sid[SID_LEN + 1], int *group, long long *index)
+{
+    return author_of(c, conversation_sid, service_sid, author, sid, group, index);
 }
 
 int store_message_recipients(struct store_conn *c, const char *conversation_sid, struct recipient *out,

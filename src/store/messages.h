@@ -96,6 +96,10 @@ int store_message_last_index(struct store_conn *c, const char *conversation_sid,
 int store_message_author_participant(struct store_conn *c, const char *conversation_sid,
                                      const char *service_sid, const char *author, char sid[SID_LEN + 1],
                                      int *group);
+/* A create's author (as store_message_author_participant; sid "" when none matches) and its index (as
+ * store_message_next_index) in one statement; ST_NOT_FOUND when the conversation is gone. */
+int store_message_author_index(struct store_conn *c, const char *conversation_sid, const char *service_sid,
+                               const char *author, char sid[SID_LEN + 1], int *group, long long *index);
 
 /* A non-chat recipient of a message: a participant with a binding address. */
 struct recipient {
