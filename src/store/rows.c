@@ -486,32 +486,31 @@ int rows_sql_add_all(struct store_sql *const *q, size_t n)
     return rc;
 }
 
+/* The keyed statement q of t (get or key, by the key or the alternate key), bound: NULL on failure. */
+static struct store_stmt *keyed(struct store_conn *c, const struct store_sql *q, const char *parent,
+                                const char *key)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, q);
+    if (!s) return NULL;
+    e->bind_text(s, 1, parent);
+    e->bind_text(s, 2, key);
+    return s;
+}
+
 int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,
              const char *key, struct arena *a, void *out)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, by_alt ? &t->get_alt : &t->get);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, parent);
-    e->bind_text(s, 2, key);
-    int rc = e->step(s);
-    if (rc == 1) rows_read_cols(e, s, t->cols, t->n, a, out);
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+    struct store_stmt *s = keyed(c, by_alt ? &t->get_alt : &t->get, parent, key);
+    return s ? rows_one(c->ops->engine, s, t->cols, t->n, a, out) : ST_ERROR;
 }
 
 int rows_key(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,
              const char *key, char out[SID_LEN + 1])
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, by_alt ? &t->key_alt : &t->key);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, parent);
-    e->bind_text(s, 2, key);
-    int rc = e->step(s);
-    if (rc == 1) copy_sid(out, e->col_text(s, 0));
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+    const struct column sid = {"sid", CK_SID, 0, 0}; /* the one column, read into out */
+    struct store_stmt *s = keyed(c, by_alt ? &t->key_alt : &t->key, parent, key);
+    return s ? rows_one(c->ops->engine, s, &sid, 1, NULL, out) : ST_ERROR;
 }
 
 int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
