@@ -95,7 +95,7 @@ void time_iso(char out[TIME_ISO_LEN + 1], long long ms)
     /* the rows of a page mostly share their seconds: the last one written is kept, per thread */
     static _Thread_local long long last_sec = LLONG_MIN;
     static _Thread_local char last[TIME_ISO_LEN + 1];
-    long long sec = ms >= 0 ? ms / 1000 : -((999 - ms) / 1000);
+    long long sec = ms / 1000 - (ms % 1000 < 0); /* floor, with no overflow at LLONG_MIN */
     if (sec != last_sec) {
         time_write(last, ms, 0);
         last_sec = sec;
