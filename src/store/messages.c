@@ -262,9 +262,12 @@ int store_message_get(struct store_conn *c, const char *conversation_sid, const 
     return rows_get(c, &messages_table, 0, conversation_sid, sid, a, out);
 }
 
+/* Deferred (store/engine.h): no caller reads the id, and no conflict can answer for it: the index comes
+ * from the conversation's counter (PostgreSQL) or the single writer (SQLite), the SID is new, and the
+ * conversation's row was read and locked before it. */
 int store_message_insert(struct store_conn *c, struct message *m)
 {
-    return rows_insert(c, &messages_table, m);
+    return rows_insert_deferred(c, &messages_table, m);
 }
 
 int store_message_update(struct store_conn *c, const struct message *m)
