@@ -406,7 +406,8 @@ static int delivery_add(struct store_conn *c, const char *message_sid, const lon
     e->bind_text(s, 1, message_sid);
     for (int i = 0; i < RS__COUNT; i++)
         e->bind_int(s, 2 + i, delta[i]);
-    return store_stmt_exec(e, s);
+    /* the receipt's own statement answered for the receipt; this one only has to succeed */
+    return e->exec_deferred(s);
 }
 
 int store_receipt_get(struct store_conn *c, const char *message_sid, const char *sid, struct arena *a,
@@ -438,7 +439,8 @@ int store_receipt_insert(struct store_conn *c, struct receipt *d)
 {
     int st = receipt_status_index(d->status);
     if (st < 0) return ST_ERROR;
-    int rc = rows_insert(c, &receipts_table, d);
+    /* deferred: a new SID, its message written by this job; its caller uses only the outcome */
+    int rc = rows_insert_deferred(c, &receipts_table, d);
     long long delta[RS__COUNT] = {0};
     delta[st] = 1;
     return rc == ST_OK ? delivery_add(c, d->message_sid, delta) : rc;
