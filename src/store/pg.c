@@ -57,13 +57,14 @@ struct pg_conn {
     int in_tx;           /* between tx_begin and tx_commit / tx_rollback: the session is in pipeline mode */
     int queued;          /* commands sent in the pipeline whose results are not read yet */
     int n_deferred;      /* how many of them are deferred statements */
-    unsigned char pending[PIPE_PENDING_MAX]; /* what each of them is (enum pending), in order */
     int deferred_rc;     /* the first failure of a deferred statement since the job's savepoint */
     int tx_answered;     /* some statement of the transaction has been answered, or deferred */
     int tx_doomed;       /* a transient failure (busy, lost connection) ended the transaction's hopes */
     int sp_failed;       /* a statement failed since the last savepoint: the job cannot be kept */
     long long claim_key; /* session advisory lock held while this session has outbox claims */
     int claim_locked;    /* claim_key is locked on the current session */
+    /* what each queued command is (enum pending), in the order of their results */
+    unsigned char pending[PIPE_PENDING_MAX];
     struct store_stmt *rows; /* the registered statements (store/engine.h), by id */
     int n_rows;
 };
