@@ -85,7 +85,8 @@ int store_change_record(struct store_conn *c, const char *account_sid, const cha
     e->bind_text(s, 5, parent_sid && *parent_sid ? parent_sid : NULL);
     e->bind_text(s, 6, kind);
     e->bind_int(s, 7, time_now_ms());
-    return store_stmt_exec(e, s);
+    /* every caller only passes the outcome on: the result can wait (store/engine.h) */
+    return e->exec_deferred(s);
 }
 
 int store_change_list(struct store_conn *c, const char *account_sid, long long after, int limit,

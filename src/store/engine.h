@@ -54,6 +54,13 @@ struct store_engine {
     long long (*changes)(struct store_stmt *s);           /* rows the statement changed */
     long long (*last_id)(struct store_stmt *s);           /* the id an insert gave its row */
     void (*reset)(struct store_stmt *s);                  /* done with it: results and bindings go */
+    /* Runs s (bound, not stepped) for its effect alone and resets it: 0 or a negative store_result.
+     * Only for a statement whose caller uses nothing but success or failure (no rows, no changes(), no
+     * last_id, no conflict turned into an answer of its own). In the writer's transaction PostgreSQL
+     * queues it in the pipeline and reads its result with the next statement whose result is read, or
+     * at the end of the job (store_ops.deferred_wait); its failure then fails that statement, and the
+     * job. SQLite (and PostgreSQL outside that transaction) runs it at once. */
+    int (*exec_deferred)(struct store_stmt *s);
     /* A key that marks this session's outbox claims, held while the session lives, so that claims of a
      * server that died are free at once (PostgreSQL: a session advisory lock); 0 where one process owns
      * the data (SQLite). ST_OK or a store_result. */
@@ -64,7 +71,7 @@ struct store_engine {
 #define STORE_ENGINE_FNS                                                                                     \
     .stmt = eng_stmt, .bind_text = eng_bind_text, .bind_int = eng_bind_int, .step = eng_step,                \
     .col_text = eng_col_text, .col_int = eng_col_int, .changes = eng_changes, .last_id = eng_last_id,        \
-    .reset = eng_reset, .session_key = eng_session_key
+    .reset = eng_reset, .session_key = eng_session_key, .exec_deferred = eng_exec_deferred
 #define STORE_ENGINE_OPS                                                                                     \
     .open = eng_open, .close = eng_close, .migrate = eng_migrate, .tx_begin = eng_tx_begin,                  \
     .tx_commit = eng_tx_commit, .tx_rollback = eng_tx_rollback, .savepoint = eng_savepoint,                  \

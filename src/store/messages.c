@@ -272,9 +272,12 @@ int store_message_get(struct store_conn *c, const char *conversation_sid, const 
     return rows_get(c, &messages_table, 0, conversation_sid, sid, a, out);
 }
 
+/* Deferred (store/engine.h): no caller reads the id, and no conflict can answer for it: the index comes
+ * from the conversation's counter (PostgreSQL) or the single writer (SQLite), the SID is new, and the
+ * conversation's row was read and locked before it. */
 int store_message_insert(struct store_conn *c, struct message *m)
 {
-    return rows_insert(c, &messages_table, m);
+    return rows_insert_deferred(c, &messages_table, m);
 }
 
 int store_message_update(struct store_conn *c, const struct message *m)
@@ -429,7 +432,8 @@ static int delivery_add(struct store_conn *c, const char *message_sid, const lon
     e->bind_text(s, 1, message_sid);
     for (int i = 0; i < RS__COUNT; i++)
         e->bind_int(s, 2 + i, delta[i]);
-    return store_stmt_exec(e, s);
+    /* the receipt's own statement answered for the receipt; this one only has to succeed */
+    return e->exec_deferred(s);
 }
 
 int store_receipt_get(struct store_conn *c, const char *message_sid, const char *sid, struct arena *a,
@@ -461,7 +465,8 @@ int store_receipt_insert(struct store_conn *c, struct receipt *d)
 {
     int st = receipt_status_index(d->status);
     if (st < 0) return ST_ERROR;
-    int rc = rows_insert(c, &receipts_table, d);
+    /* deferred: a new SID, its message written by this job; its caller uses only the outcome */
+    int rc = rows_insert_deferred(c, &receipts_table, d);
     long long delta[RS__COUNT] = {0};
     delta[st] = 1;
     return rc == ST_OK ? delivery_add(c, d->message_sid, delta) : rc;

@@ -76,6 +76,7 @@ int store_messages_sql_add(void);
 int store_message_next_index(struct store_conn *c, const char *conversation_sid, long long *index);
 int store_message_get(struct store_conn *c, const char *conversation_sid, const char *sid, struct arena *a,
                       struct message *out);
+/* The id is not read back (m->id is left as it is); the result may be read later (store/engine.h). */
 int store_message_insert(struct store_conn *c, struct message *m);
 int store_message_update(struct store_conn *c, const struct message *m);
 /* The message and, by ON DELETE CASCADE, its receipts. */

@@ -15,7 +15,8 @@
  * COMMIT whose answer was lost is not retried: its outcome is unknown, so the request gets a 5xx, and
  * nothing is acknowledged that did not commit.
  *
- * Round trips: the writer's transactions are pipelined (see "the writer's transaction, pipelined"). */
+ * Round trips: the writer's transactions are pipelined, and writes whose results only have to succeed
+ * are deferred (see "the writer's transaction, pipelined"). */
 #ifndef NO_STORE_PG
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -39,6 +40,9 @@
 #define STATEMENT_TIMEOUT_MS 30000
 #define IDLE_IN_TX_TIMEOUT_MS 60000
 #define WRITER_LOCK_TIMEOUT_MS 200
+/* Results the writer's pipeline may owe at once (utility commands and deferred statements); past it, it
+ * waits for them before sending more. A message create to 50 recipients defers about 150. */
+#define PIPE_PENDING_MAX 1024
 /* pg_advisory_lock key of migrations: "parley" in ASCII */
 #define MIGRATE_LOCK_KEY 0x7061726c6579LL
 
@@ -51,12 +55,16 @@ struct pg_conn {
     int sync_full;
     int prepared;        /* every statement is prepared on this session */
     int in_tx;           /* between tx_begin and tx_commit / tx_rollback: the session is in pipeline mode */
-    int queued;          /* utility commands sent in the pipeline whose results are not read yet */
-    int tx_answered;     /* some statement of the transaction has been answered */
+    int queued;          /* commands sent in the pipeline whose results are not read yet */
+    int n_deferred;      /* how many of them are deferred statements */
+    int deferred_rc;     /* the first failure of a deferred statement since the job's savepoint */
+    int tx_answered;     /* some statement of the transaction has been answered, or deferred */
     int tx_doomed;       /* a transient failure (busy, lost connection) ended the transaction's hopes */
     int sp_failed;       /* a statement failed since the last savepoint: the job cannot be kept */
     long long claim_key; /* session advisory lock held while this session has outbox claims */
     int claim_locked;    /* claim_key is locked on the current session */
+    /* what each queued command is (enum pending), in the order of their results */
+    unsigned char pending[PIPE_PENDING_MAX];
     struct store_stmt *rows; /* the registered statements (store/engine.h), by id */
     int n_rows;
 };
@@ -248,20 +256,45 @@ static int simple(struct pg_conn *c, const char *sql)
 /* ---- the writer's transaction, pipelined ----
  * Between tx_begin and the end of the transaction the writer's session is in libpq pipeline mode.
  * BEGIN, SAVEPOINT, RELEASE and ROLLBACK TO are queued without waiting; they go out with the next
- * statement, and their results are read before its own. A job thus costs one round trip per statement
- * it runs, and the batch one more for COMMIT. After a failure the pipeline is synced (PostgreSQL skips
- * what follows an error until a sync), which leaves the transaction in its aborted state until the
- * job's savepoint is rolled back: the same states as without a pipeline. */
+ * statement, and their results are read before its own. So are deferred statements (exec_deferred:
+ * writes whose callers use only the outcome), whose results are read with the next statement's, or at
+ * the job's end (eng_deferred_wait) if none follows. A job thus costs one round trip per statement whose
+ * result it reads, one more if it ends with deferred statements, and the batch one more for COMMIT.
+ * After a failure the pipeline is synced (PostgreSQL skips what follows an error until a sync), which
+ * leaves the transaction in its aborted state until the job's savepoint is rolled back: the same states
+ * as without a pipeline. A deferred statement's failure is its job's: it answers the job's next read,
+ * or the job's end, and the writer rolls the job back; the jobs after it never see it (their savepoint
+ * comes after that wait). */
+
+/* What a queued command's result means: a utility command's failure dooms the transaction; a deferred
+ * statement's fails its job (deferred_rc), as it would have had its result been read at once. */
+enum pending { PENDING_UTILITY, PENDING_DEFERRED };
+
+static int pipe_wait(struct pg_conn *c);
+
+/* Room for one more result owed: ST_OK, or the failure of those waited for to make it. */
+static int pipe_room(struct pg_conn *c)
+{
+    return c->queued < PIPE_PENDING_MAX ? ST_OK : pipe_wait(c);
+}
+
+static void pipe_pending(struct pg_conn *c, enum pending kind)
+{
+    c->pending[c->queued++] = (unsigned char)kind;
+    if (kind == PENDING_DEFERRED) c->n_deferred++;
+}
 
 static int pipe_queue(struct pg_conn *c, const char *sql)
 {
+    int rc = pipe_room(c);
+    if (rc != ST_OK) return rc;
     if (!PQsendQueryParams(c->db, sql, 0, NULL, NULL, NULL, NULL, 0)) {
         int lost;
         statement_failed(c, NULL, &lost);
         c->tx_doomed = 1;
         return ST_BUSY;
     }
-    c->queued++;
+    pipe_pending(c, PENDING_UTILITY);
     return ST_OK;
 }
 
@@ -277,36 +310,45 @@ static PGresult *pipe_next(struct pg_conn *c)
     return r;
 }
 
-/* Reads the results of the queued utility commands: any failure dooms the transaction. Returns
- * ST_OK or the first failure; *lost when the session is gone. */
+/* Reads the results of the queued commands (flushed already): a utility command's failure dooms the
+ * transaction, a deferred statement's is the job's (deferred_rc). Returns ST_OK or the first failure;
+ * *lost when the session is gone. */
 static int pipe_drain(struct pg_conn *c, int *lost)
 {
     int rc = ST_OK;
     *lost = 0;
-    while (c->queued > 0 && !*lost) {
+    for (int i = 0; i < c->queued && !*lost; i++) {
+        int deferred = c->pending[i] == PENDING_DEFERRED;
         PGresult *q = pipe_next(c);
-        c->queued--;
-        if (!q || PQresultStatus(q) != PGRES_COMMAND_OK) {
-            /* skipped after an earlier failure: that one tells */
-            if (!q || PQresultStatus(q) != PGRES_PIPELINE_ABORTED) {
-                int l, frc = statement_failed(c, q, &l);
-                if (rc == ST_OK) rc = frc;
-                *lost = l;
-            } else if (rc == ST_OK) {
-                rc = ST_BUSY;
-            }
-            c->tx_doomed = 1;
+        ExecStatusType st = q ? PQresultStatus(q) : PGRES_FATAL_ERROR;
+        if (st == PGRES_COMMAND_OK || (deferred && st == PGRES_TUPLES_OK)) {
+            PQclear(q);
+            continue;
+        }
+        if (q && st == PGRES_PIPELINE_ABORTED) {
+            /* skipped after an earlier failure: that one tells. A deferred statement skipped after one
+             * of its job's failed is part of that failure; anything else skipped dooms. */
+            if (rc == ST_OK || !deferred) c->tx_doomed = 1;
+            if (rc == ST_OK) rc = ST_BUSY;
+        } else {
+            int l, frc = statement_failed(c, q, &l);
+            if (rc == ST_OK) rc = frc;
+            *lost = l;
+            if (!deferred)
+                c->tx_doomed = 1;
+            else if (c->deferred_rc == ST_OK)
+                c->deferred_rc = frc;
         }
         PQclear(q);
     }
-    if (*lost) c->queued = 0;
+    c->queued = c->n_deferred = 0;
     return rc;
 }
 
 /* A sync, and every result up to it: the pipeline takes commands again after a failure. */
 static void pipe_sync(struct pg_conn *c)
 {
-    c->queued = 0;
+    c->queued = c->n_deferred = 0;
     if (PQstatus(c->db) == CONNECTION_BAD || !PQpipelineSync(c->db)) return;
     for (;;) {
         PGresult *r = PQgetResult(c->db);
@@ -330,7 +372,28 @@ static void pipe_end(struct pg_conn *c)
             PQexitPipelineMode(c->db);
         }
     }
-    c->queued = 0;
+    c->queued = c->n_deferred = 0;
+}
+
+/* Every result owed, read now (one round trip): ST_OK or the first failure, after which the pipeline is
+ * synced so that the job's savepoint can be rolled back. */
+static int pipe_wait(struct pg_conn *c)
+{
+    int lost = 0, rc;
+    if (c->queued == 0) return ST_OK;
+    if (!PQsendFlushRequest(c->db) || PQflush(c->db) != 0) {
+        rc = statement_failed(c, NULL, &lost);
+        lost = 1;
+    } else {
+        rc = pipe_drain(c, &lost);
+    }
+    if (lost) {
+        c->queued = c->n_deferred = 0;
+        c->tx_doomed = 1;
+        return ST_ERROR;
+    }
+    if (rc != ST_OK) pipe_sync(c);
+    return rc;
 }
 
 /* Starts (or starts again, on a new session) the transaction of the job that is running: BEGIN and
@@ -374,7 +437,7 @@ static int exec_in_tx(struct pg_conn *c, const char *name, const struct pg_param
             }
         }
         if (lost) {
-            c->queued = 0;
+            c->queued = c->n_deferred = 0;
             if (fresh && attempt == 0 && reconnect(c) == 0 && pipe_begin(c, 1) == ST_OK) {
                 c->tx_doomed = c->sp_failed = 0;
                 continue;
@@ -494,6 +557,41 @@ static void eng_reset(struct store_stmt *s)
     s->ran = 0;
     s->p.n = 0;
     memset(s->p.v, 0, sizeof(s->p.v));
+}
+
+/* In the writer's transaction: queued in the pipeline (libpq copies the parameters), its result owed
+ * until the next statement whose result is read, or the job's end (eng_deferred_wait). Elsewhere: at
+ * once. */
+static int send_deferred(struct store_stmt *s)
+{
+    struct pg_conn *c = s->c;
+    if (!s->q->pg_text[0]) return ST_OK;
+    if (!c->in_tx) {
+        int rc = eng_step(s);
+        return rc < 0 ? rc : ST_OK;
+    }
+    if (c->tx_doomed) return ST_BUSY;
+    int rc = pipe_room(c);
+    if (rc != ST_OK) return rc;
+    char name[16];
+    snprintf(name, sizeof(name), "r%d", s->q->id);
+    if (!PQsendQueryPrepared(c->db, name, s->p.n, s->p.v, NULL, NULL, 0)) {
+        int lost;
+        statement_failed(c, NULL, &lost);
+        c->tx_doomed = 1;
+        return ST_BUSY;
+    }
+    pipe_pending(c, PENDING_DEFERRED);
+    /* a session lost from now on has lost this statement: the transaction cannot simply start again */
+    c->tx_answered = 1;
+    return ST_OK;
+}
+
+static int eng_exec_deferred(struct store_stmt *s)
+{
+    int rc = send_deferred(s);
+    eng_reset(s);
+    return rc;
 }
 
 /* Takes this session's claim lock (once per session): claims stamped with its key stay claimed only
@@ -654,7 +752,8 @@ out:
 static void tx_reset(struct pg_conn *c)
 {
     c->in_tx = c->tx_doomed = c->sp_failed = c->tx_answered = 0;
-    c->queued = 0;
+    c->queued = c->n_deferred = 0;
+    c->deferred_rc = ST_OK;
 }
 
 static int eng_tx_begin(struct store_conn *sc)
@@ -676,6 +775,7 @@ static int eng_savepoint(struct store_conn *sc)
     struct pg_conn *c = (struct pg_conn *)sc;
     if (c->tx_doomed) return ST_BUSY;
     c->sp_failed = 0;
+    c->deferred_rc = ST_OK;
     return pipe_queue(c, "SAVEPOINT job");
 }
 
@@ -685,11 +785,14 @@ static void eng_savepoint_rollback(struct store_conn *sc)
     if (c->tx_doomed) return; /* the whole transaction goes */
     pipe_queue(c, "ROLLBACK TO SAVEPOINT job");
     c->sp_failed = 0;
+    c->deferred_rc = ST_OK;
 }
 
 static int eng_savepoint_release(struct store_conn *sc)
 {
     struct pg_conn *c = (struct pg_conn *)sc;
+    /* deferred statements not waited for (a caller other than the writer) are waited for here */
+    if (!c->tx_doomed && c->n_deferred > 0) pipe_wait(c);
     if (c->tx_doomed) return ST_BUSY;
     if (c->sp_failed) {
         /* a statement of this job failed but the job kept its changes: PostgreSQL cannot keep part of a
@@ -700,6 +803,17 @@ static int eng_savepoint_release(struct store_conn *sc)
         return ST_BUSY;
     }
     return pipe_queue(c, "RELEASE SAVEPOINT job");
+}
+
+/* The job's deferred statements, waited for only if it has any. */
+static int eng_deferred_wait(struct store_conn *sc)
+{
+    struct pg_conn *c = (struct pg_conn *)sc;
+    if (!c->in_tx) return ST_OK;
+    if (c->tx_doomed) return ST_BUSY;
+    int rc = c->n_deferred > 0 ? pipe_wait(c) : ST_OK;
+    if (rc == ST_OK || c->deferred_rc != ST_OK) rc = c->deferred_rc;
+    return rc;
 }
 
 /* Whatever is open is rolled back; the session leaves pipeline mode. */
@@ -754,7 +868,7 @@ static int eng_tx_commit(struct store_conn *sc)
             /* the COMMIT may or may not have happened: no retry, the requests get a 5xx */
             log_err("postgres: connection lost around COMMIT; its outcome is unknown");
         }
-        c->queued = 0;
+        c->queued = c->n_deferred = 0;
     }
     if (rc == ST_OK) {
         pipe_end(c);
@@ -775,6 +889,7 @@ const struct store_ops store_pg_ops = {
     .name = "postgres",
     .engine = &pg_engine,
     STORE_ENGINE_OPS,
+    .deferred_wait = eng_deferred_wait,
     STORE_DOMAIN_OPS,
 };
 

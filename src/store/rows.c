@@ -513,7 +513,7 @@ int rows_key(struct store_conn *c, const struct store_table *t, int by_alt, cons
     return s ? rows_one(c->ops->engine, s, &sid, 1, NULL, out) : ST_ERROR;
 }
 
-int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
+static int insert_row(struct store_conn *c, const struct store_table *t, void *row, int deferred)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &t->insert);
@@ -529,6 +529,11 @@ int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
         else
             id = &t->cols[i];
     }
+    if (rc == ST_OK && deferred) {
+        rc = e->exec_deferred(s); /* resets s; the sealed values were copied when it was sent */
+        arena_free(&a);
+        return rc;
+    }
     if (rc == ST_OK) {
         rc = e->step(s);
         if (rc >= 0 && id) *(long long *)((char *)row + id->off) = e->last_id(s);
@@ -537,6 +542,16 @@ int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
     e->reset(s);
     arena_free(&a);
     return rc;
+}
+
+int rows_insert(struct store_conn *c, const struct store_table *t, void *row)
+{
+    return insert_row(c, t, row, 0);
+}
+
+int rows_insert_deferred(struct store_conn *c, const struct store_table *t, void *row)
+{
+    return insert_row(c, t, row, 1);
 }
 
 int rows_update(struct store_conn *c, const struct store_table *t, const void *row)

@@ -75,6 +75,9 @@ int rows_key(struct store_conn *c, const struct store_table *t, int by_alt, cons
              const char *key, char out[SID_LEN + 1]);
 /* Inserts row; its CK_ID column, if any, receives the new id. */
 int rows_insert(struct store_conn *c, const struct store_table *t, void *row);
+/* The same for a caller that uses nothing but the outcome (no id, no conflict of its own): the engine
+ * may read the result later (store/engine.h exec_deferred); the CK_ID column is left as it is. */
+int rows_insert_deferred(struct store_conn *c, const struct store_table *t, void *row);
 /* Writes the columns that are neither parent, key nor immutable; ST_NOT_FOUND when no row matched. */
 int rows_update(struct store_conn *c, const struct store_table *t, const void *row);
 int rows_delete(struct store_conn *c, const struct store_table *t, const char *parent, const char *key);

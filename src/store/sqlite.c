@@ -427,6 +427,13 @@ static void eng_reset(struct store_stmt *s)
 {
     sq_done(st(s));
 }
+/* nothing to wait for: the statement runs in this thread, now */
+static int eng_exec_deferred(struct store_stmt *s)
+{
+    int rc = eng_step(s);
+    eng_reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
 /* one process owns the file: its claims need no session mark */
 static int eng_session_key(struct store_conn *c, long long *key)
 {

@@ -115,6 +115,10 @@ struct store_ops {
     int (*savepoint)(struct store_conn *c);
     void (*savepoint_rollback)(struct store_conn *c);
     int (*savepoint_release)(struct store_conn *c);
+    /* May be NULL (nothing is ever deferred). The end of a job: the results of its deferred statements
+     * (store/engine.h exec_deferred) are read; ST_OK, or the first one's failure, which is the job's: the
+     * writer rolls its savepoint back and answers it with that error. No round trip when none waits. */
+    int (*deferred_wait)(struct store_conn *c);
     /* accounts */
     int (*account_get)(struct store_conn *c, const char *sid, struct arena *a, struct account *out);
     int (*account_insert)(struct store_conn *c, const struct account *acct);

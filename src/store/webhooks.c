@@ -302,7 +302,8 @@ static int outbox_insert(struct store_conn *c, const struct outbox_row *row)
     struct store_stmt *s = e->stmt(c, &outbox_insert_q);
     if (!s) return ST_ERROR;
     rows_bind_cols(e, s, outbox_new_cols, N(outbox_new_cols), row);
-    return store_stmt_exec(e, s);
+    /* its callers use only the outcome; the row's id is the claim's business */
+    return e->exec_deferred(s);
 }
 
 /* One statement in the caller's transaction (the writer's): on PostgreSQL the rows stay locked until it

@@ -54,9 +54,18 @@ static int attempt(struct writer *w, struct write_job *first, struct write_job *
     int n = 0;
     for (struct write_job *j = first; j != end && r == ST_OK; j = j->next) {
         n++;
+        j->deferred_result = ST_OK;
         r = c->ops->savepoint(c);
         if (r != ST_OK) break;
-        if (j->apply(c, j) != 0) {
+        int failed = j->apply(c, j) != 0;
+        /* before the job's outcome: a statement it deferred that failed is its failure, not the next
+         * job's (an apply that already failed has answered for itself) */
+        int dr = c->ops->deferred_wait ? c->ops->deferred_wait(c) : ST_OK;
+        if (!failed && dr != ST_OK && dr != ST_BUSY) {
+            j->deferred_result = dr;
+            failed = 1;
+        }
+        if (failed) {
             c->ops->savepoint_rollback(c);
             if (j->undone) j->undone(c, j);
         }
@@ -114,6 +123,14 @@ static void finish(struct writer *w, struct write_job *j, int committed, int res
     pthread_mutex_unlock(&w->sync_lock);
 }
 
+/* A job of a transaction that ended with r: committed only when the transaction committed and none of
+ * the job's deferred statements failed. */
+static void finish_job(struct writer *w, struct write_job *j, int r, int lazy)
+{
+    int own = r == ST_OK && j->deferred_result != ST_OK;
+    finish(w, j, r == ST_OK && !own, own ? j->deferred_result : r, r == ST_OK && !lazy);
+}
+
 static void *syncer_main(void *arg)
 {
     struct writer *w = arg;
@@ -167,15 +184,14 @@ static void run_batch(struct writer *w, struct write_job *batch)
         log_info("store: a batch met a transient conflict; its jobs run again, one transaction each");
         for (struct write_job *j = batch, *next; j; j = next) {
             next = j->next;
-            int rj = attempt(w, j, next, &lazy);
-            finish(w, j, rj == ST_OK, rj, rj == ST_OK && !lazy);
+            finish_job(w, j, attempt(w, j, next, &lazy), lazy);
         }
         return;
     }
     if (r != ST_OK) log_err("store: a batch failed (%d); it is rolled back", r);
     for (struct write_job *j = batch, *next; j; j = next) {
         next = j->next;
-        finish(w, j, r == ST_OK, r, r == ST_OK && !lazy);
+        finish_job(w, j, r, lazy);
     }
 }
 

@@ -15,7 +15,8 @@ struct write_job {
     int (*apply)(struct store_conn *c, struct write_job *job);
     /* Runs after the batch ended and is durable, on the writer thread or its sync thread (in commit
      * order either way); committed is 0 when the COMMIT failed, in which case even a job whose apply
-     * succeeded changed nothing. */
+     * succeeded changed nothing, or when a statement its apply deferred failed (store_result says how;
+     * its changes were rolled back, the batch's others kept). */
     void (*complete)(struct write_job *job, int committed, int store_result);
     /* Optional: runs after a failed apply's changes were rolled back, still inside the batch's
      * transaction, so that the job may read what made it fail (a row deleted since its request was
@@ -27,6 +28,7 @@ struct write_job {
     int lazy;
     struct write_job *next;
     int done_committed, done_result; /* the writer's: how it ended, while it waits for the sync */
+    int deferred_result;             /* the writer's: a deferred statement of its apply failed so */
 };
 
 int writer_start(struct writer **out, struct store_conn *c, int max_batch);
