@@ -140,9 +140,9 @@ if [ "${SKIP_PG:-0}" != 1 ]; then
             if [ -z "$p" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then f=$((f + 1)); fi
             echo "${p:-0} passed, $f failed" >"$tmp/pg.count"
             add_counts "$tmp/pg.count" "e2e on PostgreSQL"
-            # the PostgreSQL groups of the store contract and of the released schema (skipped without
-            # PARLEY_TEST_PG in tests/run.sh)
-            for t in store_contract migrations; do
+            # the PostgreSQL groups of the store contract, the released schema, deferred statements and the
+            # message index counter (skipped without PARLEY_TEST_PG in tests/run.sh)
+            for t in store_contract migrations store_deferred messages_store; do
                 PARLEY_TEST_PG=$pg_url timeout -k 10 300 build/tests/test_$t </dev/null 2>&1 | tee "$tmp/$t.log"
                 rc=${PIPESTATUS[0]}
                 p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$tmp/$t.log" | awk '{ s += $1 } END { print s + 0 }')
