@@ -67,6 +67,26 @@ static inline int engine_setup_pg(struct engine *e, const char *name)
     return engine_open(e);
 }
 
+/* A test file's two engines (sqlite_engine, pg_engine) and its groups' set-up and tear-down (setup_sqlite,
+ * setup_pg, teardown, for cmocka_run_group_tests_name); label names its scratch folder and database. */
+#define ENGINE_GROUPS(label)                                                                                 \
+    static struct engine sqlite_engine = {.name = "sqlite"}, pg_engine = {.name = "postgres"};               \
+    static int setup_sqlite(void **state)                                                                    \
+    {                                                                                                        \
+        *state = &sqlite_engine;                                                                             \
+        return engine_setup_sqlite(&sqlite_engine, label);                                                   \
+    }                                                                                                        \
+    static int setup_pg(void **state)                                                                        \
+    {                                                                                                        \
+        *state = &pg_engine;                                                                                 \
+        return engine_setup_pg(&pg_engine, label);                                                           \
+    }                                                                                                        \
+    static int teardown(void **state)                                                                        \
+    {                                                                                                        \
+        engine_teardown(*state);                                                                             \
+        return 0;                                                                                            \
+    }
+
 static inline void engine_teardown(struct engine *e)
 {
     struct store_conn *const conns[] = {e->r, e->w2, e->w};

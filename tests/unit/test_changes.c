@@ -17,7 +17,7 @@
 #define MAX_SEEN 128
 #define PER_THREAD 20 /* transactions each concurrent recorder commits */
 
-static struct engine sqlite_engine = {.name = "sqlite"}, pg_engine = {.name = "postgres"};
+ENGINE_GROUPS("changes")
 
 struct seen {
     int n;
@@ -245,22 +245,6 @@ static void test_prune_by_age(void **state)
     assert_int_equal(s.n, 2);
     assert_int_equal(s.seq[0], 2);
     assert_int_equal(s.seq[1], 3);
-}
-
-static int setup_sqlite(void **state)
-{
-    *state = &sqlite_engine;
-    return engine_setup_sqlite(&sqlite_engine, "changes");
-}
-static int setup_pg(void **state)
-{
-    *state = &pg_engine;
-    return engine_setup_pg(&pg_engine, "changes");
-}
-static int teardown(void **state)
-{
-    engine_teardown(*state);
-    return 0;
 }
 
 int main(void)

@@ -26,7 +26,7 @@
 #define T0 1000000000000LL /* creation time of the test conversations (2001) */
 #define MINUTE 60000LL
 
-static struct engine sqlite_engine = {.name = "sqlite"}, pg_engine = {.name = "postgres"};
+ENGINE_GROUPS("conversations")
 
 /* A conversation of service created at T0 with both timers, armed as a create arms them. */
 static void make_in(struct engine *e, struct conversation *cv, const char *sid, const char *service)
@@ -308,22 +308,6 @@ static void test_service_reap_takes_conversations(void **state)
         assert_int_equal(store_conversation_get_by_sid(e->r, sids[i], &a, &cv), ST_NOT_FOUND);
     assert_int_equal(store_conversation_get_by_sid(e->r, keep, &a, &cv), ST_OK);
     arena_free(&a);
-}
-
-static int setup_sqlite(void **state)
-{
-    *state = &sqlite_engine;
-    return engine_setup_sqlite(&sqlite_engine, "conversations");
-}
-static int setup_pg(void **state)
-{
-    *state = &pg_engine;
-    return engine_setup_pg(&pg_engine, "conversations");
-}
-static int teardown(void **state)
-{
-    engine_teardown(*state);
-    return 0;
 }
 
 int main(void)

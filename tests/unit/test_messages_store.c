@@ -22,7 +22,7 @@
 #define T0 1000000000000LL
 #define MAX_LISTED 64
 
-static struct engine sqlite_engine = {.name = "sqlite"}, pg_engine = {.name = "postgres"};
+ENGINE_GROUPS("messages")
 
 static struct engine *engine(void **state)
 {
@@ -375,22 +375,6 @@ static void test_registry_refuses_too_many_parameters(void **state)
     static struct store_sql wide_pg = {.sql = "SELECT ?1", .sql_pg = "SELECT ?1, ?100"};
     assert_int_equal(store_sql_add(&wide_pg), ST_ERROR);
     assert_int_equal(store_sql_add(&fits), ST_OK);
-}
-
-static int setup_sqlite(void **state)
-{
-    *state = &sqlite_engine;
-    return engine_setup_sqlite(&sqlite_engine, "messages");
-}
-static int setup_pg(void **state)
-{
-    *state = &pg_engine;
-    return engine_setup_pg(&pg_engine, "messages");
-}
-static int teardown(void **state)
-{
-    engine_teardown(*state);
-    return 0;
 }
 
 int main(void)

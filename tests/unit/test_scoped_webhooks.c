@@ -76,7 +76,7 @@ static void test_targets_take(void **state)
 
 /* ---- the outbox, on each engine ---- */
 
-static struct engine sqlite_engine = {.name = "sqlite"}, pg_engine = {.name = "postgres"};
+ENGINE_GROUPS("scoped_hooks")
 
 static void make_conversation(struct engine *e, char sid[SID_LEN + 1])
 {
@@ -337,22 +337,6 @@ static void test_replay_after(void **state)
     assert_non_null(strstr(s.params[0], "Index=4&WebhookSid="));
     claim(e, &s);
     assert_int_equal(s.n, 0);
-}
-
-static int setup_sqlite(void **state)
-{
-    *state = &sqlite_engine;
-    return engine_setup_sqlite(&sqlite_engine, "scoped_hooks");
-}
-static int setup_pg(void **state)
-{
-    *state = &pg_engine;
-    return engine_setup_pg(&pg_engine, "scoped_hooks");
-}
-static int teardown(void **state)
-{
-    engine_teardown(*state);
-    return 0;
 }
 
 int main(void)

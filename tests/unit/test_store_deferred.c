@@ -24,7 +24,7 @@
 #define T0 1000000000000LL
 #define MAX_SEEN 16
 
-static struct engine sqlite_engine = {.name = "sqlite"}, pg_engine = {.name = "postgres"};
+ENGINE_GROUPS("deferred")
 
 static struct engine *engine(void **state)
 {
@@ -270,22 +270,6 @@ static void test_outside_a_transaction(void **state)
     memcpy(m.sid, taken, SID_LEN + 1);
     m.index = 99;
     assert_int_equal(store_message_insert(e->w, &m), ST_CONFLICT);
-}
-
-static int setup_sqlite(void **state)
-{
-    *state = &sqlite_engine;
-    return engine_setup_sqlite(&sqlite_engine, "deferred");
-}
-static int setup_pg(void **state)
-{
-    *state = &pg_engine;
-    return engine_setup_pg(&pg_engine, "deferred");
-}
-static int teardown(void **state)
-{
-    engine_teardown(*state);
-    return 0;
 }
 
 int main(void)

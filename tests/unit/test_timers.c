@@ -21,7 +21,7 @@
 #define NTARGETS 20 /* timers the two claimers race for */
 #define FIRED_LOG_MAX 64
 
-static struct engine sqlite_engine = {.name = "sqlite"}, pg_engine = {.name = "postgres"};
+ENGINE_GROUPS("timers")
 
 /* what the fire functions saw, in order */
 static char fired_log[FIRED_LOG_MAX][TIMER_TARGET_MAX + 1];
@@ -422,22 +422,6 @@ static void test_scheduler_waits_for_a_held_timer(void **state)
     timers_stop();
     writer_stop(w);
     clear_all(e);
-}
-
-static int setup_sqlite(void **state)
-{
-    *state = &sqlite_engine;
-    return engine_setup_sqlite(&sqlite_engine, "timers");
-}
-static int setup_pg(void **state)
-{
-    *state = &pg_engine;
-    return engine_setup_pg(&pg_engine, "timers");
-}
-static int teardown(void **state)
-{
-    engine_teardown(*state);
-    return 0;
 }
 
 int main(void)
