@@ -118,18 +118,7 @@ static struct store_table media_table = {
     .lock = SQL_LOCK_UPDATE,
 };
 
-/* A message's index: one past the conversation's highest, and never below next_message_index, the mark
- * a delete leaves (so that an index is never reused after its message is deleted).
- * - SQLite, one writer: a read of the two in the insert's transaction; a create writes no conversation
- *   row (the counter's UPDATE, with its trigger, was a fifth of a create's writer time, callgrind).
- * - PostgreSQL, several servers: the counter is bumped by every create, and its row lock orders
- *   concurrent creates (distinct indexes in commit order); the delete mark is then a no-op. */
-static struct store_sql next_index_sql = {
-    .sql = "SELECT max(coalesce((SELECT max(idx) + 1 FROM messages WHERE conversation_sid = ?1), 0),"
-           " next_message_index) FROM conversations WHERE sid = ?1",
-    .sql_pg = "UPDATE conversations SET next_message_index = next_message_index + 1 WHERE sid = ?1"
-              " RETURNING next_message_index - 1",
-};
+/* A delete raises next_message_index past the deleted index (author_index_sql reads it) on SQLite. */
 static struct store_sql delete_mark_sql = {
     .sql = "UPDATE conversations SET next_message_index = (SELECT max(idx + 1, next_message_index)"
            " FROM messages WHERE sid = ?2 AND conversation_sid = ?1) WHERE sid = ?1"
@@ -173,8 +162,14 @@ static struct store_sql delivery_add_sql = {
     " CASE WHEN EXISTS (SELECT 1 FROM participants WHERE conversation_sid = ?1"                              \
     " AND projected_address IS NOT NULL) THEN 1 ELSE 0 END"
 static struct store_sql author_sql = {.sql = "SELECT " AUTHOR_COLS};
-/* A create's author and its index in one statement (next_index_sql's two ways): on PostgreSQL the
- * counter's bump rides along, one round trip less. */
+/* A message's index: one past the conversation's highest, and never below next_message_index, the mark
+ * a delete leaves (so that an index is never reused after its message is deleted).
+ * - SQLite, one writer: a read of the two in the insert's transaction; a create writes no conversation
+ *   row (the counter's UPDATE, with its trigger, was a fifth of a create's writer time, callgrind).
+ * - PostgreSQL, several servers: the counter is bumped by every create, and its row lock orders
+ *   concurrent creates (distinct indexes in commit order); the delete mark is then a no-op.
+ * A create reads its author in the same statement: on PostgreSQL the counter's bump rides along, one
+ * round trip less. */
 static struct store_sql author_index_sql = {
     .sql = "SELECT " AUTHOR_COLS ", (SELECT max(coalesce((SELECT max(idx) + 1 FROM messages"
            " WHERE conversation_sid = ?1), 0), next_message_index) FROM conversations WHERE sid = ?1)",
@@ -228,7 +223,6 @@ int store_messages_sql_add(void)
     if (rc == ST_OK) rc = list_sql_build();
     /* clang-format off */
     struct store_sql *const hand[] = {
-        &next_index_sql,
         &delete_mark_sql,
         &count_after_sql,
         &last_index_sql,
@@ -255,15 +249,6 @@ static int one_int(const struct store_engine *e, struct store_stmt *s, long long
     }
     e->reset(s);
     return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
-}
-
-int store_message_next_index(struct store_conn *c, const char *conversation_sid, long long *index)
-{
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &next_index_sql);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, conversation_sid);
-    return one_int(e, s, index, NULL);
 }
 
 int store_message_get(struct store_conn *c, const char *conversation_sid, const char *sid, struct arena *a,
@@ -390,6 +375,14 @@ int store_message_author_index(struct store_conn *c, const char *conversation_si
                                const char *author, char sid[SID_LEN + 1], int *group, long long *index)
 {
     return author_of(c, conversation_sid, service_sid, author, sid, group, index);
+}
+
+/* no author (NULL matches no participant): the index alone */
+int store_message_next_index(struct store_conn *c, const char *conversation_sid, long long *index)
+{
+    char sid[SID_LEN + 1];
+    int group;
+    return author_of(c, conversation_sid, "", NULL, sid, &group, index);
 }
 
 int store_message_recipients(struct store_conn *c, const char *conversation_sid, struct recipient *out,
