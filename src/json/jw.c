@@ -115,16 +115,10 @@ static void escape_into(struct buf *b, const char *s, size_t n)
         ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
     size_t run = 0; /* start of the pending run of bytes that need no escape */
 
-    /* most values (SIDs, URLs, dates, plain text) need no escape: checked a word at a time, the last word
-     * overlapping, and copied in one write */
-    if (n >= 8) {
-        size_t i = 0;
-        while (i + 8 <= n && plain8(s + i))
-            i += 8;
-        if (i + 8 > n && plain8(s + n - 8)) {
-            buf_put(b, s, n);
-            return;
-        }
+    /* most values (SIDs, URLs, dates, plain text) need no escape: copied in one write */
+    if (n >= 8 && jw_plain(s, n)) {
+        buf_put(b, s, n);
+        return;
     }
     for (size_t i = 0; i < n; i++) {
         while (i + 8 <= n && plain8(s + i))
@@ -171,12 +165,15 @@ void jw_strn(struct jw *w, const char *s, size_t n)
     buf_putc(w->b, '"');
 }
 
+/* A word at a time; from eight bytes on the last word overlaps the one before it. */
 int jw_plain(const char *s, size_t n)
 {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        if (!plain8(s + i)) return 0;
-    for (; i < n; i++) {
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8)
+            if (!plain8(s + i)) return 0;
+        return plain8(s + n - 8);
+    }
+    for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return 0;
     }
