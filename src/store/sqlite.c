@@ -427,12 +427,11 @@ static void eng_reset(struct store_stmt *s)
 {
     sq_done(st(s));
 }
+static const struct store_engine sqlite_engine;
 /* nothing to wait for: the statement runs in this thread, now */
 static int eng_exec_deferred(struct store_stmt *s)
 {
-    int rc = eng_step(s);
-    eng_reset(s);
-    return rc < 0 ? rc : ST_OK;
+    return store_stmt_exec(&sqlite_engine, s);
 }
 /* one process owns the file: its claims need no session mark */
 static int eng_session_key(struct store_conn *c, long long *key)
