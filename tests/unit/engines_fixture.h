@@ -26,6 +26,14 @@ struct engine {
     struct service_config cfg;
 };
 
+/* A test's engine (its group's state); the test is skipped when the group's engine is not there. */
+static inline struct engine *engine(void **state)
+{
+    struct engine *e = *state;
+    if (e->skip) skip();
+    return e;
+}
+
 /* Opens the connections, migrates and seeds the account (committed). */
 static inline int engine_open(struct engine *e)
 {

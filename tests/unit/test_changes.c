@@ -44,13 +44,6 @@ static int collect(void *ctx, const struct change *ch)
     return 0;
 }
 
-static struct engine *engine(void **state)
-{
-    struct engine *e = *state;
-    if (e->skip) skip();
-    return e;
-}
-
 static void list(struct engine *e, const char *account, long long after, int limit, struct seen *s)
 {
     memset(s, 0, sizeof(*s));

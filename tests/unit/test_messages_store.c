@@ -24,13 +24,6 @@
 
 ENGINE_GROUPS("messages")
 
-static struct engine *engine(void **state)
-{
-    struct engine *e = *state;
-    if (e->skip) skip();
-    return e;
-}
-
 static void make_conversation(struct engine *e, char sid[SID_LEN + 1])
 {
     struct conversation cv;

@@ -26,13 +26,6 @@
 
 ENGINE_GROUPS("deferred")
 
-static struct engine *engine(void **state)
-{
-    struct engine *e = *state;
-    if (e->skip) skip();
-    return e;
-}
-
 static void message_new(struct engine *e, const char *ch, struct message *m)
 {
     memset(m, 0, sizeof(*m));

@@ -79,13 +79,6 @@ static int fire_count(struct store_conn *c, const char *account_sid, const char 
     return 0;
 }
 
-static struct engine *engine(void **state)
-{
-    struct engine *e = *state;
-    if (e->skip) skip();
-    return e;
-}
-
 static void begin(struct store_conn *c)
 {
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
