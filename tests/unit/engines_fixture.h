@@ -9,7 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/conversations.h"
+#include "store/messages.h"
 #include "store_fixture.h"
+#include "util/sid.h"
 
 #define ENGINE_TARGET_MAX 512
 
@@ -32,6 +35,33 @@ static inline struct engine *engine(void **state)
     struct engine *e = *state;
     if (e->skip) skip();
     return e;
+}
+
+/* An active conversation and a message of e's account and default service, made at the time at, as the
+ * store tests write them (the caller inserts them). */
+static inline void engine_conversation(const struct engine *e, struct conversation *cv, long long at)
+{
+    memset(cv, 0, sizeof(*cv));
+    sid_new(cv->sid, "CH");
+    memcpy(cv->account_sid, e->acct.sid, sizeof(cv->account_sid));
+    memcpy(cv->service_sid, e->acct.default_service_sid, sizeof(cv->service_sid));
+    cv->attributes = "{}";
+    cv->state = CONV_ACTIVE;
+    cv->last_activity = cv->date_created = cv->date_updated = at;
+}
+
+static inline void engine_message(const struct engine *e, const char *ch, struct message *m, long long at)
+{
+    memset(m, 0, sizeof(*m));
+    sid_new(m->sid, "IM");
+    memcpy(m->account_sid, e->acct.sid, sizeof(m->account_sid));
+    memcpy(m->service_sid, e->acct.default_service_sid, sizeof(m->service_sid));
+    memcpy(m->conversation_sid, ch, SID_LEN + 1);
+    m->author = "system";
+    m->body = "hi";
+    m->attributes = "{}";
+    m->source = "API";
+    m->date_created = m->date_updated = at;
 }
 
 /* Opens the connections, migrates and seeds the account (committed). */

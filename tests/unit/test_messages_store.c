@@ -27,13 +27,7 @@ ENGINE_GROUPS("messages")
 static void make_conversation(struct engine *e, char sid[SID_LEN + 1])
 {
     struct conversation cv;
-    memset(&cv, 0, sizeof(cv));
-    sid_new(cv.sid, "CH");
-    memcpy(cv.account_sid, e->acct.sid, sizeof(cv.account_sid));
-    memcpy(cv.service_sid, e->acct.default_service_sid, sizeof(cv.service_sid));
-    cv.attributes = "{}";
-    cv.state = CONV_ACTIVE;
-    cv.last_activity = cv.date_created = cv.date_updated = T0;
+    engine_conversation(e, &cv, T0);
     assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
     assert_int_equal(store_conversation_insert(e->w, &cv), ST_OK);
     assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
@@ -43,16 +37,7 @@ static void make_conversation(struct engine *e, char sid[SID_LEN + 1])
 /* A message of ch with the next index, in c's open transaction. */
 static long long post_in(struct engine *e, struct store_conn *c, const char *ch, struct message *m)
 {
-    memset(m, 0, sizeof(*m));
-    sid_new(m->sid, "IM");
-    memcpy(m->account_sid, e->acct.sid, sizeof(m->account_sid));
-    memcpy(m->service_sid, e->acct.default_service_sid, sizeof(m->service_sid));
-    memcpy(m->conversation_sid, ch, SID_LEN + 1);
-    m->author = "system";
-    m->body = "hi";
-    m->attributes = "{}";
-    m->source = "API";
-    m->date_created = m->date_updated = T0;
+    engine_message(e, ch, m, T0);
     assert_int_equal(store_message_next_index(c, ch, &m->index), ST_OK);
     assert_int_equal(store_message_insert(c, m), ST_OK);
     return m->index;

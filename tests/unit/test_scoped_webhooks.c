@@ -80,13 +80,8 @@ ENGINE_GROUPS("scoped_hooks")
 
 static void make_conversation(struct engine *e, char sid[SID_LEN + 1])
 {
-    struct conversation cv = {0};
-    sid_new(cv.sid, "CH");
-    memcpy(cv.account_sid, e->acct.sid, sizeof(cv.account_sid));
-    memcpy(cv.service_sid, e->acct.default_service_sid, sizeof(cv.service_sid));
-    cv.attributes = "{}";
-    cv.state = CONV_ACTIVE;
-    cv.last_activity = cv.date_created = cv.date_updated = 1000;
+    struct conversation cv;
+    engine_conversation(e, &cv, 1000);
     struct store_conn *c = e->w;
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
     assert_int_equal(store_conversation_insert(c, &cv), ST_OK);

@@ -26,35 +26,15 @@
 
 ENGINE_GROUPS("deferred")
 
-static void message_new(struct engine *e, const char *ch, struct message *m)
-{
-    memset(m, 0, sizeof(*m));
-    sid_new(m->sid, "IM");
-    memcpy(m->account_sid, e->acct.sid, sizeof(m->account_sid));
-    memcpy(m->service_sid, e->acct.default_service_sid, sizeof(m->service_sid));
-    memcpy(m->conversation_sid, ch, SID_LEN + 1);
-    m->author = "system";
-    m->body = "hi";
-    m->attributes = "{}";
-    m->source = "API";
-    m->date_created = m->date_updated = T0;
-}
-
 /* A conversation and one message in it, committed; the message's SID into taken. */
 static void seed(struct engine *e, char ch[SID_LEN + 1], char taken[SID_LEN + 1])
 {
     struct conversation cv;
-    memset(&cv, 0, sizeof(cv));
-    sid_new(cv.sid, "CH");
-    memcpy(cv.account_sid, e->acct.sid, sizeof(cv.account_sid));
-    memcpy(cv.service_sid, e->acct.default_service_sid, sizeof(cv.service_sid));
-    cv.attributes = "{}";
-    cv.state = CONV_ACTIVE;
-    cv.last_activity = cv.date_created = cv.date_updated = T0;
+    engine_conversation(e, &cv, T0);
     struct message m;
     assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
     assert_int_equal(store_conversation_insert(e->w, &cv), ST_OK);
-    message_new(e, cv.sid, &m);
+    engine_message(e, cv.sid, &m, T0);
     assert_int_equal(store_message_next_index(e->w, cv.sid, &m.index), ST_OK);
     assert_int_equal(store_message_insert(e->w, &m), ST_OK);
     assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
@@ -83,7 +63,7 @@ static int djob_apply(struct store_conn *c, struct write_job *wj)
 {
     struct djob *j = (struct djob *)wj;
     struct message m;
-    message_new(j->e, j->ch, &m);
+    engine_message(j->e, j->ch, &m, T0);
     if (j->duplicate) memcpy(m.sid, j->taken, SID_LEN + 1);
     memcpy(j->message_sid, m.sid, SID_LEN + 1);
     int rc = store_change_record(c, j->e->acct.sid, NULL, "user", j->record_sid, NULL, "created");
@@ -259,7 +239,7 @@ static void test_outside_a_transaction(void **state)
     char ch[SID_LEN + 1], taken[SID_LEN + 1];
     seed(e, ch, taken);
     struct message m;
-    message_new(e, ch, &m);
+    engine_message(e, ch, &m, T0);
     memcpy(m.sid, taken, SID_LEN + 1);
     m.index = 99;
     assert_int_equal(store_message_insert(e->w, &m), ST_CONFLICT);
