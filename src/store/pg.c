@@ -272,6 +272,12 @@ enum pending { PENDING_UTILITY, PENDING_DEFERRED };
 
 static int pipe_wait(struct pg_conn *c);
 
+/* No result is owed any more: read, skipped by a sync, or gone with the session. */
+static void pipe_forget(struct pg_conn *c)
+{
+    c->queued = c->n_deferred = 0;
+}
+
 /* Room for one more result owed: ST_OK, or the failure of those waited for to make it. */
 static int pipe_room(struct pg_conn *c)
 {
@@ -341,14 +347,14 @@ static int pipe_drain(struct pg_conn *c, int *lost)
         }
         PQclear(q);
     }
-    c->queued = c->n_deferred = 0;
+    pipe_forget(c);
     return rc;
 }
 
 /* A sync, and every result up to it: the pipeline takes commands again after a failure. */
 static void pipe_sync(struct pg_conn *c)
 {
-    c->queued = c->n_deferred = 0;
+    pipe_forget(c);
     if (PQstatus(c->db) == CONNECTION_BAD || !PQpipelineSync(c->db)) return;
     for (;;) {
         PGresult *r = PQgetResult(c->db);
@@ -372,7 +378,7 @@ static void pipe_end(struct pg_conn *c)
             PQexitPipelineMode(c->db);
         }
     }
-    c->queued = c->n_deferred = 0;
+    pipe_forget(c);
 }
 
 /* Every result owed, read now (one round trip): ST_OK or the first failure, after which the pipeline is
@@ -388,7 +394,7 @@ static int pipe_wait(struct pg_conn *c)
         rc = pipe_drain(c, &lost);
     }
     if (lost) {
-        c->queued = c->n_deferred = 0;
+        pipe_forget(c);
         c->tx_doomed = 1;
         return ST_ERROR;
     }
@@ -437,7 +443,7 @@ static int exec_in_tx(struct pg_conn *c, const char *name, const struct pg_param
             }
         }
         if (lost) {
-            c->queued = c->n_deferred = 0;
+            pipe_forget(c);
             if (fresh && attempt == 0 && reconnect(c) == 0 && pipe_begin(c, 1) == ST_OK) {
                 c->tx_doomed = c->sp_failed = 0;
                 continue;
@@ -752,7 +758,7 @@ out:
 static void tx_reset(struct pg_conn *c)
 {
     c->in_tx = c->tx_doomed = c->sp_failed = c->tx_answered = 0;
-    c->queued = c->n_deferred = 0;
+    pipe_forget(c);
     c->deferred_rc = ST_OK;
 }
 
@@ -868,7 +874,7 @@ static int eng_tx_commit(struct store_conn *sc)
             /* the COMMIT may or may not have happened: no retry, the requests get a 5xx */
             log_err("postgres: connection lost around COMMIT; its outcome is unknown");
         }
-        c->queued = c->n_deferred = 0;
+        pipe_forget(c);
     }
     if (rc == ST_OK) {
         pipe_end(c);
