@@ -75,7 +75,6 @@ static const struct param_spec list_params[ML__COUNT] = {
 
 /* ---- rendering ---- */
 
-/* The message's own URL on the request's path family, always with SIDs, and suffix ("" or "/Receipts"). */
 static void render_index(struct jw *w, const void *row, struct req *r)
 {
     jw_int(w, ((const struct message *)row)->index);
