@@ -76,6 +76,8 @@ struct family_store {
 #define RUNNER_MAX_PARAMS 16
 /* Longest model struct a generic list reads its rows into, on the stack (test_families checks them). */
 #define RUNNER_ROW_MAX 512
+/* Room for a response key as the renderer prebuilds it, ,"key": (test_families checks every key fits) */
+#define RUNNER_KEY_MAX 64
 
 struct family {
     const char *segment; /* "Credentials": the path segment after the parent */

@@ -43,8 +43,9 @@ struct req {
     const void *route_arg;   /* what the route serves: for api/, the family its handlers run */
     size_t base_len;         /* api_base(): 0 until computed */
     char base[320];
-    void *url_prefix; /* api/runner.c's cache of the rows' URL prefix, NULL until built */
-    int service_path; /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
+    void *url_prefix;  /* api/runner.c's cache of the rows' URL prefix, NULL until built */
+    void *render_plan; /* api/runner.c's: the rows' fields and prebuilt keys, NULL until built */
+    int service_path;  /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
     /* a nested family's parent (a conversation, a user), set by the runner's parent chain */
     char parent_sid[SID_LEN + 1];
 

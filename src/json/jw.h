@@ -22,6 +22,10 @@ void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
 void jw_key(struct jw *w, const char *k); /* k is trusted, written unescaped */
+/* The same key built once, for rows written many times: jw_key_literal writes ,"k": into out (k is
+ * trusted) and returns its length, 0 when cap is too small; jw_key_lit writes it as jw_key would. */
+size_t jw_key_literal(char *out, size_t cap, const char *k);
+void jw_key_lit(struct jw *w, const char *lit, size_t n);
 void jw_str(struct jw *w, const char *s); /* NULL writes null */
 /* Escapes ", \, and controls < 0x20; bytes that are not well-formed UTF-8 become U+FFFD, so the output
  * is valid JSON whatever s holds (a path echoed in a 404 message may hold anything). */

@@ -129,9 +129,12 @@ static void test_descriptors_follow_the_spec(void **state)
                 fail_msg("%s: filter %s is no query parameter of its list", f->segment,
                          f->list_params[k].name);
         }
-        for (size_t k = 0; k < f->n_fields; k++)
+        for (size_t k = 0; k < f->n_fields; k++) {
             assert_true(f->fields[k].kind == FK_FN ? f->fields[k].fn != NULL
                                                    : f->fields[k].off < f->row_size);
+            /* the renderer prebuilds ,"key": in RUNNER_KEY_MAX bytes */
+            assert_true(strlen(f->fields[k].key) + 4 <= RUNNER_KEY_MAX);
+        }
         if (!table_agrees(f)) fail_msg("%s: its store calls or its table do not fit it", f->segment);
     }
 }

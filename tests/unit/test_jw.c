@@ -204,6 +204,48 @@ static void test_parts(void **state)
     json_decref(parse_back(&f->b));
 }
 
+/* jw_plain agrees with the byte rule at every length up to three blocks of sixteen, for every byte at
+ * every position (the vector and word checks, and the overlapping last block, see each one). */
+static void test_plain_every_byte(void **state)
+{
+    char s[48];
+    for (size_t n = 1; n <= sizeof(s); n++) {
+        for (size_t at = 0; at < n; at++) {
+            for (int c = 0; c < 256; c++) {
+                memset(s, 'a', n);
+                s[at] = (char)c;
+                int plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+                if (jw_plain(s, n) != plain) fail_msg("length %zu, byte 0x%02x at %zu", n, c, at);
+            }
+        }
+    }
+}
+
+/* A prebuilt key writes what jw_key writes, its comma only after a first member. */
+static void test_key_literal(void **state)
+{
+    struct fixture *f = *state;
+    char a[16], b[16];
+    size_t na = jw_key_literal(a, sizeof(a), "sid"), nb = jw_key_literal(b, sizeof(b), "index");
+    assert_int_equal(na, 7);
+    assert_int_equal(jw_key_literal(b, 8, "index"), 0); /* ,"index": needs 9 */
+    nb = jw_key_literal(b, sizeof(b), "index");
+    jw_arr_begin(&f->w);
+    for (int i = 0; i < 2; i++) {
+        jw_obj_begin(&f->w);
+        jw_key_lit(&f->w, a, na);
+        jw_str(&f->w, "IM1");
+        jw_key_lit(&f->w, b, nb);
+        jw_int(&f->w, i);
+        jw_obj_end(&f->w);
+    }
+    jw_arr_end(&f->w);
+    assert_false(f->b.err);
+    assert_string_equal(f->b.p, "[{\"sid\":\"IM1\",\"index\":0},{\"sid\":\"IM1\",\"index\":1}]");
+    jw_key_lit(&f->w, a, na); /* at the top level: no key may stand there */
+    assert_true(f->b.err);
+}
+
 /* A key past the one-pass copy's reach is written whole, and the comma logic holds on either path. */
 static void test_long_key(void **state)
 {
@@ -309,6 +351,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_control_char, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_every_byte, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_literal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_str_null_and_empty, setup, teardown),
