@@ -15,6 +15,7 @@
 #include "cli/inbound.h"
 #include "config.h"
 #include "http/server.h"
+#include "store/account_store.h"
 #include "store/changes.h"
 #include "store/datalock.h"
 #include "store/secret.h"
@@ -71,9 +72,9 @@ static int ensure_account(struct app *app, struct store_conn *db, const struct c
     int rc;
     if (cfg->account_sid) {
         snprintf(sid, sizeof(sid), "%s", cfg->account_sid);
-        rc = db->ops->account_get(db, sid, &a, &acct);
+        rc = store_account_get(db, sid, &a, &acct);
     } else {
-        rc = db->ops->account_first(db, &a, &acct);
+        rc = store_account_first(db, &a, &acct);
         if (rc == ST_OK) snprintf(sid, sizeof(sid), "%s", acct.sid);
     }
     if (rc == ST_OK) {

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "api/fail.h"
 #include "api/families.h"
+#include "store/account_store.h"
 #include "store/address_configs.h"
 #include "util/arena.h"
 #include "util/sid.h"
@@ -273,7 +274,7 @@ static int take_service(struct store_conn *c, struct req *r, const struct param_
 {
     if (!v[A_SERVICE].present) return 0;
     struct service sv;
-    int rc = c->ops->service_get(c, r->account.sid, v[A_SERVICE].s, &r->arena, &sv);
+    int rc = store_service_get(c, r->account.sid, v[A_SERVICE].s, &r->arena, &sv);
     return rc == ST_NOT_FOUND ? E_SERVICE_NOT_FOUND : rc;
 }
 

@@ -80,7 +80,7 @@ static const char no_key_hash[] = "000000000000000000000000000000000000000000000
 int apikey_authenticate(struct req *r, const char *sid, const char *secret)
 {
     struct api_key k;
-    int rc = r->db->ops->model->key_get(r->db, sid, &r->arena, &k);
+    int rc = store_api_key_get(r->db, sid, &r->arena, &k);
     if (rc == ST_NOT_FOUND) {
         /* hash the secret all the same: an unknown key must cost what a wrong secret costs */
         (void)apikey_verify(no_key_salt, no_key_hash, secret, strlen(secret));
@@ -90,7 +90,7 @@ int apikey_authenticate(struct req *r, const char *sid, const char *secret)
     /* the hash is checked before the revocation, so both failures take the same time */
     int ok = apikey_verify(k.salt, k.secret_hash, secret, strlen(secret));
     if (!ok || k.date_revoked) return api_failf(r, E_AUTH, "Authenticate");
-    rc = r->db->ops->account_get(r->db, k.account_sid, &r->arena, &r->account);
+    rc = store_account_get(r->db, k.account_sid, &r->arena, &r->account);
     if (rc == ST_NOT_FOUND) return api_failf(r, E_AUTH, "Authenticate");
     if (rc != ST_OK) return api_fail(r, rc);
     r->credential_sid = arena_strndup(&r->arena, k.sid, SID_LEN);

@@ -84,7 +84,7 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
     if (v[C_CHAT_SERVICE].present) {
         /* only a service of this account can become its default */
         struct service sv;
-        int rc = c->ops->service_get(c, a->sid, v[C_CHAT_SERVICE].s, &r->arena, &sv);
+        int rc = store_service_get(c, a->sid, v[C_CHAT_SERVICE].s, &r->arena, &sv);
         if (rc) return rc == ST_NOT_FOUND ? E_SERVICE_NOT_FOUND : rc;
         memcpy(a->default_service_sid, sv.sid, sizeof(a->default_service_sid));
     }
@@ -103,12 +103,12 @@ static int get(struct store_conn *c, struct req *r, const char *key, void *out)
         memcpy(out, &r->account, sizeof(r->account));
         return 0;
     }
-    return c->ops->account_get(c, r->account.sid, &r->arena, out);
+    return store_account_get(c, r->account.sid, &r->arena, out);
 }
 
 static int update(struct store_conn *c, struct req *r, const void *row)
 {
-    return c->ops->model->account_update_config(c, row);
+    return store_account_update_config(c, row);
 }
 
 const struct family configuration_family = {

@@ -14,6 +14,7 @@
 #include "control/control.h"
 #include "http/auth_header.h"
 #include "http/response.h"
+#include "store/account_store.h"
 #include "store/datalock.h"
 #include "util/metrics.h"
 #include "util/sid.h"
@@ -107,7 +108,7 @@ static int authenticate(struct req *r, const char *authorization)
     if (sid_valid(cred.user, ulen, "SK")) return apikey_authenticate(r, cred.user, cred.pass);
     if (!sid_valid(cred.user, ulen, "AC")) return api_failf(r, E_AUTH, "%s", auth_failed);
     int cached = r->app->cache_accounts && cache_get(r, cred.user);
-    int rc = cached ? ST_OK : r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
+    int rc = cached ? ST_OK : store_account_get(r->db, cred.user, &r->arena, &r->account);
     if (rc == ST_NOT_FOUND) {
         (void)secret_equal(cred.pass, plen, no_token, plen);
         return api_failf(r, E_AUTH, "%s", auth_failed);
@@ -118,7 +119,7 @@ static int authenticate(struct req *r, const char *authorization)
     if (!secret_equal(cred.pass, plen, token, strlen(token))) {
         /* an unknown SID costs a store read: so does a wrong secret for a cached account, or the time of
          * the 401 would tell which SID is in use (measured: about 20 us on loopback) */
-        if (cached) (void)r->db->ops->account_get(r->db, cred.user, &r->arena, &r->account);
+        if (cached) (void)store_account_get(r->db, cred.user, &r->arena, &r->account);
         return api_failf(r, E_AUTH, "%s", auth_failed);
     }
     r->credential_sid = r->account.sid;
@@ -292,7 +293,7 @@ static void job_undone(struct store_conn *c, struct write_job *job)
     struct service sv;
     struct arena a;
     arena_init(&a);
-    if (c->ops->service_get(c, r->account.sid, r->service_sid, &a, &sv) == ST_NOT_FOUND) resp_not_found(r);
+    if (store_service_get(c, r->account.sid, r->service_sid, &a, &sv) == ST_NOT_FOUND) resp_not_found(r);
     arena_free(&a);
 }
 

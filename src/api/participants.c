@@ -14,6 +14,7 @@
 #include "api/families.h"
 #include "api/participants.h"
 #include "api/pre_event.h"
+#include "store/account_store.h"
 #include "store/changes.h"
 #include "store/conversations.h"
 #include "store/participants.h"
@@ -275,14 +276,14 @@ static int take_role(struct store_conn *c, struct req *r, struct participant *p,
 {
     if (named) {
         struct role role;
-        int rc = c->ops->role_get(c, r->service_sid, named, &r->arena, &role);
+        int rc = store_role_get(c, r->service_sid, named, &r->arena, &role);
         if (rc == ST_NOT_FOUND || (rc == ST_OK && role.type != ROLE_CONVERSATION))
             return E_CONVERSATION_ROLE_NOT_FOUND;
         if (rc == ST_OK) p->role_sid = arena_strndup(&r->arena, named, strlen(named));
         return rc;
     }
     struct service_config cfg;
-    int rc = c->ops->service_config_get(c, r->service_sid, &cfg);
+    int rc = store_service_config_get(c, r->service_sid, &cfg);
     if (rc == ST_OK)
         p->role_sid = cfg.conversation_role_sid[0] ? arena_strndup(&r->arena, cfg.conversation_role_sid,
                                                                    strlen(cfg.conversation_role_sid))
@@ -355,10 +356,10 @@ static int ensure_user(struct store_conn *c, struct req *r, const struct partici
 {
     if (!p->identity) return 0;
     struct user u;
-    int rc = c->ops->user_get(c, r->service_sid, p->identity, 0, &r->arena, &u);
+    int rc = store_user_get(c, r->service_sid, p->identity, 0, &r->arena, &u);
     if (rc != ST_NOT_FOUND) return rc;
     struct service_config cfg;
-    if ((rc = c->ops->service_config_get(c, r->service_sid, &cfg)) != ST_OK) return rc;
+    if ((rc = store_service_config_get(c, r->service_sid, &cfg)) != ST_OK) return rc;
     memset(&u, 0, sizeof(u));
     sid_new(u.sid, "US");
     memcpy(u.account_sid, p->account_sid, sizeof(u.account_sid));

@@ -39,7 +39,7 @@ struct pre_log_job {
 static int pre_log_apply(struct store_conn *c, struct write_job *job)
 {
     struct pre_log_job *lj = (struct pre_log_job *)job;
-    return c->ops->webhooks->log_insert(c, &lj->e) != ST_OK;
+    return store_webhook_log_insert(c, &lj->e) != ST_OK;
 }
 
 static void pre_log_complete(struct write_job *job, int committed, int store_result)

@@ -65,7 +65,7 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
 /* A role still in use is refused (ST_IN_USE: 409): the store's delete checks it. */
 static int del(struct store_conn *c, struct req *r, const char *sid)
 {
-    return c->ops->model->role_delete(c, r->service_sid, sid);
+    return store_role_delete(c, r->service_sid, sid);
 }
 
 const struct family roles_family = {

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "api/fail.h"
 #include "api/paging.h"
+#include "store/account_store.h"
 #include "store/changes.h"
 #include "store/rows.h"
 #include "util/sid.h"
@@ -43,7 +44,7 @@ int runner_resolve_service(struct req *r)
     }
     if (!sid_valid(r->service_sid, strlen(r->service_sid), "IS")) return E_NOT_FOUND;
     struct service sv;
-    return r->db->ops->service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
+    return store_service_get(r->db, r->account.sid, r->service_sid, &r->arena, &sv);
 }
 
 /* ---- store calls: the family's own, else the row codec's over its table ---- */

@@ -54,7 +54,7 @@ static int take_role(struct store_conn *c, struct req *r, const struct param_val
 {
     if (!v->present) return 0;
     struct role ro;
-    int rc = c->ops->role_get(c, r->service_sid, v->s, &r->arena, &ro);
+    int rc = store_role_get(c, r->service_sid, v->s, &r->arena, &ro);
     if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
     if (rc == ST_NOT_FOUND || ro.type != type)
         return type == ROLE_SERVICE ? E_ROLE_NOT_FOUND : E_CONVERSATION_ROLE_NOT_FOUND;
@@ -74,12 +74,12 @@ static int config_before_update(struct store_conn *c, struct req *r, void *store
 
 static int config_get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
-    return c->ops->service_config_get(c, r->service_sid, out);
+    return store_service_config_get(c, r->service_sid, out);
 }
 
 static int config_update(struct store_conn *c, struct req *r, const void *row)
 {
-    return c->ops->model->service_config_update(c, row);
+    return store_service_config_update(c, row);
 }
 
 const struct family service_config_family = {
@@ -209,12 +209,12 @@ static const struct field notification_fields[] = {
 
 static int notifications_get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
-    return c->ops->model->notifications_get(c, r->service_sid, &r->arena, out);
+    return store_notifications_get(c, r->service_sid, &r->arena, out);
 }
 
 static int notifications_put(struct store_conn *c, struct req *r, const void *row)
 {
-    return c->ops->model->notifications_put(c, row);
+    return store_notifications_put(c, row);
 }
 
 const struct family notifications_family = {

@@ -77,10 +77,10 @@ int services_insert_with_defaults(struct store_conn *c, const char *account_sid,
     memcpy(nt.service_sid, sv.sid, sizeof(sv.sid));
     memcpy(nt.account_sid, sv.account_sid, sizeof(sv.account_sid));
 
-    int rc = c->ops->service_insert(c, &sv, &cfg);
+    int rc = store_service_insert(c, &sv, &cfg);
     for (int i = 0; i < 4 && rc == ST_OK; i++)
-        rc = c->ops->role_insert(c, &roles[i]);
-    if (rc == ST_OK) rc = c->ops->model->notifications_put(c, &nt);
+        rc = store_role_insert(c, &roles[i]);
+    if (rc == ST_OK) rc = store_notifications_put(c, &nt);
     return rc;
 }
 
@@ -103,7 +103,7 @@ static int apply_account(struct store_conn *c, struct write_job *job)
     a.date_created = time_now_ms();
     /* the account row first: its default service references it */
     sid_new(a.default_service_sid, "IS");
-    aj->rc = c->ops->account_insert(c, &a);
+    aj->rc = store_account_insert(c, &a);
     if (aj->rc == ST_OK)
         aj->rc = services_insert_with_defaults(c, a.sid, "Default Conversations Service", a.date_created,
                                                a.default_service_sid);
@@ -158,7 +158,7 @@ struct reap_job {
 static int apply_reap(struct store_conn *c, struct write_job *job)
 {
     struct reap_job *j = (struct reap_job *)job;
-    j->rc = c->ops->model->service_reap(c, REAP_ROWS, &j->more);
+    j->rc = store_service_reap(c, REAP_ROWS, &j->more);
     return j->rc != ST_OK;
 }
 
@@ -261,7 +261,7 @@ static const struct field fields[] = {
 
 static int get(struct store_conn *c, struct req *r, const char *sid, void *out)
 {
-    return c->ops->service_get(c, r->account.sid, sid, &r->arena, out);
+    return store_service_get(c, r->account.sid, sid, &r->arena, out);
 }
 
 static int insert(struct store_conn *c, struct req *r, void *row)
@@ -278,14 +278,14 @@ static int insert(struct store_conn *c, struct req *r, void *row)
 static int del(struct store_conn *c, struct req *r, const char *sid)
 {
     struct account acct;
-    int rc = c->ops->account_get(c, r->account.sid, &r->arena, &acct);
+    int rc = store_account_get(c, r->account.sid, &r->arena, &acct);
     if (rc != ST_OK) return rc;
     if (strcmp(acct.default_service_sid, sid) == 0)
         return api_detail(r, E_INVALID_PARAM,
                           "Cannot delete the default Conversation Service %s: make another service the "
                           "DefaultChatServiceSid in /v1/Configuration first",
                           sid);
-    rc = c->ops->model->service_delete(c, r->account.sid, sid);
+    rc = store_service_delete(c, r->account.sid, sid);
     /* one record for the service: its rows go with it, reaped later without records of their own */
     if (rc == ST_OK) rc = store_change_record(c, r->account.sid, sid, "service", sid, NULL, "deleted");
     if (rc == ST_OK) reaper_kick(r->app->reaper);
@@ -301,7 +301,7 @@ static int list_row(void *ctx, long long id, const struct service *sv)
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)
 {
-    return c->ops->model->service_list(c, r->account.sid, p, list_row, ctx);
+    return store_service_list(c, r->account.sid, p, list_row, ctx);
 }
 
 const struct family services_family = {

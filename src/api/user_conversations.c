@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/families.h"
 #include "api/participants.h"
+#include "store/account_store.h"
 #include "store/conversations.h"
 #include "store/participants.h"
 #include "util/sid.h"
@@ -120,7 +121,7 @@ static int resolve_parent(struct req *r, const char *key)
 {
     struct user u;
     int by_sid = sid_valid(key, strlen(key), "US");
-    int err = r->db->ops->user_get(r->db, r->service_sid, key, by_sid, &r->arena, &u);
+    int err = store_user_get(r->db, r->service_sid, key, by_sid, &r->arena, &u);
     if (err == ST_NOT_FOUND) return E_NOT_FOUND;
     if (!err) memcpy(r->parent_sid, u.sid, sizeof(r->parent_sid));
     return err;

@@ -10,6 +10,7 @@
 #include "api/families.h"
 #include "api/paging.h"
 #include "api/pre_event.h"
+#include "store/account_store.h"
 #include "store/domain.h"
 #include "util/sid.h"
 #include "util/text.h"
@@ -61,7 +62,7 @@ static const struct field fields[] = {
 static int take_role(struct store_conn *c, struct req *r, struct user *u, const struct param_value *v)
 {
     struct role role;
-    int rc = c->ops->role_get(c, r->service_sid, v->s, &r->arena, &role);
+    int rc = store_role_get(c, r->service_sid, v->s, &r->arena, &role);
     if (rc == ST_NOT_FOUND || (rc == ST_OK && role.type != ROLE_SERVICE)) return E_ROLE_NOT_FOUND;
     if (rc == ST_OK) snprintf(u->role_sid, sizeof(u->role_sid), "%s", v->s);
     return rc;
@@ -81,7 +82,7 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     struct user *u = row;
     if (v[U_ROLE_SID].present) return take_role(c, r, u, &v[U_ROLE_SID]);
     struct service_config cfg;
-    int rc = c->ops->service_config_get(c, r->service_sid, &cfg);
+    int rc = store_service_config_get(c, r->service_sid, &cfg);
     if (rc == ST_OK) memcpy(u->role_sid, cfg.chat_service_role_sid, sizeof(u->role_sid));
     return rc;
 }

@@ -136,7 +136,7 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
 
 static int load(struct store_conn *c, struct req *r, const char *service_sid, void *out)
 {
-    int rc = c->ops->webhooks->config_get(c, r->account.sid, service_sid, &r->arena, out);
+    int rc = store_webhook_config_get(c, r->account.sid, service_sid, &r->arena, out);
     return rc == ST_NOT_FOUND ? ST_OK : rc;
 }
 
@@ -152,7 +152,7 @@ static int service_get(struct store_conn *c, struct req *r, const char *key, voi
 
 static int put(struct store_conn *c, struct req *r, const void *row)
 {
-    return c->ops->webhooks->config_put(c, row);
+    return store_webhook_config_put(c, row);
 }
 
 const struct family account_webhooks_family = {

@@ -65,7 +65,7 @@ struct token_job {
 static int apply_token(struct store_conn *c, struct write_job *job)
 {
     struct token_job *t = (struct token_job *)job;
-    t->rc = c->ops->account_set_token(c, t->sid, t->token);
+    t->rc = store_account_set_token(c, t->sid, t->token);
     return t->rc != ST_OK;
 }
 
@@ -155,7 +155,7 @@ static int account_list_row(void *ctx, const struct account *a)
 
 static int do_account_list(struct store_conn *c, struct cli_job *j)
 {
-    int rc = c->ops->model->account_list(c, account_list_row, &j->out);
+    int rc = store_account_list(c, account_list_row, &j->out);
     if (rc != ST_OK) {
         fprintf(stderr, "parley: cannot list accounts (store error %d)\n", rc);
         return 1;
@@ -174,7 +174,7 @@ static int key_list_row(void *ctx, const struct api_key *k)
 
 static int do_key_list(struct store_conn *c, struct cli_job *j)
 {
-    int rc = c->ops->model->key_list(c, j->cli->account, key_list_row, &j->out);
+    int rc = store_api_key_list(c, j->cli->account, key_list_row, &j->out);
     if (rc != ST_OK) {
         fprintf(stderr, "parley: cannot list API keys (store error %d)\n", rc);
         return 1;
@@ -185,7 +185,7 @@ static int do_key_list(struct store_conn *c, struct cli_job *j)
 static int do_key_create(struct store_conn *c, struct cli_job *j)
 {
     struct account a;
-    int rc = c->ops->account_get(c, j->cli->account, &j->arena, &a);
+    int rc = store_account_get(c, j->cli->account, &j->arena, &a);
     if (rc == ST_NOT_FOUND) {
         fprintf(stderr, "parley: no account %s in this data file\n", j->cli->account);
         return 1;
@@ -218,7 +218,7 @@ static int do_key_create(struct store_conn *c, struct cli_job *j)
     k.salt = salt_hex;
     k.secret_hash = hash;
     k.date_created = time_now_ms();
-    rc = c->ops->model->key_insert(c, &k);
+    rc = store_api_key_insert(c, &k);
     if (rc != ST_OK) {
         OPENSSL_cleanse(secret, sizeof(secret));
         fprintf(stderr, "parley: cannot store the API key (store error %d)\n", rc);
@@ -231,7 +231,7 @@ static int do_key_create(struct store_conn *c, struct cli_job *j)
 
 static int do_key_revoke(struct store_conn *c, struct cli_job *j)
 {
-    int rc = c->ops->model->key_revoke(c, j->cli->target, time_now_ms());
+    int rc = store_api_key_revoke(c, j->cli->target, time_now_ms());
     if (rc == ST_NOT_FOUND) {
         fprintf(stderr, "parley: no API key %s in this data file\n", j->cli->target);
         return 1;

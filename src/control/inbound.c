@@ -19,6 +19,7 @@
 #include "api/pre_event.h"
 #include "api/runner.h"
 #include "control/control.h"
+#include "store/account_store.h"
 #include "store/address_configs.h"
 #include "store/changes.h"
 #include "store/conversations.h"
@@ -259,7 +260,7 @@ static int auto_create(struct store_conn *c, struct req *r, struct inbound_job *
     memcpy(pt->service_sid, cv->service_sid, sizeof(pt->service_sid));
     memcpy(pt->conversation_sid, cv->sid, sizeof(pt->conversation_sid));
     struct service_config cfg;
-    if ((rc = c->ops->service_config_get(c, cv->service_sid, &cfg)) != ST_OK) return rc;
+    if ((rc = store_service_config_get(c, cv->service_sid, &cfg)) != ST_OK) return rc;
     /* the role a REST-created participant gets (§2.2 rule 5, recommended for every participant) */
     pt->role_sid = cfg.conversation_role_sid[0] ? arena_strndup(&r->arena, cfg.conversation_role_sid,
                                                                 strlen(cfg.conversation_role_sid))

@@ -58,8 +58,7 @@ int webhooks_log(struct req *r)
     jw_kstr(&w, "account_sid", r->account.sid);
     jw_key(&w, "deliveries");
     jw_arr_begin(&w);
-    int rc =
-        r->db->ops->webhooks->log_list(r->db, r->account.sid, v[0].present ? (int)v[0].i : 100, log_row, &w);
+    int rc = store_webhook_log_list(r->db, r->account.sid, v[0].present ? (int)v[0].i : 100, log_row, &w);
     if (rc != ST_OK) return resp_store_error(r, rc);
     jw_arr_end(&w);
     jw_obj_end(&w);

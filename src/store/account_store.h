@@ -1,7 +1,8 @@
 /* Store operations of the account model around Users: accounts and API keys, services with everything
- * they own, roles, service configuration and notifications, push credentials and bindings.
- * Reached through store_ops.model. Conventions as in store/store.h: 0 or a negative store_result,
- * strings of returned structs in the caller's arena, list rows valid only during the callback. */
+ * they own, roles, users, service configuration and notifications, push credentials and bindings (the
+ * API's plain families reach their rows through the row codec, store/rows.h, over the tables of
+ * store/domain.h). Conventions as in store/store.h: 0 or a negative store_result, strings of returned
+ * structs in the caller's arena, list rows valid only during the callback. */
 #ifndef PARLEY_ACCOUNT_STORE_H
 #define PARLEY_ACCOUNT_STORE_H
 
@@ -79,61 +80,81 @@ typedef int (*service_row_fn)(void *ctx, long long id, const struct service *s);
 typedef int (*credential_row_fn)(void *ctx, const struct credential *cr);
 typedef int (*binding_row_fn)(void *ctx, const struct binding *b);
 
-struct store_account_ops {
-    /* accounts: every account, oldest first (auth_token is not read) */
-    int (*account_list)(struct store_conn *c, account_row_fn fn, void *ctx);
-    /* default_service_sid, default_messaging_service_sid and the two timers of a->sid */
-    int (*account_update_config)(struct store_conn *c, const struct account *a);
+/* ---- accounts ---- */
+int store_account_get(struct store_conn *c, const char *sid, struct arena *a, struct account *out);
+/* the oldest account */
+int store_account_first(struct store_conn *c, struct arena *a, struct account *out);
+int store_account_count(struct store_conn *c, long long *n);
+int store_account_insert(struct store_conn *c, const struct account *acct);
+int store_account_set_token(struct store_conn *c, const char *sid, const char *token);
+/* every account, oldest first (auth_token is not read) */
+int store_account_list(struct store_conn *c, account_row_fn fn, void *ctx);
+/* default_service_sid, default_messaging_service_sid and the two timers of a->sid */
+int store_account_update_config(struct store_conn *c, const struct account *a);
 
-    /* API keys */
-    int (*key_insert)(struct store_conn *c, const struct api_key *k);
-    int (*key_get)(struct store_conn *c, const char *sid, struct arena *a, struct api_key *out);
-    /* account_sid NULL: the keys of every account */
-    int (*key_list)(struct store_conn *c, const char *account_sid, api_key_row_fn fn, void *ctx);
-    /* ST_NOT_FOUND when unknown; revoking a revoked key keeps its first revocation time */
-    int (*key_revoke)(struct store_conn *c, const char *sid, long long now);
+/* ---- API keys ---- */
+int store_api_key_insert(struct store_conn *c, const struct api_key *k);
+int store_api_key_get(struct store_conn *c, const char *sid, struct arena *a, struct api_key *out);
+/* account_sid NULL: the keys of every account */
+int store_api_key_list(struct store_conn *c, const char *account_sid, api_key_row_fn fn, void *ctx);
+/* ST_NOT_FOUND when unknown; revoking a revoked key keeps its first revocation time */
+int store_api_key_revoke(struct store_conn *c, const char *sid, long long now);
 
-    /* services */
-    int (*service_list)(struct store_conn *c, const char *account_sid, const struct page_req *p,
-                        service_row_fn fn, void *ctx);
-    /* the service with its users, roles, configuration, notifications, bindings and webhook
-     * configuration (see service_reap); ST_NOT_FOUND when the account has no such service */
-    int (*service_delete)(struct store_conn *c, const char *account_sid, const char *sid);
-    /* A deleted service is only marked (it is then not found, and writes into it are refused as
-     * ST_IN_USE); its rows go here, at most max_rows (and the few its row takes along) per call, in
-     * the caller's transaction. *more is 0 when no deleted service was left to reap. */
-    int (*service_reap)(struct store_conn *c, int max_rows, int *more);
-    int (*service_config_update)(struct store_conn *c, const struct service_config *cfg);
+/* ---- services ---- */
+int store_service_get(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
+                      struct service *out);
+int store_service_insert(struct store_conn *c, const struct service *sv, const struct service_config *cfg);
+int store_service_list(struct store_conn *c, const char *account_sid, const struct page_req *p,
+                       service_row_fn fn, void *ctx);
+/* the service with its users, roles, configuration, notifications, bindings and webhook configuration
+ * (see store_service_reap); ST_NOT_FOUND when the account has no such service */
+int store_service_delete(struct store_conn *c, const char *account_sid, const char *sid);
+/* A deleted service is only marked (it is then not found, and writes into it are refused as ST_IN_USE);
+ * its rows go here, at most max_rows (and the few its row takes along) per call, in the caller's
+ * transaction. *more is 0 when no deleted service was left to reap. */
+int store_service_reap(struct store_conn *c, int max_rows, int *more);
+int store_service_config_get(struct store_conn *c, const char *service_sid, struct service_config *out);
+int store_service_config_update(struct store_conn *c, const struct service_config *cfg);
 
-    /* roles */
-    int (*role_update)(struct store_conn *c, const struct role *r); /* permissions, date_updated */
-    /* ST_IN_USE (nothing deleted) while a user or the service configuration refers to the role */
-    int (*role_delete)(struct store_conn *c, const char *service_sid, const char *sid);
+/* ---- roles ---- */
+int store_role_get(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
+                   struct role *out);
+int store_role_insert(struct store_conn *c, const struct role *r);
+int store_role_update(struct store_conn *c, const struct role *r); /* permissions, date_updated */
+/* ST_IN_USE (nothing deleted) while a user or the service configuration refers to the role */
+int store_role_delete(struct store_conn *c, const char *service_sid, const char *sid);
+int store_role_list(struct store_conn *c, const char *service_sid, const struct page_req *p, role_row_fn fn,
+                    void *ctx);
 
-    /* notifications: put inserts or replaces the service's row */
-    int (*notifications_get)(struct store_conn *c, const char *service_sid, struct arena *a,
-                             struct notifications *out);
-    int (*notifications_put)(struct store_conn *c, const struct notifications *n);
+/* ---- users: key is a SID when by_sid, else an identity ---- */
+int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
+                   struct arena *a, struct user *out);
+int store_user_insert(struct store_conn *c, struct user *u); /* sets u->id */
+int store_user_update(struct store_conn *c, const struct user *u);
+int store_user_delete(struct store_conn *c, const char *service_sid, const char *sid);
+int store_user_list(struct store_conn *c, const char *service_sid, const struct page_req *p, user_row_fn fn,
+                    void *ctx);
 
-    /* credentials */
-    int (*credential_get)(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
-                          struct credential *out);
-    int (*credential_insert)(struct store_conn *c, struct credential *cr); /* sets cr->id */
-    /* NULL strings and sandbox -1 leave the stored value; date_updated is always written */
-    int (*credential_update)(struct store_conn *c, const struct credential *cr);
-    int (*credential_delete)(struct store_conn *c, const char *account_sid, const char *sid);
-    int (*credential_list)(struct store_conn *c, const char *account_sid, const struct page_req *p,
-                           credential_row_fn fn, void *ctx);
+/* ---- notifications: put inserts or replaces the service's row ---- */
+int store_notifications_get(struct store_conn *c, const char *service_sid, struct arena *a,
+                            struct notifications *out);
+int store_notifications_put(struct store_conn *c, const struct notifications *n);
 
-    /* bindings */
-    int (*binding_get)(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
-                       struct binding *out);
-    int (*binding_delete)(struct store_conn *c, const char *service_sid, const char *sid);
-    int (*binding_list)(struct store_conn *c, const char *service_sid, const struct binding_filter *f,
-                        const struct page_req *p, binding_row_fn fn, void *ctx);
-};
+/* ---- credentials ---- */
+int store_credential_get(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
+                         struct credential *out);
+int store_credential_insert(struct store_conn *c, struct credential *cr); /* sets cr->id */
+/* NULL strings and sandbox -1 leave the stored value; date_updated is always written */
+int store_credential_update(struct store_conn *c, const struct credential *cr);
+int store_credential_delete(struct store_conn *c, const char *account_sid, const char *sid);
+int store_credential_list(struct store_conn *c, const char *account_sid, const struct page_req *p,
+                          credential_row_fn fn, void *ctx);
 
-/* both engines' (store/accounts.c) */
-extern const struct store_account_ops store_account_ops;
+/* ---- bindings ---- */
+int store_binding_get(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
+                      struct binding *out);
+int store_binding_delete(struct store_conn *c, const char *service_sid, const char *sid);
+int store_binding_list(struct store_conn *c, const char *service_sid, const struct binding_filter *f,
+                       const struct page_req *p, binding_row_fn fn, void *ctx);
 
 #endif

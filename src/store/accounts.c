@@ -157,7 +157,7 @@ int store_account_set_token(struct store_conn *c, const char *sid, const char *t
     return rc;
 }
 
-static int account_list(struct store_conn *c, account_row_fn fn, void *ctx)
+int store_account_list(struct store_conn *c, account_row_fn fn, void *ctx)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &account_list_q);
@@ -172,7 +172,7 @@ static int account_list(struct store_conn *c, account_row_fn fn, void *ctx)
     return rc < 0 ? rc : ST_OK;
 }
 
-static int account_update_config(struct store_conn *c, const struct account *acct)
+int store_account_update_config(struct store_conn *c, const struct account *acct)
 {
     return rows_exec_one(c, &account_update_config_q, "ttttt", acct->sid, acct->default_service_sid,
                          acct->default_messaging_service_sid, acct->default_inactive_timer,
@@ -181,7 +181,7 @@ static int account_update_config(struct store_conn *c, const struct account *acc
 
 /* ---- API keys ---- */
 
-static int key_insert(struct store_conn *c, const struct api_key *k)
+int store_api_key_insert(struct store_conn *c, const struct api_key *k)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &key_insert_q);
@@ -190,12 +190,12 @@ static int key_insert(struct store_conn *c, const struct api_key *k)
     return store_stmt_exec(e, s);
 }
 
-static int key_get(struct store_conn *c, const char *sid, struct arena *a, struct api_key *out)
+int store_api_key_get(struct store_conn *c, const char *sid, struct arena *a, struct api_key *out)
 {
     return rows_fetch(c, &key_get_q, key_cols, N(key_cols), a, out, "t", sid);
 }
 
-static int key_list(struct store_conn *c, const char *account_sid, api_key_row_fn fn, void *ctx)
+int store_api_key_list(struct store_conn *c, const char *account_sid, api_key_row_fn fn, void *ctx)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, account_sid ? &key_list_account_q : &key_list_q);
@@ -211,17 +211,7 @@ static int key_list(struct store_conn *c, const char *account_sid, api_key_row_f
     return rc < 0 ? rc : ST_OK;
 }
 
-static int key_revoke(struct store_conn *c, const char *sid, long long now)
+int store_api_key_revoke(struct store_conn *c, const char *sid, long long now)
 {
     return rows_exec_one(c, &key_revoke_q, "ti", sid, now);
 }
-
-const struct store_account_ops store_account_ops = {
-    .account_list = account_list,
-    .account_update_config = account_update_config,
-    .key_insert = key_insert,
-    .key_get = key_get,
-    .key_list = key_list,
-    .key_revoke = key_revoke,
-    STORE_ACCOUNT_DOMAIN_OPS,
-};

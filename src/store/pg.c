@@ -24,12 +24,10 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "store/domain.h"
 #include "store/engine.h"
 #include "store/migrations.h"
 #include "store/secret.h"
 #include "store/store.h"
-#include "store/webhook_store.h"
 #include "util/arena.h"
 #include "util/log.h"
 
@@ -896,7 +894,6 @@ const struct store_ops store_pg_ops = {
     .engine = &pg_engine,
     STORE_ENGINE_OPS,
     .deferred_wait = eng_deferred_wait,
-    STORE_DOMAIN_OPS,
 };
 
 #else

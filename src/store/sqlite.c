@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/domain.h"
 #include "store/engine.h"
 #include "store/migrations.h"
 #include "store/store.h"
@@ -448,5 +447,4 @@ const struct store_ops store_sqlite_ops = {
     STORE_ENGINE_OPS,
     .tx_commit_lazy = eng_tx_commit_lazy,
     .sync_fd = eng_sync_fd,
-    STORE_DOMAIN_OPS,
 };

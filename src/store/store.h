@@ -1,6 +1,8 @@
-/* The store: one interface, a backend per engine (SQLite now; PostgreSQL slots in beside it).
- * The interface speaks domain operations, never SQL. Every function returns 0 or a negative
- * enum store_result. Strings returned in model structs live in the caller's arena.
+/* The store: its operations are plain functions written once over the statement seam (store/engine.h),
+ * declared by family (store/account_store.h, store/webhook_store.h, store/conversations.h, ...); an
+ * engine (SQLite, PostgreSQL) supplies only what really differs: connections, transactions and the
+ * statement. Every function returns 0 or a negative enum store_result. Strings returned in model structs
+ * live in the caller's arena.
  *
  * Threads: each thread owns its own struct store_conn (a connection is never shared). All writes go
  * through the single writer (store/writer.h), which batches them into one transaction. */
@@ -89,15 +91,11 @@ typedef int (*user_row_fn)(void *ctx, const struct user *u);
 typedef int (*role_row_fn)(void *ctx, const struct role *r);
 
 struct store_conn;
-struct store_webhook_ops;
-struct store_account_ops;
 struct store_engine;
 
 struct store_ops {
     const char *name;
-    const struct store_webhook_ops *webhooks; /* store/webhook_store.h */
-    const struct store_account_ops *model;    /* store/account_store.h */
-    const struct store_engine *engine;        /* the statement seam (store/engine.h) */
+    const struct store_engine *engine; /* the statement seam (store/engine.h) */
     int (*open)(const char *target, int writer, int sync_full, struct store_conn **out);
     void (*close)(struct store_conn *c);
     int (*migrate)(struct store_conn *c);
@@ -119,31 +117,6 @@ struct store_ops {
      * (store/engine.h exec_deferred) are read; ST_OK, or the first one's failure, which is the job's: the
      * writer rolls its savepoint back and answers it with that error. No round trip when none waits. */
     int (*deferred_wait)(struct store_conn *c);
-    /* accounts */
-    int (*account_get)(struct store_conn *c, const char *sid, struct arena *a, struct account *out);
-    int (*account_insert)(struct store_conn *c, const struct account *acct);
-    int (*account_count)(struct store_conn *c, long long *n);
-    int (*account_set_token)(struct store_conn *c, const char *sid, const char *token);
-    int (*account_first)(struct store_conn *c, struct arena *a, struct account *out);
-    /* services */
-    int (*service_get)(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
-                       struct service *out);
-    int (*service_insert)(struct store_conn *c, const struct service *s, const struct service_config *cfg);
-    int (*service_config_get)(struct store_conn *c, const char *service_sid, struct service_config *out);
-    /* roles */
-    int (*role_get)(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
-                    struct role *out);
-    int (*role_insert)(struct store_conn *c, const struct role *r);
-    int (*role_list)(struct store_conn *c, const char *service_sid, const struct page_req *p, role_row_fn fn,
-                     void *ctx);
-    /* users: key is a SID when by_sid, else an identity */
-    int (*user_get)(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
-                    struct arena *a, struct user *out);
-    int (*user_insert)(struct store_conn *c, struct user *u); /* sets u->id */
-    int (*user_update)(struct store_conn *c, const struct user *u);
-    int (*user_delete)(struct store_conn *c, const char *service_sid, const char *sid);
-    int (*user_list)(struct store_conn *c, const char *service_sid, const struct page_req *p, user_row_fn fn,
-                     void *ctx);
 };
 
 struct store_conn {

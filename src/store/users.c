@@ -1,6 +1,7 @@
 /* Users, once for both engines: a plain table of the row codec. */
 #include <stddef.h>
 
+#include "store/account_store.h"
 #include "store/domain.h"
 #include "store/rows.h"
 #include "store/store.h"

@@ -272,8 +272,8 @@ static const struct column pending_cols[] = {
 
 /* ---- configuration ---- */
 
-static int config_get(struct store_conn *c, const char *account_sid, const char *service_sid, struct arena *a,
-                      struct webhook_config *out)
+int store_webhook_config_get(struct store_conn *c, const char *account_sid, const char *service_sid,
+                             struct arena *a, struct webhook_config *out)
 {
     memset(out, 0, sizeof(*out));
     memcpy(out->account_sid, account_sid, SID_LEN);
@@ -285,7 +285,7 @@ static int config_get(struct store_conn *c, const char *account_sid, const char 
                       account_sid);
 }
 
-static int config_put(struct store_conn *c, const struct webhook_config *cfg)
+int store_webhook_config_put(struct store_conn *c, const struct webhook_config *cfg)
 {
     if (cfg->service_sid[0])
         return rows_exec(c, &service_put, NULL, "tttttt", cfg->service_sid, cfg->account_sid, cfg->method,
@@ -296,7 +296,7 @@ static int config_put(struct store_conn *c, const struct webhook_config *cfg)
 
 /* ---- the outbox ---- */
 
-static int outbox_insert(struct store_conn *c, const struct outbox_row *row)
+int store_outbox_insert(struct store_conn *c, const struct outbox_row *row)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &outbox_insert_q);
@@ -308,9 +308,9 @@ static int outbox_insert(struct store_conn *c, const struct outbox_row *row)
 
 /* One statement in the caller's transaction (the writer's): on PostgreSQL the rows stay locked until it
  * commits, so other servers skip them meanwhile. */
-static int outbox_claim(struct store_conn *c, const char *owner, long long now, long long lease_now,
-                        long long lease_ms, int limit, const struct outbox_claim_limits *lim,
-                        outbox_row_fn fn, void *ctx, long long *next_due)
+int store_outbox_claim(struct store_conn *c, const char *owner, long long now, long long lease_now,
+                       long long lease_ms, int limit, const struct outbox_claim_limits *lim, outbox_row_fn fn,
+                       void *ctx, long long *next_due)
 {
     const struct store_engine *e = c->ops->engine;
     *next_due = 0;
@@ -344,23 +344,23 @@ static int outbox_claim(struct store_conn *c, const char *owner, long long now, 
     return ST_OK;
 }
 
-static int target_failed(struct store_conn *c, const char *url, long long now, long long base_ms,
-                         long long max_ms)
+int store_webhook_target_failed(struct store_conn *c, const char *url, long long now, long long base_ms,
+                                long long max_ms)
 {
     return rows_exec(c, &target_failed_q, NULL, "tiii", url, now, base_ms, max_ms);
 }
 
-static int target_ok(struct store_conn *c, const char *url)
+int store_webhook_target_ok(struct store_conn *c, const char *url)
 {
     return rows_exec(c, &target_ok_q, NULL, "t", url);
 }
 
-static int outbox_release_all(struct store_conn *c)
+int store_outbox_release_all(struct store_conn *c)
 {
     return rows_exec(c, &outbox_release_all_q, NULL, "");
 }
 
-static int outbox_count(struct store_conn *c, long long *n)
+int store_outbox_count(struct store_conn *c, long long *n)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &outbox_count_q);
@@ -373,7 +373,7 @@ static int outbox_count(struct store_conn *c, long long *n)
 
 /* ---- the log ---- */
 
-static int log_insert(struct store_conn *c, const struct webhook_log_entry *le)
+int store_webhook_log_insert(struct store_conn *c, const struct webhook_log_entry *le)
 {
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &log_insert_q);
@@ -394,14 +394,14 @@ static int log_insert(struct store_conn *c, const struct webhook_log_entry *le)
     return rc == ST_OK ? rows_exec(c, &log_uncount, NULL, "ti", le->account_sid, gone) : rc;
 }
 
-static int outbox_finish(struct store_conn *c, long long id, const struct webhook_log_entry *le)
+int store_outbox_finish(struct store_conn *c, long long id, const struct webhook_log_entry *le)
 {
     int rc = rows_exec(c, &outbox_delete, NULL, "i", id);
-    return rc == ST_OK ? log_insert(c, le) : rc;
+    return rc == ST_OK ? store_webhook_log_insert(c, le) : rc;
 }
 
-static int outbox_retry(struct store_conn *c, long long id, int attempts, long long next_attempt_at,
-                        int status, const char *error, long long latency_ms)
+int store_outbox_retry(struct store_conn *c, long long id, int attempts, long long next_attempt_at,
+                       int status, const char *error, long long latency_ms)
 {
     return rows_exec(c, &outbox_retry_q, NULL, "iiizti", id, (long long)attempts, next_attempt_at,
                      (long long)status, error, latency_ms);
@@ -434,7 +434,8 @@ static int log_rows(struct store_conn *c, struct store_sql *q, const char *accou
     return *stop || rc >= 0 ? ST_OK : rc;
 }
 
-static int log_list(struct store_conn *c, const char *account_sid, int limit, webhook_log_fn fn, void *ctx)
+int store_webhook_log_list(struct store_conn *c, const char *account_sid, int limit, webhook_log_fn fn,
+                           void *ctx)
 {
     int seen = 0, stop = 0;
     int rc = log_rows(c, &pending_list, account_sid, limit, pending_cols, N(pending_cols), "post", fn, ctx,
@@ -443,18 +444,3 @@ static int log_list(struct store_conn *c, const char *account_sid, int limit, we
     return log_rows(c, &log_list_q, account_sid, limit - seen, log_cols, LOG_COLS_N - 1, NULL, fn, ctx, &seen,
                     &stop);
 }
-
-const struct store_webhook_ops store_webhook_ops = {
-    .config_get = config_get,
-    .config_put = config_put,
-    .outbox_insert = outbox_insert,
-    .outbox_claim = outbox_claim,
-    .outbox_release_all = outbox_release_all,
-    .target_failed = target_failed,
-    .target_ok = target_ok,
-    .outbox_count = outbox_count,
-    .outbox_finish = outbox_finish,
-    .outbox_retry = outbox_retry,
-    .log_insert = log_insert,
-    .log_list = log_list,
-};

@@ -12,6 +12,7 @@
 
 #include "api/app.h"
 #include "http/form.h"
+#include "store/account_store.h"
 #include "store/store.h"
 #include "store/webhook_store.h"
 #include "store/writer.h"
@@ -315,17 +316,16 @@ struct outcome_job {
 static int outcome_apply(struct store_conn *c, struct write_job *job)
 {
     struct outcome_job *oj = (struct outcome_job *)job;
-    const struct store_webhook_ops *ops = c->ops->webhooks;
     const struct hook_client_config *cfg = &oj->h->cfg;
     int rc = ST_OK;
     if (oj->target == TARGET_OK)
-        rc = ops->target_ok(c, oj->e.url);
+        rc = store_webhook_target_ok(c, oj->e.url);
     else if (oj->target == TARGET_FAILED)
-        rc = ops->target_failed(c, oj->e.url, oj->now, cfg->backoff_base_ms, cfg->backoff_max_ms);
+        rc = store_webhook_target_failed(c, oj->e.url, oj->now, cfg->backoff_base_ms, cfg->backoff_max_ms);
     if (rc != ST_OK) return 1;
-    if (oj->finish) return ops->outbox_finish(c, oj->id, &oj->e) != ST_OK;
-    return ops->outbox_retry(c, oj->id, oj->e.attempts, oj->next_at, oj->e.status, oj->e.last_error,
-                             oj->e.latency_ms) != ST_OK;
+    if (oj->finish) return store_outbox_finish(c, oj->id, &oj->e) != ST_OK;
+    return store_outbox_retry(c, oj->id, oj->e.attempts, oj->next_at, oj->e.status, oj->e.last_error,
+                              oj->e.latency_ms) != ST_OK;
 }
 
 static void outcome_complete(struct write_job *job, int committed, int store_result)
@@ -509,8 +509,8 @@ static int claim_apply(struct store_conn *c, struct write_job *job)
     struct claim_job *cj = (struct claim_job *)job;
     free_rows(cj); /* a retried batch claims again */
     struct outbox_claim_limits lim = {cj->h->cfg.per_account_max, cj->h->cfg.per_target_max};
-    int rc = c->ops->webhooks->outbox_claim(c, cj->h->owner, cj->now, cj->lease_now, CLAIM_LEASE_MS, cj->room,
-                                            &lim, copy_row, cj, &cj->due);
+    int rc = store_outbox_claim(c, cj->h->owner, cj->now, cj->lease_now, CLAIM_LEASE_MS, cj->room, &lim,
+                                copy_row, cj, &cj->due);
     if (rc != ST_OK && rc != ST_BUSY) log_warn("webhook: cannot claim from the outbox (%d)", rc);
     return rc != ST_OK;
 }
@@ -555,7 +555,7 @@ static long long scan_outbox(struct hook_client *h)
         const struct outbox_row *row = &cj.rows[i];
         struct account acct;
         /* the signing key is the account's current auth token */
-        if (h->db->ops->account_get(h->db, row->account_sid, &a, &acct) != ST_OK)
+        if (store_account_get(h->db, row->account_sid, &a, &acct) != ST_OK)
             log_warn("webhook: delivery %lld: account %s is gone; its claim lapses", row->id,
                      row->account_sid);
         else if (start_post(h, row, acct.auth_token) != 0)
@@ -636,8 +636,7 @@ static void *client_main(void *arg)
         if (now >= next_depth) {
             /* the gauge for /metrics: a count is a scan, so once a second */
             long long n = 0;
-            if (h->db->ops->webhooks->outbox_count(h->db, &n) == ST_OK)
-                atomic_store(&h->outbox_depth, (unsigned long long)n);
+            if (store_outbox_count(h->db, &n) == ST_OK) atomic_store(&h->outbox_depth, (unsigned long long)n);
             next_depth = now + 1000;
         }
         /* A claim is a write job that reads the head of the outbox: claims are spaced and made for
@@ -712,7 +711,7 @@ struct release_job {
 static int release_apply(struct store_conn *c, struct write_job *job)
 {
     struct release_job *rj = (struct release_job *)job;
-    rj->rc = c->ops->webhooks->outbox_release_all(c);
+    rj->rc = store_outbox_release_all(c);
     return rj->rc != ST_OK;
 }
 

@@ -64,16 +64,15 @@ static int add_target(const char *url, const char *method, struct webhook_target
 int webhook_targets(struct store_conn *c, const char *account_sid, const char *service_sid, const char *event,
                     int pre, struct arena *a, struct webhook_target out[WEBHOOK_MAX_TARGETS])
 {
-    const struct store_webhook_ops *ops = c->ops->webhooks;
     struct webhook_config cfg;
     int n = 0;
-    int rc = ops->config_get(c, account_sid, NULL, a, &cfg);
+    int rc = store_webhook_config_get(c, account_sid, NULL, a, &cfg);
     if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
     /* Target=flex routes events into Flex, which a stand-in does not have */
     if (rc == ST_OK && (!cfg.target || strcmp(cfg.target, "webhook") == 0) &&
         webhook_filters_has(cfg.filters, event))
         n = add_target(pre ? cfg.pre_url : cfg.post_url, cfg.method, out, n);
-    rc = ops->config_get(c, account_sid, service_sid, a, &cfg);
+    rc = store_webhook_config_get(c, account_sid, service_sid, a, &cfg);
     if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
     if (rc == ST_OK && webhook_filters_has(cfg.filters, event))
         n = add_target(pre ? cfg.pre_url : cfg.post_url, cfg.method, out, n);
@@ -139,7 +138,7 @@ int webhook_queue_event(struct store_conn *c, const char *account_sid, const cha
         row.order_key = (char *)order_key;
         row.idempotency_token = token;
         row.created_at = time_now_ms();
-        rc = c->ops->webhooks->outbox_insert(c, &row);
+        rc = store_outbox_insert(c, &row);
     }
     return rc == ST_OK ? n : rc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/account_store.h"
 #include "store/secret.h"
 #include "store/store.h"
 #include "store/webhook_store.h"
@@ -89,9 +90,9 @@ int webhooks_cli_main(int argc, char **argv)
     struct arena a;
     arena_init(&a);
     struct account acct;
-    int rc = account ? c->ops->account_get(c, account, &a, &acct) : c->ops->account_first(c, &a, &acct);
+    int rc = account ? store_account_get(c, account, &a, &acct) : store_account_first(c, &a, &acct);
     if (rc == ST_OK)
-        rc = c->ops->webhooks->log_list(c, acct.sid, limit, print_row, NULL);
+        rc = store_webhook_log_list(c, acct.sid, limit, print_row, NULL);
     else
         fprintf(stderr, "parley: %s\n", rc == ST_NOT_FOUND ? "no such account" : "cannot read the accounts");
     arena_free(&a);

@@ -106,7 +106,7 @@ static int record_studio(struct store_conn *c, const struct scoped_webhook *w, c
     e.idempotency_token = token;
     e.created_at = now;
     e.completed_at = now;
-    return c->ops->webhooks->log_insert(c, &e);
+    return store_webhook_log_insert(c, &e);
 }
 
 int scoped_webhook_queue_one(struct store_conn *c, const struct scoped_webhook *w, const char *event,
@@ -134,7 +134,7 @@ int scoped_webhook_queue_one(struct store_conn *c, const struct scoped_webhook *
     row.order_key = key;
     row.idempotency_token = token;
     row.created_at = time_now_ms();
-    int rc = p.err ? ST_ERROR : c->ops->webhooks->outbox_insert(c, &row);
+    int rc = p.err ? ST_ERROR : store_outbox_insert(c, &row);
     buf_free(&p);
     return rc;
 }

@@ -12,6 +12,7 @@
 #endif
 
 #include "api/api.h"
+#include "store/account_store.h"
 #include "store/store.h"
 #include "util/sid.h"
 
@@ -62,9 +63,9 @@ static inline void fixture_account(struct store_conn *c, struct account *a, stru
     a->auth_token = "0123456789abcdef";
     a->date_created = 1;
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(c->ops->account_insert(c, a), ST_OK);
+    assert_int_equal(store_account_insert(c, a), ST_OK);
     assert_int_equal(services_insert_with_defaults(c, a->sid, "s", 1, a->default_service_sid), ST_OK);
-    assert_int_equal(c->ops->service_config_get(c, a->default_service_sid, cfg), ST_OK);
+    assert_int_equal(store_service_config_get(c, a->default_service_sid, cfg), ST_OK);
 }
 
 #endif

@@ -98,8 +98,8 @@ static void state_events(struct engine *e, struct seen *s)
     struct store_conn *c = e->w;
     struct outbox_claim_limits lim = {1000, 1000};
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(c->ops->webhooks->outbox_claim(c, "test", INT64_MAX / 4, INT64_MAX / 4, INT64_MAX / 8,
-                                                    100, &lim, keep_row, s, &next),
+    assert_int_equal(store_outbox_claim(c, "test", INT64_MAX / 4, INT64_MAX / 4, INT64_MAX / 8, 100, &lim,
+                                        keep_row, s, &next),
                      ST_OK);
     for (int i = 0; i < s->n_ids; i++) {
         struct webhook_log_entry le = {0};
@@ -110,7 +110,7 @@ static void state_events(struct engine *e, struct seen *s)
         le.method = "POST";
         le.outcome = "delivered";
         le.idempotency_token = "t";
-        assert_int_equal(c->ops->webhooks->outbox_finish(c, s->ids[i], &le), ST_OK);
+        assert_int_equal(store_outbox_finish(c, s->ids[i], &le), ST_OK);
     }
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
 }
@@ -141,7 +141,7 @@ static void configure_hooks(struct engine *e)
     cfg.target = "webhook";
     struct store_conn *c = e->w;
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(c->ops->webhooks->config_put(c, &cfg), ST_OK);
+    assert_int_equal(store_webhook_config_put(c, &cfg), ST_OK);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
 }
 
@@ -289,15 +289,14 @@ static void test_service_reap_takes_conversations(void **state)
         make_in(e, &cv, sids[i], service);
     }
     make_conversation(e, &cv, keep);
-    const struct store_account_ops *m = c->ops->model;
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(m->service_delete(c, e->acct.sid, service), ST_OK);
+    assert_int_equal(store_service_delete(c, e->acct.sid, service), ST_OK);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     int more = 1, calls = 0;
     while (more) {
         assert_true(++calls <= 20);
         assert_int_equal(c->ops->tx_begin(c), ST_OK);
-        assert_int_equal(m->service_reap(c, 2, &more), ST_OK);
+        assert_int_equal(store_service_reap(c, 2, &more), ST_OK);
         assert_int_equal(c->ops->tx_commit(c), ST_OK);
     }
     /* two conversations per call (then its other rows and the service row): bounded batches */

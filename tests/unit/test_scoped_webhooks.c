@@ -145,8 +145,8 @@ static void claim(struct engine *e, struct seen *s)
     struct store_conn *c = e->w;
     struct outbox_claim_limits lim = {1000, 1000};
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(c->ops->webhooks->outbox_claim(c, "test", INT64_MAX / 4, INT64_MAX / 4, INT64_MAX / 8,
-                                                    100, &lim, keep_row, s, &next),
+    assert_int_equal(store_outbox_claim(c, "test", INT64_MAX / 4, INT64_MAX / 4, INT64_MAX / 8, 100, &lim,
+                                        keep_row, s, &next),
                      ST_OK);
     for (int i = 0; i < s->n; i++) {
         struct webhook_log_entry le = {0};
@@ -157,7 +157,7 @@ static void claim(struct engine *e, struct seen *s)
         le.method = "POST";
         le.outcome = "delivered";
         le.idempotency_token = "t";
-        assert_int_equal(c->ops->webhooks->outbox_finish(c, s->id[i], &le), ST_OK);
+        assert_int_equal(store_outbox_finish(c, s->id[i], &le), ST_OK);
     }
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
 }
@@ -230,7 +230,7 @@ static void test_queue_to_the_targets_that_take_it(void **state)
     snprintf(want, sizeof(want), "%s/%s", ch, hook.sid);
     assert_string_equal(s.key[h], want);
     struct studio_log l = {0};
-    assert_int_equal(e->r->ops->webhooks->log_list(e->r, e->acct.sid, 100, keep_log, &l), ST_OK);
+    assert_int_equal(store_webhook_log_list(e->r, e->acct.sid, 100, keep_log, &l), ST_OK);
     assert_int_equal(l.n, 1);
     assert_string_equal(l.url, "studio:FW00000000000000000000000000000001");
     assert_string_equal(l.outcome, "recorded");

@@ -249,7 +249,6 @@ static void test_update_delete_and_service_reap(void **state)
 {
     struct engine *e = engine(state);
     const struct account *a = &e->acct[0];
-    const struct store_account_ops *m = e->w->ops->model;
     /* a second service that a configuration names, then deleted */
     char svc[SID_LEN + 1];
     sid_new(svc, "IS");
@@ -281,13 +280,13 @@ static void test_update_delete_and_service_reap(void **state)
 
     /* the service goes: once reaped, the configuration names none (the default service) */
     assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
-    assert_int_equal(m->service_delete(e->w, a->sid, svc), ST_OK);
+    assert_int_equal(store_service_delete(e->w, a->sid, svc), ST_OK);
     assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
     int more = 1, calls = 0;
     while (more) {
         assert_true(++calls <= REAP_CALLS_MAX);
         assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
-        assert_int_equal(m->service_reap(e->w, 100, &more), ST_OK);
+        assert_int_equal(store_service_reap(e->w, 100, &more), ST_OK);
         assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
     }
     assert_int_equal(store_address_config_get(e->r, a->sid, ac.sid, 1, &e->a, &got), ST_OK);

@@ -168,9 +168,9 @@ static void make_service(struct engine *e, char sid[SID_LEN + 1], char role[SID_
     memcpy(cfg.conversation_role_sid, rl[1].sid, sizeof(rl[1].sid));
     memcpy(cfg.conversation_creator_role_sid, rl[1].sid, sizeof(rl[1].sid));
     begin(e);
-    assert_int_equal(e->w->ops->service_insert(e->w, &sv, &cfg), ST_OK);
+    assert_int_equal(store_service_insert(e->w, &sv, &cfg), ST_OK);
     for (int i = 0; i < 2; i++)
-        assert_int_equal(e->w->ops->role_insert(e->w, &rl[i]), ST_OK);
+        assert_int_equal(store_role_insert(e->w, &rl[i]), ST_OK);
     commit(e);
     memcpy(sid, sv.sid, SID_LEN + 1);
     memcpy(role, rl[0].sid, SID_LEN + 1);
@@ -191,7 +191,7 @@ static struct user new_user(struct engine *e, const char *service, const char *r
 static int insert_user(struct engine *e, struct user *u)
 {
     begin(e);
-    int rc = e->w->ops->user_insert(e->w, u);
+    int rc = store_user_insert(e->w, u);
     if (rc == ST_OK)
         commit(e);
     else
@@ -235,7 +235,7 @@ static struct rows list_users(struct engine *e, const char *service, char dir, l
         p.after = key;
     else
         p.before = key;
-    assert_int_equal(e->r->ops->user_list(e->r, service, &p, collect_user, &rs), ST_OK);
+    assert_int_equal(store_user_list(e->r, service, &p, collect_user, &rs), ST_OK);
     return rs;
 }
 
@@ -249,15 +249,15 @@ static void test_accounts(void **state)
     sid_new(a.default_service_sid, "IS");
     memcpy(e->account, a.sid, sizeof(a.sid));
     long long before = -1, after = -1;
-    assert_int_equal(e->r->ops->account_count(e->r, &before), ST_OK);
+    assert_int_equal(store_account_count(e->r, &before), ST_OK);
     begin(e);
-    assert_int_equal(e->w->ops->account_insert(e->w, &a), ST_OK);
+    assert_int_equal(store_account_insert(e->w, &a), ST_OK);
     commit(e);
-    assert_int_equal(e->r->ops->account_count(e->r, &after), ST_OK);
+    assert_int_equal(store_account_count(e->r, &after), ST_OK);
     assert_int_equal(after, before + 1);
 
     struct account got;
-    assert_int_equal(e->r->ops->account_get(e->r, a.sid, &e->a, &got), ST_OK);
+    assert_int_equal(store_account_get(e->r, a.sid, &e->a, &got), ST_OK);
     assert_string_equal(got.sid, a.sid);
     assert_string_equal(got.auth_token, "token-one-1234");
     assert_string_equal(got.friendly_name, "contract");
@@ -268,20 +268,20 @@ static void test_accounts(void **state)
     /* the same SID again: a uniqueness conflict, nothing changes */
     a.auth_token = "token-two-1234";
     begin(e);
-    assert_int_equal(e->w->ops->account_insert(e->w, &a), ST_CONFLICT);
+    assert_int_equal(store_account_insert(e->w, &a), ST_CONFLICT);
     rollback(e);
-    assert_int_equal(e->r->ops->account_count(e->r, &after), ST_OK);
+    assert_int_equal(store_account_count(e->r, &after), ST_OK);
     assert_int_equal(after, before + 1);
 
     begin(e);
-    assert_int_equal(e->w->ops->account_set_token(e->w, a.sid, "token-new-1234"), ST_OK);
+    assert_int_equal(store_account_set_token(e->w, a.sid, "token-new-1234"), ST_OK);
     commit(e);
-    assert_int_equal(e->r->ops->account_get(e->r, a.sid, &e->a, &got), ST_OK);
+    assert_int_equal(store_account_get(e->r, a.sid, &e->a, &got), ST_OK);
     assert_string_equal(got.auth_token, "token-new-1234");
 
     char unknown[SID_LEN + 1];
     sid_new(unknown, "AC");
-    assert_int_equal(e->r->ops->account_get(e->r, unknown, &e->a, &got), ST_NOT_FOUND);
+    assert_int_equal(store_account_get(e->r, unknown, &e->a, &got), ST_NOT_FOUND);
 }
 
 static void test_services(void **state)
@@ -291,7 +291,7 @@ static void test_services(void **state)
     make_service(e, e->service[1], e->role[1], 2001);
 
     struct service sv;
-    assert_int_equal(e->r->ops->service_get(e->r, e->account, e->service[0], &e->a, &sv), ST_OK);
+    assert_int_equal(store_service_get(e->r, e->account, e->service[0], &e->a, &sv), ST_OK);
     assert_string_equal(sv.sid, e->service[0]);
     assert_string_equal(sv.account_sid, e->account);
     assert_string_equal(sv.friendly_name, "contract");
@@ -299,10 +299,10 @@ static void test_services(void **state)
     /* scoped to the account */
     char other[SID_LEN + 1];
     sid_new(other, "AC");
-    assert_int_equal(e->r->ops->service_get(e->r, other, e->service[0], &e->a, &sv), ST_NOT_FOUND);
+    assert_int_equal(store_service_get(e->r, other, e->service[0], &e->a, &sv), ST_NOT_FOUND);
 
     struct service_config cfg;
-    assert_int_equal(e->r->ops->service_config_get(e->r, e->service[0], &cfg), ST_OK);
+    assert_int_equal(store_service_config_get(e->r, e->service[0], &cfg), ST_OK);
     assert_string_equal(cfg.chat_service_role_sid, e->role[0]);
     assert_int_equal(cfg.reachability_enabled, 1);
 
@@ -316,13 +316,13 @@ static void test_services(void **state)
     memcpy(none.conversation_role_sid, e->role[0], SID_LEN + 1);
     memcpy(none.conversation_creator_role_sid, e->role[0], SID_LEN + 1);
     begin(e);
-    int rc = e->w->ops->service_insert(e->w, &orphan, &none);
+    int rc = store_service_insert(e->w, &orphan, &none);
     if (rc == ST_OK)
         rc = e->w->ops->tx_commit(e->w);
     else
         rollback(e);
     assert_true(rc < 0);
-    assert_int_equal(e->r->ops->service_get(e->r, other, orphan.sid, &e->a, &sv), ST_NOT_FOUND);
+    assert_int_equal(store_service_get(e->r, other, orphan.sid, &e->a, &sv), ST_NOT_FOUND);
 }
 
 static void test_users_crud_and_uniqueness(void **state)
@@ -338,24 +338,24 @@ static void test_users_crud_and_uniqueness(void **state)
     }
 
     struct user got;
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], e->user[0], 1, &e->a, &got), ST_OK);
+    assert_int_equal(store_user_get(e->r, e->service[0], e->user[0], 1, &e->a, &got), ST_OK);
     assert_string_equal(got.identity, "alice");
     assert_null(got.friendly_name);
     assert_string_equal(got.attributes, "{}");
     assert_int_equal(got.id, e->user_id[0]);
     /* by identity, exact and case-sensitive */
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], "Alice", 0, &e->a, &got), ST_OK);
+    assert_int_equal(store_user_get(e->r, e->service[0], "Alice", 0, &e->a, &got), ST_OK);
     assert_string_equal(got.sid, e->user[1]);
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], "ALICE", 0, &e->a, &got), ST_NOT_FOUND);
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], "dave\xc3\xa9", 0, &e->a, &got), ST_OK);
+    assert_int_equal(store_user_get(e->r, e->service[0], "ALICE", 0, &e->a, &got), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(e->r, e->service[0], "dave\xc3\xa9", 0, &e->a, &got), ST_OK);
     /* scoped to the service */
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[1], e->user[0], 1, &e->a, &got), ST_NOT_FOUND);
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[1], "alice", 0, &e->a, &got), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(e->r, e->service[1], e->user[0], 1, &e->a, &got), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(e->r, e->service[1], "alice", 0, &e->a, &got), ST_NOT_FOUND);
 
     /* one identity per service: a second alice is a conflict and is not stored */
     struct user dup = new_user(e, e->service[0], e->role[0], "alice");
     assert_int_equal(insert_user(e, &dup), ST_CONFLICT);
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], dup.sid, 1, &e->a, &got), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(e->r, e->service[0], dup.sid, 1, &e->a, &got), ST_NOT_FOUND);
     assert_int_equal(list_users(e, e->service[0], 'a', 0, 50).n, NUSERS);
     /* the same identity in another service is another user */
     struct user twin = new_user(e, e->service[1], e->role[1], "alice");
@@ -365,18 +365,18 @@ static void test_users_crud_and_uniqueness(void **state)
     sid_new(no_role, "RL");
     struct user lost = new_user(e, e->service[0], no_role, "lost");
     assert_true(insert_user(e, &lost) < 0);
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], "lost", 0, &e->a, &got), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(e->r, e->service[0], "lost", 0, &e->a, &got), ST_NOT_FOUND);
 
     /* update writes the whole row back */
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], e->user[2], 1, &e->a, &got), ST_OK);
+    assert_int_equal(store_user_get(e->r, e->service[0], e->user[2], 1, &e->a, &got), ST_OK);
     got.friendly_name = "Bob";
     got.attributes = "{\"a\":1}";
     got.date_updated = 5000;
     begin(e);
-    assert_int_equal(e->w->ops->user_update(e->w, &got), ST_OK);
+    assert_int_equal(store_user_update(e->w, &got), ST_OK);
     commit(e);
     struct user again;
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], e->user[2], 1, &e->a, &again), ST_OK);
+    assert_int_equal(store_user_get(e->r, e->service[0], e->user[2], 1, &e->a, &again), ST_OK);
     assert_string_equal(again.friendly_name, "Bob");
     assert_string_equal(again.attributes, "{\"a\":1}");
     assert_int_equal(again.date_updated, 5000);
@@ -385,27 +385,27 @@ static void test_users_crud_and_uniqueness(void **state)
     /* an update of a user that is not there changes nothing */
     struct user ghost = new_user(e, e->service[0], e->role[0], "ghost");
     begin(e);
-    assert_int_equal(e->w->ops->user_update(e->w, &ghost), ST_NOT_FOUND);
+    assert_int_equal(store_user_update(e->w, &ghost), ST_NOT_FOUND);
     rollback(e);
 
     /* delete, then the identity is free again */
     struct user temp = new_user(e, e->service[0], e->role[0], "temp");
     assert_int_equal(insert_user(e, &temp), ST_OK);
     begin(e);
-    assert_int_equal(e->w->ops->user_delete(e->w, e->service[0], temp.sid), ST_OK);
+    assert_int_equal(store_user_delete(e->w, e->service[0], temp.sid), ST_OK);
     commit(e);
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], temp.sid, 1, &e->a, &got), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(e->r, e->service[0], temp.sid, 1, &e->a, &got), ST_NOT_FOUND);
     begin(e);
-    assert_int_equal(e->w->ops->user_delete(e->w, e->service[0], temp.sid), ST_NOT_FOUND);
+    assert_int_equal(store_user_delete(e->w, e->service[0], temp.sid), ST_NOT_FOUND);
     /* and a user of one service cannot be deleted through another */
-    assert_int_equal(e->w->ops->user_delete(e->w, e->service[1], e->user[0]), ST_NOT_FOUND);
+    assert_int_equal(store_user_delete(e->w, e->service[1], e->user[0]), ST_NOT_FOUND);
     commit(e);
     struct user reuse = new_user(e, e->service[0], e->role[0], "temp");
     assert_int_equal(insert_user(e, &reuse), ST_OK);
     begin(e);
-    assert_int_equal(e->w->ops->user_delete(e->w, e->service[0], reuse.sid), ST_OK);
+    assert_int_equal(store_user_delete(e->w, e->service[0], reuse.sid), ST_OK);
     commit(e);
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], e->user[0], 1, &e->a, &got), ST_OK);
+    assert_int_equal(store_user_get(e->r, e->service[0], e->user[0], 1, &e->a, &got), ST_OK);
 }
 
 static void test_keyset_pages(void **state)
@@ -444,12 +444,12 @@ static void test_keyset_pages(void **state)
     /* roles page the same way */
     struct rows rr = {0};
     struct page_req p = {.dir = 'a', .limit = 1};
-    assert_int_equal(e->r->ops->role_list(e->r, e->service[0], &p, collect_role, &rr), ST_OK);
+    assert_int_equal(store_role_list(e->r, e->service[0], &p, collect_role, &rr), ST_OK);
     assert_int_equal(rr.n, 2);
     assert_string_equal(rr.sid[0], e->role[0]);
     struct rows rb = {0};
     struct page_req pb = {.dir = 'b', .before = rr.id[1], .limit = 5};
-    assert_int_equal(e->r->ops->role_list(e->r, e->service[0], &pb, collect_role, &rb), ST_OK);
+    assert_int_equal(store_role_list(e->r, e->service[0], &pb, collect_role, &rb), ST_OK);
     assert_int_equal(rb.n, 1);
     assert_string_equal(rb.sid[0], e->role[0]);
 }
@@ -457,24 +457,23 @@ static void test_keyset_pages(void **state)
 static void test_role_in_use_and_cascade(void **state)
 {
     struct engine *e = engine(state);
-    const struct store_account_ops *m = e->w->ops->model;
     /* a role held by users (and named by the configuration) is not deleted */
     begin(e);
-    assert_int_equal(m->role_delete(e->w, e->service[0], e->role[0]), ST_IN_USE);
+    assert_int_equal(store_role_delete(e->w, e->service[0], e->role[0]), ST_IN_USE);
     commit(e);
     struct role rl;
-    assert_int_equal(e->r->ops->role_get(e->r, e->service[0], e->role[0], &e->a, &rl), ST_OK);
+    assert_int_equal(store_role_get(e->r, e->service[0], e->role[0], &e->a, &rl), ST_OK);
     assert_int_equal(rl.type, ROLE_SERVICE);
     assert_string_equal(rl.permissions, "[\"sendMessage\"]");
 
     /* deleting the second service marks it: it is gone at once and refuses writes */
     begin(e);
-    assert_int_equal(m->service_delete(e->w, e->account, e->service[1]), ST_OK);
+    assert_int_equal(store_service_delete(e->w, e->account, e->service[1]), ST_OK);
     commit(e);
     struct service sv;
     struct service_config cfg;
     struct user got;
-    assert_int_equal(e->r->ops->service_get(e->r, e->account, e->service[1], &e->a, &sv), ST_NOT_FOUND);
+    assert_int_equal(store_service_get(e->r, e->account, e->service[1], &e->a, &sv), ST_NOT_FOUND);
     struct user late = new_user(e, e->service[1], e->role[1], "late");
     assert_int_equal(insert_user(e, &late), ST_IN_USE);
     /* the reaper then takes its users, roles and configuration, a few rows per call */
@@ -482,26 +481,26 @@ static void test_role_in_use_and_cascade(void **state)
     while (more) {
         assert_true(++calls <= REAP_CALLS_MAX);
         begin(e);
-        assert_int_equal(m->service_reap(e->w, 2, &more), ST_OK);
+        assert_int_equal(store_service_reap(e->w, 2, &more), ST_OK);
         commit(e);
     }
     assert_true(calls > 1); /* five rows, two per call */
-    assert_int_equal(e->r->ops->service_config_get(e->r, e->service[1], &cfg), ST_NOT_FOUND);
-    assert_int_equal(e->r->ops->role_get(e->r, e->service[1], e->role[1], &e->a, &rl), ST_NOT_FOUND);
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[1], "alice", 0, &e->a, &got), ST_NOT_FOUND);
+    assert_int_equal(store_service_config_get(e->r, e->service[1], &cfg), ST_NOT_FOUND);
+    assert_int_equal(store_role_get(e->r, e->service[1], e->role[1], &e->a, &rl), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(e->r, e->service[1], "alice", 0, &e->a, &got), ST_NOT_FOUND);
     assert_int_equal(list_users(e, e->service[1], 'a', 0, 50).n, 0);
     /* the first service is untouched */
-    assert_int_equal(e->r->ops->service_get(e->r, e->account, e->service[0], &e->a, &sv), ST_OK);
+    assert_int_equal(store_service_get(e->r, e->account, e->service[0], &e->a, &sv), ST_OK);
     assert_int_equal(list_users(e, e->service[0], 'a', 0, 50).n, NUSERS);
-    assert_int_equal(e->r->ops->user_get(e->r, e->service[0], "alice", 0, &e->a, &got), ST_OK);
+    assert_int_equal(store_user_get(e->r, e->service[0], "alice", 0, &e->a, &got), ST_OK);
     /* a second delete finds nothing; nor does another account */
     begin(e);
-    assert_int_equal(m->service_delete(e->w, e->account, e->service[1]), ST_NOT_FOUND);
+    assert_int_equal(store_service_delete(e->w, e->account, e->service[1]), ST_NOT_FOUND);
     char other[SID_LEN + 1];
     sid_new(other, "AC");
-    assert_int_equal(m->service_delete(e->w, other, e->service[0]), ST_NOT_FOUND);
+    assert_int_equal(store_service_delete(e->w, other, e->service[0]), ST_NOT_FOUND);
     commit(e);
-    assert_int_equal(e->r->ops->service_get(e->r, e->account, e->service[0], &e->a, &sv), ST_OK);
+    assert_int_equal(store_service_get(e->r, e->account, e->service[0], &e->a, &sv), ST_OK);
 }
 
 static int count_key(void *ctx, const struct api_key *k)
@@ -527,15 +526,14 @@ static int find_account(void *ctx, const struct account *a)
 static void test_keys_and_notifications(void **state)
 {
     struct engine *e = engine(state);
-    const struct store_account_ops *m = e->w->ops->model;
-    assert_int_equal(e->r->ops->model->account_list(e->r, find_account, e), ST_OK);
+    assert_int_equal(store_account_list(e->r, find_account, e), ST_OK);
     struct account acct;
-    assert_int_equal(e->r->ops->account_get(e->r, e->account, &e->a, &acct), ST_OK);
+    assert_int_equal(store_account_get(e->r, e->account, &e->a, &acct), ST_OK);
     acct.default_messaging_service_sid = "MG00000000000000000000000000000001";
     begin(e);
-    assert_int_equal(m->account_update_config(e->w, &acct), ST_OK);
+    assert_int_equal(store_account_update_config(e->w, &acct), ST_OK);
     commit(e);
-    assert_int_equal(e->r->ops->account_get(e->r, e->account, &e->a, &acct), ST_OK);
+    assert_int_equal(store_account_get(e->r, e->account, &e->a, &acct), ST_OK);
     assert_string_equal(acct.default_messaging_service_sid, "MG00000000000000000000000000000001");
     assert_string_equal(acct.auth_token, "token-new-1234");
 
@@ -543,26 +541,26 @@ static void test_keys_and_notifications(void **state)
     sid_new(k.sid, "SK");
     memcpy(k.account_sid, e->account, sizeof(k.account_sid));
     begin(e);
-    assert_int_equal(m->key_insert(e->w, &k), ST_OK);
+    assert_int_equal(store_api_key_insert(e->w, &k), ST_OK);
     commit(e);
     struct api_key got;
-    assert_int_equal(e->r->ops->model->key_get(e->r, k.sid, &e->a, &got), ST_OK);
+    assert_int_equal(store_api_key_get(e->r, k.sid, &e->a, &got), ST_OK);
     assert_string_equal(got.account_sid, e->account);
     assert_string_equal(got.salt, "ab");
     assert_string_equal(got.secret_hash, "cd");
     assert_int_equal(got.date_revoked, 0);
     int n = 0;
-    assert_int_equal(e->r->ops->model->key_list(e->r, e->account, count_key, &n), ST_OK);
+    assert_int_equal(store_api_key_list(e->r, e->account, count_key, &n), ST_OK);
     assert_int_equal(n, 1);
     /* a second revocation keeps the first time */
     begin(e);
-    assert_int_equal(m->key_revoke(e->w, k.sid, 7), ST_OK);
-    assert_int_equal(m->key_revoke(e->w, k.sid, 9), ST_OK);
+    assert_int_equal(store_api_key_revoke(e->w, k.sid, 7), ST_OK);
+    assert_int_equal(store_api_key_revoke(e->w, k.sid, 9), ST_OK);
     char unknown[SID_LEN + 1];
     sid_new(unknown, "SK");
-    assert_int_equal(m->key_revoke(e->w, unknown, 9), ST_NOT_FOUND);
+    assert_int_equal(store_api_key_revoke(e->w, unknown, 9), ST_NOT_FOUND);
     commit(e);
-    assert_int_equal(e->r->ops->model->key_get(e->r, k.sid, &e->a, &got), ST_OK);
+    assert_int_equal(store_api_key_get(e->r, k.sid, &e->a, &got), ST_OK);
     assert_int_equal(got.date_revoked, 7);
 
     struct notifications nt = {.log_enabled = 1, .new_message_template = "hi", .added_enabled = 1};
@@ -570,10 +568,10 @@ static void test_keys_and_notifications(void **state)
     memcpy(nt.account_sid, e->account, SID_LEN + 1);
     for (int round = 0; round < 2; round++) { /* the second writes over the first */
         begin(e);
-        assert_int_equal(m->notifications_put(e->w, &nt), ST_OK);
+        assert_int_equal(store_notifications_put(e->w, &nt), ST_OK);
         commit(e);
         struct notifications back;
-        assert_int_equal(e->r->ops->model->notifications_get(e->r, e->service[0], &e->a, &back), ST_OK);
+        assert_int_equal(store_notifications_get(e->r, e->service[0], &e->a, &back), ST_OK);
         assert_string_equal(back.service_sid, e->service[0]);
         assert_string_equal(back.account_sid, e->account);
         assert_int_equal(back.log_enabled, nt.log_enabled);
@@ -609,9 +607,9 @@ static int claim_at(struct engine *e, long long now, long long lease_now, struct
     const struct outbox_claim_limits lim = {10, 10};
     memset(out, 0, sizeof(*out));
     begin(e);
-    assert_int_equal(e->w->ops->webhooks->outbox_claim(e->w, "contract", now, lease_now, 1000, 10, &lim,
-                                                       take_claim, out, next_due),
-                     ST_OK);
+    assert_int_equal(
+        store_outbox_claim(e->w, "contract", now, lease_now, 1000, 10, &lim, take_claim, out, next_due),
+        ST_OK);
     commit(e);
     return out->n;
 }
@@ -640,16 +638,15 @@ static int take_log(void *ctx, const struct webhook_log_entry *le)
 static void test_webhooks(void **state)
 {
     struct engine *e = engine(state);
-    const struct store_webhook_ops *w = e->w->ops->webhooks;
     struct webhook_config cfg;
-    assert_int_equal(e->r->ops->webhooks->config_get(e->r, e->account, NULL, &e->a, &cfg), ST_NOT_FOUND);
+    assert_int_equal(store_webhook_config_get(e->r, e->account, NULL, &e->a, &cfg), ST_NOT_FOUND);
     struct webhook_config put = {.method = "POST", .filters = "[\"onUserAdded\"]", .post_url = "http://x/p"};
     memcpy(put.account_sid, e->account, SID_LEN + 1);
     for (int round = 0; round < 2; round++) {
         begin(e);
-        assert_int_equal(w->config_put(e->w, &put), ST_OK);
+        assert_int_equal(store_webhook_config_put(e->w, &put), ST_OK);
         commit(e);
-        assert_int_equal(e->r->ops->webhooks->config_get(e->r, e->account, NULL, &e->a, &cfg), ST_OK);
+        assert_int_equal(store_webhook_config_get(e->r, e->account, NULL, &e->a, &cfg), ST_OK);
         assert_string_equal(cfg.method, put.method);
         assert_string_equal(cfg.target, "webhook");
         assert_string_equal(cfg.post_url, "http://x/p");
@@ -659,9 +656,9 @@ static void test_webhooks(void **state)
     memcpy(put.service_sid, e->service[0], SID_LEN + 1);
     put.pre_url = "http://x/pre";
     begin(e);
-    assert_int_equal(w->config_put(e->w, &put), ST_OK);
+    assert_int_equal(store_webhook_config_put(e->w, &put), ST_OK);
     commit(e);
-    assert_int_equal(e->r->ops->webhooks->config_get(e->r, e->account, e->service[0], &e->a, &cfg), ST_OK);
+    assert_int_equal(store_webhook_config_get(e->r, e->account, e->service[0], &e->a, &cfg), ST_OK);
     assert_string_equal(cfg.pre_url, "http://x/pre");
     assert_null(cfg.target);
 
@@ -677,11 +674,11 @@ static void test_webhooks(void **state)
                                  .idempotency_token = "tok",
                                  .created_at = 100};
         memcpy(row.account_sid, e->account, SID_LEN + 1);
-        assert_int_equal(w->outbox_insert(e->w, &row), ST_OK);
+        assert_int_equal(store_outbox_insert(e->w, &row), ST_OK);
     }
     commit(e);
     long long n = 0, due = -1;
-    assert_int_equal(e->r->ops->webhooks->outbox_count(e->r, &n), ST_OK);
+    assert_int_equal(store_outbox_count(e->r, &n), ST_OK);
     assert_int_equal(n, 3);
     struct claimed got;
     assert_int_equal(claim(e, 200, &got, &due), 2); /* the head of each key */
@@ -692,7 +689,7 @@ static void test_webhooks(void **state)
     assert_int_equal(claim_at(e, 200 + 600000, 210 + LEASE_CLOCK_OFFSET, &got, &due), 0);
     assert_int_equal(due, 200 + 600000 + 990);
     begin(e);
-    assert_int_equal(w->outbox_retry(e->w, first, 1, 250, 500, "down", 3), ST_OK);
+    assert_int_equal(store_outbox_retry(e->w, first, 1, 250, 500, "down", 3), ST_OK);
     commit(e);
     assert_int_equal(claim(e, 240, &got, &due), 0); /* not due yet; the other one still claimed */
     assert_int_equal(due, 250);
@@ -701,13 +698,13 @@ static void test_webhooks(void **state)
 
     /* a failing target waits: its row is not claimed until the target answers again */
     begin(e);
-    assert_int_equal(w->outbox_retry(e->w, first, 2, 300, 0, NULL, 3), ST_OK);
-    assert_int_equal(w->target_failed(e->w, "http://a/", 300, 100, 1000), ST_OK);
+    assert_int_equal(store_outbox_retry(e->w, first, 2, 300, 0, NULL, 3), ST_OK);
+    assert_int_equal(store_webhook_target_failed(e->w, "http://a/", 300, 100, 1000), ST_OK);
     commit(e);
     assert_int_equal(claim(e, 350, &got, &due), 0);
     assert_int_equal(due, 400);
     begin(e);
-    assert_int_equal(w->target_ok(e->w, "http://a/"), ST_OK);
+    assert_int_equal(store_webhook_target_ok(e->w, "http://a/"), ST_OK);
     commit(e);
     assert_int_equal(claim(e, 350, &got, &due), 1);
 
@@ -722,18 +719,18 @@ static void test_webhooks(void **state)
                                    .completed_at = 360};
     memcpy(le.account_sid, e->account, SID_LEN + 1);
     begin(e);
-    assert_int_equal(w->outbox_finish(e->w, first, &le), ST_OK);
+    assert_int_equal(store_outbox_finish(e->w, first, &le), ST_OK);
     commit(e);
-    assert_int_equal(e->r->ops->webhooks->outbox_count(e->r, &n), ST_OK);
+    assert_int_equal(store_outbox_count(e->r, &n), ST_OK);
     assert_int_equal(n, 2);
     struct logged lg = {0};
-    assert_int_equal(e->r->ops->webhooks->log_list(e->r, e->account, 10, take_log, &lg), ST_OK);
+    assert_int_equal(store_webhook_log_list(e->r, e->account, 10, take_log, &lg), ST_OK);
     assert_int_equal(lg.n, 3); /* the two waiting, then the log */
     assert_string_equal(lg.outcome[0], "pending");
     assert_string_equal(lg.outcome[1], "pending");
     assert_string_equal(lg.outcome[2], "delivered");
     begin(e);
-    assert_int_equal(w->outbox_release_all(e->w), ST_OK);
+    assert_int_equal(store_outbox_release_all(e->w), ST_OK);
     commit(e);
 }
 

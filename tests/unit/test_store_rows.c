@@ -134,30 +134,30 @@ static void contract(const struct store_ops *ops, const char *target)
         u[i].identity = (char *)names[i];
         u[i].attributes = "{}";
         u[i].date_created = u[i].date_updated = 10 + i;
-        assert_int_equal(c->ops->user_insert(c, &u[i]), ST_OK);
+        assert_int_equal(store_user_insert(c, &u[i]), ST_OK);
         assert_true(u[i].id > (i ? u[i - 1].id : 0));
     }
     /* the alternate key is unique within the service */
     struct user dup = u[0];
     sid_new(dup.sid, "US");
     assert_int_equal(c->ops->savepoint(c), ST_OK);
-    assert_int_equal(c->ops->user_insert(c, &dup), ST_CONFLICT);
+    assert_int_equal(store_user_insert(c, &dup), ST_CONFLICT);
     c->ops->savepoint_rollback(c);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
 
     struct arena ar;
     arena_init(&ar);
     struct user got;
-    assert_int_equal(c->ops->user_get(c, a.default_service_sid, u[1].sid, 1, &ar, &got), ST_OK);
+    assert_int_equal(store_user_get(c, a.default_service_sid, u[1].sid, 1, &ar, &got), ST_OK);
     assert_string_equal(got.identity, "bob");
     assert_null(got.friendly_name);
     assert_int_equal(got.id, u[1].id);
     assert_int_equal(got.date_created, 11);
-    assert_int_equal(c->ops->user_get(c, a.default_service_sid, "carol", 0, &ar, &got), ST_OK);
+    assert_int_equal(store_user_get(c, a.default_service_sid, "carol", 0, &ar, &got), ST_OK);
     assert_string_equal(got.sid, u[2].sid);
-    assert_int_equal(c->ops->user_get(c, a.default_service_sid, "nobody", 0, &ar, &got), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(c, a.default_service_sid, "nobody", 0, &ar, &got), ST_NOT_FOUND);
     /* another parent does not see the row */
-    assert_int_equal(c->ops->user_get(c, a.sid, u[1].sid, 1, &ar, &got), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(c, a.sid, u[1].sid, 1, &ar, &got), ST_NOT_FOUND);
 
     /* update writes the mutable columns only */
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
@@ -166,12 +166,12 @@ static void contract(const struct store_ops *ops, const char *target)
     ch.identity = "changed";
     ch.date_created = 99;
     ch.date_updated = 50;
-    assert_int_equal(c->ops->user_update(c, &ch), ST_OK);
+    assert_int_equal(store_user_update(c, &ch), ST_OK);
     struct user missing = ch;
     sid_new(missing.sid, "US");
-    assert_int_equal(c->ops->user_update(c, &missing), ST_NOT_FOUND);
+    assert_int_equal(store_user_update(c, &missing), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
-    assert_int_equal(c->ops->user_get(c, a.default_service_sid, u[1].sid, 1, &ar, &got), ST_OK);
+    assert_int_equal(store_user_get(c, a.default_service_sid, u[1].sid, 1, &ar, &got), ST_OK);
     assert_string_equal(got.friendly_name, "Bob");
     assert_string_equal(got.identity, "bob");
     assert_int_equal(got.date_created, 11);
@@ -180,28 +180,27 @@ static void contract(const struct store_ops *ops, const char *target)
     /* keyset pages, both directions ascending */
     struct seen s = {0};
     struct page_req p = {.after = 0, .dir = 'a', .limit = 1};
-    assert_int_equal(c->ops->user_list(c, a.default_service_sid, &p, collect, &s), ST_OK);
+    assert_int_equal(store_user_list(c, a.default_service_sid, &p, collect, &s), ST_OK);
     assert_int_equal(s.n, 2); /* limit + 1 */
     assert_string_equal(s.identity[0], "alice");
     assert_string_equal(s.identity[1], "bob");
     memset(&s, 0, sizeof(s));
     p = (struct page_req){.before = u[2].id, .dir = 'b', .limit = 5};
-    assert_int_equal(c->ops->user_list(c, a.default_service_sid, &p, collect, &s), ST_OK);
+    assert_int_equal(store_user_list(c, a.default_service_sid, &p, collect, &s), ST_OK);
     assert_int_equal(s.n, 2);
     assert_string_equal(s.identity[0], "alice");
     assert_string_equal(s.identity[1], "bob");
 
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(c->ops->user_delete(c, a.default_service_sid, u[0].sid), ST_OK);
-    assert_int_equal(c->ops->user_delete(c, a.default_service_sid, u[0].sid), ST_NOT_FOUND);
+    assert_int_equal(store_user_delete(c, a.default_service_sid, u[0].sid), ST_OK);
+    assert_int_equal(store_user_delete(c, a.default_service_sid, u[0].sid), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
-    assert_int_equal(c->ops->user_get(c, a.default_service_sid, u[0].sid, 1, &ar, &got), ST_NOT_FOUND);
+    assert_int_equal(store_user_get(c, a.default_service_sid, u[0].sid, 1, &ar, &got), ST_NOT_FOUND);
 
     /* roles: a role in use stays; a role of another service is not found; a free one goes */
-    const struct store_account_ops *m = c->ops->model;
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(m->role_delete(c, a.default_service_sid, cfg.chat_service_role_sid), ST_IN_USE);
-    assert_int_equal(m->role_delete(c, a.sid, cfg.chat_service_role_sid), ST_NOT_FOUND);
+    assert_int_equal(store_role_delete(c, a.default_service_sid, cfg.chat_service_role_sid), ST_IN_USE);
+    assert_int_equal(store_role_delete(c, a.sid, cfg.chat_service_role_sid), ST_NOT_FOUND);
     struct role r;
     memset(&r, 0, sizeof(r));
     sid_new(r.sid, "RL");
@@ -211,21 +210,21 @@ static void contract(const struct store_ops *ops, const char *target)
     r.type = ROLE_CONVERSATION;
     r.permissions = "[\"a\"]";
     r.date_created = r.date_updated = 5;
-    assert_int_equal(c->ops->role_insert(c, &r), ST_OK);
+    assert_int_equal(store_role_insert(c, &r), ST_OK);
     r.permissions = "[\"b\"]";
     r.friendly_name = "ignored";
     r.date_updated = 6;
-    assert_int_equal(m->role_update(c, &r), ST_OK);
+    assert_int_equal(store_role_update(c, &r), ST_OK);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     struct role rg;
-    assert_int_equal(c->ops->role_get(c, a.default_service_sid, r.sid, &ar, &rg), ST_OK);
+    assert_int_equal(store_role_get(c, a.default_service_sid, r.sid, &ar, &rg), ST_OK);
     assert_string_equal(rg.friendly_name, "extra");
     assert_string_equal(rg.permissions, "[\"b\"]");
     assert_int_equal(rg.type, ROLE_CONVERSATION);
     assert_int_equal(rg.date_updated, 6);
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(m->role_delete(c, a.default_service_sid, r.sid), ST_OK);
-    assert_int_equal(m->role_delete(c, a.default_service_sid, r.sid), ST_NOT_FOUND);
+    assert_int_equal(store_role_delete(c, a.default_service_sid, r.sid), ST_OK);
+    assert_int_equal(store_role_delete(c, a.default_service_sid, r.sid), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
 
     /* credentials: secrets are write-only; an update keeps what it was not given */
@@ -240,7 +239,7 @@ static void contract(const struct store_ops *ops, const char *target)
     cr.private_key = "key";
     cr.date_created = cr.date_updated = 7;
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(m->credential_insert(c, &cr), ST_OK);
+    assert_int_equal(store_credential_insert(c, &cr), ST_OK);
     assert_true(cr.id > 0);
     struct credential keep = cr;
     keep.friendly_name = NULL;
@@ -249,51 +248,51 @@ static void contract(const struct store_ops *ops, const char *target)
     keep.certificate = keep.private_key = NULL;
     keep.secret = "s";
     keep.date_updated = 8;
-    assert_int_equal(m->credential_update(c, &keep), ST_OK);
+    assert_int_equal(store_credential_update(c, &keep), ST_OK);
     sid_new(keep.sid, "CR");
-    assert_int_equal(m->credential_update(c, &keep), ST_NOT_FOUND);
+    assert_int_equal(store_credential_update(c, &keep), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     struct credential cg;
-    assert_int_equal(m->credential_get(c, a.sid, cr.sid, &ar, &cg), ST_OK);
+    assert_int_equal(store_credential_get(c, a.sid, cr.sid, &ar, &cg), ST_OK);
     assert_string_equal(cg.friendly_name, "push");
     assert_string_equal(cg.type, "apn");
     assert_int_equal(cg.sandbox, 1);
     assert_int_equal(cg.date_updated, 8);
     assert_null(cg.certificate);
     assert_null(cg.secret);
-    assert_int_equal(m->credential_get(c, a.default_service_sid, cr.sid, &ar, &cg), ST_NOT_FOUND);
+    assert_int_equal(store_credential_get(c, a.default_service_sid, cr.sid, &ar, &cg), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(m->credential_delete(c, a.sid, cr.sid), ST_OK);
-    assert_int_equal(m->credential_delete(c, a.sid, cr.sid), ST_NOT_FOUND);
+    assert_int_equal(store_credential_delete(c, a.sid, cr.sid), ST_OK);
+    assert_int_equal(store_credential_delete(c, a.sid, cr.sid), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
 
     /* services: the configuration is written with the service; a deleted one is not read */
     struct service sv;
-    assert_int_equal(c->ops->service_get(c, a.sid, a.default_service_sid, &ar, &sv), ST_OK);
+    assert_int_equal(store_service_get(c, a.sid, a.default_service_sid, &ar, &sv), ST_OK);
     assert_string_equal(sv.friendly_name, "s");
-    assert_int_equal(c->ops->service_get(c, a.default_service_sid, a.default_service_sid, &ar, &sv),
+    assert_int_equal(store_service_get(c, a.default_service_sid, a.default_service_sid, &ar, &sv),
                      ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
     struct service_config cfg2 = cfg;
     cfg2.reachability_enabled = 1;
-    assert_int_equal(m->service_config_update(c, &cfg2), ST_OK);
+    assert_int_equal(store_service_config_update(c, &cfg2), ST_OK);
     snprintf(cfg2.service_sid, sizeof(cfg2.service_sid), "%s", a.sid);
-    assert_int_equal(m->service_config_update(c, &cfg2), ST_NOT_FOUND);
+    assert_int_equal(store_service_config_update(c, &cfg2), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     struct service_config got_cfg;
-    assert_int_equal(c->ops->service_config_get(c, a.default_service_sid, &got_cfg), ST_OK);
+    assert_int_equal(store_service_config_get(c, a.default_service_sid, &got_cfg), ST_OK);
     assert_int_equal(got_cfg.reachability_enabled, 1);
     assert_string_equal(got_cfg.conversation_role_sid, cfg.conversation_role_sid);
     struct page_req sp = {.after = 0, .dir = 'a', .limit = 10};
     int n_services = 0;
-    assert_int_equal(m->service_list(c, a.sid, &sp, count_service, &n_services), ST_OK);
+    assert_int_equal(store_service_list(c, a.sid, &sp, count_service, &n_services), ST_OK);
     assert_int_equal(n_services, 1);
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(m->service_delete(c, a.sid, a.default_service_sid), ST_OK);
+    assert_int_equal(store_service_delete(c, a.sid, a.default_service_sid), ST_OK);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
-    assert_int_equal(c->ops->service_get(c, a.sid, a.default_service_sid, &ar, &sv), ST_NOT_FOUND);
+    assert_int_equal(store_service_get(c, a.sid, a.default_service_sid, &ar, &sv), ST_NOT_FOUND);
     n_services = 0;
-    assert_int_equal(m->service_list(c, a.sid, &sp, count_service, &n_services), ST_OK);
+    assert_int_equal(store_service_list(c, a.sid, &sp, count_service, &n_services), ST_OK);
     assert_int_equal(n_services, 0);
 
     arena_free(&ar);
