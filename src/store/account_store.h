@@ -1,8 +1,9 @@
 /* Store operations of the account model around Users: accounts and API keys, services with everything
- * they own, roles, users, service configuration and notifications, push credentials and bindings (the
- * API's plain families reach their rows through the row codec, store/rows.h, over the tables of
- * store/domain.h). Conventions as in store/store.h: 0 or a negative store_result, strings of returned
- * structs in the caller's arena, list rows valid only during the callback. */
+ * they own, roles, users, service configuration and notifications; and the rows of push credentials and
+ * bindings. The API's plain families (users, roles, credentials, bindings) reach their rows through the
+ * row codec (store/rows.h) over the tables of store/domain.h; only what the codec does not do is here.
+ * Conventions as in store/store.h: 0 or a negative store_result, strings of returned structs in the
+ * caller's arena, list rows valid only during the callback. */
 #ifndef PARLEY_ACCOUNT_STORE_H
 #define PARLEY_ACCOUNT_STORE_H
 
@@ -37,15 +38,15 @@ struct notifications {
     char *removed_sound;
 };
 
-/* A push credential. The secret fields (certificate, private_key, api_key, secret) are write-only:
- * credential_get never reads them back. */
+/* A push credential. The secret fields (certificate, private_key, api_key, secret) are write-only: the
+ * row codec never reads them back. */
 struct credential {
     long long id;
     char sid[SID_LEN + 1];
     char account_sid[SID_LEN + 1];
     char *friendly_name; /* NULL when not given */
     char *type;          /* apn | gcm | fcm */
-    int sandbox;         /* credential_update: -1 leaves it unchanged */
+    int sandbox;         /* an update's -1 leaves it unchanged */
     char *certificate;
     char *private_key;
     char *api_key;
@@ -68,23 +69,14 @@ struct binding {
     long long date_updated;
 };
 
-/* List filters of bindings: each a JSON array of strings, or NULL for "any". */
-struct binding_filter {
-    const char *types;
-    const char *identities;
-};
-
 typedef int (*account_row_fn)(void *ctx, const struct account *a);
 typedef int (*api_key_row_fn)(void *ctx, const struct api_key *k);
 typedef int (*service_row_fn)(void *ctx, long long id, const struct service *s);
-typedef int (*credential_row_fn)(void *ctx, const struct credential *cr);
-typedef int (*binding_row_fn)(void *ctx, const struct binding *b);
 
 /* ---- accounts ---- */
 int store_account_get(struct store_conn *c, const char *sid, struct arena *a, struct account *out);
 /* the oldest account */
 int store_account_first(struct store_conn *c, struct arena *a, struct account *out);
-int store_account_count(struct store_conn *c, long long *n);
 int store_account_insert(struct store_conn *c, const struct account *acct);
 int store_account_set_token(struct store_conn *c, const char *sid, const char *token);
 /* every account, oldest first (auth_token is not read) */
@@ -120,41 +112,16 @@ int store_service_config_update(struct store_conn *c, const struct service_confi
 int store_role_get(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
                    struct role *out);
 int store_role_insert(struct store_conn *c, const struct role *r);
-int store_role_update(struct store_conn *c, const struct role *r); /* permissions, date_updated */
 /* ST_IN_USE (nothing deleted) while a user or the service configuration refers to the role */
 int store_role_delete(struct store_conn *c, const char *service_sid, const char *sid);
-int store_role_list(struct store_conn *c, const char *service_sid, const struct page_req *p, role_row_fn fn,
-                    void *ctx);
 
 /* ---- users: key is a SID when by_sid, else an identity ---- */
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
                    struct arena *a, struct user *out);
-int store_user_insert(struct store_conn *c, struct user *u); /* sets u->id */
-int store_user_update(struct store_conn *c, const struct user *u);
-int store_user_delete(struct store_conn *c, const char *service_sid, const char *sid);
-int store_user_list(struct store_conn *c, const char *service_sid, const struct page_req *p, user_row_fn fn,
-                    void *ctx);
 
 /* ---- notifications: put inserts or replaces the service's row ---- */
 int store_notifications_get(struct store_conn *c, const char *service_sid, struct arena *a,
                             struct notifications *out);
 int store_notifications_put(struct store_conn *c, const struct notifications *n);
-
-/* ---- credentials ---- */
-int store_credential_get(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
-                         struct credential *out);
-int store_credential_insert(struct store_conn *c, struct credential *cr); /* sets cr->id */
-/* NULL strings and sandbox -1 leave the stored value; date_updated is always written */
-int store_credential_update(struct store_conn *c, const struct credential *cr);
-int store_credential_delete(struct store_conn *c, const char *account_sid, const char *sid);
-int store_credential_list(struct store_conn *c, const char *account_sid, const struct page_req *p,
-                          credential_row_fn fn, void *ctx);
-
-/* ---- bindings ---- */
-int store_binding_get(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
-                      struct binding *out);
-int store_binding_delete(struct store_conn *c, const char *service_sid, const char *sid);
-int store_binding_list(struct store_conn *c, const char *service_sid, const struct binding_filter *f,
-                       const struct page_req *p, binding_row_fn fn, void *ctx);
 
 #endif

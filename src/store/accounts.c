@@ -30,7 +30,6 @@ static struct store_sql account_insert_q = {
     .sql = "INSERT INTO accounts(sid, auth_token, friendly_name, default_service_sid, date_created)"
            " VALUES (?1, ?2, ?3, ?4, ?5)",
 };
-static struct store_sql account_count_q = {.sql = "SELECT count(*) FROM accounts"};
 static struct store_sql account_set_token_q = {.sql = "UPDATE accounts SET auth_token = ?2 WHERE sid = ?1"};
 static struct store_sql account_update_config_q = {
     .sql = "UPDATE accounts SET default_service_sid = ?2, default_messaging_service_sid = ?3,"
@@ -54,9 +53,9 @@ static struct store_sql key_revoke_q = {
 int store_accounts_sql_add(void)
 {
     struct store_sql *const all[] = {
-        &account_get_q,   &account_first_q,     &account_list_q,          &account_insert_q,
-        &account_count_q, &account_set_token_q, &account_update_config_q, &key_insert_q,
-        &key_get_q,       &key_list_q,          &key_list_account_q,      &key_revoke_q,
+        &account_get_q,       &account_first_q,         &account_list_q, &account_insert_q,
+        &account_set_token_q, &account_update_config_q, &key_insert_q,   &key_get_q,
+        &key_list_q,          &key_list_account_q,      &key_revoke_q,
     };
     return rows_sql_add_all(all, sizeof(all) / sizeof(all[0]));
 }
@@ -116,23 +115,6 @@ int store_account_first(struct store_conn *c, struct arena *a, struct account *o
 {
     struct store_stmt *s = c->ops->engine->stmt(c, &account_first_q);
     return s ? account_one(c, s, a, out) : ST_ERROR;
-}
-
-/* A statement of one integer result (a count). */
-static int count_of(struct store_conn *c, struct store_sql *q, long long *n)
-{
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, q);
-    if (!s) return ST_ERROR;
-    int rc = e->step(s);
-    if (rc == 1) *n = e->col_int(s, 0);
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
-}
-
-int store_account_count(struct store_conn *c, long long *n)
-{
-    return count_of(c, &account_count_q, n);
 }
 
 int store_account_insert(struct store_conn *c, const struct account *acct)

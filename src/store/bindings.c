@@ -36,25 +36,3 @@ int store_bindings_sql_add(void)
 {
     return rows_table_add(&store_bindings_table);
 }
-
-int store_binding_get(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
-                      struct binding *out)
-{
-    return rows_get(c, &store_bindings_table, 0, service_sid, sid, a, out);
-}
-
-int store_binding_delete(struct store_conn *c, const char *service_sid, const char *sid)
-{
-    return rows_delete(c, &store_bindings_table, service_sid, sid);
-}
-
-ROWS_LIST_ADAPTER(binding_row, binding_row_fn, struct binding)
-
-int store_binding_list(struct store_conn *c, const char *service_sid, const struct binding_filter *f,
-                       const struct page_req *p, binding_row_fn fn, void *ctx)
-{
-    const char *extra[2] = {f ? f->types : NULL, f ? f->identities : NULL};
-    struct binding b;
-    struct binding_row_ctx l = {fn, ctx};
-    return rows_list_filtered(c, &store_bindings_table, service_sid, p, extra, 2, &b, binding_row, &l);
-}

@@ -56,21 +56,6 @@ int store_role_insert(struct store_conn *c, const struct role *r)
     return rows_insert(c, &store_roles_table, &copy);
 }
 
-int store_role_update(struct store_conn *c, const struct role *r)
-{
-    return rows_update(c, &store_roles_table, r);
-}
-
-ROWS_LIST_ADAPTER(role_row, role_row_fn, struct role)
-
-int store_role_list(struct store_conn *c, const char *service_sid, const struct page_req *p, role_row_fn fn,
-                    void *ctx)
-{
-    struct role r;
-    struct role_row_ctx l = {fn, ctx};
-    return rows_list(c, &store_roles_table, service_sid, p, &r, role_row, &l);
-}
-
 /* Not found first (a role of another service must not look "in use"), then in use, then gone. The
  * foreign keys back the check up: users refer to roles immediately, the configuration at COMMIT. */
 int store_role_delete(struct store_conn *c, const char *service_sid, const char *sid)

@@ -86,10 +86,6 @@ struct page_req {
     int limit;        /* page size; the backend fetches limit + 1 to learn whether more exist */
 };
 
-/* Called for each listed row; pointers are valid only during the call. Return non-zero to stop. */
-typedef int (*user_row_fn)(void *ctx, const struct user *u);
-typedef int (*role_row_fn)(void *ctx, const struct role *r);
-
 struct store_conn;
 struct store_engine;
 

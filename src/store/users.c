@@ -37,28 +37,3 @@ int store_user_get(struct store_conn *c, const char *service_sid, const char *ke
 {
     return rows_get(c, &store_users_table, !by_sid, service_sid, key, a, out);
 }
-
-int store_user_insert(struct store_conn *c, struct user *u)
-{
-    return rows_insert(c, &store_users_table, u);
-}
-
-int store_user_update(struct store_conn *c, const struct user *u)
-{
-    return rows_update(c, &store_users_table, u);
-}
-
-int store_user_delete(struct store_conn *c, const char *service_sid, const char *sid)
-{
-    return rows_delete(c, &store_users_table, service_sid, sid);
-}
-
-ROWS_LIST_ADAPTER(user_row, user_row_fn, struct user)
-
-int store_user_list(struct store_conn *c, const char *service_sid, const struct page_req *p, user_row_fn fn,
-                    void *ctx)
-{
-    struct user u;
-    struct user_row_ctx l = {fn, ctx};
-    return rows_list(c, &store_users_table, service_sid, p, &u, user_row, &l);
-}

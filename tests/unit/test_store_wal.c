@@ -15,6 +15,8 @@
 #include "store_fixture.h"
 
 #include "api/api.h"
+#include "store/domain.h"
+#include "store/rows.h"
 #include "store/store.h"
 #include "util/sid.h"
 
@@ -69,7 +71,7 @@ static void test_wal_bounded(void **state)
         u->identity = identities[i];
         u->attributes = attrs;
         u->date_created = u->date_updated = 1;
-        assert_int_equal(store_user_insert(c, u), ST_OK);
+        assert_int_equal(rows_insert(c, &store_users_table, u), ST_OK);
     }
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     long long max_wal = 0;
@@ -79,7 +81,7 @@ static void test_wal_bounded(void **state)
         for (int i = 0; i < PER_TX; i++, n++) {
             struct user *u = &users[rand() % USERS];
             u->date_updated = n;
-            assert_int_equal(store_user_update(c, u), ST_OK);
+            assert_int_equal(rows_update(c, &store_users_table, u), ST_OK);
         }
         assert_int_equal(c->ops->tx_commit(c), ST_OK);
         long long w = file_size(wal);
