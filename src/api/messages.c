@@ -715,16 +715,6 @@ void messages_replay_register(const struct app *app)
 
 /* ---- store calls ---- */
 
-int message_unread_count(struct store_conn *c, const char *conversation_sid, long long last_read,
-                         long long *out)
-{
-    if (last_read < 0) {
-        *out = -1;
-        return 0;
-    }
-    return store_message_count_after(c, conversation_sid, last_read, UNREAD_MESSAGES_CAP, out);
-}
-
 static int get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
     return store_message_get(c, r->parent_sid, key, &r->arena, out);

@@ -1,5 +1,5 @@
-/* What the messages family (api/messages.c) shares with the delivery receipts, with the views that count
- * unread messages (UserConversations) and with inbound traffic. */
+/* What the messages family (api/messages.c) shares with the delivery receipts and with inbound
+ * traffic. */
 #ifndef PARLEY_API_MESSAGES_H
 #define PARLEY_API_MESSAGES_H
 
@@ -11,9 +11,6 @@ struct conversation;
 struct buf;
 struct app;
 
-/* unread_messages_count is capped there (BEHAVIOUR-conversations §7.1) */
-#define UNREAD_MESSAGES_CAP 1000
-
 /* The family's row: the model first, then the request's DateCreated / DateUpdated (-1: not given) and the
  * conversation's messaging service (for onMessageAdded), filled in the write transaction. */
 struct message_row {
@@ -21,12 +18,6 @@ struct message_row {
     long long date_created, date_updated;
     char messaging_service_sid[SID_LEN + 1];
 };
-
-/* A UserConversation's unread_messages_count for the read horizon last_read (-1: never set): -1 (render
- * null) when never set, else the messages above it, at most UNREAD_MESSAGES_CAP. One bounded range of
- * the (conversation, index) index: the cost does not grow with the conversation. */
-int message_unread_count(struct store_conn *c, const char *conversation_sid, long long last_read,
-                         long long *out);
 
 /* Inside a write transaction, for traffic that is not a REST create (an inbound SMS or WhatsApp message):
  * posts mr as the REST create would after its parameter checks, with r->parent_sid the conversation's

@@ -1,6 +1,6 @@
 /* Messages, delivery receipts and media metadata, once for both engines: tables of the row codec, plus
- * the statements the codec cannot give (the index counter, the list by index in both orders, the bounded
- * unread count, the receipts' counters on their message). */
+ * the statements the codec cannot give (the index counter, the list by index in both orders, the
+ * receipts' counters on their message). */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,15 +131,6 @@ static struct store_sql delete_mark_sql = {
 static char list_text[4][LIST_SQL_MAX];
 static struct store_sql list_sql[4]; /* asc after, asc before, desc after, desc before */
 
-static struct store_sql count_after_sql = {
-    .sql =
-        "SELECT count(*) FROM (SELECT 1 FROM messages WHERE conversation_sid = ?1 AND idx > ?2 LIMIT ?3) t",
-};
-
-static struct store_sql last_index_sql = {
-    .sql = "SELECT max(idx) FROM messages WHERE conversation_sid = ?1",
-};
-
 static struct store_sql media_used_sql = {
     .sql = "SELECT 1 FROM messages WHERE media_sid = ?1 AND account_sid = ?2 LIMIT 1",
 };
@@ -224,8 +215,6 @@ int store_messages_sql_add(void)
     /* clang-format off */
     struct store_sql *const hand[] = {
         &delete_mark_sql,
-        &count_after_sql,
-        &last_index_sql,
         &media_used_sql,
         &delivery_add_sql,
         &author_sql,
@@ -237,18 +226,6 @@ int store_messages_sql_add(void)
         rc = store_sql_add(hand[i]);
     if (rc == ST_OK) rc = store_sql_add(&receipt_message_sql);
     return rc;
-}
-
-/* One integer from a one-row statement already bound; ST_NOT_FOUND when there is no row. */
-static int one_int(const struct store_engine *e, struct store_stmt *s, long long *out, int *is_null)
-{
-    int rc = e->step(s);
-    if (rc == 1) {
-        if (is_null) *is_null = e->col_text(s, 0) == NULL;
-        *out = e->col_int(s, 0);
-    }
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
 }
 
 int store_message_get(struct store_conn *c, const char *conversation_sid, const char *sid, struct arena *a,
@@ -306,30 +283,6 @@ int store_message_list(struct store_conn *c, const struct message *page, int des
     return rc < 0 ? rc : ST_OK;
 }
 
-int store_message_count_after(struct store_conn *c, const char *conversation_sid, long long after, int cap,
-                              long long *count)
-{
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &count_after_sql);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, conversation_sid);
-    e->bind_int(s, 2, after);
-    e->bind_int(s, 3, cap);
-    return one_int(e, s, count, NULL);
-}
-
-int store_message_last_index(struct store_conn *c, const char *conversation_sid, long long *index)
-{
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &last_index_sql);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, conversation_sid);
-    int is_null = 1;
-    int rc = one_int(e, s, index, &is_null);
-    if (rc == ST_OK && is_null) *index = -1;
-    return rc;
-}
-
 int store_message_media_used(struct store_conn *c, const char *account_sid, const char *media_sid, int *used)
 {
     const struct store_engine *e = c->ops->engine;
@@ -337,10 +290,10 @@ int store_message_media_used(struct store_conn *c, const char *account_sid, cons
     if (!s) return ST_ERROR;
     e->bind_text(s, 1, media_sid);
     e->bind_text(s, 2, account_sid);
-    long long one;
-    int rc = one_int(e, s, &one, NULL);
-    *used = rc == ST_OK;
-    return rc == ST_NOT_FOUND ? ST_OK : rc;
+    int rc = e->step(s);
+    e->reset(s);
+    *used = rc == 1;
+    return rc < 0 ? rc : ST_OK;
 }
 
 /* The author's participant, and with index the create's next index: sid is "" when no participant
@@ -375,14 +328,6 @@ int store_message_author_index(struct store_conn *c, const char *conversation_si
                                const char *author, char sid[SID_LEN + 1], int *group, long long *index)
 {
     return author_of(c, conversation_sid, service_sid, author, sid, group, index);
-}
-
-/* no author (NULL matches no participant): the index alone */
-int store_message_next_index(struct store_conn *c, const char *conversation_sid, long long *index)
-{
-    char sid[SID_LEN + 1];
-    int group;
-    return author_of(c, conversation_sid, "", NULL, sid, &group, index);
 }
 
 int store_message_recipients(struct store_conn *c, const char *conversation_sid, struct recipient *out,

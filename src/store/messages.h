@@ -1,6 +1,6 @@
 /* Messages of a conversation, their delivery receipts and the registered media metadata
  * (BEHAVIOUR-conversations §3, §4), once for both engines (store/messages.c: tables of the row codec, and
- * hand-written statements for the index counter, the keyset list by index and the unread count).
+ * hand-written statements for the index counter and the keyset list by index).
  * Conventions as in store/store.h: 0 or a negative store_result, strings of a returned row in the
  * caller's arena, list rows valid only during the callback. */
 #ifndef PARLEY_STORE_MESSAGES_H
@@ -71,9 +71,6 @@ struct media_meta {
 
 int store_messages_sql_add(void);
 
-/* In the write transaction, right before the message's insert: the index it gets (never one a deleted
- * message had). On PostgreSQL it locks the conversation's row until the transaction ends. */
-int store_message_next_index(struct store_conn *c, const char *conversation_sid, long long *index);
 int store_message_get(struct store_conn *c, const char *conversation_sid, const char *sid, struct arena *a,
                       struct message *out);
 /* The id is not read back (m->id is left as it is); the result may be read later (store/engine.h). */
@@ -85,20 +82,16 @@ int store_message_delete(struct store_conn *c, const char *conversation_sid, con
  * page's conversation; each row starts as page (its account, service and conversation SIDs). */
 int store_message_list(struct store_conn *c, const struct message *page, int desc, const struct page_req *p,
                        message_row_fn fn, void *ctx);
-/* How many messages of the conversation have an index above after (-1: all of them), counting at most
- * cap: a bounded range of the (conversation, index) index, never a scan of the conversation. */
-int store_message_count_after(struct store_conn *c, const char *conversation_sid, long long after, int cap,
-                              long long *count);
-/* The conversation's highest message index, or -1 when it has none. */
-int store_message_last_index(struct store_conn *c, const char *conversation_sid, long long *index);
 /* The participant an author names (BEHAVIOUR-conversations §3.1): a chat participant by identity first,
  * else one whose binding address, else projected address it is; ST_NOT_FOUND when none. *group is 1 when
  * the conversation is a Group MMS (a participant has a projected address), found or not. */
 int store_message_author_participant(struct store_conn *c, const char *conversation_sid,
                                      const char *service_sid, const char *author, char sid[SID_LEN + 1],
                                      int *group);
-/* A create's author (as store_message_author_participant; sid "" when none matches) and its index (as
- * store_message_next_index) in one statement; ST_NOT_FOUND when the conversation is gone. */
+/* A create's author (as store_message_author_participant; sid "" when none matches) and, in the write
+ * transaction right before the message's insert, the index it gets (never one a deleted message had; on
+ * PostgreSQL the conversation's row stays locked until the transaction ends), in one statement;
+ * ST_NOT_FOUND when the conversation is gone. */
 int store_message_author_index(struct store_conn *c, const char *conversation_sid, const char *service_sid,
                                const char *author, char sid[SID_LEN + 1], int *group, long long *index);
 

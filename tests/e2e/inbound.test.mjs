@@ -65,8 +65,8 @@ e2eSuite('inbound traffic', {}, (ctx, it) => {
     const { cv, chat, identity, sms, address, proxy } = await smsConversation();
     await v1().conversations(cv.sid).messages.create({ author: identity, body: 'hello from the agent' });
     await v1().conversations(cv.sid).participants(chat.sid).update({ lastReadMessageIndex: 0 });
-    // the messages above the agent's read horizon (the UserConversations view that renders the count is not on
-    // this branch yet; it counts exactly these, api/messages.h message_unread_count)
+    // the messages above the agent's read horizon (what the UserConversations view's unread_messages_count
+    // counts, store/participants.c)
     const unread = async () => {
       const horizon = (await v1().conversations(cv.sid).participants(chat.sid).fetch()).lastReadMessageIndex;
       return (await v1().conversations(cv.sid).messages.list()).filter((x) => x.index > horizon).length;

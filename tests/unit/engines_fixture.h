@@ -64,6 +64,16 @@ static inline void engine_message(const struct engine *e, const char *ch, struct
     m->date_created = m->date_updated = at;
 }
 
+/* m's index as the server's create takes it, in c's transaction: with the author's participant
+ * (store_message_author_index, which api/messages.c calls); 0 or a store_result. */
+static inline int engine_message_index(struct store_conn *c, struct message *m)
+{
+    char author[SID_LEN + 1];
+    int group;
+    return store_message_author_index(c, m->conversation_sid, m->service_sid, m->author, author, &group,
+                                      &m->index);
+}
+
 /* Opens the connections, migrates and seeds the account (committed). */
 static inline int engine_open(struct engine *e)
 {

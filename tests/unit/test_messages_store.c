@@ -14,13 +14,17 @@
 
 #include "engines_fixture.h"
 #include "store/conversations.h"
+#include "store/domain.h"
 #include "store/engine.h"
 #include "store/messages.h"
+#include "store/participants.h"
+#include "store/rows.h"
 #include "util/arena.h"
 #include "util/sid.h"
 
 #define T0 1000000000000LL
 #define MAX_LISTED 64
+#define UNREAD_CAP 1000 /* BEHAVIOUR-conversations §7.1 */
 
 ENGINE_GROUPS("messages")
 
@@ -38,7 +42,7 @@ static void make_conversation(struct engine *e, char sid[SID_LEN + 1])
 static long long post_in(struct engine *e, struct store_conn *c, const char *ch, struct message *m)
 {
     engine_message(e, ch, m, T0);
-    assert_int_equal(store_message_next_index(c, ch, &m->index), ST_OK);
+    assert_int_equal(engine_message_index(c, m), ST_OK);
     assert_int_equal(store_message_insert(c, m), ST_OK);
     return m->index;
 }
@@ -104,17 +108,18 @@ static void test_index_counter(void **state)
     post_in(e, e->w, a, &m);
     e->w->ops->tx_rollback(e->w);
     assert_int_equal(post(e, a, &m), 4);
-    long long last;
-    assert_int_equal(store_message_last_index(e->r, a, &last), ST_OK);
-    assert_int_equal(last, 4);
+    /* the newest message (the first of a descending list) has the last index; no message, none */
+    struct listed l;
+    list(e, a, 1, 'a', 0, 1, &l);
+    assert_int_equal(l.index[0], 4);
     char none[SID_LEN + 1];
     make_conversation(e, none);
-    assert_int_equal(store_message_last_index(e->r, none, &last), ST_OK);
-    assert_int_equal(last, -1);
+    list(e, none, 1, 'a', 0, 1, &l);
+    assert_int_equal(l.n, 0);
     /* no such conversation */
     assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
-    long long i;
-    assert_int_equal(store_message_next_index(e->w, "CH00000000000000000000000000000000", &i), ST_NOT_FOUND);
+    engine_message(e, "CH00000000000000000000000000000000", &m, T0);
+    assert_int_equal(engine_message_index(e->w, &m), ST_NOT_FOUND);
     e->w->ops->tx_rollback(e->w);
 }
 
@@ -158,25 +163,62 @@ static void test_list_both_orders(void **state)
     assert_int_equal(l.n, 0);
 }
 
+/* The UserConversation of u in p's conversation with p's read horizon moved to horizon (-1: none), as
+ * the server reads it (store/participants.c's view): its unread_messages_count (-1: null). */
+static long long unread_at(struct engine *e, const struct user *u, struct participant *p, long long horizon)
+{
+    p->last_read_message_index = horizon;
+    assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
+    assert_int_equal(store_participant_update(e->w, p), ST_OK);
+    assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
+    struct arena a;
+    arena_init(&a);
+    struct user_conversation uc;
+    assert_int_equal(store_user_conversation_get(e->r, u->service_sid, u->sid, p->conversation_sid, &a, &uc),
+                     ST_OK);
+    arena_free(&a);
+    return uc.unread_messages_count;
+}
+
 static void test_unread_count_is_bounded(void **state)
 {
     struct engine *e = engine(state);
     char ch[SID_LEN + 1];
     make_conversation(e, ch);
+    /* a user who is a chat participant of the conversation */
+    struct user u = {.identity = "reader", .attributes = "{}", .date_created = T0, .date_updated = T0};
+    sid_new(u.sid, "US");
+    memcpy(u.account_sid, e->acct.sid, SID_LEN + 1);
+    memcpy(u.service_sid, e->acct.default_service_sid, SID_LEN + 1);
+    memcpy(u.role_sid, e->cfg.chat_service_role_sid, SID_LEN + 1);
+    struct participant p = {.identity = "reader",
+                            .attributes = "{}",
+                            .notification_level = "default",
+                            .last_read_message_index = -1,
+                            .date_created = T0,
+                            .date_updated = T0};
+    sid_new(p.sid, "MB");
+    memcpy(p.account_sid, e->acct.sid, SID_LEN + 1);
+    memcpy(p.service_sid, e->acct.default_service_sid, SID_LEN + 1);
+    memcpy(p.conversation_sid, ch, SID_LEN + 1);
+    assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
+    assert_int_equal(rows_insert(e->w, &store_users_table, &u), ST_OK);
+    assert_int_equal(store_participant_insert(e->w, &p), ST_OK);
+    assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
     struct message m;
     for (int i = 0; i < 12; i++)
         post(e, ch, &m);
-    long long n;
-    assert_int_equal(store_message_count_after(e->r, ch, -1, 1000, &n), ST_OK);
-    assert_int_equal(n, 12);
-    assert_int_equal(store_message_count_after(e->r, ch, 4, 1000, &n), ST_OK);
-    assert_int_equal(n, 7);
-    assert_int_equal(store_message_count_after(e->r, ch, 4, 5, &n), ST_OK);
-    assert_int_equal(n, 5); /* capped */
-    assert_int_equal(store_message_count_after(e->r, ch, 11, 1000, &n), ST_OK);
-    assert_int_equal(n, 0);
-    assert_int_equal(store_message_count_after(e->r, ch, 100, 1000, &n), ST_OK);
-    assert_int_equal(n, 0);
+    assert_int_equal(unread_at(e, &u, &p, -1), -1); /* no horizon: null */
+    assert_int_equal(unread_at(e, &u, &p, 4), 7);
+    assert_int_equal(unread_at(e, &u, &p, 11), 0);
+    assert_int_equal(unread_at(e, &u, &p, 100), 0);
+    /* capped at UNREAD_CAP: one bounded range of the index, whatever the conversation's length */
+    assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
+    for (int i = 12; i < UNREAD_CAP + 12; i++)
+        post_in(e, e->w, ch, &m);
+    assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
+    assert_int_equal(unread_at(e, &u, &p, 0), UNREAD_CAP);
+    assert_int_equal(unread_at(e, &u, &p, 20), UNREAD_CAP + 12 - 21);
 }
 
 static void test_receipt_counters(void **state)
@@ -301,7 +343,7 @@ static void *race(void *arg)
             m.attributes = "{}";
             m.source = "API";
             int rc = r->c->ops->tx_begin(r->c);
-            if (rc == ST_OK) rc = store_message_next_index(r->c, r->ch, &m.index);
+            if (rc == ST_OK) rc = engine_message_index(r->c, &m);
             if (rc == ST_OK) rc = store_message_insert(r->c, &m);
             if (rc == ST_OK)
                 rc = r->c->ops->tx_commit(r->c);

@@ -35,7 +35,7 @@ static void seed(struct engine *e, char ch[SID_LEN + 1], char taken[SID_LEN + 1]
     assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
     assert_int_equal(store_conversation_insert(e->w, &cv), ST_OK);
     engine_message(e, cv.sid, &m, T0);
-    assert_int_equal(store_message_next_index(e->w, cv.sid, &m.index), ST_OK);
+    assert_int_equal(engine_message_index(e->w, &m), ST_OK);
     assert_int_equal(store_message_insert(e->w, &m), ST_OK);
     assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
     memcpy(ch, cv.sid, SID_LEN + 1);
@@ -67,7 +67,7 @@ static int djob_apply(struct store_conn *c, struct write_job *wj)
     if (j->duplicate) memcpy(m.sid, j->taken, SID_LEN + 1);
     memcpy(j->message_sid, m.sid, SID_LEN + 1);
     int rc = store_change_record(c, j->e->acct.sid, NULL, "user", j->record_sid, NULL, "created");
-    if (rc == ST_OK) rc = store_message_next_index(c, j->ch, &m.index);
+    if (rc == ST_OK) rc = engine_message_index(c, &m);
     if (rc == ST_OK) rc = store_message_insert(c, &m);
     if (rc == ST_OK && j->read_after) {
         struct arena a;
