@@ -746,12 +746,6 @@ fail_addr:
     return -1;
 }
 
-unsigned short server_port(const struct server *s)
-{
-    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    return i ? i->port : 0;
-}
-
 static int wait_in_flight(struct server *s, int ms)
 {
     for (int waited = 0; atomic_load(&s->in_flight) > 0 && waited < ms; waited += 10)

@@ -25,7 +25,5 @@ struct server_config {
 int server_start(struct server **out, const struct server_config *cfg, struct app *app);
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), then stops. */
 void server_stop(struct server *s, int grace_ms);
-/* The port actually bound (useful with port 0). */
-unsigned short server_port(const struct server *s);
 
 #endif

@@ -1,7 +1,5 @@
 #include "util/arena.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,19 +76,5 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
     char *p = arena_alloc(a, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
-    return p;
-}
-
-char *arena_printf(struct arena *a, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) abort();
-    char *p = arena_alloc(a, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
     return p;
 }

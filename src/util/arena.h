@@ -17,6 +17,5 @@ void arena_reset(struct arena *a); /* frees all but the first chunk */
 void arena_free(struct arena *a);
 void *arena_alloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated copy */
-char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

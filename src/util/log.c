@@ -14,11 +14,6 @@ static int log_fd = 2;
 static char *log_path;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void log_set_level(enum log_level l)
-{
-    level = l;
-}
-
 int log_open(const char *path)
 {
     if (!path) return 0;

@@ -4,7 +4,6 @@
 
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
-void log_set_level(enum log_level l);
 int log_open(const char *path); /* NULL: stderr. Returns 0 or -1 */
 void log_reopen(void);          /* after SIGHUP: reopen the same path */
 void log_msg(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
