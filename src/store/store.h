@@ -1,8 +1,8 @@
 /* The store: its operations are plain functions written once over the statement seam (store/engine.h),
- * declared by family (store/account_store.h, store/webhook_store.h, store/conversations.h, ...); an
- * engine (SQLite, PostgreSQL) supplies only what really differs: connections, transactions and the
- * statement. Every function returns 0 or a negative enum store_result. Strings returned in model structs
- * live in the caller's arena.
+ * declared by family (store/account_store.h, store/webhook_store.h, store/conversations.h, ...) and
+ * called directly; an engine (SQLite, PostgreSQL) supplies only what really differs, in struct store_ops:
+ * connections, migrations, transactions and the statement. Every function returns 0 or a negative
+ * enum store_result. Strings returned in model structs live in the caller's arena.
  *
  * Threads: each thread owns its own struct store_conn (a connection is never shared). All writes go
  * through the single writer (store/writer.h), which batches them into one transaction. */
