@@ -84,6 +84,10 @@ int conversations_writable(struct store_conn *c, struct req *r, const char *key,
  * active (with the header, onConversationStateUpdated Reason=EVENT). *cv is updated and written; 0 or a
  * store result. */
 int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv);
+/* A conversation's timers object: the key of each timer configured (> 0) and due or past (its date > 0),
+ * for every resource that shows one (a conversation, a participant's or user's view of it). */
+void conversation_render_timers(struct jw *w, long long timer_inactive, long long date_inactive,
+                                long long timer_closed, long long date_closed);
 /* Inside a write transaction, a conversation no REST call creates (inbound auto-creation,
  * BEHAVIOUR-conversations §9.1): cv, zeroed but for its SID, account, service and dates, gets what an
  * empty create gives (active, attributes "{}", the account's messaging service and timers), is inserted

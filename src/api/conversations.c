@@ -83,20 +83,26 @@ static int is_closed(const struct conversation *cv)
 }
 
 /* Only the configured timers' keys (BEHAVIOUR-conversations §1.2): the due time, or when it happened. */
-static void render_timers(struct jw *w, const void *row, struct req *r)
+void conversation_render_timers(struct jw *w, long long timer_inactive, long long date_inactive,
+                                long long timer_closed, long long date_closed)
 {
-    const struct conversation *cv = row;
     char text[TIME_ISO_LEN + 1];
     jw_obj_begin(w);
-    if (cv->timer_inactive > 0 && cv->date_inactive > 0) {
-        time_iso(text, cv->date_inactive);
+    if (timer_inactive > 0 && date_inactive > 0) {
+        time_iso(text, date_inactive);
         jw_kstr(w, "date_inactive", text);
     }
-    if (cv->timer_closed > 0 && cv->date_closed > 0) {
-        time_iso(text, cv->date_closed);
+    if (timer_closed > 0 && date_closed > 0) {
+        time_iso(text, date_closed);
         jw_kstr(w, "date_closed", text);
     }
     jw_obj_end(w);
+}
+
+static void render_timers(struct jw *w, const void *row, struct req *r)
+{
+    const struct conversation *cv = row;
+    conversation_render_timers(w, cv->timer_inactive, cv->date_inactive, cv->timer_closed, cv->date_closed);
 }
 
 /* The own URL's sub-resources, on the family the request used; always with the SID. The spec's examples

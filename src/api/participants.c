@@ -111,17 +111,7 @@ static const struct field fields[] = {
 
 void participant_render_timers(struct jw *w, const struct participant_view_conversation *cv)
 {
-    char text[TIME_ISO_LEN + 1];
-    jw_obj_begin(w);
-    if (cv->timer_inactive > 0 && cv->date_inactive > 0) {
-        time_iso(text, cv->date_inactive);
-        jw_kstr(w, "date_inactive", text);
-    }
-    if (cv->timer_closed > 0 && cv->date_closed > 0) {
-        time_iso(text, cv->date_closed);
-        jw_kstr(w, "date_closed", text);
-    }
-    jw_obj_end(w);
+    conversation_render_timers(w, cv->timer_inactive, cv->date_inactive, cv->timer_closed, cv->date_closed);
 }
 
 void participant_render_links(struct jw *w, struct req *r, const char *conversation_sid,
