@@ -188,6 +188,13 @@ handler_fn runner_handler(enum op_kind k);
     .row_size = sizeof(type), .sid_off = offsetof(type, sid), .account_off = offsetof(type, account_sid),    \
     .id_off = offsetof(type, id), .created_off = offsetof(type, date_created),                               \
     .updated_off = offsetof(type, date_updated)
+/* The same for a service family whose model is the member m of its row (a message_row's m), its keyset
+ * position m.id */
+#define FAMILY_MODEL_IN(type, m, id)                                                                         \
+    .row_size = sizeof(type), .sid_off = offsetof(type, m.sid),                                              \
+    .account_off = offsetof(type, m.account_sid), .service_off = offsetof(type, m.service_sid),              \
+    .id_off = offsetof(type, m.id), .created_off = offsetof(type, m.date_created),                           \
+    .updated_off = offsetof(type, m.date_updated)
 #define FAMILY_FIELDS(a) .fields = (a), .n_fields = sizeof(a) / sizeof((a)[0])
 #define FAMILY_PARAMS(a) .params = (a), .n_params = sizeof(a) / sizeof((a)[0])
 /* The five rows of the generated table of a family that has them all: FAMILY_CRUD(USER) names
