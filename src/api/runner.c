@@ -132,10 +132,13 @@ struct url_prefix {
     char key[SID_LEN + 1]; /* the parent or service SID of the row it was built for */
     int plain;             /* no byte needs an escape (a --public-url with a '"' would) */
     size_t n;
-    char s[URL_PREFIX_MAX];
+    /* the row whose URL follows the prefix in s ("" when none): its url and links share it */
+    char sid[SID_LEN + 1];
+    int row_plain;
+    char s[URL_PREFIX_MAX + SID_LEN];
 };
 
-static const struct url_prefix *url_prefix(struct req *r, const struct family *f, const void *row)
+static struct url_prefix *url_prefix(struct req *r, const struct family *f, const void *row)
 {
     const char *key = f->parent_segment             ? AT(row, f->parent_off)
                       : f->parent == PARENT_SERVICE ? AT(row, f->service_off)
@@ -149,18 +152,19 @@ static const struct url_prefix *url_prefix(struct req *r, const struct family *f
     if (f->parent_segment) {
         const char *parts[] = {api_base(r, &n_base), "/",  f->parent_segment, "/", key, "/",
                                f->segment,           slash};
-        u->n = text_join(u->s, sizeof(u->s), parts, 8);
+        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 8);
     } else if (f->parent == PARENT_TWIN) {
         const char *parts[] = {api_base(r, &n_base), "/", f->segment, slash};
-        u->n = text_join(u->s, sizeof(u->s), parts, 4);
+        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 4);
     } else if (f->parent == PARENT_SERVICE) {
         const char *parts[] = {r->app->public_url, "/v1/Services/", key, "/", f->segment, slash};
-        u->n = text_join(u->s, sizeof(u->s), parts, 6);
+        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 6);
     } else {
         const char *parts[] = {r->app->public_url, "/v1/", f->segment, slash};
-        u->n = text_join(u->s, sizeof(u->s), parts, 4);
+        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 4);
     }
     u->plain = jw_plain(u->s, u->n);
+    u->sid[0] = '\0';
     snprintf(u->key, sizeof(u->key), "%s", key);
     u->f = f;
     return u;
@@ -168,11 +172,21 @@ static const struct url_prefix *url_prefix(struct req *r, const struct family *f
 
 void runner_url(struct jw *w, struct req *r, const struct family *f, const void *row, const char *suffix)
 {
-    const struct url_prefix *u = url_prefix(r, f, row);
-    const char *sid = f->singleton ? "" : AT(row, f->sid_off);
+    struct url_prefix *u = url_prefix(r, f, row);
     if (!suffix) suffix = "";
-    const struct jw_part parts[] = {
-        {u->s, u->n, u->plain}, {sid, strlen(sid), 0}, {suffix, strlen(suffix), 1}};
+    const struct jw_part end = {suffix, strlen(suffix), 1};
+    const char *sid = f->singleton ? "" : AT(row, f->sid_off); /* a char[SID_LEN + 1] */
+    if (!f->singleton && memcmp(u->sid, sid, SID_LEN + 1) != 0 && strlen(sid) == SID_LEN) {
+        memcpy(u->s + u->n, sid, SID_LEN);
+        memcpy(u->sid, sid, SID_LEN + 1);
+        u->row_plain = u->plain && jw_plain(sid, SID_LEN);
+    }
+    if (!f->singleton && memcmp(u->sid, sid, SID_LEN + 1) == 0) {
+        const struct jw_part parts[] = {{u->s, u->n + SID_LEN, u->row_plain}, end};
+        jw_str_parts(w, parts, 2);
+        return;
+    }
+    const struct jw_part parts[] = {{u->s, u->n, u->plain}, {sid, strlen(sid), 0}, end};
     jw_str_parts(w, parts, 3);
 }
 
