@@ -170,18 +170,24 @@ static struct url_prefix *url_prefix(struct req *r, const struct family *f, cons
     return u;
 }
 
+/* 1 when u->s holds the prefix and sid (a char[SID_LEN + 1]), put there now if it held another row's */
+static int row_url(struct url_prefix *u, const char *sid)
+{
+    if (memcmp(u->sid, sid, SID_LEN + 1) == 0) return 1;
+    if (strlen(sid) != SID_LEN) return 0;
+    memcpy(u->s + u->n, sid, SID_LEN);
+    memcpy(u->sid, sid, SID_LEN + 1);
+    u->row_plain = u->plain && jw_plain(sid, SID_LEN);
+    return 1;
+}
+
 void runner_url(struct jw *w, struct req *r, const struct family *f, const void *row, const char *suffix)
 {
     struct url_prefix *u = url_prefix(r, f, row);
     if (!suffix) suffix = "";
     const struct jw_part end = {suffix, strlen(suffix), 1};
-    const char *sid = f->singleton ? "" : AT(row, f->sid_off); /* a char[SID_LEN + 1] */
-    if (!f->singleton && memcmp(u->sid, sid, SID_LEN + 1) != 0 && strlen(sid) == SID_LEN) {
-        memcpy(u->s + u->n, sid, SID_LEN);
-        memcpy(u->sid, sid, SID_LEN + 1);
-        u->row_plain = u->plain && jw_plain(sid, SID_LEN);
-    }
-    if (!f->singleton && memcmp(u->sid, sid, SID_LEN + 1) == 0) {
+    const char *sid = f->singleton ? "" : AT(row, f->sid_off);
+    if (!f->singleton && row_url(u, sid)) {
         const struct jw_part parts[] = {{u->s, u->n + SID_LEN, u->row_plain}, end};
         jw_str_parts(w, parts, 2);
         return;
