@@ -49,9 +49,9 @@ int params_read(struct req *r, const struct form *f, const struct param_spec *sp
 int params_read_op(struct req *r, const struct form *f, const struct param_spec *spec, size_t n,
                    struct param_value *out, int create);
 /* Number of specs present; update handlers use it to refuse an empty update. */
+size_t params_count_present(const struct param_value *v, size_t n);
 /* 1 when s[0..n) is an absolute http(s) URL with a host and no space or control byte: a webhook
  * target's rule (§5.2, the webhook configuration's). */
 int params_http_url(const char *s, size_t n);
-size_t params_count_present(const struct param_value *v, size_t n);
 
 #endif
