@@ -88,22 +88,23 @@ const post = async (path, body) => {
 EOF
 BUSY=$(head -n 1 "$tmp/convs.txt")
 IS=$(sql "SELECT service_sid FROM conversations WHERE sid = '$BUSY'")
+BUSY_ID=$(sql "SELECT id FROM conversations WHERE sid = '$BUSY'")
 
 # the busy conversation up to n messages (indexes 1..n-1 after the API's index 0)
 fill_to() {
     local n=$1 hex="printf('%032x', i)" series
-    series="WITH RECURSIVE s(i) AS (SELECT (SELECT max(idx) + 1 FROM messages WHERE conversation_sid = '$BUSY')
+    series="WITH RECURSIVE s(i) AS (SELECT (SELECT max(idx) + 1 FROM messages WHERE conversation_id = $BUSY_ID)
                               UNION ALL SELECT i + 1 FROM s WHERE i < $((n - 1)))"
     if [ "$PG" = 1 ]; then
         hex="lpad(to_hex(i), 32, '0')"
-        series="WITH s(i) AS (SELECT generate_series((SELECT max(idx) + 1 FROM messages WHERE conversation_sid = '$BUSY'), $((n - 1))))"
+        series="WITH s(i) AS (SELECT generate_series((SELECT max(idx) + 1 FROM messages WHERE conversation_id = $BUSY_ID), $((n - 1))))"
     fi
     sql "$series
-      INSERT INTO messages(sid, account_sid, service_sid, conversation_sid, idx, author, body, attributes,
-                           date_created, date_updated)
-      SELECT 'IM' || $hex, '$ACCOUNT', '$IS', '$BUSY', i, 'system', 'bulk message ' || i, '{}',
+      INSERT INTO messages(sid, account_sid, service_sid, conversation_sid, conversation_id, idx, author, body,
+                           attributes, date_created, date_updated)
+      SELECT 'IM' || $hex, '$ACCOUNT', '$IS', '$BUSY', $BUSY_ID, i, 'system', 'bulk message ' || i, '{}',
              1700000000000 + i, 1700000000000 + i FROM s;
-      UPDATE conversations SET next_message_index = (SELECT max(idx) + 1 FROM messages WHERE conversation_sid = '$BUSY')
+      UPDATE conversations SET next_message_index = (SELECT max(idx) + 1 FROM messages WHERE conversation_id = $BUSY_ID)
       WHERE sid = '$BUSY';" >/dev/null
 }
 
@@ -162,7 +163,7 @@ measure "participant create, across 100 conversations" - "$BASE" participant_cre
     BENCH_CONVERSATIONS="$tmp/convs.txt"
 for n in 1000 1000000; do
     fill_to "$n"
-    size=$(sql "SELECT count(*) FROM messages WHERE conversation_sid = '$BUSY'")
+    size=$(sql "SELECT count(*) FROM messages WHERE conversation_id = $BUSY_ID")
     measure "message create, one busy conversation" "$size" "$BASE" message_create.lua BENCH_CONVERSATIONS="$BUSY"
     measure "message create, across 100 conversations" "$size" "$BASE" message_create.lua BENCH_CONVERSATIONS="$tmp/convs.txt"
     measure "message list, first page (50)" "$size" "$BASE" get.lua BENCH_PATH="$MSGS?PageSize=50"

@@ -337,9 +337,7 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     char author[SID_LEN + 1];
     int group;
     int err = create_rules(c, r, mr, &cv);
-    if (!err)
-        err = store_message_author_index(c, m->conversation_sid, m->service_sid, m->author, author, &group,
-                                         &m->index);
+    if (!err) err = store_message_author_index(c, m, author, &group);
     if (err == ST_NOT_FOUND) err = E_NOT_FOUND;
     if (!err) err = take_author(r, m, author, group);
     /* a REST create (message_post, for inbound traffic, passes no v: that keeps 32 KB, §0.3) */

@@ -17,6 +17,7 @@ static const struct column message_cols[] = {
     {"account_sid", CK_SID, MC(account_sid), C_IMMUTABLE},
     {"service_sid", CK_SID, MC(service_sid), C_IMMUTABLE},
     {"conversation_sid", CK_SID, MC(conversation_sid), C_PARENT},
+    {"conversation_id", CK_I64, MC(conversation_id), C_IMMUTABLE},
     {"idx", CK_I64, MC(index), C_IMMUTABLE},
     {"author", CK_TEXT, MC(author), 0},
     {"participant_sid", CK_TEXT, MC(participant_sid), 0},
@@ -162,11 +163,12 @@ static struct store_sql author_sql = {.sql = "SELECT " AUTHOR_COLS};
  * A create reads its author in the same statement: on PostgreSQL the counter's bump rides along, one
  * round trip less. */
 static struct store_sql author_index_sql = {
-    .sql = "SELECT " AUTHOR_COLS ", (SELECT max(coalesce((SELECT max(idx) + 1 FROM messages"
-           " WHERE conversation_sid = ?1), 0), next_message_index) FROM conversations WHERE sid = ?1)",
+    .sql = "SELECT " AUTHOR_COLS ", max(coalesce((SELECT max(idx) + 1 FROM messages"
+           " WHERE conversation_id = c.id), 0), c.next_message_index), c.id FROM conversations c WHERE c.sid "
+           "= ?1",
     .sql_pg = "WITH n AS (UPDATE conversations SET next_message_index = next_message_index + 1"
-              " WHERE sid = ?1 RETURNING next_message_index - 1 AS idx) SELECT " AUTHOR_COLS
-              ", (SELECT idx FROM n)",
+              " WHERE sid = ?1 RETURNING id, next_message_index - 1 AS idx) SELECT " AUTHOR_COLS
+              ", (SELECT idx FROM n), (SELECT id FROM n)",
 };
 
 static struct store_sql recipients_sql = {
@@ -196,7 +198,8 @@ static int list_sql_build(void)
     };
     for (int i = 0; i < 4; i++) {
         int k = snprintf(list_text[i], LIST_SQL_MAX,
-                         "%sSELECT %s FROM messages WHERE conversation_sid = ?1 AND idx %s LIMIT ?3%s",
+                         "%sSELECT %s FROM messages WHERE conversation_id ="
+                         " (SELECT id FROM conversations WHERE sid = ?1) AND idx %s LIMIT ?3%s",
                          shape[i][0], cols, shape[i][1], shape[i][2]);
         if (k < 0 || k >= LIST_SQL_MAX) return ST_ERROR;
         list_sql[i].sql = list_text[i];
@@ -296,11 +299,12 @@ int store_message_media_used(struct store_conn *c, const char *account_sid, cons
     return rc < 0 ? rc : ST_OK;
 }
 
-/* The author's participant, and with index the create's next index: sid is "" when no participant
- * matches. ST_NOT_FOUND: without index, no participant; with it, no conversation. */
+/* The author's participant, and with m the create's next index and conversation id: sid is "" when no
+ * participant matches. ST_NOT_FOUND: without m, no participant; with it, no conversation. */
 static int author_of(struct store_conn *c, const char *conversation_sid, const char *service_sid,
-                     const char *author, char sid[SID_LEN + 1], int *group, long long *index)
+                     const char *author, char sid[SID_LEN + 1], int *group, struct message *m)
 {
+    int index = m != NULL;
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, index ? &author_index_sql : &author_sql);
     if (!s) return ST_ERROR;
@@ -312,7 +316,10 @@ static int author_of(struct store_conn *c, const char *conversation_sid, const c
     snprintf(sid, SID_LEN + 1, "%s", v ? v : "");
     *group = rc == 1 && e->col_int(s, 1) == 1;
     int found = index ? rc == 1 && e->col_text(s, 2) != NULL : v != NULL;
-    if (index && found) *index = e->col_int(s, 2);
+    if (index && found) {
+        m->index = e->col_int(s, 2);
+        m->conversation_id = e->col_int(s, 3);
+    }
     e->reset(s);
     return rc < 0 ? rc : found ? ST_OK : ST_NOT_FOUND;
 }
@@ -324,10 +331,9 @@ int store_message_author_participant(struct store_conn *c, const char *conversat
     return author_of(c, conversation_sid, service_sid, author, sid, group, NULL);
 }
 
-int store_message_author_index(struct store_conn *c, const char *conversation_sid, const char *service_sid,
-                               const char *author, char sid[SID_LEN + 1], int *group, long long *index)
+int store_message_author_index(struct store_conn *c, struct message *m, char sid[SID_LEN + 1], int *group)
 {
-    return author_of(c, conversation_sid, service_sid, author, sid, group, index);
+    return author_of(c, m->conversation_sid, m->service_sid, m->author, sid, group, m);
 }
 
 int store_message_recipients(struct store_conn *c, const char *conversation_sid, struct recipient *out,

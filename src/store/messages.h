@@ -19,7 +19,8 @@ struct message {
     char account_sid[SID_LEN + 1];
     char service_sid[SID_LEN + 1];
     char conversation_sid[SID_LEN + 1];
-    long long index; /* per conversation, from 0, never reused */
+    long long conversation_id; /* the conversation's row id: the key of its messages' index */
+    long long index;           /* per conversation, from 0, never reused */
     char *author;
     char *participant_sid; /* NULL: no participant matches the author */
     char *body;            /* NULL: none (media or content only) */
@@ -88,12 +89,11 @@ int store_message_list(struct store_conn *c, const struct message *page, int des
 int store_message_author_participant(struct store_conn *c, const char *conversation_sid,
                                      const char *service_sid, const char *author, char sid[SID_LEN + 1],
                                      int *group);
-/* A create's author (as store_message_author_participant; sid "" when none matches) and, in the write
- * transaction right before the message's insert, the index it gets (never one a deleted message had; on
- * PostgreSQL the conversation's row stays locked until the transaction ends), in one statement;
- * ST_NOT_FOUND when the conversation is gone. */
-int store_message_author_index(struct store_conn *c, const char *conversation_sid, const char *service_sid,
-                               const char *author, char sid[SID_LEN + 1], int *group, long long *index);
+/* A create's author (m->author, as store_message_author_participant; sid "" when none matches) and, in
+ * the write transaction right before the message's insert, m->index, the index it gets (never one a
+ * deleted message had; on PostgreSQL the conversation's row stays locked until the transaction ends),
+ * and m->conversation_id, in one statement; ST_NOT_FOUND when the conversation is gone. */
+int store_message_author_index(struct store_conn *c, struct message *m, char sid[SID_LEN + 1], int *group);
 
 /* A non-chat recipient of a message: a participant with a binding address. */
 struct recipient {

@@ -9,7 +9,7 @@
  * rewritten the same way; "" is a step that engine skips. Steps run in their order in the list.
  *
  * Adding a version: append its steps with the next number, e.g.
- *     {14, "CREATE TABLE ...", NULL},   (and {14, SQ_LIVE_IU("t"), PG_LIVE("t")} for its triggers)
+ *     {15, "CREATE TABLE ...", NULL},   (and {15, SQ_LIVE_IU("t"), PG_LIVE("t")} for its triggers)
  * and nothing else: both engines run every step of a version in one transaction. */
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +245,8 @@ const struct migration store_migrations[] = {
     {12, MESSAGES_MIGRATION, NULL},
     {12, SQ_LIVE("messages", "i", "INSERT"), PG_LIVE_ON("messages", "INSERT")},
     {13, V13_WRITE_PATH, NULL},
+    {14, MESSAGES_V14_SQLITE, MESSAGES_V14_PG},
+    {14, SQ_LIVE("messages", "i", "INSERT"), ""},
     /* append here */
 };
 

@@ -221,12 +221,12 @@ static const struct store_table user_conversation_view = {
 };
 
 /* Unread messages: computed from the data, never a stored counter (BEHAVIOUR-conversations §7.1): null
- * without a read horizon, else the messages above it, counted on the keyset index messages(conversation_sid,
+ * without a read horizon, else the messages above it, counted on the keyset index messages(conversation_id,
  * idx) and capped at 1000 as Twilio does, so that it reads at most 1000 index entries however long the
- * conversation. */
+ * conversation. v is the participant's conversation. */
 #define UNREAD_SQL                                                                                           \
     "CASE WHEN p.last_read_message_index IS NULL THEN NULL ELSE (SELECT count(*) FROM (SELECT 1 FROM"        \
-    " messages m WHERE m.conversation_sid = p.conversation_sid AND m.idx > p.last_read_message_index"        \
+    " messages m WHERE m.conversation_id = v.id AND m.idx > p.last_read_message_index"                       \
     " LIMIT 1000) q) END"
 
 #define USER_VIEW_SQL                                                                                        \

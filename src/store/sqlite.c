@@ -279,6 +279,50 @@ static int sq_secrets_migrate(struct sq_conn *c)
     return n < 0 ? n : ST_OK;
 }
 
+/* Runs one statement text outside a transaction of the store; ST_OK or ST_ERROR (logged). */
+static int sq_exec_text(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return ST_OK;
+    log_err("store: %s failed: %s", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    return ST_ERROR;
+}
+
+/* The steps of version v in one transaction, which commits only if no foreign key is left dangling. */
+static int migrate_to(sqlite3 *db, int v)
+{
+    char *msg = NULL;
+    char bump[64];
+    snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v);
+    int ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK;
+    for (int i = 0; ok && i < store_migrations_n; i++) {
+        if (store_migrations[i].version != v) continue;
+        char *sql = migration_text(&store_migrations[i], 0);
+        ok = sql && sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK;
+        free(sql);
+    }
+    sqlite3_stmt *s = NULL;
+    if (ok && sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &s, NULL) == SQLITE_OK) {
+        int step = sqlite3_step(s);
+        ok = step == SQLITE_DONE;
+        if (step == SQLITE_ROW)
+            log_err("migration to schema version %d leaves a row of %s without its parent", v,
+                    (const char *)sqlite3_column_text(s, 0));
+    } else
+        ok = 0;
+    sqlite3_finalize(s);
+    if (!ok || sqlite3_exec(db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        log_err("migration to schema version %d failed: %s", v, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return ST_ERROR;
+    }
+    log_info("store: migrated to schema version %d", v);
+    return ST_OK;
+}
+
 static int eng_migrate(struct store_conn *sc)
 {
     struct sq_conn *c = (struct sq_conn *)sc;
@@ -292,27 +336,14 @@ static int eng_migrate(struct store_conn *sc)
         log_err("the data file has schema version %d; this build knows up to %d", version, latest);
         return ST_ERROR;
     }
-    for (int v = version + 1; v <= latest; v++) {
-        char *msg = NULL;
-        char bump[64];
-        snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v);
-        int ok = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK;
-        for (int i = 0; ok && i < store_migrations_n; i++) {
-            if (store_migrations[i].version != v) continue;
-            char *sql = migration_text(&store_migrations[i], 0);
-            ok = sql && sqlite3_exec(c->db, sql, NULL, NULL, &msg) == SQLITE_OK;
-            free(sql);
-        }
-        if (!ok || sqlite3_exec(c->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-            log_err("migration to schema version %d failed: %s", v, msg ? msg : "?");
-            sqlite3_free(msg);
-            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-            return ST_ERROR;
-        }
-        log_info("store: migrated to schema version %d", v);
-    }
-    return sq_secrets_migrate(c);
+    /* Foreign keys off while the schema changes (SQLite's procedure for rebuilding a table: dropping the
+     * old one must not cascade into the tables that refer to it); each version checks them before its
+     * commit instead. */
+    int rc = version < latest ? sq_exec_text(c->db, "PRAGMA foreign_keys=OFF") : ST_OK;
+    for (int v = version + 1; v <= latest && rc == ST_OK; v++)
+        rc = migrate_to(c->db, v);
+    if (version < latest && sq_exec_text(c->db, "PRAGMA foreign_keys=ON") != ST_OK) rc = ST_ERROR;
+    return rc == ST_OK ? sq_secrets_migrate(c) : rc;
 }
 
 static int eng_tx_begin(struct store_conn *c)

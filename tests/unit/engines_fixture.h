@@ -70,8 +70,7 @@ static inline int engine_message_index(struct store_conn *c, struct message *m)
 {
     char author[SID_LEN + 1];
     int group;
-    return store_message_author_index(c, m->conversation_sid, m->service_sid, m->author, author, &group,
-                                      &m->index);
+    return store_message_author_index(c, m, author, &group);
 }
 
 /* Opens the connections, migrates and seeds the account (committed). */

@@ -1,8 +1,8 @@
 /* The one migration list (store/migrations.c): its versions, each engine's rewrite, the released
  * schemas it gives SQLite (schema_vN.sqlite.txt: v6 as the build before the list wrote it, v13 as the
- * build before the steps of versions 7-12 were written once) and PostgreSQL (schema_v13.pg.txt, when
- * PARLEY_TEST_PG names a cluster), and a file or database of every older version brought up to the
- * latest by the store's own migrate. */
+ * build before the steps of versions 7-12 were written once, v14 the messages' index by conversation
+ * id) and PostgreSQL (schema_v13.pg.txt, schema_v14.pg.txt, when PARLEY_TEST_PG names a cluster), and a
+ * file or database of every older version brought up to the latest by the store's own migrate. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +23,7 @@
 #include "store/migrations.h"
 #include "store/store.h"
 
-#define RELEASED 13          /* the last version whose schema is fixed in a golden file */
+#define RELEASED 14          /* the last version whose schema is fixed in a golden file */
 #define SCHEMA_MAX (1 << 17) /* the dump of one schema */
 #define PATH_MAX_ 512
 #define PG_TARGET_MAX 512
@@ -117,7 +117,8 @@ static void test_released_schema_unchanged(void **state)
     static const struct {
         int version;
         const char *golden;
-    } released[] = {{6, "schema_v6.sqlite.txt"}, {13, "schema_v13.sqlite.txt"}};
+    } released[] = {
+        {6, "schema_v6.sqlite.txt"}, {13, "schema_v13.sqlite.txt"}, {14, "schema_v14.sqlite.txt"}};
     char dir[256], path[PATH_MAX_];
     assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "migrations"), 0);
     static char got[SCHEMA_MAX], want[SCHEMA_MAX];
@@ -163,6 +164,70 @@ static void test_every_version_upgrades(void **state)
             snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
             unlink(side);
         }
+    }
+    rmdir(dir);
+}
+
+/* Rows of a version-13 database, written as that schema takes them: two conversations, three messages,
+ * one delivery receipt. Version 14 rebuilds the messages table on SQLite. */
+static const char v13_rows[] =
+    "INSERT INTO accounts(sid, auth_token, default_service_sid, date_created) VALUES ('ACa', 't', 'ISa', 1);"
+    "INSERT INTO services(sid, account_sid, friendly_name, date_created, date_updated)"
+    " VALUES ('ISa', 'ACa', 's', 1, 1);"
+    "INSERT INTO conversations(sid, account_sid, service_sid, attributes, state, last_activity, date_created,"
+    " date_updated) VALUES ('CHb', 'ACa', 'ISa', '{}', 'active', 1, 1, 1), ('CHa', 'ACa', 'ISa', '{}',"
+    " 'active', 1, 1, 1);"
+    "INSERT INTO messages(sid, account_sid, service_sid, conversation_sid, idx, author, attributes,"
+    " date_created, date_updated) VALUES ('IM1', 'ACa', 'ISa', 'CHa', 0, 'a', '{}', 1, 1),"
+    " ('IM2', 'ACa', 'ISa', 'CHa', 1, 'a', '{}', 1, 1), ('IM3', 'ACa', 'ISa', 'CHb', 0, 'a', '{}', 1, 1);"
+    "INSERT INTO delivery_receipts(sid, account_sid, service_sid, conversation_sid, message_sid,"
+    " participant_sid, channel_message_sid, status, date_created)"
+    " VALUES ('DY1', 'ACa', 'ISa', 'CHa', 'IM2', 'MB1', 'SM1', 'sent', 1);";
+/* after the upgrade: every message with its conversation's id, the receipt kept */
+static const char v14_linked[] = "SELECT (SELECT count(*) FROM messages m JOIN conversations c ON c.id ="
+                                 " m.conversation_id AND c.sid = m.conversation_sid) * 10 +"
+                                 " (SELECT count(*) FROM delivery_receipts)";
+/* a conversation's delete takes its messages and their receipts with it */
+static const char v14_delete[] = "DELETE FROM conversations WHERE sid = 'CHa'";
+static const char v14_left[] =
+    "SELECT (SELECT count(*) FROM messages) * 10 + (SELECT count(*) FROM delivery_receipts)";
+
+static int sq_scalar(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* Version 14 on a file with messages: nothing lost, nothing cascaded by the rebuild, and the foreign
+ * key of the new column cascades a conversation's delete. */
+static void test_v14_keeps_messages(void **state)
+{
+    (void)state;
+    char dir[256], path[PATH_MAX_];
+    assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "migrations"), 0);
+    snprintf(path, sizeof(path), "%s/v13-rows.db", dir);
+    sqlite3 *db = build_at(path, 13);
+    assert_int_equal(sqlite3_exec(db, v13_rows, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    struct store_conn *c;
+    assert_int_equal(store_sqlite_ops.open(path, 1, 0, &c), ST_OK);
+    assert_int_equal(c->ops->migrate(c), ST_OK);
+    c->ops->close(c);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sq_scalar(db, v14_linked), 31);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, v14_delete, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sq_scalar(db, v14_left), 10);
+    sqlite3_close(db);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char side[PATH_MAX_ + 8];
+        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
+        unlink(side);
     }
     rmdir(dir);
 }
@@ -273,6 +338,42 @@ static void pg_dump(struct pg_db *d, char *out, int *version)
 }
 #endif
 
+#ifndef NO_STORE_PG
+static int pg_scalar(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) fail_msg("%s: %s", sql, PQerrorMessage(c));
+    int v = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+#endif
+
+/* test_v14_keeps_messages on PostgreSQL, which alters the table in place. */
+static void test_v14_keeps_messages_pg(void **state)
+{
+    (void)state;
+#ifdef NO_STORE_PG
+    skip();
+#else
+    struct pg_db d;
+    pg_create(&d, 1013);
+    pg_build_at(&d, 13);
+    PGconn *pc = PQconnectdb(d.url);
+    assert_int_equal(PQstatus(pc), CONNECTION_OK);
+    pg_exec(pc, v13_rows);
+    struct store_conn *c;
+    assert_int_equal(store_pg_ops.open(d.url, 1, 0, &c), ST_OK);
+    assert_int_equal(c->ops->migrate(c), ST_OK);
+    c->ops->close(c);
+    assert_int_equal(pg_scalar(pc, v14_linked), 31);
+    pg_exec(pc, v14_delete);
+    assert_int_equal(pg_scalar(pc, v14_left), 10);
+    PQfinish(pc);
+    pg_drop(&d);
+#endif
+}
+
 /* PostgreSQL keeps no CREATE text: its catalog's account of the released schema is the golden. */
 static void test_released_schema_unchanged_pg(void **state)
 {
@@ -281,15 +382,21 @@ static void test_released_schema_unchanged_pg(void **state)
     skip();
 #else
     static char got[SCHEMA_MAX], want[SCHEMA_MAX];
-    struct pg_db d;
-    int version;
-    pg_create(&d, RELEASED);
-    pg_build_at(&d, RELEASED);
-    pg_dump(&d, got, &version);
-    pg_drop(&d);
-    assert_int_equal(version, RELEASED);
-    read_golden("schema_v13.pg.txt", want);
-    assert_string_equal(got, want);
+    static const struct {
+        int version;
+        const char *golden;
+    } released[] = {{13, "schema_v13.pg.txt"}, {14, "schema_v14.pg.txt"}};
+    for (size_t i = 0; i < sizeof(released) / sizeof(released[0]); i++) {
+        struct pg_db d;
+        int version;
+        pg_create(&d, released[i].version);
+        pg_build_at(&d, released[i].version);
+        pg_dump(&d, got, &version);
+        pg_drop(&d);
+        assert_int_equal(version, released[i].version);
+        read_golden(released[i].golden, want);
+        assert_string_equal(got, want);
+    }
 #endif
 }
 
@@ -324,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_versions_contiguous),          cmocka_unit_test(test_rewrites),
         cmocka_unit_test(test_released_schema_unchanged),    cmocka_unit_test(test_every_version_upgrades),
         cmocka_unit_test(test_released_schema_unchanged_pg), cmocka_unit_test(test_every_version_upgrades_pg),
+        cmocka_unit_test(test_v14_keeps_messages),           cmocka_unit_test(test_v14_keeps_messages_pg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
