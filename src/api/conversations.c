@@ -753,20 +753,12 @@ const struct family conversations_family = {
     FAMILY_FIELDS(fields),
     FAMILY_PARAMS(params),
     FAMILY_CRUD(CONVERSATION),
-    .store = {get, insert, update, del, list},
+    FAMILY_ALL_HOOKS,
     .list_params = list_params,
     .n_list_params = L__COUNT,
     .conflict = E_UNIQUE_NAME_EXISTS,
     .no_update_params = E_CONVERSATION_NO_UPDATE_PARAMS,
     .list_filter = list_filter,
-    .check_create = check_create,
-    .check_update = check_update,
-    .before_insert = before_insert,
-    .before_update = before_update,
-    .post_event = post_event,
-    .pre_create = pre_create,
-    .pre_update = pre_update,
-    .pre_delete = pre_delete,
 };
 
 /* ---- what lives under a conversation: its key, and the closed guard ---- */

@@ -203,6 +203,12 @@ handler_fn runner_handler(enum op_kind k);
     .op_fetch = &ops_table[OPID_FETCH_##X], .op_list = &ops_table[OPID_LIST_##X],                            \
     .op_create = &ops_table[OPID_CREATE_##X], .op_update = &ops_table[OPID_UPDATE_##X],                      \
     .op_delete = &ops_table[OPID_DELETE_##X]
+/* Every store call and hook of a family, each under its conventional name in the family's file (the
+ * conversation resources with pre-events: conversations, participants, messages). */
+#define FAMILY_ALL_HOOKS                                                                                     \
+    .store = {get, insert, update, del, list}, .check_create = check_create, .check_update = check_update,   \
+    .before_insert = before_insert, .before_update = before_update, .post_event = post_event,                \
+    .pre_create = pre_create, .pre_update = pre_update, .pre_delete = pre_delete
 
 /* The five operations. Each returns what a handler returns: 0 with the response ready, 1 when a write was
  * queued (api_write). */
