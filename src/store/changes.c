@@ -3,7 +3,8 @@
  * A record and its sequence number are one statement. Where the engines differ is how the number is
  * taken, because only PostgreSQL has concurrent writers:
  * - SQLite: the account's highest number plus one (a primary-key lookup). The single writer orders every
- *   transaction; the pruner keeps each account's newest record, so the number never starts again.
+ *   transaction; the pruner keeps each account's newest record, so the number never starts again. The
+ *   record's key carries the account's number and its own (below).
  * - PostgreSQL: the account's counter row (change_seqs), bumped by an upsert in the recording
  *   transaction. The row stays locked until that transaction ends, so the next recording transaction
  *   of the account takes the next number only after this one committed (or rolled back, and its number
@@ -22,9 +23,24 @@
 #include "util/log.h"
 #include "util/ticker.h"
 
+/* SQLite's records are keyed by (the account's number << 40) | seq in a rowid table: every record of an
+ * account appends at its range's end, at the table's right edge when the account is the newest, where
+ * SQLite's quick balance adds a page instead of redistributing three (an index b-tree keyed by
+ * (account_sid, seq) did that, about twice per commit: bench/RESULTS.md). An account gets its number
+ * from change_accounts the first time it records. */
+#define SEQ_BITS "40"
+#define LO "(a.num << " SEQ_BITS ")"
+#define HI "((a.num + 1) << " SEQ_BITS ")"
+static struct store_sql q_account = {
+    .sql = "INSERT OR IGNORE INTO change_accounts(account_sid) VALUES (?1)",
+    .sql_pg = "",
+};
+/* VALUES, not INSERT … SELECT: a SELECT that reads the table it inserts into is first copied into a
+ * temporary table (half a record's cost). q_account ran just before, so the account has its number. */
 static struct store_sql q_record = {
-    .sql = "INSERT INTO changes(account_sid, seq, service_sid, resource, sid, parent_sid, kind, date_ms)"
-           " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM changes WHERE account_sid = ?1),"
+    .sql = "INSERT INTO changes(key, service_sid, resource, sid, parent_sid, kind, date_ms)"
+           " VALUES ((SELECT coalesce((SELECT key FROM changes WHERE key > " LO " AND key < " HI
+           " ORDER BY key DESC LIMIT 1), " LO ") + 1 FROM change_accounts a WHERE a.account_sid = ?1),"
            " ?2, ?3, ?4, ?5, ?6, ?7)",
     .sql_pg =
         "WITH s AS (INSERT INTO change_seqs(account_sid, last_seq) VALUES (?1, 1)"
@@ -33,28 +49,40 @@ static struct store_sql q_record = {
         " SELECT ?1, s.last_seq, ?2, ?3, ?4, ?5, ?6, ?7::bigint FROM s",
 };
 static struct store_sql q_list = {
-    .sql = "SELECT seq, service_sid, resource, sid, parent_sid, kind, date_ms FROM changes"
-           " WHERE account_sid = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    .sql = "SELECT c.key - " LO ", c.service_sid, c.resource, c.sid, c.parent_sid, c.kind, c.date_ms"
+           " FROM change_accounts a JOIN changes c ON c.key > " LO " + ?2 AND c.key < " HI
+           " WHERE a.account_sid = ?1 ORDER BY c.key LIMIT ?3",
+    .sql_pg = "SELECT seq, service_sid, resource, sid, parent_sid, kind, date_ms FROM changes"
+              " WHERE account_sid = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
 };
-/* Pruning walks the accounts of the log (a loose index scan of its primary key) and deletes each one's
- * oldest records, from its lowest number up to the first one within the retention, keeping its newest
- * (SQLite numbers from it). No index on the date: it cost every write a second b-tree insert, and records
- * are numbered in commit order, so the old ones are a prefix (a clock moved back by a test keeps a few
- * longer, never fewer). */
+/* Pruning walks the accounts of the log and deletes each one's oldest records, from its lowest number up
+ * to the first one within the retention, keeping its newest (SQLite numbers from it). No index on the
+ * date: it cost every write a second b-tree insert, and records are numbered in commit order, so the old
+ * ones are a prefix (a clock moved back by a test keeps a few longer, never fewer). */
 static struct store_sql q_prune_next_account = {
-    .sql = "SELECT min(account_sid) FROM changes WHERE account_sid > ?1",
+    .sql = "SELECT min(account_sid) FROM change_accounts WHERE account_sid > ?1",
+    .sql_pg = "SELECT min(account_sid) FROM changes WHERE account_sid > ?1",
 };
 static struct store_sql q_prune = {
-    .sql = "DELETE FROM changes WHERE account_sid = ?1 AND seq IN (SELECT seq FROM changes"
-           " WHERE account_sid = ?1 AND seq < coalesce("
-           "(SELECT seq FROM changes WHERE account_sid = ?1 AND date_ms >= ?2 ORDER BY seq LIMIT 1),"
-           " (SELECT max(seq) FROM changes WHERE account_sid = ?1))"
-           " ORDER BY seq LIMIT ?3)",
+    .sql =
+        "WITH a(lo, hi) AS (SELECT num << " SEQ_BITS ", (num + 1) << " SEQ_BITS
+        " FROM change_accounts WHERE account_sid = ?1)"
+        " DELETE FROM changes WHERE key IN (SELECT c.key FROM changes c, a WHERE c.key > a.lo AND c.key < "
+        "a.hi"
+        " AND c.key < coalesce("
+        "(SELECT key FROM changes, a WHERE key > a.lo AND key < a.hi AND date_ms >= ?2 ORDER BY key LIMIT 1),"
+        " (SELECT key FROM changes, a WHERE key > a.lo AND key < a.hi ORDER BY key DESC LIMIT 1))"
+        " ORDER BY c.key LIMIT ?3)",
+    .sql_pg = "DELETE FROM changes WHERE account_sid = ?1 AND seq IN (SELECT seq FROM changes"
+              " WHERE account_sid = ?1 AND seq < coalesce("
+              "(SELECT seq FROM changes WHERE account_sid = ?1 AND date_ms >= ?2 ORDER BY seq LIMIT 1),"
+              " (SELECT max(seq) FROM changes WHERE account_sid = ?1))"
+              " ORDER BY seq LIMIT ?3)",
 };
 
 int store_changes_sql_add(void)
 {
-    struct store_sql *const all[] = {&q_record, &q_list, &q_prune_next_account, &q_prune};
+    struct store_sql *const all[] = {&q_account, &q_record, &q_list, &q_prune_next_account, &q_prune};
     int rc = ST_OK;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
         rc = store_sql_add(all[i]);
@@ -76,7 +104,12 @@ int store_change_record(struct store_conn *c, const char *account_sid, const cha
         return ST_ERROR;
     }
     const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &q_record);
+    struct store_stmt *s = e->stmt(c, &q_account);
+    if (!s) return ST_ERROR;
+    e->bind_text(s, 1, account_sid);
+    int rc = store_stmt_exec(e, s);
+    if (rc != ST_OK) return rc;
+    s = e->stmt(c, &q_record);
     if (!s) return ST_ERROR;
     e->bind_text(s, 1, account_sid);
     e->bind_text(s, 2, service_sid && *service_sid ? service_sid : NULL);
@@ -93,6 +126,9 @@ int store_change_list(struct store_conn *c, const char *account_sid, long long a
                       int (*fn)(void *ctx, const struct change *ch), void *ctx)
 {
     if (limit < 1 || limit > CHANGES_PAGE_MAX) return ST_ERROR;
+    /* a number beyond the key's seq bits has no record after it, and one below 0 means from the start */
+    if (after >= CHANGES_SEQ_MAX) return ST_OK;
+    if (after < 0) after = 0;
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, &q_list);
     if (!s) return ST_ERROR;

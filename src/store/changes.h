@@ -9,7 +9,8 @@
 struct store_conn;
 struct writer;
 
-#define CHANGES_PAGE_MAX 1000 /* records one read returns at most */
+#define CHANGES_PAGE_MAX 1000       /* records one read returns at most */
+#define CHANGES_SEQ_MAX (1LL << 40) /* an account's numbers stay below it (SQLite's record key) */
 
 /* resource: "conversation", "participant", "user", "role", ...; kind: "created", "updated" or "deleted";
  * service_sid and parent_sid may be NULL (a participant's parent is its conversation). Inside a write

@@ -9,7 +9,7 @@
  * rewritten the same way; "" is a step that engine skips. Steps run in their order in the list.
  *
  * Adding a version: append its steps with the next number, e.g.
- *     {15, "CREATE TABLE ...", NULL},   (and {15, SQ_LIVE_IU("t"), PG_LIVE("t")} for its triggers)
+ *     {16, "CREATE TABLE ...", NULL},   (and {16, SQ_LIVE_IU("t"), PG_LIVE("t")} for its triggers)
  * and nothing else: both engines run every step of a version in one transaction. */
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +247,7 @@ const struct migration store_migrations[] = {
     {13, V13_WRITE_PATH, NULL},
     {14, MESSAGES_V14_SQLITE, MESSAGES_V14_PG},
     {14, SQ_LIVE("messages", "i", "INSERT"), ""},
+    {15, CHANGES_V15_SQLITE, ""},
     /* append here */
 };
 

@@ -39,4 +39,28 @@
     "  PRIMARY KEY(account_sid, seq)) STRICT, WITHOUT ROWID;"                                                \
     "CREATE INDEX changes_by_date ON changes(date_ms);"
 
+/* 15, SQLite only: the change log becomes a rowid table keyed by (the account's number << 40) | seq, the
+ * number from change_accounts (store/changes.c), so that appending a record is SQLite's quick balance at
+ * the table's right edge rather than an index b-tree's redistribution of three pages; the records and
+ * their numbers are kept. PostgreSQL's table stays as it was. */
+/* clang-format off */
+#define CHANGES_V15_SQLITE                                                                                   \
+    "CREATE TABLE change_accounts("                                                                          \
+    "  num INTEGER PRIMARY KEY,"                                                                             \
+    "  account_sid TEXT NOT NULL UNIQUE) STRICT;"                                                            \
+    "INSERT INTO change_accounts(account_sid) SELECT DISTINCT account_sid FROM changes ORDER BY account_sid;" \
+    "CREATE TABLE changes_v15("                                                                              \
+    "  key INTEGER PRIMARY KEY,"                                                                             \
+    "  service_sid TEXT,"                                                                                    \
+    "  resource TEXT NOT NULL,"                                                                              \
+    "  sid TEXT NOT NULL,"                                                                                   \
+    "  parent_sid TEXT,"                                                                                     \
+    "  kind TEXT NOT NULL,"                                                                                  \
+    "  date_ms INTEGER NOT NULL) STRICT;"                                                                    \
+    "INSERT INTO changes_v15 SELECT (a.num << 40) | c.seq, c.service_sid, c.resource, c.sid, c.parent_sid,"  \
+    "  c.kind, c.date_ms FROM changes c JOIN change_accounts a ON a.account_sid = c.account_sid;"           \
+    "DROP TABLE changes;"                                                                                    \
+    "ALTER TABLE changes_v15 RENAME TO changes;"
+/* clang-format on */
+
 #endif

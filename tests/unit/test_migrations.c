@@ -1,7 +1,8 @@
 /* The one migration list (store/migrations.c): its versions, each engine's rewrite, the released
  * schemas it gives SQLite (schema_vN.sqlite.txt: v6 as the build before the list wrote it, v13 as the
  * build before the steps of versions 7-12 were written once, v14 the messages' index by conversation
- * id) and PostgreSQL (schema_v13.pg.txt, schema_v14.pg.txt, when PARLEY_TEST_PG names a cluster), and a
+ * id, v15 SQLite's change log by key; PostgreSQL's v15 is its v14) and PostgreSQL (schema_v13.pg.txt,
+ * schema_v14.pg.txt, when PARLEY_TEST_PG names a cluster), and a
  * file or database of every older version brought up to the latest by the store's own migrate. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,10 +21,11 @@
 
 #include "store_fixture.h"
 
+#include "store/changes.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
-#define RELEASED 14          /* the last version whose schema is fixed in a golden file */
+#define RELEASED 15          /* the last version whose schema is fixed in a golden file */
 #define SCHEMA_MAX (1 << 17) /* the dump of one schema */
 #define PATH_MAX_ 512
 #define PG_TARGET_MAX 512
@@ -117,8 +119,10 @@ static void test_released_schema_unchanged(void **state)
     static const struct {
         int version;
         const char *golden;
-    } released[] = {
-        {6, "schema_v6.sqlite.txt"}, {13, "schema_v13.sqlite.txt"}, {14, "schema_v14.sqlite.txt"}};
+    } released[] = {{6, "schema_v6.sqlite.txt"},
+                    {13, "schema_v13.sqlite.txt"},
+                    {14, "schema_v14.sqlite.txt"},
+                    {15, "schema_v15.sqlite.txt"}};
     char dir[256], path[PATH_MAX_];
     assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "migrations"), 0);
     static char got[SCHEMA_MAX], want[SCHEMA_MAX];
@@ -223,6 +227,66 @@ static void test_v14_keeps_messages(void **state)
     assert_int_equal(sqlite3_exec(db, v14_delete, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sq_scalar(db, v14_left), 10);
     sqlite3_close(db);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char side[PATH_MAX_ + 8];
+        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
+        unlink(side);
+    }
+    rmdir(dir);
+}
+
+/* One record as "seq resource sid service parent kind date;" ("-" for none; a date of now as "-"). */
+static int append_change(void *ctx, const struct change *ch)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    char date[24];
+    if (ch->date_ms < 1000)
+        snprintf(date, sizeof(date), "%lld", ch->date_ms);
+    else
+        snprintf(date, sizeof(date), "-");
+    snprintf(out + n, 256 - n, "%lld %s %s %s %s %s %s;", ch->seq, ch->resource, ch->sid,
+             ch->service_sid ? ch->service_sid : "-", ch->parent_sid ? ch->parent_sid : "-", ch->kind, date);
+    return 0;
+}
+
+/* Version 15 on a file with change records of two accounts: SQLite's rowid table keeps every record with
+ * its number, and numbering goes on from each account's newest. */
+static void test_v15_keeps_changes(void **state)
+{
+    (void)state;
+    char dir[256], path[PATH_MAX_];
+    assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "migrations"), 0);
+    snprintf(path, sizeof(path), "%s/v14-changes.db", dir);
+    sqlite3 *db = build_at(path, 14);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO changes(account_sid, seq, service_sid, resource, sid, parent_sid,"
+                     " kind, date_ms) VALUES ('ACb', 7, 'ISb', 'user', 'US1', NULL, 'created', 5),"
+                     " ('ACa', 1, NULL, 'role', 'RL1', NULL, 'created', 6),"
+                     " ('ACa', 2, 'ISa', 'user', 'US2', 'IS2', 'deleted', 7)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    struct store_conn *c;
+    assert_int_equal(store_sqlite_ops.open(path, 1, 0, &c), ST_OK);
+    assert_int_equal(c->ops->migrate(c), ST_OK);
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    assert_int_equal(store_change_record(c, "ACa", NULL, "user", "US3", NULL, "updated"), ST_OK);
+    assert_int_equal(store_change_record(c, "ACc", NULL, "user", "US4", NULL, "created"), ST_OK);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    char got[256] = "";
+    assert_int_equal(store_change_list(c, "ACa", 0, 10, append_change, got), ST_OK);
+    assert_string_equal(got,
+                        "1 role RL1 - - created 6;2 user US2 ISa IS2 deleted 7;3 user US3 - - updated -;");
+    got[0] = '\0';
+    assert_int_equal(store_change_list(c, "ACb", 6, 10, append_change, got), ST_OK);
+    assert_string_equal(got, "7 user US1 ISb - created 5;");
+    got[0] = '\0';
+    assert_int_equal(store_change_list(c, "ACc", 0, 10, append_change, got), ST_OK);
+    assert_string_equal(got, "1 user US4 - - created -;");
+    c->ops->close(c);
     static const char *const suffixes[] = {"", "-wal", "-shm"};
     for (size_t i = 0; i < 3; i++) {
         char side[PATH_MAX_ + 8];
@@ -385,7 +449,7 @@ static void test_released_schema_unchanged_pg(void **state)
     static const struct {
         int version;
         const char *golden;
-    } released[] = {{13, "schema_v13.pg.txt"}, {14, "schema_v14.pg.txt"}};
+    } released[] = {{13, "schema_v13.pg.txt"}, {14, "schema_v14.pg.txt"}, {15, "schema_v14.pg.txt"}};
     for (size_t i = 0; i < sizeof(released) / sizeof(released[0]); i++) {
         struct pg_db d;
         int version;
@@ -428,10 +492,15 @@ static void test_every_version_upgrades_pg(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_versions_contiguous),          cmocka_unit_test(test_rewrites),
-        cmocka_unit_test(test_released_schema_unchanged),    cmocka_unit_test(test_every_version_upgrades),
-        cmocka_unit_test(test_released_schema_unchanged_pg), cmocka_unit_test(test_every_version_upgrades_pg),
-        cmocka_unit_test(test_v14_keeps_messages),           cmocka_unit_test(test_v14_keeps_messages_pg),
+        cmocka_unit_test(test_versions_contiguous),
+        cmocka_unit_test(test_rewrites),
+        cmocka_unit_test(test_released_schema_unchanged),
+        cmocka_unit_test(test_every_version_upgrades),
+        cmocka_unit_test(test_released_schema_unchanged_pg),
+        cmocka_unit_test(test_every_version_upgrades_pg),
+        cmocka_unit_test(test_v14_keeps_messages),
+        cmocka_unit_test(test_v14_keeps_messages_pg),
+        cmocka_unit_test(test_v15_keeps_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
