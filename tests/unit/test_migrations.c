@@ -96,6 +96,25 @@ static sqlite3 *build_at(const char *path, int upto)
     return db;
 }
 
+/* Removes the SQLite file at path with its WAL and shared-memory files. */
+static void remove_db(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char side[PATH_MAX_ + 8];
+        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
+        unlink(side);
+    }
+}
+
+/* A new file at dir/name at version upto (build_at), into path (PATH_MAX_). */
+static sqlite3 *fresh_at(char *dir, size_t dir_size, char *path, const char *name, int upto)
+{
+    assert_int_equal(fixture_tmpdir(dir, dir_size, "migrations"), 0);
+    snprintf(path, PATH_MAX_, "%s/%s", dir, name);
+    return build_at(path, upto);
+}
+
 /* The golden file name beside this source, into out (SCHEMA_MAX). */
 static void read_golden(const char *name, char *out)
 {
@@ -162,12 +181,7 @@ static void test_every_version_upgrades(void **state)
         sqlite3_finalize(s);
         sqlite3_close(db);
         if (from > 0) assert_string_equal(got, fresh);
-        char side[PATH_MAX_ + 8];
-        static const char *const suffixes[] = {"", "-wal", "-shm"};
-        for (size_t i = 0; i < 3; i++) {
-            snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-            unlink(side);
-        }
+        remove_db(path);
     }
     rmdir(dir);
 }
@@ -212,9 +226,7 @@ static void test_v14_keeps_messages(void **state)
 {
     (void)state;
     char dir[256], path[PATH_MAX_];
-    assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "migrations"), 0);
-    snprintf(path, sizeof(path), "%s/v13-rows.db", dir);
-    sqlite3 *db = build_at(path, 13);
+    sqlite3 *db = fresh_at(dir, sizeof(dir), path, "v13-rows.db", 13);
     assert_int_equal(sqlite3_exec(db, v13_rows, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     struct store_conn *c;
@@ -227,12 +239,7 @@ static void test_v14_keeps_messages(void **state)
     assert_int_equal(sqlite3_exec(db, v14_delete, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sq_scalar(db, v14_left), 10);
     sqlite3_close(db);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char side[PATH_MAX_ + 8];
-        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-        unlink(side);
-    }
+    remove_db(path);
     rmdir(dir);
 }
 
@@ -257,9 +264,7 @@ static void test_v15_keeps_changes(void **state)
 {
     (void)state;
     char dir[256], path[PATH_MAX_];
-    assert_int_equal(fixture_tmpdir(dir, sizeof(dir), "migrations"), 0);
-    snprintf(path, sizeof(path), "%s/v14-changes.db", dir);
-    sqlite3 *db = build_at(path, 14);
+    sqlite3 *db = fresh_at(dir, sizeof(dir), path, "v14-changes.db", 14);
     assert_int_equal(
         sqlite3_exec(db,
                      "INSERT INTO changes(account_sid, seq, service_sid, resource, sid, parent_sid,"
@@ -287,12 +292,7 @@ static void test_v15_keeps_changes(void **state)
     assert_int_equal(store_change_list(c, "ACc", 0, 10, append_change, got), ST_OK);
     assert_string_equal(got, "1 user US4 - - created -;");
     c->ops->close(c);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char side[PATH_MAX_ + 8];
-        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-        unlink(side);
-    }
+    remove_db(path);
     rmdir(dir);
 }
 
