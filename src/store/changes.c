@@ -67,9 +67,8 @@ static struct store_sql q_prune = {
     .sql =
         "WITH a(lo, hi) AS (SELECT num << " SEQ_BITS ", (num + 1) << " SEQ_BITS
         " FROM change_accounts WHERE account_sid = ?1)"
-        " DELETE FROM changes WHERE key IN (SELECT c.key FROM changes c, a WHERE c.key > a.lo AND c.key < "
-        "a.hi"
-        " AND c.key < coalesce("
+        " DELETE FROM changes WHERE key IN (SELECT c.key FROM changes c, a"
+        " WHERE c.key > a.lo AND c.key < a.hi AND c.key < coalesce("
         "(SELECT key FROM changes, a WHERE key > a.lo AND key < a.hi AND date_ms >= ?2 ORDER BY key LIMIT 1),"
         " (SELECT key FROM changes, a WHERE key > a.lo AND key < a.hi ORDER BY key DESC LIMIT 1))"
         " ORDER BY c.key LIMIT ?3)",
