@@ -301,9 +301,9 @@ static int insert(struct store_conn *c, struct req *r, void *row)
 {
     return store_address_config_insert(c, row);
 }
-static int update(struct store_conn *c, struct req *r, const void *row)
+static int update(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
-    return store_address_config_update(c, row);
+    return store_address_config_update(c, row, before);
 }
 
 static int del(struct store_conn *c, struct req *r, const char *key)

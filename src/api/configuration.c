@@ -106,7 +106,7 @@ static int get(struct store_conn *c, struct req *r, const char *key, void *out)
     return store_account_get(c, r->account.sid, &r->arena, out);
 }
 
-static int update(struct store_conn *c, struct req *r, const void *row)
+static int update(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
     return store_account_update_config(c, row);
 }

@@ -464,9 +464,10 @@ static int timer_fire(struct store_conn *c, const char *target_sid, long long du
     const char *from = cv.state;
     long long now = time_now_ms();
     if (rc == ST_OK) {
+        const struct conversation stored = cv;
         state_set(&cv, closing ? CONV_CLOSED : CONV_INACTIVE, due_ms);
         cv.date_updated = now > cv.date_updated ? now : cv.date_updated + 1;
-        rc = store_conversation_update(c, &cv);
+        rc = store_conversation_update(c, &cv, &stored);
     }
     if (rc == ST_OK) rc = timers_schedule(c, &cv);
     if (rc == ST_OK) rc = change(c, &cv, "updated");
@@ -496,6 +497,7 @@ int conversations_timers_register(void)
 int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv)
 {
     long long now = time_now_ms();
+    const struct conversation stored = *cv;
     const char *from = cv->state;
     int revived = strcmp(cv->state, CONV_INACTIVE) == 0;
     if (revived) {
@@ -504,7 +506,7 @@ int conversations_activity(struct store_conn *c, struct req *r, struct conversat
     }
     cv->last_activity = now;
     timers_arm(cv);
-    int rc = store_conversation_update(c, cv);
+    int rc = store_conversation_update(c, cv, &stored);
     if (rc == ST_OK) rc = timers_schedule(c, cv);
     if (rc == ST_OK) rc = change(c, cv, "updated");
     if (rc == ST_OK && revived && r->webhook_enabled) {
@@ -710,9 +712,9 @@ static int insert(struct store_conn *c, struct req *r, void *row)
     return store_conversation_insert(c, row);
 }
 
-static int update(struct store_conn *c, struct req *r, const void *row)
+static int update(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
-    int rc = store_conversation_update(c, row);
+    int rc = store_conversation_update(c, row, before);
     return rc == ST_CONFLICT ? E_UNIQUE_NAME_EXISTS : rc;
 }
 

@@ -723,7 +723,7 @@ static int insert(struct store_conn *c, struct req *r, void *row)
     return store_message_insert(c, row);
 }
 
-static int update(struct store_conn *c, struct req *r, const void *row)
+static int update(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
     return store_message_update(c, row);
 }

@@ -590,9 +590,9 @@ static int insert(struct store_conn *c, struct req *r, void *row)
 {
     return store_participant_insert(c, row);
 }
-static int update(struct store_conn *c, struct req *r, const void *row)
+static int update(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
-    return store_participant_update(c, row);
+    return store_participant_update(c, row, before);
 }
 
 int participant_remove(struct store_conn *c, struct req *r, const struct participant *p, int events)

@@ -68,9 +68,10 @@ static int st_insert(struct store_conn *c, struct req *r, const struct family *f
     return f->store.insert ? f->store.insert(c, r, row) : rows_insert(c, f->table, row);
 }
 
-static int st_update(struct store_conn *c, struct req *r, const struct family *f, const void *row)
+static int st_update(struct store_conn *c, struct req *r, const struct family *f, const void *row,
+                     const void *before)
 {
-    return f->store.update ? f->store.update(c, r, row) : rows_update(c, f->table, row);
+    return f->store.update ? f->store.update(c, r, row, before) : rows_update(c, f->table, row, before);
 }
 
 static int st_delete(struct store_conn *c, struct req *r, const struct family *f, const char *key)
@@ -454,12 +455,20 @@ static void merge(const struct family *f, const void *row, void *stored)
 }
 
 /* The stored row for the job's key with the update applied (before_update run), into *out. */
-static int proposal(struct store_conn *c, struct req *r, const struct runner_job *job, void **out)
+/* The stored row with the request merged in, into *out, and the row as it was stored into *before
+ * (NULL: not wanted). */
+static int proposal(struct store_conn *c, struct req *r, const struct runner_job *job, void **out,
+                    void **before)
 {
     const struct family *f = job->f;
     void *stored = arena_alloc(&r->arena, f->row_size);
     int err = st_get(c, r, f, job->key, stored);
     if (err) return err;
+    if (before) {
+        /* its strings stay in the arena: merge replaces the pointers, not what they point to */
+        *before = arena_alloc(&r->arena, f->row_size);
+        memcpy(*before, stored, f->row_size);
+    }
     merge(f, job->row, stored);
     /* date_updated only moves forward, even when two updates fall in one millisecond; set before
      * before_update, which may set it itself (an imported DateUpdated) */
@@ -476,10 +485,10 @@ static int apply_update(struct store_conn *c, struct req *r)
 {
     const struct runner_job *job = r->ctx;
     const struct family *f = job->f;
-    void *stored;
-    int err = proposal(c, r, job, &stored);
+    void *stored, *before;
+    int err = proposal(c, r, job, &stored, &before);
     if (err) return fail(r, err);
-    err = st_update(c, r, f, stored);
+    err = st_update(c, r, f, stored, before);
     if (!err) err = record(c, r, f, AT(stored, f->sid_off), "updated");
     if (!err && f->post_event) err = f->post_event(c, r, OPK_UPDATE, stored);
     if (err) return fail(r, err);
@@ -489,7 +498,7 @@ static int apply_update(struct store_conn *c, struct req *r)
 
 int runner_update_proposal(struct req *r, void **out)
 {
-    return proposal(r->db, r, r->ctx, out);
+    return proposal(r->db, r, r->ctx, out, NULL);
 }
 
 int runner_update_write(struct req *r)

@@ -66,7 +66,8 @@ struct list_filter {
 struct family_store {
     int (*get)(struct store_conn *c, struct req *r, const char *sid, void *out);
     int (*insert)(struct store_conn *c, struct req *r, void *row);
-    int (*update)(struct store_conn *c, struct req *r, const void *row);
+    /* before: the row as it was stored, for rows_update */
+    int (*update)(struct store_conn *c, struct req *r, const void *row, const void *before);
     int (*del)(struct store_conn *c, struct req *r, const char *sid);
     int (*list)(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx);

@@ -224,7 +224,7 @@ static int insert(struct store_conn *c, struct req *r, void *row)
     return store_scoped_webhook_insert(c, row);
 }
 
-static int update(struct store_conn *c, struct req *r, const void *row)
+static int update(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
     return store_scoped_webhook_update(c, row);
 }

@@ -77,7 +77,7 @@ static int config_get(struct store_conn *c, struct req *r, const char *key, void
     return store_service_config_get(c, r->service_sid, out);
 }
 
-static int config_update(struct store_conn *c, struct req *r, const void *row)
+static int config_update(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
     return store_service_config_update(c, row);
 }
@@ -212,7 +212,7 @@ static int notifications_get(struct store_conn *c, struct req *r, const char *ke
     return store_notifications_get(c, r->service_sid, &r->arena, out);
 }
 
-static int notifications_put(struct store_conn *c, struct req *r, const void *row)
+static int notifications_put(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
     return store_notifications_put(c, row);
 }

@@ -137,17 +137,18 @@ static int get(struct store_conn *c, struct req *r, const char *key, void *out)
 
 /* Writes the view's state through to the participant, then reads the view again, so that what is
  * answered (unread_messages_count too) is computed from the data. */
-static int update(struct store_conn *c, struct req *r, const void *row)
+static int update(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
     const struct user_conversation *uc = row;
     struct participant p;
     int err = store_participant_get(c, uc->conv.sid, uc->participant_sid, 0, &r->arena, &p);
     if (err) return err;
+    const struct participant stored = p;
     p.notification_level = uc->notification_level;
     p.last_read_message_index = uc->last_read_message_index;
     p.last_read_timestamp = uc->last_read_timestamp;
     p.date_updated = uc->touched > p.date_updated ? uc->touched : p.date_updated + 1;
-    err = store_participant_update(c, &p);
+    err = store_participant_update(c, &p, &stored);
     if (!err) err = participant_change_record(c, &p, "updated");
     if (!err)
         err = store_user_conversation_get(c, r->service_sid, r->parent_sid, uc->conv.sid, &r->arena,

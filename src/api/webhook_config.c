@@ -150,7 +150,7 @@ static int service_get(struct store_conn *c, struct req *r, const char *key, voi
     return load(c, r, r->service_sid, out);
 }
 
-static int put(struct store_conn *c, struct req *r, const void *row)
+static int put(struct store_conn *c, struct req *r, const void *row, const void *before)
 {
     return store_webhook_config_put(c, row);
 }

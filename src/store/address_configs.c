@@ -18,7 +18,7 @@ static const struct column address_config_cols[] = {
     {"address_country", CK_TEXT, AC(address_country), C_IMMUTABLE},
     {"auto_enabled", CK_FLAG, AC(auto_enabled), 0},
     {"auto_type", CK_TEXT, AC(auto_type), 0},
-    {"service_sid", CK_TEXT, AC(service_sid), 0},
+    {"service_sid", CK_TEXT, AC(service_sid), C_INDEXED},
     {"webhook_url", CK_TEXT, AC(webhook_url), 0},
     {"webhook_method", CK_TEXT, AC(webhook_method), 0},
     {"webhook_filters", CK_TEXT, AC(webhook_filters), 0},
@@ -62,9 +62,10 @@ int store_address_config_insert(struct store_conn *c, struct address_config *ac)
     return rows_insert(c, &address_configs_table, ac);
 }
 
-int store_address_config_update(struct store_conn *c, const struct address_config *ac)
+int store_address_config_update(struct store_conn *c, const struct address_config *ac,
+                                const struct address_config *before)
 {
-    return rows_update(c, &address_configs_table, ac);
+    return rows_update(c, &address_configs_table, ac, before);
 }
 
 int store_address_config_delete(struct store_conn *c, const char *account_sid, const char *sid)

@@ -39,7 +39,8 @@ int store_address_config_find(struct store_conn *c, const char *account_sid, con
 /* ST_CONFLICT when the account already has a configuration of ac->address; sets ac->id. */
 int store_address_config_insert(struct store_conn *c, struct address_config *ac);
 /* Writes every field but the account, SID, type, address, country and creation date. */
-int store_address_config_update(struct store_conn *c, const struct address_config *ac);
+int store_address_config_update(struct store_conn *c, const struct address_config *ac,
+                                const struct address_config *before);
 int store_address_config_delete(struct store_conn *c, const char *account_sid, const char *sid);
 /* A keyset page of the account's configurations; type NULL for every type. */
 int store_address_config_list(struct store_conn *c, const char *account_sid, const char *type,

@@ -13,7 +13,7 @@ static const struct column binding_cols[] = {
     {"service_sid", CK_SID, offsetof(struct binding, service_sid), C_PARENT},
     {"credential_sid", CK_SID, offsetof(struct binding, credential_sid), 0},
     {"endpoint", CK_TEXT, offsetof(struct binding, endpoint), 0},
-    {"identity", CK_TEXT, offsetof(struct binding, identity), 0},
+    {"identity", CK_TEXT, offsetof(struct binding, identity), C_INDEXED},
     {"binding_type", CK_TEXT, offsetof(struct binding, binding_type), 0},
     {"message_types", CK_TEXT, offsetof(struct binding, message_types), 0},
     {"date_created", CK_I64, offsetof(struct binding, date_created), C_IMMUTABLE},

@@ -16,7 +16,7 @@ static const struct column conversation_cols[] = {
     {"service_sid", CK_SID, CV(service_sid), C_PARENT},
     {"messaging_service_sid", CK_SID, CV(messaging_service_sid), 0},
     {"friendly_name", CK_TEXT, CV(friendly_name), 0},
-    {"unique_name", CK_TEXT, CV(unique_name), C_ALT_KEY},
+    {"unique_name", CK_TEXT, CV(unique_name), C_ALT_KEY | C_INDEXED},
     {"attributes", CK_TEXT, CV(attributes), 0},
     {"state", CK_TEXT, CV(state), 0},
     {"timer_inactive", CK_I64, CV(timer_inactive), 0},
@@ -85,9 +85,10 @@ int store_conversation_insert(struct store_conn *c, struct conversation *cv)
     return rows_insert(c, &store_conversations_table, cv);
 }
 
-int store_conversation_update(struct store_conn *c, const struct conversation *cv)
+int store_conversation_update(struct store_conn *c, const struct conversation *cv,
+                              const struct conversation *before)
 {
-    return rows_update(c, &store_conversations_table, cv);
+    return rows_update(c, &store_conversations_table, cv, before);
 }
 
 int store_conversation_delete(struct store_conn *c, const char *service_sid, const char *sid)

@@ -57,7 +57,8 @@ int store_conversation_get_by_sid(struct store_conn *c, const char *sid, struct 
 /* Sets cv->id. ST_CONFLICT when the unique name is taken in the service. */
 int store_conversation_insert(struct store_conn *c, struct conversation *cv);
 /* Every column but the keys; ST_CONFLICT when the new unique name is taken. */
-int store_conversation_update(struct store_conn *c, const struct conversation *cv);
+int store_conversation_update(struct store_conn *c, const struct conversation *cv,
+                              const struct conversation *before);
 /* The row and, by ON DELETE CASCADE, everything under it (participants, messages, receipts, scoped
  * webhooks, as their tables arrive). */
 int store_conversation_delete(struct store_conn *c, const char *service_sid, const char *sid);

@@ -247,7 +247,7 @@ int store_message_insert(struct store_conn *c, struct message *m)
 
 int store_message_update(struct store_conn *c, const struct message *m)
 {
-    return rows_update(c, &messages_table, m);
+    return rows_update(c, &messages_table, m, NULL);
 }
 
 int store_message_delete(struct store_conn *c, const char *conversation_sid, const char *sid)
@@ -424,7 +424,7 @@ int store_receipt_set_status(struct store_conn *c, struct receipt *d, const char
     d->status = (char *)status_names[to];
     d->error_code = error_code;
     d->date_updated = now;
-    int rc = rows_update(c, &receipts_table, d);
+    int rc = rows_update(c, &receipts_table, d, NULL);
     long long delta[RS__COUNT] = {0};
     delta[from]--;
     delta[to]++;
@@ -460,6 +460,6 @@ int store_media_get(struct store_conn *c, const char *account_sid, const char *s
 
 int store_media_put(struct store_conn *c, struct media_meta *m)
 {
-    int rc = rows_update(c, &media_table, m);
+    int rc = rows_update(c, &media_table, m, NULL);
     return rc == ST_NOT_FOUND ? rows_insert(c, &media_table, m) : rc;
 }

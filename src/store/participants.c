@@ -16,13 +16,13 @@ static const struct column participant_cols[] = {
     {"account_sid", CK_SID, PC(account_sid), C_IMMUTABLE},
     {"service_sid", CK_SID, PC(service_sid), C_IMMUTABLE},
     {"conversation_sid", CK_SID, PC(conversation_sid), C_PARENT},
-    {"identity", CK_TEXT, PC(identity), C_ALT_KEY},
-    {"role_sid", CK_TEXT, PC(role_sid), 0},
+    {"identity", CK_TEXT, PC(identity), C_ALT_KEY | C_INDEXED},
+    {"role_sid", CK_TEXT, PC(role_sid), C_INDEXED},
     {"attributes", CK_TEXT, PC(attributes), 0},
     {"binding_type", CK_TEXT, PC(binding_type), 0},
     {"address", CK_TEXT, PC(address), C_IMMUTABLE},
-    {"proxy_address", CK_TEXT, PC(proxy_address), 0},
-    {"projected_address", CK_TEXT, PC(projected_address), 0},
+    {"proxy_address", CK_TEXT, PC(proxy_address), C_INDEXED},
+    {"projected_address", CK_TEXT, PC(projected_address), C_INDEXED},
     {"last_read_message_index", CK_I64N, PC(last_read_message_index), 0},
     {"last_read_timestamp", CK_TEXT, PC(last_read_timestamp), 0},
     {"notification_level", CK_TEXT, PC(notification_level), 0},
@@ -87,9 +87,10 @@ int store_participant_insert(struct store_conn *c, struct participant *p)
     return rows_insert(c, &store_participants_table, p);
 }
 
-int store_participant_update(struct store_conn *c, const struct participant *p)
+int store_participant_update(struct store_conn *c, const struct participant *p,
+                             const struct participant *before)
 {
-    return rows_update(c, &store_participants_table, p);
+    return rows_update(c, &store_participants_table, p, before);
 }
 
 int store_participant_delete(struct store_conn *c, const char *conversation_sid, const char *sid)

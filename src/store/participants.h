@@ -34,7 +34,8 @@ int store_participant_get(struct store_conn *c, const char *conversation_sid, co
                           int by_identity, struct arena *a, struct participant *out);
 /* ST_CONFLICT when the identity is already a participant of the conversation. */
 int store_participant_insert(struct store_conn *c, struct participant *p);
-int store_participant_update(struct store_conn *c, const struct participant *p);
+int store_participant_update(struct store_conn *c, const struct participant *p,
+                             const struct participant *before);
 int store_participant_delete(struct store_conn *c, const char *conversation_sid, const char *sid);
 int store_participant_list(struct store_conn *c, const char *conversation_sid, const struct page_req *p,
                            participant_row_fn fn, void *ctx);

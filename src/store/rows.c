@@ -230,13 +230,13 @@ static void write_insert(struct sqlbuf *b, const struct store_table *t, const vo
     if (arg) put(b, " RETURNING %s", (const char *)arg);
 }
 
+/* arg non-NULL: without the C_INDEXED columns */
 static void write_update(struct sqlbuf *b, const struct store_table *t, const void *arg)
 {
-    (void)arg;
     put(b, "UPDATE %s SET ", t->name);
     int k = 2;
     for (int i = 0; i < t->n; i++)
-        if (updated(&t->cols[i])) {
+        if (updated(&t->cols[i]) && !(arg && (t->cols[i].flags & C_INDEXED))) {
             const char *name = t->cols[i].name;
             k++;
             put(b, k > 3 ? ", " : "");
@@ -296,6 +296,8 @@ int rows_table_add(struct store_table *t)
     if (rc == ST_OK && alt) rc = build(t, &t->key_alt, SQL_LOCK_NONE, write_key, 11, alt, 0, NULL);
     if (rc == ST_OK) rc = build(t, &t->insert, SQL_LOCK_NONE, write_insert, 2, NULL, 9, id);
     if (rc == ST_OK) rc = build(t, &t->update, SQL_LOCK_NONE, write_update, 3, NULL, 0, NULL);
+    if (rc == ST_OK && col_with(t, C_INDEXED))
+        rc = build(t, &t->update_kept, SQL_LOCK_NONE, write_update, 12, t, 0, NULL);
     if (rc == ST_OK) rc = build(t, &t->del, SQL_LOCK_NONE, write_delete, 4, NULL, 0, NULL);
     if (rc == ST_OK)
         rc = build(t, &t->list_after, SQL_LOCK_NONE, write_list, 5, &after, 7, pg_list ? &after_pg : NULL);
@@ -554,10 +556,38 @@ int rows_insert_deferred(struct store_conn *c, const struct store_table *t, void
     return insert_row(c, t, row, 1);
 }
 
-int rows_update(struct store_conn *c, const struct store_table *t, const void *row)
+/* Whether column c holds the same value in rows a and b. */
+static int same_value(const struct column *c, const void *a, const void *b)
+{
+    const char *x = (const char *)a + c->off, *y = (const char *)b + c->off;
+    switch (c->kind) {
+    case CK_SID:
+        return strcmp(x, y) == 0;
+    case CK_TEXT: {
+        const char *u = *(char *const *)x, *v = *(char *const *)y;
+        return u == v || (u && v && strcmp(u, v) == 0);
+    }
+    case CK_INT:
+    case CK_FLAG:
+        return *(const int *)x == *(const int *)y;
+    default:
+        return *(const long long *)x == *(const long long *)y;
+    }
+}
+
+/* Whether an update of before into row keeps every C_INDEXED column as it was. */
+static int indexed_kept(const struct store_table *t, const void *row, const void *before)
+{
+    for (int i = 0; i < t->n; i++)
+        if ((t->cols[i].flags & C_INDEXED) && !same_value(&t->cols[i], row, before)) return 0;
+    return 1;
+}
+
+int rows_update(struct store_conn *c, const struct store_table *t, const void *row, const void *before)
 {
     const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &t->update);
+    int kept = before && t->update_kept.sql && indexed_kept(t, row, before);
+    struct store_stmt *s = e->stmt(c, kept ? &t->update_kept : &t->update);
     if (!s) return ST_ERROR;
     struct arena a;
     arena_init(&a);
@@ -567,7 +597,8 @@ int rows_update(struct store_conn *c, const struct store_table *t, const void *r
     if (rc == ST_OK) rc = bind_col(&b, 2, key);
     int k = 2;
     for (int i = 0; i < t->n && rc == ST_OK; i++)
-        if (updated(&t->cols[i])) rc = bind_col(&b, ++k, &t->cols[i]);
+        if (updated(&t->cols[i]) && !(kept && (t->cols[i].flags & C_INDEXED)))
+            rc = bind_col(&b, ++k, &t->cols[i]);
     long long n = 0;
     if (rc == ST_OK) {
         rc = e->step(s);

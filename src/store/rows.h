@@ -29,6 +29,10 @@ enum col_flag {
     C_SEALED = 1 << 5,     /* sealed at rest, bound to the row's key (store/secret.h) */
     C_KEEP_NULL = 1 << 6,  /* update: a NULL (or a not-given flag) keeps the stored value */
     C_ZERO_NULL = 1 << 7,  /* CK_INT, CK_I64: 0 is written as NULL (no status yet, not revoked) */
+    /* in an index and written by updates: an update that keeps its value leaves it out of the statement
+     * (rows_update's before), because SQLite rewrites the index entry of every column an UPDATE sets,
+     * also to the value it had */
+    C_INDEXED = 1 << 8,
 };
 
 struct column {
@@ -58,8 +62,8 @@ struct store_table {
      * extra); PostgreSQL's own text where the meaning differs (json_each vs jsonb). */
     const char *list_filter, *list_filter_pg;
     /* built by rows_table_add */
-    struct store_sql get, get_alt, insert, update, del, list_after, list_before, key, key_alt;
-    char text[12][ROWS_SQL_MAX];
+    struct store_sql get, get_alt, insert, update, update_kept, del, list_after, list_before, key, key_alt;
+    char text[13][ROWS_SQL_MAX];
 };
 
 /* Builds t's statements and registers them (store_sql_add); called by store_sql_init. */
@@ -78,8 +82,10 @@ int rows_insert(struct store_conn *c, const struct store_table *t, void *row);
 /* The same for a caller that uses nothing but the outcome (no id, no conflict of its own): the engine
  * may read the result later (store/engine.h exec_deferred); the CK_ID column is left as it is. */
 int rows_insert_deferred(struct store_conn *c, const struct store_table *t, void *row);
-/* Writes the columns that are neither parent, key nor immutable; ST_NOT_FOUND when no row matched. */
-int rows_update(struct store_conn *c, const struct store_table *t, const void *row);
+/* Writes the columns that are neither parent, key nor immutable; ST_NOT_FOUND when no row matched. With
+ * before, the row as it was stored (or NULL), the C_INDEXED columns are left out when none of them
+ * changed. */
+int rows_update(struct store_conn *c, const struct store_table *t, const void *row, const void *before);
 int rows_delete(struct store_conn *c, const struct store_table *t, const char *parent, const char *key);
 /* A keyset page of parent's rows by id. Each row is read into scratch (a struct of t's kind), whose
  * strings point into the engine's result and are valid only during fn; fn returns non-zero to stop. */

@@ -56,7 +56,7 @@ int store_scoped_webhook_insert(struct store_conn *c, struct scoped_webhook *w)
 
 int store_scoped_webhook_update(struct store_conn *c, const struct scoped_webhook *w)
 {
-    return rows_update(c, &scoped_webhooks_table, w);
+    return rows_update(c, &scoped_webhooks_table, w, NULL);
 }
 
 int store_scoped_webhook_delete(struct store_conn *c, const char *conversation_sid, const char *sid)

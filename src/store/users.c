@@ -11,7 +11,7 @@ static const struct column user_cols[] = {
     {"sid", CK_SID, offsetof(struct user, sid), C_KEY},
     {"account_sid", CK_SID, offsetof(struct user, account_sid), C_IMMUTABLE},
     {"service_sid", CK_SID, offsetof(struct user, service_sid), C_PARENT},
-    {"role_sid", CK_SID, offsetof(struct user, role_sid), 0},
+    {"role_sid", CK_SID, offsetof(struct user, role_sid), C_INDEXED},
     {"identity", CK_TEXT, offsetof(struct user, identity), C_ALT_KEY | C_IMMUTABLE},
     {"friendly_name", CK_TEXT, offsetof(struct user, friendly_name), 0},
     {"attributes", CK_TEXT, offsetof(struct user, attributes), 0},

@@ -210,7 +210,7 @@ static void test_stale_timer_changes_nothing(void **state)
     struct store_conn *c = e->w;
     cv.date_inactive = T0 + 5 * MINUTE;
     assert_int_equal(c->ops->tx_begin(c), ST_OK);
-    assert_int_equal(store_conversation_update(c, &cv), ST_OK);
+    assert_int_equal(store_conversation_update(c, &cv, NULL), ST_OK);
     assert_int_equal(store_timer_set(c, cv.account_sid, "conversation.inactive", gone, T0), ST_OK);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     assert_int_equal(run_due(e, T0 + 2 * MINUTE), 2); /* both fire, neither changes a row */

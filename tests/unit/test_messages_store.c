@@ -169,7 +169,7 @@ static long long unread_at(struct engine *e, const struct user *u, struct partic
 {
     p->last_read_message_index = horizon;
     assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
-    assert_int_equal(store_participant_update(e->w, p), ST_OK);
+    assert_int_equal(store_participant_update(e->w, p, NULL), ST_OK);
     assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
     struct arena a;
     arena_init(&a);

@@ -268,7 +268,7 @@ static void test_update_delete_and_service_reap(void **state)
     got.address = "rcs:changed"; /* immutable: not written */
     got.date_updated = 6000;
     assert_int_equal(e->w->ops->tx_begin(e->w), ST_OK);
-    assert_int_equal(store_address_config_update(e->w, &got), ST_OK);
+    assert_int_equal(store_address_config_update(e->w, &got, NULL), ST_OK);
     assert_int_equal(e->w->ops->tx_commit(e->w), ST_OK);
     assert_int_equal(store_address_config_get(e->r, a->sid, "rcs:brand_agent", 0, &e->a, &got), ST_OK);
     assert_string_equal(got.friendly_name, "renamed");

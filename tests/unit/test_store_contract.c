@@ -391,7 +391,7 @@ static void test_users_crud_and_uniqueness(void **state)
     got.attributes = "{\"a\":1}";
     got.date_updated = 5000;
     begin(e);
-    assert_int_equal(rows_update(e->w, &store_users_table, &got), ST_OK);
+    assert_int_equal(rows_update(e->w, &store_users_table, &got, NULL), ST_OK);
     commit(e);
     struct user again;
     assert_int_equal(store_user_get(e->r, e->service[0], e->user[2], 1, &e->a, &again), ST_OK);
@@ -403,7 +403,7 @@ static void test_users_crud_and_uniqueness(void **state)
     /* an update of a user that is not there changes nothing */
     struct user ghost = new_user(e, e->service[0], e->role[0], "ghost");
     begin(e);
-    assert_int_equal(rows_update(e->w, &store_users_table, &ghost), ST_NOT_FOUND);
+    assert_int_equal(rows_update(e->w, &store_users_table, &ghost, NULL), ST_NOT_FOUND);
     rollback(e);
 
     /* delete, then the identity is free again */

@@ -46,6 +46,10 @@ static void test_users_sql(void **state)
                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id");
     assert_string_equal(t->update.sql, "UPDATE users SET role_sid = ?3, friendly_name = ?4, attributes = ?5,"
                                        " date_updated = ?6 WHERE service_sid = ?1 AND sid = ?2");
+    /* an update that keeps the role leaves the indexed column out */
+    assert_string_equal(t->update_kept.sql, "UPDATE users SET friendly_name = ?3, attributes = ?4,"
+                                            " date_updated = ?5 WHERE service_sid = ?1 AND sid = ?2");
+    assert_null(store_roles_table.update_kept.sql);
     assert_string_equal(t->del.sql, "DELETE FROM users WHERE service_sid = ?1 AND sid = ?2");
     assert_string_equal(t->list_after.sql,
                         "SELECT " COLS " FROM users WHERE service_sid = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
@@ -167,16 +171,39 @@ static void contract(const struct store_ops *ops, const char *target)
     ch.identity = "changed";
     ch.date_created = 99;
     ch.date_updated = 50;
-    assert_int_equal(rows_update(c, &store_users_table, &ch), ST_OK);
+    assert_int_equal(rows_update(c, &store_users_table, &ch, NULL), ST_OK);
     struct user missing = ch;
     sid_new(missing.sid, "US");
-    assert_int_equal(rows_update(c, &store_users_table, &missing), ST_NOT_FOUND);
+    assert_int_equal(rows_update(c, &store_users_table, &missing, NULL), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     assert_int_equal(store_user_get(c, a.default_service_sid, u[1].sid, 1, &ar, &got), ST_OK);
     assert_string_equal(got.friendly_name, "Bob");
     assert_string_equal(got.identity, "bob");
     assert_int_equal(got.date_created, 11);
     assert_int_equal(got.date_updated, 50);
+
+    /* with the stored row: the role kept is left out, a role changed is written, and both write the rest */
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    struct user kept = got, before = got;
+    kept.friendly_name = "Bobby";
+    assert_int_equal(rows_update(c, &store_users_table, &kept, &before), ST_OK);
+    struct user moved = kept;
+    memcpy(moved.role_sid, cfg.conversation_role_sid, sizeof(moved.role_sid));
+    moved.attributes = "{\"a\":1}";
+    assert_int_equal(rows_update(c, &store_users_table, &moved, &kept), ST_OK);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    assert_int_equal(store_user_get(c, a.default_service_sid, u[1].sid, 1, &ar, &got), ST_OK);
+    assert_string_equal(got.friendly_name, "Bobby");
+    assert_string_equal(got.attributes, "{\"a\":1}");
+    assert_string_equal(got.role_sid, moved.role_sid);
+    /* a role changed behind a before that says otherwise would not be written: before is the stored row */
+    assert_int_equal(c->ops->tx_begin(c), ST_OK);
+    struct user stale = got;
+    memcpy(stale.role_sid, cfg.conversation_creator_role_sid, sizeof(stale.role_sid));
+    assert_int_equal(rows_update(c, &store_users_table, &stale, &stale), ST_OK);
+    assert_int_equal(c->ops->tx_commit(c), ST_OK);
+    assert_int_equal(store_user_get(c, a.default_service_sid, u[1].sid, 1, &ar, &got), ST_OK);
+    assert_string_equal(got.role_sid, moved.role_sid);
 
     /* keyset pages, both directions ascending */
     struct user scratch;
@@ -218,7 +245,7 @@ static void contract(const struct store_ops *ops, const char *target)
     r.permissions = "[\"b\"]";
     r.friendly_name = "ignored";
     r.date_updated = 6;
-    assert_int_equal(rows_update(c, &store_roles_table, &r), ST_OK);
+    assert_int_equal(rows_update(c, &store_roles_table, &r, NULL), ST_OK);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     struct role rg;
     assert_int_equal(store_role_get(c, a.default_service_sid, r.sid, &ar, &rg), ST_OK);
@@ -252,9 +279,9 @@ static void contract(const struct store_ops *ops, const char *target)
     keep.certificate = keep.private_key = NULL;
     keep.secret = "s";
     keep.date_updated = 8;
-    assert_int_equal(rows_update(c, &store_credentials_table, &keep), ST_OK);
+    assert_int_equal(rows_update(c, &store_credentials_table, &keep, NULL), ST_OK);
     sid_new(keep.sid, "CR");
-    assert_int_equal(rows_update(c, &store_credentials_table, &keep), ST_NOT_FOUND);
+    assert_int_equal(rows_update(c, &store_credentials_table, &keep, NULL), ST_NOT_FOUND);
     assert_int_equal(c->ops->tx_commit(c), ST_OK);
     struct credential cg;
     memset(&cg, 0, sizeof(cg)); /* as the runner's get: what is not read stays NULL */

@@ -81,7 +81,7 @@ static void test_wal_bounded(void **state)
         for (int i = 0; i < PER_TX; i++, n++) {
             struct user *u = &users[rand() % USERS];
             u->date_updated = n;
-            assert_int_equal(rows_update(c, &store_users_table, u), ST_OK);
+            assert_int_equal(rows_update(c, &store_users_table, u, NULL), ST_OK);
         }
         assert_int_equal(c->ops->tx_commit(c), ST_OK);
         long long w = file_size(wal);
