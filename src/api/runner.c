@@ -454,9 +454,8 @@ static void merge(const struct family *f, const void *row, void *stored)
     }
 }
 
-/* The stored row for the job's key with the update applied (before_update run), into *out. */
-/* The stored row with the request merged in, into *out, and the row as it was stored into *before
- * (NULL: not wanted). */
+/* The stored row for the job's key with the update applied (before_update run), into *out, and the row
+ * as it was stored into *before (before NULL: not wanted). */
 static int proposal(struct store_conn *c, struct req *r, const struct runner_job *job, void **out,
                     void **before)
 {

@@ -164,8 +164,8 @@ static struct store_sql author_sql = {.sql = "SELECT " AUTHOR_COLS};
  * round trip less. */
 static struct store_sql author_index_sql = {
     .sql = "SELECT " AUTHOR_COLS ", max(coalesce((SELECT max(idx) + 1 FROM messages"
-           " WHERE conversation_id = c.id), 0), c.next_message_index), c.id FROM conversations c WHERE c.sid "
-           "= ?1",
+           " WHERE conversation_id = c.id), 0), c.next_message_index), c.id"
+           " FROM conversations c WHERE c.sid = ?1",
     .sql_pg = "WITH n AS (UPDATE conversations SET next_message_index = next_message_index + 1"
               " WHERE sid = ?1 RETURNING id, next_message_index - 1 AS idx) SELECT " AUTHOR_COLS
               ", (SELECT idx FROM n), (SELECT id FROM n)",

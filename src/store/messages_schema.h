@@ -38,9 +38,9 @@
 
 /* UNIQUE(conversation_sid, idx) was the keyset index of the list in both orders (version 14 keys it by
  * the conversation's id). The first media's metadata is copied into the message when it is posted (the
- * registry may change later; the message keeps what it was sent with). d_*: how many of its receipts are in each status, kept by the receipts'
- * writes in their transaction, so that a page of messages renders its delivery summaries without a
- * query per message. */
+ * registry may change later; the message keeps what it was sent with). d_*: how many of its receipts are
+ * in each status, kept by the receipts' writes in their transaction, so that a page of messages renders
+ * its delivery summaries without a query per message. */
 #define MESSAGES_MIGRATION                                                                                   \
     "ALTER TABLE conversations ADD COLUMN next_message_index BIGINT NOT NULL DEFAULT 0;"                     \
     "CREATE TABLE messages("                                                                                 \

@@ -164,6 +164,12 @@ static int updated(const struct column *c)
 {
     return c->kind != CK_ID && !(c->flags & (C_PARENT | C_KEY | C_IMMUTABLE));
 }
+/* A column the UPDATE sets: its text and its binding both ask this, so their placeholders agree. kept:
+ * the statement without the C_INDEXED columns (update_kept). */
+static int update_sets(const struct column *c, int kept)
+{
+    return updated(c) && !(kept && (c->flags & C_INDEXED));
+}
 
 static void put_cols(struct sqlbuf *b, const struct store_table *t, int (*want)(const struct column *))
 {
@@ -236,7 +242,7 @@ static void write_update(struct sqlbuf *b, const struct store_table *t, const vo
     put(b, "UPDATE %s SET ", t->name);
     int k = 2;
     for (int i = 0; i < t->n; i++)
-        if (updated(&t->cols[i]) && !(arg && (t->cols[i].flags & C_INDEXED))) {
+        if (update_sets(&t->cols[i], arg != NULL)) {
             const char *name = t->cols[i].name;
             k++;
             put(b, k > 3 ? ", " : "");
@@ -597,8 +603,7 @@ int rows_update(struct store_conn *c, const struct store_table *t, const void *r
     if (rc == ST_OK) rc = bind_col(&b, 2, key);
     int k = 2;
     for (int i = 0; i < t->n && rc == ST_OK; i++)
-        if (updated(&t->cols[i]) && !(kept && (t->cols[i].flags & C_INDEXED)))
-            rc = bind_col(&b, ++k, &t->cols[i]);
+        if (update_sets(&t->cols[i], kept)) rc = bind_col(&b, ++k, &t->cols[i]);
     long long n = 0;
     if (rc == ST_OK) {
         rc = e->step(s);
