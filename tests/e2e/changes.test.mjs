@@ -177,7 +177,13 @@ e2eSuite('change log', {}, (ctx, it) => {
     assert.deepEqual(one.changes.map((c) => c.seq), [first.next_after + 1]);
     const end = await changes(h, '?After=999999999');
     assert.deepEqual(end, { changes: [], next_after: 999999999 });
-    for (const [q, name] of [['?PageSize=0', 'PageSize'], ['?PageSize=1001', 'PageSize'], ['?PageSize=ten', 'PageSize'], ['?After=-1', 'After'], ['?After=1x', 'After']]) {
+    // past an account's numbers (SQLite keys a record by the account's number and its own, 40 bits)
+    for (const after of ['1099511627775', '1099511627776', '999999999999999999']) {
+      const res = await h.raw('GET', `/parley/changes?After=${after}`);
+      assert.equal(res.status, 200, after);
+      assert.match(res.body, new RegExp(`^\\{"changes":\\[\\],"next_after":${after}\\}$`), after);
+    }
+    for (const [q, name] of [['?PageSize=0', 'PageSize'], ['?PageSize=1001', 'PageSize'], ['?PageSize=ten', 'PageSize'], ['?After=-1', 'After'], ['?After=1x', 'After'], ['?After=9223372036854775807', 'After']]) {
       assertErrorBody(await h.raw('GET', `/parley/changes${q}`), { status: 400, code: 20001, message: `Invalid value for ${name}` });
     }
     const res = await h.raw('GET', '/parley/changes', { auth: false });
