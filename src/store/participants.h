@@ -39,8 +39,8 @@ int store_participant_update(struct store_conn *c, const struct participant *p,
 int store_participant_delete(struct store_conn *c, const char *conversation_sid, const char *sid);
 int store_participant_list(struct store_conn *c, const char *conversation_sid, const struct page_req *p,
                            participant_row_fn fn, void *ctx);
-/* How many participants the conversation has, how many of them are non-chat (no identity) and how many
- * have a projected address (the conversation is a Group MMS). */
+/* How many participants the conversation has, how many of them are non-chat (no identity), and whether
+ * one has a projected address (1: the conversation is a Group MMS; else 0). */
 int store_participant_counts(struct store_conn *c, const char *conversation_sid, long long *total,
                              long long *non_chat, long long *projected);
 /* Inserts the user u (identity, role, dates; no friendly name, attributes "{}") unless the service has
