@@ -5,6 +5,9 @@
 #
 #   bench/messages.sh            DURATION (seconds per operation, default 5), CONNS (default 32),
 #                                THREADS (wrk -t, default 2), PARLEY_BIN (default build/parley)
+#                                BASELINE_BIN: another build (say, of the commit an issue was filed at)
+#                                whose user update and user list page are measured in the same run, on a
+#                                second server with its own store and the same 1,000 users
 #   bench/messages.sh --pg       the same on a throwaway PostgreSQL cluster (scripts/pg.sh; the server with
 #                                --threads 4, its threads wait on the database), filled with psql
 #
@@ -157,6 +160,30 @@ MSGS=/v1/Conversations/$BUSY/Messages
 measure "ceiling: nginx return 200" - "http://127.0.0.1:$NPORT" get.lua BENCH_PATH=/
 measure "user update, distinct users" - "$BASE" update.lua BENCH_SIDS="$tmp/sids.txt"
 measure "user list, first page (50)" - "$BASE" get.lua BENCH_PATH="/v1/Users?PageSize=50"
+if [ -n "${BASELINE_BIN:-}" ]; then
+    BPORT=$(free_port)
+    BBASE=http://127.0.0.1:$BPORT
+    "$BASELINE_BIN" --listen "127.0.0.1:$BPORT" --data "$tmp/baseline.db" --public-url "$BBASE" \
+        --account-sid "$ACCOUNT" --auth-token "$TOKEN" --max-per-ip 0 </dev/null >"$tmp/baseline.log" 2>&1 &
+    PIDS+=($!)
+    wait_http "$BBASE/healthz" || { cat "$tmp/baseline.log" >&2; exit 1; }
+    node - "$BBASE" "$ACCOUNT" "$TOKEN" "$tmp/baseline-sids.txt" <<'EOF'
+const [base, account, token, out] = process.argv.slice(2);
+const auth = 'Basic ' + Buffer.from(`${account}:${token}`).toString('base64');
+const post = async (identity) => {
+  const r = await fetch(base + '/v1/Users', { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ Identity: identity }) });
+  if (r.status !== 201) throw new Error(`${identity}: ${r.status} ${await r.text()}`);
+  return (await r.json()).sid;
+};
+(async () => {
+  const users = [];
+  for (let i = 0; i < 1000; i += 50) users.push(...(await Promise.all(Array.from({ length: 50 }, (_, k) => post(`bench-${i + k}`)))));
+  require('fs').writeFileSync(out, users.join('\n') + '\n');
+})().catch((e) => { console.error(e); process.exit(1); });
+EOF
+    measure "baseline build: user update, distinct users" - "$BBASE" update.lua BENCH_SIDS="$tmp/baseline-sids.txt"
+    measure "baseline build: user list, first page (50)" - "$BBASE" get.lua BENCH_PATH="/v1/Users?PageSize=50"
+fi
 measure "conversation create" - "$BASE" conversation_create.lua
 measure "conversation fetch by SID" - "$BASE" fetch_each.lua BENCH_PREFIX=/v1/Conversations/ BENCH_SIDS="$tmp/convs.txt"
 measure "participant create, across 100 conversations" - "$BASE" participant_create.lua \
