@@ -81,8 +81,8 @@ int conversations_resolve_parent(struct req *r, const char *key);
 int conversations_writable(struct store_conn *c, struct req *r, const char *key, struct conversation *out);
 /* Activity in the conversation (a participant added, a message), in that change's write transaction,
  * after conversations_writable: the timers count from now again and an inactive conversation becomes
- * active (with the header, onConversationStateUpdated Reason=EVENT). *cv is updated and written; 0 or a
- * store result. */
+ * active (with the header, onConversationStateUpdated Reason=EVENT). *cv is updated and written, unless
+ * it is active without timers (nothing would change); 0 or a store result. */
 int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv);
 /* A conversation's timers object: the key of each timer configured (> 0) and due or past (its date > 0),
  * for every resource that shows one (a conversation, a participant's or user's view of it). */

@@ -496,6 +496,9 @@ int conversations_timers_register(void)
 
 int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv)
 {
+    /* without a timer or an inactive state there is nothing to change: a busy conversation is not
+     * rewritten (nor recorded as changed) on every message and participant */
+    if (strcmp(cv->state, CONV_INACTIVE) != 0 && cv->timer_inactive <= 0 && cv->timer_closed <= 0) return 0;
     long long now = time_now_ms();
     const struct conversation stored = *cv;
     const char *from = cv->state;

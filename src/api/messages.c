@@ -252,17 +252,6 @@ static int check_update(struct req *r, const struct param_value *v)
                         v[MP_ATTRIBUTES].present ? v[MP_ATTRIBUTES].s : NULL);
 }
 
-/* ---- the conversation's activity (§1.1, §1.2) ---- */
-
-/* A message revives an inactive conversation and restarts its timers (conversations_activity). Without
- * either there is nothing to change: the conversation's row is left alone, and a busy chat-only
- * conversation is not rewritten (nor recorded as changed) on every message. */
-static int activity(struct store_conn *c, struct req *r, struct conversation *cv)
-{
-    if (strcmp(cv->state, CONV_INACTIVE) != 0 && cv->timer_inactive <= 0 && cv->timer_closed <= 0) return 0;
-    return conversations_activity(c, r, cv);
-}
-
 /* ---- rules in the transaction ---- */
 
 /* The author's participant (§3.1): a chat participant by identity, else a binding address. In a Group
@@ -346,7 +335,7 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     memcpy(mr->messaging_service_sid, cv.messaging_service_sid, sizeof(mr->messaging_service_sid));
     if (mr->date_created >= 0) m->date_created = mr->date_created;
     m->date_updated = mr->date_updated >= 0 ? mr->date_updated : m->date_created;
-    return activity(c, r, &cv);
+    return conversations_activity(c, r, &cv);
 }
 
 /* On the merged stored row: the closed guard, the media body rule, the author's participant, dates. */
