@@ -345,20 +345,14 @@ int participant_change_record(struct store_conn *c, const struct participant *p,
 static int ensure_user(struct store_conn *c, struct req *r, const struct participant *p)
 {
     if (!p->identity) return 0;
-    struct user u;
-    int rc = store_user_get(c, r->service_sid, p->identity, 0, &r->arena, &u);
-    if (rc != ST_NOT_FOUND) return rc;
-    struct service_config cfg;
-    if ((rc = store_service_config_get(c, r->service_sid, &cfg)) != ST_OK) return rc;
-    memset(&u, 0, sizeof(u));
+    struct user u = {0};
     sid_new(u.sid, "US");
     memcpy(u.account_sid, p->account_sid, sizeof(u.account_sid));
     memcpy(u.service_sid, p->service_sid, sizeof(u.service_sid));
-    memcpy(u.role_sid, cfg.chat_service_role_sid, sizeof(u.role_sid));
     u.identity = p->identity;
     u.date_created = u.date_updated = p->date_created;
-    rc = store_participant_user_ensure(c, &u);
-    if (rc == ST_CONFLICT) return ST_OK; /* another server created it meanwhile */
+    int rc = store_participant_user_ensure(c, &u);
+    if (rc == ST_CONFLICT) return ST_OK; /* the user exists (maybe created by another server meanwhile) */
     return rc ? rc : store_change_record(c, u.account_sid, u.service_sid, "user", u.sid, NULL, "created");
 }
 

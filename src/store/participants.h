@@ -43,8 +43,8 @@ int store_participant_list(struct store_conn *c, const char *conversation_sid, c
  * one has a projected address (1: the conversation is a Group MMS; else 0). */
 int store_participant_counts(struct store_conn *c, const char *conversation_sid, long long *total,
                              long long *non_chat, long long *projected);
-/* Inserts the user u (identity, role, dates; no friendly name, attributes "{}") unless the service has
- * one with that identity: ST_OK when inserted, ST_CONFLICT when it existed. */
+/* Inserts the user u (identity, dates; the service's user role, no friendly name, attributes "{}") unless
+ * the service has one with that identity: ST_OK when inserted, ST_CONFLICT when it existed. */
 int store_participant_user_ensure(struct store_conn *c, const struct user *u);
 /* How many conversations of the service the identity participates in, counting no further than limit. */
 int store_participant_identity_count(struct store_conn *c, const char *service_sid, const char *identity,
