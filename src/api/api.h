@@ -84,6 +84,9 @@ int conversations_writable(struct store_conn *c, struct req *r, const char *key,
  * active (with the header, onConversationStateUpdated Reason=EVENT). *cv is updated and written, unless
  * it is active without timers (nothing would change); 0 or a store result. */
 int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv);
+/* 1 when activity would change nothing in cv: it is not inactive and has no timer (state and timers are
+ * all it reads). */
+int conversations_quiet(const struct conversation *cv);
 /* A conversation's timers object: the key of each timer configured (> 0) and due or past (its date > 0),
  * for every resource that shows one (a conversation, a participant's or user's view of it). */
 void conversation_render_timers(struct jw *w, long long timer_inactive, long long date_inactive,

@@ -82,6 +82,11 @@ static int is_closed(const struct conversation *cv)
     return strcmp(cv->state, CONV_CLOSED) == 0;
 }
 
+int conversations_quiet(const struct conversation *cv)
+{
+    return strcmp(cv->state, CONV_INACTIVE) != 0 && cv->timer_inactive <= 0 && cv->timer_closed <= 0;
+}
+
 /* Only the configured timers' keys (BEHAVIOUR-conversations §1.2): the due time, or when it happened. */
 void conversation_render_timers(struct jw *w, long long timer_inactive, long long date_inactive,
                                 long long timer_closed, long long date_closed)
@@ -496,9 +501,8 @@ int conversations_timers_register(void)
 
 int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv)
 {
-    /* without a timer or an inactive state there is nothing to change: a busy conversation is not
-     * rewritten (nor recorded as changed) on every message and participant */
-    if (strcmp(cv->state, CONV_INACTIVE) != 0 && cv->timer_inactive <= 0 && cv->timer_closed <= 0) return 0;
+    /* a busy conversation is not rewritten (nor recorded as changed) on every message and participant */
+    if (conversations_quiet(cv)) return 0;
     long long now = time_now_ms();
     const struct conversation stored = *cv;
     const char *from = cv->state;

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/conversations.h"
 #include "store/domain.h"
 #include "store/messages.h"
 #include "store/rows.h"
+#include "util/arena.h"
 
 #define MC(m) offsetof(struct message, m)
 
@@ -154,6 +156,8 @@ static struct store_sql delivery_add_sql = {
     " CASE WHEN EXISTS (SELECT 1 FROM participants WHERE conversation_sid = ?1"                              \
     " AND projected_address IS NOT NULL) THEN 1 ELSE 0 END"
 static struct store_sql author_sql = {.sql = "SELECT " AUTHOR_COLS};
+/* What a create needs of its conversation besides: the closed guard, whether its activity changes it */
+#define PLACE_COLS "state, timer_inactive, timer_closed, messaging_service_sid"
 /* A message's index: one past the conversation's highest, and never below next_message_index, the mark
  * a delete leaves (so that an index is never reused after its message is deleted).
  * - SQLite, one writer: a read of the two in the insert's transaction; a create writes no conversation
@@ -164,11 +168,13 @@ static struct store_sql author_sql = {.sql = "SELECT " AUTHOR_COLS};
  * round trip less. */
 static struct store_sql author_index_sql = {
     .sql = "SELECT " AUTHOR_COLS ", max(coalesce((SELECT max(idx) + 1 FROM messages"
-           " WHERE conversation_id = c.id), 0), c.next_message_index), c.id"
-           " FROM conversations c WHERE c.sid = ?1",
+           " WHERE conversation_id = c.id), 0), c.next_message_index), c.id, " PLACE_COLS
+           " FROM conversations c WHERE c.sid = ?1 AND c.service_sid = ?3",
     .sql_pg = "WITH n AS (UPDATE conversations SET next_message_index = next_message_index + 1"
-              " WHERE sid = ?1 RETURNING id, next_message_index - 1 AS idx) SELECT " AUTHOR_COLS
-              ", (SELECT idx FROM n), (SELECT id FROM n)",
+              " WHERE sid = ?1 AND service_sid = ?3 RETURNING id, next_message_index - 1 AS idx, " PLACE_COLS
+              ") SELECT " AUTHOR_COLS ", (SELECT idx FROM n), (SELECT id FROM n), (SELECT state FROM n),"
+              " (SELECT timer_inactive FROM n), (SELECT timer_closed FROM n),"
+              " (SELECT messaging_service_sid FROM n)",
 };
 
 static struct store_sql recipients_sql = {
@@ -299,10 +305,12 @@ int store_message_media_used(struct store_conn *c, const char *account_sid, cons
     return rc < 0 ? rc : ST_OK;
 }
 
-/* The author's participant, and with m the create's next index and conversation id: sid is "" when no
- * participant matches. ST_NOT_FOUND: without m, no participant; with it, no conversation. */
+/* The author's participant, and with m the create's next index and conversation id, and the conversation's
+ * state, timers and messaging service into cv: sid is "" when no participant matches. ST_NOT_FOUND:
+ * without m, no participant; with it, no conversation. */
 static int author_of(struct store_conn *c, const char *conversation_sid, const char *service_sid,
-                     const char *author, char sid[SID_LEN + 1], int *group, struct message *m)
+                     const char *author, char sid[SID_LEN + 1], int *group, struct message *m,
+                     struct arena *a, struct conversation *cv)
 {
     int index = m != NULL;
     const struct store_engine *e = c->ops->engine;
@@ -319,6 +327,12 @@ static int author_of(struct store_conn *c, const char *conversation_sid, const c
     if (index && found) {
         m->index = e->col_int(s, 2);
         m->conversation_id = e->col_int(s, 3);
+        const char *state = e->col_text(s, 4);
+        cv->state = arena_strndup(a, state ? state : "", state ? strlen(state) : 0);
+        cv->timer_inactive = e->col_int(s, 5);
+        cv->timer_closed = e->col_int(s, 6);
+        const char *mg = e->col_text(s, 7);
+        snprintf(cv->messaging_service_sid, SID_LEN + 1, "%s", mg ? mg : "");
     }
     e->reset(s);
     return rc < 0 ? rc : found ? ST_OK : ST_NOT_FOUND;
@@ -328,12 +342,13 @@ int store_message_author_participant(struct store_conn *c, const char *conversat
                                      const char *service_sid, const char *author, char sid[SID_LEN + 1],
                                      int *group)
 {
-    return author_of(c, conversation_sid, service_sid, author, sid, group, NULL);
+    return author_of(c, conversation_sid, service_sid, author, sid, group, NULL, NULL, NULL);
 }
 
-int store_message_author_index(struct store_conn *c, struct message *m, char sid[SID_LEN + 1], int *group)
+int store_message_author_index(struct store_conn *c, struct message *m, char sid[SID_LEN + 1], int *group,
+                               struct arena *a, struct conversation *cv)
 {
-    return author_of(c, m->conversation_sid, m->service_sid, m->author, sid, group, m);
+    return author_of(c, m->conversation_sid, m->service_sid, m->author, sid, group, m, a, cv);
 }
 
 int store_message_recipients(struct store_conn *c, const char *conversation_sid, struct recipient *out,

@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 struct arena;
+struct conversation;
 
 /* Receipt statuses (§4.1), the index of each one's counter in struct message.delivery. */
 enum receipt_status { RS_SENT, RS_DELIVERED, RS_READ, RS_FAILED, RS_UNDELIVERED, RS__COUNT };
@@ -92,8 +93,10 @@ int store_message_author_participant(struct store_conn *c, const char *conversat
 /* A create's author (m->author, as store_message_author_participant; sid "" when none matches) and, in
  * the write transaction right before the message's insert, m->index, the index it gets (never one a
  * deleted message had; on PostgreSQL the conversation's row stays locked until the transaction ends),
- * and m->conversation_id, in one statement; ST_NOT_FOUND when the conversation is gone. */
-int store_message_author_index(struct store_conn *c, struct message *m, char sid[SID_LEN + 1], int *group);
+ * m->conversation_id, and of the conversation its state (in a), timers and messaging service into cv
+ * (nothing else of it), in one statement; ST_NOT_FOUND when m->service_sid has no such conversation. */
+int store_message_author_index(struct store_conn *c, struct message *m, char sid[SID_LEN + 1], int *group,
+                               struct arena *a, struct conversation *cv);
 
 /* A non-chat recipient of a message: a participant with a binding address. */
 struct recipient {

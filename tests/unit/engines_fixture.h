@@ -70,7 +70,12 @@ static inline int engine_message_index(struct store_conn *c, struct message *m)
 {
     char author[SID_LEN + 1];
     int group;
-    return store_message_author_index(c, m, author, &group);
+    struct arena a;
+    arena_init(&a);
+    struct conversation cv;
+    int rc = store_message_author_index(c, m, author, &group, &a, &cv);
+    arena_free(&a);
+    return rc;
 }
 
 /* Opens the connections, migrates and seeds the account (committed). */
