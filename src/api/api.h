@@ -73,7 +73,8 @@ struct conversation;
  * reading: ST_NOT_FOUND when none; strings in r's arena. */
 int conversations_get(struct store_conn *c, struct req *r, const char *key, struct conversation *out);
 /* The runner's resolve_parent of the families under a conversation: r->parent_sid is the SID of the
- * conversation {ConversationSid} names; 20404 when there is none. */
+ * conversation {ConversationSid} names; 20404 when there is none. A SID with r->parent_deferred is taken
+ * as named, unread (the create's write checks it). */
 int conversations_resolve_parent(struct req *r, const char *key);
 /* The closed guard (BEHAVIOUR-conversations §0.4) for a write to or under the conversation key (a SID or
  * unique name) of r->service_sid: 0 with the conversation in *out (strings in r's arena); 20404 when

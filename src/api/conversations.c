@@ -781,6 +781,11 @@ int conversations_get(struct store_conn *c, struct req *r, const char *key, stru
 int conversations_resolve_parent(struct req *r, const char *key)
 {
     int by_sid = sid_valid(key, strlen(key), "CH");
+    if (by_sid && r->parent_deferred) {
+        memcpy(r->parent_sid, key, SID_LEN + 1);
+        return 0;
+    }
+    r->parent_deferred = 0;
     int err = store_conversation_sid(r->db, r->service_sid, key, by_sid, r->parent_sid);
     return err == ST_NOT_FOUND ? E_NOT_FOUND : err;
 }

@@ -761,6 +761,7 @@ const struct family messages_family = {
     .parent_segment = "Conversations",
     .resolve_parent = conversations_resolve_parent,
     .parent_off = MR(m.conversation_sid),
+    .create_checks_parent = 1, /* store_message_author_index answers ST_NOT_FOUND */
     FAMILY_MODEL_IN(struct message_row, m, pos),
     FAMILY_FIELDS(fields),
     FAMILY_PARAMS(params),

@@ -404,16 +404,31 @@ static int apply_create(struct store_conn *c, struct req *r)
     return 0;
 }
 
+/* A deferred parent (create_checks_parent) looked up after all, for a request refused on the request
+ * thread: a missing parent outranks its other errors (validation order, docs/DECISIONS.md). */
+static int parent_gone(struct req *r, const struct family *f)
+{
+    if (!r->parent_deferred) return 0;
+    r->parent_deferred = 0;
+    char sid[SID_LEN + 1];
+    memcpy(sid, r->parent_sid, sizeof(sid));
+    return f->resolve_parent(r, sid) == E_NOT_FOUND;
+}
+
 int run_create(struct req *r, const struct family *f)
 {
     const char *sid;
     struct param_value v[RUNNER_MAX_PARAMS];
+    r->parent_deferred = f->create_checks_parent;
     int err = resolve_parents(r, f, &sid);
     if (err) return refuse(r, err);
-    if (read_params(r, f, 1, v) != 0) return 0;
+    if (read_params(r, f, 1, v) != 0) {
+        if (parent_gone(r, f)) resp_not_found(r);
+        return 0;
+    }
     void *row = row_from(r, f, v);
     err = f->check_create ? f->check_create(r, row, v) : 0;
-    if (err) return refuse(r, err);
+    if (err) return refuse(r, parent_gone(r, f) ? E_NOT_FOUND : err);
     sid_new(AT(row, f->sid_off), f->prefix);
     r->ctx = job_new(r, f, row, NULL, v);
     err = f->pre_create ? f->pre_create(r) : 0;

@@ -136,6 +136,9 @@ struct family {
     const char *parent_segment;
     int (*resolve_parent)(struct req *r, const char *key);
     size_t parent_off;
+    /* 1 when the create's write finds the parent (named by SID) itself and answers 20404 without it:
+     * the request thread then looks it up only to rank a 404 above a parameter error */
+    int create_checks_parent;
     /* create and delete, before the write: pre-event webhooks, answering as pre_update does (they call
      * runner_create_write / runner_delete_write once the hooks allow the change) */
     int (*pre_create)(struct req *r);

@@ -48,6 +48,9 @@ struct req {
     int service_path;  /* 1 when addressed as /v1/Services/{IS}/…, 0 for the short family */
     /* a nested family's parent (a conversation, a user), set by the runner's parent chain */
     char parent_sid[SID_LEN + 1];
+    /* set by the runner for a create whose write checks its parent: a parent named by SID is taken as
+     * named, and stays 1 while not looked up (api/runner.c, run_create) */
+    int parent_deferred;
 
     /* store */
     struct store_conn *db; /* this thread's read connection */

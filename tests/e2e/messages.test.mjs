@@ -420,6 +420,10 @@ e2eSuite('messages', { args: ['--pre-webhook-timeout', '700', '--max-body', '104
     const IS2 = (await client.conversations.v1.configuration().fetch()).defaultChatServiceSid;
     await rejectsRest(client.conversations.v1.conversations(cv.sid).messages(m.sid).fetch(), { status: 404, code: 20404 });
     await rejectsRest(client.conversations.v1.conversations(cv.sid).messages.create({ body: 'theirs' }), { status: 404, code: 20404 });
+    await rejectsRest(client.conversations.v1.services(IS2).conversations(cv.sid).messages.create({ body: 'theirs' }), { status: 404, code: 20404 });
+    // the missing conversation outranks a parameter error, also where the write is what finds it
+    await rejectsRest(client.conversations.v1.conversations(cv.sid).messages.create({ body: 'x', attributes: 'not json' }), { status: 404, code: 20404 });
+    assert.deepEqual((await v1().conversations(cv.sid).messages.list()).map((x) => x.sid), [m.sid]);
     await rejectsRest(client.conversations.v1.services(IS2).conversations(cv.sid).messages(m.sid).remove(), { status: 404, code: 20404 });
     await rejectsRest(client.conversations.v1.services(IS).conversations(cv.sid).messages.list(), { status: 404, code: 20404 });
   });
