@@ -691,6 +691,7 @@ const struct family participants_family = {
     .parent_segment = "Conversations",
     .resolve_parent = conversations_resolve_parent,
     .parent_off = PR(p.conversation_sid),
+    .create_checks_parent = 1, /* create_rules' closed guard answers 20404 */
     FAMILY_MODEL_IN(struct participant_row, p, id),
     FAMILY_FIELDS(fields),
     FAMILY_PARAMS(params),

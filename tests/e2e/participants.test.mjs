@@ -360,9 +360,14 @@ e2eSuite('participants', { args: ['--pre-webhook-timeout', '700'] }, (ctx, it) =
     await rejectsRest(ov1.conversations(cv.sid).participants(p.sid).fetch(), { status: 404, code: 20404 });
     await rejectsRest(ov1.conversations(cv.sid).participants.list(), { status: 404, code: 20404 });
     await rejectsRest(ov1.conversations(cv.sid).participants.create({ identity: 'x' }), { status: 404, code: 20404 });
+    await rejectsRest(ov1.services(IS2).conversations(cv.sid).participants.create({ identity: 'x' }), { status: 404, code: 20404 });
+    // the missing conversation outranks a parameter error, also where the write is what finds it
+    await rejectsRest(ov1.conversations(cv.sid).participants.create({ identity: 'x', attributes: 'not json' }), { status: 404, code: 20404 });
+    await rejectsRest(ov1.conversations(cv.sid).participants.create({}), { status: 404, code: 20404 });
     await rejectsRest(ov1.conversations(cv.sid).participants(p.sid).remove(), { status: 404, code: 20404 });
     await rejectsRest(ov1.services(IS).conversations(cv.sid).participants(p.sid).fetch(), { status: 404, code: 20404 });
     assert.equal((await parts(cv)(p.sid).fetch()).sid, p.sid);
+    assert.deepEqual((await parts(cv).list()).map((x) => x.sid), [p.sid]);
   });
 
   it('events: onParticipantAdded/Updated/Removed with exactly the catalogue parameters; none without the header', async () => {
