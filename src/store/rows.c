@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/address_configs.h"
 #include "store/conversations.h"
 #include "store/domain.h"
 #include "store/messages.h"
@@ -73,13 +72,17 @@ const struct store_sql *store_sql_first(void)
     return sql_head;
 }
 
-/* Every table and hand-written statement of the domain files, one a line: a new resource adds one. */
+/* The plain tables (their statements are the codec's alone), and the domain files that register tables
+ * with hand-written statements, one a line: a new resource adds one. */
+static struct store_table *const tables[] = {
+    &store_users_table,
+    &store_credentials_table,
+    &store_bindings_table,
+    &store_address_configs_table,
+};
 /* clang-format off */
 static int (*const adders[])(void) = {
-    store_users_sql_add,
     store_roles_sql_add,
-    store_credentials_sql_add,
-    store_bindings_sql_add,
     store_services_sql_add,
     store_webhooks_sql_add,
     store_accounts_sql_add,
@@ -89,7 +92,6 @@ static int (*const adders[])(void) = {
     store_changes_sql_add,
     store_conversations_sql_add,
     store_participants_sql_add,
-    store_address_configs_sql_add,
     store_scoped_webhooks_sql_add,
     store_messages_sql_add,
 };
@@ -100,6 +102,8 @@ static int init_rc;
 
 static void init_all(void)
 {
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && init_rc == ST_OK; i++)
+        init_rc = rows_table_add(tables[i]);
     for (size_t i = 0; i < sizeof(adders) / sizeof(adders[0]) && init_rc == ST_OK; i++)
         init_rc = adders[i]();
     if (init_rc != ST_OK) log_err("store: cannot build the statements");
