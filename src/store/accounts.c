@@ -1,7 +1,6 @@
 /* Accounts and API keys, once for both engines. An account's auth token is sealed at rest, bound to
  * its SID (store/secret.h); an API key keeps only a salted hash of its secret. */
 #include <stddef.h>
-#include <string.h>
 
 #include "store/account_store.h"
 #include "store/domain.h"

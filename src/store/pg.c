@@ -26,9 +26,7 @@
 
 #include "store/engine.h"
 #include "store/migrations.h"
-#include "store/secret.h"
 #include "store/store.h"
-#include "util/arena.h"
 #include "util/log.h"
 
 /* Session settings. The writer's lock wait is short on purpose: a lock held longer than this by

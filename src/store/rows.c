@@ -585,17 +585,16 @@ static int insert_row(struct store_conn *c, const struct store_table *t, void *r
         else
             id = &t->cols[i];
     }
-    if (rc == ST_OK && deferred) {
+    if (rc != ST_OK) {
+        e->reset(s);
+    } else if (deferred) {
         rc = e->exec_deferred(s); /* resets s; the sealed values were copied when it was sent */
-        arena_free(&a);
-        return rc;
-    }
-    if (rc == ST_OK) {
+    } else {
         rc = e->step(s);
         if (rc >= 0 && id) *(long long *)((char *)row + id->off) = e->last_id(s);
+        e->reset(s);
         rc = rc < 0 ? rc : ST_OK;
     }
-    e->reset(s);
     arena_free(&a);
     return rc;
 }
