@@ -17,7 +17,6 @@ int store_roles_sql_add(void);
 int store_services_sql_add(void);
 int store_webhooks_sql_add(void);
 int store_accounts_sql_add(void);
-int store_service_admin_sql_add(void);
 int store_timers_sql_add(void);  /* store/timers.c */
 int store_changes_sql_add(void); /* store/changes.c */
 /* store/scoped_webhooks.c */

@@ -86,7 +86,6 @@ static int (*const adders[])(void) = {
     store_services_sql_add,
     store_webhooks_sql_add,
     store_accounts_sql_add,
-    store_service_admin_sql_add,
     store_secrets_sql_add,
     store_timers_sql_add,
     store_changes_sql_add,

@@ -48,13 +48,6 @@ static struct store_sql config_update = {
            " chat_service_role_sid = ?4, reachability_enabled = ?5 WHERE service_sid = ?1",
 };
 
-int store_services_sql_add(void)
-{
-    struct store_sql *const hand[] = {&config_insert, &config_get, &config_update};
-    int rc = rows_table_add(&store_services_table);
-    return rc == ST_OK ? rows_sql_add_all(hand, ROWS_N(hand)) : rc;
-}
-
 int store_service_get(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
                       struct service *out)
 {
@@ -225,10 +218,13 @@ int store_notifications_put(struct store_conn *c, const struct notifications *n)
     return rows_write(c, &notifications_put_q, notification_cols, ROWS_N(notification_cols), n, 0);
 }
 
-int store_service_admin_sql_add(void)
+int store_services_sql_add(void)
 {
-    struct store_sql *const all[] = {&service_mark,  &reap_next,           &reap_steps[0],
-                                     &reap_steps[1], &reap_steps[2],       &reap_steps[3],
-                                     &reap_service,  &notifications_get_q, &notifications_put_q};
-    return rows_sql_add_all(all, sizeof(all) / sizeof(all[0]));
+    struct store_sql *const hand[] = {
+        &config_insert, &config_get,    &config_update,       &service_mark,
+        &reap_next,     &reap_steps[0], &reap_steps[1],       &reap_steps[2],
+        &reap_steps[3], &reap_service,  &notifications_get_q, &notifications_put_q,
+    };
+    int rc = rows_table_add(&store_services_table);
+    return rc == ST_OK ? rows_sql_add_all(hand, ROWS_N(hand)) : rc;
 }
