@@ -182,9 +182,10 @@ static struct store_sql log_uncount = {
     .sql = "UPDATE webhook_log_counts SET n = n - ?2 WHERE account_sid = ?1",
     .sql_pg = "",
 };
+/* in the log's shape (log_list_q): a post-event delivery, pending, not completed */
 static struct store_sql pending_list = {
-    .sql = "SELECT id, event_type, url, method, last_status, attempts, last_latency_ms, last_error,"
-           " idempotency_token, created_at FROM webhook_outbox WHERE account_sid = ?1"
+    .sql = "SELECT id, 'post', event_type, url, method, 'pending', last_status, attempts, last_latency_ms,"
+           " last_error, idempotency_token, created_at, 0 FROM webhook_outbox WHERE account_sid = ?1"
            " ORDER BY id DESC LIMIT ?2",
 };
 static struct store_sql log_list_q = {
@@ -237,7 +238,7 @@ static const struct column claimed_cols[] = {
     ROWS_COL(struct outbox_row, next_attempt_at, CK_I64, 0),
     ROWS_COL(struct outbox_row, created_at, CK_I64, 0),
 };
-/* log_list's result (the first 13), and from kind on log_insert's ?1 .. ?13 */
+/* log_list's and pending_list's result (the first 13), and from kind on log_insert's ?1 .. ?13 */
 static const struct column log_cols[] = {
     ROWS_COL(struct webhook_log_entry, id, CK_I64, 0),
     ROWS_COL(struct webhook_log_entry, kind, CK_TEXT, 0),
@@ -255,20 +256,6 @@ static const struct column log_cols[] = {
     ROWS_COL(struct webhook_log_entry, account_sid, CK_SID, 0),
 };
 #define LOG_COLS_N ROWS_N(log_cols)
-/* pending_list's result */
-static const struct column pending_cols[] = {
-    ROWS_COL(struct webhook_log_entry, id, CK_I64, 0),
-    ROWS_COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, url, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, method, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, status, CK_INT, 0),
-    ROWS_COL(struct webhook_log_entry, attempts, CK_INT, 0),
-    ROWS_COL(struct webhook_log_entry, latency_ms, CK_I64, 0),
-    ROWS_COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, idempotency_token, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, created_at, CK_I64, 0),
-};
-
 /* ---- configuration ---- */
 
 int store_webhook_config_get(struct store_conn *c, const char *account_sid, const char *service_sid,
@@ -404,12 +391,11 @@ int store_webhook_log_list(struct store_conn *c, const char *account_sid, int li
                            void *ctx)
 {
     struct log_ctx l = {fn, ctx, 0, 0};
-    struct webhook_log_entry pending = {.kind = "post", .outcome = "pending"}, done = {0};
-    memcpy(pending.account_sid, account_sid, SID_LEN);
-    memcpy(done.account_sid, account_sid, SID_LEN);
-    int rc = rows_each(c, &pending_list, pending_cols, ROWS_N(pending_cols), &pending, log_row, &l, "ti",
-                       account_sid, (long long)limit);
+    struct webhook_log_entry le = {0};
+    memcpy(le.account_sid, account_sid, SID_LEN);
+    int rc = rows_each(c, &pending_list, log_cols, LOG_COLS_N - 1, &le, log_row, &l, "ti", account_sid,
+                       (long long)limit);
     if (rc != ST_OK || l.stop || l.seen >= limit) return rc;
-    return rows_each(c, &log_list_q, log_cols, LOG_COLS_N - 1, &done, log_row, &l, "ti", account_sid,
+    return rows_each(c, &log_list_q, log_cols, LOG_COLS_N - 1, &le, log_row, &l, "ti", account_sid,
                      (long long)(limit - l.seen));
 }
