@@ -623,9 +623,7 @@ static int eng_open(const char *target, int writer, int sync_full, struct store_
     *out = &c->base;
     return ST_OK;
 fail:
-    PQfinish(c->db);
-    free(c->rows);
-    free(c);
+    eng_close(&c->base);
     return ST_ERROR;
 }
 
