@@ -378,8 +378,8 @@ struct binder {
 static int bind_col(struct binder *b, int i, const struct column *c)
 {
     const char *at = b->row + c->off;
-    long long v;
-    int null; /* the value binds NULL */
+    long long v = 0;
+    int null = 0; /* the value binds NULL */
     switch (c->kind) {
     case CK_SID:
         b->e->bind_text(b->s, i, at);
@@ -403,7 +403,8 @@ static int bind_col(struct binder *b, int i, const struct column *c)
         v = *(const long long *)at;
         null = v < 0;
         break;
-    default: /* CK_ID, CK_I64 */
+    case CK_ID:
+    case CK_I64:
         v = *(const long long *)at;
         null = (c->flags & C_ZERO_NULL) && v == 0;
         break;
