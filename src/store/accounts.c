@@ -1,7 +1,6 @@
 /* Accounts and API keys, once for both engines. An account's auth token is sealed at rest, bound to
  * its SID (store/secret.h); an API key keeps only a salted hash of its secret. */
 #include <stddef.h>
-#include <string.h>
 
 #include "store/account_store.h"
 #include "store/domain.h"
@@ -60,7 +59,7 @@ int store_accounts_sql_add(void)
     return rows_sql_add_all(all, sizeof(all) / sizeof(all[0]));
 }
 
-/* ACCOUNT_COLS but the token */
+/* ACCOUNT_COLS: the sealed token is read last, and opened */
 static const struct column account_cols[] = {
     ROWS_COL(struct account, sid, CK_SID, 0),
     ROWS_COL(struct account, friendly_name, CK_TEXT, 0),
@@ -69,8 +68,9 @@ static const struct column account_cols[] = {
     ROWS_COL(struct account, default_inactive_timer, CK_TEXT, 0),
     ROWS_COL(struct account, default_closed_timer, CK_TEXT, 0),
     ROWS_COL(struct account, date_created, CK_I64, 0),
+    ROWS_COL(struct account, auth_token, CK_TEXT, 0),
 };
-#define ACCOUNT_TOKEN_COL 7
+#define ACCOUNT_LISTED 7 /* the columns a list reads: all but the token */
 
 /* KEY_COLS */
 static const struct column key_cols[] = {
@@ -83,38 +83,30 @@ static const struct column key_cols[] = {
     ROWS_COL(struct api_key, secret_hash, CK_TEXT, 0),
 };
 #define KEY_LISTED 5 /* the columns a list reads */
-#define N(cols) ((int)(sizeof(cols) / sizeof(cols[0])))
 
 /* ---- accounts ---- */
 
-/* One account row of q (bound), its token opened; ST_ERROR when the token does not open with this key. */
-static int account_one(struct store_conn *c, struct store_stmt *s, struct arena *a, struct account *out)
+/* The account row of q (with sid as ?1 when given), its token opened; ST_ERROR when the token does not
+ * open with this key. */
+static int account_fetch(struct store_conn *c, struct store_sql *q, const char *sid, struct arena *a,
+                         struct account *out)
 {
-    const struct store_engine *e = c->ops->engine;
-    int rc = e->step(s);
-    if (rc == 1) {
-        rows_read_cols(e, s, account_cols, N(account_cols), a, out);
-        if (secret_open(a, e->col_text(s, ACCOUNT_TOKEN_COL), out->sid, &out->auth_token) != 0) {
-            log_err("account %s: its auth token does not open with this secret key", out->sid);
-            rc = ST_ERROR;
-        }
+    int rc = rows_fetch(c, q, account_cols, ROWS_N(account_cols), a, out, sid ? "t" : "", sid);
+    if (rc == ST_OK && secret_open(a, out->auth_token, out->sid, &out->auth_token) != 0) {
+        log_err("account %s: its auth token does not open with this secret key", out->sid);
+        rc = ST_ERROR;
     }
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+    return rc;
 }
 
 int store_account_get(struct store_conn *c, const char *sid, struct arena *a, struct account *out)
 {
-    struct store_stmt *s = c->ops->engine->stmt(c, &account_get_q);
-    if (!s) return ST_ERROR;
-    c->ops->engine->bind_text(s, 1, sid);
-    return account_one(c, s, a, out);
+    return account_fetch(c, &account_get_q, sid, a, out);
 }
 
 int store_account_first(struct store_conn *c, struct arena *a, struct account *out)
 {
-    struct store_stmt *s = c->ops->engine->stmt(c, &account_first_q);
-    return s ? account_one(c, s, a, out) : ST_ERROR;
+    return account_fetch(c, &account_first_q, NULL, a, out);
 }
 
 int store_account_insert(struct store_conn *c, const struct account *acct)
@@ -139,19 +131,13 @@ int store_account_set_token(struct store_conn *c, const char *sid, const char *t
     return rc;
 }
 
+ROWS_LIST_ADAPTER(account_row, account_row_fn, struct account)
+
 int store_account_list(struct store_conn *c, account_row_fn fn, void *ctx)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &account_list_q);
-    if (!s) return ST_ERROR;
-    int rc;
-    while ((rc = e->step(s)) == 1) {
-        struct account acct = {0}; /* the token is not read */
-        rows_read_cols(e, s, account_cols, N(account_cols), NULL, &acct);
-        if (fn(ctx, &acct)) break;
-    }
-    e->reset(s);
-    return rc < 0 ? rc : ST_OK;
+    struct account acct = {0}; /* the token is not read */
+    struct account_row_ctx l = {fn, ctx};
+    return rows_each(c, &account_list_q, account_cols, ACCOUNT_LISTED, &acct, account_row, &l, "");
 }
 
 int store_account_update_config(struct store_conn *c, const struct account *acct)
@@ -165,32 +151,22 @@ int store_account_update_config(struct store_conn *c, const struct account *acct
 
 int store_api_key_insert(struct store_conn *c, const struct api_key *k)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &key_insert_q);
-    if (!s) return ST_ERROR;
-    rows_bind_cols(e, s, key_cols, N(key_cols), k);
-    return store_stmt_exec(e, s);
+    return rows_write(c, &key_insert_q, key_cols, ROWS_N(key_cols), k, 0);
 }
 
 int store_api_key_get(struct store_conn *c, const char *sid, struct arena *a, struct api_key *out)
 {
-    return rows_fetch(c, &key_get_q, key_cols, N(key_cols), a, out, "t", sid);
+    return rows_fetch(c, &key_get_q, key_cols, ROWS_N(key_cols), a, out, "t", sid);
 }
+
+ROWS_LIST_ADAPTER(key_row, api_key_row_fn, struct api_key)
 
 int store_api_key_list(struct store_conn *c, const char *account_sid, api_key_row_fn fn, void *ctx)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, account_sid ? &key_list_account_q : &key_list_q);
-    if (!s) return ST_ERROR;
-    if (account_sid) e->bind_text(s, 1, account_sid);
-    int rc;
-    while ((rc = e->step(s)) == 1) {
-        struct api_key k = {0}; /* the salt and hash are not read */
-        rows_read_cols(e, s, key_cols, KEY_LISTED, NULL, &k);
-        if (fn(ctx, &k)) break;
-    }
-    e->reset(s);
-    return rc < 0 ? rc : ST_OK;
+    struct api_key k = {0}; /* the salt and hash are not read */
+    struct key_row_ctx l = {fn, ctx};
+    return rows_each(c, account_sid ? &key_list_account_q : &key_list_q, key_cols, KEY_LISTED, &k, key_row,
+                     &l, account_sid ? "t" : "", account_sid);
 }
 
 int store_api_key_revoke(struct store_conn *c, const char *sid, long long now)

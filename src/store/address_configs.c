@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store/address_configs.h"
+#include "store/domain.h"
 #include "store/rows.h"
 
 #define AC(m) offsetof(struct address_config, m)
@@ -29,7 +30,7 @@ static const struct column address_config_cols[] = {
 };
 
 /* read, changed and written back by their own updates; ?4: a type, or NULL for all */
-static struct store_table address_configs_table = {
+struct store_table store_address_configs_table = {
     .name = "address_configs",
     .cols = address_config_cols,
     .n = sizeof(address_config_cols) / sizeof(address_config_cols[0]),
@@ -38,39 +39,34 @@ static struct store_table address_configs_table = {
     .list_filter_pg = " AND (?4::text IS NULL OR type = ?4::text)",
 };
 
-int store_address_configs_sql_add(void)
-{
-    return rows_table_add(&address_configs_table);
-}
-
 int store_address_config_get(struct store_conn *c, const char *account_sid, const char *key, int by_sid,
                              struct arena *a, struct address_config *out)
 {
-    return rows_get(c, &address_configs_table, !by_sid, account_sid, key, a, out);
+    return rows_get(c, &store_address_configs_table, !by_sid, account_sid, key, a, out);
 }
 
 int store_address_config_find(struct store_conn *c, const char *account_sid, const char *address,
                               const char *type, struct arena *a, struct address_config *out)
 {
-    int rc = rows_get(c, &address_configs_table, 1, account_sid, address, a, out);
+    int rc = rows_get(c, &store_address_configs_table, 1, account_sid, address, a, out);
     if (rc == ST_OK && (!type || strcmp(out->type, type) != 0)) return ST_NOT_FOUND;
     return rc;
 }
 
 int store_address_config_insert(struct store_conn *c, struct address_config *ac)
 {
-    return rows_insert(c, &address_configs_table, ac);
+    return rows_insert(c, &store_address_configs_table, ac);
 }
 
 int store_address_config_update(struct store_conn *c, const struct address_config *ac,
                                 const struct address_config *before)
 {
-    return rows_update(c, &address_configs_table, ac, before);
+    return rows_update(c, &store_address_configs_table, ac, before);
 }
 
 int store_address_config_delete(struct store_conn *c, const char *account_sid, const char *sid)
 {
-    return rows_delete(c, &address_configs_table, account_sid, sid);
+    return rows_delete(c, &store_address_configs_table, account_sid, sid);
 }
 
 ROWS_LIST_ADAPTER(one_row, address_config_row_fn, struct address_config)
@@ -81,5 +77,5 @@ int store_address_config_list(struct store_conn *c, const char *account_sid, con
     struct address_config ac;
     memset(&ac, 0, sizeof(ac));
     struct one_row_ctx l = {fn, ctx};
-    return rows_list_filtered(c, &address_configs_table, account_sid, p, &type, 1, &ac, one_row, &l);
+    return rows_list_filtered(c, &store_address_configs_table, account_sid, p, &type, 1, &ac, one_row, &l);
 }

@@ -46,7 +46,4 @@ int store_address_config_delete(struct store_conn *c, const char *account_sid, c
 int store_address_config_list(struct store_conn *c, const char *account_sid, const char *type,
                               const struct page_req *p, address_config_row_fn fn, void *ctx);
 
-/* Registers the table's statements (store/rows.c calls it once, with the other domain files). */
-int store_address_configs_sql_add(void);
-
 #endif

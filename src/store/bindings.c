@@ -31,8 +31,3 @@ struct store_table store_bindings_table = {
         " AND (?4::jsonb IS NULL OR binding_type IN (SELECT jsonb_array_elements_text(?4::jsonb)))"
         " AND (?5::jsonb IS NULL OR identity IN (SELECT jsonb_array_elements_text(?5::jsonb)))",
 };
-
-int store_bindings_sql_add(void)
-{
-    return rows_table_add(&store_bindings_table);
-}

@@ -30,8 +30,3 @@ struct store_table store_credentials_table = {
     .n = sizeof(credential_cols) / sizeof(credential_cols[0]),
     .lock = SQL_LOCK_UPDATE,
 };
-
-int store_credentials_sql_add(void)
-{
-    return rows_table_add(&store_credentials_table);
-}

@@ -9,16 +9,14 @@ extern struct store_table store_roles_table;
 extern struct store_table store_credentials_table;
 extern struct store_table store_bindings_table;
 extern struct store_table store_services_table;
+extern struct store_table store_address_configs_table;
 
-/* Each domain file registers its tables and statements (called once by store_sql_init). */
-int store_users_sql_add(void);
+/* A domain file with more than a plain table registers its tables and statements (called once by
+ * store_sql_init); a plain table is in the codec's own list (store/rows.c). */
 int store_roles_sql_add(void);
-int store_credentials_sql_add(void);
-int store_bindings_sql_add(void);
 int store_services_sql_add(void);
 int store_webhooks_sql_add(void);
 int store_accounts_sql_add(void);
-int store_service_admin_sql_add(void);
 int store_timers_sql_add(void);  /* store/timers.c */
 int store_changes_sql_add(void); /* store/changes.c */
 /* store/scoped_webhooks.c */

@@ -16,10 +16,10 @@
 
 #include "store/address_configs_schema.h"
 #include "store/conversations_schema.h"
-#include "store/engine.h"
 #include "store/messages_schema.h"
 #include "store/migrations.h"
 #include "store/participants_schema.h"
+#include "store/rows.h"
 #include "store/scoped_webhooks_schema.h"
 #include "store/secret.h"
 #include "store/timers_schema.h"
@@ -355,36 +355,28 @@ static int seal_column(struct store_conn *c, struct store_sql *sel, struct store
  * left by older versions (or a PostgreSQL store run without a key) are sealed now. */
 int store_secrets_migrate(struct store_conn *c)
 {
-    const struct store_engine *e = c->ops->engine;
+    static const struct column value = {"value", CK_TEXT, 0, 0};
     const char *what = strcmp(c->ops->name, "sqlite") == 0 ? "data file" : "database";
     int rc = c->ops->tx_begin(c), sealed = 0;
     if (rc != ST_OK) return rc;
-    struct store_stmt *s = e->stmt(c, &key_check_get);
     struct arena a;
     arena_init(&a);
-    int row = s ? e->step(s) : ST_ERROR;
-    if (row == 1) {
-        char *plain = NULL;
-        if (!secret_have_key()) {
-            log_err("this %s holds sealed secrets: start with the --secret-key-file they were sealed with",
-                    what);
-            rc = ST_ERROR;
-        } else if (secret_open(&a, e->col_text(s, 0), KEY_CHECK_NAME, &plain) != 0 ||
-                   strcmp(plain, KEY_CHECK_PLAIN) != 0) {
-            log_err("the secret key does not match this %s (its secrets were sealed with another key):"
-                    " give the right --secret-key-file",
-                    what);
-            rc = ST_ERROR;
-        }
-    } else if (row < 0) {
-        rc = row;
-    }
-    if (s) e->reset(s);
-    if (row == 0 && secret_have_key()) {
+    char *stored = NULL, *plain = NULL;
+    int row = rows_fetch(c, &key_check_get, &value, 1, &a, &stored, "");
+    if (row == ST_OK && !secret_have_key()) {
+        log_err("this %s holds sealed secrets: start with the --secret-key-file they were sealed with", what);
+        rc = ST_ERROR;
+    } else if (row == ST_OK && (secret_open(&a, stored, KEY_CHECK_NAME, &plain) != 0 ||
+                                strcmp(plain, KEY_CHECK_PLAIN) != 0)) {
+        log_err("the secret key does not match this %s (its secrets were sealed with another key):"
+                " give the right --secret-key-file",
+                what);
+        rc = ST_ERROR;
+    } else if (row == ST_NOT_FOUND && secret_have_key()) {
         char *check = secret_seal(&a, KEY_CHECK_PLAIN, KEY_CHECK_NAME);
-        struct store_stmt *p = check ? e->stmt(c, &key_check_put) : NULL;
-        if (p) e->bind_text(p, 1, check);
-        rc = p ? store_stmt_exec(e, p) : ST_ERROR;
+        rc = check ? rows_exec(c, &key_check_put, NULL, "t", check) : ST_ERROR;
+    } else if (row != ST_OK && row != ST_NOT_FOUND) {
+        rc = row;
     }
     arena_free(&a);
     for (size_t i = 0; i < SEALED_N && rc == ST_OK && secret_have_key(); i++) {

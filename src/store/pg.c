@@ -26,9 +26,7 @@
 
 #include "store/engine.h"
 #include "store/migrations.h"
-#include "store/secret.h"
 #include "store/store.h"
-#include "util/arena.h"
 #include "util/log.h"
 
 /* Session settings. The writer's lock wait is short on purpose: a lock held longer than this by
@@ -85,17 +83,6 @@ static int pg_locking(const struct pg_conn *c)
     return c->writer && c->in_tx;
 }
 
-/* NULL for SQL NULL */
-static const char *pg_col(PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
-}
-
-static long long pg_col_i64(PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
 /* ---- errors ---- */
 
 static int is_busy_state(const char *st)
@@ -119,6 +106,17 @@ static int map_state(const char *st, const char *msg)
 
 /* ---- sessions ---- */
 
+/* Runs a simple command string outside pipeline mode: 0, or -1 (logged). */
+static int exec_simple_logged(struct pg_conn *c, const char *sql, const char *what)
+{
+    PGresult *r = PQexec(c->db, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok) log_err("postgres: %s failed: %s", what, PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 /* Settings of a new or reset session. */
 static int session_setup(struct pg_conn *c)
 {
@@ -129,11 +127,28 @@ static int session_setup(struct pg_conn *c)
              " SET application_name = 'parley'",
              STATEMENT_TIMEOUT_MS, IDLE_IN_TX_TIMEOUT_MS, c->writer ? WRITER_LOCK_TIMEOUT_MS : 0,
              c->sync_full ? "on" : "off", c->writer ? "off" : "on");
-    PGresult *r = PQexec(c->db, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) log_err("postgres: cannot set up the session: %s", PQerrorMessage(c->db));
-    PQclear(r);
-    return ok ? 0 : -1;
+    return exec_simple_logged(c, sql, "setting up the session");
+}
+
+/* Reads every result up to the pipeline's sync (or the session's end): whether one failed, the first
+ * fatal error's message into err (when given). */
+static int read_to_sync(struct pg_conn *c, char *err, size_t n)
+{
+    int failed = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(c->db);
+        if (!r) {
+            if (PQstatus(c->db) == CONNECTION_BAD) return failed;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_PIPELINE_SYNC && st != PGRES_COMMAND_OK) {
+            failed = 1;
+            if (err && !err[0] && st == PGRES_FATAL_ERROR) snprintf(err, n, "%s", PQresultErrorMessage(r));
+        }
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC) return failed;
+    }
 }
 
 /* Prepares every statement of every table in one pipelined round trip. Fails (and leaves
@@ -143,58 +158,33 @@ static int prepare_all(struct pg_conn *c)
     PGresult *r = PQexec(c->db, "DEALLOCATE ALL");
     PQclear(r);
     if (!PQenterPipelineMode(c->db)) return -1;
-    int sent = 0, failed = 0;
+    int failed = 0;
     char name[16];
     for (const struct store_sql *q = store_sql_first(); q && !failed; q = q->next) {
         if (!q->pg_text[0]) continue; /* nothing to run here */
         snprintf(name, sizeof(name), "r%d", q->id);
-        if (!PQsendPrepare(c->db, name, q->pg_text, 0, NULL)) {
-            failed = 1;
-            break;
-        }
-        sent++;
-        if (q->pg_text_lock) {
-            snprintf(name, sizeof(name), "r%dl", q->id);
-            if (!PQsendPrepare(c->db, name, q->pg_text_lock, 0, NULL)) {
-                failed = 1;
-                break;
-            }
-            sent++;
-        }
+        failed = !PQsendPrepare(c->db, name, q->pg_text, 0, NULL);
+        if (failed || !q->pg_text_lock) continue;
+        snprintf(name, sizeof(name), "r%dl", q->id);
+        failed = !PQsendPrepare(c->db, name, q->pg_text_lock, 0, NULL);
     }
     /* the engine's own: session_key's lock */
-    if (!failed && PQsendPrepare(c->db, "claim_lock", "SELECT pg_advisory_lock($1::bigint)", 0, NULL))
-        sent++;
-    else
-        failed = 1;
+    if (!failed) failed = !PQsendPrepare(c->db, "claim_lock", "SELECT pg_advisory_lock($1::bigint)", 0, NULL);
     PQpipelineSync(c->db);
-    const char *first_error = NULL;
-    char errbuf[256] = "";
-    /* one result (then NULL) per prepare, then the sync */
-    for (;;) {
-        r = PQgetResult(c->db);
-        if (!r) {
-            if (PQstatus(c->db) == CONNECTION_BAD) break;
-            continue;
-        }
-        ExecStatusType st = PQresultStatus(r);
-        if (st == PGRES_PIPELINE_SYNC) {
-            PQclear(r);
-            break;
-        }
-        if (st != PGRES_COMMAND_OK) {
-            failed = 1;
-            if (!first_error && st == PGRES_FATAL_ERROR) {
-                snprintf(errbuf, sizeof(errbuf), "%s", PQresultErrorMessage(r));
-                first_error = errbuf;
-            }
-        }
-        PQclear(r);
-    }
+    char err[256] = "";
+    failed |= read_to_sync(c, err, sizeof(err));
     PQexitPipelineMode(c->db);
-    c->prepared = !failed && sent > 0;
-    if (failed && first_error) log_debug("postgres: statements not prepared yet: %s", first_error);
+    c->prepared = !failed;
+    if (failed && err[0]) log_debug("postgres: statements not prepared yet: %s", err);
     return c->prepared ? 0 : -1;
+}
+
+/* Every statement prepared on this session, or ST_ERROR (logged). */
+static int ensure_prepared(struct pg_conn *c)
+{
+    if (c->prepared || prepare_all(c) == 0) return ST_OK;
+    log_err("postgres: cannot prepare statements (is the schema migrated?)");
+    return ST_ERROR;
 }
 
 /* One PQreset; the session is set up again and its statements prepared again. */
@@ -242,15 +232,6 @@ static int statement_failed(struct pg_conn *c, PGresult *r, int *lost)
     return rc;
 }
 
-/* Runs a simple command string outside pipeline mode (ROLLBACK). */
-static int simple(struct pg_conn *c, const char *sql)
-{
-    PGresult *r = PQexec(c->db, sql);
-    int lost, rc = PQresultStatus(r) == PGRES_COMMAND_OK ? ST_OK : statement_failed(c, r, &lost);
-    PQclear(r);
-    return rc;
-}
-
 /* ---- the writer's transaction, pipelined ----
  * Between tx_begin and the end of the transaction the writer's session is in libpq pipeline mode.
  * BEGIN, SAVEPOINT, RELEASE and ROLLBACK TO are queued without waiting; they go out with the next
@@ -282,24 +263,27 @@ static int pipe_room(struct pg_conn *c)
     return c->queued < PIPE_PENDING_MAX ? ST_OK : pipe_wait(c);
 }
 
-static void pipe_pending(struct pg_conn *c, enum pending kind)
-{
-    c->pending[c->queued++] = (unsigned char)kind;
-    if (kind == PENDING_DEFERRED) c->n_deferred++;
-}
-
-static int pipe_queue(struct pg_conn *c, const char *sql)
+/* Queues a command whose result is owed: a utility command's text (sql), or a deferred statement (the
+ * prepared name, with p). A command that cannot be sent dooms the transaction. */
+static int pipe_send(struct pg_conn *c, const char *sql, const char *name, const struct pg_params *p)
 {
     int rc = pipe_room(c);
     if (rc != ST_OK) return rc;
-    if (!PQsendQueryParams(c->db, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+    if (name ? !PQsendQueryPrepared(c->db, name, p->n, p->v, NULL, NULL, 0)
+             : !PQsendQueryParams(c->db, sql, 0, NULL, NULL, NULL, NULL, 0)) {
         int lost;
         statement_failed(c, NULL, &lost);
         c->tx_doomed = 1;
         return ST_BUSY;
     }
-    pipe_pending(c, PENDING_UTILITY);
+    c->pending[c->queued++] = (unsigned char)(name ? PENDING_DEFERRED : PENDING_UTILITY);
+    c->n_deferred += name != NULL;
     return ST_OK;
+}
+
+static int pipe_queue(struct pg_conn *c, const char *sql)
+{
+    return pipe_send(c, sql, NULL, NULL);
 }
 
 /* The next result of the pipeline, with the NULL that ends it consumed; NULL when the session is gone.
@@ -353,17 +337,7 @@ static int pipe_drain(struct pg_conn *c, int *lost)
 static void pipe_sync(struct pg_conn *c)
 {
     pipe_forget(c);
-    if (PQstatus(c->db) == CONNECTION_BAD || !PQpipelineSync(c->db)) return;
-    for (;;) {
-        PGresult *r = PQgetResult(c->db);
-        if (!r) {
-            if (PQstatus(c->db) == CONNECTION_BAD) return;
-            continue;
-        }
-        ExecStatusType st = PQresultStatus(r);
-        PQclear(r);
-        if (st == PGRES_PIPELINE_SYNC) return;
-    }
+    if (PQstatus(c->db) != CONNECTION_BAD && PQpipelineSync(c->db)) read_to_sync(c, NULL, 0);
 }
 
 /* Leaves pipeline mode; the session stays usable for statements outside a transaction. */
@@ -379,18 +353,22 @@ static void pipe_end(struct pg_conn *c)
     pipe_forget(c);
 }
 
+/* The results owed before a command's own, once it was sent (sent: it went out, flushed): ST_OK or the
+ * first failure; *lost when the session is gone, as it is when the command could not be sent. */
+static int drain_sent(struct pg_conn *c, int sent, int *lost)
+{
+    if (sent) return pipe_drain(c, lost);
+    int rc = statement_failed(c, NULL, lost);
+    *lost = 1;
+    return rc;
+}
+
 /* Every result owed, read now (one round trip): ST_OK or the first failure, after which the pipeline is
  * synced so that the job's savepoint can be rolled back. */
 static int pipe_wait(struct pg_conn *c)
 {
-    int lost = 0, rc;
     if (c->queued == 0) return ST_OK;
-    if (!PQsendFlushRequest(c->db) || PQflush(c->db) != 0) {
-        rc = statement_failed(c, NULL, &lost);
-        lost = 1;
-    } else {
-        rc = pipe_drain(c, &lost);
-    }
+    int lost = 0, rc = drain_sent(c, PQsendFlushRequest(c->db) && PQflush(c->db) == 0, &lost);
     if (lost) {
         pipe_forget(c);
         c->tx_doomed = 1;
@@ -404,11 +382,7 @@ static int pipe_wait(struct pg_conn *c)
  * its savepoint. */
 static int pipe_begin(struct pg_conn *c, int with_savepoint)
 {
-    if (!c->prepared && prepare_all(c) != 0) {
-        log_err("postgres: cannot prepare statements (is the schema migrated?)");
-        return ST_ERROR;
-    }
-    if (!PQenterPipelineMode(c->db)) return ST_ERROR;
+    if (ensure_prepared(c) != ST_OK || !PQenterPipelineMode(c->db)) return ST_ERROR;
     int rc = pipe_queue(c, "BEGIN");
     if (rc == ST_OK && with_savepoint) rc = pipe_queue(c, "SAVEPOINT job");
     return rc;
@@ -421,24 +395,19 @@ static int exec_in_tx(struct pg_conn *c, const char *name, const struct pg_param
          * of it happened, and it can start again on a new session */
         int fresh = !c->tx_answered;
         int lost = 0, rc;
-        if (!PQsendQueryPrepared(c->db, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0) ||
-            !PQsendFlushRequest(c->db) || PQflush(c->db) != 0) {
-            rc = statement_failed(c, NULL, &lost);
-            lost = 1;
-        } else {
-            rc = pipe_drain(c, &lost);
-            if (!lost) {
-                PGresult *r = pipe_next(c);
-                ExecStatusType st = PQresultStatus(r);
-                if (rc == ST_OK && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
-                    c->tx_answered = 1;
-                    *res = r;
-                    return ST_OK;
-                }
-                if (rc == ST_OK)
-                    rc = statement_failed(c, r, &lost); /* else it was skipped after that failure */
-                PQclear(r);
+        int sent = PQsendQueryPrepared(c->db, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0) &&
+                   PQsendFlushRequest(c->db) && PQflush(c->db) == 0;
+        rc = drain_sent(c, sent, &lost);
+        if (!lost) {
+            PGresult *r = pipe_next(c);
+            ExecStatusType st = PQresultStatus(r);
+            if (rc == ST_OK && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+                c->tx_answered = 1;
+                *res = r;
+                return ST_OK;
             }
+            if (rc == ST_OK) rc = statement_failed(c, r, &lost); /* else it was skipped after that failure */
+            PQclear(r);
         }
         if (lost) {
             pipe_forget(c);
@@ -463,11 +432,8 @@ static int exec_named(struct pg_conn *c, const char *name, const struct pg_param
         if (c->tx_doomed) return ST_BUSY;
         return exec_in_tx(c, name, p, res);
     }
-    if (PQstatus(c->db) == CONNECTION_BAD && reconnect(c) != 0) return ST_ERROR;
-    if (!c->prepared && prepare_all(c) != 0) {
-        log_err("postgres: cannot prepare statements (is the schema migrated?)");
+    if ((PQstatus(c->db) == CONNECTION_BAD && reconnect(c) != 0) || ensure_prepared(c) != ST_OK)
         return ST_ERROR;
-    }
     for (int attempt = 0;; attempt++) {
         PGresult *r = PQexecPrepared(c->db, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
         ExecStatusType st = PQresultStatus(r);
@@ -536,13 +502,15 @@ static int eng_step(struct store_stmt *s)
     return ++s->row < PQntuples(s->r) ? 1 : 0;
 }
 
+/* NULL for SQL NULL */
 static const char *eng_col_text(struct store_stmt *s, int i)
 {
-    return pg_col(s->r, s->row, i);
+    return PQgetisnull(s->r, s->row, i) ? NULL : PQgetvalue(s->r, s->row, i);
 }
 static long long eng_col_int(struct store_stmt *s, int i)
 {
-    return pg_col_i64(s->r, s->row, i);
+    const char *v = eng_col_text(s, i);
+    return v ? strtoll(v, NULL, 10) : 0;
 }
 static long long eng_changes(struct store_stmt *s)
 {
@@ -551,7 +519,7 @@ static long long eng_changes(struct store_stmt *s)
 /* the insert's RETURNING id */
 static long long eng_last_id(struct store_stmt *s)
 {
-    return s->r && PQntuples(s->r) > 0 ? pg_col_i64(s->r, 0, 0) : 0;
+    return s->r && PQntuples(s->r) > 0 ? strtoll(PQgetvalue(s->r, 0, 0), NULL, 10) : 0;
 }
 
 static void eng_reset(struct store_stmt *s)
@@ -575,20 +543,12 @@ static int send_deferred(struct store_stmt *s)
         return rc < 0 ? rc : ST_OK;
     }
     if (c->tx_doomed) return ST_BUSY;
-    int rc = pipe_room(c);
-    if (rc != ST_OK) return rc;
     char name[16];
     snprintf(name, sizeof(name), "r%d", s->q->id);
-    if (!PQsendQueryPrepared(c->db, name, s->p.n, s->p.v, NULL, NULL, 0)) {
-        int lost;
-        statement_failed(c, NULL, &lost);
-        c->tx_doomed = 1;
-        return ST_BUSY;
-    }
-    pipe_pending(c, PENDING_DEFERRED);
+    int rc = pipe_send(c, NULL, name, &s->p);
     /* a session lost from now on has lost this statement: the transaction cannot simply start again */
-    c->tx_answered = 1;
-    return ST_OK;
+    if (rc == ST_OK) c->tx_answered = 1;
+    return rc;
 }
 
 static int eng_exec_deferred(struct store_stmt *s)
@@ -611,9 +571,8 @@ static int eng_session_key(struct store_conn *sc, long long *key)
         }
         char num[24];
         snprintf(num, sizeof(num), "%lld", c->claim_key);
-        const char *v[1] = {num};
         PGresult *r;
-        int rc = exec_named(c, "claim_lock", &(struct pg_params){.n = 1, .v = {v[0]}}, &r);
+        int rc = exec_named(c, "claim_lock", &(struct pg_params){.n = 1, .v = {num}}, &r);
         if (rc != ST_OK) return rc;
         PQclear(r);
         c->claim_locked = 1;
@@ -664,23 +623,11 @@ static int eng_open(const char *target, int writer, int sync_full, struct store_
     *out = &c->base;
     return ST_OK;
 fail:
-    PQfinish(c->db);
-    free(c->rows);
-    free(c);
+    eng_close(&c->base);
     return ST_ERROR;
 }
 
 /* ---- migrations ---- */
-
-static int exec_simple_logged(struct pg_conn *c, const char *sql, const char *what)
-{
-    PGresult *r = PQexec(c->db, sql);
-    ExecStatusType st = PQresultStatus(r);
-    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (!ok) log_err("postgres: %s failed: %s", what, PQresultErrorMessage(r));
-    PQclear(r);
-    return ok ? 0 : -1;
-}
 
 static int schema_version(struct pg_conn *c, int *version)
 {
@@ -825,7 +772,8 @@ static void tx_abort(struct pg_conn *c)
 {
     pipe_sync(c);
     pipe_end(c);
-    if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE) simple(c, "ROLLBACK");
+    if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE)
+        exec_simple_logged(c, "ROLLBACK", "ROLLBACK");
     tx_reset(c);
 }
 
@@ -837,32 +785,22 @@ static int eng_tx_commit(struct store_conn *sc)
         tx_abort(c);
         return ST_BUSY;
     }
-    int fresh = !c->tx_answered, lost = 0, rc;
-    if (!PQsendQueryParams(c->db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->db)) {
-        rc = statement_failed(c, NULL, &lost);
-        lost = 1;
-    } else {
-        rc = pipe_drain(c, &lost);
-        if (!lost) {
-            PGresult *r = pipe_next(c);
-            if (rc == ST_OK) {
-                if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                    int l;
-                    rc = statement_failed(c, r, &l);
-                    lost = l;
-                } else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
-                    /* a transaction in the aborted state "commits" as ROLLBACK */
-                    log_err("postgres: COMMIT answered %s", PQcmdStatus(r));
-                    rc = ST_ERROR;
-                }
-            }
-            PQclear(r);
-            if (!lost) {
-                /* the sync's own result */
-                PGresult *s = pipe_next(c);
-                PQclear(s);
+    int fresh = !c->tx_answered, lost = 0;
+    int sent = PQsendQueryParams(c->db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) && PQpipelineSync(c->db);
+    int rc = drain_sent(c, sent, &lost);
+    if (!lost) {
+        PGresult *r = pipe_next(c);
+        if (rc == ST_OK) {
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                rc = statement_failed(c, r, &lost);
+            } else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+                /* a transaction in the aborted state "commits" as ROLLBACK */
+                log_err("postgres: COMMIT answered %s", PQcmdStatus(r));
+                rc = ST_ERROR;
             }
         }
+        PQclear(r);
+        if (!lost) PQclear(pipe_next(c)); /* the sync's own result */
     }
     if (lost && rc == ST_OK) rc = ST_ERROR;
     if (lost) {

@@ -38,10 +38,9 @@ static struct store_sql role_in_use = {
 
 int store_roles_sql_add(void)
 {
+    struct store_sql *const hand[] = {&role_exists, &role_in_use};
     int rc = rows_table_add(&store_roles_table);
-    if (rc == ST_OK) rc = store_sql_add(&role_exists);
-    if (rc == ST_OK) rc = store_sql_add(&role_in_use);
-    return rc;
+    return rc == ST_OK ? rows_sql_add_all(hand, ROWS_N(hand)) : rc;
 }
 
 int store_role_get(struct store_conn *c, const char *service_sid, const char *sid, struct arena *a,
@@ -60,20 +59,10 @@ int store_role_insert(struct store_conn *c, const struct role *r)
  * foreign keys back the check up: users refer to roles immediately, the configuration at COMMIT. */
 int store_role_delete(struct store_conn *c, const char *service_sid, const char *sid)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &role_exists);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, service_sid);
-    e->bind_text(s, 2, sid);
-    int rc = e->step(s);
-    e->reset(s);
-    if (rc != 1) return rc == 0 ? ST_NOT_FOUND : rc;
-    if (!(s = e->stmt(c, &role_in_use))) return ST_ERROR;
-    e->bind_text(s, 1, sid);
-    rc = e->step(s);
-    int in_use = rc == 1 && e->col_int(s, 0) != 0;
-    e->reset(s);
-    if (rc != 1) return rc == 0 ? ST_ERROR : rc;
-    if (in_use) return ST_IN_USE;
-    return rows_delete(c, &store_roles_table, service_sid, sid);
+    long long in_use = 0;
+    int rc = rows_int(c, &role_exists, &in_use, "tt", service_sid, sid);
+    if (rc != ST_OK) return rc;
+    rc = rows_int(c, &role_in_use, &in_use, "t", sid);
+    if (rc != ST_OK) return rc == ST_NOT_FOUND ? ST_ERROR : rc; /* its answer always has a row */
+    return in_use ? ST_IN_USE : rows_delete(c, &store_roles_table, service_sid, sid);
 }

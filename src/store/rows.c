@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/address_configs.h"
 #include "store/conversations.h"
 #include "store/domain.h"
 #include "store/messages.h"
@@ -73,23 +72,25 @@ const struct store_sql *store_sql_first(void)
     return sql_head;
 }
 
-/* Every table and hand-written statement of the domain files, one a line: a new resource adds one. */
+/* The plain tables (their statements are the codec's alone), and the domain files that register tables
+ * with hand-written statements, one a line: a new resource adds one. */
+static struct store_table *const tables[] = {
+    &store_users_table,
+    &store_credentials_table,
+    &store_bindings_table,
+    &store_address_configs_table,
+};
 /* clang-format off */
 static int (*const adders[])(void) = {
-    store_users_sql_add,
     store_roles_sql_add,
-    store_credentials_sql_add,
-    store_bindings_sql_add,
     store_services_sql_add,
     store_webhooks_sql_add,
     store_accounts_sql_add,
-    store_service_admin_sql_add,
     store_secrets_sql_add,
     store_timers_sql_add,
     store_changes_sql_add,
     store_conversations_sql_add,
     store_participants_sql_add,
-    store_address_configs_sql_add,
     store_scoped_webhooks_sql_add,
     store_messages_sql_add,
 };
@@ -100,6 +101,8 @@ static int init_rc;
 
 static void init_all(void)
 {
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && init_rc == ST_OK; i++)
+        init_rc = rows_table_add(tables[i]);
     for (size_t i = 0; i < sizeof(adders) / sizeof(adders[0]) && init_rc == ST_OK; i++)
         init_rc = adders[i]();
     if (init_rc != ST_OK) log_err("store: cannot build the statements");
@@ -118,11 +121,19 @@ void *store_sql_slots(size_t size, int *n)
     return calloc((size_t)sql_n + 1, size); /* + 1: never a zero-size allocation */
 }
 
-int store_stmt_exec(const struct store_engine *e, struct store_stmt *s)
+/* Runs s to its end and resets it: 0 or a negative store_result; *changed (may be NULL) receives the rows
+ * it changed. */
+static int run(const struct store_engine *e, struct store_stmt *s, long long *changed)
 {
     int rc = e->step(s);
+    if (changed) *changed = rc >= 0 ? e->changes(s) : 0;
     e->reset(s);
     return rc < 0 ? rc : ST_OK;
+}
+
+int store_stmt_exec(const struct store_engine *e, struct store_stmt *s)
+{
+    return run(e, s, NULL);
 }
 
 /* ---- building the SQL of a table ---- */
@@ -366,59 +377,57 @@ struct binder {
 
 static int bind_col(struct binder *b, int i, const struct column *c)
 {
-    const struct store_engine *e = b->e;
     const char *at = b->row + c->off;
+    long long v = 0;
+    int null = 0; /* the value binds NULL */
     switch (c->kind) {
-    case CK_ID:
-    case CK_I64:
-        if ((c->flags & C_ZERO_NULL) && *(const long long *)at == 0)
-            e->bind_text(b->s, i, NULL);
-        else
-            e->bind_int(b->s, i, *(const long long *)at);
-        break;
+    case CK_SID:
+        b->e->bind_text(b->s, i, at);
+        return ST_OK;
+    case CK_TEXT: {
+        const char *t = *(char *const *)at;
+        if (t && (c->flags & C_SEALED) && !(t = secret_seal(b->a, t, b->key))) return ST_ERROR;
+        b->e->bind_text(b->s, i, t);
+        return ST_OK;
+    }
     case CK_INT:
-        if ((c->flags & C_ZERO_NULL) && *(const int *)at == 0)
-            e->bind_text(b->s, i, NULL);
-        else
-            e->bind_int(b->s, i, *(const int *)at);
+        v = *(const int *)at;
+        null = (c->flags & C_ZERO_NULL) && v == 0;
+        break;
+    case CK_FLAG:
+        v = *(const int *)at;
+        null = v < 0 && b->update;
+        v = v > 0;
         break;
     case CK_I64N:
-        if (*(const long long *)at < 0)
-            e->bind_text(b->s, i, NULL);
-        else
-            e->bind_int(b->s, i, *(const long long *)at);
+        v = *(const long long *)at;
+        null = v < 0;
         break;
-    case CK_FLAG: {
-        int v = *(const int *)at;
-        if (v < 0 && b->update)
-            e->bind_text(b->s, i, NULL);
-        else
-            e->bind_int(b->s, i, v > 0);
+    case CK_ID:
+    case CK_I64:
+        v = *(const long long *)at;
+        null = (c->flags & C_ZERO_NULL) && v == 0;
         break;
     }
-    case CK_SID:
-        e->bind_text(b->s, i, at);
-        break;
-    case CK_TEXT: {
-        const char *v = *(char *const *)at;
-        if (v && (c->flags & C_SEALED) && !(v = secret_seal(b->a, v, b->key))) return ST_ERROR;
-        e->bind_text(b->s, i, v);
-        break;
-    }
-    }
+    if (null)
+        b->e->bind_text(b->s, i, NULL);
+    else
+        b->e->bind_int(b->s, i, v);
     return ST_OK;
 }
 
-void rows_bind_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
-                    const void *row)
+/* Binds row's cols as ?1 .. ?n of a hand-written statement (no sealed columns). */
+static void bind_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                      const void *row)
 {
     struct binder b = {e, s, row, NULL, NULL, 0};
     for (int i = 0; i < n; i++)
         bind_col(&b, i + 1, &cols[i]);
 }
 
-int rows_one(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
-             struct arena *a, void *out)
+/* Steps a single-row statement: its row into out by cols, ST_NOT_FOUND without one; s is reset. */
+static int one_row(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                   struct arena *a, void *out)
 {
     int rc = e->step(s);
     if (rc == 1) rows_read_cols(e, s, cols, n, a, out);
@@ -426,10 +435,33 @@ int rows_one(const struct store_engine *e, struct store_stmt *s, const struct co
     return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
 }
 
-/* Binds fmt's parameters (rows_exec) from ap. */
-static void bind_fmt(const struct store_engine *e, struct store_stmt *s, const char *fmt, va_list ap)
+/* Every row of s read into scratch by cols and handed to fn until it returns non-zero; s is reset. */
+static int each_row(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
+                    void *scratch, int (*fn)(void *ctx, const void *row), void *ctx)
 {
-    for (int i = 1; *fmt; fmt++, i++) {
+    int rc;
+    while ((rc = e->step(s)) == 1) {
+        rows_read_cols(e, s, cols, n, NULL, scratch);
+        if (fn(ctx, scratch)) break;
+    }
+    e->reset(s);
+    return rc < 0 ? rc : ST_OK;
+}
+
+/* Runs s, a write that had to change a row: ST_NOT_FOUND when it changed none. */
+static int run_one(const struct store_engine *e, struct store_stmt *s)
+{
+    long long n = 0;
+    int rc = run(e, s, &n);
+    return rc == ST_OK && n == 0 ? ST_NOT_FOUND : rc;
+}
+
+/* q's statement with fmt's parameters (rows_exec) bound from ap; NULL when it cannot be prepared. */
+static struct store_stmt *bound(struct store_conn *c, struct store_sql *q, const char *fmt, va_list ap)
+{
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, q);
+    for (int i = 1; s && *fmt; fmt++, i++) {
         if (*fmt == 't') {
             e->bind_text(s, i, va_arg(ap, const char *));
             continue;
@@ -440,50 +472,65 @@ static void bind_fmt(const struct store_engine *e, struct store_stmt *s, const c
         else
             e->bind_int(s, i, v);
     }
-}
-
-static int exec_ap(struct store_conn *c, struct store_sql *q, long long *changed, const char *fmt, va_list ap)
-{
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, q);
-    if (!s) return ST_ERROR;
-    bind_fmt(e, s, fmt, ap);
-    int rc = e->step(s);
-    if (changed) *changed = rc >= 0 ? e->changes(s) : 0;
-    e->reset(s);
-    return rc < 0 ? rc : ST_OK;
+    return s;
 }
 
 int rows_exec(struct store_conn *c, struct store_sql *q, long long *changed, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = exec_ap(c, q, changed, fmt, ap);
+    struct store_stmt *s = bound(c, q, fmt, ap);
     va_end(ap);
-    return rc;
+    return s ? run(c->ops->engine, s, changed) : ST_ERROR;
 }
 
 int rows_exec_one(struct store_conn *c, struct store_sql *q, const char *fmt, ...)
 {
-    long long n = 0;
     va_list ap;
     va_start(ap, fmt);
-    int rc = exec_ap(c, q, &n, fmt, ap);
+    struct store_stmt *s = bound(c, q, fmt, ap);
     va_end(ap);
-    return rc == ST_OK && n == 0 ? ST_NOT_FOUND : rc;
+    return s ? run_one(c->ops->engine, s) : ST_ERROR;
 }
 
 int rows_fetch(struct store_conn *c, struct store_sql *q, const struct column *cols, int n, struct arena *a,
                void *out, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    struct store_stmt *s = bound(c, q, fmt, ap);
+    va_end(ap);
+    return s ? one_row(c->ops->engine, s, cols, n, a, out) : ST_ERROR;
+}
+
+int rows_int(struct store_conn *c, struct store_sql *q, long long *out, const char *fmt, ...)
+{
+    static const struct column first = {"", CK_I64, 0, 0};
+    va_list ap;
+    va_start(ap, fmt);
+    struct store_stmt *s = bound(c, q, fmt, ap);
+    va_end(ap);
+    return s ? one_row(c->ops->engine, s, &first, 1, NULL, out) : ST_ERROR;
+}
+
+int rows_each(struct store_conn *c, struct store_sql *q, const struct column *cols, int n, void *scratch,
+              int (*fn)(void *ctx, const void *row), void *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    struct store_stmt *s = bound(c, q, fmt, ap);
+    va_end(ap);
+    return s ? each_row(c->ops->engine, s, cols, n, scratch, fn, ctx) : ST_ERROR;
+}
+
+int rows_write(struct store_conn *c, struct store_sql *q, const struct column *cols, int n, const void *row,
+               int deferred)
+{
     const struct store_engine *e = c->ops->engine;
     struct store_stmt *s = e->stmt(c, q);
     if (!s) return ST_ERROR;
-    va_list ap;
-    va_start(ap, fmt);
-    bind_fmt(e, s, fmt, ap);
-    va_end(ap);
-    return rows_one(e, s, cols, n, a, out);
+    bind_cols(e, s, cols, n, row);
+    return deferred ? e->exec_deferred(s) : run(e, s, NULL);
 }
 
 int rows_sql_add_all(struct store_sql *const *q, size_t n)
@@ -494,7 +541,8 @@ int rows_sql_add_all(struct store_sql *const *q, size_t n)
     return rc;
 }
 
-/* The keyed statement q of t (get or key, by the key or the alternate key), bound: NULL on failure. */
+/* The keyed statement q of t (get, key or delete, by the key or the alternate key), bound: NULL on
+ * failure. */
 static struct store_stmt *keyed(struct store_conn *c, const struct store_sql *q, const char *parent,
                                 const char *key)
 {
@@ -510,7 +558,7 @@ int rows_get(struct store_conn *c, const struct store_table *t, int by_alt, cons
              const char *key, struct arena *a, void *out)
 {
     struct store_stmt *s = keyed(c, by_alt ? &t->get_alt : &t->get, parent, key);
-    return s ? rows_one(c->ops->engine, s, t->cols, t->n, a, out) : ST_ERROR;
+    return s ? one_row(c->ops->engine, s, t->cols, t->n, a, out) : ST_ERROR;
 }
 
 int rows_key(struct store_conn *c, const struct store_table *t, int by_alt, const char *parent,
@@ -518,7 +566,7 @@ int rows_key(struct store_conn *c, const struct store_table *t, int by_alt, cons
 {
     const struct column sid = {"sid", CK_SID, 0, 0}; /* the one column, read into out */
     struct store_stmt *s = keyed(c, by_alt ? &t->key_alt : &t->key, parent, key);
-    return s ? rows_one(c->ops->engine, s, &sid, 1, NULL, out) : ST_ERROR;
+    return s ? one_row(c->ops->engine, s, &sid, 1, NULL, out) : ST_ERROR;
 }
 
 static int insert_row(struct store_conn *c, const struct store_table *t, void *row, int deferred)
@@ -537,17 +585,16 @@ static int insert_row(struct store_conn *c, const struct store_table *t, void *r
         else
             id = &t->cols[i];
     }
-    if (rc == ST_OK && deferred) {
+    if (rc != ST_OK) {
+        e->reset(s);
+    } else if (deferred) {
         rc = e->exec_deferred(s); /* resets s; the sealed values were copied when it was sent */
-        arena_free(&a);
-        return rc;
-    }
-    if (rc == ST_OK) {
+    } else {
         rc = e->step(s);
         if (rc >= 0 && id) *(long long *)((char *)row + id->off) = e->last_id(s);
+        e->reset(s);
         rc = rc < 0 ? rc : ST_OK;
     }
-    e->reset(s);
     arena_free(&a);
     return rc;
 }
@@ -604,28 +651,18 @@ int rows_update(struct store_conn *c, const struct store_table *t, const void *r
     int k = 2;
     for (int i = 0; i < t->n && rc == ST_OK; i++)
         if (update_sets(&t->cols[i], kept)) rc = bind_col(&b, ++k, &t->cols[i]);
-    long long n = 0;
-    if (rc == ST_OK) {
-        rc = e->step(s);
-        n = rc >= 0 ? e->changes(s) : 0;
-        rc = rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
-    }
-    e->reset(s);
+    if (rc == ST_OK)
+        rc = run_one(e, s);
+    else
+        e->reset(s);
     arena_free(&a);
     return rc;
 }
 
 int rows_delete(struct store_conn *c, const struct store_table *t, const char *parent, const char *key)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &t->del);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, parent);
-    e->bind_text(s, 2, key);
-    int rc = e->step(s);
-    long long n = rc >= 0 ? e->changes(s) : 0;
-    e->reset(s);
-    return rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+    struct store_stmt *s = keyed(c, &t->del, parent, key);
+    return s ? run_one(c->ops->engine, s) : ST_ERROR;
 }
 
 int rows_list(struct store_conn *c, const struct store_table *t, const char *parent, const struct page_req *p,
@@ -646,11 +683,5 @@ int rows_list_filtered(struct store_conn *c, const struct store_table *t, const 
     e->bind_int(s, 3, p->limit + 1);
     for (int i = 0; i < n; i++)
         e->bind_text(s, 4 + i, extra[i]);
-    int rc;
-    while ((rc = e->step(s)) == 1) {
-        rows_read_cols(e, s, t->cols, t->n, NULL, scratch);
-        if (fn(ctx, scratch)) break;
-    }
-    e->reset(s);
-    return rc < 0 ? rc : ST_OK;
+    return each_row(e, s, t->cols, t->n, scratch, fn, ctx);
 }

@@ -48,6 +48,9 @@ struct column {
         .name = #field, .kind = (k), .off = offsetof(type, field), .flags = (f)                              \
     }
 
+/* The number of columns of a list. */
+#define ROWS_N(cols) ((int)(sizeof(cols) / sizeof((cols)[0])))
+
 /* Longest SQL text the codec builds for one statement. */
 #define ROWS_SQL_MAX 1024
 
@@ -118,9 +121,6 @@ static inline void rows_read(const struct store_engine *e, struct store_stmt *s,
 {
     rows_read_cols(e, s, t->cols, t->n, a, out);
 }
-/* Binds row's cols as ?1 .. ?n of a hand-written statement (no sealed columns). */
-void rows_bind_cols(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
-                    const void *row);
 /* Runs q to its end with the parameters fmt names, one character each: 't' a string (NULL binds NULL),
  * 'i' a long long, 'z' a long long that binds NULL when 0. Returns 0 or a negative store_result;
  * *changed (may be NULL) receives the rows it changed. */
@@ -130,10 +130,18 @@ int rows_exec_one(struct store_conn *c, struct store_sql *q, const char *fmt, ..
 /* A single-row statement with fmt's parameters: its row into out by cols, ST_NOT_FOUND without one. */
 int rows_fetch(struct store_conn *c, struct store_sql *q, const struct column *cols, int n, struct arena *a,
                void *out, const char *fmt, ...);
+/* The same for a statement whose row is one integer (0 for NULL): a count, an existence, a minimum. */
+int rows_int(struct store_conn *c, struct store_sql *q, long long *out, const char *fmt, ...);
+/* Every row of q with fmt's parameters, read into scratch by cols (its strings point into the engine's
+ * result, valid only during fn; what cols do not read is left as it was) and handed to fn, until fn
+ * returns non-zero. */
+int rows_each(struct store_conn *c, struct store_sql *q, const struct column *cols, int n, void *scratch,
+              int (*fn)(void *ctx, const void *row), void *ctx, const char *fmt, ...);
+/* Runs q with row's cols bound as ?1 .. ?n (no sealed columns); deferred: through the engine's
+ * exec_deferred (store/engine.h), for a caller that uses nothing but the outcome. */
+int rows_write(struct store_conn *c, struct store_sql *q, const struct column *cols, int n, const void *row,
+               int deferred);
 /* Registers n hand-written statements (store_sql_add); ST_OK or the first failure. */
 int rows_sql_add_all(struct store_sql *const *q, size_t n);
-/* Steps a single-row statement: its row into out by cols, ST_NOT_FOUND without one; s is reset. */
-int rows_one(const struct store_engine *e, struct store_stmt *s, const struct column *cols, int n,
-             struct arena *a, void *out);
 
 #endif

@@ -76,12 +76,6 @@ int store_scoped_webhook_list(struct store_conn *c, const char *conversation_sid
 
 int store_scoped_webhook_count(struct store_conn *c, const char *conversation_sid, long long *n)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &count_sql);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, conversation_sid);
-    int rc = e->step(s);
-    if (rc == 1) *n = e->col_int(s, 0);
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_ERROR : rc;
+    int rc = rows_int(c, &count_sql, n, "t", conversation_sid);
+    return rc == ST_NOT_FOUND ? ST_ERROR : rc; /* a count has a row */
 }

@@ -48,15 +48,6 @@ static struct store_sql config_update = {
            " chat_service_role_sid = ?4, reachability_enabled = ?5 WHERE service_sid = ?1",
 };
 
-int store_services_sql_add(void)
-{
-    int rc = rows_table_add(&store_services_table);
-    struct store_sql *const hand[] = {&config_insert, &config_get, &config_update};
-    for (size_t i = 0; i < sizeof(hand) / sizeof(hand[0]) && rc == ST_OK; i++)
-        rc = store_sql_add(hand[i]);
-    return rc;
-}
-
 int store_service_get(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
                       struct service *out)
 {
@@ -66,61 +57,36 @@ int store_service_get(struct store_conn *c, const char *account_sid, const char 
     return rc;
 }
 
-/* Binds cfg's roles and reachability as ?1 (the service) to ?5. */
-static void bind_config(const struct store_engine *e, struct store_stmt *s, const struct service_config *cfg)
-{
-    e->bind_text(s, 1, cfg->service_sid);
-    e->bind_text(s, 2, cfg->conversation_creator_role_sid);
-    e->bind_text(s, 3, cfg->conversation_role_sid);
-    e->bind_text(s, 4, cfg->chat_service_role_sid);
-    e->bind_int(s, 5, cfg->reachability_enabled ? 1 : 0);
-}
+/* config_get's row */
+static const struct column config_cols[] = {
+    ROWS_COL(struct service_config, conversation_creator_role_sid, CK_SID, 0),
+    ROWS_COL(struct service_config, conversation_role_sid, CK_SID, 0),
+    ROWS_COL(struct service_config, chat_service_role_sid, CK_SID, 0),
+    ROWS_COL(struct service_config, reachability_enabled, CK_INT, 0),
+};
 
 int store_service_insert(struct store_conn *c, const struct service *sv, const struct service_config *cfg)
 {
     struct service_row row = {0, *sv};
     int rc = rows_insert(c, &store_services_table, &row);
     if (rc != ST_OK) return rc;
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &config_insert);
-    if (!s) return ST_ERROR;
-    struct service_config own = *cfg;
-    memcpy(own.service_sid, sv->sid, sizeof(own.service_sid)); /* the configuration is the new service's */
-    bind_config(e, s, &own);
-    e->bind_int(s, 5, cfg->reachability_enabled); /* as given (the update writes 0 or 1) */
-    return store_stmt_exec(e, s);
+    /* the configuration is the new service's; its reachability as given (the update writes 0 or 1) */
+    return rows_exec(c, &config_insert, NULL, "tttti", sv->sid, cfg->conversation_creator_role_sid,
+                     cfg->conversation_role_sid, cfg->chat_service_role_sid,
+                     (long long)cfg->reachability_enabled);
 }
 
 int store_service_config_get(struct store_conn *c, const char *service_sid, struct service_config *out)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &config_get);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, service_sid);
     snprintf(out->service_sid, sizeof(out->service_sid), "%s", service_sid);
-    int rc = e->step(s);
-    if (rc == 1) {
-        const char *v[3] = {e->col_text(s, 0), e->col_text(s, 1), e->col_text(s, 2)};
-        char *dst[3] = {out->conversation_creator_role_sid, out->conversation_role_sid,
-                        out->chat_service_role_sid};
-        for (int i = 0; i < 3; i++)
-            snprintf(dst[i], SID_LEN + 1, "%s", v[i] ? v[i] : "");
-        out->reachability_enabled = (int)e->col_int(s, 3);
-    }
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+    return rows_fetch(c, &config_get, config_cols, ROWS_N(config_cols), NULL, out, "t", service_sid);
 }
 
 int store_service_config_update(struct store_conn *c, const struct service_config *cfg)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &config_update);
-    if (!s) return ST_ERROR;
-    bind_config(e, s, cfg);
-    int rc = e->step(s);
-    long long n = rc >= 0 ? e->changes(s) : 0;
-    e->reset(s);
-    return rc < 0 ? rc : n == 0 ? ST_NOT_FOUND : ST_OK;
+    return rows_exec_one(c, &config_update, "tttti", cfg->service_sid, cfg->conversation_creator_role_sid,
+                         cfg->conversation_role_sid, cfg->chat_service_role_sid,
+                         cfg->reachability_enabled ? 1LL : 0LL);
 }
 
 struct service_list_ctx {
@@ -177,15 +143,11 @@ int store_service_delete(struct store_conn *c, const char *account_sid, const ch
 
 int store_service_reap(struct store_conn *c, int max_rows, int *more)
 {
-    const struct store_engine *e = c->ops->engine;
-    *more = 0;
-    struct store_stmt *s = e->stmt(c, &reap_next);
-    if (!s) return ST_ERROR;
+    static const struct column sid_col = {"sid", CK_SID, 0, 0};
     char sid[SID_LEN + 1];
-    int rc = e->step(s);
-    if (rc == 1) snprintf(sid, sizeof(sid), "%s", e->col_text(s, 0));
-    e->reset(s);
-    if (rc != 1) return rc;
+    *more = 0;
+    int rc = rows_fetch(c, &reap_next, &sid_col, 1, NULL, sid, "");
+    if (rc != ST_OK) return rc == ST_NOT_FOUND ? ST_OK : rc;
     *more = 1;
     long long budget = max_rows;
     for (size_t i = 0; i < sizeof(reap_steps) / sizeof(reap_steps[0]); i++) {
@@ -241,29 +203,28 @@ static const struct column notification_cols[] = {
     NCOL(removed_template, CK_TEXT),
     NCOL(removed_sound, CK_TEXT),
 };
-#define NOTIFICATION_N ((int)(sizeof(notification_cols) / sizeof(notification_cols[0])))
 
 int store_notifications_get(struct store_conn *c, const char *service_sid, struct arena *a,
                             struct notifications *out)
 {
     memset(out, 0, sizeof(*out));
     memcpy(out->service_sid, service_sid, SID_LEN);
-    return rows_fetch(c, &notifications_get_q, notification_cols, NOTIFICATION_N, a, out, "t", service_sid);
+    return rows_fetch(c, &notifications_get_q, notification_cols, ROWS_N(notification_cols), a, out, "t",
+                      service_sid);
 }
 
 int store_notifications_put(struct store_conn *c, const struct notifications *n)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &notifications_put_q);
-    if (!s) return ST_ERROR;
-    rows_bind_cols(e, s, notification_cols, NOTIFICATION_N, n);
-    return store_stmt_exec(e, s);
+    return rows_write(c, &notifications_put_q, notification_cols, ROWS_N(notification_cols), n, 0);
 }
 
-int store_service_admin_sql_add(void)
+int store_services_sql_add(void)
 {
-    struct store_sql *const all[] = {&service_mark,  &reap_next,           &reap_steps[0],
-                                     &reap_steps[1], &reap_steps[2],       &reap_steps[3],
-                                     &reap_service,  &notifications_get_q, &notifications_put_q};
-    return rows_sql_add_all(all, sizeof(all) / sizeof(all[0]));
+    struct store_sql *const hand[] = {
+        &config_insert, &config_get,    &config_update,       &service_mark,
+        &reap_next,     &reap_steps[0], &reap_steps[1],       &reap_steps[2],
+        &reap_steps[3], &reap_service,  &notifications_get_q, &notifications_put_q,
+    };
+    int rc = rows_table_add(&store_services_table);
+    return rc == ST_OK ? rows_sql_add_all(hand, ROWS_N(hand)) : rc;
 }

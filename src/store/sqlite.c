@@ -150,18 +150,14 @@ static struct sq_checkpointer *checkpointer_start(const char *target)
     /* A connection checkpoints only once it has read the database and so opened its WAL; before that
      * sqlite3_wal_checkpoint_v2 is a silent no-op. */
     if (sqlite3_open_v2(target, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-        sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_close(k->db);
-        free(k);
-        return NULL;
-    }
+        sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
     sqlite3_busy_timeout(k->db, 1000);
-    if (ticker_start(&k->ticker, "parley-ckpt", CHECKPOINT_EVERY_MS, 0, checkpoint_tick, k) != 0) {
-        sqlite3_close(k->db);
-        free(k);
-        return NULL;
-    }
-    return k;
+    if (ticker_start(&k->ticker, "parley-ckpt", CHECKPOINT_EVERY_MS, 0, checkpoint_tick, k) == 0) return k;
+fail:
+    sqlite3_close(k->db);
+    free(k);
+    return NULL;
 }
 
 static void checkpointer_stop(struct sq_checkpointer *k)

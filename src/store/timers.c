@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "store/domain.h"
-#include "store/engine.h"
+#include "store/rows.h"
 #include "store/store.h"
 #include "store/writer.h"
 #include "util/clock.h"
@@ -47,10 +47,7 @@ static struct store_sql q_next = {
 int store_timers_sql_add(void)
 {
     struct store_sql *const all[] = {&q_set, &q_clear, &q_get, &q_due, &q_claim, &q_retry, &q_next};
-    int rc = ST_OK;
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && rc == ST_OK; i++)
-        rc = store_sql_add(all[i]);
-    return rc;
+    return rows_sql_add_all(all, ROWS_N(all));
 }
 
 /* ---- the registry ---- */
@@ -97,47 +94,21 @@ int store_timer_set(struct store_conn *c, const char *account_sid, const char *k
                     long long due_ms)
 {
     if (!valid_names(kind, target_sid) || !account_sid) return ST_ERROR;
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &q_set);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, kind);
-    e->bind_text(s, 2, target_sid);
-    e->bind_text(s, 3, account_sid);
-    e->bind_int(s, 4, due_ms);
-    int rc = store_stmt_exec(e, s);
+    int rc = rows_exec(c, &q_set, NULL, "ttti", kind, target_sid, account_sid, due_ms);
     if (rc == ST_OK) sched_note_armed(due_ms);
     return rc;
-}
-
-/* Runs q with (kind, target) as ?1, ?2 to its end. */
-static int exec_kt(struct store_conn *c, struct store_sql *q, const char *kind, const char *target)
-{
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, q);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, kind);
-    e->bind_text(s, 2, target);
-    return store_stmt_exec(e, s);
 }
 
 int store_timer_clear(struct store_conn *c, const char *kind, const char *target_sid)
 {
     if (!valid_names(kind, target_sid)) return ST_ERROR;
-    return exec_kt(c, &q_clear, kind, target_sid);
+    return rows_exec(c, &q_clear, NULL, "tt", kind, target_sid);
 }
 
 int store_timer_get(struct store_conn *c, const char *kind, const char *target_sid, long long *due_ms)
 {
     if (!valid_names(kind, target_sid)) return ST_NOT_FOUND;
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &q_get);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, kind);
-    e->bind_text(s, 2, target_sid);
-    int rc = e->step(s);
-    if (rc == 1) *due_ms = e->col_int(s, 0);
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+    return rows_int(c, &q_get, due_ms, "tt", kind, target_sid);
 }
 
 struct due_timer {
@@ -160,13 +131,7 @@ static int plan_retry(struct store_conn *c, const struct due_timer *t, long long
     long long delay = retry_delay(attempts);
     log_warn("timer %s %s: %s; tried again in %lld ms", t->kind, t->target,
              registered ? "its fire failed" : "no such kind is registered", delay);
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &q_retry);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, t->kind);
-    e->bind_text(s, 2, t->target);
-    e->bind_int(s, 3, now + delay);
-    return store_stmt_exec(e, s);
+    return rows_exec(c, &q_retry, NULL, "tti", t->kind, t->target, now + delay);
 }
 
 /* Claims and fires one timer in its own savepoint. 1 fired, 0 not there any more (fired by another
@@ -195,7 +160,7 @@ static int fire_one(struct store_conn *c, const struct due_timer *t, long long n
         e->reset(s);
     }
     if (rc == 0) return c->ops->savepoint_release(c) == ST_OK ? 0 : ST_BUSY;
-    if (rc == 1) rc = exec_kt(c, &q_clear, t->kind, t->target);
+    if (rc == 1) rc = rows_exec(c, &q_clear, NULL, "tt", t->kind, t->target);
     if (rc < 0) {
         c->ops->savepoint_rollback(c);
         c->ops->savepoint_release(c);
@@ -237,12 +202,8 @@ int timers_run_due(struct store_conn *c, long long now, int max, int *fired, int
         if (rc == 1) (*fired)++;
         if (rc == 2) (*failed)++;
     }
-    s = e->stmt(c, &q_next);
-    if (!s) return ST_ERROR;
-    rc = e->step(s);
-    if (rc == 1 && e->col_text(s, 0)) *next_ms = e->col_int(s, 0); /* NULL: no timer */
-    e->reset(s);
-    return rc < 0 ? rc : ST_OK;
+    rc = rows_int(c, &q_next, next_ms, ""); /* 0 for NULL: no timer */
+    return rc == ST_NOT_FOUND ? ST_OK : rc;
 }
 
 /* ---- the scheduler ---- */

@@ -42,8 +42,7 @@ int store_timer_get(struct store_conn *c, const char *kind, const char *target_s
 
 /* Registers kind's fire function; at start-up, before timers_start. 0, or -1 (a bad or duplicate name,
  * no room, or the scheduler already runs). */
-int timers_register(const char *kind, int (*fire)(struct store_conn *c, const char *account_sid,
-                                                  const char *target_sid, long long due_ms));
+int timers_register(const char *kind, timer_fire_fn fire);
 
 /* One round, inside the caller's transaction on c: fires up to max timers whose time has come by now, in
  * the order they are due, each in its own savepoint. *fired counts the fires that succeeded, *failed the

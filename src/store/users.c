@@ -27,11 +27,6 @@ struct store_table store_users_table = {
     .lock = SQL_LOCK_UPDATE,
 };
 
-int store_users_sql_add(void)
-{
-    return rows_table_add(&store_users_table);
-}
-
 int store_user_get(struct store_conn *c, const char *service_sid, const char *key, int by_sid,
                    struct arena *a, struct user *out)
 {

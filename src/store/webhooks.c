@@ -182,9 +182,10 @@ static struct store_sql log_uncount = {
     .sql = "UPDATE webhook_log_counts SET n = n - ?2 WHERE account_sid = ?1",
     .sql_pg = "",
 };
+/* in the log's shape (log_list_q): a post-event delivery, pending, not completed */
 static struct store_sql pending_list = {
-    .sql = "SELECT id, event_type, url, method, last_status, attempts, last_latency_ms, last_error,"
-           " idempotency_token, created_at FROM webhook_outbox WHERE account_sid = ?1"
+    .sql = "SELECT id, 'post', event_type, url, method, 'pending', last_status, attempts, last_latency_ms,"
+           " last_error, idempotency_token, created_at, 0 FROM webhook_outbox WHERE account_sid = ?1"
            " ORDER BY id DESC LIMIT ?2",
 };
 static struct store_sql log_list_q = {
@@ -237,7 +238,7 @@ static const struct column claimed_cols[] = {
     ROWS_COL(struct outbox_row, next_attempt_at, CK_I64, 0),
     ROWS_COL(struct outbox_row, created_at, CK_I64, 0),
 };
-/* log_list's result (the first 13), and from kind on log_insert's ?1 .. ?13 */
+/* log_list's and pending_list's result (the first 13), and from kind on log_insert's ?1 .. ?13 */
 static const struct column log_cols[] = {
     ROWS_COL(struct webhook_log_entry, id, CK_I64, 0),
     ROWS_COL(struct webhook_log_entry, kind, CK_TEXT, 0),
@@ -254,22 +255,7 @@ static const struct column log_cols[] = {
     ROWS_COL(struct webhook_log_entry, completed_at, CK_I64, 0),
     ROWS_COL(struct webhook_log_entry, account_sid, CK_SID, 0),
 };
-#define LOG_COLS_N ((int)(sizeof(log_cols) / sizeof(log_cols[0])))
-/* pending_list's result */
-static const struct column pending_cols[] = {
-    ROWS_COL(struct webhook_log_entry, id, CK_I64, 0),
-    ROWS_COL(struct webhook_log_entry, event_type, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, url, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, method, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, status, CK_INT, 0),
-    ROWS_COL(struct webhook_log_entry, attempts, CK_INT, 0),
-    ROWS_COL(struct webhook_log_entry, latency_ms, CK_I64, 0),
-    ROWS_COL(struct webhook_log_entry, last_error, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, idempotency_token, CK_TEXT, 0),
-    ROWS_COL(struct webhook_log_entry, created_at, CK_I64, 0),
-};
-#define N(cols) ((int)(sizeof(cols) / sizeof(cols[0])))
-
+#define LOG_COLS_N ROWS_N(log_cols)
 /* ---- configuration ---- */
 
 int store_webhook_config_get(struct store_conn *c, const char *account_sid, const char *service_sid,
@@ -278,10 +264,10 @@ int store_webhook_config_get(struct store_conn *c, const char *account_sid, cons
     memset(out, 0, sizeof(*out));
     memcpy(out->account_sid, account_sid, SID_LEN);
     if (!service_sid)
-        return rows_fetch(c, &account_get, config_cols, N(config_cols), a, out, "t", account_sid);
+        return rows_fetch(c, &account_get, config_cols, ROWS_N(config_cols), a, out, "t", account_sid);
     memcpy(out->service_sid, service_sid, SID_LEN);
     /* a service's configuration has no target */
-    return rows_fetch(c, &service_get, config_cols, N(config_cols) - 1, a, out, "tt", service_sid,
+    return rows_fetch(c, &service_get, config_cols, ROWS_N(config_cols) - 1, a, out, "tt", service_sid,
                       account_sid);
 }
 
@@ -298,12 +284,23 @@ int store_webhook_config_put(struct store_conn *c, const struct webhook_config *
 
 int store_outbox_insert(struct store_conn *c, const struct outbox_row *row)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &outbox_insert_q);
-    if (!s) return ST_ERROR;
-    rows_bind_cols(e, s, outbox_new_cols, N(outbox_new_cols), row);
     /* its callers use only the outcome; the row's id is the claim's business */
-    return e->exec_deferred(s);
+    return rows_write(c, &outbox_insert_q, outbox_new_cols, ROWS_N(outbox_new_cols), row, 1);
+}
+
+/* The claim's rows, handed on and counted (fn's answer does not stop the claim: its rows are claimed). */
+struct claimed_ctx {
+    outbox_row_fn fn;
+    void *ctx;
+    int n;
+};
+
+static int claimed_row(void *ctx, const void *row)
+{
+    struct claimed_ctx *l = ctx;
+    l->n++;
+    l->fn(l->ctx, row);
+    return 0;
 }
 
 /* One statement in the caller's transaction (the writer's): on PostgreSQL the rows stay locked until it
@@ -312,35 +309,17 @@ int store_outbox_claim(struct store_conn *c, const char *owner, long long now, l
                        long long lease_ms, int limit, const struct outbox_claim_limits *lim, outbox_row_fn fn,
                        void *ctx, long long *next_due)
 {
-    const struct store_engine *e = c->ops->engine;
     *next_due = 0;
     long long key = 0;
-    int rc = e->session_key(c, &key);
+    int rc = c->ops->engine->session_key(c, &key);
     if (rc != ST_OK) return rc;
-    struct store_stmt *s = e->stmt(c, &outbox_claim_q);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, owner);
-    e->bind_int(s, 2, now);
-    e->bind_int(s, 3, lease_ms);
-    e->bind_int(s, 4, limit);
-    e->bind_int(s, 5, lim->per_account);
-    e->bind_int(s, 6, lim->per_target);
-    if (key) e->bind_int(s, 7, key);
-    e->bind_int(s, 8, lease_now);
-    int claimed = 0;
     struct outbox_row row;
-    while ((rc = e->step(s)) == 1) {
-        rows_read_cols(e, s, claimed_cols, N(claimed_cols), NULL, &row);
-        claimed++;
-        fn(ctx, &row);
-    }
-    e->reset(s);
-    if (rc < 0 || claimed >= limit) return rc < 0 ? rc : ST_OK;
-    if (!(s = e->stmt(c, &outbox_next_due))) return ST_ERROR;
-    e->bind_int(s, 1, now);
-    e->bind_int(s, 2, lease_now);
-    if (e->step(s) == 1) *next_due = e->col_int(s, 0); /* 0 for NULL: nothing waits */
-    e->reset(s);
+    struct claimed_ctx l = {fn, ctx, 0};
+    rc = rows_each(c, &outbox_claim_q, claimed_cols, ROWS_N(claimed_cols), &row, claimed_row, &l, "tiiiiizi",
+                   owner, now, lease_ms, (long long)limit, (long long)lim->per_account,
+                   (long long)lim->per_target, key, lease_now);
+    if (rc != ST_OK || l.n >= limit) return rc;
+    rows_int(c, &outbox_next_due, next_due, "ii", now, lease_now); /* 0 for NULL: nothing waits */
     return ST_OK;
 }
 
@@ -362,32 +341,19 @@ int store_outbox_release_all(struct store_conn *c)
 
 int store_outbox_count(struct store_conn *c, long long *n)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &outbox_count_q);
-    if (!s) return ST_ERROR;
-    int rc = e->step(s);
-    if (rc == 1) *n = e->col_int(s, 0);
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_NOT_FOUND : rc;
+    return rows_int(c, &outbox_count_q, n, "");
 }
 
 /* ---- the log ---- */
 
 int store_webhook_log_insert(struct store_conn *c, const struct webhook_log_entry *le)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &log_insert_q);
-    if (!s) return ST_ERROR;
-    rows_bind_cols(e, s, log_cols + 1, LOG_COLS_N - 1, le);
-    int rc = store_stmt_exec(e, s);
+    int rc = rows_write(c, &log_insert_q, log_cols + 1, LOG_COLS_N - 1, le, 0);
     if (rc != ST_OK) return rc;
     /* keep the log bounded per account: past LOG_KEEP rows, the account's oldest go */
-    if (!(s = e->stmt(c, &log_count))) return ST_ERROR;
-    e->bind_text(s, 1, le->account_sid);
-    rc = e->step(s); /* RETURNING: the upsert is done at the first step */
-    long long n = rc == 1 ? e->col_int(s, 0) : 0;
-    e->reset(s);
-    if (rc != 1) return rc == 0 ? ST_ERROR : rc;
+    long long n = 0;
+    rc = rows_int(c, &log_count, &n, "t", le->account_sid); /* RETURNING: the upsert is done at once */
+    if (rc != ST_OK) return rc == ST_NOT_FOUND ? ST_ERROR : rc;
     if (n <= LOG_KEEP) return ST_OK;
     long long gone = 0;
     rc = rows_exec(c, &log_trim, &gone, "ti", le->account_sid, n - LOG_KEEP);
@@ -407,40 +373,29 @@ int store_outbox_retry(struct store_conn *c, long long id, int attempts, long lo
                      (long long)status, error, latency_ms);
 }
 
-/* Rows of q (?1 the account, ?2 at most this many) read by cols, handed to fn; *seen counts them and
- * *stop says that fn asked to stop. */
-static int log_rows(struct store_conn *c, struct store_sql *q, const char *account_sid, int limit,
-                    const struct column *cols, int n, const char *kind, webhook_log_fn fn, void *ctx,
-                    int *seen, int *stop)
+/* The log's rows, handed on and counted; stop: fn asked to stop. */
+struct log_ctx {
+    webhook_log_fn fn;
+    void *ctx;
+    int seen, stop;
+};
+
+static int log_row(void *ctx, const void *row)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, q);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, account_sid);
-    e->bind_int(s, 2, limit);
-    int rc = 0;
-    while (!*stop && (rc = e->step(s)) == 1) {
-        struct webhook_log_entry le = {0};
-        rows_read_cols(e, s, cols, n, NULL, &le);
-        memcpy(le.account_sid, account_sid, SID_LEN);
-        if (kind) {
-            le.kind = kind;
-            le.outcome = "pending";
-        }
-        (*seen)++;
-        *stop = fn(ctx, &le);
-    }
-    e->reset(s);
-    return *stop || rc >= 0 ? ST_OK : rc;
+    struct log_ctx *l = ctx;
+    l->seen++;
+    return l->stop = l->fn(l->ctx, row);
 }
 
 int store_webhook_log_list(struct store_conn *c, const char *account_sid, int limit, webhook_log_fn fn,
                            void *ctx)
 {
-    int seen = 0, stop = 0;
-    int rc = log_rows(c, &pending_list, account_sid, limit, pending_cols, N(pending_cols), "post", fn, ctx,
-                      &seen, &stop);
-    if (rc != ST_OK || stop || seen >= limit) return rc;
-    return log_rows(c, &log_list_q, account_sid, limit - seen, log_cols, LOG_COLS_N - 1, NULL, fn, ctx, &seen,
-                    &stop);
+    struct log_ctx l = {fn, ctx, 0, 0};
+    struct webhook_log_entry le = {0};
+    memcpy(le.account_sid, account_sid, SID_LEN);
+    int rc = rows_each(c, &pending_list, log_cols, LOG_COLS_N - 1, &le, log_row, &l, "ti", account_sid,
+                       (long long)limit);
+    if (rc != ST_OK || l.stop || l.seen >= limit) return rc;
+    return rows_each(c, &log_list_q, log_cols, LOG_COLS_N - 1, &le, log_row, &l, "ti", account_sid,
+                     (long long)(limit - l.seen));
 }

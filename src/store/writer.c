@@ -180,18 +180,15 @@ static void run_batch(struct writer *w, struct write_job *batch)
 {
     int lazy;
     int r = attempt(w, batch, NULL, &lazy);
-    if (r == ST_BUSY) {
+    if (r == ST_BUSY)
         log_info("store: a batch met a transient conflict; its jobs run again, one transaction each");
-        for (struct write_job *j = batch, *next; j; j = next) {
-            next = j->next;
-            finish_job(w, j, attempt(w, j, next, &lazy), lazy);
-        }
-        return;
-    }
-    if (r != ST_OK) log_err("store: a batch failed (%d); it is rolled back", r);
+    else if (r != ST_OK)
+        log_err("store: a batch failed (%d); it is rolled back", r);
     for (struct write_job *j = batch, *next; j; j = next) {
         next = j->next;
-        finish_job(w, j, r, lazy);
+        /* its own attempt first: it says whether that attempt's commit was lazy */
+        int rj = r == ST_BUSY ? attempt(w, j, next, &lazy) : r;
+        finish_job(w, j, rj, lazy);
     }
 }
 

@@ -643,13 +643,16 @@ static int claim(struct engine *e, long long now, struct claimed *out, long long
 
 struct logged {
     int n;
-    char outcome[4][16];
+    char outcome[4][16], kind[4][8];
+    long long completed_at[4];
 };
 
 static int take_log(void *ctx, const struct webhook_log_entry *le)
 {
     struct logged *l = ctx;
     assert_true(l->n < 4);
+    snprintf(l->kind[l->n], sizeof(l->kind[0]), "%s", le->kind);
+    l->completed_at[l->n] = le->completed_at;
     snprintf(l->outcome[l->n++], sizeof(l->outcome[0]), "%s", le->outcome);
     return 0;
 }
@@ -750,6 +753,9 @@ static void test_webhooks(void **state)
     assert_string_equal(lg.outcome[0], "pending");
     assert_string_equal(lg.outcome[1], "pending");
     assert_string_equal(lg.outcome[2], "delivered");
+    for (int i = 0; i < 3; i++) /* the waiting ones are post-event deliveries, not completed */
+        assert_string_equal(lg.kind[i], "post");
+    assert_true(lg.completed_at[0] == 0 && lg.completed_at[1] == 0 && lg.completed_at[2] == 360);
     begin(e);
     assert_int_equal(store_outbox_release_all(e->w), ST_OK);
     commit(e);
