@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/api.h"
 #include "api/fail.h"
@@ -169,16 +168,6 @@ static int address_fits(const char *type, const char *a, size_t n)
     return 1;
 }
 
-/* An absolute http or https URL with a host, no blanks or controls. */
-static int url_fits(const char *s, size_t n)
-{
-    size_t skip = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
-    if (!skip || n <= skip || s[skip] == '/' || s[skip] == '?' || s[skip] == '#') return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return 0;
-    return 1;
-}
-
 static int scoped_event(const char *s)
 {
     for (size_t i = 0; i < N_SCOPED_EVENTS; i++)
@@ -236,7 +225,7 @@ static char *recase(struct req *r, const char *s, int upper)
 static int check_params(struct req *r, const struct param_value *v)
 {
     const struct param_value *url = &v[A_WEBHOOK_URL];
-    if (url->present && url->len && !url_fits(url->s, url->len)) return bad_param(r, A_WEBHOOK_URL);
+    if (url->present && url->len && !params_http_url(url->s, url->len)) return bad_param(r, A_WEBHOOK_URL);
     return check_filters(r, v);
 }
 

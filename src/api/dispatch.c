@@ -10,7 +10,6 @@
 #include "api/api.h"
 #include "api/apikeys.h"
 #include "api/fail.h"
-#include "api/runner.h"
 #include "control/control.h"
 #include "http/auth_header.h"
 #include "http/response.h"
@@ -167,16 +166,6 @@ static int dispatch_request(struct req *r, const char *authorization)
     }
     r->route_idx = (int)(rt - (admin ? control_routes : api_routes)) + (admin ? api_route_count() : 0);
     r->route_arg = admin ? NULL : api_route_families[rt - api_routes];
-    /* routes not yet run from a family descriptor resolve their service here (api/runner.c) */
-    if ((rt->flags & (ROUTE_TWIN | ROUTE_SERVICE)) && !(rt->flags & ROUTE_RUNNER)) {
-        if (rt->flags & ROUTE_SERVICE) {
-            r->service_path = 1;
-            r->service_sid = r->param[0];
-        }
-        int err = runner_resolve_service(r);
-        if (err == ST_NOT_FOUND || err == E_NOT_FOUND) return resp_not_found(r);
-        if (err) return resp_store_error(r, err);
-    }
     return fn(r);
 }
 

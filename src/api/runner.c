@@ -76,15 +76,7 @@ static int st_update(struct store_conn *c, struct req *r, const struct family *f
 
 static int st_delete(struct store_conn *c, struct req *r, const struct family *f, const char *key)
 {
-    if (f->store.del) return f->store.del(c, r, key);
-    if (f->alt_key && !sid_valid(key, strlen(key), f->prefix)) {
-        /* named by its other key: the row's SID is what the delete takes */
-        void *row = arena_alloc(&r->arena, f->row_size);
-        int err = st_get(c, r, f, key, row);
-        if (err) return err;
-        key = AT(row, f->sid_off);
-    }
-    return rows_delete(c, f->table, parent_of(r, f), key);
+    return f->store.del ? f->store.del(c, r, key) : rows_delete(c, f->table, parent_of(r, f), key);
 }
 
 static int st_list(struct store_conn *c, struct req *r, const struct family *f, const struct list_filter *lf,
@@ -560,12 +552,12 @@ static int apply_delete(struct store_conn *c, struct req *r)
     const struct family *f = job->f;
     const char *sid = job->key;
     int err = 0;
-    if (f->resource && f->alt_key && !sid_valid(sid, strlen(sid), f->prefix)) {
-        void *row = arena_alloc(&r->arena, f->row_size); /* the record names the SID, not the identity */
+    /* named by its other key: the record and the codec's delete take the row's SID, not the identity */
+    if (f->alt_key && (f->resource || !f->store.del) && !sid_valid(sid, strlen(sid), f->prefix)) {
+        void *row = arena_alloc(&r->arena, f->row_size);
         err = st_get(c, r, f, sid, row);
         if (!err) sid = AT(row, f->sid_off);
     }
-    /* by the SID once it is known: the codec's delete would otherwise read the row again to find it */
     if (!err) err = st_delete(c, r, f, sid);
     /* still referenced (a role held by a user); the message is the dictionary title */
     if (err == ST_IN_USE) err = E_CONFLICT;
