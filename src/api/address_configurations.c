@@ -222,7 +222,7 @@ static char *recase(struct req *r, const char *s, int upper)
 }
 
 /* Rules shared by create and update, on the parameters as read. */
-static int check_params(struct req *r, const struct param_value *v)
+static int check_update(struct req *r, const struct param_value *v)
 {
     const struct param_value *url = &v[A_WEBHOOK_URL];
     if (url->present && url->len && !params_http_url(url->s, url->len)) return bad_param(r, A_WEBHOOK_URL);
@@ -247,19 +247,14 @@ static int check_create(struct req *r, void *row, const struct param_value *v)
     if (cc->present &&
         (cc->len != 2 || !isalpha((unsigned char)cc->s[0]) || !isalpha((unsigned char)cc->s[1])))
         return bad_param(r, A_COUNTRY);
-    int err = check_params(r, v);
+    int err = check_update(r, v);
     if (err) return err;
     normalise(r, ac, v);
     return 0;
 }
 
-static int check_update(struct req *r, const struct param_value *v)
-{
-    return check_params(r, v);
-}
-
 /* A named service must be one of the caller's (the reference is read in the write transaction). */
-static int take_service(struct store_conn *c, struct req *r, const struct param_value *v)
+static int before_insert(struct store_conn *c, struct req *r, void *row, const struct param_value *v)
 {
     if (!v[A_SERVICE].present) return 0;
     struct service sv;
@@ -267,15 +262,10 @@ static int take_service(struct store_conn *c, struct req *r, const struct param_
     return rc == ST_NOT_FOUND ? E_SERVICE_NOT_FOUND : rc;
 }
 
-static int before_insert(struct store_conn *c, struct req *r, void *row, const struct param_value *v)
-{
-    return take_service(c, r, v);
-}
-
 static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
 {
     normalise(r, stored, v);
-    return take_service(c, r, v);
+    return before_insert(c, r, stored, v);
 }
 
 /* ---- store calls: the key is a SID when it has the shape of one, else the address ---- */

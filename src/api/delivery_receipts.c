@@ -109,11 +109,7 @@ static const struct family *receipts_resolve(struct req *r)
 {
     int err = runner_resolve_service(r);
     struct conversation cv;
-    if (!err) {
-        const char *key = r->param[0];
-        int by_sid = sid_valid(key, strlen(key), "CH");
-        err = store_conversation_get(r->db, r->service_sid, key, by_sid, &r->arena, &cv);
-    }
+    if (!err) err = conversations_get(r->db, r, r->param[0], &cv);
     const char *msg = r->param[1];
     struct message m;
     if (!err && !sid_valid(msg, strlen(msg), "IM")) err = E_NOT_FOUND;

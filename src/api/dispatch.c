@@ -98,7 +98,7 @@ static const char auth_failed[] = "Authenticate";
 /* What an unknown account's secret is compared with: the cost of the comparison, not its answer, matters. */
 static const char no_token[AUTH_PASS_MAX + 1];
 
-static int authenticate(struct req *r, const char *authorization)
+int api_authenticate(struct req *r, const char *authorization)
 {
     struct basic_cred cred;
     if (!authorization || auth_basic_parse(authorization, &cred) != 0)
@@ -125,11 +125,6 @@ static int authenticate(struct req *r, const char *authorization)
     return 0;
 }
 
-int api_authenticate(struct req *r, const char *authorization)
-{
-    return authenticate(r, authorization);
-}
-
 static int api_route_count(void)
 {
     int n = 0;
@@ -142,7 +137,7 @@ static int dispatch_request(struct req *r, const char *authorization)
 {
     const struct route *rt = NULL;
     handler_fn fn = NULL;
-    if (!r->authenticated && authenticate(r, authorization) != 0) return 0;
+    if (!r->authenticated && api_authenticate(r, authorization) != 0) return 0;
     switch (r->input_error) {
     case INPUT_TOO_LARGE:
         return resp_error_status(r, 413, E_INVALID_PARAM, "Request body too large");
@@ -255,7 +250,7 @@ int api_metrics(struct req *r, const char *authorization)
             return resp_error(r, E_AUTH, "Authenticate");
         server_wide = 1;
     }
-    if (!server_wide && authenticate(r, authorization) != 0) return 0;
+    if (!server_wide && api_authenticate(r, authorization) != 0) return 0;
     buf_reset(&r->out);
     if (server_wide)
         metrics_render(&r->out, r->app->hooks ? (long long)hook_client_outbox_depth(r->app->hooks) : 0,
