@@ -15,29 +15,10 @@
 #include "util/arena.h"
 #include "util/sid.h"
 #include "util/text.h"
-#include "util/timefmt.h"
 #include "json/jw.h"
 
 #define DR(m) offsetof(struct receipt, m)
 #define SEGMENT_MAX 64 /* "Messages/" + an IM SID + "/Receipts" */
-
-static void render_error_code(struct jw *w, const void *row, struct req *r)
-{
-    jw_int(w, ((const struct receipt *)row)->error_code);
-}
-
-/* null until the first status change after creation (§4.1) */
-static void render_date_updated(struct jw *w, const void *row, struct req *r)
-{
-    long long v = ((const struct receipt *)row)->date_updated;
-    char text[TIME_ISO_LEN + 1];
-    if (v < 0) {
-        jw_null(w);
-        return;
-    }
-    time_iso(text, v);
-    jw_str(w, text);
-}
 
 /* The families order sid and message_sid differently [SPEC]: sid is listed where each has it. */
 static const struct field fields[] = {
@@ -50,9 +31,9 @@ static const struct field fields[] = {
     {"channel_message_sid", FK_CHARS, DR(channel_message_sid), NULL},
     {"participant_sid", FK_CHARS, DR(participant_sid), NULL},
     {"status", FK_STR, DR(status), NULL},
-    {"error_code", FK_FN, 0, render_error_code},
+    {"error_code", FK_I64, DR(error_code), NULL},
     {"date_created", FK_DATE, DR(date_created), NULL},
-    {"date_updated", FK_FN, 0, render_date_updated},
+    {"date_updated", FK_DATE_NULL, DR(date_updated), NULL}, /* null until the first status change (§4.1) */
     {"url", FK_URL, 0, NULL},
 };
 

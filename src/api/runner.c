@@ -263,12 +263,27 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
         case FK_RAW:
             jw_raw(w, *(char *const *)at);
             break;
-        case FK_DATE: {
-            time_iso(text, *(const long long *)at);
+        case FK_DATE:
+        case FK_DATE_NULL: {
+            long long ms = *(const long long *)at;
+            if (ms < 0 && fd->kind == FK_DATE_NULL) {
+                jw_null(w);
+                break;
+            }
+            time_iso(text, ms);
             const struct jw_part date = {text, TIME_ISO_LEN, 1};
             jw_str_parts(w, &date, 1);
             break;
         }
+        case FK_I64:
+            jw_int(w, *(const long long *)at);
+            break;
+        case FK_I64_NULL:
+            if (*(const long long *)at < 0)
+                jw_null(w);
+            else
+                jw_int(w, *(const long long *)at);
+            break;
         case FK_NULL:
             jw_null(w);
             break;

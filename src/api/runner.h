@@ -26,6 +26,9 @@ enum field_kind {
     FK_STR,        /* char *: NULL rendered as null */
     FK_RAW,        /* char *: JSON text Parley wrote itself, copied as is */
     FK_DATE,       /* long long milliseconds: ISO 8601 */
+    FK_DATE_NULL,  /* the same, negative rendered as null (never set) */
+    FK_I64,        /* long long: a number */
+    FK_I64_NULL,   /* the same, negative rendered as null (no read horizon) */
     FK_NULL,       /* always null (off unused): is_online where no SDK connections exist */
     FK_BOOL,       /* int: true or false */
     FK_URL,        /* the resource's own absolute URL (off unused) */

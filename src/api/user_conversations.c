@@ -27,24 +27,6 @@ static const struct param_spec params[UC__COUNT] = {
     [UC_LAST_READ_INDEX] = {"LastReadMessageIndex", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
 };
 
-static void render_index(struct jw *w, long long v)
-{
-    if (v < 0)
-        jw_null(w);
-    else
-        jw_int(w, v);
-}
-
-static void render_unread(struct jw *w, const void *row, struct req *r)
-{
-    render_index(w, ((const struct user_conversation *)row)->unread_messages_count);
-}
-
-static void render_last_read(struct jw *w, const void *row, struct req *r)
-{
-    render_index(w, ((const struct user_conversation *)row)->last_read_message_index);
-}
-
 static void render_timers(struct jw *w, const void *row, struct req *r)
 {
     participant_render_timers(w, &((const struct user_conversation *)row)->conv);
@@ -66,8 +48,8 @@ static const struct field fields[] = {
     {"account_sid", FK_CHARS, UCV(account_sid), NULL},
     {"chat_service_sid", FK_CHARS, UCV(service_sid), NULL},
     {"conversation_sid", FK_CHARS, UCV(conv.sid), NULL},
-    {"unread_messages_count", FK_FN, 0, render_unread},
-    {"last_read_message_index", FK_FN, 0, render_last_read},
+    {"unread_messages_count", FK_I64_NULL, UCV(unread_messages_count), NULL},
+    {"last_read_message_index", FK_I64_NULL, UCV(last_read_message_index), NULL},
     {"participant_sid", FK_CHARS, UCV(participant_sid), NULL},
     {"user_sid", FK_CHARS, UCV(user_sid), NULL},
     {"friendly_name", FK_STR, UCV(conv.friendly_name), NULL},
