@@ -2,7 +2,6 @@
  * (BEHAVIOUR §3.5, §3.6): two singleton families run by api/runner.c, each the service's one row of
  * settings. The configuration's hook checks the default roles it is given. */
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -25,15 +24,9 @@ static const struct param_spec config_params[SC__COUNT] = {
 
 static void render_config_links(struct jw *w, const void *row, struct req *r)
 {
-    const struct service_config *cfg = row;
-    char url[480];
-    int n =
-        snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration", r->app->public_url, cfg->service_sid);
     jw_obj_begin(w);
-    snprintf(url + n, sizeof(url) - (size_t)n, "/Notifications");
-    jw_kstr(w, "notifications", url);
-    snprintf(url + n, sizeof(url) - (size_t)n, "/Webhooks");
-    jw_kstr(w, "webhooks", url);
+    runner_link(w, r, &service_config_family, row, "notifications", "/Notifications");
+    runner_link(w, r, &service_config_family, row, "webhooks", "/Webhooks");
     jw_obj_end(w);
 }
 
