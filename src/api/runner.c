@@ -122,7 +122,7 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
 #define URL_PREFIX_MAX (sizeof(((struct req *)0)->base) + 128)
 struct url_prefix {
     const struct family *f;
-    char key[SID_LEN + 1]; /* the parent or service SID of the row it was built for */
+    char key[SID_LEN + 1]; /* the parent SID of the row it was built for ("" when not nested) */
     int plain;             /* no byte needs an escape (a --public-url with a '"' would) */
     size_t n;
     /* the row whose URL follows the prefix in s ("" when none): its url and links share it */
@@ -131,31 +131,28 @@ struct url_prefix {
     char s[URL_PREFIX_MAX + SID_LEN];
 };
 
+/* The family's collection under root (the public URL for a row's URL, "" for a list's meta URLs): the
+ * request's path family ("/v1" or "/v1/Services/IS…": a service family's rows are the path's service's),
+ * the parent the rows hang on (key) when nested, the segment, then tail. */
+static size_t collection_path(char *out, size_t n, struct req *r, const struct family *f, const char *root,
+                              const char *key, const char *tail)
+{
+    char rel[sizeof(((struct req *)0)->base)];
+    api_rel_base(r, rel, sizeof(rel));
+    const char *nest = f->parent_segment ? "/" : "", *parent = f->parent_segment ? f->parent_segment : "";
+    if (!f->parent_segment) key = "";
+    const char *parts[] = {root, rel, nest, parent, nest, key, "/", f->segment, tail};
+    return text_join(out, n, parts, 9);
+}
+
 static struct url_prefix *url_prefix(struct req *r, const struct family *f, const void *row)
 {
-    const char *key = f->parent_segment             ? AT(row, f->parent_off)
-                      : f->parent == PARENT_SERVICE ? AT(row, f->service_off)
-                                                    : "";
+    const char *key = f->parent_segment ? AT(row, f->parent_off) : "";
     struct url_prefix *u = r->url_prefix;
     if (u && u->f == f && strcmp(u->key, key) == 0) return u;
     if (!u) u = r->url_prefix = arena_alloc(&r->arena, sizeof(*u));
     /* a singleton's url is its parent's and its segment: .../Services/IS…/Configuration */
-    const char *slash = f->singleton ? "" : "/";
-    size_t n_base;
-    if (f->parent_segment) {
-        const char *parts[] = {api_base(r, &n_base), "/",  f->parent_segment, "/", key, "/",
-                               f->segment,           slash};
-        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 8);
-    } else if (f->parent == PARENT_TWIN) {
-        const char *parts[] = {api_base(r, &n_base), "/", f->segment, slash};
-        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 4);
-    } else if (f->parent == PARENT_SERVICE) {
-        const char *parts[] = {r->app->public_url, "/v1/Services/", key, "/", f->segment, slash};
-        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 6);
-    } else {
-        const char *parts[] = {r->app->public_url, "/v1/", f->segment, slash};
-        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 4);
-    }
+    u->n = collection_path(u->s, URL_PREFIX_MAX, r, f, r->app->public_url, key, f->singleton ? "" : "/");
     u->plain = jw_plain(u->s, u->n);
     u->sid[0] = '\0';
     snprintf(u->key, sizeof(u->key), "%s", key);
@@ -644,18 +641,7 @@ int run_list(struct req *r, const struct family *f)
         if (err) return refuse(r, err);
     }
     char path[LIST_PATH_MAX];
-    if (f->parent_segment) {
-        api_rel_base(r, path, sizeof(path));
-        size_t used = strlen(path);
-        snprintf(path + used, sizeof(path) - used, "/%s/%s/%s", f->parent_segment, r->parent_sid, f->segment);
-    } else if (f->parent == PARENT_TWIN) {
-        api_rel_base(r, path, sizeof(path));
-        size_t used = strlen(path);
-        snprintf(path + used, sizeof(path) - used, "/%s", f->segment);
-    } else if (f->parent == PARENT_SERVICE)
-        snprintf(path, sizeof(path), "/v1/Services/%s/%s", r->service_sid, f->segment);
-    else
-        snprintf(path, sizeof(path), "/v1/%s", f->segment);
+    collection_path(path, sizeof(path), r, f, "", r->parent_sid, "");
     const struct op_def *op = f->op_list;
     return paging_list(r, op->page_max, op->list_key, path, rl.filter.query, fetch_page, &rl);
 }
