@@ -2,7 +2,6 @@
  * /v1/Services/{ChatServiceSid}/Configuration/Webhooks (service level) (BEHAVIOUR §3.10): two singleton
  * families run by api/runner.c, over one parameter table and one set of hooks. */
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -89,32 +88,11 @@ static int check_update(struct req *r, const struct param_value *v)
     return 0;
 }
 
-/* The Filters values as a deduplicated JSON array into *out; "Filters=" alone clears the list (NULL). */
-static int filters_of(struct req *r, char **out)
+/* A Filters value names a webhook event; an empty one names none ("Filters=" alone clears the list). */
+static int check_filter(struct req *r, const char *s, size_t n)
 {
-    struct buf b;
-    buf_init(&b, 4096);
-    buf_putc(&b, '[');
-    int first = 1, err = 0;
-    for (size_t i = 0; i < r->body.n && !err; i++) {
-        const struct form_pair *p = &r->body.pair[i];
-        if (strcmp(p->key, "Filters") != 0 || p->vlen == 0) continue;
-        if (!webhook_event_valid(p->val, p->vlen)) {
-            err = api_detail(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'", p->val);
-            break;
-        }
-        char quoted[80];
-        snprintf(quoted, sizeof(quoted), "\"%s\"", p->val);
-        if (b.p && strstr(b.p, quoted)) continue;
-        if (!first) buf_putc(&b, ',');
-        buf_puts(&b, quoted);
-        first = 0;
-    }
-    buf_putc(&b, ']');
-    *out = first ? NULL : arena_strndup(&r->arena, b.p, b.len);
-    if (!err && b.err) err = ST_ERROR;
-    buf_free(&b);
-    return err;
+    if (n == 0 || webhook_event_valid(s, n)) return 0;
+    return api_detail(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'", s);
 }
 
 /* The given values into the stored configuration: Method upper-case, an empty URL cleared. */
@@ -122,7 +100,7 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
 {
     struct webhook_config *cfg = stored;
     if (v[W_FILTERS].present) {
-        int err = filters_of(r, &cfg->filters);
+        int err = params_list_json(r, params[W_FILTERS].name, check_filter, 0, ST_ERROR, &cfg->filters);
         if (err) return err;
     }
     if (v[W_METHOD].present) cfg->method = strcasecmp(v[W_METHOD].s, "GET") == 0 ? "GET" : "POST";
