@@ -57,7 +57,8 @@ static const struct param_spec params[A__COUNT] = {
     [A_AUTO_TYPE] = {"AutoCreation.Type", PK_ENUM, P_ANY_CASE, 0, 0, 0, "webhook|studio|default",
                      AC(auto_type)},
     [A_SERVICE] = {"AutoCreation.ConversationServiceSid", PK_SID, 0, 0, 0, 0, "IS", AC(service_sid)},
-    [A_WEBHOOK_URL] = {"AutoCreation.WebhookUrl", PK_STRING, 0, 0, WEBHOOK_URL_MAX, 0, NULL, AC(webhook_url)},
+    [A_WEBHOOK_URL] = {"AutoCreation.WebhookUrl", PK_STRING, P_EMPTY_CLEARS, 0, WEBHOOK_URL_MAX, 0, NULL,
+                       AC(webhook_url)},
     [A_WEBHOOK_METHOD] = {"AutoCreation.WebhookMethod", PK_ENUM, P_ANY_CASE, 0, 0, 0, "get|post",
                           AC(webhook_method)},
     [A_WEBHOOK_FILTERS] = {"AutoCreation.WebhookFilters", PK_STRING, P_LIST | P_NO_SLOT, 0, 0, 0, NULL, 0},
@@ -190,12 +191,11 @@ static int check_update(struct req *r, const struct param_value *v)
 }
 
 /* The values given into ac in their stored form: enums in one case, the filters as JSON (checked by
- * check_update), "" as none. Returns 0 or a failure value. */
+ * check_update). Returns 0 or a failure value. */
 static int normalise(struct req *r, struct address_config *ac, const struct param_value *v)
 {
     if (v[A_AUTO_TYPE].present) ac->auto_type = recase(r, v[A_AUTO_TYPE].s, 0);
     if (v[A_WEBHOOK_METHOD].present) ac->webhook_method = recase(r, v[A_WEBHOOK_METHOD].s, 1);
-    if (v[A_WEBHOOK_URL].present && v[A_WEBHOOK_URL].len == 0) ac->webhook_url = NULL;
     if (!v[A_WEBHOOK_FILTERS].present) return 0;
     return params_list_json(r, params[A_WEBHOOK_FILTERS].name, NULL, 0, ST_ERROR, &ac->webhook_filters);
 }

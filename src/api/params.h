@@ -23,6 +23,8 @@ enum param_kind {
 #define P_CREATE_ONLY 8u /* params_read_op: not read for an update */
 #define P_NO_SLOT 16u    /* a family's table (api/runner.h): checked here, used by a hook, no slot */
 #define P_ANY_CASE 32u   /* PK_ENUM: a choice in any case (the value is kept as sent) */
+/* a family's string slot: an empty value clears it (NULL), where an absent one keeps what is stored */
+#define P_EMPTY_CLEARS 64u
 
 struct param_spec {
     const char *name;

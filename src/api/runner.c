@@ -333,8 +333,15 @@ static int int_slot(const struct param_spec *sp)
     return sp->kind == PK_BOOL || sp->kind == PK_INT;
 }
 
-/* The present parameters into their slots; absent strings stay NULL, absent numbers -1. */
-static void *row_from(struct req *r, const struct family *f, const struct param_value *v)
+/* 1 when v, as read for sp, clears its slot */
+static int cleared(const struct param_spec *sp, const struct param_value *v)
+{
+    return (sp->flags & P_EMPTY_CLEARS) && v->present && v->len == 0;
+}
+
+/* The present parameters into their slots; absent strings stay NULL, absent numbers -1. An empty value of
+ * a P_EMPTY_CLEARS parameter is NULL in a create's row (an update's merge clears the stored one). */
+static void *row_from(struct req *r, const struct family *f, const struct param_value *v, int create)
 {
     char *row = arena_alloc(&r->arena, f->row_size);
     memset(row, 0, f->row_size);
@@ -344,7 +351,8 @@ static void *row_from(struct req *r, const struct family *f, const struct param_
         if (int_slot(sp))
             *(int *)AT(row, sp->off) = v[i].present ? (int)v[i].i : -1;
         else
-            *(const char **)AT(row, sp->off) = v[i].present ? v[i].s : NULL;
+            *(const char **)AT(row, sp->off) =
+                v[i].present && !(create && cleared(sp, &v[i])) ? v[i].s : NULL;
     }
     if (f->singleton) return row; /* only the parameters: an update merges them into the stored row */
     snprintf(AT(row, f->account_off), SID_LEN + 1, "%s", r->account.sid);
@@ -430,7 +438,7 @@ int run_create(struct req *r, const struct family *f)
         if (parent_gone(r, f)) resp_not_found(r);
         return 0;
     }
-    void *row = row_from(r, f, v);
+    void *row = row_from(r, f, v, 1);
     err = f->check_create ? f->check_create(r, row, v) : 0;
     if (err) return refuse(r, parent_gone(r, f) ? E_NOT_FOUND : err);
     sid_new(AT(row, f->sid_off), f->prefix);
@@ -458,8 +466,8 @@ const char *runner_request_key(struct req *r)
 
 /* ---- update ---- */
 
-/* The present values of row (the request's) into stored (the row as it is). */
-static void merge(const struct family *f, const void *row, void *stored)
+/* The present values of row (the request's, its parameters as read in v) into stored (the row as it is). */
+static void merge(const struct family *f, const void *row, const struct param_value *v, void *stored)
 {
     for (size_t i = 0; i < f->n_params; i++) {
         const struct param_spec *sp = &f->params[i];
@@ -467,6 +475,8 @@ static void merge(const struct family *f, const void *row, void *stored)
         if (int_slot(sp)) {
             if (*(const int *)AT(row, sp->off) >= 0)
                 *(int *)AT(stored, sp->off) = *(const int *)AT(row, sp->off);
+        } else if (cleared(sp, &v[i])) {
+            *(char **)AT(stored, sp->off) = NULL;
         } else if (*(char *const *)AT(row, sp->off)) {
             *(char **)AT(stored, sp->off) = *(char *const *)AT(row, sp->off);
         }
@@ -487,7 +497,7 @@ static int proposal(struct store_conn *c, struct req *r, const struct runner_job
         *before = arena_alloc(&r->arena, f->row_size);
         memcpy(*before, stored, f->row_size);
     }
-    merge(f, job->row, stored);
+    merge(f, job->row, job->v, stored);
     /* date_updated only moves forward, even when two updates fall in one millisecond; set before
      * before_update, which may set it itself (an imported DateUpdated) */
     if (!f->singleton) {
@@ -549,7 +559,7 @@ int run_update(struct req *r, const struct family *f)
         if (st_get(r->db, r, f, sid, row) == ST_NOT_FOUND) resp_not_found(r);
         return 0;
     }
-    r->ctx = job_new(r, f, row_from(r, f, v), sid, v);
+    r->ctx = job_new(r, f, row_from(r, f, v, 0), sid, v);
     err = f->pre_update ? f->pre_update(r) : 0;
     if (err == RUNNER_SUSPENDED) return 1;
     if (err) return refuse(r, err);

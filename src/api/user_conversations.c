@@ -21,9 +21,11 @@
 
 enum { UC_NOTIFICATION_LEVEL, UC_LAST_READ_TIMESTAMP, UC_LAST_READ_INDEX, UC__COUNT };
 
+/* LastReadMessageIndex is read as text, which before_update parses. */
 static const struct param_spec params[UC__COUNT] = {
-    [UC_NOTIFICATION_LEVEL] = {"NotificationLevel", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
-    [UC_LAST_READ_TIMESTAMP] = {"LastReadTimestamp", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [UC_NOTIFICATION_LEVEL] = {"NotificationLevel", PK_STRING, 0, 0, 0, 0, NULL, UCV(notification_level)},
+    [UC_LAST_READ_TIMESTAMP] = {"LastReadTimestamp", PK_STRING, P_EMPTY_CLEARS, 0, 0, 0, NULL,
+                                UCV(last_read_timestamp)},
     [UC_LAST_READ_INDEX] = {"LastReadMessageIndex", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
 };
 
@@ -88,11 +90,8 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
     int err = conversations_writable(c, r, uc->conv.sid, &cv);
     if (err) return err;
     int bad;
-    if (v[UC_NOTIFICATION_LEVEL].present) uc->notification_level = (char *)v[UC_NOTIFICATION_LEVEL].s;
     if (v[UC_LAST_READ_INDEX].present)
         uc->last_read_message_index = participant_parse_index(v[UC_LAST_READ_INDEX].s, &bad);
-    if (v[UC_LAST_READ_TIMESTAMP].present)
-        uc->last_read_timestamp = v[UC_LAST_READ_TIMESTAMP].len ? (char *)v[UC_LAST_READ_TIMESTAMP].s : NULL;
     return 0;
 }
 

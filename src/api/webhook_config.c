@@ -15,17 +15,16 @@
 
 enum { W_METHOD, W_FILTERS, W_PRE_URL, W_POST_URL, W_TARGET, W__COUNT };
 
-/* Read as text and applied by before_update: an empty URL clears it, which a slot cannot say. */
+#define WH(m) offsetof(struct webhook_config, m)
+
+/* An empty URL clears it; before_update applies the rest in their stored form. */
 static const struct param_spec params[W__COUNT] = {
     [W_METHOD] = {"Method", PK_STRING, P_NO_SLOT, 0, 8, 0, NULL, 0},
     [W_FILTERS] = {"Filters", PK_STRING, P_LIST | P_NO_SLOT, 0, 64, 0, NULL, 0},
-    [W_PRE_URL] = {"PreWebhookUrl", PK_STRING, P_NO_SLOT, 0, URL_MAX, 0, NULL, 0},
-    [W_POST_URL] = {"PostWebhookUrl", PK_STRING, P_NO_SLOT, 0, URL_MAX, 0, NULL, 0},
+    [W_PRE_URL] = {"PreWebhookUrl", PK_STRING, P_EMPTY_CLEARS, 0, URL_MAX, 0, NULL, WH(pre_url)},
+    [W_POST_URL] = {"PostWebhookUrl", PK_STRING, P_EMPTY_CLEARS, 0, URL_MAX, 0, NULL, WH(post_url)},
     [W_TARGET] = {"Target", PK_ENUM, P_NO_SLOT, 0, 0, 0, "webhook|flex", 0},
 };
-
-#define WH(m) offsetof(struct webhook_config, m)
-
 /* What is rendered is what delivery uses: a target with a URL and no Method is called with POST (the
  * account level always has one), and the account level's filters are a list ([] when none, as Twilio
  * shows them); the service level's fields stay null until set (the spec's fetchEmpty). */
@@ -95,7 +94,7 @@ static int check_filter(struct req *r, const char *s, size_t n)
     return api_detail(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'", s);
 }
 
-/* The given values into the stored configuration: Method upper-case, an empty URL cleared. */
+/* The given values into the stored configuration: the filters as a JSON array, Method upper-case. */
 static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
 {
     struct webhook_config *cfg = stored;
@@ -104,8 +103,6 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
         if (err) return err;
     }
     if (v[W_METHOD].present) cfg->method = strcasecmp(v[W_METHOD].s, "GET") == 0 ? "GET" : "POST";
-    if (v[W_PRE_URL].present) cfg->pre_url = v[W_PRE_URL].len ? (char *)v[W_PRE_URL].s : NULL;
-    if (v[W_POST_URL].present) cfg->post_url = v[W_POST_URL].len ? (char *)v[W_POST_URL].s : NULL;
     if (v[W_TARGET].present) cfg->target = (char *)v[W_TARGET].s;
     return 0;
 }
