@@ -28,15 +28,26 @@
  * shared count after its commit; no thread uses a copy taken before either. API keys are not cached. */
 static atomic_uint account_generation;
 
+/* The strings of an account that a cached copy keeps: auth_token, messaging service, the two timers. */
+#define CACHED_STRINGS 4
+
 struct account_cache {
     unsigned generation;
     unsigned long long shared_generation; /* datalock_generation() when taken */
     int valid;
     struct account a;
-    char strings[4][160]; /* auth_token, messaging service, the two timers */
+    char strings[CACHED_STRINGS][160];
 };
 
 static __thread struct account_cache tl_account;
+
+static void cached_strings(struct account *a, char **s[CACHED_STRINGS])
+{
+    s[0] = &a->auth_token;
+    s[1] = &a->default_messaging_service_sid;
+    s[2] = &a->default_inactive_timer;
+    s[3] = &a->default_closed_timer;
+}
 
 static int cache_string(char *dst, size_t n, const char *s, char **out)
 {
@@ -57,14 +68,10 @@ static void cache_put(const struct account *a)
     c->valid = 0;
     c->a = *a;
     c->a.friendly_name = NULL; /* not used by handlers */
-    if (cache_string(c->strings[0], sizeof(c->strings[0]), a->auth_token, &c->a.auth_token) != 0 ||
-        cache_string(c->strings[1], sizeof(c->strings[1]), a->default_messaging_service_sid,
-                     &c->a.default_messaging_service_sid) != 0 ||
-        cache_string(c->strings[2], sizeof(c->strings[2]), a->default_inactive_timer,
-                     &c->a.default_inactive_timer) != 0 ||
-        cache_string(c->strings[3], sizeof(c->strings[3]), a->default_closed_timer,
-                     &c->a.default_closed_timer) != 0)
-        return;
+    char **s[CACHED_STRINGS];
+    cached_strings(&c->a, s);
+    for (size_t i = 0; i < CACHED_STRINGS; i++)
+        if (cache_string(c->strings[i], sizeof(c->strings[i]), *s[i], s[i]) != 0) return;
     c->generation = atomic_load(&account_generation);
     c->shared_generation = datalock_generation();
     c->valid = 1;
@@ -78,10 +85,10 @@ static int cache_get(struct req *r, const char *sid)
         c->shared_generation != datalock_generation() || strcmp(c->a.sid, sid) != 0)
         return 0;
     r->account = c->a;
-    char **fields[] = {&r->account.auth_token, &r->account.default_messaging_service_sid,
-                       &r->account.default_inactive_timer, &r->account.default_closed_timer};
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        if (*fields[i]) *fields[i] = arena_strndup(&r->arena, *fields[i], strlen(*fields[i]));
+    char **s[CACHED_STRINGS];
+    cached_strings(&r->account, s);
+    for (size_t i = 0; i < CACHED_STRINGS; i++)
+        if (*s[i]) *s[i] = arena_strndup(&r->arena, *s[i], strlen(*s[i]));
     return 1;
 }
 
@@ -328,19 +335,12 @@ void api_rel_base(struct req *r, char *out, size_t n)
         snprintf(out, n, "/v1");
 }
 
-/* "<public>/v1" or "<public>/v1/Services/IS…" into out, by the request's path family. */
-static void api_base_path(struct req *r, char *out, size_t n)
-{
-    if (r->service_path)
-        snprintf(out, n, "%s/v1/Services/%s", r->app->public_url, r->service_sid);
-    else
-        snprintf(out, n, "%s/v1", r->app->public_url);
-}
-
 const char *api_base(struct req *r, size_t *len)
 {
     if (!r->base_len) {
-        api_base_path(r, r->base, sizeof(r->base));
+        char rel[64]; /* "/v1/Services/IS…" */
+        api_rel_base(r, rel, sizeof(rel));
+        snprintf(r->base, sizeof(r->base), "%s%s", r->app->public_url, rel);
         r->base_len = strlen(r->base);
     }
     *len = r->base_len;
