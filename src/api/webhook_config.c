@@ -109,20 +109,12 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
 
 /* ---- store calls: a configuration never set reads as every field null (the spec's fetchEmpty) ---- */
 
-static int load(struct store_conn *c, struct req *r, const char *service_sid, void *out)
+/* the account level's, or the service level's on the service's path (the runner resolved it) */
+static int get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
+    const char *service_sid = r->service_path ? r->service_sid : NULL;
     int rc = store_webhook_config_get(c, r->account.sid, service_sid, &r->arena, out);
     return rc == ST_NOT_FOUND ? ST_OK : rc;
-}
-
-static int account_get(struct store_conn *c, struct req *r, const char *key, void *out)
-{
-    return load(c, r, NULL, out);
-}
-
-static int service_get(struct store_conn *c, struct req *r, const char *key, void *out)
-{
-    return load(c, r, r->service_sid, out);
 }
 
 static int put(struct store_conn *c, struct req *r, const void *row, const void *before)
@@ -139,7 +131,7 @@ const struct family account_webhooks_family = {
     FAMILY_PARAMS(params),
     .op_fetch = &ops_table[OPID_FETCH_CONFIGURATION_WEBHOOK],
     .op_update = &ops_table[OPID_UPDATE_CONFIGURATION_WEBHOOK],
-    .store = {.get = account_get, .update = put},
+    .store = {.get = get, .update = put},
     .check_update = check_update,
     .before_update = before_update,
 };
@@ -156,7 +148,7 @@ const struct family service_webhooks_family = {
     .n_params = W_TARGET,
     .op_fetch = &ops_table[OPID_FETCH_SERVICE_WEBHOOK_CONFIGURATION],
     .op_update = &ops_table[OPID_UPDATE_SERVICE_WEBHOOK_CONFIGURATION],
-    .store = {.get = service_get, .update = put},
+    .store = {.get = get, .update = put},
     .check_update = check_update,
     .before_update = before_update,
 };
