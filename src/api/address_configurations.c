@@ -252,10 +252,7 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     return rc == ST_OK ? store_address_config_delete(c, r->account.sid, ac.sid) : rc;
 }
 
-static int list_row(void *ctx, const struct address_config *ac)
-{
-    return runner_list_row(ctx, ac);
-}
+RUNNER_LIST_ROW(list_row, struct address_config)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

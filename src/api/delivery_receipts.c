@@ -56,10 +56,7 @@ static int get(struct store_conn *c, struct req *r, const char *key, void *out)
     return store_receipt_get(c, rr->message_sid, key, &r->arena, out);
 }
 
-static int list_row(void *ctx, const struct receipt *d)
-{
-    return runner_list_row(ctx, d);
-}
+RUNNER_LIST_ROW(list_row, struct receipt)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

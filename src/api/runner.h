@@ -184,6 +184,13 @@ void runner_link(struct jw *w, struct req *r, const struct family *f, const void
 int runner_list_row(void *ctx, const void *row);
 /* The same for a model without an id member: the store hands the keyset position beside the row. */
 int runner_list_row_id(void *ctx, long long id, const void *row);
+/* name(ctx, row): the typed row callback (rows of type) a family's store.list gives its store, handing
+ * each row to runner_list_row. */
+#define RUNNER_LIST_ROW(name, type)                                                                          \
+    static int name(void *ctx, const type *row)                                                              \
+    {                                                                                                        \
+        return runner_list_row(ctx, row);                                                                    \
+    }
 
 /* The route handler of a family's operation of kind k: runs it on the family the route carries
  * (r->route_arg). api/routes.c builds the families' routes with it. */

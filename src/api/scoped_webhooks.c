@@ -204,10 +204,7 @@ static int del(struct store_conn *c, struct req *r, const char *sid)
     return rc ? rc : store_scoped_webhook_delete(c, r->parent_sid, sid);
 }
 
-static int list_row(void *ctx, const struct scoped_webhook *w)
-{
-    return runner_list_row(ctx, w);
-}
+RUNNER_LIST_ROW(list_row, struct scoped_webhook)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

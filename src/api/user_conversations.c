@@ -147,10 +147,7 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     return err ? err : participant_change_record(c, &p, "deleted"); /* a view: the runner records nothing */
 }
 
-static int list_row(void *ctx, const struct user_conversation *uc)
-{
-    return runner_list_row(ctx, uc);
-}
+RUNNER_LIST_ROW(list_row, struct user_conversation)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)
