@@ -58,9 +58,8 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
         return 0;
     case PK_SID:
         if (!sid_valid(s, n, sp->choices))
-            return resp_error(r, E_INVALID_SID, "Invalid SID for %s: it must match ^%s[0-9a-fA-F]{32}$",
-                              sp->name, sp->choices),
-                   -1;
+            return api_failf(r, E_INVALID_SID, "Invalid SID for %s: it must match ^%s[0-9a-fA-F]{32}$",
+                             sp->name, sp->choices);
         return 0;
     case PK_JSON:
         switch (attrs_validate(s, n, 0)) {
@@ -86,9 +85,8 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
         return 0;
     case PK_ENUM:
         if (!enum_has(sp->choices, s, n, (sp->flags & P_ANY_CASE) != 0))
-            return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: expected one of %s", sp->name,
-                              sp->choices),
-                   -1;
+            return api_failf(r, E_INVALID_PARAM, "Invalid value for %s: expected one of %s", sp->name,
+                             sp->choices);
         return 0;
     }
     return 0;
