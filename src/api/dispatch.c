@@ -311,15 +311,6 @@ int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), 
     return 1;
 }
 
-int api_deleted(struct req *r, int store_result)
-{
-    if (store_result == ST_NOT_FOUND) return api_fail(r, E_NOT_FOUND);
-    if (store_result != ST_OK) return api_fail(r, store_result);
-    r->status = 204;
-    buf_reset(&r->out);
-    return 0;
-}
-
 void api_json_begin(struct req *r, struct jw *w, int status)
 {
     buf_reset(&r->out);

@@ -583,9 +583,11 @@ static int apply_delete(struct store_conn *c, struct req *r)
     if (!err) err = st_delete(c, r, f, sid);
     /* still referenced (a role held by a user); the message is the dictionary title */
     if (err == ST_IN_USE) err = E_CONFLICT;
-    if (err == RUNNER_ANSWERED) return -1;
     if (!err) err = record(c, r, f, sid, "deleted");
-    return err ? fail(r, err) : api_deleted(r, ST_OK);
+    if (err) return fail(r, err);
+    r->status = f->op_delete->status; /* 204, no body */
+    buf_reset(&r->out);
+    return 0;
 }
 
 int run_delete(struct req *r, const struct family *f)
