@@ -82,8 +82,8 @@ const struct family receipts_family = {
 
 /* The service, the conversation (a SID or unique name) and the message of the path, 404 for any that is
  * not there; then the message's path parameter is taken out, so the runner sees the conversation and
- * the receipt. Returns the request's family, or NULL with the error answered. */
-static const struct family *receipts_resolve(struct req *r)
+ * the receipt. Returns 0 with the request's family in r->route_arg, or -1 with the error answered. */
+static int receipts_resolve(struct req *r)
 {
     int err = runner_resolve_service(r);
     struct conversation cv;
@@ -92,10 +92,7 @@ static const struct family *receipts_resolve(struct req *r)
     struct message m;
     if (!err && !sid_valid(msg, strlen(msg), "IM")) err = E_NOT_FOUND;
     if (!err) err = store_message_get(r->db, cv.sid, msg, &r->arena, &m);
-    if (err) {
-        api_fail(r, err == ST_NOT_FOUND ? E_NOT_FOUND : err);
-        return NULL;
-    }
+    if (err) return api_fail(r, err == ST_NOT_FOUND ? E_NOT_FOUND : err);
     struct receipts_req *rr = arena_alloc(&r->arena, sizeof(*rr));
     rr->f = receipts_family;
     memcpy(rr->message_sid, m.sid, sizeof(rr->message_sid));
@@ -108,17 +105,16 @@ static const struct family *receipts_resolve(struct req *r)
         r->param_len[i] = r->param_len[i + 1];
     }
     r->ctx = rr;
-    return &rr->f;
+    r->route_arg = &rr->f;
+    return 0;
 }
 
 int receipts_list(struct req *r)
 {
-    const struct family *f = receipts_resolve(r);
-    return f ? run_list(r, f) : 0;
+    return receipts_resolve(r) == 0 ? run_list(r) : 0;
 }
 
 int receipts_fetch(struct req *r)
 {
-    const struct family *f = receipts_resolve(r);
-    return f ? run_fetch(r, f) : 0;
+    return receipts_resolve(r) == 0 ? run_fetch(r) : 0;
 }

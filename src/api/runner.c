@@ -383,8 +383,9 @@ static int record(struct store_conn *c, struct req *r, const struct family *f, c
 
 /* ---- fetch ---- */
 
-int run_fetch(struct req *r, const struct family *f)
+int run_fetch(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     void *row = err ? NULL : arena_alloc(&r->arena, f->row_size);
@@ -427,8 +428,9 @@ static int parent_gone(struct req *r, const struct family *f)
     return f->resolve_parent(r, sid) == E_NOT_FOUND;
 }
 
-int run_create(struct req *r, const struct family *f)
+int run_create(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     struct param_value v[RUNNER_MAX_PARAMS];
     r->parent_deferred = f->create_checks_parent;
@@ -534,8 +536,9 @@ int runner_update_write(struct req *r)
     return api_write(r, apply_update, r->ctx);
 }
 
-int run_update(struct req *r, const struct family *f)
+int run_update(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     struct param_value v[RUNNER_MAX_PARAMS];
     int err = resolve_parents(r, f, &sid);
@@ -590,8 +593,9 @@ static int apply_delete(struct store_conn *c, struct req *r)
     return 0;
 }
 
-int run_delete(struct req *r, const struct family *f)
+int run_delete(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     if (err) return refuse(r, err);
@@ -638,8 +642,9 @@ static int fetch_page(struct list_ctx *lc)
 /* Longest list path: "/v1/Services/IS…/Conversations/CH…/" + segment. */
 #define LIST_PATH_MAX 160
 
-int run_list(struct req *r, const struct family *f)
+int run_list(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     if (err) return refuse(r, err);
@@ -660,32 +665,11 @@ int run_list(struct req *r, const struct family *f)
 
 /* ---- the routes' handlers: the family comes with the route ---- */
 
-static int route_fetch(struct req *r)
-{
-    return run_fetch(r, r->route_arg);
-}
-static int route_list(struct req *r)
-{
-    return run_list(r, r->route_arg);
-}
-static int route_create(struct req *r)
-{
-    return run_create(r, r->route_arg);
-}
-static int route_update(struct req *r)
-{
-    return run_update(r, r->route_arg);
-}
-static int route_delete(struct req *r)
-{
-    return run_delete(r, r->route_arg);
-}
-
 handler_fn runner_handler(enum op_kind k)
 {
     static const handler_fn by_kind[] = {
-        [OPK_FETCH] = route_fetch,   [OPK_LIST] = route_list,     [OPK_CREATE] = route_create,
-        [OPK_UPDATE] = route_update, [OPK_DELETE] = route_delete, [OPK_OTHER] = NULL,
+        [OPK_FETCH] = run_fetch,   [OPK_LIST] = run_list,     [OPK_CREATE] = run_create,
+        [OPK_UPDATE] = run_update, [OPK_DELETE] = run_delete, [OPK_OTHER] = NULL,
     };
     return by_kind[k];
 }

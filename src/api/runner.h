@@ -224,12 +224,12 @@ handler_fn runner_handler(enum op_kind k);
     .before_insert = before_insert, .before_update = before_update, .post_event = post_event,                \
     .pre_create = pre_create, .pre_update = pre_update, .pre_delete = pre_delete
 
-/* The five operations. Each returns what a handler returns: 0 with the response ready, 1 when a write was
- * queued (api_write). */
-int run_fetch(struct req *r, const struct family *f);
-int run_list(struct req *r, const struct family *f);
-int run_create(struct req *r, const struct family *f);
-int run_update(struct req *r, const struct family *f);
-int run_delete(struct req *r, const struct family *f);
+/* The five operations, each on the family in r->route_arg (its route's, or one a handler of its own made).
+ * Each returns what a handler returns: 0 with the response ready, 1 when a write was queued (api_write). */
+int run_fetch(struct req *r);
+int run_list(struct req *r);
+int run_create(struct req *r);
+int run_update(struct req *r);
+int run_delete(struct req *r);
 
 #endif
