@@ -328,6 +328,17 @@ static struct runner_job *job_new(struct req *r, const struct family *f, void *r
     return job;
 }
 
+/* Queues job's write unless the operation's pre-event hook (NULL: none) refused the request or took it
+ * over (RUNNER_SUSPENDED: the hook calls write once the hooks allow the change). */
+static int pre_then_write(struct req *r, struct runner_job *job, int (*pre)(struct req *r),
+                          int (*write)(struct req *r))
+{
+    r->ctx = job;
+    int err = pre ? pre(r) : 0;
+    if (err == RUNNER_SUSPENDED) return 1;
+    return err ? refuse(r, err) : write(r);
+}
+
 static int int_slot(const struct param_spec *sp)
 {
     return sp->kind == PK_BOOL || sp->kind == PK_INT;
@@ -444,11 +455,7 @@ int run_create(struct req *r)
     err = f->check_create ? f->check_create(r, row, v) : 0;
     if (err) return refuse(r, parent_gone(r, f) ? E_NOT_FOUND : err);
     sid_new(AT(row, f->sid_off), f->prefix);
-    r->ctx = job_new(r, f, row, NULL, v);
-    err = f->pre_create ? f->pre_create(r) : 0;
-    if (err == RUNNER_SUSPENDED) return 1;
-    if (err) return refuse(r, err);
-    return runner_create_write(r);
+    return pre_then_write(r, job_new(r, f, row, NULL, v), f->pre_create, runner_create_write);
 }
 
 int runner_create_write(struct req *r)
@@ -562,11 +569,7 @@ int run_update(struct req *r)
         if (st_get(r->db, r, f, sid, row) == ST_NOT_FOUND) resp_not_found(r);
         return 0;
     }
-    r->ctx = job_new(r, f, row_from(r, f, v, 0), sid, v);
-    err = f->pre_update ? f->pre_update(r) : 0;
-    if (err == RUNNER_SUSPENDED) return 1;
-    if (err) return refuse(r, err);
-    return runner_update_write(r);
+    return pre_then_write(r, job_new(r, f, row_from(r, f, v, 0), sid, v), f->pre_update, runner_update_write);
 }
 
 /* ---- delete ---- */
@@ -599,11 +602,7 @@ int run_delete(struct req *r)
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     if (err) return refuse(r, err);
-    r->ctx = job_new(r, f, NULL, sid, NULL);
-    err = f->pre_delete ? f->pre_delete(r) : 0;
-    if (err == RUNNER_SUSPENDED) return 1;
-    if (err) return refuse(r, err);
-    return runner_delete_write(r);
+    return pre_then_write(r, job_new(r, f, NULL, sid, NULL), f->pre_delete, runner_delete_write);
 }
 
 int runner_delete_write(struct req *r)
