@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/api.h"
 #include "api/fail.h"
@@ -16,6 +15,7 @@
 #include "store/address_configs.h"
 #include "util/arena.h"
 #include "util/sid.h"
+#include "webhook/scoped.h"
 #include "json/jw.h"
 
 #define ADDRESS_MAX 256 /* as a participant's MessagingBinding.Address (BEHAVIOUR-conversations §0.3) */
@@ -26,8 +26,6 @@
 #define E164_DIGITS_MAX 15
 #define SHORT_CODE_MIN 3 /* short codes run from 3 to 8 digits across countries */
 #define SHORT_CODE_MAX 8
-/* Longest JSON array of filters: each of the ten names at most once. */
-#define FILTERS_JSON_MAX 320
 
 #define TYPES "sms|whatsapp|messenger|gbm|email|rcs|apple|chat"
 #define AC(m) offsetof(struct address_config, m)
@@ -59,7 +57,8 @@ static const struct param_spec params[A__COUNT] = {
     [A_AUTO_TYPE] = {"AutoCreation.Type", PK_ENUM, P_ANY_CASE, 0, 0, 0, "webhook|studio|default",
                      AC(auto_type)},
     [A_SERVICE] = {"AutoCreation.ConversationServiceSid", PK_SID, 0, 0, 0, 0, "IS", AC(service_sid)},
-    [A_WEBHOOK_URL] = {"AutoCreation.WebhookUrl", PK_STRING, 0, 0, WEBHOOK_URL_MAX, 0, NULL, AC(webhook_url)},
+    [A_WEBHOOK_URL] = {"AutoCreation.WebhookUrl", PK_STRING, P_EMPTY_CLEARS, 0, WEBHOOK_URL_MAX, 0, NULL,
+                       AC(webhook_url)},
     [A_WEBHOOK_METHOD] = {"AutoCreation.WebhookMethod", PK_ENUM, P_ANY_CASE, 0, 0, 0, "get|post",
                           AC(webhook_method)},
     [A_WEBHOOK_FILTERS] = {"AutoCreation.WebhookFilters", PK_STRING, P_LIST | P_NO_SLOT, 0, 0, 0, NULL, 0},
@@ -72,15 +71,6 @@ static const struct param_spec params[A__COUNT] = {
 static const struct param_spec list_params[] = {
     {"Type", PK_ENUM, P_ANY_CASE, 0, 0, 0, TYPES, 0},
 };
-
-/* The post-events of an existing conversation: what a conversation-scoped webhook may name [SPEC]. */
-static const char *const scoped_events[] = {
-    "onMessageAdded",        "onMessageUpdated",           "onMessageRemoved",
-    "onConversationUpdated", "onConversationStateUpdated", "onConversationRemoved",
-    "onParticipantAdded",    "onParticipantUpdated",       "onParticipantRemoved",
-    "onDeliveryUpdated",
-};
-#define N_SCOPED_EVENTS (sizeof(scoped_events) / sizeof(scoped_events[0]))
 
 /* auto_creation as the spec's examples show it: the keys of its type, conversation_service_sid when set. */
 static void render_auto_creation(struct jw *w, const void *row, struct req *r)
@@ -169,25 +159,8 @@ static int address_fits(const char *type, const char *a, size_t n)
     return 1;
 }
 
-/* An absolute http or https URL with a host, no blanks or controls. */
-static int url_fits(const char *s, size_t n)
-{
-    size_t skip = strncasecmp(s, "https://", 8) == 0 ? 8 : strncasecmp(s, "http://", 7) == 0 ? 7 : 0;
-    if (!skip || n <= skip || s[skip] == '/' || s[skip] == '?' || s[skip] == '#') return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return 0;
-    return 1;
-}
-
-static int scoped_event(const char *s)
-{
-    for (size_t i = 0; i < N_SCOPED_EVENTS; i++)
-        if (strcmp(s, scoped_events[i]) == 0) return 1;
-    return 0;
-}
-
-/* Every AutoCreation.WebhookFilters value names a scoped post-event, the list the spec gives;
- * "AutoCreation.WebhookFilters=" alone clears the list. */
+/* Every AutoCreation.WebhookFilters value names a post-event of an existing conversation, what a
+ * conversation-scoped webhook may name [SPEC]; "AutoCreation.WebhookFilters=" alone clears the list. */
 static int check_filters(struct req *r, const struct param_value *v)
 {
     if (!v[A_WEBHOOK_FILTERS].present) return 0;
@@ -195,32 +168,9 @@ static int check_filters(struct req *r, const struct param_value *v)
         const struct form_pair *p = &r->body.pair[i];
         if (strcmp(p->key, params[A_WEBHOOK_FILTERS].name) != 0) continue;
         if (p->vlen == 0 && v[A_WEBHOOK_FILTERS].n == 1) return 0;
-        if (!scoped_event(p->val)) return bad_param(r, A_WEBHOOK_FILTERS);
+        if (!scoped_event_valid(p->val, strlen(p->val))) return bad_param(r, A_WEBHOOK_FILTERS);
     }
     return 0;
-}
-
-/* The filters as a JSON array, each once at its first position; NULL for an empty list. */
-static char *filters_json(struct req *r)
-{
-    char out[FILTERS_JSON_MAX];
-    size_t len = 0;
-    int seen[N_SCOPED_EVENTS] = {0};
-    out[len++] = '[';
-    for (size_t i = 0; i < r->body.n; i++) {
-        const struct form_pair *p = &r->body.pair[i];
-        if (strcmp(p->key, params[A_WEBHOOK_FILTERS].name) != 0) continue;
-        for (size_t k = 0; k < N_SCOPED_EVENTS; k++) {
-            if (seen[k] || strcmp(p->val, scoped_events[k]) != 0) continue;
-            seen[k] = 1;
-            /* fits: ten names of at most 26 characters, quoted and separated */
-            len += (size_t)snprintf(out + len, sizeof(out) - len, "%s\"%s\"", len > 1 ? "," : "",
-                                    scoped_events[k]);
-        }
-    }
-    if (len == 1) return NULL;
-    out[len++] = ']';
-    return arena_strndup(&r->arena, out, len);
 }
 
 static char *recase(struct req *r, const char *s, int upper)
@@ -233,20 +183,21 @@ static char *recase(struct req *r, const char *s, int upper)
 }
 
 /* Rules shared by create and update, on the parameters as read. */
-static int check_params(struct req *r, const struct param_value *v)
+static int check_update(struct req *r, const struct param_value *v)
 {
     const struct param_value *url = &v[A_WEBHOOK_URL];
-    if (url->present && url->len && !url_fits(url->s, url->len)) return bad_param(r, A_WEBHOOK_URL);
+    if (url->present && url->len && !params_http_url(url->s, url->len)) return bad_param(r, A_WEBHOOK_URL);
     return check_filters(r, v);
 }
 
-/* The values given into ac in their stored form: enums in one case, the filters as JSON, "" as none. */
-static void normalise(struct req *r, struct address_config *ac, const struct param_value *v)
+/* The values given into ac in their stored form: enums in one case, the filters as JSON (checked by
+ * check_update). Returns 0 or a failure value. */
+static int normalise(struct req *r, struct address_config *ac, const struct param_value *v)
 {
     if (v[A_AUTO_TYPE].present) ac->auto_type = recase(r, v[A_AUTO_TYPE].s, 0);
     if (v[A_WEBHOOK_METHOD].present) ac->webhook_method = recase(r, v[A_WEBHOOK_METHOD].s, 1);
-    if (v[A_WEBHOOK_URL].present && v[A_WEBHOOK_URL].len == 0) ac->webhook_url = NULL;
-    if (v[A_WEBHOOK_FILTERS].present) ac->webhook_filters = filters_json(r);
+    if (!v[A_WEBHOOK_FILTERS].present) return 0;
+    return params_list_json(r, params[A_WEBHOOK_FILTERS].name, NULL, 0, ST_ERROR, &ac->webhook_filters);
 }
 
 static int check_create(struct req *r, void *row, const struct param_value *v)
@@ -258,19 +209,12 @@ static int check_create(struct req *r, void *row, const struct param_value *v)
     if (cc->present &&
         (cc->len != 2 || !isalpha((unsigned char)cc->s[0]) || !isalpha((unsigned char)cc->s[1])))
         return bad_param(r, A_COUNTRY);
-    int err = check_params(r, v);
-    if (err) return err;
-    normalise(r, ac, v);
-    return 0;
-}
-
-static int check_update(struct req *r, const struct param_value *v)
-{
-    return check_params(r, v);
+    int err = check_update(r, v);
+    return err ? err : normalise(r, ac, v);
 }
 
 /* A named service must be one of the caller's (the reference is read in the write transaction). */
-static int take_service(struct store_conn *c, struct req *r, const struct param_value *v)
+static int before_insert(struct store_conn *c, struct req *r, void *row, const struct param_value *v)
 {
     if (!v[A_SERVICE].present) return 0;
     struct service sv;
@@ -278,15 +222,10 @@ static int take_service(struct store_conn *c, struct req *r, const struct param_
     return rc == ST_NOT_FOUND ? E_SERVICE_NOT_FOUND : rc;
 }
 
-static int before_insert(struct store_conn *c, struct req *r, void *row, const struct param_value *v)
-{
-    return take_service(c, r, v);
-}
-
 static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
 {
-    normalise(r, stored, v);
-    return take_service(c, r, v);
+    int err = normalise(r, stored, v);
+    return err ? err : before_insert(c, r, stored, v);
 }
 
 /* ---- store calls: the key is a SID when it has the shape of one, else the address ---- */
@@ -313,10 +252,7 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     return rc == ST_OK ? store_address_config_delete(c, r->account.sid, ac.sid) : rc;
 }
 
-static int list_row(void *ctx, const struct address_config *ac)
-{
-    return runner_list_row(ctx, ac);
-}
+RUNNER_LIST_ROW(list_row, struct address_config)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

@@ -36,10 +36,6 @@ void api_accounts_changed(void);
 /* Queues r->apply on the writer. The handler returns what this returns. */
 int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), void *ctx);
 
-/* The answer to a delete from its store result: 204 with no body, 404, or the store's error. Returns 0
- * for the 204 and -1 otherwise, as an apply function does. */
-int api_deleted(struct req *r, int store_result);
-
 /* Starts a JSON object response with the given status; returns the writer for the body. */
 void api_json_begin(struct req *r, struct jw *w, int status);
 

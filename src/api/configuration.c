@@ -18,13 +18,16 @@
 
 enum { C_CHAT_SERVICE, C_MESSAGING_SERVICE, C_INACTIVE_TIMER, C_CLOSED_TIMER, C__COUNT };
 
-/* The optional settings are read as text: an empty value clears them (docs/DECISIONS.md), which a slot
- * cannot say, so before_update applies all four. */
+/* An empty optional setting clears it (docs/DECISIONS.md); the default service, which must be one of the
+ * account's, is applied by before_update. */
 static const struct param_spec params[C__COUNT] = {
     [C_CHAT_SERVICE] = {"DefaultChatServiceSid", PK_SID, P_NO_SLOT, 0, 0, 0, "IS", 0},
-    [C_MESSAGING_SERVICE] = {"DefaultMessagingServiceSid", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
-    [C_INACTIVE_TIMER] = {"DefaultInactiveTimer", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
-    [C_CLOSED_TIMER] = {"DefaultClosedTimer", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [C_MESSAGING_SERVICE] = {"DefaultMessagingServiceSid", PK_STRING, P_EMPTY_CLEARS, 0, 0, 0, NULL,
+                             AC(default_messaging_service_sid)},
+    [C_INACTIVE_TIMER] = {"DefaultInactiveTimer", PK_STRING, P_EMPTY_CLEARS, 0, 0, 0, NULL,
+                          AC(default_inactive_timer)},
+    [C_CLOSED_TIMER] = {"DefaultClosedTimer", PK_STRING, P_EMPTY_CLEARS, 0, 0, 0, NULL,
+                        AC(default_closed_timer)},
 };
 
 static void render_links(struct jw *w, const void *row, struct req *r)
@@ -60,13 +63,6 @@ static int check_timer(const struct param_value *v, long long min, enum twilio_c
     return seconds < min ? too_short : 0;
 }
 
-/* A set optional value, NULL for an empty one (cleared), or the stored one when absent. */
-static char *setting(const struct param_value *v, char *stored)
-{
-    if (!v->present) return stored;
-    return v->len ? (char *)v->s : NULL;
-}
-
 static int check_update(struct req *r, const struct param_value *v)
 {
     const struct param_value *mg = &v[C_MESSAGING_SERVICE];
@@ -88,9 +84,6 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
         if (rc) return rc == ST_NOT_FOUND ? E_SERVICE_NOT_FOUND : rc;
         memcpy(a->default_service_sid, sv.sid, sizeof(a->default_service_sid));
     }
-    a->default_messaging_service_sid = setting(&v[C_MESSAGING_SERVICE], a->default_messaging_service_sid);
-    a->default_inactive_timer = setting(&v[C_INACTIVE_TIMER], a->default_inactive_timer);
-    a->default_closed_timer = setting(&v[C_CLOSED_TIMER], a->default_closed_timer);
     r->accounts_changed = 1; /* cached copies are dropped once this commits */
     return 0;
 }

@@ -100,5 +100,6 @@ const struct family *conversation_with_participants_family(void)
 int conversation_with_participants_create(struct req *r)
 {
     pthread_once(&built, build);
-    return run_create(r, form_count(&r->body, "Participant") ? &accepted_family : &created_family);
+    r->route_arg = form_count(&r->body, "Participant") ? &accepted_family : &created_family;
+    return run_create(r);
 }

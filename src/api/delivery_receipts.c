@@ -15,29 +15,10 @@
 #include "util/arena.h"
 #include "util/sid.h"
 #include "util/text.h"
-#include "util/timefmt.h"
 #include "json/jw.h"
 
 #define DR(m) offsetof(struct receipt, m)
 #define SEGMENT_MAX 64 /* "Messages/" + an IM SID + "/Receipts" */
-
-static void render_error_code(struct jw *w, const void *row, struct req *r)
-{
-    jw_int(w, ((const struct receipt *)row)->error_code);
-}
-
-/* null until the first status change after creation (§4.1) */
-static void render_date_updated(struct jw *w, const void *row, struct req *r)
-{
-    long long v = ((const struct receipt *)row)->date_updated;
-    char text[TIME_ISO_LEN + 1];
-    if (v < 0) {
-        jw_null(w);
-        return;
-    }
-    time_iso(text, v);
-    jw_str(w, text);
-}
 
 /* The families order sid and message_sid differently [SPEC]: sid is listed where each has it. */
 static const struct field fields[] = {
@@ -50,9 +31,9 @@ static const struct field fields[] = {
     {"channel_message_sid", FK_CHARS, DR(channel_message_sid), NULL},
     {"participant_sid", FK_CHARS, DR(participant_sid), NULL},
     {"status", FK_STR, DR(status), NULL},
-    {"error_code", FK_FN, 0, render_error_code},
+    {"error_code", FK_I64, DR(error_code), NULL},
     {"date_created", FK_DATE, DR(date_created), NULL},
-    {"date_updated", FK_FN, 0, render_date_updated},
+    {"date_updated", FK_DATE_NULL, DR(date_updated), NULL}, /* null until the first status change (§4.1) */
     {"url", FK_URL, 0, NULL},
 };
 
@@ -75,10 +56,7 @@ static int get(struct store_conn *c, struct req *r, const char *key, void *out)
     return store_receipt_get(c, rr->message_sid, key, &r->arena, out);
 }
 
-static int list_row(void *ctx, const struct receipt *d)
-{
-    return runner_list_row(ctx, d);
-}
+RUNNER_LIST_ROW(list_row, struct receipt)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)
@@ -104,24 +82,17 @@ const struct family receipts_family = {
 
 /* The service, the conversation (a SID or unique name) and the message of the path, 404 for any that is
  * not there; then the message's path parameter is taken out, so the runner sees the conversation and
- * the receipt. Returns the request's family, or NULL with the error answered. */
-static const struct family *receipts_resolve(struct req *r)
+ * the receipt. Returns 0 with the request's family in r->route_arg, or -1 with the error answered. */
+static int receipts_resolve(struct req *r)
 {
     int err = runner_resolve_service(r);
     struct conversation cv;
-    if (!err) {
-        const char *key = r->param[0];
-        int by_sid = sid_valid(key, strlen(key), "CH");
-        err = store_conversation_get(r->db, r->service_sid, key, by_sid, &r->arena, &cv);
-    }
+    if (!err) err = conversations_get(r->db, r, r->param[0], &cv);
     const char *msg = r->param[1];
     struct message m;
     if (!err && !sid_valid(msg, strlen(msg), "IM")) err = E_NOT_FOUND;
     if (!err) err = store_message_get(r->db, cv.sid, msg, &r->arena, &m);
-    if (err) {
-        api_fail(r, err == ST_NOT_FOUND ? E_NOT_FOUND : err);
-        return NULL;
-    }
+    if (err) return api_fail(r, err == ST_NOT_FOUND ? E_NOT_FOUND : err);
     struct receipts_req *rr = arena_alloc(&r->arena, sizeof(*rr));
     rr->f = receipts_family;
     memcpy(rr->message_sid, m.sid, sizeof(rr->message_sid));
@@ -134,17 +105,16 @@ static const struct family *receipts_resolve(struct req *r)
         r->param_len[i] = r->param_len[i + 1];
     }
     r->ctx = rr;
-    return &rr->f;
+    r->route_arg = &rr->f;
+    return 0;
 }
 
 int receipts_list(struct req *r)
 {
-    const struct family *f = receipts_resolve(r);
-    return f ? run_list(r, f) : 0;
+    return receipts_resolve(r) == 0 ? run_list(r) : 0;
 }
 
 int receipts_fetch(struct req *r)
 {
-    const struct family *f = receipts_resolve(r);
-    return f ? run_fetch(r, f) : 0;
+    return receipts_resolve(r) == 0 ? run_fetch(r) : 0;
 }

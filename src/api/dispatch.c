@@ -10,7 +10,6 @@
 #include "api/api.h"
 #include "api/apikeys.h"
 #include "api/fail.h"
-#include "api/runner.h"
 #include "control/control.h"
 #include "http/auth_header.h"
 #include "http/response.h"
@@ -29,15 +28,26 @@
  * shared count after its commit; no thread uses a copy taken before either. API keys are not cached. */
 static atomic_uint account_generation;
 
+/* The strings of an account that a cached copy keeps: auth_token, messaging service, the two timers. */
+#define CACHED_STRINGS 4
+
 struct account_cache {
     unsigned generation;
     unsigned long long shared_generation; /* datalock_generation() when taken */
     int valid;
     struct account a;
-    char strings[4][160]; /* auth_token, messaging service, the two timers */
+    char strings[CACHED_STRINGS][160];
 };
 
 static __thread struct account_cache tl_account;
+
+static void cached_strings(struct account *a, char **s[CACHED_STRINGS])
+{
+    s[0] = &a->auth_token;
+    s[1] = &a->default_messaging_service_sid;
+    s[2] = &a->default_inactive_timer;
+    s[3] = &a->default_closed_timer;
+}
 
 static int cache_string(char *dst, size_t n, const char *s, char **out)
 {
@@ -58,14 +68,10 @@ static void cache_put(const struct account *a)
     c->valid = 0;
     c->a = *a;
     c->a.friendly_name = NULL; /* not used by handlers */
-    if (cache_string(c->strings[0], sizeof(c->strings[0]), a->auth_token, &c->a.auth_token) != 0 ||
-        cache_string(c->strings[1], sizeof(c->strings[1]), a->default_messaging_service_sid,
-                     &c->a.default_messaging_service_sid) != 0 ||
-        cache_string(c->strings[2], sizeof(c->strings[2]), a->default_inactive_timer,
-                     &c->a.default_inactive_timer) != 0 ||
-        cache_string(c->strings[3], sizeof(c->strings[3]), a->default_closed_timer,
-                     &c->a.default_closed_timer) != 0)
-        return;
+    char **s[CACHED_STRINGS];
+    cached_strings(&c->a, s);
+    for (size_t i = 0; i < CACHED_STRINGS; i++)
+        if (cache_string(c->strings[i], sizeof(c->strings[i]), *s[i], s[i]) != 0) return;
     c->generation = atomic_load(&account_generation);
     c->shared_generation = datalock_generation();
     c->valid = 1;
@@ -79,10 +85,10 @@ static int cache_get(struct req *r, const char *sid)
         c->shared_generation != datalock_generation() || strcmp(c->a.sid, sid) != 0)
         return 0;
     r->account = c->a;
-    char **fields[] = {&r->account.auth_token, &r->account.default_messaging_service_sid,
-                       &r->account.default_inactive_timer, &r->account.default_closed_timer};
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        if (*fields[i]) *fields[i] = arena_strndup(&r->arena, *fields[i], strlen(*fields[i]));
+    char **s[CACHED_STRINGS];
+    cached_strings(&r->account, s);
+    for (size_t i = 0; i < CACHED_STRINGS; i++)
+        if (*s[i]) *s[i] = arena_strndup(&r->arena, *s[i], strlen(*s[i]));
     return 1;
 }
 
@@ -99,7 +105,7 @@ static const char auth_failed[] = "Authenticate";
 /* What an unknown account's secret is compared with: the cost of the comparison, not its answer, matters. */
 static const char no_token[AUTH_PASS_MAX + 1];
 
-static int authenticate(struct req *r, const char *authorization)
+int api_authenticate(struct req *r, const char *authorization)
 {
     struct basic_cred cred;
     if (!authorization || auth_basic_parse(authorization, &cred) != 0)
@@ -126,11 +132,6 @@ static int authenticate(struct req *r, const char *authorization)
     return 0;
 }
 
-int api_authenticate(struct req *r, const char *authorization)
-{
-    return authenticate(r, authorization);
-}
-
 static int api_route_count(void)
 {
     int n = 0;
@@ -143,7 +144,7 @@ static int dispatch_request(struct req *r, const char *authorization)
 {
     const struct route *rt = NULL;
     handler_fn fn = NULL;
-    if (!r->authenticated && authenticate(r, authorization) != 0) return 0;
+    if (!r->authenticated && api_authenticate(r, authorization) != 0) return 0;
     switch (r->input_error) {
     case INPUT_TOO_LARGE:
         return resp_error_status(r, 413, E_INVALID_PARAM, "Request body too large");
@@ -167,16 +168,6 @@ static int dispatch_request(struct req *r, const char *authorization)
     }
     r->route_idx = (int)(rt - (admin ? control_routes : api_routes)) + (admin ? api_route_count() : 0);
     r->route_arg = admin ? NULL : api_route_families[rt - api_routes];
-    /* routes not yet run from a family descriptor resolve their service here (api/runner.c) */
-    if ((rt->flags & (ROUTE_TWIN | ROUTE_SERVICE)) && !(rt->flags & ROUTE_RUNNER)) {
-        if (rt->flags & ROUTE_SERVICE) {
-            r->service_path = 1;
-            r->service_sid = r->param[0];
-        }
-        int err = runner_resolve_service(r);
-        if (err == ST_NOT_FOUND || err == E_NOT_FOUND) return resp_not_found(r);
-        if (err) return resp_store_error(r, err);
-    }
     return fn(r);
 }
 
@@ -266,7 +257,7 @@ int api_metrics(struct req *r, const char *authorization)
             return resp_error(r, E_AUTH, "Authenticate");
         server_wide = 1;
     }
-    if (!server_wide && authenticate(r, authorization) != 0) return 0;
+    if (!server_wide && api_authenticate(r, authorization) != 0) return 0;
     buf_reset(&r->out);
     if (server_wide)
         metrics_render(&r->out, r->app->hooks ? (long long)hook_client_outbox_depth(r->app->hooks) : 0,
@@ -320,15 +311,6 @@ int api_write(struct req *r, int (*apply)(struct store_conn *c, struct req *r), 
     return 1;
 }
 
-int api_deleted(struct req *r, int store_result)
-{
-    if (store_result == ST_NOT_FOUND) return api_fail(r, E_NOT_FOUND);
-    if (store_result != ST_OK) return api_fail(r, store_result);
-    r->status = 204;
-    buf_reset(&r->out);
-    return 0;
-}
-
 void api_json_begin(struct req *r, struct jw *w, int status)
 {
     buf_reset(&r->out);
@@ -344,19 +326,12 @@ void api_rel_base(struct req *r, char *out, size_t n)
         snprintf(out, n, "/v1");
 }
 
-/* "<public>/v1" or "<public>/v1/Services/IS…" into out, by the request's path family. */
-static void api_base_path(struct req *r, char *out, size_t n)
-{
-    if (r->service_path)
-        snprintf(out, n, "%s/v1/Services/%s", r->app->public_url, r->service_sid);
-    else
-        snprintf(out, n, "%s/v1", r->app->public_url);
-}
-
 const char *api_base(struct req *r, size_t *len)
 {
     if (!r->base_len) {
-        api_base_path(r, r->base, sizeof(r->base));
+        char rel[64]; /* "/v1/Services/IS…" */
+        api_rel_base(r, rel, sizeof(rel));
+        snprintf(r->base, sizeof(r->base), "%s%s", r->app->public_url, rel);
         r->base_len = strlen(r->base);
     }
     *len = r->base_len;

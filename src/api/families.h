@@ -3,10 +3,16 @@
 #define PARLEY_FAMILIES_H
 
 #include "api/runner.h"
+#include "store/store.h"
 
 extern const struct family credentials_family;
 extern const struct family bindings_family;
 extern const struct family roles_family;
+/* In a write transaction: the role the parameter v names (nothing when v is absent), which must be one of
+ * r->service_sid's of type; its SID into out. 0, E_ROLE_NOT_FOUND or E_CONVERSATION_ROLE_NOT_FOUND (by
+ * type) when it is not, or a store result. */
+int roles_take(struct store_conn *c, struct req *r, const struct param_value *v, enum role_type type,
+               char out[SID_LEN + 1]);
 extern const struct family users_family;
 extern const struct family service_config_family;
 extern const struct family notifications_family;

@@ -8,9 +8,11 @@
 #include "http/form.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "util/buf.h"
 #include "util/sid.h"
 #include "util/text.h"
 #include "json/attrs.h"
+#include "json/jw.h"
 
 static int enum_has(const char *choices, const char *s, size_t n, int any_case)
 {
@@ -56,9 +58,8 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
         return 0;
     case PK_SID:
         if (!sid_valid(s, n, sp->choices))
-            return resp_error(r, E_INVALID_SID, "Invalid SID for %s: it must match ^%s[0-9a-fA-F]{32}$",
-                              sp->name, sp->choices),
-                   -1;
+            return api_failf(r, E_INVALID_SID, "Invalid SID for %s: it must match ^%s[0-9a-fA-F]{32}$",
+                             sp->name, sp->choices);
         return 0;
     case PK_JSON:
         switch (attrs_validate(s, n, 0)) {
@@ -84,9 +85,8 @@ static int check_one(struct req *r, const struct param_spec *sp, const char *s, 
         return 0;
     case PK_ENUM:
         if (!enum_has(sp->choices, s, n, (sp->flags & P_ANY_CASE) != 0))
-            return resp_error(r, E_INVALID_PARAM, "Invalid value for %s: expected one of %s", sp->name,
-                              sp->choices),
-                   -1;
+            return api_failf(r, E_INVALID_PARAM, "Invalid value for %s: expected one of %s", sp->name,
+                             sp->choices);
         return 0;
     }
     return 0;
@@ -149,4 +149,37 @@ int params_http_url(const char *s, size_t n)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return 0;
     return 1;
+}
+
+/* 1 when the body's pair i repeats the value of an earlier pair of its key */
+static int repeated(const struct form *f, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(f->pair[j].key, f->pair[i].key) == 0 && strcmp(f->pair[j].val, f->pair[i].val) == 0)
+            return 1;
+    return 0;
+}
+
+int params_list_json(struct req *r, const char *name, int (*check)(struct req *r, const char *s, size_t n),
+                     int max, int too_many, char **out)
+{
+    struct buf b;
+    buf_init(&b, PARAMS_LIST_JSON_MAX);
+    struct jw w;
+    jw_init(&w, &b);
+    jw_arr_begin(&w);
+    int count = 0, err = 0;
+    for (size_t i = 0; i < r->body.n && !err; i++) {
+        const struct form_pair *p = &r->body.pair[i];
+        if (strcmp(p->key, name) != 0) continue;
+        if (check && (err = check(r, p->val, p->vlen)) != 0) break;
+        if (p->vlen == 0 || repeated(&r->body, i)) continue;
+        if (++count > max && max) err = too_many;
+        jw_str(&w, p->val);
+    }
+    jw_arr_end(&w);
+    if (!err && b.err) err = too_many; /* more text than any accepted list holds */
+    if (!err) *out = count ? arena_strndup(&r->arena, b.p, b.len) : NULL;
+    buf_free(&b);
+    return err;
 }

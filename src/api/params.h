@@ -23,6 +23,8 @@ enum param_kind {
 #define P_CREATE_ONLY 8u /* params_read_op: not read for an update */
 #define P_NO_SLOT 16u    /* a family's table (api/runner.h): checked here, used by a hook, no slot */
 #define P_ANY_CASE 32u   /* PK_ENUM: a choice in any case (the value is kept as sent) */
+/* a family's string slot: an empty value clears it (NULL), where an absent one keeps what is stored */
+#define P_EMPTY_CLEARS 64u
 
 struct param_spec {
     const char *name;
@@ -50,6 +52,14 @@ int params_read_op(struct req *r, const struct form *f, const struct param_spec 
                    struct param_value *out, int create);
 /* Number of specs present; update handlers use it to refuse an empty update. */
 size_t params_count_present(const struct param_value *v, size_t n);
+/* Room for the JSON array params_list_json makes: 10 event names, or 5 keywords of 248 characters. */
+#define PARAMS_LIST_JSON_MAX 8192
+/* The values of the repeated body parameter name as a JSON array of strings, each once at its first
+ * position, empty values left out: into *out (r's arena), NULL when no value is left. check (NULL: none)
+ * is given every value, empty ones too, and returns 0 or the failure value to stop with; more than max
+ * values (0: any number) or more text than PARAMS_LIST_JSON_MAX is too_many. Returns 0 or the failure. */
+int params_list_json(struct req *r, const char *name, int (*check)(struct req *r, const char *s, size_t n),
+                     int max, int too_many, char **out);
 /* 1 when s[0..n) is an absolute http(s) URL with a host and no space or control byte: a webhook
  * target's rule (§5.2, the webhook configuration's). */
 int params_http_url(const char *s, size_t n);

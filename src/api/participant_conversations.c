@@ -108,10 +108,7 @@ static int list_filter(struct req *r, const struct param_value *v, struct list_f
     return 0;
 }
 
-static int list_row(void *ctx, const struct participant_conversation *pc)
-{
-    return runner_list_row(ctx, pc);
-}
+RUNNER_LIST_ROW(list_row, struct participant_conversation)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

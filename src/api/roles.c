@@ -2,6 +2,7 @@
  * by api/runner.c. Its hooks: the type and the permissions it allows, checked on create and again on
  * update against the stored type. */
 #include <stddef.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "api/families.h"
@@ -60,6 +61,19 @@ static int check_create(struct req *r, void *row, const struct param_value *v)
 static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
 {
     return permissions_of(r, stored);
+}
+
+int roles_take(struct store_conn *c, struct req *r, const struct param_value *v, enum role_type type,
+               char out[SID_LEN + 1])
+{
+    if (!v->present) return 0;
+    struct role ro;
+    int rc = store_role_get(c, r->service_sid, v->s, &r->arena, &ro);
+    if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
+    if (rc == ST_NOT_FOUND || ro.type != type)
+        return type == ROLE_SERVICE ? E_ROLE_NOT_FOUND : E_CONVERSATION_ROLE_NOT_FOUND;
+    memcpy(out, ro.sid, SID_LEN + 1);
+    return 0;
 }
 
 /* A role still in use is refused (ST_IN_USE: 409): the store's delete checks it. */

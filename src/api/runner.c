@@ -76,15 +76,7 @@ static int st_update(struct store_conn *c, struct req *r, const struct family *f
 
 static int st_delete(struct store_conn *c, struct req *r, const struct family *f, const char *key)
 {
-    if (f->store.del) return f->store.del(c, r, key);
-    if (f->alt_key && !sid_valid(key, strlen(key), f->prefix)) {
-        /* named by its other key: the row's SID is what the delete takes */
-        void *row = arena_alloc(&r->arena, f->row_size);
-        int err = st_get(c, r, f, key, row);
-        if (err) return err;
-        key = AT(row, f->sid_off);
-    }
-    return rows_delete(c, f->table, parent_of(r, f), key);
+    return f->store.del ? f->store.del(c, r, key) : rows_delete(c, f->table, parent_of(r, f), key);
 }
 
 static int st_list(struct store_conn *c, struct req *r, const struct family *f, const struct list_filter *lf,
@@ -130,7 +122,7 @@ static int resolve_parents(struct req *r, const struct family *f, const char **s
 #define URL_PREFIX_MAX (sizeof(((struct req *)0)->base) + 128)
 struct url_prefix {
     const struct family *f;
-    char key[SID_LEN + 1]; /* the parent or service SID of the row it was built for */
+    char key[SID_LEN + 1]; /* the parent SID of the row it was built for ("" when not nested) */
     int plain;             /* no byte needs an escape (a --public-url with a '"' would) */
     size_t n;
     /* the row whose URL follows the prefix in s ("" when none): its url and links share it */
@@ -139,31 +131,28 @@ struct url_prefix {
     char s[URL_PREFIX_MAX + SID_LEN];
 };
 
+/* The family's collection under root (the public URL for a row's URL, "" for a list's meta URLs): the
+ * request's path family ("/v1" or "/v1/Services/IS…": a service family's rows are the path's service's),
+ * the parent the rows hang on (key) when nested, the segment, then tail. */
+static size_t collection_path(char *out, size_t n, struct req *r, const struct family *f, const char *root,
+                              const char *key, const char *tail)
+{
+    char rel[sizeof(((struct req *)0)->base)];
+    api_rel_base(r, rel, sizeof(rel));
+    const char *nest = f->parent_segment ? "/" : "", *parent = f->parent_segment ? f->parent_segment : "";
+    if (!f->parent_segment) key = "";
+    const char *parts[] = {root, rel, nest, parent, nest, key, "/", f->segment, tail};
+    return text_join(out, n, parts, 9);
+}
+
 static struct url_prefix *url_prefix(struct req *r, const struct family *f, const void *row)
 {
-    const char *key = f->parent_segment             ? AT(row, f->parent_off)
-                      : f->parent == PARENT_SERVICE ? AT(row, f->service_off)
-                                                    : "";
+    const char *key = f->parent_segment ? AT(row, f->parent_off) : "";
     struct url_prefix *u = r->url_prefix;
     if (u && u->f == f && strcmp(u->key, key) == 0) return u;
     if (!u) u = r->url_prefix = arena_alloc(&r->arena, sizeof(*u));
     /* a singleton's url is its parent's and its segment: .../Services/IS…/Configuration */
-    const char *slash = f->singleton ? "" : "/";
-    size_t n_base;
-    if (f->parent_segment) {
-        const char *parts[] = {api_base(r, &n_base), "/",  f->parent_segment, "/", key, "/",
-                               f->segment,           slash};
-        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 8);
-    } else if (f->parent == PARENT_TWIN) {
-        const char *parts[] = {api_base(r, &n_base), "/", f->segment, slash};
-        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 4);
-    } else if (f->parent == PARENT_SERVICE) {
-        const char *parts[] = {r->app->public_url, "/v1/Services/", key, "/", f->segment, slash};
-        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 6);
-    } else {
-        const char *parts[] = {r->app->public_url, "/v1/", f->segment, slash};
-        u->n = text_join(u->s, URL_PREFIX_MAX, parts, 4);
-    }
+    u->n = collection_path(u->s, URL_PREFIX_MAX, r, f, r->app->public_url, key, f->singleton ? "" : "/");
     u->plain = jw_plain(u->s, u->n);
     u->sid[0] = '\0';
     snprintf(u->key, sizeof(u->key), "%s", key);
@@ -271,12 +260,27 @@ static void runner_render(struct jw *w, struct req *r, const struct family *f, c
         case FK_RAW:
             jw_raw(w, *(char *const *)at);
             break;
-        case FK_DATE: {
-            time_iso(text, *(const long long *)at);
+        case FK_DATE:
+        case FK_DATE_NULL: {
+            long long ms = *(const long long *)at;
+            if (ms < 0 && fd->kind == FK_DATE_NULL) {
+                jw_null(w);
+                break;
+            }
+            time_iso(text, ms);
             const struct jw_part date = {text, TIME_ISO_LEN, 1};
             jw_str_parts(w, &date, 1);
             break;
         }
+        case FK_I64:
+            jw_int(w, *(const long long *)at);
+            break;
+        case FK_I64_NULL:
+            if (*(const long long *)at < 0)
+                jw_null(w);
+            else
+                jw_int(w, *(const long long *)at);
+            break;
         case FK_NULL:
             jw_null(w);
             break;
@@ -324,13 +328,31 @@ static struct runner_job *job_new(struct req *r, const struct family *f, void *r
     return job;
 }
 
+/* Queues job's write unless the operation's pre-event hook (NULL: none) refused the request or took it
+ * over (RUNNER_SUSPENDED: the hook calls write once the hooks allow the change). */
+static int pre_then_write(struct req *r, struct runner_job *job, int (*pre)(struct req *r),
+                          int (*write)(struct req *r))
+{
+    r->ctx = job;
+    int err = pre ? pre(r) : 0;
+    if (err == RUNNER_SUSPENDED) return 1;
+    return err ? refuse(r, err) : write(r);
+}
+
 static int int_slot(const struct param_spec *sp)
 {
     return sp->kind == PK_BOOL || sp->kind == PK_INT;
 }
 
-/* The present parameters into their slots; absent strings stay NULL, absent numbers -1. */
-static void *row_from(struct req *r, const struct family *f, const struct param_value *v)
+/* 1 when v, as read for sp, clears its slot */
+static int cleared(const struct param_spec *sp, const struct param_value *v)
+{
+    return (sp->flags & P_EMPTY_CLEARS) && v->present && v->len == 0;
+}
+
+/* The present parameters into their slots; absent strings stay NULL, absent numbers -1. An empty value of
+ * a P_EMPTY_CLEARS parameter is NULL in a create's row (an update's merge clears the stored one). */
+static void *row_from(struct req *r, const struct family *f, const struct param_value *v, int create)
 {
     char *row = arena_alloc(&r->arena, f->row_size);
     memset(row, 0, f->row_size);
@@ -340,7 +362,8 @@ static void *row_from(struct req *r, const struct family *f, const struct param_
         if (int_slot(sp))
             *(int *)AT(row, sp->off) = v[i].present ? (int)v[i].i : -1;
         else
-            *(const char **)AT(row, sp->off) = v[i].present ? v[i].s : NULL;
+            *(const char **)AT(row, sp->off) =
+                v[i].present && !(create && cleared(sp, &v[i])) ? v[i].s : NULL;
     }
     if (f->singleton) return row; /* only the parameters: an update merges them into the stored row */
     snprintf(AT(row, f->account_off), SID_LEN + 1, "%s", r->account.sid);
@@ -371,8 +394,9 @@ static int record(struct store_conn *c, struct req *r, const struct family *f, c
 
 /* ---- fetch ---- */
 
-int run_fetch(struct req *r, const struct family *f)
+int run_fetch(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     void *row = err ? NULL : arena_alloc(&r->arena, f->row_size);
@@ -415,8 +439,9 @@ static int parent_gone(struct req *r, const struct family *f)
     return f->resolve_parent(r, sid) == E_NOT_FOUND;
 }
 
-int run_create(struct req *r, const struct family *f)
+int run_create(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     struct param_value v[RUNNER_MAX_PARAMS];
     r->parent_deferred = f->create_checks_parent;
@@ -426,15 +451,11 @@ int run_create(struct req *r, const struct family *f)
         if (parent_gone(r, f)) resp_not_found(r);
         return 0;
     }
-    void *row = row_from(r, f, v);
+    void *row = row_from(r, f, v, 1);
     err = f->check_create ? f->check_create(r, row, v) : 0;
     if (err) return refuse(r, parent_gone(r, f) ? E_NOT_FOUND : err);
     sid_new(AT(row, f->sid_off), f->prefix);
-    r->ctx = job_new(r, f, row, NULL, v);
-    err = f->pre_create ? f->pre_create(r) : 0;
-    if (err == RUNNER_SUSPENDED) return 1;
-    if (err) return refuse(r, err);
-    return runner_create_write(r);
+    return pre_then_write(r, job_new(r, f, row, NULL, v), f->pre_create, runner_create_write);
 }
 
 int runner_create_write(struct req *r)
@@ -454,8 +475,8 @@ const char *runner_request_key(struct req *r)
 
 /* ---- update ---- */
 
-/* The present values of row (the request's) into stored (the row as it is). */
-static void merge(const struct family *f, const void *row, void *stored)
+/* The present values of row (the request's, its parameters as read in v) into stored (the row as it is). */
+static void merge(const struct family *f, const void *row, const struct param_value *v, void *stored)
 {
     for (size_t i = 0; i < f->n_params; i++) {
         const struct param_spec *sp = &f->params[i];
@@ -463,6 +484,8 @@ static void merge(const struct family *f, const void *row, void *stored)
         if (int_slot(sp)) {
             if (*(const int *)AT(row, sp->off) >= 0)
                 *(int *)AT(stored, sp->off) = *(const int *)AT(row, sp->off);
+        } else if (cleared(sp, &v[i])) {
+            *(char **)AT(stored, sp->off) = NULL;
         } else if (*(char *const *)AT(row, sp->off)) {
             *(char **)AT(stored, sp->off) = *(char *const *)AT(row, sp->off);
         }
@@ -483,7 +506,7 @@ static int proposal(struct store_conn *c, struct req *r, const struct runner_job
         *before = arena_alloc(&r->arena, f->row_size);
         memcpy(*before, stored, f->row_size);
     }
-    merge(f, job->row, stored);
+    merge(f, job->row, job->v, stored);
     /* date_updated only moves forward, even when two updates fall in one millisecond; set before
      * before_update, which may set it itself (an imported DateUpdated) */
     if (!f->singleton) {
@@ -520,8 +543,9 @@ int runner_update_write(struct req *r)
     return api_write(r, apply_update, r->ctx);
 }
 
-int run_update(struct req *r, const struct family *f)
+int run_update(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     struct param_value v[RUNNER_MAX_PARAMS];
     int err = resolve_parents(r, f, &sid);
@@ -545,11 +569,7 @@ int run_update(struct req *r, const struct family *f)
         if (st_get(r->db, r, f, sid, row) == ST_NOT_FOUND) resp_not_found(r);
         return 0;
     }
-    r->ctx = job_new(r, f, row_from(r, f, v), sid, v);
-    err = f->pre_update ? f->pre_update(r) : 0;
-    if (err == RUNNER_SUSPENDED) return 1;
-    if (err) return refuse(r, err);
-    return runner_update_write(r);
+    return pre_then_write(r, job_new(r, f, row_from(r, f, v, 0), sid, v), f->pre_update, runner_update_write);
 }
 
 /* ---- delete ---- */
@@ -560,30 +580,29 @@ static int apply_delete(struct store_conn *c, struct req *r)
     const struct family *f = job->f;
     const char *sid = job->key;
     int err = 0;
-    if (f->resource && f->alt_key && !sid_valid(sid, strlen(sid), f->prefix)) {
-        void *row = arena_alloc(&r->arena, f->row_size); /* the record names the SID, not the identity */
+    /* named by its other key: the record and the codec's delete take the row's SID, not the identity */
+    if (f->alt_key && (f->resource || !f->store.del) && !sid_valid(sid, strlen(sid), f->prefix)) {
+        void *row = arena_alloc(&r->arena, f->row_size);
         err = st_get(c, r, f, sid, row);
         if (!err) sid = AT(row, f->sid_off);
     }
-    /* by the SID once it is known: the codec's delete would otherwise read the row again to find it */
     if (!err) err = st_delete(c, r, f, sid);
     /* still referenced (a role held by a user); the message is the dictionary title */
     if (err == ST_IN_USE) err = E_CONFLICT;
-    if (err == RUNNER_ANSWERED) return -1;
     if (!err) err = record(c, r, f, sid, "deleted");
-    return err ? fail(r, err) : api_deleted(r, ST_OK);
+    if (err) return fail(r, err);
+    r->status = f->op_delete->status; /* 204, no body */
+    buf_reset(&r->out);
+    return 0;
 }
 
-int run_delete(struct req *r, const struct family *f)
+int run_delete(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     if (err) return refuse(r, err);
-    r->ctx = job_new(r, f, NULL, sid, NULL);
-    err = f->pre_delete ? f->pre_delete(r) : 0;
-    if (err == RUNNER_SUSPENDED) return 1;
-    if (err) return refuse(r, err);
-    return runner_delete_write(r);
+    return pre_then_write(r, job_new(r, f, NULL, sid, NULL), f->pre_delete, runner_delete_write);
 }
 
 int runner_delete_write(struct req *r)
@@ -622,8 +641,9 @@ static int fetch_page(struct list_ctx *lc)
 /* Longest list path: "/v1/Services/IS…/Conversations/CH…/" + segment. */
 #define LIST_PATH_MAX 160
 
-int run_list(struct req *r, const struct family *f)
+int run_list(struct req *r)
 {
+    const struct family *f = r->route_arg;
     const char *sid;
     int err = resolve_parents(r, f, &sid);
     if (err) return refuse(r, err);
@@ -637,50 +657,18 @@ int run_list(struct req *r, const struct family *f)
         if (err) return refuse(r, err);
     }
     char path[LIST_PATH_MAX];
-    if (f->parent_segment) {
-        api_rel_base(r, path, sizeof(path));
-        size_t used = strlen(path);
-        snprintf(path + used, sizeof(path) - used, "/%s/%s/%s", f->parent_segment, r->parent_sid, f->segment);
-    } else if (f->parent == PARENT_TWIN) {
-        api_rel_base(r, path, sizeof(path));
-        size_t used = strlen(path);
-        snprintf(path + used, sizeof(path) - used, "/%s", f->segment);
-    } else if (f->parent == PARENT_SERVICE)
-        snprintf(path, sizeof(path), "/v1/Services/%s/%s", r->service_sid, f->segment);
-    else
-        snprintf(path, sizeof(path), "/v1/%s", f->segment);
+    collection_path(path, sizeof(path), r, f, "", r->parent_sid, "");
     const struct op_def *op = f->op_list;
     return paging_list(r, op->page_max, op->list_key, path, rl.filter.query, fetch_page, &rl);
 }
 
 /* ---- the routes' handlers: the family comes with the route ---- */
 
-static int route_fetch(struct req *r)
-{
-    return run_fetch(r, r->route_arg);
-}
-static int route_list(struct req *r)
-{
-    return run_list(r, r->route_arg);
-}
-static int route_create(struct req *r)
-{
-    return run_create(r, r->route_arg);
-}
-static int route_update(struct req *r)
-{
-    return run_update(r, r->route_arg);
-}
-static int route_delete(struct req *r)
-{
-    return run_delete(r, r->route_arg);
-}
-
 handler_fn runner_handler(enum op_kind k)
 {
     static const handler_fn by_kind[] = {
-        [OPK_FETCH] = route_fetch,   [OPK_LIST] = route_list,     [OPK_CREATE] = route_create,
-        [OPK_UPDATE] = route_update, [OPK_DELETE] = route_delete, [OPK_OTHER] = NULL,
+        [OPK_FETCH] = run_fetch,   [OPK_LIST] = run_list,     [OPK_CREATE] = run_create,
+        [OPK_UPDATE] = run_update, [OPK_DELETE] = run_delete, [OPK_OTHER] = NULL,
     };
     return by_kind[k];
 }

@@ -26,6 +26,9 @@ enum field_kind {
     FK_STR,        /* char *: NULL rendered as null */
     FK_RAW,        /* char *: JSON text Parley wrote itself, copied as is */
     FK_DATE,       /* long long milliseconds: ISO 8601 */
+    FK_DATE_NULL,  /* the same, negative rendered as null (never set) */
+    FK_I64,        /* long long: a number */
+    FK_I64_NULL,   /* the same, negative rendered as null (no read horizon) */
     FK_NULL,       /* always null (off unused): is_online where no SDK connections exist */
     FK_BOOL,       /* int: true or false */
     FK_URL,        /* the resource's own absolute URL (off unused) */
@@ -181,6 +184,13 @@ void runner_link(struct jw *w, struct req *r, const struct family *f, const void
 int runner_list_row(void *ctx, const void *row);
 /* The same for a model without an id member: the store hands the keyset position beside the row. */
 int runner_list_row_id(void *ctx, long long id, const void *row);
+/* name(ctx, row): the typed row callback (rows of type) a family's store.list gives its store, handing
+ * each row to runner_list_row. */
+#define RUNNER_LIST_ROW(name, type)                                                                          \
+    static int name(void *ctx, const type *row)                                                              \
+    {                                                                                                        \
+        return runner_list_row(ctx, row);                                                                    \
+    }
 
 /* The route handler of a family's operation of kind k: runs it on the family the route carries
  * (r->route_arg). api/routes.c builds the families' routes with it. */
@@ -214,12 +224,12 @@ handler_fn runner_handler(enum op_kind k);
     .before_insert = before_insert, .before_update = before_update, .post_event = post_event,                \
     .pre_create = pre_create, .pre_update = pre_update, .pre_delete = pre_delete
 
-/* The five operations. Each returns what a handler returns: 0 with the response ready, 1 when a write was
- * queued (api_write). */
-int run_fetch(struct req *r, const struct family *f);
-int run_list(struct req *r, const struct family *f);
-int run_create(struct req *r, const struct family *f);
-int run_update(struct req *r, const struct family *f);
-int run_delete(struct req *r, const struct family *f);
+/* The five operations, each on the family in r->route_arg (its route's, or one a handler of its own made).
+ * Each returns what a handler returns: 0 with the response ready, 1 when a write was queued (api_write). */
+int run_fetch(struct req *r);
+int run_list(struct req *r);
+int run_create(struct req *r);
+int run_update(struct req *r);
+int run_delete(struct req *r);
 
 #endif

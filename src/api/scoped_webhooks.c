@@ -5,7 +5,6 @@
  * records, and the ReplayAfter replay. Delivery itself is webhook/scoped.c. REST calls on this resource fire
  * no events. */
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,7 +15,6 @@
 #include "store/conversations.h"
 #include "store/scoped_webhooks.h"
 #include "util/arena.h"
-#include "util/buf.h"
 #include "util/sid.h"
 #include "util/text.h"
 #include "webhook/scoped.h"
@@ -25,7 +23,6 @@
 #define URL_MAX 512           /* bytes [ERRDICT 50372] */
 #define TRIGGERS_MAX 5        /* keywords per webhook [ERRDICT 50362] */
 #define TRIGGER_MAX_CHARS 248 /* [ERRDICT 50366] */
-#define LIST_JSON_MAX 8192    /* a filters or triggers array: 10 names, or 5 keywords of 248 characters */
 #define SW(m) offsetof(struct scoped_webhook, m)
 
 enum { W_TARGET, W_URL, W_METHOD, W_FILTERS, W_TRIGGERS, W_FLOW_SID, W_REPLAY_AFTER, W__COUNT };
@@ -85,42 +82,12 @@ static const struct field fields[] = {
 
 /* ---- the configuration rules (§5.2) ---- */
 
-/* The values of a repeated parameter as a JSON array (empty values skipped, repeats kept once), into
- * *out; check answers each value's code, or 0. */
-static int list_json(struct req *r, const char *name, int (*check)(const char *s, size_t n), int max_values,
-                     int too_many, char **out)
-{
-    struct buf b;
-    buf_init(&b, LIST_JSON_MAX);
-    struct jw w;
-    jw_init(&w, &b);
-    jw_arr_begin(&w);
-    int count = 0, err = 0;
-    for (size_t i = 0; i < r->body.n && !err; i++) {
-        const struct form_pair *p = &r->body.pair[i];
-        if (strcmp(p->key, name) != 0) continue;
-        if ((err = check(p->val, p->vlen)) != 0) break;
-        if (p->vlen == 0) continue;
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(r->body.pair[j].key, name) == 0 && strcmp(r->body.pair[j].val, p->val) == 0;
-        if (seen) continue;
-        if (++count > max_values) err = too_many;
-        jw_str(&w, p->val);
-    }
-    jw_arr_end(&w);
-    if (!err && b.err) err = too_many; /* more text than any accepted list holds */
-    if (!err) *out = arena_strndup(&r->arena, b.p, b.len);
-    buf_free(&b);
-    return err;
-}
-
-static int check_filter(const char *s, size_t n)
+static int check_filter(struct req *r, const char *s, size_t n)
 {
     return n == 0 || scoped_event_valid(s, n) ? 0 : E_SW_BAD_FILTER;
 }
 
-static int check_trigger(const char *s, size_t n)
+static int check_trigger(struct req *r, const char *s, size_t n)
 {
     size_t chars = utf8_len(s, n);
     return chars >= 1 && chars <= TRIGGER_MAX_CHARS ? 0 : E_SW_BAD_TRIGGER;
@@ -148,11 +115,11 @@ static int apply_config(struct req *r, struct scoped_webhook *w, const struct pa
         if (strcasecmp(m, "get") != 0 && strcasecmp(m, "post") != 0) return E_WEBHOOK_METHOD;
         w->method = strcasecmp(m, "get") == 0 ? "get" : "post";
     }
-    if (v[W_FILTERS].present &&
-        (err = list_json(r, params[W_FILTERS].name, check_filter, FILTERS_MAX, E_SW_BAD_FILTER, &w->filters)))
+    if (v[W_FILTERS].present && (err = params_list_json(r, params[W_FILTERS].name, check_filter, FILTERS_MAX,
+                                                        E_SW_BAD_FILTER, &w->filters)))
         return err;
-    if (v[W_TRIGGERS].present && (err = list_json(r, params[W_TRIGGERS].name, check_trigger, TRIGGERS_MAX,
-                                                  E_SW_TOO_MANY_TRIGGERS, &w->triggers)))
+    if (v[W_TRIGGERS].present && (err = params_list_json(r, params[W_TRIGGERS].name, check_trigger,
+                                                         TRIGGERS_MAX, E_SW_TOO_MANY_TRIGGERS, &w->triggers)))
         return err;
     if (v[W_FLOW_SID].present) {
         if (!sid_valid(v[W_FLOW_SID].s, v[W_FLOW_SID].len, "FW")) return E_SW_BAD_FLOW;
@@ -237,10 +204,7 @@ static int del(struct store_conn *c, struct req *r, const char *sid)
     return rc ? rc : store_scoped_webhook_delete(c, r->parent_sid, sid);
 }
 
-static int list_row(void *ctx, const struct scoped_webhook *w)
-{
-    return runner_list_row(ctx, w);
-}
+RUNNER_LIST_ROW(list_row, struct scoped_webhook)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

@@ -2,8 +2,6 @@
  * (BEHAVIOUR §3.5, §3.6): two singleton families run by api/runner.c, each the service's one row of
  * settings. The configuration's hook checks the default roles it is given. */
 #include <stddef.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "api/api.h"
 #include "api/families.h"
@@ -25,15 +23,9 @@ static const struct param_spec config_params[SC__COUNT] = {
 
 static void render_config_links(struct jw *w, const void *row, struct req *r)
 {
-    const struct service_config *cfg = row;
-    char url[480];
-    int n =
-        snprintf(url, sizeof(url), "%s/v1/Services/%s/Configuration", r->app->public_url, cfg->service_sid);
     jw_obj_begin(w);
-    snprintf(url + n, sizeof(url) - (size_t)n, "/Notifications");
-    jw_kstr(w, "notifications", url);
-    snprintf(url + n, sizeof(url) - (size_t)n, "/Webhooks");
-    jw_kstr(w, "webhooks", url);
+    runner_link(w, r, &service_config_family, row, "notifications", "/Notifications");
+    runner_link(w, r, &service_config_family, row, "webhooks", "/Webhooks");
     jw_obj_end(w);
 }
 
@@ -49,26 +41,13 @@ static const struct field config_fields[] = {
 
 /* A default role must be a role of this service with the type its slot needs: the service role for
  * new users, conversation roles for conversation creators and members. */
-static int take_role(struct store_conn *c, struct req *r, const struct param_value *v, enum role_type type,
-                     char out[SID_LEN + 1])
-{
-    if (!v->present) return 0;
-    struct role ro;
-    int rc = store_role_get(c, r->service_sid, v->s, &r->arena, &ro);
-    if (rc != ST_OK && rc != ST_NOT_FOUND) return rc;
-    if (rc == ST_NOT_FOUND || ro.type != type)
-        return type == ROLE_SERVICE ? E_ROLE_NOT_FOUND : E_CONVERSATION_ROLE_NOT_FOUND;
-    memcpy(out, ro.sid, SID_LEN + 1);
-    return 0;
-}
-
 static int config_before_update(struct store_conn *c, struct req *r, void *stored,
                                 const struct param_value *v)
 {
     struct service_config *cfg = stored;
-    int err = take_role(c, r, &v[SC_CREATOR_ROLE], ROLE_CONVERSATION, cfg->conversation_creator_role_sid);
-    if (!err) err = take_role(c, r, &v[SC_CONVERSATION_ROLE], ROLE_CONVERSATION, cfg->conversation_role_sid);
-    if (!err) err = take_role(c, r, &v[SC_SERVICE_ROLE], ROLE_SERVICE, cfg->chat_service_role_sid);
+    int err = roles_take(c, r, &v[SC_CREATOR_ROLE], ROLE_CONVERSATION, cfg->conversation_creator_role_sid);
+    if (!err) err = roles_take(c, r, &v[SC_CONVERSATION_ROLE], ROLE_CONVERSATION, cfg->conversation_role_sid);
+    if (!err) err = roles_take(c, r, &v[SC_SERVICE_ROLE], ROLE_SERVICE, cfg->chat_service_role_sid);
     return err;
 }
 

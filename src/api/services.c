@@ -226,24 +226,21 @@ static const struct param_spec params[] = {
      SV(friendly_name)},
 };
 
+/* links: the service's URL and each resource under it */
 static void render_links(struct jw *w, const void *row, struct req *r)
 {
     static const char *const links[][2] = {
-        {"conversations", "Conversations"},
-        {"users", "Users"},
-        {"roles", "Roles"},
-        {"bindings", "Bindings"},
-        {"configuration", "Configuration"},
-        {"participant_conversations", "ParticipantConversations"},
-        {"conversation_with_participants", "ConversationWithParticipants"},
+        {"conversations", "/Conversations"},
+        {"users", "/Users"},
+        {"roles", "/Roles"},
+        {"bindings", "/Bindings"},
+        {"configuration", "/Configuration"},
+        {"participant_conversations", "/ParticipantConversations"},
+        {"conversation_with_participants", "/ConversationWithParticipants"},
     };
-    char link[480];
     jw_obj_begin(w);
-    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-        snprintf(link, sizeof(link), "%s/v1/Services/%s/%s", r->app->public_url,
-                 ((const struct service *)row)->sid, links[i][1]);
-        jw_kstr(w, links[i][0], link);
-    }
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+        runner_link(w, r, &services_family, row, links[i][0], links[i][1]);
     jw_obj_end(w);
 }
 

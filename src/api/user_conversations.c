@@ -21,29 +21,13 @@
 
 enum { UC_NOTIFICATION_LEVEL, UC_LAST_READ_TIMESTAMP, UC_LAST_READ_INDEX, UC__COUNT };
 
+/* LastReadMessageIndex is read as text, which before_update parses. */
 static const struct param_spec params[UC__COUNT] = {
-    [UC_NOTIFICATION_LEVEL] = {"NotificationLevel", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
-    [UC_LAST_READ_TIMESTAMP] = {"LastReadTimestamp", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
+    [UC_NOTIFICATION_LEVEL] = {"NotificationLevel", PK_STRING, 0, 0, 0, 0, NULL, UCV(notification_level)},
+    [UC_LAST_READ_TIMESTAMP] = {"LastReadTimestamp", PK_STRING, P_EMPTY_CLEARS, 0, 0, 0, NULL,
+                                UCV(last_read_timestamp)},
     [UC_LAST_READ_INDEX] = {"LastReadMessageIndex", PK_STRING, P_NO_SLOT, 0, 0, 0, NULL, 0},
 };
-
-static void render_index(struct jw *w, long long v)
-{
-    if (v < 0)
-        jw_null(w);
-    else
-        jw_int(w, v);
-}
-
-static void render_unread(struct jw *w, const void *row, struct req *r)
-{
-    render_index(w, ((const struct user_conversation *)row)->unread_messages_count);
-}
-
-static void render_last_read(struct jw *w, const void *row, struct req *r)
-{
-    render_index(w, ((const struct user_conversation *)row)->last_read_message_index);
-}
 
 static void render_timers(struct jw *w, const void *row, struct req *r)
 {
@@ -66,8 +50,8 @@ static const struct field fields[] = {
     {"account_sid", FK_CHARS, UCV(account_sid), NULL},
     {"chat_service_sid", FK_CHARS, UCV(service_sid), NULL},
     {"conversation_sid", FK_CHARS, UCV(conv.sid), NULL},
-    {"unread_messages_count", FK_FN, 0, render_unread},
-    {"last_read_message_index", FK_FN, 0, render_last_read},
+    {"unread_messages_count", FK_I64_NULL, UCV(unread_messages_count), NULL},
+    {"last_read_message_index", FK_I64_NULL, UCV(last_read_message_index), NULL},
     {"participant_sid", FK_CHARS, UCV(participant_sid), NULL},
     {"user_sid", FK_CHARS, UCV(user_sid), NULL},
     {"friendly_name", FK_STR, UCV(conv.friendly_name), NULL},
@@ -106,11 +90,8 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
     int err = conversations_writable(c, r, uc->conv.sid, &cv);
     if (err) return err;
     int bad;
-    if (v[UC_NOTIFICATION_LEVEL].present) uc->notification_level = (char *)v[UC_NOTIFICATION_LEVEL].s;
     if (v[UC_LAST_READ_INDEX].present)
         uc->last_read_message_index = participant_parse_index(v[UC_LAST_READ_INDEX].s, &bad);
-    if (v[UC_LAST_READ_TIMESTAMP].present)
-        uc->last_read_timestamp = v[UC_LAST_READ_TIMESTAMP].len ? (char *)v[UC_LAST_READ_TIMESTAMP].s : NULL;
     return 0;
 }
 
@@ -166,10 +147,7 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     return err ? err : participant_change_record(c, &p, "deleted"); /* a view: the runner records nothing */
 }
 
-static int list_row(void *ctx, const struct user_conversation *uc)
-{
-    return runner_list_row(ctx, uc);
-}
+RUNNER_LIST_ROW(list_row, struct user_conversation)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

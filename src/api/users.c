@@ -3,7 +3,6 @@
  * default), the identity that must not look like a SID, the onUserAdded / onUserUpdated post-events in the
  * change's transaction and the onUserUpdate pre-event. */
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -57,17 +56,6 @@ static const struct field fields[] = {
     {"links", FK_FN, 0, render_links},
 };
 
-/* A RoleSid must name a service-level role of the same service (BEHAVIOUR §2.2 rule 7); it then replaces
- * the user's role. */
-static int take_role(struct store_conn *c, struct req *r, struct user *u, const struct param_value *v)
-{
-    struct role role;
-    int rc = store_role_get(c, r->service_sid, v->s, &r->arena, &role);
-    if (rc == ST_NOT_FOUND || (rc == ST_OK && role.type != ROLE_SERVICE)) return E_ROLE_NOT_FOUND;
-    if (rc == ST_OK) snprintf(u->role_sid, sizeof(u->role_sid), "%s", v->s);
-    return rc;
-}
-
 static int check_create(struct req *r, void *row, const struct param_value *v)
 {
     struct user *u = row;
@@ -76,11 +64,12 @@ static int check_create(struct req *r, void *row, const struct param_value *v)
     return 0;
 }
 
-/* The role named, or the service's default user role. */
+/* The role named, or the service's default user role. A RoleSid must name a service-level role of the same
+ * service (BEHAVIOUR §2.2 rule 7); it then replaces the user's role. */
 static int before_insert(struct store_conn *c, struct req *r, void *row, const struct param_value *v)
 {
     struct user *u = row;
-    if (v[U_ROLE_SID].present) return take_role(c, r, u, &v[U_ROLE_SID]);
+    if (v[U_ROLE_SID].present) return roles_take(c, r, &v[U_ROLE_SID], ROLE_SERVICE, u->role_sid);
     struct service_config cfg;
     int rc = store_service_config_get(c, r->service_sid, &cfg);
     if (rc == ST_OK) memcpy(u->role_sid, cfg.chat_service_role_sid, sizeof(u->role_sid));
@@ -89,7 +78,7 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
 
 static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
 {
-    return v[U_ROLE_SID].present ? take_role(c, r, stored, &v[U_ROLE_SID]) : 0;
+    return roles_take(c, r, &v[U_ROLE_SID], ROLE_SERVICE, ((struct user *)stored)->role_sid);
 }
 
 /* Post-event deliveries join the change's transaction: both commit or neither (BEHAVIOUR §2.4). */

@@ -2,7 +2,6 @@
  * /v1/Services/{ChatServiceSid}/Configuration/Webhooks (service level) (BEHAVIOUR §3.10): two singleton
  * families run by api/runner.c, over one parameter table and one set of hooks. */
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,17 +15,16 @@
 
 enum { W_METHOD, W_FILTERS, W_PRE_URL, W_POST_URL, W_TARGET, W__COUNT };
 
-/* Read as text and applied by before_update: an empty URL clears it, which a slot cannot say. */
+#define WH(m) offsetof(struct webhook_config, m)
+
+/* An empty URL clears it; before_update applies the rest in their stored form. */
 static const struct param_spec params[W__COUNT] = {
     [W_METHOD] = {"Method", PK_STRING, P_NO_SLOT, 0, 8, 0, NULL, 0},
     [W_FILTERS] = {"Filters", PK_STRING, P_LIST | P_NO_SLOT, 0, 64, 0, NULL, 0},
-    [W_PRE_URL] = {"PreWebhookUrl", PK_STRING, P_NO_SLOT, 0, URL_MAX, 0, NULL, 0},
-    [W_POST_URL] = {"PostWebhookUrl", PK_STRING, P_NO_SLOT, 0, URL_MAX, 0, NULL, 0},
+    [W_PRE_URL] = {"PreWebhookUrl", PK_STRING, P_EMPTY_CLEARS, 0, URL_MAX, 0, NULL, WH(pre_url)},
+    [W_POST_URL] = {"PostWebhookUrl", PK_STRING, P_EMPTY_CLEARS, 0, URL_MAX, 0, NULL, WH(post_url)},
     [W_TARGET] = {"Target", PK_ENUM, P_NO_SLOT, 0, 0, 0, "webhook|flex", 0},
 };
-
-#define WH(m) offsetof(struct webhook_config, m)
-
 /* What is rendered is what delivery uses: a target with a URL and no Method is called with POST (the
  * account level always has one), and the account level's filters are a list ([] when none, as Twilio
  * shows them); the service level's fields stay null until set (the spec's fetchEmpty). */
@@ -89,65 +87,34 @@ static int check_update(struct req *r, const struct param_value *v)
     return 0;
 }
 
-/* The Filters values as a deduplicated JSON array into *out; "Filters=" alone clears the list (NULL). */
-static int filters_of(struct req *r, char **out)
+/* A Filters value names a webhook event; an empty one names none ("Filters=" alone clears the list). */
+static int check_filter(struct req *r, const char *s, size_t n)
 {
-    struct buf b;
-    buf_init(&b, 4096);
-    buf_putc(&b, '[');
-    int first = 1, err = 0;
-    for (size_t i = 0; i < r->body.n && !err; i++) {
-        const struct form_pair *p = &r->body.pair[i];
-        if (strcmp(p->key, "Filters") != 0 || p->vlen == 0) continue;
-        if (!webhook_event_valid(p->val, p->vlen)) {
-            err = api_detail(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'", p->val);
-            break;
-        }
-        char quoted[80];
-        snprintf(quoted, sizeof(quoted), "\"%s\"", p->val);
-        if (b.p && strstr(b.p, quoted)) continue;
-        if (!first) buf_putc(&b, ',');
-        buf_puts(&b, quoted);
-        first = 0;
-    }
-    buf_putc(&b, ']');
-    *out = first ? NULL : arena_strndup(&r->arena, b.p, b.len);
-    if (!err && b.err) err = ST_ERROR;
-    buf_free(&b);
-    return err;
+    if (n == 0 || webhook_event_valid(s, n)) return 0;
+    return api_detail(r, E_WEBHOOK_FORMAT, "Invalid webhook format: unknown filter '%.64s'", s);
 }
 
-/* The given values into the stored configuration: Method upper-case, an empty URL cleared. */
+/* The given values into the stored configuration: the filters as a JSON array, Method upper-case. */
 static int before_update(struct store_conn *c, struct req *r, void *stored, const struct param_value *v)
 {
     struct webhook_config *cfg = stored;
     if (v[W_FILTERS].present) {
-        int err = filters_of(r, &cfg->filters);
+        int err = params_list_json(r, params[W_FILTERS].name, check_filter, 0, ST_ERROR, &cfg->filters);
         if (err) return err;
     }
     if (v[W_METHOD].present) cfg->method = strcasecmp(v[W_METHOD].s, "GET") == 0 ? "GET" : "POST";
-    if (v[W_PRE_URL].present) cfg->pre_url = v[W_PRE_URL].len ? (char *)v[W_PRE_URL].s : NULL;
-    if (v[W_POST_URL].present) cfg->post_url = v[W_POST_URL].len ? (char *)v[W_POST_URL].s : NULL;
     if (v[W_TARGET].present) cfg->target = (char *)v[W_TARGET].s;
     return 0;
 }
 
 /* ---- store calls: a configuration never set reads as every field null (the spec's fetchEmpty) ---- */
 
-static int load(struct store_conn *c, struct req *r, const char *service_sid, void *out)
+/* the account level's, or the service level's on the service's path (the runner resolved it) */
+static int get(struct store_conn *c, struct req *r, const char *key, void *out)
 {
+    const char *service_sid = r->service_path ? r->service_sid : NULL;
     int rc = store_webhook_config_get(c, r->account.sid, service_sid, &r->arena, out);
     return rc == ST_NOT_FOUND ? ST_OK : rc;
-}
-
-static int account_get(struct store_conn *c, struct req *r, const char *key, void *out)
-{
-    return load(c, r, NULL, out);
-}
-
-static int service_get(struct store_conn *c, struct req *r, const char *key, void *out)
-{
-    return load(c, r, r->service_sid, out);
 }
 
 static int put(struct store_conn *c, struct req *r, const void *row, const void *before)
@@ -164,7 +131,7 @@ const struct family account_webhooks_family = {
     FAMILY_PARAMS(params),
     .op_fetch = &ops_table[OPID_FETCH_CONFIGURATION_WEBHOOK],
     .op_update = &ops_table[OPID_UPDATE_CONFIGURATION_WEBHOOK],
-    .store = {.get = account_get, .update = put},
+    .store = {.get = get, .update = put},
     .check_update = check_update,
     .before_update = before_update,
 };
@@ -181,7 +148,7 @@ const struct family service_webhooks_family = {
     .n_params = W_TARGET,
     .op_fetch = &ops_table[OPID_FETCH_SERVICE_WEBHOOK_CONFIGURATION],
     .op_update = &ops_table[OPID_UPDATE_SERVICE_WEBHOOK_CONFIGURATION],
-    .store = {.get = service_get, .update = put},
+    .store = {.get = get, .update = put},
     .check_update = check_update,
     .before_update = before_update,
 };

@@ -1,5 +1,6 @@
 /* params_read and params_read_op: every parameter kind, limits counted in characters (not bytes), repeated
- * keys with and without P_LIST, missing and empty values, and the Twilio error each refusal prepares. */
+ * keys with and without P_LIST, missing and empty values, and the Twilio error each refusal prepares; a
+ * repeated parameter's values as a JSON array (params_list_json). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -348,6 +349,41 @@ static void test_create_only_is_not_read_for_update(void **state)
     assert_int_equal(params_count_present(v, OP_N), 1);
 }
 
+/* a check that refuses "bad" with 99, and is shown the empty values too */
+static int empties_seen;
+static int refuse_bad(struct req *r, const char *s, size_t n)
+{
+    empties_seen += n == 0;
+    return strcmp(s, "bad") == 0 ? 99 : 0;
+}
+
+static void decode(const char *body)
+{
+    size_t len = strlen(body);
+    memcpy(text, body, len + 1);
+    assert_int_equal(form_decode(text, len, &rq.body), FORM_OK);
+}
+
+/* params_list_json: each value once at its first position, empty values left out, NULL for none */
+static void test_list_json(void **state)
+{
+    char *out = (char *)"unset";
+    decode("F=b&G=x&F=&F=a&F=b");
+    empties_seen = 0;
+    assert_int_equal(params_list_json(&rq, "F", refuse_bad, 0, 98, &out), 0);
+    assert_string_equal(out, "[\"b\",\"a\"]");
+    assert_int_equal(empties_seen, 1);
+    /* two values at most: a third is too many; repeats do not count */
+    assert_int_equal(params_list_json(&rq, "F", NULL, 2, 98, &out), 0);
+    decode("F=a&F=a&F=b&F=c");
+    assert_int_equal(params_list_json(&rq, "F", NULL, 2, 98, &out), 98);
+    decode("F=a&F=bad");
+    assert_int_equal(params_list_json(&rq, "F", refuse_bad, 0, 98, &out), 99);
+    decode("F=&G=a");
+    assert_int_equal(params_list_json(&rq, "F", refuse_bad, 0, 98, &out), 0);
+    assert_null(out);
+}
+
 static int setup(void **state)
 {
     buf_init(&rq.out, 1 << 16);
@@ -378,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_create_requires_what_update_does_not),
         cmocka_unit_test(test_empty_required_is_absent_but_empty_optional_is_checked),
         cmocka_unit_test(test_create_only_is_not_read_for_update),
+        cmocka_unit_test(test_list_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
