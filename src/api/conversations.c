@@ -576,12 +576,7 @@ static int pre_run(struct req *r, enum conv_event ev, const struct webhook_targe
     struct buf form;
     buf_init(&form, EVENT_PARAMS_MAX);
     event_params(&form, ev, cv, 0);
-    char *p = arena_strndup(&r->arena, form.p ? form.p : "", form.len);
-    int err = form.err;
-    buf_free(&form);
-    if (err) return ST_ERROR;
-    pre_event_run(r, event_names[ev], t, n, p, ev == EV_REMOVE ? NULL : &modifiable, proceed);
-    return RUNNER_SUSPENDED;
+    return pre_event_run_form(r, event_names[ev], t, n, &form, ev == EV_REMOVE ? NULL : &modifiable, proceed);
 }
 
 /* A unique name another conversation of the service holds: 409 before any hook is asked. */
@@ -740,10 +735,7 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     return rc;
 }
 
-static int list_row(void *ctx, const struct conversation *cv)
-{
-    return runner_list_row(ctx, cv);
-}
+RUNNER_LIST_ROW(list_row, struct conversation)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

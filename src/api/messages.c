@@ -75,11 +75,6 @@ static const struct param_spec list_params[ML__COUNT] = {
 
 /* ---- rendering ---- */
 
-static void render_index(struct jw *w, const void *row, struct req *r)
-{
-    jw_int(w, ((const struct message *)row)->index);
-}
-
 /* null, or the one media object (§3.4): registered metadata, else the synthesized entry. */
 static void render_media(struct jw *w, const void *row, struct req *r)
 {
@@ -141,7 +136,7 @@ static const struct field fields[] = {
     {"chat_service_sid", FK_SVC_CHARS, MR(m.service_sid), NULL},
     {"conversation_sid", FK_CHARS, MR(m.conversation_sid), NULL},
     {"sid", FK_CHARS, MR(m.sid), NULL},
-    {"index", FK_FN, 0, render_index},
+    {"index", FK_I64, MR(m.index), NULL},
     {"author", FK_STR, MR(m.author), NULL},
     {"body", FK_STR, MR(m.body), NULL},
     {"media", FK_FN, 0, render_media},
@@ -526,12 +521,7 @@ static int pre_hook(struct req *r, enum message_event ev, const struct message_r
     struct buf form;
     buf_init(&form, EVENT_PARAMS_MAX);
     event_params(&form, ev, mr, 0, r->app);
-    char *text = arena_strndup(&r->arena, form.p ? form.p : "", form.len);
-    int err = form.err;
-    buf_free(&form);
-    if (err) return ST_ERROR;
-    pre_event_run(r, event_names[ev], t, n, text, ev == ME_REMOVE ? NULL : &modifiable, proceed);
-    return RUNNER_SUSPENDED;
+    return pre_event_run_form(r, event_names[ev], t, n, &form, ev == ME_REMOVE ? NULL : &modifiable, proceed);
 }
 
 /* The hook's body, author and attributes replace the request's; a value that breaks a rule answers that
@@ -737,11 +727,8 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     return rc;
 }
 
-static int list_row(void *ctx, const struct message *m)
-{
-    /* the runner reads the keyset position at id_off: here pos, the order's position */
-    return runner_list_row(ctx, m);
-}
+/* the runner reads the keyset position at id_off: here pos, the order's position */
+RUNNER_LIST_ROW(list_row, struct message)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

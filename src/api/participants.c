@@ -84,15 +84,6 @@ static void render_binding(struct jw *w, const void *row, struct req *r)
     jw_obj_end(w);
 }
 
-static void render_last_read_index(struct jw *w, const void *row, struct req *r)
-{
-    long long v = ((const struct participant *)row)->last_read_message_index;
-    if (v < 0)
-        jw_null(w);
-    else
-        jw_int(w, v);
-}
-
 static const struct field fields[] = {
     {"account_sid", FK_CHARS, PR(p.account_sid), NULL},
     {"chat_service_sid", FK_SVC_CHARS, PR(p.service_sid), NULL},
@@ -105,7 +96,7 @@ static const struct field fields[] = {
     {"date_created", FK_DATE, PR(p.date_created), NULL},
     {"date_updated", FK_DATE, PR(p.date_updated), NULL},
     {"url", FK_URL, 0, NULL},
-    {"last_read_message_index", FK_FN, 0, render_last_read_index},
+    {"last_read_message_index", FK_I64_NULL, PR(p.last_read_message_index), NULL},
     {"last_read_timestamp", FK_STR, PR(p.last_read_timestamp), NULL},
 };
 
@@ -498,12 +489,7 @@ static int pre_hook(struct req *r, enum participant_event ev, const struct parti
     struct buf form;
     buf_init(&form, EVENT_PARAMS_MAX);
     event_params(&form, ev, p, 0);
-    char *text = arena_strndup(&r->arena, form.p ? form.p : "", form.len);
-    int err = form.err;
-    buf_free(&form);
-    if (err) return ST_ERROR;
-    pre_event_run(r, event_names[ev], t, n, text, NULL, proceed);
-    return RUNNER_SUSPENDED;
+    return pre_event_run_form(r, event_names[ev], t, n, &form, NULL, proceed);
 }
 
 static int pre_hooks_wanted(struct req *r)
@@ -605,10 +591,7 @@ static int del(struct store_conn *c, struct req *r, const char *key)
     return rc == ST_OK ? participant_remove(c, r, &pr.p, 1) : rc;
 }
 
-static int list_row(void *ctx, const struct participant *p)
-{
-    return runner_list_row(ctx, p);
-}
+RUNNER_LIST_ROW(list_row, struct participant)
 
 static int list(struct store_conn *c, struct req *r, const struct list_filter *f, const struct page_req *p,
                 void *ctx)

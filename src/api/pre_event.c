@@ -8,6 +8,7 @@
 #include "http/response.h"
 #include "store/webhook_store.h"
 #include "store/writer.h"
+#include "util/arena.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -157,6 +158,15 @@ static void call_next(struct pre_run *pr)
     pc->token = r->account.auth_token;
     pc->done = on_call_done;
     hook_client_pre(r->app->hooks, pc);
+}
+
+int pre_event_run_form(struct req *r, const char *event, const struct webhook_target *targets, int n,
+                       struct buf *form, const struct pre_event_fields *fields, pre_event_proceed_fn proceed)
+{
+    char *params = arena_strndup(&r->arena, form->p ? form->p : "", form->len);
+    int err = form->err;
+    buf_free(form);
+    return err ? ST_ERROR : pre_event_run(r, event, targets, n, params, fields, proceed);
 }
 
 int pre_event_run(struct req *r, const char *event, const struct webhook_target *targets, int n,

@@ -25,5 +25,10 @@ typedef int (*pre_event_proceed_fn)(struct req *r, const char *const value[PRE_M
  * targets/params/strings must live in r's arena. */
 int pre_event_run(struct req *r, const char *event, const struct webhook_target *targets, int n,
                   const char *params, const struct pre_event_fields *fields, pre_event_proceed_fn proceed);
+/* pre_event_run with the parameters a caller wrote into form (copied to r's arena; form is freed): 1, or
+ * ST_ERROR when form failed (nothing runs). */
+struct buf;
+int pre_event_run_form(struct req *r, const char *event, const struct webhook_target *targets, int n,
+                       struct buf *form, const struct pre_event_fields *fields, pre_event_proceed_fn proceed);
 
 #endif

@@ -109,12 +109,7 @@ static int pre_update(struct req *r)
     struct buf form;
     buf_init(&form, 256 * 1024);
     webhook_user_params(&form, EV_USER_UPDATE, u);
-    char *p = arena_strndup(&r->arena, form.p ? form.p : "", form.len);
-    err = form.err;
-    buf_free(&form);
-    if (err) return ST_ERROR;
-    pre_event_run(r, "onUserUpdate", t, n, p, NULL, proceed_update);
-    return RUNNER_SUSPENDED;
+    return pre_event_run_form(r, "onUserUpdate", t, n, &form, NULL, proceed_update);
 }
 
 const struct family users_family = {
