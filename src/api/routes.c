@@ -1,6 +1,6 @@
 /* The route table: every path Parley answers, after "/v1", built from the resource families (their rows
  * of the generated operation table name the patterns) and the few operations that are no family yet.
- * A family's routes carry ROUTE_RUNNER and the family itself (api/runner.c resolves their parents); a
+ * A family's routes carry the family itself (api/runner.c resolves their parents); a
  * PARENT_TWIN family's also answer under /v1/Services/{ChatServiceSid} (ROUTE_TWIN, through the mount).
  * Order matters only where patterns overlap: fixed segments first. */
 #include <string.h>
@@ -42,11 +42,10 @@ static const struct family *const families[] = {
 
 /* Operations that are no family: their handlers resolve what their path names. */
 static const struct route handlers[] = {
-    {"/ConversationWithParticipants", ROUTE_TWIN | ROUTE_RUNNER, NULL, conversation_with_participants_create,
-     NULL},
+    {"/ConversationWithParticipants", ROUTE_TWIN, NULL, conversation_with_participants_create, NULL},
     /* a receipt's two parents: its runner family is made per request (api/delivery_receipts.c) */
-    {"/Conversations/{}/Messages/{}/Receipts", ROUTE_TWIN | ROUTE_RUNNER, receipts_list, NULL, NULL},
-    {"/Conversations/{}/Messages/{}/Receipts/{}", ROUTE_TWIN | ROUTE_RUNNER, receipts_fetch, NULL, NULL},
+    {"/Conversations/{}/Messages/{}/Receipts", ROUTE_TWIN, receipts_list, NULL, NULL},
+    {"/Conversations/{}/Messages/{}/Receipts/{}", ROUTE_TWIN, receipts_fetch, NULL, NULL},
 };
 
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
@@ -70,7 +69,7 @@ static size_t add_op(size_t n, const struct family *f, const struct op_def *op)
         i++;
     if (i == n) {
         table[n].pattern = op->route;
-        table[n].flags = ROUTE_RUNNER | (f->parent == PARENT_TWIN ? ROUTE_TWIN : 0);
+        table[n].flags = f->parent == PARENT_TWIN ? ROUTE_TWIN : 0;
         family_of[n++] = f;
     }
     handler_fn h = runner_handler((enum op_kind)op->kind);

@@ -13,11 +13,6 @@ typedef int (*handler_fn)(struct req *r);
 
 #define ROUTE_TWIN 1u
 #define ROUTE_NO_AUTH 2u
-/* The first path parameter is a Conversation Service of the caller's account; it is resolved like a
- * twin route's (r->service_sid, r->service_path = 1) and anything else answers 404. */
-#define ROUTE_SERVICE 4u
-/* The handler runs a family descriptor (api/runner.c), which resolves the path's service itself. */
-#define ROUTE_RUNNER 8u
 
 struct route {
     const char *pattern;
