@@ -13,23 +13,15 @@ PORT=${PORT:-18790}
 URL=http://127.0.0.1:$PORT
 ACCOUNT=AC$(printf 'be0c%028d' 3)
 TOKEN=0123456789abcdef0123456789abcdef
-for tool in wrk curl node; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "bench/cpu.sh: $tool is not installed" >&2; exit 1; }
-done
+. bench/lib.sh
+need_tools bench/cpu.sh wrk curl node
 [ -x "$PARLEY_BIN" ] || make -s
-
-tmp=$(mktemp -d)
-PID=
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+one_server
 
 "$PARLEY_BIN" --listen "127.0.0.1:$PORT" --data "$tmp/p.db" --public-url "$URL" --account-sid "$ACCOUNT" \
     --auth-token "$TOKEN" --max-per-ip 0 >"$tmp/log" 2>&1 &
 PID=$!
-for _ in $(seq 100); do curl -fs -o /dev/null "$URL/healthz" && break; sleep 0.1; done
+wait_http "$URL/healthz" || { cat "$tmp/log" >&2; exit 1; }
 sid() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).sid))'; }
 post() { curl -fs -u "$ACCOUNT:$TOKEN" "$@"; }
 CH=$(post -d FriendlyName=bench "$URL/v1/Conversations" | sid)

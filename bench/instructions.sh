@@ -22,32 +22,18 @@ SECONDS_EACH=${SECONDS_EACH:-10}
 OPS=${OPS:-user-update message-create participant-create message-page user-page}
 ACCOUNT=AC$(printf 'be0c%028d' 4)
 TOKEN=0123456789abcdef0123456789abcdef
-for tool in valgrind callgrind_control wrk curl node; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "bench/instructions.sh: $tool is not installed" >&2; exit 1; }
-done
+. bench/lib.sh
+need_tools bench/instructions.sh valgrind callgrind_control wrk curl node
 [ -x "$PARLEY_BIN" ] || make -s
-
-tmp=$(mktemp -d)
-PID=
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+one_server
 AUTH_B64=$(printf '%s:%s' "$ACCOUNT" "$TOKEN" | base64 -w0)
 
 # seed BASE DIR: 50 users, 20 conversations and 60 messages in the first, their SIDs in DIR
 seed() {
-    node - "$1" "$ACCOUNT" "$TOKEN" "$2" <<'EOF'
-const [base, account, token, out] = process.argv.slice(2);
+    node - "$ROOT/bench/api.cjs" "$1" "$ACCOUNT" "$TOKEN" "$2" <<'EOF'
+const [api, base, account, token, out] = process.argv.slice(2);
 const fs = require('fs');
-const auth = 'Basic ' + Buffer.from(`${account}:${token}`).toString('base64');
-const post = async (path, body) => {
-  const r = await fetch(base + path, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
-  if (r.status !== 201) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-  return r.json();
-};
+const post = require(api)(base, account, token);
 (async () => {
   const users = [];
   for (let i = 0; i < 50; i++) users.push((await post('/v1/Users', { Identity: `cost-${i}` })).sid);
@@ -69,7 +55,7 @@ measure() {
         --listen "127.0.0.1:$port" --data "$dir/p.db" --public-url "http://127.0.0.1:$port" \
         --account-sid "$ACCOUNT" --auth-token "$TOKEN" --max-per-ip 0 </dev/null >"$dir/log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 300); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
+    wait_http "http://127.0.0.1:$port/healthz" 600 || { cat "$dir/log" >&2; exit 1; }
     seed "http://127.0.0.1:$port" "$dir" >/dev/null
     local script vars=()
     case $op in

@@ -30,9 +30,8 @@ PG=0
 [ "${1:-}" = --pg ] && PG=1
 DB_TOOL=sqlite3
 [ "$PG" = 1 ] && DB_TOOL=psql
-for tool in wrk nginx curl "$DB_TOOL" node; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "bench/messages.sh: $tool is not installed" >&2; exit 1; }
-done
+. bench/lib.sh
+need_tools bench/messages.sh wrk nginx curl "$DB_TOOL" node
 [ -x "$PARLEY_BIN" ] || make -s
 
 tmp=$(mktemp -d)
@@ -44,8 +43,6 @@ cleanup() {
     rm -rf "$tmp" ${PGDIR:+"$PGDIR"}
 }
 trap cleanup EXIT
-free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_http() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
 
 DATA=$tmp/parley.db
 EXTRA=()
@@ -69,15 +66,10 @@ wait_http "$BASE/healthz" || { cat "$tmp/parley.log" >&2; exit 1; }
 AUTH=(-u "$ACCOUNT:$TOKEN")
 
 # users and conversations through the API
-node - "$BASE" "$ACCOUNT" "$TOKEN" "$tmp" <<'EOF'
-const [base, account, token, out] = process.argv.slice(2);
+node - "$ROOT/bench/api.cjs" "$BASE" "$ACCOUNT" "$TOKEN" "$tmp" <<'EOF'
+const [api, base, account, token, out] = process.argv.slice(2);
 const fs = require('fs');
-const auth = 'Basic ' + Buffer.from(`${account}:${token}`).toString('base64');
-const post = async (path, body) => {
-  const r = await fetch(base + path, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
-  if (r.status !== 201) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-  return r.json();
-};
+const post = require(api)(base, account, token);
 (async () => {
   const users = [];
   for (let i = 0; i < 1000; i += 50) users.push(...(await Promise.all(Array.from({ length: 50 }, (_, k) => post('/v1/Users', { Identity: `bench-${i + k}` })))).map((u) => u.sid));
@@ -167,17 +159,12 @@ if [ -n "${BASELINE_BIN:-}" ]; then
         --account-sid "$ACCOUNT" --auth-token "$TOKEN" --max-per-ip 0 </dev/null >"$tmp/baseline.log" 2>&1 &
     PIDS+=($!)
     wait_http "$BBASE/healthz" || { cat "$tmp/baseline.log" >&2; exit 1; }
-    node - "$BBASE" "$ACCOUNT" "$TOKEN" "$tmp/baseline-sids.txt" <<'EOF'
-const [base, account, token, out] = process.argv.slice(2);
-const auth = 'Basic ' + Buffer.from(`${account}:${token}`).toString('base64');
-const post = async (identity) => {
-  const r = await fetch(base + '/v1/Users', { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ Identity: identity }) });
-  if (r.status !== 201) throw new Error(`${identity}: ${r.status} ${await r.text()}`);
-  return (await r.json()).sid;
-};
+    node - "$ROOT/bench/api.cjs" "$BBASE" "$ACCOUNT" "$TOKEN" "$tmp/baseline-sids.txt" <<'EOF'
+const [api, base, account, token, out] = process.argv.slice(2);
+const post = require(api)(base, account, token);
 (async () => {
   const users = [];
-  for (let i = 0; i < 1000; i += 50) users.push(...(await Promise.all(Array.from({ length: 50 }, (_, k) => post(`bench-${i + k}`)))));
+  for (let i = 0; i < 1000; i += 50) users.push(...(await Promise.all(Array.from({ length: 50 }, (_, k) => post('/v1/Users', { Identity: `bench-${i + k}` })))).map((u) => u.sid));
   require('fs').writeFileSync(out, users.join('\n') + '\n');
 })().catch((e) => { console.error(e); process.exit(1); });
 EOF
