@@ -707,6 +707,14 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
         {key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* before the daemon: its threads count every request from the first one, and a counter array set
+     * while they ran was seen half made (a request's counts were NULL under UBSan) */
+    const char *const *route_names;
+    int nroutes = api_route_names(&route_names);
+    if (nroutes < 0 || metrics_init(route_names, nroutes) != 0)
+        log_warn("metrics are off: no memory for their counters");
+    the_server = s;
+    app->in_flight = in_flight_now;
     s->d = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
@@ -720,6 +728,7 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
     free(key);
     if (!s->d) {
         log_err("cannot listen on %s:%u", cfg->host, cfg->port);
+        the_server = NULL;
         free(s);
         return -1;
     }
@@ -727,17 +736,12 @@ int server_start(struct server **out, const struct server_config *cfg, struct ap
         if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0) {
             log_err("cannot start the connection watchdog");
             MHD_stop_daemon(s->d);
+            the_server = NULL;
             free(s);
             return -1;
         }
         s->watchdog_running = 1;
     }
-    the_server = s;
-    app->in_flight = in_flight_now;
-    const char *const *route_names;
-    int nroutes = api_route_names(&route_names);
-    if (nroutes < 0 || metrics_init(route_names, nroutes) != 0)
-        log_warn("metrics are off: no memory for their counters");
     *out = s;
     return 0;
 fail_addr:
