@@ -138,16 +138,8 @@ int store_participant_counts(struct store_conn *c, const char *conversation_sid,
 int store_participant_identity_count(struct store_conn *c, const char *service_sid, const char *identity,
                                      long long limit, long long *n)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &identity_count_sql);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, service_sid);
-    e->bind_text(s, 2, identity);
-    e->bind_int(s, 3, limit);
-    int rc = e->step(s);
-    if (rc == 1) *n = e->col_int(s, 0);
-    e->reset(s);
-    return rc == 1 ? ST_OK : rc == 0 ? ST_ERROR : rc;
+    int rc = rows_int(c, &identity_count_sql, n, "tti", service_sid, identity, limit);
+    return rc == ST_NOT_FOUND ? ST_ERROR : rc; /* a count always has its row */
 }
 
 int store_participant_pair_owner(struct store_conn *c, const char *account_sid, const char *address,
@@ -170,18 +162,9 @@ int store_participant_pair_owner(struct store_conn *c, const char *account_sid, 
 
 int store_participant_user_ensure(struct store_conn *c, const struct user *u)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &user_ensure_sql);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, u->sid);
-    e->bind_text(s, 2, u->account_sid);
-    e->bind_text(s, 3, u->service_sid);
-    e->bind_text(s, 4, u->identity);
-    e->bind_int(s, 5, u->date_created);
-    int rc = e->step(s);
-    long long n = rc >= 0 ? e->changes(s) : 0;
-    e->reset(s);
-    return rc < 0 ? rc : n == 1 ? ST_OK : ST_CONFLICT;
+    int rc = rows_exec_one(c, &user_ensure_sql, "tttti", u->sid, u->account_sid, u->service_sid, u->identity,
+                           u->date_created);
+    return rc == ST_NOT_FOUND ? ST_CONFLICT : rc;
 }
 
 /* ---- the views, hand-written: a participant joined with its conversation ---- */
