@@ -81,6 +81,8 @@ int conversations_writable(struct store_conn *c, struct req *r, const char *key,
  * active (with the header, onConversationStateUpdated Reason=EVENT). *cv is updated and written, unless
  * it is active without timers (nothing would change); 0 or a store result. */
 int conversations_activity(struct store_conn *c, struct req *r, struct conversation *cv);
+/* 1 when cv is closed (its state alone is read). */
+int conversations_closed(const struct conversation *cv);
 /* 1 when activity would change nothing in cv: it is not inactive and has no timer (state and timers are
  * all it reads). */
 int conversations_quiet(const struct conversation *cv);

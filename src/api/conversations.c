@@ -77,7 +77,7 @@ static const struct param_spec list_params[L__COUNT] = {
 
 /* ---- rendering ---- */
 
-static int is_closed(const struct conversation *cv)
+int conversations_closed(const struct conversation *cv)
 {
     return strcmp(cv->state, CONV_CLOSED) == 0;
 }
@@ -230,7 +230,7 @@ static void timers_arm(struct conversation *cv)
         cv->date_inactive = cv->last_activity + cv->timer_inactive;
     if (cv->timer_closed == 0)
         cv->date_closed = 0;
-    else if (!is_closed(cv))
+    else if (!conversations_closed(cv))
         cv->date_closed = cv->last_activity + cv->timer_closed;
 }
 
@@ -308,7 +308,7 @@ static int before_update(struct store_conn *c, struct req *r, void *stored, cons
 {
     struct conversation *cv = stored;
     cv->state_before = NULL;
-    if (is_closed(cv)) return E_CONVERSATION_CLOSED;
+    if (conversations_closed(cv)) return E_CONVERSATION_CLOSED;
     long long now = time_now_ms();
     if (cv->unique_name && !*cv->unique_name) cv->unique_name = NULL; /* UniqueName= clears it */
     if (v[C_MESSAGING_SERVICE].present)
@@ -435,7 +435,7 @@ static int queue_event(struct store_conn *c, struct req *r, enum conv_event ev, 
 static int timers_schedule(struct store_conn *c, const struct conversation *cv)
 {
     int inactive = cv->timer_inactive > 0 && strcmp(cv->state, CONV_ACTIVE) == 0;
-    int closed = cv->timer_closed > 0 && !is_closed(cv);
+    int closed = cv->timer_closed > 0 && !conversations_closed(cv);
     int rc = inactive ? store_timer_set(c, cv->account_sid, TIMER_INACTIVE, cv->sid, cv->date_inactive)
                       : store_timer_clear(c, TIMER_INACTIVE, cv->sid);
     if (rc == ST_OK)
@@ -459,9 +459,10 @@ static int timer_fire(struct store_conn *c, const char *target_sid, long long du
     struct conversation cv;
     int rc = store_conversation_get_by_sid(c, target_sid, &a, &cv);
     int closing = strcmp(to, CONV_CLOSED) == 0;
-    int waiting = rc == ST_OK && (closing ? !is_closed(&cv) && cv.timer_closed > 0 && cv.date_closed == due_ms
-                                          : strcmp(cv.state, CONV_ACTIVE) == 0 && cv.timer_inactive > 0 &&
-                                                cv.date_inactive == due_ms);
+    int waiting =
+        rc == ST_OK &&
+        (closing ? !conversations_closed(&cv) && cv.timer_closed > 0 && cv.date_closed == due_ms
+                 : strcmp(cv.state, CONV_ACTIVE) == 0 && cv.timer_inactive > 0 && cv.date_inactive == due_ms);
     if (rc == ST_NOT_FOUND || (rc == ST_OK && !waiting)) {
         arena_free(&a);
         return 0;
@@ -787,5 +788,5 @@ int conversations_writable(struct store_conn *c, struct req *r, const char *key,
     int rc = get(c, r, key, out);
     if (rc == ST_NOT_FOUND) return E_NOT_FOUND;
     if (rc != ST_OK) return rc;
-    return is_closed(out) ? E_CONVERSATION_CLOSED : 0;
+    return conversations_closed(out) ? E_CONVERSATION_CLOSED : 0;
 }

@@ -327,7 +327,7 @@ static int before_insert(struct store_conn *c, struct req *r, void *row, const s
     int err = store_message_author_index(c, m, author, &group, &r->arena, &cv);
     if (err == ST_NOT_FOUND) err = E_NOT_FOUND;
     if (!err) err = take_media(c, r, m);
-    if (!err && strcmp(cv.state, CONV_CLOSED) == 0) err = E_CONVERSATION_CLOSED;
+    if (!err && conversations_closed(&cv)) err = E_CONVERSATION_CLOSED;
     if (!err) err = take_author(r, m, author, group);
     /* a REST create (message_post, for inbound traffic, passes no v: that keeps 32 KB, §0.3) */
     if (!err && v) err = check_sms_body(c, r, m);
