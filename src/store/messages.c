@@ -172,9 +172,7 @@ static struct store_sql author_index_sql = {
            " FROM conversations c WHERE c.sid = ?1 AND c.service_sid = ?3",
     .sql_pg = "WITH n AS (UPDATE conversations SET next_message_index = next_message_index + 1"
               " WHERE sid = ?1 AND service_sid = ?3 RETURNING id, next_message_index - 1 AS idx, " PLACE_COLS
-              ") SELECT " AUTHOR_COLS ", (SELECT idx FROM n), (SELECT id FROM n), (SELECT state FROM n),"
-              " (SELECT timer_inactive FROM n), (SELECT timer_closed FROM n),"
-              " (SELECT messaging_service_sid FROM n)",
+              ") SELECT " AUTHOR_COLS ", idx, id, " PLACE_COLS " FROM n",
 };
 
 static struct store_sql recipients_sql = {
