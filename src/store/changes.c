@@ -17,6 +17,7 @@
 
 #include "store/domain.h"
 #include "store/engine.h"
+#include "store/rows.h"
 #include "store/store.h"
 #include "store/writer.h"
 #include "util/clock.h"
@@ -102,13 +103,10 @@ int store_change_record(struct store_conn *c, const char *account_sid, const cha
                 kind ? kind : "?");
         return ST_ERROR;
     }
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &q_account);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, account_sid);
-    int rc = store_stmt_exec(e, s);
+    int rc = rows_exec(c, &q_account, NULL, "t", account_sid);
     if (rc != ST_OK) return rc;
-    s = e->stmt(c, &q_record);
+    const struct store_engine *e = c->ops->engine;
+    struct store_stmt *s = e->stmt(c, &q_record);
     if (!s) return ST_ERROR;
     e->bind_text(s, 1, account_sid);
     e->bind_text(s, 2, service_sid && *service_sid ? service_sid : NULL);

@@ -256,12 +256,7 @@ int store_message_update(struct store_conn *c, const struct message *m)
 
 int store_message_delete(struct store_conn *c, const char *conversation_sid, const char *sid)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &delete_mark_sql);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, conversation_sid);
-    e->bind_text(s, 2, sid);
-    int rc = store_stmt_exec(e, s);
+    int rc = rows_exec(c, &delete_mark_sql, NULL, "tt", conversation_sid, sid);
     return rc == ST_OK ? rows_delete(c, &messages_table, conversation_sid, sid) : rc;
 }
 
@@ -292,15 +287,10 @@ int store_message_list(struct store_conn *c, const struct message *page, int des
 
 int store_message_media_used(struct store_conn *c, const char *account_sid, const char *media_sid, int *used)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &media_used_sql);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, media_sid);
-    e->bind_text(s, 2, account_sid);
-    int rc = e->step(s);
-    e->reset(s);
-    *used = rc == 1;
-    return rc < 0 ? rc : ST_OK;
+    long long one = 0;
+    int rc = rows_int(c, &media_used_sql, &one, "tt", media_sid, account_sid);
+    *used = rc == ST_OK;
+    return rc == ST_NOT_FOUND ? ST_OK : rc;
 }
 
 /* The author's participant, and with m the create's next index and conversation id, and the conversation's
@@ -402,20 +392,11 @@ int store_receipt_get(struct store_conn *c, const char *message_sid, const char 
 int store_receipt_find(struct store_conn *c, const char *account_sid, const char *sid, struct arena *a,
                        struct receipt *out)
 {
-    const struct store_engine *e = c->ops->engine;
-    struct store_stmt *s = e->stmt(c, &receipt_message_sql);
-    if (!s) return ST_ERROR;
-    e->bind_text(s, 1, sid);
-    e->bind_text(s, 2, account_sid);
+    static const struct column message_sid_col = {"message_sid", CK_SID, 0, 0};
     char message_sid[SID_LEN + 1];
-    int rc = e->step(s);
-    if (rc == 1) {
-        const char *v = e->col_text(s, 0);
-        snprintf(message_sid, sizeof(message_sid), "%s", v ? v : "");
-    }
-    e->reset(s);
-    if (rc != 1) return rc == 0 ? ST_NOT_FOUND : rc;
-    return store_receipt_get(c, message_sid, sid, a, out);
+    int rc =
+        rows_fetch(c, &receipt_message_sql, &message_sid_col, 1, NULL, message_sid, "tt", sid, account_sid);
+    return rc == ST_OK ? store_receipt_get(c, message_sid, sid, a, out) : rc;
 }
 
 int store_receipt_insert(struct store_conn *c, struct receipt *d)
